@@ -1,0 +1,1 @@
+//! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback. (stub)

@@ -1,0 +1,86 @@
+//! The check engine: what a check is, what it returns, and how results flow to dependents.
+//!
+//! Modelled on `iotedge check` (one check per file, stable kebab-case ids) without its shared
+//! mutable "check context": a check receives read-only [`Context`] and the typed [`Evidence`]
+//! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
+
+pub mod outcome;
+pub mod registry;
+pub mod runner;
+
+pub use outcome::{Evidence, Outcome, Status};
+pub use registry::{Check, CheckFuture, Dependency, Group};
+pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks};
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::net::Protocol;
+
+/// Everything a check may read. Built once from the command line; never mutated by checks.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `--gateway`, which wins over the connection string's `GatewayHostName`.
+    pub gateway: Option<String>,
+    /// `--connection-string`, raw; parsed by the `connection-string` check.
+    pub connection_string: Option<String>,
+    /// `--ca-file`: the gateway's root CA as given to the leaf device.
+    pub ca_file: Option<PathBuf>,
+    pub hosts_file: PathBuf,
+    /// `--dns-server IP[:PORT]`; `None` means `/etc/resolv.conf`.
+    pub dns_server: Option<SocketAddr>,
+    /// `--resolve NAME:ADDR` overrides, like curl's; keys are lower-case names.
+    pub resolve_overrides: BTreeMap<String, Vec<std::net::IpAddr>>,
+    pub ports: Ports,
+    /// Deadline for every network step (each connect, each handshake, each DNS query).
+    pub timeout: Duration,
+    pub expiry_warning_days: u32,
+    /// The clock, passed in so nothing deep inside reads it and tests can pin it.
+    pub now: OffsetDateTime,
+}
+
+impl Context {
+    /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
+    pub fn for_gateway(gateway: &str) -> Self {
+        Context {
+            gateway: Some(gateway.to_owned()),
+            connection_string: None,
+            ca_file: None,
+            hosts_file: PathBuf::from("/etc/hosts"),
+            dns_server: None,
+            resolve_overrides: BTreeMap::new(),
+            ports: Ports::default(),
+            timeout: Duration::from_secs(5),
+            expiry_warning_days: 30,
+            now: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+/// The port each protocol is probed on: 8883, 5671 and 443 unless `--port` says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    pub mqtt: u16,
+    pub amqp: u16,
+    pub https: u16,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports { mqtt: 8883, amqp: 5671, https: 443 }
+    }
+}
+
+impl Ports {
+    pub fn get(&self, protocol: Protocol) -> u16 {
+        match protocol {
+            Protocol::Mqtt => self.mqtt,
+            Protocol::Amqp => self.amqp,
+            Protocol::Https => self.https,
+        }
+    }
+}

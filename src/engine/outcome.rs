@@ -1,0 +1,123 @@
+//! What a check returns: a status from a small closed set, a message, details, a remedy,
+//! typed data for JSON, and typed evidence for the checks that depend on it.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection_string::ConnectionString;
+use crate::net::resolve::Resolution;
+use crate::net::tls::Handshake;
+use crate::pki::TrustAnchors;
+
+/// The closed set of results, as `iotedge check -o json` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Warning,
+    Error,
+    Skipped,
+}
+
+impl Status {
+    /// Whether a dependent may use this check's evidence (warnings do not block dependents).
+    pub fn allows_dependents(self) -> bool {
+        matches!(self, Status::Ok | Status::Warning)
+    }
+}
+
+/// Typed data a check hands to the checks that depend on it.
+#[derive(Debug, Clone, Default)]
+pub enum Evidence {
+    #[default]
+    None,
+    ConnectionString(Arc<ConnectionString>),
+    /// The gateway name the device dials, after validation.
+    GatewayName(String),
+    Resolution(Arc<Resolution>),
+    Handshake(Arc<Handshake>),
+    TrustAnchors(Arc<TrustAnchors>),
+}
+
+/// The result of one check.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// One line: what was found.
+    pub message: String,
+    /// Further lines for `--verbose` and JSON `details` (causes, listings).
+    pub details: Vec<String>,
+    /// What to do about it, when there is something to do.
+    pub remedy: Option<String>,
+    /// Typed data for JSON `additional_info`, serialized from the check's own structs.
+    pub info: serde_json::Value,
+    pub evidence: Evidence,
+}
+
+impl Outcome {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            message: message.into(),
+            details: Vec::new(),
+            remedy: None,
+            info: serde_json::Value::Null,
+            evidence: Evidence::None,
+        }
+    }
+
+    pub fn ok(message: impl Into<String>) -> Self {
+        Self::new(Status::Ok, message)
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Status::Warning, message)
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Status::Error, message)
+    }
+
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Self::new(Status::Skipped, reason)
+    }
+
+    pub fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
+        self
+    }
+
+    pub fn details<I, S>(mut self, lines: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.details.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn remedy(mut self, remedy: impl Into<String>) -> Self {
+        self.remedy = Some(remedy.into());
+        self
+    }
+
+    /// Attach typed data for JSON; a value that fails to serialize is recorded as such.
+    pub fn info<T: Serialize>(mut self, info: &T) -> Self {
+        self.info = serde_json::to_value(info)
+            .unwrap_or_else(|error| serde_json::json!({ "serialization_error": error.to_string() }));
+        self
+    }
+
+    pub fn evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    /// Raise the status to `status` if it is more severe (ok < warning < error).
+    pub fn escalate(&mut self, status: Status) {
+        if status > self.status && status != Status::Skipped {
+            self.status = status;
+        }
+    }
+}

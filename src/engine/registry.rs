@@ -1,0 +1,64 @@
+//! The check trait and its metadata. One registry (`crate::checks::registry`) drives `list`,
+//! `explain`, `--only/--skip`, the JSON ids and the docs.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use super::{Context, Outcome, Prior};
+
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// Report sections, in the order they are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Group {
+    #[serde(rename = "Gateway connectivity")]
+    GatewayConnectivity,
+}
+
+impl Group {
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::GatewayConnectivity => "Gateway connectivity",
+        }
+    }
+}
+
+/// How a check relates to an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    /// Runs only when this check passed (ok or warning); skipped with the reason otherwise.
+    Requires(&'static str),
+    /// Runs when at least one of these passed; works with the ones that did.
+    RequiresAny(&'static [&'static str]),
+    /// Waits for this check and reads its evidence when present, but runs either way.
+    Uses(&'static str),
+}
+
+impl Dependency {
+    pub fn ids(&self) -> &[&'static str] {
+        match self {
+            Dependency::Requires(id) | Dependency::Uses(id) => std::slice::from_ref(id),
+            Dependency::RequiresAny(ids) => ids,
+        }
+    }
+}
+
+/// One check. Implementations live one per file under `src/checks/`.
+pub trait Check: Send + Sync {
+    /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
+    fn id(&self) -> &'static str;
+    fn group(&self) -> Group;
+    /// One line, phrased as what should be true ("gateway name resolves").
+    fn description(&self) -> &'static str;
+    fn dependencies(&self) -> &'static [Dependency] {
+        &[]
+    }
+    /// Whether the check applies to this invocation at all (e.g. `connection-string` only when
+    /// one was given). Checks that do not apply are left out of the report.
+    fn applies(&self, _context: &Context) -> bool {
+        true
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
+}

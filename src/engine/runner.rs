@@ -1,0 +1,277 @@
+//! The runner owns concurrency and time: every selected check starts at once and waits only
+//! for its own prerequisites, so total time is bounded by the longest dependency path, not by
+//! the sum of the checks (three blocked ports cost one timeout, not three). Results come back
+//! in registry order whatever order they finished in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::{Check, Context, Dependency, Evidence, Group, Outcome, Status};
+use crate::connection_string::ConnectionString;
+use crate::net::Protocol;
+use crate::net::resolve::Resolution;
+use crate::net::tls::Handshake;
+use crate::pki::TrustAnchors;
+
+/// `--only` and `--skip`, as given.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SelectionError {
+    #[error("unknown check id `{id}` in {flag}; valid ids: {}", valid.join(", "))]
+    UnknownCheck { id: String, flag: &'static str, valid: Vec<&'static str> },
+}
+
+/// One check's result as reported.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    pub id: &'static str,
+    pub group: Group,
+    pub description: &'static str,
+    pub outcome: Arc<Outcome>,
+    /// Time spent in the check itself, not waiting for prerequisites.
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub checks: Vec<CheckReport>,
+    pub elapsed: Duration,
+}
+
+impl RunReport {
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|check| check.outcome.status == status).count()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CheckReport> {
+        self.checks.iter().find(|check| check.id == id)
+    }
+}
+
+/// The outcomes of a check's prerequisites, keyed by id, with typed accessors for evidence.
+#[derive(Debug, Default)]
+pub struct Prior {
+    outcomes: BTreeMap<&'static str, Arc<Outcome>>,
+}
+
+impl Prior {
+    pub fn from_outcomes(outcomes: impl IntoIterator<Item = (&'static str, Outcome)>) -> Self {
+        Prior { outcomes: outcomes.into_iter().map(|(id, outcome)| (id, Arc::new(outcome))).collect() }
+    }
+
+    pub fn outcome(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes.get(id).map(Arc::as_ref)
+    }
+
+    fn usable(&self) -> impl Iterator<Item = &Evidence> {
+        self.outcomes
+            .values()
+            .filter(|outcome| outcome.status.allows_dependents())
+            .map(|outcome| &outcome.evidence)
+    }
+
+    pub fn connection_string(&self) -> Option<&Arc<ConnectionString>> {
+        self.usable().find_map(|evidence| match evidence {
+            Evidence::ConnectionString(parsed) => Some(parsed),
+            _ => None,
+        })
+    }
+
+    pub fn gateway_name(&self) -> Option<&str> {
+        self.usable().find_map(|evidence| match evidence {
+            Evidence::GatewayName(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn resolution(&self) -> Option<&Arc<Resolution>> {
+        self.usable().find_map(|evidence| match evidence {
+            Evidence::Resolution(resolution) => Some(resolution),
+            _ => None,
+        })
+    }
+
+    pub fn trust_anchors(&self) -> Option<&Arc<TrustAnchors>> {
+        self.usable().find_map(|evidence| match evidence {
+            Evidence::TrustAnchors(anchors) => Some(anchors),
+            _ => None,
+        })
+    }
+
+    /// Every completed handshake, in protocol order.
+    pub fn handshakes(&self) -> Vec<&Arc<Handshake>> {
+        let mut handshakes: Vec<&Arc<Handshake>> = self
+            .usable()
+            .filter_map(|evidence| match evidence {
+                Evidence::Handshake(handshake) => Some(handshake),
+                _ => None,
+            })
+            .collect();
+        handshakes.sort_by_key(|handshake| handshake.protocol);
+        handshakes
+    }
+
+    /// Protocols whose connect check ran and failed, with its message, for "not checked" lines.
+    pub fn failed_protocols(&self) -> Vec<(Protocol, &Outcome)> {
+        Protocol::ALL
+            .into_iter()
+            .filter_map(|protocol| {
+                let outcome = self.outcome(protocol.connect_check_id())?;
+                (!outcome.status.allows_dependents()).then_some((protocol, outcome))
+            })
+            .collect()
+    }
+}
+
+/// Run the selected checks of `registry` against `context`.
+pub async fn run_checks(
+    registry: &[Box<dyn Check>],
+    context: &Context,
+    selection: &Selection,
+) -> Result<RunReport, SelectionError> {
+    let started = Instant::now();
+    let index_of: BTreeMap<&'static str, usize> =
+        registry.iter().enumerate().map(|(index, check)| (check.id(), index)).collect();
+    for (flag, ids) in [("--only", &selection.only), ("--skip", &selection.skip)] {
+        if let Some(unknown) = ids.iter().find(|id| !index_of.contains_key(id.as_str())) {
+            return Err(SelectionError::UnknownCheck {
+                id: unknown.clone(),
+                flag,
+                valid: registry.iter().map(|check| check.id()).collect(),
+            });
+        }
+    }
+
+    let selected = selected_checks(registry, &index_of, selection);
+    let applicable: Vec<bool> = registry
+        .iter()
+        .enumerate()
+        .map(|(index, check)| selected.contains(&index) && check.applies(context))
+        .collect();
+    let skipped_by_flag: BTreeSet<&str> = selection.skip.iter().map(String::as_str).collect();
+
+    let channels: Vec<_> = registry.iter().map(|_| watch::channel::<Option<Arc<Outcome>>>(None)).collect();
+    let mut tasks: Vec<Option<Pin<Box<dyn Future<Output = CheckReport> + Send + '_>>>> = Vec::new();
+    for (index, check) in registry.iter().enumerate() {
+        if !applicable[index] {
+            continue;
+        }
+        let sender = channels[index].0.clone();
+        let waits: Vec<(&'static str, Option<watch::Receiver<Option<Arc<Outcome>>>>)> = check
+            .dependencies()
+            .iter()
+            .flat_map(|dependency| dependency.ids().iter().copied())
+            .map(|id| {
+                let receiver = index_of
+                    .get(id)
+                    .filter(|dep_index| applicable[**dep_index])
+                    .map(|dep_index| channels[*dep_index].1.clone());
+                (id, receiver)
+            })
+            .collect();
+        let by_flag = skipped_by_flag.contains(check.id());
+        tasks.push(Some(Box::pin(async move {
+            let mut outcomes = Vec::new();
+            for (id, receiver) in waits {
+                if let Some(mut receiver) = receiver
+                    && let Ok(value) = receiver.wait_for(Option::is_some).await
+                    && let Some(outcome) = value.as_ref()
+                {
+                    outcomes.push((id, Arc::clone(outcome)));
+                }
+            }
+            let prior = Prior { outcomes: outcomes.into_iter().collect() };
+            let begun = Instant::now();
+            let outcome = if by_flag {
+                Outcome::skipped("not run: excluded with --skip")
+            } else if let Some(reason) = unmet_prerequisite(check.dependencies(), &prior) {
+                Outcome::skipped(reason)
+            } else {
+                check.run(context, &prior).await
+            };
+            let outcome = Arc::new(outcome);
+            sender.send_replace(Some(Arc::clone(&outcome)));
+            CheckReport {
+                id: check.id(),
+                group: check.group(),
+                description: check.description(),
+                outcome,
+                duration: begun.elapsed(),
+            }
+        })));
+    }
+
+    let mut finished: Vec<Option<CheckReport>> = (0..tasks.len()).map(|_| None).collect();
+    poll_fn(|task_context| {
+        let mut pending = false;
+        for (slot, task) in finished.iter_mut().zip(tasks.iter_mut()) {
+            if let Some(future) = task {
+                match future.as_mut().poll(task_context) {
+                    Poll::Ready(report) => {
+                        *slot = Some(report);
+                        *task = None;
+                    }
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+
+    Ok(RunReport { checks: finished.into_iter().flatten().collect(), elapsed: started.elapsed() })
+}
+
+/// `--only` selects the named checks plus everything they need; without it, all checks.
+fn selected_checks(
+    registry: &[Box<dyn Check>],
+    index_of: &BTreeMap<&'static str, usize>,
+    selection: &Selection,
+) -> BTreeSet<usize> {
+    if selection.only.is_empty() {
+        return (0..registry.len()).collect();
+    }
+    let mut selected = BTreeSet::new();
+    let mut pending: Vec<usize> = selection.only.iter().filter_map(|id| index_of.get(id.as_str()).copied()).collect();
+    while let Some(index) = pending.pop() {
+        if selected.insert(index) {
+            for dependency in registry[index].dependencies() {
+                pending.extend(dependency.ids().iter().filter_map(|id| index_of.get(id).copied()));
+            }
+        }
+    }
+    selected
+}
+
+/// Why a check cannot run, naming the prerequisite, or `None` when it can.
+fn unmet_prerequisite(dependencies: &[Dependency], prior: &Prior) -> Option<String> {
+    let state = |id: &str| match prior.outcome(id) {
+        None => "was not run".to_owned(),
+        Some(outcome) if outcome.status == Status::Skipped => "was skipped".to_owned(),
+        Some(_) => "failed".to_owned(),
+    };
+    let passed = |id: &str| prior.outcome(id).is_some_and(|outcome| outcome.status.allows_dependents());
+    for dependency in dependencies {
+        match dependency {
+            Dependency::Requires(id) if !passed(id) => {
+                return Some(format!("skipped because `{id}` {}", state(id)));
+            }
+            Dependency::RequiresAny(ids) if !ids.iter().any(|id| passed(id)) => {
+                return Some(format!("skipped because none of `{}` succeeded", ids.join("`, `")));
+            }
+            _ => {}
+        }
+    }
+    None
+}

@@ -1,0 +1,13 @@
+//! edgeprobe: tells, in seconds, why a device cannot connect to its Azure IoT Edge gateway,
+//! and how to fix it. `main.rs` only parses, runs and maps the result to an exit code; the work
+//! lives here so tests and the demo drive the same code.
+#![forbid(unsafe_code)]
+
+pub mod checks;
+pub mod connection_string;
+pub mod demo;
+pub mod engine;
+pub mod hostname;
+pub mod net;
+pub mod pki;
+pub mod report;

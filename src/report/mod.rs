@@ -1,0 +1,1 @@
+//! Report printers: plain text like `iotedge check`, and JSON. (stub)
