@@ -1,23 +1,452 @@
-//! TCP connect and TLS handshake to one gateway port. (stub: being written)
+//! TCP connect and TLS handshake to one gateway port, observing everything a leaf device
+//! would see: the address used, the protocol and cipher, the chain exactly as sent, and the
+//! verdict a strict (rustls/webpki) client would reach.
+//!
+//! The handshake is never stopped by certificate verification: a recording verifier asks
+//! webpki for its verdict, keeps it, and lets the handshake finish, so that a bad chain is
+//! still captured and diagnosed (OpenSSL-style) by `pki::verify`. Handshake signatures are
+//! still verified for real.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
 
-use rustls_pki_types::CertificateDer;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 use super::Protocol;
 
+/// The most of the server's first bytes kept to recognise a non-TLS service.
+const FIRST_BYTES_KEPT: usize = 64;
+
 /// What one completed handshake showed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Handshake {
     pub protocol: Protocol,
     pub server_name: String,
     pub address: SocketAddr,
+    /// `TLSv1.3` or `TLSv1.2`, as OpenSSL prints it.
     pub tls_version: String,
+    /// The OpenSSL name of the negotiated suite (what `s_client` prints as `Cipher`).
     pub cipher_suite: String,
     pub alpn: Option<String>,
+    #[serde(rename = "connect_ms", serialize_with = "as_millis")]
     pub connect_time: Duration,
+    #[serde(rename = "handshake_ms", serialize_with = "as_millis")]
     pub handshake_time: Duration,
     /// The certificates exactly as the server sent them, leaf first.
+    #[serde(skip)]
     pub chain: Vec<CertificateDer<'static>>,
+    /// rustls/webpki's verdict on the chain and name, when trust anchors were given.
+    pub strict_client_verdict: Option<StrictVerdict>,
+}
+
+/// What a strict client (rustls/webpki; Go and .NET decide alike on these points) concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "reason", rename_all = "snake_case")]
+pub enum StrictVerdict {
+    Accepted,
+    Rejected(String),
+}
+
+fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((duration.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+}
+
+/// One connection attempt's parameters.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest<'a> {
+    pub protocol: Protocol,
+    /// The name the device dials: used for SNI (omitted for an IP address, per RFC 6066 §3).
+    pub server_name: &'a str,
+    pub addresses: &'a [IpAddr],
+    pub port: u16,
+    /// The deadline for the TCP connect (all addresses together) and, separately, for the
+    /// TLS handshake.
+    pub timeout: Duration,
+    /// Roots for the strict-client verdict; empty means no verdict is recorded.
+    pub roots: &'a [CertificateDer<'static>],
+}
+
+/// A live, verified-or-not TLS connection and what its handshake showed.
+pub struct Connected {
+    pub handshake: Handshake,
+    pub stream: TlsStream<ObservedStream>,
+}
+
+impl fmt::Debug for Connected {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("Connected").field("handshake", &self.handshake).finish_non_exhaustive()
+    }
+}
+
+impl Connected {
+    /// Close politely (TLS close_notify), ignoring a peer that is already gone.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.stream.shutdown()).await;
+    }
+}
+
+/// Why a port could not be reached or did not complete a TLS handshake. Each variant is a
+/// distinct finding with its own remedy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no address to connect to")]
+    NoAddress,
+    #[error("connection to {endpoint} refused: nothing is listening on port {}", endpoint.port())]
+    Refused { endpoint: SocketAddr },
+    #[error("connection to {endpoint} timed out after {}: packets are being dropped", format_duration(*timeout))]
+    ConnectTimeout { endpoint: SocketAddr, timeout: Duration },
+    #[error("{endpoint} is unreachable: {detail}")]
+    Unreachable { endpoint: SocketAddr, detail: String },
+    #[error("connecting to {endpoint} failed: {detail}")]
+    ConnectFailed { endpoint: SocketAddr, detail: String },
+    #[error("{endpoint} accepted the connection but sent no TLS handshake within {}", format_duration(*timeout))]
+    HandshakeTimeout { endpoint: SocketAddr, timeout: Duration },
+    #[error("{endpoint} reset the connection during the TLS handshake")]
+    Reset { endpoint: SocketAddr },
+    #[error("{endpoint} closed the connection during the TLS handshake")]
+    Closed { endpoint: SocketAddr },
+    #[error("{endpoint} does not speak TLS: it answered {}", describe_first_bytes(first_bytes))]
+    NotTls { endpoint: SocketAddr, first_bytes: Vec<u8> },
+    #[error("{endpoint} refused the TLS handshake with the alert `{alert}`")]
+    Alert { endpoint: SocketAddr, alert: String },
+    #[error("TLS handshake with {endpoint} failed: {detail}")]
+    Tls { endpoint: SocketAddr, detail: String },
+}
+
+impl ConnectError {
+    /// The endpoint concerned, when there is one.
+    pub fn endpoint(&self) -> Option<SocketAddr> {
+        match self {
+            ConnectError::NoAddress => None,
+            ConnectError::Refused { endpoint }
+            | ConnectError::ConnectTimeout { endpoint, .. }
+            | ConnectError::Unreachable { endpoint, .. }
+            | ConnectError::ConnectFailed { endpoint, .. }
+            | ConnectError::HandshakeTimeout { endpoint, .. }
+            | ConnectError::Reset { endpoint }
+            | ConnectError::Closed { endpoint }
+            | ConnectError::NotTls { endpoint, .. }
+            | ConnectError::Alert { endpoint, .. }
+            | ConnectError::Tls { endpoint, .. } => Some(*endpoint),
+        }
+    }
+
+    /// A short stable name for JSON (`refused`, `timeout`, `not_tls`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectError::NoAddress => "no_address",
+            ConnectError::Refused { .. } => "refused",
+            ConnectError::ConnectTimeout { .. } => "connect_timeout",
+            ConnectError::Unreachable { .. } => "unreachable",
+            ConnectError::ConnectFailed { .. } => "connect_failed",
+            ConnectError::HandshakeTimeout { .. } => "handshake_timeout",
+            ConnectError::Reset { .. } => "reset",
+            ConnectError::Closed { .. } => "closed",
+            ConnectError::NotTls { .. } => "not_tls",
+            ConnectError::Alert { .. } => "tls_alert",
+            ConnectError::Tls { .. } => "tls_error",
+        }
+    }
+}
+
+pub fn format_duration(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
+/// A printable summary of what a non-TLS service sent: its first line when it is text
+/// (`HTTP/1.1 400 Bad Request`), otherwise the first bytes in hex.
+fn describe_first_bytes(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing".to_owned();
+    }
+    let text: String = String::from_utf8_lossy(bytes).lines().next().unwrap_or_default().chars().take(48).collect();
+    if !text.is_empty() && text.chars().all(|character| !character.is_control() && character != '\u{fffd}') {
+        format!("`{text}` (plaintext)")
+    } else {
+        let hex: Vec<String> = bytes.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+/// The ring provider: the only one compiled in (aws-lc is deliberately not a dependency).
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Connect to the first address that accepts, then complete a TLS handshake.
+pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
+    let (tcp, address, connect_time) = connect_tcp(request).await?;
+    let provider = crypto_provider();
+    let verifier = Arc::new(RecordingVerifier::new(request.roots, &provider));
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| ConnectError::Tls { endpoint: address, detail: error.to_string() })?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone())
+        .with_no_client_auth();
+    if request.protocol == Protocol::Https {
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    }
+    let server_name = server_name_for(request.server_name)
+        .map_err(|detail| ConnectError::Tls { endpoint: address, detail })?;
+    let first_bytes = Arc::new(Mutex::new(Vec::with_capacity(FIRST_BYTES_KEPT)));
+    let recorded = ObservedStream { inner: tcp, first_bytes: Arc::clone(&first_bytes) };
+
+    let started = Instant::now();
+    let handshake = tokio::time::timeout(
+        request.timeout,
+        TlsConnector::from(Arc::new(config)).connect(server_name, recorded),
+    )
+    .await;
+    let handshake_time = started.elapsed();
+    let stream = match handshake {
+        Err(_) => return Err(ConnectError::HandshakeTimeout { endpoint: address, timeout: request.timeout }),
+        Ok(Err(error)) => {
+            let seen = first_bytes.lock().map(|bytes| bytes.clone()).unwrap_or_default();
+            return Err(classify_handshake_error(&error, address, seen));
+        }
+        Ok(Ok(stream)) => stream,
+    };
+    let (_, connection) = stream.get_ref();
+    let chain: Vec<CertificateDer<'static>> = connection
+        .peer_certificates()
+        .map(|certificates| certificates.iter().map(|certificate| certificate.clone().into_owned()).collect())
+        .unwrap_or_default();
+    let handshake = Handshake {
+        protocol: request.protocol,
+        server_name: request.server_name.to_owned(),
+        address,
+        tls_version: match connection.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
+            Some(other) => format!("{other:?}"),
+            None => "unknown".to_owned(),
+        },
+        cipher_suite: connection
+            .negotiated_cipher_suite()
+            .map(|suite| openssl_cipher_name(suite.suite()))
+            .unwrap_or_else(|| "unknown".to_owned()),
+        alpn: connection.alpn_protocol().map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
+        connect_time,
+        handshake_time,
+        chain,
+        strict_client_verdict: verifier.verdict(),
+    };
+    Ok(Connected { handshake, stream })
+}
+
+async fn connect_tcp(request: &ConnectRequest<'_>) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + request.timeout;
+    let mut last_error = ConnectError::NoAddress;
+    for address in request.addresses {
+        let endpoint = SocketAddr::new(*address, request.port);
+        match tokio::time::timeout_at(deadline, TcpStream::connect(endpoint)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok((stream, endpoint, started.elapsed()));
+            }
+            Ok(Err(error)) => last_error = classify_connect_error(&error, endpoint),
+            Err(_) => {
+                return Err(ConnectError::ConnectTimeout { endpoint, timeout: request.timeout });
+            }
+        }
+    }
+    Err(last_error)
+}
+
+fn classify_connect_error(error: &io::Error, endpoint: SocketAddr) -> ConnectError {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint },
+        io::ErrorKind::TimedOut => ConnectError::ConnectTimeout { endpoint, timeout: Duration::ZERO },
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            ConnectError::Unreachable { endpoint, detail: error.to_string() }
+        }
+        _ => ConnectError::ConnectFailed { endpoint, detail: error.to_string() },
+    }
+}
+
+fn classify_handshake_error(error: &io::Error, endpoint: SocketAddr, first_bytes: Vec<u8>) -> ConnectError {
+    if let Some(tls_error) = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return match tls_error {
+            rustls::Error::AlertReceived(alert) => {
+                ConnectError::Alert { endpoint, alert: format!("{alert:?}").to_lowercase() }
+            }
+            rustls::Error::InvalidMessage(_) if !looks_like_tls_record(&first_bytes) => {
+                ConnectError::NotTls { endpoint, first_bytes }
+            }
+            other => ConnectError::Tls { endpoint, detail: other.to_string() },
+        };
+    }
+    match error.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+            ConnectError::Reset { endpoint }
+        }
+        io::ErrorKind::UnexpectedEof if first_bytes.is_empty() || looks_like_tls_record(&first_bytes) => {
+            ConnectError::Closed { endpoint }
+        }
+        io::ErrorKind::UnexpectedEof => ConnectError::NotTls { endpoint, first_bytes },
+        io::ErrorKind::InvalidData if !looks_like_tls_record(&first_bytes) => {
+            ConnectError::NotTls { endpoint, first_bytes }
+        }
+        _ => ConnectError::Tls { endpoint, detail: error.to_string() },
+    }
+}
+
+/// A TLS record starts with a content type 20..=23 and major version 3 (RFC 8446 §5.1).
+fn looks_like_tls_record(bytes: &[u8]) -> bool {
+    matches!(bytes, [20..=23, 3, ..] | [20..=23] | [])
+}
+
+fn server_name_for(name: &str) -> Result<ServerName<'static>, String> {
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(address) = bare.parse::<IpAddr>() {
+        return Ok(ServerName::IpAddress(address.into()));
+    }
+    ServerName::try_from(name.trim_end_matches('.').to_owned())
+        .map_err(|_| format!("`{name}` cannot be sent as a TLS server name (SNI)"))
+}
+
+/// OpenSSL's names for the suites rustls negotiates, so the output reads like `s_client`.
+fn openssl_cipher_name(suite: rustls::CipherSuite) -> String {
+    use rustls::CipherSuite as Suite;
+    let name = match suite {
+        Suite::TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
+        Suite::TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
+        Suite::TLS13_CHACHA20_POLY1305_SHA256 => "TLS_CHACHA20_POLY1305_SHA256",
+        Suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        Suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        Suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        Suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => "ECDHE-RSA-AES128-GCM-SHA256",
+        Suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => "ECDHE-RSA-AES256-GCM-SHA384",
+        Suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => "ECDHE-RSA-CHACHA20-POLY1305",
+        other => return format!("{other:?}"),
+    };
+    name.to_owned()
+}
+
+/// A TCP stream that keeps the first bytes the server sends, to name a non-TLS service.
+pub struct ObservedStream {
+    inner: TcpStream,
+    first_bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl AsyncRead for ObservedStream {
+    fn poll_read(self: Pin<&mut Self>, context: &mut TaskContext<'_>, buffer: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buffer.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(context, buffer);
+        if let Poll::Ready(Ok(())) = result
+            && let Ok(mut kept) = this.first_bytes.lock()
+            && kept.len() < FIRST_BYTES_KEPT
+        {
+            let fresh = &buffer.filled()[before..];
+            let room = FIRST_BYTES_KEPT - kept.len();
+            kept.extend_from_slice(&fresh[..fresh.len().min(room)]);
+        }
+        result
+    }
+}
+
+impl tokio::io::AsyncWrite for ObservedStream {
+    fn poll_write(self: Pin<&mut Self>, context: &mut TaskContext<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(context, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, context: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(context)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(context)
+    }
+}
+
+/// Wraps webpki's server verifier: records its verdict, never aborts the handshake on it.
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+    verdict: Mutex<Option<StrictVerdict>>,
+}
+
+impl RecordingVerifier {
+    fn new(roots: &[CertificateDer<'static>], provider: &Arc<CryptoProvider>) -> Self {
+        let mut store = RootCertStore::empty();
+        let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
+        let inner = (added > 0)
+            .then(|| WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider)).build().ok())
+            .flatten();
+        RecordingVerifier {
+            inner,
+            algorithms: provider.signature_verification_algorithms,
+            verdict: Mutex::new(None),
+        }
+    }
+
+    fn verdict(&self) -> Option<StrictVerdict> {
+        self.verdict.lock().ok().and_then(|verdict| verdict.clone())
+    }
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(inner) = &self.inner {
+            let verdict = match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+                Ok(_) => StrictVerdict::Accepted,
+                Err(error) => StrictVerdict::Rejected(error.to_string()),
+            };
+            if let Ok(mut slot) = self.verdict.lock() {
+                *slot = Some(verdict);
+            }
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        certificate: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, certificate, signature, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        certificate: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, certificate, signature, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }

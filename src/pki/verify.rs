@@ -1,0 +1,696 @@
+//! Chain verification that reaches the same verdict as OpenSSL 3.0's `X509_verify_cert`, the
+//! code behind `openssl s_client`, `openssl verify` and the device SDKs built on OpenSSL.
+//!
+//! Why not only webpki: webpki answers "valid or not" with its own error names, and rejects
+//! things OpenSSL accepts (CN-only names, a CA certificate as server certificate, SHA-1). The
+//! technician's guide, their SDK and every forum thread speak OpenSSL's codes, so this module
+//! re-traces OpenSSL's steps in OpenSSL's order (crypto/x509/x509_vfy.c):
+//!
+//! 1. `build_chain`: trusted-first issuer search (the default since 1.1.0), then the peer's
+//!    certificates; the end of the search decides 18, 19, 2 or 20.
+//! 2. `check_extensions`: critical extensions (34), CA-ness (79), purpose sslserver (26),
+//!    path length (25).
+//! 3. `check_auth_level`: security level 1, what TLS clients run at (67, 68).
+//! 4. `check_id`: the host name (62) or IP address (64).
+//! 5. `internal_verify`: from the top down, keyCertSign (32), signatures (7), validity (9, 10);
+//!    a lone leaf with no issuer gives 21.
+//!
+//! Like `s_client`'s callback, verification carries on after an error, recording every error
+//! in order; `s_client` prints the last one, `openssl verify` stops at the first one its
+//! callback does not tolerate. Deliberately not modelled: CRLs/OCSP, policies, name
+//! constraints, DANE, alternative chains (irrelevant with trusted-first), proxy certificates.
+
+use std::net::IpAddr;
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::X509Name;
+
+use super::VerifyCode;
+use crate::hostname::{HostName, MismatchKind, NameMatch, match_server_name};
+
+/// OpenSSL's default maximum chain depth (X509_VERIFY_PARAM default of 100).
+const MAX_DEPTH: usize = 100;
+
+/// What the verifier is asked to check, mirroring the X509_VERIFY_PARAM a TLS client sets.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// `None` skips the name check, as `openssl verify` without `-verify_hostname` does.
+    pub host: Option<&'a HostName>,
+    pub now: OffsetDateTime,
+    /// TLS clients verify for the sslserver purpose; `openssl verify` without `-purpose` does not.
+    pub check_server_purpose: bool,
+    /// OpenSSL security level: 1 is the library default for TLS; 0 disables the checks
+    /// (`openssl verify` without `-auth_level`).
+    pub security_level: u8,
+}
+
+/// One error as OpenSSL's verify callback sees it (`verify error:num=N:...` at `depth`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyError {
+    pub code: VerifyCode,
+    pub depth: usize,
+    pub subject: String,
+    pub issuer: String,
+}
+
+/// One certificate of the chain OpenSSL built (not necessarily what the server sent).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainLink {
+    pub depth: usize,
+    pub subject: String,
+    pub issuer: String,
+    /// Whether it came from the trusted root file rather than from the server.
+    pub from_trust_store: bool,
+    #[serde(skip)]
+    pub der: CertificateDer<'static>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub chain: Vec<ChainLink>,
+    pub errors: Vec<VerifyError>,
+}
+
+impl Verification {
+    /// The code `openssl s_client` reports as `Verify return code`: its callback continues
+    /// after every error, so the last error recorded wins.
+    pub fn code(&self) -> VerifyCode {
+        self.errors.last().map_or(VerifyCode::Ok, |error| error.code)
+    }
+
+    /// The error `s_client` reports, with its depth and certificate.
+    pub fn final_error(&self) -> Option<&VerifyError> {
+        self.errors.last()
+    }
+
+    /// The error `openssl verify` stops at: the first one its callback does not tolerate.
+    pub fn openssl_verify_error(&self) -> Option<&VerifyError> {
+        self.errors.iter().find(|error| !error.code.openssl_verify_continues()).or(self.errors.last())
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn has(&self, code: VerifyCode) -> bool {
+        self.errors.iter().any(|error| error.code == code)
+    }
+}
+
+/// A certificate that could not be parsed at all; OpenSSL would fail before verifying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("certificate {position} of {origin} is not a valid X.509 certificate: {reason}")]
+pub struct UnparseableCertificate {
+    pub origin: &'static str,
+    pub position: usize,
+    pub reason: String,
+}
+
+/// Verify `presented` (leaf first, as the server sent it) against `trusted` roots.
+pub fn verify_chain(
+    presented: &[CertificateDer<'static>],
+    trusted: &[CertificateDer<'static>],
+    options: &VerifyOptions<'_>,
+) -> Result<Verification, UnparseableCertificate> {
+    let parse_all = |ders: &[CertificateDer<'static>], origin: &'static str, trusted: bool| {
+        ders.iter()
+            .enumerate()
+            .map(|(index, der)| {
+                Facts::parse(der, trusted).map_err(|reason| UnparseableCertificate {
+                    origin,
+                    position: index + 1,
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let peer = parse_all(presented, "the presented chain", false)?;
+    let store = parse_all(trusted, "the trusted root file", true)?;
+    let Some(leaf) = peer.first() else {
+        return Err(UnparseableCertificate {
+            origin: "the presented chain",
+            position: 1,
+            reason: "no certificate was presented".to_owned(),
+        });
+    };
+
+    let mut run = Run { chain: vec![leaf], num_untrusted: 1, errors: Vec::new() };
+    run.build_chain(&peer[1..], &store, options.now);
+    run.check_extensions(options.check_server_purpose);
+    run.check_auth_level(options.security_level);
+    if let Some(host) = options.host {
+        run.check_host(host);
+    }
+    run.internal_verify(options.now);
+
+    let chain = run
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(depth, facts)| ChainLink {
+            depth,
+            subject: facts.subject_text.clone(),
+            issuer: facts.issuer_text.clone(),
+            from_trust_store: facts.trusted,
+            der: facts.der.clone(),
+        })
+        .collect();
+    Ok(Verification { chain, errors: run.errors })
+}
+
+/// The state of one verification: the chain being built and the errors seen so far.
+struct Run<'a> {
+    chain: Vec<&'a Facts>,
+    /// How many certificates at the start of the chain came from the peer.
+    num_untrusted: usize,
+    errors: Vec<VerifyError>,
+}
+
+impl<'a> Run<'a> {
+    fn error(&mut self, code: VerifyCode, depth: usize) {
+        let facts = self.chain[depth.min(self.chain.len() - 1)];
+        self.errors.push(VerifyError {
+            code,
+            depth,
+            subject: facts.subject_text.clone(),
+            issuer: facts.issuer_text.clone(),
+        });
+    }
+
+    fn top(&self) -> &'a Facts {
+        self.chain[self.chain.len() - 1]
+    }
+
+    /// OpenSSL's `build_chain` with X509_V_FLAG_TRUSTED_FIRST (default since 1.1.0).
+    fn build_chain(&mut self, peer: &'a [Facts], store: &'a [Facts], now: OffsetDateTime) {
+        let mut trusted = false;
+        let mut searching_untrusted = true;
+        while self.chain.len() <= MAX_DEPTH {
+            let top = self.top();
+            // Trusted first: look for the top's issuer in the trust store.
+            if let Some(issuer) = find_issuer(store, top, &[], now) {
+                if !top.self_signed {
+                    self.chain.push(issuer);
+                    // Once a trusted certificate is appended, the peer's certificates are no
+                    // longer searched (x509_vfy.c asserts num == num_untrusted there).
+                    searching_untrusted = false;
+                    // Only a self-signed store certificate is a trust anchor by default
+                    // (trust_compat without X509_TRUST_NO_SS_COMPAT for the SSL server trust).
+                    if issuer.self_signed {
+                        trusted = true;
+                        break;
+                    }
+                    continue;
+                }
+                if self.chain.len() == self.num_untrusted && issuer.der == top.der {
+                    // The peer sent the trust anchor itself: swap in the trusted copy.
+                    let last = self.chain.len() - 1;
+                    self.chain[last] = issuer;
+                    self.num_untrusted -= 1;
+                    trusted = true;
+                    break;
+                }
+                // A self-signed peer certificate that only mimics a trusted one's name: no.
+            }
+            if !searching_untrusted || top.self_signed {
+                break;
+            }
+            match find_issuer(peer, top, &self.chain, now) {
+                Some(issuer) => {
+                    self.chain.push(issuer);
+                    self.num_untrusted += 1;
+                }
+                None => break,
+            }
+        }
+        if trusted {
+            return;
+        }
+        let depth = self.chain.len() - 1;
+        let code = if self.chain.len() > MAX_DEPTH {
+            VerifyCode::CertChainTooLong
+        } else if self.top().self_signed && self.chain.len() == 1 {
+            VerifyCode::DepthZeroSelfSignedCert
+        } else if self.top().self_signed {
+            VerifyCode::SelfSignedCertInChain
+        } else if self.num_untrusted < self.chain.len() {
+            VerifyCode::UnableToGetIssuerCert
+        } else {
+            VerifyCode::UnableToGetIssuerCertLocally
+        };
+        self.error(code, depth);
+    }
+
+    /// OpenSSL's `check_extensions` (non-strict mode) with purpose sslserver.
+    fn check_extensions(&mut self, check_server_purpose: bool) {
+        let count = self.chain.len();
+        let mut path_length = 0u32;
+        for depth in 0..count {
+            let facts = self.chain[depth];
+            if facts.unhandled_critical_extension {
+                self.error(VerifyCode::UnhandledCriticalExtension, depth);
+            }
+            let ca = facts.check_ca();
+            // "X509_V_FLAG_X509_STRICT is implicit for intermediate CAs": anything below the
+            // top must be a CA by basicConstraints; the top may also be a v1 root (3) or a
+            // keyCertSign-only certificate (4).
+            if depth > 0 && (ca == 0 || (depth + 1 < count && ca != 1)) {
+                self.error(VerifyCode::InvalidCa, depth);
+            }
+            if check_server_purpose && !facts.suits_tls_server(depth > 0) {
+                self.error(VerifyCode::InvalidPurpose, depth);
+            }
+            if depth > 1
+                && let Some(limit) = facts.path_len
+                && path_length > limit
+            {
+                self.error(VerifyCode::PathLengthExceeded, depth);
+            }
+            if depth > 0 && !facts.self_issued {
+                path_length += 1;
+            }
+        }
+    }
+
+    /// OpenSSL's `check_auth_level`: issuer keys and non-anchor signatures must reach the
+    /// security level's minimum bits (80 at level 1, 112 at 2, ... per SSL_CTX_set_security_level).
+    fn check_auth_level(&mut self, level: u8) {
+        let minimum = match level {
+            0 => return,
+            1 => 80,
+            2 => 112,
+            3 => 128,
+            4 => 192,
+            _ => 256,
+        };
+        let count = self.chain.len();
+        for depth in 0..count {
+            let facts = self.chain[depth];
+            if depth > 0 && facts.key_security_bits.is_some_and(|bits| bits < minimum) {
+                self.error(VerifyCode::CaKeyTooSmall, depth);
+            }
+            if depth + 1 < count && facts.signature_security_bits.is_some_and(|bits| bits < minimum) {
+                self.error(VerifyCode::CaMdTooWeak, depth);
+            }
+        }
+    }
+
+    /// OpenSSL's `check_id`: X509_check_host for a name, X509_check_ip for an address.
+    fn check_host(&mut self, host: &HostName) {
+        let leaf = self.chain[0];
+        if let NameMatch::Mismatch { kind, .. } =
+            match_server_name(host, &leaf.dns_names, &leaf.ip_addresses, &leaf.common_names)
+        {
+            let code = match kind {
+                MismatchKind::Dns => VerifyCode::HostnameMismatch,
+                MismatchKind::Ip => VerifyCode::IpAddressMismatch,
+            };
+            self.error(code, 0);
+        }
+    }
+
+    /// OpenSSL's `internal_verify`: walk down from the top, checking each signature with its
+    /// issuer's key and each certificate's validity period.
+    fn internal_verify(&mut self, now: OffsetDateTime) {
+        let mut depth = self.chain.len() - 1;
+        let mut issuer = self.chain[depth];
+        let mut subject = issuer;
+        if !issuer.issued_by_check(issuer) {
+            if depth == 0 {
+                // A lone certificate whose issuer was never found.
+                self.error(VerifyCode::UnableToVerifyLeafSignature, 0);
+                self.check_time(issuer, 0, now);
+                return;
+            }
+            // The top's own signature cannot be checked without its issuer; start one down.
+            depth -= 1;
+            subject = self.chain[depth];
+        }
+        loop {
+            // Self-signed certificates' signatures are not checked (no X509_V_FLAG_CHECK_SS_SIGNATURE).
+            if !std::ptr::eq(subject, issuer) {
+                if issuer.key_usage.is_some_and(|usage| usage & KEY_CERT_SIGN == 0) {
+                    self.error(VerifyCode::KeyUsageNoCertSign, depth + 1);
+                }
+                match subject.signature_verified_by(issuer) {
+                    SignatureCheck::Valid => {}
+                    SignatureCheck::Invalid => self.error(VerifyCode::CertSignatureFailure, depth),
+                    SignatureCheck::UndecodableKey => {
+                        self.error(VerifyCode::UnableToDecodeIssuerPublicKey, depth + 1)
+                    }
+                }
+            }
+            self.check_time(subject, depth, now);
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+            issuer = subject;
+            subject = self.chain[depth];
+        }
+    }
+
+    fn check_time(&mut self, facts: &Facts, depth: usize, now: OffsetDateTime) {
+        if now < facts.not_before {
+            self.error(VerifyCode::CertNotYetValid, depth);
+        }
+        if now > facts.not_after {
+            self.error(VerifyCode::CertHasExpired, depth);
+        }
+    }
+}
+
+/// OpenSSL's `find_issuer` / `X509_STORE_CTX_get1_issuer`: the first candidate that is
+/// "likely" the issuer and currently valid, else the matching one that expires last.
+fn find_issuer<'a>(
+    candidates: &'a [Facts],
+    subject: &Facts,
+    chain: &[&Facts],
+    now: OffsetDateTime,
+) -> Option<&'a Facts> {
+    let mut fallback: Option<&'a Facts> = None;
+    for candidate in candidates {
+        if !candidate.issued_by_check(subject) || chain.iter().any(|link| link.der == candidate.der) {
+            continue;
+        }
+        if candidate.not_before <= now && now <= candidate.not_after {
+            return Some(candidate);
+        }
+        if fallback.is_none_or(|best| candidate.not_after > best.not_after) {
+            fallback = Some(candidate);
+        }
+    }
+    fallback
+}
+
+const DIGITAL_SIGNATURE: u16 = 1 << 0;
+const KEY_ENCIPHERMENT: u16 = 1 << 2;
+const KEY_AGREEMENT: u16 = 1 << 4;
+const KEY_CERT_SIGN: u16 = 1 << 5;
+
+enum SignatureCheck {
+    Valid,
+    Invalid,
+    UndecodableKey,
+}
+
+/// What verification needs to know about one certificate, extracted once.
+struct Facts {
+    der: CertificateDer<'static>,
+    trusted: bool,
+    subject_text: String,
+    issuer_text: String,
+    subject_name: Vec<Vec<(String, String)>>,
+    issuer_name: Vec<Vec<(String, String)>>,
+    version: u32,
+    self_issued: bool,
+    self_signed: bool,
+    subject_key_id: Option<Vec<u8>>,
+    authority_key_id: Option<Vec<u8>>,
+    authority_serial: Option<Vec<u8>>,
+    serial: Vec<u8>,
+    basic_constraints: Option<bool>,
+    path_len: Option<u32>,
+    key_usage: Option<u16>,
+    /// `Some(allows_server_auth)` when an extendedKeyUsage extension is present.
+    extended_key_usage_server: Option<bool>,
+    unhandled_critical_extension: bool,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    key_algorithm: KeyAlgorithm,
+    signature_key_algorithm: KeyAlgorithm,
+    key_security_bits: Option<u32>,
+    signature_security_bits: Option<u32>,
+    dns_names: Vec<String>,
+    ip_addresses: Vec<IpAddr>,
+    common_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyAlgorithm {
+    Rsa,
+    Ec,
+    Ed25519,
+    Other,
+}
+
+impl Facts {
+    fn parse(der: &CertificateDer<'static>, trusted: bool) -> Result<Facts, String> {
+        let (_, certificate) = X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
+        let subject_name = canonical_name(certificate.subject());
+        let issuer_name = canonical_name(certificate.issuer());
+        let mut facts = Facts {
+            der: der.clone(),
+            trusted,
+            subject_text: super::openssl_oneline(certificate.subject()),
+            issuer_text: super::openssl_oneline(certificate.issuer()),
+            self_issued: subject_name == issuer_name,
+            subject_name,
+            issuer_name,
+            version: certificate.version().0 + 1,
+            self_signed: false,
+            subject_key_id: None,
+            authority_key_id: None,
+            authority_serial: None,
+            serial: certificate.raw_serial().to_vec(),
+            basic_constraints: None,
+            path_len: None,
+            key_usage: None,
+            extended_key_usage_server: None,
+            unhandled_critical_extension: false,
+            not_before: certificate.validity().not_before.to_datetime(),
+            not_after: certificate.validity().not_after.to_datetime(),
+            key_algorithm: key_algorithm_of_spki(&certificate),
+            signature_key_algorithm: key_algorithm_of_signature(&certificate),
+            key_security_bits: key_security_bits(&certificate),
+            signature_security_bits: signature_security_bits(&certificate),
+            dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            common_names: certificate
+                .subject()
+                .iter_common_name()
+                .filter_map(|attribute| attribute.as_str().ok().map(str::to_owned))
+                .collect(),
+        };
+        for extension in certificate.extensions() {
+            match extension.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(id) => facts.subject_key_id = Some(id.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(id) => {
+                    facts.authority_key_id = id.key_identifier.as_ref().map(|key| key.0.to_vec());
+                    facts.authority_serial = id.authority_cert_serial.map(<[u8]>::to_vec);
+                }
+                ParsedExtension::BasicConstraints(constraints) => {
+                    facts.basic_constraints = Some(constraints.ca);
+                    facts.path_len = constraints.path_len_constraint.filter(|_| constraints.ca);
+                }
+                ParsedExtension::KeyUsage(usage) => facts.key_usage = Some(usage.flags),
+                ParsedExtension::ExtendedKeyUsage(usage) => {
+                    facts.extended_key_usage_server = Some(usage.server_auth);
+                }
+                ParsedExtension::SubjectAlternativeName(names) => {
+                    for name in &names.general_names {
+                        match name {
+                            GeneralName::DNSName(dns) => facts.dns_names.push((*dns).to_owned()),
+                            GeneralName::IPAddress(bytes) => {
+                                if let Some(address) = ip_from_san(bytes) {
+                                    facts.ip_addresses.push(address);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if extension.critical && !openssl_supports_extension(&extension.oid.to_id_string()) {
+                facts.unhandled_critical_extension = true;
+            }
+        }
+        facts.self_signed = facts.self_issued && facts.key_identifiers_match(&facts) && facts.algorithms_match(&facts);
+        Ok(facts)
+    }
+
+    /// OpenSSL's `ossl_x509_likely_issued(self, subject)`: names, key identifiers and the
+    /// signature algorithm's key type agree. The signature itself is checked later.
+    fn issued_by_check(&self, subject: &Facts) -> bool {
+        self.subject_name == subject.issuer_name
+            && self.key_identifiers_match(subject)
+            && self.algorithms_match(subject)
+    }
+
+    /// `X509_check_akid`: a subject's authority key id must match this issuer's subject key
+    /// id (when both are present) and its serial (when given).
+    fn key_identifiers_match(&self, subject: &Facts) -> bool {
+        if let (Some(authority), Some(own)) = (&subject.authority_key_id, &self.subject_key_id)
+            && authority != own
+        {
+            return false;
+        }
+        if let Some(serial) = &subject.authority_serial
+            && serial != &self.serial
+        {
+            return false;
+        }
+        true
+    }
+
+    /// `check_sig_alg_match`: the subject was signed with an algorithm for this key type.
+    fn algorithms_match(&self, subject: &Facts) -> bool {
+        self.key_algorithm == KeyAlgorithm::Other
+            || subject.signature_key_algorithm == KeyAlgorithm::Other
+            || self.key_algorithm == subject.signature_key_algorithm
+    }
+
+    /// `X509_check_ca`: 1 = CA by basicConstraints, 3 = self-signed v1 root,
+    /// 4 = keyCertSign without basicConstraints, 0 = not a CA.
+    fn check_ca(&self) -> u8 {
+        if self.key_usage.is_some_and(|usage| usage & KEY_CERT_SIGN == 0) {
+            return 0;
+        }
+        match self.basic_constraints {
+            Some(true) => 1,
+            Some(false) => 0,
+            None if self.version == 1 && self.self_signed => 3,
+            None if self.key_usage.is_some() => 4,
+            None => 0,
+        }
+    }
+
+    /// `check_purpose_ssl_server` (v3_purp.c): an extendedKeyUsage, when present, must allow
+    /// serverAuth (even for CAs); a leaf's keyUsage must allow a TLS key exchange; a CA must
+    /// pass `check_ca`.
+    fn suits_tls_server(&self, as_ca: bool) -> bool {
+        if self.extended_key_usage_server == Some(false) {
+            return false;
+        }
+        if as_ca {
+            return self.check_ca() != 0;
+        }
+        self.key_usage
+            .is_none_or(|usage| usage & (DIGITAL_SIGNATURE | KEY_ENCIPHERMENT | KEY_AGREEMENT) != 0)
+    }
+
+    fn signature_verified_by(&self, issuer: &Facts) -> SignatureCheck {
+        let (Ok((_, subject)), Ok((_, issuer))) =
+            (X509Certificate::from_der(self.der.as_ref()), X509Certificate::from_der(issuer.der.as_ref()))
+        else {
+            return SignatureCheck::Invalid;
+        };
+        if issuer.public_key().parsed().is_err() {
+            return SignatureCheck::UndecodableKey;
+        }
+        match subject.verify_signature(Some(issuer.public_key())) {
+            Ok(()) => SignatureCheck::Valid,
+            Err(_) => SignatureCheck::Invalid,
+        }
+    }
+}
+
+/// X509_NAME_cmp compares canonical encodings: attribute values case-folded with white space
+/// trimmed and collapsed (x_name.c `asn1_string_canon`), RDN structure preserved.
+fn canonical_name(name: &X509Name<'_>) -> Vec<Vec<(String, String)>> {
+    name.iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|attribute| {
+                    let value = match attribute.as_str() {
+                        Ok(text) => text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
+                        Err(_) => format!("{:02x?}", attribute.attr_value().data),
+                    };
+                    (attribute.attr_type().to_id_string(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Extensions OpenSSL 3.0 handles, so a critical one is not "unhandled" (v3_purp.c
+/// `X509_supported_extension`).
+fn openssl_supports_extension(oid: &str) -> bool {
+    matches!(
+        oid,
+        "2.16.840.1.113730.1.1" // netscape cert type
+            | "2.5.29.15" // key usage
+            | "2.5.29.17" // subject alt name
+            | "2.5.29.19" // basic constraints
+            | "2.5.29.32" // certificate policies
+            | "2.5.29.37" // extended key usage
+            | "1.3.6.1.5.5.7.1.14" // proxy cert info
+            | "2.5.29.30" // name constraints
+            | "2.5.29.36" // policy constraints
+            | "2.5.29.33" // policy mappings
+            | "2.5.29.54" // inhibit any policy
+            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
+            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
+    )
+}
+
+fn ip_from_san(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+fn key_algorithm_of_spki(certificate: &X509Certificate<'_>) -> KeyAlgorithm {
+    match certificate.public_key().algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => KeyAlgorithm::Rsa,
+        "1.2.840.10045.2.1" => KeyAlgorithm::Ec,
+        "1.3.101.112" => KeyAlgorithm::Ed25519,
+        _ => KeyAlgorithm::Other,
+    }
+}
+
+fn key_algorithm_of_signature(certificate: &X509Certificate<'_>) -> KeyAlgorithm {
+    let oid = certificate.signature_algorithm.algorithm.to_id_string();
+    if oid.starts_with("1.2.840.113549.1.1.") || oid == "1.3.14.3.2.29" {
+        KeyAlgorithm::Rsa
+    } else if oid.starts_with("1.2.840.10045.4.") {
+        KeyAlgorithm::Ec
+    } else if oid == "1.3.101.112" {
+        KeyAlgorithm::Ed25519
+    } else {
+        KeyAlgorithm::Other
+    }
+}
+
+/// Security bits of the certificate's key, as OpenSSL's `EVP_PKEY_get_security_bits`
+/// (RSA per NIST SP 800-57 as in `ossl_ifc_ffc_compute_security_bits`; EC half the order).
+fn key_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
+    match certificate.public_key().parsed().ok()? {
+        PublicKey::RSA(rsa) => {
+            let bits = rsa.key_size();
+            Some(match bits {
+                15360.. => 256,
+                7680.. => 192,
+                3072.. => 128,
+                2048.. => 112,
+                1024.. => 80,
+                _ => 0,
+            })
+        }
+        PublicKey::EC(point) => u32::try_from(point.key_size()).ok().map(|bits| bits / 2),
+        _ => None,
+    }
+}
+
+/// Security bits of the signature's digest: half its size, except SHA-1 (63) and MD5 (39),
+/// which OpenSSL 3.0 marks as broken so level 1 rejects them (x509_set.c `x509_sig_info_init`).
+fn signature_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
+    Some(match certificate.signature_algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.4" => 39,                                          // md5WithRSA
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" => 63, // SHA-1
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => 128,
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
+        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
+        "1.3.101.112" => 128,
+        _ => return None,
+    })
+}
