@@ -55,10 +55,12 @@ pub struct Handshake {
 
 /// What a strict client (rustls/webpki; Go and .NET decide alike on these points) concluded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", content = "reason", rename_all = "snake_case")]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub enum StrictVerdict {
     Accepted,
-    Rejected(String),
+    /// Rejected; `name_mismatch` separates name problems (the hostname check's business)
+    /// from chain problems.
+    Rejected { reason: String, name_mismatch: bool },
 }
 
 fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -419,7 +421,16 @@ impl ServerCertVerifier for RecordingVerifier {
         if let Some(inner) = &self.inner {
             let verdict = match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
                 Ok(_) => StrictVerdict::Accepted,
-                Err(error) => StrictVerdict::Rejected(error.to_string()),
+                Err(error) => StrictVerdict::Rejected {
+                    name_mismatch: matches!(
+                        error,
+                        rustls::Error::InvalidCertificate(
+                            rustls::CertificateError::NotValidForName
+                                | rustls::CertificateError::NotValidForNameContext { .. }
+                        )
+                    ),
+                    reason: error.to_string(),
+                },
             };
             if let Ok(mut slot) = self.verdict.lock() {
                 *slot = Some(verdict);

@@ -1,17 +1,18 @@
 //! TEMPORARY stand-in, replaced by the real module at merge.
 use std::net::IpAddr;
 use rustls_pki_types::CertificateDer;
-use serde::Serialize;
-use time::OffsetDateTime;
+use ::time::OffsetDateTime;
 use x509_parser::prelude::*;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CertificateSummary {
     pub subject: String,
     pub issuer: String,
     pub subject_common_names: Vec<String>,
     pub serial: String,
+    #[serde(with = "::time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
+    #[serde(with = "::time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<IpAddr>,

@@ -2,6 +2,8 @@
 
 pub mod codes;
 pub mod describe;
+pub mod diagnose;
+pub mod load;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -1,0 +1,127 @@
+//! `gateway-cert-chain`: the chain each port presents verifies against the device's root CA
+//! file, with OpenSSL's verdict (`Verify return code: N (text)`) and a diagnosis.
+
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
+use crate::net::tls::{Handshake, StrictVerdict};
+use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
+use crate::pki::diagnose::diagnose;
+use crate::pki::verify::{VerifyOptions, verify_chain};
+
+use super::{CONNECT_CHECKS, group_by_chain, ports_of};
+
+pub struct GatewayCertChainCheck;
+
+const DEPENDENCIES: &[Dependency] = &[Dependency::Requires("root-ca-file"), Dependency::RequiresAny(CONNECT_CHECKS)];
+
+/// Per-port result for JSON: what monitoring scripts read.
+#[derive(serde::Serialize)]
+struct PortVerdict {
+    protocol: crate::net::Protocol,
+    port: u16,
+    verify_code: u32,
+    verify_message: &'static str,
+    errors: Vec<crate::pki::verify::VerifyError>,
+    strict_client_verdict: Option<StrictVerdict>,
+    chain: Vec<CertificateSummary>,
+}
+
+impl Check for GatewayCertChainCheck {
+    fn id(&self) -> &'static str {
+        "gateway-cert-chain"
+    }
+    fn group(&self) -> Group {
+        Group::GatewayConnectivity
+    }
+    fn description(&self) -> &'static str {
+        "gateway certificate chain verifies against the root CA file"
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        DEPENDENCIES
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(anchors) = prior.trust_anchors() else {
+                return Outcome::skipped("skipped because no root CA file was loaded");
+            };
+            let handshakes = prior.handshakes();
+            let options = VerifyOptions { host: None, now: context.now, check_server_purpose: true, security_level: 1 };
+            let mut outcome = Outcome::ok("Verification: OK");
+            let mut verdicts = Vec::new();
+            let mut messages = Vec::new();
+            for group in group_by_chain(&handshakes) {
+                let first: &Handshake = group[0];
+                let ports = ports_of(&group);
+                let summaries: Vec<CertificateSummary> = first.chain.iter().filter_map(|der| describe(der).ok()).collect();
+                let verification = match verify_chain(&first.chain, &anchors.certificates, &options) {
+                    Ok(verification) => verification,
+                    Err(error) => {
+                        outcome.escalate(Status::Error);
+                        messages.push(format!("{ports}: {error}"));
+                        continue;
+                    }
+                };
+                let code = verification.code();
+                outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
+                for (depth, summary) in summaries.iter().enumerate() {
+                    outcome = outcome.details(s_client_listing(depth, summary).into_iter().map(|line| format!("  {line}")));
+                }
+                if code.is_ok() {
+                    outcome = outcome
+                        .detail("Verification: OK".to_owned())
+                        .detail(format!("Verify return code: {code}"));
+                    messages.push(format!("{ports}: Verification: OK"));
+                    // OpenSSL accepts; say so when a strict client would not.
+                    if let Some(StrictVerdict::Rejected { reason, name_mismatch: false }) = &first.strict_client_verdict {
+                        outcome.escalate(Status::Warning);
+                        outcome = outcome.detail(format!(
+                            "OpenSSL-based clients (C, Python, Node SDKs) accept this chain, but rustls-based clients reject it, as .NET and Go clients may: {reason}"
+                        ));
+                        outcome.remedy.get_or_insert_with(|| {
+                            "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName)".to_owned()
+                        });
+                    }
+                } else {
+                    outcome.escalate(Status::Error);
+                    for error in &verification.errors {
+                        outcome = outcome.detail(format!(
+                            "verify error:num={}:{} at depth {} (`{}`)",
+                            error.code.number(),
+                            error.code.text(),
+                            error.depth,
+                            error.subject
+                        ));
+                    }
+                    outcome = outcome
+                        .detail(format!("Verification error: {}", code.text()))
+                        .detail(format!("Verify return code: {code}"));
+                    messages.push(format!("{ports}: Verify return code: {code}"));
+                    if let Some(diagnosis) = diagnose(&verification, first.chain.len(), anchors) {
+                        outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
+                        outcome.remedy = Some(diagnosis.remedy);
+                    }
+                }
+                for handshake in &group {
+                    verdicts.push(PortVerdict {
+                        protocol: handshake.protocol,
+                        port: handshake.address.port(),
+                        verify_code: code.number(),
+                        verify_message: code.text(),
+                        errors: verification.errors.clone(),
+                        strict_client_verdict: handshake.strict_client_verdict.clone(),
+                        chain: summaries.clone(),
+                    });
+                }
+            }
+            for (protocol, failed) in prior.failed_protocols() {
+                outcome = outcome.detail(format!("{}: not checked ({})", protocol.display_name(), failed.message));
+            }
+            if outcome.status != Status::Ok || messages.len() > 1 {
+                outcome.message = messages.join("; ");
+            }
+            if outcome.status == Status::Warning {
+                outcome.message.push_str(" (strict clients disagree)");
+            }
+            outcome.info(&serde_json::json!({ "root_ca_file": anchors.path, "ports": verdicts }))
+        })
+    }
+}

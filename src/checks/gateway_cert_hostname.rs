@@ -1,0 +1,103 @@
+//! `gateway-cert-hostname`: the gateway's certificate is issued for the name the device dials
+//! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
+
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
+use crate::hostname::{MatchedBy, MismatchKind, NameMatch, match_server_name, validate_hostname};
+use crate::pki::VerifyCode;
+use crate::pki::describe::describe;
+
+use super::{CONNECT_CHECKS, group_by_chain, ports_of};
+
+pub struct GatewayCertHostnameCheck;
+
+const DEPENDENCIES: &[Dependency] =
+    &[Dependency::Requires("gateway-hostname"), Dependency::RequiresAny(CONNECT_CHECKS)];
+
+impl Check for GatewayCertHostnameCheck {
+    fn id(&self) -> &'static str {
+        "gateway-cert-hostname"
+    }
+    fn group(&self) -> Group {
+        Group::GatewayConnectivity
+    }
+    fn description(&self) -> &'static str {
+        "gateway certificate is issued for the gateway name"
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        DEPENDENCIES
+    }
+    fn run<'a>(&'a self, _context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(name) = prior.gateway_name() else {
+                return Outcome::skipped("skipped because no gateway name is known");
+            };
+            let Ok(host) = validate_hostname(name) else {
+                return Outcome::skipped("skipped because the gateway name is invalid");
+            };
+            let mut outcome = Outcome::ok(format!("the certificate is issued for `{name}`"));
+            let mut ports_info = Vec::new();
+            let mut messages = Vec::new();
+            for group in group_by_chain(&prior.handshakes()) {
+                let ports = ports_of(&group);
+                let Some(leaf) = group[0].chain.first().and_then(|der| describe(der).ok()) else {
+                    continue;
+                };
+                let result = match_server_name(&host, &leaf.dns_names, &leaf.ip_addresses, &leaf.subject_common_names);
+                let offered: Vec<String> = leaf
+                    .dns_names
+                    .iter()
+                    .map(|dns| format!("DNS:{dns}"))
+                    .chain(leaf.ip_addresses.iter().map(|ip| format!("IP Address:{ip}")))
+                    .collect();
+                outcome = outcome.detail(format!(
+                    "{ports}: subject `{}`, subjectAltName: {}",
+                    leaf.subject,
+                    if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
+                ));
+                let (verdict, matched) = match &result {
+                    NameMatch::Matched { by: MatchedBy::CommonName, presented } => {
+                        outcome.escalate(Status::Warning);
+                        messages.push(format!("{ports}: `{name}` matches only the subject CN `{presented}`; the certificate has no subjectAltName"));
+                        outcome.remedy.get_or_insert_with(|| {
+                            format!("reissue the certificate with subjectAltName DNS:{name}: OpenSSL-based SDKs accept a CN-only certificate, but rustls, Go, .NET and browsers reject it")
+                        });
+                        ("common_name", Some(presented.clone()))
+                    }
+                    NameMatch::Matched { presented, .. } => ("ok", Some(presented.clone())),
+                    NameMatch::Mismatch { kind, presented } => {
+                        outcome.escalate(Status::Error);
+                        let code = match kind {
+                            MismatchKind::Dns => VerifyCode::HostnameMismatch,
+                            MismatchKind::Ip => VerifyCode::IpAddressMismatch,
+                        };
+                        messages.push(format!("{ports}: Verify return code: {code}"));
+                        outcome = outcome.detail(format!(
+                            "{ports}: `{name}` is not among the names the certificate is issued for ({})",
+                            if presented.is_empty() { "none".to_owned() } else { presented.join(", ") }
+                        ));
+                        outcome.remedy = Some(format!(
+                            "the device dials `{name}` but the gateway's certificate is for {}: set `hostname` in the gateway's config.toml to `{name}` (exactly the GatewayHostName leaves use), run `sudo iotedge config apply` so edgeHub gets a certificate for it, or change GatewayHostName to the name in the certificate",
+                            presented.first().map_or("another name".to_owned(), |first| format!("`{first}`"))
+                        ));
+                        ("mismatch", None)
+                    }
+                };
+                for handshake in &group {
+                    ports_info.push(serde_json::json!({
+                        "protocol": handshake.protocol,
+                        "port": handshake.address.port(),
+                        "result": verdict,
+                        "matched": matched,
+                        "dns_names": leaf.dns_names,
+                        "ip_addresses": leaf.ip_addresses,
+                        "subject": leaf.subject,
+                    }));
+                }
+            }
+            if !messages.is_empty() {
+                outcome.message = messages.join("; ");
+            }
+            outcome.info(&serde_json::json!({ "gateway": name, "ports": ports_info }))
+        })
+    }
+}

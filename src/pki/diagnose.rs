@@ -1,0 +1,174 @@
+//! Turns OpenSSL's verdict into what a technician needs: which certificate is at fault, the
+//! most specific cause, and what to change. Shared by `check`, `connect` and `verify`.
+
+use super::verify::{Verification, VerifyError};
+use super::{TrustAnchors, VerifyCode};
+
+/// A plain-language cause and fix for a failed verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub cause: String,
+    pub remedy: String,
+}
+
+/// What the trusted root file holds, by subject, for messages like "your root file holds CN=A".
+pub fn anchor_subjects(anchors: &TrustAnchors) -> Vec<String> {
+    anchors
+        .certificates
+        .iter()
+        .filter_map(|der| super::describe::describe(der).ok())
+        .map(|summary| summary.subject)
+        .collect()
+}
+
+/// The IoT Edge setting that decides what chain edgeHub sends (1.2+ and 1.1 names).
+const FULL_CHAIN_SETTING: &str = "in the gateway's /etc/aziot/config.toml set [edge_ca] cert to the device CA \
+     *full-chain* file (iot-edge-device-ca-<name>-full-chain.cert.pem; certificates.device_ca_cert in \
+     1.1's config.yaml), then run `sudo iotedge config apply`";
+
+/// Explain the error `s_client` would report (the last one), or `None` when verification passed.
+pub fn diagnose(verification: &Verification, presented_count: usize, anchors: &TrustAnchors) -> Option<Diagnosis> {
+    let error = verification.final_error()?;
+    let roots = anchor_subjects(anchors);
+    let root_file = anchors.path.display();
+    let holds = if roots.is_empty() {
+        "no certificates".to_owned()
+    } else if roots.len() <= 3 {
+        roots.iter().map(|subject| format!("`{subject}`")).collect::<Vec<_>>().join(", ")
+    } else {
+        format!("{} certificates", roots.len())
+    };
+    let at = describe_position(error);
+    let diagnosis = match error.code {
+        VerifyCode::UnableToVerifyLeafSignature | VerifyCode::UnableToGetIssuerCertLocally
+            if presented_count == 1 =>
+        {
+            Diagnosis {
+                cause: format!(
+                    "the gateway sent only its own certificate ({at}); nothing links it to a root in {root_file}, which holds {holds}"
+                ),
+                remedy: format!("make the gateway send the full chain: {FULL_CHAIN_SETTING}."),
+            }
+        }
+        VerifyCode::UnableToGetIssuerCertLocally => {
+            let issuer_in_roots = roots.iter().any(|subject| subject.eq_ignore_ascii_case(&error.issuer));
+            if issuer_in_roots {
+                Diagnosis {
+                    cause: format!(
+                        "the chain ends at {at}; {root_file} holds a certificate named `{}`, but not the one that signed it (a different key: the CA was regenerated)",
+                        error.issuer
+                    ),
+                    remedy: format!(
+                        "copy the gateway's current root CA certificate to this device and pass it with --ca-file (replacing {root_file})"
+                    ),
+                }
+            } else {
+                Diagnosis {
+                    cause: format!(
+                        "the chain the gateway sent ends at {at}, but {root_file} holds {holds}, not `{}`",
+                        error.issuer
+                    ),
+                    remedy: format!(
+                        "either {root_file} is not the root this gateway's certificates come from (give the device the gateway's root CA, e.g. azure-iot-test-only.root.ca.cert.pem), or the gateway leaves out an intermediate: {FULL_CHAIN_SETTING}"
+                    ),
+                }
+            }
+        }
+        VerifyCode::UnableToVerifyLeafSignature => Diagnosis {
+            cause: format!("the server certificate ({at}) cannot be linked to any root in {root_file} ({holds})"),
+            remedy: format!("make the gateway send the full chain: {FULL_CHAIN_SETTING}."),
+        },
+        VerifyCode::SelfSignedCertInChain => Diagnosis {
+            cause: format!(
+                "the gateway's chain ends at its own root `{}`, which is not in {root_file} (that file holds {holds})",
+                error.subject
+            ),
+            remedy: format!(
+                "give the device the gateway's root CA (`{}`) as its trusted root, or reissue the gateway's device CA from the root the devices already trust",
+                error.subject
+            ),
+        },
+        VerifyCode::DepthZeroSelfSignedCert => Diagnosis {
+            cause: format!(
+                "the gateway presents a self-signed certificate (`{}`), not one issued by a CA: IoT Edge is not using your device CA, or another service answers on this port",
+                error.subject
+            ),
+            remedy: "configure the edge CA certificate and key ([edge_ca] in /etc/aziot/config.toml), run `sudo iotedge config apply`, and check that edgeHub owns this port".to_owned(),
+        },
+        VerifyCode::UnableToGetIssuerCert => Diagnosis {
+            cause: format!(
+                "{root_file} holds `{}`, which is not a root: it is issued by `{}`, and that root is not in the file",
+                chain_subject_at(verification, error.depth),
+                error.issuer
+            ),
+            remedy: format!(
+                "pass the root CA certificate (the self-signed one, e.g. azure-iot-test-only.root.ca.cert.pem) with --ca-file, or add `{}` to {root_file}",
+                error.issuer
+            ),
+        },
+        VerifyCode::CertHasExpired | VerifyCode::CertNotYetValid => Diagnosis {
+            cause: format!(
+                "{at} {}",
+                if error.code == VerifyCode::CertHasExpired {
+                    "has expired"
+                } else {
+                    "is not valid yet (or this device's clock is wrong)"
+                }
+            ),
+            remedy: if error.depth == 0 {
+                "renew the gateway's certificates: restart IoT Edge to reissue the edgeHub certificate (`sudo iotedge system restart`) and renew the device CA if it is the one expiring; check the device clock with `timedatectl`".to_owned()
+            } else {
+                "renew the expired CA certificate and redeploy the full chain to the gateway; check the device clock with `timedatectl`".to_owned()
+            },
+        },
+        VerifyCode::CertSignatureFailure => Diagnosis {
+            cause: format!(
+                "{at} was not signed by the key of the certificate above it: the chain mixes certificates from two generations of the PKI"
+            ),
+            remedy: "rebuild the full-chain file from the current device CA, intermediate and root, then `sudo iotedge config apply`".to_owned(),
+        },
+        VerifyCode::InvalidCa => Diagnosis {
+            cause: format!("{at} is used as an issuer but is not a CA certificate (basicConstraints CA:TRUE missing)"),
+            remedy: "issue the device CA and intermediates with basicConstraints CA:TRUE and keyUsage keyCertSign (the IoT Edge certificate scripts' `create_edge_device_ca_certificate` does)".to_owned(),
+        },
+        VerifyCode::KeyUsageNoCertSign => Diagnosis {
+            cause: format!("{at} signs other certificates but its keyUsage does not include keyCertSign"),
+            remedy: "reissue that CA certificate with keyUsage keyCertSign, cRLSign".to_owned(),
+        },
+        VerifyCode::PathLengthExceeded => Diagnosis {
+            cause: format!("{at} has a pathLenConstraint that allows fewer CAs below it than this chain has"),
+            remedy: "reissue the CA without (or with a larger) pathLenConstraint, or shorten the chain".to_owned(),
+        },
+        VerifyCode::InvalidPurpose => Diagnosis {
+            cause: format!(
+                "{at} is not allowed for TLS server authentication (its extendedKeyUsage lacks serverAuth, or its keyUsage lacks digitalSignature/keyEncipherment)"
+            ),
+            remedy: "the certificate on this port must be a server certificate: let IoT Edge issue it from the device CA, or reissue with extendedKeyUsage serverAuth".to_owned(),
+        },
+        VerifyCode::CaMdTooWeak => Diagnosis {
+            cause: format!("{at} is signed with SHA-1 (or MD5), which OpenSSL 3 rejects at its default security level"),
+            remedy: "reissue the chain with SHA-256 signatures".to_owned(),
+        },
+        VerifyCode::CaKeyTooSmall => Diagnosis {
+            cause: format!("{at} has a key too small for OpenSSL's default security level (under 1024-bit RSA)"),
+            remedy: "reissue the CA with at least a 2048-bit RSA or a P-256 key".to_owned(),
+        },
+        VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis {
+            cause: format!("{at} is not issued for the name the device dials"),
+            remedy: "see the gateway-cert-hostname check".to_owned(),
+        },
+        other => Diagnosis {
+            cause: format!("{at}: {}", other.text()),
+            remedy: "inspect the chain with `openssl s_client -showcerts` and reissue the faulty certificate".to_owned(),
+        },
+    };
+    Some(diagnosis)
+}
+
+fn describe_position(error: &VerifyError) -> String {
+    format!("depth {} `{}` issued by `{}`", error.depth, error.subject, error.issuer)
+}
+
+fn chain_subject_at(verification: &Verification, depth: usize) -> String {
+    verification.chain.get(depth).map(|link| link.subject.clone()).unwrap_or_default()
+}
