@@ -17,8 +17,14 @@ pub enum HostKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameMatch {
-    Matched { by: MatchedBy, presented: String },
-    Mismatch { kind: MismatchKind, presented: Vec<String> },
+    Matched {
+        by: MatchedBy,
+        presented: String,
+    },
+    Mismatch {
+        kind: MismatchKind,
+        presented: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +40,25 @@ pub enum MismatchKind {
     Ip,
 }
 
-pub fn match_server_name(target: &HostName, dns_sans: &[String], ip_sans: &[IpAddr], common_names: &[String]) -> NameMatch {
+pub fn match_server_name(
+    target: &HostName,
+    dns_sans: &[String],
+    ip_sans: &[IpAddr],
+    common_names: &[String],
+) -> NameMatch {
     let _ = (target, dns_sans, ip_sans, common_names);
-    NameMatch::Mismatch { kind: MismatchKind::Dns, presented: Vec::new() }
+    NameMatch::Mismatch {
+        kind: MismatchKind::Dns,
+        presented: Vec::new(),
+    }
 }
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("bad host name")]
 pub struct HostnameError;
-pub fn validate_hostname(name: &str) -> Result<HostName, HostnameError> { Ok(HostName { name: name.to_owned(), kind: HostKind::Dns, single_label: !name.contains('.') }) }
+pub fn validate_hostname(name: &str) -> Result<HostName, HostnameError> {
+    Ok(HostName {
+        name: name.to_owned(),
+        kind: HostKind::Dns,
+        single_label: !name.contains('.'),
+    })
+}

@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod cli;
+pub mod commands;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;

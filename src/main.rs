@@ -1,6 +1,31 @@
-//! The edgeprobe binary: parse, run, map to an exit code.
+//! The edgeprobe binary: parse, run, map the result to an exit code.
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::process::ExitCode;
+
+use clap::Parser;
+use edgeprobe::cli::Cli;
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits with status 2.
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("edgeprobe: error: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match runtime.block_on(edgeprobe::commands::run(cli, &mut out)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("edgeprobe: error: {error}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -63,7 +63,9 @@ impl Check for ConnectionStringCheck {
                 ))
                 .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
             };
-            outcome = outcome.detail(format!("connection string: {parsed}")).info(&info);
+            outcome = outcome
+                .detail(format!("connection string: {parsed}"))
+                .info(&info);
             if let Authentication::SharedAccessKey(key) = &parsed.authentication
                 && key.decoded_len() != 32
                 && key.decoded_len() != 64
@@ -75,7 +77,8 @@ impl Check for ConnectionStringCheck {
                 ));
             }
             for key in &parsed.unknown_keys {
-                outcome = outcome.detail(format!("unknown key `{key}` is ignored by the device SDKs"));
+                outcome =
+                    outcome.detail(format!("unknown key `{key}` is ignored by the device SDKs"));
             }
             outcome.evidence(Evidence::ConnectionString(std::sync::Arc::new(parsed)))
         })

@@ -11,7 +11,10 @@ use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 
 pub struct GatewayCertChainCheck;
 
-const DEPENDENCIES: &[Dependency] = &[Dependency::Requires("root-ca-file"), Dependency::RequiresAny(CONNECT_CHECKS)];
+const DEPENDENCIES: &[Dependency] = &[
+    Dependency::Requires("root-ca-file"),
+    Dependency::RequiresAny(CONNECT_CHECKS),
+];
 
 /// Per-port result for JSON: what monitoring scripts read.
 #[derive(serde::Serialize)]
@@ -44,15 +47,25 @@ impl Check for GatewayCertChainCheck {
                 return Outcome::skipped("skipped because no root CA file was loaded");
             };
             let handshakes = prior.handshakes();
-            let options = VerifyOptions { host: None, now: context.now, check_server_purpose: true, security_level: 1 };
+            let options = VerifyOptions {
+                host: None,
+                now: context.now,
+                check_server_purpose: true,
+                security_level: 1,
+            };
             let mut outcome = Outcome::ok("Verification: OK");
             let mut verdicts = Vec::new();
             let mut messages = Vec::new();
             for group in group_by_chain(&handshakes) {
                 let first: &Handshake = group[0];
                 let ports = ports_of(&group);
-                let summaries: Vec<CertificateSummary> = first.chain.iter().filter_map(|der| describe(der).ok()).collect();
-                let verification = match verify_chain(&first.chain, &anchors.certificates, &options) {
+                let summaries: Vec<CertificateSummary> = first
+                    .chain
+                    .iter()
+                    .filter_map(|der| describe(der).ok())
+                    .collect();
+                let verification = match verify_chain(&first.chain, &anchors.certificates, &options)
+                {
                     Ok(verification) => verification,
                     Err(error) => {
                         outcome.escalate(Status::Error);
@@ -63,7 +76,11 @@ impl Check for GatewayCertChainCheck {
                 let code = verification.code();
                 outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
                 for (depth, summary) in summaries.iter().enumerate() {
-                    outcome = outcome.details(s_client_listing(depth, summary).into_iter().map(|line| format!("  {line}")));
+                    outcome = outcome.details(
+                        s_client_listing(depth, summary)
+                            .into_iter()
+                            .map(|line| format!("  {line}")),
+                    );
                 }
                 if code.is_ok() {
                     outcome = outcome
@@ -71,7 +88,11 @@ impl Check for GatewayCertChainCheck {
                         .detail(format!("Verify return code: {code}"));
                     messages.push(format!("{ports}: Verification: OK"));
                     // OpenSSL accepts; say so when a strict client would not.
-                    if let Some(StrictVerdict::Rejected { reason, name_mismatch: false }) = &first.strict_client_verdict {
+                    if let Some(StrictVerdict::Rejected {
+                        reason,
+                        name_mismatch: false,
+                    }) = &first.strict_client_verdict
+                    {
                         outcome.escalate(Status::Warning);
                         outcome = outcome.detail(format!(
                             "OpenSSL-based clients (C, Python, Node SDKs) accept this chain, but rustls-based clients reject it, as .NET and Go clients may: {reason}"
@@ -113,7 +134,11 @@ impl Check for GatewayCertChainCheck {
                 }
             }
             for (protocol, failed) in prior.failed_protocols() {
-                outcome = outcome.detail(format!("{}: not checked ({})", protocol.display_name(), failed.message));
+                outcome = outcome.detail(format!(
+                    "{}: not checked ({})",
+                    protocol.display_name(),
+                    failed.message
+                ));
             }
             if outcome.status != Status::Ok || messages.len() > 1 {
                 outcome.message = messages.join("; ");

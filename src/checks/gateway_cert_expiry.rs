@@ -15,7 +15,10 @@ const IOTHSM_LIMIT: OffsetDateTime = datetime!(2038-01-01 00:00 UTC);
 
 pub struct GatewayCertExpiryCheck;
 
-const DEPENDENCIES: &[Dependency] = &[Dependency::RequiresAny(CONNECT_CHECKS), Dependency::Uses("root-ca-file")];
+const DEPENDENCIES: &[Dependency] = &[
+    Dependency::RequiresAny(CONNECT_CHECKS),
+    Dependency::Uses("root-ca-file"),
+];
 
 #[derive(serde::Serialize)]
 struct Validity {
@@ -54,9 +57,20 @@ impl Check for GatewayCertExpiryCheck {
                     }
                 }
                 if let Some(anchors) = prior.trust_anchors() {
-                    let options = VerifyOptions { host: None, now, check_server_purpose: false, security_level: 0 };
-                    if let Ok(verification) = verify_chain(&handshake.chain, &anchors.certificates, &options) {
-                        for link in verification.chain.iter().filter(|link| link.from_trust_store) {
+                    let options = VerifyOptions {
+                        host: None,
+                        now,
+                        check_server_purpose: false,
+                        security_level: 0,
+                    };
+                    if let Ok(verification) =
+                        verify_chain(&handshake.chain, &anchors.certificates, &options)
+                    {
+                        for link in verification
+                            .chain
+                            .iter()
+                            .filter(|link| link.from_trust_store)
+                        {
                             if !certificates.iter().any(|(known, _)| known == &link.der) {
                                 certificates.push((link.der.clone(), "root CA file"));
                             }
@@ -109,7 +123,10 @@ impl Check for GatewayCertExpiryCheck {
                     openssl_date(summary.not_before),
                     openssl_date(summary.not_after)
                 ));
-                if earliest.as_ref().is_none_or(|(when, _)| summary.not_after < *when) {
+                if earliest
+                    .as_ref()
+                    .is_none_or(|(when, _)| summary.not_after < *when)
+                {
                     earliest = Some((summary.not_after, subject.clone()));
                 }
                 validities.push(Validity {

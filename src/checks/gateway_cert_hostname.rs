@@ -10,8 +10,10 @@ use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 
 pub struct GatewayCertHostnameCheck;
 
-const DEPENDENCIES: &[Dependency] =
-    &[Dependency::Requires("gateway-hostname"), Dependency::RequiresAny(CONNECT_CHECKS)];
+const DEPENDENCIES: &[Dependency] = &[
+    Dependency::Requires("gateway-hostname"),
+    Dependency::RequiresAny(CONNECT_CHECKS),
+];
 
 impl Check for GatewayCertHostnameCheck {
     fn id(&self) -> &'static str {
@@ -42,20 +44,36 @@ impl Check for GatewayCertHostnameCheck {
                 let Some(leaf) = group[0].chain.first().and_then(|der| describe(der).ok()) else {
                     continue;
                 };
-                let result = match_server_name(&host, &leaf.dns_names, &leaf.ip_addresses, &leaf.subject_common_names);
+                let result = match_server_name(
+                    &host,
+                    &leaf.dns_names,
+                    &leaf.ip_addresses,
+                    &leaf.subject_common_names,
+                );
                 let offered: Vec<String> = leaf
                     .dns_names
                     .iter()
                     .map(|dns| format!("DNS:{dns}"))
-                    .chain(leaf.ip_addresses.iter().map(|ip| format!("IP Address:{ip}")))
+                    .chain(
+                        leaf.ip_addresses
+                            .iter()
+                            .map(|ip| format!("IP Address:{ip}")),
+                    )
                     .collect();
                 outcome = outcome.detail(format!(
                     "{ports}: subject `{}`, subjectAltName: {}",
                     leaf.subject,
-                    if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
+                    if offered.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        offered.join(", ")
+                    }
                 ));
                 let (verdict, matched) = match &result {
-                    NameMatch::Matched { by: MatchedBy::CommonName, presented } => {
+                    NameMatch::Matched {
+                        by: MatchedBy::CommonName,
+                        presented,
+                    } => {
                         outcome.escalate(Status::Warning);
                         messages.push(format!("{ports}: `{name}` matches only the subject CN `{presented}`; the certificate has no subjectAltName"));
                         outcome.remedy.get_or_insert_with(|| {
@@ -77,7 +95,9 @@ impl Check for GatewayCertHostnameCheck {
                         ));
                         outcome.remedy = Some(format!(
                             "the device dials `{name}` but the gateway's certificate is for {}: set `hostname` in the gateway's config.toml to `{name}` (exactly the GatewayHostName leaves use), run `sudo iotedge config apply` so edgeHub gets a certificate for it, or change GatewayHostName to the name in the certificate",
-                            presented.first().map_or("another name".to_owned(), |first| format!("`{first}`"))
+                            presented
+                                .first()
+                                .map_or("another name".to_owned(), |first| format!("`{first}`"))
                         ));
                         ("mismatch", None)
                     }

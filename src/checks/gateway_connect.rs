@@ -17,7 +17,10 @@ impl GatewayConnectCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[Dependency::Requires("gateway-resolve"), Dependency::Uses("root-ca-file")];
+const DEPENDENCIES: &[Dependency] = &[
+    Dependency::Requires("gateway-resolve"),
+    Dependency::Uses("root-ca-file"),
+];
 
 impl Check for GatewayConnectCheck {
     fn id(&self) -> &'static str {
@@ -41,7 +44,10 @@ impl Check for GatewayConnectCheck {
             let (Some(name), Some(resolution)) = (prior.gateway_name(), prior.resolution()) else {
                 return Outcome::skipped("skipped because the gateway address is unknown");
             };
-            let roots = prior.trust_anchors().map(|anchors| anchors.certificates.as_slice()).unwrap_or_default();
+            let roots = prior
+                .trust_anchors()
+                .map(|anchors| anchors.certificates.as_slice())
+                .unwrap_or_default();
             let port = context.ports.get(self.protocol);
             let request = ConnectRequest {
                 protocol: self.protocol,
@@ -69,14 +75,18 @@ impl Check for GatewayConnectCheck {
                     .info(&handshake)
                     .evidence(Evidence::Handshake(Arc::new(handshake)))
                 }
-                Err(error) => Outcome::error(format!("{} {}: {error}", self.protocol.display_name(), port))
-                    .remedy(remedy(&error, self.protocol, port))
-                    .info(&serde_json::json!({
-                        "protocol": self.protocol,
-                        "port": port,
-                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
-                        "error": error.kind(),
-                    })),
+                Err(error) => Outcome::error(format!(
+                    "{} {}: {error}",
+                    self.protocol.display_name(),
+                    port
+                ))
+                .remedy(remedy(&error, self.protocol, port))
+                .info(&serde_json::json!({
+                    "protocol": self.protocol,
+                    "port": port,
+                    "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
+                    "error": error.kind(),
+                })),
             }
         })
     }

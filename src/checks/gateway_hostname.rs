@@ -1,6 +1,8 @@
 //! `gateway-hostname`: the gateway name the device dials is a valid host name.
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+};
 use crate::hostname::{HostKind, validate_hostname};
 
 pub struct GatewayHostnameCheck;
@@ -25,7 +27,11 @@ impl Check for GatewayHostnameCheck {
                 (Some(gateway), _) => (gateway.clone(), "--gateway"),
                 (None, Some(parsed)) => match &parsed.gateway_host_name {
                     Some(gateway) => (gateway.clone(), "the connection string's GatewayHostName"),
-                    None => return Outcome::skipped("skipped because the connection string names no gateway"),
+                    None => {
+                        return Outcome::skipped(
+                            "skipped because the connection string names no gateway",
+                        );
+                    }
                 },
                 (None, None) => {
                     return match prior.outcome("connection-string") {
@@ -58,7 +64,9 @@ impl Check for GatewayHostnameCheck {
                 .remedy("prefer the gateway's FQDN (e.g. gw.contoso.com) in `hostname` and GatewayHostName"),
                 HostKind::Dns => Outcome::ok(format!("`{}` (from {source}) is a valid host name", host.name)),
             };
-            outcome.info(&info).evidence(Evidence::GatewayName(host.name))
+            outcome
+                .info(&info)
+                .evidence(Evidence::GatewayName(host.name))
         })
     }
 }

@@ -33,11 +33,19 @@ impl Check for GatewayResolveCheck {
             };
             match resolve_gateway(name, &settings).await {
                 Ok(resolution) => {
-                    let addresses: Vec<String> = resolution.addresses.iter().map(ToString::to_string).collect();
-                    Outcome::ok(format!("`{name}` resolves to {} (from {})", addresses.join(", "), resolution.source))
-                        .details(resolution.notes.clone())
-                        .info(&resolution)
-                        .evidence(Evidence::Resolution(Arc::new(resolution)))
+                    let addresses: Vec<String> = resolution
+                        .addresses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    Outcome::ok(format!(
+                        "`{name}` resolves to {} (from {})",
+                        addresses.join(", "),
+                        resolution.source
+                    ))
+                    .details(resolution.notes.clone())
+                    .info(&resolution)
+                    .evidence(Evidence::Resolution(Arc::new(resolution)))
                 }
                 Err(error) => Outcome::error(error.to_string())
                     .remedy(error.remedy(name))

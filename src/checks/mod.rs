@@ -31,11 +31,19 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
 }
 
 /// The ids of the three connect checks, for `RequiresAny`.
-const CONNECT_CHECKS: &[&str] = &["gateway-connect-mqtt", "gateway-connect-amqp", "gateway-connect-https"];
+const CONNECT_CHECKS: &[&str] = &[
+    "gateway-connect-mqtt",
+    "gateway-connect-amqp",
+    "gateway-connect-https",
+];
 
 /// "MQTTS 8883" for messages.
 fn port_label(handshake: &Handshake) -> String {
-    format!("{} {}", handshake.protocol.display_name(), handshake.address.port())
+    format!(
+        "{} {}",
+        handshake.protocol.display_name(),
+        handshake.address.port()
+    )
 }
 
 /// Groups handshakes that presented the same chain, so one finding covers all ports that
@@ -43,7 +51,10 @@ fn port_label(handshake: &Handshake) -> String {
 fn group_by_chain<'a>(handshakes: &[&'a std::sync::Arc<Handshake>]) -> Vec<Vec<&'a Handshake>> {
     let mut groups: Vec<Vec<&'a Handshake>> = Vec::new();
     for handshake in handshakes {
-        match groups.iter_mut().find(|group| group[0].chain == handshake.chain) {
+        match groups
+            .iter_mut()
+            .find(|group| group[0].chain == handshake.chain)
+        {
             Some(group) => group.push(handshake),
             None => groups.push(vec![handshake]),
         }
@@ -52,7 +63,11 @@ fn group_by_chain<'a>(handshakes: &[&'a std::sync::Arc<Handshake>]) -> Vec<Vec<&
 }
 
 fn ports_of(group: &[&Handshake]) -> String {
-    group.iter().map(|handshake| port_label(handshake)).collect::<Vec<_>>().join(", ")
+    group
+        .iter()
+        .map(|handshake| port_label(handshake))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -69,7 +84,9 @@ mod tests {
             assert!(seen.insert(id), "duplicate id {id}");
             assert!(
                 !id.is_empty()
-                    && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !id.starts_with('-')
                     && !id.ends_with('-')
                     && !id.contains("--"),
@@ -86,9 +103,40 @@ mod tests {
             for dependency in check.dependencies() {
                 for id in dependency.ids() {
                     let position = registry.iter().position(|other| other.id() == *id);
-                    assert!(position.is_some_and(|p| p < index), "{} depends on unknown or later {id}", check.id());
+                    assert!(
+                        position.is_some_and(|p| p < index),
+                        "{} depends on unknown or later {id}",
+                        check.id()
+                    );
                 }
             }
         }
     }
 }
+
+/// The page for a check id, from `checks/<id>.md` compiled into the binary.
+pub fn explanation(id: &str) -> Option<&'static str> {
+    PAGES
+        .iter()
+        .find(|(page_id, _)| *page_id == id)
+        .map(|(_, page)| *page)
+}
+
+macro_rules! pages {
+    ($($id:literal),* $(,)?) => {
+        &[$(($id, include_str!(concat!("../../checks/", $id, ".md")))),*]
+    };
+}
+
+const PAGES: &[(&str, &str)] = pages!(
+    "connection-string",
+    "gateway-hostname",
+    "root-ca-file",
+    "gateway-resolve",
+    "gateway-connect-mqtt",
+    "gateway-connect-amqp",
+    "gateway-connect-https",
+    "gateway-cert-chain",
+    "gateway-cert-hostname",
+    "gateway-cert-expiry",
+);

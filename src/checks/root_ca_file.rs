@@ -54,7 +54,10 @@ impl Check for RootCaFileCheck {
                     return Outcome::error(error.to_string()).remedy(remedy);
                 }
             };
-            let anchors = Arc::new(TrustAnchors { path: path.clone(), certificates });
+            let anchors = Arc::new(TrustAnchors {
+                path: path.clone(),
+                certificates,
+            });
             if system {
                 return Outcome::ok(format!(
                     "no --ca-file given: using the system trust store {} ({} certificates), as SDKs that use the OS store do",
@@ -75,7 +78,10 @@ impl Check for RootCaFileCheck {
             for (index, der) in anchors.certificates.iter().enumerate() {
                 let Ok(summary) = describe(der) else { continue };
                 let position = format!("certificate {} (`{}`)", index + 1, summary.subject);
-                outcome = outcome.detail(format!("{position}, expires {}", openssl_date(summary.not_after)));
+                outcome = outcome.detail(format!(
+                    "{position}, expires {}",
+                    openssl_date(summary.not_after)
+                ));
                 if !summary.is_ca {
                     outcome.escalate(Status::Warning);
                     outcome = outcome
@@ -92,7 +98,10 @@ impl Check for RootCaFileCheck {
                 }
                 if summary.not_after < context.now {
                     outcome.escalate(Status::Warning);
-                    outcome = outcome.detail(format!("{position} expired on {}", openssl_date(summary.not_after)));
+                    outcome = outcome.detail(format!(
+                        "{position} expired on {}",
+                        openssl_date(summary.not_after)
+                    ));
                 }
                 roots.push(RootInfo {
                     subject: summary.subject,
@@ -104,7 +113,10 @@ impl Check for RootCaFileCheck {
                 });
             }
             if outcome.status == Status::Warning {
-                outcome.message = format!("{} holds certificates that cannot serve as a root", path.display());
+                outcome.message = format!(
+                    "{} holds certificates that cannot serve as a root",
+                    path.display()
+                );
             }
             outcome
                 .info(&serde_json::json!({ "path": path, "system_store": false, "certificates": roots }))

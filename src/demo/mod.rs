@@ -1,1 +1,10 @@
-//! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback. (stub)
+//! TEMPORARY stand-in matching the contract; replaced at merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    Healthy,
+    MissingIntermediate,
+    WrongRoot,
+    Expired,
+    HostnameMismatch,
+    PortClosed,
+}

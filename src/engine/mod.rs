@@ -71,7 +71,11 @@ pub struct Ports {
 
 impl Default for Ports {
     fn default() -> Self {
-        Ports { mqtt: 8883, amqp: 5671, https: 443 }
+        Ports {
+            mqtt: 8883,
+            amqp: 5671,
+            https: 443,
+        }
     }
 }
 

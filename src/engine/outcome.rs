@@ -104,8 +104,9 @@ impl Outcome {
 
     /// Attach typed data for JSON; a value that fails to serialize is recorded as such.
     pub fn info<T: Serialize>(mut self, info: &T) -> Self {
-        self.info = serde_json::to_value(info)
-            .unwrap_or_else(|error| serde_json::json!({ "serialization_error": error.to_string() }));
+        self.info = serde_json::to_value(info).unwrap_or_else(
+            |error| serde_json::json!({ "serialization_error": error.to_string() }),
+        );
         self
     }
 

@@ -29,7 +29,11 @@ pub struct Selection {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SelectionError {
     #[error("unknown check id `{id}` in {flag}; valid ids: {}", valid.join(", "))]
-    UnknownCheck { id: String, flag: &'static str, valid: Vec<&'static str> },
+    UnknownCheck {
+        id: String,
+        flag: &'static str,
+        valid: Vec<&'static str>,
+    },
 }
 
 /// One check's result as reported.
@@ -51,7 +55,10 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn count(&self, status: Status) -> usize {
-        self.checks.iter().filter(|check| check.outcome.status == status).count()
+        self.checks
+            .iter()
+            .filter(|check| check.outcome.status == status)
+            .count()
     }
 
     pub fn get(&self, id: &str) -> Option<&CheckReport> {
@@ -67,7 +74,12 @@ pub struct Prior {
 
 impl Prior {
     pub fn from_outcomes(outcomes: impl IntoIterator<Item = (&'static str, Outcome)>) -> Self {
-        Prior { outcomes: outcomes.into_iter().map(|(id, outcome)| (id, Arc::new(outcome))).collect() }
+        Prior {
+            outcomes: outcomes
+                .into_iter()
+                .map(|(id, outcome)| (id, Arc::new(outcome)))
+                .collect(),
+        }
     }
 
     pub fn outcome(&self, id: &str) -> Option<&Outcome> {
@@ -141,8 +153,11 @@ pub async fn run_checks(
     selection: &Selection,
 ) -> Result<RunReport, SelectionError> {
     let started = Instant::now();
-    let index_of: BTreeMap<&'static str, usize> =
-        registry.iter().enumerate().map(|(index, check)| (check.id(), index)).collect();
+    let index_of: BTreeMap<&'static str, usize> = registry
+        .iter()
+        .enumerate()
+        .map(|(index, check)| (check.id(), index))
+        .collect();
     for (flag, ids) in [("--only", &selection.only), ("--skip", &selection.skip)] {
         if let Some(unknown) = ids.iter().find(|id| !index_of.contains_key(id.as_str())) {
             return Err(SelectionError::UnknownCheck {
@@ -161,25 +176,29 @@ pub async fn run_checks(
         .collect();
     let skipped_by_flag: BTreeSet<&str> = selection.skip.iter().map(String::as_str).collect();
 
-    let channels: Vec<_> = registry.iter().map(|_| watch::channel::<Option<Arc<Outcome>>>(None)).collect();
+    let channels: Vec<_> = registry
+        .iter()
+        .map(|_| watch::channel::<Option<Arc<Outcome>>>(None))
+        .collect();
     let mut tasks: Vec<Option<Pin<Box<dyn Future<Output = CheckReport> + Send + '_>>>> = Vec::new();
     for (index, check) in registry.iter().enumerate() {
         if !applicable[index] {
             continue;
         }
         let sender = channels[index].0.clone();
-        let waits: Vec<(&'static str, Option<watch::Receiver<Option<Arc<Outcome>>>>)> = check
-            .dependencies()
-            .iter()
-            .flat_map(|dependency| dependency.ids().iter().copied())
-            .map(|id| {
-                let receiver = index_of
-                    .get(id)
-                    .filter(|dep_index| applicable[**dep_index])
-                    .map(|dep_index| channels[*dep_index].1.clone());
-                (id, receiver)
-            })
-            .collect();
+        // A check sees its transitive prerequisites (a connect check reads the gateway name
+        // two steps up); only direct ones decide whether it is skipped.
+        let waits: Vec<(&'static str, Option<watch::Receiver<Option<Arc<Outcome>>>>)> =
+            transitive_prerequisites(registry, &index_of, index)
+                .into_iter()
+                .map(|id| {
+                    let receiver = index_of
+                        .get(id)
+                        .filter(|dep_index| applicable[**dep_index])
+                        .map(|dep_index| channels[*dep_index].1.clone());
+                    (id, receiver)
+                })
+                .collect();
         let by_flag = skipped_by_flag.contains(check.id());
         tasks.push(Some(Box::pin(async move {
             let mut outcomes = Vec::new();
@@ -191,7 +210,9 @@ pub async fn run_checks(
                     outcomes.push((id, Arc::clone(outcome)));
                 }
             }
-            let prior = Prior { outcomes: outcomes.into_iter().collect() };
+            let prior = Prior {
+                outcomes: outcomes.into_iter().collect(),
+            };
             let begun = Instant::now();
             let outcome = if by_flag {
                 Outcome::skipped("not run: excluded with --skip")
@@ -226,11 +247,43 @@ pub async fn run_checks(
                 }
             }
         }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     })
     .await;
 
-    Ok(RunReport { checks: finished.into_iter().flatten().collect(), elapsed: started.elapsed() })
+    Ok(RunReport {
+        checks: finished.into_iter().flatten().collect(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Every check `index` depends on, directly or through others, in registry order.
+fn transitive_prerequisites(
+    registry: &[Box<dyn Check>],
+    index_of: &BTreeMap<&'static str, usize>,
+    index: usize,
+) -> Vec<&'static str> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![index];
+    while let Some(current) = pending.pop() {
+        for dependency in registry[current].dependencies() {
+            for id in dependency.ids() {
+                if let Some(dep_index) = index_of.get(id)
+                    && found.insert(*dep_index)
+                {
+                    pending.push(*dep_index);
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|dep_index| registry[dep_index].id())
+        .collect()
 }
 
 /// `--only` selects the named checks plus everything they need; without it, all checks.
@@ -243,11 +296,20 @@ fn selected_checks(
         return (0..registry.len()).collect();
     }
     let mut selected = BTreeSet::new();
-    let mut pending: Vec<usize> = selection.only.iter().filter_map(|id| index_of.get(id.as_str()).copied()).collect();
+    let mut pending: Vec<usize> = selection
+        .only
+        .iter()
+        .filter_map(|id| index_of.get(id.as_str()).copied())
+        .collect();
     while let Some(index) = pending.pop() {
         if selected.insert(index) {
             for dependency in registry[index].dependencies() {
-                pending.extend(dependency.ids().iter().filter_map(|id| index_of.get(id).copied()));
+                pending.extend(
+                    dependency
+                        .ids()
+                        .iter()
+                        .filter_map(|id| index_of.get(id).copied()),
+                );
             }
         }
     }
@@ -261,14 +323,21 @@ fn unmet_prerequisite(dependencies: &[Dependency], prior: &Prior) -> Option<Stri
         Some(outcome) if outcome.status == Status::Skipped => "was skipped".to_owned(),
         Some(_) => "failed".to_owned(),
     };
-    let passed = |id: &str| prior.outcome(id).is_some_and(|outcome| outcome.status.allows_dependents());
+    let passed = |id: &str| {
+        prior
+            .outcome(id)
+            .is_some_and(|outcome| outcome.status.allows_dependents())
+    };
     for dependency in dependencies {
         match dependency {
             Dependency::Requires(id) if !passed(id) => {
                 return Some(format!("skipped because `{id}` {}", state(id)));
             }
             Dependency::RequiresAny(ids) if !ids.iter().any(|id| passed(id)) => {
-                return Some(format!("skipped because none of `{}` succeeded", ids.join("`, `")));
+                return Some(format!(
+                    "skipped because none of `{}` succeeded",
+                    ids.join("`, `")
+                ));
             }
             _ => {}
         }

@@ -60,7 +60,9 @@ impl std::str::FromStr for Protocol {
             "mqtt" | "mqtts" => Ok(Protocol::Mqtt),
             "amqp" | "amqps" => Ok(Protocol::Amqp),
             "https" | "http" => Ok(Protocol::Https),
-            other => Err(format!("unknown protocol `{other}`; expected mqtt, amqp or https")),
+            other => Err(format!(
+                "unknown protocol `{other}`; expected mqtt, amqp or https"
+            )),
         }
     }
 }

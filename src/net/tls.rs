@@ -60,7 +60,10 @@ pub enum StrictVerdict {
     Accepted,
     /// Rejected; `name_mismatch` separates name problems (the hostname check's business)
     /// from chain problems.
-    Rejected { reason: String, name_mismatch: bool },
+    Rejected {
+        reason: String,
+        name_mismatch: bool,
+    },
 }
 
 fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -90,7 +93,10 @@ pub struct Connected {
 
 impl fmt::Debug for Connected {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("Connected").field("handshake", &self.handshake).finish_non_exhaustive()
+        formatter
+            .debug_struct("Connected")
+            .field("handshake", &self.handshake)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,23 +116,44 @@ pub enum ConnectError {
     #[error("connection to {endpoint} refused: nothing is listening on port {}", endpoint.port())]
     Refused { endpoint: SocketAddr },
     #[error("connection to {endpoint} timed out after {}: packets are being dropped", format_duration(*timeout))]
-    ConnectTimeout { endpoint: SocketAddr, timeout: Duration },
+    ConnectTimeout {
+        endpoint: SocketAddr,
+        timeout: Duration,
+    },
     #[error("{endpoint} is unreachable: {detail}")]
-    Unreachable { endpoint: SocketAddr, detail: String },
+    Unreachable {
+        endpoint: SocketAddr,
+        detail: String,
+    },
     #[error("connecting to {endpoint} failed: {detail}")]
-    ConnectFailed { endpoint: SocketAddr, detail: String },
+    ConnectFailed {
+        endpoint: SocketAddr,
+        detail: String,
+    },
     #[error("{endpoint} accepted the connection but sent no TLS handshake within {}", format_duration(*timeout))]
-    HandshakeTimeout { endpoint: SocketAddr, timeout: Duration },
+    HandshakeTimeout {
+        endpoint: SocketAddr,
+        timeout: Duration,
+    },
     #[error("{endpoint} reset the connection during the TLS handshake")]
     Reset { endpoint: SocketAddr },
     #[error("{endpoint} closed the connection during the TLS handshake")]
     Closed { endpoint: SocketAddr },
-    #[error("{endpoint} does not speak TLS: it answered {}", describe_first_bytes(first_bytes))]
-    NotTls { endpoint: SocketAddr, first_bytes: Vec<u8> },
+    #[error(
+        "{endpoint} does not speak TLS: it answered {}",
+        describe_first_bytes(first_bytes)
+    )]
+    NotTls {
+        endpoint: SocketAddr,
+        first_bytes: Vec<u8>,
+    },
     #[error("{endpoint} refused the TLS handshake with the alert `{alert}`")]
     Alert { endpoint: SocketAddr, alert: String },
     #[error("TLS handshake with {endpoint} failed: {detail}")]
-    Tls { endpoint: SocketAddr, detail: String },
+    Tls {
+        endpoint: SocketAddr,
+        detail: String,
+    },
 }
 
 impl ConnectError {
@@ -179,11 +206,25 @@ fn describe_first_bytes(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "nothing".to_owned();
     }
-    let text: String = String::from_utf8_lossy(bytes).lines().next().unwrap_or_default().chars().take(48).collect();
-    if !text.is_empty() && text.chars().all(|character| !character.is_control() && character != '\u{fffd}') {
+    let text: String = String::from_utf8_lossy(bytes)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(48)
+        .collect();
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|character| !character.is_control() && character != '\u{fffd}')
+    {
         format!("`{text}` (plaintext)")
     } else {
-        let hex: Vec<String> = bytes.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+        let hex: Vec<String> = bytes
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
         format!("bytes {}", hex.join(" "))
     }
 }
@@ -200,17 +241,25 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     let verifier = Arc::new(RecordingVerifier::new(request.roots, &provider));
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|error| ConnectError::Tls { endpoint: address, detail: error.to_string() })?
+        .map_err(|error| ConnectError::Tls {
+            endpoint: address,
+            detail: error.to_string(),
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
     if request.protocol == Protocol::Https {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
     }
-    let server_name = server_name_for(request.server_name)
-        .map_err(|detail| ConnectError::Tls { endpoint: address, detail })?;
+    let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
+        endpoint: address,
+        detail,
+    })?;
     let first_bytes = Arc::new(Mutex::new(Vec::with_capacity(FIRST_BYTES_KEPT)));
-    let recorded = ObservedStream { inner: tcp, first_bytes: Arc::clone(&first_bytes) };
+    let recorded = ObservedStream {
+        inner: tcp,
+        first_bytes: Arc::clone(&first_bytes),
+    };
 
     let started = Instant::now();
     let handshake = tokio::time::timeout(
@@ -220,9 +269,17 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     .await;
     let handshake_time = started.elapsed();
     let stream = match handshake {
-        Err(_) => return Err(ConnectError::HandshakeTimeout { endpoint: address, timeout: request.timeout }),
+        Err(_) => {
+            return Err(ConnectError::HandshakeTimeout {
+                endpoint: address,
+                timeout: request.timeout,
+            });
+        }
         Ok(Err(error)) => {
-            let seen = first_bytes.lock().map(|bytes| bytes.clone()).unwrap_or_default();
+            let seen = first_bytes
+                .lock()
+                .map(|bytes| bytes.clone())
+                .unwrap_or_default();
             return Err(classify_handshake_error(&error, address, seen));
         }
         Ok(Ok(stream)) => stream,
@@ -230,7 +287,12 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     let (_, connection) = stream.get_ref();
     let chain: Vec<CertificateDer<'static>> = connection
         .peer_certificates()
-        .map(|certificates| certificates.iter().map(|certificate| certificate.clone().into_owned()).collect())
+        .map(|certificates| {
+            certificates
+                .iter()
+                .map(|certificate| certificate.clone().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     let handshake = Handshake {
         protocol: request.protocol,
@@ -246,7 +308,9 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
             .negotiated_cipher_suite()
             .map(|suite| openssl_cipher_name(suite.suite()))
             .unwrap_or_else(|| "unknown".to_owned()),
-        alpn: connection.alpn_protocol().map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
+        alpn: connection
+            .alpn_protocol()
+            .map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
         connect_time,
         handshake_time,
         chain,
@@ -255,7 +319,9 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     Ok(Connected { handshake, stream })
 }
 
-async fn connect_tcp(request: &ConnectRequest<'_>) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
+async fn connect_tcp(
+    request: &ConnectRequest<'_>,
+) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + request.timeout;
     let mut last_error = ConnectError::NoAddress;
@@ -268,7 +334,10 @@ async fn connect_tcp(request: &ConnectRequest<'_>) -> Result<(TcpStream, SocketA
             }
             Ok(Err(error)) => last_error = classify_connect_error(&error, endpoint),
             Err(_) => {
-                return Err(ConnectError::ConnectTimeout { endpoint, timeout: request.timeout });
+                return Err(ConnectError::ConnectTimeout {
+                    endpoint,
+                    timeout: request.timeout,
+                });
             }
         }
     }
@@ -278,38 +347,72 @@ async fn connect_tcp(request: &ConnectRequest<'_>) -> Result<(TcpStream, SocketA
 fn classify_connect_error(error: &io::Error, endpoint: SocketAddr) -> ConnectError {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint },
-        io::ErrorKind::TimedOut => ConnectError::ConnectTimeout { endpoint, timeout: Duration::ZERO },
+        io::ErrorKind::TimedOut => ConnectError::ConnectTimeout {
+            endpoint,
+            timeout: Duration::ZERO,
+        },
         io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-            ConnectError::Unreachable { endpoint, detail: error.to_string() }
+            ConnectError::Unreachable {
+                endpoint,
+                detail: error.to_string(),
+            }
         }
-        _ => ConnectError::ConnectFailed { endpoint, detail: error.to_string() },
+        _ => ConnectError::ConnectFailed {
+            endpoint,
+            detail: error.to_string(),
+        },
     }
 }
 
-fn classify_handshake_error(error: &io::Error, endpoint: SocketAddr, first_bytes: Vec<u8>) -> ConnectError {
-    if let Some(tls_error) = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+fn classify_handshake_error(
+    error: &io::Error,
+    endpoint: SocketAddr,
+    first_bytes: Vec<u8>,
+) -> ConnectError {
+    if let Some(tls_error) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         return match tls_error {
-            rustls::Error::AlertReceived(alert) => {
-                ConnectError::Alert { endpoint, alert: format!("{alert:?}").to_lowercase() }
-            }
+            rustls::Error::AlertReceived(alert) => ConnectError::Alert {
+                endpoint,
+                alert: format!("{alert:?}").to_lowercase(),
+            },
             rustls::Error::InvalidMessage(_) if !looks_like_tls_record(&first_bytes) => {
-                ConnectError::NotTls { endpoint, first_bytes }
+                ConnectError::NotTls {
+                    endpoint,
+                    first_bytes,
+                }
             }
-            other => ConnectError::Tls { endpoint, detail: other.to_string() },
+            other => ConnectError::Tls {
+                endpoint,
+                detail: other.to_string(),
+            },
         };
     }
     match error.kind() {
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
-            ConnectError::Reset { endpoint }
-        }
-        io::ErrorKind::UnexpectedEof if first_bytes.is_empty() || looks_like_tls_record(&first_bytes) => {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => ConnectError::Reset { endpoint },
+        io::ErrorKind::UnexpectedEof
+            if first_bytes.is_empty() || looks_like_tls_record(&first_bytes) =>
+        {
             ConnectError::Closed { endpoint }
         }
-        io::ErrorKind::UnexpectedEof => ConnectError::NotTls { endpoint, first_bytes },
+        io::ErrorKind::UnexpectedEof => ConnectError::NotTls {
+            endpoint,
+            first_bytes,
+        },
         io::ErrorKind::InvalidData if !looks_like_tls_record(&first_bytes) => {
-            ConnectError::NotTls { endpoint, first_bytes }
+            ConnectError::NotTls {
+                endpoint,
+                first_bytes,
+            }
         }
-        _ => ConnectError::Tls { endpoint, detail: error.to_string() },
+        _ => ConnectError::Tls {
+            endpoint,
+            detail: error.to_string(),
+        },
     }
 }
 
@@ -352,7 +455,11 @@ pub struct ObservedStream {
 }
 
 impl AsyncRead for ObservedStream {
-    fn poll_read(self: Pin<&mut Self>, context: &mut TaskContext<'_>, buffer: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut TaskContext<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buffer.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(context, buffer);
@@ -369,7 +476,11 @@ impl AsyncRead for ObservedStream {
 }
 
 impl tokio::io::AsyncWrite for ObservedStream {
-    fn poll_write(self: Pin<&mut Self>, context: &mut TaskContext<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut TaskContext<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(context, data)
     }
 
@@ -395,7 +506,11 @@ impl RecordingVerifier {
         let mut store = RootCertStore::empty();
         let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
         let inner = (added > 0)
-            .then(|| WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider)).build().ok())
+            .then(|| {
+                WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider))
+                    .build()
+                    .ok()
+            })
             .flatten();
         RecordingVerifier {
             inner,
@@ -419,7 +534,13 @@ impl ServerCertVerifier for RecordingVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Some(inner) = &self.inner {
-            let verdict = match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            let verdict = match inner.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
                 Ok(_) => StrictVerdict::Accepted,
                 Err(error) => StrictVerdict::Rejected {
                     name_mismatch: matches!(

@@ -80,7 +80,9 @@ impl VerifyCode {
             VerifyCode::CertSignatureFailure => "certificate signature failure",
             VerifyCode::CertNotYetValid => "certificate is not yet valid",
             VerifyCode::CertHasExpired => "certificate has expired",
-            VerifyCode::ErrorInCertNotBeforeField => "format error in certificate's notBefore field",
+            VerifyCode::ErrorInCertNotBeforeField => {
+                "format error in certificate's notBefore field"
+            }
             VerifyCode::ErrorInCertNotAfterField => "format error in certificate's notAfter field",
             VerifyCode::DepthZeroSelfSignedCert => "self-signed certificate",
             VerifyCode::SelfSignedCertInChain => "self-signed certificate in certificate chain",
@@ -96,7 +98,9 @@ impl VerifyCode {
             VerifyCode::EeKeyTooSmall => "EE certificate key too weak",
             VerifyCode::CaKeyTooSmall => "CA certificate key too weak",
             VerifyCode::CaMdTooWeak => "CA signature digest algorithm too weak",
-            VerifyCode::UnsupportedSignatureAlgorithm => "Cannot find certificate signature algorithm",
+            VerifyCode::UnsupportedSignatureAlgorithm => {
+                "Cannot find certificate signature algorithm"
+            }
             VerifyCode::InvalidCa => "invalid CA certificate",
         }
     }
@@ -138,10 +142,19 @@ mod tests {
 
     #[test]
     fn numbers_and_texts_match_openssl_3() {
-        assert_eq!(VerifyCode::UnableToGetIssuerCertLocally.to_string(), "20 (unable to get local issuer certificate)");
-        assert_eq!(VerifyCode::UnableToVerifyLeafSignature.to_string(), "21 (unable to verify the first certificate)");
+        assert_eq!(
+            VerifyCode::UnableToGetIssuerCertLocally.to_string(),
+            "20 (unable to get local issuer certificate)"
+        );
+        assert_eq!(
+            VerifyCode::UnableToVerifyLeafSignature.to_string(),
+            "21 (unable to verify the first certificate)"
+        );
         assert_eq!(VerifyCode::Ok.to_string(), "0 (ok)");
         assert_eq!(VerifyCode::InvalidCa.number(), 79);
-        assert_eq!(VerifyCode::DepthZeroSelfSignedCert.text(), "self-signed certificate");
+        assert_eq!(
+            VerifyCode::DepthZeroSelfSignedCert.text(),
+            "self-signed certificate"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! TEMPORARY stand-in, replaced by the real module at merge.
-use std::net::IpAddr;
-use rustls_pki_types::CertificateDer;
 use ::time::OffsetDateTime;
+use rustls_pki_types::CertificateDer;
+use std::net::IpAddr;
 use x509_parser::prelude::*;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,10 +31,52 @@ pub struct CertificateSummary {
 #[error("{0}")]
 pub struct DescribeError(String);
 pub fn describe(der: &CertificateDer<'_>) -> Result<CertificateSummary, DescribeError> {
-    let (_, c) = X509Certificate::from_der(der.as_ref()).map_err(|e| DescribeError(e.to_string()))?;
-    let mut dns = vec![]; let mut ips = vec![];
-    if let Ok(Some(san)) = c.subject_alternative_name() { for n in &san.value.general_names { match n { GeneralName::DNSName(d) => dns.push(d.to_string()), GeneralName::IPAddress(b) if b.len()==4 => ips.push(IpAddr::from(<[u8;4]>::try_from(*b).unwrap_or_default())), _ => {} } } }
-    Ok(CertificateSummary { subject: super::openssl_oneline(c.subject()), issuer: super::openssl_oneline(c.issuer()), subject_common_names: c.subject().iter_common_name().filter_map(|a| a.as_str().ok().map(str::to_owned)).collect(), serial: String::new(), not_before: c.validity().not_before.to_datetime(), not_after: c.validity().not_after.to_datetime(), dns_names: dns, ip_addresses: ips, public_key: String::new(), signature_algorithm: String::new(), is_ca: c.is_ca(), path_len: None, key_usage: vec![], extended_key_usage: vec![], self_issued: c.subject()==c.issuer(), sha256_fingerprint: String::new(), subject_key_id: None, authority_key_id: None })
+    let (_, c) =
+        X509Certificate::from_der(der.as_ref()).map_err(|e| DescribeError(e.to_string()))?;
+    let mut dns = vec![];
+    let mut ips = vec![];
+    if let Ok(Some(san)) = c.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => dns.push(d.to_string()),
+                GeneralName::IPAddress(b) if b.len() == 4 => {
+                    ips.push(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default()))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(CertificateSummary {
+        subject: super::openssl_oneline(c.subject()),
+        issuer: super::openssl_oneline(c.issuer()),
+        subject_common_names: c
+            .subject()
+            .iter_common_name()
+            .filter_map(|a| a.as_str().ok().map(str::to_owned))
+            .collect(),
+        serial: String::new(),
+        not_before: c.validity().not_before.to_datetime(),
+        not_after: c.validity().not_after.to_datetime(),
+        dns_names: dns,
+        ip_addresses: ips,
+        public_key: String::new(),
+        signature_algorithm: String::new(),
+        is_ca: c.is_ca(),
+        path_len: None,
+        key_usage: vec![],
+        extended_key_usage: vec![],
+        self_issued: c.subject() == c.issuer(),
+        sha256_fingerprint: String::new(),
+        subject_key_id: None,
+        authority_key_id: None,
+    })
 }
-pub fn openssl_date(t: OffsetDateTime) -> String { t.to_string() }
-pub fn s_client_listing(depth: usize, s: &CertificateSummary) -> Vec<String> { vec![format!("{depth:2} s:{}", s.subject), format!("   i:{}", s.issuer)] }
+pub fn openssl_date(t: OffsetDateTime) -> String {
+    t.to_string()
+}
+pub fn s_client_listing(depth: usize, s: &CertificateSummary) -> Vec<String> {
+    vec![
+        format!("{depth:2} s:{}", s.subject),
+        format!("   i:{}", s.issuer),
+    ]
+}

@@ -27,14 +27,22 @@ const FULL_CHAIN_SETTING: &str = "in the gateway's /etc/aziot/config.toml set [e
      1.1's config.yaml), then run `sudo iotedge config apply`";
 
 /// Explain the error `s_client` would report (the last one), or `None` when verification passed.
-pub fn diagnose(verification: &Verification, presented_count: usize, anchors: &TrustAnchors) -> Option<Diagnosis> {
+pub fn diagnose(
+    verification: &Verification,
+    presented_count: usize,
+    anchors: &TrustAnchors,
+) -> Option<Diagnosis> {
     let error = verification.final_error()?;
     let roots = anchor_subjects(anchors);
     let root_file = anchors.path.display();
     let holds = if roots.is_empty() {
         "no certificates".to_owned()
     } else if roots.len() <= 3 {
-        roots.iter().map(|subject| format!("`{subject}`")).collect::<Vec<_>>().join(", ")
+        roots
+            .iter()
+            .map(|subject| format!("`{subject}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     } else {
         format!("{} certificates", roots.len())
     };
@@ -166,9 +174,16 @@ pub fn diagnose(verification: &Verification, presented_count: usize, anchors: &T
 }
 
 fn describe_position(error: &VerifyError) -> String {
-    format!("depth {} `{}` issued by `{}`", error.depth, error.subject, error.issuer)
+    format!(
+        "depth {} `{}` issued by `{}`",
+        error.depth, error.subject, error.issuer
+    )
 }
 
 fn chain_subject_at(verification: &Verification, depth: usize) -> String {
-    verification.chain.get(depth).map(|link| link.subject.clone()).unwrap_or_default()
+    verification
+        .chain
+        .get(depth)
+        .map(|link| link.subject.clone())
+        .unwrap_or_default()
 }

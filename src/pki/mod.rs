@@ -40,7 +40,17 @@ pub fn openssl_oneline(name: &X509Name<'_>) -> String {
                 _ => oid,
             };
             let value = attribute.as_str().map_or_else(
-                |_| format!("#{}", attribute.attr_value().data.iter().map(|b| format!("{b:02X}")).collect::<String>()),
+                |_| {
+                    format!(
+                        "#{}",
+                        attribute
+                            .attr_value()
+                            .data
+                            .iter()
+                            .map(|b| format!("{b:02X}"))
+                            .collect::<String>()
+                    )
+                },
                 str::to_owned,
             );
             parts.push(format!("{label} = {value}"));

@@ -81,7 +81,9 @@ impl Verification {
     /// The code `openssl s_client` reports as `Verify return code`: its callback continues
     /// after every error, so the last error recorded wins.
     pub fn code(&self) -> VerifyCode {
-        self.errors.last().map_or(VerifyCode::Ok, |error| error.code)
+        self.errors
+            .last()
+            .map_or(VerifyCode::Ok, |error| error.code)
     }
 
     /// The error `s_client` reports, with its depth and certificate.
@@ -91,7 +93,10 @@ impl Verification {
 
     /// The error `openssl verify` stops at: the first one its callback does not tolerate.
     pub fn openssl_verify_error(&self) -> Option<&VerifyError> {
-        self.errors.iter().find(|error| !error.code.openssl_verify_continues()).or(self.errors.last())
+        self.errors
+            .iter()
+            .find(|error| !error.code.openssl_verify_continues())
+            .or(self.errors.last())
     }
 
     pub fn is_ok(&self) -> bool {
@@ -140,7 +145,11 @@ pub fn verify_chain(
         });
     };
 
-    let mut run = Run { chain: vec![leaf], num_untrusted: 1, errors: Vec::new() };
+    let mut run = Run {
+        chain: vec![leaf],
+        num_untrusted: 1,
+        errors: Vec::new(),
+    };
     run.build_chain(&peer[1..], &store, options.now);
     run.check_extensions(options.check_server_purpose);
     run.check_auth_level(options.security_level);
@@ -161,7 +170,10 @@ pub fn verify_chain(
             der: facts.der.clone(),
         })
         .collect();
-    Ok(Verification { chain, errors: run.errors })
+    Ok(Verification {
+        chain,
+        errors: run.errors,
+    })
 }
 
 /// The state of one verification: the chain being built and the errors seen so far.
@@ -295,7 +307,11 @@ impl<'a> Run<'a> {
             if depth > 0 && facts.key_security_bits.is_some_and(|bits| bits < minimum) {
                 self.error(VerifyCode::CaKeyTooSmall, depth);
             }
-            if depth + 1 < count && facts.signature_security_bits.is_some_and(|bits| bits < minimum) {
+            if depth + 1 < count
+                && facts
+                    .signature_security_bits
+                    .is_some_and(|bits| bits < minimum)
+            {
                 self.error(VerifyCode::CaMdTooWeak, depth);
             }
         }
@@ -304,9 +320,12 @@ impl<'a> Run<'a> {
     /// OpenSSL's `check_id`: X509_check_host for a name, X509_check_ip for an address.
     fn check_host(&mut self, host: &HostName) {
         let leaf = self.chain[0];
-        if let NameMatch::Mismatch { kind, .. } =
-            match_server_name(host, &leaf.dns_names, &leaf.ip_addresses, &leaf.common_names)
-        {
+        if let NameMatch::Mismatch { kind, .. } = match_server_name(
+            host,
+            &leaf.dns_names,
+            &leaf.ip_addresses,
+            &leaf.common_names,
+        ) {
             let code = match kind {
                 MismatchKind::Dns => VerifyCode::HostnameMismatch,
                 MismatchKind::Ip => VerifyCode::IpAddressMismatch,
@@ -335,7 +354,10 @@ impl<'a> Run<'a> {
         loop {
             // Self-signed certificates' signatures are not checked (no X509_V_FLAG_CHECK_SS_SIGNATURE).
             if !std::ptr::eq(subject, issuer) {
-                if issuer.key_usage.is_some_and(|usage| usage & KEY_CERT_SIGN == 0) {
+                if issuer
+                    .key_usage
+                    .is_some_and(|usage| usage & KEY_CERT_SIGN == 0)
+                {
                     self.error(VerifyCode::KeyUsageNoCertSign, depth + 1);
                 }
                 match subject.signature_verified_by(issuer) {
@@ -376,7 +398,8 @@ fn find_issuer<'a>(
 ) -> Option<&'a Facts> {
     let mut fallback: Option<&'a Facts> = None;
     for candidate in candidates {
-        if !candidate.issued_by_check(subject) || chain.iter().any(|link| link.der == candidate.der) {
+        if !candidate.issued_by_check(subject) || chain.iter().any(|link| link.der == candidate.der)
+        {
             continue;
         }
         if candidate.not_before <= now && now <= candidate.not_after {
@@ -442,7 +465,8 @@ enum KeyAlgorithm {
 
 impl Facts {
     fn parse(der: &CertificateDer<'static>, trusted: bool) -> Result<Facts, String> {
-        let (_, certificate) = X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
+        let (_, certificate) =
+            X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
         let subject_name = canonical_name(certificate.subject());
         let issuer_name = canonical_name(certificate.issuer());
         let mut facts = Facts {
@@ -480,7 +504,9 @@ impl Facts {
         };
         for extension in certificate.extensions() {
             match extension.parsed_extension() {
-                ParsedExtension::SubjectKeyIdentifier(id) => facts.subject_key_id = Some(id.0.to_vec()),
+                ParsedExtension::SubjectKeyIdentifier(id) => {
+                    facts.subject_key_id = Some(id.0.to_vec())
+                }
                 ParsedExtension::AuthorityKeyIdentifier(id) => {
                     facts.authority_key_id = id.key_identifier.as_ref().map(|key| key.0.to_vec());
                     facts.authority_serial = id.authority_cert_serial.map(<[u8]>::to_vec);
@@ -512,7 +538,9 @@ impl Facts {
                 facts.unhandled_critical_extension = true;
             }
         }
-        facts.self_signed = facts.self_issued && facts.key_identifiers_match(&facts) && facts.algorithms_match(&facts);
+        facts.self_signed = facts.self_issued
+            && facts.key_identifiers_match(&facts)
+            && facts.algorithms_match(&facts);
         Ok(facts)
     }
 
@@ -550,7 +578,10 @@ impl Facts {
     /// `X509_check_ca`: 1 = CA by basicConstraints, 3 = self-signed v1 root,
     /// 4 = keyCertSign without basicConstraints, 0 = not a CA.
     fn check_ca(&self) -> u8 {
-        if self.key_usage.is_some_and(|usage| usage & KEY_CERT_SIGN == 0) {
+        if self
+            .key_usage
+            .is_some_and(|usage| usage & KEY_CERT_SIGN == 0)
+        {
             return 0;
         }
         match self.basic_constraints {
@@ -577,9 +608,10 @@ impl Facts {
     }
 
     fn signature_verified_by(&self, issuer: &Facts) -> SignatureCheck {
-        let (Ok((_, subject)), Ok((_, issuer))) =
-            (X509Certificate::from_der(self.der.as_ref()), X509Certificate::from_der(issuer.der.as_ref()))
-        else {
+        let (Ok((_, subject)), Ok((_, issuer))) = (
+            X509Certificate::from_der(self.der.as_ref()),
+            X509Certificate::from_der(issuer.der.as_ref()),
+        ) else {
             return SignatureCheck::Invalid;
         };
         if issuer.public_key().parsed().is_err() {
@@ -600,7 +632,11 @@ fn canonical_name(name: &X509Name<'_>) -> Vec<Vec<(String, String)>> {
             rdn.iter()
                 .map(|attribute| {
                     let value = match attribute.as_str() {
-                        Ok(text) => text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
+                        Ok(text) => text
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_lowercase(),
                         Err(_) => format!("{:02x?}", attribute.attr_value().data),
                     };
                     (attribute.attr_type().to_id_string(), value)
@@ -640,7 +676,13 @@ fn ip_from_san(bytes: &[u8]) -> Option<IpAddr> {
 }
 
 fn key_algorithm_of_spki(certificate: &X509Certificate<'_>) -> KeyAlgorithm {
-    match certificate.public_key().algorithm.algorithm.to_id_string().as_str() {
+    match certificate
+        .public_key()
+        .algorithm
+        .algorithm
+        .to_id_string()
+        .as_str()
+    {
         "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => KeyAlgorithm::Rsa,
         "1.2.840.10045.2.1" => KeyAlgorithm::Ec,
         "1.3.101.112" => KeyAlgorithm::Ed25519,
@@ -684,13 +726,20 @@ fn key_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
 /// Security bits of the signature's digest: half its size, except SHA-1 (63) and MD5 (39),
 /// which OpenSSL 3.0 marks as broken so level 1 rejects them (x509_set.c `x509_sig_info_init`).
 fn signature_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
-    Some(match certificate.signature_algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.4" => 39,                                          // md5WithRSA
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" => 63, // SHA-1
-        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => 128,
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
-        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
-        "1.3.101.112" => 128,
-        _ => return None,
-    })
+    Some(
+        match certificate
+            .signature_algorithm
+            .algorithm
+            .to_id_string()
+            .as_str()
+        {
+            "1.2.840.113549.1.1.4" => 39, // md5WithRSA
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" => 63, // SHA-1
+            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => 128,
+            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
+            "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
+            "1.3.101.112" => 128,
+            _ => return None,
+        },
+    )
 }

@@ -1,0 +1,288 @@
+//! The command line, defined once: help, man pages and shell completions are generated from
+//! these definitions (as ripgrep does from its flag list).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::demo::Scenario;
+use crate::engine::Ports;
+use crate::net::Protocol;
+use crate::report::ColorChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "edgeprobe",
+    version,
+    about = "Tells why a device cannot connect to its Azure IoT Edge gateway, and how to fix it",
+    long_about = "Tells, in seconds, why a device cannot connect to its Azure IoT Edge gateway, and how to fix it: \
+name resolution, ports 8883/5671/443, TLS, the certificate chain (with OpenSSL's verify codes), the name in the \
+certificate and expiry, all checked at once within a bounded time.",
+    after_help = "Exit status: 0 no errors (warnings allowed), 1 at least one check failed, 2 usage error or edgeprobe itself failed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that this device can reach its IoT Edge gateway securely on MQTTS, AMQPS and HTTPS
+    Check(CheckArgs),
+    /// Run the full check against a generated PKI and an in-process gateway on loopback
+    Demo(DemoArgs),
+    /// List every check: group, id and description
+    List(ListArgs),
+    /// Explain a check: what it verifies, why it fails, how to fix it
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The gateway's host name as devices dial it (wins over the connection string's GatewayHostName)
+    #[arg(long, value_name = "HOST")]
+    pub gateway: Option<String>,
+
+    /// The device connection string (HostName=...;DeviceId=...;SharedAccessKey=...;GatewayHostName=...); the key is never printed
+    #[arg(
+        long,
+        value_name = "STRING",
+        env = "EDGEPROBE_CONNECTION_STRING",
+        hide_env_values = true
+    )]
+    pub connection_string: Option<String>,
+
+    /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// Warn when a certificate expires within this many days
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub expiry_warning_days: u32,
+
+    /// Run only these checks (comma-separated ids) and the checks they need
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Do not run these checks (comma-separated ids); checks that need them are skipped
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How the gateway is reached: resolution, ports and deadlines.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Hosts file consulted before DNS, as the device's resolver does
+    #[arg(long, value_name = "PATH", default_value = "/etc/hosts")]
+    pub hosts_file: PathBuf,
+
+    /// Query this DNS server instead of those in /etc/resolv.conf
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_server: Option<SocketAddr>,
+
+    /// Use ADDR for NAME without resolving it, like curl's --resolve (repeatable)
+    #[arg(long, value_name = "NAME:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, IpAddr)>,
+
+    /// Probe a protocol on another port: mqtt=18883, amqp=15671, https=18443 (repeatable)
+    #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_port)]
+    pub port: Vec<(Protocol, u16)>,
+
+    /// Deadline for each network step (DNS, each connect, each handshake): 5s, 1500ms, 2
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+impl NetworkArgs {
+    pub fn ports(&self) -> Ports {
+        let mut ports = Ports::default();
+        for (protocol, port) in &self.port {
+            match protocol {
+                Protocol::Mqtt => ports.mqtt = *port,
+                Protocol::Amqp => ports.amqp = *port,
+                Protocol::Https => ports.https = *port,
+            }
+        }
+        ports
+    }
+
+    pub fn resolve_overrides(&self) -> BTreeMap<String, Vec<IpAddr>> {
+        let mut overrides: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
+        for (name, address) in &self.resolve {
+            overrides.entry(name.clone()).or_default().push(*address);
+        }
+        overrides
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Show details, causes, remedies and the certificate chain for every check
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Colour: auto (only on a terminal, honouring NO_COLOR), always or never
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Exit with 1 when any check raises a warning
+    #[arg(long)]
+    pub warnings_as_errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which gateway to simulate: a healthy one, or one broken in a way seen in the field
+    #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
+    pub scenario: Scenario,
+
+    /// Deadline for each network step
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The check id, as shown by `edgeprobe list`
+    pub id: String,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(millis) = text.strip_suffix("ms") {
+        (millis, 0.001)
+    } else if let Some(seconds) = text.strip_suffix('s') {
+        (seconds, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: use e.g. 5s, 1500ms or 2"))?;
+    let seconds = value * scale;
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(format!("`{text}`: the timeout must be greater than zero"));
+    }
+    if seconds > 600.0 {
+        return Err(format!("`{text}`: the timeout must be at most 600 s"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map(|address| SocketAddr::new(address, 53))
+        .map_err(|_| format!("`{text}` is not an IP address with an optional port (e.g. 10.0.0.2 or 10.0.0.2:5353)"))
+}
+
+fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
+    let (name, address) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not NAME:ADDR (e.g. gw.contoso.com:10.0.0.5)"))?;
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return Err(format!("`{text}`: the name before `:` is empty"));
+    }
+    let address = address
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map_err(|_| format!("`{text}`: `{address}` is not an IP address"))?;
+    Ok((name, address))
+}
+
+fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
+    let (protocol, port) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not PROTOCOL=PORT (e.g. mqtt=18883)"))?;
+    let protocol: Protocol = protocol.trim().parse()?;
+    let port: u16 = port
+        .trim()
+        .parse()
+        .ok()
+        .filter(|port| *port != 0)
+        .ok_or_else(|| format!("`{port}` is not a port number between 1 and 65535"))?;
+    Ok((protocol, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_parse_and_reject_nonsense() {
+        assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_timeout("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_timeout("-1s").is_err());
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("soon").is_err());
+    }
+
+    #[test]
+    fn ports_and_overrides_parse() {
+        assert_eq!(parse_port("mqtt=18883"), Ok((Protocol::Mqtt, 18883)));
+        assert!(parse_port("mqtt=0").is_err());
+        assert!(parse_port("mqtt=70000").is_err());
+        assert!(parse_port("ftp=21").is_err());
+        assert_eq!(
+            parse_resolve("GW.contoso.com.:10.0.0.5"),
+            Ok(("gw.contoso.com".into(), "10.0.0.5".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_resolve("gw:[::1]"),
+            Ok(("gw".into(), "::1".parse().unwrap()))
+        );
+        assert!(parse_resolve("gw.contoso.com").is_err());
+        assert_eq!(
+            parse_dns_server("127.0.0.1"),
+            Ok("127.0.0.1:53".parse().unwrap())
+        );
+        assert_eq!(
+            parse_dns_server("127.0.0.1:5353"),
+            Ok("127.0.0.1:5353".parse().unwrap())
+        );
+    }
+}

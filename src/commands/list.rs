@@ -1,0 +1,58 @@
+//! `edgeprobe list`: the check catalogue, like `iotedge check-list`.
+
+use std::io::Write;
+
+use super::AppError;
+use crate::checks::leaf_registry;
+use crate::cli::{ListArgs, OutputFormat};
+
+pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    let registry = leaf_registry();
+    match args.output {
+        OutputFormat::Json => {
+            let checks: Vec<_> = registry
+                .iter()
+                .map(|check| {
+                    serde_json::json!({
+                        "id": check.id(),
+                        "group": check.group().title(),
+                        "description": check.description(),
+                        "depends_on": check.dependencies().iter().flat_map(|dependency| dependency.ids().iter().copied()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "checks": checks }))
+                .map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            let group_width = registry
+                .iter()
+                .map(|check| check.group().title().len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            let id_width = registry
+                .iter()
+                .map(|check| check.id().len())
+                .max()
+                .unwrap_or(2)
+                .max(2);
+            writeln!(
+                out,
+                "{:group_width$}  {:id_width$}  DESCRIPTION",
+                "GROUP", "ID"
+            )?;
+            for check in &registry {
+                writeln!(
+                    out,
+                    "{:group_width$}  {:id_width$}  {}",
+                    check.group().title(),
+                    check.id(),
+                    check.description()
+                )?;
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,58 @@
+//! One file per command, dispatched from one place (as tokio's mini-redis does). Commands
+//! build a context, run, print through a report printer and return the exit code.
+
+mod check;
+mod demo;
+mod explain;
+mod list;
+
+use std::io::{self, Write};
+
+use crate::cli::{Cli, Command, OutputArgs, OutputFormat};
+use crate::engine::RunReport;
+use crate::report::{self, Target, TextOptions};
+
+/// Why a command could not run at all (exit status 2). Check failures are not errors: they
+/// are findings in the report (exit status 1).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing the report failed: {0}")]
+    Output(#[from] io::Error),
+    #[error("{0}")]
+    Demo(String),
+}
+
+/// Run the parsed command, writing to `out`; returns the process exit status.
+pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
+    match cli.command {
+        Command::Check(args) => check::run(args, out).await,
+        Command::Demo(args) => demo::run(args, out).await,
+        Command::List(args) => list::run(&args, out),
+        Command::Explain(args) => explain::run(&args, out),
+    }
+}
+
+/// Print a run in the chosen format and compute the exit status from it.
+fn print_report(
+    out: &mut dyn Write,
+    run: &RunReport,
+    target: &Target,
+    output: &OutputArgs,
+) -> Result<u8, AppError> {
+    match output.output {
+        OutputFormat::Text => report::write_text(
+            out,
+            run,
+            target,
+            &TextOptions {
+                verbose: output.verbose,
+                color: output.color.enabled(),
+            },
+        )?,
+        OutputFormat::Json => report::write_json(out, run, target)?,
+    }
+    out.flush()?;
+    Ok(report::exit_code(run, output.warnings_as_errors))
+}
