@@ -109,7 +109,8 @@ impl VerifyCode {
         self == VerifyCode::Ok
     }
 
-    /// `openssl verify` keeps going after these errors (apps/verify.c callback), so its final
+    /// `openssl verify` keeps going after these errors (apps/verify.c callback; 26 observed
+    /// with OpenSSL 3.0.19), so its final
     /// verdict can name a later error; every other error stops it.
     pub fn openssl_verify_continues(self) -> bool {
         matches!(
@@ -117,6 +118,7 @@ impl VerifyCode {
             VerifyCode::CertHasExpired
                 | VerifyCode::DepthZeroSelfSignedCert
                 | VerifyCode::InvalidCa
+                | VerifyCode::InvalidPurpose
                 | VerifyCode::PathLengthExceeded
                 | VerifyCode::UnhandledCriticalExtension
         )

@@ -743,3 +743,298 @@ fn signature_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! One generated chain per OpenSSL code. Each scenario is also run through the real
+    //! `openssl verify` when the binary is present, so a divergence from OpenSSL fails here.
+
+    use super::*;
+    use crate::hostname::{HostKind, HostName};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
+
+    struct Authority {
+        der: CertificateDer<'static>,
+        issuer: Issuer<'static, KeyPair>,
+    }
+
+    #[derive(Clone)]
+    struct Spec {
+        name: &'static str,
+        ca: Option<BasicConstraints>,
+        key_usages: Vec<KeyUsagePurpose>,
+        server_auth: bool,
+        client_auth_only: bool,
+        sans: Vec<&'static str>,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    }
+
+    fn ca(name: &'static str) -> Spec {
+        Spec {
+            name,
+            ca: Some(BasicConstraints::Unconstrained),
+            key_usages: vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
+            server_auth: false,
+            client_auth_only: false,
+            sans: vec![],
+            not_before: datetime!(2025-01-01 00:00 UTC),
+            not_after: datetime!(2030-01-01 00:00 UTC),
+        }
+    }
+
+    fn server(name: &'static str) -> Spec {
+        Spec {
+            ca: None,
+            key_usages: vec![KeyUsagePurpose::DigitalSignature],
+            server_auth: true,
+            sans: vec![name],
+            ..ca(name)
+        }
+    }
+
+    fn params(spec: &Spec) -> CertificateParams {
+        let mut params = CertificateParams::new(spec.sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("valid SANs");
+        params.distinguished_name.push(DnType::CommonName, spec.name);
+        params.is_ca = match spec.ca {
+            Some(constraints) => IsCa::Ca(constraints),
+            None => IsCa::ExplicitNoCa,
+        };
+        params.key_usages = spec.key_usages.clone();
+        if spec.server_auth {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        }
+        if spec.client_auth_only {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        }
+        params.not_before = spec.not_before;
+        params.not_after = spec.not_after;
+        params.use_authority_key_identifier_extension = true;
+        params
+    }
+
+    fn issue(spec: &Spec, issuer: Option<&Authority>) -> Authority {
+        let key = KeyPair::generate().expect("key");
+        let params = params(spec);
+        let certificate = match issuer {
+            Some(issuer) => params.signed_by(&key, &issuer.issuer).expect("signed"),
+            None => params.self_signed(&key).expect("self-signed"),
+        };
+        Authority { der: certificate.der().clone(), issuer: Issuer::new(params, key) }
+    }
+
+    fn host(name: &str) -> HostName {
+        HostName { name: name.to_owned(), kind: HostKind::Dns, single_label: false }
+    }
+
+    fn verify(presented: &[&Authority], trusted: &[&Authority]) -> Verification {
+        let presented: Vec<_> = presented.iter().map(|a| a.der.clone()).collect();
+        let trusted: Vec<_> = trusted.iter().map(|a| a.der.clone()).collect();
+        let options = VerifyOptions { host: None, now: NOW, check_server_purpose: true, security_level: 1 };
+        let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
+        compare_with_openssl(&presented, &trusted, &verification);
+        verification
+    }
+
+    /// Run `openssl verify -purpose sslserver -auth_level 1 -attime` over the same files and
+    /// compare its final error code with ours.
+    fn compare_with_openssl(presented: &[CertificateDer<'static>], trusted: &[CertificateDer<'static>], ours: &Verification) {
+        use std::io::Write;
+        if std::process::Command::new("openssl").arg("version").output().is_err() {
+            return;
+        }
+        let directory = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, ders: &[CertificateDer<'static>]| {
+            let path = directory.path().join(name);
+            let mut file = std::fs::File::create(&path).expect("create");
+            for der in ders {
+                let body = base64_lines(der.as_ref());
+                writeln!(file, "-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----").expect("write");
+            }
+            path
+        };
+        let leaf = write("leaf.pem", &presented[..1]);
+        let untrusted = write("untrusted.pem", &presented[1..]);
+        let roots = write("roots.pem", trusted);
+        let mut command = std::process::Command::new("openssl");
+        command.args(["verify", "-purpose", "sslserver", "-auth_level", "1", "-attime"]);
+        command.arg(NOW.unix_timestamp().to_string());
+        command.arg("-CAfile").arg(&roots);
+        if presented.len() > 1 {
+            command.arg("-untrusted").arg(&untrusted);
+        }
+        if trusted.is_empty() {
+            command.arg("-no-CApath").arg("-no-CAstore");
+        }
+        command.arg(&leaf);
+        let output = command.output().expect("openssl runs");
+        let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+        // `openssl verify` prints "error N at D depth lookup: text" for each error it reports
+        // and stops at the first its callback does not tolerate.
+        let codes: Vec<u32> = text
+            .lines()
+            .filter_map(|line| line.split("error ").nth(1))
+            .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+            .collect();
+        let openssl_final = codes.last().copied().unwrap_or(0);
+        let ours_final = ours.openssl_verify_error().map_or(0, |error| error.code.number());
+        assert_eq!(ours_final, openssl_final, "openssl said:\n{text}\nwe recorded {:?}", ours.errors);
+    }
+
+    fn base64_lines(bytes: &[u8]) -> String {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        encoded.as_bytes().chunks(64).map(|chunk| format!("{}\n", String::from_utf8_lossy(chunk))).collect()
+    }
+
+    #[test]
+    fn full_chain_verifies() {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw.contoso.com"), Some(&intermediate));
+        let verification = verify(&[&leaf, &intermediate], &[&root]);
+        assert_eq!(verification.code(), VerifyCode::Ok);
+        assert_eq!(verification.chain.len(), 3);
+        assert!(verification.chain[2].from_trust_store);
+        // Root also sent, intermediates out of order: still fine with trusted-first.
+        assert_eq!(verify(&[&leaf, &root, &intermediate], &[&root]).code(), VerifyCode::Ok);
+    }
+
+    #[test]
+    fn leaf_only_is_21_after_20() {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        let verification = verify(&[&leaf], &[&root]);
+        let codes: Vec<u32> = verification.errors.iter().map(|e| e.code.number()).collect();
+        assert_eq!(codes, vec![20, 21]);
+        assert_eq!(verification.code(), VerifyCode::UnableToVerifyLeafSignature);
+    }
+
+    #[test]
+    fn wrong_root_file_is_20_and_sent_foreign_root_is_19() {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        let other = issue(&ca("Other Root"), None);
+        assert_eq!(verify(&[&leaf, &intermediate], &[&other]).code(), VerifyCode::UnableToGetIssuerCertLocally);
+        let sent_root = verify(&[&leaf, &intermediate, &root], &[&other]);
+        assert_eq!(sent_root.code(), VerifyCode::SelfSignedCertInChain);
+        assert_eq!(sent_root.final_error().map(|e| e.depth), Some(2));
+    }
+
+    #[test]
+    fn self_signed_leaf_is_18_unless_trusted() {
+        let mut spec = server("gw");
+        spec.ca = None;
+        let leaf = issue(&spec, None);
+        let other = issue(&ca("Root"), None);
+        assert_eq!(verify(&[&leaf], &[&other]).code(), VerifyCode::DepthZeroSelfSignedCert);
+        assert_eq!(verify(&[&leaf], &[&leaf]).code(), VerifyCode::Ok);
+    }
+
+    #[test]
+    fn intermediate_as_trust_anchor_is_2() {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        assert_eq!(verify(&[&leaf, &intermediate], &[&intermediate]).code(), VerifyCode::UnableToGetIssuerCert);
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid() {
+        let root = issue(&ca("Root"), None);
+        let mut expired = server("gw");
+        expired.not_after = datetime!(2026-05-01 00:00 UTC);
+        let leaf = issue(&expired, Some(&root));
+        let verification = verify(&[&leaf], &[&root]);
+        assert_eq!(verification.code(), VerifyCode::CertHasExpired);
+        assert_eq!(verification.final_error().map(|e| e.depth), Some(0));
+        let mut future = server("gw");
+        future.not_before = datetime!(2026-07-01 00:00 UTC);
+        assert_eq!(verify(&[&issue(&future, Some(&root))], &[&root]).code(), VerifyCode::CertNotYetValid);
+    }
+
+    #[test]
+    fn non_ca_issuer_is_79_and_missing_cert_sign_is_32() {
+        let root = issue(&ca("Root"), None);
+        let mut not_ca = ca("Not A CA");
+        not_ca.ca = None;
+        not_ca.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let fake = issue(&not_ca, Some(&root));
+        let leaf = issue(&server("gw"), Some(&fake));
+        let verification = verify(&[&leaf, &fake], &[&root]);
+        assert!(verification.has(VerifyCode::InvalidCa), "{:?}", verification.errors);
+        let mut no_cert_sign = ca("No CertSign");
+        no_cert_sign.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let weak = issue(&no_cert_sign, Some(&root));
+        let leaf = issue(&server("gw"), Some(&weak));
+        assert_eq!(verify(&[&leaf, &weak], &[&root]).code(), VerifyCode::KeyUsageNoCertSign);
+    }
+
+    #[test]
+    fn path_length_is_25() {
+        let mut constrained = ca("Root");
+        constrained.ca = Some(BasicConstraints::Constrained(0));
+        let root = issue(&constrained, None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        assert!(verify(&[&leaf, &intermediate], &[&root]).has(VerifyCode::PathLengthExceeded));
+    }
+
+    #[test]
+    fn client_auth_only_server_is_26() {
+        let root = issue(&ca("Root"), None);
+        let mut client = server("gw");
+        client.server_auth = false;
+        client.client_auth_only = true;
+        assert_eq!(verify(&[&issue(&client, Some(&root))], &[&root]).code(), VerifyCode::InvalidPurpose);
+    }
+
+    #[test]
+    fn signature_by_another_key_is_7() {
+        let root = issue(&ca("Root"), None);
+        // Same name as the root, different key: the leaf's signature does not verify with the
+        // trusted root's key. Without key identifiers, OpenSSL still picks the root by name.
+        let impostor_key = KeyPair::generate().expect("key");
+        let mut impostor_params = params(&ca("Root"));
+        impostor_params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(Vec::new());
+        let impostor = Issuer::new(impostor_params, impostor_key);
+        let mut leaf_params = params(&server("gw"));
+        leaf_params.use_authority_key_identifier_extension = false;
+        let leaf_key = KeyPair::generate().expect("key");
+        let leaf = Authority {
+            der: leaf_params.signed_by(&leaf_key, &impostor).expect("signed").der().clone(),
+            issuer: Issuer::new(leaf_params, leaf_key),
+        };
+        assert_eq!(verify(&[&leaf], &[&root]).code(), VerifyCode::CertSignatureFailure);
+    }
+
+    #[test]
+    fn hostname_mismatch_is_62_and_comes_before_time_errors() {
+        let root = issue(&ca("Root"), None);
+        let leaf = issue(&server("gw.contoso.com"), Some(&root));
+        let presented = vec![leaf.der.clone()];
+        let trusted = vec![root.der.clone()];
+        let target = host("other.contoso.com");
+        let options = VerifyOptions { host: Some(&target), now: NOW, check_server_purpose: true, security_level: 1 };
+        let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
+        assert_eq!(verification.code(), VerifyCode::HostnameMismatch);
+    }
+
+    #[test]
+    fn garbage_is_reported_not_panicked() {
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x01, 0x01, 0xff]);
+        let options = VerifyOptions { host: None, now: NOW, check_server_purpose: true, security_level: 1 };
+        let error = verify_chain(&[garbage], &[], &options).expect_err("garbage");
+        assert_eq!(error.position, 1);
+        assert!(verify_chain(&[], &[], &options).is_err());
+    }
+}
