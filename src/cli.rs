@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check that this device can reach its IoT Edge gateway securely on MQTTS, AMQPS and HTTPS
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Run the full check against a generated PKI and an in-process gateway on loopback
     Demo(DemoArgs),
     /// List every check: group, id and description

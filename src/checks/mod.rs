@@ -70,6 +70,33 @@ fn ports_of(group: &[&Handshake]) -> String {
         .join(", ")
 }
 
+/// The page for a check id, from `checks/<id>.md` compiled into the binary.
+pub fn explanation(id: &str) -> Option<&'static str> {
+    PAGES
+        .iter()
+        .find(|(page_id, _)| *page_id == id)
+        .map(|(_, page)| *page)
+}
+
+macro_rules! pages {
+    ($($id:literal),* $(,)?) => {
+        &[$(($id, include_str!(concat!("../../checks/", $id, ".md")))),*]
+    };
+}
+
+const PAGES: &[(&str, &str)] = pages!(
+    "connection-string",
+    "gateway-hostname",
+    "root-ca-file",
+    "gateway-resolve",
+    "gateway-connect-mqtt",
+    "gateway-connect-amqp",
+    "gateway-connect-https",
+    "gateway-cert-chain",
+    "gateway-cert-hostname",
+    "gateway-cert-expiry",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,30 +140,3 @@ mod tests {
         }
     }
 }
-
-/// The page for a check id, from `checks/<id>.md` compiled into the binary.
-pub fn explanation(id: &str) -> Option<&'static str> {
-    PAGES
-        .iter()
-        .find(|(page_id, _)| *page_id == id)
-        .map(|(_, page)| *page)
-}
-
-macro_rules! pages {
-    ($($id:literal),* $(,)?) => {
-        &[$(($id, include_str!(concat!("../../checks/", $id, ".md")))),*]
-    };
-}
-
-const PAGES: &[(&str, &str)] = pages!(
-    "connection-string",
-    "gateway-hostname",
-    "root-ca-file",
-    "gateway-resolve",
-    "gateway-connect-mqtt",
-    "gateway-connect-amqp",
-    "gateway-connect-https",
-    "gateway-cert-chain",
-    "gateway-cert-hostname",
-    "gateway-cert-expiry",
-);

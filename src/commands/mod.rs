@@ -27,7 +27,7 @@ pub enum AppError {
 /// Run the parsed command, writing to `out`; returns the process exit status.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     match cli.command {
-        Command::Check(args) => check::run(args, out).await,
+        Command::Check(args) => check::run(*args, out).await,
         Command::Demo(args) => demo::run(args, out).await,
         Command::List(args) => list::run(&args, out),
         Command::Explain(args) => explain::run(&args, out),

@@ -19,6 +19,9 @@ use crate::net::resolve::Resolution;
 use crate::net::tls::Handshake;
 use crate::pki::TrustAnchors;
 
+/// Where a check's outcome is published once it finishes (`None` until then).
+type OutcomeReceiver = watch::Receiver<Option<Arc<Outcome>>>;
+
 /// `--only` and `--skip`, as given.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -188,7 +191,7 @@ pub async fn run_checks(
         let sender = channels[index].0.clone();
         // A check sees its transitive prerequisites (a connect check reads the gateway name
         // two steps up); only direct ones decide whether it is skipped.
-        let waits: Vec<(&'static str, Option<watch::Receiver<Option<Arc<Outcome>>>>)> =
+        let waits: Vec<(&'static str, Option<OutcomeReceiver>)> =
             transitive_prerequisites(registry, &index_of, index)
                 .into_iter()
                 .map(|id| {

@@ -752,8 +752,8 @@ mod tests {
     use super::*;
     use crate::hostname::{HostKind, HostName};
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-        KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
     };
     use time::macros::datetime;
 
@@ -800,9 +800,12 @@ mod tests {
     }
 
     fn params(spec: &Spec) -> CertificateParams {
-        let mut params = CertificateParams::new(spec.sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-            .expect("valid SANs");
-        params.distinguished_name.push(DnType::CommonName, spec.name);
+        let mut params =
+            CertificateParams::new(spec.sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .expect("valid SANs");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, spec.name);
         params.is_ca = match spec.ca {
             Some(constraints) => IsCa::Ca(constraints),
             None => IsCa::ExplicitNoCa,
@@ -827,17 +830,29 @@ mod tests {
             Some(issuer) => params.signed_by(&key, &issuer.issuer).expect("signed"),
             None => params.self_signed(&key).expect("self-signed"),
         };
-        Authority { der: certificate.der().clone(), issuer: Issuer::new(params, key) }
+        Authority {
+            der: certificate.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
     }
 
     fn host(name: &str) -> HostName {
-        HostName { name: name.to_owned(), kind: HostKind::Dns, single_label: false }
+        HostName {
+            name: name.to_owned(),
+            kind: HostKind::Dns,
+            single_label: false,
+        }
     }
 
     fn verify(presented: &[&Authority], trusted: &[&Authority]) -> Verification {
         let presented: Vec<_> = presented.iter().map(|a| a.der.clone()).collect();
         let trusted: Vec<_> = trusted.iter().map(|a| a.der.clone()).collect();
-        let options = VerifyOptions { host: None, now: NOW, check_server_purpose: true, security_level: 1 };
+        let options = VerifyOptions {
+            host: None,
+            now: NOW,
+            check_server_purpose: true,
+            security_level: 1,
+        };
         let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
         compare_with_openssl(&presented, &trusted, &verification);
         verification
@@ -845,9 +860,17 @@ mod tests {
 
     /// Run `openssl verify -purpose sslserver -auth_level 1 -attime` over the same files and
     /// compare its final error code with ours.
-    fn compare_with_openssl(presented: &[CertificateDer<'static>], trusted: &[CertificateDer<'static>], ours: &Verification) {
+    fn compare_with_openssl(
+        presented: &[CertificateDer<'static>],
+        trusted: &[CertificateDer<'static>],
+        ours: &Verification,
+    ) {
         use std::io::Write;
-        if std::process::Command::new("openssl").arg("version").output().is_err() {
+        if std::process::Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_err()
+        {
             return;
         }
         let directory = tempfile::tempdir().expect("tempdir");
@@ -856,7 +879,11 @@ mod tests {
             let mut file = std::fs::File::create(&path).expect("create");
             for der in ders {
                 let body = base64_lines(der.as_ref());
-                writeln!(file, "-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----").expect("write");
+                writeln!(
+                    file,
+                    "-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----"
+                )
+                .expect("write");
             }
             path
         };
@@ -864,7 +891,14 @@ mod tests {
         let untrusted = write("untrusted.pem", &presented[1..]);
         let roots = write("roots.pem", trusted);
         let mut command = std::process::Command::new("openssl");
-        command.args(["verify", "-purpose", "sslserver", "-auth_level", "1", "-attime"]);
+        command.args([
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-auth_level",
+            "1",
+            "-attime",
+        ]);
         command.arg(NOW.unix_timestamp().to_string());
         command.arg("-CAfile").arg(&roots);
         if presented.len() > 1 {
@@ -875,7 +909,8 @@ mod tests {
         }
         command.arg(&leaf);
         let output = command.output().expect("openssl runs");
-        let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
         // `openssl verify` prints "error N at D depth lookup: text" for each error it reports
         // and stops at the first its callback does not tolerate.
         let codes: Vec<u32> = text
@@ -884,14 +919,24 @@ mod tests {
             .filter_map(|rest| rest.split(' ').next()?.parse().ok())
             .collect();
         let openssl_final = codes.last().copied().unwrap_or(0);
-        let ours_final = ours.openssl_verify_error().map_or(0, |error| error.code.number());
-        assert_eq!(ours_final, openssl_final, "openssl said:\n{text}\nwe recorded {:?}", ours.errors);
+        let ours_final = ours
+            .openssl_verify_error()
+            .map_or(0, |error| error.code.number());
+        assert_eq!(
+            ours_final, openssl_final,
+            "openssl said:\n{text}\nwe recorded {:?}",
+            ours.errors
+        );
     }
 
     fn base64_lines(bytes: &[u8]) -> String {
         use base64::Engine;
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-        encoded.as_bytes().chunks(64).map(|chunk| format!("{}\n", String::from_utf8_lossy(chunk))).collect()
+        encoded
+            .as_bytes()
+            .chunks(64)
+            .map(|chunk| format!("{}\n", String::from_utf8_lossy(chunk)))
+            .collect()
     }
 
     #[test]
@@ -904,7 +949,10 @@ mod tests {
         assert_eq!(verification.chain.len(), 3);
         assert!(verification.chain[2].from_trust_store);
         // Root also sent, intermediates out of order: still fine with trusted-first.
-        assert_eq!(verify(&[&leaf, &root, &intermediate], &[&root]).code(), VerifyCode::Ok);
+        assert_eq!(
+            verify(&[&leaf, &root, &intermediate], &[&root]).code(),
+            VerifyCode::Ok
+        );
     }
 
     #[test]
@@ -913,7 +961,11 @@ mod tests {
         let intermediate = issue(&ca("Intermediate"), Some(&root));
         let leaf = issue(&server("gw"), Some(&intermediate));
         let verification = verify(&[&leaf], &[&root]);
-        let codes: Vec<u32> = verification.errors.iter().map(|e| e.code.number()).collect();
+        let codes: Vec<u32> = verification
+            .errors
+            .iter()
+            .map(|e| e.code.number())
+            .collect();
         assert_eq!(codes, vec![20, 21]);
         assert_eq!(verification.code(), VerifyCode::UnableToVerifyLeafSignature);
     }
@@ -924,7 +976,10 @@ mod tests {
         let intermediate = issue(&ca("Intermediate"), Some(&root));
         let leaf = issue(&server("gw"), Some(&intermediate));
         let other = issue(&ca("Other Root"), None);
-        assert_eq!(verify(&[&leaf, &intermediate], &[&other]).code(), VerifyCode::UnableToGetIssuerCertLocally);
+        assert_eq!(
+            verify(&[&leaf, &intermediate], &[&other]).code(),
+            VerifyCode::UnableToGetIssuerCertLocally
+        );
         let sent_root = verify(&[&leaf, &intermediate, &root], &[&other]);
         assert_eq!(sent_root.code(), VerifyCode::SelfSignedCertInChain);
         assert_eq!(sent_root.final_error().map(|e| e.depth), Some(2));
@@ -936,7 +991,10 @@ mod tests {
         spec.ca = None;
         let leaf = issue(&spec, None);
         let other = issue(&ca("Root"), None);
-        assert_eq!(verify(&[&leaf], &[&other]).code(), VerifyCode::DepthZeroSelfSignedCert);
+        assert_eq!(
+            verify(&[&leaf], &[&other]).code(),
+            VerifyCode::DepthZeroSelfSignedCert
+        );
         assert_eq!(verify(&[&leaf], &[&leaf]).code(), VerifyCode::Ok);
     }
 
@@ -945,7 +1003,10 @@ mod tests {
         let root = issue(&ca("Root"), None);
         let intermediate = issue(&ca("Intermediate"), Some(&root));
         let leaf = issue(&server("gw"), Some(&intermediate));
-        assert_eq!(verify(&[&leaf, &intermediate], &[&intermediate]).code(), VerifyCode::UnableToGetIssuerCert);
+        assert_eq!(
+            verify(&[&leaf, &intermediate], &[&intermediate]).code(),
+            VerifyCode::UnableToGetIssuerCert
+        );
     }
 
     #[test]
@@ -959,7 +1020,10 @@ mod tests {
         assert_eq!(verification.final_error().map(|e| e.depth), Some(0));
         let mut future = server("gw");
         future.not_before = datetime!(2026-07-01 00:00 UTC);
-        assert_eq!(verify(&[&issue(&future, Some(&root))], &[&root]).code(), VerifyCode::CertNotYetValid);
+        assert_eq!(
+            verify(&[&issue(&future, Some(&root))], &[&root]).code(),
+            VerifyCode::CertNotYetValid
+        );
     }
 
     #[test]
@@ -971,12 +1035,19 @@ mod tests {
         let fake = issue(&not_ca, Some(&root));
         let leaf = issue(&server("gw"), Some(&fake));
         let verification = verify(&[&leaf, &fake], &[&root]);
-        assert!(verification.has(VerifyCode::InvalidCa), "{:?}", verification.errors);
+        assert!(
+            verification.has(VerifyCode::InvalidCa),
+            "{:?}",
+            verification.errors
+        );
         let mut no_cert_sign = ca("No CertSign");
         no_cert_sign.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let weak = issue(&no_cert_sign, Some(&root));
         let leaf = issue(&server("gw"), Some(&weak));
-        assert_eq!(verify(&[&leaf, &weak], &[&root]).code(), VerifyCode::KeyUsageNoCertSign);
+        assert_eq!(
+            verify(&[&leaf, &weak], &[&root]).code(),
+            VerifyCode::KeyUsageNoCertSign
+        );
     }
 
     #[test]
@@ -995,7 +1066,10 @@ mod tests {
         let mut client = server("gw");
         client.server_auth = false;
         client.client_auth_only = true;
-        assert_eq!(verify(&[&issue(&client, Some(&root))], &[&root]).code(), VerifyCode::InvalidPurpose);
+        assert_eq!(
+            verify(&[&issue(&client, Some(&root))], &[&root]).code(),
+            VerifyCode::InvalidPurpose
+        );
     }
 
     #[test]
@@ -1011,10 +1085,17 @@ mod tests {
         leaf_params.use_authority_key_identifier_extension = false;
         let leaf_key = KeyPair::generate().expect("key");
         let leaf = Authority {
-            der: leaf_params.signed_by(&leaf_key, &impostor).expect("signed").der().clone(),
+            der: leaf_params
+                .signed_by(&leaf_key, &impostor)
+                .expect("signed")
+                .der()
+                .clone(),
             issuer: Issuer::new(leaf_params, leaf_key),
         };
-        assert_eq!(verify(&[&leaf], &[&root]).code(), VerifyCode::CertSignatureFailure);
+        assert_eq!(
+            verify(&[&leaf], &[&root]).code(),
+            VerifyCode::CertSignatureFailure
+        );
     }
 
     #[test]
@@ -1024,7 +1105,12 @@ mod tests {
         let presented = vec![leaf.der.clone()];
         let trusted = vec![root.der.clone()];
         let target = host("other.contoso.com");
-        let options = VerifyOptions { host: Some(&target), now: NOW, check_server_purpose: true, security_level: 1 };
+        let options = VerifyOptions {
+            host: Some(&target),
+            now: NOW,
+            check_server_purpose: true,
+            security_level: 1,
+        };
         let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
         assert_eq!(verification.code(), VerifyCode::HostnameMismatch);
     }
@@ -1032,7 +1118,12 @@ mod tests {
     #[test]
     fn garbage_is_reported_not_panicked() {
         let garbage = CertificateDer::from(vec![0x30, 0x03, 0x01, 0x01, 0xff]);
-        let options = VerifyOptions { host: None, now: NOW, check_server_purpose: true, security_level: 1 };
+        let options = VerifyOptions {
+            host: None,
+            now: NOW,
+            check_server_purpose: true,
+            security_level: 1,
+        };
         let error = verify_chain(&[garbage], &[], &options).expect_err("garbage");
         assert_eq!(error.position, 1);
         assert!(verify_chain(&[], &[], &options).is_err());
