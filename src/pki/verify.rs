@@ -750,7 +750,7 @@ mod tests {
     //! `openssl verify` when the binary is present, so a divergence from OpenSSL fails here.
 
     use super::*;
-    use crate::hostname::{HostKind, HostName};
+    use crate::hostname::HostName;
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose,
@@ -837,11 +837,7 @@ mod tests {
     }
 
     fn host(name: &str) -> HostName {
-        HostName {
-            name: name.to_owned(),
-            kind: HostKind::Dns,
-            single_label: false,
-        }
+        crate::hostname::validate_hostname(name).expect("valid test host name")
     }
 
     fn verify(presented: &[&Authority], trusted: &[&Authority]) -> Verification {
