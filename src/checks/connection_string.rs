@@ -67,14 +67,21 @@ impl Check for ConnectionStringCheck {
                 .detail(format!("connection string: {parsed}"))
                 .info(&info);
             if let Authentication::SharedAccessKey(key) = &parsed.authentication
-                && key.decoded_len() != 32
-                && key.decoded_len() != 64
+                && !key.has_typical_length()
             {
                 outcome.escalate(crate::engine::Status::Warning);
                 outcome = outcome.detail(format!(
                     "the SharedAccessKey decodes to {} bytes; IoT Hub keys are 32 or 64 bytes: it may be truncated",
                     key.decoded_len()
                 ));
+            }
+            for miscased in &parsed.miscased_keys {
+                outcome.escalate(crate::engine::Status::Warning);
+                outcome = outcome.detail(format!(
+                    "`{}` should be written `{}`: the device SDKs compare key names case-sensitively and will not see it",
+                    miscased.written, miscased.expected
+                ));
+                outcome.remedy.get_or_insert_with(|| "write the key names exactly as the portal shows them (HostName, DeviceId, SharedAccessKey, GatewayHostName)".to_owned());
             }
             for key in &parsed.unknown_keys {
                 outcome =

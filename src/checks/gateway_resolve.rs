@@ -30,6 +30,7 @@ impl Check for GatewayResolveCheck {
                 dns_server: context.dns_server,
                 overrides: context.resolve_overrides.clone(),
                 timeout: context.timeout,
+                ..ResolverSettings::system(context.timeout)
             };
             match resolve_gateway(name, &settings).await {
                 Ok(resolution) => {
@@ -47,9 +48,10 @@ impl Check for GatewayResolveCheck {
                     .info(&resolution)
                     .evidence(Evidence::Resolution(Arc::new(resolution)))
                 }
-                Err(error) => Outcome::error(error.to_string())
-                    .remedy(error.remedy(name))
-                    .info(&serde_json::json!({ "name": name, "error": error.to_string() })),
+                Err(failure) => Outcome::error(failure.to_string())
+                    .details(failure.notes.clone())
+                    .remedy(failure.remedy(name))
+                    .info(&serde_json::json!({ "name": name, "error": failure.error.to_string() })),
             }
         })
     }
