@@ -1,5 +1,8 @@
 //! Certificates: loading, describing and verifying chains the way OpenSSL does. (stub)
 
+pub mod describe;
+pub mod load;
+
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
