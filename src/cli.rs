@@ -34,6 +34,13 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Run the full check against a generated PKI and an in-process gateway on loopback
     Demo(DemoArgs),
+    /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
+    /// always checking the name and exiting non-zero when verification fails
+    Connect(ConnectArgs),
+    /// Verify a certificate file offline, like `openssl verify`, with the same codes
+    Verify(VerifyArgs),
+    /// Describe certificates and private keys (never printing key material)
+    Inspect(InspectArgs),
     /// List every check: group, id and description
     List(ListArgs),
     /// Explain a check: what it verifies, why it fails, how to fix it
@@ -164,6 +171,104 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// HOST[:PORT] to connect to (default port 8883, MQTT over TLS)
+    pub target: String,
+
+    /// Port, when not given in the target
+    #[arg(long, short = 'p')]
+    pub port: Option<u16>,
+
+    /// Trusted roots (default: the system trust store)
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Name sent as SNI and checked against the certificate (default: HOST)
+    #[arg(long, value_name = "NAME")]
+    pub servername: Option<String>,
+
+    /// Hosts file consulted before DNS
+    #[arg(long, value_name = "PATH", default_value = "/etc/hosts")]
+    pub hosts_file: PathBuf,
+
+    /// Query this DNS server instead of those in /etc/resolv.conf
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_server: Option<SocketAddr>,
+
+    /// Use ADDR for NAME without resolving it (repeatable)
+    #[arg(long, value_name = "NAME:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, IpAddr)>,
+
+    /// Deadline for each network step
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    /// Print every certificate the server sent in PEM, not only the first
+    #[arg(long)]
+    pub showcerts: bool,
+
+    /// Print only the connection summary and the verdict
+    #[arg(long, conflicts_with = "showcerts")]
+    pub brief: bool,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Trusted roots (PEM bundle or DER)
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: PathBuf,
+
+    /// Intermediate certificates, as a server would send them
+    #[arg(long, value_name = "PATH")]
+    pub untrusted: Option<PathBuf>,
+
+    /// Also check that the certificate is issued for this host name or IP address
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+
+    /// Verify as of this time instead of now (RFC 3339, e.g. 2030-01-01T00:00:00Z, or Unix seconds)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<time::OffsetDateTime>,
+
+    /// Check the certificate's purpose as a TLS server (as TLS clients do); `any` skips it
+    #[arg(long, value_enum, default_value_t = Purpose::SslServer)]
+    pub purpose: Purpose,
+
+    /// OpenSSL security level for issuer keys and signatures (1 is TLS clients' default; 0 disables)
+    #[arg(long, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=5))]
+    pub security_level: u8,
+
+    /// The certificate to verify (the first certificate in the file)
+    pub certificate: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Purpose {
+    #[value(name = "sslserver")]
+    SslServer,
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Certificate or key files: PEM (bundles too) or DER
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// For private keys: say whether each key belongs to this certificate
+    #[arg(long, value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct ListArgs {
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
@@ -197,6 +302,17 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err(format!("`{text}`: the timeout must be at most 600 s"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    if let Ok(seconds) = text.trim().parse::<i64>() {
+        return time::OffsetDateTime::from_unix_timestamp(seconds)
+            .map_err(|error| format!("`{text}`: {error}"));
+    }
+    time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            format!("`{text}` is not a time: use RFC 3339 (2030-01-01T00:00:00Z) or Unix seconds")
+        })
 }
 
 fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {

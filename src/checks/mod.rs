@@ -10,6 +10,8 @@ mod gateway_hostname;
 mod gateway_resolve;
 mod root_ca_file;
 
+pub use root_ca_file::SYSTEM_BUNDLE;
+
 use crate::engine::Check;
 use crate::net::Protocol;
 use crate::net::tls::Handshake;

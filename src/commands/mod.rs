@@ -2,9 +2,12 @@
 //! build a context, run, print through a report printer and return the exit code.
 
 mod check;
+mod connect;
 mod demo;
 mod explain;
+mod inspect;
 mod list;
+mod verify;
 
 use std::io::{self, Write};
 
@@ -22,6 +25,8 @@ pub enum AppError {
     Output(#[from] io::Error),
     #[error("{0}")]
     Demo(String),
+    #[error("{0}")]
+    Connect(String),
 }
 
 /// Run the parsed command, writing to `out`; returns the process exit status.
@@ -29,6 +34,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check::run(*args, out).await,
         Command::Demo(args) => demo::run(args, out).await,
+        Command::Connect(args) => connect::run(&args, out).await,
+        Command::Verify(args) => verify::run(&args, out),
+        Command::Inspect(args) => inspect::run(&args, out),
         Command::List(args) => list::run(&args, out),
         Command::Explain(args) => explain::run(&args, out),
     }

@@ -162,8 +162,8 @@ pub fn diagnose(
             remedy: "reissue the CA with at least a 2048-bit RSA or a P-256 key".to_owned(),
         },
         VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis {
-            cause: format!("{at} is not issued for the name the device dials"),
-            remedy: "see the gateway-cert-hostname check".to_owned(),
+            cause: format!("{at} is not issued for the name being checked: its subjectAltName does not list it"),
+            remedy: "dial the gateway by a name the certificate lists (`edgeprobe inspect` shows them), or have it reissued for the dialled name: on IoT Edge set `hostname` in /etc/aziot/config.toml to that name and run `sudo iotedge config apply`".to_owned(),
         },
         other => Diagnosis {
             cause: format!("{at}: {}", other.text()),

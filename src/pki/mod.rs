@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod describe;
 pub mod diagnose;
+pub mod keys;
 pub mod load;
 pub mod verify;
 

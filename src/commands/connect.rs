@@ -1,0 +1,286 @@
+//! `edgeprobe connect HOST[:PORT]`: the `openssl s_client -connect ... -verify_hostname`
+//! every IoT Edge guide ends with, in s_client's shape, but with the name always checked, an
+//! exit status that reflects the verdict, and a diagnosis after it.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use base64::Engine;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::AppError;
+use crate::checks::SYSTEM_BUNDLE;
+use crate::cli::{ConnectArgs, OutputFormat};
+use crate::hostname::validate_hostname;
+use crate::net::Protocol;
+use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
+use crate::pki::TrustAnchors;
+use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
+use crate::pki::diagnose::{Diagnosis, diagnose};
+use crate::pki::load::load_certificates;
+use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain};
+
+#[derive(Serialize)]
+struct ConnectReport<'a> {
+    host: &'a str,
+    port: u16,
+    servername: &'a str,
+    handshake: &'a Handshake,
+    chain: Vec<CertificateSummary>,
+    verify_code: u32,
+    verify_message: &'static str,
+    errors: &'a [VerifyError],
+    verified_peername: Option<&'a str>,
+    diagnosis: Option<DiagnosisJson>,
+    strict_client_verdict: &'a Option<StrictVerdict>,
+}
+
+#[derive(Serialize)]
+struct DiagnosisJson {
+    cause: String,
+    remedy: String,
+}
+
+/// Split `HOST[:PORT]`, `[v6]:PORT` or a bare IPv6 address.
+fn split_target(target: &str) -> Result<(String, Option<u16>), String> {
+    let parse_port = |port: &str| {
+        port.parse::<u16>()
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| format!("`{port}` is not a port (1-65535)"))
+    };
+    if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("`{target}`: missing `]`"))?;
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(parse_port(port)?),
+            None if after.is_empty() => None,
+            None => return Err(format!("`{target}` is not HOST[:PORT]")),
+        };
+        return Ok((host.to_owned(), port));
+    }
+    if target.parse::<IpAddr>().is_ok() {
+        return Ok((target.to_owned(), None));
+    }
+    match target.rsplit_once(':') {
+        Some((host, port)) => Ok((host.to_owned(), Some(parse_port(port)?))),
+        None => Ok((target.to_owned(), None)),
+    }
+}
+
+pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    let (host, target_port) = split_target(&args.target).map_err(AppError::Usage)?;
+    let port = args
+        .port
+        .or(target_port)
+        .unwrap_or(Protocol::Mqtt.default_port());
+    let servername = args.servername.clone().unwrap_or_else(|| host.clone());
+    let checked_name = validate_hostname(&servername)
+        .map_err(|error| AppError::Usage(format!("`{servername}` cannot be checked: {error}")))?;
+    let ca_file = args
+        .ca_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(SYSTEM_BUNDLE));
+    let roots = load_certificates(&ca_file).map_err(|error| AppError::Usage(error.to_string()))?;
+
+    let mut settings = ResolverSettings::system(args.timeout);
+    settings.hosts_file = args.hosts_file.clone();
+    settings.dns_server = args.dns_server;
+    for (name, address) in &args.resolve {
+        settings
+            .overrides
+            .entry(name.clone())
+            .or_default()
+            .push(*address);
+    }
+    let resolution = resolve_gateway(&host, &settings)
+        .await
+        .map_err(|failure| AppError::Connect(format!("{failure}; {}", failure.remedy(&host))))?;
+    let protocol = match port {
+        5671 => Protocol::Amqp,
+        443 => Protocol::Https,
+        _ => Protocol::Mqtt,
+    };
+    let request = ConnectRequest {
+        protocol,
+        server_name: &servername,
+        addresses: &resolution.addresses,
+        port,
+        timeout: args.timeout,
+        roots: &roots,
+    };
+    let connected = connect(&request)
+        .await
+        .map_err(|error| AppError::Connect(error.to_string()))?;
+    let handshake = connected.handshake.clone();
+    connected.close().await;
+
+    let options = VerifyOptions {
+        host: Some(&checked_name),
+        now: OffsetDateTime::now_utc(),
+        check_server_purpose: true,
+        security_level: 1,
+    };
+    let verification = verify_chain(&handshake.chain, &roots, &options)
+        .map_err(|error| AppError::Connect(format!("{}:{port}: {error}", host)))?;
+    let code = verification.code();
+    let anchors = TrustAnchors {
+        path: ca_file,
+        certificates: roots,
+    };
+    let diagnosis = diagnose(&verification, handshake.chain.len(), &anchors);
+    let summaries: Vec<CertificateSummary> = handshake
+        .chain
+        .iter()
+        .filter_map(|der| describe(der).ok())
+        .collect();
+
+    match args.output {
+        OutputFormat::Json => {
+            let report = ConnectReport {
+                host: &host,
+                port,
+                servername: &servername,
+                handshake: &handshake,
+                chain: summaries,
+                verify_code: code.number(),
+                verify_message: code.text(),
+                errors: &verification.errors,
+                verified_peername: code.is_ok().then_some(servername.as_str()),
+                diagnosis: diagnosis
+                    .map(|Diagnosis { cause, remedy }| DiagnosisJson { cause, remedy }),
+                strict_client_verdict: &handshake.strict_client_verdict,
+            };
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text if args.brief => {
+            writeln!(out, "CONNECTION ESTABLISHED")?;
+            writeln!(out, "Protocol version: {}", handshake.tls_version)?;
+            writeln!(out, "Ciphersuite: {}", handshake.cipher_suite)?;
+            if let Some(leaf) = summaries.first() {
+                writeln!(out, "Peer certificate: {}", leaf.subject)?;
+            }
+            write_verdict(
+                out,
+                code,
+                &verification.errors,
+                &servername,
+                diagnosis.as_ref(),
+            )?;
+        }
+        OutputFormat::Text => {
+            writeln!(out, "CONNECTED({})", handshake.address)?;
+            writeln!(out, "---")?;
+            writeln!(out, "Certificate chain")?;
+            for (depth, (summary, der)) in summaries.iter().zip(&handshake.chain).enumerate() {
+                for line in s_client_listing(depth, summary) {
+                    writeln!(out, "{line}")?;
+                }
+                if args.showcerts {
+                    write_pem(out, der.as_ref())?;
+                }
+            }
+            writeln!(out, "---")?;
+            if !args.showcerts
+                && let (Some(leaf), Some(der)) = (summaries.first(), handshake.chain.first())
+            {
+                writeln!(out, "Server certificate")?;
+                write_pem(out, der.as_ref())?;
+                writeln!(out, "subject={}", leaf.subject)?;
+                writeln!(out, "issuer={}", leaf.issuer)?;
+                writeln!(out, "---")?;
+            }
+            writeln!(
+                out,
+                "New, {}, Cipher is {}",
+                handshake.tls_version, handshake.cipher_suite
+            )?;
+            if let Some(alpn) = &handshake.alpn {
+                writeln!(out, "ALPN protocol: {alpn}")?;
+            }
+            write_verdict(
+                out,
+                code,
+                &verification.errors,
+                &servername,
+                diagnosis.as_ref(),
+            )?;
+            if let (true, Some(StrictVerdict::Rejected { reason, .. })) =
+                (code.is_ok(), &handshake.strict_client_verdict)
+            {
+                writeln!(
+                    out,
+                    "Note: OpenSSL accepts this chain, but rustls-based clients reject it: {reason}"
+                )?;
+            }
+        }
+    }
+    Ok(if code.is_ok() { 0 } else { 1 })
+}
+
+fn write_verdict(
+    out: &mut dyn Write,
+    code: crate::pki::VerifyCode,
+    errors: &[VerifyError],
+    servername: &str,
+    diagnosis: Option<&Diagnosis>,
+) -> std::io::Result<()> {
+    for error in errors {
+        writeln!(
+            out,
+            "verify error:num={}:{} (depth {}: {})",
+            error.code.number(),
+            error.code.text(),
+            error.depth,
+            error.subject
+        )?;
+    }
+    if code.is_ok() {
+        writeln!(out, "Verification: OK")?;
+        writeln!(out, "Verified peername: {servername}")?;
+    } else {
+        writeln!(out, "Verification error: {}", code.text())?;
+    }
+    writeln!(out, "Verify return code: {code}")?;
+    if let Some(diagnosis) = diagnosis {
+        writeln!(out, "---")?;
+        writeln!(out, "Diagnosis: {}", diagnosis.cause)?;
+        writeln!(out, "Fix: {}", diagnosis.remedy)?;
+    }
+    Ok(())
+}
+
+fn write_pem(out: &mut dyn Write, der: &[u8]) -> std::io::Result<()> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    writeln!(out, "-----BEGIN CERTIFICATE-----")?;
+    for chunk in encoded.as_bytes().chunks(64) {
+        writeln!(out, "{}", String::from_utf8_lossy(chunk))?;
+    }
+    writeln!(out, "-----END CERTIFICATE-----")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_target;
+
+    #[test]
+    fn targets_split_like_s_client() {
+        assert_eq!(
+            split_target("gw.contoso.com:5671"),
+            Ok(("gw.contoso.com".into(), Some(5671)))
+        );
+        assert_eq!(
+            split_target("gw.contoso.com"),
+            Ok(("gw.contoso.com".into(), None))
+        );
+        assert_eq!(split_target("[::1]:8883"), Ok(("::1".into(), Some(8883))));
+        assert_eq!(split_target("::1"), Ok(("::1".into(), None)));
+        assert!(split_target("gw:0").is_err());
+        assert!(split_target("gw:99999").is_err());
+    }
+}
