@@ -70,10 +70,15 @@ impl Check for ConnectionStringCheck {
                 && !key.has_typical_length()
             {
                 outcome.escalate(crate::engine::Status::Warning);
+                outcome.message = format!(
+                    "{} (but the SharedAccessKey looks truncated)",
+                    outcome.message
+                );
                 outcome = outcome.detail(format!(
                     "the SharedAccessKey decodes to {} bytes; IoT Hub keys are 32 or 64 bytes: it may be truncated",
                     key.decoded_len()
                 ));
+                outcome.remedy.get_or_insert_with(|| "copy the primary key again from the portal (IoT Hub > Devices > the device), whole, including any trailing `=`".to_owned());
             }
             for miscased in &parsed.miscased_keys {
                 outcome.escalate(crate::engine::Status::Warning);

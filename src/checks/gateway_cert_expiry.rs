@@ -84,7 +84,14 @@ impl Check for GatewayCertExpiryCheck {
             let mut validities = Vec::new();
             let mut earliest: Option<(OffsetDateTime, String)> = None;
             for (der, source) in &certificates {
-                let Ok(summary) = describe(der) else { continue };
+                let summary = match describe(der) {
+                    Ok(summary) => summary,
+                    Err(error) => {
+                        outcome.escalate(Status::Error);
+                        problems.push(format!("a certificate ({source}) cannot be read: {error}"));
+                        continue;
+                    }
+                };
                 let subject = summary.subject.clone();
                 let left = summary.not_after - now;
                 let status = if summary.not_before > now {
@@ -146,7 +153,10 @@ impl Check for GatewayCertExpiryCheck {
                     human_span(*when - now),
                     openssl_date(*when)
                 ),
-                (None, true) => "no certificate to check".to_owned(),
+                (None, true) => {
+                    outcome.escalate(Status::Error);
+                    "the gateway presented no certificate".to_owned()
+                }
             };
             if outcome.status != Status::Ok {
                 outcome.remedy = Some(

@@ -41,8 +41,20 @@ impl Check for GatewayCertHostnameCheck {
             let mut messages = Vec::new();
             for group in group_by_chain(&prior.handshakes()) {
                 let ports = ports_of(&group);
-                let Some(leaf) = group[0].chain.first().and_then(|der| describe(der).ok()) else {
-                    continue;
+                let leaf = match group[0].chain.first().map(describe) {
+                    Some(Ok(leaf)) => leaf,
+                    Some(Err(error)) => {
+                        outcome.escalate(Status::Error);
+                        messages.push(format!(
+                            "{ports}: the server certificate cannot be read: {error}"
+                        ));
+                        continue;
+                    }
+                    None => {
+                        outcome.escalate(Status::Error);
+                        messages.push(format!("{ports}: no certificate was presented"));
+                        continue;
+                    }
                 };
                 let result = match_server_name(
                     &host,

@@ -76,7 +76,15 @@ impl Check for RootCaFileCheck {
             ));
             let mut roots = Vec::new();
             for (index, der) in anchors.certificates.iter().enumerate() {
-                let Ok(summary) = describe(der) else { continue };
+                let summary = match describe(der) {
+                    Ok(summary) => summary,
+                    Err(error) => {
+                        outcome.escalate(Status::Warning);
+                        outcome = outcome
+                            .detail(format!("certificate {} cannot be read: {error}", index + 1));
+                        continue;
+                    }
+                };
                 let position = format!("certificate {} (`{}`)", index + 1, summary.subject);
                 outcome = outcome.detail(format!(
                     "{position}, expires {}",

@@ -332,7 +332,9 @@ async fn connect_tcp(
                 let _ = stream.set_nodelay(true);
                 return Ok((stream, endpoint, started.elapsed()));
             }
-            Ok(Err(error)) => last_error = classify_connect_error(&error, endpoint),
+            Ok(Err(error)) => {
+                last_error = classify_connect_error(&error, endpoint, request.timeout)
+            }
             Err(_) => {
                 return Err(ConnectError::ConnectTimeout {
                     endpoint,
@@ -344,13 +346,15 @@ async fn connect_tcp(
     Err(last_error)
 }
 
-fn classify_connect_error(error: &io::Error, endpoint: SocketAddr) -> ConnectError {
+fn classify_connect_error(
+    error: &io::Error,
+    endpoint: SocketAddr,
+    timeout: Duration,
+) -> ConnectError {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint },
-        io::ErrorKind::TimedOut => ConnectError::ConnectTimeout {
-            endpoint,
-            timeout: Duration::ZERO,
-        },
+        // The kernel gave up before our deadline (SYN retries exhausted): still a filtered port.
+        io::ErrorKind::TimedOut => ConnectError::ConnectTimeout { endpoint, timeout },
         io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
             ConnectError::Unreachable {
                 endpoint,
@@ -376,7 +380,7 @@ fn classify_handshake_error(
         return match tls_error {
             rustls::Error::AlertReceived(alert) => ConnectError::Alert {
                 endpoint,
-                alert: format!("{alert:?}").to_lowercase(),
+                alert: alert_name(*alert),
             },
             rustls::Error::InvalidMessage(_) if !looks_like_tls_record(&first_bytes) => {
                 ConnectError::NotTls {
@@ -414,6 +418,18 @@ fn classify_handshake_error(
             detail: error.to_string(),
         },
     }
+}
+
+/// The alert's name as RFC 8446 §6 spells it (`handshake_failure`), as OpenSSL prints it.
+fn alert_name(alert: rustls::AlertDescription) -> String {
+    let mut name = String::new();
+    for (index, character) in format!("{alert:?}").chars().enumerate() {
+        if character.is_ascii_uppercase() && index > 0 {
+            name.push('_');
+        }
+        name.push(character.to_ascii_lowercase());
+    }
+    name
 }
 
 /// A TLS record starts with a content type 20..=23 and major version 3 (RFC 8446 §5.1).
@@ -580,5 +596,33 @@ impl ServerCertVerifier for RecordingVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_are_named_as_in_rfc_8446() {
+        assert_eq!(
+            alert_name(rustls::AlertDescription::HandshakeFailure),
+            "handshake_failure"
+        );
+        assert_eq!(
+            alert_name(rustls::AlertDescription::ProtocolVersion),
+            "protocol_version"
+        );
+    }
+
+    #[test]
+    fn plaintext_answers_are_shown_as_text() {
+        assert_eq!(
+            describe_first_bytes(b"HTTP/1.1 400 Bad Request\r\n"),
+            "`HTTP/1.1 400 Bad Request` (plaintext)"
+        );
+        assert_eq!(describe_first_bytes(&[0x00, 0xff, 0x10]), "bytes 00 ff 10");
+        assert!(looks_like_tls_record(&[0x15, 0x03, 0x03]));
+        assert!(!looks_like_tls_record(b"HTTP"));
     }
 }

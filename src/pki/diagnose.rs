@@ -123,7 +123,9 @@ pub fn diagnose(
                     "is not valid yet (or this device's clock is wrong)"
                 }
             ),
-            remedy: if error.depth == 0 {
+            remedy: if error.code == VerifyCode::CertNotYetValid {
+                "check this device's clock first (`timedatectl`; enable NTP with `sudo timedatectl set-ntp true`): a clock behind the certificate's start date is the usual cause; otherwise the certificate was issued with a future start date and must be reissued".to_owned()
+            } else if error.depth == 0 {
                 "renew the gateway's certificates: restart IoT Edge to reissue the edgeHub certificate (`sudo iotedge system restart`) and renew the device CA if it is the one expiring; check the device clock with `timedatectl`".to_owned()
             } else {
                 "renew the expired CA certificate and redeploy the full chain to the gateway; check the device clock with `timedatectl`".to_owned()
