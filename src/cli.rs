@@ -17,6 +17,7 @@ use crate::report::ColorChoice;
 #[command(
     name = "edgeprobe",
     version,
+    disable_help_subcommand = true,
     about = "Tells why a device cannot connect to its Azure IoT Edge gateway, and how to fix it",
     long_about = "Tells, in seconds, why a device cannot connect to its Azure IoT Edge gateway, and how to fix it: \
 name resolution, ports 8883/5671/443, TLS, the certificate chain (with OpenSSL's verify codes), the name in the \
@@ -45,6 +46,15 @@ pub enum Command {
     List(ListArgs),
     /// Explain a check: what it verifies, why it fails, how to fix it
     Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

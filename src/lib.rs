@@ -10,6 +10,7 @@ pub mod connection_string;
 pub mod demo;
 pub mod engine;
 pub mod hostname;
+pub mod manpages;
 pub mod net;
 pub mod pki;
 pub mod report;

@@ -39,6 +39,11 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::Inspect(args) => inspect::run(&args, out),
         Command::List(args) => list::run(&args, out),
         Command::Explain(args) => explain::run(&args, out),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "edgeprobe", out);
+            Ok(0)
+        }
     }
 }
 

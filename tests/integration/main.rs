@@ -2,5 +2,6 @@
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
 mod bad_input;
+mod docs;
 mod harness;
 mod timing;

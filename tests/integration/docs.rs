@@ -1,0 +1,126 @@
+//! The catalogue, man pages and completions stay in step with the code.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::harness::run;
+
+#[test]
+fn every_check_has_a_page_and_every_page_a_check() {
+    let registered: BTreeSet<String> = edgeprobe::checks::leaf_registry()
+        .iter()
+        .map(|check| check.id().to_owned())
+        .collect();
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
+    let pages: BTreeSet<String> = std::fs::read_dir(&directory)
+        .expect("checks/ exists")
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".md")
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(
+        registered, pages,
+        "checks/<id>.md must match the registry one to one"
+    );
+    for id in &registered {
+        let page = edgeprobe::checks::explanation(id).expect("page compiled in");
+        assert!(
+            page.starts_with(&format!("# {id}")),
+            "{id}: page must open with its id"
+        );
+        assert!(
+            page.contains("## How it can fail"),
+            "{id}: page must say how it fails and how to fix it"
+        );
+    }
+}
+
+#[test]
+fn list_and_explain_read_the_registry() {
+    let output = run(&["list"]);
+    assert_eq!(output.code, 0);
+    for check in edgeprobe::checks::leaf_registry() {
+        assert!(
+            output.stdout.contains(check.id()),
+            "list misses {}",
+            check.id()
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["list", "-o", "json"]).stdout).expect("json");
+    assert_eq!(
+        json["checks"].as_array().map(Vec::len),
+        Some(edgeprobe::checks::leaf_registry().len())
+    );
+    let explained = run(&["explain", "gateway-cert-chain"]);
+    assert_eq!(explained.code, 0);
+    assert!(
+        explained
+            .stdout
+            .contains("unable to get local issuer certificate"),
+        "{}",
+        explained.stdout
+    );
+}
+
+#[test]
+fn man_pages_are_current() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let rendered = edgeprobe::manpages::render_all().expect("render");
+    for (name, page) in &rendered {
+        let on_disk = std::fs::read(directory.join(name)).unwrap_or_default();
+        assert!(
+            on_disk == *page,
+            "man/{name} is out of date with the CLI: run `{}`",
+            edgeprobe::manpages::REGENERATE
+        );
+    }
+    let files = std::fs::read_dir(&directory).expect("man/ exists").count();
+    assert_eq!(
+        files,
+        rendered.len(),
+        "man/ holds pages for commands that no longer exist"
+    );
+}
+
+#[test]
+fn man_pages_render_without_warnings() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let Ok(output) = std::process::Command::new("groff")
+        .args(["-man", "-ww", "-z"])
+        .args(
+            std::fs::read_dir(&directory)
+                .expect("man/")
+                .filter_map(|entry| Some(entry.ok()?.path())),
+        )
+        .output()
+    else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "groff is missing on CI: scripts/test must install groff-base"
+        );
+        return;
+    };
+    let warnings = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && warnings.trim().is_empty(),
+        "groff warnings:\n{warnings}"
+    );
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = run(&["completions", shell]);
+        assert_eq!(output.code, 0, "{shell}: {}", output.stderr);
+        assert!(
+            output.stdout.contains("ca-file"),
+            "{shell} completion lacks the flags"
+        );
+    }
+}
