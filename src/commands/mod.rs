@@ -59,9 +59,9 @@ fn print_report(
             out,
             run,
             target,
-            &TextOptions {
+            TextOptions {
                 verbose: output.verbose,
-                color: output.color.enabled(),
+                color: output.color.use_color(),
             },
         )?,
         OutputFormat::Json => report::write_json(out, run, target)?,

@@ -1,61 +1,321 @@
-//! TEMPORARY stand-in matching the contract; replaced at merge.
+//! Report printers: plain text like `iotedge check`, and JSON (a superset of
+//! `iotedge check -o json`). Printers only format an [`engine::RunReport`](crate::engine::RunReport);
+//! they never probe, and checks never print. Both write to any `std::io::Write`, so tests capture
+//! the output exactly as a user would see it.
+
+pub mod json;
+pub mod redact;
+pub mod text;
+
+pub use json::{SCHEMA_VERSION, write_json};
+pub use text::{TextOptions, write_text};
+
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+
+use serde::{Serialize, Serializer};
+
 use crate::engine::{Ports, RunReport, Status};
-use std::io::{self, Write};
-#[derive(Debug, Clone, serde::Serialize)]
+use crate::net::Protocol;
+
+/// What was probed, for the text header and the JSON `target` object.
+#[derive(Clone, Default, Serialize)]
 pub struct Target {
+    /// The gateway name the device dials (from `--gateway` or the connection string's
+    /// `GatewayHostName`), when known.
     pub gateway: Option<String>,
     pub device_id: Option<String>,
+    /// The connection string, ALREADY redacted by the caller. Printers redact it again in case.
     pub connection_string: Option<String>,
     pub ca_file: Option<String>,
-    #[serde(skip)]
+    #[serde(serialize_with = "serialize_ports")]
     pub ports: Ports,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+
+/// Debug goes through the same redaction as output, so `{:?}` in a log cannot leak a key that
+/// a caller forgot to redact.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Target")
+            .field("gateway", &self.gateway)
+            .field("device_id", &self.device_id)
+            .field(
+                "connection_string",
+                &self.connection_string.as_deref().map(redact::redact),
+            )
+            .field("ca_file", &self.ca_file)
+            .field("ports", &self.ports)
+            .finish()
+    }
+}
+
+impl Target {
+    /// A copy with every string passed through [`redact::redact`].
+    fn redacted(&self) -> Target {
+        let scrub = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|text| redact::redact(text).into_owned())
+        };
+        Target {
+            gateway: scrub(&self.gateway),
+            device_id: scrub(&self.device_id),
+            connection_string: scrub(&self.connection_string),
+            ca_file: scrub(&self.ca_file),
+            ports: self.ports,
+        }
+    }
+}
+
+/// `"ports": {"mqtt": 8883, "amqp": 5671, "https": 443}`, keyed like `--port` and check ids.
+fn serialize_ports<S: Serializer>(ports: &Ports, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(Protocol::ALL.len()))?;
+    for protocol in Protocol::ALL {
+        map.serialize_entry(protocol.key(), &ports.get(protocol))?;
+    }
+    map.end()
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
+    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty.
+    #[default]
     Auto,
     Always,
     Never,
 }
+
 impl ColorChoice {
-    pub fn enabled(self) -> bool {
-        matches!(self, ColorChoice::Always)
+    /// Whether to colour stdout, reading the terminal and the environment.
+    pub fn use_color(self) -> bool {
+        self.decide(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
     }
-}
-pub struct TextOptions {
-    pub verbose: bool,
-    pub color: bool,
-}
-pub fn write_text(
-    out: &mut dyn Write,
-    report: &RunReport,
-    target: &Target,
-    options: &TextOptions,
-) -> io::Result<()> {
-    let _ = (target, options);
-    for c in &report.checks {
-        writeln!(
-            out,
-            "{:?} {} - {}",
-            c.outcome.status, c.description, c.outcome.message
-        )?;
-        for d in &c.outcome.details {
-            writeln!(out, "    {d}")?;
-        }
-        if let Some(r) = &c.outcome.remedy {
-            writeln!(out, "    Remedy: {r}")?;
+
+    /// The decision itself, with its inputs passed in. <https://no-color.org>: `NO_COLOR` set to a
+    /// non-empty value disables colour by default; an explicit `--color=always` still wins.
+    pub fn decide(self, stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(OsStr::is_empty),
         }
     }
-    Ok(())
 }
-pub fn write_json(out: &mut dyn Write, report: &RunReport, target: &Target) -> io::Result<()> {
-    let _ = (report, target);
-    writeln!(out, "{{}}")
+
+/// The overall result of a run: the most severe status among the checks (skips do not count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    Warning,
+    Error,
 }
-pub fn exit_code(report: &RunReport, warnings_as_errors: bool) -> u8 {
-    if report.count(Status::Error) > 0 || (warnings_as_errors && report.count(Status::Warning) > 0)
-    {
-        1
+
+pub fn verdict(report: &RunReport) -> Verdict {
+    if report.count(Status::Error) > 0 {
+        Verdict::Error
+    } else if report.count(Status::Warning) > 0 {
+        Verdict::Warning
     } else {
-        0
+        Verdict::Ok
+    }
+}
+
+/// The process exit code for a finished run: 0 when no check failed (warnings allowed), 1 when
+/// one did, or when one warned and `warnings_as_errors` is set. (2, a usage or tool failure,
+/// is decided by `main`.)
+pub fn exit_code(report: &RunReport, warnings_as_errors: bool) -> u8 {
+    match verdict(report) {
+        Verdict::Error => 1,
+        Verdict::Warning if warnings_as_errors => 1,
+        Verdict::Warning | Verdict::Ok => 0,
+    }
+}
+
+/// A hand-built report shared by the printer tests: one check of each status.
+#[cfg(test)]
+pub(crate) mod sample {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::engine::{CheckReport, Group, Outcome, Ports, RunReport};
+
+    use super::Target;
+
+    /// Never passed to any printer in clear; tests assert it never comes out.
+    pub const SECRET: &str = "c2VjcmV0LWtleS1ub3QtZm9yLXByaW50aW5n";
+
+    pub fn target() -> Target {
+        Target {
+            gateway: Some("gw.contoso.com".to_owned()),
+            device_id: Some("thermostat-7".to_owned()),
+            connection_string: Some(
+                "HostName=hub.azure-devices.net;DeviceId=thermostat-7;SharedAccessKey=<redacted>;GatewayHostName=gw.contoso.com"
+                    .to_owned(),
+            ),
+            ca_file: Some("/etc/ssl/edge/azure-iot-test-only.root.ca.cert.pem".to_owned()),
+            ports: Ports::default(),
+        }
+    }
+
+    fn check(
+        id: &'static str,
+        description: &'static str,
+        outcome: Outcome,
+        millis: u64,
+    ) -> CheckReport {
+        CheckReport {
+            id,
+            group: Group::GatewayConnectivity,
+            description,
+            outcome: Arc::new(outcome),
+            duration: Duration::from_millis(millis),
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    struct Resolved {
+        name: &'static str,
+        addresses: Vec<&'static str>,
+    }
+
+    pub fn report() -> RunReport {
+        RunReport {
+            checks: vec![
+                check(
+                    "gateway-resolves",
+                    "gateway name resolves",
+                    Outcome::ok("gw.contoso.com resolves to 10.0.0.4")
+                        .info(&Resolved { name: "gw.contoso.com", addresses: vec!["10.0.0.4"] }),
+                    3,
+                ),
+                check(
+                    "gateway-cert-chain",
+                    "gateway presents a certificate chain that verifies against the root CA file",
+                    Outcome::error("Verify return code: 20 (unable to get local issuer certificate)")
+                        .details([
+                            "Certificate chain",
+                            " 0 s:CN = gw.contoso.com",
+                            "   i:CN = Edge Device CA",
+                        ])
+                        .remedy(
+                            "the gateway did not send its intermediate certificate; check the edgeHub certificate \
+                             bundle with `openssl s_client -connect gw.contoso.com:8883 -showcerts` and install the \
+                             full chain",
+                        ),
+                    41,
+                ),
+                check(
+                    "gateway-cert-expiry",
+                    "gateway certificate is not close to expiry",
+                    Outcome::warning("the edgeHub server certificate expires in 12 days")
+                        .remedy("renew the edge CA certificate before it expires"),
+                    1,
+                ),
+                check(
+                    "gateway-cert-name",
+                    "gateway certificate is valid for the gateway name",
+                    Outcome::skipped("skipped because `gateway-cert-chain` failed"),
+                    0,
+                ),
+            ],
+            elapsed: Duration::from_millis(812),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::engine::{CheckReport, Group, Outcome, RunReport};
+
+    use super::*;
+
+    fn report_of(outcomes: Vec<Outcome>) -> RunReport {
+        RunReport {
+            checks: outcomes
+                .into_iter()
+                .map(|outcome| CheckReport {
+                    id: "some-check",
+                    group: Group::GatewayConnectivity,
+                    description: "something holds",
+                    outcome: Arc::new(outcome),
+                    duration: Duration::ZERO,
+                })
+                .collect(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn exit_code_is_zero_without_errors_and_one_with() {
+        let empty = report_of(vec![]);
+        assert_eq!(exit_code(&empty, false), 0);
+        assert_eq!(exit_code(&empty, true), 0);
+
+        let ok = report_of(vec![
+            Outcome::ok("fine"),
+            Outcome::skipped("not run: excluded with --skip"),
+        ]);
+        assert_eq!(
+            (verdict(&ok), exit_code(&ok, false), exit_code(&ok, true)),
+            (Verdict::Ok, 0, 0)
+        );
+
+        let warning = report_of(vec![Outcome::ok("fine"), Outcome::warning("soon")]);
+        assert_eq!(verdict(&warning), Verdict::Warning);
+        assert_eq!(exit_code(&warning, false), 0);
+        assert_eq!(exit_code(&warning, true), 1);
+
+        let error = report_of(vec![
+            Outcome::warning("soon"),
+            Outcome::error("broken"),
+            Outcome::skipped("because"),
+        ]);
+        assert_eq!(verdict(&error), Verdict::Error);
+        assert_eq!(exit_code(&error, false), 1);
+        assert_eq!(exit_code(&error, true), 1);
+
+        assert_eq!(exit_code(&sample::report(), false), 1);
+    }
+
+    #[test]
+    fn auto_colour_needs_a_terminal_and_no_no_color() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(ColorChoice::Auto.decide(true, None));
+        assert!(
+            ColorChoice::Auto.decide(true, empty),
+            "an empty NO_COLOR does not count (no-color.org)"
+        );
+        assert!(!ColorChoice::Auto.decide(true, set));
+        assert!(!ColorChoice::Auto.decide(false, None));
+        assert!(
+            ColorChoice::Always.decide(false, set),
+            "an explicit flag wins over NO_COLOR"
+        );
+        assert!(!ColorChoice::Never.decide(true, None));
+    }
+
+    #[test]
+    fn target_debug_does_not_leak_an_unredacted_key() {
+        let target = Target {
+            connection_string: Some(format!(
+                "HostName=h;DeviceId=d;SharedAccessKey={}",
+                sample::SECRET
+            )),
+            ..Target::default()
+        };
+        let debug = format!("{target:?}");
+        assert!(!debug.contains(sample::SECRET), "{debug}");
+        assert!(debug.contains("SharedAccessKey=<redacted>"), "{debug}");
     }
 }

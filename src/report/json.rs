@@ -1,0 +1,515 @@
+//! The JSON report: a superset of `iotedge check -o json` (`checks.<id>.result.result`,
+//! `result.details`, per-check and top-level `additional_info`) so monitoring scripts written
+//! for iotedge keep working, plus what it lacks: tool and target, skip reasons, remedies,
+//! timings, a summary and a verdict. The schema is documented in `docs/json-schema.md`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::redact::{redact, redact_json};
+use super::{Target, Verdict, verdict};
+use crate::engine::{CheckReport, RunReport, Status};
+
+/// Additive changes keep 1.x; removing or retyping a field bumps the major version.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// Write the report as one pretty-printed JSON document followed by a newline.
+pub fn write_json<W: Write + ?Sized>(
+    out: &mut W,
+    report: &RunReport,
+    target: &Target,
+) -> io::Result<()> {
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        target: target.redacted(),
+        checks: Checks(&report.checks),
+        summary: Summary {
+            total: report.checks.len(),
+            ok: report.count(Status::Ok),
+            warning: report.count(Status::Warning),
+            error: report.count(Status::Error),
+            skipped: report.count(Status::Skipped),
+        },
+        verdict: verdict(report),
+        elapsed_ms: millis(report.elapsed),
+        additional_info: serde_json::Value::Object(serde_json::Map::new()),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: &'static str,
+    tool: Tool,
+    target: Target,
+    checks: Checks<'a>,
+    summary: Summary,
+    verdict: Verdict,
+    elapsed_ms: u64,
+    /// iotedge's top-level host information; kept (empty) so consumers that require the key,
+    /// such as a strict deserializer of iotedge's own output, accept ours.
+    additional_info: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    total: usize,
+    ok: usize,
+    warning: usize,
+    error: usize,
+    skipped: usize,
+}
+
+/// The `checks` object, keyed by id in registry order. Written entry by entry because
+/// `serde_json::Map` sorts its keys unless the crate-wide `preserve_order` feature is on; order
+/// does not matter to programs but does to people reading the file.
+struct Checks<'a>(&'a [CheckReport]);
+
+impl Serialize for Checks<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for check in self.0 {
+            map.serialize_entry(check.id, &CheckJson::from(check))?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson {
+    description: &'static str,
+    group: &'static str,
+    result: ResultJson,
+    message: String,
+    remedy: Option<String>,
+    duration_ms: u64,
+    additional_info: serde_json::Value,
+}
+
+/// iotedge's `{"result": "warning", "details": [...]}`, with details for every status: the
+/// message first, then the detail lines. Skipped checks keep their reason, which iotedge drops.
+#[derive(Serialize)]
+struct ResultJson {
+    result: Status,
+    details: Vec<String>,
+}
+
+impl From<&CheckReport> for CheckJson {
+    fn from(check: &CheckReport) -> Self {
+        let outcome = &check.outcome;
+        let message = redact(&outcome.message).into_owned();
+        let details = std::iter::once(message.clone())
+            .chain(
+                outcome
+                    .details
+                    .iter()
+                    .map(|detail| redact(detail).into_owned()),
+            )
+            .collect();
+        CheckJson {
+            description: check.description,
+            group: check.group.title(),
+            result: ResultJson {
+                result: outcome.status,
+                details,
+            },
+            message,
+            remedy: outcome
+                .remedy
+                .as_deref()
+                .map(|remedy| redact(remedy).into_owned()),
+            duration_ms: millis(check.duration),
+            additional_info: match &outcome.info {
+                serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
+                info => redact_json(info),
+            },
+        }
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The output is read back into the test's own types, as a consumer would read it, so a
+    //! renamed or retyped field fails here rather than in someone's monitoring script.
+
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde::Deserialize;
+
+    use crate::engine::{Outcome, Ports};
+    use crate::report::sample;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Report {
+        schema_version: String,
+        tool: ToolOut,
+        target: TargetOut,
+        checks: BTreeMap<String, CheckOut>,
+        summary: SummaryOut,
+        verdict: String,
+        elapsed_ms: u64,
+        additional_info: serde_json::Value,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ToolOut {
+        name: String,
+        version: String,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct TargetOut {
+        gateway: Option<String>,
+        device_id: Option<String>,
+        connection_string: Option<String>,
+        ca_file: Option<String>,
+        ports: BTreeMap<String, u16>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CheckOut {
+        description: String,
+        group: String,
+        result: ResultOut,
+        message: String,
+        remedy: Option<String>,
+        duration_ms: u64,
+        additional_info: serde_json::Value,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct ResultOut {
+        result: String,
+        details: Vec<String>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct SummaryOut {
+        total: usize,
+        ok: usize,
+        warning: usize,
+        error: usize,
+        skipped: usize,
+    }
+
+    /// How a consumer of `iotedge check -o json` reads it (written from its documented shape:
+    /// an internally tagged `result`, `details` on warnings and errors, `additional_info`).
+    mod iotedge_consumer {
+        use std::collections::BTreeMap;
+
+        use serde::Deserialize;
+
+        #[derive(Debug, Deserialize)]
+        pub struct Results {
+            pub additional_info: serde_json::Value,
+            pub checks: BTreeMap<String, Output>,
+        }
+
+        #[derive(Debug, Deserialize)]
+        pub struct Output {
+            pub result: Result,
+            pub additional_info: serde_json::Value,
+        }
+
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(tag = "result", rename_all = "snake_case")]
+        pub enum Result {
+            Ok,
+            Warning { details: Vec<String> },
+            Ignored,
+            Skipped,
+            Fatal { details: Vec<String> },
+            Error { details: Vec<String> },
+        }
+    }
+
+    fn render(report: &RunReport, target: &Target) -> String {
+        let mut out = Vec::new();
+        write_json(&mut out, report, target).expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    #[test]
+    fn document_has_every_documented_field() {
+        let text = render(&sample::report(), &sample::target());
+        assert!(text.ends_with("}\n"), "one document and a newline");
+        let report: Report =
+            serde_json::from_str(&text).expect("the output parses as the documented schema");
+
+        assert_eq!(report.schema_version, "1.0");
+        assert_eq!(
+            (report.tool.name.as_str(), report.tool.version.as_str()),
+            ("edgeprobe", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            report.target,
+            TargetOut {
+                gateway: Some("gw.contoso.com".into()),
+                device_id: Some("thermostat-7".into()),
+                connection_string: sample::target().connection_string,
+                ca_file: Some("/etc/ssl/edge/azure-iot-test-only.root.ca.cert.pem".into()),
+                ports: [
+                    ("amqp".into(), 5671),
+                    ("https".into(), 443),
+                    ("mqtt".into(), 8883)
+                ]
+                .into(),
+            }
+        );
+        assert_eq!(
+            report.summary,
+            SummaryOut {
+                total: 4,
+                ok: 1,
+                warning: 1,
+                error: 1,
+                skipped: 1
+            }
+        );
+        assert_eq!(report.verdict, "error");
+        assert_eq!(report.elapsed_ms, 812);
+        assert_eq!(report.additional_info, serde_json::json!({}));
+
+        let resolves = &report.checks["gateway-resolves"];
+        assert_eq!(resolves.description, "gateway name resolves");
+        assert_eq!(resolves.group, "Gateway connectivity");
+        assert_eq!(
+            resolves.result,
+            ResultOut {
+                result: "ok".into(),
+                details: vec!["gw.contoso.com resolves to 10.0.0.4".into()]
+            }
+        );
+        assert_eq!(resolves.message, "gw.contoso.com resolves to 10.0.0.4");
+        assert_eq!(resolves.remedy, None);
+        assert_eq!(resolves.duration_ms, 3);
+        assert_eq!(
+            resolves.additional_info,
+            serde_json::json!({"name": "gw.contoso.com", "addresses": ["10.0.0.4"]})
+        );
+
+        let chain = &report.checks["gateway-cert-chain"];
+        assert_eq!(chain.result.result, "error");
+        assert_eq!(
+            chain.result.details,
+            [
+                "Verify return code: 20 (unable to get local issuer certificate)",
+                "Certificate chain",
+                " 0 s:CN = gw.contoso.com",
+                "   i:CN = Edge Device CA",
+            ]
+        );
+        assert!(
+            chain
+                .remedy
+                .as_deref()
+                .is_some_and(|remedy| remedy.contains("`openssl s_client"))
+        );
+        assert_eq!(chain.duration_ms, 41);
+        assert_eq!(
+            chain.additional_info,
+            serde_json::json!({}),
+            "no info is an empty object, not null"
+        );
+
+        let expiry = &report.checks["gateway-cert-expiry"];
+        assert_eq!(expiry.result.result, "warning");
+        assert_eq!(
+            expiry.remedy.as_deref(),
+            Some("renew the edge CA certificate before it expires")
+        );
+
+        let name = &report.checks["gateway-cert-name"];
+        assert_eq!(
+            name.result,
+            ResultOut {
+                result: "skipped".into(),
+                details: vec!["skipped because `gateway-cert-chain` failed".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn checks_appear_in_registry_order() {
+        let text = render(&sample::report(), &sample::target());
+        let positions: Vec<usize> = sample::report()
+            .checks
+            .iter()
+            .map(|check| {
+                text.find(&format!("\"{}\": {{", check.id))
+                    .expect("every check is a key")
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "{positions:?}\n{text}"
+        );
+        // And not merely sorted: the sample is deliberately not in alphabetical order.
+        let ids: Vec<&str> = sample::report()
+            .checks
+            .iter()
+            .map(|check| check.id)
+            .collect();
+        let mut sorted_ids = ids.clone();
+        sorted_ids.sort_unstable();
+        assert_ne!(ids, sorted_ids);
+    }
+
+    #[test]
+    fn iotedge_check_consumers_can_read_it() {
+        use iotedge_consumer::{Result, Results};
+        let text = render(&sample::report(), &sample::target());
+        let results: Results =
+            serde_json::from_str(&text).expect("iotedge-shaped consumers accept our output");
+        assert_eq!(results.checks["gateway-resolves"].result, Result::Ok);
+        assert_eq!(results.checks["gateway-cert-name"].result, Result::Skipped);
+        assert!(matches!(
+            &results.checks["gateway-cert-chain"].result,
+            Result::Error { details } if details[0].starts_with("Verify return code: 20")
+        ));
+        assert!(
+            matches!(&results.checks["gateway-cert-expiry"].result, Result::Warning { details } if details.len() == 1)
+        );
+        assert!(
+            results.checks["gateway-resolves"]
+                .additional_info
+                .is_object()
+        );
+        assert!(results.additional_info.is_object());
+    }
+
+    #[test]
+    fn verdict_and_summary_follow_the_worst_status() {
+        let mut report = sample::report();
+        report
+            .checks
+            .retain(|check| check.outcome.status != Status::Error);
+        let parsed: Report =
+            serde_json::from_str(&render(&report, &Target::default())).expect("parses");
+        assert_eq!(parsed.verdict, "warning");
+        assert_eq!(
+            parsed.summary,
+            SummaryOut {
+                total: 3,
+                ok: 1,
+                warning: 1,
+                error: 0,
+                skipped: 1
+            }
+        );
+        assert_eq!(
+            parsed.target,
+            TargetOut {
+                gateway: None,
+                device_id: None,
+                connection_string: None,
+                ca_file: None,
+                ports: [
+                    ("amqp".into(), 5671),
+                    ("https".into(), 443),
+                    ("mqtt".into(), 8883)
+                ]
+                .into(),
+            }
+        );
+
+        report
+            .checks
+            .retain(|check| check.outcome.status == Status::Ok);
+        let parsed: Report =
+            serde_json::from_str(&render(&report, &Target::default())).expect("parses");
+        assert_eq!(parsed.verdict, "ok");
+
+        report.checks.clear();
+        let parsed: Report =
+            serde_json::from_str(&render(&report, &Target::default())).expect("parses");
+        assert_eq!(
+            (
+                parsed.verdict.as_str(),
+                parsed.summary.total,
+                parsed.checks.len()
+            ),
+            ("ok", 0, 0)
+        );
+    }
+
+    #[test]
+    fn custom_ports_are_reported() {
+        let target = Target {
+            ports: Ports {
+                mqtt: 18883,
+                amqp: 15671,
+                https: 8443,
+            },
+            ..Target::default()
+        };
+        let parsed: Report =
+            serde_json::from_str(&render(&sample::report(), &target)).expect("parses");
+        assert_eq!(
+            parsed.target.ports,
+            [
+                ("amqp".into(), 15671),
+                ("https".into(), 8443),
+                ("mqtt".into(), 18883)
+            ]
+            .into()
+        );
+    }
+
+    #[test]
+    fn secrets_slipped_into_any_field_are_not_written() {
+        let leaky = format!("HostName=h;DeviceId=d;SharedAccessKey={}", sample::SECRET);
+        let mut report = sample::report();
+        report.checks[0].outcome = Arc::new(
+            Outcome::error(leaky.clone())
+                .detail(leaky.clone())
+                .detail(format!(
+                    "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----",
+                    sample::SECRET
+                ))
+                .remedy(leaky.clone())
+                .info(&serde_json::json!({"connection_string": leaky, "nested": [{"key": leaky}]})),
+        );
+        let target = Target {
+            connection_string: Some(leaky),
+            ..sample::target()
+        };
+        let text = render(&report, &target);
+        assert!(!text.contains(sample::SECRET), "{text}");
+        let parsed: Report = serde_json::from_str(&text).expect("parses");
+        assert_eq!(
+            parsed.target.connection_string.as_deref(),
+            Some("HostName=h;DeviceId=d;SharedAccessKey=<redacted>")
+        );
+        assert_eq!(
+            parsed.checks["gateway-resolves"].result.details[1],
+            "HostName=h;DeviceId=d;SharedAccessKey=<redacted>"
+        );
+    }
+}
