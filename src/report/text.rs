@@ -111,6 +111,10 @@ fn write_check<W: Write + ?Sized>(
         for detail in &outcome.details {
             write_indented(out, DETAIL_INDENT, &redact(detail))?;
         }
+    }
+    // The fix is shown whenever there is something to fix, not only with --verbose: the
+    // technician's next step should never be one flag away.
+    if options.verbose || failed {
         if let Some(remedy) = &outcome.remedy {
             for line in wrap_remedy(&redact(remedy)) {
                 writeln!(out, "{line}")?;
@@ -244,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn default_output_matches_iotedge_check_layout() {
+    fn default_output_matches_iotedge_check_layout_plus_the_fix() {
         let expected = format!(
             "\
 edgeprobe {version}: gateway gw.contoso.com (MQTTS 8883, AMQPS 5671, HTTPS 443), device thermostat-7
@@ -254,8 +258,13 @@ Gateway connectivity checks
 \u{221a} gateway name resolves - OK
 \u{00d7} gateway presents a certificate chain that verifies against the root CA file - Error
     Verify return code: 20 (unable to get local issuer certificate) (edgeprobe explain gateway-cert-chain)
+    Remedy: the gateway did not send its intermediate certificate; check the
+            edgeHub certificate bundle with
+            `openssl s_client -connect gw.contoso.com:8883 -showcerts` and
+            install the full chain
 \u{203c} gateway certificate is not close to expiry - Warning
     the edgeHub server certificate expires in 12 days (edgeprobe explain gateway-cert-expiry)
+    Remedy: renew the edge CA certificate before it expires
 
 1 check(s) succeeded.
 1 check(s) raised warnings. Re-run with --verbose for more details.
