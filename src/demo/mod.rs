@@ -1,1 +1,3 @@
-//! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback. (stub)
+//! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback.
+
+pub mod pki;
