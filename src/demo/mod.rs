@@ -1,3 +1,4 @@
 //! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback.
 
 pub mod pki;
+pub mod scenario;

@@ -29,6 +29,9 @@ pub const INTERMEDIATE_CA_COMMON_NAME: &str = "Azure_IoT_Hub_Intermediate_Cert_T
 /// The file the IoT Edge docs tell people to copy to leaf devices as the trusted root.
 pub const ROOT_CA_FILE_NAME: &str = "azure-iot-test-only.root.ca.cert.pem";
 
+/// Subject CN of the root of [`unrelated_root_ca`]: a CA that has nothing to do with the gateway.
+pub const UNRELATED_ROOT_CA_COMMON_NAME: &str = "edgeprobe_Unrelated_Root_CA_Test_Only";
+
 /// Subject CN `certGen.sh create_edge_device_ca_certificate <name>` gives the device CA.
 pub fn device_ca_common_name(device_name: &str) -> String {
     format!("{device_name}.ca")
@@ -356,6 +359,42 @@ fn random_serial(common_name: &str) -> Result<Vec<u8>, PkiError> {
     Ok(serial)
 }
 
+/// The self-signed root of another, unrelated PKI: what a leaf holds when it was given the
+/// wrong CA file (another site's, or a since-regenerated test PKI's).
+pub fn unrelated_root_ca(validity: Validity) -> Result<Issued, PkiError> {
+    issue(
+        &CertificateSpec::certificate_authority(UNRELATED_ROOT_CA_COMMON_NAME, validity),
+        None,
+    )
+}
+
+/// Verifies `chain` (leaf first) as a leaf device with rustls would: path to `root`, EKU
+/// serverAuth, validity at `at`, and the certificate valid for `server_name`.
+#[cfg(test)]
+pub(crate) fn verify_as_leaf_device(
+    chain: &[CertificateDer<'static>],
+    root: &CertificateDer<'static>,
+    server_name: &str,
+    at: OffsetDateTime,
+) -> Result<(), webpki::Error> {
+    let anchors = [webpki::anchor_from_trusted_cert(root)?.to_owned()];
+    let (leaf, intermediates) = chain.split_first().ok_or(webpki::Error::BadDer)?;
+    let leaf = webpki::EndEntityCert::try_from(leaf)?;
+    let seconds = u64::try_from(at.unix_timestamp()).map_err(|_| webpki::Error::BadDerTime)?;
+    leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        intermediates,
+        rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds)),
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    )?;
+    let name = rustls_pki_types::ServerName::try_from(server_name)
+        .map_err(|_| webpki::Error::MalformedDnsIdentifier)?;
+    leaf.verify_is_valid_for_subject_name(&name)
+}
+
 /// The four certificates between a leaf device and its gateway: root and intermediate CA from
 /// `certGen.sh create_root_and_intermediate`, the device CA from
 /// `create_edge_device_ca_certificate`, and the edgeHub server certificate IoT Edge issues from
@@ -461,7 +500,6 @@ impl GatewayPki {
 mod tests {
     use super::*;
 
-    use rustls_pki_types::{ServerName, UnixTime};
     use time::macros::datetime;
     use x509_parser::extensions::{GeneralName, ParsedExtension};
     use x509_parser::prelude::{FromDer, X509Certificate};
@@ -491,29 +529,13 @@ mod tests {
         ids
     }
 
-    fn unix(at: OffsetDateTime) -> UnixTime {
-        UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.unix_timestamp() as u64))
-    }
-
     fn verify_server(
         pki: &GatewayPki,
         chain: &[CertificateDer<'static>],
         root: &CertificateDer<'static>,
         at: OffsetDateTime,
     ) -> Result<(), webpki::Error> {
-        let anchors = [webpki::anchor_from_trusted_cert(root)?.to_owned()];
-        let leaf = webpki::EndEntityCert::try_from(&chain[0])?;
-        leaf.verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
-            &anchors,
-            &chain[1..],
-            unix(at),
-            webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )?;
-        let name = ServerName::try_from(pki.gateway_name.as_str()).expect("test name is valid");
-        leaf.verify_is_valid_for_subject_name(&name)
+        verify_as_leaf_device(chain, root, &pki.gateway_name, at)
     }
 
     #[test]
