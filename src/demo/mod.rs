@@ -2,3 +2,4 @@
 
 pub mod pki;
 pub mod scenario;
+pub mod server;
