@@ -255,9 +255,7 @@ impl fmt::Debug for Issued {
 /// identifier, so OpenSSL can match issuers by key id as well as by name.
 pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, PkiError> {
     let common_name = &spec.common_name;
-    if let Some(issuer) = issuer
-        && !issuer.is_ca()
-    {
+    if let Some(issuer) = issuer.filter(|issuer| !issuer.is_ca()) {
         return Err(PkiError::IssuerNotCa {
             common_name: common_name.clone(),
             issuer: issuer.common_name().to_owned(),
