@@ -1,8 +1,135 @@
-//! `edgeprobe demo`: stand-in until the simulator lands.
-use super::AppError;
-use crate::cli::DemoArgs;
+//! `edgeprobe demo`: the main job on an embedded default. Generates a fresh PKI laid out as
+//! the IoT Edge docs do (root -> intermediate -> device CA -> edgeHub server certificate),
+//! serves it on loopback as MQTTS, AMQPS and HTTPS, runs the full leaf suite against it and
+//! prints the verbose report; `--scenario` shows a broken gateway and its diagnosis.
+
 use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr};
+
+use time::OffsetDateTime;
+
+use super::{AppError, print_report};
+use crate::checks::leaf_registry;
+use crate::cli::{DemoArgs, OutputArgs, OutputFormat};
+use crate::demo::scenario::prepare;
+use crate::demo::server::{SimulatorConfig, start};
+use crate::engine::{Context, RunReport, Selection, Status, run_checks};
+use crate::report::Target;
+
+/// A name under the `.test` TLD, reserved for testing (RFC 2606); it is only ever mapped to
+/// 127.0.0.1 with an override, never looked up.
+pub const DEMO_GATEWAY: &str = "gateway.edgeprobe.test";
+
 pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
-    let _ = (args, out);
-    Err(AppError::Demo("not yet".into()))
+    let now = OffsetDateTime::now_utc();
+    let setup = prepare(args.scenario, DEMO_GATEWAY, now)
+        .map_err(|error| AppError::Demo(error.to_string()))?;
+    let gateway = start(SimulatorConfig::loopback(
+        setup.server_chain.clone(),
+        setup.server_key.clone_key(),
+        setup.closed.clone(),
+    ))
+    .await
+    .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;
+
+    // The root CA file the technician holds, in a private temporary directory.
+    let directory = std::env::temp_dir().join(format!("edgeprobe-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&directory)
+        .map_err(|error| AppError::Demo(format!("{}: {error}", directory.display())))?;
+    let ca_file = directory.join("azure-iot-test-only.root.ca.cert.pem");
+    std::fs::write(&ca_file, &setup.root_ca_pem)
+        .map_err(|error| AppError::Demo(format!("{}: {error}", ca_file.display())))?;
+
+    let mut context = Context::for_gateway(DEMO_GATEWAY);
+    context.ca_file = Some(ca_file.clone());
+    context.resolve_overrides.insert(
+        DEMO_GATEWAY.to_owned(),
+        vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+    );
+    context.ports = gateway.ports;
+    context.timeout = args.timeout;
+    context.now = now;
+    let target = Target {
+        gateway: Some(DEMO_GATEWAY.to_owned()),
+        device_id: None,
+        connection_string: None,
+        ca_file: Some(ca_file.display().to_string()),
+        ports: gateway.ports,
+    };
+
+    if args.output.output == OutputFormat::Text {
+        writeln!(
+            out,
+            "edgeprobe demo, scenario `{}`: {}",
+            args.scenario.id(),
+            setup.description
+        )?;
+        writeln!(
+            out,
+            "A simulated IoT Edge gateway `{DEMO_GATEWAY}` serves MQTTS on 127.0.0.1:{}, AMQPS on :{}, HTTPS on :{};",
+            gateway.ports.mqtt, gateway.ports.amqp, gateway.ports.https
+        )?;
+        writeln!(
+            out,
+            "the leaf holds the root CA file {}.",
+            ca_file.display()
+        )?;
+        writeln!(out)?;
+    }
+    let report = run_checks(&leaf_registry(), &context, &Selection::default()).await;
+    gateway.shutdown().await;
+    let _ = std::fs::remove_dir_all(&directory);
+    let report = report.map_err(|error| AppError::Usage(error.to_string()))?;
+
+    // The demo always shows the verbose report: it is there to be read.
+    let output = OutputArgs {
+        verbose: true,
+        ..args.output
+    };
+    let code = print_report(out, &report, &target, &output)?;
+    if output.output == OutputFormat::Text {
+        write_verdict(out, &report)?;
+    }
+    Ok(code)
+}
+
+/// The closing lines, as `openssl s_client -verify_hostname` would end: the verdict a
+/// technician is told to look for.
+fn write_verdict(out: &mut dyn Write, report: &RunReport) -> std::io::Result<()> {
+    let code_of = |id: &str| -> Option<(u64, String)> {
+        let check = report.get(id)?;
+        let port = check
+            .outcome
+            .info
+            .get("ports")?
+            .as_array()?
+            .first()?
+            .clone();
+        let code = port.get("verify_code")?.as_u64()?;
+        let message = port.get("verify_message")?.as_str()?.to_owned();
+        Some((code, message))
+    };
+    writeln!(out)?;
+    let hostname_failed = report
+        .get("gateway-cert-hostname")
+        .is_some_and(|check| check.outcome.status == Status::Error);
+    match code_of("gateway-cert-chain") {
+        Some((0, _)) if hostname_failed => {
+            writeln!(out, "Verification error: hostname mismatch")?;
+            writeln!(out, "Verify return code: 62 (hostname mismatch)")?;
+        }
+        Some((0, message)) => {
+            writeln!(out, "Verification: OK")?;
+            writeln!(out, "Verify return code: 0 ({message})")?;
+        }
+        Some((code, message)) => {
+            writeln!(out, "Verification error: {message}")?;
+            writeln!(out, "Verify return code: {code} ({message})")?;
+        }
+        None => writeln!(
+            out,
+            "Verification: not reached (no TLS handshake completed)"
+        )?,
+    }
+    Ok(())
 }

@@ -1,10 +1,7 @@
-//! TEMPORARY stand-in matching the contract; replaced at merge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Scenario {
-    Healthy,
-    MissingIntermediate,
-    WrongRoot,
-    Expired,
-    HostnameMismatch,
-    PortClosed,
-}
+//! `edgeprobe demo`: a generated PKI and an in-process gateway on loopback.
+
+pub mod pki;
+pub mod scenario;
+pub mod server;
+
+pub use scenario::Scenario;

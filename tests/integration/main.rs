@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod docs;
+mod gateway;
 mod harness;
 mod timing;

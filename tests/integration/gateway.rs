@@ -1,0 +1,381 @@
+//! The leaf suite through the binary against a real TLS gateway on 127.0.0.1 presenting the
+//! fixture chains: ids, results, OpenSSL verify codes, remedies and exit codes.
+
+use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::net::Protocol;
+use edgeprobe::pki::load::{load_certificates, load_private_key};
+
+use crate::harness::{Report, Run, fixture, run};
+
+const GATEWAY: &str = "gateway.edgeprobe.test";
+
+/// Serve `chain_file` with `key_file` on three ephemeral loopback ports.
+async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> RunningGateway {
+    start(SimulatorConfig::loopback(
+        load_certificates(&fixture(chain_file)).expect("fixture chain"),
+        load_private_key(&fixture(key_file)).expect("fixture key"),
+        closed.to_vec(),
+    ))
+    .await
+    .expect("simulator starts")
+}
+
+/// `edgeprobe check` against `gateway` with `ca_file`, as JSON unless `extra` says otherwise.
+async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
+    let ports = gateway.ports;
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--gateway".into(),
+        GATEWAY.into(),
+        "--resolve".into(),
+        format!("{GATEWAY}:127.0.0.1"),
+        "--ca-file".into(),
+        fixture(ca_file).display().to_string(),
+        "--port".into(),
+        format!("mqtt={}", ports.mqtt),
+        "--port".into(),
+        format!("amqp={}", ports.amqp),
+        "--port".into(),
+        format!("https={}", ports.https),
+        "--timeout".into(),
+        "5s".into(),
+    ];
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    if !extra.contains(&"--output") {
+        args.extend(["--output".into(), "json".into()]);
+    }
+    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the binary ran")
+}
+
+/// The OpenSSL code reported for each port by the chain check.
+fn verify_codes(report: &Report) -> Vec<(String, u64)> {
+    report.check("gateway-cert-chain").additional_info["ports"]
+        .as_array()
+        .expect("ports array")
+        .iter()
+        .map(|port| {
+            (
+                port["protocol"].as_str().unwrap_or_default().to_owned(),
+                port["verify_code"].as_u64().unwrap_or(999),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_gateway_is_all_ok_with_verify_code_0() {
+    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let output = check(&gateway, "root-ca.pem", &[]).await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert_eq!(report.verdict, "ok");
+    assert_eq!(report.schema_version, "1.0");
+    assert_eq!(report.tool.name, "edgeprobe");
+    assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        report.summary.error + report.summary.warning,
+        0,
+        "{:#?}",
+        report.checks
+    );
+    assert_eq!(
+        report.summary.total,
+        report.summary.ok + report.summary.skipped
+    );
+    for id in [
+        "gateway-hostname",
+        "root-ca-file",
+        "gateway-resolve",
+        "gateway-connect-mqtt",
+        "gateway-connect-amqp",
+        "gateway-connect-https",
+        "gateway-cert-chain",
+        "gateway-cert-hostname",
+        "gateway-cert-expiry",
+    ] {
+        let entry = report.check(id);
+        assert_eq!(
+            entry.result.result, "ok",
+            "{id}: {:?}",
+            entry.result.details
+        );
+        assert_eq!(entry.group, "Gateway connectivity");
+        assert!(!entry.description.is_empty());
+        assert!(entry.duration_ms >= 0.0);
+    }
+    assert_eq!(
+        verify_codes(&report),
+        vec![("mqtt".into(), 0), ("amqp".into(), 0), ("https".into(), 0)]
+    );
+    let chain = &report.check("gateway-cert-chain").additional_info["ports"][0]["chain"];
+    assert_eq!(
+        chain.as_array().map(Vec::len),
+        Some(3),
+        "server, device CA, intermediate"
+    );
+    assert_eq!(chain[0]["dns_names"][0], GATEWAY);
+    assert!(
+        chain[0]["sha256_fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.len() == 95)
+    );
+    assert!(
+        !report.checks.contains_key("connection-string"),
+        "only applies with a connection string"
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_text_reads_like_openssl() {
+    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let output = check(&gateway, "root-ca.pem", &["--verbose", "--output", "text"]).await;
+    assert_eq!(output.code, 0, "{}", output.all());
+    for expected in [
+        "Verification: OK",
+        "Verify return code: 0 (ok)",
+        " 0 s:CN = gateway.edgeprobe.test",
+        "   i:CN = gateway.edgeprobe.test.ca",
+        "√ gateway certificate chain verifies",
+    ] {
+        assert!(
+            output.stdout.contains(expected),
+            "missing `{expected}` in:\n{}",
+            output.stdout
+        );
+    }
+    assert!(
+        !output.stdout.contains('\u{1b}'),
+        "no colour when not a terminal"
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
+    let gateway = serve("server.pem", "server.key.pem", &[]).await;
+    let output = check(&gateway, "root-ca.pem", &[]).await;
+    assert_eq!(output.code, 1);
+    let report = output.json();
+    assert_eq!(report.result("gateway-cert-chain"), "error");
+    assert!(
+        verify_codes(&report).iter().all(|(_, code)| *code == 21),
+        "{:?}",
+        verify_codes(&report)
+    );
+    let text = report.text_of("gateway-cert-chain");
+    assert!(
+        text.contains("Verify return code: 21 (unable to verify the first certificate)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("full-chain"),
+        "the fix names the full-chain file: {text}"
+    );
+    // The other checks still ran and passed: one fault, one finding.
+    assert_eq!(report.result("gateway-cert-hostname"), "ok");
+    assert_eq!(report.result("gateway-connect-mqtt"), "ok");
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_root_file_is_20_and_names_both_roots() {
+    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let report = check(&gateway, "other-root-ca.pem", &[]).await.json();
+    assert!(
+        verify_codes(&report).iter().all(|(_, code)| *code == 20),
+        "{:?}",
+        verify_codes(&report)
+    );
+    let text = report.text_of("gateway-cert-chain");
+    assert!(
+        text.contains("edgeprobe_Unrelated_Root_CA_Test_Only"),
+        "names what the file holds: {text}"
+    );
+    assert!(
+        text.contains("Azure_IoT_Hub_CA_Cert_Test_Only"),
+        "names the issuer the chain needs: {text}"
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn intermediate_as_trust_anchor_is_2_and_warned_about() {
+    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let report = check(&gateway, "intermediate-only-as-root.pem", &[])
+        .await
+        .json();
+    assert_eq!(
+        report.result("root-ca-file"),
+        "warning",
+        "{}",
+        report.text_of("root-ca-file")
+    );
+    assert!(
+        verify_codes(&report).iter().all(|(_, code)| *code == 2),
+        "{:?}",
+        verify_codes(&report)
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_server_certificate_is_10_and_an_expiry_error() {
+    let gateway = serve(
+        "expired-server-full-chain.pem",
+        "expired-server.key.pem",
+        &[],
+    )
+    .await;
+    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    assert!(
+        verify_codes(&report).iter().all(|(_, code)| *code == 10),
+        "{:?}",
+        verify_codes(&report)
+    );
+    assert_eq!(report.result("gateway-cert-expiry"), "error");
+    assert!(
+        report
+            .text_of("gateway-cert-expiry")
+            .contains("expired on Jan  1 00:00:00 2021 GMT"),
+        "{}",
+        report.text_of("gateway-cert-expiry")
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificate_for_another_name_is_62() {
+    let gateway = serve(
+        "wrong-name-server-full-chain.pem",
+        "wrong-name-server.key.pem",
+        &[],
+    )
+    .await;
+    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    assert_eq!(
+        report.result("gateway-cert-chain"),
+        "ok",
+        "the chain itself is fine"
+    );
+    assert_eq!(report.result("gateway-cert-hostname"), "error");
+    let text = report.text_of("gateway-cert-hostname");
+    assert!(
+        text.contains("62 (hostname mismatch)") && text.contains("other.edgeprobe.test"),
+        "{text}"
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cn_only_certificate_is_a_warning_naming_strict_clients() {
+    let gateway = serve(
+        "cn-only-server-full-chain.pem",
+        "cn-only-server.key.pem",
+        &[],
+    )
+    .await;
+    let output = check(&gateway, "root-ca.pem", &[]).await;
+    let report = output.json();
+    assert_eq!(report.result("gateway-cert-hostname"), "warning");
+    assert!(
+        report.text_of("gateway-cert-hostname").contains("rustls"),
+        "{}",
+        report.text_of("gateway-cert-hostname")
+    );
+    assert_eq!(output.code, 0, "warnings alone exit 0");
+    let strict = check(&gateway, "root-ca.pem", &["--warnings-as-errors"]).await;
+    assert_eq!(strict.code, 1);
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn post_2038_certificate_is_an_expiry_error() {
+    let gateway = serve(
+        "post-2038-server-full-chain.pem",
+        "post-2038-server.key.pem",
+        &[],
+    )
+    .await;
+    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    assert_eq!(report.result("gateway-cert-expiry"), "error");
+    assert!(
+        report.text_of("gateway-cert-expiry").contains("2038"),
+        "{}",
+        report.text_of("gateway-cert-expiry")
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_port_is_refused_and_the_others_are_still_verified() {
+    let gateway = serve("server-full-chain.pem", "server.key.pem", &[Protocol::Amqp]).await;
+    let output = check(&gateway, "root-ca.pem", &[]).await;
+    assert_eq!(output.code, 1);
+    let report = output.json();
+    assert_eq!(report.result("gateway-connect-amqp"), "error");
+    assert_eq!(
+        report.check("gateway-connect-amqp").additional_info["error"],
+        "refused"
+    );
+    assert!(
+        report
+            .text_of("gateway-connect-amqp")
+            .contains("PortBindings"),
+        "{}",
+        report.text_of("gateway-connect-amqp")
+    );
+    assert_eq!(report.result("gateway-connect-mqtt"), "ok");
+    assert_eq!(report.result("gateway-cert-chain"), "ok");
+    assert_eq!(
+        verify_codes(&report),
+        vec![("mqtt".into(), 0), ("https".into(), 0)]
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unresolvable_name_skips_dependents_with_the_reason() {
+    // A name with no override, looked up in an empty hosts file and a DNS server on a closed
+    // loopback port: nothing leaves the machine.
+    let directory = tempfile::tempdir().expect("tempdir");
+    let hosts = directory.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").expect("hosts");
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let dns = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let output = run(&[
+        "check",
+        "--gateway",
+        "unknown.edgeprobe.test",
+        "--hosts-file",
+        hosts.to_str().expect("path"),
+        "--dns-server",
+        &dns,
+        "--ca-file",
+        fixture("root-ca.pem").to_str().expect("path"),
+        "--timeout",
+        "500ms",
+        "--output",
+        "json",
+    ]);
+    let report = output.json();
+    assert_eq!(output.code, 1);
+    assert_eq!(report.result("gateway-resolve"), "error");
+    assert!(
+        report
+            .text_of("gateway-resolve")
+            .contains("unknown.edgeprobe.test"),
+        "{}",
+        report.text_of("gateway-resolve")
+    );
+    for id in ["gateway-connect-mqtt", "gateway-cert-chain"] {
+        assert_eq!(report.result(id), "skipped");
+        assert!(
+            !report.check(id).result.details.is_empty(),
+            "{id}: the skip reason is kept"
+        );
+    }
+}
