@@ -25,7 +25,53 @@ struct PortVerdict {
     verify_message: &'static str,
     errors: Vec<crate::pki::verify::VerifyError>,
     strict_client_verdict: Option<StrictVerdict>,
-    chain: Vec<CertificateSummary>,
+    chain: Vec<ChainEntry>,
+}
+
+/// One certificate as sent, in the fields monitoring scripts read.
+#[derive(serde::Serialize, Clone)]
+struct ChainEntry {
+    subject: String,
+    issuer: String,
+    #[serde(with = "time::serde::rfc3339")]
+    not_before: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    not_after: time::OffsetDateTime,
+    /// `DNS:name` and `IP:address`, as `openssl x509 -ext subjectAltName` lists them.
+    sans: Vec<String>,
+    /// SHA-256 fingerprint, colon-separated upper-case hex like `openssl x509 -fingerprint -sha256`.
+    sha256: String,
+    serial: String,
+    public_key: String,
+    signature_algorithm: String,
+    is_ca: bool,
+}
+
+impl From<&CertificateSummary> for ChainEntry {
+    fn from(summary: &CertificateSummary) -> Self {
+        ChainEntry {
+            subject: summary.subject.clone(),
+            issuer: summary.issuer.clone(),
+            not_before: summary.not_before,
+            not_after: summary.not_after,
+            sans: summary
+                .dns_names
+                .iter()
+                .map(|name| format!("DNS:{name}"))
+                .chain(
+                    summary
+                        .ip_addresses
+                        .iter()
+                        .map(|address| format!("IP:{address}")),
+                )
+                .collect(),
+            sha256: summary.sha256_fingerprint.clone(),
+            serial: summary.serial.clone(),
+            public_key: summary.public_key.clone(),
+            signature_algorithm: summary.signature_algorithm.clone(),
+            is_ca: summary.is_ca,
+        }
+    }
 }
 
 impl Check for GatewayCertChainCheck {
@@ -129,7 +175,7 @@ impl Check for GatewayCertChainCheck {
                         verify_message: code.text(),
                         errors: verification.errors.clone(),
                         strict_client_verdict: handshake.strict_client_verdict.clone(),
-                        chain: summaries.clone(),
+                        chain: summaries.iter().map(ChainEntry::from).collect(),
                     });
                 }
             }
