@@ -115,12 +115,21 @@ async fn healthy_gateway_is_all_ok_with_verify_code_0() {
         Some(3),
         "server, device CA, intermediate"
     );
-    assert_eq!(chain[0]["dns_names"][0], GATEWAY);
+    assert_eq!(chain[0]["sans"][0], format!("DNS:{GATEWAY}"));
     assert!(
-        chain[0]["sha256_fingerprint"]
-            .as_str()
-            .is_some_and(|f| f.len() == 95)
+        chain[0]["sha256"].as_str().is_some_and(|f| f.len() == 95),
+        "{}",
+        chain[0]
     );
+    for field in ["subject", "issuer", "not_before", "not_after"] {
+        assert!(
+            chain[0][field].is_string(),
+            "chain entries carry `{field}`: {}",
+            chain[0]
+        );
+    }
+    let port = &report.check("gateway-cert-chain").additional_info["ports"][0];
+    assert_eq!(port["verify_message"], "ok");
     assert!(
         !report.checks.contains_key("connection-string"),
         "only applies with a connection string"
