@@ -4,7 +4,7 @@
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::net::tls::{Handshake, StrictVerdict};
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verify::{VerifyOptions, verify_chain};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
@@ -162,7 +162,12 @@ impl Check for GatewayCertChainCheck {
                         .detail(format!("Verification error: {}", code.text()))
                         .detail(format!("Verify return code: {code}"));
                     messages.push(format!("{ports}: Verify return code: {code}"));
-                    if let Some(diagnosis) = diagnose(&verification, first.chain.len(), anchors) {
+                    if let Some(diagnosis) = diagnose(
+                        &verification,
+                        first.chain.len(),
+                        anchors,
+                        ChainSource::Gateway,
+                    ) {
                         outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
                         outcome.remedy = Some(diagnosis.remedy);
                     }

@@ -19,7 +19,7 @@ use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
 use crate::pki::TrustAnchors;
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
-use crate::pki::diagnose::{Diagnosis, diagnose};
+use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
 use crate::pki::load::load_certificates;
 use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain};
 
@@ -132,7 +132,12 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         path: ca_file,
         certificates: roots,
     };
-    let diagnosis = diagnose(&verification, handshake.chain.len(), &anchors);
+    let diagnosis = diagnose(
+        &verification,
+        handshake.chain.len(),
+        &anchors,
+        ChainSource::Gateway,
+    );
     let summaries: Vec<CertificateSummary> = handshake
         .chain
         .iter()

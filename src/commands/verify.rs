@@ -9,7 +9,7 @@ use super::AppError;
 use crate::cli::{Purpose, VerifyArgs};
 use crate::hostname::validate_hostname;
 use crate::pki::TrustAnchors;
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
 use crate::pki::verify::{VerifyOptions, verify_chain};
 
@@ -69,7 +69,8 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         path: args.ca_file.clone(),
         certificates: roots,
     };
-    if let Some(diagnosis) = diagnose(&verification, presented.len(), &anchors) {
+    if let Some(diagnosis) = diagnose(&verification, presented.len(), &anchors, ChainSource::Files)
+    {
         writeln!(out)?;
         writeln!(out, "Diagnosis: {}", diagnosis.cause)?;
         writeln!(out, "Fix: {}", diagnosis.remedy)?;
