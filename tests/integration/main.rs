@@ -4,5 +4,6 @@
 mod bad_input;
 mod docs;
 mod gateway;
+mod hardening;
 mod harness;
 mod timing;
