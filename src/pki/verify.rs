@@ -6,6 +6,7 @@
 //! technician's guide, their SDK and every forum thread speak OpenSSL's codes, so this module
 //! re-traces OpenSSL's steps in OpenSSL's order (crypto/x509/x509_vfy.c):
 //!
+//! 0. `X509_verify_cert` itself: the leaf's own key against the security level (66).
 //! 1. `build_chain`: trusted-first issuer search (the default since 1.1.0), then the peer's
 //!    certificates; the end of the search decides 18, 19, 2 or 20.
 //! 2. `check_extensions`: critical extensions (34), CA-ness (79), purpose sslserver (26),
@@ -150,6 +151,7 @@ pub fn verify_chain(
         num_untrusted: 1,
         errors: Vec::new(),
     };
+    run.check_leaf_key_level(options.security_level);
     run.build_chain(&peer[1..], &store, options.now);
     run.check_extensions(options.check_server_purpose);
     run.check_auth_level(options.security_level);
@@ -290,16 +292,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The first step of OpenSSL's `X509_verify_cert`, before any chain is built: "If the
+    /// peer's public key is too weak, we can stop early" (`check_key_level` on the leaf,
+    /// X509_V_ERR_EE_KEY_TOO_SMALL at depth 0).
+    fn check_leaf_key_level(&mut self, level: u8) {
+        let Some(minimum) = minimum_security_bits(level) else {
+            return;
+        };
+        if self.chain[0]
+            .key_security_bits
+            .is_some_and(|bits| bits < minimum)
+        {
+            self.error(VerifyCode::EeKeyTooSmall, 0);
+        }
+    }
+
     /// OpenSSL's `check_auth_level`: issuer keys and non-anchor signatures must reach the
-    /// security level's minimum bits (80 at level 1, 112 at 2, ... per SSL_CTX_set_security_level).
+    /// security level's minimum bits.
     fn check_auth_level(&mut self, level: u8) {
-        let minimum = match level {
-            0 => return,
-            1 => 80,
-            2 => 112,
-            3 => 128,
-            4 => 192,
-            _ => 256,
+        let Some(minimum) = minimum_security_bits(level) else {
+            return;
         };
         let count = self.chain.len();
         for depth in 0..count {
@@ -385,6 +397,20 @@ impl<'a> Run<'a> {
         if now > facts.not_after {
             self.error(VerifyCode::CertHasExpired, depth);
         }
+    }
+}
+
+/// The security bits a key or signature needs at `level` (x509_vfy.c `minbits_table`: 80 at
+/// level 1, 112 at 2, ... as in SSL_CTX_set_security_level(3)); `None` at level 0, which checks
+/// nothing.
+fn minimum_security_bits(level: u8) -> Option<u32> {
+    match level {
+        0 => None,
+        1 => Some(80),
+        2 => Some(112),
+        3 => Some(128),
+        4 => Some(192),
+        _ => Some(256),
     }
 }
 
