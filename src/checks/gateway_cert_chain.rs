@@ -74,6 +74,9 @@ impl Check for GatewayCertChainCheck {
                     }
                 };
                 let code = verification.code();
+                for unchecked in &verification.unchecked_signatures {
+                    outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
+                }
                 outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
                 for (depth, summary) in summaries.iter().enumerate() {
                     outcome = outcome.details(

@@ -220,6 +220,11 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             }
         }
     }
+    if args.output == OutputFormat::Text {
+        for unchecked in &verification.unchecked_signatures {
+            writeln!(out, "{}", unchecked.note())?;
+        }
+    }
     Ok(if code.is_ok() { 0 } else { 1 })
 }
 

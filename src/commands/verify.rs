@@ -38,6 +38,9 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     };
     let verification = verify_chain(&presented, &roots, &options).map_err(|error| usage(&error))?;
     let file = args.certificate.display();
+    for unchecked in &verification.unchecked_signatures {
+        writeln!(out, "{}", unchecked.note())?;
+    }
 
     let Some(stop) = verification.openssl_verify_error() else {
         writeln!(out, "{file}: OK")?;
