@@ -179,9 +179,9 @@ pub fn diagnose(
             cause: format!("{at} is signed with SHA-1 (or MD5), which OpenSSL 3 rejects at its default security level"),
             remedy: "reissue the chain with SHA-256 signatures".to_owned(),
         },
-        VerifyCode::CaKeyTooSmall => Diagnosis {
+        VerifyCode::CaKeyTooSmall | VerifyCode::EeKeyTooSmall => Diagnosis {
             cause: format!("{at} has a key too small for OpenSSL's default security level (under 1024-bit RSA)"),
-            remedy: "reissue the CA with at least a 2048-bit RSA or a P-256 key".to_owned(),
+            remedy: "reissue the certificate with at least a 2048-bit RSA or a P-256 key".to_owned(),
         },
         VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis {
             cause: format!("{at} is not issued for the name being checked: its subjectAltName does not list it"),
