@@ -163,11 +163,7 @@ fn malformed_host_names_are_findings_not_crashes() {
             "--output",
             "json",
         ]);
-        assert!(
-            matches!(output.code, 0..=2),
-            "{name:?}: {}",
-            output.all()
-        );
+        assert!(matches!(output.code, 0..=2), "{name:?}: {}", output.all());
         assert!(
             !output.all().contains("panicked"),
             "{name:?}: {}",
