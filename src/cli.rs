@@ -83,6 +83,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub expiry_warning_days: u32,
 
+    /// Also try the WebSocket upgrade device SDKs use for MQTT over WebSockets (/$iothub/websocket on the HTTPS port)
+    #[arg(long)]
+    pub websocket: bool,
+
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,

@@ -25,10 +25,11 @@ use super::tls::format_duration;
 pub const RECEIVED_KEPT: usize = 64;
 
 /// Why an exchange ended without an answer the parser could judge. Each variant keeps the
-/// first bytes that did come back (at most [`RECEIVED_KEPT`]).
+/// first bytes that did come back (at most [`RECEIVED_KEPT`]). Messages read after "the server"
+/// ("the server sent no answer within 5 s").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
-    #[error("no answer within {}", format_duration(*timeout))]
+    #[error("sent no answer within {}", format_duration(*timeout))]
     Silent { timeout: Duration },
     #[error(
         "answered {} and then nothing more within {}",
@@ -48,9 +49,9 @@ pub enum TransportError {
         describe_received(received)
     )]
     Oversized { limit: usize, received: Vec<u8> },
-    #[error("the TLS session failed after the handshake: {detail}")]
+    #[error("broke the TLS session after the handshake: {detail}")]
     Tls { detail: String },
-    #[error("sending the request failed: {detail}")]
+    #[error("did not take the request: {detail}")]
     Send { detail: String },
 }
 
@@ -229,6 +230,25 @@ pub enum ProbeAnswer {
     Mqtt(mqtt::Connack),
     Amqp(amqp::SaslOffer),
     Https(http::HttpProbe),
+}
+
+impl ProbeAnswer {
+    /// One line saying what came back: `CONNACK 5 (Connection Refused, not authorized)`,
+    /// `SASL mechanisms: ANONYMOUS, MSSBCBS, PLAIN`, `HTTP/1.1 404 Not Found (Server: nginx)`.
+    pub fn summary(&self) -> String {
+        match self {
+            ProbeAnswer::Mqtt(connack) => {
+                format!("CONNACK {} ({})", connack.return_code, connack.meaning)
+            }
+            ProbeAnswer::Amqp(offer) => {
+                format!("SASL mechanisms: {}", offer.mechanisms.join(", "))
+            }
+            ProbeAnswer::Https(probe) => match &probe.response.server {
+                Some(server) => format!("{} (Server: {server})", probe.response.status_line()),
+                None => probe.response.status_line(),
+            },
+        }
+    }
 }
 
 /// One probe's failure, whichever protocol.
