@@ -7,6 +7,7 @@ mod demo;
 mod explain;
 mod inspect;
 mod list;
+mod serve;
 mod verify;
 
 use std::io::{self, Write};
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check::run(*args, out).await,
         Command::Demo(args) => demo::run(args, out).await,
+        Command::Serve(args) => serve::run(args, out, wait_for_ctrl_c()).await,
         Command::Connect(args) => connect::run(&args, out).await,
         Command::Verify(args) => verify::run(&args, out),
         Command::Inspect(args) => inspect::run(&args, out),
@@ -44,6 +46,14 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
             clap_complete::generate(args.shell, &mut command, "edgeprobe", out);
             Ok(0)
         }
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT). If the handler cannot be installed, it never resolves, and
+/// the process ends the ordinary way for SIGINT.
+async fn wait_for_ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
