@@ -6,4 +6,5 @@ mod brokers;
 mod docs;
 mod gateway;
 mod harness;
+mod misbehaving;
 mod timing;
