@@ -7,4 +7,5 @@ mod docs;
 mod gateway;
 mod harness;
 mod misbehaving;
+mod serve;
 mod timing;
