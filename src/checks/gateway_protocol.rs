@@ -280,3 +280,86 @@ fn protocol_name(protocol: Protocol) -> &'static str {
         Protocol::Https => "HTTP",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+    use crate::net::probe::amqp::SaslOffer;
+    use crate::net::probe::http::{HttpProbe, HttpResponse};
+    use crate::net::probe::mqtt::Connack;
+
+    fn status_of(answer: ProbeAnswer) -> Status {
+        judge("MQTTS 8883", &answer).status
+    }
+
+    #[test]
+    fn connack_codes_map_to_the_documented_verdicts() {
+        let verdicts: Vec<Status> = (0..=6)
+            .map(|code| status_of(ProbeAnswer::Mqtt(Connack::new(false, code))))
+            .collect();
+        use Status::{Error, Ok, Warning};
+        assert_eq!(verdicts, [Ok, Warning, Warning, Warning, Ok, Ok, Error]);
+        let outcome = judge("MQTTS 8883", &ProbeAnswer::Mqtt(Connack::new(false, 5)));
+        assert_eq!(
+            outcome.message,
+            "MQTTS 8883: an MQTT broker answered CONNACK 5 (Connection Refused, not authorized)"
+        );
+        let outcome = judge("MQTTS 8883", &ProbeAnswer::Mqtt(Connack::new(false, 3)));
+        assert!(
+            outcome
+                .remedy
+                .is_some_and(|remedy| remedy.contains("iotedge logs edgeHub"))
+        );
+    }
+
+    #[test]
+    fn amqp_without_a_cbs_mechanism_is_a_warning() {
+        let offer = |names: &[&str]| {
+            ProbeAnswer::Amqp(SaslOffer {
+                mechanisms: names.iter().map(|name| (*name).to_owned()).collect(),
+            })
+        };
+        assert_eq!(
+            status_of(offer(&["ANONYMOUS", "MSSBCBS", "PLAIN"])),
+            Status::Ok
+        );
+        assert_eq!(status_of(offer(&["MSSBCBS"])), Status::Ok);
+        assert_eq!(
+            status_of(offer(&["PLAIN", "SCRAM-SHA-256"])),
+            Status::Warning
+        );
+    }
+
+    #[test]
+    fn a_refused_websocket_upgrade_is_a_warning_with_the_reason() {
+        let response = HttpResponse {
+            version: "HTTP/1.1".into(),
+            status: 404,
+            reason: "Not Found".into(),
+            server: None,
+            headers: Vec::new(),
+        };
+        let mut probe = HttpProbe {
+            response,
+            websocket: None,
+        };
+        assert_eq!(status_of(ProbeAnswer::Https(probe.clone())), Status::Ok);
+        probe.websocket = Some(WebSocketAnswer::failed(
+            "the server answered 404 instead of 101 Switching Protocols",
+        ));
+        let outcome = judge("HTTPS 443", &ProbeAnswer::Https(probe));
+        assert_eq!(outcome.status, Status::Warning);
+        assert!(
+            outcome
+                .details
+                .iter()
+                .any(|line| line.contains("404 instead of 101"))
+        );
+        assert!(
+            outcome
+                .remedy
+                .is_some_and(|remedy| remedy.contains("/$iothub/websocket"))
+        );
+    }
+}
