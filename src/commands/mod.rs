@@ -49,11 +49,29 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT). If the handler cannot be installed, it never resolves, and
-/// the process ends the ordinary way for SIGINT.
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and `docker stop`
+/// send), so `serve` always stops its listeners and removes the files it wrote. A signal whose
+/// handler cannot be installed keeps its default action: the process just ends.
 async fn wait_for_ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }
 

@@ -1,7 +1,7 @@
 //! `edgeprobe serve`: the demo's simulated gateway as a standalone server, so a technician can
 //! validate a leaf's setup (its root CA file, its name resolution, its firewall) before the real
 //! gateway exists, with a real chain (`--cert`/`--key`) or a generated demo PKI. Runs until the
-//! shutdown future resolves (Ctrl-C from the binary), then stops every listener.
+//! shutdown future resolves (Ctrl-C or SIGTERM in the binary), then stops every listener.
 
 use std::future::Future;
 use std::io::Write;
