@@ -13,8 +13,11 @@ use serde::Serialize;
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
 use crate::net::Protocol;
+use crate::net::probe::amqp::AmqpError;
 use crate::net::probe::http::{self, WebSocketAnswer};
-use crate::net::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
+use crate::net::probe::{
+    self, ProbeAnswer, ProbeError, ProbeRequest, TransportError, describe_received,
+};
 use crate::net::tls::{ConnectRequest, Handshake, connect};
 
 pub struct GatewayProtocolCheck {
@@ -252,22 +255,23 @@ fn failure_remedy(protocol: Protocol, error: &ProbeError, port: u16) -> String {
         Protocol::Amqp => "amqpSettings__enabled",
         Protocol::Https => "httpSettings__enabled",
     };
-    match error.kind() {
-        "no_answer" | "stalled" => format!(
-            "TLS works but the {} service behind it does not answer: edgeHub is hung or overloaded (`sudo iotedge logs edgeHub`, `sudo iotedge restart edgeHub`), or a TLS proxy forwards to a dead backend; {owner}",
-            protocol_name(protocol)
+    let service = protocol_name(protocol);
+    match (error.transport(), error) {
+        (Some(TransportError::Silent { .. } | TransportError::Stalled { .. }), _) => format!(
+            "TLS works but the {service} service behind it does not answer: edgeHub is hung or overloaded (`sudo iotedge logs edgeHub`, `sudo iotedge restart edgeHub`), or a TLS proxy forwards to a dead backend; {owner}"
         ),
-        "closed" | "reset" => format!(
-            "the server hung up on a well-formed request: the {} protocol head may be disabled in edgeHub ({head} must not be false in edgeHub's environment), or another TLS service holds the port; {owner}",
-            protocol_name(protocol)
+        (Some(TransportError::Closed { .. } | TransportError::Reset { .. }), _) => format!(
+            "the server hung up on a well-formed request: the {service} protocol head may be disabled in edgeHub ({head} must not be false in edgeHub's environment), or another TLS service holds the port; {owner}"
         ),
-        "other_protocol" => format!(
+        (Some(TransportError::Tls { .. } | TransportError::Send { .. }), _) => {
+            "the TLS session broke after the handshake: check `sudo iotedge logs edgeHub` for errors".to_owned()
+        }
+        (_, ProbeError::Amqp(AmqpError::OtherProtocol { .. })) => format!(
             "another AMQP broker (e.g. RabbitMQ or a Qpid 0-10 broker) holds the port; edgeHub speaks AMQP 1.0 with SASL: move that broker and let edgeHub bind {port}; {owner}"
         ),
-        "tls_error" => "the TLS session broke after the handshake: check `sudo iotedge logs edgeHub` for errors".to_owned(),
+        // Oversized answers and every "not this protocol" finding.
         _ => format!(
-            "port {port} is served by something that speaks TLS but not {}: free the port and let edgeHub bind it (createOptions HostConfig.PortBindings \"{}/tcp\"); {owner}",
-            protocol_name(protocol),
+            "port {port} is served by something that speaks TLS but not {service}: free the port and let edgeHub bind it (createOptions HostConfig.PortBindings \"{}/tcp\"); {owner}",
             protocol.default_port()
         ),
     }

@@ -272,6 +272,16 @@ impl ProbeError {
         }
     }
 
+    /// The transport-level failure, when the protocol itself was never judged.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            ProbeError::Mqtt(mqtt::MqttError::Transport(error))
+            | ProbeError::Amqp(amqp::AmqpError::Transport(error))
+            | ProbeError::Http(http::HttpError::Transport(error)) => Some(error),
+            _ => None,
+        }
+    }
+
     /// The first bytes the server sent, if any.
     pub fn received(&self) -> &[u8] {
         match self {
