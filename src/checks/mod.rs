@@ -7,6 +7,7 @@ mod gateway_cert_expiry;
 mod gateway_cert_hostname;
 mod gateway_connect;
 mod gateway_hostname;
+mod gateway_protocol;
 mod gateway_resolve;
 mod root_ca_file;
 
@@ -26,6 +27,9 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Https)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
@@ -94,6 +98,9 @@ const PAGES: &[(&str, &str)] = pages!(
     "gateway-connect-mqtt",
     "gateway-connect-amqp",
     "gateway-connect-https",
+    "gateway-protocol-mqtt",
+    "gateway-protocol-amqp",
+    "gateway-protocol-https",
     "gateway-cert-chain",
     "gateway-cert-hostname",
     "gateway-cert-expiry",

@@ -48,6 +48,7 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         ports: args.network.ports(),
         timeout: args.network.timeout,
         expiry_warning_days: args.expiry_warning_days,
+        websocket: args.websocket,
         now: OffsetDateTime::now_utc(),
     };
     let selection = Selection {

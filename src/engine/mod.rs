@@ -39,6 +39,8 @@ pub struct Context {
     /// Deadline for every network step (each connect, each handshake, each DNS query).
     pub timeout: Duration,
     pub expiry_warning_days: u32,
+    /// `--websocket`: also try the IoT Hub WebSocket upgrade on the HTTPS port.
+    pub websocket: bool,
     /// The clock, passed in so nothing deep inside reads it and tests can pin it.
     pub now: OffsetDateTime,
 }
@@ -56,6 +58,7 @@ impl Context {
             ports: Ports::default(),
             timeout: Duration::from_secs(5),
             expiry_warning_days: 30,
+            websocket: false,
             now: OffsetDateTime::now_utc(),
         }
     }
