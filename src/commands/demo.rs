@@ -54,6 +54,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         device_id: None,
         connection_string: None,
         ca_file: Some(ca_file.display().to_string()),
+        config: None,
         ports: gateway.ports,
     };
 

@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use super::AppError;
-use crate::checks::leaf_registry;
+use crate::checks::all_checks;
 use crate::cli::{ListArgs, OutputFormat};
 
 pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
-    let registry = leaf_registry();
+    let registry = all_checks();
     match args.output {
         OutputFormat::Json => {
             let checks: Vec<_> = registry

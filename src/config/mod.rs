@@ -76,6 +76,14 @@ impl ConfigFormat {
         }
     }
 
+    /// What restarts IoT Edge without changing its configuration.
+    pub fn restart_command(self) -> &'static str {
+        match self {
+            ConfigFormat::V1Yaml => "sudo systemctl restart iotedge",
+            ConfigFormat::V2Toml => "sudo iotedge system restart",
+        }
+    }
+
     /// The settings, as an operator finds them in the file.
     pub fn device_ca_cert_setting(self) -> &'static str {
         match self {
@@ -119,6 +127,9 @@ pub struct EdgeConfig {
     /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
     /// make a parent name resolvable inside the edgeAgent container.
     pub agent_extra_hosts: Vec<String>,
+    /// Top-level settings found inside a section ("hostname in [provisioning]"): in TOML a key
+    /// written after a `[section]` header belongs to that section, so IoT Edge never sees it.
+    pub misplaced_keys: Vec<String>,
 }
 
 /// How the device gets its IoT Hub identity.

@@ -195,6 +195,7 @@ fn normalize(config: Config, path: &Path) -> EdgeConfig {
             .and_then(|config| config.create_options)
             .map(|options| options.extra_hosts())
             .unwrap_or_default(),
+        misplaced_keys: Vec::new(),
     }
 }
 

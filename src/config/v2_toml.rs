@@ -151,7 +151,35 @@ pub fn parse(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
         });
     }
     let config: SuperConfig = toml::from_str(text).map_err(syntax)?;
-    Ok(normalize(config, path))
+    let mut parsed = normalize(config, path);
+    parsed.misplaced_keys = misplaced_keys(&table);
+    Ok(parsed)
+}
+
+/// The keys that must come before any section, found inside one instead.
+const TOP_LEVEL_ONLY: &[&str] = &["hostname", "parent_hostname", "trust_bundle_cert"];
+
+fn misplaced_keys(table: &toml::Table) -> Vec<String> {
+    fn walk(table: &toml::Table, section: &str, found: &mut Vec<String>) {
+        for (key, value) in table {
+            if let toml::Value::Table(inner) = value {
+                let name = if section.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{section}.{key}")
+                };
+                for misplaced in TOP_LEVEL_ONLY {
+                    if inner.contains_key(*misplaced) {
+                        found.push(format!("{misplaced} in [{name}]"));
+                    }
+                }
+                walk(inner, &name, found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(table, "", &mut found);
+    found
 }
 
 fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
@@ -217,6 +245,7 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
             .and_then(|config| config.create_options)
             .map(CreateOptionsValue::extra_hosts)
             .unwrap_or_default(),
+        misplaced_keys: Vec::new(),
     }
 }
 
@@ -372,6 +401,30 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn top_level_keys_written_after_a_section_are_reported() {
+        let config = parse(
+            "[provisioning]\nsource = \"dps\"\nhostname = \"gw\"\n[agent.config]\ntrust_bundle_cert = \"file:///r.pem\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.hostname, None);
+        assert_eq!(
+            config.misplaced_keys,
+            // In section-name order: toml::Table is sorted.
+            [
+                "trust_bundle_cert in [agent.config]",
+                "hostname in [provisioning]"
+            ]
+        );
+        assert!(
+            parse(TOP_LAYER, Path::new("c.toml"))
+                .unwrap()
+                .misplaced_keys
+                .is_empty()
+        );
     }
 
     #[test]

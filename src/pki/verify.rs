@@ -117,6 +117,21 @@ pub struct UnparseableCertificate {
     pub reason: String,
 }
 
+/// Whether `issuer`'s key made `certificate`'s signature: the signature alone, no names, dates
+/// or extensions. Tells apart two generations of a CA that share a name (regenerated test
+/// certificates), which name matching cannot.
+pub fn is_signed_by(certificate: &CertificateDer<'_>, issuer: &CertificateDer<'_>) -> bool {
+    let (Ok((_, certificate)), Ok((_, issuer))) = (
+        X509Certificate::from_der(certificate.as_ref()),
+        X509Certificate::from_der(issuer.as_ref()),
+    ) else {
+        return false;
+    };
+    certificate
+        .verify_signature(Some(issuer.public_key()))
+        .is_ok()
+}
+
 /// Verify `presented` (leaf first, as the server sent it) against `trusted` roots.
 pub fn verify_chain(
     presented: &[CertificateDer<'static>],
