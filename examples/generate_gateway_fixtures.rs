@@ -24,7 +24,8 @@ const TOP: &str = "gateway.edgeprobe.test";
 const CHILD: &str = "child.edgeprobe.test";
 const HUB: &str = "hub.edgeprobe.test";
 /// 70 characters: over IoT Edge's 64-character limit, every label under 63.
-const LONG_HOSTNAME: &str = "edge-gateway-for-the-north-building-line-7.plant-12.contoso-example.io";
+const LONG_HOSTNAME: &str =
+    "edge-gateway-for-the-north-building-line-7.plant-12.contoso-example.io";
 
 const CA_VALIDITY: Validity = Validity {
     not_before: datetime!(2020-01-01 00:00:00 UTC),
@@ -90,7 +91,10 @@ impl Writer {
 }
 
 fn full_chain(certificates: &[&Issued]) -> String {
-    certificates.iter().map(|issued| issued.pem.as_str()).collect()
+    certificates
+        .iter()
+        .map(|issued| issued.pem.as_str())
+        .collect()
 }
 
 fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
@@ -108,7 +112,10 @@ fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
         &full_chain(&[&top.device_ca, intermediate]),
     )?;
     out.write("pki/top-device-ca.key.pem", &top.device_ca.key_pem())?;
-    out.write("pki/top-edgehub-full-chain.pem", &top.server_full_chain_pem())?;
+    out.write(
+        "pki/top-edgehub-full-chain.pem",
+        &top.server_full_chain_pem(),
+    )?;
     out.write("pki/top-edgehub.pem", &top.server.pem)?;
     out.write("pki/top-edgehub.key.pem", &top.server.key_pem())?;
 
@@ -210,7 +217,10 @@ fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
         &CertificateSpec::certificate_authority("edgeprobe Public Root Test Only", CA_VALIDITY),
         None,
     )?;
-    let hub = issue(&CertificateSpec::tls_server(HUB, SERVER_VALIDITY), Some(&hub_root))?;
+    let hub = issue(
+        &CertificateSpec::tls_server(HUB, SERVER_VALIDITY),
+        Some(&hub_root),
+    )?;
     out.write("pki/hub-root-ca.pem", &hub_root.pem)?;
     out.write("pki/hub-full-chain.pem", &full_chain(&[&hub]))?;
     out.write("pki/hub.key.pem", &hub.key_pem())?;
@@ -228,11 +238,45 @@ fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
     )?;
     out.write(
         "config/lower-layer.toml",
-        &toml_config(CHILD, Some(TOP), &connection_string.replace("{device}", "child")),
+        &toml_config(
+            CHILD,
+            Some(TOP),
+            &connection_string.replace("{device}", "child"),
+        ),
+    )?;
+    let lower = toml_config(
+        CHILD,
+        Some(TOP),
+        &connection_string.replace("{device}", "child"),
+    );
+    out.write(
+        "config/lower-layer-no-extra-hosts.toml",
+        &lower
+            .lines()
+            .filter(|line| !line.starts_with("createOptions"))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>(),
+    )?;
+    let top_toml = toml_config(TOP, None, &connection_string.replace("{device}", "gateway"));
+    out.write(
+        "config/quickstart.toml",
+        &top_toml
+            .lines()
+            .filter(|line| {
+                !(line.starts_with("[edge_ca]")
+                    || line.starts_with("cert =")
+                    || line.starts_with("pk ="))
+            })
+            .map(|line| format!("{line}\n"))
+            .collect::<String>(),
     )?;
     out.write(
         "config/ip-hostname.toml",
-        &toml_config("10.0.0.4", None, &connection_string.replace("{device}", "gateway")),
+        &toml_config(
+            "10.0.0.4",
+            None,
+            &connection_string.replace("{device}", "gateway"),
+        ),
     )?;
     out.write(
         "config/long-hostname.toml",

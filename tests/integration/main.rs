@@ -4,5 +4,6 @@
 mod bad_input;
 mod docs;
 mod gateway;
+mod gateway_mode;
 mod harness;
 mod timing;
