@@ -53,6 +53,15 @@ fn list_and_explain_read_the_registry() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&run(&["list", "-o", "json"]).stdout).expect("json");
+    let suite_of = |id: &str| {
+        json["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|check| check["id"] == id))
+            .map(|check| check["suite"].clone())
+    };
+    assert_eq!(suite_of("gateway-cert-chain"), Some("leaf".into()));
+    assert_eq!(suite_of("device-ca-chain"), Some("gateway".into()));
+    assert_eq!(suite_of("connection-string"), Some("both".into()));
     assert_eq!(
         json["checks"].as_array().map(Vec::len),
         Some(edgeprobe::checks::all_checks().len())
