@@ -143,7 +143,7 @@ impl Check for RootCaTrustStoreCheck {
                             Suite::Leaf => Outcome::ok(format!(
                                 "{message}: fine when the application is given the file; SDKs that use the OS store need it installed"
                             ))
-                            .remedy(format!("to install it: {commands}")),
+                            .detail(format!("to install it: {commands}")),
                         }
                     }
                 }
