@@ -163,3 +163,96 @@ impl Check for CertificatesExpiryCheck {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::config::{ConfigFormat, ConfiguredCertificates, DeviceCa};
+    use crate::engine::Evidence;
+    use crate::pki::TrustAnchors;
+    use crate::pki::load::load_certificates;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/gateway/pki")
+            .join(name)
+    }
+
+    /// The top layer's device CA (valid 2020-01-01 to 2037-12-31) and root, as
+    /// `certificates-configured` hands them over.
+    fn prior() -> Prior {
+        let chain = load_certificates(&fixture("top-device-ca-full-chain.pem")).unwrap();
+        let root = load_certificates(&fixture("root-ca.pem")).unwrap();
+        let certificates = ConfiguredCertificates {
+            format: ConfigFormat::V2Toml,
+            device_ca: Some(DeviceCa {
+                cert_path: fixture("top-device-ca-full-chain.pem"),
+                chain,
+                key_path: None,
+                key: None,
+            }),
+            trust_bundle: Some(Arc::new(TrustAnchors {
+                path: fixture("root-ca.pem"),
+                certificates: root,
+            })),
+            quickstart: false,
+        };
+        Prior::from_outcomes([(
+            "certificates-configured",
+            Outcome::ok("loaded")
+                .evidence(Evidence::ConfiguredCertificates(Arc::new(certificates))),
+        )])
+    }
+
+    async fn rate(now: time::OffsetDateTime, warning_days: u32) -> Outcome {
+        let mut context = Context::for_gateway("");
+        context.now = now;
+        context.expiry_warning_days = warning_days;
+        CertificatesExpiryCheck.run(&context, &prior()).await
+    }
+
+    #[tokio::test]
+    async fn the_device_ca_warns_within_the_threshold_and_fails_outside_its_validity() {
+        let ok = rate(datetime!(2026-06-01 00:00 UTC), 90).await;
+        assert_eq!(ok.status, Status::Ok, "{}", ok.message);
+
+        let soon = rate(datetime!(2037-11-01 00:00 UTC), 90).await;
+        assert_eq!(soon.status, Status::Warning, "{}", soon.message);
+        assert!(
+            soon.message.contains("expires in 2 months"),
+            "{}",
+            soon.message
+        );
+        assert!(soon.message.contains("device CA"), "{}", soon.message);
+        let quieter = rate(datetime!(2037-11-01 00:00 UTC), 30).await;
+        assert_eq!(quieter.status, Status::Ok, "{}", quieter.message);
+
+        let early = rate(datetime!(2019-06-01 00:00 UTC), 90).await;
+        assert_eq!(early.status, Status::Error);
+        assert!(
+            early.message.contains("is not valid until"),
+            "{}",
+            early.message
+        );
+
+        let late = rate(datetime!(2038-02-01 00:00 UTC), 90).await;
+        assert_eq!(late.status, Status::Error);
+        assert!(late.message.contains("expired on"), "{}", late.message);
+        assert!(late.remedy.is_some());
+    }
+
+    #[tokio::test]
+    async fn nothing_loaded_is_a_skip_that_names_the_prerequisite() {
+        let context = Context::for_gateway("");
+        let outcome = CertificatesExpiryCheck
+            .run(&context, &Prior::from_outcomes([]))
+            .await;
+        assert_eq!(outcome.status, Status::Skipped);
+        assert!(outcome.message.contains("certificates-configured"));
+    }
+}
