@@ -480,7 +480,15 @@ fn secret_value_start(bytes: &[u8], index: usize) -> Option<usize> {
     }
     if let Some(end) = after_name(SHARED_ACCESS_KEY) {
         let at = skip_spaces(end);
-        return (bytes.get(at) == Some(&b'=')).then_some(at + 1);
+        if bytes.get(at) == Some(&b'=') {
+            return Some(at + 1);
+        }
+        // `SharedAccessKeyName` is a policy name, not a secret. Anything else glued to the
+        // name (a forgotten `=`: `SharedAccessKeyc2Vj...`) is the key itself: hide it too.
+        let glued = bytes
+            .get(end)
+            .is_some_and(|byte| *byte != b';' && !byte.is_ascii_whitespace());
+        return (glued && !starts_with_ignore_case_bytes(&bytes[end..], b"Name")).then_some(end);
     }
     // `sig=` only as a whole parameter name, not inside a word such as `design=`.
     let word_start = index == 0 || !bytes[index - 1].is_ascii_alphanumeric();
@@ -524,6 +532,19 @@ mod tests {
             Ok(_) => panic!("should fail: {}", redact(text)),
             Err(error) => error,
         }
+    }
+
+    #[test]
+    fn a_key_glued_to_its_name_is_still_redacted() {
+        let text = format!("HostName=hub;DeviceId=d;SharedAccessKey{KEY}");
+        assert_eq!(
+            redact(&text),
+            "HostName=hub;DeviceId=d;SharedAccessKey<redacted>"
+        );
+        assert_eq!(
+            redact("SharedAccessKeyName=iothubowner"),
+            "SharedAccessKeyName=iothubowner"
+        );
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub enum NameMatch {
 pub enum MatchedBy {
     SubjectAltDns,
     SubjectAltIp,
-    /// Only possible without any DNS SAN: OpenSSL accepts it, strict clients (rustls, Go, .NET)
+    /// Only possible without any DNS SAN: OpenSSL accepts it, strict clients (rustls, Go 1.15+)
     /// do not, so callers warn.
     CommonName,
 }
@@ -301,7 +301,8 @@ impl MismatchKind {
 ///
 /// - A DNS target is compared with the dNSName SANs. Only when the certificate has no dNSName
 ///   SAN at all does OpenSSL 3 fall back to the subject common names (RFC 6125 §6.4.4 allows
-///   this; OpenSSL's master branch has since dropped it, and rustls, Go and .NET never did it).
+///   this; OpenSSL's master branch has since dropped it, rustls never did it, Go dropped it in
+///   1.15, .NET still does it: dotnet/corefx#34061).
 ///   A DNS target never matches an iPAddress SAN.
 /// - An IP target is compared byte for byte with the iPAddress SANs only, never with names or
 ///   the common name, so IPv4 and IPv4-mapped IPv6 addresses differ.

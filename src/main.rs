@@ -23,6 +23,12 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     match runtime.block_on(edgeprobe::commands::run(cli, &mut out)) {
         Ok(code) => ExitCode::from(code),
+        // A reader that went away (`edgeprobe ... | head`) is not a failure (as ripgrep does).
+        Err(edgeprobe::commands::AppError::Output(error))
+            if error.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("edgeprobe: error: {error}");
             ExitCode::from(2)

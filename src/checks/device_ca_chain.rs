@@ -7,7 +7,7 @@
 use crate::config::{ConfiguredCertificates, DeviceCa};
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::pki::describe::describe;
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
 use crate::pki::verify::{Verification, VerifyOptions, verify_chain};
 use crate::pki::{TrustAnchors, VerifyCode};
@@ -144,8 +144,14 @@ impl Check for DeviceCaChainCheck {
                             error.subject
                         ));
                     }
-                    if let Some(diagnosis) = diagnose(&verification, device_ca.chain.len(), anchors)
-                    {
+                    // The device CA file is given like `openssl verify`'s input, not sent by
+                    // a server: a missing intermediate is a file to add.
+                    if let Some(diagnosis) = diagnose(
+                        &verification,
+                        device_ca.chain.len(),
+                        anchors,
+                        ChainSource::Files,
+                    ) {
                         outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
                     }
                     outcome.remedy.get_or_insert_with(|| {

@@ -4,7 +4,7 @@
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::net::tls::{Handshake, StrictVerdict};
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verify::{VerifyOptions, verify_chain};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
@@ -120,6 +120,9 @@ impl Check for GatewayCertChainCheck {
                     }
                 };
                 let code = verification.code();
+                for unchecked in &verification.unchecked_signatures {
+                    outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
+                }
                 outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
                 for (depth, summary) in summaries.iter().enumerate() {
                     outcome = outcome.details(
@@ -133,18 +136,22 @@ impl Check for GatewayCertChainCheck {
                         .detail("Verification: OK".to_owned())
                         .detail(format!("Verify return code: {code}"));
                     messages.push(format!("{ports}: Verification: OK"));
-                    // OpenSSL accepts; say so when a strict client would not.
-                    if let Some(StrictVerdict::Rejected {
-                        reason,
-                        name_mismatch: false,
-                    }) = &first.strict_client_verdict
+                    // OpenSSL accepts; say so when a strict client would not. Name problems
+                    // (a CN-only certificate) are gateway-cert-hostname's business.
+                    if let Some(
+                        verdict @ StrictVerdict::Rejected {
+                            name_mismatch: false,
+                            ..
+                        },
+                    ) = &first.strict_client_verdict
+                        && let Some(warning) = verdict.warning()
                     {
                         outcome.escalate(Status::Warning);
                         outcome = outcome.detail(format!(
-                            "OpenSSL-based clients (C, Python, Node SDKs) accept this chain, but rustls-based clients reject it, as .NET and Go clients may: {reason}"
+                            "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
                         ));
                         outcome.remedy.get_or_insert_with(|| {
-                            "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName)".to_owned()
+                            "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned()
                         });
                     }
                 } else {
@@ -162,7 +169,12 @@ impl Check for GatewayCertChainCheck {
                         .detail(format!("Verification error: {}", code.text()))
                         .detail(format!("Verify return code: {code}"));
                     messages.push(format!("{ports}: Verify return code: {code}"));
-                    if let Some(diagnosis) = diagnose(&verification, first.chain.len(), anchors) {
+                    if let Some(diagnosis) = diagnose(
+                        &verification,
+                        first.chain.len(),
+                        anchors,
+                        ChainSource::Gateway,
+                    ) {
                         outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
                         outcome.remedy = Some(diagnosis.remedy);
                     }

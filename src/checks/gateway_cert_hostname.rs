@@ -89,7 +89,7 @@ impl Check for GatewayCertHostnameCheck {
                         outcome.escalate(Status::Warning);
                         messages.push(format!("{ports}: `{name}` matches only the subject CN `{presented}`; the certificate has no subjectAltName"));
                         outcome.remedy.get_or_insert_with(|| {
-                            format!("reissue the certificate with subjectAltName DNS:{name}: OpenSSL-based SDKs accept a CN-only certificate, but rustls, Go, .NET and browsers reject it")
+                            format!("reissue the certificate with subjectAltName DNS:{name}: OpenSSL-based SDKs accept a CN-only certificate, but rustls/webpki, Go 1.15+ and browsers reject it")
                         });
                         ("common_name", Some(presented.clone()))
                     }

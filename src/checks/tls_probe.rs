@@ -10,7 +10,7 @@ use crate::hostname::HostName;
 use crate::net::Protocol;
 use crate::net::tls::{ConnectError, ConnectRequest, Handshake, StrictVerdict, connect};
 use crate::pki::describe::{describe, s_client_listing};
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verify::{UnparseableCertificate, Verification, VerifyOptions, verify_chain};
 use crate::pki::{TrustAnchors, VerifyCode};
 
@@ -123,7 +123,12 @@ pub(super) fn verdict(
         outcome.escalate(Status::Error);
         outcome.message = format!("{what} presents {presented}: Verify return code: {code}");
         if let Some(anchors) = anchors
-            && let Some(diagnosis) = diagnose(verification, handshake.chain.len(), anchors)
+            && let Some(diagnosis) = diagnose(
+                verification,
+                handshake.chain.len(),
+                anchors,
+                ChainSource::Gateway,
+            )
         {
             outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
         }
@@ -136,18 +141,22 @@ pub(super) fn verdict(
         outcome.remedy = Some(remedy(VerifyCode::UnableToGetIssuerCertLocally));
     } else {
         outcome.message = format!("{what} presents {presented}: Verify return code: 0 (ok)");
-        if let Some(StrictVerdict::Rejected {
-            reason,
-            name_mismatch: false,
-        }) = &handshake.strict_client_verdict
+        // Name objections are already judged above, with OpenSSL's rules.
+        if let Some(
+            verdict @ StrictVerdict::Rejected {
+                name_mismatch: false,
+                ..
+            },
+        ) = &handshake.strict_client_verdict
+            && let Some(warning) = verdict.warning()
         {
             outcome.escalate(Status::Warning);
             outcome.message.push_str(" (strict clients disagree)");
             outcome = outcome.detail(format!(
-                "OpenSSL-based clients accept this chain, but rustls-based clients reject it, as .NET and Go clients may: {reason}"
+                "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
             ));
             outcome.remedy = Some(
-                "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName)".to_owned(),
+                "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned(),
             );
         }
     }

@@ -19,7 +19,7 @@ use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
 use crate::pki::TrustAnchors;
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
-use crate::pki::diagnose::{Diagnosis, diagnose};
+use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
 use crate::pki::load::load_certificates;
 use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain};
 
@@ -132,7 +132,12 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         path: ca_file,
         certificates: roots,
     };
-    let diagnosis = diagnose(&verification, handshake.chain.len(), &anchors);
+    let diagnosis = diagnose(
+        &verification,
+        handshake.chain.len(),
+        &anchors,
+        ChainSource::Gateway,
+    );
     let summaries: Vec<CertificateSummary> = handshake
         .chain
         .iter()
@@ -171,6 +176,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 &verification.errors,
                 &servername,
                 diagnosis.as_ref(),
+                handshake.strict_client_verdict.as_ref(),
             )?;
         }
         OutputFormat::Text => {
@@ -209,15 +215,13 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 &verification.errors,
                 &servername,
                 diagnosis.as_ref(),
+                handshake.strict_client_verdict.as_ref(),
             )?;
-            if let (true, Some(StrictVerdict::Rejected { reason, .. })) =
-                (code.is_ok(), &handshake.strict_client_verdict)
-            {
-                writeln!(
-                    out,
-                    "Note: OpenSSL accepts this chain, but rustls-based clients reject it: {reason}"
-                )?;
-            }
+        }
+    }
+    if args.output == OutputFormat::Text {
+        for unchecked in &verification.unchecked_signatures {
+            writeln!(out, "{}", unchecked.note())?;
         }
     }
     Ok(if code.is_ok() { 0 } else { 1 })
@@ -229,6 +233,7 @@ fn write_verdict(
     errors: &[VerifyError],
     servername: &str,
     diagnosis: Option<&Diagnosis>,
+    strict: Option<&StrictVerdict>,
 ) -> std::io::Result<()> {
     for error in errors {
         writeln!(
@@ -247,6 +252,10 @@ fn write_verdict(
         writeln!(out, "Verification error: {}", code.text())?;
     }
     writeln!(out, "Verify return code: {code}")?;
+    // OpenSSL's verdict stands; say when strict clients will refuse what it accepts.
+    if let (true, Some(warning)) = (code.is_ok(), strict.and_then(StrictVerdict::warning)) {
+        writeln!(out, "Warning: {warning}")?;
+    }
     if let Some(diagnosis) = diagnosis {
         writeln!(out, "---")?;
         writeln!(out, "Diagnosis: {}", diagnosis.cause)?;

@@ -9,8 +9,9 @@ use super::AppError;
 use crate::cli::{Purpose, VerifyArgs};
 use crate::hostname::validate_hostname;
 use crate::pki::TrustAnchors;
-use crate::pki::diagnose::diagnose;
+use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
+use crate::pki::strict::{server_name, strict_verdict, unix_time};
 use crate::pki::verify::{VerifyOptions, verify_chain};
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -38,9 +39,21 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     };
     let verification = verify_chain(&presented, &roots, &options).map_err(|error| usage(&error))?;
     let file = args.certificate.display();
+    for unchecked in &verification.unchecked_signatures {
+        writeln!(out, "{}", unchecked.note())?;
+    }
 
     let Some(stop) = verification.openssl_verify_error() else {
         writeln!(out, "{file}: OK")?;
+        // OpenSSL's verdict stands; say when strict clients (webpki, checked with the same
+        // time and name) will refuse what OpenSSL accepts.
+        let name = host.as_ref().and_then(|host| server_name(&host.name));
+        if let Some(warning) =
+            strict_verdict(&presented, &roots, name.as_ref(), unix_time(options.now))
+                .and_then(|verdict| verdict.warning())
+        {
+            writeln!(out, "warning: {warning}")?;
+        }
         if !ignored.is_empty() {
             writeln!(
                 out,
@@ -69,7 +82,8 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         path: args.ca_file.clone(),
         certificates: roots,
     };
-    if let Some(diagnosis) = diagnose(&verification, presented.len(), &anchors) {
+    if let Some(diagnosis) = diagnose(&verification, presented.len(), &anchors, ChainSource::Files)
+    {
         writeln!(out)?;
         writeln!(out, "Diagnosis: {}", diagnosis.cause)?;
         writeln!(out, "Fix: {}", diagnosis.remedy)?;

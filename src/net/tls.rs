@@ -15,10 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
@@ -27,6 +26,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use super::Protocol;
+pub use crate::pki::strict::StrictVerdict;
 
 /// The most of the server's first bytes kept to recognise a non-TLS service.
 const FIRST_BYTES_KEPT: usize = 64;
@@ -51,19 +51,6 @@ pub struct Handshake {
     pub chain: Vec<CertificateDer<'static>>,
     /// rustls/webpki's verdict on the chain and name, when trust anchors were given.
     pub strict_client_verdict: Option<StrictVerdict>,
-}
-
-/// What a strict client (rustls/webpki; Go and .NET decide alike on these points) concluded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum StrictVerdict {
-    Accepted,
-    /// Rejected; `name_mismatch` separates name problems (the hostname check's business)
-    /// from chain problems.
-    Rejected {
-        reason: String,
-        name_mismatch: bool,
-    },
 }
 
 fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -509,27 +496,19 @@ impl tokio::io::AsyncWrite for ObservedStream {
     }
 }
 
-/// Wraps webpki's server verifier: records its verdict, never aborts the handshake on it.
+/// Records webpki's verdict on the chain and name (`pki::strict`, what rustls' own
+/// `WebPkiServerVerifier` decides), never aborts the handshake on it.
 #[derive(Debug)]
 struct RecordingVerifier {
-    inner: Option<Arc<WebPkiServerVerifier>>,
+    roots: Vec<CertificateDer<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
     verdict: Mutex<Option<StrictVerdict>>,
 }
 
 impl RecordingVerifier {
     fn new(roots: &[CertificateDer<'static>], provider: &Arc<CryptoProvider>) -> Self {
-        let mut store = RootCertStore::empty();
-        let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
-        let inner = (added > 0)
-            .then(|| {
-                WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider))
-                    .build()
-                    .ok()
-            })
-            .flatten();
         RecordingVerifier {
-            inner,
+            roots: roots.to_vec(),
             algorithms: provider.signature_verification_algorithms,
             verdict: Mutex::new(None),
         }
@@ -546,32 +525,18 @@ impl ServerCertVerifier for RecordingVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(inner) = &self.inner {
-            let verdict = match inner.verify_server_cert(
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            ) {
-                Ok(_) => StrictVerdict::Accepted,
-                Err(error) => StrictVerdict::Rejected {
-                    name_mismatch: matches!(
-                        error,
-                        rustls::Error::InvalidCertificate(
-                            rustls::CertificateError::NotValidForName
-                                | rustls::CertificateError::NotValidForNameContext { .. }
-                        )
-                    ),
-                    reason: error.to_string(),
-                },
-            };
-            if let Ok(mut slot) = self.verdict.lock() {
-                *slot = Some(verdict);
-            }
+        let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .cloned()
+            .collect();
+        if let Some(verdict) =
+            crate::pki::strict::strict_verdict(&chain, &self.roots, Some(server_name), now)
+            && let Ok(mut slot) = self.verdict.lock()
+        {
+            *slot = Some(verdict);
         }
         Ok(ServerCertVerified::assertion())
     }

@@ -498,6 +498,11 @@ fn signature_algorithm_names(oid: &Oid<'_>) -> (String, String) {
     }
 }
 
+/// OpenSSL's long name of a signature algorithm (`sha384WithRSAEncryption`), or its dotted OID.
+pub(crate) fn signature_algorithm_long_name(oid: &Oid<'_>) -> String {
+    signature_algorithm_names(oid).1
+}
+
 /// The short name for a long name from [`signature_algorithm_names`]; unknown names (dotted
 /// OIDs) map to themselves.
 fn signature_short_name(long_name: &str) -> &str {

@@ -26,11 +26,21 @@ const FULL_CHAIN_SETTING: &str = "in the gateway's /etc/aziot/config.toml set [e
      *full-chain* file (iot-edge-device-ca-<name>-full-chain.cert.pem; certificates.device_ca_cert in \
      1.1's config.yaml), then run `sudo iotedge config apply`";
 
+/// Where the chain being diagnosed came from: the remedy differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainSource {
+    /// Presented by a gateway in a TLS handshake.
+    Gateway,
+    /// Given as files to `edgeprobe verify`.
+    Files,
+}
+
 /// Explain the error `s_client` would report (the last one), or `None` when verification passed.
 pub fn diagnose(
     verification: &Verification,
     presented_count: usize,
     anchors: &TrustAnchors,
+    source: ChainSource,
 ) -> Option<Diagnosis> {
     let error = verification.final_error()?;
     let roots = anchor_subjects(anchors);
@@ -48,6 +58,16 @@ pub fn diagnose(
     };
     let at = describe_position(error);
     let diagnosis = match error.code {
+        VerifyCode::UnableToVerifyLeafSignature | VerifyCode::UnableToGetIssuerCertLocally
+            if presented_count == 1 && source == ChainSource::Files =>
+        {
+            Diagnosis {
+                cause: format!(
+                    "only the certificate itself was given ({at}); nothing links it to a root in {root_file}, which holds {holds}"
+                ),
+                remedy: "pass the intermediate certificates with --untrusted (e.g. the device CA full-chain file)".to_owned(),
+            }
+        }
         VerifyCode::UnableToVerifyLeafSignature | VerifyCode::UnableToGetIssuerCertLocally
             if presented_count == 1 =>
         {
@@ -159,9 +179,9 @@ pub fn diagnose(
             cause: format!("{at} is signed with SHA-1 (or MD5), which OpenSSL 3 rejects at its default security level"),
             remedy: "reissue the chain with SHA-256 signatures".to_owned(),
         },
-        VerifyCode::CaKeyTooSmall => Diagnosis {
+        VerifyCode::CaKeyTooSmall | VerifyCode::EeKeyTooSmall => Diagnosis {
             cause: format!("{at} has a key too small for OpenSSL's default security level (under 1024-bit RSA)"),
-            remedy: "reissue the CA with at least a 2048-bit RSA or a P-256 key".to_owned(),
+            remedy: "reissue the certificate with at least a 2048-bit RSA or a P-256 key".to_owned(),
         },
         VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis {
             cause: format!("{at} is not issued for the name being checked: its subjectAltName does not list it"),

@@ -6,6 +6,7 @@
 //! technician's guide, their SDK and every forum thread speak OpenSSL's codes, so this module
 //! re-traces OpenSSL's steps in OpenSSL's order (crypto/x509/x509_vfy.c):
 //!
+//! 0. `X509_verify_cert` itself: the leaf's own key against the security level (66).
 //! 1. `build_chain`: trusted-first issuer search (the default since 1.1.0), then the peer's
 //!    certificates; the end of the search decides 18, 19, 2 or 20.
 //! 2. `check_extensions`: critical extensions (34), CA-ness (79), purpose sslserver (26),
@@ -26,6 +27,7 @@ use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
@@ -75,6 +77,20 @@ pub struct ChainLink {
 pub struct Verification {
     pub chain: Vec<ChainLink>,
     pub errors: Vec<VerifyError>,
+    /// Signatures OpenSSL would check but ring, edgeprobe's crypto library, cannot (an RSA key
+    /// under 1024 bits, SHA-384 with an RSA key under 2048 bits, ECDSA with SHA-1 or SHA-512,
+    /// P-521, DSA): not counted as failures, since OpenSSL would verify them.
+    pub unchecked_signatures: Vec<UncheckedSignature>,
+}
+
+/// A signature that was not checked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UncheckedSignature {
+    /// The depth of the signed certificate.
+    pub depth: usize,
+    pub subject: String,
+    /// E.g. `sha384WithRSAEncryption with a 1024-bit RSA key`.
+    pub algorithm: String,
 }
 
 impl Verification {
@@ -108,6 +124,16 @@ impl Verification {
     }
 }
 
+impl UncheckedSignature {
+    /// One line for the text outputs.
+    pub fn note(&self) -> String {
+        format!(
+            "note: the signature on depth {} `{}` was not checked: ring, edgeprobe's crypto library, cannot verify {} (OpenSSL can)",
+            self.depth, self.subject, self.algorithm
+        )
+    }
+}
+
 /// A certificate that could not be parsed at all; OpenSSL would fail before verifying.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("certificate {position} of {origin} is not a valid X.509 certificate: {reason}")]
@@ -118,18 +144,23 @@ pub struct UnparseableCertificate {
 }
 
 /// Whether `issuer`'s key made `certificate`'s signature: the signature alone, no names, dates
-/// or extensions. Tells apart two generations of a CA that share a name (regenerated test
-/// certificates), which name matching cannot.
-pub fn is_signed_by(certificate: &CertificateDer<'_>, issuer: &CertificateDer<'_>) -> bool {
-    let (Ok((_, certificate)), Ok((_, issuer))) = (
-        X509Certificate::from_der(certificate.as_ref()),
-        X509Certificate::from_der(issuer.as_ref()),
-    ) else {
+/// or extensions, checked as the verifier checks signatures (so legacy RSA counts as OpenSSL
+/// counts it). Tells apart two generations of a CA that share a name (regenerated test
+/// certificates), which name matching cannot. A signature that cannot be checked is not counted
+/// as a match.
+pub fn is_signed_by(
+    certificate: &CertificateDer<'static>,
+    issuer: &CertificateDer<'static>,
+) -> bool {
+    let (Ok(certificate), Ok(issuer)) =
+        (Facts::parse(certificate, false), Facts::parse(issuer, true))
+    else {
         return false;
     };
-    certificate
-        .verify_signature(Some(issuer.public_key()))
-        .is_ok()
+    matches!(
+        certificate.signature_verified_by(&issuer),
+        SignatureCheck::Valid
+    )
 }
 
 /// Verify `presented` (leaf first, as the server sent it) against `trusted` roots.
@@ -164,7 +195,9 @@ pub fn verify_chain(
         chain: vec![leaf],
         num_untrusted: 1,
         errors: Vec::new(),
+        unchecked_signatures: Vec::new(),
     };
+    run.check_leaf_key_level(options.security_level);
     run.build_chain(&peer[1..], &store, options.now);
     run.check_extensions(options.check_server_purpose);
     run.check_auth_level(options.security_level);
@@ -188,6 +221,7 @@ pub fn verify_chain(
     Ok(Verification {
         chain,
         errors: run.errors,
+        unchecked_signatures: run.unchecked_signatures,
     })
 }
 
@@ -197,6 +231,7 @@ struct Run<'a> {
     /// How many certificates at the start of the chain came from the peer.
     num_untrusted: usize,
     errors: Vec<VerifyError>,
+    unchecked_signatures: Vec<UncheckedSignature>,
 }
 
 impl<'a> Run<'a> {
@@ -305,16 +340,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The first step of OpenSSL's `X509_verify_cert`, before any chain is built: "If the
+    /// peer's public key is too weak, we can stop early" (`check_key_level` on the leaf,
+    /// X509_V_ERR_EE_KEY_TOO_SMALL at depth 0).
+    fn check_leaf_key_level(&mut self, level: u8) {
+        let Some(minimum) = minimum_security_bits(level) else {
+            return;
+        };
+        if self.chain[0]
+            .key_security_bits
+            .is_some_and(|bits| bits < minimum)
+        {
+            self.error(VerifyCode::EeKeyTooSmall, 0);
+        }
+    }
+
     /// OpenSSL's `check_auth_level`: issuer keys and non-anchor signatures must reach the
-    /// security level's minimum bits (80 at level 1, 112 at 2, ... per SSL_CTX_set_security_level).
+    /// security level's minimum bits.
     fn check_auth_level(&mut self, level: u8) {
-        let minimum = match level {
-            0 => return,
-            1 => 80,
-            2 => 112,
-            3 => 128,
-            4 => 192,
-            _ => 256,
+        let Some(minimum) = minimum_security_bits(level) else {
+            return;
         };
         let count = self.chain.len();
         for depth in 0..count {
@@ -381,6 +426,13 @@ impl<'a> Run<'a> {
                     SignatureCheck::UndecodableKey => {
                         self.error(VerifyCode::UnableToDecodeIssuerPublicKey, depth + 1)
                     }
+                    SignatureCheck::Unchecked { algorithm } => {
+                        self.unchecked_signatures.push(UncheckedSignature {
+                            depth,
+                            subject: subject.subject_text.clone(),
+                            algorithm,
+                        })
+                    }
                 }
             }
             self.check_time(subject, depth, now);
@@ -400,6 +452,20 @@ impl<'a> Run<'a> {
         if now > facts.not_after {
             self.error(VerifyCode::CertHasExpired, depth);
         }
+    }
+}
+
+/// The security bits a key or signature needs at `level` (x509_vfy.c `minbits_table`: 80 at
+/// level 1, 112 at 2, ... as in SSL_CTX_set_security_level(3)); `None` at level 0, which checks
+/// nothing.
+fn minimum_security_bits(level: u8) -> Option<u32> {
+    match level {
+        0 => None,
+        1 => Some(80),
+        2 => Some(112),
+        3 => Some(128),
+        4 => Some(192),
+        _ => Some(256),
     }
 }
 
@@ -436,6 +502,10 @@ enum SignatureCheck {
     Valid,
     Invalid,
     UndecodableKey,
+    /// ring cannot verify this algorithm with this key; OpenSSL can.
+    Unchecked {
+        algorithm: String,
+    },
 }
 
 /// What verification needs to know about one certificate, extracted once.
@@ -622,19 +692,78 @@ impl Facts {
             .is_none_or(|usage| usage & (DIGITAL_SIGNATURE | KEY_ENCIPHERMENT | KEY_AGREEMENT) != 0)
     }
 
+    /// OpenSSL verifies a signature whatever the key size (the security level, checked
+    /// before, decides what is too small), but ring's stock RSA algorithms start at 2048 bits.
+    /// So PKCS#1 v1.5 signatures use ring's 1024-8192-bit variants where ring has them (SHA-1,
+    /// SHA-256, SHA-512); what ring cannot verify at all is reported as unchecked rather than
+    /// as a failure OpenSSL would not report.
     fn signature_verified_by(&self, issuer: &Facts) -> SignatureCheck {
+        use ring::signature;
         let (Ok((_, subject)), Ok((_, issuer))) = (
             X509Certificate::from_der(self.der.as_ref()),
             X509Certificate::from_der(issuer.der.as_ref()),
         ) else {
             return SignatureCheck::Invalid;
         };
-        if issuer.public_key().parsed().is_err() {
+        let Ok(key) = issuer.public_key().parsed() else {
             return SignatureCheck::UndecodableKey;
-        }
-        match subject.verify_signature(Some(issuer.public_key())) {
-            Ok(()) => SignatureCheck::Valid,
-            Err(_) => SignatureCheck::Invalid,
+        };
+        let oid = subject.signature_algorithm.algorithm.to_id_string();
+        let unchecked = || {
+            let name = super::describe::signature_algorithm_long_name(
+                &subject.signature_algorithm.algorithm,
+            );
+            SignatureCheck::Unchecked {
+                algorithm: match &key {
+                    PublicKey::RSA(rsa) => {
+                        format!("{name} with a {}-bit RSA key", rsa.key_size())
+                    }
+                    _ => name,
+                },
+            }
+        };
+        let rsa_pkcs1 = match oid.as_str() {
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => Some(("sha1", 1024)),
+            "1.2.840.113549.1.1.11" => Some(("sha256", 1024)),
+            "1.2.840.113549.1.1.12" => Some(("sha384", 2048)),
+            "1.2.840.113549.1.1.13" => Some(("sha512", 1024)),
+            _ => None,
+        };
+        let verified = match (rsa_pkcs1, &key) {
+            (Some((digest, minimum_bits)), PublicKey::RSA(rsa)) => {
+                if !(minimum_bits..=8192).contains(&rsa.key_size()) {
+                    return unchecked();
+                }
+                let algorithm: &dyn signature::VerificationAlgorithm = match digest {
+                    "sha1" => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                    "sha256" => &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                    "sha384" => &signature::RSA_PKCS1_2048_8192_SHA384,
+                    _ => &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+                };
+                signature::UnparsedPublicKey::new(
+                    algorithm,
+                    &issuer.public_key().subject_public_key.data,
+                )
+                .verify(
+                    subject.tbs_certificate.as_ref(),
+                    &subject.signature_value.data,
+                )
+                .is_ok()
+            }
+            _ => match subject.verify_signature(Some(issuer.public_key())) {
+                Ok(()) => true,
+                Err(X509Error::SignatureUnsupportedAlgorithm) => return unchecked(),
+                // ring's RSA-PSS algorithms start at 2048 bits too.
+                Err(_) if matches!(&key, PublicKey::RSA(rsa) if rsa.key_size() < 2048) => {
+                    return unchecked();
+                }
+                Err(_) => false,
+            },
+        };
+        if verified {
+            SignatureCheck::Valid
+        } else {
+            SignatureCheck::Invalid
         }
     }
 }
