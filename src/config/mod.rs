@@ -621,6 +621,20 @@ mod tests {
     }
 
     #[test]
+    fn permission_denied_says_to_run_with_sudo() {
+        // Tests may run as root, which reads any file: classify the error itself.
+        let error = classify_io(
+            Path::new("/etc/aziot/config.toml"),
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert!(matches!(error, ConfigError::PermissionDenied { .. }));
+        assert!(
+            error.to_string().contains("run edgeprobe with sudo"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn an_unnamed_file_is_tried_as_toml_then_yaml() {
         let directory = tempfile::tempdir().unwrap();
         let file = directory.path().join("gateway-config");
