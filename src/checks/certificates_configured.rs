@@ -432,7 +432,7 @@ impl Inspector<'_> {
         let mut outcome = Outcome::ok(message).details(self.notes);
         outcome.escalate(status);
         if !remedies.is_empty() {
-            outcome = outcome.remedy(remedies.join(" Also: "));
+            outcome = outcome.remedy(remedies.join(". Also: "));
         }
         outcome.info(&serde_json::json!({
             "version": self.config.format,
