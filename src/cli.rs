@@ -37,6 +37,9 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Run the full check against a generated PKI and an in-process gateway on loopback
     Demo(DemoArgs),
+    /// Serve a simulated IoT Edge gateway (TLS on the MQTT, AMQP and HTTPS ports) until Ctrl-C, to
+    /// validate a leaf's setup before the real gateway exists
+    Serve(ServeArgs),
     /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
     /// always checking the name and exiting non-zero when verification fails
     Connect(ConnectArgs),
@@ -100,6 +103,10 @@ pub struct CheckArgs {
     /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
     #[arg(long, value_name = "DAYS")]
     pub expiry_warning_days: Option<u32>,
+
+    /// Also try the WebSocket upgrade device SDKs use for MQTT over WebSockets (/$iothub/websocket on the HTTPS port)
+    #[arg(long)]
+    pub websocket: bool,
 
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
@@ -221,6 +228,57 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; the default serves this machine only
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Serve a protocol on another port: mqtt=18883, amqp=15671, https=18443; 0 picks a free port (repeatable)
+    #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_listen_port)]
+    pub port: Vec<(Protocol, u16)>,
+
+    /// The certificate chain to present, leaf first (PEM), e.g. the gateway's full-chain file; default: a generated demo PKI
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM or DER); never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Without --cert: the gateway name the generated server certificate is issued for
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "gateway.edgeprobe.test",
+        conflicts_with = "cert"
+    )]
+    pub hostname: String,
+
+    /// Without --cert: serve one of the demo's gateways, healthy or broken
+    #[arg(long, value_enum, default_value_t = Scenario::Healthy, conflicts_with = "cert")]
+    pub scenario: Scenario,
+
+    /// Without --cert: where to write the generated root CA for the leaf (default: a new temporary directory)
+    #[arg(long, value_name = "PATH", conflicts_with = "cert")]
+    pub ca_out: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// 8883, 5671 and 443 unless `--port` says otherwise.
+    pub fn ports(&self) -> Ports {
+        let mut ports = Ports::default();
+        for (protocol, port) in &self.port {
+            match protocol {
+                Protocol::Mqtt => ports.mqtt = *port,
+                Protocol::Amqp => ports.amqp = *port,
+                Protocol::Https => ports.https = *port,
+            }
+        }
+        ports
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// HOST[:PORT] to connect to (default port 8883, MQTT over TLS)
     pub target: String,
@@ -260,6 +318,14 @@ pub struct ConnectArgs {
     /// Print only the connection summary and the verdict
     #[arg(long, conflicts_with = "showcerts")]
     pub brief: bool,
+
+    /// After the handshake, check that the protocol answers: MQTT CONNECT/CONNACK, AMQP SASL header, HTTP GET /
+    #[arg(long)]
+    pub probe: bool,
+
+    /// The protocol spoken on the port, for --probe: mqtt, amqp or https (default: from the port, 5671 amqp, 443 https, else mqtt)
+    #[arg(long, value_name = "PROTOCOL", value_parser = parse_protocol)]
+    pub protocol: Option<Protocol>,
 
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
@@ -393,6 +459,18 @@ fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
     Ok((name, address))
 }
 
+fn parse_protocol(text: &str) -> Result<Protocol, String> {
+    text.trim().parse()
+}
+
+/// Like `--port` for probing, but 0 is allowed: the system picks a free port.
+fn parse_listen_port(text: &str) -> Result<(Protocol, u16), String> {
+    match text.split_once('=') {
+        Some((protocol, "0")) => Ok((protocol.trim().parse()?, 0)),
+        _ => parse_port(text),
+    }
+}
+
 fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
     let (protocol, port) = text
         .split_once('=')
@@ -433,6 +511,9 @@ mod tests {
         assert!(parse_port("mqtt=0").is_err());
         assert!(parse_port("mqtt=70000").is_err());
         assert!(parse_port("ftp=21").is_err());
+        assert_eq!(parse_listen_port("amqp=0"), Ok((Protocol::Amqp, 0)));
+        assert_eq!(parse_listen_port("https=8443"), Ok((Protocol::Https, 8443)));
+        assert!(parse_listen_port("ftp=0").is_err());
         assert_eq!(
             parse_resolve("GW.contoso.com.:10.0.0.5"),
             Ok(("gw.contoso.com".into(), "10.0.0.5".parse().unwrap()))

@@ -18,6 +18,7 @@ mod gateway_cert_hostname;
 mod gateway_connect;
 mod gateway_hostname;
 mod gateway_hostname_matches_config;
+mod gateway_protocol;
 mod gateway_resolve;
 mod iothub_connect;
 mod parent_connect;
@@ -58,6 +59,9 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Https)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
+        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
@@ -197,6 +201,9 @@ const PAGES: &[(&str, &str)] = pages!(
     "gateway-connect-mqtt",
     "gateway-connect-amqp",
     "gateway-connect-https",
+    "gateway-protocol-mqtt",
+    "gateway-protocol-amqp",
+    "gateway-protocol-https",
     "gateway-cert-chain",
     "gateway-cert-hostname",
     "gateway-cert-expiry",

@@ -66,6 +66,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         ports: args.network.ports(),
         timeout: args.network.timeout,
         expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
+        websocket: args.websocket,
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),

@@ -15,6 +15,7 @@ use crate::checks::SYSTEM_BUNDLE;
 use crate::cli::{ConnectArgs, OutputFormat};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
+use crate::net::probe::{self, ProbeAnswer, ProbeError, ProbeRequest};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
 use crate::pki::TrustAnchors;
@@ -36,6 +37,19 @@ struct ConnectReport<'a> {
     verified_peername: Option<&'a str>,
     diagnosis: Option<DiagnosisJson>,
     strict_client_verdict: &'a Option<StrictVerdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probe: Option<ProbeJson>,
+}
+
+/// `--probe`'s result in JSON: the answer, or the error kind and message.
+#[derive(Serialize)]
+struct ProbeJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<ProbeAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -100,11 +114,11 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     let resolution = resolve_gateway(&host, &settings)
         .await
         .map_err(|failure| AppError::Connect(format!("{failure}; {}", failure.remedy(&host))))?;
-    let protocol = match port {
+    let protocol = args.protocol.unwrap_or(match port {
         5671 => Protocol::Amqp,
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
-    };
+    });
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
@@ -113,10 +127,21 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         timeout: args.timeout,
         roots: &roots,
     };
-    let connected = connect(&request)
+    let mut connected = connect(&request)
         .await
         .map_err(|error| AppError::Connect(error.to_string()))?;
     let handshake = connected.handshake.clone();
+    let probed: Option<Result<ProbeAnswer, ProbeError>> = if args.probe {
+        let probe_request = ProbeRequest {
+            protocol,
+            server_name: &servername,
+            port,
+            timeout: args.timeout,
+        };
+        Some(probe::run(&mut connected.stream, &probe_request).await)
+    } else {
+        None
+    };
     connected.close().await;
 
     let options = VerifyOptions {
@@ -159,6 +184,18 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 diagnosis: diagnosis
                     .map(|Diagnosis { cause, remedy }| DiagnosisJson { cause, remedy }),
                 strict_client_verdict: &handshake.strict_client_verdict,
+                probe: probed.as_ref().map(|result| match result {
+                    Ok(answer) => ProbeJson {
+                        answer: Some(answer.clone()),
+                        error: None,
+                        message: None,
+                    },
+                    Err(error) => ProbeJson {
+                        answer: None,
+                        error: Some(error.kind()),
+                        message: Some(error.to_string()),
+                    },
+                }),
             };
             serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
             writeln!(out)?;
@@ -178,6 +215,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 diagnosis.as_ref(),
                 handshake.strict_client_verdict.as_ref(),
             )?;
+            write_probe(out, protocol, probed.as_ref())?;
         }
         OutputFormat::Text => {
             writeln!(out, "CONNECTED({})", handshake.address)?;
@@ -217,6 +255,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 diagnosis.as_ref(),
                 handshake.strict_client_verdict.as_ref(),
             )?;
+            write_probe(out, protocol, probed.as_ref())?;
         }
     }
     if args.output == OutputFormat::Text {
@@ -224,7 +263,33 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             writeln!(out, "{}", unchecked.note())?;
         }
     }
-    Ok(if code.is_ok() { 0 } else { 1 })
+    let probe_failed = matches!(probed, Some(Err(_)));
+    Ok(if code.is_ok() && !probe_failed { 0 } else { 1 })
+}
+
+/// `--probe`'s result, after the verdict: what was sent and what came back.
+fn write_probe(
+    out: &mut dyn Write,
+    protocol: Protocol,
+    probed: Option<&Result<ProbeAnswer, ProbeError>>,
+) -> std::io::Result<()> {
+    let Some(result) = probed else {
+        return Ok(());
+    };
+    let sent = match protocol {
+        Protocol::Mqtt => "MQTT 3.1.1 CONNECT without credentials",
+        Protocol::Amqp => "AMQP 1.0 SASL header",
+        Protocol::Https => "HTTP/1.1 GET /",
+    };
+    writeln!(out, "---")?;
+    match result {
+        Ok(answer) => writeln!(out, "Protocol probe ({sent}): {}", answer.summary()),
+        Err(error) => writeln!(
+            out,
+            "Protocol probe ({sent}) failed: the server {error} [{}]",
+            error.kind()
+        ),
+    }
 }
 
 fn write_verdict(

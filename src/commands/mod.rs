@@ -7,6 +7,7 @@ mod demo;
 mod explain;
 mod inspect;
 mod list;
+mod serve;
 mod verify;
 
 use std::io::{self, Write};
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check::run(*args, out).await,
         Command::Demo(args) => demo::run(args, out).await,
+        Command::Serve(args) => serve::run(args, out, wait_for_ctrl_c()).await,
         Command::Connect(args) => connect::run(&args, out).await,
         Command::Verify(args) => verify::run(&args, out),
         Command::Inspect(args) => inspect::run(&args, out),
@@ -44,6 +46,32 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
             clap_complete::generate(args.shell, &mut command, "edgeprobe", out);
             Ok(0)
         }
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and `docker stop`
+/// send), so `serve` always stops its listeners and removes the files it wrote. A signal whose
+/// handler cannot be installed keeps its default action: the process just ends.
+async fn wait_for_ctrl_c() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }
 

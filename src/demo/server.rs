@@ -7,11 +7,14 @@
 //!   (MQTT 3.1.1 section 3.2.2.3), which is what edgeHub answers a client without valid
 //!   credentials. A CONNECT for a protocol level other than 3 (MQTT 3.1) or 4 (MQTT 3.1.1) gets
 //!   return code 1 "unacceptable protocol version" (section 3.1.2.2). Anything else: closed.
-//! - AMQPS: the AMQP 1.0 protocol-header exchange only. The SASL header `AMQP 3 1 0 0` is echoed;
-//!   any other `AMQP` header is answered with the SASL header, as a server that requires SASL
-//!   must (AMQP 1.0 section 2.2). No SASL frames (sasl-mechanisms) follow: the connection is
-//!   closed right after the header, which is enough to show that an AMQP server is listening.
-//! - HTTPS (ALPN `http/1.1`): any request gets `404 Not Found` and the connection is closed.
+//! - AMQPS: the SASL header `AMQP 3 1 0 0` is echoed and followed by a sasl-mechanisms frame
+//!   offering [`EDGEHUB_SASL_MECHANISMS`] (AMQP 1.0 sections 2.2 and 5.3.3.1); the connection is
+//!   closed where a real server would wait for sasl-init. Any other `AMQP` header is answered
+//!   with the SASL header alone and closed, as a server that requires SASL must (section 2.2).
+//! - HTTPS (ALPN `http/1.1`): the WebSocket upgrade device SDKs send for MQTT over WebSockets
+//!   (`GET /$iothub/websocket`, subprotocol `mqtt`) gets `101 Switching Protocols` with the
+//!   right Sec-WebSocket-Accept (RFC 6455 section 4.2.2); any other request gets
+//!   `404 Not Found`. Either way the connection is then closed.
 //!
 //! Every connection runs in its own task, reads at most [`MAX_REQUEST_BYTES`], and lives at most
 //! [`SimulatorConfig::connection_lifetime`], so a misbehaving client cannot pin a task. Failed
@@ -31,6 +34,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::engine::Ports;
 use crate::net::Protocol;
+use crate::net::probe::{amqp, http};
 
 /// The most a client may send before the simulator answers or gives up; real first packets
 /// (an MQTT CONNECT with a SAS token, an HTTP request head) are well below it.
@@ -47,7 +51,12 @@ const MAX_CONNECTIONS_PER_PORT: usize = 64;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The SASL protocol header, AMQP 1.0 section 5.3.1: "AMQP", protocol id 3, version 1.0.0.
-pub const AMQP_SASL_HEADER: [u8; 8] = *b"AMQP\x03\x01\x00\x00";
+pub const AMQP_SASL_HEADER: [u8; 8] = amqp::SASL_HEADER;
+
+/// The SASL mechanisms edgeHub registers, in its order: ANONYMOUS and MSSBCBS (both lead to a
+/// SAS token sent over CBS; the C SDK uses MSSBCBS) and PLAIN (SAS token as password), per
+/// edge-hub/core/src/Microsoft.Azure.Devices.Edge.Hub.Amqp/settings/AmqpSettingsProvider.cs.
+pub const EDGEHUB_SASL_MECHANISMS: [&str; 3] = ["ANONYMOUS", "MSSBCBS", "PLAIN"];
 
 /// CONNACK, return code 5 "connection refused, not authorized" (MQTT 3.1.1 section 3.2).
 pub const MQTT_CONNACK_NOT_AUTHORIZED: [u8; 4] = [0x20, 0x02, 0x00, 0x05];
@@ -362,7 +371,13 @@ async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
         return Ok(());
     }
     // Echo for the SASL header; for any other version, the header we do support (section 2.2).
-    stream.write_all(&AMQP_SASL_HEADER).await
+    stream.write_all(&AMQP_SASL_HEADER).await?;
+    if header[..AMQP_SASL_HEADER.len()] == AMQP_SASL_HEADER {
+        stream
+            .write_all(&amqp::encode_sasl_mechanisms(&EDGEHUB_SASL_MECHANISMS))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
@@ -376,7 +391,44 @@ async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::
     if request.is_empty() {
         return Ok(());
     }
-    stream.write_all(HTTP_NOT_FOUND).await
+    match websocket_key(&request) {
+        Some(key) => {
+            let answer = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
+                http::websocket_accept(&key),
+                http::WEBSOCKET_SUBPROTOCOL
+            );
+            stream.write_all(answer.as_bytes()).await
+        }
+        None => stream.write_all(HTTP_NOT_FOUND).await,
+    }
+}
+
+/// The Sec-WebSocket-Key of a well-formed upgrade to MQTT over WebSockets at edgeHub's path
+/// (RFC 6455 section 4.2.1), or `None` for any other request.
+fn websocket_key(request: &[u8]) -> Option<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut parsed = httparse::Request::new(&mut headers);
+    if !parsed.parse(request).ok()?.is_complete()
+        || parsed.method != Some("GET")
+        || parsed.path != Some(http::WEBSOCKET_PATH)
+    {
+        return None;
+    }
+    let header = |name: &str| {
+        parsed
+            .headers
+            .iter()
+            .find(|header| header.name.eq_ignore_ascii_case(name))
+            .and_then(|header| std::str::from_utf8(header.value).ok())
+    };
+    let upgrade = header("upgrade")?.eq_ignore_ascii_case("websocket");
+    let version = header("sec-websocket-version")? == "13";
+    let mqtt = header("sec-websocket-protocol")?
+        .split(',')
+        .any(|protocol| protocol.trim() == http::WEBSOCKET_SUBPROTOCOL);
+    (upgrade && version && mqtt).then(|| header("sec-websocket-key").map(str::to_owned))?
 }
 
 #[cfg(test)]
@@ -502,13 +554,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn amqp_sasl_header_is_echoed() {
+    async fn amqp_sasl_header_is_echoed_with_edgehub_mechanisms() {
         let (pki, gateway) = start_healthy().await;
         let mut tls = connect(&gateway, Protocol::Amqp, client_config(&pki.root.der, &[]))
             .await
             .unwrap();
         tls.write_all(&AMQP_SASL_HEADER).await.unwrap();
-        assert_eq!(read_to_end(&mut tls).await, AMQP_SASL_HEADER);
+        let answer = read_to_end(&mut tls).await;
+        assert_eq!(
+            amqp::parse_answer(&answer),
+            Ok(Some(amqp::SaslOffer {
+                mechanisms: vec!["ANONYMOUS".into(), "MSSBCBS".into(), "PLAIN".into()]
+            }))
+        );
+    }
+
+    #[tokio::test]
+    async fn websocket_upgrade_for_mqtt_gets_101_and_other_paths_404() {
+        let (pki, gateway) = start_healthy().await;
+        let config = client_config(&pki.root.der, &[b"http/1.1"]);
+        let mut tls = connect(&gateway, Protocol::Https, config.clone())
+            .await
+            .unwrap();
+        let key = http::websocket_key();
+        tls.write_all(&http::websocket_request(GATEWAY, &key))
+            .await
+            .unwrap();
+        let answer = read_to_end(&mut tls).await;
+        let response = http::parse_response(&answer).unwrap().unwrap();
+        let judged = http::judge_upgrade(&response, &key);
+        assert!(judged.upgraded, "{judged:?}");
+        // The same upgrade without the mqtt subprotocol is not what edgeHub serves.
+        let mut tls = connect(&gateway, Protocol::Https, config).await.unwrap();
+        let request = String::from_utf8(http::websocket_request(GATEWAY, &key))
+            .unwrap()
+            .replace(
+                "Sec-WebSocket-Protocol: mqtt",
+                "Sec-WebSocket-Protocol: chat",
+            );
+        tls.write_all(request.as_bytes()).await.unwrap();
+        assert_eq!(read_to_end(&mut tls).await, HTTP_NOT_FOUND);
     }
 
     #[tokio::test]

@@ -41,6 +41,8 @@ pub struct Context {
     /// Deadline for every network step (each connect, each handshake, each DNS query).
     pub timeout: Duration,
     pub expiry_warning_days: u32,
+    /// `--websocket`: also try the IoT Hub WebSocket upgrade on the HTTPS port.
+    pub websocket: bool,
     /// The clock, passed in so nothing deep inside reads it and tests can pin it.
     pub now: OffsetDateTime,
     /// `--root`: where the gateway's `/` is; every system path is read under it.
@@ -70,6 +72,7 @@ impl Context {
             ports: Ports::default(),
             timeout: Duration::from_secs(5),
             expiry_warning_days: LEAF_EXPIRY_WARNING_DAYS,
+            websocket: false,
             now: OffsetDateTime::now_utc(),
             root: SystemRoot::host(),
             config: None,

@@ -340,6 +340,12 @@ fn classify_connect_error(
 ) -> ConnectError {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint },
+        // The server accepted, then reset before the connect was even reported complete (a
+        // service that drops clients with SO_LINGER 0, a firewall or IPS): the same finding
+        // as a reset during the handshake, not an unexplained socket error.
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+            ConnectError::Reset { endpoint }
+        }
         // The kernel gave up before our deadline (SYN retries exhausted): still a filtered port.
         io::ErrorKind::TimedOut => ConnectError::ConnectTimeout { endpoint, timeout },
         io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
@@ -577,6 +583,16 @@ mod tests {
         assert_eq!(
             alert_name(rustls::AlertDescription::ProtocolVersion),
             "protocol_version"
+        );
+    }
+
+    #[test]
+    fn reset_while_connecting_is_a_reset() {
+        let endpoint: SocketAddr = "127.0.0.1:8883".parse().unwrap();
+        let error = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            classify_connect_error(&error, endpoint, Duration::from_secs(5)),
+            ConnectError::Reset { endpoint }
         );
     }
 

@@ -2,10 +2,13 @@
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
 mod bad_input;
+mod brokers;
 mod conformance;
 mod docs;
 mod gateway;
 mod gateway_mode;
 mod hardening;
 mod harness;
+mod misbehaving;
+mod serve;
 mod timing;

@@ -1,0 +1,369 @@
+//! `gateway-protocol-{mqtt,amqp,https}`: behind each TLS port, the protocol itself answers:
+//! an MQTT CONNACK, an AMQP 1.0 SASL offer, an HTTP status. One parameterized family, like the
+//! connect checks it depends on.
+//!
+//! The probe opens its own TLS connection to the very address the connect check reached,
+//! rather than borrowing that check's stream: evidence stays plain data (cloneable, printable,
+//! shared by several dependents), the connect check keeps its single job and its timing, and a
+//! connection is never held open while other checks wait. The cost is one more handshake per
+//! port, a few milliseconds on a gateway. `Requires` on the connect check skips the probe with
+//! the reason when the port is closed.
+
+use serde::Serialize;
+
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::net::Protocol;
+use crate::net::probe::amqp::AmqpError;
+use crate::net::probe::http::{self, WebSocketAnswer};
+use crate::net::probe::{
+    self, ProbeAnswer, ProbeError, ProbeRequest, TransportError, describe_received,
+};
+use crate::net::tls::{ConnectRequest, Handshake, connect};
+
+pub struct GatewayProtocolCheck {
+    protocol: Protocol,
+}
+
+impl GatewayProtocolCheck {
+    pub fn new(protocol: Protocol) -> Self {
+        GatewayProtocolCheck { protocol }
+    }
+}
+
+/// JSON `additional_info`: where the probe went and what came back.
+#[derive(Serialize)]
+struct ProbeInfo<'a> {
+    protocol: Protocol,
+    port: u16,
+    endpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<&'a ProbeAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<String>,
+}
+
+impl Check for GatewayProtocolCheck {
+    fn id(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Mqtt => "gateway-protocol-mqtt",
+            Protocol::Amqp => "gateway-protocol-amqp",
+            Protocol::Https => "gateway-protocol-https",
+        }
+    }
+    fn group(&self) -> Group {
+        Group::GatewayConnectivity
+    }
+    fn description(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Mqtt => "an MQTT broker answers behind the MQTT port (8883)",
+            Protocol::Amqp => "an AMQP 1.0 server answers behind the AMQP port (5671)",
+            Protocol::Https => "an HTTP server answers behind the HTTPS port (443)",
+        }
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        match self.protocol {
+            Protocol::Mqtt => &[Dependency::Requires("gateway-connect-mqtt")],
+            Protocol::Amqp => &[Dependency::Requires("gateway-connect-amqp")],
+            Protocol::Https => &[Dependency::Requires("gateway-connect-https")],
+        }
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let handshakes = prior.handshakes();
+            let Some(handshake) = handshakes
+                .iter()
+                .find(|handshake| handshake.protocol == self.protocol)
+            else {
+                return Outcome::skipped("skipped because no TLS connection was made on this port");
+            };
+            self.probe(context, handshake).await
+        })
+    }
+}
+
+impl GatewayProtocolCheck {
+    async fn probe(&self, context: &Context, handshake: &Handshake) -> Outcome {
+        let port = handshake.address.port();
+        let label = format!("{} {port}", self.protocol.display_name());
+        let mut info = ProbeInfo {
+            protocol: self.protocol,
+            port,
+            endpoint: handshake.address.to_string(),
+            answer: None,
+            error: None,
+            received: None,
+        };
+        let result = probe_once(handshake, context.timeout).await;
+        let answer = match result {
+            Ok(answer) => answer,
+            Err(ProbeFailure::Connect(error)) => {
+                info.error = Some(error.kind());
+                return Outcome::error(format!(
+                    "{label}: the probe's own TLS connection failed: {error}"
+                ))
+                .remedy("the port accepted TLS moments ago and no longer does: the service is restarting or overloaded; check `sudo iotedge logs edgeHub` and run edgeprobe again")
+                .info(&info);
+            }
+            Err(ProbeFailure::Probe(error)) => {
+                info.error = Some(error.kind());
+                info.received = Some(describe_received(error.received()));
+                return Outcome::error(format!("{label}: after TLS, the server {error}"))
+                    .detail(format!("sent: {}", request_summary(self.protocol)))
+                    .remedy(failure_remedy(self.protocol, &error, port))
+                    .info(&info);
+            }
+        };
+        let mut answer = answer;
+        if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
+            https.websocket = Some(probe_websocket(handshake, context.timeout).await);
+        }
+        info.answer = Some(&answer);
+        judge(&label, &answer).info(&info)
+    }
+}
+
+enum ProbeFailure {
+    Connect(crate::net::tls::ConnectError),
+    Probe(ProbeError),
+}
+
+/// A fresh TLS connection to the address the connect check reached, the probe, a polite close.
+async fn probe_once(
+    handshake: &Handshake,
+    timeout: std::time::Duration,
+) -> Result<ProbeAnswer, ProbeFailure> {
+    let addresses = [handshake.address.ip()];
+    let request = ConnectRequest {
+        protocol: handshake.protocol,
+        server_name: &handshake.server_name,
+        addresses: &addresses,
+        port: handshake.address.port(),
+        timeout,
+        // The chain was judged by the certificate checks; the probe only needs the stream.
+        roots: &[],
+    };
+    let mut connected = connect(&request).await.map_err(ProbeFailure::Connect)?;
+    let probe_request = ProbeRequest {
+        protocol: handshake.protocol,
+        server_name: &handshake.server_name,
+        port: handshake.address.port(),
+        timeout,
+    };
+    let result = probe::run(&mut connected.stream, &probe_request).await;
+    connected.close().await;
+    result.map_err(ProbeFailure::Probe)
+}
+
+/// `--websocket`: the upgrade device SDKs send for MQTT over WebSockets, on its own connection.
+async fn probe_websocket(handshake: &Handshake, timeout: std::time::Duration) -> WebSocketAnswer {
+    let addresses = [handshake.address.ip()];
+    let request = ConnectRequest {
+        protocol: Protocol::Https,
+        server_name: &handshake.server_name,
+        addresses: &addresses,
+        port: handshake.address.port(),
+        timeout,
+        roots: &[],
+    };
+    let mut connected = match connect(&request).await {
+        Ok(connected) => connected,
+        Err(error) => return WebSocketAnswer::failed(format!("no TLS connection: {error}")),
+    };
+    let host = http::host_header(&handshake.server_name, handshake.address.port());
+    let answer = http::probe_websocket(&mut connected.stream, &host, timeout)
+        .await
+        .unwrap_or_else(|error| WebSocketAnswer::failed(format!("the server {error}")));
+    connected.close().await;
+    answer
+}
+
+fn request_summary(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Mqtt => "MQTT 3.1.1 CONNECT (clean session, no user name or password)",
+        Protocol::Amqp => "AMQP 1.0 SASL protocol header `AMQP 3 1 0 0`",
+        Protocol::Https => "HTTP/1.1 GET / with the gateway name as Host",
+    }
+}
+
+/// The verdict on a complete answer, with the code or mechanisms explained.
+fn judge(label: &str, answer: &ProbeAnswer) -> Outcome {
+    let summary = answer.summary();
+    match answer {
+        ProbeAnswer::Mqtt(connack) => match connack.return_code {
+            0 => Outcome::ok(format!("{label}: an MQTT broker answered {summary}"))
+                .detail("the broker accepts clients without credentials; edgeHub and IoT Hub never do, so make sure this port is served by edgeHub"),
+            4 | 5 => Outcome::ok(format!("{label}: an MQTT broker answered {summary}"))
+                .detail("a client without credentials is refused, which is what edgeHub and IoT Hub answer: the broker is alive and checks credentials"),
+            1 => Outcome::warning(format!("{label}: the broker answered {summary}"))
+                .remedy("the broker does not accept MQTT 3.1.1, which IoT device SDKs and edgeHub speak: the port is served by another broker (e.g. one limited to MQTT 5); let edgeHub serve it"),
+            2 => Outcome::warning(format!("{label}: the broker answered {summary}"))
+                .remedy("the broker rejected the probe's anonymous client id; edgeHub expects the device id as client id, so check with the device itself, and check the broker's client id rules if this is not edgeHub"),
+            3 => Outcome::warning(format!("{label}: the broker answered {summary}"))
+                .remedy("the MQTT service is up but unavailable: check `sudo iotedge logs edgeHub` (e.g. edgeHub still starting, or not connected to IoT Hub with no offline state yet)"),
+            code => Outcome::error(format!("{label}: the server answered {summary}"))
+                .remedy(format!("return code {code} is not MQTT 3.1.1: the service on this port is not a compliant MQTT 3.1.1 broker; let edgeHub serve it")),
+        },
+        ProbeAnswer::Amqp(offer) => {
+            // Device SDKs authenticate through CBS after SASL ANONYMOUS (or MSSBCBS in the C
+            // SDK); edgeHub registers ANONYMOUS, MSSBCBS and PLAIN (AmqpSettingsProvider.cs).
+            let cbs = offer
+                .mechanisms
+                .iter()
+                .any(|name| name == "ANONYMOUS" || name == "MSSBCBS");
+            let outcome = format!(
+                "{label}: an AMQP 1.0 server answered the SASL header, offering {}",
+                offer.mechanisms.join(", ")
+            );
+            if cbs {
+                Outcome::ok(outcome)
+            } else {
+                Outcome::warning(outcome).remedy("device SDKs start with SASL ANONYMOUS or MSSBCBS and then send a SAS token over CBS; this server offers neither, so it is probably not edgeHub: let edgeHub serve the port")
+            }
+        }
+        ProbeAnswer::Https(https) => {
+            let outcome = Outcome::ok(format!("{label}: an HTTP server answered GET / with {summary}"));
+            match &https.websocket {
+                None => outcome,
+                Some(websocket) if websocket.upgraded => outcome.detail(format!(
+                    "WebSocket upgrade at {} (subprotocol {}): {}",
+                    http::WEBSOCKET_PATH,
+                    http::WEBSOCKET_SUBPROTOCOL,
+                    websocket.status_line.as_deref().unwrap_or_default()
+                )),
+                Some(websocket) => {
+                    let mut outcome = outcome.detail(format!(
+                        "WebSocket upgrade at {} failed: {}",
+                        http::WEBSOCKET_PATH,
+                        websocket.problem.as_deref().unwrap_or("no reason given")
+                    ));
+                    outcome.escalate(crate::engine::Status::Warning);
+                    outcome.remedy("devices using MQTT over WebSockets (e.g. Mqtt_WebSocket_Only, MQTT_WebSocket_Protocol) cannot connect: edgeHub serves them at /$iothub/websocket on 443; check that port 443 is edgeHub's and not another web server's")
+                }
+            }
+        }
+    }
+}
+
+/// What to do when the protocol did not answer properly, naming the port and the setting.
+fn failure_remedy(protocol: Protocol, error: &ProbeError, port: u16) -> String {
+    let owner =
+        format!("find what holds the port on the gateway with `sudo ss -ltnp 'sport = :{port}'`");
+    let head = match protocol {
+        Protocol::Mqtt => "mqttSettings__enabled",
+        Protocol::Amqp => "amqpSettings__enabled",
+        Protocol::Https => "httpSettings__enabled",
+    };
+    let service = protocol_name(protocol);
+    match (error.transport(), error) {
+        (Some(TransportError::Silent { .. } | TransportError::Stalled { .. }), _) => format!(
+            "TLS works but the {service} service behind it does not answer: edgeHub is hung or overloaded (`sudo iotedge logs edgeHub`, `sudo iotedge restart edgeHub`), or a TLS proxy forwards to a dead backend; {owner}"
+        ),
+        (Some(TransportError::Closed { .. } | TransportError::Reset { .. }), _) => format!(
+            "the server hung up on a well-formed request: the {service} protocol head may be disabled in edgeHub ({head} must not be false in edgeHub's environment), or another TLS service holds the port; {owner}"
+        ),
+        (Some(TransportError::Tls { .. } | TransportError::Send { .. }), _) => {
+            "the TLS session broke after the handshake: check `sudo iotedge logs edgeHub` for errors".to_owned()
+        }
+        (_, ProbeError::Amqp(AmqpError::OtherProtocol { .. })) => format!(
+            "another AMQP broker (e.g. RabbitMQ or a Qpid 0-10 broker) holds the port; edgeHub speaks AMQP 1.0 with SASL: move that broker and let edgeHub bind {port}; {owner}"
+        ),
+        // Oversized answers and every "not this protocol" finding.
+        _ => format!(
+            "port {port} is served by something that speaks TLS but not {service}: free the port and let edgeHub bind it (createOptions HostConfig.PortBindings \"{}/tcp\"); {owner}",
+            protocol.default_port()
+        ),
+    }
+}
+
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Mqtt => "MQTT",
+        Protocol::Amqp => "AMQP",
+        Protocol::Https => "HTTP",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+    use crate::net::probe::amqp::SaslOffer;
+    use crate::net::probe::http::{HttpProbe, HttpResponse};
+    use crate::net::probe::mqtt::Connack;
+
+    fn status_of(answer: ProbeAnswer) -> Status {
+        judge("MQTTS 8883", &answer).status
+    }
+
+    #[test]
+    fn connack_codes_map_to_the_documented_verdicts() {
+        let verdicts: Vec<Status> = (0..=6)
+            .map(|code| status_of(ProbeAnswer::Mqtt(Connack::new(false, code))))
+            .collect();
+        use Status::{Error, Ok, Warning};
+        assert_eq!(verdicts, [Ok, Warning, Warning, Warning, Ok, Ok, Error]);
+        let outcome = judge("MQTTS 8883", &ProbeAnswer::Mqtt(Connack::new(false, 5)));
+        assert_eq!(
+            outcome.message,
+            "MQTTS 8883: an MQTT broker answered CONNACK 5 (Connection Refused, not authorized)"
+        );
+        let outcome = judge("MQTTS 8883", &ProbeAnswer::Mqtt(Connack::new(false, 3)));
+        assert!(
+            outcome
+                .remedy
+                .is_some_and(|remedy| remedy.contains("iotedge logs edgeHub"))
+        );
+    }
+
+    #[test]
+    fn amqp_without_a_cbs_mechanism_is_a_warning() {
+        let offer = |names: &[&str]| {
+            ProbeAnswer::Amqp(SaslOffer {
+                mechanisms: names.iter().map(|name| (*name).to_owned()).collect(),
+            })
+        };
+        assert_eq!(
+            status_of(offer(&["ANONYMOUS", "MSSBCBS", "PLAIN"])),
+            Status::Ok
+        );
+        assert_eq!(status_of(offer(&["MSSBCBS"])), Status::Ok);
+        assert_eq!(
+            status_of(offer(&["PLAIN", "SCRAM-SHA-256"])),
+            Status::Warning
+        );
+    }
+
+    #[test]
+    fn a_refused_websocket_upgrade_is_a_warning_with_the_reason() {
+        let response = HttpResponse {
+            version: "HTTP/1.1".into(),
+            status: 404,
+            reason: "Not Found".into(),
+            server: None,
+            headers: Vec::new(),
+        };
+        let mut probe = HttpProbe {
+            response,
+            websocket: None,
+        };
+        assert_eq!(status_of(ProbeAnswer::Https(probe.clone())), Status::Ok);
+        probe.websocket = Some(WebSocketAnswer::failed(
+            "the server answered 404 instead of 101 Switching Protocols",
+        ));
+        let outcome = judge("HTTPS 443", &ProbeAnswer::Https(probe));
+        assert_eq!(outcome.status, Status::Warning);
+        assert!(
+            outcome
+                .details
+                .iter()
+                .any(|line| line.contains("404 instead of 101"))
+        );
+        assert!(
+            outcome
+                .remedy
+                .is_some_and(|remedy| remedy.contains("/$iothub/websocket"))
+        );
+    }
+}
