@@ -31,7 +31,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check that this device can reach its IoT Edge gateway securely on MQTTS, AMQPS and HTTPS
+    /// On a leaf (--gateway or --connection-string): check that it can reach its IoT Edge gateway
+    /// securely on MQTTS, AMQPS and HTTPS. On a gateway (no arguments, or --config): check its IoT
+    /// Edge config, certificates, local edgeHub and upstream connection
     Check(Box<CheckArgs>),
     /// Run the full check against a generated PKI and an in-process gateway on loopback
     Demo(DemoArgs),
@@ -75,16 +77,32 @@ pub struct CheckArgs {
     )]
     pub connection_string: Option<String>,
 
-    /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store
+    /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store. On a gateway: the root given to its leaves, checked against the device CA
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+
+    /// Gateway mode: the IoT Edge config to check [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
+    #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
+    pub config: Option<PathBuf>,
+
+    /// Leaf mode: a copy of the gateway's config.toml or config.yaml, to check GatewayHostName against its hostname
+    #[arg(long, value_name = "PATH", conflicts_with = "config")]
+    pub gateway_config: Option<PathBuf>,
+
+    /// Read system files (/etc/..., /var/lib/..., the default hosts file, the files a config names) under DIR instead of /, e.g. a copy of a gateway's filesystem
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    /// Gateway mode: the IoT hub a top-layer gateway connects to, when the config does not name it (DPS provisioning)
+    #[arg(long, value_name = "HOST")]
+    pub iothub_hostname: Option<String>,
 
     #[command(flatten)]
     pub network: NetworkArgs,
 
-    /// Warn when a certificate expires within this many days
-    #[arg(long, value_name = "DAYS", default_value_t = 30)]
-    pub expiry_warning_days: u32,
+    /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
+    #[arg(long, value_name = "DAYS")]
+    pub expiry_warning_days: Option<u32>,
 
     /// Also try the WebSocket upgrade device SDKs use for MQTT over WebSockets (/$iothub/websocket on the HTTPS port)
     #[arg(long)]
@@ -117,9 +135,17 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "NAME:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<(String, IpAddr)>,
 
-    /// Probe a protocol on another port: mqtt=18883, amqp=15671, https=18443 (repeatable)
+    /// Probe a protocol on another port: mqtt=18883, amqp=15671, https=18443 (repeatable); on a gateway, the local edgeHub's ports
     #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_port)]
     pub port: Vec<(Protocol, u16)>,
+
+    /// Gateway mode: probe the parent gateway (nested edge) on another port, as --port (repeatable)
+    #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_port)]
+    pub parent_port: Vec<(Protocol, u16)>,
+
+    /// Gateway mode: probe IoT Hub on another port, as --port (repeatable)
+    #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_port)]
+    pub iothub_port: Vec<(Protocol, u16)>,
 
     /// Deadline for each network step (DNS, each connect, each handshake): 5s, 1500ms, 2
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
@@ -127,16 +153,17 @@ pub struct NetworkArgs {
 }
 
 impl NetworkArgs {
+    /// `--port`: the gateway's ports on a leaf, the local edgeHub's on a gateway.
     pub fn ports(&self) -> Ports {
-        let mut ports = Ports::default();
-        for (protocol, port) in &self.port {
-            match protocol {
-                Protocol::Mqtt => ports.mqtt = *port,
-                Protocol::Amqp => ports.amqp = *port,
-                Protocol::Https => ports.https = *port,
-            }
-        }
-        ports
+        ports_with(&self.port)
+    }
+
+    pub fn parent_ports(&self) -> Ports {
+        ports_with(&self.parent_port)
+    }
+
+    pub fn iothub_ports(&self) -> Ports {
+        ports_with(&self.iothub_port)
     }
 
     pub fn resolve_overrides(&self) -> BTreeMap<String, Vec<IpAddr>> {
@@ -146,6 +173,19 @@ impl NetworkArgs {
         }
         overrides
     }
+}
+
+/// The default ports with `overrides` applied, the last one winning.
+fn ports_with(overrides: &[(Protocol, u16)]) -> Ports {
+    let mut ports = Ports::default();
+    for (protocol, port) in overrides {
+        match protocol {
+            Protocol::Mqtt => ports.mqtt = *port,
+            Protocol::Amqp => ports.amqp = *port,
+            Protocol::Https => ports.https = *port,
+        }
+    }
+    ports
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

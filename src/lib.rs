@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;
@@ -14,3 +15,4 @@ pub mod manpages;
 pub mod net;
 pub mod pki;
 pub mod report;
+pub mod system;

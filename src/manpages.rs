@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use clap::CommandFactory;
 use clap_mangen::Man;
 
-use crate::checks::leaf_registry;
+use crate::checks::all_checks;
 use crate::cli::Cli;
 
 /// The command that regenerates `man/`, named by the staleness test.
@@ -76,7 +76,7 @@ fn write_checks_section(out: &mut dyn Write) -> io::Result<()> {
         out,
         "Each check has a stable id, used by \\fB\\-\\-only\\fR, \\fB\\-\\-skip\\fR, the JSON report and \\fBedgeprobe explain\\fR."
     )?;
-    for check in leaf_registry() {
+    for check in all_checks() {
         writeln!(out, ".TP")?;
         writeln!(
             out,

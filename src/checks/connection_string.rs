@@ -1,9 +1,33 @@
-//! `connection-string`: the device connection string is well-formed and routes via a gateway.
+//! `connection-string`: the connection string is well-formed. On a leaf, the device's
+//! `--connection-string`, which must route through a gateway; on a gateway, the IoT Edge
+//! device's own, from its config (`[provisioning] connection_string`), or a note that the
+//! device is provisioned otherwise (DPS, X.509). One id and one page for both, because an
+//! operator asks the same question of both: will this identity connect where it should?
 
-use crate::connection_string::{self, Authentication};
-use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior};
+use std::sync::Arc;
 
-pub struct ConnectionStringCheck;
+use super::Suite;
+use crate::config::Provisioning;
+use crate::connection_string::{self, Authentication, ConnectionString};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+};
+
+pub struct ConnectionStringCheck {
+    suite: Suite,
+}
+
+impl ConnectionStringCheck {
+    pub fn leaf() -> Self {
+        ConnectionStringCheck { suite: Suite::Leaf }
+    }
+
+    pub fn gateway() -> Self {
+        ConnectionStringCheck {
+            suite: Suite::Gateway,
+        }
+    }
+}
 
 #[derive(serde::Serialize)]
 struct Info<'a> {
@@ -15,84 +39,232 @@ struct Info<'a> {
     redacted: String,
 }
 
+/// The template's placeholder for the 1.1 connection string.
+const PLACEHOLDER_START: char = '<';
+
+const GET_DEVICE_CONNECTION_STRING: &str =
+    "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
+
 impl Check for ConnectionStringCheck {
     fn id(&self) -> &'static str {
         "connection-string"
     }
     fn group(&self) -> Group {
-        Group::GatewayConnectivity
+        match self.suite {
+            Suite::Leaf => Group::GatewayConnectivity,
+            Suite::Gateway => Group::Configuration,
+        }
     }
     fn description(&self) -> &'static str {
-        "device connection string is well-formed and names a gateway"
+        match self.suite {
+            Suite::Leaf => "device connection string is well-formed and names a gateway",
+            Suite::Gateway => "config provisions the IoT Edge device with a well-formed identity",
+        }
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        match self.suite {
+            Suite::Leaf => &[],
+            Suite::Gateway => &[Dependency::Requires("config-well-formed")],
+        }
     }
     fn applies(&self, context: &Context) -> bool {
-        context.connection_string.is_some()
+        match self.suite {
+            Suite::Leaf => context.connection_string.is_some(),
+            Suite::Gateway => true,
+        }
     }
-    fn run<'a>(&'a self, context: &'a Context, _prior: &'a Prior) -> CheckFuture<'a> {
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
-            let Some(raw) = context.connection_string.as_deref() else {
-                return Outcome::skipped("no --connection-string given");
-            };
-            let parsed = match connection_string::parse(raw) {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    return Outcome::error(format!("the connection string is malformed: {error}")).remedy(
-                        "copy the device's connection string again from the Azure portal (IoT Hub > Devices > the device) or `az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`",
-                    );
-                }
-            };
-            let info = Info {
-                host_name: &parsed.host_name,
-                device_id: &parsed.device_id,
-                module_id: parsed.module_id.as_deref(),
-                gateway_host_name: parsed.gateway_host_name.as_deref(),
-                authentication: match parsed.authentication {
-                    Authentication::SharedAccessKey(_) => "shared_access_key",
-                    Authentication::X509 => "x509",
-                },
-                redacted: parsed.to_string(),
-            };
-            let mut outcome = match &parsed.gateway_host_name {
-                Some(gateway) => Outcome::ok(format!(
-                    "device `{}` on hub `{}` connects through gateway `{gateway}`",
-                    parsed.device_id, parsed.host_name
-                )),
-                None => Outcome::error(format!(
-                    "the connection string has no GatewayHostName: device `{}` will connect straight to `{}`, bypassing the gateway",
-                    parsed.device_id, parsed.host_name
-                ))
-                .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
-            };
-            outcome = outcome
-                .detail(format!("connection string: {parsed}"))
-                .info(&info);
-            if let Authentication::SharedAccessKey(key) = &parsed.authentication
-                && !key.has_typical_length()
-            {
-                outcome.escalate(crate::engine::Status::Warning);
-                outcome.message = format!(
-                    "{} (but the SharedAccessKey looks truncated)",
-                    outcome.message
-                );
-                outcome = outcome.detail(format!(
-                    "the SharedAccessKey decodes to {} bytes; IoT Hub keys are 32 or 64 bytes: it may be truncated",
-                    key.decoded_len()
-                ));
-                outcome.remedy.get_or_insert_with(|| "copy the primary key again from the portal (IoT Hub > Devices > the device), whole, including any trailing `=`".to_owned());
+            match self.suite {
+                Suite::Leaf => leaf(context),
+                Suite::Gateway => gateway(prior),
             }
-            for miscased in &parsed.miscased_keys {
-                outcome.escalate(crate::engine::Status::Warning);
-                outcome = outcome.detail(format!(
-                    "`{}` should be written `{}`: the device SDKs compare key names case-sensitively and will not see it",
-                    miscased.written, miscased.expected
-                ));
-                outcome.remedy.get_or_insert_with(|| "write the key names exactly as the portal shows them (HostName, DeviceId, SharedAccessKey, GatewayHostName)".to_owned());
-            }
-            for key in &parsed.unknown_keys {
-                outcome =
-                    outcome.detail(format!("unknown key `{key}` is ignored by the device SDKs"));
-            }
-            outcome.evidence(Evidence::ConnectionString(std::sync::Arc::new(parsed)))
         })
     }
+}
+
+fn leaf(context: &Context) -> Outcome {
+    let Some(raw) = context.connection_string.as_deref() else {
+        return Outcome::skipped("no --connection-string given");
+    };
+    let parsed = match connection_string::parse(raw) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return Outcome::error(format!("the connection string is malformed: {error}")).remedy(
+                format!("copy the device's connection string again from the Azure portal (IoT Hub > Devices > the device) or {GET_DEVICE_CONNECTION_STRING}"),
+            );
+        }
+    };
+    let outcome = match &parsed.gateway_host_name {
+        Some(gateway) => Outcome::ok(format!(
+            "device `{}` on hub `{}` connects through gateway `{gateway}`",
+            parsed.device_id, parsed.host_name
+        )),
+        None => Outcome::error(format!(
+            "the connection string has no GatewayHostName: device `{}` will connect straight to `{}`, bypassing the gateway",
+            parsed.device_id, parsed.host_name
+        ))
+        .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
+    };
+    with_common_findings(outcome, parsed)
+}
+
+fn gateway(prior: &Prior) -> Outcome {
+    let Some(config) = prior.edge_config() else {
+        return Outcome::skipped("skipped because the config was not read");
+    };
+    let file = config.source.display();
+    let setting = match config.format {
+        crate::config::ConfigFormat::V1Yaml => "provisioning.device_connection_string",
+        crate::config::ConfigFormat::V2Toml => "[provisioning] connection_string",
+    };
+    let apply = config.format.apply_command();
+    let raw = match &config.provisioning {
+        Provisioning::ConnectionString(secret) => secret.expose(),
+        Provisioning::Manual {
+            iothub_hostname,
+            device_id,
+            method,
+        } => {
+            let method = method.as_deref().unwrap_or("sas");
+            return match (iothub_hostname, device_id) {
+                (Some(hub), Some(device)) => Outcome::ok(format!(
+                    "manual provisioning of IoT Edge device `{device}` on hub `{hub}` ({method} authentication): no connection string to check"
+                ))
+                .info(&serde_json::json!({ "source": "manual", "iothub_hostname": hub, "device_id": device, "method": method })),
+                _ => Outcome::error(format!(
+                    "{file}: manual provisioning without a connection string needs both `iothub_hostname` and `device_id` in [provisioning]"
+                ))
+                .remedy(format!("set `iothub_hostname` and `device_id` (or `connection_string`) in [provisioning] of {file}, then `{apply}`")),
+            };
+        }
+        Provisioning::Dps {
+            id_scope,
+            attestation,
+        } => {
+            return Outcome::ok(format!(
+                "provisioned by the Device Provisioning Service (ID scope {}, {} attestation): IoT Hub assigns the identity at run time, so there is no connection string to check",
+                id_scope.as_deref().unwrap_or("not set"),
+                attestation.as_deref().unwrap_or("unknown")
+            ))
+            .info(&serde_json::json!({ "source": "dps", "id_scope": id_scope, "attestation": attestation }));
+        }
+        Provisioning::Other { source } => {
+            return Outcome::warning(format!(
+                "{file}: provisioning source `{source}` is not one edgeprobe knows (manual or dps)"
+            ))
+            .remedy(format!(
+                "set `source = \"manual\"` or `source = \"dps\"` in [provisioning] of {file}, then `{apply}`"
+            ));
+        }
+        Provisioning::Missing => {
+            return Outcome::error(format!(
+                "{file} has no provisioning section: IoT Edge does not know which device it is"
+            ))
+            .remedy(format!(
+                "add a [provisioning] section, e.g. `source = \"manual\"` and `connection_string = \"<IoT Edge device connection string>\"` (from {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
+            ));
+        }
+    };
+    if raw.trim_start().starts_with(PLACEHOLDER_START) {
+        return Outcome::error(format!(
+            "{setting} in {file} is still the template's placeholder"
+        ))
+        .remedy(format!(
+            "paste the IoT Edge device's connection string ({GET_DEVICE_CONNECTION_STRING}) into {setting}, then `{apply}`"
+        ));
+    }
+    let parsed = match connection_string::parse(raw) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return Outcome::error(format!("{setting} in {file} is malformed: {error}")).remedy(
+                format!("copy the IoT Edge device's connection string again ({GET_DEVICE_CONNECTION_STRING}, or the portal: IoT Hub > Devices > the device) into {setting}, then `{apply}`"),
+            );
+        }
+    };
+    let mut outcome = Outcome::ok(format!(
+        "IoT Edge device `{}` on hub `{}` (manual provisioning)",
+        parsed.device_id, parsed.host_name
+    ));
+    if let Some(module) = &parsed.module_id {
+        outcome.escalate(Status::Error);
+        outcome.message = format!(
+            "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
+            parsed.device_id
+        );
+        outcome.remedy = Some(format!(
+            "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
+        ));
+    } else if matches!(parsed.authentication, Authentication::X509) {
+        outcome.escalate(Status::Error);
+        outcome.message = format!(
+            "{setting} in {file} has no SharedAccessKey: IoT Edge's connection-string provisioning authenticates with the key"
+        );
+        outcome.remedy = Some(format!(
+            "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
+        ));
+    } else if let Some(gateway) = &parsed.gateway_host_name {
+        // A lower-layer IoT Edge device names its parent with `parent_hostname` ("Connect Azure
+        // IoT Edge devices to create a hierarchy"); GatewayHostName is for leaf devices.
+        outcome.escalate(Status::Warning);
+        outcome = outcome.detail(format!(
+            "GatewayHostName={gateway} is for leaf devices: an IoT Edge device names its parent with `parent_hostname`"
+        ));
+        outcome.remedy = Some(format!(
+            "remove `;GatewayHostName={gateway}` from {setting}{}, then `{apply}`",
+            if config.parent_hostname.is_none() {
+                format!(
+                    " and, if this device sits below another gateway, set `parent_hostname = \"{gateway}\"` at the top of {file}"
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    with_common_findings(outcome, parsed)
+}
+
+/// What both suites say about any parsed connection string: the redacted form, a key that
+/// looks truncated, mis-cased or unknown key names; and the evidence for dependents.
+fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outcome {
+    let info = Info {
+        host_name: &parsed.host_name,
+        device_id: &parsed.device_id,
+        module_id: parsed.module_id.as_deref(),
+        gateway_host_name: parsed.gateway_host_name.as_deref(),
+        authentication: match parsed.authentication {
+            Authentication::SharedAccessKey(_) => "shared_access_key",
+            Authentication::X509 => "x509",
+        },
+        redacted: parsed.to_string(),
+    };
+    outcome = outcome
+        .detail(format!("connection string: {parsed}"))
+        .info(&info);
+    if let Authentication::SharedAccessKey(key) = &parsed.authentication
+        && !key.has_typical_length()
+    {
+        outcome.escalate(Status::Warning);
+        outcome.message = format!(
+            "{} (but the SharedAccessKey looks truncated)",
+            outcome.message
+        );
+        outcome = outcome.detail(format!(
+            "the SharedAccessKey decodes to {} bytes; IoT Hub keys are 32 or 64 bytes: it may be truncated",
+            key.decoded_len()
+        ));
+        outcome.remedy.get_or_insert_with(|| "copy the primary key again from the portal (IoT Hub > Devices > the device), whole, including any trailing `=`".to_owned());
+    }
+    for miscased in &parsed.miscased_keys {
+        outcome.escalate(Status::Warning);
+        outcome = outcome.detail(format!(
+            "`{}` should be written `{}`: the device SDKs compare key names case-sensitively and will not see it",
+            miscased.written, miscased.expected
+        ));
+        outcome.remedy.get_or_insert_with(|| "write the key names exactly as the portal shows them (HostName, DeviceId, SharedAccessKey, GatewayHostName)".to_owned());
+    }
+    for key in &parsed.unknown_keys {
+        outcome = outcome.detail(format!("unknown key `{key}` is ignored by the device SDKs"));
+    }
+    outcome.evidence(Evidence::ConnectionString(Arc::new(parsed)))
 }

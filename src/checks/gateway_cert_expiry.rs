@@ -11,7 +11,7 @@ use super::CONNECT_CHECKS;
 
 /// libiothsm (IoT Edge 1.1's security daemon) stores validity as a 32-bit `time_t`: the
 /// docs require certificates to expire before 2038-01-01.
-const IOTHSM_LIMIT: OffsetDateTime = datetime!(2038-01-01 00:00 UTC);
+pub(super) const IOTHSM_LIMIT: OffsetDateTime = datetime!(2038-01-01 00:00 UTC);
 
 pub struct GatewayCertExpiryCheck;
 

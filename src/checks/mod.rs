@@ -1,28 +1,60 @@
-//! The registry of checks, one file per check (or per parameterized family). This one list
-//! drives the run order, `list`, `explain`, `--only/--skip`, the JSON ids and the docs.
+//! The registries of checks, one file per check (or per parameterized family): the leaf suite
+//! (`edgeprobe check --gateway ...`) and the gateway suite (`edgeprobe check` on an IoT Edge
+//! device). These lists drive the run order, `list`, `explain`, `--only/--skip`, the JSON ids
+//! and the docs. An id means one thing in both suites: `connection-string` and
+//! `root-ca-trust-store` are in both, as one check type told which suite it serves.
 
+mod certificates_configured;
+mod certificates_expiry;
+mod config_hostname;
+mod config_well_formed;
 mod connection_string;
+mod device_ca_chain;
+mod device_ca_key_match;
+mod edgehub_listening;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
 mod gateway_connect;
 mod gateway_hostname;
+mod gateway_hostname_matches_config;
 mod gateway_protocol;
 mod gateway_resolve;
+mod iothub_connect;
+mod parent_connect;
+mod parent_hostname;
 mod root_ca_file;
+mod root_ca_trust_store;
+mod stale_generated_certs;
+mod tls_probe;
 
 pub use root_ca_file::SYSTEM_BUNDLE;
 
-use crate::engine::Check;
+use std::collections::BTreeSet;
+
+use rustls_pki_types::CertificateDer;
+
+use crate::config::ConfiguredCertificates;
+use crate::engine::{Check, Outcome, Prior, Status};
 use crate::net::Protocol;
 use crate::net::tls::Handshake;
+
+/// Which suite a check that serves both is registered in: it decides the group, the
+/// prerequisites and where the inputs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suite {
+    Leaf,
+    Gateway,
+}
 
 /// The leaf-device suite, in report order.
 pub fn leaf_registry() -> Vec<Box<dyn Check>> {
     vec![
-        Box::new(connection_string::ConnectionStringCheck),
+        Box::new(connection_string::ConnectionStringCheck::leaf()),
         Box::new(gateway_hostname::GatewayHostnameCheck),
+        Box::new(gateway_hostname_matches_config::GatewayHostnameMatchesConfigCheck),
         Box::new(root_ca_file::RootCaFileCheck),
+        Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
         Box::new(gateway_resolve::GatewayResolveCheck),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
@@ -34,6 +66,75 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
     ]
+}
+
+/// The IoT Edge gateway suite, in report order: the config and the files it names, then what
+/// the local edgeHub serves, then the way upstream (a parent gateway, or IoT Hub).
+pub fn gateway_registry() -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(config_well_formed::ConfigWellFormedCheck),
+        Box::new(config_hostname::HostnameCheck),
+        Box::new(connection_string::ConnectionStringCheck::gateway()),
+        Box::new(certificates_configured::CertificatesConfiguredCheck),
+        Box::new(device_ca_key_match::DeviceCaKeyMatchCheck),
+        Box::new(device_ca_chain::DeviceCaChainCheck),
+        Box::new(certificates_expiry::CertificatesExpiryCheck),
+        Box::new(stale_generated_certs::StaleGeneratedCertsCheck),
+        Box::new(root_ca_trust_store::RootCaTrustStoreCheck::gateway()),
+        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
+            Protocol::Mqtt,
+        )),
+        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
+            Protocol::Amqp,
+        )),
+        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
+            Protocol::Https,
+        )),
+        Box::new(parent_hostname::ParentHostnameCheck),
+        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Mqtt)),
+        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Amqp)),
+        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Https)),
+        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Mqtt)),
+        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Amqp)),
+        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Https)),
+    ]
+}
+
+/// Every check of both suites, once per id (the leaf entry of a shared id first): what `list`,
+/// `explain` and the man page describe.
+pub fn all_checks() -> Vec<Box<dyn Check>> {
+    let mut seen = BTreeSet::new();
+    leaf_registry()
+        .into_iter()
+        .chain(gateway_registry())
+        .filter(|check| seen.insert(check.id()))
+        .collect()
+}
+
+/// The outcome of a check that reads `certificates-configured`'s evidence and found nothing to
+/// work on: the reason names what is missing.
+fn device_ca_unavailable(prior: &Prior, loaded: Option<&ConfiguredCertificates>) -> Outcome {
+    if loaded.is_some_and(|certificates| certificates.quickstart) {
+        return Outcome::skipped(
+            "skipped because no device CA is configured (IoT Edge uses quickstart certificates)",
+        );
+    }
+    match prior.outcome("certificates-configured") {
+        None => Outcome::skipped("skipped because `certificates-configured` was not run"),
+        Some(outcome) if outcome.status == Status::Skipped => {
+            Outcome::skipped("skipped because `certificates-configured` was skipped")
+        }
+        Some(_) => Outcome::skipped(
+            "skipped because the device CA certificate was not loaded (see `certificates-configured`)",
+        ),
+    }
+}
+
+/// A certificate's subject as OpenSSL prints it, or a placeholder when it cannot be read.
+fn subject_of(der: &CertificateDer<'_>) -> String {
+    crate::pki::describe::describe(der)
+        .map(|summary| summary.subject)
+        .unwrap_or_else(|_| "unreadable certificate".to_owned())
 }
 
 /// The ids of the three connect checks, for `RequiresAny`.
@@ -93,7 +194,9 @@ macro_rules! pages {
 const PAGES: &[(&str, &str)] = pages!(
     "connection-string",
     "gateway-hostname",
+    "gateway-hostname-matches-config",
     "root-ca-file",
+    "root-ca-trust-store",
     "gateway-resolve",
     "gateway-connect-mqtt",
     "gateway-connect-amqp",
@@ -104,6 +207,23 @@ const PAGES: &[(&str, &str)] = pages!(
     "gateway-cert-chain",
     "gateway-cert-hostname",
     "gateway-cert-expiry",
+    "config-well-formed",
+    "hostname",
+    "certificates-configured",
+    "device-ca-key-match",
+    "device-ca-chain",
+    "certificates-expiry",
+    "stale-generated-certs",
+    "edgehub-listening-mqtt",
+    "edgehub-listening-amqp",
+    "edgehub-listening-https",
+    "parent-hostname",
+    "parent-connect-mqtt",
+    "parent-connect-amqp",
+    "parent-connect-https",
+    "iothub-connect-mqtt",
+    "iothub-connect-amqp",
+    "iothub-connect-https",
 );
 
 #[cfg(test)]
@@ -113,9 +233,14 @@ mod tests {
 
     #[test]
     fn ids_are_unique_kebab_case_and_described() {
-        let registry = leaf_registry();
+        for registry in [leaf_registry(), gateway_registry(), all_checks()] {
+            ids_are_unique_kebab_case_and_described_in(&registry);
+        }
+    }
+
+    fn ids_are_unique_kebab_case_and_described_in(registry: &[Box<dyn Check>]) {
         let mut seen = BTreeSet::new();
-        for check in &registry {
+        for check in registry {
             let id = check.id();
             assert!(seen.insert(id), "duplicate id {id}");
             assert!(
@@ -134,7 +259,26 @@ mod tests {
 
     #[test]
     fn dependencies_name_registered_checks_that_come_earlier() {
-        let registry = leaf_registry();
+        for registry in [leaf_registry(), gateway_registry()] {
+            dependencies_come_earlier_in(&registry);
+        }
+    }
+
+    /// A check shared by both suites is one id with one meaning: the same type, registered
+    /// once per suite, never two unrelated checks that happen to share a name.
+    #[test]
+    fn shared_ids_are_the_shared_checks() {
+        let leaf: BTreeSet<&str> = leaf_registry().iter().map(|check| check.id()).collect();
+        let gateway: BTreeSet<&str> = gateway_registry().iter().map(|check| check.id()).collect();
+        let shared: Vec<&str> = leaf.intersection(&gateway).copied().collect();
+        assert_eq!(shared, ["connection-string", "root-ca-trust-store"]);
+        assert_eq!(
+            all_checks().len(),
+            leaf.len() + gateway.len() - shared.len()
+        );
+    }
+
+    fn dependencies_come_earlier_in(registry: &[Box<dyn Check>]) {
         for (index, check) in registry.iter().enumerate() {
             for dependency in check.dependencies() {
                 for id in dependency.ids() {

@@ -1,22 +1,39 @@
-//! `edgeprobe check`: the leaf-device suite against a gateway.
+//! `edgeprobe check`: on a leaf device, the leaf suite against its gateway (`--gateway` or
+//! `--connection-string`); on an IoT Edge gateway (no arguments, or `--config`), the gateway
+//! suite against its own configuration, certificates, local edgeHub and upstream.
 
 use std::io::Write;
+use std::path::Path;
 
 use time::OffsetDateTime;
 
 use super::{AppError, print_report};
-use crate::checks::leaf_registry;
+use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
+use crate::config::{self, ConfigError};
 use crate::connection_string;
-use crate::engine::{Context, Selection, run_checks};
+use crate::engine::{
+    Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Selection, run_checks,
+};
 use crate::report::Target;
+use crate::system::SystemRoot;
+
+/// The hosts file flag's default; in gateway mode it is read under `--root` like every system file.
+const DEFAULT_HOSTS_FILE: &str = "/etc/hosts";
 
 pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
-    if args.gateway.is_none() && args.connection_string.is_none() {
-        return Err(AppError::Usage(
-            "name the gateway: --gateway <gateway FQDN>, or --connection-string with GatewayHostName=<gateway FQDN>".to_owned(),
-        ));
+    // Leaf mode is today's behaviour, chosen by naming the gateway; `--config` (or naming
+    // nothing at all) means this machine is the gateway.
+    let gateway_mode =
+        args.config.is_some() || (args.gateway.is_none() && args.connection_string.is_none());
+    if gateway_mode {
+        run_gateway(args, out).await
+    } else {
+        run_leaf(args, out).await
     }
+}
+
+async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let parsed = args
         .connection_string
         .as_deref()
@@ -36,6 +53,7 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
             _ => None,
         },
         ca_file: args.ca_file.as_ref().map(|path| path.display().to_string()),
+        config: None,
         ports: args.network.ports(),
     };
     let context = Context {
@@ -47,15 +65,84 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         resolve_overrides: args.network.resolve_overrides(),
         ports: args.network.ports(),
         timeout: args.network.timeout,
-        expiry_warning_days: args.expiry_warning_days,
+        expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
         websocket: args.websocket,
         now: OffsetDateTime::now_utc(),
+        root: SystemRoot::new(&args.root),
+        gateway_config: args.gateway_config.clone(),
+        ..Context::for_gateway("")
     };
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
     let report = run_checks(&leaf_registry(), &context, &selection)
+        .await
+        .map_err(|error| AppError::Usage(error.to_string()))?;
+    print_report(out, &report, &target, &args.output)
+}
+
+async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    // Only reachable together with --config (clap already refuses --config with --gateway).
+    if args.connection_string.is_some() {
+        return Err(AppError::Usage(
+            "--connection-string checks from a leaf device; with --config edgeprobe checks the gateway itself and reads the gateway's connection string from its config".to_owned(),
+        ));
+    }
+    if args.gateway_config.is_some() {
+        return Err(AppError::Usage(
+            "--gateway-config cross-checks from a leaf device and needs --gateway or --connection-string; on the gateway itself, use --config".to_owned(),
+        ));
+    }
+    let root = SystemRoot::new(&args.root);
+    let located = match config::locate(&root, args.config.as_deref()) {
+        Ok(located) => located,
+        // No IoT Edge here and no gateway named: most likely a leaf device run without
+        // arguments, so say how to name the gateway rather than report a broken gateway.
+        Err(ConfigError::NotFound { tried }) => {
+            return Err(AppError::Usage(format!(
+                "no IoT Edge config here ({}): on a leaf device, name the gateway with --gateway <gateway FQDN> or --connection-string; on a gateway, run with sudo or pass the config with --config",
+                tried
+                    .iter()
+                    .map(|path| path.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Err(error) => return Err(AppError::Usage(error.to_string())),
+    };
+    let target = Target {
+        gateway: None,
+        device_id: None,
+        connection_string: None,
+        ca_file: args.ca_file.as_ref().map(|path| path.display().to_string()),
+        config: Some(located.path.display().to_string()),
+        ports: args.network.ports(),
+    };
+    let hosts_file = if args.network.hosts_file == Path::new(DEFAULT_HOSTS_FILE) {
+        root.path(DEFAULT_HOSTS_FILE)
+    } else {
+        args.network.hosts_file.clone()
+    };
+    let mut context = Context::for_config(root, located);
+    context.ca_file = args.ca_file.clone();
+    context.hosts_file = hosts_file;
+    context.dns_server = args.network.dns_server;
+    context.resolve_overrides = args.network.resolve_overrides();
+    context.ports = args.network.ports();
+    context.parent_ports = args.network.parent_ports();
+    context.iothub_ports = args.network.iothub_ports();
+    context.timeout = args.network.timeout;
+    context.expiry_warning_days = args
+        .expiry_warning_days
+        .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
+    context.iothub_hostname = args.iothub_hostname.clone();
+    context.now = OffsetDateTime::now_utc();
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let report = run_checks(&gateway_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
     print_report(out, &report, &target, &args.output)

@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use super::AppError;
-use crate::checks::{explanation, leaf_registry};
+use crate::checks::{all_checks, explanation};
 use crate::cli::ExplainArgs;
 
 pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8, AppError> {
-    let registry = leaf_registry();
+    let registry = all_checks();
     match registry.iter().find(|check| check.id() == args.id) {
         Some(check) => {
             match explanation(check.id()) {

@@ -1,13 +1,23 @@
-//! `edgeprobe list`: the check catalogue, like `iotedge check-list`.
+//! `edgeprobe list`: the check catalogue of both suites, like `iotedge check-list`, saying which
+//! suite runs each check: `leaf` (`check --gateway ...`), `gateway` (`check` on an IoT Edge
+//! device) or `both`.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use super::AppError;
-use crate::checks::leaf_registry;
+use crate::checks::{all_checks, gateway_registry, leaf_registry};
 use crate::cli::{ListArgs, OutputFormat};
 
 pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
-    let registry = leaf_registry();
+    let registry = all_checks();
+    let leaf: BTreeSet<&str> = leaf_registry().iter().map(|check| check.id()).collect();
+    let gateway: BTreeSet<&str> = gateway_registry().iter().map(|check| check.id()).collect();
+    let suite = |id: &str| match (leaf.contains(id), gateway.contains(id)) {
+        (true, true) => "both",
+        (false, true) => "gateway",
+        _ => "leaf",
+    };
     match args.output {
         OutputFormat::Json => {
             let checks: Vec<_> = registry
@@ -16,6 +26,7 @@ pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
                     serde_json::json!({
                         "id": check.id(),
                         "group": check.group().title(),
+                        "suite": suite(check.id()),
                         "description": check.description(),
                         "depends_on": check.dependencies().iter().flat_map(|dependency| dependency.ids().iter().copied()).collect::<Vec<_>>(),
                     })
@@ -40,13 +51,14 @@ pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
                 .max(2);
             writeln!(
                 out,
-                "{:group_width$}  {:id_width$}  DESCRIPTION",
-                "GROUP", "ID"
+                "{:7}  {:group_width$}  {:id_width$}  DESCRIPTION",
+                "SUITE", "GROUP", "ID"
             )?;
             for check in &registry {
                 writeln!(
                     out,
-                    "{:group_width$}  {:id_width$}  {}",
+                    "{:7}  {:group_width$}  {:id_width$}  {}",
+                    suite(check.id()),
                     check.group().title(),
                     check.id(),
                     check.description()

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::config::Located;
 use crate::net::Protocol;
+use crate::system::SystemRoot;
 
 /// Everything a check may read. Built once from the command line; never mutated by checks.
 #[derive(Debug, Clone)]
@@ -43,6 +45,18 @@ pub struct Context {
     pub websocket: bool,
     /// The clock, passed in so nothing deep inside reads it and tests can pin it.
     pub now: OffsetDateTime,
+    /// `--root`: where the gateway's `/` is; every system path is read under it.
+    pub root: SystemRoot,
+    /// Gateway mode: the IoT Edge config found (or given with `--config`).
+    pub config: Option<Located>,
+    /// Leaf mode: `--gateway-config`, a copy of the gateway's config for cross-checks.
+    pub gateway_config: Option<PathBuf>,
+    /// Gateway mode: the parent gateway's ports (nested edge), `--parent-port`.
+    pub parent_ports: Ports,
+    /// Gateway mode: IoT Hub's ports, `--iothub-port`.
+    pub iothub_ports: Ports,
+    /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
+    pub iothub_hostname: Option<String>,
 }
 
 impl Context {
@@ -57,12 +71,37 @@ impl Context {
             resolve_overrides: BTreeMap::new(),
             ports: Ports::default(),
             timeout: Duration::from_secs(5),
-            expiry_warning_days: 30,
+            expiry_warning_days: LEAF_EXPIRY_WARNING_DAYS,
             websocket: false,
             now: OffsetDateTime::now_utc(),
+            root: SystemRoot::host(),
+            config: None,
+            gateway_config: None,
+            parent_ports: Ports::default(),
+            iothub_ports: Ports::default(),
+            iothub_hostname: None,
+        }
+    }
+
+    /// A context for checking the gateway configured at `config`, with the documented
+    /// defaults; the gateway-mode counterpart of [`Context::for_gateway`].
+    pub fn for_config(root: SystemRoot, config: Located) -> Self {
+        Context {
+            gateway: None,
+            hosts_file: root.path("/etc/hosts"),
+            expiry_warning_days: GATEWAY_EXPIRY_WARNING_DAYS,
+            root,
+            config: Some(config),
+            ..Context::for_gateway("")
         }
     }
 }
+
+/// Leaves warn 30 days before a certificate expires.
+pub const LEAF_EXPIRY_WARNING_DAYS: u32 = 30;
+/// The gateway side warns 90 days ahead: replacing a device CA means issuing it, copying it and
+/// restarting IoT Edge on every gateway, and the quickstart CA itself only lives 90 days.
+pub const GATEWAY_EXPIRY_WARNING_DAYS: u32 = 90;
 
 /// The port each protocol is probed on: 8883, 5671 and 443 unless `--port` says otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

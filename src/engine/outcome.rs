@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
 use crate::net::resolve::Resolution;
 use crate::net::tls::Handshake;
@@ -38,6 +39,11 @@ pub enum Evidence {
     Resolution(Arc<Resolution>),
     Handshake(Arc<Handshake>),
     TrustAnchors(Arc<TrustAnchors>),
+    /// The IoT Edge config, parsed (`config-well-formed`).
+    EdgeConfig(Arc<EdgeConfig>),
+    /// The certificates and keys the config names, as far as they loaded
+    /// (`certificates-configured`).
+    ConfiguredCertificates(Arc<ConfiguredCertificates>),
 }
 
 /// The result of one check.

@@ -13,6 +13,14 @@ pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 /// Report sections, in the order they are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Group {
+    /// Gateway side: the IoT Edge config and the files it names (also the leaf's cross-check of
+    /// a copy of the gateway's config).
+    #[serde(rename = "Configuration")]
+    Configuration,
+    /// Gateway side: what this gateway serves on loopback, and its upstream (parent or IoT Hub).
+    #[serde(rename = "Connectivity")]
+    Connectivity,
+    /// Leaf side: reaching the gateway.
     #[serde(rename = "Gateway connectivity")]
     GatewayConnectivity,
 }
@@ -20,6 +28,8 @@ pub enum Group {
 impl Group {
     pub fn title(self) -> &'static str {
         match self {
+            Group::Configuration => "Configuration",
+            Group::Connectivity => "Connectivity",
             Group::GatewayConnectivity => "Gateway connectivity",
         }
     }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{Check, Context, Dependency, Evidence, Group, Outcome, Status};
+use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
 use crate::net::Protocol;
 use crate::net::resolve::Resolution;
@@ -122,6 +123,27 @@ impl Prior {
             Evidence::TrustAnchors(anchors) => Some(anchors),
             _ => None,
         })
+    }
+
+    pub fn edge_config(&self) -> Option<&Arc<EdgeConfig>> {
+        self.usable().find_map(|evidence| match evidence {
+            Evidence::EdgeConfig(config) => Some(config),
+            _ => None,
+        })
+    }
+
+    /// What `certificates-configured` loaded, whatever its status: it reports an error about
+    /// one file (a key readable by everyone, a trust bundle the service user cannot read) while
+    /// handing over the files that did load, so that one problem does not hide what the key,
+    /// chain and expiry checks can still say. Those checks declare `Uses`, never `Requires`,
+    /// and say themselves when what they need is missing.
+    pub fn configured_certificates(&self) -> Option<&Arc<ConfiguredCertificates>> {
+        self.outcomes
+            .values()
+            .find_map(|outcome| match &outcome.evidence {
+                Evidence::ConfiguredCertificates(certificates) => Some(certificates),
+                _ => None,
+            })
     }
 
     /// Every completed handshake, in protocol order.

@@ -143,6 +143,26 @@ pub struct UnparseableCertificate {
     pub reason: String,
 }
 
+/// Whether `issuer`'s key made `certificate`'s signature: the signature alone, no names, dates
+/// or extensions, checked as the verifier checks signatures (so legacy RSA counts as OpenSSL
+/// counts it). Tells apart two generations of a CA that share a name (regenerated test
+/// certificates), which name matching cannot. A signature that cannot be checked is not counted
+/// as a match.
+pub fn is_signed_by(
+    certificate: &CertificateDer<'static>,
+    issuer: &CertificateDer<'static>,
+) -> bool {
+    let (Ok(certificate), Ok(issuer)) =
+        (Facts::parse(certificate, false), Facts::parse(issuer, true))
+    else {
+        return false;
+    };
+    matches!(
+        certificate.signature_verified_by(&issuer),
+        SignatureCheck::Valid
+    )
+}
+
 /// Verify `presented` (leaf first, as the server sent it) against `trusted` roots.
 pub fn verify_chain(
     presented: &[CertificateDer<'static>],

@@ -28,6 +28,9 @@ pub struct Target {
     /// The connection string, ALREADY redacted by the caller. Printers redact it again in case.
     pub connection_string: Option<String>,
     pub ca_file: Option<String>,
+    /// Gateway mode: the IoT Edge config checked (`/etc/aziot/config.toml`, or `--config`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     #[serde(serialize_with = "serialize_ports")]
     pub ports: Ports,
 }
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Target {
                 &self.connection_string.as_deref().map(redact::redact),
             )
             .field("ca_file", &self.ca_file)
+            .field("config", &self.config)
             .field("ports", &self.ports)
             .finish()
     }
@@ -63,6 +67,7 @@ impl Target {
             device_id: scrub(&self.device_id),
             connection_string: scrub(&self.connection_string),
             ca_file: scrub(&self.ca_file),
+            config: scrub(&self.config),
             ports: self.ports,
         }
     }
@@ -160,6 +165,7 @@ pub(crate) mod sample {
                     .to_owned(),
             ),
             ca_file: Some("/etc/ssl/edge/azure-iot-test-only.root.ca.cert.pem".to_owned()),
+            config: None,
             ports: Ports::default(),
         }
     }

@@ -63,12 +63,20 @@ fn header(target: &Target) -> String {
         .into_iter()
         .map(|protocol| format!("{} {}", protocol.display_name(), target.ports.get(protocol)))
         .collect();
-    let mut header = format!(
-        "edgeprobe {}: gateway {} ({})",
-        env!("CARGO_PKG_VERSION"),
-        target.gateway.as_deref().unwrap_or("unknown"),
-        ports.join(", ")
-    );
+    let mut header = match &target.config {
+        // Gateway mode: this machine is the gateway; the ports are its local edgeHub's.
+        Some(config) => format!(
+            "edgeprobe {}: IoT Edge gateway configured by {config} (edgeHub on {})",
+            env!("CARGO_PKG_VERSION"),
+            ports.join(", ")
+        ),
+        None => format!(
+            "edgeprobe {}: gateway {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            target.gateway.as_deref().unwrap_or("unknown"),
+            ports.join(", ")
+        ),
+    };
     if let Some(device) = &target.device_id {
         header.push_str(", device ");
         header.push_str(device);

@@ -7,7 +7,7 @@ use crate::harness::run;
 
 #[test]
 fn every_check_has_a_page_and_every_page_a_check() {
-    let registered: BTreeSet<String> = edgeprobe::checks::leaf_registry()
+    let registered: BTreeSet<String> = edgeprobe::checks::all_checks()
         .iter()
         .map(|check| check.id().to_owned())
         .collect();
@@ -44,7 +44,7 @@ fn every_check_has_a_page_and_every_page_a_check() {
 fn list_and_explain_read_the_registry() {
     let output = run(&["list"]);
     assert_eq!(output.code, 0);
-    for check in edgeprobe::checks::leaf_registry() {
+    for check in edgeprobe::checks::all_checks() {
         assert!(
             output.stdout.contains(check.id()),
             "list misses {}",
@@ -53,9 +53,18 @@ fn list_and_explain_read_the_registry() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&run(&["list", "-o", "json"]).stdout).expect("json");
+    let suite_of = |id: &str| {
+        json["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|check| check["id"] == id))
+            .map(|check| check["suite"].clone())
+    };
+    assert_eq!(suite_of("gateway-cert-chain"), Some("leaf".into()));
+    assert_eq!(suite_of("device-ca-chain"), Some("gateway".into()));
+    assert_eq!(suite_of("connection-string"), Some("both".into()));
     assert_eq!(
         json["checks"].as_array().map(Vec::len),
-        Some(edgeprobe::checks::leaf_registry().len())
+        Some(edgeprobe::checks::all_checks().len())
     );
     let explained = run(&["explain", "gateway-cert-chain"]);
     assert_eq!(explained.code, 0);

@@ -6,6 +6,7 @@ mod brokers;
 mod conformance;
 mod docs;
 mod gateway;
+mod gateway_mode;
 mod hardening;
 mod harness;
 mod misbehaving;

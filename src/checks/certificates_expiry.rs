@@ -1,0 +1,258 @@
+//! `certificates-expiry`: the certificates the gateway is configured with (the device CA file
+//! and the trusted root) are within their validity period, not about to expire, and end before
+//! 2038-01-01. IoT Edge does not renew a device CA you supply ("Manage IoT Edge certificates"):
+//! when it expires, edgeHub's certificate can no longer be issued and every leaf fails at once.
+
+use time::Duration;
+
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
+use crate::pki::describe::{describe, openssl_date};
+
+use super::device_ca_unavailable;
+use super::gateway_cert_expiry::{IOTHSM_LIMIT, human_span};
+
+pub struct CertificatesExpiryCheck;
+
+#[derive(serde::Serialize)]
+struct Validity {
+    subject: String,
+    source: String,
+    not_before: String,
+    not_after: String,
+    not_after_unix: i64,
+    days_left: i64,
+    status: Status,
+}
+
+impl Check for CertificatesExpiryCheck {
+    fn id(&self) -> &'static str {
+        "certificates-expiry"
+    }
+    fn group(&self) -> Group {
+        Group::Configuration
+    }
+    fn description(&self) -> &'static str {
+        "configured certificates are valid and not close to expiry"
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        &[Dependency::Uses("certificates-configured")]
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(certificates) = prior.configured_certificates() else {
+                return device_ca_unavailable(prior, None);
+            };
+            let mut rated = Vec::new();
+            if let Some(device_ca) = &certificates.device_ca {
+                for (index, der) in device_ca.chain.iter().enumerate() {
+                    let source = if index == 0 {
+                        format!("device CA, {}", device_ca.cert_path.display())
+                    } else {
+                        format!(
+                            "certificate {} of {}",
+                            index + 1,
+                            device_ca.cert_path.display()
+                        )
+                    };
+                    rated.push((der, source));
+                }
+            }
+            if let Some(trust) = &certificates.trust_bundle {
+                for der in &trust.certificates {
+                    if !rated.iter().any(|(known, _)| *known == der) {
+                        rated.push((der, format!("trusted root, {}", trust.path.display())));
+                    }
+                }
+            }
+            if rated.is_empty() {
+                return device_ca_unavailable(prior, Some(certificates));
+            }
+
+            let now = context.now;
+            let warn_within = Duration::days(i64::from(context.expiry_warning_days));
+            let mut outcome = Outcome::ok(String::new());
+            let mut problems = Vec::new();
+            let mut validities = Vec::new();
+            let mut earliest: Option<(time::OffsetDateTime, String)> = None;
+            for (der, source) in rated {
+                let summary = match describe(der) {
+                    Ok(summary) => summary,
+                    Err(error) => {
+                        outcome.escalate(Status::Error);
+                        problems.push(format!("a certificate ({source}) cannot be read: {error}"));
+                        continue;
+                    }
+                };
+                let subject = summary.subject.clone();
+                let left = summary.not_after - now;
+                let status = if summary.not_before > now {
+                    problems.push(format!(
+                        "`{subject}` ({source}) is not valid until {} ({} from now): issued with a future start, or this machine's clock is behind",
+                        openssl_date(summary.not_before),
+                        human_span(summary.not_before - now)
+                    ));
+                    Status::Error
+                } else if summary.not_after < now {
+                    problems.push(format!(
+                        "`{subject}` ({source}) expired on {} ({} ago)",
+                        openssl_date(summary.not_after),
+                        human_span(now - summary.not_after)
+                    ));
+                    Status::Error
+                } else if summary.not_after >= IOTHSM_LIMIT {
+                    problems.push(format!(
+                        "`{subject}` ({source}) expires on {}, on or after 2038-01-01, which IoT Edge's docs forbid (libiothsm's limit)",
+                        openssl_date(summary.not_after)
+                    ));
+                    Status::Error
+                } else if left < warn_within {
+                    problems.push(format!(
+                        "`{subject}` ({source}) expires in {} (on {})",
+                        human_span(left),
+                        openssl_date(summary.not_after)
+                    ));
+                    Status::Warning
+                } else {
+                    Status::Ok
+                };
+                outcome.escalate(status);
+                outcome = outcome.detail(format!(
+                    "`{subject}` ({source}): valid {} to {}",
+                    openssl_date(summary.not_before),
+                    openssl_date(summary.not_after)
+                ));
+                if earliest
+                    .as_ref()
+                    .is_none_or(|(when, _)| summary.not_after < *when)
+                {
+                    earliest = Some((summary.not_after, subject.clone()));
+                }
+                validities.push(Validity {
+                    subject,
+                    source,
+                    not_before: openssl_date(summary.not_before),
+                    not_after: openssl_date(summary.not_after),
+                    not_after_unix: summary.not_after.unix_timestamp(),
+                    days_left: left.whole_days(),
+                    status,
+                });
+            }
+            outcome.message = match (&earliest, problems.is_empty()) {
+                (_, false) => problems.join("; "),
+                (Some((when, subject)), true) => format!(
+                    "all configured certificates are valid; the first to expire is `{subject}` in {} ({})",
+                    human_span(*when - now),
+                    openssl_date(*when)
+                ),
+                (None, true) => "no certificate could be read".to_owned(),
+            };
+            if outcome.status != Status::Ok {
+                let format = certificates.format;
+                outcome.remedy = Some(format!(
+                    "issue a new certificate (valid for the time you need, ending before 2038) from your PKI for each one named; for the device CA set {} and {} to the new files, delete the certificates IoT Edge issued from the old one (see stale-generated-certs), then `{}`; for the root, also copy it to {} and to every leaf; check this machine's clock with `timedatectl`",
+                    format.device_ca_cert_setting(),
+                    format.device_ca_key_setting(),
+                    format.apply_command(),
+                    format.trust_bundle_setting()
+                ));
+            }
+            outcome.info(&serde_json::json!({
+                "warning_days": context.expiry_warning_days,
+                "certificates": validities,
+            }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::config::{ConfigFormat, ConfiguredCertificates, DeviceCa};
+    use crate::engine::Evidence;
+    use crate::pki::TrustAnchors;
+    use crate::pki::load::load_certificates;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/gateway/pki")
+            .join(name)
+    }
+
+    /// The top layer's device CA (valid 2020-01-01 to 2037-12-31) and root, as
+    /// `certificates-configured` hands them over.
+    fn prior() -> Prior {
+        let chain = load_certificates(&fixture("top-device-ca-full-chain.pem")).unwrap();
+        let root = load_certificates(&fixture("root-ca.pem")).unwrap();
+        let certificates = ConfiguredCertificates {
+            format: ConfigFormat::V2Toml,
+            device_ca: Some(DeviceCa {
+                cert_path: fixture("top-device-ca-full-chain.pem"),
+                chain,
+                key_path: None,
+                key: None,
+            }),
+            trust_bundle: Some(Arc::new(TrustAnchors {
+                path: fixture("root-ca.pem"),
+                certificates: root,
+            })),
+            quickstart: false,
+        };
+        Prior::from_outcomes([(
+            "certificates-configured",
+            Outcome::ok("loaded")
+                .evidence(Evidence::ConfiguredCertificates(Arc::new(certificates))),
+        )])
+    }
+
+    async fn rate(now: time::OffsetDateTime, warning_days: u32) -> Outcome {
+        let mut context = Context::for_gateway("");
+        context.now = now;
+        context.expiry_warning_days = warning_days;
+        CertificatesExpiryCheck.run(&context, &prior()).await
+    }
+
+    #[tokio::test]
+    async fn the_device_ca_warns_within_the_threshold_and_fails_outside_its_validity() {
+        let ok = rate(datetime!(2026-06-01 00:00 UTC), 90).await;
+        assert_eq!(ok.status, Status::Ok, "{}", ok.message);
+
+        let soon = rate(datetime!(2037-11-01 00:00 UTC), 90).await;
+        assert_eq!(soon.status, Status::Warning, "{}", soon.message);
+        assert!(
+            soon.message.contains("expires in 2 months"),
+            "{}",
+            soon.message
+        );
+        assert!(soon.message.contains("device CA"), "{}", soon.message);
+        let quieter = rate(datetime!(2037-11-01 00:00 UTC), 30).await;
+        assert_eq!(quieter.status, Status::Ok, "{}", quieter.message);
+
+        let early = rate(datetime!(2019-06-01 00:00 UTC), 90).await;
+        assert_eq!(early.status, Status::Error);
+        assert!(
+            early.message.contains("is not valid until"),
+            "{}",
+            early.message
+        );
+
+        let late = rate(datetime!(2038-02-01 00:00 UTC), 90).await;
+        assert_eq!(late.status, Status::Error);
+        assert!(late.message.contains("expired on"), "{}", late.message);
+        assert!(late.remedy.is_some());
+    }
+
+    #[tokio::test]
+    async fn nothing_loaded_is_a_skip_that_names_the_prerequisite() {
+        let context = Context::for_gateway("");
+        let outcome = CertificatesExpiryCheck
+            .run(&context, &Prior::from_outcomes([]))
+            .await;
+        assert_eq!(outcome.status, Status::Skipped);
+        assert!(outcome.message.contains("certificates-configured"));
+    }
+}

@@ -1,0 +1,170 @@
+//! `config-well-formed`: the IoT Edge config (1.1 config.yaml or 1.2+ config.toml) can be read
+//! and parsed, as `iotedge check`'s check of the same name does.
+
+use std::sync::Arc;
+
+use crate::config::{self, ConfigError, EdgeCa, EdgeConfig, Provisioning};
+use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior, Status};
+
+pub struct ConfigWellFormedCheck;
+
+#[derive(serde::Serialize)]
+struct Info<'a> {
+    path: &'a std::path::Path,
+    version: config::ConfigFormat,
+    hostname: Option<&'a str>,
+    parent_hostname: Option<&'a str>,
+    provisioning: &'static str,
+    edge_ca: &'static str,
+    misplaced_keys: &'a [String],
+}
+
+impl Check for ConfigWellFormedCheck {
+    fn id(&self) -> &'static str {
+        "config-well-formed"
+    }
+    fn group(&self) -> Group {
+        Group::Configuration
+    }
+    fn description(&self) -> &'static str {
+        "IoT Edge config file is well-formed"
+    }
+    fn run<'a>(&'a self, context: &'a Context, _prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(located) = &context.config else {
+                return Outcome::skipped("no IoT Edge config to check");
+            };
+            let parsed = match config::load(&located.path) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    return Outcome::error(error.to_string())
+                        .remedy(remedy(&error))
+                        .info(&serde_json::json!({ "path": located.path }));
+                }
+            };
+            let mut outcome = Outcome::ok(format!(
+                "{} is a well-formed {}",
+                parsed.source.display(),
+                parsed.format.title()
+            ))
+            .details(summary(&parsed));
+            if let Some(other) = &located.also_present {
+                outcome = outcome.detail(format!(
+                    "{} (IoT Edge 1.1) is also present and is ignored by IoT Edge 1.2+; remove it once `sudo iotedge config import` has carried it over",
+                    other.display()
+                ));
+            }
+            if !parsed.misplaced_keys.is_empty() {
+                // TOML puts a key written after `[section]` inside that section: aziot then
+                // never sees it, with no error ("Configure IoT Edge device settings" asks for
+                // these keys at the beginning of the file, before any section).
+                outcome.escalate(Status::Warning);
+                outcome.message = format!(
+                    "{}: {} inside a section, where IoT Edge does not read it",
+                    parsed.source.display(),
+                    parsed.misplaced_keys.join(", ")
+                );
+                outcome = outcome.remedy(format!(
+                    "move {} to the top of {}, before the first [section], then `{}`",
+                    parsed
+                        .misplaced_keys
+                        .iter()
+                        .map(|key| format!("`{}`", key.split(' ').next().unwrap_or(key)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    parsed.source.display(),
+                    parsed.format.apply_command()
+                ));
+            }
+            let info = Info {
+                path: &parsed.source,
+                version: parsed.format,
+                hostname: parsed.hostname.as_deref(),
+                parent_hostname: parsed.parent_hostname.as_deref(),
+                provisioning: provisioning_kind(&parsed.provisioning),
+                edge_ca: edge_ca_kind(&parsed.edge_ca),
+                misplaced_keys: &parsed.misplaced_keys,
+            };
+            outcome = outcome.info(&info);
+            outcome.evidence(Evidence::EdgeConfig(Arc::new(parsed)))
+        })
+    }
+}
+
+fn remedy(error: &ConfigError) -> String {
+    match error {
+        ConfigError::PermissionDenied { .. } => {
+            "run `sudo edgeprobe check`: the IoT Edge config is readable by root only".to_owned()
+        }
+        ConfigError::Syntax {
+            path,
+            format,
+            line,
+            column,
+            ..
+        } => format!(
+            "fix line {line}, column {column} of {} ({}); `{}` rejects the file with the same error until it is fixed",
+            path.display(),
+            match format {
+                config::ConfigFormat::V1Yaml =>
+                    "YAML: indent with spaces, never tabs, and quote values that contain `:` or `#`",
+                config::ConfigFormat::V2Toml =>
+                    "TOML: strings in double quotes, `key = value`, sections in [brackets]",
+            },
+            format.apply_command()
+        ),
+        ConfigError::UnknownFormat { .. } => {
+            "pass the IoT Edge config with --config: /etc/aziot/config.toml (1.2+) or /etc/iotedge/config.yaml (1.1)".to_owned()
+        }
+        ConfigError::Empty { .. } => {
+            "restore the config from the template (`sudo cp /etc/aziot/config.toml.edge.template /etc/aziot/config.toml`), fill in hostname, [provisioning] and [edge_ca], then `sudo iotedge config apply`".to_owned()
+        }
+        _ => "check the path passed with --config, or install and provision IoT Edge".to_owned(),
+    }
+}
+
+/// One line per setting that matters for a gateway, for `--verbose`.
+fn summary(parsed: &EdgeConfig) -> Vec<String> {
+    let mut lines = vec![format!(
+        "hostname: {}",
+        parsed.hostname.as_deref().unwrap_or("(not set)")
+    )];
+    if let Some(parent) = &parsed.parent_hostname {
+        lines.push(format!("parent_hostname: {parent} (lower-layer device)"));
+    }
+    lines.push(format!(
+        "provisioning: {}",
+        provisioning_kind(&parsed.provisioning)
+    ));
+    lines.push(match &parsed.edge_ca {
+        EdgeCa::Files { cert, key } => format!(
+            "device CA: {} = {}, {} = {}",
+            cert.setting, cert.value, key.setting, key.value
+        ),
+        other => format!("device CA: {}", edge_ca_kind(other)),
+    });
+    lines.push(match &parsed.trust_bundle {
+        Some(file) => format!("{}: {}", file.setting, file.value),
+        None => format!("{}: (not set)", parsed.format.trust_bundle_setting()),
+    });
+    lines
+}
+
+fn provisioning_kind(provisioning: &Provisioning) -> &'static str {
+    match provisioning {
+        Provisioning::ConnectionString(_) => "manual, connection string",
+        Provisioning::Manual { .. } => "manual, hub and device named",
+        Provisioning::Dps { .. } => "DPS",
+        Provisioning::Other { .. } => "other",
+        Provisioning::Missing => "missing",
+    }
+}
+
+fn edge_ca_kind(edge_ca: &EdgeCa) -> &'static str {
+    match edge_ca {
+        EdgeCa::Files { .. } => "files",
+        EdgeCa::Incomplete { .. } => "incomplete",
+        EdgeCa::Quickstart { .. } => "quickstart (generated by IoT Edge)",
+        EdgeCa::Issued { .. } => "issued at run time (EST)",
+    }
+}

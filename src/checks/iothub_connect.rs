@@ -1,0 +1,172 @@
+//! `iothub-connect-{mqtt,amqp,https}`: a top-layer gateway reaches its IoT hub on each port and
+//! the hub's certificate verifies against the operating system's trust store (what the host's
+//! identity service uses), with the hub's name. The hub comes from the connection string, the
+//! config's `iothub_hostname`, or `--iothub-hostname` (needed with DPS).
+
+use crate::checks::SYSTEM_BUNDLE;
+use crate::config::Provisioning;
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::hostname::validate_hostname;
+use crate::net::Protocol;
+use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::tls::ConnectError;
+use crate::pki::load::load_certificates;
+use crate::pki::{TrustAnchors, VerifyCode};
+
+use super::tls_probe::{Endpoint, ProbeError, probe, verdict};
+
+pub struct IotHubConnectCheck {
+    protocol: Protocol,
+}
+
+impl IotHubConnectCheck {
+    pub fn new(protocol: Protocol) -> Self {
+        IotHubConnectCheck { protocol }
+    }
+}
+
+const DEPENDENCIES: &[Dependency] = &[
+    Dependency::Requires("config-well-formed"),
+    Dependency::Uses("connection-string"),
+];
+
+impl Check for IotHubConnectCheck {
+    fn id(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Mqtt => "iothub-connect-mqtt",
+            Protocol::Amqp => "iothub-connect-amqp",
+            Protocol::Https => "iothub-connect-https",
+        }
+    }
+    fn group(&self) -> Group {
+        Group::Connectivity
+    }
+    fn description(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Mqtt => "IoT Hub is reachable and trusted on the MQTT port (8883)",
+            Protocol::Amqp => "IoT Hub is reachable and trusted on the AMQP port (5671)",
+            Protocol::Https => "IoT Hub is reachable and trusted on the HTTPS port (443)",
+        }
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        DEPENDENCIES
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(config) = prior.edge_config() else {
+                return Outcome::skipped("skipped because the config was not read");
+            };
+            if config.parent_hostname.is_some() {
+                return Outcome::skipped(
+                    "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
+                );
+            }
+            let configured = match &config.provisioning {
+                Provisioning::Manual {
+                    iothub_hostname, ..
+                } => iothub_hostname.clone(),
+                _ => None,
+            };
+            let Some(hub) = context
+                .iothub_hostname
+                .clone()
+                .or_else(|| {
+                    prior
+                        .connection_string()
+                        .map(|parsed| parsed.host_name.clone())
+                })
+                .or(configured)
+            else {
+                return Outcome::skipped(
+                    "the IoT hub is not named in the config (DPS assigns it): pass --iothub-hostname <hub>.azure-devices.net to check it",
+                );
+            };
+            let host = match validate_hostname(&hub) {
+                Ok(host) => host,
+                Err(error) => {
+                    return Outcome::error(format!("IoT hub `{hub}`: {error}"))
+                        .remedy("correct HostName in the connection string (or --iothub-hostname): <hub>.azure-devices.net");
+                }
+            };
+            let store = context.root.path(SYSTEM_BUNDLE);
+            let anchors = match load_certificates(&store) {
+                Ok(certificates) => TrustAnchors {
+                    path: store,
+                    certificates,
+                },
+                Err(error) => {
+                    return Outcome::error(format!("the operating system's trust store: {error}"))
+                        .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)");
+                }
+            };
+            let settings = ResolverSettings {
+                hosts_file: context.hosts_file.clone(),
+                resolv_conf: context.root.path("/etc/resolv.conf"),
+                dns_server: context.dns_server,
+                overrides: context.resolve_overrides.clone(),
+                timeout: context.timeout,
+            };
+            let resolution = match resolve_gateway(&host.name, &settings).await {
+                Ok(resolution) => resolution,
+                Err(failure) => {
+                    return Outcome::error(format!("IoT hub: {failure}"))
+                        .details(failure.notes.clone())
+                        .remedy(failure.remedy(&host.name));
+                }
+            };
+            let port = context.iothub_ports.get(self.protocol);
+            let endpoint = Endpoint {
+                protocol: self.protocol,
+                host: &host,
+                addresses: &resolution.addresses,
+                port,
+                anchors: Some(&anchors),
+            };
+            let what = format!(
+                "IoT hub `{}` on port {port} ({})",
+                host.name,
+                self.protocol.display_name()
+            );
+            match probe(&endpoint, context).await {
+                Ok(probed) => verdict(&what, &probed, Some(&anchors), remedy),
+                Err(ProbeError::Connect(error)) => Outcome::error(format!("{what}: {error}"))
+                    .remedy(connect_remedy(&error, self.protocol, port))
+                    .info(&serde_json::json!({
+                        "protocol": self.protocol,
+                        "port": port,
+                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
+                        "error": error.kind(),
+                    })),
+                Err(error @ ProbeError::Unparseable(_)) => Outcome::error(format!("{what}: {error}"))
+                    .remedy("something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy"),
+            }
+        })
+    }
+}
+
+fn remedy(code: VerifyCode) -> String {
+    match code {
+        VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => {
+            "the certificate is not IoT Hub's: a proxy or captive portal answers instead; exempt *.azure-devices.net from TLS inspection".to_owned()
+        }
+        VerifyCode::CertHasExpired | VerifyCode::CertNotYetValid => {
+            "check this machine's clock (`timedatectl`; enable NTP with `sudo timedatectl set-ntp true`)".to_owned()
+        }
+        _ => "a TLS-inspecting proxy re-signs the connection, or the OS trust store is outdated: exempt *.azure-devices.net from inspection, or install the proxy's root (`sudo cp root.pem /usr/local/share/ca-certificates/root.crt && sudo update-ca-certificates`); update the ca-certificates package".to_owned(),
+    }
+}
+
+fn connect_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String {
+    match error {
+        ConnectError::ConnectTimeout { .. }
+        | ConnectError::Unreachable { .. }
+        | ConnectError::Refused { .. } => format!(
+            "outbound TCP {port} to IoT Hub is blocked: open it in the firewall, or, if only 443 is allowed, set UpstreamProtocol to {} for edgeAgent and edgeHub (AMQP and MQTT over WebSockets use 443)",
+            match protocol {
+                Protocol::Mqtt => "MqttWs",
+                _ => "AmqpWs",
+            }
+        ),
+        _ => "check the network path to IoT Hub (proxy settings: \"Configure an IoT Edge device to communicate through a proxy server\")".to_owned(),
+    }
+}

@@ -1,0 +1,170 @@
+//! `parent-hostname`: on a lower-layer device of a nested hierarchy, `parent_hostname` is a
+//! valid name under 64 characters that resolves from this host; and when it resolves only
+//! through /etc/hosts (or is a single label), the edgeAgent container can resolve it too, which
+//! "Connect Azure IoT Edge devices to create a hierarchy" solves with the agent's
+//! `createOptions.HostConfig.ExtraHosts`: Docker gives containers the host's DNS servers, not
+//! the host's /etc/hosts.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+};
+use crate::hostname::validate_hostname;
+use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
+
+pub struct ParentHostnameCheck;
+
+impl Check for ParentHostnameCheck {
+    fn id(&self) -> &'static str {
+        "parent-hostname"
+    }
+    fn group(&self) -> Group {
+        Group::Connectivity
+    }
+    fn description(&self) -> &'static str {
+        "parent gateway name is valid and resolves (nested edge)"
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        &[Dependency::Requires("config-well-formed")]
+    }
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let Some(config) = prior.edge_config() else {
+                return Outcome::skipped("skipped because the config was not read");
+            };
+            let Some(parent) = config.parent_hostname.as_deref() else {
+                return Outcome::skipped(
+                    "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
+                );
+            };
+            let file = config.source.display();
+            let apply = config.format.apply_command();
+            let host = match validate_hostname(parent) {
+                Ok(host) => host,
+                Err(error) => {
+                    return Outcome::error(format!("`parent_hostname` in {file}: {error}")).remedy(
+                        format!(
+                            "set `parent_hostname` in {file} to exactly the `hostname` of the parent's config (FQDN or IP address), then `{apply}`"
+                        ),
+                    );
+                }
+            };
+            let settings = ResolverSettings {
+                hosts_file: context.hosts_file.clone(),
+                resolv_conf: context.root.path("/etc/resolv.conf"),
+                dns_server: context.dns_server,
+                overrides: context.resolve_overrides.clone(),
+                timeout: context.timeout,
+            };
+            let resolution = match resolve_gateway(&host.name, &settings).await {
+                Ok(resolution) => resolution,
+                Err(failure) => {
+                    return Outcome::error(format!("parent gateway: {failure}"))
+                        .details(failure.notes.clone())
+                        .remedy(failure.remedy(&host.name));
+                }
+            };
+            let addresses: Vec<String> = resolution
+                .addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let mut outcome = Outcome::ok(format!(
+                "parent `{}` resolves to {} (from {})",
+                host.name,
+                addresses.join(", "),
+                resolution.source
+            ))
+            .details(resolution.notes.clone());
+            let needs_extra_hosts = matches!(resolution.source, ResolutionSource::HostsFile { .. })
+                || (host.single_label && host.ip().is_none());
+            if needs_extra_hosts {
+                match extra_host(&config.agent_extra_hosts, &host.name) {
+                    Some(address) if resolution.addresses.contains(&address) => {
+                        outcome = outcome.detail(format!(
+                            "the edgeAgent container resolves it too: createOptions ExtraHosts maps it to {address}"
+                        ));
+                    }
+                    Some(address) => {
+                        outcome.escalate(Status::Warning);
+                        outcome.message = format!(
+                            "parent `{}` resolves to {} on this host, but edgeAgent's ExtraHosts maps it to {address}",
+                            host.name,
+                            addresses.join(", ")
+                        );
+                        outcome.remedy = Some(extra_hosts_remedy(
+                            &host.name,
+                            &addresses,
+                            &file.to_string(),
+                            apply,
+                        ));
+                    }
+                    None => {
+                        outcome.escalate(Status::Warning);
+                        outcome.message = format!(
+                            "parent `{}` resolves on this host only through {}: the edgeAgent container, which does not see the host's /etc/hosts, cannot resolve it",
+                            host.name, resolution.source
+                        );
+                        outcome.remedy = Some(extra_hosts_remedy(
+                            &host.name,
+                            &addresses,
+                            &file.to_string(),
+                            apply,
+                        ));
+                    }
+                }
+            }
+            outcome
+                .info(&resolution)
+                .evidence(Evidence::Resolution(Arc::new(resolution)))
+        })
+    }
+}
+
+/// The address an `ExtraHosts` entry (`name:address`, Docker's syntax) gives `name`.
+fn extra_host(entries: &[String], name: &str) -> Option<IpAddr> {
+    entries.iter().find_map(|entry| {
+        let (entry_name, address) = entry.split_once(':')?;
+        entry_name
+            .trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| {
+                address
+                    .trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse()
+                    .ok()
+            })
+            .flatten()
+    })
+}
+
+fn extra_hosts_remedy(name: &str, addresses: &[String], file: &str, apply: &str) -> String {
+    let address = addresses.first().map_or("<parent IP>", String::as_str);
+    format!(
+        "in [agent.config] of {file} set `createOptions = {{ HostConfig = {{ ExtraHosts = [\"{name}:{address}\"] }} }}` (keep any other HostConfig entries), run `sudo docker rm -f edgeAgent` so it is recreated, then `{apply}`; give edgeHub the same ExtraHosts in the deployment"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_hosts_entries_use_dockers_name_colon_address_form() {
+        let entries = vec![
+            "other:10.0.0.9".to_owned(),
+            "Parent-GW:10.0.0.4".to_owned(),
+            "v6:[fd00::4]".to_owned(),
+        ];
+        assert_eq!(
+            extra_host(&entries, "parent-gw"),
+            Some("10.0.0.4".parse().unwrap())
+        );
+        assert_eq!(extra_host(&entries, "v6"), Some("fd00::4".parse().unwrap()));
+        assert_eq!(extra_host(&entries, "missing"), None);
+    }
+}

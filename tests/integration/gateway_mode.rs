@@ -1,0 +1,972 @@
+//! The gateway suite (`edgeprobe check` on an IoT Edge device) through the binary. Each test
+//! builds a temporary `--root` tree from `fixtures/gateway/` (config, certificate and key files,
+//! passwd, hostname, OS trust store), swaps in the broken file it is about, and, for the
+//! connectivity checks, serves the fixture chains with the loopback simulator. Nothing leaves
+//! 127.0.0.1: IoT Hub is a simulator mapped with --resolve, or skipped.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::pki::load::{load_certificates, load_private_key};
+
+use crate::harness::{Report, Run, fixture, run};
+
+const TOP: &str = "gateway.edgeprobe.test";
+const FAKE_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+const CONNECTIVITY: &[&str] = &[
+    "edgehub-listening-mqtt",
+    "edgehub-listening-amqp",
+    "edgehub-listening-https",
+    "parent-hostname",
+    "parent-connect-mqtt",
+    "parent-connect-amqp",
+    "parent-connect-https",
+    "iothub-connect-mqtt",
+    "iothub-connect-amqp",
+    "iothub-connect-https",
+];
+const IOTHUB: &[&str] = &[
+    "iothub-connect-mqtt",
+    "iothub-connect-amqp",
+    "iothub-connect-https",
+];
+
+/// A gateway's filesystem in a temporary directory.
+struct Tree {
+    directory: tempfile::TempDir,
+}
+
+impl Tree {
+    /// A healthy top-layer gateway: `config` (a fixtures/gateway/config file) installed at
+    /// `config_path`, the top layer's device CA, key and root, service users, OS trust store.
+    fn new(config: &str, config_path: &str, device_ca: &str) -> Tree {
+        let tree = Tree {
+            directory: tempfile::tempdir().expect("temporary directory"),
+        };
+        tree.copy(config_path, &format!("config/{config}"));
+        tree.copy("/var/aziot/certs/root-ca.pem", "pki/root-ca.pem");
+        tree.copy(
+            "/var/aziot/certs/device-ca-full-chain.pem",
+            &format!("pki/{device_ca}-device-ca-full-chain.pem"),
+        );
+        tree.copy(
+            "/var/aziot/secrets/device-ca.key.pem",
+            &format!("pki/{device_ca}-device-ca.key.pem"),
+        );
+        tree.chmod("/var/aziot/secrets/device-ca.key.pem", 0o600);
+        tree.chmod("/var/aziot/secrets", 0o700);
+        // The service users own nothing here; they are the file owner, so the owner bits
+        // apply, as after the guide's chown (whatever uid the tests run as).
+        let metadata =
+            fs::metadata(tree.path("/var/aziot/secrets/device-ca.key.pem")).expect("key written");
+        tree.users(metadata.uid(), metadata.uid());
+        tree.write("/etc/hostname", "gateway\n");
+        tree.write("/etc/hosts", "127.0.0.1 localhost\n");
+        tree.os_trust_store(&["pki/root-ca.pem", "pki/hub-root-ca.pem"]);
+        tree
+    }
+
+    fn top_layer() -> Tree {
+        Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
+    }
+
+    fn path(&self, system_path: &str) -> PathBuf {
+        self.directory
+            .path()
+            .join(system_path.trim_start_matches('/'))
+    }
+
+    fn root(&self) -> &Path {
+        self.directory.path()
+    }
+
+    fn write(&self, system_path: &str, contents: &str) {
+        let path = self.path(system_path);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+        fs::write(&path, contents).expect("file written");
+    }
+
+    /// Install `fixtures/gateway/<fixture>` at `system_path`.
+    fn copy(&self, system_path: &str, fixture_name: &str) {
+        let contents = fs::read_to_string(fixture(&format!("gateway/{fixture_name}")))
+            .expect("fixture exists");
+        self.write(system_path, &contents);
+    }
+
+    fn chmod(&self, system_path: &str, mode: u32) {
+        fs::set_permissions(self.path(system_path), fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    }
+
+    /// passwd and group with the IoT Edge service users: aziotcs reads certificates,
+    /// aziotks keys (1.2+), iotedge both (1.1).
+    fn users(&self, certificate_uid: u32, key_uid: u32) {
+        let gid = fs::metadata(self.root()).map(|m| m.gid()).unwrap_or(0);
+        self.write(
+            "/etc/passwd",
+            &format!(
+                "root:x:0:0:root:/root:/bin/bash\n\
+                 aziotcs:x:{certificate_uid}:{gid}::/var/lib/aziot/certd:/sbin/nologin\n\
+                 aziotks:x:{key_uid}:{gid}::/var/lib/aziot/keyd:/sbin/nologin\n\
+                 iotedge:x:{certificate_uid}:{gid}::/var/lib/iotedge:/sbin/nologin\n"
+            ),
+        );
+        self.write("/etc/group", "root:x:0:\n");
+    }
+
+    fn os_trust_store(&self, fixtures: &[&str]) {
+        let bundle: String = fixtures
+            .iter()
+            .map(|name| {
+                fs::read_to_string(fixture(&format!("gateway/{name}"))).expect("fixture exists")
+            })
+            .collect();
+        self.write("/etc/ssl/certs/ca-certificates.crt", &bundle);
+    }
+
+    fn remove(&self, system_path: &str) {
+        fs::remove_file(self.path(system_path)).expect("file removed");
+    }
+}
+
+/// `edgeprobe check --root <tree> -o json` plus `extra`.
+async fn check(tree: &Tree, extra: &[String]) -> Run {
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--root".into(),
+        tree.root().display().to_string(),
+    ];
+    args.extend(extra.iter().cloned());
+    if !extra.iter().any(|arg| arg == "--timeout") {
+        args.extend(["--timeout".into(), "5s".into()]);
+    }
+    if !extra.iter().any(|arg| arg == "--output") {
+        args.extend(["--output".into(), "json".into()]);
+    }
+    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the binary ran")
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+/// Only the configuration checks: no socket is opened.
+async fn check_config(tree: &Tree) -> Run {
+    check(tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await
+}
+
+async fn serve(chain: &str, key: &str) -> RunningGateway {
+    start(SimulatorConfig::loopback(
+        load_certificates(&fixture(&format!("gateway/pki/{chain}"))).expect("fixture chain"),
+        load_private_key(&fixture(&format!("gateway/pki/{key}"))).expect("fixture key"),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts")
+}
+
+/// `--port mqtt=N` (or `--parent-port`, `--iothub-port`) for each of the simulator's ports.
+fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
+    let ports = gateway.ports;
+    [
+        ("mqtt", ports.mqtt),
+        ("amqp", ports.amqp),
+        ("https", ports.https),
+    ]
+    .into_iter()
+    .flat_map(|(protocol, port)| [flag.to_owned(), format!("{protocol}={port}")])
+    .collect()
+}
+
+fn assert_result(report: &Report, id: &str, expected: &str) {
+    let entry = report.check(id);
+    assert_eq!(
+        entry.result.result, expected,
+        "{id}: {:?} remedy {:?}",
+        entry.result.details, entry.remedy
+    );
+}
+
+fn message(report: &Report, id: &str) -> String {
+    report
+        .check(id)
+        .result
+        .details
+        .first()
+        .cloned()
+        .unwrap_or_default()
+}
+
+const CONFIGURATION: &[&str] = &[
+    "config-well-formed",
+    "hostname",
+    "connection-string",
+    "certificates-configured",
+    "device-ca-key-match",
+    "device-ca-chain",
+    "certificates-expiry",
+    "stale-generated-certs",
+    "root-ca-trust-store",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
+    let tree = Tree::top_layer();
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let output = check(&tree, &extra).await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    for id in CONFIGURATION {
+        assert_result(&report, id, "ok");
+        assert_eq!(report.check(id).group, "Configuration");
+    }
+    for id in [
+        "edgehub-listening-mqtt",
+        "edgehub-listening-amqp",
+        "edgehub-listening-https",
+    ] {
+        assert_result(&report, id, "ok");
+        let entry = report.check(id);
+        assert_eq!(entry.group, "Connectivity");
+        assert_eq!(entry.additional_info["verify_code"], 0);
+        assert!(message(&report, id).contains("SNI gateway.edgeprobe.test"));
+    }
+    // A top layer has no parent: the nested checks stay out of the way.
+    assert_result(&report, "parent-hostname", "skipped");
+    assert!(message(&report, "parent-hostname").contains("top-layer"));
+    assert_eq!(
+        report.check("config-well-formed").additional_info["version"],
+        "1.2+"
+    );
+    assert!(
+        !output.all().contains(FAKE_KEY),
+        "the SharedAccessKey leaked"
+    );
+    let target: serde_json::Value = serde_json::from_str(&output.stdout).expect("json");
+    assert!(
+        target["target"]["config"]
+            .as_str()
+            .is_some_and(|config| config.ends_with("etc/aziot/config.toml")),
+        "{}",
+        target["target"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iot_edge_1_1_config_yaml_is_found_and_checked_with_the_iotedge_user() {
+    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");
+    let output = check_config(&tree).await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    for id in CONFIGURATION {
+        assert_result(&report, id, "ok");
+    }
+    assert_eq!(
+        report.check("config-well-formed").additional_info["version"],
+        "1.1"
+    );
+    let files = &report.check("certificates-configured").additional_info["files"];
+    assert_eq!(files[0]["reader"], "iotedge");
+    assert_eq!(files[0]["setting"], "certificates.device_ca_cert");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_report_of_a_gateway_has_configuration_and_connectivity_sections() {
+    let tree = Tree::top_layer();
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(","), "--output", "text"]));
+    let output = check(&tree, &extra).await;
+    assert_eq!(output.code, 0, "{}", output.all());
+    let text = &output.stdout;
+    assert!(text.contains("IoT Edge gateway configured by"), "{text}");
+    let configuration = text
+        .find("Configuration checks")
+        .expect("configuration section");
+    let connectivity = text
+        .find("Connectivity checks")
+        .expect("connectivity section");
+    assert!(configuration < connectivity, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_yaml_is_an_error_with_line_and_column_and_skips_the_rest() {
+    let tree = Tree::new("bad-syntax.yaml", "/etc/iotedge/config.yaml", "top");
+    let output = check_config(&tree).await;
+    let report = output.json();
+    assert_eq!(output.code, 1, "{}", output.all());
+    assert_result(&report, "config-well-formed", "error");
+    let text = message(&report, "config-well-formed");
+    // The broken line is line 20 of the generated file (` hostname: [unclosed ...`).
+    assert!(text.contains("config.yaml:"), "{text}");
+    let position = text
+        .split("config.yaml:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|line| line.parse::<usize>().ok());
+    assert!(position.is_some_and(|line| line >= 19), "{text}");
+    assert!(
+        report
+            .check("config-well-formed")
+            .remedy
+            .as_deref()
+            .is_some_and(|remedy| remedy.contains("systemctl restart iotedge"))
+    );
+    for id in ["hostname", "certificates-configured"] {
+        assert_result(&report, id, "skipped");
+    }
+    assert!(
+        !output.all().contains(FAKE_KEY),
+        "the SharedAccessKey leaked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_toml_is_an_error_with_line_and_column() {
+    let tree = Tree::new("bad-syntax.toml", "/etc/aziot/config.toml", "top");
+    let output = check_config(&tree).await;
+    let report = output.json();
+    assert_result(&report, "config-well-formed", "error");
+    let text = message(&report, "config-well-formed");
+    // `[edge_ca` is line 9 of the generated file; the parser stops at its end.
+    assert!(text.contains("config.toml:9:9: unclosed table"), "{text}");
+    assert!(
+        !output.all().contains(FAKE_KEY),
+        "the SharedAccessKey leaked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ip_address_as_hostname_is_a_warning() {
+    let tree = Tree::new("ip-hostname.toml", "/etc/aziot/config.toml", "top");
+    let output = check_config(&tree).await;
+    let report = output.json();
+    assert_result(&report, "hostname", "warning");
+    assert!(
+        message(&report, "hostname").contains("IP address"),
+        "{}",
+        message(&report, "hostname")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_70_character_hostname_is_an_error_naming_the_64_character_limit() {
+    let tree = Tree::new("long-hostname.toml", "/etc/aziot/config.toml", "top");
+    let output = check_config(&tree).await;
+    let report = output.json();
+    assert_result(&report, "hostname", "error");
+    let text = message(&report, "hostname");
+    assert!(
+        text.contains("70 characters") && text.contains("64"),
+        "{text}"
+    );
+    assert_eq!(output.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostname_unlike_the_machine_name_warns_as_iotedge_check_would_fail() {
+    let tree = Tree::top_layer();
+    tree.write("/etc/hostname", "raspberrypi\n");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "hostname", "warning");
+    assert!(message(&report, "hostname").contains("raspberrypi"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_that_is_not_the_device_cas_is_an_error() {
+    let tree = Tree::top_layer();
+    tree.copy(
+        "/var/aziot/secrets/device-ca.key.pem",
+        "pki/other-device-ca.key.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-configured", "ok");
+    assert_result(&report, "device-ca-key-match", "error");
+    assert!(message(&report, "device-ca-key-match").contains("is not the private key"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_ca_file_in_the_wrong_order_is_told_apart_from_a_wrong_key() {
+    let tree = Tree::top_layer();
+    tree.copy(
+        "/var/aziot/certs/device-ca-full-chain.pem",
+        "pki/wrong-order-device-ca-full-chain.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "device-ca-key-match", "error");
+    let text = message(&report, "device-ca-key-match");
+    assert!(text.contains("belongs to certificate 2"), "{text}");
+    assert!(
+        report
+            .check("device-ca-key-match")
+            .remedy
+            .as_deref()
+            .is_some_and(|remedy| remedy.contains("first"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() {
+    let tree = Tree::top_layer();
+    tree.copy("/var/aziot/certs/root-ca.pem", "pki/other-root-ca.pem");
+    tree.os_trust_store(&["pki/other-root-ca.pem"]);
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let report = check(&tree, &extra).await.json();
+    assert_result(&report, "device-ca-chain", "error");
+    let verifications = &report.check("device-ca-chain").additional_info["verifications"];
+    assert_eq!(verifications[0]["verify_code"], 20, "{verifications}");
+    // The leaves' view is the same: edgeHub's chain does not reach that root either.
+    assert_result(&report, "edgehub-listening-mqtt", "error");
+    assert_eq!(
+        report.check("edgehub-listening-mqtt").additional_info["verify_code"],
+        20
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error() {
+    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "wrong-root");
+    let leaf_root = fixture("gateway/pki/root-ca.pem").display().to_string();
+    let report = check(
+        &tree,
+        &strings(&["--skip", &CONNECTIVITY.join(","), "--ca-file", &leaf_root]),
+    )
+    .await
+    .json();
+    assert_result(&report, "device-ca-key-match", "ok");
+    assert_result(&report, "device-ca-chain", "error");
+    let text = message(&report, "device-ca-chain");
+    assert!(text.contains("leaves' root CA file"), "{text}");
+    // The file holds the device CA alone and its issuer is nowhere: OpenSSL's 20 at depth 0,
+    // then 21 for the lone certificate, which s_client reports last.
+    assert!(
+        text.contains("Verify return code: 21 (unable to verify the first certificate)"),
+        "{text}"
+    );
+    let errors = &report.check("device-ca-chain").additional_info["verifications"][0]["errors"];
+    assert_eq!(errors[0]["code"], 20, "{errors}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_device_ca_is_an_error_in_expiry_and_chain() {
+    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "expired");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-expiry", "error");
+    assert!(message(&report, "certificates-expiry").contains("expired on"));
+    assert_result(&report, "device-ca-chain", "error");
+    assert_eq!(
+        report.check("device-ca-chain").additional_info["verifications"][0]["verify_code"],
+        10
+    );
+    assert_result(&report, "device-ca-key-match", "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_ca_ending_after_2038_is_an_error() {
+    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "post-2038");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-expiry", "error");
+    assert!(message(&report, "certificates-expiry").contains("2038-01-01"));
+    assert_result(&report, "device-ca-chain", "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_certificate_configured_as_device_ca_is_not_a_ca() {
+    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "not-a-ca");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "device-ca-chain", "error");
+    assert!(message(&report, "device-ca-chain").contains("not a CA certificate"));
+    assert_eq!(
+        report.check("device-ca-chain").additional_info["is_ca"],
+        false
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lower_expiry_threshold_or_a_higher_one_decides_the_warning() {
+    let tree = Tree::top_layer();
+    // The fixture CAs end on 2037-12-31: with a threshold beyond that, they warn.
+    let report = check(
+        &tree,
+        &strings(&[
+            "--skip",
+            &CONNECTIVITY.join(","),
+            "--expiry-warning-days",
+            "10000",
+        ]),
+    )
+    .await
+    .json();
+    assert_result(&report, "certificates-expiry", "warning");
+    assert_eq!(
+        report.check("certificates-expiry").additional_info["warning_days"],
+        10000
+    );
+    let default = check_config(&tree).await.json();
+    assert_eq!(
+        default.check("certificates-expiry").additional_info["warning_days"],
+        90,
+        "gateway default"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_files_are_errors_and_dependents_say_why_they_skipped() {
+    let tree = Tree::new("missing-files.toml", "/etc/aziot/config.toml", "top");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-configured", "error");
+    let text = message(&report, "certificates-configured");
+    assert!(
+        text.contains("no-such-device-ca.pem") && text.contains("does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("no-such-root.pem"), "{text}");
+    assert_result(&report, "device-ca-key-match", "skipped");
+    assert!(
+        message(&report, "device-ca-key-match").contains("certificates-configured"),
+        "{}",
+        message(&report, "device-ca-key-match")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_the_key_service_cannot_read_is_an_error_with_the_guides_chown() {
+    let tree = Tree::top_layer();
+    let uid = fs::metadata(tree.path("/var/aziot/certs/root-ca.pem"))
+        .map(|metadata| metadata.uid())
+        .expect("metadata");
+    // aziotks is now someone else than the files' owner: a 600 key is closed to it.
+    tree.users(uid, 4242);
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-configured", "error");
+    let text = message(&report, "certificates-configured");
+    assert!(text.contains("aziotks cannot"), "{text}");
+    let remedy = report
+        .check("certificates-configured")
+        .remedy
+        .clone()
+        .unwrap_or_default();
+    assert!(remedy.contains("chown aziotks:aziotks"), "{remedy}");
+    // What loaded is still examined.
+    assert_result(&report, "device-ca-key-match", "ok");
+    assert_result(&report, "device-ca-chain", "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_readable_by_everyone_is_a_warning() {
+    let tree = Tree::top_layer();
+    tree.chmod("/var/aziot/secrets/device-ca.key.pem", 0o644);
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-configured", "warning");
+    assert!(message(&report, "certificates-configured").contains("readable by every user"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickstart_certificates_are_a_warning_for_testing_only() {
+    let tree = Tree::new("quickstart.toml", "/etc/aziot/config.toml", "top");
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "certificates-configured", "warning");
+    assert!(message(&report, "certificates-configured").contains("quickstart"));
+    for id in [
+        "device-ca-key-match",
+        "device-ca-chain",
+        "stale-generated-certs",
+    ] {
+        assert_result(&report, id, "skipped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_left_from_an_old_device_ca_are_a_warning_1_2() {
+    let tree = Tree::top_layer();
+    tree.copy(
+        "/var/lib/aziot/certd/certs/aziotedgedmoduleedgeHub-old.cert.pem",
+        "pki/stale-edgehub.pem",
+    );
+    tree.copy(
+        "/var/lib/aziot/certd/certs/aziotedgedmoduleedgeHub-new.cert.pem",
+        "pki/top-edgehub.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "stale-generated-certs", "warning");
+    let entry = report.check("stale-generated-certs");
+    assert_eq!(entry.additional_info["checked"], 2);
+    let stale = entry.additional_info["stale"]
+        .as_array()
+        .expect("stale list");
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert!(
+        stale[0]["file"]
+            .as_str()
+            .is_some_and(|file| file.ends_with("edgeHub-old.cert.pem"))
+    );
+    let remedy = entry.remedy.clone().unwrap_or_default();
+    assert!(
+        remedy.contains("/var/lib/aziot/certd/certs")
+            && remedy.contains("/var/lib/aziot/keyd/keys"),
+        "{remedy}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_left_in_hsm_certs_are_a_warning_1_1() {
+    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");
+    tree.copy(
+        "/var/lib/iotedge/hsm/certs/edgehub_server.cert.pem",
+        "pki/stale-edgehub.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "stale-generated-certs", "warning");
+    let remedy = report
+        .check("stale-generated-certs")
+        .remedy
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        remedy.contains("/var/lib/iotedge/hsm/certs")
+            && remedy.contains("/var/lib/iotedge/hsm/cert_keys")
+            && remedy.contains("restart iotedge"),
+        "{remedy}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_dropped_as_pem_in_ca_certificates_is_caught_with_the_docs_commands() {
+    let tree = Tree::top_layer();
+    tree.os_trust_store(&["pki/hub-root-ca.pem"]);
+    tree.copy(
+        "/usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem",
+        "pki/root-ca.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "root-ca-trust-store", "warning");
+    let text = message(&report, "root-ca-trust-store");
+    assert!(text.contains("only files ending in .crt"), "{text}");
+    let remedy = report
+        .check("root-ca-trust-store")
+        .remedy
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        remedy.contains("/usr/local/share/ca-certificates/root-ca.pem.crt")
+            && remedy.contains("sudo update-ca-certificates"),
+        "{remedy}"
+    );
+    // Once named .crt but not yet installed, the fix is the second command alone.
+    tree.remove("/usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem");
+    tree.copy(
+        "/usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem.crt",
+        "pki/root-ca.pem",
+    );
+    let report = check_config(&tree).await.json();
+    assert_result(&report, "root-ca-trust-store", "warning");
+    assert_eq!(
+        report.check("root-ca-trust-store").remedy.as_deref(),
+        Some("run `sudo update-ca-certificates`")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edgehub_still_serving_a_former_hostname_fails_with_code_62() {
+    let tree = Tree::top_layer();
+    let edgehub = serve(
+        "old-name-edgehub-full-chain.pem",
+        "old-name-edgehub.key.pem",
+    )
+    .await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let output = check(&tree, &extra).await;
+    let report = output.json();
+    assert_eq!(output.code, 1);
+    for id in [
+        "edgehub-listening-mqtt",
+        "edgehub-listening-amqp",
+        "edgehub-listening-https",
+    ] {
+        assert_result(&report, id, "error");
+        assert_eq!(report.check(id).additional_info["verify_code"], 62);
+        assert!(
+            report
+                .check(id)
+                .remedy
+                .as_deref()
+                .is_some_and(|remedy| remedy.contains("docker rm -f edgeAgent edgeHub"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_listening_for_edgehub_is_a_connection_refused_error() {
+    let tree = Tree::top_layer();
+    // Bind and drop: a loopback port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("ephemeral port")
+        .port();
+    let report = check(
+        &tree,
+        &strings(&[
+            "--only",
+            "edgehub-listening-mqtt",
+            "--port",
+            &format!("mqtt={closed}"),
+        ]),
+    )
+    .await
+    .json();
+    assert_result(&report, "edgehub-listening-mqtt", "error");
+    assert!(message(&report, "edgehub-listening-mqtt").contains("refused"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_layer_reaches_iot_hub_through_the_os_trust_store() {
+    let tree = Tree::top_layer();
+    let hub = serve("hub-full-chain.pem", "hub.key.pem").await;
+    let mut extra = ports("--iothub-port", &hub);
+    extra.extend(strings(&[
+        "--resolve",
+        "hub.edgeprobe.test:127.0.0.1",
+        "--only",
+        &IOTHUB.join(","),
+    ]));
+    let output = check(&tree, &extra).await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    for id in IOTHUB {
+        assert_result(&report, id, "ok");
+        assert!(message(&report, id).contains("hub.edgeprobe.test"));
+    }
+    // Without the hub's root in the OS store, the hub is not trusted.
+    tree.os_trust_store(&["pki/root-ca.pem"]);
+    let report = check(&tree, &extra).await.json();
+    assert_result(&report, "iothub-connect-mqtt", "error");
+}
+
+/// A parent (top layer) and a child (lower layer) on loopback: the child's config names the
+/// parent, its hosts file maps it to 127.0.0.1, its agent's ExtraHosts too.
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_child_checks_its_parent_on_loopback() {
+    let parent = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let child_edgehub = serve("child-edgehub-full-chain.pem", "child-edgehub.key.pem").await;
+    let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
+    tree.write("/etc/hostname", "child\n");
+    tree.write(
+        "/etc/hosts",
+        &format!("127.0.0.1 localhost\n127.0.0.1 {TOP}\n"),
+    );
+    let mut extra = ports("--port", &child_edgehub);
+    extra.extend(ports("--parent-port", &parent));
+    let output = check(&tree, &extra).await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    for id in CONFIGURATION {
+        assert_result(&report, id, "ok");
+    }
+    assert_result(&report, "parent-hostname", "ok");
+    assert!(
+        report
+            .check("parent-hostname")
+            .result
+            .details
+            .iter()
+            .any(|line| line.contains("ExtraHosts")),
+        "{:?}",
+        report.check("parent-hostname").result.details
+    );
+    for id in [
+        "edgehub-listening-mqtt",
+        "parent-connect-mqtt",
+        "parent-connect-amqp",
+        "parent-connect-https",
+    ] {
+        assert_result(&report, id, "ok");
+    }
+    assert!(message(&report, "edgehub-listening-mqtt").contains("child.edgeprobe.test"));
+    assert!(message(&report, "parent-connect-mqtt").contains(TOP));
+    // A lower layer reaches IoT Hub through its parent only.
+    for id in IOTHUB {
+        assert_result(&report, id, "skipped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_child_without_extra_hosts_warns_and_a_parent_with_another_name_fails() {
+    let parent = serve(
+        "old-name-edgehub-full-chain.pem",
+        "old-name-edgehub.key.pem",
+    )
+    .await;
+    let tree = Tree::new(
+        "lower-layer-no-extra-hosts.toml",
+        "/etc/aziot/config.toml",
+        "child",
+    );
+    tree.write("/etc/hostname", "child\n");
+    tree.write("/etc/hosts", &format!("127.0.0.1 {TOP}\n"));
+    let mut extra = ports("--parent-port", &parent);
+    extra.extend(strings(&[
+        "--skip",
+        "edgehub-listening-mqtt,edgehub-listening-amqp,edgehub-listening-https",
+    ]));
+    let report = check(&tree, &extra).await.json();
+    assert_result(&report, "parent-hostname", "warning");
+    assert!(
+        report
+            .check("parent-hostname")
+            .remedy
+            .as_deref()
+            .is_some_and(
+                |remedy| remedy.contains("ExtraHosts = [\"gateway.edgeprobe.test:127.0.0.1\"]")
+            )
+    );
+    assert_result(&report, "parent-connect-amqp", "error");
+    assert_eq!(
+        report.check("parent-connect-amqp").additional_info["verify_code"],
+        62
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unresolvable_parent_is_an_error_and_its_connect_checks_are_skipped() {
+    let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
+    let report = check(
+        &tree,
+        &strings(&[
+            "--only",
+            "parent-connect-mqtt",
+            // An empty hosts file and no DNS server that knows `.test` (RFC 2606): the
+            // resolver is pointed at a closed loopback port so nothing leaves the machine.
+            "--dns-server",
+            "127.0.0.1:9",
+            "--timeout",
+            "1s",
+        ]),
+    )
+    .await
+    .json();
+    assert_result(&report, "parent-hostname", "error");
+    assert_result(&report, "parent-connect-mqtt", "skipped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_config_and_no_gateway_named_is_a_usage_error_pointing_to_both_modes() {
+    let empty = tempfile::tempdir().expect("temporary directory");
+    let output = run(&["check", "--root", &empty.path().display().to_string()]);
+    assert_eq!(output.code, 2, "{}", output.all());
+    assert!(output.stderr.contains("--gateway"), "{}", output.stderr);
+    assert!(output.stderr.contains("--config"), "{}", output.stderr);
+}
+
+#[test]
+fn leaf_only_flags_are_refused_in_gateway_mode() {
+    let config = fixture("gateway/config/top-layer.toml")
+        .display()
+        .to_string();
+    for args in [
+        &["check", "--config", &config, "--gateway", TOP][..],
+        &[
+            "check",
+            "--config",
+            &config,
+            "--connection-string",
+            "HostName=h;DeviceId=d;SharedAccessKey=a2V5",
+        ],
+        &["check", "--config", &config, "--gateway-config", &config],
+    ] {
+        let output = run(args);
+        assert_eq!(output.code, 2, "{args:?}: {}", output.all());
+    }
+}
+
+#[test]
+fn leaf_cross_check_compares_gateway_host_name_with_the_gateway_config() {
+    let config = fixture("gateway/config/top-layer.toml")
+        .display()
+        .to_string();
+    let with = |connection_string: &str| {
+        run(&[
+            "check",
+            "--connection-string",
+            connection_string,
+            "--gateway-config",
+            &config,
+            "--only",
+            "gateway-hostname-matches-config",
+            "-o",
+            "json",
+        ])
+    };
+    let matching = with(
+        "HostName=hub.edgeprobe.test;DeviceId=leaf;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=;GatewayHostName=Gateway.EdgeProbe.test",
+    );
+    let report = matching.json();
+    assert_result(&report, "gateway-hostname-matches-config", "ok");
+    assert_eq!(
+        report.check("gateway-hostname-matches-config").group,
+        "Configuration"
+    );
+    let other = with(
+        "HostName=hub.edgeprobe.test;DeviceId=leaf;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=;GatewayHostName=10.0.0.4",
+    );
+    let report = other.json();
+    assert_eq!(other.code, 1, "{}", other.all());
+    assert_result(&report, "gateway-hostname-matches-config", "error");
+    let text = message(&report, "gateway-hostname-matches-config");
+    assert!(
+        text.contains("`10.0.0.4`") && text.contains("hostname = \"gateway.edgeprobe.test\""),
+        "{text}"
+    );
+    assert!(
+        report
+            .check("gateway-hostname-matches-config")
+            .remedy
+            .as_deref()
+            .is_some_and(|remedy| remedy.contains("GatewayHostName=gateway.edgeprobe.test"))
+    );
+}
+
+#[test]
+fn leaf_with_ca_file_is_told_when_its_root_copy_was_ignored_by_update_ca_certificates() {
+    let tree = tempfile::tempdir().expect("temporary directory");
+    let root_pem = fs::read_to_string(fixture("root-ca.pem")).expect("fixture");
+    let local = tree.path().join("usr/local/share/ca-certificates");
+    fs::create_dir_all(&local).expect("directories");
+    fs::write(local.join("gateway-root.pem"), &root_pem).expect("written");
+    fs::create_dir_all(tree.path().join("etc/ssl/certs")).expect("directories");
+    fs::write(
+        tree.path().join("etc/ssl/certs/ca-certificates.crt"),
+        fs::read_to_string(fixture("other-root-ca.pem")).expect("fixture"),
+    )
+    .expect("written");
+    let output = run(&[
+        "check",
+        "--gateway",
+        TOP,
+        "--ca-file",
+        &fixture("root-ca.pem").display().to_string(),
+        "--root",
+        &tree.path().display().to_string(),
+        "--only",
+        "root-ca-trust-store",
+        "-o",
+        "json",
+    ]);
+    let report = output.json();
+    assert_result(&report, "root-ca-trust-store", "warning");
+    assert_eq!(
+        report.check("root-ca-trust-store").group,
+        "Gateway connectivity"
+    );
+    let details = report.text_of("root-ca-trust-store");
+    assert!(details.contains("Node.js"), "{details}");
+    assert!(details.contains("sudo update-ca-certificates"), "{details}");
+}
