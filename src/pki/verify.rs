@@ -39,6 +39,11 @@ use crate::hostname::{HostName, MismatchKind, NameMatch, match_server_name};
 /// OpenSSL's default maximum chain depth (X509_VERIFY_PARAM default of 100).
 const MAX_DEPTH: usize = 100;
 
+/// The most presented certificates considered: enough for any chain OpenSSL would build
+/// (MAX_DEPTH), so a hostile peer sending thousands cannot make verification work grow with
+/// them. Certificates past the cap are ignored, as unusable extras would be.
+pub const MAX_PRESENTED: usize = MAX_DEPTH + 1;
+
 /// What the verifier is asked to check, mirroring the X509_VERIFY_PARAM a TLS client sets.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions<'a> {
@@ -181,6 +186,7 @@ pub fn verify_chain(
             })
             .collect::<Result<Vec<_>, _>>()
     };
+    let presented = &presented[..presented.len().min(MAX_PRESENTED)];
     let peer = parse_all(presented, "the presented chain", false)?;
     let store = parse_all(trusted, "the trusted root file", true)?;
     let Some(leaf) = peer.first() else {
@@ -1253,6 +1259,25 @@ mod tests {
         };
         let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
         assert_eq!(verification.code(), VerifyCode::HostnameMismatch);
+    }
+
+    #[test]
+    fn presented_certificates_past_the_cap_are_ignored() {
+        let root = issue(&ca("Root"), None);
+        let leaf = issue(&server("gw"), Some(&root));
+        let mut presented = vec![leaf.der.clone()];
+        // Garbage past the cap would fail parsing if it were looked at.
+        presented.extend((0..MAX_PRESENTED).map(|_| leaf.der.clone()));
+        presented.push(CertificateDer::from(vec![0x30, 0x03, 0x01, 0x01, 0xff]));
+        let options = VerifyOptions {
+            host: None,
+            now: NOW,
+            check_server_purpose: true,
+            security_level: 1,
+        };
+        let verification = verify_chain(&presented, &[root.der.clone()], &options)
+            .expect("cap applies before parsing");
+        assert_eq!(verification.code(), VerifyCode::Ok);
     }
 
     #[test]

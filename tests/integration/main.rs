@@ -9,6 +9,7 @@ mod gateway;
 mod gateway_mode;
 mod hardening;
 mod harness;
+mod hostile_chains;
 mod misbehaving;
 mod serve;
 mod timing;

@@ -29,6 +29,10 @@ enum BeforeTls {
     TlsAlert,
     /// Closes with SO_LINGER 0, so the kernel sends a TCP reset.
     Reset,
+    /// Reads the ClientHello, then closes without a word.
+    ReadAndClose,
+    /// Drips the start of a TLS handshake record, one byte a second (a slowloris server).
+    Drip,
 }
 
 /// What a listener does after a successful TLS handshake with the fixture chain.
@@ -86,6 +90,23 @@ async fn misbehave_before_tls(mut socket: TcpStream, behaviour: BeforeTls) {
     match behaviour {
         BeforeTls::Silent => drain(&mut socket).await,
         BeforeTls::Reset => reset(socket),
+        BeforeTls::ReadAndClose => {
+            let _ = socket.read(&mut client_hello).await;
+            let _ = socket.shutdown().await;
+        }
+        BeforeTls::Drip => {
+            let _ = socket.read(&mut client_hello).await;
+            // A handshake record header announcing a 16 KiB ServerHello that never comes.
+            for byte in [
+                0x16u8, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfc, 0x03, 0x03,
+            ] {
+                if socket.write_all(&[byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            drain(&mut socket).await;
+        }
         BeforeTls::PlaintextHttp | BeforeTls::RandomBytes | BeforeTls::TlsAlert => {
             let _ = socket.read(&mut client_hello).await;
             let answer = match behaviour {
@@ -220,6 +241,27 @@ fn assert_connect_errors(report: &Report, kind: &str, message_part: &str) {
             "skipped"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listener_that_reads_and_closes_is_closed_mid_handshake() {
+    let report = before_tls(BeforeTls::ReadAndClose).await;
+    assert_connect_errors(
+        &report,
+        "closed",
+        "closed the connection during the TLS handshake",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_dripping_one_byte_a_second_hits_the_handshake_deadline() {
+    // The deadline covers the whole handshake, not each read: a slow drip cannot extend it.
+    let report = before_tls(BeforeTls::Drip).await;
+    assert_connect_errors(
+        &report,
+        "handshake_timeout",
+        "sent no TLS handshake within 1 s",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
