@@ -1275,7 +1275,7 @@ mod tests {
             check_server_purpose: true,
             security_level: 1,
         };
-        let verification = verify_chain(&presented, &[root.der.clone()], &options)
+        let verification = verify_chain(&presented, std::slice::from_ref(&root.der), &options)
             .expect("cap applies before parsing");
         assert_eq!(verification.code(), VerifyCode::Ok);
     }
