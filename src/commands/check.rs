@@ -8,7 +8,7 @@ use super::{AppError, print_report};
 use crate::checks::leaf_registry;
 use crate::cli::CheckArgs;
 use crate::connection_string;
-use crate::engine::{Context, Selection, run_checks};
+use crate::engine::{Context, Selection, Shared, run_checks};
 use crate::report::Target;
 
 pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -49,6 +49,7 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         timeout: args.network.timeout,
         expiry_warning_days: args.expiry_warning_days,
         now: OffsetDateTime::now_utc(),
+        shared: Shared::default(),
     };
     let selection = Selection {
         only: args.only.clone(),

@@ -16,7 +16,7 @@ use crate::cli::{ConnectArgs, OutputFormat};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
-use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
+use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, TlsClient, connect};
 use crate::pki::TrustAnchors;
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
 use crate::pki::diagnose::{Diagnosis, diagnose};
@@ -105,13 +105,14 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     };
+    let client = TlsClient::new(&roots).map_err(|error| AppError::Connect(error.to_string()))?;
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
         addresses: &resolution.addresses,
         port,
         timeout: args.timeout,
-        roots: &roots,
+        client: &client,
     };
     let connected = connect(&request)
         .await

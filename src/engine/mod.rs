@@ -7,10 +7,12 @@
 pub mod outcome;
 pub mod registry;
 pub mod runner;
+pub mod shared;
 
 pub use outcome::{Evidence, Outcome, Status};
 pub use registry::{Check, CheckFuture, Dependency, Group};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks};
+pub use shared::Shared;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -41,6 +43,9 @@ pub struct Context {
     pub expiry_warning_days: u32,
     /// The clock, passed in so nothing deep inside reads it and tests can pin it.
     pub now: OffsetDateTime,
+    /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
+    /// fleet mode, by every target's context, which all hold the same handle).
+    pub shared: Shared,
 }
 
 impl Context {
@@ -57,6 +62,7 @@ impl Context {
             timeout: Duration::from_secs(5),
             expiry_warning_days: 30,
             now: OffsetDateTime::now_utc(),
+            shared: Shared::default(),
         }
     }
 }

@@ -2,10 +2,13 @@
 //! would see: the address used, the protocol and cipher, the chain exactly as sent, and the
 //! verdict a strict (rustls/webpki) client would reach.
 //!
-//! The handshake is never stopped by certificate verification: a recording verifier asks
-//! webpki for its verdict, keeps it, and lets the handshake finish, so that a bad chain is
-//! still captured and diagnosed (OpenSSL-style) by `pki::verify`. Handshake signatures are
-//! still verified for real.
+//! The handshake is never stopped by certificate verification: the client's verifier lets the
+//! handshake finish whatever the chain, so that a bad chain is still captured and diagnosed
+//! (OpenSSL-style) by `pki::verify`; webpki's own verdict on the captured chain is recorded
+//! next to it. Handshake signatures are still verified for real.
+//!
+//! The client side ([`TlsClient`]: provider, configurations, trusted roots) is built once per
+//! set of roots and shared by every connection that trusts them.
 
 use std::fmt;
 use std::io;
@@ -15,10 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
@@ -81,8 +84,8 @@ pub struct ConnectRequest<'a> {
     /// The deadline for the TCP connect (all addresses together) and, separately, for the
     /// TLS handshake.
     pub timeout: Duration,
-    /// Roots for the strict-client verdict; empty means no verdict is recorded.
-    pub roots: &'a [CertificateDer<'static>],
+    /// The client to connect with; its roots decide the strict-client verdict.
+    pub client: &'a TlsClient,
 }
 
 /// A live, verified-or-not TLS connection and what its handshake showed.
@@ -234,23 +237,101 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The client side of every connection that trusts the same roots: one rustls configuration
+/// per ALPN list and a webpki verifier for the strict-client verdict. Building these (parsing
+/// the roots, assembling the configuration) is done once and shared, not once per connection:
+/// in fleet mode that is thousands of connections per CA file.
+#[derive(Debug)]
+pub struct TlsClient {
+    /// No ALPN: MQTTS and AMQPS clients (the device SDKs) offer none.
+    plain: Arc<ClientConfig>,
+    /// ALPN `http/1.1`, as HTTPS clients offer it.
+    http: Arc<ClientConfig>,
+    /// webpki's verifier over the roots; `None` when no root was usable (no verdict recorded).
+    strict: Option<Arc<WebPkiServerVerifier>>,
+}
+
+/// Why the TLS client could not be set up (not expected with the ring provider; reported
+/// rather than assumed away).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot set up the TLS client: {0}")]
+pub struct TlsSetupError(rustls::Error);
+
+impl TlsClient {
+    /// A client trusting `roots` for the strict-client verdict; empty roots mean no verdict.
+    pub fn new(roots: &[CertificateDer<'static>]) -> Result<TlsClient, TlsSetupError> {
+        let provider = crypto_provider();
+        let mut store = RootCertStore::empty();
+        let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
+        let strict = (added > 0)
+            .then(|| {
+                WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(&provider))
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        let verifier = Arc::new(ObservingVerifier {
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
+            let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+                .with_safe_default_protocol_versions()
+                .map_err(TlsSetupError)?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth();
+            config.alpn_protocols = alpn_protocols;
+            // A shared configuration would otherwise resume sessions (RFC 8446 section 2.2),
+            // and a resumed handshake carries no Certificate message: every probe must see the
+            // chain the gateway presents now, as a device connecting for the first time does.
+            config.resumption = Resumption::disabled();
+            Ok(Arc::new(config))
+        };
+        Ok(TlsClient {
+            plain: config(Vec::new())?,
+            http: config(vec![b"http/1.1".to_vec()])?,
+            strict,
+        })
+    }
+
+    fn config_for(&self, protocol: Protocol) -> Arc<ClientConfig> {
+        match protocol {
+            Protocol::Https => Arc::clone(&self.http),
+            Protocol::Mqtt | Protocol::Amqp => Arc::clone(&self.plain),
+        }
+    }
+
+    /// What rustls/webpki concludes about `chain` (leaf first, as sent) for `server_name`.
+    fn strict_verdict(
+        &self,
+        chain: &[CertificateDer<'static>],
+        server_name: &ServerName<'_>,
+    ) -> Option<StrictVerdict> {
+        let strict = self.strict.as_ref()?;
+        let (leaf, intermediates) = chain.split_first()?;
+        Some(
+            match strict.verify_server_cert(leaf, intermediates, server_name, &[], UnixTime::now())
+            {
+                Ok(_) => StrictVerdict::Accepted,
+                Err(error) => StrictVerdict::Rejected {
+                    name_mismatch: matches!(
+                        error,
+                        rustls::Error::InvalidCertificate(
+                            rustls::CertificateError::NotValidForName
+                                | rustls::CertificateError::NotValidForNameContext { .. }
+                        )
+                    ),
+                    reason: error.to_string(),
+                },
+            },
+        )
+    }
+}
+
 /// Connect to the first address that accepts, then complete a TLS handshake.
 pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
     let (tcp, address, connect_time) = connect_tcp(request).await?;
-    let provider = crypto_provider();
-    let verifier = Arc::new(RecordingVerifier::new(request.roots, &provider));
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|error| ConnectError::Tls {
-            endpoint: address,
-            detail: error.to_string(),
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
-    if request.protocol == Protocol::Https {
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    }
+    let config = request.client.config_for(request.protocol);
     let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
         endpoint: address,
         detail,
@@ -264,7 +345,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     let started = Instant::now();
     let handshake = tokio::time::timeout(
         request.timeout,
-        TlsConnector::from(Arc::new(config)).connect(server_name, recorded),
+        TlsConnector::from(config).connect(server_name.clone(), recorded),
     )
     .await;
     let handshake_time = started.elapsed();
@@ -294,6 +375,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
                 .collect()
         })
         .unwrap_or_default();
+    let strict_client_verdict = request.client.strict_verdict(&chain, &server_name);
     let handshake = Handshake {
         protocol: request.protocol,
         server_name: request.server_name.to_owned(),
@@ -314,7 +396,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
         connect_time,
         handshake_time,
         chain,
-        strict_client_verdict: verifier.verdict(),
+        strict_client_verdict,
     };
     Ok(Connected { handshake, stream })
 }
@@ -509,70 +591,23 @@ impl tokio::io::AsyncWrite for ObservedStream {
     }
 }
 
-/// Wraps webpki's server verifier: records its verdict, never aborts the handshake on it.
+/// Accepts any certificate so the handshake completes and the chain can be examined; the
+/// verdicts come afterwards (webpki's in [`TlsClient::strict_verdict`], OpenSSL's in
+/// `pki::verify`). Handshake signatures are checked for real.
 #[derive(Debug)]
-struct RecordingVerifier {
-    inner: Option<Arc<WebPkiServerVerifier>>,
+struct ObservingVerifier {
     algorithms: WebPkiSupportedAlgorithms,
-    verdict: Mutex<Option<StrictVerdict>>,
 }
 
-impl RecordingVerifier {
-    fn new(roots: &[CertificateDer<'static>], provider: &Arc<CryptoProvider>) -> Self {
-        let mut store = RootCertStore::empty();
-        let (added, _ignored) = store.add_parsable_certificates(roots.iter().cloned());
-        let inner = (added > 0)
-            .then(|| {
-                WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider))
-                    .build()
-                    .ok()
-            })
-            .flatten();
-        RecordingVerifier {
-            inner,
-            algorithms: provider.signature_verification_algorithms,
-            verdict: Mutex::new(None),
-        }
-    }
-
-    fn verdict(&self) -> Option<StrictVerdict> {
-        self.verdict.lock().ok().and_then(|verdict| verdict.clone())
-    }
-}
-
-impl ServerCertVerifier for RecordingVerifier {
+impl ServerCertVerifier for ObservingVerifier {
     fn verify_server_cert(
         &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(inner) = &self.inner {
-            let verdict = match inner.verify_server_cert(
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            ) {
-                Ok(_) => StrictVerdict::Accepted,
-                Err(error) => StrictVerdict::Rejected {
-                    name_mismatch: matches!(
-                        error,
-                        rustls::Error::InvalidCertificate(
-                            rustls::CertificateError::NotValidForName
-                                | rustls::CertificateError::NotValidForNameContext { .. }
-                        )
-                    ),
-                    reason: error.to_string(),
-                },
-            };
-            if let Ok(mut slot) = self.verdict.lock() {
-                *slot = Some(verdict);
-            }
-        }
         Ok(ServerCertVerified::assertion())
     }
 
