@@ -9,6 +9,7 @@ pub mod commands;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;
+pub mod fleet;
 pub mod hostname;
 pub mod manpages;
 pub mod net;

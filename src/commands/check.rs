@@ -1,4 +1,5 @@
-//! `edgeprobe check`: the leaf-device suite against a gateway.
+//! `edgeprobe check`: the leaf-device suite against a gateway (or, with `--targets`, against
+//! every gateway of a list: see [`super::fleet`]).
 
 use std::io::Write;
 
@@ -12,9 +13,18 @@ use crate::engine::{Context, Selection, Shared, run_checks};
 use crate::report::Target;
 
 pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    if let Some(targets) = args.targets.clone() {
+        return super::fleet::run(args, targets, out).await;
+    }
+    // clap's `requires` gives way when --gateway is present (it conflicts with --targets).
+    if args.concurrency.is_some() {
+        return Err(AppError::Usage(
+            "--concurrency applies only with --targets FILE (fleet mode)".to_owned(),
+        ));
+    }
     if args.gateway.is_none() && args.connection_string.is_none() {
         return Err(AppError::Usage(
-            "name the gateway: --gateway <gateway FQDN>, or --connection-string with GatewayHostName=<gateway FQDN>".to_owned(),
+            "name the gateway: --gateway <gateway FQDN>, or --connection-string with GatewayHostName=<gateway FQDN>, or list gateways with --targets FILE".to_owned(),
         ));
     }
     let parsed = args

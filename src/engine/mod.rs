@@ -11,7 +11,7 @@ pub mod shared;
 
 pub use outcome::{Evidence, Outcome, Status};
 pub use registry::{Check, CheckFuture, Dependency, Group};
-pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks};
+pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod docs;
+mod fleet;
 mod gateway;
 mod harness;
 mod timing;
