@@ -7,7 +7,7 @@ use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Pri
 use crate::pki::describe::{describe, openssl_date};
 use crate::pki::verify::{VerifyOptions, verify_chain};
 
-use super::CONNECT_CHECKS;
+use super::{CONNECT_CHECKS, group_by_chain};
 
 /// libiothsm (IoT Edge 1.1's security daemon) stores validity as a 32-bit `time_t`: the
 /// docs require certificates to expire before 2038-01-01.
@@ -48,9 +48,12 @@ impl Check for GatewayCertExpiryCheck {
         Box::pin(async move {
             let now = context.now;
             let warn_within = Duration::days(i64::from(context.expiry_warning_days));
-            // Every distinct certificate sent on any port, then the root that anchors it.
+            // Every distinct certificate sent on any port, then the root that anchors it. Ports
+            // that presented the same chain (edgeHub's usual case) are looked at once: the same
+            // chain gives the same certificates and the same root.
             let mut certificates = Vec::new();
-            for handshake in prior.handshakes() {
+            for group in group_by_chain(&prior.handshakes()) {
+                let handshake = group[0];
                 for der in &handshake.chain {
                     if !certificates.iter().any(|(known, _)| known == der) {
                         certificates.push((der.clone(), "sent by the gateway"));

@@ -10,11 +10,12 @@
 //! The client side ([`TlsClient`]: provider, configurations, trusted roots) is built once per
 //! set of roots and shared by every connection that trusts them.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -249,6 +251,62 @@ pub struct TlsClient {
     http: Arc<ClientConfig>,
     /// webpki's verifier over the roots; `None` when no root was usable (no verdict recorded).
     strict: Option<Arc<WebPkiServerVerifier>>,
+    /// Recent verdicts by server name and chain: a gateway presents the same chain on all
+    /// three ports, and verifying it once instead of three times is a third of a fleet run's
+    /// signature checks. Never shared between different names.
+    verdicts: Mutex<VerdictMemo>,
+}
+
+/// How long a remembered verdict is reused. A verdict depends on the time only through
+/// validity dates; one gateway's three connections are made within a few timeouts.
+const VERDICT_REUSE: Duration = Duration::from_secs(60);
+/// The most verdicts remembered, so memory stays bounded in fleet mode.
+const VERDICTS_KEPT: usize = 4096;
+
+/// Server name and SHA-256 of the chain as sent.
+type VerdictKey = (String, [u8; 32]);
+type VerdictSlot = Arc<OnceLock<Option<StrictVerdict>>>;
+
+#[derive(Debug, Default)]
+struct VerdictMemo {
+    slots: HashMap<VerdictKey, (Instant, VerdictSlot)>,
+    /// Insertion order, for eviction.
+    order: VecDeque<VerdictKey>,
+}
+
+impl VerdictMemo {
+    /// The slot for `key`: a fresh one when there is none or it is too old.
+    fn slot(&mut self, key: VerdictKey) -> VerdictSlot {
+        let now = Instant::now();
+        if let Some((made, slot)) = self.slots.get(&key) {
+            if now.duration_since(*made) < VERDICT_REUSE {
+                return Arc::clone(slot);
+            }
+        }
+        // `order` holds every key in `slots` (and may hold a replaced key twice), so bounding
+        // it bounds both.
+        while self.order.len() >= VERDICTS_KEPT {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.slots.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        let slot = VerdictSlot::default();
+        self.order.push_back(key.clone());
+        self.slots.insert(key, (now, Arc::clone(&slot)));
+        slot
+    }
+}
+
+fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    for certificate in chain {
+        digest.update((certificate.len() as u64).to_be_bytes());
+        digest.update(certificate.as_ref());
+    }
+    digest.finalize().into()
 }
 
 /// Why the TLS client could not be set up (not expected with the ring provider; reported
@@ -291,6 +349,7 @@ impl TlsClient {
             plain: config(Vec::new())?,
             http: config(vec![b"http/1.1".to_vec()])?,
             strict,
+            verdicts: Mutex::default(),
         })
     }
 
@@ -301,8 +360,27 @@ impl TlsClient {
         }
     }
 
-    /// What rustls/webpki concludes about `chain` (leaf first, as sent) for `server_name`.
+    /// What rustls/webpki concludes about `chain` (leaf first, as sent) for `server_name`,
+    /// reusing a recent verdict on the same chain for the same name.
     fn strict_verdict(
+        &self,
+        chain: &[CertificateDer<'static>],
+        server_name: &ServerName<'_>,
+    ) -> Option<StrictVerdict> {
+        self.strict.as_ref()?;
+        let key = (server_name.to_str().into_owned(), chain_digest(chain));
+        let slot = self
+            .verdicts
+            .lock()
+            .map(|mut memo| memo.slot(key))
+            .unwrap_or_default();
+        // Concurrent connections to the same gateway wait here for the first one's verdict
+        // rather than compute it again.
+        slot.get_or_init(|| self.verify_strictly(chain, server_name))
+            .clone()
+    }
+
+    fn verify_strictly(
         &self,
         chain: &[CertificateDer<'static>],
         server_name: &ServerName<'_>,
@@ -647,6 +725,76 @@ mod tests {
         assert_eq!(
             alert_name(rustls::AlertDescription::ProtocolVersion),
             "protocol_version"
+        );
+    }
+
+    #[test]
+    fn strict_verdicts_are_reused_per_name_and_chain_only() {
+        use crate::demo::pki::GatewayPki;
+        let pki = GatewayPki::generate("gateway.edgeprobe.test", time::OffsetDateTime::now_utc())
+            .expect("PKI");
+        let client = TlsClient::new(std::slice::from_ref(&pki.root.der)).expect("client");
+        let chain = pki.server_chain();
+        let name = |text: &str| ServerName::try_from(text.to_owned()).expect("name");
+        let slots = || {
+            client
+                .verdicts
+                .lock()
+                .map(|memo| memo.slots.len())
+                .unwrap_or(99)
+        };
+
+        let good = name("gateway.edgeprobe.test");
+        assert_eq!(
+            client.strict_verdict(&chain, &good),
+            Some(StrictVerdict::Accepted)
+        );
+        assert_eq!(
+            client.strict_verdict(&chain, &good),
+            Some(StrictVerdict::Accepted)
+        );
+        assert_eq!(
+            slots(),
+            1,
+            "the same chain for the same name is verified once"
+        );
+
+        let other = name("other.edgeprobe.test");
+        assert!(matches!(
+            client.strict_verdict(&chain, &other),
+            Some(StrictVerdict::Rejected {
+                name_mismatch: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            client.strict_verdict(&chain[..1], &good),
+            Some(StrictVerdict::Rejected {
+                name_mismatch: false,
+                ..
+            })
+        ));
+        assert_eq!(
+            slots(),
+            3,
+            "another name or another chain is verified on its own"
+        );
+
+        let without_roots = TlsClient::new(&[]).expect("client");
+        assert_eq!(without_roots.strict_verdict(&chain, &good), None);
+    }
+
+    #[test]
+    fn the_verdict_memo_stays_bounded() {
+        let mut memo = VerdictMemo::default();
+        for index in 0..VERDICTS_KEPT + 10 {
+            memo.slot((format!("gw-{index}"), [0; 32]));
+        }
+        assert_eq!(memo.slots.len(), VERDICTS_KEPT);
+        assert!(!memo.slots.contains_key(&("gw-0".to_owned(), [0; 32])));
+        assert!(
+            memo.slots
+                .contains_key(&(format!("gw-{}", VERDICTS_KEPT + 9), [0; 32]))
         );
     }
 
