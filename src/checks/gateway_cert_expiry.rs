@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::pki::describe::{describe, openssl_date};
-use crate::pki::verify::{VerifyOptions, verify_chain};
+use crate::pki::verify::build_chain;
 
 use super::{CONNECT_CHECKS, group_by_chain};
 
@@ -60,20 +60,10 @@ impl Check for GatewayCertExpiryCheck {
                     }
                 }
                 if let Some(anchors) = prior.trust_anchors() {
-                    let options = VerifyOptions {
-                        host: None,
-                        now,
-                        check_server_purpose: false,
-                        security_level: 0,
-                    };
-                    if let Ok(verification) =
-                        verify_chain(&handshake.chain, &anchors.certificates, &options)
-                    {
-                        for link in verification
-                            .chain
-                            .iter()
-                            .filter(|link| link.from_trust_store)
-                        {
+                    // Only which root anchors the chain matters here: the chain as OpenSSL
+                    // builds it, without re-checking signatures (gateway-cert-chain does).
+                    if let Ok(chain) = build_chain(&handshake.chain, &anchors.certificates, now) {
+                        for link in chain.iter().filter(|link| link.from_trust_store) {
                             if !certificates.iter().any(|(known, _)| known == &link.der) {
                                 certificates.push((link.der.clone(), "root CA file"));
                             }

@@ -395,10 +395,12 @@ impl SharedResolver {
 
 /// Lower-case (host names compare case-insensitively, RFC 4343) without the trailing root dot.
 fn normalize(name: &str) -> String {
-    name.trim()
-        .strip_suffix('.')
-        .unwrap_or(name.trim())
-        .to_ascii_lowercase()
+    without_root_dot(name).to_ascii_lowercase()
+}
+
+fn without_root_dot(name: &str) -> &str {
+    let name = name.trim();
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 /// `10.0.0.5`, `fd00::5` or `[fd00::5]` (the URL form, RFC 3986 §3.2.2).
@@ -480,7 +482,12 @@ impl HostsFile {
         let wanted = normalize(name);
         let mut addresses = Vec::new();
         for entry in &self.entries {
-            let listed = entry.names.iter().any(|listed| normalize(listed) == wanted);
+            // Compared in place: a fleet run looks up every gateway in a hosts file that may
+            // list all of them.
+            let listed = entry
+                .names
+                .iter()
+                .any(|listed| without_root_dot(listed).eq_ignore_ascii_case(&wanted));
             if listed && !addresses.contains(&entry.address) {
                 addresses.push(entry.address);
             }
