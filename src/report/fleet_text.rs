@@ -127,7 +127,8 @@ impl FleetPrinter for FleetText {
                 writeln!(out, "      Remedy: {remedy}")?;
             }
         }
-        Ok(())
+        // Each row is shown as soon as its gateway is done, even through a buffered stdout.
+        out.flush()
     }
 
     fn finish(&mut self, out: &mut dyn Write, summary: &FleetSummary) -> io::Result<()> {
