@@ -92,12 +92,12 @@ struct ChainPort {
 
 impl TargetResult {
     /// Reduce a finished run. `ports` are the ports probed (for ports whose check did not run).
-    pub fn from_run(
+    pub fn from_run<'r>(
         line: Option<usize>,
         gateway: &str,
         ca_file: Option<String>,
         ports: Ports,
-        report: &RunReport,
+        report: &'r RunReport,
     ) -> TargetResult {
         let checks = report
             .checks
@@ -122,11 +122,24 @@ impl TargetResult {
                     .map(|remedy| redact(remedy).into_owned()),
             })
             .collect();
+        // Read in place: the info also holds every port's chain summary, not worth a copy.
         let verify_codes: Vec<ChainPort> = report
             .get("gateway-cert-chain")
-            .and_then(|chain| serde_json::from_value::<ChainInfo>(chain.outcome.info.clone()).ok())
+            .and_then(|chain| ChainInfo::deserialize(&chain.outcome.info).ok())
             .map(|info| info.ports)
             .unwrap_or_default();
+        // The ports usually present one chain: parse each distinct leaf once.
+        let mut expiries: Vec<(&'r [u8], Option<i64>)> = Vec::new();
+        let mut not_after = |leaf: &'r [u8]| -> Option<i64> {
+            if let Some((_, known)) = expiries.iter().find(|(der, _)| *der == leaf) {
+                return *known;
+            }
+            let parsed = x509_parser::parse_x509_certificate(leaf)
+                .ok()
+                .map(|(_, certificate)| certificate.validity().not_after.timestamp());
+            expiries.push((leaf, parsed));
+            parsed
+        };
         let ports = Protocol::ALL
             .into_iter()
             .filter_map(|protocol| {
@@ -154,8 +167,7 @@ impl TargetResult {
                         .map(|port| port.verify_code),
                     cert_not_after: handshake
                         .and_then(|handshake| handshake.chain.first())
-                        .and_then(|leaf| x509_parser::parse_x509_certificate(leaf).ok())
-                        .map(|(_, leaf)| leaf.validity().not_after.timestamp()),
+                        .and_then(|leaf| not_after(leaf.as_ref())),
                 })
             })
             .collect();
