@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use time::OffsetDateTime;
 
 use super::AppError;
@@ -158,17 +158,18 @@ fn open_targets(path: &Path) -> Result<File, AppError> {
 fn progress_bar(total: Option<u64>) -> ProgressBar {
     let (template, length) = match total {
         Some(total) => (
-            "{spinner} [{bar:30}] {pos}/{len} gateways, {msg}, {per_sec}, ETA {eta}",
+            "{spinner} [{bar:30}] {pos}/{len} gateways, {msg}, {rate}, ETA {eta}",
             Some(total),
         ),
-        None => (
-            "{spinner} {pos} gateways, {msg}, {per_sec}, {elapsed}",
-            None,
-        ),
+        None => ("{spinner} {pos} gateways, {msg}, {rate}, {elapsed}", None),
     };
     let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
+        // Whole gateways per second: indicatif's own {per_sec} shows four decimals.
+        let rate = |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = write!(out, "{:.0}/s", state.per_sec());
+        };
+        bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
     }
     bar.set_message("0 with errors");
     bar.enable_steady_tick(Duration::from_millis(120));
