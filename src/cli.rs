@@ -62,11 +62,22 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Gateways checked at once with `--targets` unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: u32 = 64;
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The gateway's host name as devices dial it (wins over the connection string's GatewayHostName)
     #[arg(long, value_name = "HOST")]
     pub gateway: Option<String>,
+
+    /// Check every gateway listed in FILE, one `HOST [CA-FILE]` per line (`#` starts a comment; a relative CA-FILE is relative to FILE's directory); `-` reads the list from standard input
+    #[arg(long, value_name = "FILE", conflicts_with = "gateway")]
+    pub targets: Option<PathBuf>,
+
+    /// With --targets: how many gateways to check at once [default: 64]
+    #[arg(long, value_name = "N", requires = "targets", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: Option<u32>,
 
     /// The device connection string (HostName=...;DeviceId=...;SharedAccessKey=...;GatewayHostName=...); the key is never printed
     #[arg(
@@ -77,7 +88,7 @@ pub struct CheckArgs {
     )]
     pub connection_string: Option<String>,
 
-    /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store. On a gateway: the root given to its leaves, checked against the device CA
+    /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store. On a gateway: the root given to its leaves, checked against the device CA. With --targets: for the gateways whose line names none
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
@@ -194,11 +205,25 @@ pub enum OutputFormat {
     Json,
 }
 
+/// How `check` and `demo` report. (`connect`, `inspect` and `list` print text or JSON only:
+/// [`OutputFormat`].)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people, laid out like `iotedge check`; with --targets, one table row per gateway
+    Text,
+    /// One JSON document, a superset of `iotedge check -o json`; with --targets, one result per gateway
+    Json,
+    /// One compact JSON object per gateway, one per line, each written as soon as the gateway is done
+    Jsonl,
+    /// Prometheus text exposition format, for node_exporter's textfile collector
+    Prometheus,
+}
+
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Output format
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 
     /// Show details, causes, remedies and the certificate chain for every check
     #[arg(long, short = 'v')]

@@ -1,6 +1,7 @@
 //! The edgeprobe binary: parse, run, map the result to an exit code.
 #![forbid(unsafe_code)]
 
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,9 +20,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match runtime.block_on(edgeprobe::commands::run(cli, &mut out)) {
+    // Buffered: a locked stdout alone is line-buffered, one write(2) per line of a JSON
+    // report. Printers that stream (fleet mode) flush after each result themselves.
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let result = runtime
+        .block_on(edgeprobe::commands::run(cli, &mut out))
+        .and_then(|code| {
+            out.flush()?;
+            Ok(code)
+        });
+    match result {
         Ok(code) => ExitCode::from(code),
         // A reader that went away (`edgeprobe ... | head`) is not a failure (as ripgrep does).
         Err(edgeprobe::commands::AppError::Output(error))

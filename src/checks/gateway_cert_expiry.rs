@@ -5,9 +5,9 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::pki::describe::{describe, openssl_date};
-use crate::pki::verify::{VerifyOptions, verify_chain};
+use crate::pki::verify::build_chain;
 
-use super::CONNECT_CHECKS;
+use super::{CONNECT_CHECKS, group_by_chain};
 
 /// libiothsm (IoT Edge 1.1's security daemon) stores validity as a 32-bit `time_t`: the
 /// docs require certificates to expire before 2038-01-01.
@@ -48,29 +48,22 @@ impl Check for GatewayCertExpiryCheck {
         Box::pin(async move {
             let now = context.now;
             let warn_within = Duration::days(i64::from(context.expiry_warning_days));
-            // Every distinct certificate sent on any port, then the root that anchors it.
+            // Every distinct certificate sent on any port, then the root that anchors it. Ports
+            // that presented the same chain (edgeHub's usual case) are looked at once: the same
+            // chain gives the same certificates and the same root.
             let mut certificates = Vec::new();
-            for handshake in prior.handshakes() {
+            for group in group_by_chain(&prior.handshakes()) {
+                let handshake = group[0];
                 for der in &handshake.chain {
                     if !certificates.iter().any(|(known, _)| known == der) {
                         certificates.push((der.clone(), "sent by the gateway"));
                     }
                 }
                 if let Some(anchors) = prior.trust_anchors() {
-                    let options = VerifyOptions {
-                        host: None,
-                        now,
-                        check_server_purpose: false,
-                        security_level: 0,
-                    };
-                    if let Ok(verification) =
-                        verify_chain(&handshake.chain, &anchors.certificates, &options)
-                    {
-                        for link in verification
-                            .chain
-                            .iter()
-                            .filter(|link| link.from_trust_store)
-                        {
+                    // Only which root anchors the chain matters here: the chain as OpenSSL
+                    // builds it, without re-checking signatures (gateway-cert-chain does).
+                    if let Ok(chain) = build_chain(&handshake.chain, &anchors.certificates, now) {
+                        for link in chain.iter().filter(|link| link.from_trust_store) {
                             if !certificates.iter().any(|(known, _)| known == &link.der) {
                                 certificates.push((link.der.clone(), "root CA file"));
                             }

@@ -44,10 +44,10 @@ impl Check for GatewayConnectCheck {
             let (Some(name), Some(resolution)) = (prior.gateway_name(), prior.resolution()) else {
                 return Outcome::skipped("skipped because the gateway address is unknown");
             };
-            let roots = prior
-                .trust_anchors()
-                .map(|anchors| anchors.certificates.as_slice())
-                .unwrap_or_default();
+            let client = match context.shared.tls_client(prior.trust_anchors()) {
+                Ok(client) => client,
+                Err(error) => return Outcome::error(error.to_string()),
+            };
             let port = context.ports.get(self.protocol);
             let request = ConnectRequest {
                 protocol: self.protocol,
@@ -55,7 +55,7 @@ impl Check for GatewayConnectCheck {
                 addresses: &resolution.addresses,
                 port,
                 timeout: context.timeout,
-                roots,
+                client: &client,
             };
             match connect(&request).await {
                 Ok(connected) => {

@@ -18,7 +18,7 @@ use crate::net::probe::http::{self, WebSocketAnswer};
 use crate::net::probe::{
     self, ProbeAnswer, ProbeError, ProbeRequest, TransportError, describe_received,
 };
-use crate::net::tls::{ConnectRequest, Handshake, connect};
+use crate::net::tls::{ConnectRequest, Handshake, TlsClient, connect};
 
 pub struct GatewayProtocolCheck {
     protocol: Protocol,
@@ -95,7 +95,12 @@ impl GatewayProtocolCheck {
             error: None,
             received: None,
         };
-        let result = probe_once(handshake, context.timeout).await;
+        // The chain was judged by the certificate checks; the probe only needs the stream.
+        let client = match context.shared.tls_client(None) {
+            Ok(client) => client,
+            Err(error) => return Outcome::error(error.to_string()),
+        };
+        let result = probe_once(handshake, &client, context.timeout).await;
         let answer = match result {
             Ok(answer) => answer,
             Err(ProbeFailure::Connect(error)) => {
@@ -117,7 +122,7 @@ impl GatewayProtocolCheck {
         };
         let mut answer = answer;
         if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
-            https.websocket = Some(probe_websocket(handshake, context.timeout).await);
+            https.websocket = Some(probe_websocket(handshake, &client, context.timeout).await);
         }
         info.answer = Some(&answer);
         judge(&label, &answer).info(&info)
@@ -132,6 +137,7 @@ enum ProbeFailure {
 /// A fresh TLS connection to the address the connect check reached, the probe, a polite close.
 async fn probe_once(
     handshake: &Handshake,
+    client: &TlsClient,
     timeout: std::time::Duration,
 ) -> Result<ProbeAnswer, ProbeFailure> {
     let addresses = [handshake.address.ip()];
@@ -141,8 +147,7 @@ async fn probe_once(
         addresses: &addresses,
         port: handshake.address.port(),
         timeout,
-        // The chain was judged by the certificate checks; the probe only needs the stream.
-        roots: &[],
+        client,
     };
     let mut connected = connect(&request).await.map_err(ProbeFailure::Connect)?;
     let probe_request = ProbeRequest {
@@ -157,7 +162,11 @@ async fn probe_once(
 }
 
 /// `--websocket`: the upgrade device SDKs send for MQTT over WebSockets, on its own connection.
-async fn probe_websocket(handshake: &Handshake, timeout: std::time::Duration) -> WebSocketAnswer {
+async fn probe_websocket(
+    handshake: &Handshake,
+    client: &TlsClient,
+    timeout: std::time::Duration,
+) -> WebSocketAnswer {
     let addresses = [handshake.address.ip()];
     let request = ConnectRequest {
         protocol: Protocol::Https,
@@ -165,7 +174,7 @@ async fn probe_websocket(handshake: &Handshake, timeout: std::time::Duration) ->
         addresses: &addresses,
         port: handshake.address.port(),
         timeout,
-        roots: &[],
+        client,
     };
     let mut connected = match connect(&request).await {
         Ok(connected) => connected,

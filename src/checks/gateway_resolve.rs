@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior};
-use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::resolve::ResolverSettings;
 
 pub struct GatewayResolveCheck;
 
@@ -32,7 +32,7 @@ impl Check for GatewayResolveCheck {
                 timeout: context.timeout,
                 ..ResolverSettings::system(context.timeout)
             };
-            match resolve_gateway(name, &settings).await {
+            match context.shared.resolver(&settings).resolve(name).await {
                 Ok(resolution) => {
                     let addresses: Vec<String> = resolution
                         .addresses

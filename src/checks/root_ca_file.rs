@@ -1,12 +1,9 @@
 //! `root-ca-file`: the root CA file the device trusts is readable and holds root certificates.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior, Status};
-use crate::pki::TrustAnchors;
 use crate::pki::describe::{describe, openssl_date};
-use crate::pki::load::load_certificates;
 
 /// Where Debian, Ubuntu and Raspberry Pi OS keep the system trust bundle, which device SDKs
 /// that use the OS store read when no root file is configured.
@@ -40,8 +37,8 @@ impl Check for RootCaFileCheck {
                 Some(path) => (path.clone(), false),
                 None => (PathBuf::from(SYSTEM_BUNDLE), true),
             };
-            let certificates = match load_certificates(&path) {
-                Ok(certificates) => certificates,
+            let anchors = match context.shared.trust_anchors(&path) {
+                Ok(anchors) => anchors,
                 Err(error) => {
                     let remedy = if system {
                         "pass the gateway's root CA with --ca-file (e.g. azure-iot-test-only.root.ca.cert.pem)".to_owned()
@@ -54,10 +51,6 @@ impl Check for RootCaFileCheck {
                     return Outcome::error(error.to_string()).remedy(remedy);
                 }
             };
-            let anchors = Arc::new(TrustAnchors {
-                path: path.clone(),
-                certificates,
-            });
             if system {
                 return Outcome::ok(format!(
                     "no --ca-file given: using the system trust store {} ({} certificates), as SDKs that use the OS store do",

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use crate::engine::{Context, Outcome, Status};
 use crate::hostname::HostName;
 use crate::net::Protocol;
-use crate::net::tls::{ConnectError, ConnectRequest, Handshake, StrictVerdict, connect};
+use crate::net::tls::{ConnectError, ConnectRequest, Handshake, StrictVerdict, TlsClient, connect};
 use crate::pki::describe::{describe, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verify::{UnparseableCertificate, Verification, VerifyOptions, verify_chain};
@@ -46,13 +46,24 @@ pub(super) async fn probe(
         .anchors
         .map(|anchors| anchors.certificates.as_slice())
         .unwrap_or_default();
+    let client = TlsClient::new(roots).map_err(|error| {
+        let address = endpoint
+            .addresses
+            .first()
+            .copied()
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        ProbeError::Connect(ConnectError::Tls {
+            endpoint: std::net::SocketAddr::new(address, endpoint.port),
+            detail: error.to_string(),
+        })
+    })?;
     let request = ConnectRequest {
         protocol: endpoint.protocol,
         server_name: &endpoint.host.name,
         addresses: endpoint.addresses,
         port: endpoint.port,
         timeout: context.timeout,
-        roots,
+        client: &client,
     };
     let connected = connect(&request).await.map_err(ProbeError::Connect)?;
     let handshake = connected.handshake.clone();

@@ -1,6 +1,7 @@
 //! `edgeprobe check`: on a leaf device, the leaf suite against its gateway (`--gateway` or
-//! `--connection-string`); on an IoT Edge gateway (no arguments, or `--config`), the gateway
-//! suite against its own configuration, certificates, local edgeHub and upstream.
+//! `--connection-string`), or against every gateway of a list (`--targets`, see
+//! [`super::fleet`]); on an IoT Edge gateway (no arguments, or `--config`), the gateway suite
+//! against its own configuration, certificates, local edgeHub and upstream.
 
 use std::io::Write;
 use std::path::Path;
@@ -22,6 +23,15 @@ use crate::system::SystemRoot;
 const DEFAULT_HOSTS_FILE: &str = "/etc/hosts";
 
 pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    if let Some(targets) = args.targets.clone() {
+        return super::fleet::run(args, targets, out).await;
+    }
+    // clap's `requires` gives way when --gateway is present (it conflicts with --targets).
+    if args.concurrency.is_some() {
+        return Err(AppError::Usage(
+            "--concurrency applies only with --targets FILE (fleet mode)".to_owned(),
+        ));
+    }
     // Leaf mode is today's behaviour, chosen by naming the gateway; `--config` (or naming
     // nothing at all) means this machine is the gateway.
     let gateway_mode =

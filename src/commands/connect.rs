@@ -17,7 +17,7 @@ use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::probe::{self, ProbeAnswer, ProbeError, ProbeRequest};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
-use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, connect};
+use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, TlsClient, connect};
 use crate::pki::TrustAnchors;
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
 use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
@@ -119,13 +119,14 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
+    let client = TlsClient::new(&roots).map_err(|error| AppError::Connect(error.to_string()))?;
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
         addresses: &resolution.addresses,
         port,
         timeout: args.timeout,
-        roots: &roots,
+        client: &client,
     };
     let mut connected = connect(&request)
         .await

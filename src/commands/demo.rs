@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{AppError, print_report};
 use crate::checks::leaf_registry;
-use crate::cli::{DemoArgs, OutputArgs, OutputFormat};
+use crate::cli::{DemoArgs, OutputArgs, ReportFormat};
 use crate::demo::scenario::prepare;
 use crate::demo::server::{SimulatorConfig, start};
 use crate::engine::{Context, RunReport, Selection, Status, run_checks};
@@ -58,7 +58,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         ports: gateway.ports,
     };
 
-    if args.output.output == OutputFormat::Text {
+    if args.output.output == ReportFormat::Text {
         writeln!(
             out,
             "edgeprobe demo, scenario `{}`: {}",
@@ -93,7 +93,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         ..args.output
     };
     let code = print_report(out, &report, &target, &output)?;
-    if output.output == OutputFormat::Text {
+    if output.output == ReportFormat::Text {
         write_verdict(out, &report)?;
     }
     Ok(code)

@@ -5,6 +5,7 @@ mod check;
 mod connect;
 mod demo;
 mod explain;
+mod fleet;
 mod inspect;
 mod list;
 mod serve;
@@ -12,9 +13,9 @@ mod verify;
 
 use std::io::{self, Write};
 
-use crate::cli::{Cli, Command, OutputArgs, OutputFormat};
+use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
 use crate::engine::RunReport;
-use crate::report::{self, Target, TextOptions};
+use crate::report::{self, Target, TargetResult, TextOptions};
 
 /// Why a command could not run at all (exit status 2). Check failures are not errors: they
 /// are findings in the report (exit status 1).
@@ -83,7 +84,7 @@ fn print_report(
     output: &OutputArgs,
 ) -> Result<u8, AppError> {
     match output.output {
-        OutputFormat::Text => report::write_text(
+        ReportFormat::Text => report::write_text(
             out,
             run,
             target,
@@ -92,8 +93,21 @@ fn print_report(
                 color: output.color.use_color(),
             },
         )?,
-        OutputFormat::Json => report::write_json(out, run, target)?,
+        ReportFormat::Json => report::write_json(out, run, target)?,
+        ReportFormat::Jsonl => report::write_json_line(out, &compact(run, target))?,
+        ReportFormat::Prometheus => report::write_prometheus(out, &compact(run, target))?,
     }
     out.flush()?;
     Ok(report::exit_code(run, output.warnings_as_errors))
+}
+
+/// The single-gateway run as fleet mode reports each gateway, for `jsonl` and `prometheus`.
+fn compact(run: &RunReport, target: &Target) -> TargetResult {
+    TargetResult::from_run(
+        None,
+        target.gateway.as_deref().unwrap_or_default(),
+        target.ca_file.clone(),
+        target.ports,
+        run,
+    )
 }

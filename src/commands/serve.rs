@@ -49,6 +49,7 @@ pub async fn run(
         description,
     } = served;
     let gateway = start(SimulatorConfig {
+        max_connections_per_port: crate::demo::server::DEFAULT_MAX_CONNECTIONS_PER_PORT,
         bind: args.bind,
         ports: args.ports(),
         chain,

@@ -43,8 +43,9 @@ pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
 /// How long a connection may live, handshake included, unless configured otherwise.
 pub const DEFAULT_CONNECTION_LIFETIME: Duration = Duration::from_secs(10);
 
-/// Connections served at once per port; further ones are closed on accept.
-const MAX_CONNECTIONS_PER_PORT: usize = 64;
+/// Connections served at once per port unless configured otherwise; further ones are closed
+/// on accept.
+pub const DEFAULT_MAX_CONNECTIONS_PER_PORT: usize = 64;
 
 /// Pause after a failed `accept` (for example, out of file descriptors) so the loop does not
 /// spin; the same back-off idea as mini-redis's listener.
@@ -84,6 +85,9 @@ pub struct SimulatorConfig {
     pub closed: Vec<Protocol>,
     /// Longest time one connection may stay open, handshake included.
     pub connection_lifetime: Duration,
+    /// Connections served at once per port (a load test of fleet mode needs more than the
+    /// default); further ones are closed on accept.
+    pub max_connections_per_port: usize,
 }
 
 impl SimulatorConfig {
@@ -104,6 +108,7 @@ impl SimulatorConfig {
             key,
             closed,
             connection_lifetime: DEFAULT_CONNECTION_LIFETIME,
+            max_connections_per_port: DEFAULT_MAX_CONNECTIONS_PER_PORT,
         }
     }
 }
@@ -184,6 +189,7 @@ pub async fn start(config: SimulatorConfig) -> Result<RunningGateway, SimulatorE
             acceptor,
             protocol,
             config.connection_lifetime,
+            config.max_connections_per_port,
         ));
     }
     Ok(RunningGateway {
@@ -223,6 +229,7 @@ async fn accept_loop(
     acceptor: TlsAcceptor,
     protocol: Protocol,
     lifetime: Duration,
+    max_connections: usize,
 ) {
     let mut connections = JoinSet::new();
     loop {
@@ -234,7 +241,7 @@ async fn accept_loop(
             }
         };
         while connections.try_join_next().is_some() {}
-        if connections.len() >= MAX_CONNECTIONS_PER_PORT {
+        if connections.len() >= max_connections {
             continue; // `stream` is dropped: the client sees the connection closed.
         }
         connections.spawn(serve_connection(

@@ -7,10 +7,12 @@
 pub mod outcome;
 pub mod registry;
 pub mod runner;
+pub mod shared;
 
 pub use outcome::{Evidence, Outcome, Status};
 pub use registry::{Check, CheckFuture, Dependency, Group};
-pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks};
+pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
+pub use shared::Shared;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -57,6 +59,9 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
+    /// fleet mode, by every target's context, which all hold the same handle).
+    pub shared: Shared,
 }
 
 impl Context {
@@ -80,6 +85,7 @@ impl Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            shared: Shared::default(),
         }
     }
 

@@ -171,20 +171,17 @@ impl Prior {
     }
 }
 
-/// Run the selected checks of `registry` against `context`.
-pub async fn run_checks(
+/// Every id in `--only` and `--skip` names a check of `registry`; checked once up front by
+/// callers that run many contexts (fleet mode), and by [`run_checks`] itself.
+pub fn validate_selection(
     registry: &[Box<dyn Check>],
-    context: &Context,
     selection: &Selection,
-) -> Result<RunReport, SelectionError> {
-    let started = Instant::now();
-    let index_of: BTreeMap<&'static str, usize> = registry
-        .iter()
-        .enumerate()
-        .map(|(index, check)| (check.id(), index))
-        .collect();
+) -> Result<(), SelectionError> {
     for (flag, ids) in [("--only", &selection.only), ("--skip", &selection.skip)] {
-        if let Some(unknown) = ids.iter().find(|id| !index_of.contains_key(id.as_str())) {
+        if let Some(unknown) = ids
+            .iter()
+            .find(|id| !registry.iter().any(|check| check.id() == id.as_str()))
+        {
             return Err(SelectionError::UnknownCheck {
                 id: unknown.clone(),
                 flag,
@@ -192,6 +189,22 @@ pub async fn run_checks(
             });
         }
     }
+    Ok(())
+}
+
+/// Run the selected checks of `registry` against `context`.
+pub async fn run_checks(
+    registry: &[Box<dyn Check>],
+    context: &Context,
+    selection: &Selection,
+) -> Result<RunReport, SelectionError> {
+    let started = Instant::now();
+    validate_selection(registry, selection)?;
+    let index_of: BTreeMap<&'static str, usize> = registry
+        .iter()
+        .enumerate()
+        .map(|(index, check)| (check.id(), index))
+        .collect();
 
     let selected = selected_checks(registry, &index_of, selection);
     let applicable: Vec<bool> = registry

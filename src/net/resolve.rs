@@ -18,6 +18,7 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_resolver::Resolver;
@@ -29,9 +30,10 @@ use hickory_resolver::net::{DnsError, NetError, NoRecords};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::Name;
 use serde::{Serialize, Serializer};
+use tokio::sync::OnceCell;
 
 /// Where the device's resolver configuration lives, and how long the DNS step may take.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolverSettings {
     /// `/etc/hosts` unless `--hosts-file` says otherwise.
     pub hosts_file: PathBuf,
@@ -236,80 +238,169 @@ impl ResolveFailure {
 }
 
 /// Resolves `name` as the device would: override, IP literal, hosts file, then DNS.
+///
+/// A one-off lookup; to resolve many names with the same settings, build one
+/// [`SharedResolver`] and reuse it.
 pub async fn resolve_gateway(
     name: &str,
     settings: &ResolverSettings,
 ) -> Result<Resolution, ResolveFailure> {
-    let found = |addresses, source, notes| Resolution {
-        name: name.to_owned(),
-        addresses,
-        source,
-        notes,
-    };
-    let key = normalize(name);
-    if key.is_empty() {
-        return Err(ResolveFailure {
-            error: ResolveError::InvalidName {
-                name: name.to_owned(),
-                detail: "the name is empty".to_owned(),
-            },
-            notes: Vec::new(),
-        });
-    }
+    SharedResolver::new(settings.clone()).resolve(name).await
+}
 
-    if let Some(addresses) = settings
-        .overrides
-        .iter()
-        .find_map(|(override_name, addresses)| {
-            (normalize(override_name) == key).then_some(addresses)
-        })
-    {
-        return Ok(found(
-            addresses.clone(),
-            ResolutionSource::Override,
-            Vec::new(),
-        ));
-    }
+/// One resolver for every lookup made with the same settings: the hosts file is read once and
+/// one hickory resolver (with its answer cache and its connections to the name servers) is
+/// built on first need and reused. Cloning shares it. A run reads the hosts file once, as a
+/// snapshot; glibc re-reads it per lookup, which only matters if it changes mid-run.
+#[derive(Clone)]
+pub struct SharedResolver {
+    inner: Arc<SharedResolverState>,
+}
 
-    if let Some(address) = parse_ip_literal(name) {
-        return Ok(found(
-            vec![address],
-            ResolutionSource::IpLiteral,
-            Vec::new(),
-        ));
-    }
+struct SharedResolverState {
+    settings: ResolverSettings,
+    /// `Ok(None)`: no hosts file; `Err`: unreadable, with the note to report.
+    hosts: OnceCell<Result<Option<HostsFile>, String>>,
+    dns: OnceCell<Result<DnsClient, DnsSetupError>>,
+}
 
-    let mut notes = Vec::new();
-    match read_hosts_file(&settings.hosts_file).await {
-        Ok(Some(hosts)) => {
-            notes.extend(hosts.malformed_note(&settings.hosts_file));
-            let addresses = hosts.lookup(name);
-            if !addresses.is_empty() {
-                let source = ResolutionSource::HostsFile {
-                    path: settings.hosts_file.clone(),
-                };
-                return Ok(found(addresses, source, notes));
-            }
+impl fmt::Debug for SharedResolver {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SharedResolver")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedResolver {
+    pub fn new(settings: ResolverSettings) -> Self {
+        SharedResolver {
+            inner: Arc::new(SharedResolverState {
+                settings,
+                hosts: OnceCell::new(),
+                dns: OnceCell::new(),
+            }),
         }
-        Ok(None) => {}
-        Err(error) => notes.push(format!(
-            "could not read hosts file {}: {error}; it was skipped, as glibc would",
-            settings.hosts_file.display()
-        )),
     }
 
-    match resolve_with_dns(name, settings).await {
-        Ok((addresses, server)) => Ok(found(addresses, ResolutionSource::Dns { server }, notes)),
-        Err(error) => Err(ResolveFailure { error, notes }),
+    pub fn settings(&self) -> &ResolverSettings {
+        &self.inner.settings
+    }
+
+    /// Whether both handles share one resolver (and so one hosts file read and one cache).
+    pub fn same_as(&self, other: &SharedResolver) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Resolves `name` as the device would: override, IP literal, hosts file, then DNS.
+    pub async fn resolve(&self, name: &str) -> Result<Resolution, ResolveFailure> {
+        let settings = &self.inner.settings;
+        let found = |addresses, source, notes| Resolution {
+            name: name.to_owned(),
+            addresses,
+            source,
+            notes,
+        };
+        let key = normalize(name);
+        if key.is_empty() {
+            return Err(ResolveFailure {
+                error: ResolveError::InvalidName {
+                    name: name.to_owned(),
+                    detail: "the name is empty".to_owned(),
+                },
+                notes: Vec::new(),
+            });
+        }
+
+        if let Some(addresses) = settings
+            .overrides
+            .iter()
+            .find_map(|(override_name, addresses)| {
+                (normalize(override_name) == key).then_some(addresses)
+            })
+        {
+            return Ok(found(
+                addresses.clone(),
+                ResolutionSource::Override,
+                Vec::new(),
+            ));
+        }
+
+        if let Some(address) = parse_ip_literal(name) {
+            return Ok(found(
+                vec![address],
+                ResolutionSource::IpLiteral,
+                Vec::new(),
+            ));
+        }
+
+        let mut notes = Vec::new();
+        let hosts = self
+            .inner
+            .hosts
+            .get_or_init(|| async {
+                read_hosts_file(&settings.hosts_file)
+                    .await
+                    .map_err(|error| {
+                        format!(
+                            "could not read hosts file {}: {error}; it was skipped, as glibc would",
+                            settings.hosts_file.display()
+                        )
+                    })
+            })
+            .await;
+        match hosts {
+            Ok(Some(hosts)) => {
+                notes.extend(hosts.malformed_note(&settings.hosts_file));
+                let addresses = hosts.lookup(name);
+                if !addresses.is_empty() {
+                    let source = ResolutionSource::HostsFile {
+                        path: settings.hosts_file.clone(),
+                    };
+                    return Ok(found(addresses, source, notes));
+                }
+            }
+            Ok(None) => {}
+            Err(note) => notes.push(note.clone()),
+        }
+
+        // The name is checked before the resolver is set up, so a bad name is reported as
+        // such even on a device without a usable resolv.conf.
+        let lookup = match Name::from_utf8(name.trim()) {
+            Err(error) => Err(ResolveError::InvalidName {
+                name: name.to_owned(),
+                detail: error.to_string(),
+            }),
+            Ok(query_name) => {
+                let dns = self
+                    .inner
+                    .dns
+                    .get_or_init(|| DnsClient::build(settings))
+                    .await;
+                match dns {
+                    Ok(client) => client.lookup(name, query_name, settings.timeout).await,
+                    Err(error) => Err(error.for_name(name)),
+                }
+            }
+        };
+        match lookup {
+            Ok((addresses, server)) => {
+                Ok(found(addresses, ResolutionSource::Dns { server }, notes))
+            }
+            Err(error) => Err(ResolveFailure { error, notes }),
+        }
     }
 }
 
 /// Lower-case (host names compare case-insensitively, RFC 4343) without the trailing root dot.
 fn normalize(name: &str) -> String {
-    name.trim()
-        .strip_suffix('.')
-        .unwrap_or(name.trim())
-        .to_ascii_lowercase()
+    without_root_dot(name).to_ascii_lowercase()
+}
+
+fn without_root_dot(name: &str) -> &str {
+    let name = name.trim();
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 /// `10.0.0.5`, `fd00::5` or `[fd00::5]` (the URL form, RFC 3986 §3.2.2).
@@ -391,7 +482,12 @@ impl HostsFile {
         let wanted = normalize(name);
         let mut addresses = Vec::new();
         for entry in &self.entries {
-            let listed = entry.names.iter().any(|listed| normalize(listed) == wanted);
+            // Compared in place: a fleet run looks up every gateway in a hosts file that may
+            // list all of them.
+            let listed = entry
+                .names
+                .iter()
+                .any(|listed| without_root_dot(listed).eq_ignore_ascii_case(&wanted));
             if listed && !addresses.contains(&entry.address) {
                 addresses.push(entry.address);
             }
@@ -444,86 +540,124 @@ async fn read_hosts_file(path: &Path) -> io::Result<Option<HostsFile>> {
 // DNS
 // ---------------------------------------------------------------------------------------------
 
-/// Asks DNS for A and AAAA; returns the addresses and a description of the server(s) asked.
-async fn resolve_with_dns(
-    name: &str,
-    settings: &ResolverSettings,
-) -> Result<(Vec<IpAddr>, String), ResolveError> {
-    let mut query_name =
-        Name::from_utf8(name.trim()).map_err(|error| ResolveError::InvalidName {
-            name: name.to_owned(),
+/// A hickory resolver set up from the settings, and how to name the server(s) it asks.
+struct DnsClient {
+    resolver: Resolver<TokioRuntimeProvider>,
+    server: String,
+    /// `--dns-server` given: names are asked as they are, without the search list.
+    explicit_server: bool,
+}
+
+/// Why no DNS query can be made at all; turned into a [`ResolveError`] naming the host asked.
+#[derive(Debug, Clone)]
+enum DnsSetupError {
+    NoNameservers { detail: String },
+    Resolver { server: String, detail: String },
+}
+
+impl DnsSetupError {
+    fn for_name(&self, name: &str) -> ResolveError {
+        match self {
+            DnsSetupError::NoNameservers { detail } => ResolveError::NoNameservers {
+                detail: detail.clone(),
+            },
+            DnsSetupError::Resolver { server, detail } => ResolveError::Other {
+                name: name.to_owned(),
+                server: server.clone(),
+                detail: format!("could not set up the resolver: {detail}"),
+            },
+        }
+    }
+}
+
+impl DnsClient {
+    async fn build(settings: &ResolverSettings) -> Result<DnsClient, DnsSetupError> {
+        let (config, mut options, server) = match settings.dns_server {
+            Some(address) => {
+                let mut name_server = NameServerConfig::udp_and_tcp(address.ip());
+                for connection in &mut name_server.connections {
+                    connection.port = address.port();
+                }
+                let config = ResolverConfig::from_name_servers(vec![name_server]);
+                (config, ResolverOpts::default(), address.to_string())
+            }
+            None => system_config(&settings.resolv_conf).await?,
+        };
+
+        // hickory's bound per exchange is `timeout`, repeated `attempts` more times on failure;
+        // one exchange with the caller's whole budget keeps hickory itself within the deadline
+        // (UDP is still retransmitted inside it), and the outer timeout covers the search list.
+        options.timeout = settings.timeout;
+        options.attempts = 0;
+        // The hosts file was already read, from the path the caller chose.
+        options.use_hosts_file = ResolveHosts::Never;
+        // A first: most gateways are reached over IPv4, and its error is the one reported when
+        // both queries fail.
+        options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+
+        let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
+        *builder.options_mut() = options;
+        let resolver = builder.build().map_err(|error| DnsSetupError::Resolver {
+            server: server.clone(),
             detail: error.to_string(),
         })?;
+        Ok(DnsClient {
+            resolver,
+            server,
+            explicit_server: settings.dns_server.is_some(),
+        })
+    }
 
-    let (config, mut options, server) = match settings.dns_server {
-        Some(address) => {
-            let mut name_server = NameServerConfig::udp_and_tcp(address.ip());
-            for connection in &mut name_server.connections {
-                connection.port = address.port();
-            }
+    /// Asks DNS for A and AAAA; returns the addresses and a description of the server(s) asked.
+    async fn lookup(
+        &self,
+        name: &str,
+        mut query_name: Name,
+        timeout: Duration,
+    ) -> Result<(Vec<IpAddr>, String), ResolveError> {
+        let server = &self.server;
+        if self.explicit_server {
             // An explicit server is asked for exactly this name, as `dig @server` does; the
             // search list belongs to the system configuration it replaces.
             query_name.set_fqdn(true);
-            let config = ResolverConfig::from_name_servers(vec![name_server]);
-            (config, ResolverOpts::default(), address.to_string())
         }
-        None => system_config(&settings.resolv_conf).await?,
-    };
 
-    // hickory's bound per exchange is `timeout`, repeated `attempts` more times on failure;
-    // one exchange with the caller's whole budget keeps hickory itself within the deadline
-    // (UDP is still retransmitted inside it), and the outer timeout covers the search list.
-    options.timeout = settings.timeout;
-    options.attempts = 0;
-    // The hosts file was already read above, from the path the caller chose.
-    options.use_hosts_file = ResolveHosts::Never;
-    // A first: most gateways are reached over IPv4, and its error is the one reported when
-    // both queries fail.
-    options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-
-    let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
-    *builder.options_mut() = options;
-    let resolver = builder.build().map_err(|error| ResolveError::Other {
-        name: name.to_owned(),
-        server: server.clone(),
-        detail: format!("could not set up the resolver: {error}"),
-    })?;
-
-    let lookup = match tokio::time::timeout(settings.timeout, resolver.lookup_ip(query_name)).await
-    {
-        Ok(Ok(lookup)) => lookup,
-        Ok(Err(error)) => return Err(classify(error, name, &server, settings.timeout)),
-        Err(_elapsed) => {
-            return Err(ResolveError::Timeout {
+        let lookup = match tokio::time::timeout(timeout, self.resolver.lookup_ip(query_name)).await
+        {
+            Ok(Ok(lookup)) => lookup,
+            Ok(Err(error)) => return Err(classify(error, name, server, timeout)),
+            Err(_elapsed) => {
+                return Err(ResolveError::Timeout {
+                    name: name.to_owned(),
+                    server: server.clone(),
+                    timeout,
+                });
+            }
+        };
+        let addresses: Vec<IpAddr> = lookup.iter().collect();
+        if addresses.is_empty() {
+            // A NOERROR answer holding only other records (a dangling CNAME) is still NODATA.
+            return Err(ResolveError::NoAddresses {
                 name: name.to_owned(),
-                server,
-                timeout: settings.timeout,
+                server: server.clone(),
             });
         }
-    };
-    let addresses: Vec<IpAddr> = lookup.iter().collect();
-    if addresses.is_empty() {
-        // A NOERROR answer holding only other records (a dangling CNAME) is still NODATA.
-        return Err(ResolveError::NoAddresses {
-            name: name.to_owned(),
-            server,
-        });
+        Ok((addresses, server.clone()))
     }
-    Ok((addresses, server))
 }
 
 /// Reads the system resolver configuration from `path` (normally `/etc/resolv.conf`).
 async fn system_config(
     path: &Path,
-) -> Result<(ResolverConfig, ResolverOpts, String), ResolveError> {
+) -> Result<(ResolverConfig, ResolverOpts, String), DnsSetupError> {
     let bytes = tokio::fs::read(path)
         .await
-        .map_err(|error| ResolveError::NoNameservers {
+        .map_err(|error| DnsSetupError::NoNameservers {
             detail: format!("cannot read {}: {error}", path.display()),
         })?;
     let (config, options) =
         hickory_resolver::system_conf::parse_resolv_conf(bytes).map_err(|error| {
-            ResolveError::NoNameservers {
+            DnsSetupError::NoNameservers {
                 detail: format!("{}: {error}", path.display()),
             }
         })?;

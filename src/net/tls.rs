@@ -2,24 +2,30 @@
 //! would see: the address used, the protocol and cipher, the chain exactly as sent, and the
 //! verdict a strict (rustls/webpki) client would reach.
 //!
-//! The handshake is never stopped by certificate verification: a recording verifier asks
-//! webpki for its verdict, keeps it, and lets the handshake finish, so that a bad chain is
-//! still captured and diagnosed (OpenSSL-style) by `pki::verify`. Handshake signatures are
-//! still verified for real.
+//! The handshake is never stopped by certificate verification: the client's verifier lets the
+//! handshake finish whatever the chain, so that a bad chain is still captured and diagnosed
+//! (OpenSSL-style) by `pki::verify`; webpki's own verdict on the captured chain is recorded
+//! next to it. Handshake signatures are still verified for real.
+//!
+//! The client side ([`TlsClient`]: provider, configurations, trusted roots) is built once per
+//! set of roots and shared by every connection that trusts them.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
+use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -68,8 +74,8 @@ pub struct ConnectRequest<'a> {
     /// The deadline for the TCP connect (all addresses together) and, separately, for the
     /// TLS handshake.
     pub timeout: Duration,
-    /// Roots for the strict-client verdict; empty means no verdict is recorded.
-    pub roots: &'a [CertificateDer<'static>],
+    /// The client to connect with; its roots decide the strict-client verdict.
+    pub client: &'a TlsClient,
 }
 
 /// A live, verified-or-not TLS connection and what its handshake showed.
@@ -221,23 +227,153 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The client side of every connection that trusts the same roots: one rustls configuration
+/// per ALPN list and a webpki verifier for the strict-client verdict. Building these (parsing
+/// the roots, assembling the configuration) is done once and shared, not once per connection:
+/// in fleet mode that is thousands of connections per CA file.
+#[derive(Debug)]
+pub struct TlsClient {
+    /// No ALPN: MQTTS and AMQPS clients (the device SDKs) offer none.
+    plain: Arc<ClientConfig>,
+    /// ALPN `http/1.1`, as HTTPS clients offer it.
+    http: Arc<ClientConfig>,
+    /// The roots for the strict-client verdict (`pki::strict`); empty means no verdict.
+    roots: Vec<CertificateDer<'static>>,
+    /// Recent verdicts by server name and chain: a gateway presents the same chain on all
+    /// three ports, and verifying it once instead of three times is a third of a fleet run's
+    /// signature checks. Never shared between different names.
+    verdicts: Mutex<VerdictMemo>,
+}
+
+/// How long a remembered verdict is reused. A verdict depends on the time only through
+/// validity dates; one gateway's three connections are made within a few timeouts.
+const VERDICT_REUSE: Duration = Duration::from_secs(60);
+/// The most verdicts remembered, so memory stays bounded in fleet mode.
+const VERDICTS_KEPT: usize = 4096;
+
+/// Server name and SHA-256 of the chain as sent.
+type VerdictKey = (String, [u8; 32]);
+type VerdictSlot = Arc<OnceLock<Option<StrictVerdict>>>;
+
+#[derive(Debug, Default)]
+struct VerdictMemo {
+    slots: HashMap<VerdictKey, (Instant, VerdictSlot)>,
+    /// Insertion order, for eviction.
+    order: VecDeque<VerdictKey>,
+}
+
+impl VerdictMemo {
+    /// The slot for `key`: a fresh one when there is none or it is too old.
+    fn slot(&mut self, key: VerdictKey) -> VerdictSlot {
+        let now = Instant::now();
+        if let Some((made, slot)) = self.slots.get(&key) {
+            if now.duration_since(*made) < VERDICT_REUSE {
+                return Arc::clone(slot);
+            }
+        }
+        // `order` holds every key in `slots` (and may hold a replaced key twice), so bounding
+        // it bounds both.
+        while self.order.len() >= VERDICTS_KEPT {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.slots.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        let slot = VerdictSlot::default();
+        self.order.push_back(key.clone());
+        self.slots.insert(key, (now, Arc::clone(&slot)));
+        slot
+    }
+}
+
+fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    for certificate in chain {
+        digest.update((certificate.len() as u64).to_be_bytes());
+        digest.update(certificate.as_ref());
+    }
+    digest.finalize().into()
+}
+
+/// Why the TLS client could not be set up (not expected with the ring provider; reported
+/// rather than assumed away).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot set up the TLS client: {0}")]
+pub struct TlsSetupError(rustls::Error);
+
+impl TlsClient {
+    /// A client trusting `roots` for the strict-client verdict; empty roots mean no verdict.
+    pub fn new(roots: &[CertificateDer<'static>]) -> Result<TlsClient, TlsSetupError> {
+        let provider = crypto_provider();
+        let verifier = Arc::new(ObservingVerifier {
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
+            let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+                .with_safe_default_protocol_versions()
+                .map_err(TlsSetupError)?
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_no_client_auth();
+            config.alpn_protocols = alpn_protocols;
+            // A shared configuration would otherwise resume sessions (RFC 8446 section 2.2),
+            // and a resumed handshake carries no Certificate message: every probe must see the
+            // chain the gateway presents now, as a device connecting for the first time does.
+            config.resumption = Resumption::disabled();
+            Ok(Arc::new(config))
+        };
+        Ok(TlsClient {
+            plain: config(Vec::new())?,
+            http: config(vec![b"http/1.1".to_vec()])?,
+            roots: roots.to_vec(),
+            verdicts: Mutex::default(),
+        })
+    }
+
+    fn config_for(&self, protocol: Protocol) -> Arc<ClientConfig> {
+        match protocol {
+            Protocol::Https => Arc::clone(&self.http),
+            Protocol::Mqtt | Protocol::Amqp => Arc::clone(&self.plain),
+        }
+    }
+
+    /// What rustls/webpki concludes about `chain` (leaf first, as sent) for `server_name`,
+    /// reusing a recent verdict on the same chain for the same name.
+    fn strict_verdict(
+        &self,
+        chain: &[CertificateDer<'static>],
+        server_name: &ServerName<'_>,
+    ) -> Option<StrictVerdict> {
+        if self.roots.is_empty() {
+            return None;
+        }
+        let key = (server_name.to_str().into_owned(), chain_digest(chain));
+        let slot = self
+            .verdicts
+            .lock()
+            .map(|mut memo| memo.slot(key))
+            .unwrap_or_default();
+        // Concurrent connections to the same gateway wait here for the first one's verdict
+        // rather than compute it again.
+        slot.get_or_init(|| self.verify_strictly(chain, server_name))
+            .clone()
+    }
+
+    fn verify_strictly(
+        &self,
+        chain: &[CertificateDer<'static>],
+        server_name: &ServerName<'_>,
+    ) -> Option<StrictVerdict> {
+        crate::pki::strict::strict_verdict(chain, &self.roots, Some(server_name), UnixTime::now())
+    }
+}
+
 /// Connect to the first address that accepts, then complete a TLS handshake.
 pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
     let (tcp, address, connect_time) = connect_tcp(request).await?;
-    let provider = crypto_provider();
-    let verifier = Arc::new(RecordingVerifier::new(request.roots, &provider));
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|error| ConnectError::Tls {
-            endpoint: address,
-            detail: error.to_string(),
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
-    if request.protocol == Protocol::Https {
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    }
+    let config = request.client.config_for(request.protocol);
     let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
         endpoint: address,
         detail,
@@ -251,7 +387,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     let started = Instant::now();
     let handshake = tokio::time::timeout(
         request.timeout,
-        TlsConnector::from(Arc::new(config)).connect(server_name, recorded),
+        TlsConnector::from(config).connect(server_name.clone(), recorded),
     )
     .await;
     let handshake_time = started.elapsed();
@@ -281,6 +417,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
                 .collect()
         })
         .unwrap_or_default();
+    let strict_client_verdict = request.client.strict_verdict(&chain, &server_name);
     let handshake = Handshake {
         protocol: request.protocol,
         server_name: request.server_name.to_owned(),
@@ -301,7 +438,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
         connect_time,
         handshake_time,
         chain,
-        strict_client_verdict: verifier.verdict(),
+        strict_client_verdict,
     };
     Ok(Connected { handshake, stream })
 }
@@ -502,48 +639,23 @@ impl tokio::io::AsyncWrite for ObservedStream {
     }
 }
 
-/// Records webpki's verdict on the chain and name (`pki::strict`, what rustls' own
-/// `WebPkiServerVerifier` decides), never aborts the handshake on it.
+/// Accepts any certificate so the handshake completes and the chain can be examined; the
+/// verdicts come afterwards (webpki's in [`TlsClient::strict_verdict`], OpenSSL's in
+/// `pki::verify`). Handshake signatures are checked for real.
 #[derive(Debug)]
-struct RecordingVerifier {
-    roots: Vec<CertificateDer<'static>>,
+struct ObservingVerifier {
     algorithms: WebPkiSupportedAlgorithms,
-    verdict: Mutex<Option<StrictVerdict>>,
 }
 
-impl RecordingVerifier {
-    fn new(roots: &[CertificateDer<'static>], provider: &Arc<CryptoProvider>) -> Self {
-        RecordingVerifier {
-            roots: roots.to_vec(),
-            algorithms: provider.signature_verification_algorithms,
-            verdict: Mutex::new(None),
-        }
-    }
-
-    fn verdict(&self) -> Option<StrictVerdict> {
-        self.verdict.lock().ok().and_then(|verdict| verdict.clone())
-    }
-}
-
-impl ServerCertVerifier for RecordingVerifier {
+impl ServerCertVerifier for ObservingVerifier {
     fn verify_server_cert(
         &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        now: UnixTime,
+        _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .cloned()
-            .collect();
-        if let Some(verdict) =
-            crate::pki::strict::strict_verdict(&chain, &self.roots, Some(server_name), now)
-            && let Ok(mut slot) = self.verdict.lock()
-        {
-            *slot = Some(verdict);
-        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -605,5 +717,75 @@ mod tests {
         assert_eq!(describe_first_bytes(&[0x00, 0xff, 0x10]), "bytes 00 ff 10");
         assert!(looks_like_tls_record(&[0x15, 0x03, 0x03]));
         assert!(!looks_like_tls_record(b"HTTP"));
+    }
+
+    #[test]
+    fn strict_verdicts_are_reused_per_name_and_chain_only() {
+        use crate::demo::pki::GatewayPki;
+        let pki = GatewayPki::generate("gateway.edgeprobe.test", time::OffsetDateTime::now_utc())
+            .expect("PKI");
+        let client = TlsClient::new(std::slice::from_ref(&pki.root.der)).expect("client");
+        let chain = pki.server_chain();
+        let name = |text: &str| ServerName::try_from(text.to_owned()).expect("name");
+        let slots = || {
+            client
+                .verdicts
+                .lock()
+                .map(|memo| memo.slots.len())
+                .unwrap_or(99)
+        };
+
+        let good = name("gateway.edgeprobe.test");
+        assert_eq!(
+            client.strict_verdict(&chain, &good),
+            Some(StrictVerdict::Accepted)
+        );
+        assert_eq!(
+            client.strict_verdict(&chain, &good),
+            Some(StrictVerdict::Accepted)
+        );
+        assert_eq!(
+            slots(),
+            1,
+            "the same chain for the same name is verified once"
+        );
+
+        let other = name("other.edgeprobe.test");
+        assert!(matches!(
+            client.strict_verdict(&chain, &other),
+            Some(StrictVerdict::Rejected {
+                name_mismatch: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            client.strict_verdict(&chain[..1], &good),
+            Some(StrictVerdict::Rejected {
+                name_mismatch: false,
+                ..
+            })
+        ));
+        assert_eq!(
+            slots(),
+            3,
+            "another name or another chain is verified on its own"
+        );
+
+        let without_roots = TlsClient::new(&[]).expect("client");
+        assert_eq!(without_roots.strict_verdict(&chain, &good), None);
+    }
+
+    #[test]
+    fn the_verdict_memo_stays_bounded() {
+        let mut memo = VerdictMemo::default();
+        for index in 0..VERDICTS_KEPT + 10 {
+            memo.slot((format!("gw-{index}"), [0; 32]));
+        }
+        assert_eq!(memo.slots.len(), VERDICTS_KEPT);
+        assert!(!memo.slots.contains_key(&("gw-0".to_owned(), [0; 32])));
+        assert!(
+            memo.slots
+                .contains_key(&(format!("gw-{}", VERDICTS_KEPT + 9), [0; 32]))
+        );
     }
 }

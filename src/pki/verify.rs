@@ -174,6 +174,33 @@ pub fn verify_chain(
     trusted: &[CertificateDer<'static>],
     options: &VerifyOptions<'_>,
 ) -> Result<Verification, UnparseableCertificate> {
+    run_verification(presented, trusted, options, true)
+}
+
+/// Only the first step, OpenSSL's `build_chain`: the chain as OpenSSL would assemble it from
+/// `presented` and `trusted` (issuers found by name, key identifier and key type), without
+/// checking extensions, names or signatures; the same chain [`verify_chain`] reports. For
+/// callers that only need to know which trusted certificate anchors a chain.
+pub fn build_chain(
+    presented: &[CertificateDer<'static>],
+    trusted: &[CertificateDer<'static>],
+    now: OffsetDateTime,
+) -> Result<Vec<ChainLink>, UnparseableCertificate> {
+    let options = VerifyOptions {
+        host: None,
+        now,
+        check_server_purpose: false,
+        security_level: 0,
+    };
+    run_verification(presented, trusted, &options, false).map(|verification| verification.chain)
+}
+
+fn run_verification(
+    presented: &[CertificateDer<'static>],
+    trusted: &[CertificateDer<'static>],
+    options: &VerifyOptions<'_>,
+    all_steps: bool,
+) -> Result<Verification, UnparseableCertificate> {
     let parse_all = |ders: &[CertificateDer<'static>], origin: &'static str, trusted: bool| {
         ders.iter()
             .enumerate()
@@ -205,12 +232,14 @@ pub fn verify_chain(
     };
     run.check_leaf_key_level(options.security_level);
     run.build_chain(&peer[1..], &store, options.now);
-    run.check_extensions(options.check_server_purpose);
-    run.check_auth_level(options.security_level);
-    if let Some(host) = options.host {
-        run.check_host(host);
+    if all_steps {
+        run.check_extensions(options.check_server_purpose);
+        run.check_auth_level(options.security_level);
+        if let Some(host) = options.host {
+            run.check_host(host);
+        }
+        run.internal_verify(options.now);
     }
-    run.internal_verify(options.now);
 
     let chain = run
         .chain
@@ -1241,6 +1270,53 @@ mod tests {
         assert_eq!(
             verify(&[&leaf], &[&root]).code(),
             VerifyCode::CertSignatureFailure
+        );
+    }
+
+    #[test]
+    fn build_chain_gives_the_chain_verify_chain_reports_without_checking_signatures() {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        let other = issue(&ca("Other Root"), None);
+        let cases: [(&[&Authority], &[&Authority]); 4] = [
+            (&[&leaf, &intermediate], &[&root]),
+            (&[&leaf], &[&root]),
+            (&[&leaf, &intermediate], &[&other]),
+            (&[&leaf, &intermediate, &root], &[&other, &root]),
+        ];
+        let links = |chain: &[ChainLink]| -> Vec<(String, bool)> {
+            chain
+                .iter()
+                .map(|link| (link.subject.clone(), link.from_trust_store))
+                .collect()
+        };
+        for (presented, trusted) in cases {
+            let presented: Vec<_> = presented.iter().map(|a| a.der.clone()).collect();
+            let trusted: Vec<_> = trusted.iter().map(|a| a.der.clone()).collect();
+            let options = VerifyOptions {
+                host: None,
+                now: NOW,
+                check_server_purpose: true,
+                security_level: 1,
+            };
+            let verified = verify_chain(&presented, &trusted, &options).expect("parses");
+            let built = build_chain(&presented, &trusted, NOW).expect("parses");
+            assert_eq!(links(&built), links(&verified.chain));
+        }
+        let anchored = build_chain(
+            &[leaf.der.clone(), intermediate.der.clone()],
+            std::slice::from_ref(&root.der),
+            NOW,
+        )
+        .expect("parses");
+        assert_eq!(
+            links(&anchored),
+            vec![
+                ("CN = gw".to_owned(), false),
+                ("CN = Intermediate".to_owned(), false),
+                ("CN = Root".to_owned(), true),
+            ]
         );
     }
 

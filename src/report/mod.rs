@@ -1,13 +1,23 @@
-//! Report printers: plain text like `iotedge check`, and JSON (a superset of
-//! `iotedge check -o json`). Printers only format an [`engine::RunReport`](crate::engine::RunReport);
-//! they never probe, and checks never print. Both write to any `std::io::Write`, so tests capture
-//! the output exactly as a user would see it.
+//! Report printers: plain text like `iotedge check`, JSON (a superset of
+//! `iotedge check -o json`), and for monitoring, compact per-gateway results as JSON Lines and
+//! Prometheus metrics; fleet mode's streaming printers are in [`fleet`]. Printers only format
+//! an [`engine::RunReport`](crate::engine::RunReport) or its [`TargetResult`]; they never
+//! probe, and checks never print. All write to any `std::io::Write`, so tests capture the
+//! output exactly as a user would see it.
 
+pub mod compact;
+pub mod fleet;
+pub mod fleet_json;
+pub mod fleet_text;
 pub mod json;
+pub mod prometheus;
 pub mod redact;
 pub mod text;
 
+pub use compact::TargetResult;
+pub use fleet_json::write_json_line;
 pub use json::{SCHEMA_VERSION, write_json};
+pub use prometheus::write_prometheus;
 pub use text::{TextOptions, write_text};
 
 use std::ffi::OsStr;

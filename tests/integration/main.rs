@@ -5,6 +5,7 @@ mod bad_input;
 mod brokers;
 mod conformance;
 mod docs;
+mod fleet;
 mod gateway;
 mod gateway_mode;
 mod hardening;
