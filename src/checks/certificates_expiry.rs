@@ -3,26 +3,12 @@
 //! 2038-01-01. IoT Edge does not renew a device CA you supply ("Manage IoT Edge certificates"):
 //! when it expires, edgeHub's certificate can no longer be issued and every leaf fails at once.
 
-use time::Duration;
-
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
-use crate::pki::describe::{describe, openssl_date};
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Prior, Status};
 
 use super::device_ca_unavailable;
-use super::gateway_cert_expiry::{IOTHSM_LIMIT, human_span};
+use super::expiry::ExpiryReview;
 
 pub struct CertificatesExpiryCheck;
-
-#[derive(serde::Serialize)]
-struct Validity {
-    subject: String,
-    source: String,
-    not_before: String,
-    not_after: String,
-    not_after_unix: i64,
-    days_left: i64,
-    status: Status,
-}
 
 impl Check for CertificatesExpiryCheck {
     fn id(&self) -> &'static str {
@@ -68,84 +54,11 @@ impl Check for CertificatesExpiryCheck {
                 return device_ca_unavailable(prior, Some(certificates));
             }
 
-            let now = context.now;
-            let warn_within = Duration::days(i64::from(context.expiry_warning_days));
-            let mut outcome = Outcome::ok(String::new());
-            let mut problems = Vec::new();
-            let mut validities = Vec::new();
-            let mut earliest: Option<(time::OffsetDateTime, String)> = None;
-            for (der, source) in rated {
-                let summary = match describe(der) {
-                    Ok(summary) => summary,
-                    Err(error) => {
-                        outcome.escalate(Status::Error);
-                        problems.push(format!("a certificate ({source}) cannot be read: {error}"));
-                        continue;
-                    }
-                };
-                let subject = summary.subject.clone();
-                let left = summary.not_after - now;
-                let status = if summary.not_before > now {
-                    problems.push(format!(
-                        "`{subject}` ({source}) is not valid until {} ({} from now): issued with a future start, or this machine's clock is behind",
-                        openssl_date(summary.not_before),
-                        human_span(summary.not_before - now)
-                    ));
-                    Status::Error
-                } else if summary.not_after < now {
-                    problems.push(format!(
-                        "`{subject}` ({source}) expired on {} ({} ago)",
-                        openssl_date(summary.not_after),
-                        human_span(now - summary.not_after)
-                    ));
-                    Status::Error
-                } else if summary.not_after >= IOTHSM_LIMIT {
-                    problems.push(format!(
-                        "`{subject}` ({source}) expires on {}, on or after 2038-01-01, which IoT Edge's docs forbid (libiothsm's limit)",
-                        openssl_date(summary.not_after)
-                    ));
-                    Status::Error
-                } else if left < warn_within {
-                    problems.push(format!(
-                        "`{subject}` ({source}) expires in {} (on {})",
-                        human_span(left),
-                        openssl_date(summary.not_after)
-                    ));
-                    Status::Warning
-                } else {
-                    Status::Ok
-                };
-                outcome.escalate(status);
-                outcome = outcome.detail(format!(
-                    "`{subject}` ({source}): valid {} to {}",
-                    openssl_date(summary.not_before),
-                    openssl_date(summary.not_after)
-                ));
-                if earliest
-                    .as_ref()
-                    .is_none_or(|(when, _)| summary.not_after < *when)
-                {
-                    earliest = Some((summary.not_after, subject.clone()));
-                }
-                validities.push(Validity {
-                    subject,
-                    source,
-                    not_before: openssl_date(summary.not_before),
-                    not_after: openssl_date(summary.not_after),
-                    not_after_unix: summary.not_after.unix_timestamp(),
-                    days_left: left.whole_days(),
-                    status,
-                });
+            let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
+            for (der, source) in &rated {
+                review.review(der, source);
             }
-            outcome.message = match (&earliest, problems.is_empty()) {
-                (_, false) => problems.join("; "),
-                (Some((when, subject)), true) => format!(
-                    "all configured certificates are valid; the first to expire is `{subject}` in {} ({})",
-                    human_span(*when - now),
-                    openssl_date(*when)
-                ),
-                (None, true) => "no certificate could be read".to_owned(),
-            };
+            let (mut outcome, validities) = review.finish("configured certificates");
             if outcome.status != Status::Ok {
                 let format = certificates.format;
                 outcome.remedy = Some(format!(
@@ -174,6 +87,7 @@ mod tests {
     use super::*;
     use crate::config::{ConfigFormat, ConfiguredCertificates, DeviceCa};
     use crate::engine::Evidence;
+    use crate::engine::Outcome;
     use crate::pki::TrustAnchors;
     use crate::pki::load::load_certificates;
 

@@ -12,6 +12,7 @@ mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
 mod edgehub_listening;
+mod expiry;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;

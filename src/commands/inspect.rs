@@ -7,16 +7,13 @@ use std::path::Path;
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::macros::datetime;
 
 use super::AppError;
 use crate::cli::{InspectArgs, OutputFormat};
+use crate::pki::IOTHSM_LIMIT;
 use crate::pki::describe::{CertificateSummary, describe, openssl_date};
 use crate::pki::keys::{KeySummary, describe_key, key_matches_certificate};
 use crate::pki::load::{CertificateFileError, load_certificates, load_private_key};
-
-/// libiothsm's 32-bit time limit, per the IoT Edge certificate docs.
-const IOTHSM_LIMIT: OffsetDateTime = datetime!(2038-01-01 00:00 UTC);
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

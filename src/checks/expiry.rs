@@ -1,0 +1,169 @@
+//! The validity review shared by `gateway-cert-expiry` (what a gateway presents to leaves) and
+//! `certificates-expiry` (what a gateway is configured with): one judgement of each
+//! certificate's dates, the 2038 limit and the warning window, used by both suites.
+
+use rustls_pki_types::CertificateDer;
+use time::{Duration, OffsetDateTime};
+
+use crate::engine::{Outcome, Status};
+use crate::pki::IOTHSM_LIMIT;
+use crate::pki::describe::{describe, openssl_date};
+
+/// One certificate's dates and verdict, as JSON `additional_info.certificates[]`.
+#[derive(Debug, serde::Serialize)]
+pub struct Validity {
+    pub subject: String,
+    pub source: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub not_after_unix: i64,
+    pub days_left: i64,
+    pub status: Status,
+}
+
+/// Reviews certificates one by one against a clock and a warning window.
+pub struct ExpiryReview {
+    now: OffsetDateTime,
+    warn_within: Duration,
+    status: Status,
+    problems: Vec<String>,
+    details: Vec<String>,
+    validities: Vec<Validity>,
+    earliest: Option<(OffsetDateTime, String)>,
+}
+
+impl ExpiryReview {
+    pub fn new(now: OffsetDateTime, warning_days: u32) -> Self {
+        ExpiryReview {
+            now,
+            warn_within: Duration::days(i64::from(warning_days)),
+            status: Status::Ok,
+            problems: Vec::new(),
+            details: Vec::new(),
+            validities: Vec::new(),
+            earliest: None,
+        }
+    }
+
+    /// Judge one certificate; `source` says where it came from ("sent by the gateway").
+    pub fn review(&mut self, der: &CertificateDer<'_>, source: &str) {
+        let now = self.now;
+        let summary = match describe(der) {
+            Ok(summary) => summary,
+            Err(error) => {
+                self.status = self.status.max(Status::Error);
+                self.problems
+                    .push(format!("a certificate ({source}) cannot be read: {error}"));
+                return;
+            }
+        };
+        let subject = summary.subject.clone();
+        let left = summary.not_after - now;
+        let (status, problem) = if summary.not_before > now {
+            let problem = format!(
+                "`{subject}` ({source}) is not valid until {} ({} from now): it was issued with a future start, or this machine's clock is behind",
+                openssl_date(summary.not_before),
+                human_span(summary.not_before - now)
+            );
+            (Status::Error, Some(problem))
+        } else if summary.not_after < now {
+            let problem = format!(
+                "`{subject}` ({source}) expired on {} ({} ago)",
+                openssl_date(summary.not_after),
+                human_span(now - summary.not_after)
+            );
+            (Status::Error, Some(problem))
+        } else if summary.not_after >= IOTHSM_LIMIT {
+            let problem = format!(
+                "`{subject}` ({source}) expires on {}, on or after 2038-01-01, which IoT Edge's libiothsm cannot handle",
+                openssl_date(summary.not_after)
+            );
+            (Status::Error, Some(problem))
+        } else if left < self.warn_within {
+            let problem = format!(
+                "`{subject}` ({source}) expires in {} (on {})",
+                human_span(left),
+                openssl_date(summary.not_after)
+            );
+            (Status::Warning, Some(problem))
+        } else {
+            (Status::Ok, None)
+        };
+        self.status = self.status.max(status);
+        self.problems.extend(problem);
+        self.details.push(format!(
+            "`{subject}` ({source}): valid {} to {}",
+            openssl_date(summary.not_before),
+            openssl_date(summary.not_after)
+        ));
+        if self
+            .earliest
+            .as_ref()
+            .is_none_or(|(when, _)| summary.not_after < *when)
+        {
+            self.earliest = Some((summary.not_after, subject.clone()));
+        }
+        self.validities.push(Validity {
+            subject,
+            source: source.to_owned(),
+            not_before: openssl_date(summary.not_before),
+            not_after: openssl_date(summary.not_after),
+            not_after_unix: summary.not_after.unix_timestamp(),
+            days_left: left.whole_days(),
+            status,
+        });
+    }
+
+    /// Whether any certificate could be read.
+    pub fn reviewed_any(&self) -> bool {
+        !self.validities.is_empty()
+    }
+
+    /// The outcome (status, the problems or the first expiry as the message, one detail per
+    /// certificate) and the per-certificate data for JSON. `what` names the set reviewed.
+    pub fn finish(self, what: &str) -> (Outcome, Vec<Validity>) {
+        let message = match (&self.earliest, self.problems.is_empty()) {
+            (_, false) => self.problems.join("; "),
+            (Some((when, subject)), true) => format!(
+                "all {what} are valid; the first to expire is `{subject}` in {} ({})",
+                human_span(*when - self.now),
+                openssl_date(*when)
+            ),
+            (None, true) => format!("no {what} to check"),
+        };
+        let mut outcome = Outcome::ok(message).details(self.details);
+        outcome.escalate(self.status);
+        (outcome, self.validities)
+    }
+}
+
+/// "3 days", "5 hours", "2 years": the largest unit that is at least one.
+pub fn human_span(span: Duration) -> String {
+    let span = span.abs();
+    let (value, unit) = if span.whole_days() >= 730 {
+        (span.whole_days() / 365, "year")
+    } else if span.whole_days() >= 60 {
+        (span.whole_days() / 30, "month")
+    } else if span.whole_days() >= 1 {
+        (span.whole_days(), "day")
+    } else if span.whole_hours() >= 1 {
+        (span.whole_hours(), "hour")
+    } else {
+        (span.whole_minutes().max(1), "minute")
+    };
+    format!("{value} {unit}{}", if value == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(human_span(Duration::days(3)), "3 days");
+        assert_eq!(human_span(Duration::hours(-5)), "5 hours");
+        assert_eq!(human_span(Duration::days(800)), "2 years");
+        assert_eq!(human_span(Duration::days(1)), "1 day");
+        assert_eq!(human_span(Duration::seconds(10)), "1 minute");
+    }
+}
