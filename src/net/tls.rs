@@ -194,31 +194,14 @@ pub fn format_duration(duration: Duration) -> String {
 }
 
 /// A printable summary of what a non-TLS service sent: its first line when it is text
-/// (`HTTP/1.1 400 Bad Request`), otherwise the first bytes in hex.
+/// (`HTTP/1.1 400 Bad Request`, marked as plaintext), otherwise the first bytes in hex; the
+/// same rendering the protocol probes use.
 fn describe_first_bytes(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return "nothing".to_owned();
-    }
-    let text: String = String::from_utf8_lossy(bytes)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(48)
-        .collect();
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|character| !character.is_control() && character != '\u{fffd}')
-    {
-        format!("`{text}` (plaintext)")
+    let described = super::probe::describe_received(bytes);
+    if described.starts_with('`') {
+        format!("{described} (plaintext)")
     } else {
-        let hex: Vec<String> = bytes
-            .iter()
-            .take(16)
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        format!("bytes {}", hex.join(" "))
+        described
     }
 }
 
