@@ -5,7 +5,7 @@ use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
 use edgeprobe::pki::load::{load_certificates, load_private_key};
 
-use crate::harness::{Report, Run, fixture, run};
+use crate::harness::{Report, Run, check_loopback, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -23,30 +23,13 @@ async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> Running
 /// `edgeprobe check` against `gateway` with `ca_file`, as JSON unless `extra` says otherwise.
 async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
     let ports = gateway.ports;
-    let mut args: Vec<String> = vec![
-        "check".into(),
-        "--gateway".into(),
-        GATEWAY.into(),
-        "--resolve".into(),
-        format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file".into(),
-        fixture(ca_file).display().to_string(),
-        "--port".into(),
-        format!("mqtt={}", ports.mqtt),
-        "--port".into(),
-        format!("amqp={}", ports.amqp),
-        "--port".into(),
-        format!("https={}", ports.https),
-        "--timeout".into(),
-        "5s".into(),
-    ];
-    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
-    if !extra.contains(&"--output") {
-        args.extend(["--output".into(), "json".into()]);
-    }
-    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("the binary ran")
+    check_loopback(
+        [ports.mqtt, ports.amqp, ports.https],
+        &fixture(ca_file),
+        "5s",
+        extra,
+    )
+    .await
 }
 
 /// The OpenSSL code reported for each port by the chain check.

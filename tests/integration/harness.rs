@@ -125,3 +125,36 @@ impl Report {
         )
     }
 }
+
+/// The gateway name every loopback test dials; mapped to 127.0.0.1 with `--resolve`.
+pub const LOOPBACK_GATEWAY: &str = "gateway.edgeprobe.test";
+
+/// `edgeprobe check` against [`LOOPBACK_GATEWAY`] on 127.0.0.1 with the MQTT, AMQP and HTTPS
+/// ports given, `ca_file`, `timeout` (e.g. "5s") and `extra` flags; JSON unless `extra` names
+/// another `--output`. Runs the binary off the async runtime so in-test servers keep serving.
+pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extra: &[&str]) -> Run {
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--gateway".into(),
+        LOOPBACK_GATEWAY.into(),
+        "--resolve".into(),
+        format!("{LOOPBACK_GATEWAY}:127.0.0.1"),
+        "--ca-file".into(),
+        ca_file.display().to_string(),
+        "--port".into(),
+        format!("mqtt={}", ports[0]),
+        "--port".into(),
+        format!("amqp={}", ports[1]),
+        "--port".into(),
+        format!("https={}", ports[2]),
+        "--timeout".into(),
+        timeout.into(),
+    ];
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    if !extra.contains(&"--output") {
+        args.extend(["--output".into(), "json".into()]);
+    }
+    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the binary ran")
+}

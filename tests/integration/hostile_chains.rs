@@ -6,9 +6,9 @@ use edgeprobe::demo::pki::{CertificateSpec, Issued, Validity, issue};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use time::OffsetDateTime;
 
-use crate::harness::{Report, Run, run};
+use crate::harness::{Report, Run, check_loopback};
 
-const GATEWAY: &str = "gateway.edgeprobe.test";
+use crate::harness::LOOPBACK_GATEWAY as GATEWAY;
 
 fn validity() -> Validity {
     let now = OffsetDateTime::now_utc();
@@ -37,30 +37,7 @@ async fn check(gateway: &RunningGateway, root: &Issued) -> (Run, tempfile::TempD
     let ca_file = directory.path().join("root.pem");
     std::fs::write(&ca_file, &root.pem).expect("root file");
     let ports = gateway.ports;
-    let args: Vec<String> = vec![
-        "check".into(),
-        "--gateway".into(),
-        GATEWAY.into(),
-        "--resolve".into(),
-        format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file".into(),
-        ca_file.display().to_string(),
-        "--port".into(),
-        format!("mqtt={}", ports.mqtt),
-        "--port".into(),
-        format!("amqp={}", ports.amqp),
-        "--port".into(),
-        format!("https={}", ports.https),
-        "--timeout".into(),
-        "5s".into(),
-        "--output".into(),
-        "json".into(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .expect("ran");
+    let output = check_loopback([ports.mqtt, ports.amqp, ports.https], &ca_file, "5s", &[]).await;
     assert_ne!(output.code, 101, "panic:\n{}", output.all());
     assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
     (output, directory)
@@ -129,30 +106,7 @@ async fn ten_thousand_sans_are_a_specific_finding() {
     let directory = tempfile::tempdir().expect("tempdir");
     let ca_file = directory.path().join("root.pem");
     std::fs::write(&ca_file, &root.pem).expect("root file");
-    let args: Vec<String> = vec![
-        "check".into(),
-        "--gateway".into(),
-        GATEWAY.into(),
-        "--resolve".into(),
-        format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file".into(),
-        ca_file.display().to_string(),
-        "--port".into(),
-        format!("mqtt={port}"),
-        "--port".into(),
-        format!("amqp={port}"),
-        "--port".into(),
-        format!("https={port}"),
-        "--timeout".into(),
-        "5s".into(),
-        "--output".into(),
-        "json".into(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .expect("ran");
+    let output = check_loopback([port, port, port], &ca_file, "5s", &[]).await;
     assert_ne!(output.code, 101, "panic:\n{}", output.all());
     let report = output.json();
     // ~300 KB of certificate: more than TLS clients accept in one handshake message (rustls

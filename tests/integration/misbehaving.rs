@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::harness::{Report, Run, fixture, run};
+use crate::harness::{Report, Run, check_loopback, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -180,28 +180,7 @@ fn acceptor() -> TlsAcceptor {
 
 /// `edgeprobe check` with all three ports on listeners, a short timeout, JSON out.
 async fn check(ports: [u16; 3]) -> Run {
-    let args: Vec<String> = vec![
-        "check".into(),
-        "--gateway".into(),
-        GATEWAY.into(),
-        "--resolve".into(),
-        format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file".into(),
-        fixture("root-ca.pem").display().to_string(),
-        "--port".into(),
-        format!("mqtt={}", ports[0]),
-        "--port".into(),
-        format!("amqp={}", ports[1]),
-        "--port".into(),
-        format!("https={}", ports[2]),
-        "--timeout".into(),
-        "1s".into(),
-        "--output".into(),
-        "json".into(),
-    ];
-    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("the binary ran")
+    check_loopback(ports, &fixture("root-ca.pem"), "1s", &[]).await
 }
 
 /// The run failed on findings, not on a crash.
