@@ -124,9 +124,11 @@ mod tests {
     }
 
     async fn rate(now: time::OffsetDateTime, warning_days: u32) -> Outcome {
-        let mut context = Context::for_gateway("");
-        context.now = now;
-        context.expiry_warning_days = warning_days;
+        let context = Context {
+            now,
+            expiry_warning_days: warning_days,
+            ..Context::default()
+        };
         CertificatesExpiryCheck.run(&context, &prior()).await
     }
 
@@ -162,7 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_loaded_is_a_skip_that_names_the_prerequisite() {
-        let context = Context::for_gateway("");
+        let context = Context::default();
         let outcome = CertificatesExpiryCheck
             .run(&context, &Prior::from_outcomes([]))
             .await;

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::checks::leaf_registry;
 use crate::cli::{CheckArgs, DEFAULT_CONCURRENCY, ReportFormat};
-use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Selection, Shared, validate_selection};
+use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Selection, validate_selection};
 use crate::fleet::{FleetError, FleetOptions, count_targets, read_lines, run_fleet};
 use crate::report::fleet::{FleetHeader, FleetPrinter, FleetPrometheus};
 use crate::report::fleet_json::{FleetJson, FleetJsonLines};
@@ -55,8 +55,6 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
     let ports = args.network.ports();
     let options = FleetOptions {
         template: Context {
-            gateway: None,
-            connection_string: None,
             ca_file: args.ca_file.clone(),
             hosts_file: args.network.hosts_file.clone(),
             dns_server: args.network.dns_server,
@@ -66,8 +64,7 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
             expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
             websocket: args.websocket,
             now,
-            shared: Shared::default(),
-            ..Context::for_gateway("")
+            ..Context::default()
         },
         selection,
         concurrency,

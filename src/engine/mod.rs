@@ -64,11 +64,11 @@ pub struct Context {
     pub shared: Shared,
 }
 
-impl Context {
-    /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
-    pub fn for_gateway(gateway: &str) -> Self {
+impl Default for Context {
+    /// The documented defaults, with no gateway named: the base every mode builds on.
+    fn default() -> Self {
         Context {
-            gateway: Some(gateway.to_owned()),
+            gateway: None,
             connection_string: None,
             ca_file: None,
             hosts_file: PathBuf::from("/etc/hosts"),
@@ -88,17 +88,26 @@ impl Context {
             shared: Shared::default(),
         }
     }
+}
+
+impl Context {
+    /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
+    pub fn for_gateway(gateway: &str) -> Self {
+        Context {
+            gateway: Some(gateway.to_owned()),
+            ..Context::default()
+        }
+    }
 
     /// A context for checking the gateway configured at `config`, with the documented
     /// defaults; the gateway-mode counterpart of [`Context::for_gateway`].
     pub fn for_config(root: SystemRoot, config: Located) -> Self {
         Context {
-            gateway: None,
             hosts_file: root.path("/etc/hosts"),
             expiry_warning_days: GATEWAY_EXPIRY_WARNING_DAYS,
             root,
             config: Some(config),
-            ..Context::for_gateway("")
+            ..Context::default()
         }
     }
 }
