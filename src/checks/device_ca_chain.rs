@@ -90,12 +90,7 @@ impl Check for DeviceCaChainCheck {
                 outcome.message = problems.join("; ");
                 return outcome;
             };
-            let options = VerifyOptions {
-                host: None,
-                now: context.now,
-                check_server_purpose: false,
-                security_level: 1,
-            };
+            let options = VerifyOptions::openssl_verify(context.now);
             let mut roots: Vec<(String, TrustAnchors)> = vec![(
                 format!("the trusted root file {}", trust.path.display()),
                 TrustAnchors::clone(trust),

@@ -93,12 +93,7 @@ impl Check for GatewayCertChainCheck {
                 return Outcome::skipped("skipped because no root CA file was loaded");
             };
             let handshakes = prior.handshakes();
-            let options = VerifyOptions {
-                host: None,
-                now: context.now,
-                check_server_purpose: true,
-                security_level: 1,
-            };
+            let options = VerifyOptions::tls_server(None, context.now);
             let mut outcome = Outcome::ok("Verification: OK");
             let mut verdicts = Vec::new();
             let mut messages = Vec::new();

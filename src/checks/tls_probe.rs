@@ -68,12 +68,7 @@ pub(super) async fn probe(
     let connected = connect(&request).await.map_err(ProbeError::Connect)?;
     let handshake = connected.handshake.clone();
     connected.close().await;
-    let options = VerifyOptions {
-        host: Some(endpoint.host),
-        now: context.now,
-        check_server_purpose: true,
-        security_level: 1,
-    };
+    let options = VerifyOptions::tls_server(Some(endpoint.host), context.now);
     let verification =
         verify_chain(&handshake.chain, roots, &options).map_err(ProbeError::Unparseable)?;
     Ok(Probed {

@@ -145,12 +145,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     };
     connected.close().await;
 
-    let options = VerifyOptions {
-        host: Some(&checked_name),
-        now: OffsetDateTime::now_utc(),
-        check_server_purpose: true,
-        security_level: 1,
-    };
+    let options = VerifyOptions::tls_server(Some(&checked_name), OffsetDateTime::now_utc());
     let verification = verify_chain(&handshake.chain, &roots, &options)
         .map_err(|error| AppError::Connect(format!("{}:{port}: {error}", host)))?;
     let code = verification.code();

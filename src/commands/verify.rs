@@ -12,7 +12,7 @@ use crate::pki::TrustAnchors;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
 use crate::pki::strict::{server_name, strict_verdict, unix_time};
-use crate::pki::verify::{VerifyOptions, verify_chain};
+use crate::pki::verify::{Purpose as VerifyPurpose, VerifyOptions, verify_chain};
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let usage = |error: &dyn std::fmt::Display| AppError::Usage(error.to_string());
@@ -32,11 +32,11 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         None => None,
     };
     let options = VerifyOptions {
-        host: host.as_ref(),
-        now: args.at.unwrap_or_else(OffsetDateTime::now_utc),
-        check_server_purpose: args.purpose == Purpose::SslServer,
+        purpose: (args.purpose == Purpose::SslServer).then_some(VerifyPurpose::SslServer),
         security_level: args.security_level,
-    };
+        ..VerifyOptions::openssl_verify(args.at.unwrap_or_else(OffsetDateTime::now_utc))
+    }
+    .with_host(host.as_ref());
     let verification = verify_chain(&presented, &roots, &options).map_err(|error| usage(&error))?;
     let file = args.certificate.display();
     for unchecked in &verification.unchecked_signatures {

@@ -44,17 +44,81 @@ const MAX_DEPTH: usize = 100;
 /// them. Certificates past the cap are ignored, as unusable extras would be.
 pub const MAX_PRESENTED: usize = MAX_DEPTH + 1;
 
-/// What the verifier is asked to check, mirroring the X509_VERIFY_PARAM a TLS client sets.
+/// What the verifier is asked to check, mirroring the X509_VERIFY_PARAM a TLS client (or
+/// `openssl verify` with its options) sets.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions<'a> {
     /// `None` skips the name check, as `openssl verify` without `-verify_hostname` does.
     pub host: Option<&'a HostName>,
+    /// `-verify_email`: the leaf must carry this address (63 otherwise).
+    pub email: Option<&'a str>,
     pub now: OffsetDateTime,
-    /// TLS clients verify for the sslserver purpose; `openssl verify` without `-purpose` does not.
-    pub check_server_purpose: bool,
+    /// `-no_check_time` turns this off: validity periods are not looked at.
+    pub check_time: bool,
+    /// The purpose the chain is verified for (`-purpose`); `None` checks no purpose, as
+    /// `openssl verify` without `-purpose` does. TLS clients verify for [`Purpose::SslServer`].
+    pub purpose: Option<Purpose>,
     /// OpenSSL security level: 1 is the library default for TLS; 0 disables the checks
     /// (`openssl verify` without `-auth_level`).
     pub security_level: u8,
+    /// `-partial_chain`: a trusted certificate that is not self-signed may end the chain.
+    pub partial_chain: bool,
+    /// `-verify_depth N`: at most N certificates between the leaf and the trust anchor.
+    pub verify_depth: Option<usize>,
+    /// `-x509_strict`: RFC 5280's profile checks (codes 80 to 94) on every certificate.
+    pub x509_strict: bool,
+    /// `-allow_proxy_certs`: RFC 3820 proxy certificates are accepted.
+    pub allow_proxy_certs: bool,
+    /// `-check_ss_sig`: also check the signature of a self-signed trust anchor.
+    pub check_self_signature: bool,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// What a TLS client built on OpenSSL checks for a server: purpose sslserver, security
+    /// level 1, the name it dials (when given).
+    pub fn tls_server(host: Option<&'a HostName>, now: OffsetDateTime) -> VerifyOptions<'a> {
+        VerifyOptions {
+            purpose: Some(Purpose::SslServer),
+            ..VerifyOptions::openssl_verify(now)
+        }
+        .with_host(host)
+    }
+
+    /// `openssl verify -auth_level 1` with no other option: no purpose, no name.
+    pub fn openssl_verify(now: OffsetDateTime) -> VerifyOptions<'a> {
+        VerifyOptions {
+            host: None,
+            email: None,
+            now,
+            check_time: true,
+            purpose: None,
+            security_level: 1,
+            partial_chain: false,
+            verify_depth: None,
+            x509_strict: false,
+            allow_proxy_certs: false,
+            check_self_signature: false,
+        }
+    }
+
+    pub fn with_host(self, host: Option<&'a HostName>) -> VerifyOptions<'a> {
+        VerifyOptions { host, ..self }
+    }
+}
+
+/// OpenSSL's X509_PURPOSE table (v3_purp.c), the `-purpose` names `openssl verify` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    SslClient,
+    SslServer,
+    NsSslServer,
+    SmimeSign,
+    SmimeEncrypt,
+    CrlSign,
+    Any,
+    OcspHelper,
+    TimestampSign,
 }
 
 /// One error as OpenSSL's verify callback sees it (`verify error:num=N:...` at `depth`).
@@ -187,10 +251,8 @@ pub fn build_chain(
     now: OffsetDateTime,
 ) -> Result<Vec<ChainLink>, UnparseableCertificate> {
     let options = VerifyOptions {
-        host: None,
-        now,
-        check_server_purpose: false,
         security_level: 0,
+        ..VerifyOptions::openssl_verify(now)
     };
     run_verification(presented, trusted, &options, false).map(|verification| verification.chain)
 }
@@ -233,7 +295,7 @@ fn run_verification(
     run.check_leaf_key_level(options.security_level);
     run.build_chain(&peer[1..], &store, options.now);
     if all_steps {
-        run.check_extensions(options.check_server_purpose);
+        run.check_extensions(options.purpose == Some(Purpose::SslServer));
         run.check_auth_level(options.security_level);
         if let Some(host) = options.host {
             run.check_host(host);
@@ -1022,12 +1084,7 @@ mod tests {
     fn verify(presented: &[&Authority], trusted: &[&Authority]) -> Verification {
         let presented: Vec<_> = presented.iter().map(|a| a.der.clone()).collect();
         let trusted: Vec<_> = trusted.iter().map(|a| a.der.clone()).collect();
-        let options = VerifyOptions {
-            host: None,
-            now: NOW,
-            check_server_purpose: true,
-            security_level: 1,
-        };
+        let options = VerifyOptions::tls_server(None, NOW);
         let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
         compare_with_openssl(&presented, &trusted, &verification);
         verification
@@ -1294,12 +1351,7 @@ mod tests {
         for (presented, trusted) in cases {
             let presented: Vec<_> = presented.iter().map(|a| a.der.clone()).collect();
             let trusted: Vec<_> = trusted.iter().map(|a| a.der.clone()).collect();
-            let options = VerifyOptions {
-                host: None,
-                now: NOW,
-                check_server_purpose: true,
-                security_level: 1,
-            };
+            let options = VerifyOptions::tls_server(None, NOW);
             let verified = verify_chain(&presented, &trusted, &options).expect("parses");
             let built = build_chain(&presented, &trusted, NOW).expect("parses");
             assert_eq!(links(&built), links(&verified.chain));
@@ -1327,12 +1379,7 @@ mod tests {
         let presented = vec![leaf.der.clone()];
         let trusted = vec![root.der.clone()];
         let target = host("other.contoso.com");
-        let options = VerifyOptions {
-            host: Some(&target),
-            now: NOW,
-            check_server_purpose: true,
-            security_level: 1,
-        };
+        let options = VerifyOptions::tls_server(Some(&target), NOW);
         let verification = verify_chain(&presented, &trusted, &options).expect("parsable");
         assert_eq!(verification.code(), VerifyCode::HostnameMismatch);
     }
@@ -1345,12 +1392,7 @@ mod tests {
         // Garbage past the cap would fail parsing if it were looked at.
         presented.extend((0..MAX_PRESENTED).map(|_| leaf.der.clone()));
         presented.push(CertificateDer::from(vec![0x30, 0x03, 0x01, 0x01, 0xff]));
-        let options = VerifyOptions {
-            host: None,
-            now: NOW,
-            check_server_purpose: true,
-            security_level: 1,
-        };
+        let options = VerifyOptions::tls_server(None, NOW);
         let verification = verify_chain(&presented, std::slice::from_ref(&root.der), &options)
             .expect("cap applies before parsing");
         assert_eq!(verification.code(), VerifyCode::Ok);
@@ -1359,12 +1401,7 @@ mod tests {
     #[test]
     fn garbage_is_reported_not_panicked() {
         let garbage = CertificateDer::from(vec![0x30, 0x03, 0x01, 0x01, 0xff]);
-        let options = VerifyOptions {
-            host: None,
-            now: NOW,
-            check_server_purpose: true,
-            security_level: 1,
-        };
+        let options = VerifyOptions::tls_server(None, NOW);
         let error = verify_chain(&[garbage], &[], &options).expect_err("garbage");
         assert_eq!(error.position, 1);
         assert!(verify_chain(&[], &[], &options).is_err());
