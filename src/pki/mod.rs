@@ -1,11 +1,15 @@
 //! Certificates: loading, describing and verifying chains the way OpenSSL does.
 
+pub mod certificate_facts;
 pub mod codes;
 pub mod describe;
 pub mod diagnose;
 pub mod keys;
 pub mod load;
+pub mod name_constraints;
+pub mod signature;
 pub mod strict;
+pub mod trust_settings;
 pub mod verify;
 
 use std::path::PathBuf;

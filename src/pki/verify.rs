@@ -21,19 +21,15 @@
 //! callback does not tolerate. Deliberately not modelled: CRLs/OCSP, policies, name
 //! constraints, DANE, alternative chains (irrelevant with trusted-first), proxy certificates.
 
-use std::net::IpAddr;
-
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 use time::OffsetDateTime;
-use x509_parser::certificate::X509Certificate;
-use x509_parser::error::X509Error;
-use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::prelude::FromDer;
-use x509_parser::public_key::PublicKey;
-use x509_parser::x509::X509Name;
 
 use super::VerifyCode;
+use super::certificate_facts::Facts;
+use super::name_constraints;
+use super::signature::SignatureError;
+use super::trust_settings::{TrustId, TrustSettings, TrustVerdict, check_trust, trust_for_purpose};
 use crate::hostname::{HostName, MismatchKind, NameMatch, match_server_name};
 
 /// OpenSSL's default maximum chain depth (X509_VERIFY_PARAM default of 100).
@@ -212,24 +208,37 @@ pub struct UnparseableCertificate {
     pub reason: String,
 }
 
+/// A certificate of the trust store with its `TRUSTED CERTIFICATE` settings, if any.
+#[derive(Debug, Clone)]
+pub struct TrustedCertificate {
+    pub der: CertificateDer<'static>,
+    pub settings: Option<TrustSettings>,
+}
+
+impl From<&CertificateDer<'static>> for TrustedCertificate {
+    fn from(der: &CertificateDer<'static>) -> TrustedCertificate {
+        TrustedCertificate {
+            der: der.clone(),
+            settings: None,
+        }
+    }
+}
+
 /// Whether `issuer`'s key made `certificate`'s signature: the signature alone, no names, dates
-/// or extensions, checked as the verifier checks signatures (so legacy RSA counts as OpenSSL
-/// counts it). Tells apart two generations of a CA that share a name (regenerated test
+/// or extensions. Tells apart two generations of a CA that share a name (regenerated test
 /// certificates), which name matching cannot. A signature that cannot be checked is not counted
 /// as a match.
 pub fn is_signed_by(
     certificate: &CertificateDer<'static>,
     issuer: &CertificateDer<'static>,
 ) -> bool {
-    let (Ok(certificate), Ok(issuer)) =
-        (Facts::parse(certificate, false), Facts::parse(issuer, true))
-    else {
+    let (Ok(certificate), Ok(issuer)) = (
+        Facts::parse(certificate, false, None),
+        Facts::parse(issuer, true, None),
+    ) else {
         return false;
     };
-    matches!(
-        certificate.signature_verified_by(&issuer),
-        SignatureCheck::Valid
-    )
+    certificate.signature_verifies_with(&issuer).is_ok()
 }
 
 /// Verify `presented` (leaf first, as the server sent it) against `trusted` roots.
@@ -238,7 +247,18 @@ pub fn verify_chain(
     trusted: &[CertificateDer<'static>],
     options: &VerifyOptions<'_>,
 ) -> Result<Verification, UnparseableCertificate> {
-    run_verification(presented, trusted, options, true)
+    let store: Vec<TrustedCertificate> = trusted.iter().map(TrustedCertificate::from).collect();
+    verify_chain_with_store(presented, &store, options)
+}
+
+/// [`verify_chain`] with trust settings on the store's certificates, as OpenSSL's `-CAfile`
+/// and `-trusted` load `TRUSTED CERTIFICATE` blocks.
+pub fn verify_chain_with_store(
+    presented: &[CertificateDer<'static>],
+    store: &[TrustedCertificate],
+    options: &VerifyOptions<'_>,
+) -> Result<Verification, UnparseableCertificate> {
+    run_verification(presented, store, options, true)
 }
 
 /// Only the first step, OpenSSL's `build_chain`: the chain as OpenSSL would assemble it from
@@ -254,30 +274,41 @@ pub fn build_chain(
         security_level: 0,
         ..VerifyOptions::openssl_verify(now)
     };
-    run_verification(presented, trusted, &options, false).map(|verification| verification.chain)
+    let store: Vec<TrustedCertificate> = trusted.iter().map(TrustedCertificate::from).collect();
+    run_verification(presented, &store, &options, false).map(|verification| verification.chain)
 }
 
 fn run_verification(
     presented: &[CertificateDer<'static>],
-    trusted: &[CertificateDer<'static>],
+    store: &[TrustedCertificate],
     options: &VerifyOptions<'_>,
     all_steps: bool,
 ) -> Result<Verification, UnparseableCertificate> {
-    let parse_all = |ders: &[CertificateDer<'static>], origin: &'static str, trusted: bool| {
-        ders.iter()
-            .enumerate()
-            .map(|(index, der)| {
-                Facts::parse(der, trusted).map_err(|reason| UnparseableCertificate {
-                    origin,
+    let presented = &presented[..presented.len().min(MAX_PRESENTED)];
+    let peer = presented
+        .iter()
+        .enumerate()
+        .map(|(index, der)| {
+            Facts::parse(der, false, None).map_err(|reason| UnparseableCertificate {
+                origin: "the presented chain",
+                position: index + 1,
+                reason,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = store
+        .iter()
+        .enumerate()
+        .map(|(index, certificate)| {
+            Facts::parse(&certificate.der, true, certificate.settings.clone()).map_err(|reason| {
+                UnparseableCertificate {
+                    origin: "the trusted root file",
                     position: index + 1,
                     reason,
-                })
+                }
             })
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let presented = &presented[..presented.len().min(MAX_PRESENTED)];
-    let peer = parse_all(presented, "the presented chain", false)?;
-    let store = parse_all(trusted, "the trusted root file", true)?;
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let Some(leaf) = peer.first() else {
         return Err(UnparseableCertificate {
             origin: "the presented chain",
@@ -286,21 +317,27 @@ fn run_verification(
         });
     };
 
+    let trust = trust_id(options.purpose);
     let mut run = Run {
+        options,
+        trust,
         chain: vec![leaf],
         num_untrusted: 1,
         errors: Vec::new(),
         unchecked_signatures: Vec::new(),
+        store: &store,
     };
-    run.check_leaf_key_level(options.security_level);
-    run.build_chain(&peer[1..], &store, options.now);
+    // "If the peer's public key is too weak, we can stop early."
+    if !run.key_level_ok(leaf) {
+        run.error(VerifyCode::EeKeyTooSmall, 0);
+    }
+    run.build_chain(&peer[1..]);
     if all_steps {
-        run.check_extensions(options.purpose == Some(Purpose::SslServer));
-        run.check_auth_level(options.security_level);
-        if let Some(host) = options.host {
-            run.check_host(host);
-        }
-        run.internal_verify(options.now);
+        run.check_extensions();
+        run.check_auth_level();
+        run.check_id();
+        run.internal_verify();
+        run.check_name_constraints();
     }
 
     let chain = run
@@ -311,7 +348,7 @@ fn run_verification(
             depth,
             subject: facts.subject_text.clone(),
             issuer: facts.issuer_text.clone(),
-            from_trust_store: facts.trusted,
+            from_trust_store: facts.from_store,
             der: facts.der.clone(),
         })
         .collect();
@@ -322,8 +359,20 @@ fn run_verification(
     })
 }
 
+/// The trust setting OpenSSL infers from the purpose (X509_STORE_CTX_init: the purpose
+/// table's trust when the parameters leave X509_TRUST_DEFAULT).
+fn trust_id(purpose: Option<Purpose>) -> TrustId {
+    match purpose {
+        None => TrustId::Default,
+        Some(purpose) => trust_for_purpose(purpose),
+    }
+}
+
 /// The state of one verification: the chain being built and the errors seen so far.
 struct Run<'a> {
+    options: &'a VerifyOptions<'a>,
+    trust: TrustId,
+    store: &'a [Facts],
     chain: Vec<&'a Facts>,
     /// How many certificates at the start of the chain came from the peer.
     num_untrusted: usize,
@@ -331,9 +380,24 @@ struct Run<'a> {
     unchecked_signatures: Vec<UncheckedSignature>,
 }
 
+/// What check_trust decided (X509_TRUST_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    Trusted,
+    /// Not (yet) trusted; a rejection is reported to the callback and then counts as this.
+    Untrusted,
+}
+
 impl<'a> Run<'a> {
+    /// The verify callback is told of an error: recorded, and verification goes on, as
+    /// s_client's callback lets it (`openssl verify` stops at the first error it does not
+    /// tolerate, see [`Verification::openssl_verify_error`]).
     fn error(&mut self, code: VerifyCode, depth: usize) {
         let facts = self.chain[depth.min(self.chain.len() - 1)];
+        self.error_for(code, depth, facts);
+    }
+
+    fn error_for(&mut self, code: VerifyCode, depth: usize, facts: &Facts) {
         self.errors.push(VerifyError {
             code,
             depth,
@@ -346,193 +410,475 @@ impl<'a> Run<'a> {
         self.chain[self.chain.len() - 1]
     }
 
-    /// OpenSSL's `build_chain` with X509_V_FLAG_TRUSTED_FIRST (default since 1.1.0).
-    fn build_chain(&mut self, peer: &'a [Facts], store: &'a [Facts], now: OffsetDateTime) {
-        let mut trusted = false;
-        let mut searching_untrusted = true;
-        while self.chain.len() <= MAX_DEPTH {
-            let top = self.top();
-            // Trusted first: look for the top's issuer in the trust store.
-            if let Some(issuer) = find_issuer(store, top, &[], now) {
-                if !top.self_signed {
-                    self.chain.push(issuer);
-                    // Once a trusted certificate is appended, the peer's certificates are no
-                    // longer searched (x509_vfy.c asserts num == num_untrusted there).
-                    searching_untrusted = false;
-                    // Only a self-signed store certificate is a trust anchor by default
-                    // (trust_compat without X509_TRUST_NO_SS_COMPAT for the SSL server trust).
-                    if issuer.self_signed {
-                        trusted = true;
-                        break;
-                    }
-                    continue;
-                }
-                if self.chain.len() == self.num_untrusted && issuer.der == top.der {
-                    // The peer sent the trust anchor itself: swap in the trusted copy.
-                    let last = self.chain.len() - 1;
-                    self.chain[last] = issuer;
-                    self.num_untrusted -= 1;
-                    trusted = true;
-                    break;
-                }
-                // A self-signed peer certificate that only mimics a trusted one's name: no.
-            }
-            if !searching_untrusted || top.self_signed {
-                break;
-            }
-            match find_issuer(peer, top, &self.chain, now) {
-                Some(issuer) => {
-                    self.chain.push(issuer);
-                    self.num_untrusted += 1;
-                }
-                None => break,
-            }
-        }
-        if trusted {
-            return;
-        }
-        let depth = self.chain.len() - 1;
-        let code = if self.chain.len() > MAX_DEPTH {
-            VerifyCode::CertChainTooLong
-        } else if self.top().self_signed && self.chain.len() == 1 {
-            VerifyCode::DepthZeroSelfSignedCert
-        } else if self.top().self_signed {
-            VerifyCode::SelfSignedCertInChain
-        } else if self.num_untrusted < self.chain.len() {
-            VerifyCode::UnableToGetIssuerCert
-        } else {
-            VerifyCode::UnableToGetIssuerCertLocally
-        };
-        self.error(code, depth);
+    fn contains(&self, candidate: &Facts) -> bool {
+        self.chain.iter().any(|link| link.der == candidate.der)
     }
 
-    /// OpenSSL's `check_extensions` (non-strict mode) with purpose sslserver.
-    fn check_extensions(&mut self, check_server_purpose: bool) {
-        let count = self.chain.len();
-        let mut path_length = 0u32;
-        for depth in 0..count {
+    /// `ossl_x509_check_cert_time(ctx, x, -1)`: within its validity period (always, with
+    /// -no_check_time).
+    fn time_ok(&self, facts: &Facts) -> bool {
+        !self.options.check_time
+            || (facts.not_before <= self.options.now && self.options.now <= facts.not_after)
+    }
+
+    /// x509_vfy.c `find_issuer` over the trust store.
+    fn find_issuer(&self, candidates: &'a [Facts], subject: &Facts) -> Option<&'a Facts> {
+        let candidates: Vec<&'a Facts> = candidates.iter().collect();
+        self.find_issuer_in(&candidates, subject)
+    }
+
+    /// OpenSSL's `build_chain` with X509_V_FLAG_TRUSTED_FIRST (always on since 1.1.0, so
+    /// alternate chains are never needed).
+    fn build_chain(&mut self, peer: &'a [Facts]) {
+        let mut untrusted: Vec<&'a Facts> = peer.iter().collect();
+        // -verify_depth N bounds the CA certificates between leaf and anchor (default 100);
+        // chains are built one longer, to tell "too long" from "no issuer".
+        let max_depth = self.options.verify_depth.unwrap_or(MAX_DEPTH) + 1;
+        let mut search_untrusted = !peer.is_empty();
+        let mut search_trusted = true;
+        let mut trust = Trust::Untrusted;
+        while search_untrusted || search_trusted {
+            if search_trusted {
+                let num = self.chain.len();
+                let current = self.top();
+                let issuer = if num > max_depth {
+                    None
+                } else {
+                    self.find_issuer(self.store, current)
+                };
+                if let Some(issuer) = issuer {
+                    let mut added = false;
+                    let mut look_further = false;
+                    if !current.is_self_signed() {
+                        self.chain.push(issuer);
+                        added = true;
+                        look_further = !issuer.is_self_signed();
+                    } else if current.der == issuer.der {
+                        // The peer sent the trust anchor itself: use the trusted copy.
+                        self.chain[num - 1] = issuer;
+                        self.num_untrusted = num - 1;
+                        added = true;
+                    }
+                    // Otherwise a self-signed untrusted mimic of a trust anchor: no.
+                    if added {
+                        // Once a trusted certificate is in, the peer's are no longer searched.
+                        search_untrusted = false;
+                        trust = self.check_trust(self.chain.len() - 1);
+                        if trust != Trust::Untrusted {
+                            break;
+                        }
+                        if look_further {
+                            continue;
+                        }
+                    }
+                }
+                if !search_untrusted {
+                    break;
+                }
+            }
+            if search_untrusted {
+                let current = self.top();
+                let issuer = if current.is_self_signed() || self.chain.len() > max_depth {
+                    None
+                } else {
+                    self.find_issuer_in(&untrusted, current)
+                };
+                match issuer {
+                    None => {
+                        search_untrusted = false;
+                        search_trusted = true;
+                    }
+                    Some(issuer) => {
+                        untrusted.retain(|candidate| !std::ptr::eq(*candidate, issuer));
+                        self.chain.push(issuer);
+                        self.num_untrusted += 1;
+                    }
+                }
+            }
+        }
+
+        let num = self.chain.len();
+        if num <= max_depth && trust == Trust::Untrusted && num == self.num_untrusted {
+            trust = self.check_trust(num);
+        }
+        match trust {
+            Trust::Trusted => {}
+            Trust::Untrusted => {
+                let depth = num - 1;
+                // "A preliminary error has become final": an error already reported (a weak
+                // leaf key, a rejected certificate) is reported again, at the top, in place
+                // of the chain-building verdict.
+                if let Some(previous) = self.errors.last().map(|error| error.code) {
+                    self.error(previous, depth);
+                    return;
+                }
+                let code = if num > max_depth {
+                    VerifyCode::CertChainTooLong
+                } else if self.top().is_self_signed() {
+                    if num == 1 {
+                        VerifyCode::DepthZeroSelfSignedCert
+                    } else {
+                        VerifyCode::SelfSignedCertInChain
+                    }
+                } else if self.num_untrusted < num {
+                    VerifyCode::UnableToGetIssuerCert
+                } else {
+                    VerifyCode::UnableToGetIssuerCertLocally
+                };
+                // The callback lets verification go on (s_client does), with the chain as
+                // built.
+                self.error(code, depth);
+            }
+        }
+    }
+
+    /// x509_vfy.c `find_issuer`: the first candidate that is likely the issuer and currently
+    /// valid, else the matching one that expires last. A certificate already in the chain is
+    /// skipped, except for a self-issued leaf looking for itself.
+    fn find_issuer_in(&self, candidates: &[&'a Facts], subject: &Facts) -> Option<&'a Facts> {
+        let mut fallback: Option<&'a Facts> = None;
+        for candidate in candidates.iter().copied() {
+            if !candidate.likely_issued(subject)
+                || !((subject.self_issued && self.chain.len() == 1) || !self.contains(candidate))
+            {
+                continue;
+            }
+            if self.time_ok(candidate) {
+                return Some(candidate);
+            }
+            if fallback.is_none_or(|best| candidate.not_after > best.not_after) {
+                fallback = Some(candidate);
+            }
+        }
+        fallback
+    }
+
+    /// x509_vfy.c `check_trust(ctx, num_untrusted)`: the store certificates at depth
+    /// `num_untrusted` and up decide by their trust settings; a partial chain is trusted with
+    /// -partial_chain; as a last resort (-partial_chain) the leaf itself may be in the store.
+    fn check_trust(&mut self, num_untrusted: usize) -> Trust {
+        let num = self.chain.len();
+        for depth in num_untrusted..num {
+            let facts = self.chain[depth];
+            match self.trust_of(facts, false) {
+                TrustVerdict::Trusted => return Trust::Trusted,
+                TrustVerdict::Rejected => {
+                    self.error(VerifyCode::CertRejected, depth);
+                    return Trust::Untrusted;
+                }
+                TrustVerdict::Untrusted => {}
+            }
+        }
+        if num_untrusted < num {
+            return if self.options.partial_chain {
+                Trust::Trusted
+            } else {
+                Trust::Untrusted
+            };
+        }
+        if num_untrusted == num && self.options.partial_chain {
+            // Last resort: the leaf itself in the store, byte for byte.
+            let leaf = self.chain[0];
+            let Some(matched) = self
+                .store
+                .iter()
+                .find(|candidate| candidate.subject_name == leaf.subject_name && candidate.der == leaf.der)
+            else {
+                return Trust::Untrusted;
+            };
+            if self.trust_of(matched, false) == TrustVerdict::Rejected {
+                self.error(VerifyCode::CertRejected, 0);
+                return Trust::Untrusted;
+            }
+            self.chain[0] = matched;
+            self.num_untrusted = 0;
+            return Trust::Trusted;
+        }
+        Trust::Untrusted
+    }
+
+    /// X509_check_trust(x, ctx->param->trust, flags).
+    fn trust_of(&self, facts: &Facts, no_self_signed_compat: bool) -> TrustVerdict {
+        check_trust(
+            facts.trust_settings.as_ref(),
+            facts.is_self_signed(),
+            self.trust,
+            no_self_signed_compat,
+        )
+    }
+
+    /// OpenSSL's `check_extensions`.
+    fn check_extensions(&mut self) {
+        let num = self.chain.len();
+        let strict = self.options.x509_strict;
+        let mut must_be_ca: i8 = -1;
+        let mut path_length: u64 = 0;
+        let mut proxy_path_length: u64 = 0;
+        for depth in 0..num {
             let facts = self.chain[depth];
             if facts.unhandled_critical_extension {
                 self.error(VerifyCode::UnhandledCriticalExtension, depth);
             }
-            let ca = facts.check_ca();
-            // "X509_V_FLAG_X509_STRICT is implicit for intermediate CAs": anything below the
-            // top must be a CA by basicConstraints; the top may also be a v1 root (3) or a
-            // keyCertSign-only certificate (4).
-            if depth > 0 && (ca == 0 || (depth + 1 < count && ca != 1)) {
-                self.error(VerifyCode::InvalidCa, depth);
+            if !self.options.allow_proxy_certs && facts.proxy {
+                self.error(VerifyCode::ProxyCertificatesNotAllowed, depth);
             }
-            if check_server_purpose && !facts.suits_tls_server(depth > 0) {
-                self.error(VerifyCode::InvalidPurpose, depth);
+            let ca = facts.check_ca();
+            match must_be_ca {
+                -1 => {
+                    if strict && ca != 1 && ca != 0 {
+                        self.error(VerifyCode::InvalidCa, depth);
+                    }
+                }
+                0 => {
+                    if ca != 0 {
+                        self.error(VerifyCode::InvalidNonCa, depth);
+                    }
+                }
+                _ => {
+                    // "X509_V_FLAG_X509_STRICT is implicit for intermediate CAs".
+                    if ca == 0 || ((depth + 1 < num || strict) && ca != 1) {
+                        self.error(VerifyCode::InvalidCa, depth);
+                    }
+                }
+            }
+            if num > 1 {
+                if !facts.key_decodes {
+                    self.error(VerifyCode::Unspecified, depth);
+                } else if facts.ec_explicit_parameters {
+                    self.error(VerifyCode::EcKeyExplicitParams, depth);
+                }
+            }
+            if strict && num > 1 {
+                self.check_strict(facts, depth, num);
+            }
+            if let Some(purpose) = self.options.purpose {
+                self.check_purpose(facts, purpose, depth, must_be_ca);
             }
             if depth > 1
                 && let Some(limit) = facts.path_len
-                && path_length > limit
+                && path_length > limit + proxy_path_length
             {
                 self.error(VerifyCode::PathLengthExceeded, depth);
             }
             if depth > 0 && !facts.self_issued {
                 path_length += 1;
             }
+            if facts.proxy {
+                if let Some(limit) = facts.proxy_path_len {
+                    if proxy_path_length > limit {
+                        self.error(VerifyCode::ProxyPathLengthExceeded, depth);
+                    }
+                    proxy_path_length = limit;
+                }
+                proxy_path_length += 1;
+                must_be_ca = 0;
+            } else {
+                must_be_ca = 1;
+            }
         }
     }
 
-    /// The first step of OpenSSL's `X509_verify_cert`, before any chain is built: "If the
-    /// peer's public key is too weak, we can stop early" (`check_key_level` on the leaf,
-    /// X509_V_ERR_EE_KEY_TOO_SMALL at depth 0).
-    fn check_leaf_key_level(&mut self, level: u8) {
-        let Some(minimum) = minimum_security_bits(level) else {
-            return;
-        };
-        if self.chain[0]
-            .key_security_bits
-            .is_some_and(|bits| bits < minimum)
+    /// The -x509_strict profile checks of `check_extensions` (RFC 5280 as OpenSSL 3.0 reads
+    /// it: codes 80 to 93).
+    fn check_strict(&mut self, facts: &Facts, depth: usize, num: usize) {
+        use super::certificate_facts::{KU_CRL_SIGN, KU_KEY_CERT_SIGN};
+        if facts.path_len.is_some() {
+            if !facts.ca {
+                self.error(VerifyCode::PathlenInvalidForNonCa, depth);
+            }
+            if facts.key_usage.is_none_or(|usage| usage & KU_KEY_CERT_SIGN == 0) {
+                self.error(VerifyCode::PathlenWithoutKuKeyCertSign, depth);
+            }
+        }
+        if facts.ca && facts.basic_constraints && !facts.basic_constraints_critical {
+            self.error(VerifyCode::CaBconsNotCritical, depth);
+        }
+        if facts.ca {
+            if facts.key_usage.is_none() {
+                self.error(VerifyCode::CaCertMissingKeyUsage, depth);
+            }
+        } else if facts.key_usage.is_some_and(|usage| usage & KU_KEY_CERT_SIGN != 0) {
+            self.error(VerifyCode::KuKeyCertSignInvalidForNonCa, depth);
+        }
+        if facts.issuer_entry_count == 0 {
+            self.error(VerifyCode::IssuerNameEmpty, depth);
+        }
+        if (facts.ca
+            || facts.key_usage.is_some_and(|usage| usage & KU_CRL_SIGN != 0)
+            || facts.subject_alt_names.is_none())
+            && facts.subject_entry_count == 0
         {
-            self.error(VerifyCode::EeKeyTooSmall, 0);
+            self.error(VerifyCode::SubjectNameEmpty, depth);
+        }
+        if facts.subject_entry_count == 0
+            && facts.subject_alt_names.is_some()
+            && !facts.subject_alt_name_critical
+        {
+            self.error(VerifyCode::EmptySubjectSanNotCritical, depth);
+        }
+        if facts.subject_alt_names == Some(0) {
+            self.error(VerifyCode::EmptySubjectAltName, depth);
+        }
+        if facts.outer_algorithm != facts.inner_algorithm {
+            self.error(VerifyCode::SignatureAlgorithmInconsistency, depth);
+        }
+        if facts.authority_key_id.is_some() && facts.authority_key_id_critical {
+            self.error(VerifyCode::AuthorityKeyIdentifierCritical, depth);
+        }
+        if facts.subject_key_id.is_some() && facts.subject_key_id_critical {
+            self.error(VerifyCode::SubjectKeyIdentifierCritical, depth);
+        }
+        if facts.version >= 3 {
+            if depth + 1 < num
+                && facts
+                    .authority_key_id
+                    .as_ref()
+                    .is_none_or(|akid| akid.key_id.is_none())
+            {
+                self.error(VerifyCode::MissingAuthorityKeyIdentifier, depth);
+            }
+            if facts.ca && facts.subject_key_id.is_none() {
+                self.error(VerifyCode::MissingSubjectKeyIdentifier, depth);
+            }
+        } else if facts.extension_count > 0 {
+            self.error(VerifyCode::ExtensionsRequireVersion3, depth);
         }
     }
 
-    /// OpenSSL's `check_auth_level`: issuer keys and non-anchor signatures must reach the
-    /// security level's minimum bits.
-    fn check_auth_level(&mut self, level: u8) {
-        let Some(minimum) = minimum_security_bits(level) else {
+    /// x509_vfy.c `check_purpose`: for a store certificate, explicit trust settings may
+    /// override the purpose (trust wins, reject fails); otherwise X509_check_purpose decides.
+    fn check_purpose(&mut self, facts: &Facts, purpose: Purpose, depth: usize, must_be_ca: i8) {
+        let trust = if depth >= self.num_untrusted {
+            self.trust_of(facts, true)
+        } else {
+            TrustVerdict::Untrusted
+        };
+        let suits = match trust {
+            TrustVerdict::Trusted => true,
+            TrustVerdict::Rejected => false,
+            TrustVerdict::Untrusted => match facts.check_purpose(purpose, must_be_ca > 0) {
+                1 => true,
+                0 => false,
+                _ => !self.options.x509_strict,
+            },
+        };
+        if !suits {
+            self.error(VerifyCode::InvalidPurpose, depth);
+        }
+    }
+
+    /// `check_key_level`: the key reaches the security level's minimum bits; an undecodable
+    /// key never does.
+    fn key_level_ok(&self, facts: &Facts) -> bool {
+        let Some(minimum) = minimum_security_bits(self.options.security_level) else {
+            return true;
+        };
+        facts.key_decodes && facts.key_security_bits.is_some_and(|bits| bits >= minimum)
+    }
+
+    /// OpenSSL's `check_auth_level`: issuer keys and the signatures of every certificate but
+    /// the trust anchor must reach the security level.
+    fn check_auth_level(&mut self) {
+        let Some(minimum) = minimum_security_bits(self.options.security_level) else {
             return;
         };
-        let count = self.chain.len();
-        for depth in 0..count {
+        let num = self.chain.len();
+        for depth in 0..num {
             let facts = self.chain[depth];
-            if depth > 0 && facts.key_security_bits.is_some_and(|bits| bits < minimum) {
+            if depth > 0 && !self.key_level_ok(facts) {
                 self.error(VerifyCode::CaKeyTooSmall, depth);
             }
-            if depth + 1 < count
+            if depth + 1 < num
                 && facts
-                    .signature_security_bits
-                    .is_some_and(|bits| bits < minimum)
+                    .signature_info
+                    .as_ref()
+                    .is_none_or(|info| info.security_bits < minimum)
             {
                 self.error(VerifyCode::CaMdTooWeak, depth);
             }
         }
     }
 
-    /// OpenSSL's `check_id`: X509_check_host for a name, X509_check_ip for an address.
-    fn check_host(&mut self, host: &HostName) {
+    /// OpenSSL's `check_id`: X509_check_host for a name, X509_check_ip for an address,
+    /// X509_check_email for -verify_email.
+    fn check_id(&mut self) {
         let leaf = self.chain[0];
-        if let NameMatch::Mismatch { kind, .. } = match_server_name(
-            host,
-            &leaf.dns_names,
-            &leaf.ip_addresses,
-            &leaf.common_names,
-        ) {
+        if let Some(host) = self.options.host
+            && let NameMatch::Mismatch { kind, .. } = match_server_name(
+                host,
+                &leaf.dns_names,
+                &leaf.ip_addresses,
+                &leaf.common_names,
+            )
+        {
             let code = match kind {
                 MismatchKind::Dns => VerifyCode::HostnameMismatch,
                 MismatchKind::Ip => VerifyCode::IpAddressMismatch,
             };
             self.error(code, 0);
         }
+        if let Some(email) = self.options.email {
+            // X509_check_email: rfc822Name SANs, or the subject's emailAddress when the
+            // certificate has no rfc822Name; the domain part compares case-insensitively.
+            let candidates = if leaf.email_addresses.is_empty() {
+                &leaf.subject_email_addresses
+            } else {
+                &leaf.email_addresses
+            };
+            if !candidates.iter().any(|candidate| email_matches(candidate, email)) {
+                self.error(VerifyCode::EmailMismatch, 0);
+            }
+        }
     }
 
     /// OpenSSL's `internal_verify`: walk down from the top, checking each signature with its
     /// issuer's key and each certificate's validity period.
-    fn internal_verify(&mut self, now: OffsetDateTime) {
+    fn internal_verify(&mut self) {
         let mut depth = self.chain.len() - 1;
         let mut issuer = self.chain[depth];
         let mut subject = issuer;
-        if !issuer.issued_by_check(issuer) {
-            if depth == 0 {
-                // A lone certificate whose issuer was never found.
+        if !issuer.likely_issued(issuer) && !self.options.partial_chain {
+            if depth > 0 {
+                // The top's own signature cannot be checked without its issuer.
+                depth -= 1;
+                subject = self.chain[depth];
+            } else {
                 self.error(VerifyCode::UnableToVerifyLeafSignature, 0);
-                self.check_time(issuer, 0, now);
-                return;
             }
-            // The top's own signature cannot be checked without its issuer; start one down.
-            depth -= 1;
-            subject = self.chain[depth];
         }
         loop {
-            // Self-signed certificates' signatures are not checked (no X509_V_FLAG_CHECK_SS_SIGNATURE).
-            if !std::ptr::eq(subject, issuer) {
-                if issuer
-                    .key_usage
-                    .is_some_and(|usage| usage & KEY_CERT_SIGN == 0)
-                {
-                    self.error(VerifyCode::KeyUsageNoCertSign, depth + 1);
+            let same = std::ptr::eq(subject, issuer);
+            // Self-signed signatures are only checked with -check_ss_sig.
+            if !same || (self.options.check_self_signature && issuer.self_signed) {
+                let issuer_depth = depth + usize::from(!same);
+                let allowed = if same && !issuer.ca {
+                    Ok(())
+                } else {
+                    issuer.signing_allowed(subject)
+                };
+                if let Err(code) = allowed {
+                    self.error_for(code, issuer_depth, issuer);
                 }
-                match subject.signature_verified_by(issuer) {
-                    SignatureCheck::Valid => {}
-                    SignatureCheck::Invalid => self.error(VerifyCode::CertSignatureFailure, depth),
-                    SignatureCheck::UndecodableKey => {
-                        self.error(VerifyCode::UnableToDecodeIssuerPublicKey, depth + 1)
-                    }
-                    SignatureCheck::Unchecked { algorithm } => {
-                        self.unchecked_signatures.push(UncheckedSignature {
-                            depth,
-                            subject: subject.subject_text.clone(),
-                            algorithm,
-                        })
+                if !issuer.key_decodes {
+                    self.error_for(VerifyCode::UnableToDecodeIssuerPublicKey, issuer_depth, issuer);
+                } else {
+                    match subject.signature_verifies_with(issuer) {
+                        Ok(()) => {}
+                        Err(SignatureError::Unsupported { algorithm }) => {
+                            // OpenSSL would check this signature; edgeprobe cannot, so the
+                            // chain is not judged OK (a false OK is the worst outcome).
+                            self.unchecked_signatures.push(UncheckedSignature {
+                                depth,
+                                subject: subject.subject_text.clone(),
+                                algorithm,
+                            });
+                            self.error(VerifyCode::Unspecified, depth);
+                        }
+                        Err(_) => self.error(VerifyCode::CertSignatureFailure, depth),
                     }
                 }
             }
-            self.check_time(subject, depth, now);
+            self.check_time(subject, depth);
             if depth == 0 {
                 break;
             }
@@ -542,13 +888,69 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn check_time(&mut self, facts: &Facts, depth: usize, now: OffsetDateTime) {
-        if now < facts.not_before {
+    fn check_time(&mut self, facts: &Facts, depth: usize) {
+        if !self.options.check_time {
+            return;
+        }
+        if self.options.now < facts.not_before {
             self.error(VerifyCode::CertNotYetValid, depth);
         }
-        if now > facts.not_after {
+        if self.options.now > facts.not_after {
             self.error(VerifyCode::CertHasExpired, depth);
         }
+    }
+
+    /// OpenSSL's `check_name_constraints`: from the top down, every certificate (self-issued
+    /// intermediates excepted) against the name constraints of every certificate above it;
+    /// proxy certificates must be named after their issuer plus one CN.
+    fn check_name_constraints(&mut self) {
+        let num = self.chain.len();
+        for depth in (0..num).rev() {
+            let facts = self.chain[depth];
+            if depth != 0 && facts.self_issued {
+                continue;
+            }
+            if facts.proxy && !proxy_name_ok(facts) {
+                self.error(VerifyCode::ProxySubjectNameViolation, depth);
+            }
+            for above in (depth + 1..num).rev() {
+                let Some(constraints) = &self.chain[above].name_constraints else {
+                    continue;
+                };
+                let mut result = name_constraints::check(facts.der.as_ref(), constraints);
+                // For the leaf, DNS-looking CNs too, unless it has a DNS SAN.
+                if result.is_ok() && depth == 0 && facts.dns_names.is_empty() {
+                    result = name_constraints::check_common_names(facts.der.as_ref(), constraints);
+                }
+                if let Err(code) = result {
+                    self.error(code, depth);
+                }
+            }
+        }
+    }
+}
+
+/// RFC 3820 3.4: a proxy certificate's subject is its issuer's name with one more CN, in an
+/// RDN of its own.
+fn proxy_name_ok(facts: &Facts) -> bool {
+    let count = facts.subject_entry_count;
+    if count < 2 || count != facts.issuer_entry_count + 1 {
+        return false;
+    }
+    let sets = &facts.subject_entry_sets;
+    if sets[count - 1] == sets[count - 2] {
+        return false;
+    }
+    facts.subject_last_entry_is_common_name && facts.subject_name_without_last == facts.issuer_name
+}
+
+/// X509_check_email's comparison: the local part exactly, the domain case-insensitively.
+fn email_matches(candidate: &str, wanted: &str) -> bool {
+    match (candidate.rsplit_once('@'), wanted.rsplit_once('@')) {
+        (Some((local, domain)), Some((wanted_local, wanted_domain))) => {
+            local == wanted_local && domain.eq_ignore_ascii_case(wanted_domain)
+        }
+        _ => candidate.eq_ignore_ascii_case(wanted),
     }
 }
 
@@ -564,425 +966,6 @@ fn minimum_security_bits(level: u8) -> Option<u32> {
         4 => Some(192),
         _ => Some(256),
     }
-}
-
-/// OpenSSL's `find_issuer` / `X509_STORE_CTX_get1_issuer`: the first candidate that is
-/// "likely" the issuer and currently valid, else the matching one that expires last.
-fn find_issuer<'a>(
-    candidates: &'a [Facts],
-    subject: &Facts,
-    chain: &[&Facts],
-    now: OffsetDateTime,
-) -> Option<&'a Facts> {
-    let mut fallback: Option<&'a Facts> = None;
-    for candidate in candidates {
-        if !candidate.issued_by_check(subject) || chain.iter().any(|link| link.der == candidate.der)
-        {
-            continue;
-        }
-        if candidate.not_before <= now && now <= candidate.not_after {
-            return Some(candidate);
-        }
-        if fallback.is_none_or(|best| candidate.not_after > best.not_after) {
-            fallback = Some(candidate);
-        }
-    }
-    fallback
-}
-
-const DIGITAL_SIGNATURE: u16 = 1 << 0;
-const KEY_ENCIPHERMENT: u16 = 1 << 2;
-const KEY_AGREEMENT: u16 = 1 << 4;
-const KEY_CERT_SIGN: u16 = 1 << 5;
-
-enum SignatureCheck {
-    Valid,
-    Invalid,
-    UndecodableKey,
-    /// ring cannot verify this algorithm with this key; OpenSSL can.
-    Unchecked {
-        algorithm: String,
-    },
-}
-
-/// What verification needs to know about one certificate, extracted once.
-struct Facts {
-    der: CertificateDer<'static>,
-    trusted: bool,
-    subject_text: String,
-    issuer_text: String,
-    subject_name: Vec<Vec<(String, String)>>,
-    issuer_name: Vec<Vec<(String, String)>>,
-    version: u32,
-    self_issued: bool,
-    self_signed: bool,
-    subject_key_id: Option<Vec<u8>>,
-    authority_key_id: Option<Vec<u8>>,
-    authority_serial: Option<Vec<u8>>,
-    serial: Vec<u8>,
-    basic_constraints: Option<bool>,
-    path_len: Option<u32>,
-    key_usage: Option<u16>,
-    /// `Some(allows_server_auth)` when an extendedKeyUsage extension is present.
-    extended_key_usage_server: Option<bool>,
-    unhandled_critical_extension: bool,
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
-    key_algorithm: KeyAlgorithm,
-    signature_key_algorithm: KeyAlgorithm,
-    key_security_bits: Option<u32>,
-    signature_security_bits: Option<u32>,
-    dns_names: Vec<String>,
-    ip_addresses: Vec<IpAddr>,
-    common_names: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyAlgorithm {
-    Rsa,
-    Ec,
-    Ed25519,
-    Other,
-}
-
-impl Facts {
-    fn parse(der: &CertificateDer<'static>, trusted: bool) -> Result<Facts, String> {
-        let (_, certificate) =
-            X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
-        let subject_name = canonical_name(certificate.subject());
-        let issuer_name = canonical_name(certificate.issuer());
-        let mut facts = Facts {
-            der: der.clone(),
-            trusted,
-            subject_text: super::openssl_oneline(certificate.subject()),
-            issuer_text: super::openssl_oneline(certificate.issuer()),
-            self_issued: subject_name == issuer_name,
-            subject_name,
-            issuer_name,
-            version: certificate.version().0 + 1,
-            self_signed: false,
-            subject_key_id: None,
-            authority_key_id: None,
-            authority_serial: None,
-            serial: certificate.raw_serial().to_vec(),
-            basic_constraints: None,
-            path_len: None,
-            key_usage: None,
-            extended_key_usage_server: None,
-            unhandled_critical_extension: false,
-            not_before: certificate.validity().not_before.to_datetime(),
-            not_after: certificate.validity().not_after.to_datetime(),
-            key_algorithm: key_algorithm_of_spki(&certificate),
-            signature_key_algorithm: key_algorithm_of_signature(&certificate),
-            key_security_bits: key_security_bits(&certificate),
-            signature_security_bits: signature_security_bits(&certificate),
-            dns_names: Vec::new(),
-            ip_addresses: Vec::new(),
-            common_names: certificate
-                .subject()
-                .iter_common_name()
-                .filter_map(|attribute| attribute.as_str().ok().map(str::to_owned))
-                .collect(),
-        };
-        for extension in certificate.extensions() {
-            match extension.parsed_extension() {
-                ParsedExtension::SubjectKeyIdentifier(id) => {
-                    facts.subject_key_id = Some(id.0.to_vec())
-                }
-                ParsedExtension::AuthorityKeyIdentifier(id) => {
-                    facts.authority_key_id = id.key_identifier.as_ref().map(|key| key.0.to_vec());
-                    facts.authority_serial = id.authority_cert_serial.map(<[u8]>::to_vec);
-                }
-                ParsedExtension::BasicConstraints(constraints) => {
-                    facts.basic_constraints = Some(constraints.ca);
-                    facts.path_len = constraints.path_len_constraint.filter(|_| constraints.ca);
-                }
-                ParsedExtension::KeyUsage(usage) => facts.key_usage = Some(usage.flags),
-                ParsedExtension::ExtendedKeyUsage(usage) => {
-                    facts.extended_key_usage_server = Some(usage.server_auth);
-                }
-                ParsedExtension::SubjectAlternativeName(names) => {
-                    for name in &names.general_names {
-                        match name {
-                            GeneralName::DNSName(dns) => facts.dns_names.push((*dns).to_owned()),
-                            GeneralName::IPAddress(bytes) => {
-                                if let Some(address) = ip_from_san(bytes) {
-                                    facts.ip_addresses.push(address);
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if extension.critical && !openssl_supports_extension(&extension.oid.to_id_string()) {
-                facts.unhandled_critical_extension = true;
-            }
-        }
-        facts.self_signed = facts.self_issued
-            && facts.key_identifiers_match(&facts)
-            && facts.algorithms_match(&facts);
-        Ok(facts)
-    }
-
-    /// OpenSSL's `ossl_x509_likely_issued(self, subject)`: names, key identifiers and the
-    /// signature algorithm's key type agree. The signature itself is checked later.
-    fn issued_by_check(&self, subject: &Facts) -> bool {
-        self.subject_name == subject.issuer_name
-            && self.key_identifiers_match(subject)
-            && self.algorithms_match(subject)
-    }
-
-    /// `X509_check_akid`: a subject's authority key id must match this issuer's subject key
-    /// id (when both are present) and its serial (when given).
-    fn key_identifiers_match(&self, subject: &Facts) -> bool {
-        if let (Some(authority), Some(own)) = (&subject.authority_key_id, &self.subject_key_id)
-            && authority != own
-        {
-            return false;
-        }
-        if let Some(serial) = &subject.authority_serial
-            && serial != &self.serial
-        {
-            return false;
-        }
-        true
-    }
-
-    /// `check_sig_alg_match`: the subject was signed with an algorithm for this key type.
-    fn algorithms_match(&self, subject: &Facts) -> bool {
-        self.key_algorithm == KeyAlgorithm::Other
-            || subject.signature_key_algorithm == KeyAlgorithm::Other
-            || self.key_algorithm == subject.signature_key_algorithm
-    }
-
-    /// `X509_check_ca`: 1 = CA by basicConstraints, 3 = self-signed v1 root,
-    /// 4 = keyCertSign without basicConstraints, 0 = not a CA.
-    fn check_ca(&self) -> u8 {
-        if self
-            .key_usage
-            .is_some_and(|usage| usage & KEY_CERT_SIGN == 0)
-        {
-            return 0;
-        }
-        match self.basic_constraints {
-            Some(true) => 1,
-            Some(false) => 0,
-            None if self.version == 1 && self.self_signed => 3,
-            None if self.key_usage.is_some() => 4,
-            None => 0,
-        }
-    }
-
-    /// `check_purpose_ssl_server` (v3_purp.c): an extendedKeyUsage, when present, must allow
-    /// serverAuth (even for CAs); a leaf's keyUsage must allow a TLS key exchange; a CA must
-    /// pass `check_ca`.
-    fn suits_tls_server(&self, as_ca: bool) -> bool {
-        if self.extended_key_usage_server == Some(false) {
-            return false;
-        }
-        if as_ca {
-            return self.check_ca() != 0;
-        }
-        self.key_usage
-            .is_none_or(|usage| usage & (DIGITAL_SIGNATURE | KEY_ENCIPHERMENT | KEY_AGREEMENT) != 0)
-    }
-
-    /// OpenSSL verifies a signature whatever the key size (the security level, checked
-    /// before, decides what is too small), but ring's stock RSA algorithms start at 2048 bits.
-    /// So PKCS#1 v1.5 signatures use ring's 1024-8192-bit variants where ring has them (SHA-1,
-    /// SHA-256, SHA-512); what ring cannot verify at all is reported as unchecked rather than
-    /// as a failure OpenSSL would not report.
-    fn signature_verified_by(&self, issuer: &Facts) -> SignatureCheck {
-        use ring::signature;
-        let (Ok((_, subject)), Ok((_, issuer))) = (
-            X509Certificate::from_der(self.der.as_ref()),
-            X509Certificate::from_der(issuer.der.as_ref()),
-        ) else {
-            return SignatureCheck::Invalid;
-        };
-        let Ok(key) = issuer.public_key().parsed() else {
-            return SignatureCheck::UndecodableKey;
-        };
-        let oid = subject.signature_algorithm.algorithm.to_id_string();
-        let unchecked = || {
-            let name = super::describe::signature_algorithm_long_name(
-                &subject.signature_algorithm.algorithm,
-            );
-            SignatureCheck::Unchecked {
-                algorithm: match &key {
-                    PublicKey::RSA(rsa) => {
-                        format!("{name} with a {}-bit RSA key", rsa.key_size())
-                    }
-                    _ => name,
-                },
-            }
-        };
-        let rsa_pkcs1 = match oid.as_str() {
-            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => Some(("sha1", 1024)),
-            "1.2.840.113549.1.1.11" => Some(("sha256", 1024)),
-            "1.2.840.113549.1.1.12" => Some(("sha384", 2048)),
-            "1.2.840.113549.1.1.13" => Some(("sha512", 1024)),
-            _ => None,
-        };
-        let verified = match (rsa_pkcs1, &key) {
-            (Some((digest, minimum_bits)), PublicKey::RSA(rsa)) => {
-                if !(minimum_bits..=8192).contains(&rsa.key_size()) {
-                    return unchecked();
-                }
-                let algorithm: &dyn signature::VerificationAlgorithm = match digest {
-                    "sha1" => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                    "sha256" => &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-                    "sha384" => &signature::RSA_PKCS1_2048_8192_SHA384,
-                    _ => &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-                };
-                signature::UnparsedPublicKey::new(
-                    algorithm,
-                    &issuer.public_key().subject_public_key.data,
-                )
-                .verify(
-                    subject.tbs_certificate.as_ref(),
-                    &subject.signature_value.data,
-                )
-                .is_ok()
-            }
-            _ => match subject.verify_signature(Some(issuer.public_key())) {
-                Ok(()) => true,
-                Err(X509Error::SignatureUnsupportedAlgorithm) => return unchecked(),
-                // ring's RSA-PSS algorithms start at 2048 bits too.
-                Err(_) if matches!(&key, PublicKey::RSA(rsa) if rsa.key_size() < 2048) => {
-                    return unchecked();
-                }
-                Err(_) => false,
-            },
-        };
-        if verified {
-            SignatureCheck::Valid
-        } else {
-            SignatureCheck::Invalid
-        }
-    }
-}
-
-/// X509_NAME_cmp compares canonical encodings: attribute values case-folded with white space
-/// trimmed and collapsed (x_name.c `asn1_string_canon`), RDN structure preserved.
-fn canonical_name(name: &X509Name<'_>) -> Vec<Vec<(String, String)>> {
-    name.iter()
-        .map(|rdn| {
-            rdn.iter()
-                .map(|attribute| {
-                    let value = match attribute.as_str() {
-                        Ok(text) => text
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                            .to_lowercase(),
-                        Err(_) => format!("{:02x?}", attribute.attr_value().data),
-                    };
-                    (attribute.attr_type().to_id_string(), value)
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Extensions OpenSSL 3.0 handles, so a critical one is not "unhandled" (v3_purp.c
-/// `X509_supported_extension`).
-fn openssl_supports_extension(oid: &str) -> bool {
-    matches!(
-        oid,
-        "2.16.840.1.113730.1.1" // netscape cert type
-            | "2.5.29.15" // key usage
-            | "2.5.29.17" // subject alt name
-            | "2.5.29.19" // basic constraints
-            | "2.5.29.32" // certificate policies
-            | "2.5.29.37" // extended key usage
-            | "1.3.6.1.5.5.7.1.14" // proxy cert info
-            | "2.5.29.30" // name constraints
-            | "2.5.29.36" // policy constraints
-            | "2.5.29.33" // policy mappings
-            | "2.5.29.54" // inhibit any policy
-            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
-            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
-    )
-}
-
-fn ip_from_san(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
-}
-
-fn key_algorithm_of_spki(certificate: &X509Certificate<'_>) -> KeyAlgorithm {
-    match certificate
-        .public_key()
-        .algorithm
-        .algorithm
-        .to_id_string()
-        .as_str()
-    {
-        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => KeyAlgorithm::Rsa,
-        "1.2.840.10045.2.1" => KeyAlgorithm::Ec,
-        "1.3.101.112" => KeyAlgorithm::Ed25519,
-        _ => KeyAlgorithm::Other,
-    }
-}
-
-fn key_algorithm_of_signature(certificate: &X509Certificate<'_>) -> KeyAlgorithm {
-    let oid = certificate.signature_algorithm.algorithm.to_id_string();
-    if oid.starts_with("1.2.840.113549.1.1.") || oid == "1.3.14.3.2.29" {
-        KeyAlgorithm::Rsa
-    } else if oid.starts_with("1.2.840.10045.4.") {
-        KeyAlgorithm::Ec
-    } else if oid == "1.3.101.112" {
-        KeyAlgorithm::Ed25519
-    } else {
-        KeyAlgorithm::Other
-    }
-}
-
-/// Security bits of the certificate's key, as OpenSSL's `EVP_PKEY_get_security_bits`
-/// (RSA per NIST SP 800-57 as in `ossl_ifc_ffc_compute_security_bits`; EC half the order).
-fn key_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
-    match certificate.public_key().parsed().ok()? {
-        PublicKey::RSA(rsa) => {
-            let bits = rsa.key_size();
-            Some(match bits {
-                15360.. => 256,
-                7680.. => 192,
-                3072.. => 128,
-                2048.. => 112,
-                1024.. => 80,
-                _ => 0,
-            })
-        }
-        PublicKey::EC(point) => u32::try_from(point.key_size()).ok().map(|bits| bits / 2),
-        _ => None,
-    }
-}
-
-/// Security bits of the signature's digest: half its size, except SHA-1 (63) and MD5 (39),
-/// which OpenSSL 3.0 marks as broken so level 1 rejects them (x509_set.c `x509_sig_info_init`).
-fn signature_security_bits(certificate: &X509Certificate<'_>) -> Option<u32> {
-    Some(
-        match certificate
-            .signature_algorithm
-            .algorithm
-            .to_id_string()
-            .as_str()
-        {
-            "1.2.840.113549.1.1.4" => 39, // md5WithRSA
-            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" => 63, // SHA-1
-            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => 128,
-            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => 192,
-            "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => 256,
-            "1.3.101.112" => 128,
-            _ => return None,
-        },
-    )
 }
 
 #[cfg(test)]

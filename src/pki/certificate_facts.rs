@@ -1,0 +1,872 @@
+//! One certificate as OpenSSL 3.0's verifier sees it: the flags and fields that
+//! `ossl_x509v3_cache_extensions` (crypto/x509/v3_purp.c) derives once per certificate, the
+//! issuer test `ossl_x509_likely_issued`, `X509_check_ca`, and the purpose checks of the
+//! X509_PURPOSE table. `verify.rs` runs x509_vfy.c's flow over these facts.
+//!
+//! Only facts are computed here; nothing reads the clock, and no verdict is reached.
+
+use std::net::IpAddr;
+
+use rustls_pki_types::CertificateDer;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
+
+use super::VerifyCode;
+use super::name_constraints::{NameConstraints, parse_name_constraints};
+use super::signature::{self, KeyType, SignatureInfo};
+use super::trust_settings::TrustSettings;
+use super::verify::Purpose;
+
+// Key usage bits as OpenSSL stores them (`ex_kusage`: the BIT STRING's first two bytes,
+// x509v3.h KU_*).
+pub const KU_DIGITAL_SIGNATURE: u16 = 0x0080;
+pub const KU_NON_REPUDIATION: u16 = 0x0040;
+pub const KU_KEY_ENCIPHERMENT: u16 = 0x0020;
+pub const KU_KEY_AGREEMENT: u16 = 0x0008;
+pub const KU_KEY_CERT_SIGN: u16 = 0x0004;
+pub const KU_CRL_SIGN: u16 = 0x0002;
+
+// Extended key usage bits (x509v3.h XKU_*).
+const XKU_SSL_SERVER: u32 = 0x1;
+const XKU_SSL_CLIENT: u32 = 0x2;
+const XKU_SMIME: u32 = 0x4;
+const XKU_CODE_SIGN: u32 = 0x8;
+const XKU_SGC: u32 = 0x10;
+const XKU_OCSP_SIGN: u32 = 0x20;
+const XKU_TIMESTAMP: u32 = 0x40;
+const XKU_DVCS: u32 = 0x80;
+const XKU_ANYEKU: u32 = 0x100;
+
+// Netscape certificate type bits (x509v3.h NS_*).
+const NS_SSL_CLIENT: u8 = 0x80;
+const NS_SSL_SERVER: u8 = 0x40;
+const NS_SMIME: u8 = 0x20;
+const NS_SSL_CA: u8 = 0x04;
+const NS_SMIME_CA: u8 = 0x02;
+const NS_ANY_CA: u8 = 0x07;
+
+/// The authorityKeyIdentifier fields `X509_check_akid` compares.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorityKeyId {
+    pub key_id: Option<Vec<u8>>,
+    pub serial: Option<Vec<u8>>,
+    /// The first directoryName of authorityCertIssuer, canonicalised.
+    pub issuer: Option<CanonicalName>,
+}
+
+/// X509_NAME_cmp compares canonical encodings: attribute values case-folded with white space
+/// trimmed and collapsed (x_name.c `asn1_string_canon`), RDN structure preserved.
+pub type CanonicalName = Vec<Vec<(String, String)>>;
+
+/// What verification needs to know about one certificate, extracted once.
+#[derive(Debug)]
+pub struct Facts {
+    pub der: CertificateDer<'static>,
+    /// Came from the trust store rather than from the peer.
+    pub from_store: bool,
+    /// `TRUSTED CERTIFICATE` trust and reject settings (X509_CERT_AUX), store certificates only.
+    pub trust_settings: Option<TrustSettings>,
+    pub subject_text: String,
+    pub issuer_text: String,
+    pub subject_name: CanonicalName,
+    pub issuer_name: CanonicalName,
+    pub subject_entry_count: usize,
+    pub issuer_entry_count: usize,
+    /// The subject's RDN sets, per entry, for the proxy certificate name rule.
+    pub subject_entry_sets: Vec<usize>,
+    pub subject_last_entry_is_common_name: bool,
+    /// The subject without its last entry, for the proxy certificate name rule.
+    pub subject_name_without_last: CanonicalName,
+    /// 1, 2 or 3.
+    pub version: u32,
+    pub serial: Vec<u8>,
+    /// EXFLAG_INVALID: an extension OpenSSL could not decode, a duplicate, an empty key usage,
+    /// a negative path length... OpenSSL then refuses the certificate as an issuer and fails
+    /// its purpose and CA checks.
+    pub invalid: bool,
+    pub self_issued: bool,
+    pub self_signed: bool,
+    /// EXFLAG_BCONS, EXFLAG_CA, EXFLAG_BCONS_CRITICAL.
+    pub basic_constraints: bool,
+    pub ca: bool,
+    pub basic_constraints_critical: bool,
+    /// ex_pathlen, None for -1.
+    pub path_len: Option<u64>,
+    pub proxy: bool,
+    pub proxy_path_len: Option<u64>,
+    pub key_usage: Option<u16>,
+    pub extended_key_usage: Option<u32>,
+    pub extended_key_usage_critical: bool,
+    pub netscape_cert_type: Option<u8>,
+    pub subject_key_id: Option<Vec<u8>>,
+    pub subject_key_id_critical: bool,
+    pub authority_key_id: Option<AuthorityKeyId>,
+    pub authority_key_id_critical: bool,
+    /// Subject alternative names: None without the extension.
+    pub subject_alt_names: Option<usize>,
+    pub subject_alt_name_critical: bool,
+    pub name_constraints: Option<NameConstraints>,
+    /// EXFLAG_CRITICAL: a critical extension OpenSSL does not handle.
+    pub unhandled_critical_extension: bool,
+    pub extension_count: usize,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// The inner (tbsCertificate.signature) and outer signatureAlgorithm, as DER.
+    pub inner_algorithm: Vec<u8>,
+    pub outer_algorithm: Vec<u8>,
+    /// OpenSSL's OBJ_find_sigid_algs key type for the inner algorithm (None: unknown OID).
+    pub inner_signature_key_type: Option<KeyType>,
+    /// X509_get_signature_info over the outer algorithm (None: OpenSSL cannot tell).
+    pub signature_info: Option<SignatureInfo>,
+    pub tbs: Vec<u8>,
+    /// The signature bits; None when the BIT STRING has unused bits (OpenSSL refuses those).
+    pub signature: Option<Vec<u8>>,
+    pub spki: Vec<u8>,
+    pub key_type: KeyType,
+    /// X509_get0_pubkey(x) != NULL.
+    pub key_decodes: bool,
+    pub key_security_bits: Option<u32>,
+    pub ec_explicit_parameters: bool,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+    pub email_addresses: Vec<String>,
+    pub subject_email_addresses: Vec<String>,
+    pub common_names: Vec<String>,
+}
+
+impl Facts {
+    pub fn parse(
+        der: &CertificateDer<'static>,
+        from_store: bool,
+        trust_settings: Option<TrustSettings>,
+    ) -> Result<Facts, String> {
+        let (_, certificate) =
+            X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
+        let raw = RawCertificate::split(der.as_ref())
+            .ok_or_else(|| "the certificate's outer structure is malformed".to_owned())?;
+        let subject_name = canonical_name(certificate.subject());
+        let issuer_name = canonical_name(certificate.issuer());
+        let spki = certificate.public_key().raw.to_vec();
+        let key_type = signature::key_type(&spki);
+        let subject_entries: Vec<_> = certificate
+            .subject()
+            .iter()
+            .enumerate()
+            .flat_map(|(set, rdn)| rdn.iter().map(move |attribute| (set, attribute)))
+            .collect();
+        let mut subject_name_without_last = subject_name.clone();
+        if let Some(last_set) = subject_name_without_last.last_mut() {
+            last_set.pop();
+            if last_set.is_empty() {
+                subject_name_without_last.pop();
+            }
+        }
+        let mut facts = Facts {
+            der: der.clone(),
+            from_store,
+            trust_settings,
+            subject_text: super::openssl_oneline(certificate.subject()),
+            issuer_text: super::openssl_oneline(certificate.issuer()),
+            self_issued: subject_name == issuer_name,
+            subject_entry_count: subject_entries.len(),
+            issuer_entry_count: certificate.issuer().iter_attributes().count(),
+            subject_entry_sets: subject_entries.iter().map(|(set, _)| *set).collect(),
+            subject_last_entry_is_common_name: subject_entries.last().is_some_and(
+                |(_, attribute)| attribute.attr_type().to_id_string() == "2.5.4.3",
+            ),
+            subject_name_without_last,
+            subject_name,
+            issuer_name,
+            version: certificate.version().0 + 1,
+            serial: certificate.raw_serial().to_vec(),
+            invalid: false,
+            self_signed: false,
+            basic_constraints: false,
+            ca: false,
+            basic_constraints_critical: false,
+            path_len: None,
+            proxy: false,
+            proxy_path_len: None,
+            key_usage: None,
+            extended_key_usage: None,
+            extended_key_usage_critical: false,
+            netscape_cert_type: None,
+            subject_key_id: None,
+            subject_key_id_critical: false,
+            authority_key_id: None,
+            authority_key_id_critical: false,
+            subject_alt_names: None,
+            subject_alt_name_critical: false,
+            name_constraints: None,
+            unhandled_critical_extension: false,
+            extension_count: certificate.extensions().len(),
+            not_before: certificate.validity().not_before.to_datetime(),
+            not_after: certificate.validity().not_after.to_datetime(),
+            inner_signature_key_type: signature_key_type(
+                &certificate.tbs_certificate.signature.algorithm.to_id_string(),
+            ),
+            signature_info: signature::signature_info(raw.outer_algorithm),
+            inner_algorithm: raw.inner_algorithm.to_vec(),
+            outer_algorithm: raw.outer_algorithm.to_vec(),
+            tbs: raw.tbs.to_vec(),
+            signature: raw.signature.map(<[u8]>::to_vec),
+            key_type,
+            key_decodes: signature::key_decodes(&spki),
+            key_security_bits: signature::key_security_bits(&spki),
+            ec_explicit_parameters: signature::ec_explicit_parameters(&spki),
+            spki,
+            dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            email_addresses: Vec::new(),
+            subject_email_addresses: certificate
+                .subject()
+                .iter_email()
+                .filter_map(|attribute| attribute.as_str().ok().map(str::to_owned))
+                .collect(),
+            common_names: certificate
+                .subject()
+                .iter_common_name()
+                .filter_map(|attribute| attribute.as_str().ok().map(str::to_owned))
+                .collect(),
+        };
+        facts.cache_extensions(&certificate);
+        facts.self_signed = facts.self_issued
+            && facts.akid_matches(&facts)
+            && facts.signature_algorithm_matches_key_of(&facts);
+        Ok(facts)
+    }
+
+    /// ossl_x509v3_cache_extensions: read every extension the verifier uses; anything it
+    /// cannot decode (or finds twice: X509_get_ext_d2i refuses duplicates) makes the
+    /// certificate invalid.
+    fn cache_extensions(&mut self, certificate: &X509Certificate<'_>) {
+        let mut seen: Vec<String> = Vec::new();
+        let mut critical_done = false;
+        for extension in certificate.extensions() {
+            let oid = extension.oid.to_id_string();
+            let duplicate = seen.contains(&oid);
+            seen.push(oid.clone());
+            let parsed = extension.parsed_extension();
+            let failed = matches!(parsed, ParsedExtension::ParseError { .. });
+            let known = is_cached_extension(&oid);
+            if known && (duplicate || failed) {
+                self.invalid = true;
+            }
+            if !duplicate {
+                self.read_extension(&oid, parsed, extension.value);
+            }
+            // The first unhandled critical extension ends the critical-flags loop
+            // (v3_purp.c breaks there).
+            if extension.critical && !critical_done {
+                if !openssl_supports_extension(&oid) {
+                    self.unhandled_critical_extension = true;
+                    critical_done = true;
+                } else {
+                    match oid.as_str() {
+                        "2.5.29.19" => self.basic_constraints_critical = true,
+                        "2.5.29.35" => self.authority_key_id_critical = true,
+                        "2.5.29.14" => self.subject_key_id_critical = true,
+                        "2.5.29.17" => self.subject_alt_name_critical = true,
+                        _ => {}
+                    }
+                }
+            }
+            if oid == "2.5.29.37" && extension.critical {
+                self.extended_key_usage_critical = true;
+            }
+        }
+    }
+
+    fn read_extension(&mut self, oid: &str, parsed: &ParsedExtension<'_>, value: &[u8]) {
+        match (oid, parsed) {
+            ("2.5.29.19", ParsedExtension::BasicConstraints(constraints)) => {
+                self.basic_constraints = true;
+                self.ca = constraints.ca;
+                self.path_len = constraints.path_len_constraint.map(u64::from);
+            }
+            ("1.3.6.1.5.5.7.1.14", _) => match parse_proxy_cert_info(value) {
+                Some(path_len) => {
+                    self.proxy = true;
+                    self.proxy_path_len = path_len;
+                }
+                None => self.invalid = true,
+            },
+            ("2.5.29.15", _) => match bit_string_bytes(value) {
+                Some(bytes) => {
+                    let usage = u16::from(bytes.first().copied().unwrap_or(0))
+                        | (u16::from(bytes.get(1).copied().unwrap_or(0)) << 8);
+                    self.key_usage = Some(usage);
+                    // RFC 5280 4.2.1.3: at least one bit must be set.
+                    if usage == 0 {
+                        self.invalid = true;
+                    }
+                }
+                None => self.invalid = true,
+            },
+            ("2.5.29.37", ParsedExtension::ExtendedKeyUsage(usage)) => {
+                let mut flags = 0;
+                let pairs = [
+                    (usage.server_auth, XKU_SSL_SERVER),
+                    (usage.client_auth, XKU_SSL_CLIENT),
+                    (usage.email_protection, XKU_SMIME),
+                    (usage.code_signing, XKU_CODE_SIGN),
+                    (usage.ocsp_signing, XKU_OCSP_SIGN),
+                    (usage.time_stamping, XKU_TIMESTAMP),
+                    (usage.any, XKU_ANYEKU),
+                ];
+                for (present, flag) in pairs {
+                    if present {
+                        flags |= flag;
+                    }
+                }
+                for other in &usage.other {
+                    match other.to_id_string().as_str() {
+                        "1.3.6.1.4.1.311.10.3.3" | "2.16.840.1.113730.4.1" => flags |= XKU_SGC,
+                        "1.3.6.1.5.5.7.3.10" => flags |= XKU_DVCS,
+                        _ => {}
+                    }
+                }
+                self.extended_key_usage = Some(flags);
+            }
+            ("2.16.840.1.113730.1.1", _) => match bit_string_bytes(value) {
+                Some(bytes) => self.netscape_cert_type = Some(bytes.first().copied().unwrap_or(0)),
+                None => self.invalid = true,
+            },
+            ("2.5.29.14", ParsedExtension::SubjectKeyIdentifier(id)) => {
+                self.subject_key_id = Some(id.0.to_vec());
+            }
+            ("2.5.29.35", ParsedExtension::AuthorityKeyIdentifier(id)) => {
+                self.authority_key_id = Some(AuthorityKeyId {
+                    key_id: id.key_identifier.as_ref().map(|key| key.0.to_vec()),
+                    serial: id.authority_cert_serial.map(<[u8]>::to_vec),
+                    issuer: id.authority_cert_issuer.as_ref().and_then(|names| {
+                        names.iter().find_map(|name| match name {
+                            GeneralName::DirectoryName(name) => Some(canonical_name(name)),
+                            _ => None,
+                        })
+                    }),
+                });
+            }
+            ("2.5.29.17", ParsedExtension::SubjectAlternativeName(names)) => {
+                self.subject_alt_names = Some(names.general_names.len());
+                for name in &names.general_names {
+                    match name {
+                        GeneralName::DNSName(dns) => self.dns_names.push((*dns).to_owned()),
+                        GeneralName::IPAddress(bytes) => {
+                            if let Some(address) = ip_from_san(bytes) {
+                                self.ip_addresses.push(address);
+                            }
+                        }
+                        GeneralName::RFC822Name(email) => {
+                            self.email_addresses.push((*email).to_owned())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ("2.5.29.30", _) => match parse_name_constraints(value) {
+                Ok(constraints) => self.name_constraints = Some(constraints),
+                Err(_) => self.invalid = true,
+            },
+            ("2.5.29.31", ParsedExtension::CRLDistributionPoints(points)) => {
+                // setup_dp: a distribution point needs a name or a CRL issuer.
+                if points.points.iter().any(|point| {
+                    point.distribution_point.is_none()
+                        && point.crl_issuer.as_ref().is_none_or(|issuers| issuers.is_empty())
+                }) {
+                    self.invalid = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `X509_check_akid(self, subject.akid)`: a subject's authority key id must match this
+    /// issuer's subject key id (when both are present), its serial and its issuer name (when
+    /// given).
+    pub fn akid_matches(&self, subject: &Facts) -> bool {
+        let Some(akid) = &subject.authority_key_id else {
+            return true;
+        };
+        if let (Some(authority), Some(own)) = (&akid.key_id, &self.subject_key_id)
+            && authority != own
+        {
+            return false;
+        }
+        if let Some(serial) = &akid.serial
+            && strip_integer(serial) != strip_integer(&self.serial)
+        {
+            return false;
+        }
+        if let Some(issuer) = &akid.issuer
+            && issuer != &self.issuer_name
+        {
+            return false;
+        }
+        true
+    }
+
+    /// `check_sig_alg_match(X509_get0_pubkey(self), subject)`: the subject's (inner)
+    /// signature algorithm is one this key type makes; an RSA key may also make RSA-PSS
+    /// signatures.
+    pub fn signature_algorithm_matches_key_of(&self, subject: &Facts) -> bool {
+        if !self.key_decodes {
+            return false;
+        }
+        match subject.inner_signature_key_type {
+            None => false,
+            Some(wanted) => {
+                wanted == self.key_type
+                    || (self.key_type == KeyType::Rsa && wanted == KeyType::RsaPss)
+            }
+        }
+    }
+
+    /// `ossl_x509_likely_issued(self, subject)`: names, key identifiers and the signature
+    /// algorithm's key type agree, and neither certificate is invalid. The signature itself is
+    /// checked later, by `internal_verify`.
+    pub fn likely_issued(&self, subject: &Facts) -> bool {
+        self.subject_name == subject.issuer_name
+            && !self.invalid
+            && !subject.invalid
+            && self.akid_matches(subject)
+            && self.signature_algorithm_matches_key_of(subject)
+    }
+
+    /// `X509_self_signed(x, 0) > 0`: an invalid certificate is never self-signed.
+    pub fn is_self_signed(&self) -> bool {
+        self.self_signed && !self.invalid && self.key_decodes
+    }
+
+    /// `X509_check_ca`: 1 = CA by basicConstraints, 3 = self-signed v1 root, 4 = keyCertSign
+    /// without basicConstraints, 5 = Netscape CA type, 0 = not a CA (or invalid).
+    pub fn check_ca(&self) -> u8 {
+        if self.invalid {
+            return 0;
+        }
+        self.check_ca_valid()
+    }
+
+    fn check_ca_valid(&self) -> u8 {
+        if self.key_usage_rejects(KU_KEY_CERT_SIGN) {
+            return 0;
+        }
+        if self.basic_constraints {
+            return u8::from(self.ca);
+        }
+        if self.version == 1 && self.self_signed {
+            3
+        } else if self.key_usage.is_some() {
+            4
+        } else if self
+            .netscape_cert_type
+            .is_some_and(|kind| kind & NS_ANY_CA != 0)
+        {
+            5
+        } else {
+            0
+        }
+    }
+
+    pub fn key_usage_rejects(&self, wanted: u16) -> bool {
+        self.key_usage.is_some_and(|usage| usage & wanted == 0)
+    }
+
+    fn extended_key_usage_rejects(&self, wanted: u32) -> bool {
+        self.extended_key_usage
+            .is_some_and(|usage| usage & wanted == 0)
+    }
+
+    fn netscape_rejects(&self, wanted: u8) -> bool {
+        self.netscape_cert_type
+            .is_some_and(|kind| kind & wanted == 0)
+    }
+
+    fn check_ssl_ca(&self) -> bool {
+        let ca = self.check_ca_valid();
+        ca != 0
+            && (ca != 5
+                || self
+                    .netscape_cert_type
+                    .is_some_and(|kind| kind & NS_SSL_CA != 0))
+    }
+
+    /// `X509_check_purpose(x, purpose, require_ca)`: 1 suits, 0 does not, -1 the certificate
+    /// is invalid (x509_vfy.c then fails only under -x509_strict).
+    pub fn check_purpose(&self, purpose: Purpose, require_ca: bool) -> i8 {
+        if self.invalid {
+            return -1;
+        }
+        let suits = match purpose {
+            Purpose::SslClient => {
+                if self.extended_key_usage_rejects(XKU_SSL_CLIENT) {
+                    false
+                } else if require_ca {
+                    self.check_ssl_ca()
+                } else {
+                    !self.key_usage_rejects(KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT)
+                        && !self.netscape_rejects(NS_SSL_CLIENT)
+                }
+            }
+            Purpose::SslServer => self.suits_ssl_server(require_ca),
+            Purpose::NsSslServer => {
+                self.suits_ssl_server(require_ca)
+                    && (require_ca || !self.key_usage_rejects(KU_KEY_ENCIPHERMENT))
+            }
+            Purpose::SmimeSign | Purpose::SmimeEncrypt => {
+                let smime = self.purpose_smime(require_ca);
+                if smime == 0 || require_ca {
+                    smime != 0
+                } else if purpose == Purpose::SmimeSign {
+                    !self.key_usage_rejects(KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)
+                } else {
+                    !self.key_usage_rejects(KU_KEY_ENCIPHERMENT)
+                }
+            }
+            Purpose::CrlSign => {
+                if require_ca {
+                    let ca = self.check_ca_valid();
+                    ca != 0 && ca != 2
+                } else {
+                    !self.key_usage_rejects(KU_CRL_SIGN)
+                }
+            }
+            Purpose::Any => true,
+            Purpose::OcspHelper => !require_ca || self.check_ca_valid() != 0,
+            Purpose::TimestampSign => {
+                if require_ca {
+                    self.check_ca_valid() != 0
+                } else {
+                    let signing = KU_NON_REPUDIATION | KU_DIGITAL_SIGNATURE;
+                    let usage_ok = self
+                        .key_usage
+                        .is_none_or(|usage| usage & !signing == 0 && usage & signing != 0);
+                    usage_ok
+                        && self.extended_key_usage == Some(XKU_TIMESTAMP)
+                        && self.extended_key_usage_critical
+                }
+            }
+        };
+        i8::from(suits)
+    }
+
+    fn suits_ssl_server(&self, require_ca: bool) -> bool {
+        if self.extended_key_usage_rejects(XKU_SSL_SERVER | XKU_SGC) {
+            return false;
+        }
+        if require_ca {
+            return self.check_ssl_ca();
+        }
+        !self.netscape_rejects(NS_SSL_SERVER)
+            && !self.key_usage_rejects(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)
+    }
+
+    /// v3_purp.c `purpose_smime`: 0 no, 1 yes, 2 a buggy SSL-client-typed certificate OpenSSL
+    /// tolerates, 3-5 the CA kinds.
+    fn purpose_smime(&self, require_ca: bool) -> u8 {
+        if self.extended_key_usage_rejects(XKU_SMIME) {
+            return 0;
+        }
+        if require_ca {
+            let ca = self.check_ca_valid();
+            if ca == 0 {
+                return 0;
+            }
+            return if ca != 5
+                || self
+                    .netscape_cert_type
+                    .is_some_and(|kind| kind & NS_SMIME_CA != 0)
+            {
+                ca
+            } else {
+                0
+            };
+        }
+        match self.netscape_cert_type {
+            Some(kind) if kind & NS_SMIME != 0 => 1,
+            Some(kind) if kind & NS_SSL_CLIENT != 0 => 2,
+            Some(_) => 0,
+            None => 1,
+        }
+    }
+
+    /// `ossl_x509_signing_allowed(self, subject)`: the issuer's key usage allows signing the
+    /// subject (digitalSignature for a proxy certificate, keyCertSign otherwise).
+    pub fn signing_allowed(&self, subject: &Facts) -> Result<(), VerifyCode> {
+        if subject.proxy {
+            if self.key_usage_rejects(KU_DIGITAL_SIGNATURE) {
+                return Err(VerifyCode::KeyUsageNoDigitalSignature);
+            }
+        } else if self.key_usage_rejects(KU_KEY_CERT_SIGN) {
+            return Err(VerifyCode::KeyUsageNoCertSign);
+        }
+        Ok(())
+    }
+
+    /// `X509_verify(self, issuer_key)`: the outer and inner algorithms must be identical
+    /// (X509_ALGOR_cmp), then the signature must verify with the issuer's key.
+    pub fn signature_verifies_with(&self, issuer: &Facts) -> Result<(), signature::SignatureError> {
+        if self.outer_algorithm != self.inner_algorithm {
+            return Err(signature::SignatureError::Invalid);
+        }
+        let Some(signature) = &self.signature else {
+            return Err(signature::SignatureError::Invalid);
+        };
+        signature::verify_signature(&self.outer_algorithm, &issuer.spki, &self.tbs, signature)
+    }
+}
+
+/// OBJ_find_sigid_algs: the key type a signature algorithm OID is made with, for the
+/// signature algorithms OpenSSL 3.0 knows (crypto/objects/obj_xref.txt). None for any other
+/// OID, which OpenSSL answers with X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM.
+pub fn signature_key_type(oid: &str) -> Option<KeyType> {
+    Some(match oid {
+        // md2, md4, md5, sha1, ripemd160, sha224..sha512, sha512-224/256, sha3 with RSA;
+        // mdc2WithRSA; sha1WithRSA (OIW).
+        "1.2.840.113549.1.1.2"
+        | "1.2.840.113549.1.1.3"
+        | "1.2.840.113549.1.1.4"
+        | "1.2.840.113549.1.1.5"
+        | "1.2.840.113549.1.1.11"
+        | "1.2.840.113549.1.1.12"
+        | "1.2.840.113549.1.1.13"
+        | "1.2.840.113549.1.1.14"
+        | "1.2.840.113549.1.1.15"
+        | "1.2.840.113549.1.1.16"
+        | "1.3.36.3.3.1.2"
+        | "1.3.14.3.2.29"
+        | "2.5.8.3.101"
+        | "2.16.840.1.101.3.4.3.13"
+        | "2.16.840.1.101.3.4.3.14"
+        | "2.16.840.1.101.3.4.3.15"
+        | "2.16.840.1.101.3.4.3.16" => KeyType::Rsa,
+        "1.2.840.113549.1.1.10" => KeyType::RsaPss,
+        // ecdsa-with-SHA1, SHA224..SHA512, sha3.
+        "1.2.840.10045.4.1"
+        | "1.2.840.10045.4.3.1"
+        | "1.2.840.10045.4.3.2"
+        | "1.2.840.10045.4.3.3"
+        | "1.2.840.10045.4.3.4"
+        | "2.16.840.1.101.3.4.3.9"
+        | "2.16.840.1.101.3.4.3.10"
+        | "2.16.840.1.101.3.4.3.11"
+        | "2.16.840.1.101.3.4.3.12" => KeyType::Ec,
+        // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
+        "1.2.840.10040.4.3"
+        | "1.3.14.3.2.27"
+        | "1.3.14.3.2.13"
+        | "2.16.840.1.101.3.4.3.1"
+        | "2.16.840.1.101.3.4.3.2"
+        | "2.16.840.1.101.3.4.3.3"
+        | "2.16.840.1.101.3.4.3.4"
+        | "2.16.840.1.101.3.4.3.5"
+        | "2.16.840.1.101.3.4.3.6"
+        | "2.16.840.1.101.3.4.3.7"
+        | "2.16.840.1.101.3.4.3.8" => KeyType::Dsa,
+        "1.3.101.112" => KeyType::Ed25519,
+        "1.3.101.113" => KeyType::Ed448,
+        "1.2.156.10197.1.501" => KeyType::Sm2,
+        _ => return None,
+    })
+}
+
+/// Extensions ossl_x509v3_cache_extensions decodes (an undecodable or duplicated one makes
+/// the certificate invalid).
+fn is_cached_extension(oid: &str) -> bool {
+    matches!(
+        oid,
+        "2.5.29.19" // basic constraints
+            | "1.3.6.1.5.5.7.1.14" // proxy cert info
+            | "2.5.29.15" // key usage
+            | "2.5.29.37" // extended key usage
+            | "2.16.840.1.113730.1.1" // netscape cert type
+            | "2.5.29.14" // subject key identifier
+            | "2.5.29.35" // authority key identifier
+            | "2.5.29.17" // subject alt name
+            | "2.5.29.30" // name constraints
+            | "2.5.29.31" // CRL distribution points
+            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
+            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
+    )
+}
+
+/// Extensions OpenSSL 3.0 handles, so a critical one is not "unhandled" (v3_purp.c
+/// `X509_supported_extension`).
+fn openssl_supports_extension(oid: &str) -> bool {
+    matches!(
+        oid,
+        "2.16.840.1.113730.1.1" // netscape cert type
+            | "2.5.29.15" // key usage
+            | "2.5.29.17" // subject alt name
+            | "2.5.29.19" // basic constraints
+            | "2.5.29.32" // certificate policies
+            | "2.5.29.31" // CRL distribution points
+            | "2.5.29.37" // extended key usage
+            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
+            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
+            | "1.3.6.1.5.5.7.48.1.5" // id-pkix-ocsp-nocheck
+            | "2.5.29.36" // policy constraints
+            | "1.3.6.1.5.5.7.1.14" // proxy cert info
+            | "2.5.29.30" // name constraints
+            | "2.5.29.33" // policy mappings
+            | "2.5.29.54" // inhibit any policy
+    )
+}
+
+/// The canonical form X509_NAME_cmp compares.
+pub fn canonical_name(name: &X509Name<'_>) -> CanonicalName {
+    name.iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|attribute| {
+                    let value = match attribute.as_str() {
+                        Ok(text) => text
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_lowercase(),
+                        Err(_) => format!("{:02x?}", attribute.attr_value().data),
+                    };
+                    (attribute.attr_type().to_id_string(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn ip_from_san(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+/// An INTEGER's value bytes without redundant leading zero bytes (ASN1_INTEGER_cmp compares
+/// values).
+fn strip_integer(bytes: &[u8]) -> &[u8] {
+    let mut rest = bytes;
+    while rest.len() > 1 && rest[0] == 0 && rest[1] & 0x80 == 0 {
+        rest = &rest[1..];
+    }
+    rest
+}
+
+/// One DER element: its tag, the whole element and its contents.
+struct Element<'a> {
+    tag: u8,
+    whole: &'a [u8],
+    contents: &'a [u8],
+}
+
+/// Reads the DER element at the start of `input` (definite lengths only, as DER requires),
+/// returning it and what follows.
+fn element(input: &[u8]) -> Option<(Element<'_>, &[u8])> {
+    let tag = *input.first()?;
+    let first = *input.get(1)?;
+    let (length, header) = if first & 0x80 == 0 {
+        (usize::from(first), 2)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        let mut length = 0usize;
+        for index in 0..count {
+            length = (length << 8) | usize::from(*input.get(2 + index)?);
+        }
+        (length, 2 + count)
+    };
+    let end = header.checked_add(length)?;
+    if end > input.len() {
+        return None;
+    }
+    Some((
+        Element {
+            tag,
+            whole: &input[..end],
+            contents: &input[header..end],
+        },
+        &input[end..],
+    ))
+}
+
+/// The byte ranges of a certificate that signature checking needs, exactly as encoded.
+struct RawCertificate<'a> {
+    tbs: &'a [u8],
+    inner_algorithm: &'a [u8],
+    outer_algorithm: &'a [u8],
+    /// None when the BIT STRING declares unused bits.
+    signature: Option<&'a [u8]>,
+}
+
+impl<'a> RawCertificate<'a> {
+    fn split(der: &'a [u8]) -> Option<RawCertificate<'a>> {
+        let (certificate, _) = element(der)?;
+        let (tbs, rest) = element(certificate.contents)?;
+        let (outer_algorithm, rest) = element(rest)?;
+        let (signature, _) = element(rest)?;
+        if signature.tag != 0x03 {
+            return None;
+        }
+        let signature = match signature.contents.split_first() {
+            Some((0, bits)) => Some(bits),
+            _ => None,
+        };
+        // tbsCertificate: [0] version (optional), serialNumber, signature AlgorithmIdentifier.
+        let (first, rest) = element(tbs.contents)?;
+        let rest = if first.tag == 0xa0 {
+            element(rest)?.1
+        } else {
+            rest
+        };
+        let (inner_algorithm, _) = element(rest)?;
+        Some(RawCertificate {
+            tbs: tbs.whole,
+            inner_algorithm: inner_algorithm.whole,
+            outer_algorithm: outer_algorithm.whole,
+            signature,
+        })
+    }
+}
+
+/// The bytes of a DER BIT STRING (the extension value of key usage and Netscape cert type).
+fn bit_string_bytes(value: &[u8]) -> Option<&[u8]> {
+    let (bits, rest) = element(value)?;
+    if bits.tag != 0x03 || !rest.is_empty() {
+        return None;
+    }
+    bits.contents.split_first().map(|(_, bytes)| bytes)
+}
+
+/// RFC 3820 ProxyCertInfo ::= SEQUENCE { pCPathLenConstraint INTEGER OPTIONAL, proxyPolicy
+/// SEQUENCE { policyLanguage OID, policy OCTET STRING OPTIONAL } }. `Some(path length)` when
+/// well formed.
+fn parse_proxy_cert_info(value: &[u8]) -> Option<Option<u64>> {
+    let (sequence, rest) = element(value)?;
+    if sequence.tag != 0x30 || !rest.is_empty() {
+        return None;
+    }
+    let (first, rest) = element(sequence.contents)?;
+    let (path_len, policy) = if first.tag == 0x02 {
+        if first.contents.is_empty() || first.contents.len() > 8 || first.contents[0] & 0x80 != 0 {
+            return None;
+        }
+        let value = first
+            .contents
+            .iter()
+            .fold(0u64, |value, byte| (value << 8) | u64::from(*byte));
+        (Some(value), element(rest)?)
+    } else {
+        (None, (first, rest))
+    };
+    let (policy, rest) = policy;
+    if policy.tag != 0x30 || !rest.is_empty() {
+        return None;
+    }
+    let (language, _) = element(policy.contents)?;
+    (language.tag == 0x06).then_some(path_len)
+}
