@@ -4,22 +4,27 @@
 //! Why not only webpki: webpki answers "valid or not" with its own error names, and rejects
 //! things OpenSSL accepts (CN-only names, a CA certificate as server certificate, SHA-1). The
 //! technician's guide, their SDK and every forum thread speak OpenSSL's codes, so this module
-//! re-traces OpenSSL's steps in OpenSSL's order (crypto/x509/x509_vfy.c):
+//! re-traces OpenSSL's steps in OpenSSL's order (crypto/x509/x509_vfy.c), over the view of
+//! each certificate OpenSSL itself takes (`certificate_facts`, v3_purp.c):
 //!
 //! 0. `X509_verify_cert` itself: the leaf's own key against the security level (66).
 //! 1. `build_chain`: trusted-first issuer search (the default since 1.1.0), then the peer's
-//!    certificates; the end of the search decides 18, 19, 2 or 20.
-//! 2. `check_extensions`: critical extensions (34), CA-ness (79), purpose sslserver (26),
-//!    path length (25).
-//! 3. `check_auth_level`: security level 1, what TLS clients run at (67, 68).
-//! 4. `check_id`: the host name (62) or IP address (64).
-//! 5. `internal_verify`: from the top down, keyCertSign (32), signatures (7), validity (9, 10);
-//!    a lone leaf with no issuer gives 21.
+//!    certificates; `check_trust` applies trust settings (28) and `-partial_chain`; the end of
+//!    the search decides 18, 19, 2, 20 or 22.
+//! 2. `check_extensions`: critical extensions (34), proxy certificates (40), CA-ness (79, 37),
+//!    explicit EC parameters (94), the `-x509_strict` profile (80-93), the purpose (26), path
+//!    length (25, 38).
+//! 3. `check_auth_level`: the security level for issuer keys and signatures (67, 68).
+//! 4. `check_id`: the host name (62), IP address (64) or email address (63).
+//! 5. `internal_verify`: from the top down, key usage (32, 39), signatures (6, 7), validity
+//!    (9, 10); a lone leaf with no issuer gives 21.
+//! 6. `check_name_constraints`: RFC 5280 name constraints (47-53) and RFC 3820 proxy names (72).
 //!
 //! Like `s_client`'s callback, verification carries on after an error, recording every error
 //! in order; `s_client` prints the last one, `openssl verify` stops at the first one its
-//! callback does not tolerate. Deliberately not modelled: CRLs/OCSP, policies, name
-//! constraints, DANE, alternative chains (irrelevant with trusted-first), proxy certificates.
+//! callback does not tolerate. Not modelled: CRLs/OCSP, certificate policies, DANE, RFC 3779
+//! resources, Suite B; none occurs in IoT Edge's certificates. A signature edgeprobe cannot
+//! check is an error, never a pass.
 
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
@@ -142,9 +147,9 @@ pub struct ChainLink {
 pub struct Verification {
     pub chain: Vec<ChainLink>,
     pub errors: Vec<VerifyError>,
-    /// Signatures OpenSSL would check but ring, edgeprobe's crypto library, cannot (an RSA key
-    /// under 1024 bits, SHA-384 with an RSA key under 2048 bits, ECDSA with SHA-1 or SHA-512,
-    /// P-521, DSA): not counted as failures, since OpenSSL would verify them.
+    /// Signatures OpenSSL would check but edgeprobe cannot (an algorithm none of its crypto
+    /// libraries implements). Each is also an error (`Unspecified`) in `errors`: a chain with
+    /// an unchecked signature is never reported OK.
     pub unchecked_signatures: Vec<UncheckedSignature>,
 }
 
@@ -193,7 +198,7 @@ impl UncheckedSignature {
     /// One line for the text outputs.
     pub fn note(&self) -> String {
         format!(
-            "note: the signature on depth {} `{}` was not checked: ring, edgeprobe's crypto library, cannot verify {} (OpenSSL can)",
+            "note: the signature on depth {} `{}` could not be checked: edgeprobe cannot verify {} (OpenSSL can), so the chain is not judged OK",
             self.depth, self.subject, self.algorithm
         )
     }
