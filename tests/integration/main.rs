@@ -4,6 +4,8 @@
 mod bad_input;
 mod brokers;
 mod conformance;
+mod der_mutate;
+mod differential;
 mod docs;
 mod fleet;
 mod gateway;
