@@ -41,7 +41,11 @@ impl Tlv {
     /// The first element of `input` and what follows it.
     pub fn parse(input: &[u8]) -> (Tlv, &[u8]) {
         let (&tag, rest) = input.split_first().expect("DER: a tag");
-        assert_ne!(tag & 0x1f, 0x1f, "DER: multi-byte tags are not used in certificates");
+        assert_ne!(
+            tag & 0x1f,
+            0x1f,
+            "DER: multi-byte tags are not used in certificates"
+        );
         let (&first, rest) = rest.split_first().expect("DER: a length");
         let (length, rest) = if first < 0x80 {
             (usize::from(first), rest)
@@ -61,7 +65,12 @@ impl Tlv {
 
     /// Every element of a constructed element's content.
     pub fn children(&self) -> Vec<Tlv> {
-        assert_ne!(self.tag & 0x20, 0, "DER: tag {:#04x} is primitive", self.tag);
+        assert_ne!(
+            self.tag & 0x20,
+            0,
+            "DER: tag {:#04x} is primitive",
+            self.tag
+        );
         let mut children = Vec::new();
         let mut rest = self.content.as_slice();
         while !rest.is_empty() {
@@ -291,7 +300,10 @@ impl Certificate {
         let index = self.serial_index();
         let serial = &mut self.tbs[index];
         assert_eq!(serial.tag, INTEGER, "serialNumber");
-        let last = serial.content.last_mut().expect("a serial number has octets");
+        let last = serial
+            .content
+            .last_mut()
+            .expect("a serial number has octets");
         *last ^= 0x20;
     }
 
