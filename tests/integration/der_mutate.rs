@@ -160,10 +160,11 @@ pub fn algorithm_identifier(algorithm: &str, parameters: Option<Tlv>) -> Tlv {
     Tlv::constructed(SEQUENCE, &children)
 }
 
-/// RSASSA-PSS-params (RFC 4055 section 3.1) with the same hash for the message and MGF1.
+/// RSASSA-PSS-params (RFC 4055 section 3.1) with the same hash for the message and MGF1,
+/// each hash AlgorithmIdentifier with NULL parameters, as OpenSSL writes them.
 pub fn pss_parameters(hash: &str, salt_length: u8) -> Tlv {
     const MGF1: &str = "1.2.840.113549.1.1.8";
-    let hash_algorithm = algorithm_identifier(hash, None);
+    let hash_algorithm = algorithm_identifier(hash, Some(null()));
     Tlv::constructed(
         SEQUENCE,
         &[
@@ -237,6 +238,11 @@ impl Certificate {
     /// issuer, validity, then subject follow the signature field.
     fn subject_index(&self) -> usize {
         self.signature_index() + 3
+    }
+
+    /// Certificate.signatureAlgorithm.
+    pub fn signature_algorithm(&self) -> &Tlv {
+        &self.signature_algorithm
     }
 
     /// The OID of Certificate.signatureAlgorithm.

@@ -8,6 +8,7 @@ mod der_mutate;
 mod differential;
 mod docs;
 mod fleet;
+mod forged_chains;
 mod gateway;
 mod gateway_mode;
 mod hardening;
