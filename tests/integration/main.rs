@@ -4,8 +4,11 @@
 mod bad_input;
 mod brokers;
 mod conformance;
+mod der_mutate;
+mod differential;
 mod docs;
 mod fleet;
+mod forged_chains;
 mod gateway;
 mod gateway_mode;
 mod hardening;
