@@ -12,5 +12,6 @@ mod hardening;
 mod harness;
 mod hostile_chains;
 mod misbehaving;
+mod openssl_suite;
 mod serve;
 mod timing;
