@@ -375,7 +375,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub untrusted: Vec<PathBuf>,
 
-    /// Also check that the certificate is issued for this host name or IP address (`-verify_hostname`)
+    /// Also check that the certificate is issued for this host name or IP address (also --verify-hostname, `-verify_hostname`)
     #[arg(long, visible_alias = "verify-hostname", value_name = "NAME")]
     pub hostname: Option<String>,
 
@@ -387,7 +387,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "EMAIL")]
     pub verify_email: Option<String>,
 
-    /// Verify as of this time instead of now (RFC 3339, e.g. 2030-01-01T00:00:00Z, or Unix seconds as for `-attime`)
+    /// Verify as of this time instead of now: RFC 3339 (2030-01-01T00:00:00Z) or Unix seconds (also --attime, `-attime`)
     #[arg(long, visible_alias = "attime", value_name = "TIME", value_parser = parse_time)]
     pub at: Option<time::OffsetDateTime>,
 
@@ -399,7 +399,7 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = VerifyPurpose::SslServer)]
     pub purpose: VerifyPurpose,
 
-    /// OpenSSL security level for keys and signatures (`-auth_level`; 1 is TLS clients' default; 0 disables)
+    /// OpenSSL security level for keys and signatures: 1 is TLS clients' default, 0 checks none (also --auth-level, `-auth_level`)
     #[arg(long, visible_alias = "auth-level", value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=5))]
     pub security_level: u8,
 

@@ -4,6 +4,7 @@
 mod bad_input;
 mod brokers;
 mod conformance;
+mod diagnosis;
 mod docs;
 mod fleet;
 mod gateway;
