@@ -66,9 +66,9 @@ pub fn diagnose(
         diagnosis.cause,
         named.join("; ")
     );
-    let mut remedies = vec![diagnosis.remedy.clone()];
+    let mut remedies = vec![sentence_part(&diagnosis.remedy)];
     for error in fix_order(&others) {
-        let remedy = situation.explain(error).remedy;
+        let remedy = sentence_part(&situation.explain(error).remedy);
         if !remedies.contains(&remedy) {
             remedies.push(remedy);
         }
@@ -113,7 +113,7 @@ pub fn diagnose_printed(
                 .collect();
             let mut remedies: Vec<String> = Vec::new();
             for error in fix_order(several) {
-                let remedy = situation.explain(error).remedy;
+                let remedy = sentence_part(&situation.explain(error).remedy);
                 if !remedies.contains(&remedy) {
                     remedies.push(remedy);
                 }
@@ -133,6 +133,11 @@ pub fn diagnose_printed(
             })
         }
     }
+}
+
+/// A remedy without its final full stop, to be joined with others.
+fn sentence_part(remedy: &str) -> String {
+    remedy.trim_end_matches('.').to_owned()
 }
 
 /// The same code at the same depth: one problem, however often it was recorded.
@@ -370,4 +375,113 @@ fn chain_subject_at(verification: &Verification, depth: usize) -> String {
         .get(depth)
         .map(|link| link.subject.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn error(code: VerifyCode, depth: usize) -> VerifyError {
+        VerifyError {
+            code,
+            depth,
+            subject: format!("CN = depth {depth}"),
+            issuer: format!("CN = depth {}", depth + 1),
+        }
+    }
+
+    fn anchors() -> TrustAnchors {
+        TrustAnchors {
+            path: PathBuf::from("roots.pem"),
+            certificates: Vec::new(),
+        }
+    }
+
+    fn recorded(errors: Vec<VerifyError>) -> Verification {
+        Verification {
+            chain: Vec::new(),
+            errors,
+            unchecked_signatures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn printed_errors_are_named_in_order_and_the_chain_is_fixed_first() {
+        let printed = vec![
+            error(VerifyCode::CertHasExpired, 0),
+            error(VerifyCode::UnableToGetIssuerCert, 1),
+        ];
+        let verification = recorded(printed.clone());
+        let diagnosis =
+            diagnose_printed(&verification, &printed, 2, &anchors(), ChainSource::Files)
+                .expect("a diagnosis");
+        assert!(
+            diagnosis
+                .cause
+                .starts_with("OpenSSL found 2 problems, in this order: (1) error 10: depth 0"),
+            "{}",
+            diagnosis.cause
+        );
+        assert!(
+            diagnosis.cause.contains("; (2) error 2: "),
+            "{}",
+            diagnosis.cause
+        );
+        assert!(
+            diagnosis
+                .remedy
+                .starts_with("first, pass the root CA certificate")
+                && diagnosis
+                    .remedy
+                    .contains("; then renew the gateway's certificates"),
+            "{}",
+            diagnosis.remedy
+        );
+    }
+
+    #[test]
+    fn one_printed_error_is_explained_alone_and_repeats_count_once() {
+        let printed = vec![
+            error(VerifyCode::CertHasExpired, 0),
+            error(VerifyCode::CertHasExpired, 0),
+        ];
+        let verification = recorded(printed.clone());
+        let diagnosis =
+            diagnose_printed(&verification, &printed, 2, &anchors(), ChainSource::Files)
+                .expect("a diagnosis");
+        assert_eq!(
+            diagnosis.cause,
+            "depth 0 `CN = depth 0` issued by `CN = depth 1` has expired"
+        );
+        assert!(diagnose_printed(&verification, &[], 2, &anchors(), ChainSource::Files).is_none());
+    }
+
+    #[test]
+    fn s_client_style_explains_the_last_error_and_names_the_earlier_ones() {
+        let verification = recorded(vec![
+            error(VerifyCode::UnableToGetIssuerCertLocally, 0),
+            error(VerifyCode::UnableToVerifyLeafSignature, 0),
+            error(VerifyCode::CertHasExpired, 0),
+        ]);
+        let diagnosis =
+            diagnose(&verification, 1, &anchors(), ChainSource::Gateway).expect("a diagnosis");
+        assert!(
+            diagnosis.cause.starts_with("depth 0 `CN = depth 0` issued by `CN = depth 1` has expired. Before that, OpenSSL also recorded, in this order: error 20 at depth 0 (unable to get local issuer certificate); error 21 at depth 0"),
+            "{}",
+            diagnosis.cause
+        );
+        assert!(
+            diagnosis
+                .remedy
+                .starts_with("renew the gateway's certificates")
+                && diagnosis
+                    .remedy
+                    .contains(". Also: make the gateway send the full chain")
+                && !diagnosis.remedy.contains(".."),
+            "{}",
+            diagnosis.remedy
+        );
+        assert!(diagnose(&recorded(Vec::new()), 1, &anchors(), ChainSource::Gateway).is_none());
+    }
 }

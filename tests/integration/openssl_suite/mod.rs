@@ -124,6 +124,15 @@ fn openssl_suite() {
         "only {} verify cases read from {RECIPE}: has the recipe changed shape?",
         parsed.cases.len()
     );
+    if let Some(planned) = parsed.planned {
+        assert_eq!(
+            parsed.cases.len() + parsed.other_tests.len(),
+            planned,
+            "the recipe plans {planned} tests but the reader found {} verify cases and {} others: has it changed shape?",
+            parsed.cases.len(),
+            parsed.other_tests.len()
+        );
+    }
     let certs = root.join("test/certs");
     let ids = unique_ids(&parsed.cases);
     let differences = readme_differences();
