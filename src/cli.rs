@@ -357,41 +357,117 @@ pub struct ConnectArgs {
     pub output: OutputFormat,
 }
 
+/// `edgeprobe verify`: `openssl verify`'s options under their kebab-case names (apps/verify.c and
+/// the X509_VERIFY_PARAM options of openssl-verification-options(1)). Two defaults differ, as
+/// edgeprobe is a TLS tool: the purpose is sslserver (`--purpose none` is `openssl verify`'s
+/// default) and the security level is 1 (`-auth_level 1`, what TLS clients run at).
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Trusted roots (PEM bundle or DER)
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: PathBuf,
+    /// Trusted certificates (PEM bundle or DER), like `openssl verify -CAfile`; the same as one --trusted
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 
-    /// Intermediate certificates, as a server would send them
-    #[arg(long, value_name = "PATH")]
-    pub untrusted: Option<PathBuf>,
+    /// Trusted certificates, like `openssl verify -trusted` (repeatable); with neither this nor --ca-file, the system bundle
+    #[arg(long, value_name = "FILE")]
+    pub trusted: Vec<PathBuf>,
 
-    /// Also check that the certificate is issued for this host name or IP address
-    #[arg(long, value_name = "NAME")]
+    /// Intermediate certificates, as a server would send them (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub untrusted: Vec<PathBuf>,
+
+    /// Also check that the certificate is issued for this host name or IP address (also --verify-hostname, `-verify_hostname`)
+    #[arg(long, visible_alias = "verify-hostname", value_name = "NAME")]
     pub hostname: Option<String>,
 
-    /// Verify as of this time instead of now (RFC 3339, e.g. 2030-01-01T00:00:00Z, or Unix seconds)
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Also check that the certificate is issued for this IP address (`-verify_ip`)
+    #[arg(long, value_name = "IP", conflicts_with = "hostname")]
+    pub verify_ip: Option<IpAddr>,
+
+    /// Also check that the certificate is issued for this email address (`-verify_email`)
+    #[arg(long, value_name = "EMAIL")]
+    pub verify_email: Option<String>,
+
+    /// Verify as of this time instead of now: RFC 3339 (2030-01-01T00:00:00Z) or Unix seconds (also --attime, `-attime`)
+    #[arg(long, visible_alias = "attime", value_name = "TIME", value_parser = parse_time)]
     pub at: Option<time::OffsetDateTime>,
 
-    /// Check the certificate's purpose as a TLS server (as TLS clients do); `any` skips it
-    #[arg(long, value_enum, default_value_t = Purpose::SslServer)]
-    pub purpose: Purpose,
+    /// Do not check validity periods at all (`-no_check_time`)
+    #[arg(long)]
+    pub no_check_time: bool,
 
-    /// OpenSSL security level for issuer keys and signatures (1 is TLS clients' default; 0 disables)
-    #[arg(long, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=5))]
+    /// The purpose to verify for (`-purpose`); sslserver, as TLS clients check, unless told; `none` is `openssl verify`'s default
+    #[arg(long, value_enum, default_value_t = VerifyPurpose::SslServer)]
+    pub purpose: VerifyPurpose,
+
+    /// OpenSSL security level for keys and signatures: 1 is TLS clients' default, 0 checks none (also --auth-level, `-auth_level`)
+    #[arg(long, visible_alias = "auth-level", value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=5))]
     pub security_level: u8,
+
+    /// Accept a chain that ends at a trusted certificate that is not self-signed (`-partial_chain`)
+    #[arg(long)]
+    pub partial_chain: bool,
+
+    /// At most N CA certificates between the certificate and its trust anchor (`-verify_depth`)
+    #[arg(long, value_name = "N")]
+    pub verify_depth: Option<usize>,
+
+    /// Apply RFC 5280's profile checks to every certificate (`-x509_strict`)
+    #[arg(long)]
+    pub x509_strict: bool,
+
+    /// Accept RFC 3820 proxy certificates (`-allow_proxy_certs`)
+    #[arg(long)]
+    pub allow_proxy_certs: bool,
+
+    /// Also check the signature of a self-signed trust anchor (`-check_ss_sig`)
+    #[arg(long)]
+    pub check_ss_sig: bool,
 
     /// The certificate to verify (the first certificate in the file)
     pub certificate: PathBuf,
 }
 
+/// `openssl verify -purpose` names (OpenSSL's X509_PURPOSE table, v3_purp.c), and `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Purpose {
+pub enum VerifyPurpose {
+    /// No purpose check: `openssl verify` without -purpose
+    None,
+    #[value(name = "sslclient")]
+    SslClient,
     #[value(name = "sslserver")]
     SslServer,
+    #[value(name = "nssslserver")]
+    NsSslServer,
+    #[value(name = "smimesign")]
+    SmimeSign,
+    #[value(name = "smimeencrypt")]
+    SmimeEncrypt,
+    #[value(name = "crlsign")]
+    CrlSign,
     Any,
+    #[value(name = "ocsphelper")]
+    OcspHelper,
+    #[value(name = "timestampsign")]
+    TimestampSign,
+}
+
+impl VerifyPurpose {
+    /// The verifier's purpose; `None` checks none.
+    pub fn purpose(self) -> Option<crate::pki::verify::Purpose> {
+        use crate::pki::verify::Purpose;
+        match self {
+            VerifyPurpose::None => None,
+            VerifyPurpose::SslClient => Some(Purpose::SslClient),
+            VerifyPurpose::SslServer => Some(Purpose::SslServer),
+            VerifyPurpose::NsSslServer => Some(Purpose::NsSslServer),
+            VerifyPurpose::SmimeSign => Some(Purpose::SmimeSign),
+            VerifyPurpose::SmimeEncrypt => Some(Purpose::SmimeEncrypt),
+            VerifyPurpose::CrlSign => Some(Purpose::CrlSign),
+            VerifyPurpose::Any => Some(Purpose::Any),
+            VerifyPurpose::OcspHelper => Some(Purpose::OcspHelper),
+            VerifyPurpose::TimestampSign => Some(Purpose::TimestampSign),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -139,7 +139,7 @@ impl Check for GatewayCertChainCheck {
                             ..
                         },
                     ) = &first.strict_client_verdict
-                        && let Some(warning) = verdict.warning()
+                        && let Some(warning) = verdict.compared_with(code)
                     {
                         outcome.escalate(Status::Warning);
                         outcome = outcome.detail(format!(

@@ -154,7 +154,7 @@ pub(super) fn verdict(
                 ..
             },
         ) = &handshake.strict_client_verdict
-            && let Some(warning) = verdict.warning()
+            && let Some(warning) = verdict.compared_with(code)
         {
             outcome.escalate(Status::Warning);
             outcome.message.push_str(" (strict clients disagree)");

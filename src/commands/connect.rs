@@ -314,7 +314,9 @@ fn write_verdict(
     }
     writeln!(out, "Verify return code: {code}")?;
     // OpenSSL's verdict stands; say when strict clients will refuse what it accepts.
-    if let (true, Some(warning)) = (code.is_ok(), strict.and_then(StrictVerdict::warning)) {
+    if code.is_ok()
+        && let Some(warning) = strict.and_then(|verdict| verdict.compared_with(code))
+    {
         writeln!(out, "Warning: {warning}")?;
     }
     if let Some(diagnosis) = diagnosis {

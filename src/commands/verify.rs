@@ -2,39 +2,45 @@
 //! followed by the diagnosis `openssl verify` never gives.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::cli::{Purpose, VerifyArgs};
-use crate::hostname::validate_hostname;
+use crate::checks::SYSTEM_BUNDLE;
+use crate::cli::{VerifyArgs, VerifyPurpose};
+use crate::hostname::{HostName, validate_hostname};
 use crate::pki::TrustAnchors;
-use crate::pki::diagnose::{ChainSource, diagnose};
+use crate::pki::diagnose::{ChainSource, diagnose_printed};
 use crate::pki::load::load_certificates;
 use crate::pki::strict::{server_name, strict_verdict, unix_time};
-use crate::pki::verify::{Purpose as VerifyPurpose, VerifyOptions, verify_chain};
+use crate::pki::verify::{VerifyOptions, verify_chain};
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let usage = |error: &dyn std::fmt::Display| AppError::Usage(error.to_string());
-    let roots = load_certificates(&args.ca_file).map_err(|error| usage(&error))?;
+    let trusted_files = trusted_files(args);
+    let roots = load_trusted(&trusted_files)?;
     let mut certificates = load_certificates(&args.certificate).map_err(|error| usage(&error))?;
     // Like `openssl verify`, only the first certificate of the file is verified.
     let ignored = certificates.split_off(1);
     let mut presented = certificates;
-    if let Some(untrusted) = &args.untrusted {
+    for untrusted in &args.untrusted {
         presented.extend(load_certificates(untrusted).map_err(|error| usage(&error))?);
     }
-    let host = match &args.hostname {
-        Some(name) => Some(
-            validate_hostname(name)
-                .map_err(|error| AppError::Usage(format!("--hostname `{name}`: {error}")))?,
-        ),
-        None => None,
-    };
+    let host = checked_host(args)?;
+    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let options = VerifyOptions {
-        purpose: (args.purpose == Purpose::SslServer).then_some(VerifyPurpose::SslServer),
+        purpose: args.purpose.purpose(),
         security_level: args.security_level,
-        ..VerifyOptions::openssl_verify(args.at.unwrap_or_else(OffsetDateTime::now_utc))
+        email: args.verify_email.as_deref(),
+        check_time: !args.no_check_time,
+        partial_chain: args.partial_chain,
+        verify_depth: args.verify_depth,
+        x509_strict: args.x509_strict,
+        allow_proxy_certs: args.allow_proxy_certs,
+        check_self_signature: args.check_ss_sig,
+        ..VerifyOptions::openssl_verify(now)
     }
     .with_host(host.as_ref());
     let verification = verify_chain(&presented, &roots, &options).map_err(|error| usage(&error))?;
@@ -43,28 +49,19 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         writeln!(out, "{}", unchecked.note())?;
     }
 
-    let Some(stop) = verification.openssl_verify_error() else {
-        writeln!(out, "{file}: OK")?;
-        // OpenSSL's verdict stands; say when strict clients (webpki, checked with the same
-        // time and name) will refuse what OpenSSL accepts.
-        let name = host.as_ref().and_then(|host| server_name(&host.name));
-        if let Some(warning) =
-            strict_verdict(&presented, &roots, name.as_ref(), unix_time(options.now))
-                .and_then(|verdict| verdict.warning())
-        {
-            writeln!(out, "warning: {warning}")?;
-        }
-        if !ignored.is_empty() {
-            writeln!(
-                out,
-                "note: {} more certificate(s) in {file} were not used; pass intermediates with --untrusted",
-                ignored.len()
-            )?;
-        }
-        return Ok(0);
-    };
     // `openssl verify` prints each error its callback sees, up to the one it stops at.
-    for error in &verification.errors {
+    let printed = match verification.openssl_verify_error() {
+        Some(stop) => {
+            let end = verification
+                .errors
+                .iter()
+                .position(|error| std::ptr::eq(error, stop))
+                .map_or(verification.errors.len(), |index| index + 1);
+            &verification.errors[..end]
+        }
+        None => &verification.errors[..0],
+    };
+    for error in printed {
         writeln!(out, "{}", error.subject)?;
         writeln!(
             out,
@@ -73,20 +70,42 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
             error.depth,
             error.code.text()
         )?;
-        if std::ptr::eq(error, stop) {
-            break;
+    }
+    let code = printed
+        .last()
+        .map_or(crate::pki::VerifyCode::Ok, |error| error.code);
+    if code.is_ok() {
+        writeln!(out, "{file}: OK")?;
+    } else {
+        writeln!(out, "error {file}: verification failed")?;
+        let anchors = TrustAnchors {
+            path: joined(&trusted_files),
+            certificates: roots.clone(),
+        };
+        if let Some(diagnosis) = diagnose_printed(
+            &verification,
+            printed,
+            presented.len(),
+            &anchors,
+            ChainSource::Files,
+        ) {
+            writeln!(out)?;
+            writeln!(out, "Diagnosis: {}", diagnosis.cause)?;
+            writeln!(out, "Fix: {}", diagnosis.remedy)?;
         }
     }
-    writeln!(out, "error {file}: verification failed")?;
-    let anchors = TrustAnchors {
-        path: args.ca_file.clone(),
-        certificates: roots,
-    };
-    if let Some(diagnosis) = diagnose(&verification, presented.len(), &anchors, ChainSource::Files)
-    {
-        writeln!(out)?;
-        writeln!(out, "Diagnosis: {}", diagnosis.cause)?;
-        writeln!(out, "Fix: {}", diagnosis.remedy)?;
+    // OpenSSL's verdict stands; say when strict clients (webpki, checked with the same time and
+    // name) decide otherwise. webpki verifies for a TLS server only, so only that purpose
+    // compares.
+    if args.purpose == VerifyPurpose::SslServer {
+        let name = host.as_ref().and_then(|host| server_name(&host.name));
+        if let Some(verdict) = strict_verdict(&presented, &roots, name.as_ref(), unix_time(now))
+            && verdict.disagrees_with(code)
+            && let Some(sentence) = verdict.compared_with(code)
+        {
+            let label = if code.is_ok() { "warning" } else { "note" };
+            writeln!(out, "{label}: {sentence}")?;
+        }
     }
     if !ignored.is_empty() {
         writeln!(
@@ -95,5 +114,53 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
             ignored.len()
         )?;
     }
-    Ok(1)
+    Ok(if code.is_ok() { 0 } else { 1 })
+}
+
+/// `--ca-file` and every `--trusted`, in that order; the system bundle when neither is given,
+/// as `openssl verify` then uses OpenSSL's default store.
+fn trusted_files(args: &VerifyArgs) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = args.ca_file.iter().cloned().collect();
+    files.extend(args.trusted.iter().cloned());
+    if files.is_empty() {
+        files.push(PathBuf::from(SYSTEM_BUNDLE));
+    }
+    files
+}
+
+/// The trusted files as one path for the diagnosis ("a.pem, b.pem holds ...").
+fn joined(files: &[PathBuf]) -> PathBuf {
+    let names: Vec<String> = files
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    PathBuf::from(names.join(", "))
+}
+
+/// The one place trusted certificates are read. Today: the certificates alone, as
+/// `load_certificates` reads them (a `TRUSTED CERTIFICATE` block's trust settings are not
+/// read). To honour trust settings, switch this to the store loader (`load_store_certificates`)
+/// and the call above to `verify_chain_with_store`.
+fn load_trusted(files: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>, AppError> {
+    let mut roots = Vec::new();
+    for file in files {
+        roots.extend(load_file(file)?);
+    }
+    Ok(roots)
+}
+
+fn load_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
+    load_certificates(path).map_err(|error| AppError::Usage(error.to_string()))
+}
+
+/// `--hostname` (a name or an address) or `--verify-ip`.
+fn checked_host(args: &VerifyArgs) -> Result<Option<HostName>, AppError> {
+    let (flag, text) = match (&args.hostname, &args.verify_ip) {
+        (Some(name), _) => ("--hostname", name.clone()),
+        (None, Some(address)) => ("--verify-ip", address.to_string()),
+        (None, None) => return Ok(None),
+    };
+    validate_hostname(&text)
+        .map(Some)
+        .map_err(|error| AppError::Usage(format!("{flag} `{text}`: {error}")))
 }

@@ -24,6 +24,8 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
+use super::VerifyCode;
+
 /// What a strict client (rustls/webpki) concluded about a chain and a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -41,26 +43,41 @@ pub enum StrictVerdict {
 }
 
 impl StrictVerdict {
-    /// The warning to print when OpenSSL accepted the chain but strict clients do not:
-    /// `OpenSSL accepts this chain, but rustls/webpki and Go 1.15+ reject it: <reason>`.
-    pub fn warning(&self) -> Option<String> {
-        let StrictVerdict::Rejected {
-            reason,
-            rejected_by,
-            ..
-        } = self
-        else {
-            return None;
-        };
-        let verb = if rejected_by.len() > 1 {
-            "reject"
-        } else {
-            "rejects"
-        };
-        Some(format!(
-            "OpenSSL accepts this chain, but {} {verb} it: {reason}",
-            rejected_by.join(" and ")
-        ))
+    /// Both verifiers' verdicts in one sentence, given OpenSSL's on the same chain (`openssl`,
+    /// [`VerifyCode::Ok`] when it accepts): `OpenSSL accepts this chain, but rustls/webpki and
+    /// Go 1.15+ reject it: <reason>`, `OpenSSL rejects this chain (20 (...)), but rustls/webpki
+    /// accepts it`, or, when both reject, that they agree. `None` when both accept.
+    pub fn compared_with(&self, openssl: VerifyCode) -> Option<String> {
+        match self {
+            StrictVerdict::Accepted if openssl.is_ok() => None,
+            StrictVerdict::Accepted => Some(format!(
+                "OpenSSL rejects this chain ({openssl}), but rustls/webpki accepts it"
+            )),
+            StrictVerdict::Rejected {
+                reason,
+                rejected_by,
+                ..
+            } => {
+                let clients = rejected_by.join(" and ");
+                let verb = if rejected_by.len() > 1 {
+                    "reject"
+                } else {
+                    "rejects"
+                };
+                Some(if openssl.is_ok() {
+                    format!("OpenSSL accepts this chain, but {clients} {verb} it: {reason}")
+                } else {
+                    format!(
+                        "OpenSSL rejects this chain ({openssl}), and {clients} {verb} it too: {reason}"
+                    )
+                })
+            }
+        }
+    }
+
+    /// Whether the two verdicts differ: worth a line of its own.
+    pub fn disagrees_with(&self, openssl: VerifyCode) -> bool {
+        matches!(self, StrictVerdict::Accepted) != openssl.is_ok()
     }
 }
 
@@ -371,7 +388,7 @@ mod tests {
             verdict(&CertificateSpec::tls_server(HOST, validity())),
             StrictVerdict::Accepted
         );
-        assert_eq!(StrictVerdict::Accepted.warning(), None);
+        assert_eq!(StrictVerdict::Accepted.compared_with(VerifyCode::Ok), None);
     }
 
     #[test]
@@ -388,7 +405,7 @@ mod tests {
         };
         assert_eq!(*objection, StrictObjection::CommonNameOnly);
         assert!(*name_mismatch);
-        let warning = verdict.warning().expect("a warning");
+        let warning = verdict.compared_with(VerifyCode::Ok).expect("a warning");
         assert!(
             warning.contains("rustls/webpki and Go 1.15+ reject it") && warning.contains(HOST),
             "{warning}"
@@ -410,7 +427,7 @@ mod tests {
             ),
             "{verdict:?}"
         );
-        let warning = verdict.warning().expect("a warning");
+        let warning = verdict.compared_with(VerifyCode::Ok).expect("a warning");
         assert!(warning.contains("rustls/webpki rejects it"), "{warning}");
     }
 
@@ -454,5 +471,34 @@ mod tests {
             Some(ServerName::DnsName(name)) if name.as_ref() == "gw.contoso.com"
         ));
         assert_eq!(server_name("not a name"), None);
+    }
+
+    #[test]
+    fn the_sentence_states_both_verdicts_as_they_are() {
+        let rejected =
+            verdict(&CertificateSpec::certificate_authority(HOST, validity()).with_dns_name(HOST));
+        let expired = VerifyCode::CertHasExpired;
+        assert_eq!(
+            rejected.compared_with(VerifyCode::Ok).as_deref(),
+            Some(
+                "OpenSSL accepts this chain, but rustls/webpki rejects it: the server certificate is a CA certificate (basicConstraints CA:TRUE); serve a server certificate issued by that CA instead"
+            )
+        );
+        let both = rejected.compared_with(expired).expect("a sentence");
+        assert!(
+            both.starts_with("OpenSSL rejects this chain (10 (certificate has expired)), and rustls/webpki rejects it too: "),
+            "{both}"
+        );
+        assert!(!both.contains("accepts"), "{both}");
+        assert_eq!(
+            StrictVerdict::Accepted.compared_with(expired).as_deref(),
+            Some(
+                "OpenSSL rejects this chain (10 (certificate has expired)), but rustls/webpki accepts it"
+            )
+        );
+        assert!(rejected.disagrees_with(VerifyCode::Ok));
+        assert!(!rejected.disagrees_with(expired));
+        assert!(StrictVerdict::Accepted.disagrees_with(expired));
+        assert!(!StrictVerdict::Accepted.disagrees_with(VerifyCode::Ok));
     }
 }
