@@ -5,7 +5,9 @@ pub mod describe;
 pub mod diagnose;
 pub mod keys;
 pub mod load;
+pub mod name_constraints;
 pub mod strict;
+pub mod trust_settings;
 pub mod verify;
 
 use std::path::PathBuf;
