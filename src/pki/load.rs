@@ -1430,18 +1430,19 @@ mod tests {
     #[test]
     fn trusted_certificates_of_openssl_tests_load_with_their_lists() {
         use crate::pki::trust_settings::{ANY_EXTENDED_KEY_USAGE, CLIENT_AUTH, SERVER_AUTH};
-        let cases: &[(&str, Option<Vec<String>>, Option<Vec<String>>)] = &[
-            ("root+serverAuth.pem", oids(&[SERVER_AUTH]), None),
-            ("root+clientAuth.pem", oids(&[CLIENT_AUTH]), None),
-            ("root+anyEKU.pem", oids(&[ANY_EXTENDED_KEY_USAGE]), None),
-            ("root-serverAuth.pem", None, oids(&[SERVER_AUTH])),
-            ("root-clientAuth.pem", None, oids(&[CLIENT_AUTH])),
-            ("root-anyEKU.pem", None, oids(&[ANY_EXTENDED_KEY_USAGE])),
-            ("ca+serverAuth.pem", oids(&[SERVER_AUTH]), None),
-            ("sroot+anyEKU.pem", oids(&[ANY_EXTENDED_KEY_USAGE]), None),
-            ("nroot+serverAuth.pem", oids(&[SERVER_AUTH]), None),
+        type Lists = (Option<Vec<String>>, Option<Vec<String>>);
+        let cases: &[(&str, Lists)] = &[
+            ("root+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+            ("root+clientAuth.pem", (oids(&[CLIENT_AUTH]), None)),
+            ("root+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
+            ("root-serverAuth.pem", (None, oids(&[SERVER_AUTH]))),
+            ("root-clientAuth.pem", (None, oids(&[CLIENT_AUTH]))),
+            ("root-anyEKU.pem", (None, oids(&[ANY_EXTENDED_KEY_USAGE]))),
+            ("ca+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+            ("sroot+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
+            ("nroot+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
         ];
-        for (name, trust, reject) in cases {
+        for (name, (trust, reject)) in cases {
             let path = openssl_fixture(name);
             let loaded = load_store_certificates(&path).unwrap();
             assert_eq!(loaded.len(), 1, "{name}");

@@ -1152,7 +1152,8 @@ mod tests {
         let ncca1: &[&str] = &["ncca1-cert", "root-cert"];
         let ncca2: &[&str] = &["ncca2-cert", "root-cert"];
         let ncca13: &[&str] = &["ncca1-cert", "ncca3-cert", "root-cert"];
-        let cases: &[(&str, &[&str], Option<(u32, usize)>)] = &[
+        type Verdict = Option<(u32, usize)>;
+        let cases: &[(&str, &[&str], Verdict)] = &[
             ("alt1-cert", ncca1, None),
             ("alt2-cert", ncca2, None),
             ("alt3-cert", ncca13, None),
@@ -1622,5 +1623,39 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    /// Every one-byte change and every truncation of a real extension and a real leaf is
+    /// decided without a panic (the fuzz target goes further).
+    #[test]
+    fn damaged_inputs_never_panic() {
+        let ca = fixture("ncca1-cert");
+        let leaf = fixture("alt1-cert");
+        let (_, certificate) = x509_parser::parse_x509_certificate(&ca).unwrap();
+        let value = certificate
+            .tbs_certificate
+            .extensions()
+            .iter()
+            .find(|extension| extension.oid.to_id_string() == NAME_CONSTRAINTS)
+            .unwrap()
+            .value
+            .to_vec();
+        let good = parse_name_constraints(&value).unwrap();
+        for index in 0..value.len() {
+            for mutated in [
+                value[..index].to_vec(),
+                [&value[..index], &[value[index] ^ 0xff], &value[index + 1..]].concat(),
+            ] {
+                if let Ok(constraints) = parse_name_constraints(&mutated) {
+                    let _ = check(&leaf, &constraints);
+                    let _ = check_common_names(&leaf, &constraints);
+                }
+            }
+        }
+        for index in (0..leaf.len()).step_by(3) {
+            let mutated = [&leaf[..index], &[leaf[index] ^ 0x5a], &leaf[index + 1..]].concat();
+            let _ = check(&mutated, &good);
+            let _ = check_common_names(&mutated, &good);
+        }
     }
 }

@@ -711,4 +711,30 @@ mod tests {
         assert_eq!(trust_for_purpose(Purpose::TimestampSign), TrustId::Tsa);
         assert_eq!(TrustId::SslServer.number(), 3);
     }
+
+    #[test]
+    fn damaged_settings_never_panic() {
+        let der = [
+            0x30, 0x1b, 0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
+            0xa0, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02, 0x04, 0x01,
+            0x07,
+        ];
+        assert!(parse_trust_settings(&der).is_ok());
+        for index in 0..der.len() {
+            for mutated in [
+                der[..index].to_vec(),
+                [&der[..index], &[der[index] ^ 0xff], &der[index + 1..]].concat(),
+            ] {
+                if let Ok((settings, _)) = parse_trust_settings(&mutated) {
+                    let _ = check_trust(
+                        Some(&settings),
+                        true,
+                        true,
+                        TrustId::SslServer,
+                        TrustFlags::NONE,
+                    );
+                }
+            }
+        }
+    }
 }
