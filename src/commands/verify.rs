@@ -13,14 +13,19 @@ use crate::cli::{VerifyArgs, VerifyPurpose};
 use crate::hostname::{HostName, validate_hostname};
 use crate::pki::TrustAnchors;
 use crate::pki::diagnose::{ChainSource, diagnose_printed};
-use crate::pki::load::load_certificates;
+use crate::pki::load::{
+    CertificateFileError, StoreReader, load_certificates, load_store_certificates_as,
+};
+use crate::pki::trust_settings::StoreCertificate;
 use crate::pki::strict::{server_name, strict_verdict, unix_time};
-use crate::pki::verify::{VerifyOptions, verify_chain};
+use crate::pki::verify::{VerifyOptions, verify_chain_with_store};
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let usage = |error: &dyn std::fmt::Display| AppError::Usage(error.to_string());
     let trusted_files = trusted_files(args);
-    let roots = load_trusted(&trusted_files)?;
+    let store = load_trusted(args)?;
+    let roots: Vec<CertificateDer<'static>> =
+        store.iter().map(|certificate| certificate.der.clone()).collect();
     let mut certificates = load_certificates(&args.certificate).map_err(|error| usage(&error))?;
     // Like `openssl verify`, only the first certificate of the file is verified.
     let ignored = certificates.split_off(1);
@@ -43,7 +48,8 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         ..VerifyOptions::openssl_verify(now)
     }
     .with_host(host.as_ref());
-    let verification = verify_chain(&presented, &roots, &options).map_err(|error| usage(&error))?;
+    let verification =
+        verify_chain_with_store(&presented, &store, &options).map_err(|error| usage(&error))?;
     let file = args.certificate.display();
     for unchecked in &verification.unchecked_signatures {
         writeln!(out, "{}", unchecked.note())?;
@@ -137,20 +143,23 @@ fn joined(files: &[PathBuf]) -> PathBuf {
     PathBuf::from(names.join(", "))
 }
 
-/// The one place trusted certificates are read. Today: the certificates alone, as
-/// `load_certificates` reads them (a `TRUSTED CERTIFICATE` block's trust settings are not
-/// read). To honour trust settings, switch this to the store loader (`load_store_certificates`)
-/// and the call above to `verify_chain_with_store`.
-fn load_trusted(files: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>, AppError> {
-    let mut roots = Vec::new();
-    for file in files {
-        roots.extend(load_file(file)?);
+/// The one place trusted certificates are read, with their `TRUSTED CERTIFICATE` settings:
+/// `--ca-file` as `-CAfile` reads it, each `--trusted` as `-trusted` does (OSSL_STORE, which
+/// also reads trust settings after a plain certificate), the system bundle as a CA file.
+fn load_trusted(args: &VerifyArgs) -> Result<Vec<StoreCertificate>, AppError> {
+    let usage = |error: CertificateFileError| AppError::Usage(error.to_string());
+    let mut store = Vec::new();
+    let read = |path: &Path, reader: StoreReader| load_store_certificates_as(path, reader).map_err(usage);
+    if let Some(file) = &args.ca_file {
+        store.extend(read(file, StoreReader::CaFile)?);
     }
-    Ok(roots)
-}
-
-fn load_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, AppError> {
-    load_certificates(path).map_err(|error| AppError::Usage(error.to_string()))
+    for file in &args.trusted {
+        store.extend(read(file, StoreReader::Store)?);
+    }
+    if store.is_empty() && args.ca_file.is_none() && args.trusted.is_empty() {
+        store.extend(read(Path::new(SYSTEM_BUNDLE), StoreReader::CaFile)?);
+    }
+    Ok(store)
 }
 
 /// `--hostname` (a name or an address) or `--verify-ip`.

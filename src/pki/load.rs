@@ -11,6 +11,10 @@
 //! splits the text at `-----BEGIN` lines first, so that an error can name the block it is in.
 //! Every certificate is then parsed with `x509-parser`, so a file that loads here is one the
 //! rest of edgeprobe can describe and verify.
+//!
+//! Trust stores are read like OpenSSL reads them: [`load_store_certificates`] keeps the trust
+//! settings of `TRUSTED CERTIFICATE` blocks (see [`crate::pki::trust_settings`]) and skips
+//! keys, CRLs and other blocks the way `PEM_X509_INFO_read_bio` does for `-CAfile`.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -20,6 +24,10 @@ use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
+
+use crate::pki::trust_settings::{
+    StoreCertificate, TrustSettings, TrustSettingsError, parse_trust_settings,
+};
 
 /// Largest certificate or key file we read. A bundle of every public root CA is about
 /// 200 KiB, so 10 MiB leaves room for any real bundle while bounding memory when a path
@@ -69,13 +77,24 @@ pub enum CertificateFileError {
         problem: PemProblem,
     },
 
-    #[error("{}: PEM block {block} (CERTIFICATE at line {line}) is not a valid X.509 certificate ({reason}): copy the file again from its source", path.display())]
+    #[error("{}: PEM block {block} ({label} at line {line}) is not a valid X.509 certificate ({reason}): copy the file again from its source", path.display())]
     InvalidCertificate {
         path: PathBuf,
         /// 1-based position of the block among all `-----BEGIN` blocks in the file.
         block: usize,
         line: usize,
+        /// `CERTIFICATE`, `X509 CERTIFICATE` or `TRUSTED CERTIFICATE`.
+        label: String,
         reason: String,
+    },
+
+    #[error("{}: PEM block {block} (TRUSTED CERTIFICATE at line {line}) has damaged trust settings after the certificate ({reason}), and OpenSSL refuses the whole file: export it again with `openssl x509 -in FILE -trustout`, or keep only the plain certificate (`openssl x509 -in FILE -out cert.pem`)", path.display())]
+    InvalidTrustSettings {
+        path: PathBuf,
+        /// 1-based position of the block among all `-----BEGIN` blocks in the file.
+        block: usize,
+        line: usize,
+        reason: TrustSettingsError,
     },
 
     #[error("{} is neither PEM text nor a DER-encoded certificate ({reason}): pass a PEM (-----BEGIN CERTIFICATE-----) or DER certificate file", path.display())]
@@ -173,7 +192,105 @@ pub enum PemProblem {
 pub fn load_certificates(
     path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, CertificateFileError> {
-    let bytes = read_bounded(path).map_err(|failure| match failure {
+    parse_certificates(&read_certificate_file(path)?, path)
+}
+
+/// Parses certificates from file contents; `origin` is only used to name the file in errors.
+///
+/// Accepts a PEM bundle (any number of `CERTIFICATE`, `X509 CERTIFICATE` or
+/// `TRUSTED CERTIFICATE` blocks; text around them, CRLF line ends and a UTF-8 byte-order mark
+/// are fine; other blocks are ignored when at least one certificate is present, as OpenSSL
+/// does for a CAfile) or a single DER certificate. Every certificate must parse as X.509 with
+/// nothing after it but, in a `TRUSTED CERTIFICATE`, valid trust settings, which are dropped
+/// here: use [`parse_store_certificates`] to keep them.
+pub fn parse_certificates(
+    bytes: &[u8],
+    origin: &Path,
+) -> Result<Vec<CertificateDer<'static>>, CertificateFileError> {
+    Ok(parse_any(bytes, origin, Reader::Plain)?
+        .into_iter()
+        .map(|certificate| certificate.der)
+        .collect())
+}
+
+/// Which of OpenSSL's readers a trust-store file is read as. The two disagree on a few
+/// malformed inputs, and `openssl verify` uses both: `-CAfile` goes through
+/// `X509_load_cert_crl_file_ex` (crypto/x509/by_file.c, `PEM_X509_INFO_read_bio`), while
+/// `-trusted` and `-untrusted` go through `OSSL_STORE` (crypto/store/store_result.c,
+/// `try_cert`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreReader {
+    /// `-CAfile`, `SSL_CTX_load_verify_locations`: a `TRUSTED CERTIFICATE` is decoded with
+    /// `d2i_X509_AUX` and damaged trust settings fail the whole file; a `CERTIFICATE` is
+    /// decoded with `d2i_X509`, so whatever follows the certificate is ignored.
+    CaFile,
+    /// `-trusted`/`-untrusted` (OSSL_STORE): every certificate block, `CERTIFICATE` included,
+    /// is first decoded with `d2i_X509_AUX`, so trust settings after a plain `CERTIFICATE`
+    /// do count; when they do not decode, the certificate alone is taken.
+    Store,
+}
+
+/// Reads a trust-store file as `openssl verify -CAfile` does; see
+/// [`parse_store_certificates_as`].
+pub fn load_store_certificates(path: &Path) -> Result<Vec<StoreCertificate>, CertificateFileError> {
+    parse_store_certificates(&read_certificate_file(path)?, path)
+}
+
+/// Reads a trust-store file the way `reader` says OpenSSL reads it.
+pub fn load_store_certificates_as(
+    path: &Path,
+    reader: StoreReader,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
+    parse_store_certificates_as(&read_certificate_file(path)?, path, reader)
+}
+
+/// [`parse_store_certificates_as`] with [`StoreReader::CaFile`], the reader of `-CAfile` and
+/// of TLS clients' CA files.
+pub fn parse_store_certificates(
+    bytes: &[u8],
+    origin: &Path,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
+    parse_store_certificates_as(bytes, origin, StoreReader::CaFile)
+}
+
+/// Parses the certificates of a trust-store file with their OpenSSL trust settings;
+/// `origin` is only used to name the file in errors.
+///
+/// PEM blocks are read in file order as `PEM_X509_INFO_read_bio` reads them: `CERTIFICATE`,
+/// `X509 CERTIFICATE` and `TRUSTED CERTIFICATE` become certificates; private keys (before or
+/// after the certificate: 25-test_verify.t's "Mixed cert + key file test"), CRLs and any other
+/// block are skipped. A file without PEM blocks is read as one DER certificate, optionally
+/// followed by trust settings, as OSSL_STORE reads it. Bytes after a certificate's DER (and
+/// after its trust settings) are ignored, as OpenSSL ignores them.
+///
+/// Not reproduced: OpenSSL also decodes the skipped key and CRL blocks and refuses the whole
+/// file when one of them is corrupt; `-CAfile` refuses a DER file, which is accepted here.
+pub fn parse_store_certificates_as(
+    bytes: &[u8],
+    origin: &Path,
+    reader: StoreReader,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
+    parse_any(
+        bytes,
+        origin,
+        match reader {
+            StoreReader::CaFile => Reader::CaFile,
+            StoreReader::Store => Reader::Store,
+        },
+    )
+}
+
+/// How certificate bytes are decoded: edgeprobe's strict reading for webpki, or one of
+/// OpenSSL's two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Plain,
+    CaFile,
+    Store,
+}
+
+fn read_certificate_file(path: &Path) -> Result<Vec<u8>, CertificateFileError> {
+    read_bounded(path).map_err(|failure| match failure {
         ReadFailure::NotFound => CertificateFileError::NotFound { path: path.into() },
         ReadFailure::PermissionDenied => {
             CertificateFileError::PermissionDenied { path: path.into() }
@@ -187,20 +304,14 @@ pub fn load_certificates(
             path: path.into(),
             source,
         },
-    })?;
-    parse_certificates(&bytes, path)
+    })
 }
 
-/// Parses certificates from file contents; `origin` is only used to name the file in errors.
-///
-/// Accepts a PEM bundle (any number of `CERTIFICATE` blocks; text around them, CRLF line ends
-/// and a UTF-8 byte-order mark are fine; other blocks are ignored when at least one
-/// certificate is present, as OpenSSL does for a CAfile) or a single DER certificate. Every
-/// certificate must parse as X.509 with nothing after it.
-pub fn parse_certificates(
+fn parse_any(
     bytes: &[u8],
     origin: &Path,
-) -> Result<Vec<CertificateDer<'static>>, CertificateFileError> {
+    reader: Reader,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
     let path = || origin.to_path_buf();
     let content = strip_bom(bytes);
     if content.iter().all(u8::is_ascii_whitespace) {
@@ -209,7 +320,7 @@ pub fn parse_certificates(
 
     let blocks = pem_blocks(content);
     if blocks.is_empty() {
-        return parse_der_certificate(content, origin);
+        return parse_der_certificate(content, origin, reader);
     }
 
     let mut certificates = Vec::new();
@@ -217,7 +328,11 @@ pub fn parse_certificates(
     let mut holds_request = false;
     let mut found_labels = Vec::new();
     for block in &blocks {
-        match block.decode() {
+        let decoded = match block.certificate_kind() {
+            Some(kind) => block.decode_certificate().map(|der| Some((kind, der))),
+            None => block.decode().map(|_| None),
+        };
+        match decoded {
             Err(problem) => {
                 return Err(CertificateFileError::DamagedPem {
                     path: path(),
@@ -227,22 +342,34 @@ pub fn parse_certificates(
                     problem,
                 });
             }
-            Ok(Some((SectionKind::Certificate, der))) => {
-                if let Err(reason) = check_certificate(&der) {
-                    return Err(CertificateFileError::InvalidCertificate {
-                        path: path(),
-                        block: block.number,
-                        line: block.line,
-                        reason,
-                    });
-                }
-                certificates.push(CertificateDer::from(der));
+            Ok(Some((kind, der))) => {
+                let certificate =
+                    decode_certificate(&der, kind, reader).map_err(|failure| match failure {
+                        CertificateFailure::Certificate(reason) => {
+                            CertificateFileError::InvalidCertificate {
+                                path: path(),
+                                block: block.number,
+                                line: block.line,
+                                label: block.label.clone(),
+                                reason,
+                            }
+                        }
+                        CertificateFailure::TrustSettings(reason) => {
+                            CertificateFileError::InvalidTrustSettings {
+                                path: path(),
+                                block: block.number,
+                                line: block.line,
+                                reason,
+                            }
+                        }
+                    })?;
+                certificates.push(certificate);
             }
             // Kinds and labels the PEM reader does not decode (ENCRYPTED PRIVATE KEY, OPENSSH
             // PRIVATE KEY, NEW CERTIFICATE REQUEST, ...) are classified by label.
-            Ok(_) if block.is_private_key() => holds_key = true,
-            Ok(_) if block.is_certificate_request() => holds_request = true,
-            Ok(_) => found_labels.push(block.label.clone()),
+            Ok(None) if block.is_private_key() => holds_key = true,
+            Ok(None) if block.is_certificate_request() => holds_request = true,
+            Ok(None) => found_labels.push(block.label.clone()),
         }
     }
 
@@ -257,6 +384,73 @@ pub fn parse_certificates(
             path: path(),
             found_labels,
         })
+    }
+}
+
+/// The PEM labels OpenSSL reads as certificates (`PEM_STRING_X509`, `PEM_STRING_X509_OLD`,
+/// `PEM_STRING_X509_TRUSTED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CertificateKind {
+    Plain,
+    Trusted,
+}
+
+enum CertificateFailure {
+    Certificate(String),
+    TrustSettings(TrustSettingsError),
+}
+
+/// Decodes one certificate (and the trust settings after it) as `reader` would.
+fn decode_certificate(
+    der: &[u8],
+    kind: CertificateKind,
+    reader: Reader,
+) -> Result<StoreCertificate, CertificateFailure> {
+    let (certificate, rest) = split_certificate(der).map_err(CertificateFailure::Certificate)?;
+    let plain = |certificate: &[u8]| StoreCertificate {
+        der: CertificateDer::from(certificate.to_vec()),
+        trust: None,
+    };
+    // d2i_X509_AUX: trust settings follow only when bytes are left; what follows them is
+    // not looked at.
+    let with_settings = |rest: &[u8]| -> Result<Option<TrustSettings>, TrustSettingsError> {
+        if rest.is_empty() {
+            Ok(None)
+        } else {
+            parse_trust_settings(rest).map(|(settings, _)| Some(settings))
+        }
+    };
+    match (reader, kind) {
+        // webpki refuses trailing bytes, so name them here rather than at the handshake.
+        (Reader::Plain, CertificateKind::Plain) if !rest.is_empty() => {
+            Err(CertificateFailure::Certificate(format!(
+                "{} unexpected bytes after the certificate",
+                rest.len()
+            )))
+        }
+        (Reader::Plain | Reader::CaFile, CertificateKind::Plain) => Ok(plain(certificate)),
+        (Reader::Plain | Reader::CaFile, CertificateKind::Trusted) => Ok(StoreCertificate {
+            trust: with_settings(rest).map_err(CertificateFailure::TrustSettings)?,
+            ..plain(certificate)
+        }),
+        // try_cert: d2i_X509_AUX first, then plain d2i_X509 (which ignores the rest). The
+        // PEM decoder names TRUSTED CERTIFICATE data "Certificate", so the fallback that
+        // store_result.c means to forbid for it is taken too.
+        (Reader::Store, _) => Ok(StoreCertificate {
+            trust: with_settings(rest).unwrap_or(None),
+            ..plain(certificate)
+        }),
+    }
+}
+
+/// Splits `der` into one X.509 certificate and what follows it.
+fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((rest, _)) => Ok((&der[..der.len() - rest.len()], rest)),
+        Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
+        Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
+            Err(error.to_string())
+        }
     }
 }
 
@@ -378,10 +572,17 @@ fn first_pem_key(
 fn parse_der_certificate(
     content: &[u8],
     origin: &Path,
-) -> Result<Vec<CertificateDer<'static>>, CertificateFileError> {
+    reader: Reader,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
     let path = origin.to_path_buf();
-    match check_certificate(content) {
-        Ok(()) => Ok(vec![CertificateDer::from(content.to_vec())]),
+    // A DER file has no label to say "trusted": read it as OSSL_STORE does, except for
+    // edgeprobe's own strict reading.
+    let reader = match reader {
+        Reader::Plain => Reader::Plain,
+        Reader::CaFile | Reader::Store => Reader::Store,
+    };
+    match decode_certificate(content, CertificateKind::Plain, reader) {
+        Ok(certificate) => Ok(vec![certificate]),
         Err(_) if PrivateKeyDer::try_from(content).is_ok() => {
             Err(CertificateFileError::PrivateKeyInsteadOfCertificate { path })
         }
@@ -394,22 +595,14 @@ fn parse_der_certificate(
             path,
             found_labels: Vec::new(),
         }),
-        Err(reason) => Err(CertificateFileError::NotDerCertificate { path, reason }),
-    }
-}
-
-/// Parses `der` as one X.509 certificate with nothing after it. Trailing bytes are an error
-/// because webpki (and so the TLS checks) rejects them; better to say so here, by name.
-fn check_certificate(der: &[u8]) -> Result<(), String> {
-    match x509_parser::parse_x509_certificate(der) {
-        Ok(([], _)) => Ok(()),
-        Ok((rest, _)) => Err(format!(
-            "{} unexpected bytes after the certificate",
-            rest.len()
-        )),
-        Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
-        Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
-            Err(error.to_string())
+        Err(CertificateFailure::Certificate(reason)) => {
+            Err(CertificateFileError::NotDerCertificate { path, reason })
+        }
+        Err(CertificateFailure::TrustSettings(reason)) => {
+            Err(CertificateFileError::NotDerCertificate {
+                path,
+                reason: reason.to_string(),
+            })
         }
     }
 }
@@ -443,6 +636,46 @@ impl PemBlock<'_> {
         }
     }
 
+    /// Whether OpenSSL reads the block as a certificate, and as which kind. Labels compare
+    /// exactly, as `strcmp` in pem_info.c does.
+    fn certificate_kind(&self) -> Option<CertificateKind> {
+        match self.label.as_str() {
+            "CERTIFICATE" | "X509 CERTIFICATE" => Some(CertificateKind::Plain),
+            "TRUSTED CERTIFICATE" => Some(CertificateKind::Trusted),
+            _ => None,
+        }
+    }
+
+    /// Decodes a certificate block of any of OpenSSL's three labels. The PEM reader only
+    /// knows `CERTIFICATE`, so the other two are relabelled first (BEGIN and END lines
+    /// alike, so a missing END line is still reported as such).
+    fn decode_certificate(&self) -> Result<Vec<u8>, PemProblem> {
+        let relabelled;
+        let text = if self.label == "CERTIFICATE" {
+            self.text
+        } else {
+            let begin = format!("-----BEGIN {}-----", self.label);
+            let end = format!("-----END {}-----", self.label);
+            relabelled = replace_first(
+                &replace_first(self.text, begin.as_bytes(), b"-----BEGIN CERTIFICATE-----"),
+                end.as_bytes(),
+                b"-----END CERTIFICATE-----",
+            );
+            &relabelled
+        };
+        let block = PemBlock {
+            number: self.number,
+            line: self.line,
+            label: String::new(),
+            text,
+        };
+        match block.decode()? {
+            Some((SectionKind::Certificate, der)) => Ok(der),
+            // The BEGIN line did not hold exactly the label (trailing text after it).
+            _ => Err(PemProblem::MalformedBegin),
+        }
+    }
+
     /// `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
     /// `OPENSSH PRIVATE KEY`, ...
     fn is_private_key(&self) -> bool {
@@ -452,6 +685,22 @@ impl PemBlock<'_> {
     /// `CERTIFICATE REQUEST` (RFC 7468) or `NEW CERTIFICATE REQUEST` (older Netscape/MS tools).
     fn is_certificate_request(&self) -> bool {
         self.label.ends_with("CERTIFICATE REQUEST")
+    }
+}
+
+/// `haystack` with the first `needle` replaced (unchanged when there is none).
+fn replace_first(haystack: &[u8], needle: &[u8], replacement: &[u8]) -> Vec<u8> {
+    match haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+    {
+        Some(start) => [
+            &haystack[..start],
+            replacement,
+            &haystack[start + needle.len()..],
+        ]
+        .concat(),
+        None => haystack.to_vec(),
     }
 }
 
@@ -1154,6 +1403,315 @@ mod tests {
         let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n";
         let error = key_from(openssh).unwrap_err();
         assert!(error.to_string().contains("ssh-keygen"), "{error}");
+    }
+
+    fn openssl_fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/openssl")
+            .join(name)
+    }
+
+    fn pem_body(path: &Path) -> Vec<u8> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let body: String = text
+            .lines()
+            .skip_while(|line| !line.starts_with("-----BEGIN"))
+            .skip(1)
+            .take_while(|line| !line.starts_with("-----END"))
+            .collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap()
+    }
+
+    fn pem_text(label: &str, der: &[u8]) -> String {
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+        )
+    }
+
+    fn oids(list: &[&str]) -> Option<Vec<String>> {
+        Some(list.iter().map(|oid| (*oid).to_owned()).collect())
+    }
+
+    /// The lists `openssl x509 -in F -noout -text` prints for OpenSSL's test roots
+    /// ("Trusted Uses: TLS Web Server Authentication", "No Rejected Uses.", ...).
+    #[test]
+    fn trusted_certificates_of_openssl_tests_load_with_their_lists() {
+        use crate::pki::trust_settings::{ANY_EXTENDED_KEY_USAGE, CLIENT_AUTH, SERVER_AUTH};
+        type Lists = (Option<Vec<String>>, Option<Vec<String>>);
+        let cases: &[(&str, Lists)] = &[
+            ("root+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+            ("root+clientAuth.pem", (oids(&[CLIENT_AUTH]), None)),
+            ("root+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
+            ("root-serverAuth.pem", (None, oids(&[SERVER_AUTH]))),
+            ("root-clientAuth.pem", (None, oids(&[CLIENT_AUTH]))),
+            ("root-anyEKU.pem", (None, oids(&[ANY_EXTENDED_KEY_USAGE]))),
+            ("ca+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+            ("sroot+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
+            ("nroot+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+        ];
+        for (name, (trust, reject)) in cases {
+            let path = openssl_fixture(name);
+            let loaded = load_store_certificates(&path).unwrap();
+            assert_eq!(loaded.len(), 1, "{name}");
+            let settings = loaded[0].trust.as_ref().expect(name);
+            assert_eq!(
+                (&settings.trust, &settings.reject),
+                (trust, reject),
+                "{name}"
+            );
+            assert_eq!(
+                (&settings.alias, &settings.key_id),
+                (&None, &None),
+                "{name}"
+            );
+            // The certificate alone, without the trailer, and what load_certificates gives.
+            let certificate = &loaded[0].der;
+            assert!(pem_body(&path).starts_with(certificate.as_ref()));
+            assert!(
+                x509_parser::parse_x509_certificate(certificate)
+                    .is_ok_and(|(rest, _)| rest.is_empty())
+            );
+            assert_eq!(load_certificates(&path).unwrap(), vec![certificate.clone()]);
+            for reader in [StoreReader::CaFile, StoreReader::Store] {
+                let bytes = std::fs::read(&path).unwrap();
+                assert_eq!(
+                    parse_store_certificates_as(&bytes, &path, reader).unwrap(),
+                    loaded
+                );
+            }
+            assert_eq!(openssl_uses(&path), openssl_uses_of(settings), "{name}");
+        }
+    }
+
+    /// What `openssl x509 -noout -text` prints after the certificate, when openssl is here.
+    fn openssl_uses(path: &Path) -> Option<String> {
+        let output = Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-certopt"])
+            .arg("no_header,no_version,no_serial,no_signame,no_validity,no_subject,no_issuer,no_pubkey,no_sigdump,no_extensions")
+            .arg("-in")
+            .arg(path)
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// The same text made from our settings (X509_aux_print's layout), or `None` when
+    /// openssl is not installed, so that the comparison is skipped with it.
+    fn openssl_uses_of(settings: &TrustSettings) -> Option<String> {
+        Command::new("openssl").arg("version").output().ok()?;
+        let name = |oid: &String| match oid.as_str() {
+            "1.3.6.1.5.5.7.3.1" => "TLS Web Server Authentication",
+            "1.3.6.1.5.5.7.3.2" => "TLS Web Client Authentication",
+            "2.5.29.37.0" => "Any Extended Key Usage",
+            _ => "?",
+        };
+        let list = |heading: &str, list: &Option<Vec<String>>| match list {
+            None => format!("No {heading} Uses.\n"),
+            Some(list) => format!(
+                "{heading} Uses:\n  {}\n",
+                list.iter().map(name).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        Some(format!(
+            "{}{}",
+            list("Trusted", &settings.trust),
+            list("Rejected", &settings.reject)
+        ))
+    }
+
+    /// 25-test_verify.t's root variants: with the chain ee-cert <- ca-cert <- root, OpenSSL
+    /// reports 28 at depth 2 exactly when X509_check_trust rejects the (self-signed) root.
+    #[test]
+    fn trust_verdicts_of_openssl_test_roots_match_openssl_verify() {
+        use crate::pki::trust_settings::{TrustFlags, TrustVerdict, check_trust, trust_for_verify};
+        use crate::pki::verify::Purpose;
+        let rejected = true;
+        let cases: &[(&str, Option<Purpose>, bool)] = &[
+            ("root-cert.pem", None, !rejected),
+            ("root-cert.pem", Some(Purpose::SslServer), !rejected),
+            ("root+serverAuth.pem", None, rejected),
+            ("root+serverAuth.pem", Some(Purpose::SslServer), !rejected),
+            ("root+serverAuth.pem", Some(Purpose::SslClient), rejected),
+            ("root+serverAuth.pem", Some(Purpose::Any), rejected),
+            ("root-serverAuth.pem", None, !rejected),
+            ("root-serverAuth.pem", Some(Purpose::SslServer), rejected),
+            ("root+clientAuth.pem", Some(Purpose::SslServer), rejected),
+            ("root+clientAuth.pem", Some(Purpose::SslClient), !rejected),
+            ("root-clientAuth.pem", Some(Purpose::SslServer), !rejected),
+            ("root-clientAuth.pem", Some(Purpose::SslClient), rejected),
+            ("root+anyEKU.pem", None, !rejected),
+            ("root+anyEKU.pem", Some(Purpose::SslServer), !rejected),
+            ("root-anyEKU.pem", None, rejected),
+            ("root-anyEKU.pem", Some(Purpose::SslServer), rejected),
+            ("root-anyEKU.pem", Some(Purpose::Any), rejected),
+            ("sroot+anyEKU.pem", None, !rejected),
+        ];
+        let openssl_here = Command::new("openssl").arg("version").output().is_ok();
+        for (root, purpose, expect_rejected) in cases {
+            let loaded = load_store_certificates(&openssl_fixture(root)).unwrap();
+            let verdict = check_trust(
+                loaded[0].trust.as_ref(),
+                true,
+                true,
+                trust_for_verify(*purpose),
+                TrustFlags::NONE,
+            );
+            assert_eq!(
+                verdict == TrustVerdict::Rejected,
+                *expect_rejected,
+                "{root} {purpose:?}"
+            );
+            assert_ne!(verdict, TrustVerdict::Untrusted, "{root} {purpose:?}");
+            if !openssl_here {
+                continue;
+            }
+            let mut command = Command::new("openssl");
+            command.args(["verify", "-auth_level", "1"]);
+            if let Some(purpose) = purpose {
+                let name = match purpose {
+                    Purpose::SslServer => "sslserver",
+                    Purpose::SslClient => "sslclient",
+                    _ => "any",
+                };
+                command.args(["-purpose", name]);
+            }
+            let output = command
+                .arg("-trusted")
+                .arg(openssl_fixture(root))
+                .arg("-untrusted")
+                .arg(openssl_fixture("ca-cert.pem"))
+                .arg(openssl_fixture("ee-cert.pem"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                text.contains("error 28 at 2 depth"),
+                *expect_rejected,
+                "{root} {purpose:?}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusted_certificate_blocks_mix_with_plain_ones_in_file_order() {
+        let plain = std::fs::read_to_string(openssl_fixture("root-cert.pem")).unwrap();
+        let trusted = std::fs::read_to_string(openssl_fixture("root+serverAuth.pem")).unwrap();
+        let text = format!("{trusted}{plain}{trusted}");
+        let origin = Path::new("mixed.pem");
+        let loaded = parse_store_certificates(text.as_bytes(), origin).unwrap();
+        let kinds: Vec<_> = loaded.iter().map(|c| c.trust.is_some()).collect();
+        assert_eq!(kinds, [true, false, true]);
+        assert_eq!(
+            parse_certificates(text.as_bytes(), origin).unwrap().len(),
+            3
+        );
+        // X509 CERTIFICATE, the pre-RFC 7468 label, is a certificate too.
+        let old = plain
+            .replace("BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE")
+            .replace("END CERTIFICATE", "END X509 CERTIFICATE");
+        assert_eq!(
+            parse_store_certificates(old.as_bytes(), origin).unwrap()[0].der,
+            loaded[1].der
+        );
+    }
+
+    /// 25-test_verify.t "Mixed cert + key file test" and "Mixed key + cert file test".
+    #[test]
+    fn certificate_and_key_in_either_order_load_the_certificate() {
+        let certificate = std::fs::read_to_string(openssl_fixture("root-cert.pem")).unwrap();
+        let key = std::fs::read_to_string(openssl_fixture("key-pass-12345.pem")).unwrap();
+        let expected = load_certificates(&openssl_fixture("root-cert.pem")).unwrap();
+        for text in [format!("{certificate}{key}"), format!("{key}{certificate}")] {
+            let origin = Path::new("certplusrsa.pem");
+            let loaded = parse_store_certificates(text.as_bytes(), origin).unwrap();
+            assert_eq!(loaded.len(), 1);
+            assert_eq!((&loaded[0].der, &loaded[0].trust), (&expected[0], &None));
+            assert_eq!(
+                parse_certificates(text.as_bytes(), origin).unwrap(),
+                expected
+            );
+        }
+    }
+
+    /// What `openssl verify` did with damaged trailers (checked by hand with 3.0.19):
+    /// bytes after valid settings are ignored by both readers; bytes that are not settings
+    /// fail `-CAfile` ("X509_load_cert_crl_file_ex:PEM lib") but not `-trusted`; settings
+    /// after a plain CERTIFICATE count for `-trusted` only.
+    #[test]
+    fn damaged_trailers_are_read_as_each_openssl_reader_reads_them() {
+        let full = pem_body(&openssl_fixture("root+serverAuth.pem"));
+        let certificate =
+            load_certificates(&openssl_fixture("root+serverAuth.pem")).unwrap()[0].clone();
+        let settings = &full[certificate.len()..];
+        let origin = Path::new("root.pem");
+        let read = |label: &str, der: &[u8], reader| {
+            parse_store_certificates_as(pem_text(label, der).as_bytes(), origin, reader)
+        };
+        let junk_after = [full.as_slice(), &[0, 0]].concat();
+        for reader in [StoreReader::CaFile, StoreReader::Store] {
+            let loaded = read("TRUSTED CERTIFICATE", &junk_after, reader).unwrap();
+            assert!(loaded[0].trust.is_some());
+        }
+        let junk_instead = [certificate.as_ref(), &[5, 0]].concat();
+        let error = read("TRUSTED CERTIFICATE", &junk_instead, StoreReader::CaFile).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                CertificateFileError::InvalidTrustSettings {
+                    block: 1,
+                    line: 1,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("-trustout"), "{error}");
+        let loaded = read("TRUSTED CERTIFICATE", &junk_instead, StoreReader::Store).unwrap();
+        assert_eq!((&loaded[0].der, &loaded[0].trust), (&certificate, &None));
+
+        let plain_with_settings = [certificate.as_ref(), settings].concat();
+        let loaded = read("CERTIFICATE", &plain_with_settings, StoreReader::CaFile).unwrap();
+        assert_eq!(loaded[0].trust, None);
+        let loaded = read("CERTIFICATE", &plain_with_settings, StoreReader::Store).unwrap();
+        assert!(loaded[0].trust.is_some());
+        // edgeprobe's own reading still names the trailer.
+        assert!(matches!(
+            parse_certificates(
+                pem_text("CERTIFICATE", &plain_with_settings).as_bytes(),
+                origin
+            ),
+            Err(CertificateFileError::InvalidCertificate { .. })
+        ));
+        // DER: certificate plus settings, as OSSL_STORE reads a DER file.
+        let loaded = parse_store_certificates(&full, origin).unwrap();
+        assert!(loaded[0].trust.is_some());
+        assert_eq!(loaded[0].der, certificate);
+    }
+
+    #[test]
+    fn a_file_of_only_trusted_certificates_is_no_longer_refused() {
+        let path = openssl_fixture("root-anyEKU.pem");
+        assert_eq!(load_certificates(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn truncated_trusted_certificate_is_damaged_pem() {
+        let text = std::fs::read_to_string(openssl_fixture("root+serverAuth.pem")).unwrap();
+        let cut = &text[..text.len() - 40];
+        let error = parse_store_certificates(cut.as_bytes(), Path::new("cut.pem")).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                CertificateFileError::DamagedPem { label, problem: PemProblem::MissingEnd, .. }
+                    if label == "TRUSTED CERTIFICATE"
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]

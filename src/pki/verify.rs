@@ -34,7 +34,9 @@ use super::VerifyCode;
 use super::certificate_facts::Facts;
 use super::name_constraints;
 use super::signature::SignatureError;
-use super::trust_settings::{TrustId, TrustSettings, TrustVerdict, check_trust, trust_for_purpose};
+use super::trust_settings::{
+    StoreCertificate, TrustFlags, TrustId, TrustVerdict, check_trust, trust_for_verify,
+};
 use crate::hostname::{HostName, MismatchKind, NameMatch, match_server_name};
 
 /// OpenSSL's default maximum chain depth (X509_VERIFY_PARAM default of 100).
@@ -213,22 +215,6 @@ pub struct UnparseableCertificate {
     pub reason: String,
 }
 
-/// A certificate of the trust store with its `TRUSTED CERTIFICATE` settings, if any.
-#[derive(Debug, Clone)]
-pub struct TrustedCertificate {
-    pub der: CertificateDer<'static>,
-    pub settings: Option<TrustSettings>,
-}
-
-impl From<&CertificateDer<'static>> for TrustedCertificate {
-    fn from(der: &CertificateDer<'static>) -> TrustedCertificate {
-        TrustedCertificate {
-            der: der.clone(),
-            settings: None,
-        }
-    }
-}
-
 /// Whether `issuer`'s key made `certificate`'s signature: the signature alone, no names, dates
 /// or extensions. Tells apart two generations of a CA that share a name (regenerated test
 /// certificates), which name matching cannot. A signature that cannot be checked is not counted
@@ -252,15 +238,26 @@ pub fn verify_chain(
     trusted: &[CertificateDer<'static>],
     options: &VerifyOptions<'_>,
 ) -> Result<Verification, UnparseableCertificate> {
-    let store: Vec<TrustedCertificate> = trusted.iter().map(TrustedCertificate::from).collect();
+    let store = plain_store(trusted);
     verify_chain_with_store(presented, &store, options)
+}
+
+/// Store certificates without trust settings.
+fn plain_store(trusted: &[CertificateDer<'static>]) -> Vec<StoreCertificate> {
+    trusted
+        .iter()
+        .map(|der| StoreCertificate {
+            der: der.clone(),
+            trust: None,
+        })
+        .collect()
 }
 
 /// [`verify_chain`] with trust settings on the store's certificates, as OpenSSL's `-CAfile`
 /// and `-trusted` load `TRUSTED CERTIFICATE` blocks.
 pub fn verify_chain_with_store(
     presented: &[CertificateDer<'static>],
-    store: &[TrustedCertificate],
+    store: &[StoreCertificate],
     options: &VerifyOptions<'_>,
 ) -> Result<Verification, UnparseableCertificate> {
     run_verification(presented, store, options, true)
@@ -279,13 +276,13 @@ pub fn build_chain(
         security_level: 0,
         ..VerifyOptions::openssl_verify(now)
     };
-    let store: Vec<TrustedCertificate> = trusted.iter().map(TrustedCertificate::from).collect();
+    let store = plain_store(trusted);
     run_verification(presented, &store, &options, false).map(|verification| verification.chain)
 }
 
 fn run_verification(
     presented: &[CertificateDer<'static>],
-    store: &[TrustedCertificate],
+    store: &[StoreCertificate],
     options: &VerifyOptions<'_>,
     all_steps: bool,
 ) -> Result<Verification, UnparseableCertificate> {
@@ -305,7 +302,7 @@ fn run_verification(
         .iter()
         .enumerate()
         .map(|(index, certificate)| {
-            Facts::parse(&certificate.der, true, certificate.settings.clone()).map_err(|reason| {
+            Facts::parse(&certificate.der, true, certificate.trust.clone()).map_err(|reason| {
                 UnparseableCertificate {
                     origin: "the trusted root file",
                     position: index + 1,
@@ -322,7 +319,7 @@ fn run_verification(
         });
     };
 
-    let trust = trust_id(options.purpose);
+    let trust = trust_for_verify(options.purpose);
     let mut run = Run {
         options,
         trust,
@@ -362,15 +359,6 @@ fn run_verification(
         errors: run.errors,
         unchecked_signatures: run.unchecked_signatures,
     })
-}
-
-/// The trust setting OpenSSL infers from the purpose (X509_STORE_CTX_init: the purpose
-/// table's trust when the parameters leave X509_TRUST_DEFAULT).
-fn trust_id(purpose: Option<Purpose>) -> TrustId {
-    match purpose {
-        None => TrustId::Default,
-        Some(purpose) => trust_for_purpose(purpose),
-    }
 }
 
 /// The state of one verification: the chain being built and the errors seen so far.
@@ -565,7 +553,7 @@ impl<'a> Run<'a> {
         let num = self.chain.len();
         for depth in num_untrusted..num {
             let facts = self.chain[depth];
-            match self.trust_of(facts, false) {
+            match self.trust_of(facts, TrustFlags::NONE) {
                 TrustVerdict::Trusted => return Trust::Trusted,
                 TrustVerdict::Rejected => {
                     self.error(VerifyCode::CertRejected, depth);
@@ -591,7 +579,7 @@ impl<'a> Run<'a> {
             else {
                 return Trust::Untrusted;
             };
-            if self.trust_of(matched, false) == TrustVerdict::Rejected {
+            if self.trust_of(matched, TrustFlags::NONE) == TrustVerdict::Rejected {
                 self.error(VerifyCode::CertRejected, 0);
                 return Trust::Untrusted;
             }
@@ -603,12 +591,13 @@ impl<'a> Run<'a> {
     }
 
     /// X509_check_trust(x, ctx->param->trust, flags).
-    fn trust_of(&self, facts: &Facts, no_self_signed_compat: bool) -> TrustVerdict {
+    fn trust_of(&self, facts: &Facts, flags: TrustFlags) -> TrustVerdict {
         check_trust(
             facts.trust_settings.as_ref(),
-            facts.is_self_signed(),
+            facts.self_signed,
+            !facts.invalid,
             self.trust,
-            no_self_signed_compat,
+            flags,
         )
     }
 
@@ -754,7 +743,7 @@ impl<'a> Run<'a> {
     /// override the purpose (trust wins, reject fails); otherwise X509_check_purpose decides.
     fn check_purpose(&mut self, facts: &Facts, purpose: Purpose, depth: usize, must_be_ca: i8) {
         let trust = if depth >= self.num_untrusted {
-            self.trust_of(facts, true)
+            self.trust_of(facts, TrustFlags::NO_SS_COMPAT)
         } else {
             TrustVerdict::Untrusted
         };
