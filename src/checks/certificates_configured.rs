@@ -146,7 +146,7 @@ impl Check for CertificatesConfiguredCheck {
             let trust_bundle = match &config.trust_bundle {
                 Some(file) => inspector
                     .certificates(file)
-                    .map(|(path, certificates)| Arc::new(TrustAnchors { path, certificates })),
+                    .map(|(path, certificates)| Arc::new(TrustAnchors::new(path, certificates))),
                 None if !quickstart => {
                     // A lower layer verifies its parent with it; a top layer's modules and
                     // edgeHub get it as their trust bundle.

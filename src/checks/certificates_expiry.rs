@@ -110,10 +110,7 @@ mod tests {
                 key_path: None,
                 key: None,
             }),
-            trust_bundle: Some(Arc::new(TrustAnchors {
-                path: fixture("root-ca.pem"),
-                certificates: root,
-            })),
+            trust_bundle: Some(Arc::new(TrustAnchors::new(fixture("root-ca.pem"), root))),
             quickstart: false,
         };
         Prior::from_outcomes([(

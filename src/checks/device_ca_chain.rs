@@ -100,10 +100,7 @@ impl Check for DeviceCaChainCheck {
                 match load_certificates(leaf_root) {
                     Ok(certificates) => roots.push((
                         format!("the leaves' root CA file {}", leaf_root.display()),
-                        TrustAnchors {
-                            path: leaf_root.clone(),
-                            certificates,
-                        },
+                        TrustAnchors::new(leaf_root.clone(), certificates),
                     )),
                     Err(error) => {
                         outcome.escalate(Status::Error);

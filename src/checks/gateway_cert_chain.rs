@@ -5,7 +5,7 @@ use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Pri
 use crate::net::tls::{Handshake, StrictVerdict};
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::verify::{VerifyOptions, verify_chain};
+use crate::pki::verify::{VerifyOptions, verify_chain_with_store};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 
@@ -105,15 +105,15 @@ impl Check for GatewayCertChainCheck {
                     .iter()
                     .filter_map(|der| describe(der).ok())
                     .collect();
-                let verification = match verify_chain(&first.chain, &anchors.certificates, &options)
-                {
-                    Ok(verification) => verification,
-                    Err(error) => {
-                        outcome.escalate(Status::Error);
-                        messages.push(format!("{ports}: {error}"));
-                        continue;
-                    }
-                };
+                let verification =
+                    match verify_chain_with_store(&first.chain, &anchors.store(), &options) {
+                        Ok(verification) => verification,
+                        Err(error) => {
+                            outcome.escalate(Status::Error);
+                            messages.push(format!("{ports}: {error}"));
+                            continue;
+                        }
+                    };
                 let code = verification.code();
                 for unchecked in &verification.unchecked_signatures {
                     outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));

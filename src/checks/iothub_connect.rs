@@ -90,10 +90,7 @@ impl Check for IotHubConnectCheck {
             };
             let store = context.root.path(SYSTEM_BUNDLE);
             let anchors = match load_certificates(&store) {
-                Ok(certificates) => TrustAnchors {
-                    path: store,
-                    certificates,
-                },
+                Ok(certificates) => TrustAnchors::new(store, certificates),
                 Err(error) => {
                     return Outcome::error(format!("the operating system's trust store: {error}"))
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)");

@@ -21,8 +21,7 @@ use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, TlsClient, conne
 use crate::pki::TrustAnchors;
 use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
 use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
-use crate::pki::load::load_certificates;
-use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain};
+use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain_with_store};
 
 #[derive(Serialize)]
 struct ConnectReport<'a> {
@@ -99,7 +98,8 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         .ca_file
         .clone()
         .unwrap_or_else(|| PathBuf::from(SYSTEM_BUNDLE));
-    let roots = load_certificates(&ca_file).map_err(|error| AppError::Usage(error.to_string()))?;
+    let anchors =
+        TrustAnchors::load(&ca_file).map_err(|error| AppError::Usage(error.to_string()))?;
 
     let mut settings = ResolverSettings::system(args.timeout);
     settings.hosts_file = args.hosts_file.clone();
@@ -119,7 +119,8 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
-    let client = TlsClient::new(&roots).map_err(|error| AppError::Connect(error.to_string()))?;
+    let client = TlsClient::new(&anchors.certificates)
+        .map_err(|error| AppError::Connect(error.to_string()))?;
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
@@ -146,13 +147,9 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     connected.close().await;
 
     let options = VerifyOptions::tls_server(Some(&checked_name), OffsetDateTime::now_utc());
-    let verification = verify_chain(&handshake.chain, &roots, &options)
+    let verification = verify_chain_with_store(&handshake.chain, &anchors.store(), &options)
         .map_err(|error| AppError::Connect(format!("{}:{port}: {error}", host)))?;
     let code = verification.code();
-    let anchors = TrustAnchors {
-        path: ca_file,
-        certificates: roots,
-    };
     let diagnosis = diagnose(
         &verification,
         handshake.chain.len(),

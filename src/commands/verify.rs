@@ -16,16 +16,18 @@ use crate::pki::diagnose::{ChainSource, diagnose_printed};
 use crate::pki::load::{
     CertificateFileError, StoreReader, load_certificates, load_store_certificates_as,
 };
-use crate::pki::trust_settings::StoreCertificate;
 use crate::pki::strict::{server_name, strict_verdict, unix_time};
+use crate::pki::trust_settings::StoreCertificate;
 use crate::pki::verify::{VerifyOptions, verify_chain_with_store};
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let usage = |error: &dyn std::fmt::Display| AppError::Usage(error.to_string());
     let trusted_files = trusted_files(args);
     let store = load_trusted(args)?;
-    let roots: Vec<CertificateDer<'static>> =
-        store.iter().map(|certificate| certificate.der.clone()).collect();
+    let roots: Vec<CertificateDer<'static>> = store
+        .iter()
+        .map(|certificate| certificate.der.clone())
+        .collect();
     let mut certificates = load_certificates(&args.certificate).map_err(|error| usage(&error))?;
     // Like `openssl verify`, only the first certificate of the file is verified.
     let ignored = certificates.split_off(1);
@@ -84,10 +86,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         writeln!(out, "{file}: OK")?;
     } else {
         writeln!(out, "error {file}: verification failed")?;
-        let anchors = TrustAnchors {
-            path: joined(&trusted_files),
-            certificates: roots.clone(),
-        };
+        let anchors = TrustAnchors::new(joined(&trusted_files), roots.clone());
         if let Some(diagnosis) = diagnose_printed(
             &verification,
             printed,
@@ -149,7 +148,8 @@ fn joined(files: &[PathBuf]) -> PathBuf {
 fn load_trusted(args: &VerifyArgs) -> Result<Vec<StoreCertificate>, AppError> {
     let usage = |error: CertificateFileError| AppError::Usage(error.to_string());
     let mut store = Vec::new();
-    let read = |path: &Path, reader: StoreReader| load_store_certificates_as(path, reader).map_err(usage);
+    let read =
+        |path: &Path, reader: StoreReader| load_store_certificates_as(path, reader).map_err(usage);
     if let Some(file) = &args.ca_file {
         store.extend(read(file, StoreReader::CaFile)?);
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use crate::net::resolve::{ResolverSettings, SharedResolver};
 use crate::net::tls::{TlsClient, TlsSetupError};
 use crate::pki::TrustAnchors;
-use crate::pki::load::{CertificateFileError, load_certificates};
+use crate::pki::load::CertificateFileError;
 
 /// A handle to the run's shared state; clones share it. `Default` is a fresh, empty one.
 #[derive(Clone, Default)]
@@ -70,10 +70,7 @@ impl Shared {
         }
         // Loaded outside the lock: two targets may both load a file the first time, which
         // costs a read and keeps every other target waiting on nothing.
-        let anchors = Arc::new(TrustAnchors {
-            path: path.to_path_buf(),
-            certificates: load_certificates(path)?,
-        });
+        let anchors = Arc::new(TrustAnchors::load(path)?);
         Ok(Arc::clone(
             lock(&self.state.anchors)
                 .entry(path.to_path_buf())
@@ -155,10 +152,10 @@ mod tests {
             &shared.tls_client(Some(&other)).unwrap()
         ));
         // The same certificates under another path are the same trust: one client.
-        let copy = Arc::new(TrustAnchors {
-            path: PathBuf::from("/elsewhere/root.pem"),
-            certificates: root.certificates.clone(),
-        });
+        let copy = Arc::new(TrustAnchors::new(
+            PathBuf::from("/elsewhere/root.pem"),
+            root.certificates.clone(),
+        ));
         assert!(Arc::ptr_eq(
             &client,
             &shared.tls_client(Some(&copy)).unwrap()

@@ -174,9 +174,9 @@ impl Facts {
             subject_entry_count: subject_entries.len(),
             issuer_entry_count: certificate.issuer().iter_attributes().count(),
             subject_entry_sets: subject_entries.iter().map(|(set, _)| *set).collect(),
-            subject_last_entry_is_common_name: subject_entries.last().is_some_and(
-                |(_, attribute)| attribute.attr_type().to_id_string() == "2.5.4.3",
-            ),
+            subject_last_entry_is_common_name: subject_entries
+                .last()
+                .is_some_and(|(_, attribute)| attribute.attr_type().to_id_string() == "2.5.4.3"),
             subject_name_without_last,
             subject_name,
             issuer_name,
@@ -206,7 +206,11 @@ impl Facts {
             not_before: certificate.validity().not_before.to_datetime(),
             not_after: certificate.validity().not_after.to_datetime(),
             inner_signature_key_type: signature_key_type(
-                &certificate.tbs_certificate.signature.algorithm.to_id_string(),
+                &certificate
+                    .tbs_certificate
+                    .signature
+                    .algorithm
+                    .to_id_string(),
             ),
             signature_info: signature::signature_info(raw.outer_algorithm),
             inner_algorithm: raw.inner_algorithm.to_vec(),
@@ -371,14 +375,17 @@ impl Facts {
                 Ok(constraints) => self.name_constraints = Some(constraints),
                 Err(_) => self.invalid = true,
             },
-            ("2.5.29.31", ParsedExtension::CRLDistributionPoints(points)) => {
-                // setup_dp: a distribution point needs a name or a CRL issuer.
+            // setup_dp: a distribution point needs a name or a CRL issuer.
+            ("2.5.29.31", ParsedExtension::CRLDistributionPoints(points))
                 if points.points.iter().any(|point| {
                     point.distribution_point.is_none()
-                        && point.crl_issuer.as_ref().is_none_or(|issuers| issuers.is_empty())
-                }) {
-                    self.invalid = true;
-                }
+                        && point
+                            .crl_issuer
+                            .as_ref()
+                            .is_none_or(|issuers| issuers.is_empty())
+                }) =>
+            {
+                self.invalid = true;
             }
             _ => {}
         }
@@ -561,7 +568,8 @@ impl Facts {
             return self.check_ssl_ca();
         }
         !self.netscape_rejects(NS_SSL_SERVER)
-            && !self.key_usage_rejects(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)
+            && !self
+                .key_usage_rejects(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)
     }
 
     /// v3_purp.c `purpose_smime`: 0 no, 1 yes, 2 a buggy SSL-client-typed certificate OpenSSL

@@ -392,10 +392,7 @@ mod tests {
     }
 
     fn anchors() -> TrustAnchors {
-        TrustAnchors {
-            path: PathBuf::from("roots.pem"),
-            certificates: Vec::new(),
-        }
+        TrustAnchors::new(PathBuf::from("roots.pem"), Vec::new())
     }
 
     fn recorded(errors: Vec<VerifyError>) -> Verification {

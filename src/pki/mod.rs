@@ -28,4 +28,52 @@ pub use describe::openssl_oneline;
 pub struct TrustAnchors {
     pub path: PathBuf,
     pub certificates: Vec<CertificateDer<'static>>,
+    /// The `TRUSTED CERTIFICATE` settings of `certificates[i]`, where the file gave any (an
+    /// empty list when none did).
+    pub trust_settings: Vec<Option<trust_settings::TrustSettings>>,
+}
+
+impl TrustAnchors {
+    /// Anchors without trust settings.
+    pub fn new(path: PathBuf, certificates: Vec<CertificateDer<'static>>) -> TrustAnchors {
+        TrustAnchors {
+            path,
+            certificates,
+            trust_settings: Vec::new(),
+        }
+    }
+
+    /// Reads a CA file as OpenSSL's `-CAfile` (and TLS clients' CA files) read it, trust
+    /// settings included.
+    pub fn load(path: &std::path::Path) -> Result<TrustAnchors, load::CertificateFileError> {
+        let store = load::load_store_certificates(path)?;
+        let trust_settings = if store.iter().any(|certificate| certificate.trust.is_some()) {
+            store
+                .iter()
+                .map(|certificate| certificate.trust.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(TrustAnchors {
+            path: path.to_path_buf(),
+            certificates: store
+                .into_iter()
+                .map(|certificate| certificate.der)
+                .collect(),
+            trust_settings,
+        })
+    }
+
+    /// The anchors as the verifier's store, with their trust settings.
+    pub fn store(&self) -> Vec<trust_settings::StoreCertificate> {
+        self.certificates
+            .iter()
+            .enumerate()
+            .map(|(index, der)| trust_settings::StoreCertificate {
+                der: der.clone(),
+                trust: self.trust_settings.get(index).cloned().flatten(),
+            })
+            .collect()
+    }
 }

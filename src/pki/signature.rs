@@ -106,7 +106,8 @@ pub fn verify_signature(
     use ring::signature as s;
     let (_, algorithm) = AlgorithmIdentifier::from_der(algorithm_identifier_der)
         .map_err(|_| SignatureError::Invalid)?;
-    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|_| SignatureError::Invalid)?;
+    let (_, spki) =
+        SubjectPublicKeyInfo::from_der(spki_der).map_err(|_| SignatureError::Invalid)?;
     let oid = algorithm.algorithm.to_id_string();
     let verifier: &dyn s::VerificationAlgorithm = match oid.as_str() {
         "1.2.840.113549.1.1.5" => &s::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,

@@ -572,11 +572,9 @@ impl<'a> Run<'a> {
         if num_untrusted == num && self.options.partial_chain {
             // Last resort: the leaf itself in the store, byte for byte.
             let leaf = self.chain[0];
-            let Some(matched) = self
-                .store
-                .iter()
-                .find(|candidate| candidate.subject_name == leaf.subject_name && candidate.der == leaf.der)
-            else {
+            let Some(matched) = self.store.iter().find(|candidate| {
+                candidate.subject_name == leaf.subject_name && candidate.der == leaf.der
+            }) else {
                 return Trust::Untrusted;
             };
             if self.trust_of(matched, TrustFlags::NONE) == TrustVerdict::Rejected {
@@ -680,7 +678,10 @@ impl<'a> Run<'a> {
             if !facts.ca {
                 self.error(VerifyCode::PathlenInvalidForNonCa, depth);
             }
-            if facts.key_usage.is_none_or(|usage| usage & KU_KEY_CERT_SIGN == 0) {
+            if facts
+                .key_usage
+                .is_none_or(|usage| usage & KU_KEY_CERT_SIGN == 0)
+            {
                 self.error(VerifyCode::PathlenWithoutKuKeyCertSign, depth);
             }
         }
@@ -691,14 +692,19 @@ impl<'a> Run<'a> {
             if facts.key_usage.is_none() {
                 self.error(VerifyCode::CaCertMissingKeyUsage, depth);
             }
-        } else if facts.key_usage.is_some_and(|usage| usage & KU_KEY_CERT_SIGN != 0) {
+        } else if facts
+            .key_usage
+            .is_some_and(|usage| usage & KU_KEY_CERT_SIGN != 0)
+        {
             self.error(VerifyCode::KuKeyCertSignInvalidForNonCa, depth);
         }
         if facts.issuer_entry_count == 0 {
             self.error(VerifyCode::IssuerNameEmpty, depth);
         }
         if (facts.ca
-            || facts.key_usage.is_some_and(|usage| usage & KU_CRL_SIGN != 0)
+            || facts
+                .key_usage
+                .is_some_and(|usage| usage & KU_CRL_SIGN != 0)
             || facts.subject_alt_names.is_none())
             && facts.subject_entry_count == 0
         {
@@ -819,7 +825,10 @@ impl<'a> Run<'a> {
             } else {
                 &leaf.email_addresses
             };
-            if !candidates.iter().any(|candidate| email_matches(candidate, email)) {
+            if !candidates
+                .iter()
+                .any(|candidate| email_matches(candidate, email))
+            {
                 self.error(VerifyCode::EmailMismatch, 0);
             }
         }
@@ -854,7 +863,11 @@ impl<'a> Run<'a> {
                     self.error_for(code, issuer_depth, issuer);
                 }
                 if !issuer.key_decodes {
-                    self.error_for(VerifyCode::UnableToDecodeIssuerPublicKey, issuer_depth, issuer);
+                    self.error_for(
+                        VerifyCode::UnableToDecodeIssuerPublicKey,
+                        issuer_depth,
+                        issuer,
+                    );
                 } else {
                     match subject.signature_verifies_with(issuer) {
                         Ok(()) => {}

@@ -19,3 +19,4 @@ mod misbehaving;
 mod openssl_suite;
 mod serve;
 mod timing;
+mod trusted_ca_file;
