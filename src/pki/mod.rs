@@ -5,6 +5,7 @@ pub mod describe;
 pub mod diagnose;
 pub mod keys;
 pub mod load;
+pub mod signature;
 pub mod strict;
 pub mod verify;
 
