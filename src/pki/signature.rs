@@ -18,6 +18,8 @@
 
 mod curves;
 mod der;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 
@@ -133,10 +135,9 @@ pub fn key_security_bits(spki_der: &[u8]) -> Option<u32> {
     Some(match key {
         PublicKey::Rsa(rsa) => rsa_security_bits(bit_length(rsa.modulus)),
         PublicKey::Dsa { parameters, .. } => match parameters {
-            Some(parameters) => bn_security_bits(
-                bit_length(parameters.p),
-                Some(bit_length(parameters.q)),
-            ),
+            Some(parameters) => {
+                bn_security_bits(bit_length(parameters.p), Some(bit_length(parameters.q)))
+            }
             None => 0,
         },
         PublicKey::Dh {
@@ -159,7 +160,10 @@ pub fn key_decodes(spki_der: &[u8]) -> bool {
 /// An EC key given with explicit curve parameters instead of a named curve (x509_vfy.c
 /// `check_curve`, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, code 94).
 pub fn ec_explicit_parameters(spki_der: &[u8]) -> bool {
-    matches!(decode_key(spki_der), Ok(PublicKey::Ec(EcKey { explicit: true, .. })))
+    matches!(
+        decode_key(spki_der),
+        Ok(PublicKey::Ec(EcKey { explicit: true, .. }))
+    )
 }
 
 /// What `X509_get_signature_info` reports for a signatureAlgorithm (the whole
@@ -428,7 +432,11 @@ impl Digest {
     fn has_evp_md(self) -> bool {
         !matches!(
             self,
-            Digest::Md2 | Digest::Sha0 | Digest::Gost94 | Digest::Gost2012_256 | Digest::Gost2012_512
+            Digest::Md2
+                | Digest::Sha0
+                | Digest::Gost94
+                | Digest::Gost2012_256
+                | Digest::Gost2012_512
         )
     }
 
@@ -641,18 +649,28 @@ fn sigid(oid: &str) -> Option<SigId> {
         "1.3.101.112" => ("ED25519", Undef, K::Ed25519),
         "1.3.101.113" => ("ED448", Undef, K::Ed448),
         "1.2.156.10197.1.501" => ("SM2-SM3", Named(D::Sm3), K::Sm2),
-        "1.2.643.2.2.3" | "1.2.643.2.2.4" | "1.2.643.2.9.1.3.3" | "1.2.643.2.9.1.3.4" => {
-            ("GOST R 34.11-94 with GOST R 34.10", Named(D::Gost94), K::Other)
-        }
+        "1.2.643.2.2.3" | "1.2.643.2.2.4" | "1.2.643.2.9.1.3.3" | "1.2.643.2.9.1.3.4" => (
+            "GOST R 34.11-94 with GOST R 34.10",
+            Named(D::Gost94),
+            K::Other,
+        ),
         "1.2.643.7.1.1.3.2" => ("GOST R 34.10-2012 256", Named(D::Gost2012_256), K::Other),
         "1.2.643.7.1.1.3.3" => ("GOST R 34.10-2012 512", Named(D::Gost2012_512), K::Other),
         "1.3.133.16.840.63.0.2" | "1.3.133.16.840.63.0.3" => {
             ("dhSinglePass-sha1kdf", Named(D::Sha1), K::Other)
         }
-        "1.3.132.1.11.0" | "1.3.132.1.14.0" => ("dhSinglePass-sha224kdf", Named(D::Sha224), K::Other),
-        "1.3.132.1.11.1" | "1.3.132.1.14.1" => ("dhSinglePass-sha256kdf", Named(D::Sha256), K::Other),
-        "1.3.132.1.11.2" | "1.3.132.1.14.2" => ("dhSinglePass-sha384kdf", Named(D::Sha384), K::Other),
-        "1.3.132.1.11.3" | "1.3.132.1.14.3" => ("dhSinglePass-sha512kdf", Named(D::Sha512), K::Other),
+        "1.3.132.1.11.0" | "1.3.132.1.14.0" => {
+            ("dhSinglePass-sha224kdf", Named(D::Sha224), K::Other)
+        }
+        "1.3.132.1.11.1" | "1.3.132.1.14.1" => {
+            ("dhSinglePass-sha256kdf", Named(D::Sha256), K::Other)
+        }
+        "1.3.132.1.11.2" | "1.3.132.1.14.2" => {
+            ("dhSinglePass-sha384kdf", Named(D::Sha384), K::Other)
+        }
+        "1.3.132.1.11.3" | "1.3.132.1.14.3" => {
+            ("dhSinglePass-sha512kdf", Named(D::Sha512), K::Other)
+        }
         _ => return None,
     };
     Some(SigId { name, digest, key })
@@ -823,10 +841,7 @@ fn decode_key(spki_der: &[u8]) -> Result<PublicKey<'_>, Undecodable> {
         KeyType::Dsa => {
             // dsa_pub_decode: Dss-Parms, or NULL/absent for inherited parameters.
             let dsa_parameters = match parameters {
-                None
-                | Some(Element {
-                    tag: der::NULL, ..
-                }) => None,
+                None | Some(Element { tag: der::NULL, .. }) => None,
                 Some(Element {
                     tag: der::SEQUENCE,
                     content,
@@ -863,9 +878,9 @@ fn decode_key(spki_der: &[u8]) -> Result<PublicKey<'_>, Undecodable> {
             reader.expect(der::INTEGER).ok_or(Undecodable)?;
             let third = reader.optional(der::INTEGER);
             let subgroup_bits = match spki.algorithm.oid.as_str() {
-                "1.2.840.10046.2.1" => Some(bit_length(der::unsigned_lenient(
-                    third.ok_or(Undecodable)?,
-                ))),
+                "1.2.840.10046.2.1" => {
+                    Some(bit_length(der::unsigned_lenient(third.ok_or(Undecodable)?)))
+                }
                 _ => third
                     .map(der::integer_as_long)
                     .filter(|length| *length > 0)
@@ -1057,7 +1072,8 @@ fn bit_length(unsigned: &[u8]) -> u32 {
 
 /// `ossl_ifc_ffc_compute_security_bits` (rsa_lib.c): the SP 800-56B rev 2 formula
 /// E = (1.923 * cbrt(n ln 2 * (ln(n ln 2))^2) - 4.69) / ln 2, rounded to a multiple of 8,
-/// with OpenSSL's canonical values for the standard sizes and its caps.
+/// with OpenSSL's canonical values for the standard sizes and its caps. Computed in OpenSSL's
+/// 2^18 fixed point, not floating point: the rounding differs at 54 sizes up to 20000 bits.
 fn rsa_security_bits(bits: u32) -> u32 {
     match bits {
         2048 => return 112,
@@ -1076,10 +1092,67 @@ fn rsa_security_bits(bits: u32) -> u32 {
         ..=15360 => 256,
         _ => 1200,
     };
-    let x = f64::from(bits) * std::f64::consts::LN_2;
-    let estimate = (1.923 * (x * x.ln() * x.ln()).cbrt() - 4.690) / std::f64::consts::LN_2;
-    let rounded = ((estimate as u32) + 4) & !7;
+    let x = u64::from(bits) * fixed_point::LN_2;
+    let log_x = fixed_point::ln(x);
+    let root = fixed_point::cube_root(fixed_point::multiply(
+        fixed_point::multiply(x, log_x),
+        log_x,
+    ));
+    let estimate = (fixed_point::multiply(fixed_point::C1_923, root) - fixed_point::C4_690)
+        / fixed_point::LN_2;
+    // OpenSSL keeps the estimate in a uint16_t before rounding.
+    let rounded = ((estimate as u16 as u32) + 4) & !7;
     rounded.min(cap)
+}
+
+/// The fixed-point arithmetic of rsa_lib.c: values scaled by 2^18.
+mod fixed_point {
+    pub const SCALE: u64 = 1 << 18;
+    /// The cube root of SCALE^2, to rescale an integer cube root of a scaled value.
+    const CUBE_ROOT_SCALE: u64 = 1 << 12;
+    pub const LN_2: u64 = 0x02c5c8;
+    const LOG2_E: u64 = 0x05c551;
+    pub const C1_923: u64 = 0x07b126;
+    pub const C4_690: u64 = 0x12c28f;
+
+    pub fn multiply(a: u64, b: u64) -> u64 {
+        a.wrapping_mul(b) / SCALE
+    }
+
+    /// Integer cube root by the shifting nth-root method, three bits at a time, rescaled.
+    pub fn cube_root(mut x: u64) -> u64 {
+        let mut root: u64 = 0;
+        for shift in (0..=63).rev().step_by(3) {
+            root <<= 1;
+            let step = 3 * root * (root + 1) + 1;
+            if (x >> shift) >= step {
+                x -= step << shift;
+                root += 1;
+            }
+        }
+        root * CUBE_ROOT_SCALE
+    }
+
+    /// Natural logarithm of a scaled value above one: the base-2 logarithm bit by bit
+    /// (halve into [1, 2), then square and test), divided by log2(e).
+    pub fn ln(mut value: u64) -> u64 {
+        let mut log2: u64 = 0;
+        while value >= 2 * SCALE {
+            value >>= 1;
+            log2 += SCALE;
+        }
+        let mut bit = SCALE / 2;
+        while bit != 0 {
+            value = multiply(value, value);
+            if value >= 2 * SCALE {
+                value >>= 1;
+                log2 += bit;
+            }
+            bit /= 2;
+        }
+        // OpenSSL holds the base-2 logarithm in a uint32_t.
+        (u64::from(log2 as u32) * SCALE) / LOG2_E
+    }
 }
 
 /// `BN_security_bits(L, N)` (bn_lib.c), used for DSA and DH keys.
@@ -1152,10 +1225,14 @@ fn pss_parameters_unverified(parameters: Option<Element<'_>>) -> Result<PssParam
     if let Some(explicit) = reader.optional(0xa1) {
         // ossl_x509_algor_mgf1_decode: the mask generation must be MGF1, its parameter a
         // hash AlgorithmIdentifier.
-        let mask = der::algorithm_identifier(der::single(explicit, der::SEQUENCE).ok_or_else(malformed)?)
-            .ok_or_else(malformed)?;
+        let mask =
+            der::algorithm_identifier(der::single(explicit, der::SEQUENCE).ok_or_else(malformed)?)
+                .ok_or_else(malformed)?;
         if mask.oid != "1.2.840.113549.1.1.8" {
-            return Err(format!("the mask generation function {} is not MGF1", mask.oid));
+            return Err(format!(
+                "the mask generation function {} is not MGF1",
+                mask.oid
+            ));
         }
         match mask.parameters {
             Some(Element {
@@ -1166,7 +1243,8 @@ fn pss_parameters_unverified(parameters: Option<Element<'_>>) -> Result<PssParam
         }
     }
     if let Some(explicit) = reader.optional(0xa2) {
-        salt_length = der::integer_as_long(der::single(explicit, der::INTEGER).ok_or_else(malformed)?);
+        salt_length =
+            der::integer_as_long(der::single(explicit, der::INTEGER).ok_or_else(malformed)?);
     }
     if let Some(explicit) = reader.optional(0xa3) {
         trailer_field =
@@ -1189,7 +1267,10 @@ fn pss_parameters_unverified(parameters: Option<Element<'_>>) -> Result<PssParam
 fn pss_parameters(parameters: Option<Element<'_>>) -> Result<PssParameters, String> {
     let parameters = pss_parameters_unverified(parameters)?;
     if parameters.salt_length < 0 {
-        return Err(format!("the salt length {} is negative", parameters.salt_length));
+        return Err(format!(
+            "the salt length {} is negative",
+            parameters.salt_length
+        ));
     }
     if parameters.trailer_field != 1 {
         return Err(format!(
@@ -1271,10 +1352,19 @@ fn verify_rsa_pkcs1(
         return Err(SignatureError::Invalid);
     }
     let ring_algorithm: Option<(&'static ring::signature::RsaParameters, u32)> = match digest {
-        Digest::Sha1 => Some((&ring::signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY, 1024)),
-        Digest::Sha256 => Some((&ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, 1024)),
+        Digest::Sha1 => Some((
+            &ring::signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            1024,
+        )),
+        Digest::Sha256 => Some((
+            &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            1024,
+        )),
         Digest::Sha384 => Some((&ring::signature::RSA_PKCS1_2048_8192_SHA384, 2048)),
-        Digest::Sha512 => Some((&ring::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY, 1024)),
+        Digest::Sha512 => Some((
+            &ring::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+            1024,
+        )),
         _ => None,
     };
     if let Some((parameters, minimum_bits)) = ring_algorithm
@@ -1343,7 +1433,10 @@ fn verify_rsa_pss(
     for digest in [parameters.digest, parameters.mask_digest] {
         if !digest.in_default_provider() || !digest.rsa_allowed() {
             return Err(SignatureError::InvalidParameters {
-                reason: format!("{} is not a digest OpenSSL signs RSA-PSS with", digest.name()),
+                reason: format!(
+                    "{} is not a digest OpenSSL signs RSA-PSS with",
+                    digest.name()
+                ),
             });
         }
     }
@@ -1427,7 +1520,11 @@ fn verify_rsa_pss(
     if top_bits == 0 && decrypted[0] != 0 {
         return Err(SignatureError::Invalid);
     }
-    let encoded = if top_bits == 0 { &decrypted[1..] } else { &decrypted[..] };
+    let encoded = if top_bits == 0 {
+        &decrypted[1..]
+    } else {
+        &decrypted[..]
+    };
     let salt_length = parameters.salt_length as usize;
     if encoded.len() < hash_length + 2 || salt_length > encoded.len() - hash_length - 2 {
         return Err(SignatureError::Invalid);
@@ -1585,17 +1682,19 @@ fn verify_dsa(
     // that was not made by DSA key generation, and no honest signature exists for it.
     let key = dsa::VerifyingKey::from_components(components, integer(public))
         .map_err(|_| SignatureError::Invalid)?;
-    let signature = dsa::Signature::from_components(integer(r), integer(s))
-        .ok_or(SignatureError::Invalid)?;
+    let signature =
+        dsa::Signature::from_components(integer(r), integer(s)).ok_or(SignatureError::Invalid)?;
     key.verify_prehash(&hash, &signature)
         .map_err(|_| SignatureError::Invalid)
 }
 
 /// Ed448 (RFC 8032 §5.2.7, pure, empty context), as `ossl_ed448_verify`.
 fn verify_ed448(public: &[u8], message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
-    let public: &[u8; 57] = public.try_into().map_err(|_| SignatureError::UndecodableKey)?;
-    let key = ed448_goldilocks::VerifyingKey::from_bytes(public)
-        .map_err(|_| SignatureError::Invalid)?;
+    let public: &[u8; 57] = public
+        .try_into()
+        .map_err(|_| SignatureError::UndecodableKey)?;
+    let key =
+        ed448_goldilocks::VerifyingKey::from_bytes(public).map_err(|_| SignatureError::Invalid)?;
     let signature =
         ed448_goldilocks::Signature::try_from(signature).map_err(|_| SignatureError::Invalid)?;
     key.verify_raw(&signature, message)

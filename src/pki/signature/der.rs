@@ -72,6 +72,13 @@ impl<'a> Reader<'a> {
         Some(Element { tag, content })
     }
 
+    /// The next element and its whole encoding (tag and length included).
+    pub fn element_with_encoding(&mut self) -> Option<(Element<'a>, &'a [u8])> {
+        let before = self.input;
+        let element = self.element()?;
+        Some((element, &before[..before.len() - self.input.len()]))
+    }
+
     /// The next element, which must have `tag`.
     pub fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
         let element = self.element()?;
@@ -200,7 +207,9 @@ pub(super) fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier
     } else {
         Some(reader.element()?)
     };
-    reader.is_empty().then_some(AlgorithmIdentifier { oid, parameters })
+    reader
+        .is_empty()
+        .then_some(AlgorithmIdentifier { oid, parameters })
 }
 
 #[cfg(test)]
@@ -209,7 +218,11 @@ mod tests {
 
     #[test]
     fn lengths_must_be_minimal() {
-        assert!(Reader::new(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]).element().is_none());
+        assert!(
+            Reader::new(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5])
+                .element()
+                .is_none()
+        );
         assert!(Reader::new(&[0x04, 0x82, 0x00, 0x81]).element().is_none());
         assert_eq!(
             Reader::new(&[0x04, 0x02, 1, 2]).element(),
@@ -232,6 +245,9 @@ mod tests {
             oid_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]).as_deref(),
             Some("1.2.840.113549.1.1.11")
         );
-        assert_eq!(oid_string(&[0x2b, 0x65, 0x70]).as_deref(), Some("1.3.101.112"));
+        assert_eq!(
+            oid_string(&[0x2b, 0x65, 0x70]).as_deref(),
+            Some("1.3.101.112")
+        );
     }
 }
