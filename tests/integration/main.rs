@@ -13,4 +13,5 @@ mod harness;
 mod hostile_chains;
 mod misbehaving;
 mod serve;
+mod strict_der;
 mod timing;
