@@ -45,30 +45,22 @@ where
 /// The same round trip for an extension value, by its OID; unknown extensions pass (the
 /// certificate round trip has still checked their framing).
 fn extension_problem(oid: &ObjectIdentifier, value: &[u8]) -> Result<(), String> {
-    let known: &[(ObjectIdentifier, fn(&[u8]) -> Result<(), String>)] = &[
-        (BasicConstraints::OID, |v| {
-            round_trip::<BasicConstraints>(v).map(drop)
-        }),
-        (KeyUsage::OID, |v| round_trip::<KeyUsage>(v).map(drop)),
-        (ExtendedKeyUsage::OID, |v| {
-            round_trip::<ExtendedKeyUsage>(v).map(drop)
-        }),
-        (SubjectAltName::OID, |v| {
-            round_trip::<SubjectAltName>(v).map(drop)
-        }),
-        (SubjectKeyIdentifier::OID, |v| {
-            round_trip::<SubjectKeyIdentifier>(v).map(drop)
-        }),
-        (AuthorityKeyIdentifier::OID, |v| {
-            round_trip::<AuthorityKeyIdentifier>(v).map(drop)
-        }),
-        (NameConstraints::OID, |v| {
-            round_trip::<NameConstraints>(v).map(drop)
-        }),
-    ];
-    match known.iter().find(|(known, _)| known == oid) {
-        Some((_, check)) => check(value),
-        None => Ok(()),
+    if *oid == BasicConstraints::OID {
+        round_trip::<BasicConstraints>(value).map(drop)
+    } else if *oid == KeyUsage::OID {
+        round_trip::<KeyUsage>(value).map(drop)
+    } else if *oid == ExtendedKeyUsage::OID {
+        round_trip::<ExtendedKeyUsage>(value).map(drop)
+    } else if *oid == SubjectAltName::OID {
+        round_trip::<SubjectAltName>(value).map(drop)
+    } else if *oid == SubjectKeyIdentifier::OID {
+        round_trip::<SubjectKeyIdentifier>(value).map(drop)
+    } else if *oid == AuthorityKeyIdentifier::OID {
+        round_trip::<AuthorityKeyIdentifier>(value).map(drop)
+    } else if *oid == NameConstraints::OID {
+        round_trip::<NameConstraints>(value).map(drop)
+    } else {
+        Ok(())
     }
 }
 
