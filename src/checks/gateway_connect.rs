@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior};
 use crate::net::Protocol;
+use crate::net::local_limits::DescriptorExhaustion;
 use crate::net::tls::{ConnectError, ConnectRequest, connect, format_duration};
 
 pub struct GatewayConnectCheck {
@@ -75,18 +76,31 @@ impl Check for GatewayConnectCheck {
                     .info(&handshake)
                     .evidence(Evidence::Handshake(Arc::new(handshake)))
                 }
-                Err(error) => Outcome::error(format!(
-                    "{} {}: {error}",
-                    self.protocol.display_name(),
-                    port
-                ))
-                .remedy(remedy(&error, self.protocol, port))
-                .info(&serde_json::json!({
-                    "protocol": self.protocol,
-                    "port": port,
-                    "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
-                    "error": error.kind(),
-                })),
+                Err(error) => {
+                    // Out of file descriptors here: a limit of this machine, reported with its
+                    // own fix rather than as the network's fault (issue 12).
+                    let (finding, remedy, kind) =
+                        match DescriptorExhaustion::from_connect_error(&error) {
+                            Some(local) => (local.to_string(), local.remedy(), local.kind()),
+                            None => (
+                                error.to_string(),
+                                remedy(&error, self.protocol, port),
+                                error.kind(),
+                            ),
+                        };
+                    Outcome::error(format!(
+                        "{} {}: {finding}",
+                        self.protocol.display_name(),
+                        port
+                    ))
+                    .remedy(remedy)
+                    .info(&serde_json::json!({
+                        "protocol": self.protocol,
+                        "port": port,
+                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
+                        "error": kind,
+                    }))
+                }
             }
         })
     }

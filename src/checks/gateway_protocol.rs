@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
 use crate::net::Protocol;
+use crate::net::local_limits::DescriptorExhaustion;
 use crate::net::probe::amqp::AmqpError;
 use crate::net::probe::http::{self, WebSocketAnswer};
 use crate::net::probe::{
@@ -104,6 +105,13 @@ impl GatewayProtocolCheck {
         let answer = match result {
             Ok(answer) => answer,
             Err(ProbeFailure::Connect(error)) => {
+                // Out of file descriptors here: this machine's limit, not the gateway's state.
+                if let Some(local) = DescriptorExhaustion::from_connect_error(&error) {
+                    info.error = Some(local.kind());
+                    return Outcome::error(format!("{label}: {local}"))
+                        .remedy(local.remedy())
+                        .info(&info);
+                }
                 info.error = Some(error.kind());
                 return Outcome::error(format!(
                     "{label}: the probe's own TLS connection failed: {error}"

@@ -5,13 +5,13 @@
 
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
+use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::ConnectError;
-use crate::pki::load::load_certificates;
-use crate::pki::{TrustAnchors, VerifyCode};
+use crate::pki::VerifyCode;
 
 use super::tls_probe::{Endpoint, ProbeError, probe, verdict};
 
@@ -89,8 +89,8 @@ impl Check for IotHubConnectCheck {
                 }
             };
             let store = context.root.path(SYSTEM_BUNDLE);
-            let anchors = match load_certificates(&store) {
-                Ok(certificates) => TrustAnchors::new(store, certificates),
+            let anchors = match os_trust_store(&store) {
+                Ok(anchors) => anchors,
                 Err(error) => {
                     return Outcome::error(format!("the operating system's trust store: {error}"))
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)");

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior, Status};
 use crate::pki::describe::{describe, openssl_date};
 
@@ -37,7 +38,16 @@ impl Check for RootCaFileCheck {
                 Some(path) => (path.clone(), false),
                 None => (PathBuf::from(SYSTEM_BUNDLE), true),
             };
-            let anchors = match context.shared.trust_anchors(&path) {
+            // The OS bundle is read once per process; a CA file once per run.
+            let loaded = if system {
+                os_trust_store(&path).map_err(|error| error.to_string())
+            } else {
+                context
+                    .shared
+                    .trust_anchors(&path)
+                    .map_err(|error| error.to_string())
+            };
+            let anchors = match loaded {
                 Ok(anchors) => anchors,
                 Err(error) => {
                     let remedy = if system {
@@ -48,7 +58,7 @@ impl Check for RootCaFileCheck {
                             path.display()
                         )
                     };
-                    return Outcome::error(error.to_string()).remedy(remedy);
+                    return Outcome::error(error).remedy(remedy);
                 }
             };
             if system {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::CertificateDer;
 
 use super::{SYSTEM_BUNDLE, Suite, subject_of};
+use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::pki::load::load_certificates;
 
@@ -73,7 +74,7 @@ impl Check for RootCaTrustStoreCheck {
                 });
             };
             let store = context.root.path(SYSTEM_BUNDLE);
-            let installed = match load_certificates(&store) {
+            let installed = match os_trust_store(&store) {
                 Ok(installed) => installed,
                 // A leaf given the file does not depend on the OS store, and other distributions
                 // keep it elsewhere (Fedora: /etc/pki/tls/certs): nothing to warn about there.
@@ -90,7 +91,7 @@ impl Check for RootCaTrustStoreCheck {
             let missing: Vec<&CertificateDer<'static>> = anchors
                 .certificates
                 .iter()
-                .filter(|root| !installed.contains(root))
+                .filter(|root| !installed.certificates.contains(root))
                 .collect();
             let source = anchors.path.display();
             let node_note = "Node.js does not read the OS store: a Node.js application needs the file itself (the SDK's `ca` option or NODE_EXTRA_CA_CERTS)";

@@ -15,6 +15,7 @@ use crate::checks::leaf_registry;
 use crate::cli::{CheckArgs, DEFAULT_CONCURRENCY, ReportFormat};
 use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Selection, validate_selection};
 use crate::fleet::{FleetError, FleetOptions, count_targets, read_lines, run_fleet};
+use crate::net::local_limits::raise_open_files_limit;
 use crate::report::fleet::{FleetHeader, FleetPrinter, FleetPrometheus};
 use crate::report::fleet_json::{FleetJson, FleetJsonLines};
 use crate::report::fleet_text::FleetText;
@@ -51,6 +52,10 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
     };
 
     let concurrency = usize::try_from(args.concurrency.unwrap_or(DEFAULT_CONCURRENCY)).unwrap_or(1);
+    // Each gateway in flight holds a socket per port; a soft limit of 1024 (still many
+    // systems' default) runs out long before a high --concurrency does. A gateway that still
+    // finds none is reported as this machine's limit, with `ulimit -n` as the fix.
+    raise_open_files_limit();
     let now = OffsetDateTime::now_utc();
     let ports = args.network.ports();
     let options = FleetOptions {

@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::cli::ServeArgs;
 use crate::demo::scenario::prepare;
-use crate::demo::server::{DEFAULT_CONNECTION_LIFETIME, SimulatorConfig, start};
+use crate::demo::server::{
+    DEFAULT_CONNECTION_LIFETIME, DEFAULT_MAX_CONNECTIONS_PER_PORT, SimulatorConfig, start,
+};
 use crate::net::Protocol;
 use crate::pki::describe::describe;
 use crate::pki::load::{load_certificates, load_private_key};
@@ -49,13 +51,14 @@ pub async fn run(
         description,
     } = served;
     let gateway = start(SimulatorConfig {
-        max_connections_per_port: crate::demo::server::DEFAULT_MAX_CONNECTIONS_PER_PORT,
         bind: args.bind,
         ports: args.ports(),
         chain,
         key,
         closed,
         connection_lifetime: DEFAULT_CONNECTION_LIFETIME,
+        // Clients beyond it wait to be accepted; none is turned away (issue 12).
+        max_connections_per_port: DEFAULT_MAX_CONNECTIONS_PER_PORT,
     })
     .await
     .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;

@@ -277,7 +277,11 @@ pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, 
     subject.push(DnType::CommonName, common_name.as_str());
     params.distinguished_name = subject;
     params.is_ca = match spec.basic_constraints {
-        // ExplicitNoCa writes `CA:FALSE` and a subject key identifier; NoCa would write neither.
+        // ExplicitNoCa writes a critical basicConstraints holding an empty SEQUENCE (what
+        // OpenSSL writes for `basicConstraints = CA:FALSE`) and a subject key identifier; NoCa
+        // would write neither. The SEQUENCE is empty because `cA` is `BOOLEAN DEFAULT FALSE`
+        // (RFC 5280 section 4.2.1.9) and DER never encodes a default value (X.690 section
+        // 11.5); rcgen before 0.14.10 wrote `cA FALSE`, which strict parsers reject.
         BasicConstraints::EndEntity => IsCa::ExplicitNoCa,
         BasicConstraints::CertificateAuthority { path_length: None } => {
             IsCa::Ca(rcgen::BasicConstraints::Unconstrained)

@@ -19,6 +19,12 @@
 //! Every connection runs in its own task, reads at most [`MAX_REQUEST_BYTES`], and lives at most
 //! [`SimulatorConfig::connection_lifetime`], so a misbehaving client cannot pin a task. Failed
 //! handshakes (a leaf that rejects the chain) and malformed input just close the connection.
+//!
+//! A port serves at most [`SimulatorConfig::max_connections_per_port`] connections at once and
+//! never drops one for being over that cap: while all slots are taken it stops accepting, so
+//! further clients wait in the kernel's listen backlog (their TCP handshake already done,
+//! listen(2)) until a slot frees, as a busy edgeHub behind a full accept queue would make them
+//! wait. Memory stays bounded by the cap; the backlog is bounded by [`LISTEN_BACKLOG`].
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,12 +34,13 @@ use std::time::Duration;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::engine::Ports;
 use crate::net::Protocol;
+use crate::net::local_limits::DescriptorExhaustion;
 use crate::net::probe::{amqp, http};
 
 /// The most a client may send before the simulator answers or gives up; real first packets
@@ -43,12 +50,17 @@ pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
 /// How long a connection may live, handshake included, unless configured otherwise.
 pub const DEFAULT_CONNECTION_LIFETIME: Duration = Duration::from_secs(10);
 
-/// Connections served at once per port unless configured otherwise; further ones are closed
-/// on accept.
+/// Connections served at once per port unless configured otherwise; further ones wait to be
+/// accepted.
 pub const DEFAULT_MAX_CONNECTIONS_PER_PORT: usize = 64;
 
-/// Pause after a failed `accept` (for example, out of file descriptors) so the loop does not
-/// spin; the same back-off idea as mini-redis's listener.
+/// Connections the kernel queues per port while every slot is taken: tokio's (and mio's)
+/// default, written out because the queue is what makes the cap backpressure instead of
+/// refusal. Linux caps it at `net.core.somaxconn` (4096 since 5.4).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// Pause after a failed `accept` that freeing one of our own connections cannot cure, so the
+/// loop does not spin; the same back-off idea as mini-redis's listener.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The SASL protocol header, AMQP 1.0 section 5.3.1: "AMQP", protocol id 3, version 1.0.0.
@@ -85,8 +97,8 @@ pub struct SimulatorConfig {
     pub closed: Vec<Protocol>,
     /// Longest time one connection may stay open, handshake included.
     pub connection_lifetime: Duration,
-    /// Connections served at once per port (a load test of fleet mode needs more than the
-    /// default); further ones are closed on accept.
+    /// Connections served at once per port (at least one); further ones wait in the listen
+    /// backlog until one ends.
     pub max_connections_per_port: usize,
 }
 
@@ -171,7 +183,7 @@ pub async fn start(config: SimulatorConfig) -> Result<RunningGateway, SimulatorE
             address: requested,
             source,
         };
-        let listener = TcpListener::bind(requested).await.map_err(bind_error)?;
+        let listener = listen(requested).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         set_port(&mut ports, protocol, port);
         if config.closed.contains(&protocol) {
@@ -224,6 +236,20 @@ fn set_port(ports: &mut Ports, protocol: Protocol, port: u16) {
     }
 }
 
+/// A listening socket on `address` with [`LISTEN_BACKLOG`] and, as `TcpListener::bind` does on
+/// Unix, `SO_REUSEADDR`, so a restarted simulator can bind the port its predecessor left in
+/// TIME_WAIT.
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -231,19 +257,32 @@ async fn accept_loop(
     lifetime: Duration,
     max_connections: usize,
 ) {
+    let max_connections = max_connections.max(1);
     let mut connections = JoinSet::new();
     loop {
+        while connections.try_join_next().is_some() {}
+        if connections.len() >= max_connections {
+            // Every slot is taken: accept nothing until a connection ends. The next clients
+            // wait in the listen backlog, never closed for being one too many.
+            connections.join_next().await;
+            continue;
+        }
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => stream,
+            // Out of file descriptors: the client stays queued; ending one of our own
+            // connections (each lives at most `lifetime`) gives its descriptor back.
+            Err(error)
+                if DescriptorExhaustion::from_io_error(&error).is_some()
+                    && !connections.is_empty() =>
+            {
+                connections.join_next().await;
+                continue;
+            }
             Err(_) => {
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        while connections.try_join_next().is_some() {}
-        if connections.len() >= max_connections {
-            continue; // `stream` is dropped: the client sees the connection closed.
-        }
         connections.spawn(serve_connection(
             stream,
             acceptor.clone(),
@@ -656,6 +695,40 @@ mod tests {
             .unwrap();
         tls.write_all(MQTT_CONNECT).await.unwrap();
         assert_eq!(read_to_end(&mut tls).await, MQTT_CONNACK_NOT_AUTHORIZED);
+    }
+
+    /// Issue 12: a client over the cap waits for a slot and is then served; it is never closed
+    /// for being one too many. The first connection is held open until the second is queued.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_connection_over_the_cap_waits_and_is_then_served() {
+        let pki = GatewayPki::generate(GATEWAY, now()).unwrap();
+        let mut config =
+            SimulatorConfig::loopback(pki.server_chain(), pki.server.key_der(), vec![]);
+        config.max_connections_per_port = 1;
+        let gateway = Arc::new(start(config).await.unwrap());
+        let client = client_config(&pki.root.der, &[]);
+        let mut first = connect(&gateway, Protocol::Mqtt, client.clone())
+            .await
+            .unwrap();
+        // The second handshake cannot finish until the simulator accepts it, so it runs in its
+        // own task while the first connection still holds the only slot.
+        let second = tokio::spawn({
+            let gateway = Arc::clone(&gateway);
+            async move {
+                let mut tls = connect(&gateway, Protocol::Mqtt, client).await?;
+                tls.write_all(MQTT_CONNECT).await?;
+                Ok::<_, io::Error>(read_to_end(&mut tls).await)
+            }
+        });
+        first.write_all(MQTT_CONNECT).await.unwrap();
+        assert_eq!(read_to_end(&mut first).await, MQTT_CONNACK_NOT_AUTHORIZED);
+        drop(first);
+        let answer = tokio::time::timeout(CLIENT_DEADLINE, second)
+            .await
+            .expect("the queued client was never served")
+            .unwrap()
+            .expect("the queued client was closed instead of served");
+        assert_eq!(answer, MQTT_CONNACK_NOT_AUTHORIZED);
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! Network steps: name resolution and TCP + TLS connection to the gateway's ports.
 
+pub mod local_limits;
 pub mod probe;
 pub mod resolve;
 pub mod tls;

@@ -171,6 +171,8 @@ fn short_error(kind: &str) -> &str {
         "tls_error" => "tls-error",
         "not_tls" => "not-tls",
         "no_address" => "no-address",
+        // This machine ran out of file descriptors (net::local_limits), not the gateway.
+        "open_files_limit" | "system_file_table_full" => "fd-limit",
         other => other,
     }
 }

@@ -30,6 +30,11 @@ struct Fleet {
 
 impl Fleet {
     async fn start(closed: &[Protocol]) -> Fleet {
+        Fleet::start_with(closed, |_| {}).await
+    }
+
+    /// [`Fleet::start`] with the simulator's configuration adjusted by `adjust`.
+    async fn start_with(closed: &[Protocol], adjust: impl FnOnce(&mut SimulatorConfig)) -> Fleet {
         let now = OffsetDateTime::now_utc();
         let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
         let server = pki
@@ -45,13 +50,10 @@ impl Fleet {
             directory.path().join("wrong-root.pem"),
         )
         .expect("wrong root file");
-        let gateway = start(SimulatorConfig::loopback(
-            pki.chain_with(&server),
-            server.key_der(),
-            closed.to_vec(),
-        ))
-        .await
-        .expect("simulator starts");
+        let mut config =
+            SimulatorConfig::loopback(pki.chain_with(&server), server.key_der(), closed.to_vec());
+        adjust(&mut config);
+        let gateway = start(config).await.expect("simulator starts");
         let not_after = server.spec.validity.not_after.unix_timestamp();
         Fleet {
             gateway,
@@ -432,6 +434,115 @@ async fn only_good_targets_exit_zero_and_stdin_works() {
         })
         .collect();
     assert_eq!(gateways, lines.iter().cloned().collect());
+}
+
+/// Issue 12: a gateway that serves fewer connections at once than a fleet run opens makes
+/// the surplus wait (in the listen backlog) instead of closing them, so a fleet run never
+/// reports a healthy gateway as broken because the server was busy. 200 gateways at
+/// `--concurrency 64` open up to 128 connections per port at once (the connect check's and
+/// the protocol probe's); the simulator here serves 8 per port.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_gateway_queues_connections_and_no_target_gets_a_false_error() {
+    let fleet = Fleet::start_with(&[], |config| config.max_connections_per_port = 8).await;
+    let lines: Vec<String> = (1..=200)
+        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
+        .collect();
+    let targets = fleet.write_targets(&lines);
+    let mut args = fleet.args(&targets.display().to_string(), "jsonl");
+    let set = |args: &mut Vec<String>, flag: &str, value: &str| {
+        let position = args.iter().position(|arg| arg == flag).expect("flag");
+        args[position + 1] = value.to_owned();
+    };
+    set(&mut args, "--concurrency", "64");
+    // A deadline, not a measurement: generous so a loaded CI machine cannot time out.
+    set(&mut args, "--timeout", "60s");
+    let output = run_async(args).await;
+    let results: Vec<TargetOut> = output
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")))
+        .collect();
+    let failed: Vec<&TargetOut> = results
+        .iter()
+        .filter(|result| result.verdict != "ok")
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 200 gateways failed, first: {:#?}",
+        failed.len(),
+        failed.first()
+    );
+    assert_eq!(results.len(), 200, "{}", output.stderr);
+    assert_eq!(output.code, 0, "{}", output.all());
+}
+
+/// Issue 12: running out of file descriptors is this machine's limit, reported with the
+/// `ulimit -n` fix, never as the gateways' or the network's fault. `ulimit -n 40` in sh sets
+/// the hard limit too, so fleet mode's raise of the soft limit to the hard one cannot lift
+/// it; 64 gateways at once need about 192 sockets.
+#[tokio::test(flavor = "multi_thread")]
+async fn running_out_of_file_descriptors_is_reported_as_the_local_limit() {
+    let fleet = Fleet::start(&[]).await;
+    let lines: Vec<String> = (1..=200)
+        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
+        .collect();
+    let targets = fleet.write_targets(&lines);
+    let mut args = fleet.args(&targets.display().to_string(), "jsonl");
+    let position = args
+        .iter()
+        .position(|arg| arg == "--concurrency")
+        .expect("flag");
+    args[position + 1] = "64".to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -n 40 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_edgeprobe"))
+            .args(&args)
+            .env_remove("EDGEPROBE_CONNECTION_STRING")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sh runs")
+    })
+    .await
+    .map(Run::from)
+    .expect("joined");
+    assert_eq!(output.code, 1, "{}", output.all());
+    let results: Vec<TargetOut> = output
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")))
+        .collect();
+    assert_eq!(results.len(), 200, "{}", output.stderr);
+    let problems: Vec<&ProblemOut> = results.iter().flat_map(|result| &result.problems).collect();
+    assert!(!problems.is_empty(), "some gateway must have hit the limit");
+    for problem in &problems {
+        assert!(
+            problem.check.starts_with("gateway-connect-")
+                || problem.check.starts_with("gateway-protocol-"),
+            "only sockets run out: {problem:#?}"
+        );
+        assert!(
+            problem
+                .message
+                .contains("open files limit (`ulimit -n` is 40)")
+                && problem
+                    .message
+                    .contains("a local limit, not a network or gateway problem"),
+            "{problem:#?}"
+        );
+        let remedy = problem.remedy.as_deref().unwrap_or_default();
+        assert!(remedy.contains("`ulimit -n 4096`"), "{problem:#?}");
+        for network in ["unreachable", "network path", "firewall", "edgeHub"] {
+            assert!(!remedy.contains(network), "{problem:#?}");
+        }
+    }
+    for port in results.iter().flat_map(|result| &result.ports) {
+        assert!(
+            matches!(port.error.as_deref(), None | Some("open_files_limit")),
+            "{port:#?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

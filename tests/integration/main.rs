@@ -18,5 +18,6 @@ mod hostile_chains;
 mod misbehaving;
 mod openssl_suite;
 mod serve;
+mod strict_der;
 mod timing;
 mod trusted_ca_file;

@@ -1,0 +1,281 @@
+//! This machine's own limits on sockets: the open-files limit (`RLIMIT_NOFILE`) that fleet mode
+//! raises at start, and telling "edgeprobe ran out of file descriptors here" apart from a
+//! network or gateway failure, so a run at high `--concurrency` never blames the gateways for a
+//! limit of the machine it runs on.
+//!
+//! Every socket is a file descriptor. `socket(2)`, `accept(2)` and `open(2)` fail with `EMFILE`
+//! when the process reached its soft `RLIMIT_NOFILE` and with `ENFILE` when the whole system
+//! reached `fs.file-max` (open(2), socket(2)). Many systems still start processes with a soft
+//! limit of 1024 and a far higher hard limit, which any process may raise itself to
+//! (getrlimit(2)); that is what [`raise_open_files_limit`] does, as Go's runtime does at start
+//! since Go 1.19.
+
+use std::fmt;
+use std::io;
+
+use crate::net::tls::ConnectError;
+
+/// Which limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescriptorScope {
+    /// `EMFILE`: this process's open-files limit.
+    Process,
+    /// `ENFILE`: the system-wide table (`fs.file-max`).
+    System,
+}
+
+/// The process or the system had no file descriptor left for a socket: a limit of the machine
+/// edgeprobe runs on, not a finding about the network or the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescriptorExhaustion {
+    pub scope: DescriptorScope,
+    /// The process's open-files limit when the failure was seen, when it is known.
+    pub open_files_limit: Option<OpenFilesLimit>,
+}
+
+impl DescriptorExhaustion {
+    /// `Some` when `error` is `EMFILE` or `ENFILE`.
+    pub fn from_io_error(error: &io::Error) -> Option<Self> {
+        let scope = descriptor_scope(error.raw_os_error()?)?;
+        Some(DescriptorExhaustion {
+            scope,
+            open_files_limit: open_files_limit(),
+        })
+    }
+
+    /// `Some` when a connect failed for want of a file descriptor.
+    ///
+    /// [`ConnectError`] keeps only the text of the socket error for the failures it does not
+    /// classify itself, so this compares that text with the operating system's own text for
+    /// `EMFILE` and `ENFILE` (what `io::Error`'s `Display` prints for either). Once the connect
+    /// taxonomy classifies these errors with [`DescriptorExhaustion::from_io_error`] itself,
+    /// callers match on its variant instead.
+    pub fn from_connect_error(error: &ConnectError) -> Option<Self> {
+        let ConnectError::ConnectFailed { detail, .. } = error else {
+            return None;
+        };
+        let scope = [DescriptorScope::Process, DescriptorScope::System]
+            .into_iter()
+            .find(|scope| *detail == io::Error::from_raw_os_error(errno(*scope)).to_string())?;
+        Some(DescriptorExhaustion {
+            scope,
+            open_files_limit: open_files_limit(),
+        })
+    }
+
+    /// The stable name JSON uses for the failure, next to the connect errors' names.
+    pub fn kind(&self) -> &'static str {
+        match self.scope {
+            DescriptorScope::Process => "open_files_limit",
+            DescriptorScope::System => "system_file_table_full",
+        }
+    }
+
+    /// What the technician running edgeprobe should do.
+    pub fn remedy(&self) -> String {
+        let fewer = "or check fewer gateways at once with a lower --concurrency";
+        match self.scope {
+            DescriptorScope::Process => {
+                let beyond = match self.open_files_limit.and_then(|limit| limit.hard) {
+                    Some(hard) => format!(
+                        " (up to the hard limit, {hard} here; beyond it, as root: LimitNOFILE= in a systemd unit or nofile in /etc/security/limits.conf)"
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "raise the open files limit in the shell that runs edgeprobe, e.g. `ulimit -n 4096`{beyond}, {fewer}; then run edgeprobe again"
+                )
+            }
+            DescriptorScope::System => format!(
+                "the whole system is out of file descriptors: close programs that hold many files or raise `sysctl fs.file-max`, {fewer}; then run edgeprobe again"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for DescriptorExhaustion {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.scope {
+            DescriptorScope::Process => {
+                write!(
+                    formatter,
+                    "not checked: edgeprobe reached this machine's open files limit"
+                )?;
+                if let Some(soft) = self.open_files_limit.and_then(|limit| limit.soft) {
+                    write!(formatter, " (`ulimit -n` is {soft})")?;
+                }
+            }
+            DescriptorScope::System => write!(
+                formatter,
+                "not checked: this machine's system-wide file table is full (fs.file-max)"
+            )?,
+        }
+        write!(
+            formatter,
+            " and had no file descriptor left for the socket; a local limit, not a network or gateway problem"
+        )
+    }
+}
+
+/// A process's `RLIMIT_NOFILE`; `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenFilesLimit {
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+/// This process's open-files limit, where the platform has one.
+pub fn open_files_limit() -> Option<OpenFilesLimit> {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        Some(OpenFilesLimit {
+            soft: limit.current,
+            hard: limit.maximum,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Raises this process's soft open-files limit to its hard limit, as far as the system allows,
+/// and returns the limit then in force. Best effort: when the system refuses (macOS refuses
+/// "unlimited"; a sandbox may refuse any change) the limit stays as it was.
+pub fn raise_open_files_limit() -> Option<OpenFilesLimit> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current != limit.maximum {
+            // Failure leaves the old limit in force, which is what "best effort" means here.
+            let _ = setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: limit.maximum,
+                    maximum: limit.maximum,
+                },
+            );
+        }
+    }
+    open_files_limit()
+}
+
+fn descriptor_scope(code: i32) -> Option<DescriptorScope> {
+    [DescriptorScope::Process, DescriptorScope::System]
+        .into_iter()
+        .find(|scope| errno(*scope) == code)
+}
+
+fn errno(scope: DescriptorScope) -> i32 {
+    #[cfg(unix)]
+    {
+        match scope {
+            DescriptorScope::Process => rustix::io::Errno::MFILE.raw_os_error(),
+            DescriptorScope::System => rustix::io::Errno::NFILE.raw_os_error(),
+        }
+    }
+    // Windows' C runtime numbers (errno.h); its sockets report WSAEMFILE (10024) instead.
+    #[cfg(not(unix))]
+    {
+        match scope {
+            DescriptorScope::Process => 24,
+            DescriptorScope::System => 23,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+
+    fn connect_failed(error: io::Error) -> ConnectError {
+        ConnectError::ConnectFailed {
+            endpoint: SocketAddr::from(([127, 0, 0, 1], 8883)),
+            detail: error.to_string(),
+        }
+    }
+
+    #[test]
+    fn emfile_and_enfile_are_local_and_other_errors_are_not() {
+        let process = io::Error::from_raw_os_error(errno(DescriptorScope::Process));
+        let system = io::Error::from_raw_os_error(errno(DescriptorScope::System));
+        let found = DescriptorExhaustion::from_io_error(&process).unwrap();
+        assert_eq!(found.scope, DescriptorScope::Process);
+        assert_eq!(found.kind(), "open_files_limit");
+        assert_eq!(
+            DescriptorExhaustion::from_io_error(&system).map(|found| found.scope),
+            Some(DescriptorScope::System)
+        );
+        for other in [
+            io::Error::from(io::ErrorKind::ConnectionRefused),
+            io::Error::from_raw_os_error(errno(DescriptorScope::Process) + 100),
+            io::Error::other("Too many open files"),
+        ] {
+            assert_eq!(DescriptorExhaustion::from_io_error(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_connect_failure_carrying_emfile_is_recognised_and_others_are_not() {
+        let process = io::Error::from_raw_os_error(errno(DescriptorScope::Process));
+        let found = DescriptorExhaustion::from_connect_error(&connect_failed(process)).unwrap();
+        assert_eq!(found.scope, DescriptorScope::Process);
+        let system = io::Error::from_raw_os_error(errno(DescriptorScope::System));
+        assert_eq!(
+            DescriptorExhaustion::from_connect_error(&connect_failed(system)).map(|f| f.scope),
+            Some(DescriptorScope::System)
+        );
+        let other = connect_failed(io::Error::from_raw_os_error(
+            errno(DescriptorScope::Process) + 100,
+        ));
+        assert_eq!(DescriptorExhaustion::from_connect_error(&other), None);
+        let refused = ConnectError::Refused {
+            endpoint: SocketAddr::from(([127, 0, 0, 1], 8883)),
+        };
+        assert_eq!(DescriptorExhaustion::from_connect_error(&refused), None);
+    }
+
+    #[test]
+    fn message_and_remedy_name_the_local_limit_and_ulimit() {
+        let found = DescriptorExhaustion {
+            scope: DescriptorScope::Process,
+            open_files_limit: Some(OpenFilesLimit {
+                soft: Some(40),
+                hard: Some(40),
+            }),
+        };
+        let message = found.to_string();
+        assert!(
+            message.contains("open files limit (`ulimit -n` is 40)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("not a network or gateway problem"),
+            "{message}"
+        );
+        let remedy = found.remedy();
+        assert!(remedy.contains("`ulimit -n 4096`"), "{remedy}");
+        assert!(remedy.contains("the hard limit, 40 here"), "{remedy}");
+        assert!(remedy.contains("--concurrency"), "{remedy}");
+        let system = DescriptorExhaustion {
+            scope: DescriptorScope::System,
+            open_files_limit: None,
+        };
+        assert!(system.to_string().contains("fs.file-max"));
+        assert!(system.remedy().contains("fs.file-max"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn raising_reaches_the_hard_limit_or_leaves_it_unchanged() {
+        let before = open_files_limit().unwrap();
+        let after = raise_open_files_limit().unwrap();
+        assert_eq!(after.hard, before.hard);
+        // The soft limit never goes down, and reaches the hard one unless the system refused.
+        assert!(after.soft.is_none() || after.soft >= before.soft);
+    }
+}
