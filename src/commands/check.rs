@@ -46,8 +46,8 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
 async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let parsed = args
         .connection_string
-        .as_deref()
-        .map(connection_string::parse);
+        .as_ref()
+        .map(|raw| connection_string::parse(raw.expose_str()));
     let target = Target {
         gateway: args
             .gateway
@@ -59,7 +59,10 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
             .map(|parsed| parsed.device_id.clone()),
         connection_string: match (&parsed, &args.connection_string) {
             (Some(Ok(parsed)), _) => Some(parsed.to_string()),
-            (_, Some(raw)) => Some(connection_string::redact(raw)),
+            // Not parsed, so not known to be one: keep only the parts known to be public.
+            (_, Some(raw)) => Some(connection_string::redact_connection_string(
+                raw.expose_str(),
+            )),
             _ => None,
         },
         ca_file: args.ca_file.as_ref().map(|path| path.display().to_string()),
