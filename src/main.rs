@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use edgeprobe::cli::Cli;
-use edgeprobe::secrets::redact;
+use edgeprobe::secrets::{redact, redact_command_line};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -49,11 +49,14 @@ fn main() -> ExitCode {
 }
 
 /// clap's own message and status (2; 0 for `--help`), but redacted: clap quotes what was
-/// typed (`unexpected argument '...'`), and a connection string pasted without its flag is
-/// typed. Printed by clap, in colour, when there is nothing to redact.
+/// typed (`unexpected argument '...'`), and what was typed can be a connection string pasted
+/// without its flag. Printed by clap, in colour, when there is nothing to redact.
 fn usage_error(error: &clap::Error) -> ExitCode {
     let plain = error.render().to_string();
-    match redact(&plain) {
+    let arguments: Vec<String> = std::env::args_os()
+        .map(|argument| argument.to_string_lossy().into_owned())
+        .collect();
+    match redact_command_line(&plain, &arguments) {
         // Help and version go to stdout, as clap prints them.
         _ if !error.use_stderr() => error.exit(),
         Cow::Borrowed(_) => error.exit(),

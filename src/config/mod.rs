@@ -9,6 +9,9 @@
 pub mod v1_yaml;
 pub mod v2_toml;
 
+/// Where the connection string's secret type lived before [`crate::secrets`].
+pub use crate::secrets::SecretString;
+
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,6 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Serialize;
 
 use crate::pki::TrustAnchors;
-pub use crate::secrets::SecretString;
 use crate::system::SystemRoot;
 
 /// IoT Edge 1.2 and later: the "super config" that `iotedge config apply` distributes.

@@ -6,8 +6,10 @@
 //! The type is the first defence (a value that is never a `String` cannot be formatted by
 //! mistake); the redactor is the last (it catches what a caller wrote into free text).
 
+mod command_line;
 mod redact;
 
+pub use command_line::redact_command_line;
 pub use redact::{redact, redact_json};
 
 use std::fmt;
