@@ -15,7 +15,7 @@ use crate::secrets::{REDACTED, redact};
 /// - any other `Name=value` keeps its name when the value is more than `=` padding, so a
 ///   misspelled `SharedAcessKey=` shows its typo but not its key;
 /// - anything else (a part without `=`, `=value`, `Name=` or `Name==`: pieces of a key split
-///   by a stray `;`) becomes `<redacted>`.
+///   by a stray `;`; a bare SAS token) becomes `<redacted>`.
 ///
 /// Enclosing quotes are dropped as the parser drops them, and the result also goes through
 /// [`redact`].
@@ -49,7 +49,12 @@ fn redact_part(part: &str) -> String {
             format!("{name}={REDACTED}")
         };
     }
-    if trimmed_name.is_empty() || value.bytes().all(|byte| byte == b'=') {
+    // A name is shown only if it reads as one: not `SharedAccessSignature sr` (a bare token).
+    let reads_as_a_name = !trimmed_name.is_empty()
+        && trimmed_name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'));
+    if !reads_as_a_name || value.bytes().all(|byte| byte == b'=') {
         return REDACTED.to_owned();
     }
     format!("{name}={REDACTED}")
@@ -117,6 +122,10 @@ mod tests {
                 "HostName=h;<redacted>",
             ),
             (KEY.to_owned(), "<redacted>"),
+            (
+                format!("SharedAccessSignature sr=h&sig={KEY}&se=1"),
+                "<redacted>",
+            ),
         ];
         for (raw, expected) in cases {
             let redacted = redact_connection_string(&raw);

@@ -230,28 +230,35 @@ fn url_password(text: &str, index: usize) -> Option<Found> {
     Found::value(authority_start + colon + 1, at_sign)
 }
 
-/// A PEM private-key block, from its BEGIN line through the first END line after it.
+/// A PEM private-key block, from its BEGIN line through the first END line after it. Labels
+/// are matched as written (RFC 7468 §2: upper case), which also keeps the lower-case marker
+/// from reading as a label.
 fn private_key_block(text: &str, index: usize) -> Option<Found> {
     const BEGIN: &str = "-----BEGIN ";
     const END: &str = "-----END ";
     const DASHES: &str = "-----";
-    let bytes = text.as_bytes();
-    if !starts_with_ignore_case(bytes, index, BEGIN) {
+    let rest = &text[index..];
+    if !rest.starts_with(BEGIN) {
         return None;
     }
-    let label_start = index + BEGIN.len();
     // The label ends at its dashes, or at the line's end when the armour was cut.
-    let label_end = (label_start..bytes.len())
-        .find(|&at| bytes[at] == b'\n' || bytes[at..].starts_with(DASHES.as_bytes()))
-        .unwrap_or(bytes.len());
-    if find_ignore_case(&bytes[label_start..label_end], "PRIVATE KEY").is_none() {
+    let label = &rest[BEGIN.len()..];
+    let label = &label[..[label.find(DASHES), label.find('\n')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(label.len())];
+    if !label.contains("PRIVATE KEY") {
         return None;
     }
-    let end = find_ignore_case(&bytes[label_end..], END)
-        .map(|offset| label_end + offset + END.len())
-        .map_or(bytes.len(), |footer_label| {
-            find_ignore_case(&bytes[footer_label..], DASHES)
-                .map_or(bytes.len(), |offset| footer_label + offset + DASHES.len())
+    let after_label = index + BEGIN.len() + label.len();
+    let end = text[after_label..]
+        .find(END)
+        .map(|offset| after_label + offset + END.len())
+        .map_or(text.len(), |footer_label| {
+            text[footer_label..]
+                .find(DASHES)
+                .map_or(text.len(), |offset| footer_label + offset + DASHES.len())
         });
     Some(Found {
         start: index,
@@ -335,12 +342,6 @@ fn starts_with_ignore_case(bytes: &[u8], at: usize, prefix: &str) -> bool {
     bytes
         .get(at..at + prefix.len())
         .is_some_and(|slice| slice.eq_ignore_ascii_case(prefix.as_bytes()))
-}
-
-fn find_ignore_case(haystack: &[u8], needle: &str) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]
