@@ -5,7 +5,7 @@
 
 use super::names::{PUBLIC_KEYS, SHARED_ACCESS_KEY, SHARED_ACCESS_SIGNATURE};
 use super::parse::without_enclosing_quotes;
-use crate::secrets::{REDACTED, redact};
+use crate::secrets::{REDACTED, looks_like_a_key, redact};
 
 /// `raw` with every part not known to be public replaced:
 /// - `HostName`, `DeviceId`, `ModuleId`, `GatewayHostName`, `x509` and `SharedAccessKeyName`
@@ -17,12 +17,16 @@ use crate::secrets::{REDACTED, redact};
 /// - anything else (a part without `=`, `=value`, `Name=` or `Name==`: pieces of a key split
 ///   by a stray `;`; a bare SAS token) becomes `<redacted>`.
 ///
-/// Enclosing quotes are dropped as the parser drops them, and the result also goes through
-/// [`redact`].
+/// Each part first goes through [`redact`], so a public value holding a secret is caught too.
+/// Enclosing quotes are dropped as the parser drops them. Redacting the result again changes
+/// nothing: the parts stay the parts.
 pub fn redact_connection_string(raw: &str) -> String {
     let text = without_enclosing_quotes(raw.trim());
-    let parts: Vec<String> = text.split(';').map(redact_part).collect();
-    redact(&parts.join(";")).into_owned()
+    let parts: Vec<String> = text
+        .split(';')
+        .map(|part| redact_part(&redact(part)))
+        .collect();
+    parts.join(";")
 }
 
 fn redact_part(part: &str) -> String {
@@ -49,8 +53,10 @@ fn redact_part(part: &str) -> String {
             format!("{name}={REDACTED}")
         };
     }
-    // A name is shown only if it reads as one: not `SharedAccessSignature sr` (a bare token).
+    // A name is shown only if it reads as one: not `SharedAccessSignature sr` (a bare token),
+    // nor a key glued to a name (`SharedAcessKeyc2VjcmV0LWtl`).
     let reads_as_a_name = !trimmed_name.is_empty()
+        && !looks_like_a_key(trimmed_name)
         && trimmed_name
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'));
@@ -125,6 +131,10 @@ mod tests {
             (
                 format!("SharedAccessSignature sr=h&sig={KEY}&se=1"),
                 "<redacted>",
+            ),
+            (
+                format!("HostName=h;SharedAcessKey{}=x", &KEY[..20]),
+                "HostName=h;<redacted>",
             ),
         ];
         for (raw, expected) in cases {

@@ -42,7 +42,7 @@ fn may_hold_a_secret(argument: &str) -> bool {
 
 /// 16 or more base64 characters with upper case, lower case and digits, as a key is (a host
 /// name has dots, a word has no digits).
-fn looks_like_a_key(argument: &str) -> bool {
+pub(crate) fn looks_like_a_key(argument: &str) -> bool {
     let bytes = argument.as_bytes();
     bytes.len() >= 16
         && bytes

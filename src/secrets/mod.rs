@@ -9,6 +9,7 @@
 mod command_line;
 mod redact;
 
+pub(crate) use command_line::looks_like_a_key;
 pub use command_line::redact_command_line;
 pub use redact::{redact, redact_json};
 

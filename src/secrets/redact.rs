@@ -32,8 +32,28 @@ use super::{REDACTED, REDACTED_PRIVATE_KEY};
 use crate::connection_string::names::{KNOWN_KEYS, SHARED_ACCESS_KEY, SHARED_ACCESS_SIGNATURE};
 
 /// Replace every secret in `text`; borrows when there is nothing to replace (the common case).
-/// Idempotent: redacting redacted text changes nothing.
+///
+/// Idempotent: redacting redacted text changes nothing. A rule looks ahead (a URL's userinfo
+/// runs to its last `@`), and what it sees can change once a later secret is replaced, so the
+/// rules are applied again until a pass changes nothing. Every pass that changes something
+/// replaces text that was not a marker, so this ends, in practice after one more pass; the
+/// bound only guards a printer against a rule added later that would not.
 pub fn redact(text: &str) -> Cow<'_, str> {
+    const MAX_PASSES: usize = 16;
+    let Some(mut redacted) = redact_once(text) else {
+        return Cow::Borrowed(text);
+    };
+    for _ in 1..MAX_PASSES {
+        match redact_once(&redacted) {
+            Some(again) if again != redacted => redacted = again,
+            _ => break,
+        }
+    }
+    Cow::Owned(redacted)
+}
+
+/// One pass over `text`: `None` when no rule matched.
+fn redact_once(text: &str) -> Option<String> {
     let mut output: Option<String> = None;
     // Everything before `copied` has been handled. Every position a rule returns is at an
     // ASCII byte or the end of the text, so always on a char boundary.
@@ -50,13 +70,10 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         copied = secret.end;
         index = secret.end.max(index + 1);
     }
-    match output {
-        None => Cow::Borrowed(text),
-        Some(mut redacted) => {
-            redacted.push_str(&text[copied..]);
-            Cow::Owned(redacted)
-        }
-    }
+    output.map(|mut redacted| {
+        redacted.push_str(&text[copied..]);
+        redacted
+    })
 }
 
 /// Redact every string inside a JSON value, object keys included; a value under a key named
