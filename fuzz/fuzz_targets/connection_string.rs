@@ -11,7 +11,11 @@ fuzz_target!(|text: &str| {
     let redacted = redact(text);
     assert_eq!(redact(&redacted), redacted, "redaction is idempotent");
     let echoed = redact_connection_string(text);
-    assert_eq!(redact_connection_string(&echoed), echoed, "the echo is idempotent");
+    assert_eq!(
+        redact_connection_string(&echoed),
+        echoed,
+        "the echo is idempotent"
+    );
     let parsed = parse(text).ok();
     let shown = parsed
         .as_ref()
@@ -28,7 +32,10 @@ fuzz_target!(|text: &str| {
         {
             continue;
         }
-        assert!(!echoed.contains(value), "key leaked in redact_connection_string()");
+        assert!(
+            !echoed.contains(value),
+            "key leaked in redact_connection_string()"
+        );
         if parsed.is_some() {
             // A key of letters only can spell what Debug prints (`ConnectionString`).
             if value.bytes().all(|byte| byte.is_ascii_alphabetic()) {
@@ -45,7 +52,10 @@ fuzz_target!(|text: &str| {
 fn key_values(text: &str) -> Vec<&str> {
     let mut text = text.trim();
     for quote in ['"', '\''] {
-        if let Some(inner) = text.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) {
+        if let Some(inner) = text
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
             text = inner.trim();
             break;
         }
