@@ -86,7 +86,7 @@ pub struct CheckArgs {
         env = "EDGEPROBE_CONNECTION_STRING",
         hide_env_values = true
     )]
-    pub connection_string: Option<String>,
+    pub connection_string: Option<crate::secrets::SecretString>,
 
     /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store. On a gateway: the root given to its leaves, checked against the device CA. With --targets: for the gateways whose line names none
     #[arg(long, value_name = "PATH")]

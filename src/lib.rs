@@ -16,4 +16,5 @@ pub mod manpages;
 pub mod net;
 pub mod pki;
 pub mod report;
+pub mod secrets;
 pub mod system;

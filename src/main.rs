@@ -1,15 +1,19 @@
 //! The edgeprobe binary: parse, run, map the result to an exit code.
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use edgeprobe::cli::Cli;
+use edgeprobe::secrets::{redact, redact_command_line};
 
 fn main() -> ExitCode {
-    // clap prints usage errors itself and exits with status 2.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,8 +42,28 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("edgeprobe: error: {error}");
+            eprintln!("edgeprobe: error: {}", redact(&error.to_string()));
             ExitCode::from(2)
+        }
+    }
+}
+
+/// clap's own message and status (2; 0 for `--help`), but redacted: clap quotes what was
+/// typed (`unexpected argument '...'`), and what was typed can be a connection string pasted
+/// without its flag. Printed by clap, in colour, when there is nothing to redact.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let plain = error.render().to_string();
+    let arguments: Vec<String> = std::env::args_os()
+        .map(|argument| argument.to_string_lossy().into_owned())
+        .collect();
+    match redact_command_line(&plain, &arguments) {
+        // Help and version go to stdout, as clap prints them.
+        _ if !error.use_stderr() => error.exit(),
+        Cow::Borrowed(_) => error.exit(),
+        // A value runs to the end of the text, so the usage lines after it may be gone.
+        Cow::Owned(redacted) => {
+            eprintln!("{}", redacted.trim_end());
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::connection_string::{self, Authentication, ConnectionString};
 use crate::engine::{
     Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
 };
+use crate::secrets::SecretString;
 
 pub struct ConnectionStringCheck {
     suite: Suite,
@@ -84,7 +85,11 @@ impl Check for ConnectionStringCheck {
 }
 
 fn leaf(context: &Context) -> Outcome {
-    let Some(raw) = context.connection_string.as_deref() else {
+    let Some(raw) = context
+        .connection_string
+        .as_ref()
+        .map(SecretString::expose_str)
+    else {
         return Outcome::skipped("no --connection-string given");
     };
     let parsed = match connection_string::parse(raw) {

@@ -46,8 +46,8 @@ pub async fn run(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
 async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let parsed = args
         .connection_string
-        .as_deref()
-        .map(connection_string::parse);
+        .as_ref()
+        .map(|raw| connection_string::parse(raw.expose_str()));
     let target = Target {
         gateway: args
             .gateway
@@ -59,7 +59,10 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
             .map(|parsed| parsed.device_id.clone()),
         connection_string: match (&parsed, &args.connection_string) {
             (Some(Ok(parsed)), _) => Some(parsed.to_string()),
-            (_, Some(raw)) => Some(connection_string::redact(raw)),
+            // Not parsed, so not known to be one: keep only the parts known to be public.
+            (_, Some(raw)) => Some(connection_string::redact_connection_string(
+                raw.expose_str(),
+            )),
             _ => None,
         },
         ca_file: args.ca_file.as_ref().map(|path| path.display().to_string()),
@@ -156,4 +159,51 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
     print_report(out, &report, &target, &args.output)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+    use crate::engine::Context;
+
+    /// Decodes to "secret-key-do:not-print".
+    const KEY: &str = "c2VjcmV0LWtleS1kbzpub3QtcHJpbnQ=";
+
+    /// Issue #12: `Context` and `CheckArgs` derived `Debug` over the raw connection string.
+    #[test]
+    fn debug_of_the_arguments_and_the_context_never_shows_the_key() {
+        let raw = format!("HostName=h;DeviceId=d;SharedAccessKey={KEY};GatewayHostName=gw");
+        let cli = Cli::try_parse_from(["edgeprobe", "check", "--connection-string", &raw])
+            .expect("parses");
+        let Command::Check(args) = &cli.command else {
+            panic!("not check: {cli:?}");
+        };
+        let context = Context {
+            connection_string: args.connection_string.clone(),
+            ..Context::default()
+        };
+        assert_eq!(
+            context
+                .connection_string
+                .as_ref()
+                .map(|secret| secret.expose_str()),
+            Some(raw.as_str()),
+            "the value itself is kept for the check"
+        );
+        for shown in [
+            format!("{cli:?}"),
+            format!("{args:#?}"),
+            format!("{context:?}"),
+        ] {
+            assert!(!shown.contains(KEY), "{shown}");
+            assert!(!shown.contains("HostName=h"), "{shown}");
+            let compact: String = shown.split_whitespace().collect();
+            assert!(
+                compact.contains("connection_string:Some(<redacted>"),
+                "{shown}"
+            );
+        }
+    }
 }

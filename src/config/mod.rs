@@ -9,6 +9,9 @@
 pub mod v1_yaml;
 pub mod v2_toml;
 
+/// Where the connection string's secret type lived before [`crate::secrets`].
+pub use crate::secrets::SecretString;
+
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -161,7 +164,10 @@ impl fmt::Debug for Provisioning {
         match self {
             Provisioning::ConnectionString(secret) => f
                 .debug_tuple("ConnectionString")
-                .field(&crate::connection_string::redact(secret.expose()))
+                // The public parts (HostName, DeviceId) help; the key never shows.
+                .field(&crate::connection_string::redact_connection_string(
+                    secret.expose(),
+                ))
                 .finish(),
             Provisioning::Manual {
                 iothub_hostname,
@@ -186,27 +192,6 @@ impl fmt::Debug for Provisioning {
             }
             Provisioning::Missing => f.write_str("Missing"),
         }
-    }
-}
-
-/// A value that holds a secret; `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
-
-impl SecretString {
-    pub fn new(value: String) -> Self {
-        SecretString(value)
-    }
-
-    /// The value itself, for parsing. Never print it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretString(<redacted>)")
     }
 }
 

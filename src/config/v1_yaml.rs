@@ -91,7 +91,7 @@ pub fn parse(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
             format: ConfigFormat::V1Yaml,
             line,
             column,
-            message: crate::report::redact::redact(strip_location(&message)).into_owned(),
+            message: crate::secrets::redact(strip_location(&message)).into_owned(),
         }
     };
     let keys: std::collections::BTreeMap<String, IgnoredAny> =

@@ -138,7 +138,7 @@ pub fn parse(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
             format: ConfigFormat::V2Toml,
             line,
             column,
-            message: crate::report::redact::redact(error.message().trim()).into_owned(),
+            message: crate::secrets::redact(error.message().trim()).into_owned(),
         }
     };
     let table: toml::Table = toml::from_str(text).map_err(syntax)?;

@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 
 use crate::config::Located;
 use crate::net::Protocol;
+use crate::secrets::SecretString;
 use crate::system::SystemRoot;
 
 /// Everything a check may read. Built once from the command line; never mutated by checks.
@@ -31,8 +32,9 @@ use crate::system::SystemRoot;
 pub struct Context {
     /// `--gateway`, which wins over the connection string's `GatewayHostName`.
     pub gateway: Option<String>,
-    /// `--connection-string`, raw; parsed by the `connection-string` check.
-    pub connection_string: Option<String>,
+    /// `--connection-string`, raw; parsed by the `connection-string` check. A secret, so this
+    /// struct's derived `Debug` shows `<redacted>`.
+    pub connection_string: Option<SecretString>,
     /// `--ca-file`: the gateway's root CA as given to the leaf device.
     pub ca_file: Option<PathBuf>,
     pub hosts_file: PathBuf,

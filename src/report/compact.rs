@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::redact::redact;
 use super::{Verdict, verdict};
 use crate::engine::{Evidence, Ports, RunReport, Status};
 use crate::net::Protocol;
+use crate::secrets::redact;
 
 /// The compact result of checking one gateway.
 #[derive(Debug, Clone, Serialize)]
@@ -202,7 +202,7 @@ impl TargetResult {
                 check: reason.to_owned(),
                 status: Status::Error,
                 message: redact(&message).into_owned(),
-                remedy,
+                remedy: remedy.map(|remedy| redact(&remedy).into_owned()),
             }],
             ports: Vec::new(),
             elapsed: Duration::ZERO,

@@ -8,9 +8,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::redact::{redact, redact_json};
 use super::{Target, Verdict, verdict};
 use crate::engine::{CheckReport, RunReport, Status};
+use crate::secrets::{redact, redact_json};
 
 /// Additive changes keep 1.x; removing or retyping a field bumps the major version.
 pub const SCHEMA_VERSION: &str = "1.0";

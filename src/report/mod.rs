@@ -11,7 +11,6 @@ pub mod fleet_json;
 pub mod fleet_text;
 pub mod json;
 pub mod prometheus;
-pub mod redact;
 pub mod text;
 
 pub use compact::TargetResult;
@@ -27,6 +26,7 @@ use serde::{Serialize, Serializer};
 
 use crate::engine::{Ports, RunReport, Status};
 use crate::net::Protocol;
+use crate::secrets::redact;
 
 /// What was probed, for the text header and the JSON `target` object.
 #[derive(Clone, Default, Serialize)]
@@ -55,7 +55,7 @@ impl std::fmt::Debug for Target {
             .field("device_id", &self.device_id)
             .field(
                 "connection_string",
-                &self.connection_string.as_deref().map(redact::redact),
+                &self.connection_string.as_deref().map(redact),
             )
             .field("ca_file", &self.ca_file)
             .field("config", &self.config)
@@ -65,13 +65,9 @@ impl std::fmt::Debug for Target {
 }
 
 impl Target {
-    /// A copy with every string passed through [`redact::redact`].
+    /// A copy with every string passed through [`redact`].
     fn redacted(&self) -> Target {
-        let scrub = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(|text| redact::redact(text).into_owned())
-        };
+        let scrub = |value: &Option<String>| value.as_deref().map(|text| redact(text).into_owned());
         Target {
             gateway: scrub(&self.gateway),
             device_id: scrub(&self.device_id),

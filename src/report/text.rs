@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use colored::Color;
 
 use super::Target;
-use super::redact::redact;
 use crate::engine::{CheckReport, Group, RunReport, Status};
 use crate::net::Protocol;
+use crate::secrets::redact;
 
 /// Remedies are wrapped to fit an 80-column terminal (an SSH session on a gateway, typically).
 const WIDTH: usize = 80;

@@ -268,3 +268,124 @@ fn the_secret_never_appears_in_any_command_or_format() {
     assert!(!output.all().contains(&key[..12]), "{}", output.all());
     assert_eq!(output.json().result("connection-string"), "ok");
 }
+
+/// A fresh key for each run, so no fixture or earlier output can make a leak look like a pass:
+/// 32 random letters and digits (printable, so the decoded form is searchable too) and their
+/// standard base64, as IoT Hub writes keys.
+fn random_key() -> (String, String) {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let state = std::collections::hash_map::RandomState::new();
+    let decoded: String = (0..32)
+        .map(|index| {
+            let mut hasher = state.build_hasher();
+            hasher.write_usize(index);
+            let pick = usize::try_from(hasher.finish() % ALPHABET.len() as u64).expect("small");
+            char::from(ALPHABET[pick])
+        })
+        .collect();
+    let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &decoded);
+    (key, decoded)
+}
+
+/// Issue #12's regression test: a connection string whose key is a random value, valid and
+/// damaged in the ways a paste goes wrong, through `check` in text, JSON, JSON Lines and
+/// Prometheus, with the string as an argument, in the environment and without its flag. No
+/// 12-character piece of the key, of its decoded bytes or of its URL-encoded form may appear
+/// on stdout or stderr.
+#[test]
+fn a_random_key_never_reaches_any_output_even_on_error_paths() {
+    let (key, decoded) = random_key();
+    let url_encoded =
+        percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let (first_half, second_half) = key.split_at(key.len() / 2);
+    let valid = format!(
+        "HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={key};GatewayHostName=unknown.edgeprobe.test"
+    );
+    let base = "HostName=hub.azure-devices.net;DeviceId=leaf-01";
+    let malformed = [
+        format!("{base};SharedAcessKey={key};GatewayHostName=gw"),
+        format!("{base};SharedAccessKey={first_half};{second_half};GatewayHostName=gw"),
+        format!("{base};SharedAccessKey={first_half}\n{second_half}"),
+        format!("{base};SharedAccessKey={first_half} {second_half}"),
+        format!("{base};SharedAccessKey{key}"),
+        format!("{base};SharedAccessKey={key};x509=true"),
+        format!("{base};SharedAccessKey={key};SharedAccessKey={key}"),
+        format!("HostName=hub;SharedAccessKeyName=iothubowner;SharedAccessKey={key}"),
+        format!("SharedAccessSignature sr=hub%2Fdevices%2Fleaf-01&sig={url_encoded}&se=1"),
+        format!("{base};SharedAccessKey={}", key.replace('=', "")),
+    ];
+    let formats = ["text", "json", "jsonl", "prometheus"];
+    let mut runs: Vec<(Vec<String>, Option<String>)> = Vec::new();
+    for format in formats {
+        // The whole leaf suite, every probe refused fast on loopback port 1.
+        let mut args: Vec<String> = ["check", "--connection-string", &valid]
+            .into_iter()
+            .chain([
+                "--resolve",
+                "unknown.edgeprobe.test:127.0.0.1",
+                "--port",
+                "mqtt=1",
+                "--port",
+                "amqp=1",
+                "--port",
+                "https=1",
+                "--timeout",
+                "300ms",
+                "--verbose",
+                "-o",
+                format,
+            ])
+            .map(str::to_owned)
+            .collect();
+        runs.push((args.clone(), None));
+        args.drain(1..3);
+        runs.push((args, Some(valid.clone())));
+        for connection_string in &malformed {
+            let only = ["--only", "connection-string", "--verbose", "-o", format];
+            let args = ["check", "--connection-string", connection_string]
+                .into_iter()
+                .chain(only)
+                .map(str::to_owned)
+                .collect();
+            runs.push((args, None));
+            let args = ["check"]
+                .into_iter()
+                .chain(only)
+                .map(str::to_owned)
+                .collect();
+            runs.push((args, Some(connection_string.clone())));
+        }
+    }
+    // Pasted without its flag: clap's own error quotes the argument.
+    for connection_string in malformed.iter().chain([&valid]) {
+        runs.push((vec!["check".into(), connection_string.clone()], None));
+    }
+
+    let forms = [
+        ("key", key.as_str()),
+        ("decoded key", &decoded),
+        ("URL-encoded key", &url_encoded),
+    ];
+    for (args, environment) in &runs {
+        let mut command = crate::harness::edgeprobe();
+        command.args(args);
+        if let Some(value) = environment {
+            command.env("EDGEPROBE_CONNECTION_STRING", value);
+        }
+        let output: Run = command.output().expect("the edgeprobe binary runs").into();
+        let all = output.all();
+        assert!(matches!(output.code, 0..=2), "{args:?}: {all}");
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+        for (form, value) in forms {
+            for window in value.as_bytes().windows(12) {
+                let piece = std::str::from_utf8(window).expect("ASCII");
+                assert!(
+                    !all.contains(piece),
+                    "{args:?} (environment: {}) leaked the {form} (`{piece}`):\n{all}",
+                    environment.is_some()
+                );
+            }
+        }
+    }
+}
