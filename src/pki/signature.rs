@@ -1700,3 +1700,155 @@ fn verify_ed448(public: &[u8], message: &[u8], signature: &[u8]) -> Result<(), S
     key.verify_raw(&signature, message)
         .map_err(|_| SignatureError::Invalid)
 }
+
+// ---------------------------------------------------------------------------------------
+// TLS handshake signatures
+
+/// TLS 1.3's rsa_pss_pss_* schemes (RFC 8446 §4.2.3), which rustls has no names for.
+const RSA_PSS_PSS_SHA256: u16 = 0x0809;
+const RSA_PSS_PSS_SHA384: u16 = 0x080a;
+const RSA_PSS_PSS_SHA512: u16 = 0x080b;
+
+/// The signature schemes to advertise: those of OpenSSL 3.0's default list (`tls12_sigalgs`
+/// in ssl/t1_lib.c) that its default security level 1 allows (SHA-1 counts 64 bits there, below
+/// 80) and that rustls can carry: the SHA-224 and DSA schemes have no rustls name, and a TLS
+/// 1.2 server choosing an unnamed scheme would make rustls abort the handshake.
+pub fn tls_signature_schemes() -> Vec<rustls::SignatureScheme> {
+    use rustls::SignatureScheme as Scheme;
+    vec![
+        Scheme::ECDSA_NISTP256_SHA256,
+        Scheme::ECDSA_NISTP384_SHA384,
+        Scheme::ECDSA_NISTP521_SHA512,
+        Scheme::ED25519,
+        Scheme::ED448,
+        Scheme::from(RSA_PSS_PSS_SHA256),
+        Scheme::from(RSA_PSS_PSS_SHA384),
+        Scheme::from(RSA_PSS_PSS_SHA512),
+        Scheme::RSA_PSS_SHA256,
+        Scheme::RSA_PSS_SHA384,
+        Scheme::RSA_PSS_SHA512,
+        Scheme::RSA_PKCS1_SHA256,
+        Scheme::RSA_PKCS1_SHA384,
+        Scheme::RSA_PKCS1_SHA512,
+    ]
+}
+
+/// Verify a TLS 1.2 ServerKeyExchange (or TLS 1.3 CertificateVerify, after
+/// [`verify_tls13_signature`]'s extra rules) signature with the end-entity certificate's key,
+/// as an OpenSSL 3.0 client does (`tls12_check_peer_sigalg`, `tls_process_key_exchange`):
+/// the key type must be the scheme's (rsae: rsaEncryption, pss: id-RSASSA-PSS), PSS uses the
+/// scheme's digest for MGF1 too and a salt of the digest's length, and an RSA-PSS key's own
+/// parameters still restrict it. In TLS 1.2 an ECDSA scheme's curve need not be the key's.
+pub fn verify_tls_signature(
+    scheme: rustls::SignatureScheme,
+    end_entity_spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    use rustls::SignatureScheme as Scheme;
+    let key = decode_key(end_entity_spki_der).map_err(|_| SignatureError::UndecodableKey)?;
+    let key_type = spki_key_type(end_entity_spki_der);
+    let mismatch = || SignatureError::KeyTypeMismatch {
+        algorithm: format!("{scheme:?}"),
+        key: key_type,
+    };
+    let pss = |digest: Digest| PssParameters {
+        digest,
+        mask_digest: digest,
+        salt_length: digest.size() as i32,
+        trailer_field: 1,
+    };
+    let code = u16::from(scheme);
+    match (scheme, &key) {
+        (
+            Scheme::ECDSA_NISTP256_SHA256
+            | Scheme::ECDSA_NISTP384_SHA384
+            | Scheme::ECDSA_NISTP521_SHA512,
+            PublicKey::Ec(ec),
+        ) if key_type == KeyType::Ec => {
+            let digest = match scheme {
+                Scheme::ECDSA_NISTP256_SHA256 => Digest::Sha256,
+                Scheme::ECDSA_NISTP384_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_ecdsa(ec, digest, message, signature)
+        }
+        (
+            Scheme::RSA_PSS_SHA256 | Scheme::RSA_PSS_SHA384 | Scheme::RSA_PSS_SHA512,
+            PublicKey::Rsa(rsa),
+        ) if key_type == KeyType::Rsa => {
+            let digest = match scheme {
+                Scheme::RSA_PSS_SHA256 => Digest::Sha256,
+                Scheme::RSA_PSS_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pss(rsa, &pss(digest), message, signature)
+        }
+        (_, PublicKey::Rsa(rsa))
+            if matches!(
+                code,
+                RSA_PSS_PSS_SHA256 | RSA_PSS_PSS_SHA384 | RSA_PSS_PSS_SHA512
+            ) && key_type == KeyType::RsaPss =>
+        {
+            let digest = match code {
+                RSA_PSS_PSS_SHA256 => Digest::Sha256,
+                RSA_PSS_PSS_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pss(rsa, &pss(digest), message, signature)
+        }
+        (
+            Scheme::RSA_PKCS1_SHA256 | Scheme::RSA_PKCS1_SHA384 | Scheme::RSA_PKCS1_SHA512,
+            PublicKey::Rsa(rsa),
+        ) if key_type == KeyType::Rsa => {
+            let digest = match scheme {
+                Scheme::RSA_PKCS1_SHA256 => Digest::Sha256,
+                Scheme::RSA_PKCS1_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pkcs1(rsa, digest, message, signature)
+        }
+        (Scheme::ED25519, PublicKey::Ed25519(public)) => {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
+                .verify(message, signature)
+                .map_err(|_| SignatureError::Invalid)
+        }
+        (Scheme::ED448, PublicKey::Ed448(public)) => verify_ed448(public, message, signature),
+        _ if tls_signature_schemes().contains(&scheme) => Err(mismatch()),
+        _ => Err(SignatureError::UnknownAlgorithm {
+            algorithm: format!("the TLS signature scheme {scheme:?}"),
+        }),
+    }
+}
+
+/// A TLS 1.3 CertificateVerify signature: RFC 8446 §4.4.3 forbids PKCS#1 v1.5 there, and an
+/// ECDSA scheme names the key's curve (OpenSSL: `tls12_check_peer_sigalg`, SSL_R_WRONG_CURVE).
+pub fn verify_tls13_signature(
+    scheme: rustls::SignatureScheme,
+    end_entity_spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    use rustls::SignatureScheme as Scheme;
+    let required_curve = match scheme {
+        Scheme::RSA_PKCS1_SHA256 | Scheme::RSA_PKCS1_SHA384 | Scheme::RSA_PKCS1_SHA512 => {
+            return Err(SignatureError::UnknownAlgorithm {
+                algorithm: format!("{scheme:?} in TLS 1.3 (RFC 8446 §4.4.3)"),
+            });
+        }
+        Scheme::ECDSA_NISTP256_SHA256 => Some(Curve::P256),
+        Scheme::ECDSA_NISTP384_SHA384 => Some(Curve::P384),
+        Scheme::ECDSA_NISTP521_SHA512 => Some(Curve::P521),
+        _ => None,
+    };
+    if let Some(required) = required_curve
+        && let Ok(PublicKey::Ec(ec)) = decode_key(end_entity_spki_der)
+        && ec.curve != Some(required)
+    {
+        return Err(SignatureError::KeyTypeMismatch {
+            algorithm: format!("{scheme:?} (TLS 1.3 needs a {} key)", required.name()),
+            key: KeyType::Ec,
+        });
+    }
+    verify_tls_signature(scheme, end_entity_spki_der, message, signature)
+}

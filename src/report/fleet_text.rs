@@ -171,6 +171,7 @@ fn short_error(kind: &str) -> &str {
         "tls_error" => "tls-error",
         "not_tls" => "not-tls",
         "no_address" => "no-address",
+        "certificate_too_large" => "cert-too-big",
         other => other,
     }
 }

@@ -14,3 +14,4 @@ mod hostile_chains;
 mod misbehaving;
 mod serve;
 mod timing;
+mod tls_algorithms;
