@@ -543,14 +543,13 @@ fn classify_handshake_error(
                 endpoint,
                 alert: alert_name(*alert),
             },
-            rustls::Error::InvalidMessage(rustls::InvalidMessage::MessageTooLarge)
-                if looks_like_tls_record(&first_bytes) =>
-            {
-                ConnectError::CertificateTooLarge {
-                    endpoint,
-                    size: certificate_size.filter(|size| *size > RUSTLS_MAX_HANDSHAKE),
-                }
-            }
+            rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::HandshakePayloadTooLarge
+                | rustls::InvalidMessage::MessageTooLarge,
+            ) if looks_like_tls_record(&first_bytes) => ConnectError::CertificateTooLarge {
+                endpoint,
+                size: certificate_size.filter(|size| *size > RUSTLS_MAX_HANDSHAKE),
+            },
             rustls::Error::InvalidMessage(_) if !looks_like_tls_record(&first_bytes) => {
                 ConnectError::NotTls {
                     endpoint,
