@@ -73,7 +73,6 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element and its whole encoding (tag and length included).
-    #[cfg(test)]
     pub fn element_with_encoding(&mut self) -> Option<(Element<'a>, &'a [u8])> {
         let before = self.input;
         let element = self.element()?;
