@@ -145,6 +145,9 @@ fn remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String {
         ConnectError::Alert { .. } => {
             "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned()
         }
+        ConnectError::CertificateTooLarge { .. } => {
+            "make the gateway's Certificate message smaller: send a shorter chain (the server certificate and its intermediates, not the root) and fewer subjectAltNames (edgeHub's server certificate needs only the gateway's hostname)".to_owned()
+        }
         ConnectError::Tls { .. } => "see `sudo iotedge logs edgeHub` for the TLS error on the gateway side".to_owned(),
     }
 }

@@ -129,9 +129,15 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         timeout: args.timeout,
         client: &client,
     };
-    let mut connected = connect(&request)
-        .await
-        .map_err(|error| AppError::Connect(error.to_string()))?;
+    let mut connected = match connect(&request).await {
+        Ok(connected) => connected,
+        // A finding about the gateway, not a failure of edgeprobe: a failed check (exit 1).
+        Err(error @ crate::net::tls::ConnectError::CertificateTooLarge { .. }) => {
+            writeln!(out, "{error}")?;
+            return Ok(1);
+        }
+        Err(error) => return Err(AppError::Connect(error.to_string())),
+    };
     let handshake = connected.handshake.clone();
     let probed: Option<Result<ProbeAnswer, ProbeError>> = if args.probe {
         let probe_request = ProbeRequest {

@@ -5,7 +5,9 @@
 //! The handshake is never stopped by certificate verification: the client's verifier lets the
 //! handshake finish whatever the chain, so that a bad chain is still captured and diagnosed
 //! (OpenSSL-style) by `pki::verify`; webpki's own verdict on the captured chain is recorded
-//! next to it. Handshake signatures are still verified for real.
+//! next to it. Handshake signatures are still verified for real, by `pki::signature`, for every
+//! scheme an OpenSSL 3.0 client accepts (P-521, Ed448, RSA-PSS keys, RSA below 2048 bits), so
+//! a gateway the device's OpenSSL-based SDK reaches is reached here too.
 //!
 //! The client side ([`TlsClient`]: provider, configurations, trusted roots) is built once per
 //! set of roots and shared by every connection that trusts them.
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
@@ -142,6 +144,15 @@ pub enum ConnectError {
     },
     #[error("{endpoint} refused the TLS handshake with the alert `{alert}`")]
     Alert { endpoint: SocketAddr, alert: String },
+    /// rustls refuses handshake messages over 64 KiB (its `MAX_HANDSHAKE_SIZE`); OpenSSL's
+    /// client takes a Certificate message of up to 100 KiB by default (`SSL_CTX_set_max_cert_list`).
+    #[error("{}", describe_oversized(endpoint, *size))]
+    CertificateTooLarge {
+        endpoint: SocketAddr,
+        /// The Certificate handshake message's size in bytes, when it was seen (TLS 1.2 sends
+        /// it in clear; TLS 1.3 encrypts it).
+        size: Option<usize>,
+    },
     #[error("TLS handshake with {endpoint} failed: {detail}")]
     Tls {
         endpoint: SocketAddr,
@@ -163,6 +174,7 @@ impl ConnectError {
             | ConnectError::Closed { endpoint }
             | ConnectError::NotTls { endpoint, .. }
             | ConnectError::Alert { endpoint, .. }
+            | ConnectError::CertificateTooLarge { endpoint, .. }
             | ConnectError::Tls { endpoint, .. } => Some(*endpoint),
         }
     }
@@ -180,8 +192,31 @@ impl ConnectError {
             ConnectError::Closed { .. } => "closed",
             ConnectError::NotTls { .. } => "not_tls",
             ConnectError::Alert { .. } => "tls_alert",
+            ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",
         }
+    }
+}
+
+/// The largest handshake message rustls accepts (RFC 8446 allows 2^24 - 1).
+const RUSTLS_MAX_HANDSHAKE: usize = 0xffff;
+/// OpenSSL's default `max_cert_list` (ssl_lib.c `SSL_MAX_CERT_LIST_DEFAULT`, 100 KiB).
+const OPENSSL_MAX_CERT_LIST: usize = 1024 * 100;
+
+fn describe_oversized(endpoint: &SocketAddr, size: Option<usize>) -> String {
+    let limits = format!(
+        "larger than rustls, the TLS library edgeprobe uses, accepts ({RUSTLS_MAX_HANDSHAKE} bytes)"
+    );
+    match size {
+        Some(size) if size > OPENSSL_MAX_CERT_LIST => format!(
+            "{endpoint} sent a Certificate message of {size} bytes, {limits}; OpenSSL-based clients refuse it too unless they raise their 100 KiB limit"
+        ),
+        Some(size) => format!(
+            "{endpoint} sent a Certificate message of {size} bytes, {limits}; OpenSSL-based clients (limit 100 KiB) may still accept it"
+        ),
+        None => format!(
+            "{endpoint}'s Certificate message is {limits} (its size is not visible: TLS 1.3 encrypts it); OpenSSL-based clients may still accept it"
+        ),
     }
 }
 
@@ -291,7 +326,7 @@ impl TlsClient {
     pub fn new(roots: &[CertificateDer<'static>]) -> Result<TlsClient, TlsSetupError> {
         let provider = crypto_provider();
         let verifier = Arc::new(ObservingVerifier {
-            algorithms: provider.signature_verification_algorithms,
+            schemes: crate::pki::signature::tls_signature_schemes(),
         });
         let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
             let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -362,9 +397,11 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
         detail,
     })?;
     let first_bytes = Arc::new(Mutex::new(Vec::with_capacity(FIRST_BYTES_KEPT)));
+    let watch = Arc::new(Mutex::new(HandshakeWatch::default()));
     let recorded = ObservedStream {
         inner: tcp,
         first_bytes: Arc::clone(&first_bytes),
+        watch: Arc::clone(&watch),
     };
 
     let started = Instant::now();
@@ -386,7 +423,17 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
                 .lock()
                 .map(|bytes| bytes.clone())
                 .unwrap_or_default();
-            return Err(classify_handshake_error(&error, address, seen));
+            let certificate_size = watch
+                .lock()
+                .ok()
+                .and_then(|watch| watch.certificate_length)
+                .map(|length| length + 4);
+            return Err(classify_handshake_error(
+                &error,
+                address,
+                seen,
+                certificate_size,
+            ));
         }
         Ok(Ok(stream)) => stream,
     };
@@ -485,6 +532,7 @@ fn classify_handshake_error(
     error: &io::Error,
     endpoint: SocketAddr,
     first_bytes: Vec<u8>,
+    certificate_size: Option<usize>,
 ) -> ConnectError {
     if let Some(tls_error) = error
         .get_ref()
@@ -494,6 +542,13 @@ fn classify_handshake_error(
             rustls::Error::AlertReceived(alert) => ConnectError::Alert {
                 endpoint,
                 alert: alert_name(*alert),
+            },
+            rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::HandshakePayloadTooLarge
+                | rustls::InvalidMessage::MessageTooLarge,
+            ) if looks_like_tls_record(&first_bytes) => ConnectError::CertificateTooLarge {
+                endpoint,
+                size: certificate_size.filter(|size| *size > RUSTLS_MAX_HANDSHAKE),
             },
             rustls::Error::InvalidMessage(_) if !looks_like_tls_record(&first_bytes) => {
                 ConnectError::NotTls {
@@ -577,10 +632,70 @@ fn openssl_cipher_name(suite: rustls::CipherSuite) -> String {
     name.to_owned()
 }
 
-/// A TCP stream that keeps the first bytes the server sends, to name a non-TLS service.
+/// A TCP stream that keeps the first bytes the server sends, to name a non-TLS service, and
+/// watches the plaintext handshake for the Certificate message's size.
 pub struct ObservedStream {
     inner: TcpStream,
     first_bytes: Arc<Mutex<Vec<u8>>>,
+    watch: Arc<Mutex<HandshakeWatch>>,
+}
+
+/// Follows the server's TLS records (RFC 8446 §5.1) while they carry plaintext handshake
+/// messages (§4: a type byte and a 24-bit length), to learn the Certificate message's declared
+/// size; stops at the first other record (ChangeCipherSpec, encrypted data, an alert). Only
+/// headers are kept, whatever the message sizes.
+#[derive(Debug, Default)]
+struct HandshakeWatch {
+    record_header: Vec<u8>,
+    record_left: usize,
+    message_header: Vec<u8>,
+    message_left: usize,
+    stopped: bool,
+    /// The Certificate (type 11) message's body length.
+    certificate_length: Option<usize>,
+}
+
+impl HandshakeWatch {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && !self.stopped {
+            if self.record_left == 0 {
+                let take = (5 - self.record_header.len()).min(bytes.len());
+                self.record_header.extend_from_slice(&bytes[..take]);
+                bytes = &bytes[take..];
+                if let [content_type, _, _, high, low] = self.record_header[..] {
+                    self.record_header.clear();
+                    if content_type != 22 {
+                        self.stopped = true;
+                    }
+                    self.record_left = usize::from(u16::from_be_bytes([high, low]));
+                }
+                continue;
+            }
+            let take = self.record_left.min(bytes.len());
+            let (mut chunk, rest) = bytes.split_at(take);
+            bytes = rest;
+            self.record_left -= take;
+            while !chunk.is_empty() {
+                if self.message_left == 0 {
+                    let take = (4 - self.message_header.len()).min(chunk.len());
+                    self.message_header.extend_from_slice(&chunk[..take]);
+                    chunk = &chunk[take..];
+                    if let [message_type, a, b, c] = self.message_header[..] {
+                        self.message_header.clear();
+                        let length = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+                        if message_type == 11 && self.certificate_length.is_none() {
+                            self.certificate_length = Some(length);
+                        }
+                        self.message_left = length;
+                    }
+                } else {
+                    let take = self.message_left.min(chunk.len());
+                    chunk = &chunk[take..];
+                    self.message_left -= take;
+                }
+            }
+        }
+    }
 }
 
 impl AsyncRead for ObservedStream {
@@ -592,13 +707,17 @@ impl AsyncRead for ObservedStream {
         let this = self.get_mut();
         let before = buffer.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(context, buffer);
-        if let Poll::Ready(Ok(())) = result
-            && let Ok(mut kept) = this.first_bytes.lock()
-            && kept.len() < FIRST_BYTES_KEPT
-        {
+        if let Poll::Ready(Ok(())) = result {
             let fresh = &buffer.filled()[before..];
-            let room = FIRST_BYTES_KEPT - kept.len();
-            kept.extend_from_slice(&fresh[..fresh.len().min(room)]);
+            if let Ok(mut kept) = this.first_bytes.lock()
+                && kept.len() < FIRST_BYTES_KEPT
+            {
+                let room = FIRST_BYTES_KEPT - kept.len();
+                kept.extend_from_slice(&fresh[..fresh.len().min(room)]);
+            }
+            if let Ok(mut watch) = this.watch.lock() {
+                watch.feed(fresh);
+            }
         }
         result
     }
@@ -624,10 +743,38 @@ impl tokio::io::AsyncWrite for ObservedStream {
 
 /// Accepts any certificate so the handshake completes and the chain can be examined; the
 /// verdicts come afterwards (webpki's in [`TlsClient::strict_verdict`], OpenSSL's in
-/// `pki::verify`). Handshake signatures are checked for real.
+/// `pki::verify`). Handshake signatures are checked for real, with OpenSSL 3.0's rules
+/// (`pki::signature`), over every scheme its client accepts.
 #[derive(Debug)]
 struct ObservingVerifier {
-    algorithms: WebPkiSupportedAlgorithms,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl ObservingVerifier {
+    fn verify(
+        &self,
+        certificate: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+        verify: impl FnOnce(&[u8]) -> Result<(), crate::pki::signature::SignatureError>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        use x509_parser::prelude::FromDer;
+        let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+            })?;
+        if !self.schemes.contains(&signature.scheme) {
+            return Err(rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+            ));
+        }
+        match verify(parsed.public_key().raw) {
+            Ok(()) => Ok(HandshakeSignatureValid::assertion()),
+            Err(error) => Err(rustls::Error::General(format!(
+                "the server's {:?} handshake signature: {error}",
+                signature.scheme
+            ))),
+        }
+    }
 }
 
 impl ServerCertVerifier for ObservingVerifier {
@@ -648,7 +795,14 @@ impl ServerCertVerifier for ObservingVerifier {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, certificate, signature, &self.algorithms)
+        self.verify(certificate, signature, |spki| {
+            crate::pki::signature::verify_tls_signature(
+                signature.scheme,
+                spki,
+                message,
+                signature.signature(),
+            )
+        })
     }
 
     fn verify_tls13_signature(
@@ -657,11 +811,18 @@ impl ServerCertVerifier for ObservingVerifier {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, certificate, signature, &self.algorithms)
+        self.verify(certificate, signature, |spki| {
+            crate::pki::signature::verify_tls13_signature(
+                signature.scheme,
+                spki,
+                message,
+                signature.signature(),
+            )
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.schemes.clone()
     }
 }
 

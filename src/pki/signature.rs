@@ -4,11 +4,13 @@
 //!
 //! ring verifies what it can with exactly OpenSSL's semantics (Ed25519, ECDSA P-256/P-384 with
 //! SHA-256/384, RSA 1024-8192 bits with SHA-1/256/384/512 and PSS with salt = digest length);
-//! the RustCrypto crates verify the rest: any RSA size OpenSSL accepts (up to 16384 bits, any
-//! exponent below the modulus), PSS with any digest, MGF1 digest and salt length, MD5, SHA-224,
-//! SHA-512/t, SHA3 and RIPEMD-160 digests, P-192, P-224, P-521, secp256k1 and brainpool curves,
-//! DSA and Ed448. What OpenSSL verifies and no pure-Rust crate does (binary curves, the other
-//! prime curves, SM2) is [`SignatureError::Unsupported`], never `Ok`.
+//! RustCrypto crates verify the rest: any RSA size OpenSSL accepts (up to 16384 bits, any
+//! exponent below the modulus) with `rsa`'s raw operation, PSS with any digest, MGF1 digest and
+//! salt length, MD5, SHA-224, SHA-512/t, SHA3 and RIPEMD-160 digests, DSA (`dsa`) and Ed448
+//! (`ed448-goldilocks`); ECDSA on every other prime-field curve OpenSSL knows (P-192, P-224,
+//! P-521, secp256k1, brainpool, ... and explicit parameters) with one generic implementation
+//! over crypto-bigint (`weierstrass`). What OpenSSL verifies and edgeprobe does not (binary
+//! curves, SM2) is [`SignatureError::Unsupported`], never `Ok`.
 //!
 //! The OpenSSL behaviour followed is cited at each rule: `crypto/asn1/a_verify.c`
 //! (`ASN1_item_verify_ctx`), `crypto/x509/x509_set.c` (`x509_sig_info_init`),
@@ -20,12 +22,11 @@ mod curves;
 mod der;
 #[cfg(test)]
 mod tests;
+mod weierstrass;
 
 use std::fmt;
 
-use ecdsa::elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
-use ecdsa::elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytes, FieldBytesSize};
-use ecdsa::signature::hazmat::PrehashVerifier;
+use dsa::signature::hazmat::PrehashVerifier;
 
 use der::{Element, Reader};
 
@@ -166,6 +167,74 @@ pub fn ec_explicit_parameters(spki_der: &[u8]) -> bool {
     )
 }
 
+/// v3_purp.c `check_sig_alg_match`, part of `ossl_x509_likely_issued`: whether a signature
+/// algorithm (the subject's tbsCertificate `signature`) is one for the issuer's key type
+/// (RSASSA-PSS also for rsaEncryption keys). `None` when OBJ_find_sigid_algs does not know the
+/// algorithm (X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM); `Some(false)` is
+/// X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH.
+pub fn signature_algorithm_matches_key(
+    algorithm_identifier_der: &[u8],
+    issuer_spki_der: &[u8],
+) -> Option<bool> {
+    let algorithm = parse_algorithm(algorithm_identifier_der)?;
+    let sigid = sigid(&algorithm.oid)?;
+    Some(sigid.key.accepts(key_type(issuer_spki_der)))
+}
+
+/// A certificate's parts as [`verify_signature`] and [`signature_info`] take them, sliced from
+/// the DER as received (X509_verify hashes the cached tbsCertificate encoding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateParts<'a> {
+    /// The whole tbsCertificate element.
+    pub tbs_certificate: &'a [u8],
+    /// The whole outer signatureAlgorithm AlgorithmIdentifier.
+    pub signature_algorithm: &'a [u8],
+    /// The whole tbsCertificate `signature` AlgorithmIdentifier (compare with the outer one:
+    /// X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY).
+    pub inner_signature_algorithm: &'a [u8],
+    /// The signature BIT STRING's bits.
+    pub signature: &'a [u8],
+    /// The BIT STRING's unused-bits count: OpenSSL refuses a signature unless it is 0
+    /// (a_verify.c ASN1_R_INVALID_BIT_STRING_BITS_LEFT).
+    pub signature_unused_bits: u8,
+    /// The whole subjectPublicKeyInfo, for the certificates this one issues.
+    pub subject_public_key_info: &'a [u8],
+}
+
+/// Slices `certificate_der` (RFC 5280 §4.1) into its [`CertificateParts`]; `None` when the
+/// outer structure is not well-formed DER.
+pub fn certificate_parts(certificate_der: &[u8]) -> Option<CertificateParts<'_>> {
+    let mut outer = Reader::new(der::single(certificate_der, der::SEQUENCE)?);
+    let (tbs, tbs_certificate) = outer.element_with_encoding()?;
+    let (algorithm, signature_algorithm) = outer.element_with_encoding()?;
+    let bits = outer.expect(der::BIT_STRING)?;
+    if tbs.tag != der::SEQUENCE || algorithm.tag != der::SEQUENCE || !outer.is_empty() {
+        return None;
+    }
+    let (&signature_unused_bits, signature) = bits.split_first()?;
+    let mut fields = Reader::new(tbs.content);
+    if fields.peek_tag() == Some(0xa0) {
+        fields.element()?;
+    }
+    fields.expect(der::INTEGER)?;
+    let (inner, inner_signature_algorithm) = fields.element_with_encoding()?;
+    for _ in 0..3 {
+        fields.element()?; // issuer, validity, subject
+    }
+    let (spki, subject_public_key_info) = fields.element_with_encoding()?;
+    if inner.tag != der::SEQUENCE || spki.tag != der::SEQUENCE {
+        return None;
+    }
+    Some(CertificateParts {
+        tbs_certificate,
+        signature_algorithm,
+        inner_signature_algorithm,
+        signature,
+        signature_unused_bits,
+        subject_public_key_info,
+    })
+}
+
 /// What `X509_get_signature_info` reports for a signatureAlgorithm (the whole
 /// AlgorithmIdentifier DER, parameters included). `None` when OpenSSL does not know the
 /// algorithm (OBJ_find_sigid_algs fails, the digest has no EVP_MD, the PSS parameters are
@@ -236,7 +305,7 @@ pub fn verify_signature(
 ) -> Result<(), SignatureError> {
     // internal_verify decodes the issuer key first (X509_get0_pubkey), then X509_verify.
     let key = decode_key(spki_der).map_err(|_| SignatureError::UndecodableKey)?;
-    let key_type = spki_key_type(spki_der);
+    let key_type = key_type(spki_der);
     let algorithm = parse_algorithm(algorithm_identifier_der).ok_or_else(|| {
         SignatureError::UnknownAlgorithm {
             algorithm: "a malformed AlgorithmIdentifier".to_owned(),
@@ -722,52 +791,38 @@ fn key_type_of(spki: &Spki<'_>) -> KeyType {
     }
 }
 
-fn spki_key_type(spki_der: &[u8]) -> KeyType {
-    key_type(spki_der)
-}
-
 const SM2_CURVE: &str = "1.2.156.10197.1.301";
 
-/// The curves edgeprobe verifies ECDSA on.
+/// The curves ring verifies ECDSA on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Curve {
-    P192,
-    P224,
+enum RingCurve {
     P256,
     P384,
     P521,
-    Secp256k1,
-    BrainpoolP256r1,
-    BrainpoolP256t1,
-    BrainpoolP384r1,
-    BrainpoolP384t1,
 }
 
-impl Curve {
+impl RingCurve {
     fn name(self) -> &'static str {
         match self {
-            Curve::P192 => "prime192v1",
-            Curve::P224 => "secp224r1",
-            Curve::P256 => "prime256v1",
-            Curve::P384 => "secp384r1",
-            Curve::P521 => "secp521r1",
-            Curve::Secp256k1 => "secp256k1",
-            Curve::BrainpoolP256r1 => "brainpoolP256r1",
-            Curve::BrainpoolP256t1 => "brainpoolP256t1",
-            Curve::BrainpoolP384r1 => "brainpoolP384r1",
-            Curve::BrainpoolP384t1 => "brainpoolP384t1",
+            RingCurve::P256 => "prime256v1",
+            RingCurve::P384 => "secp384r1",
+            RingCurve::P521 => "secp521r1",
         }
     }
 }
 
 #[derive(Debug, Clone)]
 struct EcKey {
-    /// `None`: a curve OpenSSL knows and edgeprobe has no implementation of.
-    curve: Option<Curve>,
+    /// The curve, for a prime field (`None`: a binary curve, which edgeprobe cannot verify on).
+    domain: Option<weierstrass::Domain>,
+    /// The public point on it.
+    public: Option<weierstrass::Affine>,
+    /// A named curve ring has an implementation of (P-521 only for TLS 1.3's curve check).
+    named: Option<RingCurve>,
     curve_name: String,
     order_bits: u32,
     explicit: bool,
-    /// The point, uncompressed or compressed (hybrid points are converted to uncompressed).
+    /// The point as encoded, uncompressed or compressed (hybrid is converted to uncompressed).
     point: Vec<u8>,
 }
 
@@ -911,7 +966,7 @@ fn decode_key(spki_der: &[u8]) -> Result<PublicKey<'_>, Undecodable> {
 }
 
 fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey, Undecodable> {
-    let (curve, curve_name, order_bits, explicit) = match parameters {
+    let (domain, named, curve_name, order_bits, explicit) = match parameters {
         Some(Element {
             tag: der::OBJECT_IDENTIFIER,
             content,
@@ -921,22 +976,36 @@ fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey,
                 .iter()
                 .find(|(known, ..)| *known == oid)
                 .ok_or(Undecodable)?;
-            (*curve, (*name).to_owned(), *order_bits, false)
+            let domain = match curve {
+                Some(curve) => Some(weierstrass::Domain::named(curve).ok_or(Undecodable)?),
+                None => None,
+            };
+            let named = match *name {
+                "prime256v1" => Some(RingCurve::P256),
+                "secp384r1" => Some(RingCurve::P384),
+                "secp521r1" => Some(RingCurve::P521),
+                _ => None,
+            };
+            (domain, named, (*name).to_owned(), *order_bits, false)
         }
         Some(Element {
             tag: der::SEQUENCE,
             content,
         }) => {
-            let (curve, order_bits) = explicit_curve(content).ok_or(Undecodable)?;
-            let name = curve.map_or("explicit parameters", Curve::name).to_owned();
-            (curve, name, order_bits, true)
+            let (domain, order_bits) = explicit_curve(content).ok_or(Undecodable)?;
+            let name = if domain.is_some() {
+                "explicit prime-field parameters"
+            } else {
+                "explicit binary-field parameters"
+            };
+            (domain, None, name.to_owned(), order_bits, true)
         }
         // implicitlyCA (NULL) or absent: OpenSSL cannot build a group.
         _ => return Err(Undecodable),
     };
     // EC_POINT_oct2point: compressed (02/03), uncompressed (04) or hybrid (06/07) forms.
     let point = match point.first() {
-        Some(0x02 | 0x03 | 0x04) => point.to_vec(),
+        Some(0x02..=0x04) => point.to_vec(),
         Some(tag @ (0x06 | 0x07)) => {
             // Hybrid: uncompressed with the y parity in the tag, which must agree.
             let y_odd = point.last().is_some_and(|byte| byte & 1 == 1);
@@ -949,13 +1018,14 @@ fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey,
         }
         _ => return Err(Undecodable),
     };
-    if let Some(curve) = curve
-        && !ec_point_on_curve(curve, &point)
-    {
-        return Err(Undecodable);
-    }
+    let public = match &domain {
+        Some(domain) => Some(domain.decode_point(&point).ok_or(Undecodable)?),
+        None => None,
+    };
     Ok(EcKey {
-        curve,
+        domain,
+        public,
+        named,
         curve_name,
         order_bits,
         explicit,
@@ -963,13 +1033,13 @@ fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey,
     })
 }
 
-/// ECParameters (RFC 3279 §2.3.5): recognise the named curve edgeprobe verifies when the
-/// parameters spell it out exactly (OpenSSL's `ec_group_explicit_to_named` matches p, a, b,
-/// generator, order and cofactor too). Returns the curve, if recognised, and the order bits.
-fn explicit_curve(content: &[u8]) -> Option<(Option<Curve>, u32)> {
+/// ECParameters (RFC 3279 §2.3.5) as `EC_GROUP_new_from_ecparameters` takes them: a prime
+/// field gives a curve to verify on (OpenSSL computes with the parameters as given, named curve
+/// or not); a binary field only its order bits. `None` when OpenSSL would refuse them.
+fn explicit_curve(content: &[u8]) -> Option<(Option<weierstrass::Domain>, u32)> {
     let mut reader = Reader::new(content);
     let version = reader.expect(der::INTEGER)?;
-    if !matches!(version, [1] | [2] | [3]) {
+    if !matches!(version, [1..=3]) {
         return None;
     }
     let mut field = Reader::new(reader.expect(der::SEQUENCE)?);
@@ -977,89 +1047,24 @@ fn explicit_curve(content: &[u8]) -> Option<(Option<Curve>, u32)> {
     let prime = match field_type.as_str() {
         // prime-field: Prime-p ::= INTEGER
         "1.2.840.10045.1.1" => Some(der::unsigned_lenient(field.expect(der::INTEGER)?)),
-        // characteristic-two-field: a binary curve, never one edgeprobe verifies.
+        // characteristic-two-field
         "1.2.840.10045.1.2" => None,
         _ => return None,
     };
     let mut equation = Reader::new(reader.expect(der::SEQUENCE)?);
-    let a = der::unsigned_lenient(equation.expect(der::OCTET_STRING)?);
-    let b = der::unsigned_lenient(equation.expect(der::OCTET_STRING)?);
+    let a = equation.expect(der::OCTET_STRING)?;
+    let b = equation.expect(der::OCTET_STRING)?;
     let base = reader.expect(der::OCTET_STRING)?;
     let order = der::unsigned_lenient(reader.expect(der::INTEGER)?);
-    let cofactor = reader.optional(der::INTEGER).map(der::unsigned_lenient);
     if order.is_empty() {
         return None;
     }
-    let order_bits = bit_length(order);
     let Some(prime) = prime else {
-        return Some((None, order_bits));
+        return Some((None, bit_length(order)));
     };
-    let same = |bytes: &[u8], hex: &str| {
-        let expected = hex_bytes(hex);
-        der::unsigned_lenient(&expected) == bytes
-    };
-    let curve = curves::EXPLICIT_PARAMETERS
-        .iter()
-        .find(|(_, [p, curve_a, curve_b, x, y, n], h)| {
-            let base_matches = match base.split_first() {
-                Some((0x04, coordinates)) if coordinates.len() % 2 == 0 => {
-                    let (base_x, base_y) = coordinates.split_at(coordinates.len() / 2);
-                    same(der::unsigned_lenient(base_x), x) && same(der::unsigned_lenient(base_y), y)
-                }
-                Some((tag @ (0x02 | 0x03), base_x)) => {
-                    let y_odd = hex_bytes(y).last().is_some_and(|byte| byte & 1 == 1);
-                    same(der::unsigned_lenient(base_x), x) && y_odd == (*tag == 0x03)
-                }
-                _ => false,
-            };
-            same(prime, p)
-                && same(a, curve_a)
-                && same(b, curve_b)
-                && same(order, n)
-                && base_matches
-                && cofactor.is_none_or(|cofactor| same(cofactor, &format!("{h:x}")))
-        })
-        .map(|(curve, ..)| *curve);
-    Some((curve, order_bits))
-}
-
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    let digits: Vec<u8> = hex
-        .bytes()
-        .filter_map(|digit| (digit as char).to_digit(16).map(|value| value as u8))
-        .collect();
-    let padded: Vec<u8> = if digits.len() % 2 == 1 {
-        std::iter::once(0).chain(digits).collect()
-    } else {
-        digits
-    };
-    padded
-        .chunks(2)
-        .map(|pair| (pair[0] << 4) | pair[1])
-        .collect()
-}
-
-fn ec_point_on_curve(curve: Curve, point: &[u8]) -> bool {
-    fn decodes<C>(point: &[u8]) -> bool
-    where
-        C: ecdsa::EcdsaCurve + CurveArithmetic,
-        AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
-        FieldBytesSize<C>: ModulusSize,
-    {
-        ecdsa::VerifyingKey::<C>::from_sec1_bytes(point).is_ok()
-    }
-    match curve {
-        Curve::P192 => decodes::<p192::NistP192>(point),
-        Curve::P224 => decodes::<p224::NistP224>(point),
-        Curve::P256 => decodes::<p256::NistP256>(point),
-        Curve::P384 => decodes::<p384::NistP384>(point),
-        Curve::P521 => decodes::<p521::NistP521>(point),
-        Curve::Secp256k1 => decodes::<k256::Secp256k1>(point),
-        Curve::BrainpoolP256r1 => decodes::<bp256::BrainpoolP256r1>(point),
-        Curve::BrainpoolP256t1 => decodes::<bp256::BrainpoolP256t1>(point),
-        Curve::BrainpoolP384r1 => decodes::<bp384::BrainpoolP384r1>(point),
-        Curve::BrainpoolP384t1 => decodes::<bp384::BrainpoolP384t1>(point),
-    }
+    let domain = weierstrass::Domain::new(prime, a, b, base, order)?;
+    let order_bits = domain.order_bits();
+    Some((Some(domain), order_bits))
 }
 
 fn bit_length(unsigned: &[u8]) -> u32 {
@@ -1089,7 +1094,7 @@ fn rsa_security_bits(bits: u32) -> u32 {
     }
     let cap = match bits {
         ..=7680 => 192,
-        ..=15360 => 256,
+        7681..=15360 => 256,
         _ => 1200,
     };
     let x = u64::from(bits) * fixed_point::LN_2;
@@ -1583,7 +1588,7 @@ fn verify_ecdsa(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let Some(curve) = key.curve else {
+    let (Some(domain), Some(public)) = (&key.domain, &key.public) else {
         return Err(SignatureError::Unsupported {
             algorithm: format!("ECDSA on {}", key.curve_name),
         });
@@ -1592,11 +1597,19 @@ fn verify_ecdsa(
     // ring: P-256 and P-384 with SHA-256/384 and uncompressed keys. Its ASN.1 parser is as
     // strict as `der_signature`, which has already accepted the encoding.
     let ring_algorithm: Option<&'static ring::signature::EcdsaVerificationAlgorithm> =
-        match (curve, digest) {
-            (Curve::P256, Digest::Sha256) => Some(&ring::signature::ECDSA_P256_SHA256_ASN1),
-            (Curve::P256, Digest::Sha384) => Some(&ring::signature::ECDSA_P256_SHA384_ASN1),
-            (Curve::P384, Digest::Sha256) => Some(&ring::signature::ECDSA_P384_SHA256_ASN1),
-            (Curve::P384, Digest::Sha384) => Some(&ring::signature::ECDSA_P384_SHA384_ASN1),
+        match (key.named, digest) {
+            (Some(RingCurve::P256), Digest::Sha256) => {
+                Some(&ring::signature::ECDSA_P256_SHA256_ASN1)
+            }
+            (Some(RingCurve::P256), Digest::Sha384) => {
+                Some(&ring::signature::ECDSA_P256_SHA384_ASN1)
+            }
+            (Some(RingCurve::P384), Digest::Sha256) => {
+                Some(&ring::signature::ECDSA_P384_SHA256_ASN1)
+            }
+            (Some(RingCurve::P384), Digest::Sha384) => {
+                Some(&ring::signature::ECDSA_P384_SHA384_ASN1)
+            }
             _ => None,
         };
     if let Some(algorithm) = ring_algorithm
@@ -1607,52 +1620,11 @@ fn verify_ecdsa(
             .map_err(|_| SignatureError::Invalid);
     }
     let hash = digest.hash(&[message]).ok_or(SignatureError::Invalid)?;
-    match curve {
-        Curve::P192 => ecdsa_verify::<p192::NistP192>(&key.point, &hash, r, s),
-        Curve::P224 => ecdsa_verify::<p224::NistP224>(&key.point, &hash, r, s),
-        Curve::P256 => ecdsa_verify::<p256::NistP256>(&key.point, &hash, r, s),
-        Curve::P384 => ecdsa_verify::<p384::NistP384>(&key.point, &hash, r, s),
-        Curve::P521 => ecdsa_verify::<p521::NistP521>(&key.point, &hash, r, s),
-        Curve::Secp256k1 => ecdsa_verify::<k256::Secp256k1>(&key.point, &hash, r, s),
-        Curve::BrainpoolP256r1 => ecdsa_verify::<bp256::BrainpoolP256r1>(&key.point, &hash, r, s),
-        Curve::BrainpoolP256t1 => ecdsa_verify::<bp256::BrainpoolP256t1>(&key.point, &hash, r, s),
-        Curve::BrainpoolP384r1 => ecdsa_verify::<bp384::BrainpoolP384r1>(&key.point, &hash, r, s),
-        Curve::BrainpoolP384t1 => ecdsa_verify::<bp384::BrainpoolP384t1>(&key.point, &hash, r, s),
+    if domain.verify(public, &hash, r, s) {
+        Ok(())
+    } else {
+        Err(SignatureError::Invalid)
     }
-}
-
-/// An unsigned integer left-padded to `width` bytes; too long is out of range (r, s < n).
-fn fixed_width(value: &[u8], width: usize) -> Result<Vec<u8>, SignatureError> {
-    if value.len() > width {
-        return Err(SignatureError::Invalid);
-    }
-    let mut fixed = vec![0u8; width - value.len()];
-    fixed.extend_from_slice(value);
-    Ok(fixed)
-}
-
-/// `ossl_ecdsa_simple_verify_sig`: r and s in [1, n-1]; the digest's leftmost order-bits
-/// (bits2int, which `verify_prehash` applies for any digest length). OpenSSL accepts high s,
-/// which some RustCrypto curves (secp256k1) refuse by default, so s is normalised first:
-/// (r, s) verifies exactly when (r, n - s) does.
-fn ecdsa_verify<C>(point: &[u8], hash: &[u8], r: &[u8], s: &[u8]) -> Result<(), SignatureError>
-where
-    C: ecdsa::EcdsaCurve + CurveArithmetic,
-    AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
-    FieldBytesSize<C>: ModulusSize,
-{
-    let key = ecdsa::VerifyingKey::<C>::from_sec1_bytes(point)
-        .map_err(|_| SignatureError::UndecodableKey)?;
-    let width = FieldBytes::<C>::default().len();
-    let scalar = |value: &[u8]| -> Result<FieldBytes<C>, SignatureError> {
-        let fixed = fixed_width(value, width)?;
-        FieldBytes::<C>::try_from(fixed.as_slice()).map_err(|_| SignatureError::Invalid)
-    };
-    let signature = ecdsa::Signature::<C>::from_scalars(scalar(r)?, scalar(s)?)
-        .map_err(|_| SignatureError::Invalid)?
-        .normalize_s();
-    key.verify_prehash(hash, &signature)
-        .map_err(|_| SignatureError::Invalid)
 }
 
 /// `dsa_do_verify` (dsa_ossl.c): the key needs its parameters, q of 160, 224 or 256 bits, p
@@ -1699,4 +1671,156 @@ fn verify_ed448(public: &[u8], message: &[u8], signature: &[u8]) -> Result<(), S
         ed448_goldilocks::Signature::try_from(signature).map_err(|_| SignatureError::Invalid)?;
     key.verify_raw(&signature, message)
         .map_err(|_| SignatureError::Invalid)
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS handshake signatures
+
+/// TLS 1.3's rsa_pss_pss_* schemes (RFC 8446 §4.2.3), which rustls has no names for.
+const RSA_PSS_PSS_SHA256: u16 = 0x0809;
+const RSA_PSS_PSS_SHA384: u16 = 0x080a;
+const RSA_PSS_PSS_SHA512: u16 = 0x080b;
+
+/// The signature schemes to advertise: those of OpenSSL 3.0's default list (`tls12_sigalgs`
+/// in ssl/t1_lib.c) that its default security level 1 allows (SHA-1 counts 64 bits there, below
+/// 80) and that rustls can carry: the SHA-224 and DSA schemes have no rustls name, and a TLS
+/// 1.2 server choosing an unnamed scheme would make rustls abort the handshake.
+pub fn tls_signature_schemes() -> Vec<rustls::SignatureScheme> {
+    use rustls::SignatureScheme as Scheme;
+    vec![
+        Scheme::ECDSA_NISTP256_SHA256,
+        Scheme::ECDSA_NISTP384_SHA384,
+        Scheme::ECDSA_NISTP521_SHA512,
+        Scheme::ED25519,
+        Scheme::ED448,
+        Scheme::from(RSA_PSS_PSS_SHA256),
+        Scheme::from(RSA_PSS_PSS_SHA384),
+        Scheme::from(RSA_PSS_PSS_SHA512),
+        Scheme::RSA_PSS_SHA256,
+        Scheme::RSA_PSS_SHA384,
+        Scheme::RSA_PSS_SHA512,
+        Scheme::RSA_PKCS1_SHA256,
+        Scheme::RSA_PKCS1_SHA384,
+        Scheme::RSA_PKCS1_SHA512,
+    ]
+}
+
+/// Verify a TLS 1.2 ServerKeyExchange (or TLS 1.3 CertificateVerify, after
+/// [`verify_tls13_signature`]'s extra rules) signature with the end-entity certificate's key,
+/// as an OpenSSL 3.0 client does (`tls12_check_peer_sigalg`, `tls_process_key_exchange`):
+/// the key type must be the scheme's (rsae: rsaEncryption, pss: id-RSASSA-PSS), PSS uses the
+/// scheme's digest for MGF1 too and a salt of the digest's length, and an RSA-PSS key's own
+/// parameters still restrict it. In TLS 1.2 an ECDSA scheme's curve need not be the key's.
+pub fn verify_tls_signature(
+    scheme: rustls::SignatureScheme,
+    end_entity_spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    use rustls::SignatureScheme as Scheme;
+    let key = decode_key(end_entity_spki_der).map_err(|_| SignatureError::UndecodableKey)?;
+    let key_type = key_type(end_entity_spki_der);
+    let mismatch = || SignatureError::KeyTypeMismatch {
+        algorithm: format!("{scheme:?}"),
+        key: key_type,
+    };
+    let pss = |digest: Digest| PssParameters {
+        digest,
+        mask_digest: digest,
+        salt_length: digest.size() as i32,
+        trailer_field: 1,
+    };
+    let code = u16::from(scheme);
+    match (scheme, &key) {
+        (
+            Scheme::ECDSA_NISTP256_SHA256
+            | Scheme::ECDSA_NISTP384_SHA384
+            | Scheme::ECDSA_NISTP521_SHA512,
+            PublicKey::Ec(ec),
+        ) if key_type == KeyType::Ec => {
+            let digest = match scheme {
+                Scheme::ECDSA_NISTP256_SHA256 => Digest::Sha256,
+                Scheme::ECDSA_NISTP384_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_ecdsa(ec, digest, message, signature)
+        }
+        (
+            Scheme::RSA_PSS_SHA256 | Scheme::RSA_PSS_SHA384 | Scheme::RSA_PSS_SHA512,
+            PublicKey::Rsa(rsa),
+        ) if key_type == KeyType::Rsa => {
+            let digest = match scheme {
+                Scheme::RSA_PSS_SHA256 => Digest::Sha256,
+                Scheme::RSA_PSS_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pss(rsa, &pss(digest), message, signature)
+        }
+        (_, PublicKey::Rsa(rsa))
+            if matches!(
+                code,
+                RSA_PSS_PSS_SHA256 | RSA_PSS_PSS_SHA384 | RSA_PSS_PSS_SHA512
+            ) && key_type == KeyType::RsaPss =>
+        {
+            let digest = match code {
+                RSA_PSS_PSS_SHA256 => Digest::Sha256,
+                RSA_PSS_PSS_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pss(rsa, &pss(digest), message, signature)
+        }
+        (
+            Scheme::RSA_PKCS1_SHA256 | Scheme::RSA_PKCS1_SHA384 | Scheme::RSA_PKCS1_SHA512,
+            PublicKey::Rsa(rsa),
+        ) if key_type == KeyType::Rsa => {
+            let digest = match scheme {
+                Scheme::RSA_PKCS1_SHA256 => Digest::Sha256,
+                Scheme::RSA_PKCS1_SHA384 => Digest::Sha384,
+                _ => Digest::Sha512,
+            };
+            verify_rsa_pkcs1(rsa, digest, message, signature)
+        }
+        (Scheme::ED25519, PublicKey::Ed25519(public)) => {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
+                .verify(message, signature)
+                .map_err(|_| SignatureError::Invalid)
+        }
+        (Scheme::ED448, PublicKey::Ed448(public)) => verify_ed448(public, message, signature),
+        _ if tls_signature_schemes().contains(&scheme) => Err(mismatch()),
+        _ => Err(SignatureError::UnknownAlgorithm {
+            algorithm: format!("the TLS signature scheme {scheme:?}"),
+        }),
+    }
+}
+
+/// A TLS 1.3 CertificateVerify signature: RFC 8446 §4.4.3 forbids PKCS#1 v1.5 there, and an
+/// ECDSA scheme names the key's curve (OpenSSL: `tls12_check_peer_sigalg`, SSL_R_WRONG_CURVE).
+pub fn verify_tls13_signature(
+    scheme: rustls::SignatureScheme,
+    end_entity_spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    use rustls::SignatureScheme as Scheme;
+    let required_curve = match scheme {
+        Scheme::RSA_PKCS1_SHA256 | Scheme::RSA_PKCS1_SHA384 | Scheme::RSA_PKCS1_SHA512 => {
+            return Err(SignatureError::UnknownAlgorithm {
+                algorithm: format!("{scheme:?} in TLS 1.3 (RFC 8446 §4.4.3)"),
+            });
+        }
+        Scheme::ECDSA_NISTP256_SHA256 => Some(RingCurve::P256),
+        Scheme::ECDSA_NISTP384_SHA384 => Some(RingCurve::P384),
+        Scheme::ECDSA_NISTP521_SHA512 => Some(RingCurve::P521),
+        _ => None,
+    };
+    if let Some(required) = required_curve
+        && let Ok(PublicKey::Ec(ec)) = decode_key(end_entity_spki_der)
+        && ec.named != Some(required)
+    {
+        return Err(SignatureError::KeyTypeMismatch {
+            algorithm: format!("{scheme:?} (TLS 1.3 needs a {} key)", required.name()),
+            key: KeyType::Ec,
+        });
+    }
+    verify_tls_signature(scheme, end_entity_spki_der, message, signature)
 }

@@ -173,6 +173,7 @@ fn short_error(kind: &str) -> &str {
         "no_address" => "no-address",
         // This machine ran out of file descriptors (net::local_limits), not the gateway.
         "open_files_limit" | "system_file_table_full" => "fd-limit",
+        "certificate_too_large" => "cert-too-big",
         other => other,
     }
 }

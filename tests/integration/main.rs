@@ -20,4 +20,5 @@ mod openssl_suite;
 mod serve;
 mod strict_der;
 mod timing;
+mod tls_algorithms;
 mod trusted_ca_file;

@@ -37,27 +37,21 @@ struct Signed {
 }
 
 fn split_certificate(certificate: &[u8]) -> Signed {
-    let mut outer = Reader::new(der::single(certificate, der::SEQUENCE).expect("Certificate"));
-    let (tbs_element, tbs) = outer.element_with_encoding().expect("tbsCertificate");
-    let (_, algorithm) = outer.element_with_encoding().expect("signatureAlgorithm");
-    let bits = outer.expect(der::BIT_STRING).expect("signature");
-    let mut fields = Reader::new(tbs_element.content);
-    if fields.peek_tag() == Some(0xa0) {
-        fields.element().expect("version");
-    }
-    for _ in 0..5 {
-        fields
-            .element()
-            .expect("serial, signature, issuer, validity, subject");
-    }
-    let (_, spki) = fields
-        .element_with_encoding()
-        .expect("subjectPublicKeyInfo");
+    let parts = certificate_parts(certificate).expect("a certificate");
+    assert_eq!(parts.signature_unused_bits, 0);
+    assert_eq!(parts.inner_signature_algorithm, parts.signature_algorithm);
+    assert_eq!(
+        signature_algorithm_matches_key(
+            parts.inner_signature_algorithm,
+            parts.subject_public_key_info
+        ),
+        Some(true)
+    );
     Signed {
-        tbs: tbs.to_vec(),
-        algorithm: algorithm.to_vec(),
-        signature: bits[1..].to_vec(),
-        spki: spki.to_vec(),
+        tbs: parts.tbs_certificate.to_vec(),
+        algorithm: parts.signature_algorithm.to_vec(),
+        signature: parts.signature.to_vec(),
+        spki: parts.subject_public_key_info.to_vec(),
     }
 }
 
@@ -479,6 +473,12 @@ fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
         ("brainpoolP256t1", 128),
         ("brainpoolP384r1", 192),
         ("brainpoolP384t1", 192),
+        ("brainpoolP512r1", 256),
+        ("brainpoolP512t1", 256),
+        ("secp160r1", 80),
+        ("secp224k1", 112),
+        ("prime239v1", 112),
+        ("secp112r1", 56),
     ];
     let digests = [
         ("-sha1", 63),
@@ -521,7 +521,15 @@ fn ecdsa_keys_in_compressed_and_explicit_form() {
         return;
     }
     let workshop = Workshop::new();
-    for curve in ["prime256v1", "secp384r1", "secp521r1", "secp256k1"] {
+    // secp224r1: p = 1 (mod 4), so decompression takes Tonelli-Shanks.
+    for curve in [
+        "prime256v1",
+        "secp384r1",
+        "secp521r1",
+        "secp256k1",
+        "secp224r1",
+        "brainpoolP512t1",
+    ] {
         let option = format!("ec_paramgen_curve:{curve}");
         let key = workshop.key(&["-algorithm", "EC", "-pkeyopt", &option]);
         let signed = workshop
@@ -724,6 +732,11 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
         })
     ));
 
+    // check_sig_alg_match: PKCS#1 needs an rsaEncryption key; PSS takes either RSA key type.
+    assert_eq!(
+        signature_algorithm_matches_key(&pkcs1.algorithm, &pss_spki),
+        Some(false)
+    );
     // The same modulus as an id-RSASSA-PSS key restricted to SHA-256, salt >= 32.
     let restricted = respelled_spki(&pkcs1.spki, &RSASSA_PSS, &pss_parameters_der(1, 32));
     assert!(key_decodes(&restricted));
@@ -950,7 +963,7 @@ fn ecdsa_encodings_are_as_strict_as_openssl_and_high_s_is_accepted() {
     assert!(verify(&long_form).is_err());
     // (r, n - s) is as valid as (r, s) for OpenSSL, though secp256k1 crates prefer low s.
     let (r, s) = der_signature(&signed.signature).expect("signature");
-    let order = rsa::BoxedUint::from_be_slice_vartime(&hex_bytes(
+    let order = rsa::BoxedUint::from_be_slice_vartime(&weierstrass::hex_bytes(
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
     ));
     let s = rsa::BoxedUint::from_be_slice(s, order.bits_precision()).expect("s");
@@ -974,11 +987,8 @@ fn curves_edgeprobe_cannot_verify_are_unsupported_never_ok() {
         return;
     }
     let workshop = Workshop::new();
-    for (curve, key_bits) in [
-        ("brainpoolP512r1", 256),
-        ("sect283k1", 128),
-        ("secp160r1", 80),
-    ] {
+    // Binary-field curves: OpenSSL verifies on them, edgeprobe has no implementation.
+    for (curve, key_bits) in [("sect283k1", 128), ("c2pnb163v1", 80)] {
         let option = format!("ec_paramgen_curve:{curve}");
         let key = workshop.key(&["-algorithm", "EC", "-pkeyopt", &option]);
         let signed = workshop.certificate(&key, &["-sha256"]).expect(curve);
