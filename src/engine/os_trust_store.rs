@@ -32,10 +32,8 @@ pub fn os_trust_store(path: &Path) -> OsTrustStore {
         Arc::clone(stores.entry(path.to_path_buf()).or_default())
     };
     // Read outside the map's lock, so another path never waits on this one.
-    slot.get_or_init(|| {
-        TrustAnchors::load(path).map(Arc::new).map_err(Arc::new)
-    })
-    .clone()
+    slot.get_or_init(|| TrustAnchors::load(path).map(Arc::new).map_err(Arc::new))
+        .clone()
 }
 
 #[cfg(test)]

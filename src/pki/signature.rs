@@ -771,7 +771,9 @@ fn parse_spki(spki_der: &[u8]) -> Option<Spki<'_>> {
 
 fn key_type_of(spki: &Spki<'_>) -> KeyType {
     match spki.algorithm.oid.as_str() {
-        "1.2.840.113549.1.1.1" => KeyType::Rsa,
+        // rsaEncryption, and X.500's `rsa` (2.5.8.1.1), which OpenSSL decodes as an RSA key
+        // too (an alias in its RSA ASN.1 methods).
+        "1.2.840.113549.1.1.1" | "2.5.8.1.1" => KeyType::Rsa,
         "1.2.840.113549.1.1.10" => KeyType::RsaPss,
         "1.2.840.10040.4.1" => KeyType::Dsa,
         "1.2.840.113549.1.3.1" | "1.2.840.10046.2.1" => KeyType::Dh,
