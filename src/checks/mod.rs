@@ -178,54 +178,34 @@ fn ports_of(group: &[&Handshake]) -> String {
         .join(", ")
 }
 
-/// The page for a check id, from `checks/<id>.md` compiled into the binary.
+/// The page for a check id, from `checks/<id>.md`: build.rs compresses every page into one
+/// DEFLATE blob (the release binary's size budget), inflated once, on first use.
 pub fn explanation(id: &str) -> Option<&'static str> {
-    PAGES
+    pages()
         .iter()
         .find(|(page_id, _)| *page_id == id)
         .map(|(_, page)| *page)
 }
 
-macro_rules! pages {
-    ($($id:literal),* $(,)?) => {
-        &[$(($id, include_str!(concat!("../../checks/", $id, ".md")))),*]
-    };
+/// Every explain page, as `(id, text)`.
+pub fn pages() -> &'static [(&'static str, &'static str)] {
+    static PAGES: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    PAGES.get_or_init(|| {
+        const COMPRESSED: &[u8] =
+            include_bytes!(concat!(env!("OUT_DIR"), "/explain_pages.deflate"));
+        // The blob is made by build.rs from this crate's own files, so it always inflates;
+        // should it not, there are simply no pages (explain then names none), never a panic.
+        let text = miniz_oxide::inflate::decompress_to_vec(COMPRESSED)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        text.split_terminator('\0')
+            .filter_map(|entry| entry.split_once('\n'))
+            .collect()
+    })
 }
-
-const PAGES: &[(&str, &str)] = pages!(
-    "connection-string",
-    "gateway-hostname",
-    "gateway-hostname-matches-config",
-    "root-ca-file",
-    "root-ca-trust-store",
-    "gateway-resolve",
-    "gateway-connect-mqtt",
-    "gateway-connect-amqp",
-    "gateway-connect-https",
-    "gateway-protocol-mqtt",
-    "gateway-protocol-amqp",
-    "gateway-protocol-https",
-    "gateway-cert-chain",
-    "gateway-cert-hostname",
-    "gateway-cert-expiry",
-    "config-well-formed",
-    "hostname",
-    "certificates-configured",
-    "device-ca-key-match",
-    "device-ca-chain",
-    "certificates-expiry",
-    "stale-generated-certs",
-    "edgehub-listening-mqtt",
-    "edgehub-listening-amqp",
-    "edgehub-listening-https",
-    "parent-hostname",
-    "parent-connect-mqtt",
-    "parent-connect-amqp",
-    "parent-connect-https",
-    "iothub-connect-mqtt",
-    "iothub-connect-amqp",
-    "iothub-connect-https",
-);
 
 #[cfg(test)]
 mod tests {
@@ -255,6 +235,17 @@ mod tests {
                 "id {id} is not kebab-case"
             );
             assert!(!check.description().is_empty(), "{id} has no description");
+        }
+    }
+
+    /// The compressed pages inflate to exactly one page per check.
+    #[test]
+    fn every_check_has_its_page_and_every_page_a_check() {
+        let ids: BTreeSet<&str> = all_checks().iter().map(|check| check.id()).collect();
+        let named: BTreeSet<&str> = pages().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, named);
+        for (id, page) in pages() {
+            assert!(page.len() > 200, "{id}'s page is suspiciously short");
         }
     }
 
