@@ -30,10 +30,7 @@ impl GatewayConnectCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("gateway-resolve"),
-    Dependency::Uses("root-ca-file"),
-];
+const DEPENDENCIES: &[Dependency] = &[Dependency::Requires("gateway-resolve")];
 
 impl Check for GatewayConnectCheck {
     fn id(&self) -> &'static str {
