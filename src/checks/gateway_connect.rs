@@ -75,7 +75,8 @@ impl Check for GatewayConnectCheck {
                 client: &client,
             };
             let read_answer = prior.is_scheduled(self.protocol.protocol_check_id());
-            let observation = Arc::new(observe(&request, read_answer).await);
+            let chains = context.shared.presented_chains();
+            let observation = Arc::new(observe(&request, read_answer, chains).await);
             let label = observation.label();
             let session = match &observation.result {
                 Ok(session) => session,

@@ -69,7 +69,8 @@ pub(super) async fn examine(
         timeout: context.timeout,
         client: &client,
     };
-    let observation = Arc::new(observe(&request, false).await);
+    let chains = context.shared.presented_chains();
+    let observation = Arc::new(observe(&request, false, chains).await);
     let session = match &observation.result {
         Ok(session) => session,
         Err(error) => {

@@ -17,7 +17,7 @@ use crate::cli::{ConnectArgs, OutputFormat};
 use crate::engine::os_trust_store::os_trust_store;
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::observation::observe;
+use crate::net::observation::{PresentedChains, observe};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectError, ConnectRequest, Handshake, TlsClient};
@@ -145,7 +145,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         client: &client,
     };
     // One connection: the handshake, then (with --probe) the protocol's answer on it.
-    let observation = observe(&request, args.probe).await;
+    let observation = observe(&request, args.probe, &PresentedChains::default()).await;
     let session = match &observation.result {
         Ok(session) => session,
         // A finding about the gateway, not a failure of edgeprobe: a failed check (exit 1).

@@ -1,6 +1,6 @@
 //! What a run builds once and every check reuses (and, in fleet mode, every target): the DNS
-//! resolver, the trust anchors loaded from each CA file, the TLS client, and the verdicts on
-//! the chains seen (`pki::verdicts`). It never changes a result; it only avoids redoing the
+//! resolver, the trust anchors loaded from each CA file, the TLS client, the chains the ports
+//! presented (each described once) and the verdicts on them (`pki::verdicts`). It never changes a result; it only avoids redoing the
 //! same work hundreds of times.
 
 use std::collections::HashMap;
@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
+use crate::net::observation::PresentedChains;
 use crate::net::resolve::{ResolverSettings, SharedResolver};
 use crate::net::tls::{TlsClient, TlsSetupError};
 use crate::pki::TrustAnchors;
@@ -31,6 +32,8 @@ struct SharedState {
     /// The TLS client: it trusts nothing itself (verdicts are the PKI layer's), so one serves
     /// every connection of the run.
     tls_client: OnceLock<Arc<TlsClient>>,
+    /// The chains ports presented, each described once.
+    chains: PresentedChains,
     /// OpenSSL's and webpki's verdicts per chain, anchors, name and time.
     verdicts: Verdicts,
 }
@@ -89,6 +92,11 @@ impl Shared {
         }
         let client = Arc::new(TlsClient::new()?);
         Ok(Arc::clone(self.state.tls_client.get_or_init(|| client)))
+    }
+
+    /// The chains the run's ports presented, each described once.
+    pub fn presented_chains(&self) -> &PresentedChains {
+        &self.state.chains
     }
 
     /// The run's verdicts on the chains its ports presented: each distinct question is

@@ -1,14 +1,17 @@
 //! What one endpoint (a name, a port, a protocol) presented, made once by one network step and
 //! read by every consumer: the checks of both suites, `connect`, `demo` and the monitoring
 //! printers. [`observe`] resolves nothing and judges nothing: it tries the addresses it is given,
-//! completes a TLS handshake, describes each certificate of the chain once, and, when asked,
-//! reads the protocol's first answer (MQTT CONNACK, AMQP SASL header, HTTP status) on that same
-//! connection, so a port costs one TCP connection and one handshake.
+//! completes a TLS handshake, describes each certificate of the chain, and, when asked, reads the
+//! protocol's first answer (MQTT CONNACK, AMQP SASL header, HTTP status) on that same
+//! connection, so a port costs one TCP connection and one handshake. A chain is described once
+//! per run, not once per port: [`PresentedChains`] (the run's, passed in) hands every port that
+//! presents the same certificates the same [`PresentedChain`].
 //!
 //! Durations are kept as [`Duration`] and written as milliseconds (`*_ms`, a float, to the
 //! microsecond), like every other duration in edgeprobe's JSON; certificate times are RFC 3339.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
@@ -18,6 +21,7 @@ use serde::ser::{SerializeMap, Serializer};
 use super::Protocol;
 use super::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
 use super::tls::{ConnectError, ConnectRequest, Handshake, connect_recording};
+use crate::memo::Memo;
 use crate::pki::describe::{CertificateSummary, describe};
 use crate::pki::verdicts::{ChainDigest, chain_digest};
 
@@ -48,7 +52,9 @@ pub struct Attempt {
 pub struct Session {
     #[serde(flatten)]
     pub handshake: Handshake,
-    pub chain: PresentedChain,
+    /// Shared with every port of the run that presented the same certificates.
+    #[serde(serialize_with = "shared_chain")]
+    pub chain: Arc<PresentedChain>,
     /// The protocol's first answer, read right after the handshake on the same connection;
     /// `None` when it was not asked for.
     #[serde(
@@ -101,6 +107,41 @@ impl PresentedChain {
     }
 }
 
+/// The chains a run was presented, each described once (bounded, for fleet runs).
+#[derive(Debug)]
+pub struct PresentedChains {
+    memo: Memo<ChainDigest, Arc<PresentedChain>>,
+}
+
+/// The most chains remembered: a fleet of gateways usually presents a handful.
+const CHAINS_KEPT: usize = 1024;
+
+impl Default for PresentedChains {
+    fn default() -> Self {
+        PresentedChains {
+            memo: Memo::new(CHAINS_KEPT),
+        }
+    }
+}
+
+impl PresentedChains {
+    /// The chain of `certificates`, described on its first presentation and shared after.
+    pub fn intern(&self, certificates: Vec<CertificateDer<'static>>) -> Arc<PresentedChain> {
+        let digest = chain_digest(&certificates);
+        self.memo
+            .get_or_compute(digest, || Arc::new(PresentedChain::new(certificates)))
+    }
+
+    /// How many distinct chains were described.
+    pub fn len(&self) -> usize {
+        self.memo.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memo.is_empty()
+    }
+}
+
 impl Serialize for PresentedChain {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -124,6 +165,13 @@ impl Serialize for PresentedChain {
     }
 }
 
+fn shared_chain<S: Serializer>(
+    chain: &Arc<PresentedChain>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    chain.as_ref().serialize(serializer)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -138,7 +186,7 @@ impl Observation {
     }
 
     pub fn chain(&self) -> Option<&PresentedChain> {
-        self.session().map(|session| &session.chain)
+        self.session().map(|session| session.chain.as_ref())
     }
 
     /// "MQTTS 8883", for messages.
@@ -253,10 +301,14 @@ pub(crate) fn as_millis<S: Serializer>(
     serializer.serialize_f64(millis(*duration))
 }
 
-/// Connects (each address in turn), completes the TLS handshake, describes the chain and, with
-/// `read_answer`, sends the protocol's first request and reads its answer on the same
-/// connection (within `request.timeout`), then closes politely.
-pub async fn observe(request: &ConnectRequest<'_>, read_answer: bool) -> Observation {
+/// Connects (each address in turn), completes the TLS handshake, describes the chain (through
+/// `chains`, once per run) and, with `read_answer`, sends the protocol's first request and reads
+/// its answer on the same connection (within `request.timeout`), then closes politely.
+pub async fn observe(
+    request: &ConnectRequest<'_>,
+    read_answer: bool,
+    chains: &PresentedChains,
+) -> Observation {
     let mut attempts = Vec::new();
     let result = match connect_recording(request, &mut attempts).await {
         Err(error) => Err(error),
@@ -273,7 +325,7 @@ pub async fn observe(request: &ConnectRequest<'_>, read_answer: bool) -> Observa
                 None
             };
             let handshake = connected.handshake.clone();
-            let chain = PresentedChain::new(std::mem::take(&mut connected.chain));
+            let chain = chains.intern(std::mem::take(&mut connected.chain));
             connected.close().await;
             Ok(Session {
                 handshake,
@@ -363,5 +415,21 @@ mod tests {
         let last = &json["certificates"][chain.len() - 1];
         assert!(last["unreadable"].is_string(), "{last}");
         assert!(json["certificates"][0]["not_after"].is_string());
+    }
+
+    #[test]
+    fn ports_presenting_the_same_chain_share_one_description() {
+        let pki = crate::demo::pki::GatewayPki::generate(
+            "gateway.edgeprobe.test",
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("PKI");
+        let chains = PresentedChains::default();
+        let first = chains.intern(pki.server_chain());
+        let again = chains.intern(pki.server_chain());
+        assert!(Arc::ptr_eq(&first, &again));
+        let leaf_only = chains.intern(pki.server_chain()[..1].to_vec());
+        assert!(!Arc::ptr_eq(&first, &leaf_only));
+        assert_eq!(chains.len(), 2);
     }
 }

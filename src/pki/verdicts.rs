@@ -8,8 +8,7 @@
 //! many gateways present the same one, so verifying once instead of once per port is most of a
 //! run's signature checks. The network layer only observes; it never asks for a verdict.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
@@ -23,6 +22,7 @@ use super::verify::{
     UnparseableCertificate, Verification, VerifyError, VerifyOptions, verify_chain_with_store,
 };
 use crate::hostname::HostName;
+use crate::memo::Memo;
 
 /// SHA-256 over a chain's certificates (each length-prefixed, in order): what tells one chain
 /// from another, here and wherever ports are grouped by the chain they presented.
@@ -131,49 +131,23 @@ struct Key {
     now: OffsetDateTime,
 }
 
-type Slot = Arc<OnceLock<Arc<ChainVerdict>>>;
-
 /// Recent verdicts, shared by every check of a run (and every target of a fleet run); bounded.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Verdicts {
-    memo: Mutex<Memo>,
+    memo: Memo<Key, Arc<ChainVerdict>>,
 }
 
-#[derive(Debug, Default)]
-struct Memo {
-    slots: HashMap<Key, Slot>,
-    /// Insertion order, for eviction.
-    order: VecDeque<Key>,
-}
-
-impl Memo {
-    /// The slot for `key`, a fresh one when there is none.
-    fn slot(&mut self, key: Key) -> Slot {
-        if let Some(slot) = self.slots.get(&key) {
-            return Arc::clone(slot);
+impl Default for Verdicts {
+    fn default() -> Self {
+        Verdicts {
+            memo: Memo::new(VERDICTS_KEPT),
         }
-        while self.order.len() >= VERDICTS_KEPT {
-            match self.order.pop_front() {
-                Some(oldest) => {
-                    self.slots.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-        let slot = Slot::default();
-        self.order.push_back(key.clone());
-        self.slots.insert(key, Arc::clone(&slot));
-        slot
-    }
-
-    fn len(&self) -> usize {
-        self.slots.len()
     }
 }
 
 impl Verdicts {
     /// The verdict on `chain` (leaf first, as sent) for `question`, reached on the first ask
-    /// and shared afterwards.
+    /// and shared afterwards; concurrent askers of the same question wait for the first one's.
     pub fn judge(
         &self,
         chain: &[CertificateDer<'static>],
@@ -188,26 +162,17 @@ impl Verdicts {
             openssl_checks_name: question.openssl_checks_name,
             now: question.now,
         };
-        let slot = self
-            .memo
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .slot(key);
-        // Concurrent askers of the same question wait here for the first one's verdict rather
-        // than reach it again.
-        Arc::clone(slot.get_or_init(|| Arc::new(ChainVerdict::reach(chain, question))))
+        self.memo
+            .get_or_compute(key, || Arc::new(ChainVerdict::reach(chain, question)))
     }
 
     /// How many verdicts are remembered.
     pub fn len(&self) -> usize {
-        self.memo
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.memo.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.memo.is_empty()
     }
 }
 
@@ -350,24 +315,6 @@ mod tests {
             without_anchors.code(),
             Some(VerifyCode::UnableToGetIssuerCertLocally)
         );
-    }
-
-    #[test]
-    fn the_verdict_memo_stays_bounded() {
-        let mut memo = Memo::default();
-        let key = |index: usize| Key {
-            chain: [0; 32],
-            anchors: None,
-            name: Some((format!("gw-{index}"), false)),
-            openssl_checks_name: true,
-            now: OffsetDateTime::UNIX_EPOCH,
-        };
-        for index in 0..VERDICTS_KEPT + 10 {
-            memo.slot(key(index));
-        }
-        assert_eq!(memo.slots.len(), VERDICTS_KEPT);
-        assert!(!memo.slots.contains_key(&key(0)));
-        assert!(memo.slots.contains_key(&key(VERDICTS_KEPT + 9)));
     }
 
     #[test]

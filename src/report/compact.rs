@@ -405,7 +405,7 @@ mod tests {
                 connect_time: Duration::from_millis(2),
                 handshake_time: Duration::from_millis(5),
             },
-            chain,
+            chain: Arc::new(chain),
             answer: None,
         };
         let examined = |peer, code| {
