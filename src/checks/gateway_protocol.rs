@@ -83,13 +83,13 @@ impl Check for GatewayProtocolCheck {
             else {
                 return Outcome::skipped("skipped because no TLS connection was made on this port");
             };
-            self.judge(context, observation).await
+            self.judge_answer(context, observation).await
         })
     }
 }
 
 impl GatewayProtocolCheck {
-    async fn judge(&self, context: &Context, observation: &Observation) -> Outcome {
+    async fn judge_answer(&self, context: &Context, observation: &Observation) -> Outcome {
         let Some(session) = observation.session() else {
             return Outcome::skipped("skipped because no TLS connection was made on this port");
         };

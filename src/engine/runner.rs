@@ -161,15 +161,24 @@ impl Prior {
             })
     }
 
-    /// Every port observed with a completed TLS session by a check that passed, in protocol
-    /// order.
+    /// Every port observed with a completed TLS session by a check that passed, each once, in
+    /// protocol order.
     pub fn observations(&self) -> Vec<&Arc<Observation>> {
-        let mut observations: Vec<&Arc<Observation>> = self
+        let mut observations: Vec<&Arc<Observation>> = Vec::new();
+        for observation in self
             .usable()
             .flat_map(Evidence::ports)
             .map(|port| &port.observation)
             .filter(|observation| observation.session().is_some())
-            .collect();
+        {
+            // A chain check's evidence repeats the observations it judged.
+            if !observations
+                .iter()
+                .any(|known| Arc::ptr_eq(known, observation))
+            {
+                observations.push(observation);
+            }
+        }
         observations.sort_by_key(|observation| observation.protocol);
         observations
     }

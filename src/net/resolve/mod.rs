@@ -13,7 +13,7 @@
 //! Failures are told apart (NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout, no name server) because
 //! each has a different fix; [`ResolveError::remedy`] says which.
 //!
-//! One job per file: [`hosts_file`] parses hosts(5), [`dns`] asks the name servers, [`error`]
+//! One job per file: `hosts_file` parses hosts(5), `dns` asks the name servers, `error`
 //! names every way resolution fails and its fix; this module puts them in the device's order.
 
 mod dns;
