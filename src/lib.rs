@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fleet;
 pub mod hostname;
 pub mod manpages;
+pub mod memo;
 pub mod net;
 pub mod pki;
 pub mod report;

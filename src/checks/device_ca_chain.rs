@@ -9,6 +9,7 @@ use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Pri
 use crate::pki::describe::describe;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
+use crate::pki::verdicts::verify_error_line;
 use crate::pki::verify::{Verification, VerifyOptions, verify_chain};
 use crate::pki::{TrustAnchors, VerifyCode};
 
@@ -127,15 +128,7 @@ impl Check for DeviceCaChainCheck {
                     problems.push(format!(
                         "the device CA file does not verify against {label}: Verify return code: {code}"
                     ));
-                    for error in &verification.errors {
-                        outcome = outcome.detail(format!(
-                            "verify error:num={}:{} at depth {} (`{}`)",
-                            error.code.number(),
-                            error.code.text(),
-                            error.depth,
-                            error.subject
-                        ));
-                    }
+                    outcome = outcome.details(verification.errors.iter().map(verify_error_line));
                     // The device CA file is given like `openssl verify`'s input, not sent by
                     // a server: a missing intermediate is a file to add.
                     if let Some(diagnosis) = diagnose(

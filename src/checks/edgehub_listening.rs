@@ -5,13 +5,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::tls::ConnectError;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, ProbeError, probe, verdict};
+use super::tls_probe::{Endpoint, examine};
 
 pub struct EdgeHubListeningCheck {
     protocol: Protocol,
@@ -48,6 +49,14 @@ impl Check for EdgeHubListeningCheck {
             Protocol::Https => "edgeHub serves a valid certificate on the HTTPS port (443)",
         }
     }
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        Some(PortCheck {
+            protocol: self.protocol,
+            port: context.ports.get(self.protocol),
+            peer: Peer::EdgeHub,
+            connects: true,
+        })
+    }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
@@ -63,30 +72,22 @@ impl Check for EdgeHubListeningCheck {
             let port = context.ports.get(self.protocol);
             let endpoint = Endpoint {
                 protocol: self.protocol,
+                peer: Peer::EdgeHub,
                 host: &host,
                 addresses: &LOOPBACK,
                 port,
                 anchors,
+                what: format!(
+                    "edgeHub on 127.0.0.1:{port} ({}, SNI {})",
+                    self.protocol.display_name(),
+                    host.name
+                ),
+                unparseable_remedy: "edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued",
             };
-            let what = format!(
-                "edgeHub on 127.0.0.1:{port} ({}, SNI {})",
-                self.protocol.display_name(),
-                host.name
-            );
-            match probe(&endpoint, context).await {
-                Ok(probed) => verdict(&what, &probed, anchors, |code| {
-                    remedy(code, &host.name, format.map(|f| f.apply_command()))
-                }),
-                Err(ProbeError::Connect(error)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy(connect_remedy(&error, self.protocol, port))
-                    .info(&serde_json::json!({
-                        "protocol": self.protocol,
-                        "port": port,
-                        "error": error.kind(),
-                    })),
-                Err(error @ ProbeError::Unparseable(_)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy("edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued"),
-            }
+            examine(&endpoint, context, |code| {
+                remedy(code, &host.name, format.map(|f| f.apply_command()))
+            })
+            .await
         })
     }
 }
@@ -112,29 +113,5 @@ fn remedy(code: VerifyCode, hostname: &str, apply: Option<&str>) -> String {
             "renew the expired certificate (see certificates-expiry; edgeHub's own is reissued by restarting IoT Edge), check the clock with `timedatectl`, then `{apply}`"
         ),
         _ => format!("see the verify errors above; reissue the certificate named, then `{apply}`"),
-    }
-}
-
-fn connect_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String {
-    let binding = format!(
-        "edgeHub's createOptions must publish it: HostConfig.PortBindings \"{}/tcp\" (check with `sudo iotedge list` and `sudo docker port edgeHub`)",
-        protocol.default_port()
-    );
-    match error {
-        ConnectError::Refused { .. } => format!(
-            "nothing listens on port {port}: check that edgeHub runs (`sudo iotedge list`, `sudo iotedge logs edgeHub`); {binding}{}",
-            if protocol == Protocol::Https {
-                "; in a nested hierarchy the API proxy module may own 443 instead"
-            } else {
-                ""
-            }
-        ),
-        ConnectError::NotTls { .. } => format!(
-            "port {port} is held by a service that does not speak TLS: stop it so edgeHub can bind the port; {binding}"
-        ),
-        ConnectError::HandshakeTimeout { .. } => format!(
-            "something accepts connections on port {port} but sends no TLS handshake: another service or a proxy holds it, or edgeHub is overloaded (`sudo iotedge logs edgeHub`)"
-        ),
-        _ => "see `sudo iotedge logs edgeHub` for the TLS error on edgeHub's side".to_owned(),
     }
 }

@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::engine::{Outcome, Status};
 use crate::pki::IOTHSM_LIMIT;
-use crate::pki::describe::{describe, openssl_date};
+use crate::pki::describe::{CertificateSummary, describe, openssl_date};
 
 /// One certificate's dates and verdict, as JSON `additional_info.certificates[]`.
 #[derive(Debug, serde::Serialize)]
@@ -47,8 +47,16 @@ impl ExpiryReview {
 
     /// Judge one certificate; `source` says where it came from ("sent by the gateway").
     pub fn review(&mut self, der: &CertificateDer<'_>, source: &str) {
+        match describe(der) {
+            Ok(summary) => self.review_summary(Ok(&summary), source),
+            Err(error) => self.review_summary(Err(&error.to_string()), source),
+        }
+    }
+
+    /// [`ExpiryReview::review`] for a certificate already described (or why it could not be).
+    pub fn review_summary(&mut self, summary: Result<&CertificateSummary, &str>, source: &str) {
         let now = self.now;
-        let summary = match describe(der) {
+        let summary = match summary {
             Ok(summary) => summary,
             Err(error) => {
                 self.status = self.status.max(Status::Error);

@@ -1,13 +1,18 @@
 //! `gateway-cert-chain`: the chain each port presents verifies against the device's root CA
 //! file, with OpenSSL's verdict (`Verify return code: N (text)`) and a diagnosis.
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
-use crate::net::tls::{Handshake, StrictVerdict};
-use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
-use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::verify::{VerifyOptions, verify_chain_with_store};
+use std::sync::Arc;
 
-use super::{CONNECT_CHECKS, group_by_chain, ports_of};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Evidence, Group, ObservedPort, Outcome, Peer, Prior,
+    Status,
+};
+use crate::pki::describe::{CertificateSummary, s_client_listing};
+use crate::pki::diagnose::{ChainSource, diagnose};
+use crate::pki::strict::StrictVerdict;
+use crate::pki::verdicts::verify_error_line;
+
+use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict, ports_of};
 
 pub struct GatewayCertChainCheck;
 
@@ -15,6 +20,13 @@ const DEPENDENCIES: &[Dependency] = &[
     Dependency::Requires("root-ca-file"),
     Dependency::RequiresAny(CONNECT_CHECKS),
 ];
+
+/// JSON `additional_info`.
+#[derive(serde::Serialize)]
+struct ChainInfo<'a> {
+    root_ca_file: &'a std::path::Path,
+    ports: Vec<PortVerdict>,
+}
 
 /// Per-port result for JSON: what monitoring scripts read.
 #[derive(serde::Serialize)]
@@ -92,28 +104,33 @@ impl Check for GatewayCertChainCheck {
             let Some(anchors) = prior.trust_anchors() else {
                 return Outcome::skipped("skipped because no root CA file was loaded");
             };
-            let handshakes = prior.handshakes();
-            let options = VerifyOptions::tls_server(None, context.now);
+            let observations = prior.observations();
             let mut outcome = Outcome::ok("Verification: OK");
             let mut verdicts = Vec::new();
+            let mut judged = Vec::new();
             let mut messages = Vec::new();
-            for group in group_by_chain(&handshakes) {
-                let first: &Handshake = group[0];
+            for group in group_by_chain(&observations) {
+                let first = group[0];
                 let ports = ports_of(&group);
-                let summaries: Vec<CertificateSummary> = first
-                    .chain
-                    .iter()
-                    .filter_map(|der| describe(der).ok())
-                    .collect();
-                let verification =
-                    match verify_chain_with_store(&first.chain, &anchors.store(), &options) {
-                        Ok(verification) => verification,
-                        Err(error) => {
-                            outcome.escalate(Status::Error);
-                            messages.push(format!("{ports}: {error}"));
-                            continue;
-                        }
-                    };
+                let (Some(chain), Some(verdict)) =
+                    (first.chain(), leaf_verdict(context, anchors, first))
+                else {
+                    continue;
+                };
+                judged.extend(group.iter().map(|observation| ObservedPort {
+                    peer: Peer::Gateway,
+                    observation: Arc::clone(observation),
+                    verdict: Some(Arc::clone(&verdict)),
+                }));
+                let verification = match &verdict.openssl {
+                    Ok(verification) => verification,
+                    Err(error) => {
+                        outcome.escalate(Status::Error);
+                        messages.push(format!("{ports}: {error}"));
+                        continue;
+                    }
+                };
+                let summaries: Vec<&CertificateSummary> = chain.readable().collect();
                 let code = verification.code();
                 for unchecked in &verification.unchecked_signatures {
                     outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
@@ -134,12 +151,12 @@ impl Check for GatewayCertChainCheck {
                     // OpenSSL accepts; say so when a strict client would not. Name problems
                     // (a CN-only certificate) are gateway-cert-hostname's business.
                     if let Some(
-                        verdict @ StrictVerdict::Rejected {
+                        strict @ StrictVerdict::Rejected {
                             name_mismatch: false,
                             ..
                         },
-                    ) = &first.strict_client_verdict
-                        && let Some(warning) = verdict.compared_with(code)
+                    ) = &verdict.strict
+                        && let Some(warning) = strict.compared_with(code)
                     {
                         outcome.escalate(Status::Warning);
                         outcome = outcome.detail(format!(
@@ -151,38 +168,30 @@ impl Check for GatewayCertChainCheck {
                     }
                 } else {
                     outcome.escalate(Status::Error);
-                    for error in &verification.errors {
-                        outcome = outcome.detail(format!(
-                            "verify error:num={}:{} at depth {} (`{}`)",
-                            error.code.number(),
-                            error.code.text(),
-                            error.depth,
-                            error.subject
-                        ));
-                    }
+                    outcome = outcome.details(verification.errors.iter().map(verify_error_line));
                     outcome = outcome
                         .detail(format!("Verification error: {}", code.text()))
                         .detail(format!("Verify return code: {code}"));
                     messages.push(format!("{ports}: Verify return code: {code}"));
-                    if let Some(diagnosis) = diagnose(
-                        &verification,
-                        first.chain.len(),
-                        anchors,
-                        ChainSource::Gateway,
-                    ) {
+                    if let Some(diagnosis) =
+                        diagnose(verification, chain.len(), anchors, ChainSource::Gateway)
+                    {
                         outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
                         outcome.remedy = Some(diagnosis.remedy);
                     }
                 }
-                for handshake in &group {
+                for observation in &group {
                     verdicts.push(PortVerdict {
-                        protocol: handshake.protocol,
-                        port: handshake.address.port(),
+                        protocol: observation.protocol,
+                        port: observation.port,
                         verify_code: code.number(),
                         verify_message: code.text(),
                         errors: verification.errors.clone(),
-                        strict_client_verdict: handshake.strict_client_verdict.clone(),
-                        chain: summaries.iter().map(ChainEntry::from).collect(),
+                        strict_client_verdict: verdict.strict.clone(),
+                        chain: summaries
+                            .iter()
+                            .map(|summary| ChainEntry::from(*summary))
+                            .collect(),
                     });
                 }
             }
@@ -199,7 +208,12 @@ impl Check for GatewayCertChainCheck {
             if outcome.status == Status::Warning {
                 outcome.message.push_str(" (strict clients disagree)");
             }
-            outcome.info(&serde_json::json!({ "root_ca_file": anchors.path, "ports": verdicts }))
+            outcome
+                .info(&ChainInfo {
+                    root_ca_file: &anchors.path,
+                    ports: verdicts,
+                })
+                .evidence(Evidence::JudgedPorts(judged.into()))
         })
     }
 }

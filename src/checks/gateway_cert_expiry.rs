@@ -1,11 +1,39 @@
 //! `gateway-cert-expiry`: no certificate the gateway presents (or the root that anchors it) is
 //! expired, not yet valid, close to expiry, or past IoT Edge's 2038 limit.
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Prior, Status};
-use crate::pki::verify::build_chain;
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
 
-use super::expiry::ExpiryReview;
-use super::{CONNECT_CHECKS, group_by_chain};
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Prior, Status};
+use crate::pki::describe::CertificateSummary;
+
+use super::expiry::{ExpiryReview, Validity};
+use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict};
+
+/// JSON `additional_info`.
+#[derive(Serialize)]
+struct ExpiryInfo {
+    warning_days: u32,
+    certificates: Vec<Validity>,
+}
+
+/// A certificate to review: as the port described it, or the root, described here.
+enum Reviewed<'a> {
+    Presented(
+        &'a CertificateDer<'static>,
+        &'a Result<CertificateSummary, String>,
+    ),
+    Root(CertificateDer<'static>),
+}
+
+impl Reviewed<'_> {
+    fn der(&self) -> &CertificateDer<'static> {
+        match self {
+            Reviewed::Presented(der, _) => der,
+            Reviewed::Root(der) => der,
+        }
+    }
+}
 
 pub struct GatewayCertExpiryCheck;
 
@@ -33,30 +61,46 @@ impl Check for GatewayCertExpiryCheck {
             // Every distinct certificate sent on any port, then the root that anchors it. Ports
             // that presented the same chain (edgeHub's usual case) are looked at once: the same
             // chain gives the same certificates and the same root.
-            let mut certificates = Vec::new();
-            for group in group_by_chain(&prior.handshakes()) {
-                let handshake = group[0];
-                for der in &handshake.chain {
-                    if !certificates.iter().any(|(known, _)| known == der) {
-                        certificates.push((der.clone(), "sent by the gateway"));
+            let observations = prior.observations();
+            let mut certificates: Vec<Reviewed<'_>> = Vec::new();
+            for group in group_by_chain(&observations) {
+                let Some(chain) = group[0].chain() else {
+                    continue;
+                };
+                for (der, summary) in chain.certificates.iter().zip(&chain.summaries) {
+                    if !certificates.iter().any(|known| known.der() == der) {
+                        certificates.push(Reviewed::Presented(der, summary));
                     }
                 }
                 if let Some(anchors) = prior.trust_anchors() {
-                    // Only which root anchors the chain matters here: the chain as OpenSSL
-                    // builds it, without re-checking signatures (gateway-cert-chain does).
-                    if let Ok(chain) = build_chain(&handshake.chain, &anchors.certificates, now) {
-                        for link in chain.iter().filter(|link| link.from_trust_store) {
-                            if !certificates.iter().any(|(known, _)| known == &link.der) {
-                                certificates.push((link.der.clone(), "root CA file"));
-                            }
+                    // Only which root anchors the chain matters here: the chain OpenSSL built
+                    // for the run's verdict (the same question gateway-cert-chain asks, so the
+                    // memo answers it once).
+                    let verdict = leaf_verdict(context, anchors, group[0]);
+                    let built = verdict
+                        .as_ref()
+                        .and_then(|verdict| verdict.openssl.as_ref().ok());
+                    for link in built
+                        .into_iter()
+                        .flat_map(|verification| &verification.chain)
+                        .filter(|link| link.from_trust_store)
+                    {
+                        if !certificates.iter().any(|known| known.der() == &link.der) {
+                            certificates.push(Reviewed::Root(link.der.clone()));
                         }
                     }
                 }
             }
 
             let mut review = ExpiryReview::new(now, context.expiry_warning_days);
-            for (der, source) in &certificates {
-                review.review(der, source);
+            for certificate in &certificates {
+                match certificate {
+                    Reviewed::Presented(_, summary) => review.review_summary(
+                        summary.as_ref().map_err(String::as_str),
+                        "sent by the gateway",
+                    ),
+                    Reviewed::Root(der) => review.review(der, "root CA file"),
+                }
             }
             let reviewed_any = review.reviewed_any();
             let (mut outcome, validities) = review.finish("certificates");
@@ -69,10 +113,10 @@ impl Check for GatewayCertExpiryCheck {
                     "renew the certificate(s) named: for the edgeHub server certificate restart IoT Edge (`sudo iotedge system restart`) so it is reissued; for the device CA, issue a new one (valid before 2038) and set it in [edge_ca] of /etc/aziot/config.toml, then `sudo iotedge config apply`; check this device's clock with `timedatectl`".to_owned(),
                 );
             }
-            outcome.info(&serde_json::json!({
-                "warning_days": context.expiry_warning_days,
-                "certificates": validities,
-            }))
+            outcome.info(&ExpiryInfo {
+                warning_days: context.expiry_warning_days,
+                certificates: validities,
+            })
         })
     }
 }

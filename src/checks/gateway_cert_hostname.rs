@@ -1,12 +1,36 @@
 //! `gateway-cert-hostname`: the gateway's certificate is issued for the name the device dials
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
+use std::net::IpAddr;
+
+use serde::Serialize;
+
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
 use crate::hostname::{MatchedBy, MismatchKind, NameMatch, match_server_name, validate_hostname};
+use crate::net::Protocol;
 use crate::pki::VerifyCode;
-use crate::pki::describe::describe;
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
+
+/// JSON `additional_info`.
+#[derive(Serialize)]
+struct HostnameInfo<'a> {
+    gateway: &'a str,
+    ports: Vec<PortMatch<'a>>,
+}
+
+/// One port's certificate against the name dialed.
+#[derive(Serialize)]
+struct PortMatch<'a> {
+    protocol: Protocol,
+    port: u16,
+    /// `ok`, `common_name` or `mismatch`.
+    result: &'static str,
+    matched: Option<String>,
+    dns_names: &'a [String],
+    ip_addresses: &'a [IpAddr],
+    subject: &'a str,
+}
 
 pub struct GatewayCertHostnameCheck;
 
@@ -39,9 +63,11 @@ impl Check for GatewayCertHostnameCheck {
             let mut outcome = Outcome::ok(format!("the certificate is issued for `{name}`"));
             let mut ports_info = Vec::new();
             let mut messages = Vec::new();
-            for group in group_by_chain(&prior.handshakes()) {
+            let observations = prior.observations();
+            for group in group_by_chain(&observations) {
                 let ports = ports_of(&group);
-                let leaf = match group[0].chain.first().map(describe) {
+                let summaries = group[0].chain().map(|chain| chain.summaries.as_slice());
+                let leaf = match summaries.unwrap_or_default().first() {
                     Some(Ok(leaf)) => leaf,
                     Some(Err(error)) => {
                         outcome.escalate(Status::Error);
@@ -114,22 +140,25 @@ impl Check for GatewayCertHostnameCheck {
                         ("mismatch", None)
                     }
                 };
-                for handshake in &group {
-                    ports_info.push(serde_json::json!({
-                        "protocol": handshake.protocol,
-                        "port": handshake.address.port(),
-                        "result": verdict,
-                        "matched": matched,
-                        "dns_names": leaf.dns_names,
-                        "ip_addresses": leaf.ip_addresses,
-                        "subject": leaf.subject,
-                    }));
+                for observation in &group {
+                    ports_info.push(PortMatch {
+                        protocol: observation.protocol,
+                        port: observation.port,
+                        result: verdict,
+                        matched: matched.clone(),
+                        dns_names: &leaf.dns_names,
+                        ip_addresses: &leaf.ip_addresses,
+                        subject: &leaf.subject,
+                    });
                 }
             }
             if !messages.is_empty() {
                 outcome.message = messages.join("; ");
             }
-            outcome.info(&serde_json::json!({ "gateway": name, "ports": ports_info }))
+            outcome.info(&HostnameInfo {
+                gateway: name,
+                ports: ports_info,
+            })
         })
     }
 }

@@ -1,12 +1,24 @@
 //! `gateway-connect-{mqtt,amqp,https}`: TCP connect and TLS handshake on each gateway port,
 //! one parameterized family as in `iotedge check`'s port checks.
+//!
+//! This is the leaf suite's one network step per port: it makes the port's [`Observation`]
+//! (addresses tried, handshake, the chain described once) and, when `gateway-protocol-*` is to
+//! judge it, reads the protocol's answer on the same connection. Every later check of the port
+//! reads that observation; none connects again.
+//!
+//! [`Observation`]: crate::net::observation::Observation
 
 use std::sync::Arc;
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Evidence, Group, ObservedPort, Outcome, Peer,
+    PortCheck, Prior,
+};
 use crate::net::Protocol;
-use crate::net::local_limits::DescriptorExhaustion;
-use crate::net::tls::{ConnectError, ConnectRequest, connect, format_duration};
+use crate::net::observation::observe;
+use crate::net::tls::ConnectRequest;
+
+use super::connect_failure::connect_failure;
 
 pub struct GatewayConnectCheck {
     protocol: Protocol,
@@ -18,10 +30,7 @@ impl GatewayConnectCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("gateway-resolve"),
-    Dependency::Uses("root-ca-file"),
-];
+const DEPENDENCIES: &[Dependency] = &[Dependency::Requires("gateway-resolve")];
 
 impl Check for GatewayConnectCheck {
     fn id(&self) -> &'static str {
@@ -37,6 +46,14 @@ impl Check for GatewayConnectCheck {
             Protocol::Https => "gateway accepts TLS connections on the HTTPS port (443)",
         }
     }
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        Some(PortCheck {
+            protocol: self.protocol,
+            port: context.ports.get(self.protocol),
+            peer: Peer::Gateway,
+            connects: true,
+        })
+    }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
@@ -45,109 +62,61 @@ impl Check for GatewayConnectCheck {
             let (Some(name), Some(resolution)) = (prior.gateway_name(), prior.resolution()) else {
                 return Outcome::skipped("skipped because the gateway address is unknown");
             };
-            let client = match context.shared.tls_client(prior.trust_anchors()) {
+            let client = match context.shared.tls_client() {
                 Ok(client) => client,
                 Err(error) => return Outcome::error(error.to_string()),
             };
-            let port = context.ports.get(self.protocol);
             let request = ConnectRequest {
                 protocol: self.protocol,
                 server_name: name,
                 addresses: &resolution.addresses,
-                port,
+                port: context.ports.get(self.protocol),
                 timeout: context.timeout,
                 client: &client,
             };
-            match connect(&request).await {
-                Ok(connected) => {
-                    let handshake = connected.handshake.clone();
-                    connected.close().await;
-                    Outcome::ok(format!(
-                        "{} {}: connected to {} in {}, {} handshake ({}) in {}",
-                        self.protocol.display_name(),
-                        port,
-                        handshake.address,
-                        format_millis(handshake.connect_time),
-                        handshake.tls_version,
-                        handshake.cipher_suite,
-                        format_millis(handshake.handshake_time),
-                    ))
-                    .detail(format!("certificates presented: {}", handshake.chain.len()))
-                    .info(&handshake)
-                    .evidence(Evidence::Handshake(Arc::new(handshake)))
-                }
+            let read_answer = prior.is_scheduled(self.protocol.protocol_check_id());
+            let chains = context.shared.presented_chains();
+            let observation = Arc::new(observe(&request, read_answer, chains).await);
+            let label = observation.label();
+            let session = match &observation.result {
+                Ok(session) => session,
                 Err(error) => {
-                    // Out of file descriptors here: a limit of this machine, reported with its
-                    // own fix rather than as the network's fault (issue 12).
-                    let (finding, remedy, kind) =
-                        match DescriptorExhaustion::from_connect_error(&error) {
-                            Some(local) => (local.to_string(), local.remedy(), local.kind()),
-                            None => (
-                                error.to_string(),
-                                remedy(&error, self.protocol, port),
-                                error.kind(),
-                            ),
-                        };
-                    Outcome::error(format!(
-                        "{} {}: {finding}",
-                        self.protocol.display_name(),
-                        port
-                    ))
-                    .remedy(remedy)
-                    .info(&serde_json::json!({
-                        "protocol": self.protocol,
-                        "port": port,
-                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
-                        "error": kind,
-                    }))
+                    let error = error.clone();
+                    return connect_failure(&label, Peer::Gateway, observation, &error);
                 }
+            };
+            let handshake = &session.handshake;
+            let message = format!(
+                "{label}: connected to {} in {}, {} handshake ({}) in {}",
+                handshake.address,
+                format_millis(handshake.connect_time),
+                handshake.tls_version,
+                handshake.cipher_suite,
+                format_millis(handshake.handshake_time),
+            );
+            let tried = observation.attempts.len();
+            let mut outcome = Outcome::ok(message)
+                .detail(format!("certificates presented: {}", session.chain.len()));
+            if let Some(group) = &handshake.key_exchange_group {
+                outcome = outcome.detail(format!("key exchange: {group}"));
             }
+            if tried > 1 {
+                outcome = outcome.details(observation.attempts.iter().filter_map(|attempt| {
+                    let error = attempt.error.as_ref()?;
+                    Some(format!("tried {} first: {error}", attempt.address))
+                }));
+            }
+            outcome
+                .info(observation.as_ref())
+                .evidence(Evidence::Port(Arc::new(ObservedPort {
+                    peer: Peer::Gateway,
+                    observation,
+                    verdict: None,
+                })))
         })
     }
 }
 
 fn format_millis(duration: std::time::Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
-
-/// What to do for each way a port can fail, naming the IoT Edge setting involved.
-fn remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String {
-    let binding = format!(
-        "edgeHub's deployment must publish it: createOptions HostConfig.PortBindings \"{}/tcp\" (check with `sudo iotedge list` and `sudo docker port edgeHub`)",
-        protocol.default_port()
-    );
-    match error {
-        ConnectError::NoAddress => "the gateway name resolved to no address; see gateway-resolve".to_owned(),
-        ConnectError::Refused { .. } => {
-            format!("nothing listens on port {port}: check that edgeHub is running (`sudo iotedge list`); {binding}")
-        }
-        ConnectError::ConnectTimeout { endpoint, .. } => format!(
-            "packets to {endpoint} are dropped: allow inbound TCP {port} in the gateway's firewall (e.g. `sudo ufw allow {port}/tcp`) and any firewall in between, and check that {} is really the gateway",
-            endpoint.ip()
-        ),
-        ConnectError::Unreachable { .. } => {
-            "no route to the gateway: check this device's network, default route and the gateway's address".to_owned()
-        }
-        ConnectError::ConnectFailed { .. } => format!("check the network path to the gateway on port {port}"),
-        ConnectError::HandshakeTimeout { timeout, .. } => format!(
-            "something accepts connections on port {port} but sends no TLS handshake within {}: another service or a proxy holds the port, or edgeHub is overloaded (`sudo iotedge logs edgeHub`)",
-            format_duration(*timeout)
-        ),
-        ConnectError::Reset { .. } => format!(
-            "the connection was reset: a firewall or IPS may block TLS on port {port}, or the service rejects this client; check `sudo iotedge logs edgeHub`"
-        ),
-        ConnectError::Closed { .. } => {
-            "the server hung up mid-handshake: check `sudo iotedge logs edgeHub` for TLS errors (edgeHub requires TLS 1.2 or later)".to_owned()
-        }
-        ConnectError::NotTls { .. } => format!(
-            "port {port} is served by something that is not edgeHub's TLS endpoint (a plain-text service): free the port on the gateway and let edgeHub bind it; {binding}"
-        ),
-        ConnectError::Alert { .. } => {
-            "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned()
-        }
-        ConnectError::CertificateTooLarge { .. } => {
-            "make the gateway's Certificate message smaller: send a shorter chain (the server certificate and its intermediates, not the root) and fewer subjectAltNames (edgeHub's server certificate needs only the gateway's hostname)".to_owned()
-        }
-        ConnectError::Tls { .. } => "see `sudo iotedge logs edgeHub` for the TLS error on the gateway side".to_owned(),
-    }
 }

@@ -2,24 +2,24 @@
 //! an MQTT CONNACK, an AMQP 1.0 SASL offer, an HTTP status. One parameterized family, like the
 //! connect checks it depends on.
 //!
-//! The probe opens its own TLS connection to the very address the connect check reached,
-//! rather than borrowing that check's stream: evidence stays plain data (cloneable, printable,
-//! shared by several dependents), the connect check keeps its single job and its timing, and a
-//! connection is never held open while other checks wait. The cost is one more handshake per
-//! port, a few milliseconds on a gateway. `Requires` on the connect check skips the probe with
-//! the reason when the port is closed.
+//! The answer is read by the connect check, on its own connection right after the handshake,
+//! as a device would speak first thing after TLS: one connection and one handshake per port.
+//! This check judges what came back (the observation is plain data, shared by every check of
+//! the port). `Requires` on the connect check skips it with the reason when the port is closed.
+//! Only `--websocket`'s upgrade, a second request a device makes on a connection of its own,
+//! opens another connection.
 
 use serde::Serialize;
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+};
 use crate::net::Protocol;
-use crate::net::local_limits::DescriptorExhaustion;
+use crate::net::observation::Observation;
 use crate::net::probe::amqp::AmqpError;
 use crate::net::probe::http::{self, WebSocketAnswer};
-use crate::net::probe::{
-    self, ProbeAnswer, ProbeError, ProbeRequest, TransportError, describe_received,
-};
-use crate::net::tls::{ConnectRequest, Handshake, TlsClient, connect};
+use crate::net::probe::{ProbeAnswer, ProbeError, TransportError, describe_received};
+use crate::net::tls::{ConnectRequest, connect};
 
 pub struct GatewayProtocolCheck {
     protocol: Protocol,
@@ -47,11 +47,7 @@ struct ProbeInfo<'a> {
 
 impl Check for GatewayProtocolCheck {
     fn id(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "gateway-protocol-mqtt",
-            Protocol::Amqp => "gateway-protocol-amqp",
-            Protocol::Https => "gateway-protocol-https",
-        }
+        self.protocol.protocol_check_id()
     }
     fn group(&self) -> Group {
         Group::GatewayConnectivity
@@ -63,6 +59,14 @@ impl Check for GatewayProtocolCheck {
             Protocol::Https => "an HTTP server answers behind the HTTPS port (443)",
         }
     }
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        Some(PortCheck {
+            protocol: self.protocol,
+            port: context.ports.get(self.protocol),
+            peer: Peer::Gateway,
+            connects: false,
+        })
+    }
     fn dependencies(&self) -> &'static [Dependency] {
         match self.protocol {
             Protocol::Mqtt => &[Dependency::Requires("gateway-connect-mqtt")],
@@ -72,124 +76,86 @@ impl Check for GatewayProtocolCheck {
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
-            let handshakes = prior.handshakes();
-            let Some(handshake) = handshakes
+            let observations = prior.observations();
+            let Some(observation) = observations
                 .iter()
-                .find(|handshake| handshake.protocol == self.protocol)
+                .find(|observation| observation.protocol == self.protocol)
             else {
                 return Outcome::skipped("skipped because no TLS connection was made on this port");
             };
-            self.probe(context, handshake).await
+            self.judge_answer(context, observation).await
         })
     }
 }
 
 impl GatewayProtocolCheck {
-    async fn probe(&self, context: &Context, handshake: &Handshake) -> Outcome {
-        let port = handshake.address.port();
+    async fn judge_answer(&self, context: &Context, observation: &Observation) -> Outcome {
+        let Some(session) = observation.session() else {
+            return Outcome::skipped("skipped because no TLS connection was made on this port");
+        };
+        let address = session.handshake.address;
+        let port = address.port();
         let label = format!("{} {port}", self.protocol.display_name());
         let mut info = ProbeInfo {
             protocol: self.protocol,
             port,
-            endpoint: handshake.address.to_string(),
+            endpoint: address.to_string(),
             answer: None,
             error: None,
             received: None,
         };
-        // The chain was judged by the certificate checks; the probe only needs the stream.
-        let client = match context.shared.tls_client(None) {
-            Ok(client) => client,
-            Err(error) => return Outcome::error(error.to_string()),
-        };
-        let result = probe_once(handshake, &client, context.timeout).await;
-        let answer = match result {
-            Ok(answer) => answer,
-            Err(ProbeFailure::Connect(error)) => {
-                // Out of file descriptors here: this machine's limit, not the gateway's state.
-                if let Some(local) = DescriptorExhaustion::from_connect_error(&error) {
-                    info.error = Some(local.kind());
-                    return Outcome::error(format!("{label}: {local}"))
-                        .remedy(local.remedy())
-                        .info(&info);
-                }
-                info.error = Some(error.kind());
-                return Outcome::error(format!(
-                    "{label}: the probe's own TLS connection failed: {error}"
-                ))
-                .remedy("the port accepted TLS moments ago and no longer does: the service is restarting or overloaded; check `sudo iotedge logs edgeHub` and run edgeprobe again")
-                .info(&info);
-            }
-            Err(ProbeFailure::Probe(error)) => {
+        let answer = match &session.answer {
+            Some(Ok(answer)) => answer,
+            Some(Err(error)) => {
                 info.error = Some(error.kind());
                 info.received = Some(describe_received(error.received()));
                 return Outcome::error(format!("{label}: after TLS, the server {error}"))
                     .detail(format!("sent: {}", request_summary(self.protocol)))
-                    .remedy(failure_remedy(self.protocol, &error, port))
+                    .remedy(failure_remedy(self.protocol, error, port))
                     .info(&info);
             }
+            // The connect check reads the answer whenever this check is scheduled.
+            None => {
+                return Outcome::skipped(
+                    "skipped because the connect check did not read the protocol's answer",
+                );
+            }
         };
-        let mut answer = answer;
+        let mut answer = answer.clone();
         if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
-            https.websocket = Some(probe_websocket(handshake, &client, context.timeout).await);
+            https.websocket = Some(probe_websocket(context, observation).await);
         }
         info.answer = Some(&answer);
         judge(&label, &answer).info(&info)
     }
 }
 
-enum ProbeFailure {
-    Connect(crate::net::tls::ConnectError),
-    Probe(ProbeError),
-}
-
-/// A fresh TLS connection to the address the connect check reached, the probe, a polite close.
-async fn probe_once(
-    handshake: &Handshake,
-    client: &TlsClient,
-    timeout: std::time::Duration,
-) -> Result<ProbeAnswer, ProbeFailure> {
-    let addresses = [handshake.address.ip()];
-    let request = ConnectRequest {
-        protocol: handshake.protocol,
-        server_name: &handshake.server_name,
-        addresses: &addresses,
-        port: handshake.address.port(),
-        timeout,
-        client,
+/// `--websocket`: the upgrade device SDKs send for MQTT over WebSockets, on its own connection
+/// to the address the connect check reached.
+async fn probe_websocket(context: &Context, observation: &Observation) -> WebSocketAnswer {
+    let Some(session) = observation.session() else {
+        return WebSocketAnswer::failed("no TLS connection");
     };
-    let mut connected = connect(&request).await.map_err(ProbeFailure::Connect)?;
-    let probe_request = ProbeRequest {
-        protocol: handshake.protocol,
-        server_name: &handshake.server_name,
-        port: handshake.address.port(),
-        timeout,
+    let address = session.handshake.address;
+    let client = match context.shared.tls_client() {
+        Ok(client) => client,
+        Err(error) => return WebSocketAnswer::failed(error.to_string()),
     };
-    let result = probe::run(&mut connected.stream, &probe_request).await;
-    connected.close().await;
-    result.map_err(ProbeFailure::Probe)
-}
-
-/// `--websocket`: the upgrade device SDKs send for MQTT over WebSockets, on its own connection.
-async fn probe_websocket(
-    handshake: &Handshake,
-    client: &TlsClient,
-    timeout: std::time::Duration,
-) -> WebSocketAnswer {
-    let addresses = [handshake.address.ip()];
+    let addresses = [address.ip()];
     let request = ConnectRequest {
         protocol: Protocol::Https,
-        server_name: &handshake.server_name,
+        server_name: &observation.server_name,
         addresses: &addresses,
-        port: handshake.address.port(),
-        timeout,
-        client,
+        port: address.port(),
+        timeout: context.timeout,
+        client: &client,
     };
     let mut connected = match connect(&request).await {
         Ok(connected) => connected,
         Err(error) => return WebSocketAnswer::failed(format!("no TLS connection: {error}")),
     };
-    let host = http::host_header(&handshake.server_name, handshake.address.port());
-    let answer = http::probe_websocket(&mut connected.stream, &host, timeout)
+    let host = http::host_header(&observation.server_name, address.port());
+    let answer = http::probe_websocket(&mut connected.stream, &host, context.timeout)
         .await
         .unwrap_or_else(|error| WebSocketAnswer::failed(format!("the server {error}")));
     connected.close().await;

@@ -6,14 +6,15 @@
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
 use crate::engine::os_trust_store::os_trust_store;
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
-use crate::net::tls::ConnectError;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, ProbeError, probe, verdict};
+use super::tls_probe::{Endpoint, examine};
 
 pub struct IotHubConnectCheck {
     protocol: Protocol,
@@ -47,6 +48,14 @@ impl Check for IotHubConnectCheck {
             Protocol::Amqp => "IoT Hub is reachable and trusted on the AMQP port (5671)",
             Protocol::Https => "IoT Hub is reachable and trusted on the HTTPS port (443)",
         }
+    }
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        Some(PortCheck {
+            protocol: self.protocol,
+            port: context.iothub_ports.get(self.protocol),
+            peer: Peer::IotHub,
+            connects: true,
+        })
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
@@ -114,29 +123,19 @@ impl Check for IotHubConnectCheck {
             let port = context.iothub_ports.get(self.protocol);
             let endpoint = Endpoint {
                 protocol: self.protocol,
+                peer: Peer::IotHub,
                 host: &host,
                 addresses: &resolution.addresses,
                 port,
                 anchors: Some(&anchors),
+                what: format!(
+                    "IoT hub `{}` on port {port} ({})",
+                    host.name,
+                    self.protocol.display_name()
+                ),
+                unparseable_remedy: "something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy",
             };
-            let what = format!(
-                "IoT hub `{}` on port {port} ({})",
-                host.name,
-                self.protocol.display_name()
-            );
-            match probe(&endpoint, context).await {
-                Ok(probed) => verdict(&what, &probed, Some(&anchors), remedy),
-                Err(ProbeError::Connect(error)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy(connect_remedy(&error, self.protocol, port))
-                    .info(&serde_json::json!({
-                        "protocol": self.protocol,
-                        "port": port,
-                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
-                        "error": error.kind(),
-                    })),
-                Err(error @ ProbeError::Unparseable(_)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy("something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy"),
-            }
+            examine(&endpoint, context, remedy).await
         })
     }
 }
@@ -150,20 +149,5 @@ fn remedy(code: VerifyCode) -> String {
             "check this machine's clock (`timedatectl`; enable NTP with `sudo timedatectl set-ntp true`)".to_owned()
         }
         _ => "a TLS-inspecting proxy re-signs the connection, or the OS trust store is outdated: exempt *.azure-devices.net from inspection, or install the proxy's root (`sudo cp root.pem /usr/local/share/ca-certificates/root.crt && sudo update-ca-certificates`); update the ca-certificates package".to_owned(),
-    }
-}
-
-fn connect_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String {
-    match error {
-        ConnectError::ConnectTimeout { .. }
-        | ConnectError::Unreachable { .. }
-        | ConnectError::Refused { .. } => format!(
-            "outbound TCP {port} to IoT Hub is blocked: open it in the firewall, or, if only 443 is allowed, set UpstreamProtocol to {} for edgeAgent and edgeHub (AMQP and MQTT over WebSockets use 443)",
-            match protocol {
-                Protocol::Mqtt => "MqttWs",
-                _ => "AmqpWs",
-            }
-        ),
-        _ => "check the network path to IoT Hub (proxy settings: \"Configure an IoT Edge device to communicate through a proxy server\")".to_owned(),
     }
 }

@@ -8,6 +8,7 @@ mod certificates_configured;
 mod certificates_expiry;
 mod config_hostname;
 mod config_well_formed;
+mod connect_failure;
 mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
@@ -32,13 +33,17 @@ mod tls_probe;
 pub use root_ca_file::SYSTEM_BUNDLE;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
 use crate::config::ConfiguredCertificates;
-use crate::engine::{Check, Outcome, Prior, Status};
+use crate::engine::{Check, Context, Outcome, Prior, Status};
+use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::tls::Handshake;
+use crate::net::observation::Observation;
+use crate::pki::TrustAnchors;
+use crate::pki::verdicts::{ChainVerdict, Question};
 
 /// Which suite a check that serves both is registered in: it decides the group, the
 /// prerequisites and where the inputs come from.
@@ -145,37 +150,54 @@ const CONNECT_CHECKS: &[&str] = &[
     "gateway-connect-https",
 ];
 
-/// "MQTTS 8883" for messages.
-fn port_label(handshake: &Handshake) -> String {
-    format!(
-        "{} {}",
-        handshake.protocol.display_name(),
-        handshake.address.port()
-    )
-}
-
-/// Groups handshakes that presented the same chain, so one finding covers all ports that
+/// Groups the ports that presented the same chain, so one finding covers all ports that
 /// share it (edgeHub normally presents one certificate on all three).
-fn group_by_chain<'a>(handshakes: &[&'a std::sync::Arc<Handshake>]) -> Vec<Vec<&'a Handshake>> {
-    let mut groups: Vec<Vec<&'a Handshake>> = Vec::new();
-    for handshake in handshakes {
+fn group_by_chain<'a>(observations: &[&'a Arc<Observation>]) -> Vec<Vec<&'a Arc<Observation>>> {
+    let mut groups: Vec<Vec<&'a Arc<Observation>>> = Vec::new();
+    for observation in observations {
+        let digest = observation.chain().map(|chain| chain.digest);
         match groups
             .iter_mut()
-            .find(|group| group[0].chain == handshake.chain)
+            .find(|group| group[0].chain().map(|chain| chain.digest) == digest)
         {
-            Some(group) => group.push(handshake),
-            None => groups.push(vec![handshake]),
+            Some(group) => group.push(observation),
+            None => groups.push(vec![observation]),
         }
     }
     groups
 }
 
-fn ports_of(group: &[&Handshake]) -> String {
+/// "MQTTS 8883, AMQPS 5671" for messages.
+fn ports_of(group: &[&Arc<Observation>]) -> String {
     group
         .iter()
-        .map(|handshake| port_label(handshake))
+        .map(|observation| observation.label())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The leaf suite's verdict on what a port presented: OpenSSL's against the root CA file without
+/// the name (`gateway-cert-hostname` judges it), webpki's with the name dialed. One question,
+/// whichever check asks, so the run's memo answers it once per chain.
+fn leaf_verdict(
+    context: &Context,
+    anchors: &TrustAnchors,
+    observation: &Observation,
+) -> Option<Arc<ChainVerdict>> {
+    let chain = observation.chain()?;
+    let name = validate_hostname(&observation.server_name).ok();
+    let question = Question {
+        anchors: Some(anchors),
+        name: name.as_ref(),
+        openssl_checks_name: false,
+        now: context.now,
+    };
+    Some(
+        context
+            .shared
+            .verdicts()
+            .judge(&chain.certificates, &question),
+    )
 }
 
 /// The page for a check id, from `checks/<id>.md`: build.rs compresses every page into one
@@ -247,6 +269,49 @@ mod tests {
         for (id, page) in pages() {
             assert!(page.len() > 200, "{id}'s page is suspiciously short");
         }
+    }
+
+    /// A port family's description names the default port, and its title the port a run
+    /// probes: `--port mqtt=18883` shows "(18883)".
+    #[test]
+    fn port_titles_name_the_port_probed() {
+        use crate::engine::Ports;
+        let moved = Ports {
+            mqtt: 18883,
+            amqp: 15671,
+            https: 8443,
+        };
+        let context = Context {
+            ports: moved,
+            parent_ports: moved,
+            iothub_ports: moved,
+            ..Context::default()
+        };
+        let mut families = 0;
+        for check in all_checks() {
+            let Some(port) = check.port(&context) else {
+                assert_eq!(check.title(&context), check.description());
+                continue;
+            };
+            families += 1;
+            let default = format!("({})", port.protocol.default_port());
+            assert!(
+                check.description().contains(&default),
+                "{}: `{}` names no {default}",
+                check.id(),
+                check.description()
+            );
+            assert_eq!(port.port, moved.get(port.protocol), "{}", check.id());
+            let title = check.title(&context);
+            assert!(title.contains(&format!("({})", port.port)), "{title}");
+            assert!(!title.contains(&default), "{title}");
+            let unmoved = check.title(&Context::default());
+            assert_eq!(unmoved, check.description());
+        }
+        assert_eq!(
+            families, 15,
+            "connect, protocol, edgeHub, parent and IoT Hub, three each"
+        );
     }
 
     #[test]

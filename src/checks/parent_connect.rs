@@ -3,13 +3,14 @@
 //! `parent_hostname`: every device of a hierarchy must share the root CA ("Connect Azure IoT
 //! Edge devices to create a hierarchy", which checks the same with `openssl s_client`).
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior};
+use crate::engine::{
+    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::tls::ConnectError;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, ProbeError, probe, verdict};
+use super::tls_probe::{Endpoint, examine};
 
 pub struct ParentConnectCheck {
     protocol: Protocol,
@@ -44,6 +45,14 @@ impl Check for ParentConnectCheck {
             Protocol::Https => "parent gateway is reachable and trusted on the HTTPS port (443)",
         }
     }
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        Some(PortCheck {
+            protocol: self.protocol,
+            port: context.parent_ports.get(self.protocol),
+            peer: Peer::Parent,
+            connects: true,
+        })
+    }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
@@ -61,32 +70,20 @@ impl Check for ParentConnectCheck {
             let port = context.parent_ports.get(self.protocol);
             let endpoint = Endpoint {
                 protocol: self.protocol,
+                peer: Peer::Parent,
                 host: &host,
                 addresses: &resolution.addresses,
                 port,
                 anchors,
+                what: format!(
+                    "parent `{}` on port {port} ({})",
+                    host.name,
+                    self.protocol.display_name()
+                ),
+                unparseable_remedy: "the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent",
             };
-            let what = format!(
-                "parent `{}` on port {port} ({})",
-                host.name,
-                self.protocol.display_name()
-            );
             let file = config.source.display().to_string();
-            match probe(&endpoint, context).await {
-                Ok(probed) => verdict(&what, &probed, anchors, |code| {
-                    remedy(code, &host.name, &file)
-                }),
-                Err(ProbeError::Connect(error)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy(connect_remedy(&error, &host.name, port))
-                    .info(&serde_json::json!({
-                        "protocol": self.protocol,
-                        "port": port,
-                        "endpoint": error.endpoint().map(|endpoint| endpoint.to_string()),
-                        "error": error.kind(),
-                    })),
-                Err(error @ ProbeError::Unparseable(_)) => Outcome::error(format!("{what}: {error}"))
-                    .remedy("the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent"),
-            }
+            examine(&endpoint, context, |code| remedy(code, &host.name, &file)).await
         })
     }
 }
@@ -101,17 +98,5 @@ fn remedy(code: VerifyCode, parent: &str, file: &str) -> String {
         _ => format!(
             "every device of a hierarchy must trust the same root: set `trust_bundle_cert` in {file} to the root CA the parent's device CA was issued from (and install it with update-ca-certificates), then `sudo iotedge config apply`"
         ),
-    }
-}
-
-fn connect_remedy(error: &ConnectError, parent: &str, port: u16) -> String {
-    match error {
-        ConnectError::Refused { .. } => format!(
-            "nothing listens on {parent}:{port}: check that the parent's edgeHub runs and publishes the port (on 443, the parent's API proxy module)"
-        ),
-        ConnectError::ConnectTimeout { .. } | ConnectError::Unreachable { .. } => format!(
-            "packets to {parent}:{port} are dropped: allow outbound TCP {port} from this device to its parent, and inbound on the parent (network layers of ISA-95 setups often block it)"
-        ),
-        _ => format!("check the parent's edgeHub logs (`sudo iotedge logs edgeHub` on {parent})"),
     }
 }

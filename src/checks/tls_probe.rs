@@ -1,62 +1,66 @@
-//! One TLS connection and OpenSSL's verdict on it, shared by `edgehub-listening-*`,
-//! `parent-connect-*` and `iothub-connect-*`: connect with the name as SNI, then verify what was
-//! presented against the roots a client of that endpoint holds and for the name it dials, as
-//! `openssl s_client -verify_hostname` would.
+//! One port examined from the gateway, shared by `edgehub-listening-*`, `parent-connect-*` and
+//! `iothub-connect-*`: the port's observation (one connection, the name as SNI), then OpenSSL's
+//! and webpki's verdicts on what it presented against the roots a client of that endpoint
+//! holds and for the name it dials, as `openssl s_client -verify_hostname` would. Verdicts come
+//! from the run's memo, so three ports presenting one chain are verified once.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use crate::engine::{Context, Outcome, Status};
+use serde::Serialize;
+
+use crate::engine::{Context, Evidence, ObservedPort, Outcome, Peer, Status};
 use crate::hostname::HostName;
 use crate::net::Protocol;
-use crate::net::tls::{ConnectError, ConnectRequest, Handshake, StrictVerdict, TlsClient, connect};
-use crate::pki::describe::{describe, s_client_listing};
+use crate::net::observation::{Observation, Session, observe};
+use crate::net::tls::ConnectRequest;
+use crate::pki::describe::s_client_listing;
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::verify::{UnparseableCertificate, Verification, VerifyOptions, verify_chain};
+use crate::pki::strict::StrictVerdict;
+use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
+use crate::pki::verify::VerifyError;
 use crate::pki::{TrustAnchors, VerifyCode};
 
-/// Where to connect and what a client there trusts.
+use super::connect_failure::connect_failure;
+
+/// Where to connect, whose port it is and what a client there trusts.
 pub(super) struct Endpoint<'a> {
     pub protocol: Protocol,
+    pub peer: Peer,
     pub host: &'a HostName,
     pub addresses: &'a [IpAddr],
     pub port: u16,
     /// `None` when no root is known: only the name is judged then.
     pub anchors: Option<&'a TrustAnchors>,
+    /// Names the endpoint in messages ("edgeHub on 127.0.0.1:8883 (MQTTS, SNI gw)").
+    pub what: String,
+    /// What to do when a certificate presented is not X.509 at all.
+    pub unparseable_remedy: &'static str,
 }
 
-pub(super) struct Probed {
-    pub handshake: Handshake,
-    pub verification: Verification,
-    pub anchored: bool,
+/// JSON `additional_info` of a port that completed a handshake.
+#[derive(Serialize)]
+struct Examined<'a> {
+    /// The observation, as the connect checks show it.
+    handshake: &'a Observation,
+    verify_code: u32,
+    verify_message: &'static str,
+    errors: Vec<&'a VerifyError>,
+    strict_client_verdict: Option<&'a StrictVerdict>,
+    trusted_root_file: Option<&'a std::path::Path>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub(super) enum ProbeError {
-    #[error(transparent)]
-    Connect(ConnectError),
-    #[error(transparent)]
-    Unparseable(UnparseableCertificate),
-}
-
-pub(super) async fn probe(
+/// Observes the endpoint and judges what it presented; `remedy` says what to do for a failing
+/// verify code in this context.
+pub(super) async fn examine(
     endpoint: &Endpoint<'_>,
     context: &Context,
-) -> Result<Probed, ProbeError> {
-    let roots = endpoint
-        .anchors
-        .map(|anchors| anchors.certificates.as_slice())
-        .unwrap_or_default();
-    let client = TlsClient::new(roots).map_err(|error| {
-        let address = endpoint
-            .addresses
-            .first()
-            .copied()
-            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
-        ProbeError::Connect(ConnectError::Tls {
-            endpoint: std::net::SocketAddr::new(address, endpoint.port),
-            detail: error.to_string(),
-        })
-    })?;
+    remedy: impl Fn(VerifyCode) -> String,
+) -> Outcome {
+    let client = match context.shared.tls_client() {
+        Ok(client) => client,
+        Err(error) => return Outcome::error(format!("{}: {error}", endpoint.what)),
+    };
     let request = ConnectRequest {
         protocol: endpoint.protocol,
         server_name: &endpoint.host.name,
@@ -65,81 +69,89 @@ pub(super) async fn probe(
         timeout: context.timeout,
         client: &client,
     };
-    let connected = connect(&request).await.map_err(ProbeError::Connect)?;
-    let handshake = connected.handshake.clone();
-    connected.close().await;
-    let options = VerifyOptions::tls_server(Some(endpoint.host), context.now);
-    let verification =
-        verify_chain(&handshake.chain, roots, &options).map_err(ProbeError::Unparseable)?;
-    Ok(Probed {
-        handshake,
-        verification,
-        anchored: endpoint.anchors.is_some(),
-    })
+    let chains = context.shared.presented_chains();
+    let observation = Arc::new(observe(&request, false, chains).await);
+    let session = match &observation.result {
+        Ok(session) => session,
+        Err(error) => {
+            let error = error.clone();
+            return connect_failure(&endpoint.what, endpoint.peer, observation, &error);
+        }
+    };
+    let question = Question {
+        anchors: endpoint.anchors,
+        name: Some(endpoint.host),
+        openssl_checks_name: true,
+        now: context.now,
+    };
+    let verdict = context
+        .shared
+        .verdicts()
+        .judge(&session.chain.certificates, &question);
+    let outcome = judge(endpoint, &observation, session, &verdict, remedy);
+    outcome.evidence(Evidence::Port(Arc::new(ObservedPort {
+        peer: endpoint.peer,
+        observation: Arc::clone(&observation),
+        verdict: Some(verdict),
+    })))
 }
 
-/// The outcome for a completed handshake: `what` names the endpoint ("edgeHub on
-/// 127.0.0.1:8883"), `remedy` says what to do for a failing verify code in this context.
-pub(super) fn verdict(
-    what: &str,
-    probed: &Probed,
-    anchors: Option<&TrustAnchors>,
+/// The outcome for a completed handshake and the verdict on its chain.
+fn judge(
+    endpoint: &Endpoint<'_>,
+    observation: &Observation,
+    session: &Session,
+    verdict: &ChainVerdict,
     remedy: impl Fn(VerifyCode) -> String,
 ) -> Outcome {
-    let handshake = &probed.handshake;
-    let verification = &probed.verification;
-    let leaf = handshake.chain.first().and_then(|der| describe(der).ok());
-    let presented = leaf.as_ref().map_or_else(
+    let what = &endpoint.what;
+    let anchored = endpoint.anchors.is_some();
+    let chain = &session.chain;
+    let verification = match &verdict.openssl {
+        Ok(verification) => verification,
+        Err(error) => {
+            return Outcome::error(format!("{what}: {error}"))
+                .remedy(endpoint.unparseable_remedy)
+                .info(observation);
+        }
+    };
+    let presented = chain.leaf().map_or_else(
         || "no certificate".to_owned(),
         |leaf| format!("`{}` issued by `{}`", leaf.subject, leaf.issuer),
     );
     let mut outcome = Outcome::ok(String::new()).detail(format!(
         "{} {}, {} certificate(s) presented",
-        handshake.tls_version,
-        handshake.cipher_suite,
-        handshake.chain.len()
+        session.handshake.tls_version,
+        session.handshake.cipher_suite,
+        chain.len()
     ));
-    for (depth, der) in handshake.chain.iter().enumerate() {
-        if let Ok(summary) = describe(der) {
-            outcome = outcome.details(
-                s_client_listing(depth, &summary)
-                    .into_iter()
-                    .map(|line| format!("  {line}")),
-            );
-        }
+    for (depth, summary) in chain.readable().enumerate() {
+        outcome = outcome.details(
+            s_client_listing(depth, summary)
+                .into_iter()
+                .map(|line| format!("  {line}")),
+        );
     }
     let name_codes = [VerifyCode::HostnameMismatch, VerifyCode::IpAddressMismatch];
     // Without a root, every chain ends in "unable to get local issuer": only the name counts.
-    let errors: Vec<_> = verification
+    let errors: Vec<&VerifyError> = verification
         .errors
         .iter()
-        .filter(|error| probed.anchored || name_codes.contains(&error.code))
+        .filter(|error| anchored || name_codes.contains(&error.code))
         .collect();
-    for error in &errors {
-        outcome = outcome.detail(format!(
-            "verify error:num={}:{} at depth {} (`{}`)",
-            error.code.number(),
-            error.code.text(),
-            error.depth,
-            error.subject
-        ));
-    }
+    outcome = outcome.details(errors.iter().map(|error| verify_error_line(error)));
     let code = errors.last().map_or(VerifyCode::Ok, |error| error.code);
     if !code.is_ok() {
         outcome.escalate(Status::Error);
         outcome.message = format!("{what} presents {presented}: Verify return code: {code}");
-        if let Some(anchors) = anchors
-            && let Some(diagnosis) = diagnose(
-                verification,
-                handshake.chain.len(),
-                anchors,
-                ChainSource::Gateway,
-            )
+        if let Some(anchors) = endpoint.anchors
+            && let Some(diagnosis) =
+                diagnose(verification, chain.len(), anchors, ChainSource::Gateway)
         {
             outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
         }
         outcome.remedy = Some(remedy(code));
-    } else if !probed.anchored {
+    } else if !anchored {
         outcome.escalate(Status::Warning);
         outcome.message = format!(
             "{what} presents {presented} for the right name, but the chain was not verified: no trusted root is configured"
@@ -149,12 +161,12 @@ pub(super) fn verdict(
         outcome.message = format!("{what} presents {presented}: Verify return code: 0 (ok)");
         // Name objections are already judged above, with OpenSSL's rules.
         if let Some(
-            verdict @ StrictVerdict::Rejected {
+            strict @ StrictVerdict::Rejected {
                 name_mismatch: false,
                 ..
             },
-        ) = &handshake.strict_client_verdict
-            && let Some(warning) = verdict.compared_with(code)
+        ) = &verdict.strict
+            && let Some(warning) = strict.compared_with(code)
         {
             outcome.escalate(Status::Warning);
             outcome.message.push_str(" (strict clients disagree)");
@@ -166,11 +178,12 @@ pub(super) fn verdict(
             );
         }
     }
-    outcome.info(&serde_json::json!({
-        "handshake": handshake,
-        "verify_code": code.number(),
-        "verify_message": code.text(),
-        "errors": errors,
-        "trusted_root_file": anchors.map(|anchors| &anchors.path),
-    }))
+    outcome.info(&Examined {
+        handshake: observation,
+        verify_code: code.number(),
+        verify_message: code.text(),
+        errors,
+        strict_client_verdict: verdict.strict.as_ref(),
+        trusted_root_file: endpoint.anchors.map(|anchors| anchors.path.as_path()),
+    })
 }

@@ -4,7 +4,8 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine;
 use serde::Serialize;
@@ -13,23 +14,36 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::checks::SYSTEM_BUNDLE;
 use crate::cli::{ConnectArgs, OutputFormat};
+use crate::engine::os_trust_store::os_trust_store;
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::probe::{self, ProbeAnswer, ProbeError, ProbeRequest};
+use crate::net::observation::{PresentedChains, observe};
+use crate::net::probe::{ProbeAnswer, ProbeError};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
-use crate::net::tls::{ConnectRequest, Handshake, StrictVerdict, TlsClient, connect};
+use crate::net::tls::{ConnectError, ConnectRequest, Handshake, TlsClient};
 use crate::pki::TrustAnchors;
-use crate::pki::describe::{CertificateSummary, describe, s_client_listing};
+use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
-use crate::pki::verify::{VerifyError, VerifyOptions, verify_chain_with_store};
+use crate::pki::strict::StrictVerdict;
+use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
+use crate::pki::verify::VerifyError;
+
+/// `handshake` in the JSON: what the handshake showed, with the protocol and name it was for.
+#[derive(Serialize)]
+struct HandshakeJson<'a> {
+    protocol: Protocol,
+    server_name: &'a str,
+    #[serde(flatten)]
+    handshake: &'a Handshake,
+}
 
 #[derive(Serialize)]
 struct ConnectReport<'a> {
     host: &'a str,
     port: u16,
     servername: &'a str,
-    handshake: &'a Handshake,
-    chain: Vec<CertificateSummary>,
+    handshake: HandshakeJson<'a>,
+    chain: Vec<&'a CertificateSummary>,
     verify_code: u32,
     verify_message: &'static str,
     errors: &'a [VerifyError],
@@ -94,12 +108,14 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     let servername = args.servername.clone().unwrap_or_else(|| host.clone());
     let checked_name = validate_hostname(&servername)
         .map_err(|error| AppError::Usage(format!("`{servername}` cannot be checked: {error}")))?;
-    let ca_file = args
-        .ca_file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(SYSTEM_BUNDLE));
-    let anchors =
-        TrustAnchors::load(&ca_file).map_err(|error| AppError::Usage(error.to_string()))?;
+    // The CA file given, or the system bundle, read as the checks read it (once per process).
+    let anchors: Arc<TrustAnchors> = match &args.ca_file {
+        Some(path) => {
+            Arc::new(TrustAnchors::load(path).map_err(|error| AppError::Usage(error.to_string()))?)
+        }
+        None => os_trust_store(Path::new(SYSTEM_BUNDLE))
+            .map_err(|error| AppError::Usage(error.to_string()))?,
+    };
 
     let mut settings = ResolverSettings::system(args.timeout);
     settings.hosts_file = args.hosts_file.clone();
@@ -119,8 +135,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
-    let client = TlsClient::new(&anchors.certificates)
-        .map_err(|error| AppError::Connect(error.to_string()))?;
+    let client = TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?;
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
@@ -129,44 +144,37 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         timeout: args.timeout,
         client: &client,
     };
-    let mut connected = match connect(&request).await {
-        Ok(connected) => connected,
+    // One connection: the handshake, then (with --probe) the protocol's answer on it.
+    let observation = observe(&request, args.probe, &PresentedChains::default()).await;
+    let session = match &observation.result {
+        Ok(session) => session,
         // A finding about the gateway, not a failure of edgeprobe: a failed check (exit 1).
-        Err(error @ crate::net::tls::ConnectError::CertificateTooLarge { .. }) => {
+        Err(error @ ConnectError::CertificateTooLarge { .. }) => {
             writeln!(out, "{error}")?;
             return Ok(1);
         }
         Err(error) => return Err(AppError::Connect(error.to_string())),
     };
-    let handshake = connected.handshake.clone();
-    let probed: Option<Result<ProbeAnswer, ProbeError>> = if args.probe {
-        let probe_request = ProbeRequest {
-            protocol,
-            server_name: &servername,
-            port,
-            timeout: args.timeout,
-        };
-        Some(probe::run(&mut connected.stream, &probe_request).await)
-    } else {
-        None
-    };
-    connected.close().await;
+    let handshake = &session.handshake;
+    let chain = &session.chain;
+    let probed = session.answer.as_ref();
 
-    let options = VerifyOptions::tls_server(Some(&checked_name), OffsetDateTime::now_utc());
-    let verification = verify_chain_with_store(&handshake.chain, &anchors.store(), &options)
+    let verdict = ChainVerdict::reach(
+        &chain.certificates,
+        &Question {
+            anchors: Some(&anchors),
+            name: Some(&checked_name),
+            openssl_checks_name: true,
+            now: OffsetDateTime::now_utc(),
+        },
+    );
+    let verification = verdict
+        .openssl
+        .as_ref()
         .map_err(|error| AppError::Connect(format!("{}:{port}: {error}", host)))?;
     let code = verification.code();
-    let diagnosis = diagnose(
-        &verification,
-        handshake.chain.len(),
-        &anchors,
-        ChainSource::Gateway,
-    );
-    let summaries: Vec<CertificateSummary> = handshake
-        .chain
-        .iter()
-        .filter_map(|der| describe(der).ok())
-        .collect();
+    let diagnosis = diagnose(verification, chain.len(), &anchors, ChainSource::Gateway);
+    let summaries: Vec<&CertificateSummary> = chain.readable().collect();
 
     match args.output {
         OutputFormat::Json => {
@@ -174,7 +182,11 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 host: &host,
                 port,
                 servername: &servername,
-                handshake: &handshake,
+                handshake: HandshakeJson {
+                    protocol,
+                    server_name: &servername,
+                    handshake,
+                },
                 chain: summaries,
                 verify_code: code.number(),
                 verify_message: code.text(),
@@ -182,8 +194,8 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 verified_peername: code.is_ok().then_some(servername.as_str()),
                 diagnosis: diagnosis
                     .map(|Diagnosis { cause, remedy }| DiagnosisJson { cause, remedy }),
-                strict_client_verdict: &handshake.strict_client_verdict,
-                probe: probed.as_ref().map(|result| match result {
+                strict_client_verdict: &verdict.strict,
+                probe: probed.map(|result| match result {
                     Ok(answer) => ProbeJson {
                         answer: Some(answer.clone()),
                         error: None,
@@ -212,15 +224,15 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 &verification.errors,
                 &servername,
                 diagnosis.as_ref(),
-                handshake.strict_client_verdict.as_ref(),
+                verdict.strict.as_ref(),
             )?;
-            write_probe(out, protocol, probed.as_ref())?;
+            write_probe(out, protocol, probed)?;
         }
         OutputFormat::Text => {
             writeln!(out, "CONNECTED({})", handshake.address)?;
             writeln!(out, "---")?;
             writeln!(out, "Certificate chain")?;
-            for (depth, (summary, der)) in summaries.iter().zip(&handshake.chain).enumerate() {
+            for (depth, (summary, der)) in summaries.iter().zip(&chain.certificates).enumerate() {
                 for line in s_client_listing(depth, summary) {
                     writeln!(out, "{line}")?;
                 }
@@ -230,7 +242,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             }
             writeln!(out, "---")?;
             if !args.showcerts
-                && let (Some(leaf), Some(der)) = (summaries.first(), handshake.chain.first())
+                && let (Some(leaf), Some(der)) = (summaries.first(), chain.certificates.first())
             {
                 writeln!(out, "Server certificate")?;
                 write_pem(out, der.as_ref())?;
@@ -252,9 +264,9 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 &verification.errors,
                 &servername,
                 diagnosis.as_ref(),
-                handshake.strict_client_verdict.as_ref(),
+                verdict.strict.as_ref(),
             )?;
-            write_probe(out, protocol, probed.as_ref())?;
+            write_probe(out, protocol, probed)?;
         }
     }
     if args.output == OutputFormat::Text {
@@ -300,14 +312,7 @@ fn write_verdict(
     strict: Option<&StrictVerdict>,
 ) -> std::io::Result<()> {
     for error in errors {
-        writeln!(
-            out,
-            "verify error:num={}:{} (depth {}: {})",
-            error.code.number(),
-            error.code.text(),
-            error.depth,
-            error.subject
-        )?;
+        writeln!(out, "{}", verify_error_line(error))?;
     }
     if code.is_ok() {
         writeln!(out, "Verification: OK")?;

@@ -102,24 +102,18 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
 /// The closing lines, as `openssl s_client -verify_hostname` would end: the verdict a
 /// technician is told to look for.
 fn write_verdict(out: &mut dyn Write, report: &RunReport) -> std::io::Result<()> {
-    let code_of = |id: &str| -> Option<(u64, String)> {
-        let check = report.get(id)?;
-        let port = check
-            .outcome
-            .info
-            .get("ports")?
-            .as_array()?
-            .first()?
-            .clone();
-        let code = port.get("verify_code")?.as_u64()?;
-        let message = port.get("verify_message")?.as_str()?.to_owned();
-        Some((code, message))
-    };
+    // The verdict on the first port's chain, from the run's typed evidence.
+    let code = report
+        .checks
+        .iter()
+        .flat_map(|check| check.outcome.evidence.ports())
+        .find_map(|port| port.verdict.as_ref()?.code())
+        .map(|code| (u64::from(code.number()), code.text().to_owned()));
     writeln!(out)?;
     let hostname_failed = report
         .get("gateway-cert-hostname")
         .is_some_and(|check| check.outcome.status == Status::Error);
-    match code_of("gateway-cert-chain") {
+    match code {
         Some((0, _)) if hostname_failed => {
             writeln!(out, "Verification error: hostname mismatch")?;
             writeln!(out, "Verify return code: 62 (hostname mismatch)")?;

@@ -101,13 +101,13 @@ fn print_report(
     Ok(report::exit_code(run, output.warnings_as_errors))
 }
 
-/// The single-gateway run as fleet mode reports each gateway, for `jsonl` and `prometheus`.
+/// The single-gateway run as fleet mode reports each gateway, for `jsonl` and `prometheus`: a
+/// gateway-mode run names the gateway by its configured `hostname`, the name its leaves dial.
 fn compact(run: &RunReport, target: &Target) -> TargetResult {
-    TargetResult::from_run(
-        None,
-        target.gateway.as_deref().unwrap_or_default(),
-        target.ca_file.clone(),
-        target.ports,
-        run,
-    )
+    let gateway = target
+        .gateway
+        .clone()
+        .or_else(|| TargetResult::configured_gateway(run))
+        .unwrap_or_default();
+    TargetResult::from_run(None, &gateway, target.ca_file.clone(), run)
 }

@@ -10,8 +10,8 @@ pub mod registry;
 pub mod runner;
 pub mod shared;
 
-pub use outcome::{Evidence, Outcome, Status};
-pub use registry::{Check, CheckFuture, Dependency, Group};
+pub use outcome::{Evidence, ObservedPort, Outcome, Peer, Status};
+pub use registry::{Check, CheckFuture, Dependency, Group, PortCheck};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 

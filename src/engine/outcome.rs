@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
+use crate::net::observation::Observation;
 use crate::net::resolve::Resolution;
-use crate::net::tls::Handshake;
 use crate::pki::TrustAnchors;
+use crate::pki::verdicts::ChainVerdict;
 
 /// The closed set of results, as `iotedge check -o json` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,13 +38,60 @@ pub enum Evidence {
     /// The gateway name the device dials, after validation.
     GatewayName(String),
     Resolution(Arc<Resolution>),
-    Handshake(Arc<Handshake>),
+    /// One port as observed (the leaf suite's connect checks; the gateway suite's checks, with
+    /// their verdict). A failed connect check hands it over too, for the monitoring printers;
+    /// dependents only read the evidence of checks that passed.
+    Port(Arc<ObservedPort>),
+    /// Every port `gateway-cert-chain` judged, each with its verdict.
+    JudgedPorts(Arc<[ObservedPort]>),
     TrustAnchors(Arc<TrustAnchors>),
     /// The IoT Edge config, parsed (`config-well-formed`).
     EdgeConfig(Arc<EdgeConfig>),
     /// The certificates and keys the config names, as far as they loaded
     /// (`certificates-configured`).
     ConfiguredCertificates(Arc<ConfiguredCertificates>),
+}
+
+/// Whose port was observed: the one value remedies and printers need to tell a gateway's own
+/// ports from the way upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Peer {
+    /// The gateway, as a leaf device dials it (leaf suite).
+    Gateway,
+    /// This gateway's own edgeHub on loopback (gateway suite).
+    EdgeHub,
+    /// The parent gateway of a lower-layer device (nested edge).
+    Parent,
+    /// The IoT hub of a top-layer gateway.
+    IotHub,
+}
+
+impl Peer {
+    /// The gateway's own ports, the ones the monitoring outputs report per port.
+    pub fn is_gateway(self) -> bool {
+        matches!(self, Peer::Gateway | Peer::EdgeHub)
+    }
+}
+
+/// What one port presented, and OpenSSL's and rustls's verdict on it once one was reached: the
+/// value every consumer reads instead of connecting, parsing or verifying again.
+#[derive(Debug, Clone)]
+pub struct ObservedPort {
+    pub peer: Peer,
+    pub observation: Arc<Observation>,
+    pub verdict: Option<Arc<ChainVerdict>>,
+}
+
+impl Evidence {
+    /// The ports this evidence describes (none, one, or every port a chain check judged).
+    pub fn ports(&self) -> &[ObservedPort] {
+        match self {
+            Evidence::Port(port) => std::slice::from_ref(port.as_ref()),
+            Evidence::JudgedPorts(ports) => ports,
+            _ => &[],
+        }
+    }
 }
 
 /// The result of one check.

@@ -6,7 +6,8 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
-use super::{Context, Outcome, Prior};
+use super::{Context, Outcome, Peer, Prior};
+use crate::net::Protocol;
 
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
@@ -55,6 +56,25 @@ impl Dependency {
     }
 }
 
+/// The port a check of a port family is about, as this run probes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PortCheck {
+    pub protocol: Protocol,
+    pub port: u16,
+    pub peer: Peer,
+    /// This check makes the connection; the other checks of the port read its observation.
+    pub connects: bool,
+}
+
+/// `description` with the protocol's default port, written `(8883)`, replaced by `port`: the
+/// registry's text names the default, a run's title the port it probes.
+pub fn title_for_port(description: &str, protocol: Protocol, port: u16) -> String {
+    description.replace(
+        &format!("({})", protocol.default_port()),
+        &format!("({port})"),
+    )
+}
+
 /// One check. Implementations live one per file under `src/checks/`.
 pub trait Check: Send + Sync {
     /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
@@ -62,6 +82,17 @@ pub trait Check: Send + Sync {
     fn group(&self) -> Group;
     /// One line, phrased as what should be true ("gateway name resolves").
     fn description(&self) -> &'static str;
+    /// For a check of a port family: the port it probes in this run, and whose it is.
+    fn port(&self, _context: &Context) -> Option<PortCheck> {
+        None
+    }
+    /// The line the report shows: the description, naming the port actually probed.
+    fn title(&self, context: &Context) -> String {
+        match self.port(context) {
+            Some(port) => title_for_port(self.description(), port.protocol, port.port),
+            None => self.description().to_owned(),
+        }
+    }
     fn dependencies(&self) -> &'static [Dependency] {
         &[]
     }

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::{Check, Context, Dependency, Evidence, Group, Outcome, Status};
+use super::{Check, Context, Dependency, Evidence, Group, Outcome, PortCheck, Status};
 use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
 use crate::net::Protocol;
+use crate::net::observation::Observation;
 use crate::net::resolve::Resolution;
-use crate::net::tls::Handshake;
 use crate::pki::TrustAnchors;
 
 /// Where a check's outcome is published once it finishes (`None` until then).
@@ -45,7 +45,12 @@ pub enum SelectionError {
 pub struct CheckReport {
     pub id: &'static str,
     pub group: Group,
+    /// The registry's description (the default ports), as `list` and `explain` show it.
     pub description: &'static str,
+    /// The line as this run shows it: the description, naming the port actually probed.
+    pub title: String,
+    /// For a check of a port family, the port it probed and whose it is.
+    pub port: Option<PortCheck>,
     pub outcome: Arc<Outcome>,
     /// Time spent in the check itself, not waiting for prerequisites.
     pub duration: Duration,
@@ -74,6 +79,8 @@ impl RunReport {
 #[derive(Debug, Default)]
 pub struct Prior {
     outcomes: BTreeMap<&'static str, Arc<Outcome>>,
+    /// The checks of this run that will run (selected, applicable, not `--skip`ped).
+    scheduled: Arc<BTreeSet<&'static str>>,
 }
 
 impl Prior {
@@ -83,7 +90,15 @@ impl Prior {
                 .into_iter()
                 .map(|(id, outcome)| (id, Arc::new(outcome)))
                 .collect(),
+            scheduled: Arc::default(),
         }
+    }
+
+    /// Whether check `id` runs in this run: a connect check reads the protocol's answer on its
+    /// connection only for a protocol check that will judge it, so `--skip` and `--only` keep
+    /// a port free of requests nobody asked for.
+    pub fn is_scheduled(&self, id: &str) -> bool {
+        self.scheduled.contains(id)
     }
 
     pub fn outcome(&self, id: &str) -> Option<&Outcome> {
@@ -146,17 +161,26 @@ impl Prior {
             })
     }
 
-    /// Every completed handshake, in protocol order.
-    pub fn handshakes(&self) -> Vec<&Arc<Handshake>> {
-        let mut handshakes: Vec<&Arc<Handshake>> = self
+    /// Every port observed with a completed TLS session by a check that passed, each once, in
+    /// protocol order.
+    pub fn observations(&self) -> Vec<&Arc<Observation>> {
+        let mut observations: Vec<&Arc<Observation>> = Vec::new();
+        for observation in self
             .usable()
-            .filter_map(|evidence| match evidence {
-                Evidence::Handshake(handshake) => Some(handshake),
-                _ => None,
-            })
-            .collect();
-        handshakes.sort_by_key(|handshake| handshake.protocol);
-        handshakes
+            .flat_map(Evidence::ports)
+            .map(|port| &port.observation)
+            .filter(|observation| observation.session().is_some())
+        {
+            // A chain check's evidence repeats the observations it judged.
+            if !observations
+                .iter()
+                .any(|known| Arc::ptr_eq(known, observation))
+            {
+                observations.push(observation);
+            }
+        }
+        observations.sort_by_key(|observation| observation.protocol);
+        observations
     }
 
     /// Protocols whose connect check ran and failed, with its message, for "not checked" lines.
@@ -213,6 +237,14 @@ pub async fn run_checks(
         .map(|(index, check)| selected.contains(&index) && check.applies(context))
         .collect();
     let skipped_by_flag: BTreeSet<&str> = selection.skip.iter().map(String::as_str).collect();
+    let scheduled: Arc<BTreeSet<&'static str>> = Arc::new(
+        registry
+            .iter()
+            .enumerate()
+            .filter(|(index, check)| applicable[*index] && !skipped_by_flag.contains(check.id()))
+            .map(|(_, check)| check.id())
+            .collect(),
+    );
 
     let channels: Vec<_> = registry
         .iter()
@@ -238,6 +270,7 @@ pub async fn run_checks(
                 })
                 .collect();
         let by_flag = skipped_by_flag.contains(check.id());
+        let scheduled = Arc::clone(&scheduled);
         tasks.push(Some(Box::pin(async move {
             let mut outcomes = Vec::new();
             for (id, receiver) in waits {
@@ -250,6 +283,7 @@ pub async fn run_checks(
             }
             let prior = Prior {
                 outcomes: outcomes.into_iter().collect(),
+                scheduled,
             };
             let begun = Instant::now();
             let outcome = if by_flag {
@@ -265,6 +299,8 @@ pub async fn run_checks(
                 id: check.id(),
                 group: check.group(),
                 description: check.description(),
+                title: check.title(context),
+                port: check.port(context),
                 outcome,
                 duration: begun.elapsed(),
             }

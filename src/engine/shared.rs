@@ -1,16 +1,19 @@
 //! What a run builds once and every check reuses (and, in fleet mode, every target): the DNS
-//! resolver, the trust anchors loaded from each CA file, and the TLS client for each set of
-//! anchors. It never changes a result; it only avoids redoing the same work hundreds of times.
+//! resolver, the trust anchors loaded from each CA file, the TLS client, the chains the ports
+//! presented (each described once) and the verdicts on them (`pki::verdicts`). It never changes a result; it only avoids redoing the
+//! same work hundreds of times.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
+use crate::net::observation::PresentedChains;
 use crate::net::resolve::{ResolverSettings, SharedResolver};
 use crate::net::tls::{TlsClient, TlsSetupError};
 use crate::pki::TrustAnchors;
 use crate::pki::load::CertificateFileError;
+use crate::pki::verdicts::Verdicts;
 
 /// A handle to the run's shared state; clones share it. `Default` is a fresh, empty one.
 #[derive(Clone, Default)]
@@ -26,9 +29,13 @@ struct SharedState {
     /// Trust anchors by CA file path, loaded once. Failures are not kept: they are cheap to
     /// repeat and each target reports its own.
     anchors: Mutex<HashMap<PathBuf, Arc<TrustAnchors>>>,
-    /// One TLS client per distinct set of anchors (so per CA file), and one for no anchors.
-    tls_clients: Mutex<Vec<(Arc<TrustAnchors>, Arc<TlsClient>)>>,
-    tls_client_without_roots: OnceLock<Arc<TlsClient>>,
+    /// The TLS client: it trusts nothing itself (verdicts are the PKI layer's), so one serves
+    /// every connection of the run.
+    tls_client: OnceLock<Arc<TlsClient>>,
+    /// The chains ports presented, each described once.
+    chains: PresentedChains,
+    /// OpenSSL's and webpki's verdicts per chain, anchors, name and time.
+    verdicts: Verdicts,
 }
 
 impl fmt::Debug for Shared {
@@ -78,30 +85,24 @@ impl Shared {
         ))
     }
 
-    /// The TLS client trusting `anchors` (no strict-client verdict without anchors).
-    pub fn tls_client(
-        &self,
-        anchors: Option<&Arc<TrustAnchors>>,
-    ) -> Result<Arc<TlsClient>, TlsSetupError> {
-        let Some(anchors) = anchors else {
-            if let Some(client) = self.state.tls_client_without_roots.get() {
-                return Ok(Arc::clone(client));
-            }
-            let client = Arc::new(TlsClient::new(&[])?);
-            return Ok(Arc::clone(
-                self.state.tls_client_without_roots.get_or_init(|| client),
-            ));
-        };
-        let mut clients = lock(&self.state.tls_clients);
-        // The same file gives the same `Arc`; equal contents from another path share too.
-        if let Some((_, client)) = clients.iter().find(|(known, _)| {
-            Arc::ptr_eq(known, anchors) || known.certificates == anchors.certificates
-        }) {
+    /// The TLS client every connection uses.
+    pub fn tls_client(&self) -> Result<Arc<TlsClient>, TlsSetupError> {
+        if let Some(client) = self.state.tls_client.get() {
             return Ok(Arc::clone(client));
         }
-        let client = Arc::new(TlsClient::new(&anchors.certificates)?);
-        clients.push((Arc::clone(anchors), Arc::clone(&client)));
-        Ok(client)
+        let client = Arc::new(TlsClient::new()?);
+        Ok(Arc::clone(self.state.tls_client.get_or_init(|| client)))
+    }
+
+    /// The chains the run's ports presented, each described once.
+    pub fn presented_chains(&self) -> &PresentedChains {
+        &self.state.chains
+    }
+
+    /// The run's verdicts on the chains its ports presented: each distinct question is
+    /// answered once.
+    pub fn verdicts(&self) -> &Verdicts {
+        &self.state.verdicts
     }
 }
 
@@ -137,32 +138,19 @@ mod tests {
         assert!(shared.trust_anchors(&late).is_ok());
     }
 
+    /// The client trusts nothing itself (verdicts are `pki::verdicts`'), so whatever the
+    /// anchors one client serves them all; verdicts are shared the same way.
     #[test]
-    fn tls_clients_are_shared_per_set_of_anchors() {
+    fn one_tls_client_and_one_verdict_memo_serve_the_run() {
         let shared = Shared::default();
-        let root = shared.trust_anchors(&fixture("root-ca.pem")).unwrap();
-        let other = shared.trust_anchors(&fixture("other-root-ca.pem")).unwrap();
-        let client = shared.tls_client(Some(&root)).unwrap();
-        assert!(Arc::ptr_eq(
-            &client,
-            &shared.tls_client(Some(&root)).unwrap()
-        ));
-        assert!(!Arc::ptr_eq(
-            &client,
-            &shared.tls_client(Some(&other)).unwrap()
-        ));
-        // The same certificates under another path are the same trust: one client.
-        let copy = Arc::new(TrustAnchors::new(
-            PathBuf::from("/elsewhere/root.pem"),
-            root.certificates.clone(),
-        ));
-        assert!(Arc::ptr_eq(
-            &client,
-            &shared.tls_client(Some(&copy)).unwrap()
-        ));
-        let bare = shared.tls_client(None).unwrap();
-        assert!(Arc::ptr_eq(&bare, &shared.tls_client(None).unwrap()));
-        assert!(!Arc::ptr_eq(&bare, &client));
+        let client = shared.tls_client().unwrap();
+        assert!(Arc::ptr_eq(&client, &shared.tls_client().unwrap()));
+        let clone = shared.clone();
+        assert!(Arc::ptr_eq(&client, &clone.tls_client().unwrap()));
+        assert!(std::ptr::eq(shared.verdicts(), clone.verdicts()));
+        let other = Shared::default();
+        assert!(!Arc::ptr_eq(&client, &other.tls_client().unwrap()));
+        assert!(!std::ptr::eq(shared.verdicts(), other.verdicts()));
     }
 
     #[test]

@@ -172,7 +172,7 @@ async fn check_target(
         .as_deref()
         .map(|path: &Path| path.display().to_string());
     match run_checks(registry, &context, selection).await {
-        Ok(report) => TargetResult::from_run(Some(line), gateway, ca_file, context.ports, &report),
+        Ok(report) => TargetResult::from_run(Some(line), gateway, ca_file, &report),
         // The selection was validated before the run started; kept as a result, not a panic.
         Err(error) => {
             TargetResult::not_checked(Some(line), gateway, "selection", error.to_string(), None)

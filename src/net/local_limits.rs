@@ -13,8 +13,6 @@
 use std::fmt;
 use std::io;
 
-use crate::net::tls::ConnectError;
-
 /// Which limit ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DescriptorScope {
@@ -25,7 +23,9 @@ pub enum DescriptorScope {
 }
 
 /// The process or the system had no file descriptor left for a socket: a limit of the machine
-/// edgeprobe runs on, not a finding about the network or the gateway.
+/// edgeprobe runs on, not a finding about the network or the gateway. The connect step
+/// classifies its socket errors with [`DescriptorExhaustion::from_io_error`] first, so this
+/// arrives as `ConnectError::LocalLimit` and checks match on that variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescriptorExhaustion {
     pub scope: DescriptorScope,
@@ -37,26 +37,6 @@ impl DescriptorExhaustion {
     /// `Some` when `error` is `EMFILE` or `ENFILE`.
     pub fn from_io_error(error: &io::Error) -> Option<Self> {
         let scope = descriptor_scope(error.raw_os_error()?)?;
-        Some(DescriptorExhaustion {
-            scope,
-            open_files_limit: open_files_limit(),
-        })
-    }
-
-    /// `Some` when a connect failed for want of a file descriptor.
-    ///
-    /// [`ConnectError`] keeps only the text of the socket error for the failures it does not
-    /// classify itself, so this compares that text with the operating system's own text for
-    /// `EMFILE` and `ENFILE` (what `io::Error`'s `Display` prints for either). Once the connect
-    /// taxonomy classifies these errors with [`DescriptorExhaustion::from_io_error`] itself,
-    /// callers match on its variant instead.
-    pub fn from_connect_error(error: &ConnectError) -> Option<Self> {
-        let ConnectError::ConnectFailed { detail, .. } = error else {
-            return None;
-        };
-        let scope = [DescriptorScope::Process, DescriptorScope::System]
-            .into_iter()
-            .find(|scope| *detail == io::Error::from_raw_os_error(errno(*scope)).to_string())?;
         Some(DescriptorExhaustion {
             scope,
             open_files_limit: open_files_limit(),
@@ -192,13 +172,6 @@ mod tests {
 
     use super::*;
 
-    fn connect_failed(error: io::Error) -> ConnectError {
-        ConnectError::ConnectFailed {
-            endpoint: SocketAddr::from(([127, 0, 0, 1], 8883)),
-            detail: error.to_string(),
-        }
-    }
-
     #[test]
     fn emfile_and_enfile_are_local_and_other_errors_are_not() {
         let process = io::Error::from_raw_os_error(errno(DescriptorScope::Process));
@@ -219,24 +192,40 @@ mod tests {
         }
     }
 
+    /// The connect taxonomy classifies EMFILE and ENFILE from the error number itself, into
+    /// the typed variant the checks match on (no text matching).
     #[test]
     fn a_connect_failure_carrying_emfile_is_recognised_and_others_are_not() {
+        use crate::net::tls::{ConnectError, classify_connect_error};
+        let endpoint = SocketAddr::from(([127, 0, 0, 1], 8883));
+        let classify = |error: io::Error| {
+            classify_connect_error(&error, endpoint, std::time::Duration::from_secs(5))
+        };
+        let scope_of = |error: ConnectError| match error {
+            ConnectError::LocalLimit { exhaustion, .. } => Some(exhaustion.scope),
+            _ => None,
+        };
         let process = io::Error::from_raw_os_error(errno(DescriptorScope::Process));
-        let found = DescriptorExhaustion::from_connect_error(&connect_failed(process)).unwrap();
-        assert_eq!(found.scope, DescriptorScope::Process);
+        let found = classify(process);
+        assert_eq!(found.kind(), "open_files_limit");
+        assert_eq!(found.endpoint(), Some(endpoint));
+        assert_eq!(scope_of(found), Some(DescriptorScope::Process));
         let system = io::Error::from_raw_os_error(errno(DescriptorScope::System));
-        assert_eq!(
-            DescriptorExhaustion::from_connect_error(&connect_failed(system)).map(|f| f.scope),
-            Some(DescriptorScope::System)
-        );
-        let other = connect_failed(io::Error::from_raw_os_error(
+        assert_eq!(scope_of(classify(system)), Some(DescriptorScope::System));
+        let other = classify(io::Error::from_raw_os_error(
             errno(DescriptorScope::Process) + 100,
         ));
-        assert_eq!(DescriptorExhaustion::from_connect_error(&other), None);
-        let refused = ConnectError::Refused {
-            endpoint: SocketAddr::from(([127, 0, 0, 1], 8883)),
-        };
-        assert_eq!(DescriptorExhaustion::from_connect_error(&refused), None);
+        assert!(
+            matches!(other, ConnectError::ConnectFailed { .. }),
+            "{other:?}"
+        );
+        let refused = classify(io::Error::from(io::ErrorKind::ConnectionRefused));
+        assert_eq!(refused, ConnectError::Refused { endpoint });
+        // The text of the error alone is not enough: only the error number counts.
+        let lookalike = classify(io::Error::other(
+            io::Error::from_raw_os_error(errno(DescriptorScope::Process)).to_string(),
+        ));
+        assert_eq!(scope_of(lookalike), None);
     }
 
     #[test]

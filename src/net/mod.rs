@@ -1,6 +1,7 @@
 //! Network steps: name resolution and TCP + TLS connection to the gateway's ports.
 
 pub mod local_limits;
+pub mod observation;
 pub mod probe;
 pub mod resolve;
 pub mod tls;
@@ -42,6 +43,15 @@ impl Protocol {
             Protocol::Mqtt => 8883,
             Protocol::Amqp => 5671,
             Protocol::Https => 443,
+        }
+    }
+
+    /// The leaf suite's check that reads the protocol's answer on this port.
+    pub fn protocol_check_id(self) -> &'static str {
+        match self {
+            Protocol::Mqtt => "gateway-protocol-mqtt",
+            Protocol::Amqp => "gateway-protocol-amqp",
+            Protocol::Https => "gateway-protocol-https",
         }
     }
 

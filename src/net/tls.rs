@@ -1,23 +1,22 @@
-//! TCP connect and TLS handshake to one gateway port, observing everything a leaf device
-//! would see: the address used, the protocol and cipher, the chain exactly as sent, and the
-//! verdict a strict (rustls/webpki) client would reach.
+//! TCP connect and TLS handshake to one gateway port, observing what a leaf device would see:
+//! every address tried, the protocol, cipher and key exchange, and the chain exactly as sent.
+//! It observes only: the verdicts on the chain (OpenSSL's and rustls/webpki's) are the PKI
+//! layer's (`pki::verdicts`), reached with the caller's clock; nothing here reads the time of day.
 //!
 //! The handshake is never stopped by certificate verification: the client's verifier lets the
-//! handshake finish whatever the chain, so that a bad chain is still captured and diagnosed
-//! (OpenSSL-style) by `pki::verify`; webpki's own verdict on the captured chain is recorded
-//! next to it. Handshake signatures are still verified for real, by `pki::signature`, for every
-//! scheme an OpenSSL 3.0 client accepts (P-521, Ed448, RSA-PSS keys, RSA below 2048 bits), so
-//! a gateway the device's OpenSSL-based SDK reaches is reached here too.
+//! handshake finish whatever the chain, so that a bad chain is still captured and diagnosed.
+//! Handshake signatures are still verified for real, by `pki::signature`, for every scheme an
+//! OpenSSL 3.0 client accepts (P-521, Ed448, RSA-PSS keys, RSA below 2048 bits), so a gateway the
+//! device's OpenSSL-based SDK reaches is reached here too.
 //!
-//! The client side ([`TlsClient`]: provider, configurations, trusted roots) is built once per
-//! set of roots and shared by every connection that trusts them.
+//! The client side ([`TlsClient`]: provider and configurations) is built once per run and shared
+//! by every connection.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
@@ -27,42 +26,36 @@ use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use super::Protocol;
-pub use crate::pki::strict::StrictVerdict;
+use super::local_limits::DescriptorExhaustion;
+use super::observation::{Attempt, as_millis};
 
 /// The most of the server's first bytes kept to recognise a non-TLS service.
 const FIRST_BYTES_KEPT: usize = 64;
 
-/// What one completed handshake showed.
+/// What one completed handshake showed, besides the chain (kept apart, as DER, in
+/// [`Connected::chain`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Handshake {
-    pub protocol: Protocol,
-    pub server_name: String,
+    /// The address that accepted the connection.
     pub address: SocketAddr,
     /// `TLSv1.3` or `TLSv1.2`, as OpenSSL prints it.
     pub tls_version: String,
     /// The OpenSSL name of the negotiated suite (what `s_client` prints as `Cipher`).
     pub cipher_suite: String,
+    /// The key exchange group, as OpenSSL's `-groups` names it (`X25519`, `P-256`); `None`
+    /// when the library did not say (a TLS 1.2 RSA key exchange has none).
+    pub key_exchange_group: Option<String>,
     pub alpn: Option<String>,
     #[serde(rename = "connect_ms", serialize_with = "as_millis")]
     pub connect_time: Duration,
     #[serde(rename = "handshake_ms", serialize_with = "as_millis")]
     pub handshake_time: Duration,
-    /// The certificates exactly as the server sent them, leaf first.
-    #[serde(skip)]
-    pub chain: Vec<CertificateDer<'static>>,
-    /// rustls/webpki's verdict on the chain and name, when trust anchors were given.
-    pub strict_client_verdict: Option<StrictVerdict>,
-}
-
-fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((duration.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
 }
 
 /// One connection attempt's parameters.
@@ -76,13 +69,14 @@ pub struct ConnectRequest<'a> {
     /// The deadline for the TCP connect (all addresses together) and, separately, for the
     /// TLS handshake.
     pub timeout: Duration,
-    /// The client to connect with; its roots decide the strict-client verdict.
     pub client: &'a TlsClient,
 }
 
 /// A live, verified-or-not TLS connection and what its handshake showed.
 pub struct Connected {
     pub handshake: Handshake,
+    /// The certificates exactly as the server sent them, leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
     pub stream: TlsStream<ObservedStream>,
 }
 
@@ -91,6 +85,7 @@ impl fmt::Debug for Connected {
         formatter
             .debug_struct("Connected")
             .field("handshake", &self.handshake)
+            .field("chain", &self.chain.len())
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +103,13 @@ impl Connected {
 pub enum ConnectError {
     #[error("no address to connect to")]
     NoAddress,
+    /// This machine had no file descriptor left for the socket (`EMFILE`, `ENFILE`): a limit of
+    /// the machine edgeprobe runs on, not a finding about the network or the gateway.
+    #[error("{exhaustion}")]
+    LocalLimit {
+        endpoint: SocketAddr,
+        exhaustion: DescriptorExhaustion,
+    },
     #[error("connection to {endpoint} refused: nothing is listening on port {}", endpoint.port())]
     Refused { endpoint: SocketAddr },
     #[error("connection to {endpoint} timed out after {}: packets are being dropped", format_duration(*timeout))]
@@ -165,7 +167,8 @@ impl ConnectError {
     pub fn endpoint(&self) -> Option<SocketAddr> {
         match self {
             ConnectError::NoAddress => None,
-            ConnectError::Refused { endpoint }
+            ConnectError::LocalLimit { endpoint, .. }
+            | ConnectError::Refused { endpoint }
             | ConnectError::ConnectTimeout { endpoint, .. }
             | ConnectError::Unreachable { endpoint, .. }
             | ConnectError::ConnectFailed { endpoint, .. }
@@ -179,10 +182,12 @@ impl ConnectError {
         }
     }
 
-    /// A short stable name for JSON (`refused`, `timeout`, `not_tls`, ...).
+    /// A short stable name for JSON (`refused`, `timeout`, `not_tls`, ...; `open_files_limit`
+    /// or `system_file_table_full` for a local limit).
     pub fn kind(&self) -> &'static str {
         match self {
             ConnectError::NoAddress => "no_address",
+            ConnectError::LocalLimit { exhaustion, .. } => exhaustion.kind(),
             ConnectError::Refused { .. } => "refused",
             ConnectError::ConnectTimeout { .. } => "connect_timeout",
             ConnectError::Unreachable { .. } => "unreachable",
@@ -245,74 +250,16 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The client side of every connection that trusts the same roots: one rustls configuration
-/// per ALPN list and a webpki verifier for the strict-client verdict. Building these (parsing
-/// the roots, assembling the configuration) is done once and shared, not once per connection:
-/// in fleet mode that is thousands of connections per CA file.
+/// The client side of every connection: one rustls configuration per ALPN list. Building
+/// these (assembling the provider and configuration) is done once and shared, not once per
+/// connection: in fleet mode that is thousands of connections. It trusts nothing and decides
+/// nothing about chains: verdicts are `pki::verdicts`'.
 #[derive(Debug)]
 pub struct TlsClient {
     /// No ALPN: MQTTS and AMQPS clients (the device SDKs) offer none.
     plain: Arc<ClientConfig>,
     /// ALPN `http/1.1`, as HTTPS clients offer it.
     http: Arc<ClientConfig>,
-    /// The roots for the strict-client verdict (`pki::strict`); empty means no verdict.
-    roots: Vec<CertificateDer<'static>>,
-    /// Recent verdicts by server name and chain: a gateway presents the same chain on all
-    /// three ports, and verifying it once instead of three times is a third of a fleet run's
-    /// signature checks. Never shared between different names.
-    verdicts: Mutex<VerdictMemo>,
-}
-
-/// How long a remembered verdict is reused. A verdict depends on the time only through
-/// validity dates; one gateway's three connections are made within a few timeouts.
-const VERDICT_REUSE: Duration = Duration::from_secs(60);
-/// The most verdicts remembered, so memory stays bounded in fleet mode.
-const VERDICTS_KEPT: usize = 4096;
-
-/// Server name and SHA-256 of the chain as sent.
-type VerdictKey = (String, [u8; 32]);
-type VerdictSlot = Arc<OnceLock<Option<StrictVerdict>>>;
-
-#[derive(Debug, Default)]
-struct VerdictMemo {
-    slots: HashMap<VerdictKey, (Instant, VerdictSlot)>,
-    /// Insertion order, for eviction.
-    order: VecDeque<VerdictKey>,
-}
-
-impl VerdictMemo {
-    /// The slot for `key`: a fresh one when there is none or it is too old.
-    fn slot(&mut self, key: VerdictKey) -> VerdictSlot {
-        let now = Instant::now();
-        if let Some((made, slot)) = self.slots.get(&key)
-            && now.duration_since(*made) < VERDICT_REUSE
-        {
-            return Arc::clone(slot);
-        }
-        // `order` holds every key in `slots` (and may hold a replaced key twice), so bounding
-        // it bounds both.
-        while self.order.len() >= VERDICTS_KEPT {
-            match self.order.pop_front() {
-                Some(oldest) => {
-                    self.slots.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-        let slot = VerdictSlot::default();
-        self.order.push_back(key.clone());
-        self.slots.insert(key, (now, Arc::clone(&slot)));
-        slot
-    }
-}
-
-fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
-    let mut digest = Sha256::new();
-    for certificate in chain {
-        digest.update((certificate.len() as u64).to_be_bytes());
-        digest.update(certificate.as_ref());
-    }
-    digest.finalize().into()
 }
 
 /// Why the TLS client could not be set up (not expected with the ring provider; reported
@@ -322,8 +269,7 @@ fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
 pub struct TlsSetupError(rustls::Error);
 
 impl TlsClient {
-    /// A client trusting `roots` for the strict-client verdict; empty roots mean no verdict.
-    pub fn new(roots: &[CertificateDer<'static>]) -> Result<TlsClient, TlsSetupError> {
+    pub fn new() -> Result<TlsClient, TlsSetupError> {
         let provider = crypto_provider();
         let verifier = Arc::new(ObservingVerifier {
             schemes: crate::pki::signature::tls_signature_schemes(),
@@ -345,8 +291,6 @@ impl TlsClient {
         Ok(TlsClient {
             plain: config(Vec::new())?,
             http: config(vec![b"http/1.1".to_vec()])?,
-            roots: roots.to_vec(),
-            verdicts: Mutex::default(),
         })
     }
 
@@ -356,41 +300,19 @@ impl TlsClient {
             Protocol::Mqtt | Protocol::Amqp => Arc::clone(&self.plain),
         }
     }
-
-    /// What rustls/webpki concludes about `chain` (leaf first, as sent) for `server_name`,
-    /// reusing a recent verdict on the same chain for the same name.
-    fn strict_verdict(
-        &self,
-        chain: &[CertificateDer<'static>],
-        server_name: &ServerName<'_>,
-    ) -> Option<StrictVerdict> {
-        if self.roots.is_empty() {
-            return None;
-        }
-        let key = (server_name.to_str().into_owned(), chain_digest(chain));
-        let slot = self
-            .verdicts
-            .lock()
-            .map(|mut memo| memo.slot(key))
-            .unwrap_or_default();
-        // Concurrent connections to the same gateway wait here for the first one's verdict
-        // rather than compute it again.
-        slot.get_or_init(|| self.verify_strictly(chain, server_name))
-            .clone()
-    }
-
-    fn verify_strictly(
-        &self,
-        chain: &[CertificateDer<'static>],
-        server_name: &ServerName<'_>,
-    ) -> Option<StrictVerdict> {
-        crate::pki::strict::strict_verdict(chain, &self.roots, Some(server_name), UnixTime::now())
-    }
 }
 
 /// Connect to the first address that accepts, then complete a TLS handshake.
 pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
-    let (tcp, address, connect_time) = connect_tcp(request).await?;
+    connect_recording(request, &mut Vec::new()).await
+}
+
+/// [`connect`], recording every TCP attempt (address, time taken, how it ended) in `attempts`.
+pub(crate) async fn connect_recording(
+    request: &ConnectRequest<'_>,
+    attempts: &mut Vec<Attempt>,
+) -> Result<Connected, ConnectError> {
+    let (tcp, address, connect_time) = connect_tcp(request, attempts).await?;
     let config = request.client.config_for(request.protocol);
     let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
         endpoint: address,
@@ -407,7 +329,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
     let started = Instant::now();
     let handshake = tokio::time::timeout(
         request.timeout,
-        TlsConnector::from(config).connect(server_name.clone(), recorded),
+        TlsConnector::from(config).connect(server_name, recorded),
     )
     .await;
     let handshake_time = started.elapsed();
@@ -447,10 +369,7 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
                 .collect()
         })
         .unwrap_or_default();
-    let strict_client_verdict = request.client.strict_verdict(&chain, &server_name);
     let handshake = Handshake {
-        protocol: request.protocol,
-        server_name: request.server_name.to_owned(),
         address,
         tls_version: match connection.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
@@ -462,49 +381,71 @@ pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectE
             .negotiated_cipher_suite()
             .map(|suite| openssl_cipher_name(suite.suite()))
             .unwrap_or_else(|| "unknown".to_owned()),
+        key_exchange_group: connection
+            .negotiated_key_exchange_group()
+            .map(|group| openssl_group_name(group.name())),
         alpn: connection
             .alpn_protocol()
             .map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
         connect_time,
         handshake_time,
-        chain,
-        strict_client_verdict,
     };
-    Ok(Connected { handshake, stream })
+    Ok(Connected {
+        handshake,
+        chain,
+        stream,
+    })
 }
 
 async fn connect_tcp(
     request: &ConnectRequest<'_>,
+    attempts: &mut Vec<Attempt>,
 ) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + request.timeout;
     let mut last_error = ConnectError::NoAddress;
     for address in request.addresses {
         let endpoint = SocketAddr::new(*address, request.port);
-        match tokio::time::timeout_at(deadline, TcpStream::connect(endpoint)).await {
-            Ok(Ok(stream)) => {
+        let attempt_started = Instant::now();
+        let result = match tokio::time::timeout_at(deadline, TcpStream::connect(endpoint)).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(error)) => Err(classify_connect_error(&error, endpoint, request.timeout)),
+            Err(_) => Err(ConnectError::ConnectTimeout {
+                endpoint,
+                timeout: request.timeout,
+            }),
+        };
+        attempts.push(Attempt {
+            address: endpoint,
+            elapsed: attempt_started.elapsed(),
+            error: result.as_ref().err().cloned(),
+        });
+        match result {
+            Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 return Ok((stream, endpoint, started.elapsed()));
             }
-            Ok(Err(error)) => {
-                last_error = classify_connect_error(&error, endpoint, request.timeout)
-            }
-            Err(_) => {
-                return Err(ConnectError::ConnectTimeout {
-                    endpoint,
-                    timeout: request.timeout,
-                });
-            }
+            // The deadline covers every address together: none is left for the next one.
+            Err(error @ ConnectError::ConnectTimeout { .. }) => return Err(error),
+            Err(error) => last_error = error,
         }
     }
     Err(last_error)
 }
 
-fn classify_connect_error(
+/// What a failed `connect(2)` means. Out of file descriptors is told apart first, from the
+/// error number (`EMFILE`, `ENFILE`): it is this machine's limit, whatever the network does.
+pub(crate) fn classify_connect_error(
     error: &io::Error,
     endpoint: SocketAddr,
     timeout: Duration,
 ) -> ConnectError {
+    if let Some(exhaustion) = DescriptorExhaustion::from_io_error(error) {
+        return ConnectError::LocalLimit {
+            endpoint,
+            exhaustion,
+        };
+    }
     match error.kind() {
         io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint },
         // The server accepted, then reset before the connect was even reported complete (a
@@ -632,6 +573,24 @@ fn openssl_cipher_name(suite: rustls::CipherSuite) -> String {
     name.to_owned()
 }
 
+/// OpenSSL's names for the key exchange groups (`openssl s_client -groups`, `Negotiated TLS1.3
+/// group`), so the output reads like `s_client`.
+fn openssl_group_name(group: rustls::NamedGroup) -> String {
+    use rustls::NamedGroup as Group;
+    let name = match group {
+        Group::X25519 => "X25519",
+        Group::X448 => "X448",
+        Group::secp256r1 => "P-256",
+        Group::secp384r1 => "P-384",
+        Group::secp521r1 => "P-521",
+        Group::FFDHE2048 => "ffdhe2048",
+        Group::FFDHE3072 => "ffdhe3072",
+        Group::FFDHE4096 => "ffdhe4096",
+        other => return format!("{other:?}"),
+    };
+    name.to_owned()
+}
+
 /// A TCP stream that keeps the first bytes the server sends, to name a non-TLS service, and
 /// watches the plaintext handshake for the Certificate message's size.
 pub struct ObservedStream {
@@ -742,8 +701,7 @@ impl tokio::io::AsyncWrite for ObservedStream {
 }
 
 /// Accepts any certificate so the handshake completes and the chain can be examined; the
-/// verdicts come afterwards (webpki's in [`TlsClient::strict_verdict`], OpenSSL's in
-/// `pki::verify`). Handshake signatures are checked for real, with OpenSSL 3.0's rules
+/// verdicts come afterwards, from the PKI layer (`pki::verdicts`: OpenSSL's and webpki's). Handshake signatures are checked for real, with OpenSSL 3.0's rules
 /// (`pki::signature`), over every scheme its client accepts.
 #[derive(Debug)]
 struct ObservingVerifier {
@@ -861,75 +819,5 @@ mod tests {
         assert_eq!(describe_first_bytes(&[0x00, 0xff, 0x10]), "bytes 00 ff 10");
         assert!(looks_like_tls_record(&[0x15, 0x03, 0x03]));
         assert!(!looks_like_tls_record(b"HTTP"));
-    }
-
-    #[test]
-    fn strict_verdicts_are_reused_per_name_and_chain_only() {
-        use crate::demo::pki::GatewayPki;
-        let pki = GatewayPki::generate("gateway.edgeprobe.test", time::OffsetDateTime::now_utc())
-            .expect("PKI");
-        let client = TlsClient::new(std::slice::from_ref(&pki.root.der)).expect("client");
-        let chain = pki.server_chain();
-        let name = |text: &str| ServerName::try_from(text.to_owned()).expect("name");
-        let slots = || {
-            client
-                .verdicts
-                .lock()
-                .map(|memo| memo.slots.len())
-                .unwrap_or(99)
-        };
-
-        let good = name("gateway.edgeprobe.test");
-        assert_eq!(
-            client.strict_verdict(&chain, &good),
-            Some(StrictVerdict::Accepted)
-        );
-        assert_eq!(
-            client.strict_verdict(&chain, &good),
-            Some(StrictVerdict::Accepted)
-        );
-        assert_eq!(
-            slots(),
-            1,
-            "the same chain for the same name is verified once"
-        );
-
-        let other = name("other.edgeprobe.test");
-        assert!(matches!(
-            client.strict_verdict(&chain, &other),
-            Some(StrictVerdict::Rejected {
-                name_mismatch: true,
-                ..
-            })
-        ));
-        assert!(matches!(
-            client.strict_verdict(&chain[..1], &good),
-            Some(StrictVerdict::Rejected {
-                name_mismatch: false,
-                ..
-            })
-        ));
-        assert_eq!(
-            slots(),
-            3,
-            "another name or another chain is verified on its own"
-        );
-
-        let without_roots = TlsClient::new(&[]).expect("client");
-        assert_eq!(without_roots.strict_verdict(&chain, &good), None);
-    }
-
-    #[test]
-    fn the_verdict_memo_stays_bounded() {
-        let mut memo = VerdictMemo::default();
-        for index in 0..VERDICTS_KEPT + 10 {
-            memo.slot((format!("gw-{index}"), [0; 32]));
-        }
-        assert_eq!(memo.slots.len(), VERDICTS_KEPT);
-        assert!(!memo.slots.contains_key(&("gw-0".to_owned(), [0; 32])));
-        assert!(
-            memo.slots
-                .contains_key(&(format!("gw-{}", VERDICTS_KEPT + 9), [0; 32]))
-        );
     }
 }

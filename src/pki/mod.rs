@@ -10,6 +10,7 @@ pub mod name_constraints;
 pub mod signature;
 pub mod strict;
 pub mod trust_settings;
+pub mod verdicts;
 pub mod verify;
 
 use std::path::PathBuf;

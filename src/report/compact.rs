@@ -3,14 +3,18 @@
 //! reduces every run to this as soon as it finishes and drops the rest (chains, details), so
 //! memory does not grow with the number of gateways; the fleet printers and the Prometheus
 //! output read only this.
+//!
+//! The per-port facts come from the run's typed evidence (each port's observation and the
+//! verdict on its chain), for the leaf suite's gateway ports as for the gateway suite's own
+//! edgeHub ports: nothing here parses a certificate or reads a check's JSON.
 
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
 
 use super::{Verdict, verdict};
-use crate::engine::{Evidence, Ports, RunReport, Status};
+use crate::engine::{Evidence, ObservedPort, RunReport, Status};
 use crate::net::Protocol;
 use crate::secrets::redact;
 
@@ -77,27 +81,13 @@ fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok,
     serializer.serialize_f64((duration.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
 }
 
-/// The part of `gateway-cert-chain`'s `additional_info` read here (docs/json-schema.md).
-#[derive(Deserialize)]
-struct ChainInfo {
-    #[serde(default)]
-    ports: Vec<ChainPort>,
-}
-
-#[derive(Deserialize)]
-struct ChainPort {
-    protocol: String,
-    verify_code: u32,
-}
-
 impl TargetResult {
-    /// Reduce a finished run. `ports` are the ports probed (for ports whose check did not run).
-    pub fn from_run<'r>(
+    /// Reduce a finished run of `gateway` (the name leaves dial).
+    pub fn from_run(
         line: Option<usize>,
         gateway: &str,
         ca_file: Option<String>,
-        ports: Ports,
-        report: &'r RunReport,
+        report: &RunReport,
     ) -> TargetResult {
         let checks = report
             .checks
@@ -122,52 +112,45 @@ impl TargetResult {
                     .map(|remedy| redact(remedy).into_owned()),
             })
             .collect();
-        // Read in place: the info also holds every port's chain summary, not worth a copy.
-        let verify_codes: Vec<ChainPort> = report
-            .get("gateway-cert-chain")
-            .and_then(|chain| ChainInfo::deserialize(&chain.outcome.info).ok())
-            .map(|info| info.ports)
-            .unwrap_or_default();
-        // The ports usually present one chain: parse each distinct leaf once.
-        let mut expiries: Vec<(&'r [u8], Option<i64>)> = Vec::new();
-        let mut not_after = |leaf: &'r [u8]| -> Option<i64> {
-            if let Some((_, known)) = expiries.iter().find(|(der, _)| *der == leaf) {
-                return *known;
-            }
-            let parsed = x509_parser::parse_x509_certificate(leaf)
-                .ok()
-                .map(|(_, certificate)| certificate.validity().not_after.timestamp());
-            expiries.push((leaf, parsed));
-            parsed
-        };
-        let ports = Protocol::ALL
-            .into_iter()
-            .filter_map(|protocol| {
-                let check = report.get(protocol.connect_check_id())?;
+        // Every port of the gateway the run observed, with its verdict where one was reached.
+        let observed: Vec<&ObservedPort> = report
+            .checks
+            .iter()
+            .flat_map(|check| check.outcome.evidence.ports())
+            .filter(|port| port.peer.is_gateway())
+            .collect();
+        let ports = report
+            .checks
+            .iter()
+            .filter_map(|check| {
+                let probed = check
+                    .port
+                    .filter(|port| port.connects && port.peer.is_gateway())?;
                 let outcome = &check.outcome;
-                let handshake = match &outcome.evidence {
-                    Evidence::Handshake(handshake) => Some(handshake),
-                    _ => None,
-                };
+                let mine = |port: &&&ObservedPort| port.observation.protocol == probed.protocol;
+                let observation = observed.iter().find(mine).map(|port| &port.observation);
+                let session = observation.and_then(|observation| observation.session());
+                let verdict = observed
+                    .iter()
+                    .filter(mine)
+                    .find_map(|port| port.verdict.as_ref());
                 Some(PortResult {
-                    protocol,
-                    port: handshake
-                        .map_or(ports.get(protocol), |handshake| handshake.address.port()),
+                    protocol: probed.protocol,
+                    port: probed.port,
                     status: outcome.status,
                     error: (outcome.status == Status::Error)
-                        .then(|| outcome.info.get("error")?.as_str().map(str::to_owned))
+                        .then(|| observation?.error().map(|error| error.kind().to_owned()))
                         .flatten(),
-                    connect_seconds: handshake
-                        .map(|handshake| handshake.connect_time.as_secs_f64()),
-                    handshake_seconds: handshake
-                        .map(|handshake| handshake.handshake_time.as_secs_f64()),
-                    verify_code: verify_codes
-                        .iter()
-                        .find(|port| port.protocol == protocol.key())
-                        .map(|port| port.verify_code),
-                    cert_not_after: handshake
-                        .and_then(|handshake| handshake.chain.first())
-                        .and_then(|leaf| not_after(leaf.as_ref())),
+                    connect_seconds: session
+                        .map(|session| session.handshake.connect_time.as_secs_f64()),
+                    handshake_seconds: session
+                        .map(|session| session.handshake.handshake_time.as_secs_f64()),
+                    verify_code: verdict
+                        .and_then(|verdict| verdict.code())
+                        .map(|code| code.number()),
+                    cert_not_after: session
+                        .and_then(|session| session.chain.leaf())
+                        .map(|leaf| leaf.not_after.unix_timestamp()),
                 })
             })
             .collect();
@@ -181,6 +164,18 @@ impl TargetResult {
             ports,
             elapsed: report.elapsed,
         }
+    }
+
+    /// The gateway's configured `hostname`, for a gateway-mode run (where no name is dialed):
+    /// from the config the run parsed.
+    pub fn configured_gateway(report: &RunReport) -> Option<String> {
+        report
+            .checks
+            .iter()
+            .find_map(|check| match &check.outcome.evidence {
+                Evidence::EdgeConfig(config) => config.hostname.clone(),
+                _ => None,
+            })
     }
 
     /// A gateway (or a line of the targets file) that could not be checked at all: an error
@@ -221,9 +216,15 @@ impl TargetResult {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
     use std::sync::Arc;
 
-    use crate::engine::{CheckReport, Group, Outcome};
+    use crate::engine::{CheckReport, Group, Outcome, Peer, PortCheck};
+    use crate::net::observation::{Attempt, Observation, PresentedChain, Session};
+    use crate::net::tls::{ConnectError, Handshake};
+    use crate::pki::VerifyCode;
+    use crate::pki::verdicts::ChainVerdict;
+    use crate::pki::verify::{Verification, VerifyError};
 
     use super::*;
 
@@ -232,46 +233,122 @@ mod tests {
             id,
             group: Group::GatewayConnectivity,
             description: "something holds",
+            title: "something holds".to_owned(),
+            port: None,
             outcome: Arc::new(outcome),
             duration: Duration::ZERO,
         }
     }
 
+    fn port_check(
+        id: &'static str,
+        protocol: Protocol,
+        port: u16,
+        peer: Peer,
+        outcome: Outcome,
+    ) -> CheckReport {
+        CheckReport {
+            port: Some(PortCheck {
+                protocol,
+                port,
+                peer,
+                connects: true,
+            }),
+            ..check(id, outcome)
+        }
+    }
+
+    fn observation(
+        protocol: Protocol,
+        port: u16,
+        result: Result<Session, ConnectError>,
+    ) -> Arc<Observation> {
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        Arc::new(Observation {
+            protocol,
+            server_name: "gw.contoso.com".to_owned(),
+            port,
+            attempts: vec![Attempt {
+                address,
+                elapsed: Duration::from_micros(300),
+                error: result.as_ref().err().cloned(),
+            }],
+            result,
+        })
+    }
+
+    fn verdict(code: VerifyCode) -> Arc<ChainVerdict> {
+        let errors = (!code.is_ok())
+            .then(|| VerifyError {
+                code,
+                depth: 0,
+                subject: "CN = gw.contoso.com".to_owned(),
+                issuer: "CN = ca".to_owned(),
+            })
+            .into_iter()
+            .collect();
+        Arc::new(ChainVerdict {
+            openssl: Ok(Verification {
+                chain: Vec::new(),
+                errors,
+                unchecked_signatures: Vec::new(),
+            }),
+            strict: None,
+        })
+    }
+
     #[test]
     fn reduces_statuses_problems_and_port_findings() {
+        let refused = SocketAddr::from(([127, 0, 0, 1], 18883));
+        let mqtt = observation(
+            Protocol::Mqtt,
+            18883,
+            Err(ConnectError::Refused { endpoint: refused }),
+        );
+        let https = observation(
+            Protocol::Https,
+            443,
+            Err(ConnectError::Refused { endpoint: refused }),
+        );
         let report = RunReport {
             checks: vec![
                 check("gateway-resolve", Outcome::ok("resolves")),
-                check(
+                port_check(
                     "gateway-connect-mqtt",
+                    Protocol::Mqtt,
+                    18883,
+                    Peer::Gateway,
                     Outcome::error("MQTTS 18883: connection refused")
                         .remedy("start edgeHub")
-                        .info(&serde_json::json!({"protocol": "mqtt", "port": 18883, "error": "refused"})),
+                        .evidence(Evidence::Port(Arc::new(ObservedPort {
+                            peer: Peer::Gateway,
+                            observation: mqtt,
+                            verdict: None,
+                        }))),
                 ),
-                check(
+                port_check(
                     "gateway-connect-amqp",
+                    Protocol::Amqp,
+                    5671,
+                    Peer::Gateway,
                     Outcome::skipped("skipped because `gateway-resolve` failed"),
                 ),
                 check(
                     "gateway-cert-chain",
-                    Outcome::error("Verify return code: 20").info(&serde_json::json!({
-                        "ports": [{"protocol": "https", "port": 443, "verify_code": 20}]
-                    })),
+                    Outcome::error("Verify return code: 20").evidence(Evidence::JudgedPorts(
+                        vec![ObservedPort {
+                            peer: Peer::Gateway,
+                            observation: https,
+                            verdict: Some(verdict(VerifyCode::UnableToGetIssuerCertLocally)),
+                        }]
+                        .into(),
+                    )),
                 ),
             ],
             elapsed: Duration::from_millis(12),
         };
-        let ports = Ports {
-            mqtt: 18883,
-            ..Ports::default()
-        };
-        let result = TargetResult::from_run(
-            Some(4),
-            "gw.contoso.com",
-            Some("root.pem".into()),
-            ports,
-            &report,
-        );
+        let result =
+            TargetResult::from_run(Some(4), "gw.contoso.com", Some("root.pem".into()), &report);
         assert_eq!(result.verdict, Verdict::Error);
         assert_eq!(result.checks.len(), 4);
         assert_eq!(
@@ -284,7 +361,7 @@ mod tests {
         );
         assert_eq!(result.problems[0].remedy.as_deref(), Some("start edgeHub"));
         // No HTTPS connect check was reported: no HTTPS port entry, even though the chain
-        // info names one.
+        // check judged one.
         assert_eq!(result.ports.len(), 2);
         let mqtt = &result.ports[0];
         assert_eq!(
@@ -310,6 +387,66 @@ mod tests {
         assert_eq!(json["ports"][0]["protocol"], "mqtt");
     }
 
+    /// Gateway mode: edgeHub's ports, observed and judged by one check each, are the gateway's
+    /// per-port series; the way upstream (parent, IoT Hub) is not.
+    #[test]
+    fn the_gateway_suites_edgehub_ports_are_reported_per_port() {
+        let now = time::OffsetDateTime::now_utc();
+        let pki = crate::demo::pki::GatewayPki::generate("gw.contoso.com", now).expect("PKI");
+        let chain = PresentedChain::new(pki.server_chain());
+        let not_after = chain.leaf().map(|leaf| leaf.not_after.unix_timestamp());
+        let session = Session {
+            handshake: Handshake {
+                address: SocketAddr::from(([127, 0, 0, 1], 8883)),
+                tls_version: "TLSv1.3".to_owned(),
+                cipher_suite: "TLS_AES_256_GCM_SHA384".to_owned(),
+                key_exchange_group: Some("X25519".to_owned()),
+                alpn: None,
+                connect_time: Duration::from_millis(2),
+                handshake_time: Duration::from_millis(5),
+            },
+            chain: Arc::new(chain),
+            answer: None,
+        };
+        let examined = |peer, code| {
+            Outcome::ok("presents").evidence(Evidence::Port(Arc::new(ObservedPort {
+                peer,
+                observation: observation(Protocol::Mqtt, 8883, Ok(session.clone())),
+                verdict: Some(verdict(code)),
+            })))
+        };
+        let report = RunReport {
+            checks: vec![
+                port_check(
+                    "edgehub-listening-mqtt",
+                    Protocol::Mqtt,
+                    8883,
+                    Peer::EdgeHub,
+                    examined(Peer::EdgeHub, VerifyCode::HostnameMismatch),
+                ),
+                port_check(
+                    "parent-connect-mqtt",
+                    Protocol::Mqtt,
+                    8883,
+                    Peer::Parent,
+                    examined(Peer::Parent, VerifyCode::Ok),
+                ),
+            ],
+            elapsed: Duration::ZERO,
+        };
+        let result = TargetResult::from_run(None, "gw.contoso.com", None, &report);
+        assert_eq!(result.ports.len(), 1, "{:?}", result.ports);
+        let port = &result.ports[0];
+        assert_eq!(
+            (port.protocol, port.port, port.status, port.verify_code),
+            (Protocol::Mqtt, 8883, Status::Ok, Some(62))
+        );
+        assert_eq!(port.connect_seconds, Some(0.002));
+        assert_eq!(port.handshake_seconds, Some(0.005));
+        assert_eq!(port.cert_not_after, not_after);
+        assert!(port.cert_not_after.is_some());
+    }
+
     #[test]
     fn single_gateway_results_have_no_line_and_secrets_are_redacted() {
         let secret = "HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0";
@@ -317,7 +454,7 @@ mod tests {
             checks: vec![check("connection-string", Outcome::warning(secret))],
             elapsed: Duration::ZERO,
         };
-        let result = TargetResult::from_run(None, "gw", None, Ports::default(), &report);
+        let result = TargetResult::from_run(None, "gw", None, &report);
         let json = serde_json::to_string(&result).unwrap();
         assert!(!json.contains("\"line\""), "{json}");
         assert!(!json.contains("c2VjcmV0"), "{json}");

@@ -90,7 +90,7 @@ impl Serialize for Checks<'_> {
 
 #[derive(Serialize)]
 struct CheckJson {
-    description: &'static str,
+    description: String,
     group: &'static str,
     result: ResultJson,
     message: String,
@@ -120,7 +120,7 @@ impl From<&CheckReport> for CheckJson {
             )
             .collect();
         CheckJson {
-            description: check.description,
+            description: check.title.clone(),
             group: check.group.title(),
             result: ResultJson {
                 result: outcome.status,

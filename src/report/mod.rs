@@ -186,6 +186,8 @@ pub(crate) mod sample {
             id,
             group: Group::GatewayConnectivity,
             description,
+            title: description.to_owned(),
+            port: None,
             outcome: Arc::new(outcome),
             duration: Duration::from_millis(millis),
         }
@@ -259,6 +261,8 @@ mod tests {
                     id: "some-check",
                     group: Group::GatewayConnectivity,
                     description: "something holds",
+                    title: "something holds".to_owned(),
+                    port: None,
                     outcome: Arc::new(outcome),
                     duration: Duration::ZERO,
                 })

@@ -96,7 +96,7 @@ fn write_check<W: Write + ?Sized>(
         Status::Error => ("\u{00d7}", "Error", Some(Color::Red)),
         Status::Skipped => ("-", "Skipped", None),
     };
-    let line = format!("{symbol} {} - {word}", check.description);
+    let line = format!("{symbol} {} - {word}", check.title);
     match color.filter(|_| options.color) {
         Some(color) => writeln!(out, "{}", paint(&line, color))?,
         None => writeln!(out, "{line}")?,

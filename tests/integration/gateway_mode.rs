@@ -258,6 +258,93 @@ async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
     );
 }
 
+/// Issue 12: gateway mode's monitoring outputs name the gateway by its configured `hostname`
+/// (not `gateway=""`) and carry edgeHub's ports, as the leaf suite's carry the gateway's.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
+    let tree = Tree::top_layer();
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let ports = edgehub.ports;
+    let mut extra = self::ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+
+    let mut jsonl = extra.clone();
+    jsonl.extend(strings(&["--output", "jsonl"]));
+    let output = check(&tree, &jsonl).await;
+    assert_eq!(output.code, 0, "{}", output.all());
+    let line: serde_json::Value = serde_json::from_str(output.stdout.trim()).expect("one line");
+    assert_eq!(line["gateway"], TOP, "{line}");
+    let reported: Vec<(String, u64)> = line["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|port| {
+            (
+                port["protocol"].as_str().unwrap_or_default().to_owned(),
+                port["port"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("mqtt".to_owned(), u64::from(ports.mqtt)),
+            ("amqp".to_owned(), u64::from(ports.amqp)),
+            ("https".to_owned(), u64::from(ports.https)),
+        ],
+        "{line}"
+    );
+    for port in line["ports"].as_array().expect("ports") {
+        assert_eq!(port["status"], "ok", "{port}");
+        assert_eq!(port["verify_code"], 0, "{port}");
+        assert!(port["connect_seconds"].is_number(), "{port}");
+        assert!(port["handshake_seconds"].is_number(), "{port}");
+        assert!(port["cert_not_after"].is_i64(), "{port}");
+    }
+
+    let mut prometheus = extra;
+    prometheus.extend(strings(&["--output", "prometheus"]));
+    let output = check(&tree, &prometheus).await;
+    assert_eq!(output.code, 0, "{}", output.all());
+    let exposition = openmetrics_parser::prometheus::parse_prometheus(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
+    for family in [
+        "edgeprobe_tls_verify_code",
+        "edgeprobe_cert_expiry_timestamp_seconds",
+        "edgeprobe_connect_seconds",
+        "edgeprobe_handshake_seconds",
+    ] {
+        let series: Vec<(String, String)> = exposition.families[family]
+            .iter_samples()
+            .map(|sample| {
+                let labels = sample.get_labelset().expect("labels");
+                let label = |name: &str| {
+                    labels
+                        .iter()
+                        .find(|(key, _)| key.as_str() == name)
+                        .map(|(_, value)| value.clone())
+                        .unwrap_or_default()
+                };
+                (label("gateway"), label("port"))
+            })
+            .collect();
+        assert_eq!(
+            series,
+            [ports.mqtt, ports.amqp, ports.https].map(|port| (TOP.to_owned(), port.to_string())),
+            "{family}: {}",
+            output.stdout
+        );
+    }
+    assert!(
+        output.stdout.contains(&format!(
+            "edgeprobe_check_ok{{gateway=\"{TOP}\",check=\"hostname\"}} 1"
+        )),
+        "{}",
+        output.stdout
+    );
+    assert!(!output.stdout.contains("gateway=\"\""), "{}", output.stdout);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn iot_edge_1_1_config_yaml_is_found_and_checked_with_the_iotedge_user() {
     let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");

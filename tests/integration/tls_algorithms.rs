@@ -222,11 +222,18 @@ async fn check_reaches_gateways_with_such_keys() {
         pki(directory.path(), key);
         let server = Server::start(directory.path(), &[]);
         let port = server.port;
+        // One single-threaded `s_server -www` serves all three ports, and it is no MQTT or
+        // AMQP broker: the protocol checks, which read the answer on the connect check's own
+        // connection, would hold that connection (s_server waits for an HTTP line) while the
+        // other ports queue behind it. This test is about the handshakes.
         let output = check_loopback(
             [port, port, port],
             &directory.path().join("root.pem"),
             "5s",
-            &[],
+            &[
+                "--skip",
+                "gateway-protocol-mqtt,gateway-protocol-amqp,gateway-protocol-https",
+            ],
         )
         .await;
         let report = output.json();

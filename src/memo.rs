@@ -1,0 +1,124 @@
+//! A bounded memo: a value computed once per key and shared by every later asker, the oldest
+//! entries forgotten first so memory stays bounded however long a fleet run lasts. Concurrent
+//! askers of one key wait for the first one's value rather than compute it again.
+//!
+//! Used for what a run sees many times: the description of a presented chain
+//! (`net::observation`) and the verdicts on it (`pki::verdicts`).
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+pub struct Memo<K, V> {
+    capacity: usize,
+    state: Mutex<State<K, V>>,
+}
+
+struct State<K, V> {
+    slots: HashMap<K, Arc<OnceLock<V>>>,
+    /// Insertion order, for eviction.
+    order: VecDeque<K>,
+}
+
+impl<K, V> fmt::Debug for Memo<K, V> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Memo")
+            .field("capacity", &self.capacity)
+            .field("len", &self.lock().slots.len())
+            .finish()
+    }
+}
+
+impl<K, V> Memo<K, V> {
+    /// A memo keeping at most `capacity` values (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Memo {
+            capacity: capacity.max(1),
+            state: Mutex::new(State {
+                slots: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// A poisoned lock only means an asker panicked between two steps of an insertion; every
+    /// slot is whole, so carry on.
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<K, V>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many values are kept.
+    pub fn len(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
+    /// The value for `key`: `compute`d on the first ask (outside the memo's lock), shared after.
+    pub fn get_or_compute(&self, key: K, compute: impl FnOnce() -> V) -> V {
+        let slot = {
+            let mut state = self.lock();
+            match state.slots.get(&key) {
+                Some(slot) => Arc::clone(slot),
+                None => {
+                    // `order` holds every key in `slots`, so bounding it bounds both.
+                    while state.order.len() >= self.capacity {
+                        match state.order.pop_front() {
+                            Some(oldest) => {
+                                state.slots.remove(&oldest);
+                            }
+                            None => break,
+                        }
+                    }
+                    let slot = Arc::new(OnceLock::new());
+                    state.order.push_back(key.clone());
+                    state.slots.insert(key, Arc::clone(&slot));
+                    slot
+                }
+            }
+        };
+        slot.get_or_init(compute).clone()
+    }
+
+    /// Whether a value for `key` is kept.
+    pub fn contains(&self, key: &K) -> bool {
+        self.lock().slots.contains_key(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn a_value_is_computed_once_per_key() {
+        let memo: Memo<&str, usize> = Memo::new(8);
+        let computed = AtomicUsize::new(0);
+        let compute = || computed.fetch_add(1, Ordering::SeqCst) + 10;
+        assert_eq!(memo.get_or_compute("a", compute), 10);
+        assert_eq!(memo.get_or_compute("a", compute), 10);
+        assert_eq!(memo.get_or_compute("b", compute), 11);
+        assert_eq!(computed.load(Ordering::SeqCst), 2);
+        assert_eq!(memo.len(), 2);
+    }
+
+    #[test]
+    fn the_memo_stays_bounded() {
+        const KEPT: usize = 4096;
+        let memo: Memo<String, usize> = Memo::new(KEPT);
+        for index in 0..KEPT + 10 {
+            memo.get_or_compute(format!("gw-{index}"), || index);
+        }
+        assert_eq!(memo.len(), KEPT);
+        assert!(!memo.contains(&"gw-0".to_owned()));
+        assert!(memo.contains(&format!("gw-{}", KEPT + 9)));
+    }
+}

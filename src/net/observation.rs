@@ -1,0 +1,435 @@
+//! What one endpoint (a name, a port, a protocol) presented, made once by one network step and
+//! read by every consumer: the checks of both suites, `connect`, `demo` and the monitoring
+//! printers. [`observe`] resolves nothing and judges nothing: it tries the addresses it is given,
+//! completes a TLS handshake, describes each certificate of the chain, and, when asked, reads the
+//! protocol's first answer (MQTT CONNACK, AMQP SASL header, HTTP status) on that same
+//! connection, so a port costs one TCP connection and one handshake. A chain is described once
+//! per run, not once per port: [`PresentedChains`] (the run's, passed in) hands every port that
+//! presents the same certificates the same [`PresentedChain`].
+//!
+//! Durations are kept as [`Duration`] and written as milliseconds (`*_ms`, a float, to the
+//! microsecond), like every other duration in edgeprobe's JSON; certificate times are RFC 3339.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::Protocol;
+use super::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
+use super::tls::{ConnectError, ConnectRequest, Handshake, connect_recording};
+use crate::memo::Memo;
+use crate::pki::describe::{CertificateSummary, describe};
+use crate::pki::verdicts::{ChainDigest, chain_digest};
+
+/// One endpoint as observed.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub protocol: Protocol,
+    /// The name dialed (SNI, and the HTTP Host).
+    pub server_name: String,
+    pub port: u16,
+    /// Every address tried, in order, and how each TCP attempt ended.
+    pub attempts: Vec<Attempt>,
+    /// The TLS session, or why there was none.
+    pub result: Result<Session, ConnectError>,
+}
+
+/// One TCP connection attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub address: SocketAddr,
+    pub elapsed: Duration,
+    /// `None`: the connection was established.
+    pub error: Option<ConnectError>,
+}
+
+/// A completed TLS handshake and what came over it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    #[serde(flatten)]
+    pub handshake: Handshake,
+    /// Shared with every port of the run that presented the same certificates.
+    #[serde(serialize_with = "shared_chain")]
+    pub chain: Arc<PresentedChain>,
+    /// The protocol's first answer, read right after the handshake on the same connection;
+    /// `None` when it was not asked for.
+    #[serde(
+        serialize_with = "answer_json",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answer: Option<Result<ProbeAnswer, ProbeError>>,
+}
+
+/// The certificates exactly as the server sent them, leaf first, each described once.
+#[derive(Debug, Clone)]
+pub struct PresentedChain {
+    pub certificates: Vec<CertificateDer<'static>>,
+    /// One per certificate, in the same order: its description, or why it cannot be read.
+    pub summaries: Vec<Result<CertificateSummary, String>>,
+    pub digest: ChainDigest,
+}
+
+impl PresentedChain {
+    pub fn new(certificates: Vec<CertificateDer<'static>>) -> PresentedChain {
+        let summaries = certificates
+            .iter()
+            .map(|der| describe(der).map_err(|error| error.to_string()))
+            .collect();
+        PresentedChain {
+            digest: chain_digest(&certificates),
+            certificates,
+            summaries,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.certificates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+
+    /// The server certificate's description, when there is one and it could be read.
+    pub fn leaf(&self) -> Option<&CertificateSummary> {
+        self.summaries.first()?.as_ref().ok()
+    }
+
+    /// The descriptions of the certificates that could be read, in chain order.
+    pub fn readable(&self) -> impl Iterator<Item = &CertificateSummary> {
+        self.summaries
+            .iter()
+            .filter_map(|summary| summary.as_ref().ok())
+    }
+}
+
+/// The chains a run was presented, each described once (bounded, for fleet runs).
+#[derive(Debug)]
+pub struct PresentedChains {
+    memo: Memo<ChainDigest, Arc<PresentedChain>>,
+}
+
+/// The most chains remembered: a fleet of gateways usually presents a handful.
+const CHAINS_KEPT: usize = 1024;
+
+impl Default for PresentedChains {
+    fn default() -> Self {
+        PresentedChains {
+            memo: Memo::new(CHAINS_KEPT),
+        }
+    }
+}
+
+impl PresentedChains {
+    /// The chain of `certificates`, described on its first presentation and shared after.
+    pub fn intern(&self, certificates: Vec<CertificateDer<'static>>) -> Arc<PresentedChain> {
+        let digest = chain_digest(&certificates);
+        self.memo
+            .get_or_compute(digest, || Arc::new(PresentedChain::new(certificates)))
+    }
+
+    /// How many distinct chains were described.
+    pub fn len(&self) -> usize {
+        self.memo.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memo.is_empty()
+    }
+}
+
+impl Serialize for PresentedChain {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Entry<'a> {
+            Described(&'a CertificateSummary),
+            Unreadable { unreadable: &'a str },
+        }
+        let entries: Vec<Entry<'_>> = self
+            .summaries
+            .iter()
+            .map(|summary| match summary {
+                Ok(summary) => Entry::Described(summary),
+                Err(reason) => Entry::Unreadable { unreadable: reason },
+            })
+            .collect();
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("sha256", &hex(&self.digest))?;
+        map.serialize_entry("certificates", &entries)?;
+        map.end()
+    }
+}
+
+fn shared_chain<S: Serializer>(
+    chain: &Arc<PresentedChain>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    chain.as_ref().serialize(serializer)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl Observation {
+    pub fn session(&self) -> Option<&Session> {
+        self.result.as_ref().ok()
+    }
+
+    pub fn error(&self) -> Option<&ConnectError> {
+        self.result.as_ref().err()
+    }
+
+    pub fn chain(&self) -> Option<&PresentedChain> {
+        self.session().map(|session| session.chain.as_ref())
+    }
+
+    /// "MQTTS 8883", for messages.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.protocol.display_name(), self.port)
+    }
+}
+
+impl Serialize for Observation {
+    /// `protocol`, `server_name`, `port`, `attempts`, then the session's fields (`address`,
+    /// `tls_version`, `cipher_suite`, `key_exchange_group`, `alpn`, `connect_ms`,
+    /// `handshake_ms`, `chain`, `answer`) or, when there is none, `error` (its kind),
+    /// `message` and `endpoint`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Failure {
+            error: &'static str,
+            message: String,
+            endpoint: Option<String>,
+        }
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Outcome<'a> {
+            Session(&'a Session),
+            Failure(Failure),
+        }
+        #[derive(Serialize)]
+        struct Json<'a> {
+            protocol: Protocol,
+            server_name: &'a str,
+            port: u16,
+            attempts: &'a [Attempt],
+            #[serde(flatten)]
+            outcome: Outcome<'a>,
+        }
+        let outcome = match &self.result {
+            Ok(session) => Outcome::Session(session),
+            Err(error) => Outcome::Failure(Failure {
+                error: error.kind(),
+                message: error.to_string(),
+                endpoint: error.endpoint().map(|endpoint| endpoint.to_string()),
+            }),
+        };
+        Json {
+            protocol: self.protocol,
+            server_name: &self.server_name,
+            port: self.port,
+            attempts: &self.attempts,
+            outcome,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Serialize for Attempt {
+    /// `address`, `elapsed_ms`, `result` (`connected`, or the error's kind) and, for a
+    /// failure, `message`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("address", &self.address.to_string())?;
+        map.serialize_entry("elapsed_ms", &millis(self.elapsed))?;
+        match &self.error {
+            None => map.serialize_entry("result", "connected")?,
+            Some(error) => {
+                map.serialize_entry("result", error.kind())?;
+                map.serialize_entry("message", &error.to_string())?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"result": "answered", ...the answer}` or `{"result": "failed", "error", "message",
+/// "received"}`.
+fn answer_json<S: Serializer>(
+    answer: &Option<Result<ProbeAnswer, ProbeError>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(tag = "result", rename_all = "snake_case")]
+    enum Json<'a> {
+        Answered {
+            answer: &'a ProbeAnswer,
+        },
+        Failed {
+            error: &'static str,
+            message: String,
+            received: String,
+        },
+    }
+    match answer {
+        None => serializer.serialize_none(),
+        Some(Ok(answer)) => Json::Answered { answer }.serialize(serializer),
+        Some(Err(error)) => Json::Failed {
+            error: error.kind(),
+            message: format!("the server {error}"),
+            received: describe_received(error.received()),
+        }
+        .serialize(serializer),
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// A duration as milliseconds, to the microsecond: the one way durations are written.
+pub(crate) fn as_millis<S: Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(millis(*duration))
+}
+
+/// Connects (each address in turn), completes the TLS handshake, describes the chain (through
+/// `chains`, once per run) and, with `read_answer`, sends the protocol's first request and reads
+/// its answer on the same connection (within `request.timeout`), then closes politely.
+pub async fn observe(
+    request: &ConnectRequest<'_>,
+    read_answer: bool,
+    chains: &PresentedChains,
+) -> Observation {
+    let mut attempts = Vec::new();
+    let result = match connect_recording(request, &mut attempts).await {
+        Err(error) => Err(error),
+        Ok(mut connected) => {
+            let answer = if read_answer {
+                let probe_request = ProbeRequest {
+                    protocol: request.protocol,
+                    server_name: request.server_name,
+                    port: request.port,
+                    timeout: request.timeout,
+                };
+                Some(probe::run(&mut connected.stream, &probe_request).await)
+            } else {
+                None
+            };
+            let handshake = connected.handshake.clone();
+            let chain = chains.intern(std::mem::take(&mut connected.chain));
+            connected.close().await;
+            Ok(Session {
+                handshake,
+                chain,
+                answer,
+            })
+        }
+    };
+    Observation {
+        protocol: request.protocol,
+        server_name: request.server_name.to_owned(),
+        port: request.port,
+        attempts,
+        result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_observation_names_the_error_and_every_attempt() {
+        let refused: SocketAddr = "192.0.2.1:8883".parse().unwrap();
+        let accepted: SocketAddr = "192.0.2.2:8883".parse().unwrap();
+        let observation = Observation {
+            protocol: Protocol::Mqtt,
+            server_name: "gw.contoso.com".to_owned(),
+            port: 8883,
+            attempts: vec![
+                Attempt {
+                    address: refused,
+                    elapsed: Duration::from_micros(1500),
+                    error: Some(ConnectError::Refused { endpoint: refused }),
+                },
+                Attempt {
+                    address: accepted,
+                    elapsed: Duration::from_micros(250),
+                    error: None,
+                },
+            ],
+            result: Err(ConnectError::Closed { endpoint: accepted }),
+        };
+        let json = serde_json::to_value(&observation).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "protocol": "mqtt",
+                "server_name": "gw.contoso.com",
+                "port": 8883,
+                "attempts": [
+                    {
+                        "address": "192.0.2.1:8883",
+                        "elapsed_ms": 1.5,
+                        "result": "refused",
+                        "message": "connection to 192.0.2.1:8883 refused: nothing is listening on port 8883",
+                    },
+                    { "address": "192.0.2.2:8883", "elapsed_ms": 0.25, "result": "connected" },
+                ],
+                "error": "closed",
+                "message": "192.0.2.2:8883 closed the connection during the TLS handshake",
+                "endpoint": "192.0.2.2:8883",
+            })
+        );
+        assert_eq!(observation.label(), "MQTTS 8883");
+        assert!(observation.chain().is_none());
+    }
+
+    #[test]
+    fn the_chain_is_described_once_and_unreadable_certificates_say_why() {
+        let pki = crate::demo::pki::GatewayPki::generate(
+            "gateway.edgeprobe.test",
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("PKI");
+        let mut certificates = pki.server_chain();
+        certificates.push(CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01]));
+        let chain = PresentedChain::new(certificates);
+        assert_eq!(chain.len(), chain.summaries.len());
+        assert_eq!(
+            chain.leaf().map(|leaf| leaf.dns_names.clone()),
+            Some(vec!["gateway.edgeprobe.test".to_owned()])
+        );
+        assert_eq!(chain.readable().count(), chain.len() - 1);
+        let json = serde_json::to_value(&chain).unwrap();
+        assert_eq!(json["sha256"].as_str().map(str::len), Some(64));
+        let last = &json["certificates"][chain.len() - 1];
+        assert!(last["unreadable"].is_string(), "{last}");
+        assert!(json["certificates"][0]["not_after"].is_string());
+    }
+
+    #[test]
+    fn ports_presenting_the_same_chain_share_one_description() {
+        let pki = crate::demo::pki::GatewayPki::generate(
+            "gateway.edgeprobe.test",
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("PKI");
+        let chains = PresentedChains::default();
+        let first = chains.intern(pki.server_chain());
+        let again = chains.intern(pki.server_chain());
+        assert!(Arc::ptr_eq(&first, &again));
+        let leaf_only = chains.intern(pki.server_chain()[..1].to_vec());
+        assert!(!Arc::ptr_eq(&first, &leaf_only));
+        assert_eq!(chains.len(), 2);
+    }
+}

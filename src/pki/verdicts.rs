@@ -1,0 +1,333 @@
+//! The verdicts on a presented chain, reached once per distinct question: OpenSSL's
+//! ([`verify_chain_with_store`] with the anchors' trust settings) and rustls/webpki's
+//! ([`strict_verdict`]), side by side in one [`ChainVerdict`].
+//!
+//! A question is the chain, the trust anchors, the name dialed and the time; the time is the
+//! caller's clock, passed in (as rustls-webpki takes `now`), never read here. [`Verdicts`]
+//! remembers recent answers: a gateway presents one chain on all three ports, and in fleet mode
+//! many gateways present the same one, so verifying once instead of once per port is most of a
+//! run's signature checks. The network layer only observes; it never asks for a verdict.
+
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::TrustAnchors;
+use super::VerifyCode;
+use super::strict::{StrictVerdict, server_name, strict_verdict, unix_time};
+use super::verify::{
+    UnparseableCertificate, Verification, VerifyError, VerifyOptions, verify_chain_with_store,
+};
+use crate::hostname::HostName;
+use crate::memo::Memo;
+
+/// SHA-256 over a chain's certificates (each length-prefixed, in order): what tells one chain
+/// from another, here and wherever ports are grouped by the chain they presented.
+pub type ChainDigest = [u8; 32];
+
+pub fn chain_digest(chain: &[CertificateDer<'_>]) -> ChainDigest {
+    let mut digest = Sha256::new();
+    for certificate in chain {
+        digest.update((certificate.len() as u64).to_be_bytes());
+        digest.update(certificate.as_ref());
+    }
+    digest.finalize().into()
+}
+
+/// What is asked about a chain.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    /// The roots a client of this endpoint holds; `None` when none is known (every chain then
+    /// ends in "unable to get local issuer certificate", and webpki gives no verdict).
+    pub anchors: Option<&'a TrustAnchors>,
+    /// The name the client dials: webpki always judges it when given.
+    pub name: Option<&'a HostName>,
+    /// Whether OpenSSL's verdict includes the name (`-verify_hostname`: codes 62 and 64), as
+    /// `s_client` and the gateway suite ask, or leaves it to a check of its own, as the leaf
+    /// suite does (`gateway-cert-hostname`).
+    pub openssl_checks_name: bool,
+    /// The caller's clock.
+    pub now: OffsetDateTime,
+}
+
+/// OpenSSL's and rustls/webpki's verdicts on one chain, for one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainVerdict {
+    /// `Err` when a certificate cannot be parsed at all (OpenSSL fails before verifying).
+    #[serde(serialize_with = "openssl_json")]
+    pub openssl: Result<Verification, UnparseableCertificate>,
+    /// `None` without anchors webpki can use.
+    pub strict: Option<StrictVerdict>,
+}
+
+fn openssl_json<S: serde::Serializer>(
+    openssl: &Result<Verification, UnparseableCertificate>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    match openssl {
+        Ok(verification) => verification.serialize(serializer),
+        Err(error) => {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("unparseable", &error.to_string())?;
+            map.end()
+        }
+    }
+}
+
+impl ChainVerdict {
+    /// Reaches both verdicts now, without remembering them (for a one-off like `connect`).
+    pub fn reach(chain: &[CertificateDer<'static>], question: &Question<'_>) -> ChainVerdict {
+        let host = question.name.filter(|_| question.openssl_checks_name);
+        let options = VerifyOptions::tls_server(host, question.now);
+        let store = question
+            .anchors
+            .map(TrustAnchors::store)
+            .unwrap_or_default();
+        let roots = question
+            .anchors
+            .map(|anchors| anchors.certificates.as_slice())
+            .unwrap_or_default();
+        let sni = question.name.and_then(|name| server_name(&name.name));
+        ChainVerdict {
+            openssl: verify_chain_with_store(chain, &store, &options),
+            strict: strict_verdict(chain, roots, sni.as_ref(), unix_time(question.now)),
+        }
+    }
+
+    /// The code `s_client` reports (`None` when the chain could not be parsed).
+    pub fn code(&self) -> Option<VerifyCode> {
+        self.openssl.as_ref().ok().map(Verification::code)
+    }
+}
+
+/// One `verify error:num=N:text at depth D (`subject`)` line, as the checks list every error
+/// OpenSSL's verify callback saw (s_client's `verify error:num=` lines, with the certificate).
+pub fn verify_error_line(error: &VerifyError) -> String {
+    format!(
+        "verify error:num={}:{} at depth {} (`{}`)",
+        error.code.number(),
+        error.code.text(),
+        error.depth,
+        error.subject
+    )
+}
+
+/// The most verdicts remembered, so memory stays bounded in fleet mode.
+const VERDICTS_KEPT: usize = 4096;
+
+/// Everything a verdict depends on: the chain, the anchors (certificates and trust settings),
+/// the name as OpenSSL compares it (a trailing dot matters there), which verifier checks it,
+/// and the time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    chain: ChainDigest,
+    anchors: Option<[u8; 32]>,
+    name: Option<(String, bool)>,
+    openssl_checks_name: bool,
+    now: OffsetDateTime,
+}
+
+/// Recent verdicts, shared by every check of a run (and every target of a fleet run); bounded.
+#[derive(Debug)]
+pub struct Verdicts {
+    memo: Memo<Key, Arc<ChainVerdict>>,
+}
+
+impl Default for Verdicts {
+    fn default() -> Self {
+        Verdicts {
+            memo: Memo::new(VERDICTS_KEPT),
+        }
+    }
+}
+
+impl Verdicts {
+    /// The verdict on `chain` (leaf first, as sent) for `question`, reached on the first ask
+    /// and shared afterwards; concurrent askers of the same question wait for the first one's.
+    pub fn judge(
+        &self,
+        chain: &[CertificateDer<'static>],
+        question: &Question<'_>,
+    ) -> Arc<ChainVerdict> {
+        let key = Key {
+            chain: chain_digest(chain),
+            anchors: question.anchors.map(anchors_digest),
+            name: question
+                .name
+                .map(|name| (name.name.clone(), name.trailing_dot)),
+            openssl_checks_name: question.openssl_checks_name,
+            now: question.now,
+        };
+        self.memo
+            .get_or_compute(key, || Arc::new(ChainVerdict::reach(chain, question)))
+    }
+
+    /// How many verdicts are remembered.
+    pub fn len(&self) -> usize {
+        self.memo.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memo.is_empty()
+    }
+}
+
+/// The anchors as the verifier sees them: every certificate and its trust settings.
+fn anchors_digest(anchors: &TrustAnchors) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    let field = |digest: &mut Sha256, bytes: &[u8]| {
+        digest.update((bytes.len() as u64).to_be_bytes());
+        digest.update(bytes);
+    };
+    for (index, certificate) in anchors.certificates.iter().enumerate() {
+        field(&mut digest, certificate.as_ref());
+        match anchors.trust_settings.get(index).and_then(Option::as_ref) {
+            None => digest.update([0]),
+            Some(settings) => {
+                digest.update([1]);
+                for list in [&settings.trust, &settings.reject] {
+                    match list {
+                        None => digest.update([0]),
+                        Some(oids) => {
+                            digest.update([1]);
+                            digest.update((oids.len() as u64).to_be_bytes());
+                            for oid in oids {
+                                field(&mut digest, oid.as_bytes());
+                            }
+                        }
+                    }
+                }
+                field(
+                    &mut digest,
+                    settings.alias.as_deref().unwrap_or_default().as_bytes(),
+                );
+                field(&mut digest, settings.key_id.as_deref().unwrap_or_default());
+            }
+        }
+    }
+    digest.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::demo::pki::GatewayPki;
+    use crate::hostname::validate_hostname;
+    use crate::pki::trust_settings::TrustSettings;
+
+    fn question<'a>(
+        anchors: &'a TrustAnchors,
+        name: &'a HostName,
+        now: OffsetDateTime,
+    ) -> Question<'a> {
+        Question {
+            anchors: Some(anchors),
+            name: Some(name),
+            openssl_checks_name: true,
+            now,
+        }
+    }
+
+    #[test]
+    fn verdicts_are_reused_per_name_chain_anchors_and_time_only() {
+        let now = OffsetDateTime::now_utc();
+        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
+        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
+        let chain = pki.server_chain();
+        let good = validate_hostname("gateway.edgeprobe.test").expect("name");
+        let verdicts = Verdicts::default();
+
+        let first = verdicts.judge(&chain, &question(&anchors, &good, now));
+        assert_eq!(first.code(), Some(VerifyCode::Ok));
+        assert_eq!(first.strict, Some(StrictVerdict::Accepted));
+        let again = verdicts.judge(&chain, &question(&anchors, &good, now));
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same question is answered once"
+        );
+        assert_eq!(verdicts.len(), 1);
+
+        let other = validate_hostname("other.edgeprobe.test").expect("name");
+        let renamed = verdicts.judge(&chain, &question(&anchors, &other, now));
+        assert_eq!(renamed.code(), Some(VerifyCode::HostnameMismatch));
+        assert!(matches!(
+            renamed.strict,
+            Some(StrictVerdict::Rejected {
+                name_mismatch: true,
+                ..
+            })
+        ));
+        let leaf_only = verdicts.judge(&chain[..1], &question(&anchors, &good, now));
+        assert!(matches!(
+            leaf_only.strict,
+            Some(StrictVerdict::Rejected {
+                name_mismatch: false,
+                ..
+            })
+        ));
+        let later = verdicts.judge(
+            &chain,
+            &question(&anchors, &good, now + time::Duration::days(1)),
+        );
+        assert!(
+            !Arc::ptr_eq(&first, &later),
+            "another time is another question"
+        );
+        let name_left_out = verdicts.judge(
+            &chain,
+            &Question {
+                openssl_checks_name: false,
+                ..question(&anchors, &other, now)
+            },
+        );
+        assert_eq!(name_left_out.code(), Some(VerifyCode::Ok));
+        assert_eq!(
+            verdicts.len(),
+            5,
+            "another name, chain, time or name check is verified on its own"
+        );
+
+        // The same certificates with other trust settings are other anchors.
+        let mut distrusted = anchors.clone();
+        distrusted.trust_settings = vec![Some(TrustSettings {
+            reject: Some(vec!["1.3.6.1.5.5.7.3.1".to_owned()]),
+            ..TrustSettings::default()
+        })];
+        let rejected = verdicts.judge(&chain, &question(&distrusted, &good, now));
+        assert_ne!(rejected.code(), Some(VerifyCode::Ok));
+        assert_eq!(verdicts.len(), 6);
+
+        let without_anchors = ChainVerdict::reach(
+            &chain,
+            &Question {
+                anchors: None,
+                ..question(&anchors, &good, now)
+            },
+        );
+        assert_eq!(without_anchors.strict, None);
+        assert_eq!(
+            without_anchors.code(),
+            Some(VerifyCode::UnableToGetIssuerCertLocally)
+        );
+    }
+
+    #[test]
+    fn verify_errors_are_listed_in_one_form() {
+        let error = VerifyError {
+            code: VerifyCode::UnableToGetIssuerCertLocally,
+            depth: 1,
+            subject: "CN = gw.ca".to_owned(),
+            issuer: "CN = root".to_owned(),
+        };
+        assert_eq!(
+            verify_error_line(&error),
+            "verify error:num=20:unable to get local issuer certificate at depth 1 (`CN = gw.ca`)"
+        );
+    }
+}
