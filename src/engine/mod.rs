@@ -4,14 +4,16 @@
 //! mutable "check context": a check receives read-only [`Context`] and the typed [`Evidence`]
 //! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
 
+pub mod info;
 pub mod os_trust_store;
 pub mod outcome;
 pub mod registry;
 pub mod runner;
 pub mod shared;
 
-pub use outcome::{Evidence, Outcome, Status};
-pub use registry::{Check, CheckFuture, Dependency, Group};
+pub use info::{CheckInfo, Milliseconds, Timestamp, info_schema};
+pub use outcome::{Evidence, OrSkip, Outcome, Ran, Skip, Status};
+pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
@@ -122,7 +124,9 @@ pub const LEAF_EXPIRY_WARNING_DAYS: u32 = 30;
 pub const GATEWAY_EXPIRY_WARNING_DAYS: u32 = 90;
 
 /// The port each protocol is probed on: 8883, 5671 and 443 unless `--port` says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (In JSON an object keyed like `--port`; its schema is this struct's.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ports {
     pub mqtt: u16,
     pub amqp: u16,
