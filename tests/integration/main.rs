@@ -17,6 +17,7 @@ mod harness;
 mod hostile_chains;
 mod misbehaving;
 mod openssl_suite;
+mod schema;
 mod serve;
 mod strict_der;
 mod timing;
