@@ -320,50 +320,65 @@ async fn every_mode_validates_against_the_schema() {
             ports.into_iter().zip([8883, 5671, 443]).collect()
         };
         let edgehub_ports = [edgehub.ports.mqtt, edgehub.ports.amqp, edgehub.ports.https];
-        let outputs: [(&str, &str, &[(String, String)], Vec<(u16, u16)>); 5] = [
-            (
-                "leaf.json",
-                &leaf.stdout,
-                &leaf_paths,
-                defaults(healthy_ports),
-            ),
-            (
+        let fleet_paths = [(temporary, "/etc/edgeprobe/".to_owned())];
+        let gateway_paths = [(tree_root, String::new())];
+        let outputs = [
+            Shown::new("leaf.json", &leaf, &leaf_paths, defaults(healthy_ports)),
+            Shown::new(
                 "leaf-broken-chain.json",
-                &broken.stdout,
+                &broken,
                 &leaf_paths,
                 defaults(broken_ports),
             ),
-            (
+            Shown::new(
                 "gateway.json",
-                &gateway.stdout,
-                &[(tree_root, String::new())],
+                &gateway,
+                &gateway_paths,
                 defaults(edgehub_ports),
             ),
-            (
+            Shown::new(
                 "fleet.json",
-                &fleet_json.stdout,
-                &[(temporary.clone(), "/etc/edgeprobe/".to_owned())],
+                &fleet_json,
+                &fleet_paths,
                 defaults(healthy_ports),
             ),
-            (
+            Shown::new(
                 "fleet.jsonl",
-                &fleet_jsonl.stdout,
-                &[(temporary, "/etc/edgeprobe/".to_owned())],
+                &fleet_jsonl,
+                &fleet_paths,
                 defaults(healthy_ports),
             ),
         ];
         let directory = repository(schema::EXAMPLES_DIR);
         std::fs::create_dir_all(&directory).expect("docs/examples");
-        for (name, text, paths, ports) in outputs {
-            let mut shown = text.to_owned();
-            for (from, to) in paths {
-                shown = shown.replace(from.as_str(), to);
-            }
-            for (from, to) in ports {
-                shown = replace_number(&shown, from, to);
-            }
-            std::fs::write(directory.join(name), shown).expect("example written");
+        for shown in outputs {
+            std::fs::write(directory.join(shown.file), shown.text).expect("example written");
         }
+    }
+}
+
+/// One output as the docs show it.
+struct Shown {
+    file: &'static str,
+    text: String,
+}
+
+impl Shown {
+    /// `run`'s stdout with each temporary path and ephemeral port replaced.
+    fn new(
+        file: &'static str,
+        run: &Run,
+        paths: &[(String, String)],
+        ports: Vec<(u16, u16)>,
+    ) -> Shown {
+        let mut text = run.stdout.clone();
+        for (from, to) in paths {
+            text = text.replace(from.as_str(), to);
+        }
+        for (from, to) in ports {
+            text = replace_number(&text, from, to);
+        }
+        Shown { file, text }
     }
 }
 
@@ -380,11 +395,7 @@ fn replace_number(text: &str, from: u16, to: u16) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(position) = rest.find(&from) {
-        let before = out
-            .chars()
-            .last()
-            .or_else(|| rest[..position].chars().last());
-        let before = rest[..position].chars().last().or(before);
+        let before = rest[..position].chars().last().or(out.chars().last());
         let after = rest[position + from.len()..].chars().next();
         out.push_str(&rest[..position]);
         if before.is_some_and(|c| c.is_ascii_digit()) || after.is_some_and(|c| c.is_ascii_digit()) {
