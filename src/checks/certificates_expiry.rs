@@ -13,19 +13,15 @@ use super::{configured_certificates, device_ca_unavailable};
 
 pub struct CertificatesExpiryCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "certificates-expiry",
-    group: Group::Configuration,
-    title: "configured certificates are valid and not close to expiry",
-    dependencies: &[Dependency::Uses("certificates-configured")],
-    page: include_str!("../../checks/certificates-expiry.md"),
-    info: info_schema::<ExpiryInfo>,
-};
-
 impl DeclaredCheck for CertificatesExpiryCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "certificates-expiry",
+        group: Group::Configuration,
+        title: "configured certificates are valid and not close to expiry",
+        dependencies: &[Dependency::Uses("certificates-configured")],
+        page: include_str!("../../checks/certificates-expiry.md"),
+        info: info_schema::<ExpiryInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;
         let mut rated = Vec::new();

@@ -11,19 +11,15 @@ use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
 pub struct HostnameCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "hostname",
-    group: Group::Configuration,
-    title: "config specifies a valid hostname for leaves to dial",
-    dependencies: &[Dependency::Requires("config-well-formed")],
-    page: include_str!("../../checks/hostname.md"),
-    info: info_schema::<HostnameInfo>,
-};
-
 impl DeclaredCheck for HostnameCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "hostname",
+        group: Group::Configuration,
+        title: "config specifies a valid hostname for leaves to dial",
+        dependencies: &[Dependency::Requires("config-well-formed")],
+        page: include_str!("../../checks/hostname.md"),
+        info: info_schema::<HostnameInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
         let file = config.source.display();

@@ -14,19 +14,15 @@ use crate::engine::{
 
 pub struct ConfigWellFormedCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "config-well-formed",
-    group: Group::Configuration,
-    title: "IoT Edge config file is well-formed",
-    dependencies: &[],
-    page: include_str!("../../checks/config-well-formed.md"),
-    info: info_schema::<ConfigWellFormedInfo>,
-};
-
 impl DeclaredCheck for ConfigWellFormedCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "config-well-formed",
+        group: Group::Configuration,
+        title: "IoT Edge config file is well-formed",
+        dependencies: &[],
+        page: include_str!("../../checks/config-well-formed.md"),
+        info: info_schema::<ConfigWellFormedInfo>,
+    };
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context
             .config

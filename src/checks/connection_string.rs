@@ -58,11 +58,9 @@ const GATEWAY: CheckMeta = CheckMeta {
 };
 
 impl DeclaredCheck for ConnectionStringCheck {
+    const META: CheckMeta = LEAF;
     fn meta(&self) -> &'static CheckMeta {
-        match self.suite {
-            Suite::Leaf => &LEAF,
-            Suite::Gateway => &GATEWAY,
-        }
+        self.suite.meta(&LEAF, &GATEWAY)
     }
     fn applies(&self, context: &Context) -> bool {
         match self.suite {

@@ -20,19 +20,15 @@ use super::{DEVICE_CA_FILE_EMPTY, device_ca};
 
 pub struct DeviceCaChainCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "device-ca-chain",
-    group: Group::Configuration,
-    title: "device CA is a CA and chains to the trusted root",
-    dependencies: &[Dependency::Uses("certificates-configured")],
-    page: include_str!("../../checks/device-ca-chain.md"),
-    info: info_schema::<DeviceCaChainInfo>,
-};
-
 impl DeclaredCheck for DeviceCaChainCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "device-ca-chain",
+        group: Group::Configuration,
+        title: "device CA is a CA and chains to the trusted root",
+        dependencies: &[Dependency::Uses("certificates-configured")],
+        page: include_str!("../../checks/device-ca-chain.md"),
+        info: info_schema::<DeviceCaChainInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;
         let first = device_ca.chain.first().or_skip(DEVICE_CA_FILE_EMPTY)?;

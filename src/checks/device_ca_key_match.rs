@@ -14,19 +14,15 @@ use super::{DEVICE_CA_FILE_EMPTY, device_ca, subject_of};
 
 pub struct DeviceCaKeyMatchCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "device-ca-key-match",
-    group: Group::Configuration,
-    title: "device CA private key matches its certificate",
-    dependencies: &[Dependency::Uses("certificates-configured")],
-    page: include_str!("../../checks/device-ca-key-match.md"),
-    info: info_schema::<DeviceCaKeyMatchInfo>,
-};
-
 impl DeclaredCheck for DeviceCaKeyMatchCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "device-ca-key-match",
+        group: Group::Configuration,
+        title: "device CA private key matches its certificate",
+        dependencies: &[Dependency::Uses("certificates-configured")],
+        page: include_str!("../../checks/device-ca-key-match.md"),
+        info: info_schema::<DeviceCaKeyMatchInfo>,
+    };
     async fn run(&self, _context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;
         let (key, key_path) = device_ca.key.as_ref().zip(device_ca.key_path.as_ref()).or_skip(

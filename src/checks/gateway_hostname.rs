@@ -9,19 +9,15 @@ use crate::hostname::{HostKind, validate_hostname};
 
 pub struct GatewayHostnameCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "gateway-hostname",
-    group: Group::GatewayConnectivity,
-    title: "gateway name is a valid host name",
-    dependencies: &[Dependency::Uses("connection-string")],
-    page: include_str!("../../checks/gateway-hostname.md"),
-    info: info_schema::<GatewayHostnameInfo>,
-};
-
 impl DeclaredCheck for GatewayHostnameCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-hostname",
+        group: Group::GatewayConnectivity,
+        title: "gateway name is a valid host name",
+        dependencies: &[Dependency::Uses("connection-string")],
+        page: include_str!("../../checks/gateway-hostname.md"),
+        info: info_schema::<GatewayHostnameInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         // --gateway wins over the connection string's GatewayHostName.
         let (name, source) = match (&context.gateway, prior.connection_string()) {

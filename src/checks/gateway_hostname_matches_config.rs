@@ -12,19 +12,15 @@ use crate::engine::{
 
 pub struct GatewayHostnameMatchesConfigCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "gateway-hostname-matches-config",
-    group: Group::Configuration,
-    title: "GatewayHostName matches the gateway config's hostname",
-    dependencies: &[Dependency::Uses("connection-string")],
-    page: include_str!("../../checks/gateway-hostname-matches-config.md"),
-    info: info_schema::<GatewayHostnameMatchesConfigInfo>,
-};
-
 impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-hostname-matches-config",
+        group: Group::Configuration,
+        title: "GatewayHostName matches the gateway config's hostname",
+        dependencies: &[Dependency::Uses("connection-string")],
+        page: include_str!("../../checks/gateway-hostname-matches-config.md"),
+        info: info_schema::<GatewayHostnameMatchesConfigInfo>,
+    };
     fn applies(&self, context: &Context) -> bool {
         context.gateway_config.is_some()
     }

@@ -11,19 +11,15 @@ use crate::net::resolve::ResolverSettings;
 
 pub struct GatewayResolveCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "gateway-resolve",
-    group: Group::GatewayConnectivity,
-    title: "gateway name resolves to an address",
-    dependencies: &[Dependency::Requires("gateway-hostname")],
-    page: include_str!("../../checks/gateway-resolve.md"),
-    info: info_schema::<ResolveInfo>,
-};
-
 impl DeclaredCheck for GatewayResolveCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-resolve",
+        group: Group::GatewayConnectivity,
+        title: "gateway name resolves to an address",
+        dependencies: &[Dependency::Requires("gateway-hostname")],
+        page: include_str!("../../checks/gateway-resolve.md"),
+        info: info_schema::<ResolveInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let name = prior
             .gateway_name()

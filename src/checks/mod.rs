@@ -36,7 +36,7 @@ use std::collections::BTreeSet;
 use rustls_pki_types::CertificateDer;
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, Prior, Skip, Status};
+use crate::engine::{Check, CheckMeta, Prior, Skip, Status};
 use crate::net::Protocol;
 use crate::net::tls::Handshake;
 
@@ -46,6 +46,16 @@ use crate::net::tls::Handshake;
 pub(crate) enum Suite {
     Leaf,
     Gateway,
+}
+
+impl Suite {
+    /// The metadata of the suite at hand: such a check declares one `const` per suite.
+    fn meta(self, leaf: &'static CheckMeta, gateway: &'static CheckMeta) -> &'static CheckMeta {
+        match self {
+            Suite::Leaf => leaf,
+            Suite::Gateway => gateway,
+        }
+    }
 }
 
 /// The leaf-device suite, in report order.

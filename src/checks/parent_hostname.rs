@@ -19,19 +19,15 @@ use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
 
 pub struct ParentHostnameCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "parent-hostname",
-    group: Group::Connectivity,
-    title: "parent gateway name is valid and resolves (nested edge)",
-    dependencies: &[Dependency::Requires("config-well-formed")],
-    page: include_str!("../../checks/parent-hostname.md"),
-    info: info_schema::<ResolveInfo>,
-};
-
 impl DeclaredCheck for ParentHostnameCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "parent-hostname",
+        group: Group::Connectivity,
+        title: "parent gateway name is valid and resolves (nested edge)",
+        dependencies: &[Dependency::Requires("config-well-formed")],
+        page: include_str!("../../checks/parent-hostname.md"),
+        info: info_schema::<ResolveInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
         let parent = config.parent_hostname.as_deref().or_skip(

@@ -16,19 +16,15 @@ pub const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 pub struct RootCaFileCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "root-ca-file",
-    group: Group::GatewayConnectivity,
-    title: "root CA file is readable and holds CA certificates",
-    dependencies: &[],
-    page: include_str!("../../checks/root-ca-file.md"),
-    info: info_schema::<RootCaFileInfo>,
-};
-
 impl DeclaredCheck for RootCaFileCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "root-ca-file",
+        group: Group::GatewayConnectivity,
+        title: "root CA file is readable and holds CA certificates",
+        dependencies: &[],
+        page: include_str!("../../checks/root-ca-file.md"),
+        info: info_schema::<RootCaFileInfo>,
+    };
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let (path, system) = match &context.ca_file {
             Some(path) => (path.clone(), false),

@@ -54,11 +54,9 @@ const GATEWAY: CheckMeta = CheckMeta {
 };
 
 impl DeclaredCheck for RootCaTrustStoreCheck {
+    const META: CheckMeta = LEAF;
     fn meta(&self) -> &'static CheckMeta {
-        match self.suite {
-            Suite::Leaf => &LEAF,
-            Suite::Gateway => &GATEWAY,
-        }
+        self.suite.meta(&LEAF, &GATEWAY)
     }
     fn applies(&self, context: &Context) -> bool {
         match self.suite {

@@ -23,18 +23,6 @@ use super::{configured_certificates, device_ca_unavailable};
 
 pub struct StaleGeneratedCertsCheck;
 
-const META: CheckMeta = CheckMeta {
-    id: "stale-generated-certs",
-    group: Group::Configuration,
-    title: "certificates IoT Edge generated come from the current device CA",
-    dependencies: &[
-        Dependency::Requires("config-well-formed"),
-        Dependency::Uses("certificates-configured"),
-    ],
-    page: include_str!("../../checks/stale-generated-certs.md"),
-    info: info_schema::<StaleGeneratedCertsInfo>,
-};
-
 /// A certificate found in the store.
 struct Cached {
     file: PathBuf,
@@ -44,9 +32,17 @@ struct Cached {
 }
 
 impl DeclaredCheck for StaleGeneratedCertsCheck {
-    fn meta(&self) -> &'static CheckMeta {
-        &META
-    }
+    const META: CheckMeta = CheckMeta {
+        id: "stale-generated-certs",
+        group: Group::Configuration,
+        title: "certificates IoT Edge generated come from the current device CA",
+        dependencies: &[
+            Dependency::Requires("config-well-formed"),
+            Dependency::Uses("certificates-configured"),
+        ],
+        page: include_str!("../../checks/stale-generated-certs.md"),
+        info: info_schema::<StaleGeneratedCertsInfo>,
+    };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;
         let config = prior

@@ -12,16 +12,15 @@
 //! `certificates-configured` while it is being split.) Replace `impl Check for X { fn id ..
 //! fn group .. fn description .. fn dependencies .. fn run }` with
 //! ```ignore
-//! const META: CheckMeta = CheckMeta {
-//!     id: "gateway-cert-chain",
-//!     group: Group::GatewayConnectivity,
-//!     title: "gateway certificate chain verifies against the root CA file",
-//!     dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
-//!     page: include_str!("../../checks/gateway-cert-chain.md"),
-//!     info: info_schema::<ChainInfo>,
-//! };
 //! impl DeclaredCheck for GatewayCertChainCheck {
-//!     fn meta(&self) -> &'static CheckMeta { &META }
+//!     const META: CheckMeta = CheckMeta {
+//!         id: "gateway-cert-chain",
+//!         group: Group::GatewayConnectivity,
+//!         title: "gateway certificate chain verifies against the root CA file",
+//!         dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
+//!         page: include_str!("../../checks/gateway-cert-chain.md"),
+//!         info: info_schema::<ChainInfo>,
+//!     };
 //!     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
 //!         let anchors = prior.trust_anchors().or_skip("skipped because ..")?;
 //!         ..
@@ -29,8 +28,10 @@
 //!     }
 //! }
 //! ```
-//! (a parameterized family returns one of several `static` metas from `meta()`), then drop
-//! the id from `PAGES` in `checks/mod.rs`. When none is left, fold `Check`'s four legacy
+//! A parameterized family (one type for three ports) declares one `const` per port, sets
+//! `META` to one of them and overrides `meta()` to return the one at hand, as
+//! `connection_string.rs` does for its two suites. Then drop the ids from `PAGES` in
+//! `checks/mod.rs`. When no check is left on the older shape, fold `Check`'s four legacy
 //! methods into `meta()`.
 
 use std::future::Future;
@@ -111,9 +112,13 @@ pub struct CheckMeta {
 /// A check: its metadata as data, and one function. Implementations live one per file under
 /// `src/checks/`; the runner sees them as [`Check`].
 pub trait DeclaredCheck: Send + Sync {
-    /// Usually `&META`, a `const` beside the type; a check registered in two suites or for
-    /// three ports picks one of its `static` metas.
-    fn meta(&self) -> &'static CheckMeta;
+    /// What the check is, declared once in its `impl`.
+    const META: CheckMeta;
+    /// [`Self::META`]; a check registered in two suites, or for three ports, returns the
+    /// metadata of the instance at hand instead.
+    fn meta(&self) -> &'static CheckMeta {
+        const { &Self::META }
+    }
     /// Whether the check applies to this invocation at all (e.g. `connection-string` only when
     /// one was given). Checks that do not apply are left out of the report.
     fn applies(&self, _context: &Context) -> bool {
