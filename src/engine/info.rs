@@ -356,13 +356,16 @@ pub enum Authentication {
 pub enum ProvisionedIdentity {
     /// `source = "manual"` with `iothub_hostname` and `device_id`.
     Manual {
+        /// `[provisioning] iothub_hostname`.
         iothub_hostname: String,
+        /// `[provisioning] device_id`.
         device_id: String,
         /// `[provisioning.authentication] method` (`sas` when unset).
         method: String,
     },
     /// The Device Provisioning Service assigns the identity at run time.
     Dps {
+        /// `[provisioning] id_scope`.
         id_scope: Option<String>,
         /// `[provisioning.attestation] method` (`symmetric_key`, `x509`, `tpm`).
         attestation: Option<String>,
@@ -455,6 +458,7 @@ pub struct ChainVerification {
 pub struct ExpiryInfo {
     /// A certificate that expires within this many days is a warning.
     pub warning_days: u32,
+    /// Leaf first, then the rest of the chain and the roots.
     pub certificates: Vec<Validity>,
 }
 
@@ -466,12 +470,16 @@ pub struct Validity {
     pub subject: String,
     /// Where it came from (`device CA, /var/aziot/certs/device-ca.pem`, `sent by the gateway`).
     pub source: String,
+    /// Start of validity.
     pub not_before: Timestamp,
+    /// End of validity.
     pub not_after: Timestamp,
     /// `not_after` in Unix seconds, for arithmetic in jq or Prometheus.
     pub not_after_unix: i64,
     /// Whole days from now to `not_after`; negative once expired.
     pub days_left: i64,
+    /// This certificate's verdict: `warning` within `warning_days`, `error` when expired, not
+    /// yet valid or ending on or after 2038-01-01 (IoT Edge's libiothsm limit).
     pub status: Status,
 }
 
@@ -493,7 +501,9 @@ pub struct StaleGeneratedCertsInfo {
 #[schemars(deny_unknown_fields)]
 pub struct StaleCertificate {
     pub file: PathBuf,
+    /// OpenSSL's one-line form.
     pub subject: String,
+    /// The CA that issued it: not the configured device CA.
     pub issuer: String,
 }
 
@@ -532,12 +542,16 @@ pub struct SystemStore {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RootCertificate {
+    /// OpenSSL's one-line form.
     pub subject: String,
+    /// The same as `subject` for a root.
     pub issuer: String,
     pub not_after: Timestamp,
     /// SHA-256 fingerprint, `AB:CD:...`, as `openssl x509 -fingerprint -sha256`.
     pub sha256: String,
+    /// basicConstraints `CA:TRUE`: only a CA can be a trusted root.
     pub is_ca: bool,
+    /// Issued by itself: a root, not an intermediate given as one.
     pub self_signed: bool,
 }
 
@@ -604,6 +618,7 @@ pub struct GatewayHostnameMatchesConfigInfo {
 #[schemars(deny_unknown_fields)]
 pub struct DialedName {
     pub source: GatewayNameSource,
+    /// The name as given.
     pub name: String,
 }
 
@@ -626,9 +641,10 @@ pub struct ResolveFailure {
     pub error: String,
 }
 
-/// `net::resolve::Resolution`'s JSON. TO BE REPLACED by `#[derive(JsonSchema)]` on
-/// `Resolution` and `ResolutionSource` themselves (src/net/resolve.rs, the network side's
-/// file); the tests validating real output against the schema catch any drift meanwhile.
+// `net::resolve::Resolution`'s JSON. TO BE REPLACED by `#[derive(JsonSchema)]` on
+// `Resolution` and `ResolutionSource` themselves (src/net/resolve.rs, the network side's
+// file); the tests validating real output against the schema catch any drift meanwhile.
+/// The addresses the name resolved to, and which step produced them.
 #[allow(dead_code)] // read only by the derive
 #[derive(JsonSchema)]
 #[schemars(rename = "Resolution", deny_unknown_fields)]

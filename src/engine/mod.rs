@@ -128,8 +128,11 @@ pub const GATEWAY_EXPIRY_WARNING_DAYS: u32 = 90;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Ports {
+    /// MQTT over TLS, 8883 by default.
     pub mqtt: u16,
+    /// AMQP over TLS, 5671 by default.
     pub amqp: u16,
+    /// HTTPS (and MQTT/AMQP over WebSockets), 443 by default.
     pub https: u16,
 }
 

@@ -90,6 +90,7 @@ impl Tool {
 #[derive(Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 struct Summary {
+    /// Checks reported.
     total: usize,
     ok: usize,
     warning: usize,

@@ -241,8 +241,9 @@ struct FleetDocumentSchema {
     summary: FleetSummarySchema,
     /// The worst gateway verdict.
     verdict: Verdict,
-    /// Wall-clock time of the whole run, in whole milliseconds (an integer here, unlike every
-    /// other `_ms` field: TO BE made a float by the fleet printer's owner).
+    // TO BE a float like every other `_ms` field (report/fleet_json.rs, the network side's).
+    /// Wall-clock time of the whole run, in whole milliseconds: an integer here, unlike every
+    /// other `_ms` field.
     elapsed_ms: u64,
 }
 
