@@ -221,8 +221,10 @@ pub struct AccountsError {
 }
 
 /// A file's owner and mode, for messages ("mode 640, owner root:aziotks").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ownership {
+    /// The permission bits, as a number (`0o640` is 416).
     pub mode: u32,
     pub owner: String,
     pub group: String,

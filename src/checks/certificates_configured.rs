@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
-use serde::Serialize;
 
 use crate::config::{
     ConfigFormat, ConfiguredCertificates, ConfiguredFile, DeviceCa, EdgeCa, EdgeConfig,
@@ -31,17 +30,7 @@ struct Finding {
 }
 
 /// Per file, for JSON.
-#[derive(Serialize)]
-struct FileInfo {
-    setting: &'static str,
-    value: String,
-    path: Option<PathBuf>,
-    /// The service user that must read it.
-    reader: &'static str,
-    status: Status,
-    certificates: Option<usize>,
-    ownership: Option<Ownership>,
-}
+use crate::engine::info::{CertificatesConfiguredInfo, ConfiguredFileInfo as FileInfo};
 
 struct Inspector<'a> {
     context: &'a Context,
@@ -434,11 +423,11 @@ impl Inspector<'_> {
         if !remedies.is_empty() {
             outcome = outcome.remedy(remedies.join(". Also: "));
         }
-        outcome.info(&serde_json::json!({
-            "version": self.config.format,
-            "quickstart": certificates.quickstart,
-            "files": self.files,
-        }))
+        outcome.info(CertificatesConfiguredInfo {
+            version: self.config.format,
+            quickstart: certificates.quickstart,
+            files: self.files,
+        })
     }
 }
 

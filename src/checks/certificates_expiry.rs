@@ -3,77 +3,71 @@
 //! 2038-01-01. IoT Edge does not renew a device CA you supply ("Manage IoT Edge certificates"):
 //! when it expires, edgeHub's certificate can no longer be issued and every leaf fails at once.
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Prior, Status};
+use crate::engine::info::ExpiryInfo;
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, Prior, Ran, Status, info_schema,
+};
 
-use super::device_ca_unavailable;
 use super::expiry::ExpiryReview;
+use super::{configured_certificates, device_ca_unavailable};
 
 pub struct CertificatesExpiryCheck;
 
-impl Check for CertificatesExpiryCheck {
-    fn id(&self) -> &'static str {
-        "certificates-expiry"
-    }
-    fn group(&self) -> Group {
-        Group::Configuration
-    }
-    fn description(&self) -> &'static str {
-        "configured certificates are valid and not close to expiry"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[Dependency::Uses("certificates-configured")]
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(certificates) = prior.configured_certificates() else {
-                return device_ca_unavailable(prior, None);
-            };
-            let mut rated = Vec::new();
-            if let Some(device_ca) = &certificates.device_ca {
-                for (index, der) in device_ca.chain.iter().enumerate() {
-                    let source = if index == 0 {
-                        format!("device CA, {}", device_ca.cert_path.display())
-                    } else {
-                        format!(
-                            "certificate {} of {}",
-                            index + 1,
-                            device_ca.cert_path.display()
-                        )
-                    };
-                    rated.push((der, source));
+impl DeclaredCheck for CertificatesExpiryCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "certificates-expiry",
+        group: Group::Configuration,
+        title: "configured certificates are valid and not close to expiry",
+        dependencies: &[Dependency::Uses("certificates-configured")],
+        info: info_schema::<ExpiryInfo>,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let certificates = configured_certificates(prior)?;
+        let mut rated = Vec::new();
+        if let Some(device_ca) = &certificates.device_ca {
+            for (index, der) in device_ca.chain.iter().enumerate() {
+                let source = if index == 0 {
+                    format!("device CA, {}", device_ca.cert_path.display())
+                } else {
+                    format!(
+                        "certificate {} of {}",
+                        index + 1,
+                        device_ca.cert_path.display()
+                    )
+                };
+                rated.push((der, source));
+            }
+        }
+        if let Some(trust) = &certificates.trust_bundle {
+            for der in &trust.certificates {
+                if !rated.iter().any(|(known, _)| *known == der) {
+                    rated.push((der, format!("trusted root, {}", trust.path.display())));
                 }
             }
-            if let Some(trust) = &certificates.trust_bundle {
-                for der in &trust.certificates {
-                    if !rated.iter().any(|(known, _)| *known == der) {
-                        rated.push((der, format!("trusted root, {}", trust.path.display())));
-                    }
-                }
-            }
-            if rated.is_empty() {
-                return device_ca_unavailable(prior, Some(certificates));
-            }
+        }
+        if rated.is_empty() {
+            return Err(device_ca_unavailable(prior, Some(certificates)));
+        }
 
-            let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
-            for (der, source) in &rated {
-                review.review(der, source);
-            }
-            let (mut outcome, validities) = review.finish("configured certificates");
-            if outcome.status != Status::Ok {
-                let format = certificates.format;
-                outcome.remedy = Some(format!(
-                    "issue a new certificate (valid for the time you need, ending before 2038) from your PKI for each one named; for the device CA set {} and {} to the new files, delete the certificates IoT Edge issued from the old one (see stale-generated-certs), then `{}`; for the root, also copy it to {} and to every leaf; check this machine's clock with `timedatectl`",
-                    format.device_ca_cert_setting(),
-                    format.device_ca_key_setting(),
-                    format.apply_command(),
-                    format.trust_bundle_setting()
-                ));
-            }
-            outcome.info(&serde_json::json!({
-                "warning_days": context.expiry_warning_days,
-                "certificates": validities,
-            }))
-        })
+        let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
+        for (der, source) in &rated {
+            review.review(der, source);
+        }
+        let (mut outcome, validities) = review.finish("configured certificates");
+        if outcome.status != Status::Ok {
+            let format = certificates.format;
+            outcome.remedy = Some(format!(
+                "issue a new certificate (valid for the time you need, ending before 2038) from your PKI for each one named; for the device CA set {} and {} to the new files, delete the certificates IoT Edge issued from the old one (see stale-generated-certs), then `{}`; for the root, also copy it to {} and to every leaf; check this machine's clock with `timedatectl`",
+                format.device_ca_cert_setting(),
+                format.device_ca_key_setting(),
+                format.apply_command(),
+                format.trust_bundle_setting()
+            ));
+        }
+        Ok(outcome.info(ExpiryInfo {
+            warning_days: context.expiry_warning_days,
+            certificates: validities,
+        }))
     }
 }
 
@@ -86,8 +80,7 @@ mod tests {
 
     use super::*;
     use crate::config::{ConfigFormat, ConfiguredCertificates, DeviceCa};
-    use crate::engine::Evidence;
-    use crate::engine::Outcome;
+    use crate::engine::{Check, Evidence, Outcome};
     use crate::pki::TrustAnchors;
     use crate::pki::load::load_certificates;
 
@@ -126,7 +119,7 @@ mod tests {
             expiry_warning_days: warning_days,
             ..Context::default()
         };
-        CertificatesExpiryCheck.run(&context, &prior()).await
+        Check::run(&CertificatesExpiryCheck, &context, &prior()).await
     }
 
     #[tokio::test]
@@ -162,9 +155,12 @@ mod tests {
     #[tokio::test]
     async fn nothing_loaded_is_a_skip_that_names_the_prerequisite() {
         let context = Context::default();
-        let outcome = CertificatesExpiryCheck
-            .run(&context, &Prior::from_outcomes([]))
-            .await;
+        let outcome = Check::run(
+            &CertificatesExpiryCheck,
+            &context,
+            &Prior::from_outcomes([]),
+        )
+        .await;
         assert_eq!(outcome.status, Status::Skipped);
         assert!(outcome.message.contains("certificates-configured"));
     }

@@ -1,142 +1,139 @@
 //! `hostname`: the gateway's `hostname` setting is a name leaves can dial and edgeHub's server
 //! certificate can carry, and agrees with the machine's own name as `iotedge check` expects.
 
+use super::CONFIG_NOT_READ;
+use crate::engine::info::{CheckedHostname, HostnameInfo, InvalidHostname};
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
+    Status, info_schema,
 };
 use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
 pub struct HostnameCheck;
 
-impl Check for HostnameCheck {
-    fn id(&self) -> &'static str {
-        "hostname"
-    }
-    fn group(&self) -> Group {
-        Group::Configuration
-    }
-    fn description(&self) -> &'static str {
-        "config specifies a valid hostname for leaves to dial"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[Dependency::Requires("config-well-formed")]
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(config) = prior.edge_config() else {
-                return Outcome::skipped("skipped because the config was not read");
-            };
-            let file = config.source.display();
-            let apply = config.format.apply_command();
-            let Some(name) = config.hostname.as_deref() else {
-                let misplaced = config
-                    .misplaced_keys
-                    .iter()
-                    .find(|key| key.starts_with("hostname "));
-                return Outcome::error(match misplaced {
-                    Some(key) => format!("{file} has `hostname` only as {key}, where IoT Edge does not read it"),
-                    None => format!("{file} sets no `hostname`: edgeHub's certificate is then issued for the machine name, which leaves may not be able to dial"),
-                })
-                .remedy(format!(
-                    "add `hostname = \"<gateway FQDN>\"` at the top of {file}, before any [section] (1.1: `hostname: \"<FQDN>\"`), the same name leaves use as GatewayHostName; then `{apply}`"
-                ));
-            };
-            let host = match validate_hostname(name) {
-                Ok(host) => host,
-                Err(error) => {
-                    let remedy = match error {
-                        HostnameError::TooLong { .. } => format!(
-                            "IoT Edge puts the hostname in the common name of edgeHub's certificate, which RFC 5280 limits to 64 characters: set `hostname` in {file} to a shorter name (a shorter DNS alias works), then `{apply}` and recreate edgeHub"
-                        ),
-                        _ => format!(
-                            "set `hostname` in {file} to the gateway's FQDN (letters, digits, hyphens and dots), then `{apply}` and give leaves the same name as GatewayHostName"
-                        ),
-                    };
-                    return Outcome::error(format!("`hostname` in {file}: {error}"))
-                        .remedy(remedy)
-                        .info(&serde_json::json!({ "hostname": name }));
-                }
-            };
-            let machine = context.root.machine_hostname();
-            let mut outcome = Outcome::ok(format!("hostname `{}` is valid", host.name));
-            match &host.kind {
-                HostKind::Ipv4(_) | HostKind::Ipv6(_) => {
-                    // The nested-edge guide allows IP addresses (edgeHub then gets an IP SAN),
-                    // the transparent-gateway guide asks for a name: warn, do not fail.
-                    outcome.escalate(Status::Warning);
-                    outcome.message = format!(
-                        "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
-                        host.name
-                    );
-                    outcome.remedy = Some(format!(
-                        "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
-                    ));
-                }
-                HostKind::Dns if host.single_label => {
-                    outcome.escalate(Status::Warning);
-                    outcome.message = format!(
-                        "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
-                        host.name
-                    );
-                    outcome.remedy = Some(format!(
-                        "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
-                        host.name, host.name
-                    ));
-                }
-                HostKind::Dns => {}
+impl DeclaredCheck for HostnameCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "hostname",
+        group: Group::Configuration,
+        title: "config specifies a valid hostname for leaves to dial",
+        dependencies: &[Dependency::Requires("config-well-formed")],
+        info: info_schema::<HostnameInfo>,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let file = config.source.display();
+        let apply = config.format.apply_command();
+        let Some(name) = config.hostname.as_deref() else {
+            let misplaced = config
+                .misplaced_keys
+                .iter()
+                .find(|key| key.starts_with("hostname "));
+            return Ok(Outcome::error(match misplaced {
+                Some(key) => format!("{file} has `hostname` only as {key}, where IoT Edge does not read it"),
+                None => format!("{file} sets no `hostname`: edgeHub's certificate is then issued for the machine name, which leaves may not be able to dial"),
+            })
+            .remedy(format!(
+                "add `hostname = \"<gateway FQDN>\"` at the top of {file}, before any [section] (1.1: `hostname: \"<FQDN>\"`), the same name leaves use as GatewayHostName; then `{apply}`"
+            )));
+        };
+        let host = match validate_hostname(name) {
+            Ok(host) => host,
+            Err(error) => {
+                let remedy = match error {
+                    HostnameError::TooLong { .. } => format!(
+                        "IoT Edge puts the hostname in the common name of edgeHub's certificate, which RFC 5280 limits to 64 characters: set `hostname` in {file} to a shorter name (a shorter DNS alias works), then `{apply}` and recreate edgeHub"
+                    ),
+                    _ => format!(
+                        "set `hostname` in {file} to the gateway's FQDN (letters, digits, hyphens and dots), then `{apply}` and give leaves the same name as GatewayHostName"
+                    ),
+                };
+                return Ok(Outcome::error(format!("`hostname` in {file}: {error}"))
+                    .remedy(remedy)
+                    .info(HostnameInfo::Invalid(InvalidHostname {
+                        hostname: name.to_owned(),
+                    })));
             }
-            if host.trailing_dot {
+        };
+        let machine = context.root.machine_hostname();
+        let mut outcome = Outcome::ok(format!("hostname `{}` is valid", host.name));
+        match &host.kind {
+            HostKind::Ipv4(_) | HostKind::Ipv6(_) => {
+                // The nested-edge guide allows IP addresses (edgeHub then gets an IP SAN),
+                // the transparent-gateway guide asks for a name: warn, do not fail.
                 outcome.escalate(Status::Warning);
-                outcome = outcome.detail(format!(
-                    "`{name}` ends with a dot: edgeHub's certificate then names `{name}`, which OpenSSL will not match with `{}`",
+                outcome.message = format!(
+                    "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
                     host.name
+                );
+                outcome.remedy = Some(format!(
+                    "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
                 ));
-                outcome.remedy.get_or_insert_with(|| {
-                    format!("remove the trailing dot from `hostname` in {file}, then `{apply}`")
-                });
             }
-            // The message and remedy name the first finding; later ones add details.
-            let earlier_finding = outcome.status != Status::Ok;
-            match &machine {
-                Ok(machine) => {
-                    if matches_machine(&host.name, machine) {
-                        outcome = outcome.detail(format!(
-                            "matches the machine's host name `{machine}` (compared case-insensitively, as iotedge check does)"
+            HostKind::Dns if host.single_label => {
+                outcome.escalate(Status::Warning);
+                outcome.message = format!(
+                    "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
+                    host.name
+                );
+                outcome.remedy = Some(format!(
+                    "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
+                    host.name, host.name
+                ));
+            }
+            HostKind::Dns => {}
+        }
+        if host.trailing_dot {
+            outcome.escalate(Status::Warning);
+            outcome = outcome.detail(format!(
+                "`{name}` ends with a dot: edgeHub's certificate then names `{name}`, which OpenSSL will not match with `{}`",
+                host.name
+            ));
+            outcome.remedy.get_or_insert_with(|| {
+                format!("remove the trailing dot from `hostname` in {file}, then `{apply}`")
+            });
+        }
+        // The message and remedy name the first finding; later ones add details.
+        let earlier_finding = outcome.status != Status::Ok;
+        match &machine {
+            Ok(machine) => {
+                if matches_machine(&host.name, machine) {
+                    outcome = outcome.detail(format!(
+                        "matches the machine's host name `{machine}` (compared case-insensitively, as iotedge check does)"
+                    ));
+                } else {
+                    // iotedge check fails here; IoT Edge itself only needs leaves to resolve
+                    // the name to this machine, so it is a warning, with iotedge's rule.
+                    outcome.escalate(Status::Warning);
+                    outcome = outcome.detail(format!(
+                        "the machine's host name is `{machine}`: `iotedge check` expects `hostname` to equal it or to be an FQDN starting with `{machine}.`"
+                    ));
+                    if !earlier_finding {
+                        outcome.message = format!(
+                            "hostname `{}` differs from the machine's host name `{machine}`",
+                            host.name
+                        );
+                        outcome.remedy = Some(format!(
+                            "make sure `{}` resolves to this gateway on every leaf; to satisfy `iotedge check`, set `hostname` to `{machine}` or `{machine}.<domain>` (or rename the machine with `sudo hostnamectl set-hostname`)",
+                            host.name
                         ));
-                    } else {
-                        // iotedge check fails here; IoT Edge itself only needs leaves to resolve
-                        // the name to this machine, so it is a warning, with iotedge's rule.
-                        outcome.escalate(Status::Warning);
-                        outcome = outcome.detail(format!(
-                            "the machine's host name is `{machine}`: `iotedge check` expects `hostname` to equal it or to be an FQDN starting with `{machine}.`"
-                        ));
-                        if !earlier_finding {
-                            outcome.message = format!(
-                                "hostname `{}` differs from the machine's host name `{machine}`",
-                                host.name
-                            );
-                            outcome.remedy = Some(format!(
-                                "make sure `{}` resolves to this gateway on every leaf; to satisfy `iotedge check`, set `hostname` to `{machine}` or `{machine}.<domain>` (or rename the machine with `sudo hostnamectl set-hostname`)",
-                                host.name
-                            ));
-                        }
                     }
                 }
-                Err(error) => {
-                    outcome = outcome.detail(format!(
-                        "the machine's host name is unknown ({error}); not compared"
-                    ));
-                }
             }
-            outcome
-                .info(&serde_json::json!({
-                    "hostname": host.name,
-                    "machine_hostname": machine.as_ref().ok(),
-                    "ip_address": host.ip().map(|ip| ip.to_string()),
-                    "single_label": host.single_label,
-                }))
-                .evidence(Evidence::GatewayName(host.name))
-        })
+            Err(error) => {
+                outcome = outcome.detail(format!(
+                    "the machine's host name is unknown ({error}); not compared"
+                ));
+            }
+        }
+        let info = HostnameInfo::Checked(CheckedHostname {
+            hostname: host.name.clone(),
+            machine_hostname: machine.ok(),
+            ip_address: host.ip(),
+            single_label: host.single_label,
+        });
+        Ok(outcome
+            .info(info)
+            .evidence(Evidence::GatewayName(host.name)))
     }
 }
 

@@ -4,90 +4,85 @@
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError, EdgeCa, EdgeConfig, Provisioning};
-use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior, Status};
+use crate::engine::info::{
+    ConfigSummary, ConfigWellFormedInfo, EdgeCaKind, ProvisioningKind, UnreadableConfig,
+};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Evidence, Group, OrSkip, Outcome, Prior, Ran, Status,
+    info_schema,
+};
 
 pub struct ConfigWellFormedCheck;
 
-#[derive(serde::Serialize)]
-struct Info<'a> {
-    path: &'a std::path::Path,
-    version: config::ConfigFormat,
-    hostname: Option<&'a str>,
-    parent_hostname: Option<&'a str>,
-    provisioning: &'static str,
-    edge_ca: &'static str,
-    misplaced_keys: &'a [String],
-}
-
-impl Check for ConfigWellFormedCheck {
-    fn id(&self) -> &'static str {
-        "config-well-formed"
-    }
-    fn group(&self) -> Group {
-        Group::Configuration
-    }
-    fn description(&self) -> &'static str {
-        "IoT Edge config file is well-formed"
-    }
-    fn run<'a>(&'a self, context: &'a Context, _prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(located) = &context.config else {
-                return Outcome::skipped("no IoT Edge config to check");
-            };
-            let parsed = match config::load(&located.path) {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    return Outcome::error(error.to_string())
-                        .remedy(remedy(&error))
-                        .info(&serde_json::json!({ "path": located.path }));
-                }
-            };
-            let mut outcome = Outcome::ok(format!(
-                "{} is a well-formed {}",
+impl DeclaredCheck for ConfigWellFormedCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "config-well-formed",
+        group: Group::Configuration,
+        title: "IoT Edge config file is well-formed",
+        dependencies: &[],
+        info: info_schema::<ConfigWellFormedInfo>,
+    };
+    async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
+        let located = context
+            .config
+            .as_ref()
+            .or_skip("no IoT Edge config to check")?;
+        let parsed = match config::load(&located.path) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                return Ok(Outcome::error(error.to_string())
+                    .remedy(remedy(&error))
+                    .info(ConfigWellFormedInfo::Unreadable(UnreadableConfig {
+                        path: located.path.clone(),
+                    })));
+            }
+        };
+        let mut outcome = Outcome::ok(format!(
+            "{} is a well-formed {}",
+            parsed.source.display(),
+            parsed.format.title()
+        ))
+        .details(summary(&parsed));
+        if let Some(other) = &located.also_present {
+            outcome = outcome.detail(format!(
+                "{} (IoT Edge 1.1) is also present and is ignored by IoT Edge 1.2+; remove it once `sudo iotedge config import` has carried it over",
+                other.display()
+            ));
+        }
+        if !parsed.misplaced_keys.is_empty() {
+            // TOML puts a key written after `[section]` inside that section: aziot then
+            // never sees it, with no error ("Configure IoT Edge device settings" asks for
+            // these keys at the beginning of the file, before any section).
+            outcome.escalate(Status::Warning);
+            outcome.message = format!(
+                "{}: {} inside a section, where IoT Edge does not read it",
                 parsed.source.display(),
-                parsed.format.title()
-            ))
-            .details(summary(&parsed));
-            if let Some(other) = &located.also_present {
-                outcome = outcome.detail(format!(
-                    "{} (IoT Edge 1.1) is also present and is ignored by IoT Edge 1.2+; remove it once `sudo iotedge config import` has carried it over",
-                    other.display()
-                ));
-            }
-            if !parsed.misplaced_keys.is_empty() {
-                // TOML puts a key written after `[section]` inside that section: aziot then
-                // never sees it, with no error ("Configure IoT Edge device settings" asks for
-                // these keys at the beginning of the file, before any section).
-                outcome.escalate(Status::Warning);
-                outcome.message = format!(
-                    "{}: {} inside a section, where IoT Edge does not read it",
-                    parsed.source.display(),
-                    parsed.misplaced_keys.join(", ")
-                );
-                outcome = outcome.remedy(format!(
-                    "move {} to the top of {}, before the first [section], then `{}`",
-                    parsed
-                        .misplaced_keys
-                        .iter()
-                        .map(|key| format!("`{}`", key.split(' ').next().unwrap_or(key)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    parsed.source.display(),
-                    parsed.format.apply_command()
-                ));
-            }
-            let info = Info {
-                path: &parsed.source,
-                version: parsed.format,
-                hostname: parsed.hostname.as_deref(),
-                parent_hostname: parsed.parent_hostname.as_deref(),
-                provisioning: provisioning_kind(&parsed.provisioning),
-                edge_ca: edge_ca_kind(&parsed.edge_ca),
-                misplaced_keys: &parsed.misplaced_keys,
-            };
-            outcome = outcome.info(&info);
-            outcome.evidence(Evidence::EdgeConfig(Arc::new(parsed)))
-        })
+                parsed.misplaced_keys.join(", ")
+            );
+            outcome = outcome.remedy(format!(
+                "move {} to the top of {}, before the first [section], then `{}`",
+                parsed
+                    .misplaced_keys
+                    .iter()
+                    .map(|key| format!("`{}`", key.split(' ').next().unwrap_or(key)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                parsed.source.display(),
+                parsed.format.apply_command()
+            ));
+        }
+        let info = ConfigSummary {
+            path: parsed.source.clone(),
+            version: parsed.format,
+            hostname: parsed.hostname.clone(),
+            parent_hostname: parsed.parent_hostname.clone(),
+            provisioning: provisioning_kind(&parsed.provisioning),
+            edge_ca: edge_ca_kind(&parsed.edge_ca),
+            misplaced_keys: parsed.misplaced_keys.clone(),
+        };
+        Ok(outcome
+            .info(ConfigWellFormedInfo::Read(info))
+            .evidence(Evidence::EdgeConfig(Arc::new(parsed))))
     }
 }
 
@@ -134,14 +129,14 @@ fn summary(parsed: &EdgeConfig) -> Vec<String> {
     }
     lines.push(format!(
         "provisioning: {}",
-        provisioning_kind(&parsed.provisioning)
+        provisioning_kind(&parsed.provisioning).text()
     ));
     lines.push(match &parsed.edge_ca {
         EdgeCa::Files { cert, key } => format!(
             "device CA: {} = {}, {} = {}",
             cert.setting, cert.value, key.setting, key.value
         ),
-        other => format!("device CA: {}", edge_ca_kind(other)),
+        other => format!("device CA: {}", edge_ca_kind(other).text()),
     });
     lines.push(match &parsed.trust_bundle {
         Some(file) => format!("{}: {}", file.setting, file.value),
@@ -150,21 +145,21 @@ fn summary(parsed: &EdgeConfig) -> Vec<String> {
     lines
 }
 
-fn provisioning_kind(provisioning: &Provisioning) -> &'static str {
+fn provisioning_kind(provisioning: &Provisioning) -> ProvisioningKind {
     match provisioning {
-        Provisioning::ConnectionString(_) => "manual, connection string",
-        Provisioning::Manual { .. } => "manual, hub and device named",
-        Provisioning::Dps { .. } => "DPS",
-        Provisioning::Other { .. } => "other",
-        Provisioning::Missing => "missing",
+        Provisioning::ConnectionString(_) => ProvisioningKind::ConnectionString,
+        Provisioning::Manual { .. } => ProvisioningKind::Manual,
+        Provisioning::Dps { .. } => ProvisioningKind::Dps,
+        Provisioning::Other { .. } => ProvisioningKind::Other,
+        Provisioning::Missing => ProvisioningKind::Missing,
     }
 }
 
-fn edge_ca_kind(edge_ca: &EdgeCa) -> &'static str {
+fn edge_ca_kind(edge_ca: &EdgeCa) -> EdgeCaKind {
     match edge_ca {
-        EdgeCa::Files { .. } => "files",
-        EdgeCa::Incomplete { .. } => "incomplete",
-        EdgeCa::Quickstart { .. } => "quickstart (generated by IoT Edge)",
-        EdgeCa::Issued { .. } => "issued at run time (EST)",
+        EdgeCa::Files { .. } => EdgeCaKind::Files,
+        EdgeCa::Incomplete { .. } => EdgeCaKind::Incomplete,
+        EdgeCa::Quickstart { .. } => EdgeCaKind::Quickstart,
+        EdgeCa::Issued { .. } => EdgeCaKind::Issued,
     }
 }

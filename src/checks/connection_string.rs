@@ -6,11 +6,15 @@
 
 use std::sync::Arc;
 
-use super::Suite;
+use super::{CONFIG_NOT_READ, Suite};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
+use crate::engine::info::{
+    self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
+};
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
+    Status, info_schema,
 };
 use crate::secrets::SecretString;
 
@@ -30,43 +34,32 @@ impl ConnectionStringCheck {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Info<'a> {
-    host_name: &'a str,
-    device_id: &'a str,
-    module_id: Option<&'a str>,
-    gateway_host_name: Option<&'a str>,
-    authentication: &'static str,
-    redacted: String,
-}
-
 /// The template's placeholder for the 1.1 connection string.
 const PLACEHOLDER_START: char = '<';
 
 const GET_DEVICE_CONNECTION_STRING: &str =
     "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
 
-impl Check for ConnectionStringCheck {
-    fn id(&self) -> &'static str {
-        "connection-string"
-    }
-    fn group(&self) -> Group {
-        match self.suite {
-            Suite::Leaf => Group::GatewayConnectivity,
-            Suite::Gateway => Group::Configuration,
-        }
-    }
-    fn description(&self) -> &'static str {
-        match self.suite {
-            Suite::Leaf => "device connection string is well-formed and names a gateway",
-            Suite::Gateway => "config provisions the IoT Edge device with a well-formed identity",
-        }
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        match self.suite {
-            Suite::Leaf => &[],
-            Suite::Gateway => &[Dependency::Requires("config-well-formed")],
-        }
+/// One id and one page in both suites: a leaf's connection string, or the gateway's own.
+const LEAF: CheckMeta = CheckMeta {
+    id: "connection-string",
+    group: Group::GatewayConnectivity,
+    title: "device connection string is well-formed and names a gateway",
+    dependencies: &[],
+    info: info_schema::<ConnectionStringInfo>,
+};
+
+const GATEWAY: CheckMeta = CheckMeta {
+    group: Group::Configuration,
+    title: "config provisions the IoT Edge device with a well-formed identity",
+    dependencies: &[Dependency::Requires("config-well-formed")],
+    ..LEAF
+};
+
+impl DeclaredCheck for ConnectionStringCheck {
+    const META: CheckMeta = LEAF;
+    fn meta(&self) -> &'static CheckMeta {
+        self.suite.meta(&LEAF, &GATEWAY)
     }
     fn applies(&self, context: &Context) -> bool {
         match self.suite {
@@ -74,30 +67,26 @@ impl Check for ConnectionStringCheck {
             Suite::Gateway => true,
         }
     }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            match self.suite {
-                Suite::Leaf => leaf(context),
-                Suite::Gateway => gateway(prior),
-            }
-        })
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        match self.suite {
+            Suite::Leaf => leaf(context),
+            Suite::Gateway => gateway(prior),
+        }
     }
 }
 
-fn leaf(context: &Context) -> Outcome {
-    let Some(raw) = context
+fn leaf(context: &Context) -> Ran {
+    let raw = context
         .connection_string
         .as_ref()
         .map(SecretString::expose_str)
-    else {
-        return Outcome::skipped("no --connection-string given");
-    };
+        .or_skip("no --connection-string given")?;
     let parsed = match connection_string::parse(raw) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Outcome::error(format!("the connection string is malformed: {error}")).remedy(
+            return Ok(Outcome::error(format!("the connection string is malformed: {error}")).remedy(
                 format!("copy the device's connection string again from the Azure portal (IoT Hub > Devices > the device) or {GET_DEVICE_CONNECTION_STRING}"),
-            );
+            ));
         }
     };
     let outcome = match &parsed.gateway_host_name {
@@ -111,13 +100,11 @@ fn leaf(context: &Context) -> Outcome {
         ))
         .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
     };
-    with_common_findings(outcome, parsed)
+    Ok(with_common_findings(outcome, parsed))
 }
 
-fn gateway(prior: &Prior) -> Outcome {
-    let Some(config) = prior.edge_config() else {
-        return Outcome::skipped("skipped because the config was not read");
-    };
+fn gateway(prior: &Prior) -> Ran {
+    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
     let file = config.source.display();
     let setting = match config.format {
         crate::config::ConfigFormat::V1Yaml => "provisioning.device_connection_string",
@@ -132,59 +119,66 @@ fn gateway(prior: &Prior) -> Outcome {
             method,
         } => {
             let method = method.as_deref().unwrap_or("sas");
-            return match (iothub_hostname, device_id) {
+            return Ok(match (iothub_hostname, device_id) {
                 (Some(hub), Some(device)) => Outcome::ok(format!(
                     "manual provisioning of IoT Edge device `{device}` on hub `{hub}` ({method} authentication): no connection string to check"
                 ))
-                .info(&serde_json::json!({ "source": "manual", "iothub_hostname": hub, "device_id": device, "method": method })),
+                .info(ConnectionStringInfo::Provisioned(ProvisionedIdentity::Manual {
+                    iothub_hostname: hub.clone(),
+                    device_id: device.clone(),
+                    method: method.to_owned(),
+                })),
                 _ => Outcome::error(format!(
                     "{file}: manual provisioning without a connection string needs both `iothub_hostname` and `device_id` in [provisioning]"
                 ))
                 .remedy(format!("set `iothub_hostname` and `device_id` (or `connection_string`) in [provisioning] of {file}, then `{apply}`")),
-            };
+            });
         }
         Provisioning::Dps {
             id_scope,
             attestation,
         } => {
-            return Outcome::ok(format!(
+            return Ok(Outcome::ok(format!(
                 "provisioned by the Device Provisioning Service (ID scope {}, {} attestation): IoT Hub assigns the identity at run time, so there is no connection string to check",
                 id_scope.as_deref().unwrap_or("not set"),
                 attestation.as_deref().unwrap_or("unknown")
             ))
-            .info(&serde_json::json!({ "source": "dps", "id_scope": id_scope, "attestation": attestation }));
+            .info(ConnectionStringInfo::Provisioned(ProvisionedIdentity::Dps {
+                id_scope: id_scope.clone(),
+                attestation: attestation.clone(),
+            })));
         }
         Provisioning::Other { source } => {
-            return Outcome::warning(format!(
+            return Ok(Outcome::warning(format!(
                 "{file}: provisioning source `{source}` is not one edgeprobe knows (manual or dps)"
             ))
             .remedy(format!(
                 "set `source = \"manual\"` or `source = \"dps\"` in [provisioning] of {file}, then `{apply}`"
-            ));
+            )));
         }
         Provisioning::Missing => {
-            return Outcome::error(format!(
+            return Ok(Outcome::error(format!(
                 "{file} has no provisioning section: IoT Edge does not know which device it is"
             ))
             .remedy(format!(
                 "add a [provisioning] section, e.g. `source = \"manual\"` and `connection_string = \"<IoT Edge device connection string>\"` (from {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
-            ));
+            )));
         }
     };
     if raw.trim_start().starts_with(PLACEHOLDER_START) {
-        return Outcome::error(format!(
+        return Ok(Outcome::error(format!(
             "{setting} in {file} is still the template's placeholder"
         ))
         .remedy(format!(
             "paste the IoT Edge device's connection string ({GET_DEVICE_CONNECTION_STRING}) into {setting}, then `{apply}`"
-        ));
+        )));
     }
     let parsed = match connection_string::parse(raw) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Outcome::error(format!("{setting} in {file} is malformed: {error}")).remedy(
+            return Ok(Outcome::error(format!("{setting} in {file} is malformed: {error}")).remedy(
                 format!("copy the IoT Edge device's connection string again ({GET_DEVICE_CONNECTION_STRING}, or the portal: IoT Hub > Devices > the device) into {setting}, then `{apply}`"),
-            );
+            ));
         }
     };
     let mut outcome = Outcome::ok(format!(
@@ -226,26 +220,26 @@ fn gateway(prior: &Prior) -> Outcome {
             }
         ));
     }
-    with_common_findings(outcome, parsed)
+    Ok(with_common_findings(outcome, parsed))
 }
 
 /// What both suites say about any parsed connection string: the redacted form, a key that
 /// looks truncated, mis-cased or unknown key names; and the evidence for dependents.
 fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outcome {
-    let info = Info {
-        host_name: &parsed.host_name,
-        device_id: &parsed.device_id,
-        module_id: parsed.module_id.as_deref(),
-        gateway_host_name: parsed.gateway_host_name.as_deref(),
+    let info = ParsedConnectionString {
+        host_name: parsed.host_name.clone(),
+        device_id: parsed.device_id.clone(),
+        module_id: parsed.module_id.clone(),
+        gateway_host_name: parsed.gateway_host_name.clone(),
         authentication: match parsed.authentication {
-            Authentication::SharedAccessKey(_) => "shared_access_key",
-            Authentication::X509 => "x509",
+            Authentication::SharedAccessKey(_) => info::Authentication::SharedAccessKey,
+            Authentication::X509 => info::Authentication::X509,
         },
         redacted: parsed.to_string(),
     };
     outcome = outcome
         .detail(format!("connection string: {parsed}"))
-        .info(&info);
+        .info(ConnectionStringInfo::Parsed(info));
     if let Authentication::SharedAccessKey(key) = &parsed.authentication
         && !key.has_typical_length()
     {

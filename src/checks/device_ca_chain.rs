@@ -5,7 +5,11 @@
 //! device CA from another PKI fails on every leaf exactly as it fails here.
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
+use crate::engine::info::{ChainVerification, DeviceCaChainInfo};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, OrSkip, Outcome, Prior, Ran, Skip,
+    Status, info_schema,
+};
 use crate::pki::describe::describe;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::load::load_certificates;
@@ -13,164 +17,150 @@ use crate::pki::verdicts::verify_error_line;
 use crate::pki::verify::{Verification, VerifyOptions, verify_chain};
 use crate::pki::{TrustAnchors, VerifyCode};
 
-use super::device_ca_unavailable;
+use super::{DEVICE_CA_FILE_EMPTY, device_ca};
 
 pub struct DeviceCaChainCheck;
 
-impl Check for DeviceCaChainCheck {
-    fn id(&self) -> &'static str {
-        "device-ca-chain"
-    }
-    fn group(&self) -> Group {
-        Group::Configuration
-    }
-    fn description(&self) -> &'static str {
-        "device CA is a CA and chains to the trusted root"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[Dependency::Uses("certificates-configured")]
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(certificates) = prior.configured_certificates() else {
-                return device_ca_unavailable(prior, None);
-            };
-            let Some(device_ca) = &certificates.device_ca else {
-                return device_ca_unavailable(prior, Some(certificates));
-            };
-            let Some(first) = device_ca.chain.first() else {
-                return Outcome::skipped("skipped because the device CA file holds no certificate");
-            };
-            let summary = match describe(first) {
-                Ok(summary) => summary,
-                Err(error) => {
-                    return Outcome::error(format!(
-                        "the device CA certificate in {} cannot be read: {error}",
-                        device_ca.cert_path.display()
-                    ))
-                    .remedy("copy the device CA full-chain file again from where it was made");
-                }
-            };
-            let mut outcome = Outcome::ok(String::new());
-            let mut problems = Vec::new();
-            if !summary.is_ca {
-                outcome.escalate(Status::Error);
-                problems.push(format!(
-                    "`{}` is not a CA certificate (basicConstraints CA:TRUE missing): IoT Edge cannot issue edgeHub's certificate from it",
-                    summary.subject
-                ));
-                outcome.remedy = Some(format!(
-                    "{} must be the device CA (made with certGen.sh's create_edge_device_ca_certificate, or issued by your PKI with CA:TRUE and keyCertSign), not a server or device identity certificate",
-                    certificates.format.device_ca_cert_setting()
-                ));
-            } else if !summary.key_usage.is_empty()
-                && !summary
-                    .key_usage
-                    .iter()
-                    .any(|usage| usage == "Certificate Sign")
-            {
-                outcome.escalate(Status::Error);
-                problems.push(format!(
-                    "`{}` has keyUsage {} without Certificate Sign (keyCertSign): certificates it issues fail verification (OpenSSL code 32)",
-                    summary.subject,
-                    summary.key_usage.join(", ")
-                ));
-                outcome.remedy = Some(
-                    "reissue the device CA with keyUsage keyCertSign, cRLSign, digitalSignature"
-                        .to_owned(),
-                );
+impl DeclaredCheck for DeviceCaChainCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "device-ca-chain",
+        group: Group::Configuration,
+        title: "device CA is a CA and chains to the trusted root",
+        dependencies: &[Dependency::Uses("certificates-configured")],
+        info: info_schema::<DeviceCaChainInfo>,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let (certificates, device_ca) = device_ca(prior)?;
+        let first = device_ca.chain.first().or_skip(DEVICE_CA_FILE_EMPTY)?;
+        let summary = match describe(first) {
+            Ok(summary) => summary,
+            Err(error) => {
+                return Ok(Outcome::error(format!(
+                    "the device CA certificate in {} cannot be read: {error}",
+                    device_ca.cert_path.display()
+                ))
+                .remedy("copy the device CA full-chain file again from where it was made"));
             }
+        };
+        let mut outcome = Outcome::ok(String::new());
+        let mut problems = Vec::new();
+        if !summary.is_ca {
+            outcome.escalate(Status::Error);
+            problems.push(format!(
+                "`{}` is not a CA certificate (basicConstraints CA:TRUE missing): IoT Edge cannot issue edgeHub's certificate from it",
+                summary.subject
+            ));
+            outcome.remedy = Some(format!(
+                "{} must be the device CA (made with certGen.sh's create_edge_device_ca_certificate, or issued by your PKI with CA:TRUE and keyCertSign), not a server or device identity certificate",
+                certificates.format.device_ca_cert_setting()
+            ));
+        } else if !summary.key_usage.is_empty()
+            && !summary
+                .key_usage
+                .iter()
+                .any(|usage| usage == "Certificate Sign")
+        {
+            outcome.escalate(Status::Error);
+            problems.push(format!(
+                "`{}` has keyUsage {} without Certificate Sign (keyCertSign): certificates it issues fail verification (OpenSSL code 32)",
+                summary.subject,
+                summary.key_usage.join(", ")
+            ));
+            outcome.remedy = Some(
+                "reissue the device CA with keyUsage keyCertSign, cRLSign, digitalSignature"
+                    .to_owned(),
+            );
+        }
 
-            let Some(trust) = &certificates.trust_bundle else {
-                if problems.is_empty() {
-                    return Outcome::skipped(format!(
-                        "skipped because no trusted root is configured ({}) to verify the device CA against",
-                        certificates.format.trust_bundle_setting()
-                    ));
-                }
-                outcome.message = problems.join("; ");
-                return outcome;
-            };
-            let options = VerifyOptions::openssl_verify(context.now);
-            let mut roots: Vec<(String, TrustAnchors)> = vec![(
-                format!("the trusted root file {}", trust.path.display()),
-                TrustAnchors::clone(trust),
-            )];
-            // On a gateway, --ca-file names the root its leaves were given.
-            if let Some(leaf_root) = &context.ca_file {
-                match load_certificates(leaf_root) {
-                    Ok(certificates) => roots.push((
-                        format!("the leaves' root CA file {}", leaf_root.display()),
-                        TrustAnchors::new(leaf_root.clone(), certificates),
-                    )),
-                    Err(error) => {
-                        outcome.escalate(Status::Error);
-                        problems.push(format!("--ca-file: {error}"));
-                    }
-                }
+        let Some(trust) = &certificates.trust_bundle else {
+            if problems.is_empty() {
+                return Err(Skip::because(format!(
+                    "skipped because no trusted root is configured ({}) to verify the device CA against",
+                    certificates.format.trust_bundle_setting()
+                )));
             }
-            let mut verdicts = Vec::new();
-            for (label, anchors) in &roots {
-                let verification =
-                    match verify_chain(&device_ca.chain, &anchors.certificates, &options) {
-                        Ok(verification) => verification,
-                        Err(error) => {
-                            outcome.escalate(Status::Error);
-                            problems.push(error.to_string());
-                            continue;
-                        }
-                    };
-                let code = verification.code();
-                outcome = outcome.details(chain_listing(&verification, label));
-                outcome = outcome.detail(format!("Verify return code: {code}"));
-                if !code.is_ok() {
+            outcome.message = problems.join("; ");
+            return Ok(outcome);
+        };
+        let options = VerifyOptions::openssl_verify(context.now);
+        let mut roots: Vec<(String, TrustAnchors)> = vec![(
+            format!("the trusted root file {}", trust.path.display()),
+            TrustAnchors::clone(trust),
+        )];
+        // On a gateway, --ca-file names the root its leaves were given.
+        if let Some(leaf_root) = &context.ca_file {
+            match load_certificates(leaf_root) {
+                Ok(certificates) => roots.push((
+                    format!("the leaves' root CA file {}", leaf_root.display()),
+                    TrustAnchors::new(leaf_root.clone(), certificates),
+                )),
+                Err(error) => {
                     outcome.escalate(Status::Error);
-                    problems.push(format!(
-                        "the device CA file does not verify against {label}: Verify return code: {code}"
-                    ));
-                    outcome = outcome.details(verification.errors.iter().map(verify_error_line));
-                    // The device CA file is given like `openssl verify`'s input, not sent by
-                    // a server: a missing intermediate is a file to add.
-                    if let Some(diagnosis) = diagnose(
-                        &verification,
-                        device_ca.chain.len(),
-                        anchors,
-                        ChainSource::Files,
-                    ) {
-                        outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
-                    }
-                    outcome.remedy.get_or_insert_with(|| {
-                        remedy(code, certificates, device_ca, anchors, roots.len() > 1)
-                    });
+                    problems.push(format!("--ca-file: {error}"));
                 }
-                verdicts.push(serde_json::json!({
-                    "against": anchors.path,
-                    "verify_code": code.number(),
-                    "verify_message": code.text(),
-                    "errors": verification.errors,
-                    "chain": verification.chain,
-                }));
             }
-            outcome.message = if problems.is_empty() {
-                let root = roots
-                    .first()
-                    .map(|(label, _)| label.clone())
-                    .unwrap_or_default();
-                format!(
-                    "device CA `{}` is a CA and verifies against {root} (Verify return code: 0 (ok))",
-                    summary.subject
-                )
-            } else {
-                problems.join("; ")
+        }
+        let mut verdicts = Vec::new();
+        for (label, anchors) in &roots {
+            let verification = match verify_chain(&device_ca.chain, &anchors.certificates, &options)
+            {
+                Ok(verification) => verification,
+                Err(error) => {
+                    outcome.escalate(Status::Error);
+                    problems.push(error.to_string());
+                    continue;
+                }
             };
-            outcome.info(&serde_json::json!({
-                "device_ca": device_ca.cert_path,
-                "subject": summary.subject,
-                "is_ca": summary.is_ca,
-                "key_usage": summary.key_usage,
-                "verifications": verdicts,
-            }))
-        })
+            let code = verification.code();
+            outcome = outcome.details(chain_listing(&verification, label));
+            outcome = outcome.detail(format!("Verify return code: {code}"));
+            if !code.is_ok() {
+                outcome.escalate(Status::Error);
+                problems.push(format!(
+                    "the device CA file does not verify against {label}: Verify return code: {code}"
+                ));
+                outcome = outcome.details(verification.errors.iter().map(verify_error_line));
+                // The device CA file is given like `openssl verify`'s input, not sent by
+                // a server: a missing intermediate is a file to add.
+                if let Some(diagnosis) = diagnose(
+                    &verification,
+                    device_ca.chain.len(),
+                    anchors,
+                    ChainSource::Files,
+                ) {
+                    outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
+                }
+                outcome.remedy.get_or_insert_with(|| {
+                    remedy(code, certificates, device_ca, anchors, roots.len() > 1)
+                });
+            }
+            verdicts.push(ChainVerification {
+                against: anchors.path.clone(),
+                verify_code: code,
+                verify_message: code.text(),
+                errors: verification.errors,
+                chain: verification.chain,
+            });
+        }
+        outcome.message = if problems.is_empty() {
+            let root = roots
+                .first()
+                .map(|(label, _)| label.clone())
+                .unwrap_or_default();
+            format!(
+                "device CA `{}` is a CA and verifies against {root} (Verify return code: 0 (ok))",
+                summary.subject
+            )
+        } else {
+            problems.join("; ")
+        };
+        Ok(outcome.info(DeviceCaChainInfo {
+            device_ca: device_ca.cert_path.clone(),
+            subject: summary.subject,
+            is_ca: summary.is_ca,
+            key_usage: summary.key_usage,
+            verifications: verdicts,
+        }))
     }
 }
 

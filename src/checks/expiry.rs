@@ -5,21 +5,10 @@
 use rustls_pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
-use crate::engine::{Outcome, Status};
+pub use crate::engine::info::Validity;
+use crate::engine::{Outcome, Status, Timestamp};
 use crate::pki::IOTHSM_LIMIT;
 use crate::pki::describe::{CertificateSummary, describe, openssl_date};
-
-/// One certificate's dates and verdict, as JSON `additional_info.certificates[]`.
-#[derive(Debug, serde::Serialize)]
-pub struct Validity {
-    pub subject: String,
-    pub source: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub not_after_unix: i64,
-    pub days_left: i64,
-    pub status: Status,
-}
 
 /// Reviews certificates one by one against a clock and a warning window.
 pub struct ExpiryReview {
@@ -114,8 +103,8 @@ impl ExpiryReview {
         self.validities.push(Validity {
             subject,
             source: source.to_owned(),
-            not_before: openssl_date(summary.not_before),
-            not_after: openssl_date(summary.not_after),
+            not_before: Timestamp(summary.not_before),
+            not_after: Timestamp(summary.not_after),
             not_after_unix: summary.not_after.unix_timestamp(),
             days_left: left.whole_days(),
             status,

@@ -2,36 +2,35 @@
 
 use std::sync::Arc;
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior};
+use crate::engine::info::{ResolveFailure, ResolveInfo};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
+    info_schema,
+};
 use crate::net::resolve::ResolverSettings;
 
 pub struct GatewayResolveCheck;
 
-impl Check for GatewayResolveCheck {
-    fn id(&self) -> &'static str {
-        "gateway-resolve"
-    }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        "gateway name resolves to an address"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[Dependency::Requires("gateway-hostname")]
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(name) = prior.gateway_name() else {
-                return Outcome::skipped("skipped because no gateway name is known");
-            };
-            let settings = ResolverSettings {
-                hosts_file: context.hosts_file.clone(),
-                dns_server: context.dns_server,
-                overrides: context.resolve_overrides.clone(),
-                timeout: context.timeout,
-                ..ResolverSettings::system(context.timeout)
-            };
+impl DeclaredCheck for GatewayResolveCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-resolve",
+        group: Group::GatewayConnectivity,
+        title: "gateway name resolves to an address",
+        dependencies: &[Dependency::Requires("gateway-hostname")],
+        info: info_schema::<ResolveInfo>,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let name = prior
+            .gateway_name()
+            .or_skip("skipped because no gateway name is known")?;
+        let settings = ResolverSettings {
+            hosts_file: context.hosts_file.clone(),
+            dns_server: context.dns_server,
+            overrides: context.resolve_overrides.clone(),
+            timeout: context.timeout,
+            ..ResolverSettings::system(context.timeout)
+        };
+        Ok(
             match context.shared.resolver(&settings).resolve(name).await {
                 Ok(resolution) => {
                     let addresses: Vec<String> = resolution
@@ -45,14 +44,17 @@ impl Check for GatewayResolveCheck {
                         resolution.source
                     ))
                     .details(resolution.notes.clone())
-                    .info(&resolution)
+                    .info(ResolveInfo::Resolved(resolution.clone()))
                     .evidence(Evidence::Resolution(Arc::new(resolution)))
                 }
                 Err(failure) => Outcome::error(failure.to_string())
                     .details(failure.notes.clone())
                     .remedy(failure.remedy(name))
-                    .info(&serde_json::json!({ "name": name, "error": failure.error.to_string() })),
-            }
-        })
+                    .info(ResolveInfo::Failed(ResolveFailure {
+                        name: name.to_owned(),
+                        error: failure.error.to_string(),
+                    })),
+            },
+        )
     }
 }

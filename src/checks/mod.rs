@@ -37,8 +37,8 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
-use crate::config::ConfiguredCertificates;
-use crate::engine::{Check, Context, Outcome, Prior, Status};
+use crate::config::{ConfiguredCertificates, DeviceCa};
+use crate::engine::{Check, CheckMeta, Context, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -51,6 +51,16 @@ use crate::pki::verdicts::{ChainVerdict, Question};
 pub(crate) enum Suite {
     Leaf,
     Gateway,
+}
+
+impl Suite {
+    /// The metadata of the suite at hand: such a check declares one `const` per suite.
+    fn meta(self, leaf: &'static CheckMeta, gateway: &'static CheckMeta) -> &'static CheckMeta {
+        match self {
+            Suite::Leaf => leaf,
+            Suite::Gateway => gateway,
+        }
+    }
 }
 
 /// The leaf-device suite, in report order.
@@ -117,23 +127,48 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
         .collect()
 }
 
-/// The outcome of a check that reads `certificates-configured`'s evidence and found nothing to
-/// work on: the reason names what is missing.
-fn device_ca_unavailable(prior: &Prior, loaded: Option<&ConfiguredCertificates>) -> Outcome {
+/// Why a check that needs `config-well-formed`'s parsed config cannot run.
+const CONFIG_NOT_READ: &str = "skipped because the config was not read";
+
+/// Why a check of the device CA cannot run although the file loaded.
+const DEVICE_CA_FILE_EMPTY: &str = "skipped because the device CA file holds no certificate";
+
+/// What `certificates-configured` loaded, or why nothing did.
+fn configured_certificates(prior: &Prior) -> Result<&ConfiguredCertificates, Skip> {
+    prior
+        .configured_certificates()
+        .map(AsRef::as_ref)
+        .ok_or_else(|| device_ca_unavailable(prior, None))
+}
+
+/// The device CA `certificates-configured` loaded (with everything it loaded), or why there
+/// is none: the prologue of every check of the device CA.
+fn device_ca(prior: &Prior) -> Result<(&ConfiguredCertificates, &DeviceCa), Skip> {
+    let certificates = configured_certificates(prior)?;
+    let device_ca = certificates
+        .device_ca
+        .as_ref()
+        .ok_or_else(|| device_ca_unavailable(prior, Some(certificates)))?;
+    Ok((certificates, device_ca))
+}
+
+/// Why a check that reads `certificates-configured`'s evidence found nothing to work on: the
+/// reason names what is missing.
+fn device_ca_unavailable(prior: &Prior, loaded: Option<&ConfiguredCertificates>) -> Skip {
     if loaded.is_some_and(|certificates| certificates.quickstart) {
-        return Outcome::skipped(
+        return Skip::because(
             "skipped because no device CA is configured (IoT Edge uses quickstart certificates)",
         );
     }
-    match prior.outcome("certificates-configured") {
-        None => Outcome::skipped("skipped because `certificates-configured` was not run"),
+    Skip::because(match prior.outcome("certificates-configured") {
+        None => "skipped because `certificates-configured` was not run",
         Some(outcome) if outcome.status == Status::Skipped => {
-            Outcome::skipped("skipped because `certificates-configured` was skipped")
+            "skipped because `certificates-configured` was skipped"
         }
-        Some(_) => Outcome::skipped(
-            "skipped because the device CA certificate was not loaded (see `certificates-configured`)",
-        ),
-    }
+        Some(_) => {
+            "skipped because the device CA certificate was not loaded (see `certificates-configured`)"
+        }
+    })
 }
 
 /// A certificate's subject as OpenSSL prints it, or a placeholder when it cannot be read.

@@ -8,118 +8,110 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::CONFIG_NOT_READ;
+use crate::engine::info::ResolveInfo;
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
+    Status, info_schema,
 };
 use crate::hostname::validate_hostname;
 use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
 
 pub struct ParentHostnameCheck;
 
-impl Check for ParentHostnameCheck {
-    fn id(&self) -> &'static str {
-        "parent-hostname"
-    }
-    fn group(&self) -> Group {
-        Group::Connectivity
-    }
-    fn description(&self) -> &'static str {
-        "parent gateway name is valid and resolves (nested edge)"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[Dependency::Requires("config-well-formed")]
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(config) = prior.edge_config() else {
-                return Outcome::skipped("skipped because the config was not read");
-            };
-            let Some(parent) = config.parent_hostname.as_deref() else {
-                return Outcome::skipped(
-                    "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
-                );
-            };
-            let file = config.source.display();
-            let apply = config.format.apply_command();
-            let host = match validate_hostname(parent) {
-                Ok(host) => host,
-                Err(error) => {
-                    return Outcome::error(format!("`parent_hostname` in {file}: {error}")).remedy(
-                        format!(
-                            "set `parent_hostname` in {file} to exactly the `hostname` of the parent's config (FQDN or IP address), then `{apply}`"
-                        ),
+impl DeclaredCheck for ParentHostnameCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "parent-hostname",
+        group: Group::Connectivity,
+        title: "parent gateway name is valid and resolves (nested edge)",
+        dependencies: &[Dependency::Requires("config-well-formed")],
+        info: info_schema::<ResolveInfo>,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let parent = config.parent_hostname.as_deref().or_skip(
+            "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
+        )?;
+        let file = config.source.display();
+        let apply = config.format.apply_command();
+        let host = match validate_hostname(parent) {
+            Ok(host) => host,
+            Err(error) => {
+                return Ok(Outcome::error(format!("`parent_hostname` in {file}: {error}")).remedy(
+                    format!(
+                        "set `parent_hostname` in {file} to exactly the `hostname` of the parent's config (FQDN or IP address), then `{apply}`"
+                    ),
+                ));
+            }
+        };
+        let settings = ResolverSettings {
+            hosts_file: context.hosts_file.clone(),
+            resolv_conf: context.root.path("/etc/resolv.conf"),
+            dns_server: context.dns_server,
+            overrides: context.resolve_overrides.clone(),
+            timeout: context.timeout,
+        };
+        let resolution = match resolve_gateway(&host.name, &settings).await {
+            Ok(resolution) => resolution,
+            Err(failure) => {
+                return Ok(Outcome::error(format!("parent gateway: {failure}"))
+                    .details(failure.notes.clone())
+                    .remedy(failure.remedy(&host.name)));
+            }
+        };
+        let addresses: Vec<String> = resolution
+            .addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut outcome = Outcome::ok(format!(
+            "parent `{}` resolves to {} (from {})",
+            host.name,
+            addresses.join(", "),
+            resolution.source
+        ))
+        .details(resolution.notes.clone());
+        let needs_extra_hosts = matches!(resolution.source, ResolutionSource::HostsFile { .. })
+            || (host.single_label && host.ip().is_none());
+        if needs_extra_hosts {
+            match extra_host(&config.agent_extra_hosts, &host.name) {
+                Some(address) if resolution.addresses.contains(&address) => {
+                    outcome = outcome.detail(format!(
+                        "the edgeAgent container resolves it too: createOptions ExtraHosts maps it to {address}"
+                    ));
+                }
+                Some(address) => {
+                    outcome.escalate(Status::Warning);
+                    outcome.message = format!(
+                        "parent `{}` resolves to {} on this host, but edgeAgent's ExtraHosts maps it to {address}",
+                        host.name,
+                        addresses.join(", ")
                     );
+                    outcome.remedy = Some(extra_hosts_remedy(
+                        &host.name,
+                        &addresses,
+                        &file.to_string(),
+                        apply,
+                    ));
                 }
-            };
-            let settings = ResolverSettings {
-                hosts_file: context.hosts_file.clone(),
-                resolv_conf: context.root.path("/etc/resolv.conf"),
-                dns_server: context.dns_server,
-                overrides: context.resolve_overrides.clone(),
-                timeout: context.timeout,
-            };
-            let resolution = match resolve_gateway(&host.name, &settings).await {
-                Ok(resolution) => resolution,
-                Err(failure) => {
-                    return Outcome::error(format!("parent gateway: {failure}"))
-                        .details(failure.notes.clone())
-                        .remedy(failure.remedy(&host.name));
-                }
-            };
-            let addresses: Vec<String> = resolution
-                .addresses
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            let mut outcome = Outcome::ok(format!(
-                "parent `{}` resolves to {} (from {})",
-                host.name,
-                addresses.join(", "),
-                resolution.source
-            ))
-            .details(resolution.notes.clone());
-            let needs_extra_hosts = matches!(resolution.source, ResolutionSource::HostsFile { .. })
-                || (host.single_label && host.ip().is_none());
-            if needs_extra_hosts {
-                match extra_host(&config.agent_extra_hosts, &host.name) {
-                    Some(address) if resolution.addresses.contains(&address) => {
-                        outcome = outcome.detail(format!(
-                            "the edgeAgent container resolves it too: createOptions ExtraHosts maps it to {address}"
-                        ));
-                    }
-                    Some(address) => {
-                        outcome.escalate(Status::Warning);
-                        outcome.message = format!(
-                            "parent `{}` resolves to {} on this host, but edgeAgent's ExtraHosts maps it to {address}",
-                            host.name,
-                            addresses.join(", ")
-                        );
-                        outcome.remedy = Some(extra_hosts_remedy(
-                            &host.name,
-                            &addresses,
-                            &file.to_string(),
-                            apply,
-                        ));
-                    }
-                    None => {
-                        outcome.escalate(Status::Warning);
-                        outcome.message = format!(
-                            "parent `{}` resolves on this host only through {}: the edgeAgent container, which does not see the host's /etc/hosts, cannot resolve it",
-                            host.name, resolution.source
-                        );
-                        outcome.remedy = Some(extra_hosts_remedy(
-                            &host.name,
-                            &addresses,
-                            &file.to_string(),
-                            apply,
-                        ));
-                    }
+                None => {
+                    outcome.escalate(Status::Warning);
+                    outcome.message = format!(
+                        "parent `{}` resolves on this host only through {}: the edgeAgent container, which does not see the host's /etc/hosts, cannot resolve it",
+                        host.name, resolution.source
+                    );
+                    outcome.remedy = Some(extra_hosts_remedy(
+                        &host.name,
+                        &addresses,
+                        &file.to_string(),
+                        apply,
+                    ));
                 }
             }
-            outcome
-                .info(&resolution)
-                .evidence(Evidence::Resolution(Arc::new(resolution)))
-        })
+        }
+        Ok(outcome
+            .info(ResolveInfo::Resolved(resolution.clone()))
+            .evidence(Evidence::Resolution(Arc::new(resolution))))
     }
 }
 

@@ -2,8 +2,12 @@
 
 use std::path::PathBuf;
 
+use crate::engine::info::{RootCaFileInfo, RootCertificate, RootFile, SystemStore};
 use crate::engine::os_trust_store::os_trust_store;
-use crate::engine::{Check, CheckFuture, Context, Evidence, Group, Outcome, Prior, Status};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Evidence, Group, Outcome, Prior, Ran, Status, Timestamp,
+    info_schema,
+};
 use crate::pki::describe::{describe, openssl_date};
 
 /// Where Debian, Ubuntu and Raspberry Pi OS keep the system trust bundle, which device SDKs
@@ -12,126 +16,117 @@ pub const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 pub struct RootCaFileCheck;
 
-#[derive(serde::Serialize)]
-struct RootInfo {
-    subject: String,
-    issuer: String,
-    not_after: String,
-    sha256: String,
-    is_ca: bool,
-    self_signed: bool,
-}
-
-impl Check for RootCaFileCheck {
-    fn id(&self) -> &'static str {
-        "root-ca-file"
-    }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        "root CA file is readable and holds CA certificates"
-    }
-    fn run<'a>(&'a self, context: &'a Context, _prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let (path, system) = match &context.ca_file {
-                Some(path) => (path.clone(), false),
-                None => (PathBuf::from(SYSTEM_BUNDLE), true),
-            };
-            // The OS bundle is read once per process; a CA file once per run.
-            let loaded = if system {
-                os_trust_store(&path).map_err(|error| error.to_string())
-            } else {
-                context
-                    .shared
-                    .trust_anchors(&path)
-                    .map_err(|error| error.to_string())
-            };
-            let anchors = match loaded {
-                Ok(anchors) => anchors,
-                Err(error) => {
-                    let remedy = if system {
-                        "pass the gateway's root CA with --ca-file (e.g. azure-iot-test-only.root.ca.cert.pem)".to_owned()
-                    } else {
-                        format!(
-                            "pass the gateway's root CA certificate in PEM or DER form (e.g. azure-iot-test-only.root.ca.cert.pem) instead of {}",
-                            path.display()
-                        )
-                    };
-                    return Outcome::error(error).remedy(remedy);
-                }
-            };
-            if system {
-                return Outcome::ok(format!(
-                    "no --ca-file given: using the system trust store {} ({} certificates), as SDKs that use the OS store do",
-                    path.display(),
-                    anchors.certificates.len()
-                ))
-                .remedy("pass the gateway's root CA with --ca-file to check exactly what the device is configured with")
-                .info(&serde_json::json!({ "path": path, "system_store": true, "count": anchors.certificates.len() }))
-                .evidence(Evidence::TrustAnchors(anchors));
+impl DeclaredCheck for RootCaFileCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "root-ca-file",
+        group: Group::GatewayConnectivity,
+        title: "root CA file is readable and holds CA certificates",
+        dependencies: &[],
+        info: info_schema::<RootCaFileInfo>,
+    };
+    async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
+        let (path, system) = match &context.ca_file {
+            Some(path) => (path.clone(), false),
+            None => (PathBuf::from(SYSTEM_BUNDLE), true),
+        };
+        // The OS bundle is read once per process; a CA file once per run.
+        let loaded = if system {
+            os_trust_store(&path).map_err(|error| error.to_string())
+        } else {
+            context
+                .shared
+                .trust_anchors(&path)
+                .map_err(|error| error.to_string())
+        };
+        let anchors = match loaded {
+            Ok(anchors) => anchors,
+            Err(error) => {
+                let remedy = if system {
+                    "pass the gateway's root CA with --ca-file (e.g. azure-iot-test-only.root.ca.cert.pem)".to_owned()
+                } else {
+                    format!(
+                        "pass the gateway's root CA certificate in PEM or DER form (e.g. azure-iot-test-only.root.ca.cert.pem) instead of {}",
+                        path.display()
+                    )
+                };
+                return Ok(Outcome::error(error).remedy(remedy));
             }
-
-            let mut outcome = Outcome::ok(format!(
-                "{} holds {} certificate(s)",
+        };
+        if system {
+            let count = anchors.certificates.len();
+            return Ok(Outcome::ok(format!(
+                "no --ca-file given: using the system trust store {} ({} certificates), as SDKs that use the OS store do",
                 path.display(),
                 anchors.certificates.len()
+            ))
+            .remedy("pass the gateway's root CA with --ca-file to check exactly what the device is configured with")
+            .info(RootCaFileInfo::SystemStore(SystemStore { path, system_store: true, count }))
+            .evidence(Evidence::TrustAnchors(anchors)));
+        }
+
+        let mut outcome = Outcome::ok(format!(
+            "{} holds {} certificate(s)",
+            path.display(),
+            anchors.certificates.len()
+        ));
+        let mut roots = Vec::new();
+        for (index, der) in anchors.certificates.iter().enumerate() {
+            let summary = match describe(der) {
+                Ok(summary) => summary,
+                Err(error) => {
+                    outcome.escalate(Status::Warning);
+                    outcome = outcome
+                        .detail(format!("certificate {} cannot be read: {error}", index + 1));
+                    continue;
+                }
+            };
+            let position = format!("certificate {} (`{}`)", index + 1, summary.subject);
+            outcome = outcome.detail(format!(
+                "{position}, expires {}",
+                openssl_date(summary.not_after)
             ));
-            let mut roots = Vec::new();
-            for (index, der) in anchors.certificates.iter().enumerate() {
-                let summary = match describe(der) {
-                    Ok(summary) => summary,
-                    Err(error) => {
-                        outcome.escalate(Status::Warning);
-                        outcome = outcome
-                            .detail(format!("certificate {} cannot be read: {error}", index + 1));
-                        continue;
-                    }
-                };
-                let position = format!("certificate {} (`{}`)", index + 1, summary.subject);
+            if !summary.is_ca {
+                outcome.escalate(Status::Warning);
+                outcome = outcome
+                    .detail(format!("{position} is not a CA certificate: it cannot be a trusted root"))
+                    .remedy("the root CA file must hold the root CA certificate, not the gateway's own certificate");
+            } else if !summary.self_issued {
+                outcome.escalate(Status::Warning);
+                outcome = outcome
+                    .detail(format!(
+                        "{position} is not self-signed (issued by `{}`): an intermediate given as the root; OpenSSL then reports 2 (unable to get issuer certificate)",
+                        summary.issuer
+                    ))
+                    .remedy("use the root CA certificate (the self-signed one, e.g. azure-iot-test-only.root.ca.cert.pem) or append it to this file");
+            }
+            if summary.not_after < context.now {
+                outcome.escalate(Status::Warning);
                 outcome = outcome.detail(format!(
-                    "{position}, expires {}",
+                    "{position} expired on {}",
                     openssl_date(summary.not_after)
                 ));
-                if !summary.is_ca {
-                    outcome.escalate(Status::Warning);
-                    outcome = outcome
-                        .detail(format!("{position} is not a CA certificate: it cannot be a trusted root"))
-                        .remedy("the root CA file must hold the root CA certificate, not the gateway's own certificate");
-                } else if !summary.self_issued {
-                    outcome.escalate(Status::Warning);
-                    outcome = outcome
-                        .detail(format!(
-                            "{position} is not self-signed (issued by `{}`): an intermediate given as the root; OpenSSL then reports 2 (unable to get issuer certificate)",
-                            summary.issuer
-                        ))
-                        .remedy("use the root CA certificate (the self-signed one, e.g. azure-iot-test-only.root.ca.cert.pem) or append it to this file");
-                }
-                if summary.not_after < context.now {
-                    outcome.escalate(Status::Warning);
-                    outcome = outcome.detail(format!(
-                        "{position} expired on {}",
-                        openssl_date(summary.not_after)
-                    ));
-                }
-                roots.push(RootInfo {
-                    subject: summary.subject,
-                    issuer: summary.issuer,
-                    not_after: openssl_date(summary.not_after),
-                    sha256: summary.sha256_fingerprint,
-                    is_ca: summary.is_ca,
-                    self_signed: summary.self_issued,
-                });
             }
-            if outcome.status == Status::Warning {
-                outcome.message = format!(
-                    "{} holds certificates that cannot serve as a root",
-                    path.display()
-                );
-            }
-            outcome
-                .info(&serde_json::json!({ "path": path, "system_store": false, "certificates": roots }))
-                .evidence(Evidence::TrustAnchors(anchors))
-        })
+            roots.push(RootCertificate {
+                subject: summary.subject,
+                issuer: summary.issuer,
+                not_after: Timestamp(summary.not_after),
+                sha256: summary.sha256_fingerprint,
+                is_ca: summary.is_ca,
+                self_signed: summary.self_issued,
+            });
+        }
+        if outcome.status == Status::Warning {
+            outcome.message = format!(
+                "{} holds certificates that cannot serve as a root",
+                path.display()
+            );
+        }
+        Ok(outcome
+            .info(RootCaFileInfo::File(RootFile {
+                path,
+                system_store: false,
+                certificates: roots,
+            }))
+            .evidence(Evidence::TrustAnchors(anchors)))
     }
 }

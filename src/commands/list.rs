@@ -5,9 +5,29 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
+use serde::Serialize;
+
 use super::AppError;
 use crate::checks::{all_checks, gateway_registry, leaf_registry};
 use crate::cli::{ListArgs, OutputFormat};
+use crate::engine::Group;
+
+/// `list --output json`: `{"checks": [...]}`.
+#[derive(Serialize)]
+struct Catalogue {
+    checks: Vec<ListedCheck>,
+}
+
+#[derive(Serialize)]
+struct ListedCheck {
+    id: &'static str,
+    group: Group,
+    /// `leaf`, `gateway` or `both`.
+    suite: &'static str,
+    description: &'static str,
+    /// Every check it waits for, in declaration order.
+    depends_on: Vec<&'static str>,
+}
 
 pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let registry = all_checks();
@@ -20,19 +40,24 @@ pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     };
     match args.output {
         OutputFormat::Json => {
-            let checks: Vec<_> = registry
+            let checks = registry
                 .iter()
                 .map(|check| {
-                    serde_json::json!({
-                        "id": check.id(),
-                        "group": check.group().title(),
-                        "suite": suite(check.id()),
-                        "description": check.description(),
-                        "depends_on": check.dependencies().iter().flat_map(|dependency| dependency.ids().iter().copied()).collect::<Vec<_>>(),
-                    })
+                    let meta = check.meta();
+                    ListedCheck {
+                        id: meta.id,
+                        group: meta.group,
+                        suite: suite(meta.id),
+                        description: meta.title,
+                        depends_on: meta
+                            .dependencies
+                            .iter()
+                            .flat_map(|dependency| dependency.ids().iter().copied())
+                            .collect(),
+                    }
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "checks": checks }))
+            serde_json::to_writer_pretty(&mut *out, &Catalogue { checks })
                 .map_err(std::io::Error::from)?;
             writeln!(out)?;
         }

@@ -34,7 +34,7 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// Which IoT Edge generation the file belongs to; it decides file names, service users and the
 /// command that applies a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum ConfigFormat {
     /// IoT Edge 1.1 `config.yaml` (iotedged, libiothsm).
     #[serde(rename = "1.1")]

@@ -4,14 +4,16 @@
 //! mutable "check context": a check receives read-only [`Context`] and the typed [`Evidence`]
 //! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
 
+pub mod info;
 pub mod os_trust_store;
 pub mod outcome;
 pub mod registry;
 pub mod runner;
 pub mod shared;
 
-pub use outcome::{Evidence, ObservedPort, Outcome, Peer, Status};
-pub use registry::{Check, CheckFuture, Dependency, Group, PortCheck};
+pub use info::{CheckInfo, Milliseconds, Timestamp, info_schema};
+pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
+pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
@@ -122,10 +124,15 @@ pub const LEAF_EXPIRY_WARNING_DAYS: u32 = 30;
 pub const GATEWAY_EXPIRY_WARNING_DAYS: u32 = 90;
 
 /// The port each protocol is probed on: 8883, 5671 and 443 unless `--port` says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (In JSON an object keyed like `--port`; its schema is this struct's.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ports {
+    /// MQTT over TLS, 8883 by default.
     pub mqtt: u16,
+    /// AMQP over TLS, 5671 by default.
     pub amqp: u16,
+    /// HTTPS (and MQTT/AMQP over WebSockets), 443 by default.
     pub https: u16,
 }
 

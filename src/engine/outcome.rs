@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::info::CheckInfo;
 use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
 use crate::net::observation::Observation;
@@ -13,7 +15,9 @@ use crate::pki::TrustAnchors;
 use crate::pki::verdicts::ChainVerdict;
 
 /// The closed set of results, as `iotedge check -o json` spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -104,8 +108,8 @@ pub struct Outcome {
     pub details: Vec<String>,
     /// What to do about it, when there is something to do.
     pub remedy: Option<String>,
-    /// Typed data for JSON `additional_info`, serialized from the check's own structs.
-    pub info: serde_json::Value,
+    /// Typed data for JSON `additional_info` (see [`CheckInfo`]).
+    pub info: CheckInfo,
     pub evidence: Evidence,
 }
 
@@ -116,7 +120,7 @@ impl Outcome {
             message: message.into(),
             details: Vec::new(),
             remedy: None,
-            info: serde_json::Value::Null,
+            info: CheckInfo::Empty,
             evidence: Evidence::None,
         }
     }
@@ -156,11 +160,11 @@ impl Outcome {
         self
     }
 
-    /// Attach typed data for JSON; a value that fails to serialize is recorded as such.
-    pub fn info<T: Serialize>(mut self, info: &T) -> Self {
-        self.info = serde_json::to_value(info).unwrap_or_else(
-            |error| serde_json::json!({ "serialization_error": error.to_string() }),
-        );
+    /// Attach typed data for JSON: one of [`CheckInfo`]'s payloads, by value. (A reference
+    /// to anything serializable is accepted too, as untyped JSON, until the network checks
+    /// have types: see [`CheckInfo::Untyped`].)
+    pub fn info(mut self, info: impl Into<CheckInfo>) -> Self {
+        self.info = info.into();
         self
     }
 
@@ -174,5 +178,37 @@ impl Outcome {
         if status > self.status && status != Status::Skipped {
             self.status = status;
         }
+    }
+}
+
+/// Why a check could not run: it is reported as `skipped` with this reason. Checks return it
+/// with `?` from their one prologue, `let x = prior.something().or_skip("skipped because ..")?;`,
+/// instead of each spelling out `let Some(x) = .. else { return Outcome::skipped(..) }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+impl Skip {
+    pub fn because(reason: impl Into<String>) -> Self {
+        Skip(reason.into())
+    }
+}
+
+impl From<Skip> for Outcome {
+    fn from(skip: Skip) -> Self {
+        Outcome::skipped(skip.0)
+    }
+}
+
+/// What a declared check's `run` returns: an outcome, or the reason it could not run.
+pub type Ran = Result<Outcome, Skip>;
+
+/// `.or_skip(reason)`: a missing prerequisite (evidence, input, setting) as a [`Skip`].
+pub trait OrSkip<T> {
+    fn or_skip(self, reason: &str) -> Result<T, Skip>;
+}
+
+impl<T> OrSkip<T> for Option<T> {
+    fn or_skip(self, reason: &str) -> Result<T, Skip> {
+        self.ok_or_else(|| Skip::because(reason))
     }
 }

@@ -201,6 +201,23 @@ impl Serialize for VerifyCode {
     }
 }
 
+/// In JSON a code is its number, as `Verify return code: N` prints it.
+impl schemars::JsonSchema for VerifyCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "VerifyCode".into()
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let last = VerifyCode::ALL.len() - 1;
+        schemars::json_schema!({
+            "type": "integer",
+            "minimum": 0,
+            "maximum": last,
+            "description": "OpenSSL 3's X509_V_* verify code, as `openssl s_client` prints it in `Verify return code: N`; 0 is ok.",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

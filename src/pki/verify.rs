@@ -125,7 +125,8 @@ pub enum Purpose {
 }
 
 /// One error as OpenSSL's verify callback sees it (`verify error:num=N:...` at `depth`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VerifyError {
     pub code: VerifyCode,
     pub depth: usize,
@@ -134,7 +135,8 @@ pub struct VerifyError {
 }
 
 /// One certificate of the chain OpenSSL built (not necessarily what the server sent).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ChainLink {
     pub depth: usize,
     pub subject: String,

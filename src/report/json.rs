@@ -1,19 +1,24 @@
 //! The JSON report: a superset of `iotedge check -o json` (`checks.<id>.result.result`,
 //! `result.details`, per-check and top-level `additional_info`) so monitoring scripts written
 //! for iotedge keep working, plus what it lacks: tool and target, skip reasons, remedies,
-//! timings, a summary and a verdict. The schema is documented in `docs/json-schema.md`.
+//! timings, a summary and a verdict. Every field comes from a `Serialize` type here or in
+//! `engine::info`; `docs/report.schema.json` is generated from the same types
+//! (`report::schema`), and `docs/json-schema.md` documents it.
 
 use std::io::{self, Write};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Target, Verdict, verdict};
-use crate::engine::{CheckReport, RunReport, Status};
+use crate::engine::{CheckInfo, CheckReport, Group, Milliseconds, RunReport, Status};
 use crate::secrets::{redact, redact_json};
 
-/// Additive changes keep 1.x; removing or retyping a field bumps the major version.
-pub const SCHEMA_VERSION: &str = "1.0";
+/// Additive changes keep 2.x; removing or retyping a field bumps the major version. 2.0: every
+/// duration is float milliseconds (`duration_ms`, `elapsed_ms` were integers) and every time
+/// RFC 3339 (`not_after` of `root-ca-file` and the expiry checks was OpenSSL's text).
+pub const SCHEMA_VERSION: &str = "2.0";
 
 /// Write the report as one pretty-printed JSON document followed by a newline.
 pub fn write_json<W: Write + ?Sized>(
@@ -23,10 +28,7 @@ pub fn write_json<W: Write + ?Sized>(
 ) -> io::Result<()> {
     let document = Document {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::EDGEPROBE,
         target: target.redacted(),
         checks: Checks(&report.checks),
         summary: Summary {
@@ -37,35 +39,58 @@ pub fn write_json<W: Write + ?Sized>(
             skipped: report.count(Status::Skipped),
         },
         verdict: verdict(report),
-        elapsed_ms: millis(report.elapsed),
-        additional_info: serde_json::Value::Object(serde_json::Map::new()),
+        elapsed_ms: Milliseconds(report.elapsed),
+        additional_info: CheckInfo::Empty,
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
+/// The single-gateway report (`check --output json`), leaf or gateway suite.
+#[derive(Serialize, JsonSchema)]
+#[schemars(title = "edgeprobe report (check --output json)", deny_unknown_fields)]
+pub struct Document<'a> {
+    /// `MAJOR.MINOR` of this schema. Within a major version changes are additive only.
     schema_version: &'static str,
     tool: Tool,
     target: Target,
+    /// One entry per check that applied to this run, keyed by check id, in the order the
+    /// checks run and print. Checks that do not apply (`connection-string` without one) are
+    /// absent; skipped ones are present with `result.result` = `skipped`.
+    #[schemars(schema_with = "super::schema::checks_by_id")]
     checks: Checks<'a>,
     summary: Summary,
     verdict: Verdict,
-    elapsed_ms: u64,
-    /// iotedge's top-level host information; kept (empty) so consumers that require the key,
-    /// such as a strict deserializer of iotedge's own output, accept ours.
-    additional_info: serde_json::Value,
+    /// Wall-clock time of the whole run.
+    elapsed_ms: Milliseconds,
+    /// iotedge's top-level host information; kept (always `{}`) so consumers that require the
+    /// key, such as a strict deserializer of iotedge's own output, accept ours.
+    #[schemars(with = "super::schema::EmptyObject")]
+    additional_info: CheckInfo,
 }
 
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
+/// Which program wrote the document.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Tool {
+    /// Always `edgeprobe`.
+    pub name: &'static str,
+    /// The edgeprobe release.
+    pub version: &'static str,
 }
 
-#[derive(Serialize)]
+impl Tool {
+    pub const EDGEPROBE: Tool = Tool {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+}
+
+/// Checks by result; `total` is the sum of the others and the number of keys in `checks`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 struct Summary {
+    /// Checks reported.
     total: usize,
     ok: usize,
     warning: usize,
@@ -76,7 +101,7 @@ struct Summary {
 /// The `checks` object, keyed by id in registry order. Written entry by entry because
 /// `serde_json::Map` sorts its keys unless the crate-wide `preserve_order` feature is on; order
 /// does not matter to programs but does to people reading the file.
-struct Checks<'a>(&'a [CheckReport]);
+pub struct Checks<'a>(&'a [CheckReport]);
 
 impl Serialize for Checks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -88,23 +113,64 @@ impl Serialize for Checks<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct CheckJson {
+/// One check's result (`checks.<id>`).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CheckResult", deny_unknown_fields)]
+pub struct CheckJson {
+    /// One line phrased as what should be true ("gateway name resolves to an address"),
+    /// naming the port this run probed.
     description: String,
-    group: &'static str,
+    /// The report section.
+    group: Group,
     result: ResultJson,
+    /// The one-line finding (the same as `result.details[0]`).
     message: String,
+    /// What to do about it, when there is something to do. Commands are in backticks.
     remedy: Option<String>,
-    duration_ms: u64,
-    additional_info: serde_json::Value,
+    /// Time spent in the check itself, excluding time waiting for its prerequisites.
+    duration_ms: Milliseconds,
+    /// The check's typed data, `{}` when it has none (a skipped check, most failures): its
+    /// shape per check id is in this schema's `checks` properties.
+    #[schemars(with = "super::schema::AnyObject")]
+    additional_info: Redacted,
 }
 
 /// iotedge's `{"result": "warning", "details": [...]}`, with details for every status: the
 /// message first, then the detail lines. Skipped checks keep their reason, which iotedge drops.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "IotedgeResult", deny_unknown_fields)]
 struct ResultJson {
+    /// iotedge also defines `ignored` and `fatal`; edgeprobe does not emit them.
     result: Status,
+    /// The message first, then any detail lines (causes, a certificate-chain listing; some
+    /// pre-formatted, starting with spaces). Present for every result, unlike iotedge.
     details: Vec<String>,
+}
+
+/// A check's info with every secret redacted on the way out: serialized as JSON, then passed
+/// through the one redactor, which also hides any value under a key named like a secret.
+struct Redacted(serde_json::Value);
+
+impl Redacted {
+    fn of(info: &CheckInfo) -> Redacted {
+        Redacted(match serde_json::to_value(info) {
+            Ok(value) => redact_json(&value),
+            Err(error) => {
+                let mut object = serde_json::Map::new();
+                object.insert(
+                    "serialization_error".to_owned(),
+                    serde_json::Value::String(error.to_string()),
+                );
+                serde_json::Value::Object(object)
+            }
+        })
+    }
+}
+
+impl Serialize for Redacted {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 impl From<&CheckReport> for CheckJson {
@@ -121,7 +187,7 @@ impl From<&CheckReport> for CheckJson {
             .collect();
         CheckJson {
             description: check.title.clone(),
-            group: check.group.title(),
+            group: check.group,
             result: ResultJson {
                 result: outcome.status,
                 details,
@@ -131,17 +197,10 @@ impl From<&CheckReport> for CheckJson {
                 .remedy
                 .as_deref()
                 .map(|remedy| redact(remedy).into_owned()),
-            duration_ms: millis(check.duration),
-            additional_info: match &outcome.info {
-                serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
-                info => redact_json(info),
-            },
+            duration_ms: Milliseconds(check.duration),
+            additional_info: Redacted::of(&outcome.info),
         }
     }
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -154,6 +213,7 @@ mod tests {
 
     use serde::Deserialize;
 
+    use crate::engine::info::{Authentication, ConnectionStringInfo, ParsedConnectionString};
     use crate::engine::{Outcome, Ports};
     use crate::report::sample;
 
@@ -168,7 +228,7 @@ mod tests {
         checks: BTreeMap<String, CheckOut>,
         summary: SummaryOut,
         verdict: String,
-        elapsed_ms: u64,
+        elapsed_ms: f64,
         additional_info: serde_json::Value,
     }
 
@@ -197,7 +257,7 @@ mod tests {
         result: ResultOut,
         message: String,
         remedy: Option<String>,
-        duration_ms: u64,
+        duration_ms: f64,
         additional_info: serde_json::Value,
     }
 
@@ -262,7 +322,7 @@ mod tests {
         let report: Report =
             serde_json::from_str(&text).expect("the output parses as the documented schema");
 
-        assert_eq!(report.schema_version, "1.0");
+        assert_eq!(report.schema_version, "2.0");
         assert_eq!(
             (report.tool.name.as_str(), report.tool.version.as_str()),
             ("edgeprobe", env!("CARGO_PKG_VERSION"))
@@ -293,10 +353,10 @@ mod tests {
             }
         );
         assert_eq!(report.verdict, "error");
-        assert_eq!(report.elapsed_ms, 812);
+        assert_eq!(report.elapsed_ms, 812.0);
         assert_eq!(report.additional_info, serde_json::json!({}));
 
-        let resolves = &report.checks["gateway-resolves"];
+        let resolves = &report.checks["gateway-resolve"];
         assert_eq!(resolves.description, "gateway name resolves");
         assert_eq!(resolves.group, "Gateway connectivity");
         assert_eq!(
@@ -308,10 +368,18 @@ mod tests {
         );
         assert_eq!(resolves.message, "gw.contoso.com resolves to 10.0.0.4");
         assert_eq!(resolves.remedy, None);
-        assert_eq!(resolves.duration_ms, 3);
+        assert_eq!(resolves.duration_ms, 3.0);
         assert_eq!(
             resolves.additional_info,
-            serde_json::json!({"name": "gw.contoso.com", "addresses": ["10.0.0.4"]})
+            serde_json::to_value(sample::resolved()).expect("serializes"),
+            "the typed info, as its own type serializes it"
+        );
+        assert_eq!(
+            (
+                &resolves.additional_info["name"],
+                &resolves.additional_info["addresses"]
+            ),
+            (&"gw.contoso.com".into(), &serde_json::json!(["10.0.0.4"]))
         );
 
         let chain = &report.checks["gateway-cert-chain"];
@@ -331,7 +399,7 @@ mod tests {
                 .as_deref()
                 .is_some_and(|remedy| remedy.contains("`openssl s_client"))
         );
-        assert_eq!(chain.duration_ms, 41);
+        assert_eq!(chain.duration_ms, 41.0);
         assert_eq!(
             chain.additional_info,
             serde_json::json!({}),
@@ -345,7 +413,7 @@ mod tests {
             Some("renew the edge CA certificate before it expires")
         );
 
-        let name = &report.checks["gateway-cert-name"];
+        let name = &report.checks["gateway-cert-hostname"];
         assert_eq!(
             name.result,
             ResultOut {
@@ -387,8 +455,11 @@ mod tests {
         let text = render(&sample::report(), &sample::target());
         let results: Results =
             serde_json::from_str(&text).expect("iotedge-shaped consumers accept our output");
-        assert_eq!(results.checks["gateway-resolves"].result, Result::Ok);
-        assert_eq!(results.checks["gateway-cert-name"].result, Result::Skipped);
+        assert_eq!(results.checks["gateway-resolve"].result, Result::Ok);
+        assert_eq!(
+            results.checks["gateway-cert-hostname"].result,
+            Result::Skipped
+        );
         assert!(matches!(
             &results.checks["gateway-cert-chain"].result,
             Result::Error { details } if details[0].starts_with("Verify return code: 20")
@@ -397,7 +468,7 @@ mod tests {
             matches!(&results.checks["gateway-cert-expiry"].result, Result::Warning { details } if details.len() == 1)
         );
         assert!(
-            results.checks["gateway-resolves"]
+            results.checks["gateway-resolve"]
                 .additional_info
                 .is_object()
         );
@@ -494,7 +565,14 @@ mod tests {
                     sample::SECRET
                 ))
                 .remedy(leaky.clone())
-                .info(&serde_json::json!({"connection_string": leaky, "nested": [{"key": leaky}]})),
+                .info(ConnectionStringInfo::Parsed(ParsedConnectionString {
+                    host_name: "h".into(),
+                    device_id: "d".into(),
+                    module_id: None,
+                    gateway_host_name: Some(leaky.clone()),
+                    authentication: Authentication::SharedAccessKey,
+                    redacted: leaky.clone(),
+                })),
         );
         let target = Target {
             connection_string: Some(leaky),
@@ -508,7 +586,7 @@ mod tests {
             Some("HostName=h;DeviceId=d;SharedAccessKey=<redacted>")
         );
         assert_eq!(
-            parsed.checks["gateway-resolves"].result.details[1],
+            parsed.checks["gateway-resolve"].result.details[1],
             "HostName=h;DeviceId=d;SharedAccessKey=<redacted>"
         );
     }

@@ -11,6 +11,7 @@ pub mod fleet_json;
 pub mod fleet_text;
 pub mod json;
 pub mod prometheus;
+pub mod schema;
 pub mod text;
 
 pub use compact::TargetResult;
@@ -29,18 +30,25 @@ use crate::net::Protocol;
 use crate::secrets::redact;
 
 /// What was probed, for the text header and the JSON `target` object.
-#[derive(Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Target {
     /// The gateway name the device dials (from `--gateway` or the connection string's
     /// `GatewayHostName`), when known.
     pub gateway: Option<String>,
+    /// The device id, when known (from the connection string).
     pub device_id: Option<String>,
-    /// The connection string, ALREADY redacted by the caller. Printers redact it again in case.
+    /// The connection string: its canonical form with `SharedAccessKey=<redacted>` when it
+    /// parses; otherwise as given, with every part not known to be public redacted. (In the
+    /// struct: ALREADY redacted by the caller; printers redact it again in case.)
     pub connection_string: Option<String>,
+    /// `--ca-file`, the root CA file given.
     pub ca_file: Option<String>,
-    /// Gateway mode: the IoT Edge config checked (`/etc/aziot/config.toml`, or `--config`).
+    /// Gateway mode only (absent on a leaf): the IoT Edge config checked
+    /// (`/etc/aziot/config.toml`, `/etc/iotedge/config.yaml`, or `--config`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// The port probed for each protocol.
     #[serde(serialize_with = "serialize_ports")]
     pub ports: Ports,
 }
@@ -120,7 +128,7 @@ impl ColorChoice {
 }
 
 /// The overall result of a run: the most severe status among the checks (skips do not count).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Ok,
@@ -155,7 +163,9 @@ pub(crate) mod sample {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use crate::engine::info::ResolveInfo;
     use crate::engine::{CheckReport, Group, Outcome, Ports, RunReport};
+    use crate::net::resolve::{Resolution, ResolutionSource};
 
     use super::Target;
 
@@ -193,20 +203,25 @@ pub(crate) mod sample {
         }
     }
 
-    #[derive(serde::Serialize)]
-    struct Resolved {
-        name: &'static str,
-        addresses: Vec<&'static str>,
+    /// The typed info `gateway-resolve` reports.
+    pub fn resolved() -> ResolveInfo {
+        ResolveInfo::Resolved(Resolution {
+            name: "gw.contoso.com".to_owned(),
+            addresses: vec![[10, 0, 0, 4].into()],
+            source: ResolutionSource::Dns {
+                server: "10.0.0.2:53".to_owned(),
+            },
+            notes: Vec::new(),
+        })
     }
 
     pub fn report() -> RunReport {
         RunReport {
             checks: vec![
                 check(
-                    "gateway-resolves",
+                    "gateway-resolve",
                     "gateway name resolves",
-                    Outcome::ok("gw.contoso.com resolves to 10.0.0.4")
-                        .info(&Resolved { name: "gw.contoso.com", addresses: vec!["10.0.0.4"] }),
+                    Outcome::ok("gw.contoso.com resolves to 10.0.0.4").info(resolved()),
                     3,
                 ),
                 check(
@@ -233,7 +248,7 @@ pub(crate) mod sample {
                     1,
                 ),
                 check(
-                    "gateway-cert-name",
+                    "gateway-cert-hostname",
                     "gateway certificate is valid for the gateway name",
                     Outcome::skipped("skipped because `gateway-cert-chain` failed"),
                     0,

@@ -419,7 +419,7 @@ Completed in 812 ms
         }
         let text = render(&report, &target, true, false);
         assert!(
-            text.contains("SharedAccessKey=<redacted> (edgeprobe explain gateway-resolves)"),
+            text.contains("SharedAccessKey=<redacted> (edgeprobe explain gateway-resolve)"),
             "{text}"
         );
         assert!(text.contains("<redacted private key>"), "{text}");

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
-use crate::harness::{Run, edgeprobe, fixture, run};
+use crate::harness::{Run, Schema, assert_valid, edgeprobe, fixture, run};
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
 /// on three loopback ports (minus `closed`), with the files a fleet run needs.
@@ -314,9 +314,13 @@ async fn json_document_has_a_result_per_target_and_exit_code_one() {
         output.stderr, "",
         "no progress bar when stderr is not a terminal"
     );
+    assert_valid(
+        Schema::Fleet,
+        &serde_json::from_str(&output.stdout).unwrap_or_default(),
+    );
     let document: Document = serde_json::from_str(&output.stdout)
         .unwrap_or_else(|error| panic!("{error}\n{}", output.stdout));
-    assert_eq!(document.schema_version, "1.0");
+    assert_eq!(document.schema_version, edgeprobe::report::SCHEMA_VERSION);
     assert_eq!(document.tool["name"], "edgeprobe");
     assert_eq!(document.ports["mqtt"], fleet.gateway.ports.mqtt);
     assert_eq!(document.verdict, "error");
@@ -366,6 +370,12 @@ async fn jsonl_streams_one_object_per_target_and_text_ends_with_totals() {
 
     let output = run_async(fleet.args(&targets.display().to_string(), "jsonl")).await;
     assert_eq!(output.code, 1, "{}", output.all());
+    for line in output.stdout.lines() {
+        assert_valid(
+            Schema::TargetResult,
+            &serde_json::from_str(line).unwrap_or_default(),
+        );
+    }
     let results: Vec<TargetOut> = output
         .stdout
         .lines()
@@ -667,6 +677,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
             assert_eq!(output.stdout.lines().count(), 1);
             let result: serde_json::Value =
                 serde_json::from_str(&output.stdout).expect("one JSON object");
+            assert_valid(Schema::TargetResult, &result);
             assert_eq!(result["gateway"], "gw-001.edgeprobe.test");
             assert_eq!(result["verdict"], "ok");
             assert!(result.get("line").is_none(), "no targets file, no line");

@@ -54,7 +54,7 @@ async fn healthy_gateway_is_all_ok_with_verify_code_0() {
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_eq!(report.verdict, "ok");
-    assert_eq!(report.schema_version, "1.0");
+    assert_eq!(report.schema_version, edgeprobe::report::SCHEMA_VERSION);
     assert_eq!(report.tool.name, "edgeprobe");
     assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(

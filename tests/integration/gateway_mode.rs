@@ -27,14 +27,14 @@ const CONNECTIVITY: &[&str] = &[
     "iothub-connect-amqp",
     "iothub-connect-https",
 ];
-const IOTHUB: &[&str] = &[
+pub(crate) const IOTHUB: &[&str] = &[
     "iothub-connect-mqtt",
     "iothub-connect-amqp",
     "iothub-connect-https",
 ];
 
 /// A gateway's filesystem in a temporary directory.
-struct Tree {
+pub(crate) struct Tree {
     directory: tempfile::TempDir,
 }
 
@@ -68,7 +68,7 @@ impl Tree {
         tree
     }
 
-    fn top_layer() -> Tree {
+    pub(crate) fn top_layer() -> Tree {
         Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
     }
 
@@ -78,7 +78,7 @@ impl Tree {
             .join(system_path.trim_start_matches('/'))
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.directory.path()
     }
 
@@ -132,7 +132,7 @@ impl Tree {
 }
 
 /// `edgeprobe check --root <tree> -o json` plus `extra`.
-async fn check(tree: &Tree, extra: &[String]) -> Run {
+pub(crate) async fn check(tree: &Tree, extra: &[String]) -> Run {
     let mut args: Vec<String> = vec![
         "check".into(),
         "--root".into(),
@@ -150,7 +150,7 @@ async fn check(tree: &Tree, extra: &[String]) -> Run {
         .expect("the binary ran")
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
+pub(crate) fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
 
@@ -159,7 +159,7 @@ async fn check_config(tree: &Tree) -> Run {
     check(tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await
 }
 
-async fn serve(chain: &str, key: &str) -> RunningGateway {
+pub(crate) async fn serve(chain: &str, key: &str) -> RunningGateway {
     start(SimulatorConfig::loopback(
         load_certificates(&fixture(&format!("gateway/pki/{chain}"))).expect("fixture chain"),
         load_private_key(&fixture(&format!("gateway/pki/{key}"))).expect("fixture key"),
@@ -170,7 +170,7 @@ async fn serve(chain: &str, key: &str) -> RunningGateway {
 }
 
 /// `--port mqtt=N` (or `--parent-port`, `--iothub-port`) for each of the simulator's ports.
-fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
+pub(crate) fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
     let ports = gateway.ports;
     [
         ("mqtt", ports.mqtt),

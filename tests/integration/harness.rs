@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -23,13 +24,34 @@ pub struct Run {
 }
 
 impl Run {
+    /// The report on stdout, validated against the checked-in `docs/report.schema.json` and
+    /// read into this harness's own types, which reject unknown fields: every test that reads a
+    /// report checks the schema as a consumer would.
     pub fn json(&self) -> Report {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|error| {
+        let value: serde_json::Value = serde_json::from_str(&self.stdout).unwrap_or_else(|error| {
+            panic!(
+                "stdout is not JSON ({error}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        });
+        assert_valid(Schema::Report, &value);
+        let report: Report = serde_json::from_value(value).unwrap_or_else(|error| {
             panic!(
                 "stdout is not a report ({error}):\n{}\nstderr:\n{}",
                 self.stdout, self.stderr
             )
-        })
+        });
+        // What docs/json-schema.md promises beyond the schema's shapes.
+        assert_eq!(report.summary.total, report.checks.len(), "summary.total");
+        assert!(report.elapsed_ms >= 0.0 && report.additional_info.is_empty());
+        for (id, entry) in &report.checks {
+            assert_eq!(
+                Some(&entry.message),
+                entry.result.details.first(),
+                "{id}: message is details[0]"
+            );
+        }
+        report
     }
 
     pub fn all(&self) -> String {
@@ -62,34 +84,108 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+// ---- The JSON Schemas, as checked in ----
+
+/// A checked-in schema (`docs/*.schema.json`).
+#[derive(Debug, Clone, Copy)]
+pub enum Schema {
+    Report,
+    TargetResult,
+    Fleet,
+}
+
+impl Schema {
+    pub fn path(self) -> &'static str {
+        match self {
+            Schema::Report => "docs/report.schema.json",
+            Schema::TargetResult => "docs/target-result.schema.json",
+            Schema::Fleet => "docs/fleet.schema.json",
+        }
+    }
+
+    fn validator(self) -> &'static jsonschema::Validator {
+        static VALIDATORS: [OnceLock<jsonschema::Validator>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        VALIDATORS[self as usize].get_or_init(|| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(self.path());
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let schema: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .unwrap_or_else(|error| panic!("{} is not a valid schema: {error}", path.display()))
+        })
+    }
+}
+
+/// Fails the test, listing every violation, unless `value` is valid against `schema`.
+pub fn assert_valid(schema: Schema, value: &serde_json::Value) {
+    let errors: Vec<String> = schema
+        .validator()
+        .iter_errors(value)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "output does not match {}:\n{}\n{}",
+        schema.path(),
+        errors.join("\n"),
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
 // ---- The JSON report, as a consumer sees it (docs/json-schema.md) ----
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Report {
     pub schema_version: String,
     pub tool: Tool,
+    pub target: Target,
     pub checks: BTreeMap<String, CheckEntry>,
     pub summary: Summary,
     pub verdict: String,
+    pub elapsed_ms: f64,
+    pub additional_info: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // named so that unknown fields are refused; read by the tests that need them
+pub struct Target {
+    pub gateway: Option<String>,
+    pub device_id: Option<String>,
+    pub connection_string: Option<String>,
+    pub ca_file: Option<String>,
+    /// Gateway mode only.
+    #[serde(default)]
+    pub config: Option<String>,
+    pub ports: BTreeMap<String, u16>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckEntry {
     pub description: String,
     pub group: String,
     pub result: ResultEntry,
+    pub message: String,
     pub remedy: Option<String>,
     pub duration_ms: f64,
     pub additional_info: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResultEntry {
     pub result: String,
     #[serde(default)]
@@ -97,6 +193,7 @@ pub struct ResultEntry {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     pub total: usize,
     pub ok: usize,

@@ -1,0 +1,752 @@
+//! Typed `additional_info`: what each check reports in JSON, as Rust types. These types are the
+//! schema: `docs/report.schema.json` is generated from them (`cargo run --example
+//! generate_schemas`), and the tests validate real output against it, so a field that is
+//! renamed or retyped here shows up as a schema diff in review rather than in someone's
+//! monitoring script. The doc comments on the fields become the schema's descriptions and the
+//! field tables of `docs/json-schema.md`.
+//!
+//! # Giving a check typed info
+//! 1. Define a `Serialize + JsonSchema` struct for it below, under a heading naming the check
+//!    (an untagged enum when the check reports different shapes, e.g. on success and on
+//!    failure). Mark it `#[schemars(deny_unknown_fields)]`, so the schema is exact. Times are
+//!    [`Timestamp`] (RFC 3339), durations [`Milliseconds`] (float milliseconds), paths
+//!    `PathBuf`, addresses `IpAddr`; never a pre-formatted string for a value a program reads.
+//! 2. Add a variant to [`CheckInfo`] and a line to the `typed_info!` list at its end, which
+//!    writes the `From` impl.
+//! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: info_schema::<YourInfo>`; the
+//!    report schema then requires that shape (or `{}`) under `checks.<id>.additional_info`.
+//! 4. Attach it with `outcome.info(YourInfo { .. })` (by value: a reference still goes to
+//!    `Untyped`, see below), run `cargo run --example generate_schemas` and commit `docs/`.
+//!
+//! # `Untyped`, to be removed
+//! [`CheckInfo::Untyped`] and `impl From<&T: Serialize> for CheckInfo` exist only so that the
+//! network checks (gateway-connect-*, gateway-protocol-*, gateway-cert-*, edgehub-listening-*,
+//! parent-connect-*, iothub-connect-*), whose files are being reworked on another branch, keep
+//! compiling with their `outcome.info(&serde_json::json!(..))` calls. When they have typed
+//! variants here, delete both, [`CheckInfo::get`] and the `Deserializer` impl (used only by
+//! `report/compact.rs` and `commands/demo.rs` to read those checks' JSON back): the compiler
+//! then lists every call left.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+use super::Status;
+use crate::config::ConfigFormat;
+use crate::net::resolve::Resolution;
+use crate::pki::VerifyCode;
+use crate::pki::verify::{ChainLink, VerifyError};
+use crate::system::Ownership;
+
+/// The `additional_info` of one outcome: `{}` or one check family's typed data. Serialized
+/// untagged, so the JSON is the payload itself, as in `iotedge check -o json`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(untagged)]
+pub enum CheckInfo {
+    /// No data: written as `{}`, never `null`, as iotedge consumers expect an object.
+    #[default]
+    #[serde(serialize_with = "empty_object")]
+    Empty,
+    ConfigWellFormed(ConfigWellFormedInfo),
+    Hostname(HostnameInfo),
+    ConnectionString(ConnectionStringInfo),
+    CertificatesConfigured(CertificatesConfiguredInfo),
+    DeviceCaKeyMatch(DeviceCaKeyMatchInfo),
+    DeviceCaChain(DeviceCaChainInfo),
+    Expiry(ExpiryInfo),
+    StaleGeneratedCerts(StaleGeneratedCertsInfo),
+    RootCaFile(RootCaFileInfo),
+    RootCaTrustStore(RootCaTrustStoreInfo),
+    GatewayHostname(GatewayHostnameInfo),
+    GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
+    Resolve(ResolveInfo),
+    /// TO BE REMOVED (see the module documentation): the network checks' data, serialized to
+    /// JSON when attached, until they have types of their own.
+    Untyped(serde_json::Value),
+}
+
+fn empty_object<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    serializer.serialize_map(Some(0))?.end()
+}
+
+impl CheckInfo {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, CheckInfo::Empty)
+    }
+
+    /// TO BE REMOVED with [`CheckInfo::Untyped`]: the top-level field `key` as JSON, for the
+    /// two readers of the network checks' data that predate the types.
+    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
+        match self {
+            CheckInfo::Untyped(value) => value.get(key).cloned(),
+            typed => serde_json::to_value(typed).ok()?.get(key).cloned(),
+        }
+    }
+}
+
+/// TO BE REMOVED with [`CheckInfo::Untyped`]: any value that serializes, as untyped JSON.
+/// A value that fails to serialize (a non-UTF-8 path) is recorded as such.
+impl<T: Serialize + ?Sized> From<&T> for CheckInfo {
+    fn from(info: &T) -> Self {
+        CheckInfo::Untyped(serde_json::to_value(info).unwrap_or_else(|error| {
+            let mut object = serde_json::Map::new();
+            object.insert(
+                "serialization_error".to_owned(),
+                serde_json::Value::String(error.to_string()),
+            );
+            serde_json::Value::Object(object)
+        }))
+    }
+}
+
+/// TO BE REMOVED with [`CheckInfo::Untyped`]: reads the info as JSON (`report/compact.rs`
+/// deserializes `gateway-cert-chain`'s ports through this).
+impl<'de> serde::Deserializer<'de> for &'de CheckInfo {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self {
+            CheckInfo::Untyped(value) => value.deserialize_any(visitor),
+            typed => serde_json::to_value(typed)?.deserialize_any(visitor),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// The schema of a check's `additional_info`, for [`CheckMeta::info`](super::CheckMeta).
+pub type InfoSchema = fn(&mut SchemaGenerator) -> Schema;
+
+/// `info: info_schema::<ConfigWellFormedInfo>` in a check's metadata.
+pub fn info_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// What checks without typed info declare (TO BE REMOVED with `Untyped`): any object.
+pub fn untyped_info_schema(_generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "description": "Not typed yet: this check's data has no schema of its own.",
+    })
+}
+
+// ---- Units shared by every check ----
+
+/// A point in time, written as RFC 3339 (`2036-12-31T00:00:00Z`), the one time format of the
+/// JSON report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
+
+impl JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339, in UTC (`2036-12-31T00:00:00Z`).",
+        })
+    }
+}
+
+/// A duration, written as a number of milliseconds with microsecond precision (`3.482`): the
+/// one unit of every `*_ms` field of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Milliseconds(pub Duration);
+
+impl Milliseconds {
+    pub fn as_f64(self) -> f64 {
+        (self.0.as_secs_f64() * 1_000_000.0).round() / 1000.0
+    }
+}
+
+impl Serialize for Milliseconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.as_f64())
+    }
+}
+
+impl JsonSchema for Milliseconds {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Milliseconds".into()
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "description": "Milliseconds, a float with microsecond precision (`3.482`).",
+        })
+    }
+}
+
+// ---- config-well-formed ----
+
+/// `config-well-formed`: what the config says, or only its path when it could not be read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConfigWellFormedInfo {
+    Read(ConfigSummary),
+    Unreadable(UnreadableConfig),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ConfigSummary {
+    /// The config file read.
+    pub path: PathBuf,
+    /// The IoT Edge generation the file belongs to.
+    pub version: ConfigFormat,
+    /// `hostname`, as written; null when unset.
+    pub hostname: Option<String>,
+    /// `parent_hostname` (a lower layer of a nested hierarchy); null on a top layer.
+    pub parent_hostname: Option<String>,
+    pub provisioning: ProvisioningKind,
+    pub edge_ca: EdgeCaKind,
+    /// Top-level keys written inside a section, where IoT Edge does not read them
+    /// (`hostname (in [provisioning])`).
+    pub misplaced_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct UnreadableConfig {
+    /// The config file that could not be read or parsed.
+    pub path: PathBuf,
+}
+
+/// How the device is provisioned (`[provisioning]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum ProvisioningKind {
+    #[serde(rename = "manual, connection string")]
+    ConnectionString,
+    #[serde(rename = "manual, hub and device named")]
+    Manual,
+    #[serde(rename = "DPS")]
+    Dps,
+    #[serde(rename = "other")]
+    Other,
+    #[serde(rename = "missing")]
+    Missing,
+}
+
+impl ProvisioningKind {
+    /// The same words as in JSON, for the text report.
+    pub fn text(self) -> &'static str {
+        match self {
+            ProvisioningKind::ConnectionString => "manual, connection string",
+            ProvisioningKind::Manual => "manual, hub and device named",
+            ProvisioningKind::Dps => "DPS",
+            ProvisioningKind::Other => "other",
+            ProvisioningKind::Missing => "missing",
+        }
+    }
+}
+
+/// Where the device CA comes from (`[edge_ca]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum EdgeCaKind {
+    #[serde(rename = "files")]
+    Files,
+    #[serde(rename = "incomplete")]
+    Incomplete,
+    #[serde(rename = "quickstart (generated by IoT Edge)")]
+    Quickstart,
+    #[serde(rename = "issued at run time (EST)")]
+    Issued,
+}
+
+impl EdgeCaKind {
+    /// The same words as in JSON, for the text report.
+    pub fn text(self) -> &'static str {
+        match self {
+            EdgeCaKind::Files => "files",
+            EdgeCaKind::Incomplete => "incomplete",
+            EdgeCaKind::Quickstart => "quickstart (generated by IoT Edge)",
+            EdgeCaKind::Issued => "issued at run time (EST)",
+        }
+    }
+}
+
+// ---- hostname ----
+
+/// `hostname`: the configured name as judged, or only the name when it is not a valid one.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HostnameInfo {
+    Checked(CheckedHostname),
+    Invalid(InvalidHostname),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CheckedHostname {
+    /// `hostname`, normalized (lower case, no trailing dot).
+    pub hostname: String,
+    /// This machine's own host name (`/etc/hostname`); null when unknown.
+    pub machine_hostname: Option<String>,
+    /// The address when `hostname` is an IP address; null for a name.
+    pub ip_address: Option<IpAddr>,
+    /// A name of one label (`edgegw`), resolvable only through a hosts entry or search domain.
+    pub single_label: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct InvalidHostname {
+    /// `hostname` as written.
+    pub hostname: String,
+}
+
+// ---- connection-string ----
+
+/// `connection-string`: the parsed connection string (key redacted), or on a gateway
+/// provisioned without one, where the identity comes from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConnectionStringInfo {
+    Parsed(ParsedConnectionString),
+    Provisioned(ProvisionedIdentity),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ParsedConnectionString {
+    /// `HostName`: the IoT hub.
+    pub host_name: String,
+    /// `DeviceId`.
+    pub device_id: String,
+    /// `ModuleId`, when the string is a module's.
+    pub module_id: Option<String>,
+    /// `GatewayHostName`: the gateway a leaf connects through.
+    pub gateway_host_name: Option<String>,
+    pub authentication: Authentication,
+    /// The whole string with `SharedAccessKey=<redacted>`.
+    pub redacted: String,
+}
+
+/// How the device authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Authentication {
+    /// `SharedAccessKey=`.
+    SharedAccessKey,
+    /// `x509=true`.
+    X509,
+}
+
+/// A gateway provisioned without a connection string.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "source", rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
+pub enum ProvisionedIdentity {
+    /// `source = "manual"` with `iothub_hostname` and `device_id`.
+    Manual {
+        /// `[provisioning] iothub_hostname`.
+        iothub_hostname: String,
+        /// `[provisioning] device_id`.
+        device_id: String,
+        /// `[provisioning.authentication] method` (`sas` when unset).
+        method: String,
+    },
+    /// The Device Provisioning Service assigns the identity at run time.
+    Dps {
+        /// `[provisioning] id_scope`.
+        id_scope: Option<String>,
+        /// `[provisioning.attestation] method` (`symmetric_key`, `x509`, `tpm`).
+        attestation: Option<String>,
+    },
+}
+
+// ---- certificates-configured ----
+
+/// `certificates-configured`: each certificate and key file the config names.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CertificatesConfiguredInfo {
+    pub version: ConfigFormat,
+    /// No device CA configured: IoT Edge generates quickstart certificates.
+    pub quickstart: bool,
+    pub files: Vec<ConfiguredFileInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ConfiguredFileInfo {
+    /// The setting as the operator finds it (`[edge_ca] cert`).
+    pub setting: &'static str,
+    /// The value as written (`file:///var/aziot/certs/edge-ca.pem`).
+    pub value: String,
+    /// The local path it names; null for another URI scheme (`pkcs11:`) or an invalid value.
+    pub path: Option<PathBuf>,
+    /// The service user that must read it (`aziotcs`, `aziotks`, `iotedge`).
+    pub reader: &'static str,
+    pub status: Status,
+    /// Certificates the file holds; null for a key or a file that did not load.
+    pub certificates: Option<usize>,
+    /// Mode and owner; null when the file could not be examined.
+    pub ownership: Option<Ownership>,
+}
+
+// ---- device-ca-key-match ----
+
+/// `device-ca-key-match`: the pair compared.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceCaKeyMatchInfo {
+    /// The device CA certificate file.
+    pub certificate: PathBuf,
+    /// The device CA private key file.
+    pub key: PathBuf,
+    /// `EC P-256 (PKCS#8)`, `RSA 2048 (PKCS#1)`, ...; `unknown` when unreadable.
+    pub key_kind: String,
+    /// The certificate's key as `s_client` prints it (`id-ecPublicKey, 256 (bit)`).
+    pub certificate_public_key: String,
+}
+
+// ---- device-ca-chain ----
+
+/// `device-ca-chain`: the device CA and its verification against each root.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceCaChainInfo {
+    /// The device CA (full-chain) file.
+    pub device_ca: PathBuf,
+    /// Its first certificate's subject, OpenSSL's one-line form.
+    pub subject: String,
+    /// basicConstraints `CA:TRUE`.
+    pub is_ca: bool,
+    /// keyUsage, OpenSSL's names (`Certificate Sign`).
+    pub key_usage: Vec<String>,
+    /// One per root file verified against: the trust bundle, then `--ca-file`.
+    pub verifications: Vec<ChainVerification>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ChainVerification {
+    /// The root file verified against.
+    pub against: PathBuf,
+    pub verify_code: VerifyCode,
+    /// OpenSSL's text for `verify_code`, exactly.
+    pub verify_message: &'static str,
+    /// Every error OpenSSL's verify callback would see, in order.
+    pub errors: Vec<VerifyError>,
+    /// The chain as built, leaf first.
+    pub chain: Vec<ChainLink>,
+}
+
+// ---- certificates-expiry (and gateway-cert-expiry) ----
+
+/// `certificates-expiry` and `gateway-cert-expiry`: each certificate's dates and verdict.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ExpiryInfo {
+    /// A certificate that expires within this many days is a warning.
+    pub warning_days: u32,
+    /// Leaf first, then the rest of the chain and the roots.
+    pub certificates: Vec<Validity>,
+}
+
+/// One certificate's dates and verdict.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Validity {
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    /// Where it came from (`device CA, /var/aziot/certs/device-ca.pem`, `sent by the gateway`).
+    pub source: String,
+    /// Start of validity.
+    pub not_before: Timestamp,
+    /// End of validity.
+    pub not_after: Timestamp,
+    /// `not_after` in Unix seconds, for arithmetic in jq or Prometheus.
+    pub not_after_unix: i64,
+    /// Whole days from now to `not_after`; negative once expired.
+    pub days_left: i64,
+    /// This certificate's verdict: `warning` within `warning_days`, `error` when expired, not
+    /// yet valid or ending on or after 2038-01-01 (IoT Edge's libiothsm limit).
+    pub status: Status,
+}
+
+// ---- stale-generated-certs ----
+
+/// `stale-generated-certs`: the store of certificates IoT Edge issued, and those not issued by
+/// the configured device CA.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct StaleGeneratedCertsInfo {
+    /// The directory read (under `--root`).
+    pub directory: PathBuf,
+    /// Certificates IoT Edge issued that were examined.
+    pub checked: usize,
+    pub stale: Vec<StaleCertificate>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct StaleCertificate {
+    pub file: PathBuf,
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    /// The CA that issued it: not the configured device CA.
+    pub issuer: String,
+}
+
+// ---- root-ca-file ----
+
+/// `root-ca-file`: the file the device trusts and its certificates, or the system store used
+/// instead.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RootCaFileInfo {
+    File(RootFile),
+    SystemStore(SystemStore),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RootFile {
+    /// `--ca-file`.
+    pub path: PathBuf,
+    /// Always false here: the file given was read.
+    pub system_store: bool,
+    pub certificates: Vec<RootCertificate>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SystemStore {
+    /// The system bundle read, as no `--ca-file` was given.
+    pub path: PathBuf,
+    /// Always true here.
+    pub system_store: bool,
+    /// Certificates in the bundle.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RootCertificate {
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    /// The same as `subject` for a root.
+    pub issuer: String,
+    pub not_after: Timestamp,
+    /// SHA-256 fingerprint, `AB:CD:...`, as `openssl x509 -fingerprint -sha256`.
+    pub sha256: String,
+    /// basicConstraints `CA:TRUE`: only a CA can be a trusted root.
+    pub is_ca: bool,
+    /// Issued by itself: a root, not an intermediate given as one.
+    pub self_signed: bool,
+}
+
+// ---- root-ca-trust-store ----
+
+/// `root-ca-trust-store`: whether the root is in the OS store.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RootCaTrustStoreInfo {
+    /// The root compared: `--ca-file` on a leaf, the trust bundle on a gateway.
+    pub root_ca_file: PathBuf,
+    /// The OS bundle compared with (`/etc/ssl/certs/ca-certificates.crt` under `--root`).
+    pub trust_store: PathBuf,
+    /// Every root of the file is in the store.
+    pub installed: bool,
+    /// The check raised a warning.
+    pub problem: bool,
+}
+
+// ---- gateway-hostname, gateway-hostname-matches-config ----
+
+/// `gateway-hostname`: the name the device dials and where it came from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayHostnameInfo {
+    /// The gateway name, normalized.
+    pub gateway: String,
+    pub source: GatewayNameSource,
+}
+
+/// Where the leaf's gateway name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum GatewayNameSource {
+    /// `--gateway`, which wins over the connection string.
+    #[serde(rename = "--gateway")]
+    Flag,
+    /// `GatewayHostName=` in `--connection-string`.
+    #[serde(rename = "the connection string's GatewayHostName")]
+    ConnectionString,
+}
+
+impl GatewayNameSource {
+    /// The same words as in JSON, for messages.
+    pub fn text(self) -> &'static str {
+        match self {
+            GatewayNameSource::Flag => "--gateway",
+            GatewayNameSource::ConnectionString => "the connection string's GatewayHostName",
+        }
+    }
+}
+
+/// `gateway-hostname-matches-config`: the gateway's `hostname` and the names the leaf dials.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayHostnameMatchesConfigInfo {
+    /// `--gateway-config`, the copy of the gateway's config read.
+    pub gateway_config: PathBuf,
+    /// Its `hostname`.
+    pub hostname: String,
+    pub names: Vec<DialedName>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DialedName {
+    pub source: GatewayNameSource,
+    /// The name as given.
+    pub name: String,
+}
+
+// ---- gateway-resolve, parent-hostname ----
+
+/// `gateway-resolve` and `parent-hostname`: the addresses found, or why there are none.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ResolveInfo {
+    Resolved(Resolution),
+    Failed(ResolveFailure),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ResolveFailure {
+    /// The name asked.
+    pub name: String,
+    /// The resolver's diagnosis, naming the server asked.
+    pub error: String,
+}
+
+// `net::resolve::Resolution`'s JSON. TO BE REPLACED by `#[derive(JsonSchema)]` on
+// `Resolution` and `ResolutionSource` themselves (src/net/resolve.rs, the network side's
+// file); the tests validating real output against the schema catch any drift meanwhile.
+/// The addresses the name resolved to, and which step produced them.
+#[allow(dead_code)] // read only by the derive
+#[derive(JsonSchema)]
+#[schemars(rename = "Resolution", deny_unknown_fields)]
+struct ResolutionSchema {
+    /// The name as asked.
+    name: String,
+    /// In the order the device would try them: file order for the hosts file, A before AAAA.
+    addresses: Vec<IpAddr>,
+    source: ResolutionSourceSchema,
+    /// What a technician should know although resolution worked (skipped hosts-file lines).
+    notes: Vec<String>,
+}
+
+/// Which step answered.
+#[allow(dead_code)] // read only by the derive
+#[derive(JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[schemars(rename = "ResolutionSource", deny_unknown_fields)]
+enum ResolutionSourceSchema {
+    /// A `--resolve NAME:ADDR` override.
+    Override,
+    /// The name was already an IP address.
+    IpLiteral,
+    /// The hosts file at `path`.
+    HostsFile { path: PathBuf },
+    /// DNS; `server` names the server(s) asked.
+    Dns { server: String },
+}
+
+impl JsonSchema for Resolution {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        ResolutionSchema::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        ResolutionSchema::json_schema(generator)
+    }
+}
+
+// ---- The conversions `outcome.info(..)` takes ----
+
+macro_rules! typed_info {
+    ($($variant:ident($payload:ty)),* $(,)?) => {
+        $(
+            impl From<$payload> for CheckInfo {
+                fn from(info: $payload) -> Self {
+                    CheckInfo::$variant(info)
+                }
+            }
+        )*
+    };
+}
+
+typed_info!(
+    ConfigWellFormed(ConfigWellFormedInfo),
+    Hostname(HostnameInfo),
+    ConnectionString(ConnectionStringInfo),
+    CertificatesConfigured(CertificatesConfiguredInfo),
+    DeviceCaKeyMatch(DeviceCaKeyMatchInfo),
+    DeviceCaChain(DeviceCaChainInfo),
+    Expiry(ExpiryInfo),
+    StaleGeneratedCerts(StaleGeneratedCertsInfo),
+    RootCaFile(RootCaFileInfo),
+    RootCaTrustStore(RootCaTrustStoreInfo),
+    GatewayHostname(GatewayHostnameInfo),
+    GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
+    Resolve(ResolveInfo),
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_an_object_and_units_have_one_form() {
+        assert_eq!(serde_json::to_string(&CheckInfo::Empty).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&Milliseconds(Duration::from_micros(3482))).unwrap(),
+            "3.482"
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp(time::macros::datetime!(2036-12-31 00:00 UTC)))
+                .unwrap(),
+            "\"2036-12-31T00:00:00Z\""
+        );
+    }
+
+    #[test]
+    fn untyped_info_reads_back_as_json_until_it_is_removed() {
+        use serde::Deserialize;
+        #[derive(Deserialize)]
+        struct Port {
+            verify_code: u32,
+        }
+        let untyped = CheckInfo::from(&serde_json::json!({"error": "refused", "verify_code": 20}));
+        assert_eq!(untyped.get("error"), Some("refused".into()));
+        assert_eq!(Port::deserialize(&untyped).unwrap().verify_code, 20);
+        let typed = CheckInfo::from(ResolveInfo::Failed(ResolveFailure {
+            name: "gw".into(),
+            error: "NXDOMAIN".into(),
+        }));
+        assert_eq!(typed.get("name"), Some("gw".into()));
+        assert_eq!(CheckInfo::Empty.get("name"), None);
+    }
+}
