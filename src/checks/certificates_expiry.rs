@@ -5,7 +5,7 @@
 
 use crate::engine::info::ExpiryInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, Prior, Ran, Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
 };
 
 use super::expiry::ExpiryReview;
@@ -19,7 +19,7 @@ impl DeclaredCheck for CertificatesExpiryCheck {
         group: Group::Configuration,
         title: "configured certificates are valid and not close to expiry",
         dependencies: &[Dependency::Uses("certificates-configured")],
-        info: info_schema::<ExpiryInfo>,
+        info: InfoSchema::Expiry,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;

@@ -4,8 +4,8 @@
 use super::CONFIG_NOT_READ;
 use crate::engine::info::{CheckedHostname, HostnameInfo, InvalidHostname};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
-    Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
+    Prior, Ran, Status,
 };
 use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
@@ -17,7 +17,7 @@ impl DeclaredCheck for HostnameCheck {
         group: Group::Configuration,
         title: "config specifies a valid hostname for leaves to dial",
         dependencies: &[Dependency::Requires("config-well-formed")],
-        info: info_schema::<HostnameInfo>,
+        info: InfoSchema::Hostname,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;

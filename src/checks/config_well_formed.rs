@@ -8,8 +8,8 @@ use crate::engine::info::{
     ConfigSummary, ConfigWellFormedInfo, EdgeCaKind, ProvisioningKind, UnreadableConfig,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, Group, OrSkip, Outcome, Prior, Ran, Status,
-    info_schema,
+    CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
+    Status,
 };
 
 pub struct ConfigWellFormedCheck;
@@ -20,7 +20,7 @@ impl DeclaredCheck for ConfigWellFormedCheck {
         group: Group::Configuration,
         title: "IoT Edge config file is well-formed",
         dependencies: &[],
-        info: info_schema::<ConfigWellFormedInfo>,
+        info: InfoSchema::ConfigWellFormed,
     };
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context

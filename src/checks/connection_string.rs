@@ -13,8 +13,8 @@ use crate::engine::info::{
     self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
-    Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
+    Prior, Ran, Status,
 };
 use crate::secrets::SecretString;
 
@@ -46,7 +46,7 @@ const LEAF: CheckMeta = CheckMeta {
     group: Group::GatewayConnectivity,
     title: "device connection string is well-formed and names a gateway",
     dependencies: &[],
-    info: info_schema::<ConnectionStringInfo>,
+    info: InfoSchema::ConnectionString,
 };
 
 const GATEWAY: CheckMeta = CheckMeta {

@@ -7,8 +7,8 @@
 use crate::config::{ConfiguredCertificates, DeviceCa};
 use crate::engine::info::{ChainVerification, DeviceCaChainInfo};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, OrSkip, Outcome, Prior, Ran, Skip,
-    Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
+    Skip, Status,
 };
 use crate::pki::describe::describe;
 use crate::pki::diagnose::{ChainSource, diagnose};
@@ -27,7 +27,7 @@ impl DeclaredCheck for DeviceCaChainCheck {
         group: Group::Configuration,
         title: "device CA is a CA and chains to the trusted root",
         dependencies: &[Dependency::Uses("certificates-configured")],
-        info: info_schema::<DeviceCaChainInfo>,
+        info: InfoSchema::DeviceCaChain,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;

@@ -5,7 +5,7 @@
 
 use crate::engine::info::DeviceCaKeyMatchInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, OrSkip, Outcome, Prior, Ran, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
 };
 use crate::pki::describe::describe;
 use crate::pki::keys::{describe_key, key_matches_certificate};
@@ -20,7 +20,7 @@ impl DeclaredCheck for DeviceCaKeyMatchCheck {
         group: Group::Configuration,
         title: "device CA private key matches its certificate",
         dependencies: &[Dependency::Uses("certificates-configured")],
-        info: info_schema::<DeviceCaKeyMatchInfo>,
+        info: InfoSchema::DeviceCaKeyMatch,
     };
     async fn run(&self, _context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;

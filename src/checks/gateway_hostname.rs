@@ -2,8 +2,8 @@
 
 use crate::engine::info::{GatewayHostnameInfo, GatewayNameSource};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
-    Skip, Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
+    Prior, Ran, Skip, Status,
 };
 use crate::hostname::{HostKind, validate_hostname};
 
@@ -15,7 +15,7 @@ impl DeclaredCheck for GatewayHostnameCheck {
         group: Group::GatewayConnectivity,
         title: "gateway name is a valid host name",
         dependencies: &[Dependency::Uses("connection-string")],
-        info: info_schema::<GatewayHostnameInfo>,
+        info: InfoSchema::GatewayHostname,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         // --gateway wins over the connection string's GatewayHostName.

@@ -7,7 +7,7 @@
 use crate::config;
 use crate::engine::info::{DialedName, GatewayHostnameMatchesConfigInfo, GatewayNameSource};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, OrSkip, Outcome, Prior, Ran, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
 };
 
 pub struct GatewayHostnameMatchesConfigCheck;
@@ -18,7 +18,7 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
         group: Group::Configuration,
         title: "GatewayHostName matches the gateway config's hostname",
         dependencies: &[Dependency::Uses("connection-string")],
-        info: info_schema::<GatewayHostnameMatchesConfigInfo>,
+        info: InfoSchema::GatewayHostnameMatchesConfig,
     };
     fn applies(&self, context: &Context) -> bool {
         context.gateway_config.is_some()

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::engine::info::{ResolveFailure, ResolveInfo};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
-    info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
+    Prior, Ran,
 };
 use crate::net::resolve::ResolverSettings;
 
@@ -17,7 +17,7 @@ impl DeclaredCheck for GatewayResolveCheck {
         group: Group::GatewayConnectivity,
         title: "gateway name resolves to an address",
         dependencies: &[Dependency::Requires("gateway-hostname")],
-        info: info_schema::<ResolveInfo>,
+        info: InfoSchema::Resolve,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let name = prior

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::CONFIG_NOT_READ;
 use crate::engine::info::ResolveInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, OrSkip, Outcome, Prior, Ran,
-    Status, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
+    Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
 use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
@@ -25,7 +25,7 @@ impl DeclaredCheck for ParentHostnameCheck {
         group: Group::Connectivity,
         title: "parent gateway name is valid and resolves (nested edge)",
         dependencies: &[Dependency::Requires("config-well-formed")],
-        info: info_schema::<ResolveInfo>,
+        info: InfoSchema::Resolve,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use crate::engine::info::{RootCaFileInfo, RootCertificate, RootFile, SystemStore};
 use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, Group, Outcome, Prior, Ran, Status, Timestamp,
-    info_schema,
+    CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, Outcome, Prior, Ran, Status,
+    Timestamp,
 };
 use crate::pki::describe::{describe, openssl_date};
 
@@ -22,7 +22,7 @@ impl DeclaredCheck for RootCaFileCheck {
         group: Group::GatewayConnectivity,
         title: "root CA file is readable and holds CA certificates",
         dependencies: &[],
-        info: info_schema::<RootCaFileInfo>,
+        info: InfoSchema::RootCaFile,
     };
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let (path, system) = match &context.ca_file {

@@ -13,8 +13,8 @@ use super::{SYSTEM_BUNDLE, Suite, subject_of};
 use crate::engine::info::RootCaTrustStoreInfo;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, OrSkip, Outcome, Prior, Ran, Status,
-    info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
+    Status,
 };
 use crate::pki::load::load_certificates;
 
@@ -43,7 +43,7 @@ const LEAF: CheckMeta = CheckMeta {
     group: Group::GatewayConnectivity,
     title: "root CA is installed in the operating system's trust store",
     dependencies: &[Dependency::Uses("root-ca-file")],
-    info: info_schema::<RootCaTrustStoreInfo>,
+    info: InfoSchema::RootCaTrustStore,
 };
 
 const GATEWAY: CheckMeta = CheckMeta {

@@ -13,7 +13,7 @@ use rustls_pki_types::CertificateDer;
 use crate::config::ConfigFormat;
 use crate::engine::info::{StaleCertificate, StaleGeneratedCertsInfo};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, Outcome, Prior, Ran, Skip, info_schema,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
 };
 use crate::pki::describe::describe;
 use crate::pki::load::load_certificates;
@@ -40,7 +40,7 @@ impl DeclaredCheck for StaleGeneratedCertsCheck {
             Dependency::Requires("config-well-formed"),
             Dependency::Uses("certificates-configured"),
         ],
-        info: info_schema::<StaleGeneratedCertsInfo>,
+        info: InfoSchema::StaleGeneratedCerts,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;

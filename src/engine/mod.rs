@@ -11,7 +11,7 @@ pub mod registry;
 pub mod runner;
 pub mod shared;
 
-pub use info::{CheckInfo, Milliseconds, Timestamp, info_schema};
+pub use info::{CheckInfo, InfoSchema, Milliseconds, Timestamp};
 pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
 pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};

@@ -18,7 +18,7 @@
 //!         group: Group::GatewayConnectivity,
 //!         title: "gateway certificate chain verifies against the root CA file",
 //!         dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
-//!         info: info_schema::<ChainInfo>,
+//!         info: InfoSchema::Resolve,
 //!     };
 //!     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
 //!         let anchors = prior.trust_anchors().or_skip("skipped because ..")?;
@@ -38,7 +38,7 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
-use super::info::{InfoSchema, untyped_info_schema};
+use super::info::InfoSchema;
 use super::{Context, Outcome, Peer, Prior, Ran};
 use crate::net::Protocol;
 
@@ -183,7 +183,7 @@ pub trait Check: Send + Sync {
             group: self.group(),
             title: self.description(),
             dependencies: self.dependencies(),
-            info: untyped_info_schema,
+            info: InfoSchema::Untyped,
         }
     }
 }

@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::Verdict;
 use super::json::{CheckJson, Document, Tool};
 use crate::checks::all_checks;
-use crate::engine::info::{CertificatesConfiguredInfo, InfoSchema, info_schema};
+use crate::engine::info::InfoSchema;
 use crate::engine::{Milliseconds, Ports, Status};
 
 /// The command that rewrites the checked-in schemas and `docs/json-schema.md`'s reference.
@@ -77,7 +77,7 @@ pub fn fleet_schema() -> Schema {
 /// when it declares `info` itself).
 fn info_schema_of(id: &str, declared: InfoSchema) -> InfoSchema {
     match id {
-        "certificates-configured" => info_schema::<CertificatesConfiguredInfo>,
+        "certificates-configured" => InfoSchema::CertificatesConfigured,
         _ => declared,
     }
 }
@@ -90,7 +90,7 @@ pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
     let mut properties = serde_json::Map::new();
     for check in all_checks() {
         let meta = check.meta();
-        let info = info_schema_of(meta.id, meta.info)(generator);
+        let info = info_schema_of(meta.id, meta.info).schema(generator);
         let schema = json_schema!({
             "description": format!("{} (`edgeprobe explain {}`)", meta.title, meta.id),
             "allOf": [entry],
