@@ -2,9 +2,10 @@
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
-use crate::hostname::{MatchedBy, MismatchKind, NameMatch, match_server_name, validate_hostname};
+use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
 use crate::pki::describe::describe;
+use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 

@@ -4,6 +4,7 @@ pub mod certificate_facts;
 pub mod codes;
 pub mod describe;
 pub mod diagnose;
+pub mod host_match;
 pub mod keys;
 pub mod load;
 pub mod name_constraints;
