@@ -251,6 +251,7 @@ fn check_label(
     }
     Ok(())
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

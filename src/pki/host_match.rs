@@ -238,11 +238,9 @@ mod tests {
     use super::*;
     use crate::hostname::validate_hostname;
 
+    /// A target as the checks hand it over: validated first.
     fn host(name: &str) -> HostName {
-        match validate_hostname(name) {
-            Ok(host) => host,
-            Err(error) => panic!("{name} should be valid: {error}"),
-        }
+        validate_hostname(name).unwrap_or_else(|error| panic!("{name} should be valid: {error}"))
     }
 
     fn strings(names: &[&str]) -> Vec<String> {

@@ -2,17 +2,18 @@
 //! certificates and the key file a private key, as IoT Edge's services load them. Each file read
 //! is listed for JSON, with its owner and mode.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Serialize;
 
-use crate::config::ConfiguredFile;
+use crate::config::{ConfiguredFile, EdgeConfig};
 use crate::engine::Status;
 use crate::pki::load::{load_certificates, load_private_key};
 use crate::system::{Accounts, Ownership};
 
-use super::remedies::{certificate_remedy, key_remedy};
+use super::remedies::{Unloaded, load_remedy};
 use super::{Finding, Inspector, Kind};
 
 /// Per file, for JSON.
@@ -36,33 +37,19 @@ impl Inspector<'_> {
     ) -> Option<(PathBuf, Vec<CertificateDer<'static>>)> {
         let path = self.resolve(file, Kind::Certificate)?;
         let mut info = self.file_info(file, &path, Kind::Certificate);
-        let loaded = match load_certificates(&path) {
-            Ok(certificates) => {
-                info.certificates = Some(certificates.len());
-                self.notes.push(format!(
-                    "{} = {}: {} certificate(s)",
-                    file.setting,
-                    path.display(),
-                    certificates.len()
-                ));
-                Some((path.clone(), certificates))
-            }
-            Err(error) => {
-                let remedy = certificate_remedy(&error, file, self.config);
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!("{}: {error}", file.setting),
-                    remedy: Some(remedy),
-                });
-                info.status = Status::Error;
-                None
-            }
-        };
-        if loaded.is_some() {
+        let loaded = self.usable(file, &mut info, load_certificates(&path));
+        if let Some(certificates) = &loaded {
+            info.certificates = Some(certificates.len());
+            self.notes.push(format!(
+                "{} = {}: {} certificate(s)",
+                file.setting,
+                path.display(),
+                certificates.len()
+            ));
             info.status = self.access(&path, Kind::Certificate);
         }
         self.files.push(info);
-        loaded
+        loaded.map(|certificates| (path, certificates))
     }
 
     /// Loads the private key and checks its reader's access and that others cannot read it.
@@ -72,19 +59,7 @@ impl Inspector<'_> {
     ) -> Option<(PathBuf, PrivateKeyDer<'static>)> {
         let path = self.resolve(file, Kind::Key)?;
         let mut info = self.file_info(file, &path, Kind::Key);
-        let loaded = match load_private_key(&path) {
-            Ok(key) => Some((path.clone(), key)),
-            Err(error) => {
-                let remedy = key_remedy(&error, file, self.config);
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!("{}: {error}", file.setting),
-                    remedy: Some(remedy),
-                });
-                info.status = Status::Error;
-                None
-            }
-        };
+        let loaded = self.usable(file, &mut info, load_private_key(&path));
         if loaded.is_some() {
             info.status = self.access(&path, Kind::Key);
             if let Some(ownership) = &info.ownership
@@ -94,7 +69,32 @@ impl Inspector<'_> {
             }
         }
         self.files.push(info);
-        loaded
+        loaded.map(|key| (path, key))
+    }
+
+    /// What a file held, or an error finding when it could not be used.
+    fn usable<T, E>(
+        &mut self,
+        file: &ConfiguredFile,
+        info: &mut FileInfo,
+        loaded: Result<T, E>,
+    ) -> Option<T>
+    where
+        E: Display,
+        for<'e> &'e E: Into<Unloaded<'e>>,
+    {
+        match loaded {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.findings.push(Finding {
+                    status: Status::Error,
+                    message: format!("{}: {error}", file.setting),
+                    remedy: Some(load_remedy((&error).into(), file, self.config)),
+                });
+                info.status = Status::Error;
+                None
+            }
+        }
     }
 
     fn file_info(&self, file: &ConfiguredFile, path: &Path, kind: Kind) -> FileInfo {
@@ -116,10 +116,11 @@ impl Inspector<'_> {
 mod tests {
     use super::*;
     use crate::checks::certificates_configured::tests::{Tree, config, fixture};
-    use crate::config::{ConfigFormat, EdgeConfig};
+    use crate::config::ConfigFormat;
 
     const CERT: &str = "/var/aziot/certs/ca.pem";
     const KEY: &str = "/var/aziot/secrets/ca.key.pem";
+    const APPLY: &str = "then `sudo iotedge config apply`";
 
     fn v2(tree: &Tree) -> EdgeConfig {
         config(&tree.root, ConfigFormat::V2Toml)
@@ -130,74 +131,103 @@ mod tests {
         Inspector::new(&tree.root, config, Ok(accounts))
     }
 
-    fn certificate_setting() -> ConfiguredFile {
-        ConfiguredFile::new("[edge_ca] cert", &format!("file://{CERT}"))
-    }
-
-    fn key_setting() -> ConfiguredFile {
-        ConfiguredFile::new("[edge_ca] pk", &format!("file://{KEY}"))
-    }
-
-    /// The one finding, as (message, remedy).
-    fn only_finding(inspector: &Inspector<'_>) -> (String, String) {
-        match inspector.findings.as_slice() {
-            [finding] => {
-                assert_eq!(finding.status, Status::Error);
-                (
-                    finding.message.clone(),
-                    finding.remedy.clone().unwrap_or_default(),
-                )
-            }
-            findings => panic!("{} findings", findings.len()),
+    fn setting(kind: Kind) -> ConfiguredFile {
+        match kind {
+            Kind::Certificate => ConfiguredFile::new("[edge_ca] cert", &format!("file://{CERT}")),
+            Kind::Key => ConfiguredFile::new("[edge_ca] pk", &format!("file://{KEY}")),
         }
     }
 
-    #[test]
-    fn certificates_are_counted_and_listed_with_owner_and_reader() {
+    /// Reads the `kind` setting's file after writing `written` (a system path and its bytes;
+    /// nothing for a missing file), which must be refused: the tree, and the one finding as
+    /// (message, remedy).
+    fn refused(kind: Kind, written: Option<(&str, &[u8])>) -> (Tree, String, String) {
         let tree = Tree::new();
-        let path = tree.write(CERT, &fixture("top-device-ca-full-chain.pem"), 0o644);
+        if let Some((path, contents)) = written {
+            tree.write(path, contents, 0o600);
+        }
         let config = v2(&tree);
         let mut inspector = inspector(&tree, &config);
-        let (loaded_path, certificates) = inspector
-            .certificates(&certificate_setting())
-            .expect("loaded");
-        assert_eq!(loaded_path, path);
-        assert_eq!(certificates.len(), 2);
+        let loaded = match kind {
+            Kind::Certificate => inspector.certificates(&setting(kind)).is_some(),
+            Kind::Key => inspector.key(&setting(kind)).is_some(),
+        };
+        assert!(!loaded, "the file was accepted");
+        let [info] = inspector.files.as_slice() else {
+            panic!("one file listed");
+        };
+        assert_eq!((info.status, info.certificates), (Status::Error, None));
+        assert_eq!(info.ownership.is_some(), written.is_some());
+        let [finding] = inspector.findings.as_slice() else {
+            panic!("{} findings", inspector.findings.len());
+        };
+        assert_eq!(finding.status, Status::Error);
+        let (message, remedy) = (finding.message.clone(), finding.remedy.clone());
+        (tree, message, remedy.unwrap_or_default())
+    }
+
+    #[test]
+    fn certificates_and_key_are_loaded_and_listed_with_owner_and_reader() {
+        let tree = Tree::new();
+        let cert = tree.write(CERT, &fixture("top-device-ca-full-chain.pem"), 0o644);
+        let key = tree.write(KEY, &fixture("top-device-ca.key.pem"), 0o600);
+        let config = v2(&tree);
+        let mut inspector = inspector(&tree, &config);
+        let (cert_path, certificates) = inspector
+            .certificates(&setting(Kind::Certificate))
+            .expect("certificates loaded");
+        let (key_path, _key) = inspector.key(&setting(Kind::Key)).expect("key loaded");
+        assert_eq!((cert_path, certificates.len()), (cert.clone(), 2));
+        assert_eq!(key_path, key);
         assert!(inspector.findings.is_empty());
         assert_eq!(
             inspector.notes,
             [format!(
                 "[edge_ca] cert = {}: 2 certificate(s)",
-                path.display()
+                cert.display()
             )]
         );
-        let [info] = inspector.files.as_slice() else {
-            panic!("one file listed");
+        let [cert_info, key_info] = inspector.files.as_slice() else {
+            panic!("two files listed");
         };
         assert_eq!(
-            (info.setting, info.value.as_str(), info.reader),
+            (
+                cert_info.setting,
+                cert_info.value.as_str(),
+                cert_info.reader
+            ),
             (
                 "[edge_ca] cert",
                 "file:///var/aziot/certs/ca.pem",
                 "aziotcs"
             )
         );
-        assert_eq!((info.status, info.certificates), (Status::Ok, Some(2)));
-        assert_eq!(info.path.as_deref(), Some(path.as_path()));
         assert_eq!(
-            info.ownership.as_ref().map(|ownership| ownership.mode),
-            Some(0o644)
+            (key_info.setting, key_info.value.as_str(), key_info.reader),
+            (
+                "[edge_ca] pk",
+                "file:///var/aziot/secrets/ca.key.pem",
+                "aziotks"
+            )
+        );
+        assert_eq!(
+            (cert_info.status, cert_info.certificates),
+            (Status::Ok, Some(2))
+        );
+        assert_eq!((key_info.status, key_info.certificates), (Status::Ok, None));
+        assert_eq!(cert_info.path.as_deref(), Some(cert.as_path()));
+        assert_eq!(key_info.path.as_deref(), Some(key.as_path()));
+        let mode = |info: &FileInfo| info.ownership.as_ref().map(|ownership| ownership.mode);
+        assert_eq!(
+            (mode(cert_info), mode(key_info)),
+            (Some(0o644), Some(0o600))
         );
     }
 
     #[test]
     fn a_missing_certificate_says_where_to_copy_it() {
-        let tree = Tree::new();
-        let config = v2(&tree);
-        let mut inspector = inspector(&tree, &config);
-        assert!(inspector.certificates(&certificate_setting()).is_none());
+        let (tree, message, remedy) = refused(Kind::Certificate, None);
         let path = tree.root.path(CERT);
-        let (message, remedy) = only_finding(&inspector);
         assert_eq!(
             message,
             format!(
@@ -208,112 +238,69 @@ mod tests {
         assert_eq!(
             remedy,
             format!(
-                "copy the certificate to {} or correct [edge_ca] cert in {}, then `sudo iotedge config apply`",
+                "copy the certificate to {} or correct [edge_ca] cert in {}, {APPLY}",
                 path.display(),
-                config.source.display()
+                v2(&tree).source.display()
             )
         );
-        let [info] = inspector.files.as_slice() else {
-            panic!("one file listed");
-        };
-        assert_eq!((info.status, info.certificates), (Status::Error, None));
-        assert!(info.ownership.is_none());
     }
 
     #[test]
-    fn an_empty_or_wrong_certificate_file_must_be_copied_again() {
-        for (contents, problem) in [
-            (&b""[..], "is empty"),
-            (
-                &fixture("top-device-ca.key.pem"),
-                "holds a private key, not a certificate",
-            ),
-            (b"[edge_ca]\ncert = \"file:///x\"\n", "holds no certificate"),
+    fn an_empty_wrong_or_misplaced_certificate_file_must_be_copied_again() {
+        let key = fixture("top-device-ca.key.pem");
+        let inside = format!("{CERT}/inside.pem");
+        for (written, problem) in [
+            ((CERT, &b""[..]), "is empty"),
+            ((CERT, &key), "holds a private key, not a certificate"),
+            ((CERT, b"[edge_ca]\ncert = \"x\"\n"), "holds no certificate"),
+            ((&inside, b""), "is a directory, not a certificate file"),
         ] {
-            let tree = Tree::new();
-            tree.write(CERT, contents, 0o644);
-            let config = v2(&tree);
-            let mut inspector = inspector(&tree, &config);
-            assert!(inspector.certificates(&certificate_setting()).is_none());
-            let (message, remedy) = only_finding(&inspector);
+            let (_tree, message, remedy) = refused(Kind::Certificate, Some(written));
             assert!(message.starts_with("[edge_ca] cert: "), "{message}");
             assert!(message.contains(problem), "{message}");
             assert_eq!(
                 remedy,
-                "[edge_ca] cert must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `sudo iotedge config apply`"
+                format!(
+                    "[edge_ca] cert must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, {APPLY}"
+                )
             );
-            assert_eq!(inspector.files[0].status, Status::Error);
         }
     }
 
     #[test]
-    fn a_directory_is_not_a_certificate_file() {
-        let tree = Tree::new();
-        tree.write("/var/aziot/certs/ca.pem/inside.pem", b"", 0o644);
-        let config = v2(&tree);
-        let mut inspector = inspector(&tree, &config);
-        assert!(inspector.certificates(&certificate_setting()).is_none());
-        let (message, _) = only_finding(&inspector);
-        assert!(message.contains("is a directory"), "{message}");
+    fn a_certificate_or_nothing_where_the_key_belongs_asks_for_the_key() {
+        let certificate = fixture("top-device-ca-full-chain.pem");
+        for (written, problem) in [
+            (
+                (KEY, &certificate[..]),
+                "holds a certificate, not a private key",
+            ),
+            ((KEY, b""), "is empty"),
+        ] {
+            let (_tree, message, remedy) = refused(Kind::Key, Some(written));
+            assert!(message.contains(problem), "{message}");
+            assert_eq!(
+                remedy,
+                format!(
+                    "[edge_ca] pk must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, {APPLY}"
+                )
+            );
+        }
     }
 
     #[test]
-    fn a_private_key_is_loaded_and_listed() {
-        let tree = Tree::new();
-        let path = tree.write(KEY, &fixture("top-device-ca.key.pem"), 0o600);
-        let config = v2(&tree);
-        let mut inspector = inspector(&tree, &config);
-        let (loaded_path, _key) = inspector.key(&key_setting()).expect("loaded");
-        assert_eq!(loaded_path, path);
-        assert!(inspector.findings.is_empty());
-        assert!(inspector.notes.is_empty(), "{:?}", inspector.notes);
-        let [info] = inspector.files.as_slice() else {
-            panic!("one file listed");
-        };
-        assert_eq!((info.reader, info.status), ("aziotks", Status::Ok));
-        assert_eq!(info.certificates, None);
-    }
-
-    #[test]
-    fn a_certificate_where_the_key_belongs_asks_for_the_key() {
-        let tree = Tree::new();
-        tree.write(KEY, &fixture("top-device-ca-full-chain.pem"), 0o600);
-        let config = v2(&tree);
-        let mut inspector = inspector(&tree, &config);
-        assert!(inspector.key(&key_setting()).is_none());
-        let (message, remedy) = only_finding(&inspector);
-        assert!(
-            message.contains("holds a certificate, not a private key"),
-            "{message}"
-        );
+    fn a_missing_key_says_where_to_copy_it() {
+        let (tree, message, remedy) = refused(Kind::Key, None);
+        let path = tree.root.path(KEY);
+        assert!(message.starts_with("[edge_ca] pk: key file "), "{message}");
         assert_eq!(
             remedy,
-            "[edge_ca] pk must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, then `sudo iotedge config apply`"
+            format!(
+                "copy the device CA's private key to {} or correct [edge_ca] pk in {}, {APPLY}",
+                path.display(),
+                v2(&tree).source.display()
+            )
         );
-        assert_eq!(inspector.files[0].status, Status::Error);
-    }
-
-    #[test]
-    fn a_missing_or_empty_key_file() {
-        let tree = Tree::new();
-        let config = v2(&tree);
-        let mut inspector = inspector(&tree, &config);
-        assert!(inspector.key(&key_setting()).is_none());
-        let (message, remedy) = only_finding(&inspector);
-        assert!(message.starts_with("[edge_ca] pk: key file "), "{message}");
-        assert!(
-            remedy.starts_with(&format!(
-                "copy the device CA's private key to {} or correct [edge_ca] pk in ",
-                tree.root.path(KEY).display()
-            )),
-            "{remedy}"
-        );
-
-        tree.write(KEY, b"", 0o600);
-        let mut inspector = Inspector::new(&tree.root, &config, Ok(Accounts::default()));
-        assert!(inspector.key(&key_setting()).is_none());
-        let (message, _) = only_finding(&inspector);
-        assert!(message.contains("is empty"), "{message}");
     }
 
     #[test]

@@ -104,35 +104,37 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_absolute_path_is_looked_up_under_the_root() {
-        let path = path(located(
-            "/var/aziot/certs/ca.pem",
-            Kind::Certificate,
-            ConfigFormat::V1Yaml,
-        ));
-        assert_eq!(path, Path::new("/gw/var/aziot/certs/ca.pem"));
-    }
-
-    #[test]
-    fn file_uris_are_looked_up_under_the_root() {
-        for value in [
-            "file:///var/aziot/certs/ca.pem",
-            "file://localhost/var/aziot/certs/ca.pem",
-            "FILE:///var/aziot/certs/c%61.pem",
+    fn paths_and_file_uris_are_looked_up_under_the_root_and_cannot_climb_out() {
+        for (value, real) in [
+            // A plain absolute path, as IoT Edge 1.0 and 1.1 also accepted.
+            ("/var/aziot/certs/ca.pem", "/gw/var/aziot/certs/ca.pem"),
+            (
+                "file:///var/aziot/certs/ca.pem",
+                "/gw/var/aziot/certs/ca.pem",
+            ),
+            (
+                "file://localhost/var/aziot/certs/ca.pem",
+                "/gw/var/aziot/certs/ca.pem",
+            ),
+            (
+                "FILE:///var/aziot/certs/c%61.pem",
+                "/gw/var/aziot/certs/ca.pem",
+            ),
+            (
+                "file:///var/aziot/../../etc/shadow",
+                "/gw/var/aziot/etc/shadow",
+            ),
         ] {
-            let path = path(located(value, Kind::Certificate, ConfigFormat::V2Toml));
-            assert_eq!(path, Path::new("/gw/var/aziot/certs/ca.pem"), "{value}");
+            for kind in [Kind::Certificate, Kind::Key] {
+                for format in [ConfigFormat::V1Yaml, ConfigFormat::V2Toml] {
+                    assert_eq!(
+                        path(located(value, kind, format)),
+                        Path::new(real),
+                        "{value}"
+                    );
+                }
+            }
         }
-    }
-
-    #[test]
-    fn a_path_cannot_climb_out_of_the_root() {
-        let path = path(located(
-            "file:///var/aziot/../../etc/shadow",
-            Kind::Key,
-            ConfigFormat::V2Toml,
-        ));
-        assert_eq!(path, Path::new("/gw/var/aziot/etc/shadow"));
     }
 
     #[test]

@@ -1,52 +1,66 @@
 //! The fixes the findings suggest: where to copy a missing file, what a file setting must name,
 //! and the ownership and modes the transparent gateway guide gives certificates and keys.
 
+use std::path::Path;
+
 use crate::config::{ConfiguredFile, EdgeConfig};
 use crate::pki::load::{CertificateFileError, KeyFileError};
 use crate::system::AccessDenied;
 
 use super::Kind;
 
-pub(super) fn certificate_remedy(
-    error: &CertificateFileError,
-    file: &ConfiguredFile,
-    config: &EdgeConfig,
-) -> String {
-    let apply = config.format.apply_command();
-    match error {
-        CertificateFileError::NotFound { path } => format!(
-            "copy the certificate to {} or correct {} in {}, then `{apply}`",
-            path.display(),
-            file.setting,
-            config.source.display()
-        ),
-        CertificateFileError::PermissionDenied { .. } => {
-            "run `sudo edgeprobe check` so the file can be read".to_owned()
-        }
-        _ => format!(
-            "{} must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `{apply}`",
-            file.setting
-        ),
+/// A file that did not load, for [`load_remedy`].
+pub(super) enum Unloaded<'a> {
+    Certificate(&'a CertificateFileError),
+    Key(&'a KeyFileError),
+}
+
+impl<'a> From<&'a CertificateFileError> for Unloaded<'a> {
+    fn from(error: &'a CertificateFileError) -> Self {
+        Unloaded::Certificate(error)
     }
 }
 
-pub(super) fn key_remedy(
-    error: &KeyFileError,
+impl<'a> From<&'a KeyFileError> for Unloaded<'a> {
+    fn from(error: &'a KeyFileError) -> Self {
+        Unloaded::Key(error)
+    }
+}
+
+/// The fix for a file that did not load: copy it where the setting says, let edgeprobe read it,
+/// or put the right contents in it.
+pub(super) fn load_remedy(
+    error: Unloaded<'_>,
     file: &ConfiguredFile,
     config: &EdgeConfig,
 ) -> String {
     let apply = config.format.apply_command();
-    match error {
-        KeyFileError::NotFound { path } => format!(
-            "copy the device CA's private key to {} or correct {} in {}, then `{apply}`",
+    let copy_or_correct = |what: &str, path: &Path| {
+        format!(
+            "copy {what} to {} or correct {} in {}, then `{apply}`",
             path.display(),
             file.setting,
             config.source.display()
-        ),
-        KeyFileError::PermissionDenied { .. } => {
+        )
+    };
+    match error {
+        Unloaded::Certificate(CertificateFileError::NotFound { path }) => {
+            copy_or_correct("the certificate", path)
+        }
+        Unloaded::Key(KeyFileError::NotFound { path }) => {
+            copy_or_correct("the device CA's private key", path)
+        }
+        Unloaded::Certificate(CertificateFileError::PermissionDenied { .. }) => {
+            "run `sudo edgeprobe check` so the file can be read".to_owned()
+        }
+        Unloaded::Key(KeyFileError::PermissionDenied { .. }) => {
             "run `sudo edgeprobe check` so the key can be read".to_owned()
         }
-        _ => format!(
+        Unloaded::Certificate(_) => format!(
+            "{} must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `{apply}`",
+            file.setting
+        ),
+        Unloaded::Key(_) => format!(
             "{} must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, then `{apply}`",
             file.setting
         ),
@@ -108,61 +122,79 @@ mod tests {
     }
 
     #[test]
-    fn certificate_remedies_follow_the_error() {
-        let config = config(&SystemRoot::new("/gw"), ConfigFormat::V1Yaml);
-        let file = setting("certificates.device_ca_cert");
-        let path = PathBuf::from("/gw/var/aziot/certs/ca.pem");
-        assert_eq!(
-            certificate_remedy(
-                &CertificateFileError::NotFound { path: path.clone() },
-                &file,
-                &config
+    fn load_remedies_follow_the_error_and_the_kind_of_file() {
+        let root = SystemRoot::new("/gw");
+        let (v1, v2) = (
+            config(&root, ConfigFormat::V1Yaml),
+            config(&root, ConfigFormat::V2Toml),
+        );
+        let cert = setting("certificates.device_ca_cert");
+        let key = setting("[edge_ca] pk");
+        let cert_path = PathBuf::from("/gw/var/aziot/certs/ca.pem");
+        let key_path = PathBuf::from("/gw/var/aziot/secrets/ca.key.pem");
+        let cases = [
+            (
+                load_remedy(
+                    Unloaded::Certificate(&CertificateFileError::NotFound {
+                        path: cert_path.clone(),
+                    }),
+                    &cert,
+                    &v1,
+                ),
+                "copy the certificate to /gw/var/aziot/certs/ca.pem or correct certificates.device_ca_cert in /gw/etc/iotedge/config.yaml, then `sudo systemctl restart iotedge`",
             ),
-            "copy the certificate to /gw/var/aziot/certs/ca.pem or correct certificates.device_ca_cert in /gw/etc/iotedge/config.yaml, then `sudo systemctl restart iotedge`"
-        );
-        assert_eq!(
-            certificate_remedy(
-                &CertificateFileError::PermissionDenied { path: path.clone() },
-                &file,
-                &config
+            (
+                load_remedy(
+                    Unloaded::Certificate(&CertificateFileError::PermissionDenied {
+                        path: cert_path.clone(),
+                    }),
+                    &cert,
+                    &v1,
+                ),
+                "run `sudo edgeprobe check` so the file can be read",
             ),
-            "run `sudo edgeprobe check` so the file can be read"
-        );
-        assert_eq!(
-            certificate_remedy(
-                &CertificateFileError::PrivateKeyInsteadOfCertificate { path },
-                &file,
-                &config
+            (
+                load_remedy(
+                    Unloaded::Certificate(&CertificateFileError::PrivateKeyInsteadOfCertificate {
+                        path: cert_path,
+                    }),
+                    &cert,
+                    &v1,
+                ),
+                "certificates.device_ca_cert must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `sudo systemctl restart iotedge`",
             ),
-            "certificates.device_ca_cert must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `sudo systemctl restart iotedge`"
-        );
-    }
-
-    #[test]
-    fn key_remedies_follow_the_error() {
-        let config = config(&SystemRoot::new("/gw"), ConfigFormat::V2Toml);
-        let file = setting("[edge_ca] pk");
-        let path = PathBuf::from("/gw/var/aziot/secrets/ca.key.pem");
-        assert_eq!(
-            key_remedy(
-                &KeyFileError::NotFound { path: path.clone() },
-                &file,
-                &config
+            (
+                load_remedy(
+                    Unloaded::Key(&KeyFileError::NotFound {
+                        path: key_path.clone(),
+                    }),
+                    &key,
+                    &v2,
+                ),
+                "copy the device CA's private key to /gw/var/aziot/secrets/ca.key.pem or correct [edge_ca] pk in /gw/etc/aziot/config.toml, then `sudo iotedge config apply`",
             ),
-            "copy the device CA's private key to /gw/var/aziot/secrets/ca.key.pem or correct [edge_ca] pk in /gw/etc/aziot/config.toml, then `sudo iotedge config apply`"
-        );
-        assert_eq!(
-            key_remedy(
-                &KeyFileError::PermissionDenied { path: path.clone() },
-                &file,
-                &config
+            (
+                load_remedy(
+                    Unloaded::Key(&KeyFileError::PermissionDenied {
+                        path: key_path.clone(),
+                    }),
+                    &key,
+                    &v2,
+                ),
+                "run `sudo edgeprobe check` so the key can be read",
             ),
-            "run `sudo edgeprobe check` so the key can be read"
-        );
-        assert_eq!(
-            key_remedy(&KeyFileError::EncryptedKey { path }, &file, &config),
-            "[edge_ca] pk must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, then `sudo iotedge config apply`"
-        );
+            (
+                load_remedy(
+                    Unloaded::Key(&KeyFileError::EncryptedKey { path: key_path }),
+                    &key,
+                    &v2,
+                ),
+                "[edge_ca] pk must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, then `sudo iotedge config apply`",
+            ),
+        ];
+        for (remedy, expected) in cases {
+            assert_eq!(remedy, expected);
+        }
     }
 
     #[test]
