@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Serialize;
 
-use crate::config::{ConfiguredFile, EdgeConfig};
+use crate::config::ConfiguredFile;
 use crate::engine::Status;
 use crate::pki::load::{load_certificates, load_private_key};
 use crate::system::{Accounts, Ownership};
@@ -116,7 +116,7 @@ impl Inspector<'_> {
 mod tests {
     use super::*;
     use crate::checks::certificates_configured::tests::{Tree, config, fixture};
-    use crate::config::ConfigFormat;
+    use crate::config::{ConfigFormat, EdgeConfig};
 
     const CERT: &str = "/var/aziot/certs/ca.pem";
     const KEY: &str = "/var/aziot/secrets/ca.key.pem";
