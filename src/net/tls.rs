@@ -284,10 +284,10 @@ impl VerdictMemo {
     /// The slot for `key`: a fresh one when there is none or it is too old.
     fn slot(&mut self, key: VerdictKey) -> VerdictSlot {
         let now = Instant::now();
-        if let Some((made, slot)) = self.slots.get(&key) {
-            if now.duration_since(*made) < VERDICT_REUSE {
-                return Arc::clone(slot);
-            }
+        if let Some((made, slot)) = self.slots.get(&key)
+            && now.duration_since(*made) < VERDICT_REUSE
+        {
+            return Arc::clone(slot);
         }
         // `order` holds every key in `slots` (and may hold a replaced key twice), so bounding
         // it bounds both.

@@ -290,13 +290,13 @@ fn attribute_chars(value: &Any<'_>) -> Option<Vec<char>> {
         | Tag::UtcTime
         | Tag::GeneralizedTime
         | Tag::VisibleString => Some(data.iter().map(|&byte| char::from(byte)).collect()),
-        Tag::BmpString if data.len() % 2 == 0 => char::decode_utf16(
+        Tag::BmpString if data.len().is_multiple_of(2) => char::decode_utf16(
             data.chunks_exact(2)
                 .map(|pair| u16::from_be_bytes([pair[0], pair[1]])),
         )
         .collect::<Result<_, _>>()
         .ok(),
-        Tag::UniversalString if data.len() % 4 == 0 => data
+        Tag::UniversalString if data.len().is_multiple_of(4) => data
             .chunks_exact(4)
             .map(|quad| char::from_u32(u32::from_be_bytes([quad[0], quad[1], quad[2], quad[3]])))
             .collect(),
@@ -496,11 +496,6 @@ fn signature_algorithm_names(oid: &Oid<'_>) -> (String, String) {
         Some((_, short, long)) => ((*short).to_owned(), (*long).to_owned()),
         None => (dotted.clone(), dotted),
     }
-}
-
-/// OpenSSL's long name of a signature algorithm (`sha384WithRSAEncryption`), or its dotted OID.
-pub(crate) fn signature_algorithm_long_name(oid: &Oid<'_>) -> String {
-    signature_algorithm_names(oid).1
 }
 
 /// The short name for a long name from [`signature_algorithm_names`]; unknown names (dotted

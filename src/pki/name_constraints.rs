@@ -916,12 +916,12 @@ fn string_to_utf8(tag: u32, content: &[u8]) -> Option<Vec<u8>> {
         18 | 19 | 20 | 22 | 23 | 24 | 26 => {
             from_code_points(&mut content.iter().map(|&byte| u32::from(byte)))
         }
-        28 if content.len() % 4 == 0 => from_code_points(
+        28 if content.len().is_multiple_of(4) => from_code_points(
             &mut content
                 .chunks_exact(4)
                 .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
         ),
-        30 if content.len() % 2 == 0 => from_code_points(
+        30 if content.len().is_multiple_of(2) => from_code_points(
             &mut content
                 .chunks_exact(2)
                 .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))),

@@ -122,11 +122,11 @@ fn write_check<W: Write + ?Sized>(
     }
     // The fix is shown whenever there is something to fix, not only with --verbose: the
     // technician's next step should never be one flag away.
-    if options.verbose || failed {
-        if let Some(remedy) = &outcome.remedy {
-            for line in wrap_remedy(&redact(remedy)) {
-                writeln!(out, "{line}")?;
-            }
+    if (options.verbose || failed)
+        && let Some(remedy) = &outcome.remedy
+    {
+        for line in wrap_remedy(&redact(remedy)) {
+            writeln!(out, "{line}")?;
         }
     }
     Ok(())
