@@ -641,55 +641,75 @@ impl Facts {
 /// signature algorithms OpenSSL 3.0 knows (crypto/objects/obj_xref.txt). None for any other
 /// OID, which OpenSSL answers with X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM.
 pub fn signature_key_type(oid: &Oid<'_>) -> Option<KeyType> {
-    oids::lookup(oid, SIGNATURE_KEY_TYPES).copied()
+    SIGNATURE_KEY_TYPES
+        .iter()
+        .find(|(_, algorithms)| oids::is_one_of(oid, algorithms))
+        .map(|(key_type, _)| *key_type)
 }
 
-const SIGNATURE_KEY_TYPES: &[(Oid<'static>, KeyType)] = &[
-    // md2, md4, md5, sha1, ripemd160, sha224..sha512, sha512-224/256, sha3 with RSA;
-    // mdc2WithRSA; sha1WithRSA (OIW).
-    (OID_PKCS1_MD2WITHRSAENC, KeyType::Rsa),
-    (OID_PKCS1_MD4WITHRSAENC, KeyType::Rsa),
-    (OID_PKCS1_MD5WITHRSAENC, KeyType::Rsa),
-    (OID_PKCS1_SHA1WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA256WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA384WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA512WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA224WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA512_224WITHRSA, KeyType::Rsa),
-    (OID_PKCS1_SHA512_256WITHRSA, KeyType::Rsa),
-    (OID_SIG_RSA_RIPE_MD160, KeyType::Rsa),
-    (OID_SHA1_WITH_RSA, KeyType::Rsa),
-    (OID_HASH_MDC2, KeyType::Rsa),
-    (OID_NIST_SIG_RSA_WITH_SHA3_224, KeyType::Rsa),
-    (OID_NIST_SIG_RSA_WITH_SHA3_256, KeyType::Rsa),
-    (OID_NIST_SIG_RSA_WITH_SHA3_384, KeyType::Rsa),
-    (OID_NIST_SIG_RSA_WITH_SHA3_512, KeyType::Rsa),
-    (OID_PKCS1_RSASSAPSS, KeyType::RsaPss),
-    // ecdsa-with-SHA1, SHA224..SHA512, sha3.
-    (OID_SIG_ECDSA_WITH_SHA1, KeyType::Ec),
-    (OID_SIG_ECDSA_WITH_SHA224, KeyType::Ec),
-    (OID_SIG_ECDSA_WITH_SHA256, KeyType::Ec),
-    (OID_SIG_ECDSA_WITH_SHA384, KeyType::Ec),
-    (OID_SIG_ECDSA_WITH_SHA512, KeyType::Ec),
-    (OID_NIST_SIG_ECDSA_WITH_SHA3_224, KeyType::Ec),
-    (OID_NIST_SIG_ECDSA_WITH_SHA3_256, KeyType::Ec),
-    (OID_NIST_SIG_ECDSA_WITH_SHA3_384, KeyType::Ec),
-    (OID_NIST_SIG_ECDSA_WITH_SHA3_512, KeyType::Ec),
-    // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
-    (OID_SIG_DSA_WITH_SHA1, KeyType::Dsa),
-    (OID_OIW_DSA_WITH_SHA1, KeyType::Dsa),
-    (OID_OIW_DSA_WITH_SHA, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA224, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA256, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA384, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA512, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA3_224, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA3_256, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA3_384, KeyType::Dsa),
-    (OID_NIST_SIG_DSA_WITH_SHA3_512, KeyType::Dsa),
-    (OID_SIG_ED25519, KeyType::Ed25519),
-    (OID_SIG_ED448, KeyType::Ed448),
-    (OID_SM2_WITH_SM3, KeyType::Sm2),
+/// The signature algorithms of each key type.
+const SIGNATURE_KEY_TYPES: &[(KeyType, &[Oid<'static>])] = &[
+    (
+        KeyType::Rsa,
+        &[
+            // md2, md4, md5, sha1, sha224..sha512, sha512-224/256 with RSA; ripemd160WithRSA;
+            // sha1WithRSA (OIW); mdc2 (the digest's OID: obj_xref.txt pairs mdc2WithRSA,
+            // OID_X500_MDC2_WITH_RSA, with rsaEncryption); sha3 with RSA.
+            OID_PKCS1_MD2WITHRSAENC,
+            OID_PKCS1_MD4WITHRSAENC,
+            OID_PKCS1_MD5WITHRSAENC,
+            OID_PKCS1_SHA1WITHRSA,
+            OID_PKCS1_SHA256WITHRSA,
+            OID_PKCS1_SHA384WITHRSA,
+            OID_PKCS1_SHA512WITHRSA,
+            OID_PKCS1_SHA224WITHRSA,
+            OID_PKCS1_SHA512_224WITHRSA,
+            OID_PKCS1_SHA512_256WITHRSA,
+            OID_SIG_RSA_RIPE_MD160,
+            OID_SHA1_WITH_RSA,
+            OID_HASH_MDC2,
+            OID_NIST_SIG_RSA_WITH_SHA3_224,
+            OID_NIST_SIG_RSA_WITH_SHA3_256,
+            OID_NIST_SIG_RSA_WITH_SHA3_384,
+            OID_NIST_SIG_RSA_WITH_SHA3_512,
+        ],
+    ),
+    (KeyType::RsaPss, &[OID_PKCS1_RSASSAPSS]),
+    (
+        KeyType::Ec,
+        &[
+            // ecdsa-with-SHA1, SHA224..SHA512, sha3.
+            OID_SIG_ECDSA_WITH_SHA1,
+            OID_SIG_ECDSA_WITH_SHA224,
+            OID_SIG_ECDSA_WITH_SHA256,
+            OID_SIG_ECDSA_WITH_SHA384,
+            OID_SIG_ECDSA_WITH_SHA512,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_224,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_256,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_384,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_512,
+        ],
+    ),
+    (
+        KeyType::Dsa,
+        &[
+            // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
+            OID_SIG_DSA_WITH_SHA1,
+            OID_OIW_DSA_WITH_SHA1,
+            OID_OIW_DSA_WITH_SHA,
+            OID_NIST_SIG_DSA_WITH_SHA224,
+            OID_NIST_SIG_DSA_WITH_SHA256,
+            OID_NIST_SIG_DSA_WITH_SHA384,
+            OID_NIST_SIG_DSA_WITH_SHA512,
+            OID_NIST_SIG_DSA_WITH_SHA3_224,
+            OID_NIST_SIG_DSA_WITH_SHA3_256,
+            OID_NIST_SIG_DSA_WITH_SHA3_384,
+            OID_NIST_SIG_DSA_WITH_SHA3_512,
+        ],
+    ),
+    (KeyType::Ed25519, &[OID_SIG_ED25519]),
+    (KeyType::Ed448, &[OID_SIG_ED448]),
+    (KeyType::Sm2, &[OID_SM2_WITH_SM3]),
 ];
 
 /// Extensions ossl_x509v3_cache_extensions decodes (an undecodable or duplicated one makes

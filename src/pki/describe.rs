@@ -232,8 +232,13 @@ pub fn openssl_oneline(name: &X509Name<'_>) -> String {
 
 /// OpenSSL's short names (`OBJ_nid2sn`) for name attributes.
 fn attribute_short_name(oid: &Oid<'_>) -> String {
-    oids::lookup(oid, ATTRIBUTE_SHORT_NAMES)
-        .map_or_else(|| oid.to_id_string(), |short| (*short).to_owned())
+    name_or_dotted(oid, ATTRIBUTE_SHORT_NAMES)
+}
+
+/// The name `names` gives `oid`, or its dotted form, as OpenSSL prints an OID it has no name
+/// for.
+fn name_or_dotted(oid: &Oid<'_>, names: &[(Oid<'static>, &str)]) -> String {
+    oids::lookup(oid, names).map_or_else(|| oid.to_id_string(), |name| (*name).to_owned())
 }
 
 const ATTRIBUTE_SHORT_NAMES: &[(Oid<'static>, &str)] = &[
@@ -462,8 +467,7 @@ fn extended_key_usage_names(
 
 /// OpenSSL's long names (`OBJ_nid2ln`) for extendedKeyUsage purposes.
 fn extended_key_usage_name(oid: &Oid<'_>) -> String {
-    oids::lookup(oid, EXTENDED_KEY_USAGE_NAMES)
-        .map_or_else(|| oid.to_id_string(), |name| (*name).to_owned())
+    name_or_dotted(oid, EXTENDED_KEY_USAGE_NAMES)
 }
 
 const EXTENDED_KEY_USAGE_NAMES: &[(Oid<'static>, &str)] = &[
@@ -507,58 +511,26 @@ fn signature_short_name(long_name: &str) -> &str {
         .map_or(long_name, |(_, (short, _))| short)
 }
 
-/// (OID, (OpenSSL short name, OpenSSL long name)), from OpenSSL's `objects.txt`.
+/// (OID, (OpenSSL short name, OpenSSL long name)), from OpenSSL's `objects.txt`, one row each.
+#[rustfmt::skip]
 const SIGNATURE_ALGORITHMS: &[(Oid<'static>, (&str, &str))] = &[
     (OID_PKCS1_MD5WITHRSAENC, ("RSA-MD5", "md5WithRSAEncryption")),
     (OID_PKCS1_SHA1WITHRSA, ("RSA-SHA1", "sha1WithRSAEncryption")),
     (OID_PKCS1_RSASSAPSS, ("RSASSA-PSS", "rsassaPss")),
-    (
-        OID_PKCS1_SHA256WITHRSA,
-        ("RSA-SHA256", "sha256WithRSAEncryption"),
-    ),
-    (
-        OID_PKCS1_SHA384WITHRSA,
-        ("RSA-SHA384", "sha384WithRSAEncryption"),
-    ),
-    (
-        OID_PKCS1_SHA512WITHRSA,
-        ("RSA-SHA512", "sha512WithRSAEncryption"),
-    ),
-    (
-        OID_PKCS1_SHA224WITHRSA,
-        ("RSA-SHA224", "sha224WithRSAEncryption"),
-    ),
-    (
-        OID_SIG_ECDSA_WITH_SHA1,
-        ("ecdsa-with-SHA1", "ecdsa-with-SHA1"),
-    ),
-    (
-        OID_SIG_ECDSA_WITH_SHA224,
-        ("ecdsa-with-SHA224", "ecdsa-with-SHA224"),
-    ),
-    (
-        OID_SIG_ECDSA_WITH_SHA256,
-        ("ecdsa-with-SHA256", "ecdsa-with-SHA256"),
-    ),
-    (
-        OID_SIG_ECDSA_WITH_SHA384,
-        ("ecdsa-with-SHA384", "ecdsa-with-SHA384"),
-    ),
-    (
-        OID_SIG_ECDSA_WITH_SHA512,
-        ("ecdsa-with-SHA512", "ecdsa-with-SHA512"),
-    ),
+    (OID_PKCS1_SHA256WITHRSA, ("RSA-SHA256", "sha256WithRSAEncryption")),
+    (OID_PKCS1_SHA384WITHRSA, ("RSA-SHA384", "sha384WithRSAEncryption")),
+    (OID_PKCS1_SHA512WITHRSA, ("RSA-SHA512", "sha512WithRSAEncryption")),
+    (OID_PKCS1_SHA224WITHRSA, ("RSA-SHA224", "sha224WithRSAEncryption")),
+    (OID_SIG_ECDSA_WITH_SHA1, ("ecdsa-with-SHA1", "ecdsa-with-SHA1")),
+    (OID_SIG_ECDSA_WITH_SHA224, ("ecdsa-with-SHA224", "ecdsa-with-SHA224")),
+    (OID_SIG_ECDSA_WITH_SHA256, ("ecdsa-with-SHA256", "ecdsa-with-SHA256")),
+    (OID_SIG_ECDSA_WITH_SHA384, ("ecdsa-with-SHA384", "ecdsa-with-SHA384")),
+    (OID_SIG_ECDSA_WITH_SHA512, ("ecdsa-with-SHA512", "ecdsa-with-SHA512")),
     (OID_SIG_ED25519, ("ED25519", "ED25519")),
     (OID_SIG_ED448, ("ED448", "ED448")),
     (OID_SIG_DSA_WITH_SHA1, ("DSA-SHA1", "dsaWithSHA1")),
-    (
-        OID_NIST_SIG_DSA_WITH_SHA224,
-        ("dsa_with_SHA224", "dsa_with_SHA224"),
-    ),
-    (
-        OID_NIST_SIG_DSA_WITH_SHA256,
-        ("dsa_with_SHA256", "dsa_with_SHA256"),
-    ),
+    (OID_NIST_SIG_DSA_WITH_SHA224, ("dsa_with_SHA224", "dsa_with_SHA224")),
+    (OID_NIST_SIG_DSA_WITH_SHA256, ("dsa_with_SHA256", "dsa_with_SHA256")),
 ];
 
 /// `s_client`'s `PKEY:` text: the key type's short name and `EVP_PKEY_get_bits`.

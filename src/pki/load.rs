@@ -1444,43 +1444,19 @@ mod tests {
     #[test]
     fn trusted_certificates_of_openssl_tests_load_with_their_lists() {
         type Lists = (Option<Vec<Oid<'static>>>, Option<Vec<Oid<'static>>>);
+        const SERVER: Oid<'static> = OID_PKIX_KP_SERVER_AUTH;
+        const CLIENT: Oid<'static> = OID_PKIX_KP_CLIENT_AUTH;
+        const ANY: Oid<'static> = OID_ANY_EXTENDED_KEY_USAGE;
         let cases: &[(&str, Lists)] = &[
-            (
-                "root+serverAuth.pem",
-                (uses(&[OID_PKIX_KP_SERVER_AUTH]), None),
-            ),
-            (
-                "root+clientAuth.pem",
-                (uses(&[OID_PKIX_KP_CLIENT_AUTH]), None),
-            ),
-            (
-                "root+anyEKU.pem",
-                (uses(&[OID_ANY_EXTENDED_KEY_USAGE]), None),
-            ),
-            (
-                "root-serverAuth.pem",
-                (None, uses(&[OID_PKIX_KP_SERVER_AUTH])),
-            ),
-            (
-                "root-clientAuth.pem",
-                (None, uses(&[OID_PKIX_KP_CLIENT_AUTH])),
-            ),
-            (
-                "root-anyEKU.pem",
-                (None, uses(&[OID_ANY_EXTENDED_KEY_USAGE])),
-            ),
-            (
-                "ca+serverAuth.pem",
-                (uses(&[OID_PKIX_KP_SERVER_AUTH]), None),
-            ),
-            (
-                "sroot+anyEKU.pem",
-                (uses(&[OID_ANY_EXTENDED_KEY_USAGE]), None),
-            ),
-            (
-                "nroot+serverAuth.pem",
-                (uses(&[OID_PKIX_KP_SERVER_AUTH]), None),
-            ),
+            ("root+serverAuth.pem", (uses(&[SERVER]), None)),
+            ("root+clientAuth.pem", (uses(&[CLIENT]), None)),
+            ("root+anyEKU.pem", (uses(&[ANY]), None)),
+            ("root-serverAuth.pem", (None, uses(&[SERVER]))),
+            ("root-clientAuth.pem", (None, uses(&[CLIENT]))),
+            ("root-anyEKU.pem", (None, uses(&[ANY]))),
+            ("ca+serverAuth.pem", (uses(&[SERVER]), None)),
+            ("sroot+anyEKU.pem", (uses(&[ANY]), None)),
+            ("nroot+serverAuth.pem", (uses(&[SERVER]), None)),
         ];
         for (name, (trust, reject)) in cases {
             let path = openssl_fixture(name);

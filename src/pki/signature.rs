@@ -553,27 +553,16 @@ impl Digest {
         })
     }
 
-    /// The DER content of the digest's OID, for a PKCS#1 DigestInfo.
+    /// The DER content of the digest's OID, for a PKCS#1 DigestInfo: for the digests
+    /// [`Digest::hash`] computes.
     fn oid_content(self) -> Option<&'static [u8]> {
-        match self {
-            Digest::Md5
-            | Digest::Sha1
-            | Digest::Ripemd160
-            | Digest::Sha224
-            | Digest::Sha256
-            | Digest::Sha384
-            | Digest::Sha512
-            | Digest::Sha512_224
-            | Digest::Sha512_256
-            | Digest::Sha3_224
-            | Digest::Sha3_256
-            | Digest::Sha3_384
-            | Digest::Sha3_512 => DIGESTS
-                .iter()
-                .find(|(_, digest)| *digest == self)
-                .map(|(oid, _)| oid.as_bytes()),
-            _ => None,
+        if !(self.approved() || matches!(self, Digest::Md5 | Digest::Ripemd160)) {
+            return None;
         }
+        DIGESTS
+            .iter()
+            .find(|(_, digest)| *digest == self)
+            .map(|(oid, _)| oid.as_bytes())
     }
 }
 
@@ -676,276 +665,62 @@ fn sigid(oid: &Oid<'_>) -> Option<SigId> {
         .map(|&(_, name, digest, key)| SigId { name, digest, key })
 }
 
-/// (OID, OpenSSL's short name, digest, public-key NID) of every sigid.
+/// (OID, OpenSSL's short name, digest, public-key NID) of every sigid, one row each.
+#[rustfmt::skip]
 const SIGIDS: &[(Oid<'static>, &str, SigDigest, SigKey)] = {
     use Digest as D;
     use SigDigest::{Named, None as Undef};
     use SigKey as K;
     &[
-        (
-            OID_PKCS1_MD2WITHRSAENC,
-            "RSA-MD2",
-            Named(D::Md2),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_MD4WITHRSAENC,
-            "RSA-MD4",
-            Named(D::Md4),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_MD5WITHRSAENC,
-            "RSA-MD5",
-            Named(D::Md5),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_SHA1WITHRSA,
-            "RSA-SHA1",
-            Named(D::Sha1),
-            K::RsaEncryption,
-        ),
+        (OID_PKCS1_MD2WITHRSAENC, "RSA-MD2", Named(D::Md2), K::RsaEncryption),
+        (OID_PKCS1_MD4WITHRSAENC, "RSA-MD4", Named(D::Md4), K::RsaEncryption),
+        (OID_PKCS1_MD5WITHRSAENC, "RSA-MD5", Named(D::Md5), K::RsaEncryption),
+        (OID_PKCS1_SHA1WITHRSA, "RSA-SHA1", Named(D::Sha1), K::RsaEncryption),
         (OID_PKCS1_RSASSAPSS, "RSASSA-PSS", Undef, K::RsaPss),
-        (
-            OID_PKCS1_SHA256WITHRSA,
-            "RSA-SHA256",
-            Named(D::Sha256),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_SHA384WITHRSA,
-            "RSA-SHA384",
-            Named(D::Sha384),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_SHA512WITHRSA,
-            "RSA-SHA512",
-            Named(D::Sha512),
-            K::RsaEncryption,
-        ),
-        (
-            OID_PKCS1_SHA224WITHRSA,
-            "RSA-SHA224",
-            Named(D::Sha224),
-            K::RsaEncryption,
-        ),
-        (
-            OID_OIW_SHA_WITH_RSA,
-            "RSA-SHA",
-            Named(D::Sha0),
-            K::RsaEncryption,
-        ),
-        (
-            OID_X500_MDC2_WITH_RSA,
-            "RSA-MDC2",
-            Named(D::Mdc2),
-            K::RsaEncryption,
-        ),
-        (
-            OID_SIG_RSA_RIPE_MD160,
-            "RSA-RIPEMD160",
-            Named(D::Ripemd160),
-            K::RsaEncryption,
-        ),
-        (
-            OID_OIW_MD5_WITH_RSA,
-            "RSA-NP-MD5",
-            Named(D::Md5),
-            K::RsaAnyName,
-        ),
-        (
-            OID_SHA1_WITH_RSA,
-            "RSA-SHA1-2",
-            Named(D::Sha1),
-            K::RsaAnyName,
-        ),
-        (
-            OID_NIST_SIG_RSA_WITH_SHA3_224,
-            "RSA-SHA3-224",
-            Named(D::Sha3_224),
-            K::RsaEncryption,
-        ),
-        (
-            OID_NIST_SIG_RSA_WITH_SHA3_256,
-            "RSA-SHA3-256",
-            Named(D::Sha3_256),
-            K::RsaEncryption,
-        ),
-        (
-            OID_NIST_SIG_RSA_WITH_SHA3_384,
-            "RSA-SHA3-384",
-            Named(D::Sha3_384),
-            K::RsaEncryption,
-        ),
-        (
-            OID_NIST_SIG_RSA_WITH_SHA3_512,
-            "RSA-SHA3-512",
-            Named(D::Sha3_512),
-            K::RsaEncryption,
-        ),
+        (OID_PKCS1_SHA256WITHRSA, "RSA-SHA256", Named(D::Sha256), K::RsaEncryption),
+        (OID_PKCS1_SHA384WITHRSA, "RSA-SHA384", Named(D::Sha384), K::RsaEncryption),
+        (OID_PKCS1_SHA512WITHRSA, "RSA-SHA512", Named(D::Sha512), K::RsaEncryption),
+        (OID_PKCS1_SHA224WITHRSA, "RSA-SHA224", Named(D::Sha224), K::RsaEncryption),
+        (OID_OIW_SHA_WITH_RSA, "RSA-SHA", Named(D::Sha0), K::RsaEncryption),
+        (OID_X500_MDC2_WITH_RSA, "RSA-MDC2", Named(D::Mdc2), K::RsaEncryption),
+        (OID_SIG_RSA_RIPE_MD160, "RSA-RIPEMD160", Named(D::Ripemd160), K::RsaEncryption),
+        (OID_OIW_MD5_WITH_RSA, "RSA-NP-MD5", Named(D::Md5), K::RsaAnyName),
+        (OID_SHA1_WITH_RSA, "RSA-SHA1-2", Named(D::Sha1), K::RsaAnyName),
+        (OID_NIST_SIG_RSA_WITH_SHA3_224, "RSA-SHA3-224", Named(D::Sha3_224), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_256, "RSA-SHA3-256", Named(D::Sha3_256), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_384, "RSA-SHA3-384", Named(D::Sha3_384), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_512, "RSA-SHA3-512", Named(D::Sha3_512), K::RsaEncryption),
         (OID_OIW_DSA_WITH_SHA, "DSA-SHA", Named(D::Sha0), K::Dsa),
-        (
-            OID_OIW_DSA_WITH_SHA1,
-            "DSA-SHA1-old",
-            Named(D::Sha1),
-            K::DsaOld,
-        ),
+        (OID_OIW_DSA_WITH_SHA1, "DSA-SHA1-old", Named(D::Sha1), K::DsaOld),
         (OID_SIG_DSA_WITH_SHA1, "DSA-SHA1", Named(D::Sha1), K::Dsa),
-        (
-            OID_NIST_SIG_DSA_WITH_SHA224,
-            "dsa_with_SHA224",
-            Named(D::Sha224),
-            K::Dsa,
-        ),
-        (
-            OID_NIST_SIG_DSA_WITH_SHA256,
-            "dsa_with_SHA256",
-            Named(D::Sha256),
-            K::Dsa,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SHA1,
-            "ecdsa-with-SHA1",
-            Named(D::Sha1),
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_RECOMMENDED,
-            "ecdsa-with-Recommended",
-            Undef,
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SPECIFIED,
-            "ecdsa-with-Specified",
-            Undef,
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SHA224,
-            "ecdsa-with-SHA224",
-            Named(D::Sha224),
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SHA256,
-            "ecdsa-with-SHA256",
-            Named(D::Sha256),
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SHA384,
-            "ecdsa-with-SHA384",
-            Named(D::Sha384),
-            K::Ec,
-        ),
-        (
-            OID_SIG_ECDSA_WITH_SHA512,
-            "ecdsa-with-SHA512",
-            Named(D::Sha512),
-            K::Ec,
-        ),
+        (OID_NIST_SIG_DSA_WITH_SHA224, "dsa_with_SHA224", Named(D::Sha224), K::Dsa),
+        (OID_NIST_SIG_DSA_WITH_SHA256, "dsa_with_SHA256", Named(D::Sha256), K::Dsa),
+        (OID_SIG_ECDSA_WITH_SHA1, "ecdsa-with-SHA1", Named(D::Sha1), K::Ec),
+        (OID_SIG_ECDSA_WITH_RECOMMENDED, "ecdsa-with-Recommended", Undef, K::Ec),
+        (OID_SIG_ECDSA_WITH_SPECIFIED, "ecdsa-with-Specified", Undef, K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA224, "ecdsa-with-SHA224", Named(D::Sha224), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA256, "ecdsa-with-SHA256", Named(D::Sha256), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA384, "ecdsa-with-SHA384", Named(D::Sha384), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA512, "ecdsa-with-SHA512", Named(D::Sha512), K::Ec),
         (OID_SIG_ED25519, "ED25519", Undef, K::Ed25519),
         (OID_SIG_ED448, "ED448", Undef, K::Ed448),
         (OID_SM2_WITH_SM3, "SM2-SM3", Named(D::Sm3), K::Sm2),
-        (
-            OID_SIG_GOST_R3411_94_WITH_R3410_2001,
-            GOST94,
-            Named(D::Gost94),
-            K::Other,
-        ),
-        (
-            OID_SIG_GOST_R3411_94_WITH_R3410_94,
-            GOST94,
-            Named(D::Gost94),
-            K::Other,
-        ),
-        (
-            OID_SIG_GOST_R3411_94_WITH_R3410_94_CC,
-            GOST94,
-            Named(D::Gost94),
-            K::Other,
-        ),
-        (
-            OID_SIG_GOST_R3411_94_WITH_R3410_2001_CC,
-            GOST94,
-            Named(D::Gost94),
-            K::Other,
-        ),
-        (
-            OID_SIG_GOST_R3410_2012_256,
-            "GOST R 34.10-2012 256",
-            Named(D::Gost2012_256),
-            K::Other,
-        ),
-        (
-            OID_SIG_GOST_R3410_2012_512,
-            "GOST R 34.10-2012 512",
-            Named(D::Gost2012_512),
-            K::Other,
-        ),
-        (
-            OID_KDF_SHA1_SINGLE,
-            "dhSinglePass-sha1kdf",
-            Named(D::Sha1),
-            K::Other,
-        ),
-        (
-            OID_KDF_COFACTOR_SHA1_SINGLE,
-            "dhSinglePass-sha1kdf",
-            Named(D::Sha1),
-            K::Other,
-        ),
-        (
-            OID_KDF_SHA224_SINGLE,
-            "dhSinglePass-sha224kdf",
-            Named(D::Sha224),
-            K::Other,
-        ),
-        (
-            OID_KDF_COFACTOR_SHA224_SINGLE,
-            "dhSinglePass-sha224kdf",
-            Named(D::Sha224),
-            K::Other,
-        ),
-        (
-            OID_KDF_SHA256_SINGLE,
-            "dhSinglePass-sha256kdf",
-            Named(D::Sha256),
-            K::Other,
-        ),
-        (
-            OID_KDF_COFACTOR_SHA256_SINGLE,
-            "dhSinglePass-sha256kdf",
-            Named(D::Sha256),
-            K::Other,
-        ),
-        (
-            OID_KDF_SHA384_SINGLE,
-            "dhSinglePass-sha384kdf",
-            Named(D::Sha384),
-            K::Other,
-        ),
-        (
-            OID_KDF_COFACTOR_SHA384_SINGLE,
-            "dhSinglePass-sha384kdf",
-            Named(D::Sha384),
-            K::Other,
-        ),
-        (
-            OID_KDF_SHA512_SINGLE,
-            "dhSinglePass-sha512kdf",
-            Named(D::Sha512),
-            K::Other,
-        ),
-        (
-            OID_KDF_COFACTOR_SHA512_SINGLE,
-            "dhSinglePass-sha512kdf",
-            Named(D::Sha512),
-            K::Other,
-        ),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_2001, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_94, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_94_CC, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_2001_CC, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3410_2012_256, "GOST R 34.10-2012 256", Named(D::Gost2012_256), K::Other),
+        (OID_SIG_GOST_R3410_2012_512, "GOST R 34.10-2012 512", Named(D::Gost2012_512), K::Other),
+        (OID_KDF_SHA1_SINGLE, "dhSinglePass-sha1kdf", Named(D::Sha1), K::Other),
+        (OID_KDF_COFACTOR_SHA1_SINGLE, "dhSinglePass-sha1kdf", Named(D::Sha1), K::Other),
+        (OID_KDF_SHA224_SINGLE, "dhSinglePass-sha224kdf", Named(D::Sha224), K::Other),
+        (OID_KDF_COFACTOR_SHA224_SINGLE, "dhSinglePass-sha224kdf", Named(D::Sha224), K::Other),
+        (OID_KDF_SHA256_SINGLE, "dhSinglePass-sha256kdf", Named(D::Sha256), K::Other),
+        (OID_KDF_COFACTOR_SHA256_SINGLE, "dhSinglePass-sha256kdf", Named(D::Sha256), K::Other),
+        (OID_KDF_SHA384_SINGLE, "dhSinglePass-sha384kdf", Named(D::Sha384), K::Other),
+        (OID_KDF_COFACTOR_SHA384_SINGLE, "dhSinglePass-sha384kdf", Named(D::Sha384), K::Other),
+        (OID_KDF_SHA512_SINGLE, "dhSinglePass-sha512kdf", Named(D::Sha512), K::Other),
+        (OID_KDF_COFACTOR_SHA512_SINGLE, "dhSinglePass-sha512kdf", Named(D::Sha512), K::Other),
     ]
 };
 
