@@ -4,8 +4,9 @@
 //! as OpenSSL's `obj_mac.h` lists them.
 //!
 //! Compare an OID x509-parser read with [`same`], [`lookup`] or [`is_one_of`], not `==`: see
-//! [`same`] for why. OIDs a strict DER reader already refused padding in (the signature module's,
-//! the trust settings') compare with `==`.
+//! [`same`] for why. OIDs whose reader already refused non-minimal encodings (the signature
+//! module's DER reader, the trust settings' parser) compare with `==`, and name constraints
+//! compares the encodings themselves, as OpenSSL's `OBJ_cmp` does.
 
 use x509_parser::asn1_rs::{Oid, oid};
 
