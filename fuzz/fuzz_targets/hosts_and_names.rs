@@ -1,8 +1,9 @@
 //! Hosts-file parsing, host name validation and certificate name matching: no panic.
 #![no_main]
 
-use edgeprobe::hostname::{dns_name_matches, match_server_name, validate_hostname};
+use edgeprobe::hostname::validate_hostname;
 use edgeprobe::net::resolve::HostsFile;
+use edgeprobe::pki::host_match::{dns_name_matches, match_server_name};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -3,22 +3,26 @@
 //! IoT Edge device to act as a transparent gateway" sets them up: certificates owned by
 //! `aziotcs` and readable, keys owned by `aziotks` and private (1.2+); `iotedge` reads both in
 //! 1.1. No device CA at all means quickstart certificates, which the docs reserve for testing.
+//!
+//! This file decides what the config asks for and sums up the findings; [`location`] turns a
+//! file setting into a path under `--root`, [`files`] reads each file, [`access`] judges who may
+//! read it, and [`remedies`] words the fixes.
 
-use std::path::{Path, PathBuf};
+mod access;
+mod files;
+mod location;
+mod remedies;
+
 use std::sync::Arc;
 
-use rustls_pki_types::CertificateDer;
-
-use crate::config::{
-    ConfigFormat, ConfiguredCertificates, ConfiguredFile, DeviceCa, EdgeCa, EdgeConfig,
-    FileLocation,
-};
+use crate::config::{ConfiguredCertificates, DeviceCa, EdgeCa, EdgeConfig};
 use crate::engine::{
     Check, CheckFuture, Context, Dependency, Evidence, Group, Outcome, Prior, Status,
 };
 use crate::pki::TrustAnchors;
-use crate::pki::load::{CertificateFileError, KeyFileError, load_certificates, load_private_key};
-use crate::system::{AccessDenied, Accounts, Ownership, check_read_access};
+use crate::system::{Accounts, SystemRoot};
+
+use files::FileInfo;
 
 pub struct CertificatesConfiguredCheck;
 
@@ -29,11 +33,12 @@ struct Finding {
     remedy: Option<String>,
 }
 
-/// Per file, for JSON.
-use crate::engine::info::{CertificatesConfiguredInfo, ConfiguredFileInfo as FileInfo};
+use crate::engine::info::CertificatesConfiguredInfo;
 
+/// What the check has found so far, file by file.
 struct Inspector<'a> {
-    context: &'a Context,
+    /// `--root`: where the config's paths are looked up.
+    root: &'a SystemRoot,
     config: &'a EdgeConfig,
     accounts: Result<Accounts, String>,
     findings: Vec<Finding>,
@@ -66,14 +71,8 @@ impl Check for CertificatesConfiguredCheck {
             let Some(config) = prior.edge_config() else {
                 return Outcome::skipped("skipped because the config was not read");
             };
-            let mut inspector = Inspector {
-                context,
-                config,
-                accounts: Accounts::load(&context.root).map_err(|error| error.to_string()),
-                findings: Vec::new(),
-                notes: Vec::new(),
-                files: Vec::new(),
-            };
+            let accounts = Accounts::load(&context.root).map_err(|error| error.to_string());
+            let mut inspector = Inspector::new(&context.root, config, accounts);
             let format = config.format;
             let apply = format.apply_command();
             let mut device_ca = None;
@@ -175,197 +174,19 @@ impl Check for CertificatesConfiguredCheck {
     }
 }
 
-impl Inspector<'_> {
-    fn reader(&self, kind: Kind) -> &'static str {
-        match kind {
-            Kind::Certificate => self.config.format.certificate_user(),
-            Kind::Key => self.config.format.key_user(),
-        }
-    }
-
-    /// The real path of a file setting, or a finding when it is not a local file.
-    fn resolve(&mut self, file: &ConfiguredFile, kind: Kind) -> Option<PathBuf> {
-        let config = self.config.source.display();
-        match &file.location {
-            FileLocation::Path(path) => Some(self.context.root.path(path)),
-            FileLocation::NotAFile { scheme } if kind == Kind::Key && scheme == "pkcs11" => {
-                self.notes.push(format!(
-                    "{} is a PKCS#11 URI: the key lives in an HSM and is not checked here",
-                    file.setting
-                ));
-                None
-            }
-            FileLocation::NotAFile { scheme } => {
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!(
-                        "{} = `{}` is a `{scheme}:` URI, not a file",
-                        file.setting, file.value
-                    ),
-                    remedy: Some(format!(
-                        "set {} in {config} to file:///<absolute path>",
-                        file.setting
-                    )),
-                });
-                None
-            }
-            FileLocation::Invalid { reason } => {
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!("{}: {reason}", file.setting),
-                    remedy: Some(format!(
-                        "set {} in {config} to file:///<absolute path> (three slashes), then `{}`",
-                        file.setting,
-                        self.config.format.apply_command()
-                    )),
-                });
-                None
-            }
-        }
-    }
-
-    /// Loads a certificate file and checks its reader's access.
-    fn certificates(
-        &mut self,
-        file: &ConfiguredFile,
-    ) -> Option<(PathBuf, Vec<CertificateDer<'static>>)> {
-        let path = self.resolve(file, Kind::Certificate)?;
-        let mut info = self.file_info(file, &path, Kind::Certificate);
-        let loaded = match load_certificates(&path) {
-            Ok(certificates) => {
-                info.certificates = Some(certificates.len());
-                self.notes.push(format!(
-                    "{} = {}: {} certificate(s)",
-                    file.setting,
-                    path.display(),
-                    certificates.len()
-                ));
-                Some((path.clone(), certificates))
-            }
-            Err(error) => {
-                let remedy = certificate_remedy(&error, file, self.config);
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!("{}: {error}", file.setting),
-                    remedy: Some(remedy),
-                });
-                info.status = Status::Error;
-                None
-            }
-        };
-        if loaded.is_some() {
-            info.status = self.access(&path, Kind::Certificate);
-        }
-        self.files.push(info);
-        loaded
-    }
-
-    /// Loads the private key and checks its reader's access and that others cannot read it.
-    fn key(
-        &mut self,
-        file: &ConfiguredFile,
-    ) -> Option<(PathBuf, rustls_pki_types::PrivateKeyDer<'static>)> {
-        let path = self.resolve(file, Kind::Key)?;
-        let mut info = self.file_info(file, &path, Kind::Key);
-        let loaded = match load_private_key(&path) {
-            Ok(key) => Some((path.clone(), key)),
-            Err(error) => {
-                let remedy = key_remedy(&error, file, self.config);
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!("{}: {error}", file.setting),
-                    remedy: Some(remedy),
-                });
-                info.status = Status::Error;
-                None
-            }
-        };
-        if loaded.is_some() {
-            info.status = self.access(&path, Kind::Key);
-            if let Some(ownership) = &info.ownership
-                && ownership.world_readable()
-            {
-                info.status = info.status.max(Status::Warning);
-                self.findings.push(Finding {
-                    status: Status::Warning,
-                    message: format!(
-                        "the device CA private key {} is readable by every user ({ownership}): anyone on this machine can copy it and impersonate the gateway",
-                        path.display()
-                    ),
-                    remedy: Some(format!(
-                        "`sudo chown {reader}:{reader} {path} && sudo chmod 600 {path}`, as the gateway guide sets keys",
-                        reader = self.reader(Kind::Key),
-                        path = path.display()
-                    )),
-                });
-            }
-        }
-        self.files.push(info);
-        loaded
-    }
-
-    fn file_info(&self, file: &ConfiguredFile, path: &Path, kind: Kind) -> FileInfo {
-        FileInfo {
-            setting: file.setting,
-            value: file.value.clone(),
-            path: Some(path.to_path_buf()),
-            reader: self.reader(kind),
-            status: Status::Ok,
-            certificates: None,
-            // Owners are shown by name when the accounts could be read, by number otherwise.
-            ownership: Ownership::of(path, self.accounts.as_ref().unwrap_or(&Accounts::default()))
-                .ok(),
-        }
-    }
-
-    /// Whether the service user can read `path`; a finding when it cannot.
-    fn access(&mut self, path: &Path, kind: Kind) -> Status {
-        let reader = self.reader(kind);
-        let accounts = match &self.accounts {
-            Ok(accounts) => accounts,
-            Err(error) => {
-                let note = format!("which users may read the files was not checked: {error}");
-                if !self.notes.contains(&note) {
-                    self.notes.push(note);
-                }
-                return Status::Ok;
-            }
-        };
-        let Some(user) = accounts.user(reader) else {
-            let note = format!(
-                "user `{reader}` does not exist in {}: IoT Edge is not installed here (or this is a copy of its files), so access was not checked",
-                self.context.root.path("/etc/passwd").display()
-            );
-            if !self.notes.contains(&note) {
-                self.notes.push(note);
-            }
-            return Status::Ok;
-        };
-        match check_read_access(&self.context.root, path, user, accounts) {
-            Ok(Ok(())) => Status::Ok,
-            Ok(Err(denied)) => {
-                let remedy =
-                    access_remedy(&denied, reader, kind, self.config.format.restart_command());
-                self.findings.push(Finding {
-                    status: Status::Error,
-                    message: format!(
-                        "{denied}: IoT Edge's {} runs as `{reader}` and will fail to load it",
-                        match (self.config.format, kind) {
-                            (ConfigFormat::V1Yaml, _) => "daemon (iotedged)",
-                            (ConfigFormat::V2Toml, Kind::Certificate) =>
-                                "certificate service (aziot-certd)",
-                            (ConfigFormat::V2Toml, Kind::Key) => "key service (aziot-keyd)",
-                        }
-                    ),
-                    remedy: Some(remedy),
-                });
-                Status::Error
-            }
-            Err(error) => {
-                self.notes
-                    .push(format!("access to {} not checked: {error}", path.display()));
-                Status::Ok
-            }
+impl<'a> Inspector<'a> {
+    fn new(
+        root: &'a SystemRoot,
+        config: &'a EdgeConfig,
+        accounts: Result<Accounts, String>,
+    ) -> Inspector<'a> {
+        Inspector {
+            root,
+            config,
+            accounts,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            files: Vec::new(),
         }
     }
 
@@ -431,70 +252,349 @@ impl Inspector<'_> {
     }
 }
 
-fn certificate_remedy(
-    error: &CertificateFileError,
-    file: &ConfiguredFile,
-    config: &EdgeConfig,
-) -> String {
-    let apply = config.format.apply_command();
-    match error {
-        CertificateFileError::NotFound { path } => format!(
-            "copy the certificate to {} or correct {} in {}, then `{apply}`",
-            path.display(),
-            file.setting,
-            config.source.display()
-        ),
-        CertificateFileError::PermissionDenied { .. } => {
-            "run `sudo edgeprobe check` so the file can be read".to_owned()
-        }
-        _ => format!(
-            "{} must name a PEM certificate file (the full-chain file for the device CA): copy it again from where the certificates were made, then `{apply}`",
-            file.setting
-        ),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::{Path, PathBuf};
 
-fn key_remedy(error: &KeyFileError, file: &ConfiguredFile, config: &EdgeConfig) -> String {
-    let apply = config.format.apply_command();
-    match error {
-        KeyFileError::NotFound { path } => format!(
-            "copy the device CA's private key to {} or correct {} in {}, then `{apply}`",
-            path.display(),
-            file.setting,
-            config.source.display()
-        ),
-        KeyFileError::PermissionDenied { .. } => {
-            "run `sudo edgeprobe check` so the key can be read".to_owned()
-        }
-        _ => format!(
-            "{} must name the device CA's unencrypted PEM private key (iot-edge-device-ca-<name>.key.pem): copy it again, then `{apply}`",
-            file.setting
-        ),
-    }
-}
-
-/// The guide's ownership for the file, or for the directory in the way.
-fn access_remedy(denied: &AccessDenied, reader: &str, kind: Kind, restart: &str) -> String {
-    let (mode, directory_mode, home) = match kind {
-        Kind::Certificate => ("644", "755", "/var/aziot/certs"),
-        Kind::Key => ("600", "700", "/var/aziot/secrets"),
+    use super::*;
+    use crate::config::{
+        ConfigFormat, ConfiguredFile, Provisioning, V1_CONFIG_PATH, V2_CONFIG_PATH,
     };
-    match denied {
-        AccessDenied::File { file, .. } => format!(
-            "`sudo chown {reader}:{reader} {file} && sudo chmod {mode} {file}` (the transparent gateway guide's ownership), then `{restart}`",
-            file = file.display()
-        ),
-        AccessDenied::Directory { directory, .. }
-            if directory.ends_with("aziot/certs") || directory.ends_with("aziot/secrets") =>
-        {
-            format!(
-                "`sudo chown {reader}:{reader} {directory} && sudo chmod {directory_mode} {directory}`, then `{restart}`",
-                directory = directory.display()
-            )
+    use crate::pki::load::load_certificates;
+
+    /// A uid that owns none of the files the tests write, for a service user that may not read them.
+    pub(super) const STRANGER: u32 = 4242;
+
+    /// A `format` config read from under `root`, with quickstart certificates and nothing else.
+    pub(super) fn config(root: &SystemRoot, format: ConfigFormat) -> EdgeConfig {
+        EdgeConfig {
+            source: root.path(match format {
+                ConfigFormat::V1Yaml => V1_CONFIG_PATH,
+                ConfigFormat::V2Toml => V2_CONFIG_PATH,
+            }),
+            format,
+            hostname: Some("gw.contoso.com".to_owned()),
+            parent_hostname: None,
+            provisioning: Provisioning::Missing,
+            edge_ca: EdgeCa::Quickstart {
+                lifetime_days: None,
+            },
+            trust_bundle: None,
+            homedir: PathBuf::from("/var/lib/iotedge"),
+            agent_extra_hosts: Vec::new(),
+            misplaced_keys: Vec::new(),
         }
-        AccessDenied::Directory { directory, .. } => format!(
-            "{reader} cannot pass through {}: move the file to {home} as the guides do (owned by {reader}), update the config, and apply it",
-            directory.display()
-        ),
+    }
+
+    /// The bytes of a generated gateway fixture (see fixtures/README.md).
+    pub(super) fn fixture(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/gateway/pki")
+            .join(name);
+        fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    }
+
+    /// A gateway's file tree in a temporary directory, as `--root` names it.
+    pub(super) struct Tree {
+        _directory: tempfile::TempDir,
+        pub(super) root: SystemRoot,
+    }
+
+    impl Tree {
+        pub(super) fn new() -> Tree {
+            let directory = tempfile::tempdir().expect("temporary directory");
+            let root = SystemRoot::new(directory.path());
+            Tree {
+                _directory: directory,
+                root,
+            }
+        }
+
+        /// Writes the system path `path` with `mode` (its directories 755); its real path.
+        pub(super) fn write(&self, path: &str, contents: &[u8], mode: u32) -> PathBuf {
+            let real = self.root.path(path);
+            let root = self.root.root();
+            for directory in real
+                .ancestors()
+                .skip(1)
+                .take_while(|directory| *directory != root)
+            {
+                fs::create_dir_all(directory).expect("directories");
+                fs::set_permissions(directory, fs::Permissions::from_mode(0o755)).expect("chmod");
+            }
+            fs::write(&real, contents).expect("write");
+            self.chmod(path, mode);
+            real
+        }
+
+        /// Sets the mode of the system path `path`, a file or a directory.
+        pub(super) fn chmod(&self, path: &str, mode: u32) {
+            fs::set_permissions(self.root.path(path), fs::Permissions::from_mode(mode))
+                .expect("chmod");
+        }
+
+        /// The uid that owns what the tests write.
+        pub(super) fn owner(&self) -> u32 {
+            fs::metadata(self.root.root()).expect("root").uid()
+        }
+
+        /// Writes `<root>/etc/passwd` and `<root>/etc/group` with IoT Edge's service users as
+        /// `uid`, and returns them as read.
+        pub(super) fn accounts(&self, uid: u32) -> Accounts {
+            let passwd = format!(
+                "root:x:0:0:root:/root:/bin/bash\n\
+                 aziotcs:x:{uid}:{uid}::/home/aziotcs:/sbin/nologin\n\
+                 aziotks:x:{uid}:{uid}::/home/aziotks:/sbin/nologin\n\
+                 iotedge:x:{uid}:{uid}::/var/lib/iotedge:/sbin/nologin\n"
+            );
+            let group = format!("root:x:0:\naziot:x:{uid}:\n");
+            self.write("/etc/passwd", passwd.as_bytes(), 0o644);
+            self.write("/etc/group", group.as_bytes(), 0o644);
+            Accounts::parse(&passwd, &group)
+        }
+    }
+
+    async fn run(tree: &Tree, config: EdgeConfig) -> Outcome {
+        let context = Context {
+            root: tree.root.clone(),
+            ..Context::default()
+        };
+        let prior = Prior::from_outcomes([(
+            "config-well-formed",
+            Outcome::ok("read").evidence(Evidence::EdgeConfig(Arc::new(config))),
+        )]);
+        CertificatesConfiguredCheck.run(&context, &prior).await
+    }
+
+    /// Asserts the outcome's status and that its message says `says`.
+    fn assert_says(outcome: &Outcome, status: Status, says: &str) {
+        assert_eq!(outcome.status, status, "{}", outcome.message);
+        assert!(outcome.message.contains(says), "{}", outcome.message);
+    }
+
+    fn loaded(outcome: &Outcome) -> &ConfiguredCertificates {
+        match &outcome.evidence {
+            Evidence::ConfiguredCertificates(certificates) => certificates,
+            other => panic!("no certificates handed on: {other:?}"),
+        }
+    }
+
+    /// The top layer's device CA, key and root, owned as the gateway guide sets them.
+    fn healthy(tree: &Tree) -> EdgeConfig {
+        tree.accounts(tree.owner());
+        tree.write(
+            "/var/aziot/certs/ca.pem",
+            &fixture("top-device-ca-full-chain.pem"),
+            0o644,
+        );
+        tree.write(
+            "/var/aziot/secrets/ca.key.pem",
+            &fixture("top-device-ca.key.pem"),
+            0o600,
+        );
+        tree.write("/var/aziot/certs/root.pem", &fixture("root-ca.pem"), 0o644);
+        let mut config = config(&tree.root, ConfigFormat::V2Toml);
+        config.edge_ca = EdgeCa::Files {
+            cert: ConfiguredFile::new("[edge_ca] cert", "file:///var/aziot/certs/ca.pem"),
+            key: ConfiguredFile::new("[edge_ca] pk", "file:///var/aziot/secrets/ca.key.pem"),
+        };
+        config.trust_bundle = Some(ConfiguredFile::new(
+            "trust_bundle_cert",
+            "file:///var/aziot/certs/root.pem",
+        ));
+        config
+    }
+
+    #[tokio::test]
+    async fn without_a_config_it_is_skipped() {
+        let outcome = CertificatesConfiguredCheck
+            .run(&Context::default(), &Prior::default())
+            .await;
+        assert_eq!(outcome.status, Status::Skipped);
+        assert_eq!(outcome.message, "skipped because the config was not read");
+    }
+
+    #[tokio::test]
+    async fn healthy_files_are_summed_up_and_handed_on() {
+        let tree = Tree::new();
+        let outcome = run(&tree, healthy(&tree)).await;
+        assert_eq!(outcome.status, Status::Ok, "{}", outcome.message);
+        let chain = load_certificates(&tree.root.path("/var/aziot/certs/ca.pem")).unwrap();
+        assert_eq!(
+            outcome.message,
+            format!(
+                "device CA {} ({} certificate(s)) with key {}; trusted root {}: present, valid PEM, readable by IoT Edge",
+                tree.root.path("/var/aziot/certs/ca.pem").display(),
+                chain.len(),
+                tree.root.path("/var/aziot/secrets/ca.key.pem").display(),
+                tree.root.path("/var/aziot/certs/root.pem").display(),
+            )
+        );
+        assert_eq!(outcome.remedy, None);
+        let info = serde_json::to_value(&outcome.info).expect("info serializes");
+        assert_eq!(info["version"], "1.2+");
+        assert_eq!(info["quickstart"], false);
+        let readers: Vec<_> = info["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|file| (file["setting"].clone(), file["reader"].clone()))
+            .collect();
+        assert_eq!(
+            readers,
+            [
+                ("[edge_ca] cert".into(), "aziotcs".into()),
+                ("[edge_ca] pk".into(), "aziotks".into()),
+                ("trust_bundle_cert".into(), "aziotcs".into()),
+            ]
+        );
+        let certificates = loaded(&outcome);
+        let device_ca = certificates.device_ca.as_ref().expect("device CA");
+        assert_eq!(device_ca.chain, chain);
+        assert!(device_ca.key.is_some());
+        assert_eq!(
+            certificates
+                .trust_bundle
+                .as_ref()
+                .map(|trust| trust.certificates.len()),
+            Some(1)
+        );
+        assert!(!certificates.quickstart);
+    }
+
+    #[tokio::test]
+    async fn a_device_ca_without_its_key_is_still_handed_on() {
+        let tree = Tree::new();
+        let config = healthy(&tree);
+        fs::remove_file(tree.root.path("/var/aziot/secrets/ca.key.pem")).unwrap();
+        let outcome = run(&tree, config).await;
+        assert_says(&outcome, Status::Error, "[edge_ca] pk: key file ");
+        let device_ca = loaded(&outcome).device_ca.as_ref().expect("device CA");
+        assert_eq!(
+            (device_ca.key_path.as_ref(), device_ca.key.as_ref()),
+            (None, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn quickstart_certificates_are_a_warning_for_testing_only() {
+        let tree = Tree::new();
+        let mut config = config(&tree.root, ConfigFormat::V2Toml);
+        config.edge_ca = EdgeCa::Quickstart {
+            lifetime_days: Some(90),
+        };
+        let outcome = run(&tree, config).await;
+        assert_says(
+            &outcome,
+            Status::Warning,
+            "no device CA is configured: IoT Edge generates a quickstart CA valid 90 days, for testing only",
+        );
+        // No trust bundle is expected with quickstart certificates.
+        assert!(
+            !outcome.message.contains("trust_bundle_cert"),
+            "{}",
+            outcome.message
+        );
+        assert!(loaded(&outcome).quickstart);
+        let info = serde_json::to_value(&outcome.info).expect("info serializes");
+        assert_eq!(info["quickstart"], true);
+    }
+
+    #[tokio::test]
+    async fn half_a_device_ca_is_an_error_naming_the_other_half() {
+        let tree = Tree::new();
+        for (cert, key, set, missing) in [
+            (
+                Some("file:///c.pem"),
+                None,
+                "[edge_ca] cert",
+                "[edge_ca] pk",
+            ),
+            (
+                None,
+                Some("file:///k.pem"),
+                "[edge_ca] pk",
+                "[edge_ca] cert",
+            ),
+        ] {
+            let mut config = config(&tree.root, ConfigFormat::V2Toml);
+            config.edge_ca = EdgeCa::Incomplete {
+                cert: cert.map(|value| ConfiguredFile::new("[edge_ca] cert", value)),
+                key: key.map(|value| ConfiguredFile::new("[edge_ca] pk", value)),
+            };
+            let outcome = run(&tree, config).await;
+            assert_says(
+                &outcome,
+                Status::Error,
+                &format!("{set} is set but {missing} is not"),
+            );
+            let remedy = outcome.remedy.unwrap_or_default();
+            assert!(
+                remedy.starts_with(&format!(
+                    "set {missing} in {}",
+                    tree.root.path(V2_CONFIG_PATH).display()
+                )),
+                "{remedy}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_trust_bundle_is_an_error_only_below_a_parent() {
+        let tree = Tree::new();
+        let mut config = config(&tree.root, ConfigFormat::V2Toml);
+        config.edge_ca = EdgeCa::Issued {
+            method: "est".to_owned(),
+        };
+        let top = run(&tree, config.clone()).await;
+        assert_says(
+            &top,
+            Status::Warning,
+            "trust_bundle_cert is not set: IoT Edge's trust bundle",
+        );
+        assert!(
+            top.details
+                .iter()
+                .any(|note| note.contains("method = \"est\"")),
+            "{:?}",
+            top.details
+        );
+        config.parent_hostname = Some("parent.contoso.com".to_owned());
+        let lower = run(&tree, config).await;
+        assert_says(
+            &lower,
+            Status::Error,
+            "this lower-layer device cannot verify its parent's certificate",
+        );
+    }
+
+    #[tokio::test]
+    async fn every_finding_is_in_the_message_and_each_remedy_once() {
+        let tree = Tree::new();
+        let mut config = healthy(&tree);
+        tree.accounts(STRANGER);
+        // The device CA file is also the trust bundle: one fix for two findings.
+        tree.chmod("/var/aziot/certs/ca.pem", 0o600);
+        config.trust_bundle = Some(ConfiguredFile::new(
+            "trust_bundle_cert",
+            "/var/aziot/certs/ca.pem",
+        ));
+        let outcome = run(&tree, config).await;
+        assert_says(&outcome, Status::Error, "aziotcs cannot read");
+        let denied = outcome.message.split("; ").collect::<Vec<_>>();
+        assert_eq!(denied.len(), 3, "{}", outcome.message);
+        let readers = denied.iter().map(|finding| finding.split(' ').next());
+        assert_eq!(
+            readers.collect::<Vec<_>>(),
+            [Some("aziotcs"), Some("aziotks"), Some("aziotcs")]
+        );
+        assert_eq!(denied[0], denied[2]);
+        let remedies = outcome.remedy.unwrap_or_default();
+        let remedies = remedies.split(". Also: ").collect::<Vec<_>>();
+        assert_eq!(remedies.len(), 2, "{remedies:?}");
+        assert!(remedies[0].contains("sudo chmod 644"), "{}", remedies[0]);
+        assert!(remedies[1].contains("sudo chmod 600"), "{}", remedies[1]);
     }
 }

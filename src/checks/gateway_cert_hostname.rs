@@ -6,9 +6,10 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
-use crate::hostname::{MatchedBy, MismatchKind, NameMatch, match_server_name, validate_hostname};
+use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
+use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 

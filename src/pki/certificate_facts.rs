@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
+use x509_parser::asn1_rs::Oid;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
@@ -16,6 +17,7 @@ use x509_parser::x509::X509Name;
 
 use super::VerifyCode;
 use super::name_constraints::{NameConstraints, parse_name_constraints};
+use super::oids::{self, *};
 use super::signature::{self, KeyType, SignatureInfo};
 use super::trust_settings::TrustSettings;
 use super::verify::Purpose;
@@ -174,9 +176,9 @@ impl Facts {
             subject_entry_count: subject_entries.len(),
             issuer_entry_count: certificate.issuer().iter_attributes().count(),
             subject_entry_sets: subject_entries.iter().map(|(set, _)| *set).collect(),
-            subject_last_entry_is_common_name: subject_entries
-                .last()
-                .is_some_and(|(_, attribute)| attribute.attr_type().to_id_string() == "2.5.4.3"),
+            subject_last_entry_is_common_name: subject_entries.last().is_some_and(
+                |(_, attribute)| oids::same(attribute.attr_type(), &OID_X509_COMMON_NAME),
+            ),
             subject_name_without_last,
             subject_name,
             issuer_name,
@@ -206,11 +208,7 @@ impl Facts {
             not_before: certificate.validity().not_before.to_datetime(),
             not_after: certificate.validity().not_after.to_datetime(),
             inner_signature_key_type: signature_key_type(
-                &certificate
-                    .tbs_certificate
-                    .signature
-                    .algorithm
-                    .to_id_string(),
+                &certificate.tbs_certificate.signature.algorithm,
             ),
             signature_info: signature::signature_info(raw.outer_algorithm),
             inner_algorithm: raw.inner_algorithm.to_vec(),
@@ -247,58 +245,61 @@ impl Facts {
     /// cannot decode (or finds twice: X509_get_ext_d2i refuses duplicates) makes the
     /// certificate invalid.
     fn cache_extensions(&mut self, certificate: &X509Certificate<'_>) {
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: Vec<&Oid<'_>> = Vec::new();
         let mut critical_done = false;
         for extension in certificate.extensions() {
-            let oid = extension.oid.to_id_string();
-            let duplicate = seen.contains(&oid);
-            seen.push(oid.clone());
+            let oid = &extension.oid;
+            let duplicate = seen.iter().any(|earlier| oids::same(earlier, oid));
+            seen.push(oid);
             let parsed = extension.parsed_extension();
             let failed = matches!(parsed, ParsedExtension::ParseError { .. });
-            let known = is_cached_extension(&oid);
+            let known = oids::is_one_of(oid, CACHED_EXTENSIONS);
             if known && (duplicate || failed) {
                 self.invalid = true;
             }
             if !duplicate {
-                self.read_extension(&oid, parsed, extension.value);
+                self.read_extension(oid, parsed, extension.value);
             }
             // The first unhandled critical extension ends the critical-flags loop
             // (v3_purp.c breaks there).
             if extension.critical && !critical_done {
-                if !openssl_supports_extension(&oid) {
+                if !oids::is_one_of(oid, OPENSSL_SUPPORTED_EXTENSIONS) {
                     self.unhandled_critical_extension = true;
                     critical_done = true;
-                } else {
-                    match oid.as_str() {
-                        "2.5.29.19" => self.basic_constraints_critical = true,
-                        "2.5.29.35" => self.authority_key_id_critical = true,
-                        "2.5.29.14" => self.subject_key_id_critical = true,
-                        "2.5.29.17" => self.subject_alt_name_critical = true,
-                        _ => {}
-                    }
+                } else if oids::same(oid, &OID_X509_EXT_BASIC_CONSTRAINTS) {
+                    self.basic_constraints_critical = true;
+                } else if oids::same(oid, &OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER) {
+                    self.authority_key_id_critical = true;
+                } else if oids::same(oid, &OID_X509_EXT_SUBJECT_KEY_IDENTIFIER) {
+                    self.subject_key_id_critical = true;
+                } else if oids::same(oid, &OID_X509_EXT_SUBJECT_ALT_NAME) {
+                    self.subject_alt_name_critical = true;
                 }
             }
-            if oid == "2.5.29.37" && extension.critical {
+            if oids::same(oid, &OID_X509_EXT_EXTENDED_KEY_USAGE) && extension.critical {
                 self.extended_key_usage_critical = true;
             }
         }
     }
 
-    fn read_extension(&mut self, oid: &str, parsed: &ParsedExtension<'_>, value: &[u8]) {
-        match (oid, parsed) {
-            ("2.5.29.19", ParsedExtension::BasicConstraints(constraints)) => {
+    fn read_extension(&mut self, oid: &Oid<'_>, parsed: &ParsedExtension<'_>, value: &[u8]) {
+        let is = |known: &Oid<'_>| oids::same(oid, known);
+        match parsed {
+            ParsedExtension::BasicConstraints(constraints)
+                if is(&OID_X509_EXT_BASIC_CONSTRAINTS) =>
+            {
                 self.basic_constraints = true;
                 self.ca = constraints.ca;
                 self.path_len = constraints.path_len_constraint.map(u64::from);
             }
-            ("1.3.6.1.5.5.7.1.14", _) => match parse_proxy_cert_info(value) {
+            _ if is(&OID_PKIX_PROXY_CERT_INFO) => match parse_proxy_cert_info(value) {
                 Some(path_len) => {
                     self.proxy = true;
                     self.proxy_path_len = path_len;
                 }
                 None => self.invalid = true,
             },
-            ("2.5.29.15", _) => match bit_string_bytes(value) {
+            _ if is(&OID_X509_EXT_KEY_USAGE) => match bit_string_bytes(value) {
                 Some(bytes) => {
                     let usage = u16::from(bytes.first().copied().unwrap_or(0))
                         | (u16::from(bytes.get(1).copied().unwrap_or(0)) << 8);
@@ -310,7 +311,7 @@ impl Facts {
                 }
                 None => self.invalid = true,
             },
-            ("2.5.29.37", ParsedExtension::ExtendedKeyUsage(usage)) => {
+            ParsedExtension::ExtendedKeyUsage(usage) if is(&OID_X509_EXT_EXTENDED_KEY_USAGE) => {
                 let mut flags = 0;
                 let pairs = [
                     (usage.server_auth, XKU_SSL_SERVER),
@@ -327,22 +328,28 @@ impl Facts {
                     }
                 }
                 for other in &usage.other {
-                    match other.to_id_string().as_str() {
-                        "1.3.6.1.4.1.311.10.3.3" | "2.16.840.1.113730.4.1" => flags |= XKU_SGC,
-                        "1.3.6.1.5.5.7.3.10" => flags |= XKU_DVCS,
-                        _ => {}
+                    let server_gated_crypto =
+                        [OID_MS_SERVER_GATED_CRYPTO, OID_NETSCAPE_SERVER_GATED_CRYPTO];
+                    if oids::is_one_of(other, &server_gated_crypto) {
+                        flags |= XKU_SGC;
+                    } else if oids::same(other, &OID_PKIX_KP_DVCS) {
+                        flags |= XKU_DVCS;
                     }
                 }
                 self.extended_key_usage = Some(flags);
             }
-            ("2.16.840.1.113730.1.1", _) => match bit_string_bytes(value) {
+            _ if is(&OID_X509_EXT_CERT_TYPE) => match bit_string_bytes(value) {
                 Some(bytes) => self.netscape_cert_type = Some(bytes.first().copied().unwrap_or(0)),
                 None => self.invalid = true,
             },
-            ("2.5.29.14", ParsedExtension::SubjectKeyIdentifier(id)) => {
+            ParsedExtension::SubjectKeyIdentifier(id)
+                if is(&OID_X509_EXT_SUBJECT_KEY_IDENTIFIER) =>
+            {
                 self.subject_key_id = Some(id.0.to_vec());
             }
-            ("2.5.29.35", ParsedExtension::AuthorityKeyIdentifier(id)) => {
+            ParsedExtension::AuthorityKeyIdentifier(id)
+                if is(&OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER) =>
+            {
                 self.authority_key_id = Some(AuthorityKeyId {
                     key_id: id.key_identifier.as_ref().map(|key| key.0.to_vec()),
                     serial: id.authority_cert_serial.map(<[u8]>::to_vec),
@@ -354,7 +361,9 @@ impl Facts {
                     }),
                 });
             }
-            ("2.5.29.17", ParsedExtension::SubjectAlternativeName(names)) => {
+            ParsedExtension::SubjectAlternativeName(names)
+                if is(&OID_X509_EXT_SUBJECT_ALT_NAME) =>
+            {
                 self.subject_alt_names = Some(names.general_names.len());
                 for name in &names.general_names {
                     match name {
@@ -371,19 +380,20 @@ impl Facts {
                     }
                 }
             }
-            ("2.5.29.30", _) => match parse_name_constraints(value) {
+            _ if is(&OID_X509_EXT_NAME_CONSTRAINTS) => match parse_name_constraints(value) {
                 Ok(constraints) => self.name_constraints = Some(constraints),
                 Err(_) => self.invalid = true,
             },
             // setup_dp: a distribution point needs a name or a CRL issuer.
-            ("2.5.29.31", ParsedExtension::CRLDistributionPoints(points))
-                if points.points.iter().any(|point| {
-                    point.distribution_point.is_none()
-                        && point
-                            .crl_issuer
-                            .as_ref()
-                            .is_none_or(|issuers| issuers.is_empty())
-                }) =>
+            ParsedExtension::CRLDistributionPoints(points)
+                if is(&OID_X509_EXT_CRL_DISTRIBUTION_POINTS)
+                    && points.points.iter().any(|point| {
+                        point.distribution_point.is_none()
+                            && point
+                                .crl_issuer
+                                .as_ref()
+                                .is_none_or(|issuers| issuers.is_empty())
+                    }) =>
             {
                 self.invalid = true;
             }
@@ -630,99 +640,114 @@ impl Facts {
 /// OBJ_find_sigid_algs: the key type a signature algorithm OID is made with, for the
 /// signature algorithms OpenSSL 3.0 knows (crypto/objects/obj_xref.txt). None for any other
 /// OID, which OpenSSL answers with X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM.
-pub fn signature_key_type(oid: &str) -> Option<KeyType> {
-    Some(match oid {
-        // md2, md4, md5, sha1, ripemd160, sha224..sha512, sha512-224/256, sha3 with RSA;
-        // mdc2WithRSA; sha1WithRSA (OIW).
-        "1.2.840.113549.1.1.2"
-        | "1.2.840.113549.1.1.3"
-        | "1.2.840.113549.1.1.4"
-        | "1.2.840.113549.1.1.5"
-        | "1.2.840.113549.1.1.11"
-        | "1.2.840.113549.1.1.12"
-        | "1.2.840.113549.1.1.13"
-        | "1.2.840.113549.1.1.14"
-        | "1.2.840.113549.1.1.15"
-        | "1.2.840.113549.1.1.16"
-        | "1.3.36.3.3.1.2"
-        | "1.3.14.3.2.29"
-        | "2.5.8.3.101"
-        | "2.16.840.1.101.3.4.3.13"
-        | "2.16.840.1.101.3.4.3.14"
-        | "2.16.840.1.101.3.4.3.15"
-        | "2.16.840.1.101.3.4.3.16" => KeyType::Rsa,
-        "1.2.840.113549.1.1.10" => KeyType::RsaPss,
-        // ecdsa-with-SHA1, SHA224..SHA512, sha3.
-        "1.2.840.10045.4.1"
-        | "1.2.840.10045.4.3.1"
-        | "1.2.840.10045.4.3.2"
-        | "1.2.840.10045.4.3.3"
-        | "1.2.840.10045.4.3.4"
-        | "2.16.840.1.101.3.4.3.9"
-        | "2.16.840.1.101.3.4.3.10"
-        | "2.16.840.1.101.3.4.3.11"
-        | "2.16.840.1.101.3.4.3.12" => KeyType::Ec,
-        // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
-        "1.2.840.10040.4.3"
-        | "1.3.14.3.2.27"
-        | "1.3.14.3.2.13"
-        | "2.16.840.1.101.3.4.3.1"
-        | "2.16.840.1.101.3.4.3.2"
-        | "2.16.840.1.101.3.4.3.3"
-        | "2.16.840.1.101.3.4.3.4"
-        | "2.16.840.1.101.3.4.3.5"
-        | "2.16.840.1.101.3.4.3.6"
-        | "2.16.840.1.101.3.4.3.7"
-        | "2.16.840.1.101.3.4.3.8" => KeyType::Dsa,
-        "1.3.101.112" => KeyType::Ed25519,
-        "1.3.101.113" => KeyType::Ed448,
-        "1.2.156.10197.1.501" => KeyType::Sm2,
-        _ => return None,
-    })
+pub fn signature_key_type(oid: &Oid<'_>) -> Option<KeyType> {
+    SIGNATURE_KEY_TYPES
+        .iter()
+        .find(|(_, algorithms)| oids::is_one_of(oid, algorithms))
+        .map(|(key_type, _)| *key_type)
 }
+
+/// The signature algorithms of each key type.
+const SIGNATURE_KEY_TYPES: &[(KeyType, &[Oid<'static>])] = &[
+    (
+        KeyType::Rsa,
+        &[
+            // md2, md4, md5, sha1, sha224..sha512, sha512-224/256 with RSA; ripemd160WithRSA;
+            // sha1WithRSA (OIW); mdc2 (the digest's OID: obj_xref.txt pairs mdc2WithRSA,
+            // OID_X500_MDC2_WITH_RSA, with rsaEncryption); sha3 with RSA.
+            OID_PKCS1_MD2WITHRSAENC,
+            OID_PKCS1_MD4WITHRSAENC,
+            OID_PKCS1_MD5WITHRSAENC,
+            OID_PKCS1_SHA1WITHRSA,
+            OID_PKCS1_SHA256WITHRSA,
+            OID_PKCS1_SHA384WITHRSA,
+            OID_PKCS1_SHA512WITHRSA,
+            OID_PKCS1_SHA224WITHRSA,
+            OID_PKCS1_SHA512_224WITHRSA,
+            OID_PKCS1_SHA512_256WITHRSA,
+            OID_SIG_RSA_RIPE_MD160,
+            OID_SHA1_WITH_RSA,
+            OID_HASH_MDC2,
+            OID_NIST_SIG_RSA_WITH_SHA3_224,
+            OID_NIST_SIG_RSA_WITH_SHA3_256,
+            OID_NIST_SIG_RSA_WITH_SHA3_384,
+            OID_NIST_SIG_RSA_WITH_SHA3_512,
+        ],
+    ),
+    (KeyType::RsaPss, &[OID_PKCS1_RSASSAPSS]),
+    (
+        KeyType::Ec,
+        &[
+            // ecdsa-with-SHA1, SHA224..SHA512, sha3.
+            OID_SIG_ECDSA_WITH_SHA1,
+            OID_SIG_ECDSA_WITH_SHA224,
+            OID_SIG_ECDSA_WITH_SHA256,
+            OID_SIG_ECDSA_WITH_SHA384,
+            OID_SIG_ECDSA_WITH_SHA512,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_224,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_256,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_384,
+            OID_NIST_SIG_ECDSA_WITH_SHA3_512,
+        ],
+    ),
+    (
+        KeyType::Dsa,
+        &[
+            // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
+            OID_SIG_DSA_WITH_SHA1,
+            OID_OIW_DSA_WITH_SHA1,
+            OID_OIW_DSA_WITH_SHA,
+            OID_NIST_SIG_DSA_WITH_SHA224,
+            OID_NIST_SIG_DSA_WITH_SHA256,
+            OID_NIST_SIG_DSA_WITH_SHA384,
+            OID_NIST_SIG_DSA_WITH_SHA512,
+            OID_NIST_SIG_DSA_WITH_SHA3_224,
+            OID_NIST_SIG_DSA_WITH_SHA3_256,
+            OID_NIST_SIG_DSA_WITH_SHA3_384,
+            OID_NIST_SIG_DSA_WITH_SHA3_512,
+        ],
+    ),
+    (KeyType::Ed25519, &[OID_SIG_ED25519]),
+    (KeyType::Ed448, &[OID_SIG_ED448]),
+    (KeyType::Sm2, &[OID_SM2_WITH_SM3]),
+];
 
 /// Extensions ossl_x509v3_cache_extensions decodes (an undecodable or duplicated one makes
 /// the certificate invalid).
-fn is_cached_extension(oid: &str) -> bool {
-    matches!(
-        oid,
-        "2.5.29.19" // basic constraints
-            | "1.3.6.1.5.5.7.1.14" // proxy cert info
-            | "2.5.29.15" // key usage
-            | "2.5.29.37" // extended key usage
-            | "2.16.840.1.113730.1.1" // netscape cert type
-            | "2.5.29.14" // subject key identifier
-            | "2.5.29.35" // authority key identifier
-            | "2.5.29.17" // subject alt name
-            | "2.5.29.30" // name constraints
-            | "2.5.29.31" // CRL distribution points
-            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
-            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
-    )
-}
+const CACHED_EXTENSIONS: &[Oid<'static>] = &[
+    OID_X509_EXT_BASIC_CONSTRAINTS,
+    OID_PKIX_PROXY_CERT_INFO,
+    OID_X509_EXT_KEY_USAGE,
+    OID_X509_EXT_EXTENDED_KEY_USAGE,
+    OID_X509_EXT_CERT_TYPE,
+    OID_X509_EXT_SUBJECT_KEY_IDENTIFIER,
+    OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER,
+    OID_X509_EXT_SUBJECT_ALT_NAME,
+    OID_X509_EXT_NAME_CONSTRAINTS,
+    OID_X509_EXT_CRL_DISTRIBUTION_POINTS,
+    OID_PKIX_IP_ADDR_BLOCKS,
+    OID_PKIX_AUTONOMOUS_SYS_IDS,
+];
 
 /// Extensions OpenSSL 3.0 handles, so a critical one is not "unhandled" (v3_purp.c
 /// `X509_supported_extension`).
-fn openssl_supports_extension(oid: &str) -> bool {
-    matches!(
-        oid,
-        "2.16.840.1.113730.1.1" // netscape cert type
-            | "2.5.29.15" // key usage
-            | "2.5.29.17" // subject alt name
-            | "2.5.29.19" // basic constraints
-            | "2.5.29.32" // certificate policies
-            | "2.5.29.31" // CRL distribution points
-            | "2.5.29.37" // extended key usage
-            | "1.3.6.1.5.5.7.1.7" // sbgp ipAddrBlock
-            | "1.3.6.1.5.5.7.1.8" // sbgp autonomousSysNum
-            | "1.3.6.1.5.5.7.48.1.5" // id-pkix-ocsp-nocheck
-            | "2.5.29.36" // policy constraints
-            | "1.3.6.1.5.5.7.1.14" // proxy cert info
-            | "2.5.29.30" // name constraints
-            | "2.5.29.33" // policy mappings
-            | "2.5.29.54" // inhibit any policy
-    )
-}
+const OPENSSL_SUPPORTED_EXTENSIONS: &[Oid<'static>] = &[
+    OID_X509_EXT_CERT_TYPE,
+    OID_X509_EXT_KEY_USAGE,
+    OID_X509_EXT_SUBJECT_ALT_NAME,
+    OID_X509_EXT_BASIC_CONSTRAINTS,
+    OID_X509_EXT_CERTIFICATE_POLICIES,
+    OID_X509_EXT_CRL_DISTRIBUTION_POINTS,
+    OID_X509_EXT_EXTENDED_KEY_USAGE,
+    OID_PKIX_IP_ADDR_BLOCKS,
+    OID_PKIX_AUTONOMOUS_SYS_IDS,
+    OID_PKIX_OCSP_NOCHECK,
+    OID_X509_EXT_POLICY_CONSTRAINTS,
+    OID_PKIX_PROXY_CERT_INFO,
+    OID_X509_EXT_NAME_CONSTRAINTS,
+    OID_X509_EXT_POLICY_MAPPINGS,
+    OID_X509_EXT_INHIBIT_ANY_POLICY,
+];
 
 /// The canonical form X509_NAME_cmp compares.
 pub fn canonical_name(name: &X509Name<'_>) -> CanonicalName {

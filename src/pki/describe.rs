@@ -20,13 +20,11 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use x509_parser::asn1_rs::{Any, Oid, Tag, ToDer};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::oid_registry::{
-    OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER, OID_X509_EXT_EXTENDED_KEY_USAGE,
-    OID_X509_EXT_SUBJECT_KEY_IDENTIFIER,
-};
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 use x509_parser::public_key::RSAPublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
+
+use super::oids::{self, *};
 
 /// The facts about one certificate that diagnosing a TLS failure needs.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -234,44 +232,49 @@ pub fn openssl_oneline(name: &X509Name<'_>) -> String {
 
 /// OpenSSL's short names (`OBJ_nid2sn`) for name attributes.
 fn attribute_short_name(oid: &Oid<'_>) -> String {
-    let dotted = oid.to_id_string();
-    let short = match dotted.as_str() {
-        "2.5.4.3" => "CN",
-        "2.5.4.4" => "SN",
-        "2.5.4.5" => "serialNumber",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.9" => "street",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "2.5.4.12" => "title",
-        "2.5.4.13" => "description",
-        "2.5.4.15" => "businessCategory",
-        "2.5.4.16" => "postalAddress",
-        "2.5.4.17" => "postalCode",
-        "2.5.4.18" => "postOfficeBox",
-        "2.5.4.41" => "name",
-        "2.5.4.42" => "GN",
-        "2.5.4.43" => "initials",
-        "2.5.4.44" => "generationQualifier",
-        "2.5.4.45" => "x500UniqueIdentifier",
-        "2.5.4.46" => "dnQualifier",
-        "2.5.4.65" => "pseudonym",
-        "2.5.4.72" => "role",
-        "2.5.4.97" => "organizationIdentifier",
-        "1.2.840.113549.1.9.1" => "emailAddress",
-        "1.2.840.113549.1.9.2" => "unstructuredName",
-        "1.2.840.113549.1.9.8" => "unstructuredAddress",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "1.3.6.1.4.1.311.60.2.1.1" => "jurisdictionL",
-        "1.3.6.1.4.1.311.60.2.1.2" => "jurisdictionST",
-        "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
-        _ => return dotted,
-    };
-    short.to_owned()
+    name_or_dotted(oid, ATTRIBUTE_SHORT_NAMES)
 }
+
+/// The name `names` gives `oid`, or its dotted form, as OpenSSL prints an OID it has no name
+/// for.
+fn name_or_dotted(oid: &Oid<'_>, names: &[(Oid<'static>, &str)]) -> String {
+    oids::lookup(oid, names).map_or_else(|| oid.to_id_string(), |name| (*name).to_owned())
+}
+
+const ATTRIBUTE_SHORT_NAMES: &[(Oid<'static>, &str)] = &[
+    (OID_X509_COMMON_NAME, "CN"),
+    (OID_X509_SURNAME, "SN"),
+    (OID_X509_SERIALNUMBER, "serialNumber"),
+    (OID_X509_COUNTRY_NAME, "C"),
+    (OID_X509_LOCALITY_NAME, "L"),
+    (OID_X509_STATE_OR_PROVINCE_NAME, "ST"),
+    (OID_X509_STREET_ADDRESS, "street"),
+    (OID_X509_ORGANIZATION_NAME, "O"),
+    (OID_X509_ORGANIZATIONAL_UNIT, "OU"),
+    (OID_X509_TITLE, "title"),
+    (OID_X509_DESCRIPTION, "description"),
+    (OID_X509_BUSINESS_CATEGORY, "businessCategory"),
+    (OID_X509_POSTAL_ADDRESS, "postalAddress"),
+    (OID_X509_POSTAL_CODE, "postalCode"),
+    (OID_X509_POST_OFFICE_BOX, "postOfficeBox"),
+    (OID_X509_NAME, "name"),
+    (OID_X509_GIVEN_NAME, "GN"),
+    (OID_X509_INITIALS, "initials"),
+    (OID_X509_GENERATION_QUALIFIER, "generationQualifier"),
+    (OID_X509_UNIQUE_IDENTIFIER, "x500UniqueIdentifier"),
+    (OID_X509_DN_QUALIFIER, "dnQualifier"),
+    (OID_X509_PSEUDONYM, "pseudonym"),
+    (OID_X509_ROLE, "role"),
+    (OID_X509_ORGANIZATION_IDENTIFIER, "organizationIdentifier"),
+    (OID_PKCS9_EMAIL_ADDRESS, "emailAddress"),
+    (OID_PKCS9_UNSTRUCTURED_NAME, "unstructuredName"),
+    (OID_PKCS9_UNSTRUCTURED_ADDRESS, "unstructuredAddress"),
+    (OID_USERID, "UID"),
+    (OID_DOMAIN_COMPONENT, "DC"),
+    (MS_JURISDICTION_LOCALITY, "jurisdictionL"),
+    (MS_JURISDICTION_STATE_OR_PROVINCE, "jurisdictionST"),
+    (MS_JURISDICTION_COUNTRY, "jurisdictionC"),
+];
 
 /// The characters of a string-typed attribute value, decoded the way OpenSSL's
 /// `ASN1_STRFLGS_UTF8_CONVERT` does (`do_print_ex`: UTF8String as UTF-8, BMPString as UCS-2,
@@ -464,37 +467,38 @@ fn extended_key_usage_names(
 
 /// OpenSSL's long names (`OBJ_nid2ln`) for extendedKeyUsage purposes.
 fn extended_key_usage_name(oid: &Oid<'_>) -> String {
-    let dotted = oid.to_id_string();
-    let name = match dotted.as_str() {
-        "1.3.6.1.5.5.7.3.1" => "TLS Web Server Authentication",
-        "1.3.6.1.5.5.7.3.2" => "TLS Web Client Authentication",
-        "1.3.6.1.5.5.7.3.3" => "Code Signing",
-        "1.3.6.1.5.5.7.3.4" => "E-mail Protection",
-        "1.3.6.1.5.5.7.3.5" => "IPSec End System",
-        "1.3.6.1.5.5.7.3.6" => "IPSec Tunnel",
-        "1.3.6.1.5.5.7.3.7" => "IPSec User",
-        "1.3.6.1.5.5.7.3.8" => "Time Stamping",
-        "1.3.6.1.5.5.7.3.9" => "OCSP Signing",
-        "1.3.6.1.5.5.7.3.17" => "ipsec Internet Key Exchange",
-        "2.5.29.37.0" => "Any Extended Key Usage",
-        "1.3.6.1.4.1.311.10.3.3" => "Microsoft Server Gated Crypto",
-        "1.3.6.1.4.1.311.20.2.2" => "Microsoft Smartcard Login",
-        "2.16.840.1.113730.4.1" => "Netscape Server Gated Crypto",
-        _ => return dotted,
-    };
-    name.to_owned()
+    name_or_dotted(oid, EXTENDED_KEY_USAGE_NAMES)
 }
+
+const EXTENDED_KEY_USAGE_NAMES: &[(Oid<'static>, &str)] = &[
+    (OID_PKIX_KP_SERVER_AUTH, "TLS Web Server Authentication"),
+    (OID_PKIX_KP_CLIENT_AUTH, "TLS Web Client Authentication"),
+    (OID_PKIX_KP_CODE_SIGNING, "Code Signing"),
+    (OID_PKIX_KP_EMAIL_PROTECTION, "E-mail Protection"),
+    (OID_PKIX_KP_IPSEC_END_SYSTEM, "IPSec End System"),
+    (OID_PKIX_KP_IPSEC_TUNNEL, "IPSec Tunnel"),
+    (OID_PKIX_KP_IPSEC_USER, "IPSec User"),
+    (OID_PKIX_KP_TIME_STAMPING, "Time Stamping"),
+    (OID_PKIX_KP_OCSP_SIGNING, "OCSP Signing"),
+    (OID_PKIX_KP_IPSEC_IKE, "ipsec Internet Key Exchange"),
+    (OID_ANY_EXTENDED_KEY_USAGE, "Any Extended Key Usage"),
+    (OID_MS_SERVER_GATED_CRYPTO, "Microsoft Server Gated Crypto"),
+    (OID_MS_SMARTCARD_LOGIN, "Microsoft Smartcard Login"),
+    (
+        OID_NETSCAPE_SERVER_GATED_CRYPTO,
+        "Netscape Server Gated Crypto",
+    ),
+];
 
 /// (short name, long name) of a signature algorithm: `s_client` prints the short one
 /// (`OBJ_nid2sn`), `x509 -text` the long one.
 fn signature_algorithm_names(oid: &Oid<'_>) -> (String, String) {
-    let dotted = oid.to_id_string();
-    match SIGNATURE_ALGORITHMS
-        .iter()
-        .find(|(known, _, _)| *known == dotted)
-    {
-        Some((_, short, long)) => ((*short).to_owned(), (*long).to_owned()),
-        None => (dotted.clone(), dotted),
+    match oids::lookup(oid, SIGNATURE_ALGORITHMS) {
+        Some((short, long)) => ((*short).to_owned(), (*long).to_owned()),
+        None => {
+            let dotted = oid.to_id_string();
+            (dotted.clone(), dotted)
+        }
     }
 }
 
@@ -503,83 +507,49 @@ fn signature_algorithm_names(oid: &Oid<'_>) -> (String, String) {
 fn signature_short_name(long_name: &str) -> &str {
     SIGNATURE_ALGORITHMS
         .iter()
-        .find(|(_, _, long)| *long == long_name)
-        .map_or(long_name, |(_, short, _)| short)
+        .find(|(_, (_, long))| *long == long_name)
+        .map_or(long_name, |(_, (short, _))| short)
 }
 
-/// (OID, OpenSSL short name, OpenSSL long name), from OpenSSL's `objects.txt`.
-const SIGNATURE_ALGORITHMS: &[(&str, &str, &str)] = &[
-    ("1.2.840.113549.1.1.4", "RSA-MD5", "md5WithRSAEncryption"),
-    ("1.2.840.113549.1.1.5", "RSA-SHA1", "sha1WithRSAEncryption"),
-    ("1.2.840.113549.1.1.10", "RSASSA-PSS", "rsassaPss"),
-    (
-        "1.2.840.113549.1.1.11",
-        "RSA-SHA256",
-        "sha256WithRSAEncryption",
-    ),
-    (
-        "1.2.840.113549.1.1.12",
-        "RSA-SHA384",
-        "sha384WithRSAEncryption",
-    ),
-    (
-        "1.2.840.113549.1.1.13",
-        "RSA-SHA512",
-        "sha512WithRSAEncryption",
-    ),
-    (
-        "1.2.840.113549.1.1.14",
-        "RSA-SHA224",
-        "sha224WithRSAEncryption",
-    ),
-    ("1.2.840.10045.4.1", "ecdsa-with-SHA1", "ecdsa-with-SHA1"),
-    (
-        "1.2.840.10045.4.3.1",
-        "ecdsa-with-SHA224",
-        "ecdsa-with-SHA224",
-    ),
-    (
-        "1.2.840.10045.4.3.2",
-        "ecdsa-with-SHA256",
-        "ecdsa-with-SHA256",
-    ),
-    (
-        "1.2.840.10045.4.3.3",
-        "ecdsa-with-SHA384",
-        "ecdsa-with-SHA384",
-    ),
-    (
-        "1.2.840.10045.4.3.4",
-        "ecdsa-with-SHA512",
-        "ecdsa-with-SHA512",
-    ),
-    ("1.3.101.112", "ED25519", "ED25519"),
-    ("1.3.101.113", "ED448", "ED448"),
-    ("1.2.840.10040.4.3", "DSA-SHA1", "dsaWithSHA1"),
-    (
-        "2.16.840.1.101.3.4.3.1",
-        "dsa_with_SHA224",
-        "dsa_with_SHA224",
-    ),
-    (
-        "2.16.840.1.101.3.4.3.2",
-        "dsa_with_SHA256",
-        "dsa_with_SHA256",
-    ),
+/// (OID, (OpenSSL short name, OpenSSL long name)), from OpenSSL's `objects.txt`, one row each.
+#[rustfmt::skip]
+const SIGNATURE_ALGORITHMS: &[(Oid<'static>, (&str, &str))] = &[
+    (OID_PKCS1_MD5WITHRSAENC, ("RSA-MD5", "md5WithRSAEncryption")),
+    (OID_PKCS1_SHA1WITHRSA, ("RSA-SHA1", "sha1WithRSAEncryption")),
+    (OID_PKCS1_RSASSAPSS, ("RSASSA-PSS", "rsassaPss")),
+    (OID_PKCS1_SHA256WITHRSA, ("RSA-SHA256", "sha256WithRSAEncryption")),
+    (OID_PKCS1_SHA384WITHRSA, ("RSA-SHA384", "sha384WithRSAEncryption")),
+    (OID_PKCS1_SHA512WITHRSA, ("RSA-SHA512", "sha512WithRSAEncryption")),
+    (OID_PKCS1_SHA224WITHRSA, ("RSA-SHA224", "sha224WithRSAEncryption")),
+    (OID_SIG_ECDSA_WITH_SHA1, ("ecdsa-with-SHA1", "ecdsa-with-SHA1")),
+    (OID_SIG_ECDSA_WITH_SHA224, ("ecdsa-with-SHA224", "ecdsa-with-SHA224")),
+    (OID_SIG_ECDSA_WITH_SHA256, ("ecdsa-with-SHA256", "ecdsa-with-SHA256")),
+    (OID_SIG_ECDSA_WITH_SHA384, ("ecdsa-with-SHA384", "ecdsa-with-SHA384")),
+    (OID_SIG_ECDSA_WITH_SHA512, ("ecdsa-with-SHA512", "ecdsa-with-SHA512")),
+    (OID_SIG_ED25519, ("ED25519", "ED25519")),
+    (OID_SIG_ED448, ("ED448", "ED448")),
+    (OID_SIG_DSA_WITH_SHA1, ("DSA-SHA1", "dsaWithSHA1")),
+    (OID_NIST_SIG_DSA_WITH_SHA224, ("dsa_with_SHA224", "dsa_with_SHA224")),
+    (OID_NIST_SIG_DSA_WITH_SHA256, ("dsa_with_SHA256", "dsa_with_SHA256")),
 ];
 
 /// `s_client`'s `PKEY:` text: the key type's short name and `EVP_PKEY_get_bits`.
 fn public_key_text(key: &SubjectPublicKeyInfo<'_>) -> String {
-    let dotted = key.algorithm.algorithm.to_id_string();
-    let (name, bits) = match dotted.as_str() {
-        "1.2.840.113549.1.1.1" => ("rsaEncryption", rsa_bits(key)),
-        "1.2.840.113549.1.1.10" => ("RSASSA-PSS", rsa_bits(key)),
-        "1.2.840.10045.2.1" => ("id-ecPublicKey", ec_bits(key)),
+    let algorithm = &key.algorithm.algorithm;
+    let is = |known: &Oid<'_>| oids::same(algorithm, known);
+    let dotted;
+    let (name, bits) = match algorithm {
+        _ if is(&OID_PKCS1_RSAENCRYPTION) => ("rsaEncryption", rsa_bits(key)),
+        _ if is(&OID_PKCS1_RSASSAPSS) => ("RSASSA-PSS", rsa_bits(key)),
+        _ if is(&OID_KEY_TYPE_EC_PUBLIC_KEY) => ("id-ecPublicKey", ec_bits(key)),
         // OpenSSL 3.0 reports the encoded size for EdDSA keys (ED25519_BITS, ED448_BITS).
-        "1.3.101.112" => ("ED25519", 256),
-        "1.3.101.113" => ("ED448", 456),
-        "1.2.840.10040.4.1" => ("DSA", other_key_bits(key)),
-        _ => (dotted.as_str(), other_key_bits(key)),
+        _ if is(&OID_KEY_TYPE_ED25519) => ("ED25519", 256),
+        _ if is(&OID_KEY_TYPE_ED448) => ("ED448", 456),
+        _ if is(&OID_KEY_TYPE_DSA) => ("DSA", other_key_bits(key)),
+        _ => {
+            dotted = algorithm.to_id_string();
+            (dotted.as_str(), other_key_bits(key))
+        }
     };
     format!("{name}, {bits} (bit)")
 }
@@ -600,25 +570,26 @@ fn rsa_bits(key: &SubjectPublicKeyInfo<'_>) -> usize {
 
 /// The named curve's order size, as `EVP_PKEY_get_bits` reports it (P-521 is 521, not 528).
 fn ec_bits(key: &SubjectPublicKeyInfo<'_>) -> usize {
-    let curve = key
-        .algorithm
+    key.algorithm
         .parameters
         .as_ref()
         .and_then(|parameters| parameters.as_oid().ok())
-        .map(|oid| oid.to_id_string());
-    match curve.as_deref() {
-        Some("1.2.840.10045.3.1.1") => 192,   // prime192v1
-        Some("1.3.132.0.33") => 224,          // secp224r1
-        Some("1.2.840.10045.3.1.7") => 256,   // prime256v1 (P-256)
-        Some("1.3.132.0.10") => 256,          // secp256k1
-        Some("1.3.36.3.3.2.8.1.1.7") => 256,  // brainpoolP256r1
-        Some("1.3.132.0.34") => 384,          // secp384r1 (P-384)
-        Some("1.3.36.3.3.2.8.1.1.11") => 384, // brainpoolP384r1
-        Some("1.3.36.3.3.2.8.1.1.13") => 512, // brainpoolP512r1
-        Some("1.3.132.0.35") => 521,          // secp521r1 (P-521)
-        _ => other_key_bits(key),
-    }
+        .and_then(|curve| oids::lookup(&curve, NAMED_CURVE_BITS).copied())
+        .unwrap_or_else(|| other_key_bits(key))
 }
+
+/// The curves `ec_bits` knows, with their order's size.
+const NAMED_CURVE_BITS: &[(Oid<'static>, usize)] = &[
+    (OID_EC_PRIME192V1, 192),
+    (OID_EC_SECP224R1, 224),
+    (OID_EC_P256, 256),
+    (OID_EC_SECP256K1, 256),
+    (OID_EC_BRAINPOOL_P256R1, 256),
+    (OID_NIST_EC_P384, 384),
+    (OID_EC_BRAINPOOL_P384R1, 384),
+    (OID_EC_BRAINPOOL_P512R1, 512),
+    (OID_NIST_EC_P521, 521),
+];
 
 fn other_key_bits(key: &SubjectPublicKeyInfo<'_>) -> usize {
     key.parsed().map_or(0, |parsed| parsed.key_size())

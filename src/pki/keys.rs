@@ -7,6 +7,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use super::oids::{self, OID_KEY_TYPE_ED25519};
+
 /// What a private key is, described through its public half.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeySummary {
@@ -75,7 +77,7 @@ fn key_kind(spki: &[u8]) -> String {
             521 => "EC P-521".to_owned(),
             bits => format!("EC {bits}-bit"),
         },
-        _ if info.algorithm.algorithm.to_id_string() == "1.3.101.112" => "Ed25519".to_owned(),
+        _ if oids::same(&info.algorithm.algorithm, &OID_KEY_TYPE_ED25519) => "Ed25519".to_owned(),
         _ => info.algorithm.algorithm.to_id_string(),
     }
 }

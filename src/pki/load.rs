@@ -853,6 +853,12 @@ mod tests {
     use rcgen::{CertificateParams, KeyPair};
     use std::process::Command;
 
+    use x509_parser::asn1_rs::Oid;
+
+    use crate::pki::oids::{
+        OID_ANY_EXTENDED_KEY_USAGE, OID_PKIX_KP_CLIENT_AUTH, OID_PKIX_KP_SERVER_AUTH,
+    };
+
     struct Generated {
         certificate: rcgen::Certificate,
         key: KeyPair,
@@ -1429,26 +1435,28 @@ mod tests {
         )
     }
 
-    fn oids(list: &[&str]) -> Option<Vec<String>> {
-        Some(list.iter().map(|oid| (*oid).to_owned()).collect())
+    fn uses(list: &[Oid<'static>]) -> Option<Vec<Oid<'static>>> {
+        Some(list.to_vec())
     }
 
     /// The lists `openssl x509 -in F -noout -text` prints for OpenSSL's test roots
     /// ("Trusted Uses: TLS Web Server Authentication", "No Rejected Uses.", ...).
     #[test]
     fn trusted_certificates_of_openssl_tests_load_with_their_lists() {
-        use crate::pki::trust_settings::{ANY_EXTENDED_KEY_USAGE, CLIENT_AUTH, SERVER_AUTH};
-        type Lists = (Option<Vec<String>>, Option<Vec<String>>);
+        type Lists = (Option<Vec<Oid<'static>>>, Option<Vec<Oid<'static>>>);
+        const SERVER: Oid<'static> = OID_PKIX_KP_SERVER_AUTH;
+        const CLIENT: Oid<'static> = OID_PKIX_KP_CLIENT_AUTH;
+        const ANY: Oid<'static> = OID_ANY_EXTENDED_KEY_USAGE;
         let cases: &[(&str, Lists)] = &[
-            ("root+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
-            ("root+clientAuth.pem", (oids(&[CLIENT_AUTH]), None)),
-            ("root+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
-            ("root-serverAuth.pem", (None, oids(&[SERVER_AUTH]))),
-            ("root-clientAuth.pem", (None, oids(&[CLIENT_AUTH]))),
-            ("root-anyEKU.pem", (None, oids(&[ANY_EXTENDED_KEY_USAGE]))),
-            ("ca+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
-            ("sroot+anyEKU.pem", (oids(&[ANY_EXTENDED_KEY_USAGE]), None)),
-            ("nroot+serverAuth.pem", (oids(&[SERVER_AUTH]), None)),
+            ("root+serverAuth.pem", (uses(&[SERVER]), None)),
+            ("root+clientAuth.pem", (uses(&[CLIENT]), None)),
+            ("root+anyEKU.pem", (uses(&[ANY]), None)),
+            ("root-serverAuth.pem", (None, uses(&[SERVER]))),
+            ("root-clientAuth.pem", (None, uses(&[CLIENT]))),
+            ("root-anyEKU.pem", (None, uses(&[ANY]))),
+            ("ca+serverAuth.pem", (uses(&[SERVER]), None)),
+            ("sroot+anyEKU.pem", (uses(&[ANY]), None)),
+            ("nroot+serverAuth.pem", (uses(&[SERVER]), None)),
         ];
         for (name, (trust, reject)) in cases {
             let path = openssl_fixture(name);
@@ -1503,13 +1511,18 @@ mod tests {
     /// openssl is not installed, so that the comparison is skipped with it.
     fn openssl_uses_of(settings: &TrustSettings) -> Option<String> {
         Command::new("openssl").arg("version").output().ok()?;
-        let name = |oid: &String| match oid.as_str() {
-            "1.3.6.1.5.5.7.3.1" => "TLS Web Server Authentication",
-            "1.3.6.1.5.5.7.3.2" => "TLS Web Client Authentication",
-            "2.5.29.37.0" => "Any Extended Key Usage",
-            _ => "?",
+        let names = [
+            (OID_PKIX_KP_SERVER_AUTH, "TLS Web Server Authentication"),
+            (OID_PKIX_KP_CLIENT_AUTH, "TLS Web Client Authentication"),
+            (OID_ANY_EXTENDED_KEY_USAGE, "Any Extended Key Usage"),
+        ];
+        let name = |oid: &Oid<'static>| {
+            names
+                .iter()
+                .find(|(known, _)| known == oid)
+                .map_or("?", |(_, name)| name)
         };
-        let list = |heading: &str, list: &Option<Vec<String>>| match list {
+        let list = |heading: &str, list: &Option<Vec<Oid<'static>>>| match list {
             None => format!("No {heading} Uses.\n"),
             Some(list) => format!(
                 "{heading} Uses:\n  {}\n",

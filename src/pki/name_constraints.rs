@@ -46,19 +46,14 @@
 use x509_parser::asn1_rs::{Any, Class, FromDer, Length};
 
 use crate::pki::VerifyCode;
+use crate::pki::oids::{
+    self, OID_PKCS9_EMAIL_ADDRESS, OID_PKIX_ON_SMTP_UTF8_MAILBOX, OID_X509_COMMON_NAME,
+    OID_X509_EXT_SUBJECT_ALT_NAME,
+};
 
 /// OpenSSL's `NAME_CHECK_MAX`: names times constraints beyond this are refused with
 /// X509_V_ERR_UNSPECIFIED, to bound the work a hostile certificate can cause.
 pub const NAME_CHECK_MAX: usize = 1 << 20;
-
-/// id-on-SmtpUTF8Mailbox (RFC 8398): an otherName that name constraints treat as an email.
-const SMTP_UTF8_MAILBOX: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x09];
-/// pkcs-9 emailAddress, 1.2.840.113549.1.9.1.
-const EMAIL_ADDRESS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
-/// id-at-commonName, 2.5.4.3.
-const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
-/// id-ce-subjectAltName, 2.5.29.17.
-const SUBJECT_ALT_NAME: &str = "2.5.29.17";
 
 /// A decoded name constraints extension: `NameConstraints ::= SEQUENCE { permittedSubtrees
 /// [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] GeneralSubtrees OPTIONAL }`.
@@ -343,7 +338,7 @@ pub fn check(certificate_der: &[u8], constraints: &NameConstraints) -> Result<()
     if !names.subject.attributes.is_empty() {
         match_name(&GeneralName::Directory(names.subject.clone()), constraints)?;
         for attribute in &names.subject.attributes {
-            if attribute.oid != EMAIL_ADDRESS {
+            if attribute.oid != OID_PKCS9_EMAIL_ADDRESS.as_bytes() {
                 continue;
             }
             if attribute.tag != IA5_STRING {
@@ -367,7 +362,7 @@ pub fn check_common_names(
 ) -> Result<(), VerifyCode> {
     let names = CertificateNames::read(certificate_der)?;
     for attribute in &names.subject.attributes {
-        if attribute.oid != COMMON_NAME {
+        if attribute.oid != OID_X509_COMMON_NAME.as_bytes() {
             continue;
         }
         if let Some(dns_id) = common_name_dns_id(attribute)? {
@@ -430,7 +425,11 @@ fn common_name_dns_id(attribute: &Attribute) -> Result<Option<Vec<u8>>, VerifyCo
 fn match_name(name: &GeneralName, constraints: &NameConstraints) -> Result<(), VerifyCode> {
     // RFC 8398 §6: an SmtpUTF8Mailbox otherName is checked against rfc822Name subtrees.
     let effective = match name {
-        GeneralName::OtherName { type_id, .. } if type_id == SMTP_UTF8_MAILBOX => Kind::Email,
+        GeneralName::OtherName { type_id, .. }
+            if type_id == OID_PKIX_ON_SMTP_UTF8_MAILBOX.as_bytes() =>
+        {
+            Kind::Email
+        }
         other => other.kind(),
     };
     let applies = |subtree: &GeneralSubtree| {
@@ -483,7 +482,7 @@ fn match_name(name: &GeneralName, constraints: &NameConstraints) -> Result<(), V
 fn match_single(name: &GeneralName, base: &GeneralName) -> Result<(), VerifyCode> {
     match (name, base) {
         (GeneralName::OtherName { type_id, value }, GeneralName::Email(base))
-            if type_id == SMTP_UTF8_MAILBOX =>
+            if type_id == OID_PKIX_ON_SMTP_UTF8_MAILBOX.as_bytes() =>
         {
             match_email_eai(value, base)
         }
@@ -789,7 +788,7 @@ impl CertificateNames {
             .tbs_certificate
             .extensions()
             .iter()
-            .filter(|extension| extension.oid.to_id_string() == SUBJECT_ALT_NAME)
+            .filter(|extension| oids::same(&extension.oid, &OID_X509_EXT_SUBJECT_ALT_NAME))
             .collect();
         let alt_names = match extensions.as_slice() {
             [only] => general_names(only.value).unwrap_or_default(),
@@ -1041,8 +1040,7 @@ mod tests {
     use std::process::Command;
 
     use crate::pki::load::load_certificates;
-
-    const NAME_CONSTRAINTS: &str = "2.5.29.30";
+    use crate::pki::oids::OID_X509_EXT_NAME_CONSTRAINTS;
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1065,7 +1063,7 @@ mod tests {
             .tbs_certificate
             .extensions()
             .iter()
-            .find(|extension| extension.oid.to_id_string() == NAME_CONSTRAINTS)?;
+            .find(|extension| oids::same(&extension.oid, &OID_X509_EXT_NAME_CONSTRAINTS))?;
         Some(parse_name_constraints(extension.value).unwrap())
     }
 
@@ -1538,7 +1536,7 @@ mod tests {
     #[test]
     fn common_names_that_look_like_dns_names() {
         let cn = |tag: u32, value: &[u8]| Attribute {
-            oid: COMMON_NAME.to_vec(),
+            oid: OID_X509_COMMON_NAME.as_bytes().to_vec(),
             tag,
             value: value.to_vec(),
         };
@@ -1637,7 +1635,7 @@ mod tests {
             .tbs_certificate
             .extensions()
             .iter()
-            .find(|extension| extension.oid.to_id_string() == NAME_CONSTRAINTS)
+            .find(|extension| oids::same(&extension.oid, &OID_X509_EXT_NAME_CONSTRAINTS))
             .unwrap()
             .value
             .to_vec();

@@ -29,6 +29,9 @@ use std::fmt;
 use dsa::signature::hazmat::PrehashVerifier;
 
 use der::{Element, Reader};
+use x509_parser::asn1_rs::Oid;
+
+use super::oids::*;
 
 /// Key types as OpenSSL 3.0 tells them apart (EVP_PKEY_is_a), from the SubjectPublicKeyInfo
 /// algorithm OID.
@@ -312,7 +315,7 @@ pub fn verify_signature(
         }
     })?;
     let unknown = || SignatureError::UnknownAlgorithm {
-        algorithm: algorithm.oid.clone(),
+        algorithm: der::dotted(&algorithm.oid),
     };
     let sigid = sigid(&algorithm.oid).ok_or_else(unknown)?;
     let mismatch = || SignatureError::KeyTypeMismatch {
@@ -413,32 +416,11 @@ enum Digest {
 
 impl Digest {
     /// EVP_get_digestbyobj for a hash AlgorithmIdentifier's OID (PSS parameters).
-    fn from_oid(oid: &str) -> Option<Digest> {
-        let digest = match oid {
-            "1.2.840.113549.2.4" => Digest::Md4,
-            "1.2.840.113549.2.5" => Digest::Md5,
-            "1.3.14.3.2.26" => Digest::Sha1,
-            "2.5.8.3.101" => Digest::Mdc2,
-            "1.3.36.3.2.1" => Digest::Ripemd160,
-            "2.16.840.1.101.3.4.2.4" => Digest::Sha224,
-            "2.16.840.1.101.3.4.2.1" => Digest::Sha256,
-            "2.16.840.1.101.3.4.2.2" => Digest::Sha384,
-            "2.16.840.1.101.3.4.2.3" => Digest::Sha512,
-            "2.16.840.1.101.3.4.2.5" => Digest::Sha512_224,
-            "2.16.840.1.101.3.4.2.6" => Digest::Sha512_256,
-            "2.16.840.1.101.3.4.2.7" => Digest::Sha3_224,
-            "2.16.840.1.101.3.4.2.8" => Digest::Sha3_256,
-            "2.16.840.1.101.3.4.2.9" => Digest::Sha3_384,
-            "2.16.840.1.101.3.4.2.10" => Digest::Sha3_512,
-            "2.16.840.1.101.3.4.2.11" => Digest::Shake128,
-            "2.16.840.1.101.3.4.2.12" => Digest::Shake256,
-            "1.2.156.10197.1.401" => Digest::Sm3,
-            "1.3.6.1.4.1.1722.12.2.1.16" => Digest::Blake2b512,
-            "1.3.6.1.4.1.1722.12.2.2.8" => Digest::Blake2s256,
-            "1.0.10118.3.0.55" => Digest::Whirlpool,
-            _ => return None,
-        };
-        Some(digest)
+    fn from_oid(oid: &Oid<'_>) -> Option<Digest> {
+        DIGESTS
+            .iter()
+            .find(|(known, _)| known == oid)
+            .map(|(_, digest)| *digest)
     }
 
     /// OBJ_nid2sn.
@@ -571,47 +553,43 @@ impl Digest {
         })
     }
 
-    /// The DER content of the digest's OID, for a PKCS#1 DigestInfo.
+    /// The DER content of the digest's OID, for a PKCS#1 DigestInfo: for the digests
+    /// [`Digest::hash`] computes.
     fn oid_content(self) -> Option<&'static [u8]> {
-        const NIST_HASH: [u8; 8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
-        const fn nist(last: u8) -> [u8; 9] {
-            let mut oid = [0; 9];
-            let mut index = 0;
-            while index < 8 {
-                oid[index] = NIST_HASH[index];
-                index += 1;
-            }
-            oid[8] = last;
-            oid
+        if !(self.approved() || matches!(self, Digest::Md5 | Digest::Ripemd160)) {
+            return None;
         }
-        const SHA256: [u8; 9] = nist(1);
-        const SHA384: [u8; 9] = nist(2);
-        const SHA512: [u8; 9] = nist(3);
-        const SHA224: [u8; 9] = nist(4);
-        const SHA512_224: [u8; 9] = nist(5);
-        const SHA512_256: [u8; 9] = nist(6);
-        const SHA3_224: [u8; 9] = nist(7);
-        const SHA3_256: [u8; 9] = nist(8);
-        const SHA3_384: [u8; 9] = nist(9);
-        const SHA3_512: [u8; 9] = nist(10);
-        Some(match self {
-            Digest::Md5 => &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05],
-            Digest::Sha1 => &[0x2b, 0x0e, 0x03, 0x02, 0x1a],
-            Digest::Ripemd160 => &[0x2b, 0x24, 0x03, 0x02, 0x01],
-            Digest::Sha224 => &SHA224,
-            Digest::Sha256 => &SHA256,
-            Digest::Sha384 => &SHA384,
-            Digest::Sha512 => &SHA512,
-            Digest::Sha512_224 => &SHA512_224,
-            Digest::Sha512_256 => &SHA512_256,
-            Digest::Sha3_224 => &SHA3_224,
-            Digest::Sha3_256 => &SHA3_256,
-            Digest::Sha3_384 => &SHA3_384,
-            Digest::Sha3_512 => &SHA3_512,
-            _ => return None,
-        })
+        DIGESTS
+            .iter()
+            .find(|(_, digest)| *digest == self)
+            .map(|(oid, _)| oid.as_bytes())
     }
 }
+
+/// The digests EVP_get_digestbyobj finds by OID.
+const DIGESTS: &[(Oid<'static>, Digest)] = &[
+    (OID_HASH_MD4, Digest::Md4),
+    (OID_HASH_MD5, Digest::Md5),
+    (OID_HASH_SHA1, Digest::Sha1),
+    (OID_HASH_MDC2, Digest::Mdc2),
+    (OID_HASH_RIPEMD160, Digest::Ripemd160),
+    (OID_NIST_HASH_SHA224, Digest::Sha224),
+    (OID_NIST_HASH_SHA256, Digest::Sha256),
+    (OID_NIST_HASH_SHA384, Digest::Sha384),
+    (OID_NIST_HASH_SHA512, Digest::Sha512),
+    (OID_NIST_HASH_SHA512_224, Digest::Sha512_224),
+    (OID_NIST_HASH_SHA512_256, Digest::Sha512_256),
+    (OID_NIST_HASH_SHA3_224, Digest::Sha3_224),
+    (OID_NIST_HASH_SHA3_256, Digest::Sha3_256),
+    (OID_NIST_HASH_SHA3_384, Digest::Sha3_384),
+    (OID_NIST_HASH_SHA3_512, Digest::Sha3_512),
+    (OID_NIST_HASH_SHAKE128, Digest::Shake128),
+    (OID_NIST_HASH_SHAKE256, Digest::Shake256),
+    (OID_HASH_SM3, Digest::Sm3),
+    (OID_HASH_BLAKE2B512, Digest::Blake2b512),
+    (OID_HASH_BLAKE2S256, Digest::Blake2s256),
+    (OID_HASH_WHIRLPOOL, Digest::Whirlpool),
+];
 
 // ---------------------------------------------------------------------------------------
 // The sigid table (crypto/objects/obj_xref.h, sigoid_srt)
@@ -680,70 +658,74 @@ struct SigId {
 /// OBJ_find_sigid_algs: OpenSSL 3.0.20's whole sigid table. Not in it (so unknown to
 /// OpenSSL 3.0): sha512-224/256WithRSAEncryption, ecdsa-with-SHA3-*, dsa-with-SHA384/512 and
 /// dsa-with-SHA3-*.
-fn sigid(oid: &str) -> Option<SigId> {
+fn sigid(oid: &Oid<'_>) -> Option<SigId> {
+    SIGIDS
+        .iter()
+        .find(|(known, ..)| known == oid)
+        .map(|&(_, name, digest, key)| SigId { name, digest, key })
+}
+
+/// (OID, OpenSSL's short name, digest, public-key NID) of every sigid, one row each.
+#[rustfmt::skip]
+const SIGIDS: &[(Oid<'static>, &str, SigDigest, SigKey)] = {
     use Digest as D;
     use SigDigest::{Named, None as Undef};
     use SigKey as K;
-    let (name, digest, key) = match oid {
-        "1.2.840.113549.1.1.2" => ("RSA-MD2", Named(D::Md2), K::RsaEncryption),
-        "1.2.840.113549.1.1.3" => ("RSA-MD4", Named(D::Md4), K::RsaEncryption),
-        "1.2.840.113549.1.1.4" => ("RSA-MD5", Named(D::Md5), K::RsaEncryption),
-        "1.2.840.113549.1.1.5" => ("RSA-SHA1", Named(D::Sha1), K::RsaEncryption),
-        "1.2.840.113549.1.1.10" => ("RSASSA-PSS", Undef, K::RsaPss),
-        "1.2.840.113549.1.1.11" => ("RSA-SHA256", Named(D::Sha256), K::RsaEncryption),
-        "1.2.840.113549.1.1.12" => ("RSA-SHA384", Named(D::Sha384), K::RsaEncryption),
-        "1.2.840.113549.1.1.13" => ("RSA-SHA512", Named(D::Sha512), K::RsaEncryption),
-        "1.2.840.113549.1.1.14" => ("RSA-SHA224", Named(D::Sha224), K::RsaEncryption),
-        "1.3.14.3.2.15" => ("RSA-SHA", Named(D::Sha0), K::RsaEncryption),
-        "2.5.8.3.100" => ("RSA-MDC2", Named(D::Mdc2), K::RsaEncryption),
-        "1.3.36.3.3.1.2" => ("RSA-RIPEMD160", Named(D::Ripemd160), K::RsaEncryption),
-        "1.3.14.3.2.3" => ("RSA-NP-MD5", Named(D::Md5), K::RsaAnyName),
-        "1.3.14.3.2.29" => ("RSA-SHA1-2", Named(D::Sha1), K::RsaAnyName),
-        "2.16.840.1.101.3.4.3.13" => ("RSA-SHA3-224", Named(D::Sha3_224), K::RsaEncryption),
-        "2.16.840.1.101.3.4.3.14" => ("RSA-SHA3-256", Named(D::Sha3_256), K::RsaEncryption),
-        "2.16.840.1.101.3.4.3.15" => ("RSA-SHA3-384", Named(D::Sha3_384), K::RsaEncryption),
-        "2.16.840.1.101.3.4.3.16" => ("RSA-SHA3-512", Named(D::Sha3_512), K::RsaEncryption),
-        "1.3.14.3.2.13" => ("DSA-SHA", Named(D::Sha0), K::Dsa),
-        "1.3.14.3.2.27" => ("DSA-SHA1-old", Named(D::Sha1), K::DsaOld),
-        "1.2.840.10040.4.3" => ("DSA-SHA1", Named(D::Sha1), K::Dsa),
-        "2.16.840.1.101.3.4.3.1" => ("dsa_with_SHA224", Named(D::Sha224), K::Dsa),
-        "2.16.840.1.101.3.4.3.2" => ("dsa_with_SHA256", Named(D::Sha256), K::Dsa),
-        "1.2.840.10045.4.1" => ("ecdsa-with-SHA1", Named(D::Sha1), K::Ec),
-        "1.2.840.10045.4.2" => ("ecdsa-with-Recommended", Undef, K::Ec),
-        "1.2.840.10045.4.3" => ("ecdsa-with-Specified", Undef, K::Ec),
-        "1.2.840.10045.4.3.1" => ("ecdsa-with-SHA224", Named(D::Sha224), K::Ec),
-        "1.2.840.10045.4.3.2" => ("ecdsa-with-SHA256", Named(D::Sha256), K::Ec),
-        "1.2.840.10045.4.3.3" => ("ecdsa-with-SHA384", Named(D::Sha384), K::Ec),
-        "1.2.840.10045.4.3.4" => ("ecdsa-with-SHA512", Named(D::Sha512), K::Ec),
-        "1.3.101.112" => ("ED25519", Undef, K::Ed25519),
-        "1.3.101.113" => ("ED448", Undef, K::Ed448),
-        "1.2.156.10197.1.501" => ("SM2-SM3", Named(D::Sm3), K::Sm2),
-        "1.2.643.2.2.3" | "1.2.643.2.2.4" | "1.2.643.2.9.1.3.3" | "1.2.643.2.9.1.3.4" => (
-            "GOST R 34.11-94 with GOST R 34.10",
-            Named(D::Gost94),
-            K::Other,
-        ),
-        "1.2.643.7.1.1.3.2" => ("GOST R 34.10-2012 256", Named(D::Gost2012_256), K::Other),
-        "1.2.643.7.1.1.3.3" => ("GOST R 34.10-2012 512", Named(D::Gost2012_512), K::Other),
-        "1.3.133.16.840.63.0.2" | "1.3.133.16.840.63.0.3" => {
-            ("dhSinglePass-sha1kdf", Named(D::Sha1), K::Other)
-        }
-        "1.3.132.1.11.0" | "1.3.132.1.14.0" => {
-            ("dhSinglePass-sha224kdf", Named(D::Sha224), K::Other)
-        }
-        "1.3.132.1.11.1" | "1.3.132.1.14.1" => {
-            ("dhSinglePass-sha256kdf", Named(D::Sha256), K::Other)
-        }
-        "1.3.132.1.11.2" | "1.3.132.1.14.2" => {
-            ("dhSinglePass-sha384kdf", Named(D::Sha384), K::Other)
-        }
-        "1.3.132.1.11.3" | "1.3.132.1.14.3" => {
-            ("dhSinglePass-sha512kdf", Named(D::Sha512), K::Other)
-        }
-        _ => return None,
-    };
-    Some(SigId { name, digest, key })
-}
+    &[
+        (OID_PKCS1_MD2WITHRSAENC, "RSA-MD2", Named(D::Md2), K::RsaEncryption),
+        (OID_PKCS1_MD4WITHRSAENC, "RSA-MD4", Named(D::Md4), K::RsaEncryption),
+        (OID_PKCS1_MD5WITHRSAENC, "RSA-MD5", Named(D::Md5), K::RsaEncryption),
+        (OID_PKCS1_SHA1WITHRSA, "RSA-SHA1", Named(D::Sha1), K::RsaEncryption),
+        (OID_PKCS1_RSASSAPSS, "RSASSA-PSS", Undef, K::RsaPss),
+        (OID_PKCS1_SHA256WITHRSA, "RSA-SHA256", Named(D::Sha256), K::RsaEncryption),
+        (OID_PKCS1_SHA384WITHRSA, "RSA-SHA384", Named(D::Sha384), K::RsaEncryption),
+        (OID_PKCS1_SHA512WITHRSA, "RSA-SHA512", Named(D::Sha512), K::RsaEncryption),
+        (OID_PKCS1_SHA224WITHRSA, "RSA-SHA224", Named(D::Sha224), K::RsaEncryption),
+        (OID_OIW_SHA_WITH_RSA, "RSA-SHA", Named(D::Sha0), K::RsaEncryption),
+        (OID_X500_MDC2_WITH_RSA, "RSA-MDC2", Named(D::Mdc2), K::RsaEncryption),
+        (OID_SIG_RSA_RIPE_MD160, "RSA-RIPEMD160", Named(D::Ripemd160), K::RsaEncryption),
+        (OID_OIW_MD5_WITH_RSA, "RSA-NP-MD5", Named(D::Md5), K::RsaAnyName),
+        (OID_SHA1_WITH_RSA, "RSA-SHA1-2", Named(D::Sha1), K::RsaAnyName),
+        (OID_NIST_SIG_RSA_WITH_SHA3_224, "RSA-SHA3-224", Named(D::Sha3_224), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_256, "RSA-SHA3-256", Named(D::Sha3_256), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_384, "RSA-SHA3-384", Named(D::Sha3_384), K::RsaEncryption),
+        (OID_NIST_SIG_RSA_WITH_SHA3_512, "RSA-SHA3-512", Named(D::Sha3_512), K::RsaEncryption),
+        (OID_OIW_DSA_WITH_SHA, "DSA-SHA", Named(D::Sha0), K::Dsa),
+        (OID_OIW_DSA_WITH_SHA1, "DSA-SHA1-old", Named(D::Sha1), K::DsaOld),
+        (OID_SIG_DSA_WITH_SHA1, "DSA-SHA1", Named(D::Sha1), K::Dsa),
+        (OID_NIST_SIG_DSA_WITH_SHA224, "dsa_with_SHA224", Named(D::Sha224), K::Dsa),
+        (OID_NIST_SIG_DSA_WITH_SHA256, "dsa_with_SHA256", Named(D::Sha256), K::Dsa),
+        (OID_SIG_ECDSA_WITH_SHA1, "ecdsa-with-SHA1", Named(D::Sha1), K::Ec),
+        (OID_SIG_ECDSA_WITH_RECOMMENDED, "ecdsa-with-Recommended", Undef, K::Ec),
+        (OID_SIG_ECDSA_WITH_SPECIFIED, "ecdsa-with-Specified", Undef, K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA224, "ecdsa-with-SHA224", Named(D::Sha224), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA256, "ecdsa-with-SHA256", Named(D::Sha256), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA384, "ecdsa-with-SHA384", Named(D::Sha384), K::Ec),
+        (OID_SIG_ECDSA_WITH_SHA512, "ecdsa-with-SHA512", Named(D::Sha512), K::Ec),
+        (OID_SIG_ED25519, "ED25519", Undef, K::Ed25519),
+        (OID_SIG_ED448, "ED448", Undef, K::Ed448),
+        (OID_SM2_WITH_SM3, "SM2-SM3", Named(D::Sm3), K::Sm2),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_2001, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_94, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_94_CC, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3411_94_WITH_R3410_2001_CC, GOST94, Named(D::Gost94), K::Other),
+        (OID_SIG_GOST_R3410_2012_256, "GOST R 34.10-2012 256", Named(D::Gost2012_256), K::Other),
+        (OID_SIG_GOST_R3410_2012_512, "GOST R 34.10-2012 512", Named(D::Gost2012_512), K::Other),
+        (OID_KDF_SHA1_SINGLE, "dhSinglePass-sha1kdf", Named(D::Sha1), K::Other),
+        (OID_KDF_COFACTOR_SHA1_SINGLE, "dhSinglePass-sha1kdf", Named(D::Sha1), K::Other),
+        (OID_KDF_SHA224_SINGLE, "dhSinglePass-sha224kdf", Named(D::Sha224), K::Other),
+        (OID_KDF_COFACTOR_SHA224_SINGLE, "dhSinglePass-sha224kdf", Named(D::Sha224), K::Other),
+        (OID_KDF_SHA256_SINGLE, "dhSinglePass-sha256kdf", Named(D::Sha256), K::Other),
+        (OID_KDF_COFACTOR_SHA256_SINGLE, "dhSinglePass-sha256kdf", Named(D::Sha256), K::Other),
+        (OID_KDF_SHA384_SINGLE, "dhSinglePass-sha384kdf", Named(D::Sha384), K::Other),
+        (OID_KDF_COFACTOR_SHA384_SINGLE, "dhSinglePass-sha384kdf", Named(D::Sha384), K::Other),
+        (OID_KDF_SHA512_SINGLE, "dhSinglePass-sha512kdf", Named(D::Sha512), K::Other),
+        (OID_KDF_COFACTOR_SHA512_SINGLE, "dhSinglePass-sha512kdf", Named(D::Sha512), K::Other),
+    ]
+};
+
+/// The name the sigid table gives all four GOST R 34.11-94 signature algorithms.
+const GOST94: &str = "GOST R 34.11-94 with GOST R 34.10";
 
 fn parse_algorithm(der_bytes: &[u8]) -> Option<der::AlgorithmIdentifier<'_>> {
     der::algorithm_identifier(der::single(der_bytes, der::SEQUENCE)?)
@@ -770,30 +752,39 @@ fn parse_spki(spki_der: &[u8]) -> Option<Spki<'_>> {
 }
 
 fn key_type_of(spki: &Spki<'_>) -> KeyType {
-    match spki.algorithm.oid.as_str() {
-        // rsaEncryption, and X.500's `rsa` (2.5.8.1.1), which OpenSSL decodes as an RSA key
-        // too (an alias in its RSA ASN.1 methods).
-        "1.2.840.113549.1.1.1" | "2.5.8.1.1" => KeyType::Rsa,
-        "1.2.840.113549.1.1.10" => KeyType::RsaPss,
-        "1.2.840.10040.4.1" => KeyType::Dsa,
-        "1.2.840.113549.1.3.1" | "1.2.840.10046.2.1" => KeyType::Dh,
-        "1.2.840.10045.2.1" => match spki.algorithm.parameters {
+    let oid = &spki.algorithm.oid;
+    if *oid == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        return match spki.algorithm.parameters {
             Some(Element {
                 tag: der::OBJECT_IDENTIFIER,
                 content,
-            }) if der::oid_string(content).as_deref() == Some(SM2_CURVE) => KeyType::Sm2,
+            }) if der::object_identifier(content) == Some(OID_SM2) => KeyType::Sm2,
             _ => KeyType::Ec,
-        },
-        SM2_CURVE => KeyType::Sm2,
-        "1.3.101.112" => KeyType::Ed25519,
-        "1.3.101.113" => KeyType::Ed448,
-        "1.3.101.110" => KeyType::X25519,
-        "1.3.101.111" => KeyType::X448,
-        _ => KeyType::Unknown,
+        };
     }
+    KEY_TYPES
+        .iter()
+        .find(|(known, _)| known == oid)
+        .map_or(KeyType::Unknown, |(_, key_type)| *key_type)
 }
 
-const SM2_CURVE: &str = "1.2.156.10197.1.301";
+/// The key types of the SubjectPublicKeyInfo algorithms OpenSSL 3.0 decodes (id-ecPublicKey
+/// aside: its curve decides).
+const KEY_TYPES: &[(Oid<'static>, KeyType)] = &[
+    // rsaEncryption, and X.500's `rsa` (2.5.8.1.1), which OpenSSL decodes as an RSA key too
+    // (an alias in its RSA ASN.1 methods).
+    (OID_PKCS1_RSAENCRYPTION, KeyType::Rsa),
+    (OID_X500_RSA, KeyType::Rsa),
+    (OID_PKCS1_RSASSAPSS, KeyType::RsaPss),
+    (OID_KEY_TYPE_DSA, KeyType::Dsa),
+    (OID_PKCS3_DH_KEY_AGREEMENT, KeyType::Dh),
+    (OID_X942_DH_PUBLIC_NUMBER, KeyType::Dh),
+    (OID_SM2, KeyType::Sm2),
+    (OID_KEY_TYPE_ED25519, KeyType::Ed25519),
+    (OID_KEY_TYPE_ED448, KeyType::Ed448),
+    (OID_KEY_TYPE_X25519, KeyType::X25519),
+    (OID_KEY_TYPE_X448, KeyType::X448),
+];
 
 /// The curves ring verifies ECDSA on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -934,14 +925,13 @@ fn decode_key(spki_der: &[u8]) -> Result<PublicKey<'_>, Undecodable> {
             let prime = der::unsigned_lenient(reader.expect(der::INTEGER).ok_or(Undecodable)?);
             reader.expect(der::INTEGER).ok_or(Undecodable)?;
             let third = reader.optional(der::INTEGER);
-            let subgroup_bits = match spki.algorithm.oid.as_str() {
-                "1.2.840.10046.2.1" => {
-                    Some(bit_length(der::unsigned_lenient(third.ok_or(Undecodable)?)))
-                }
-                _ => third
+            let subgroup_bits = if spki.algorithm.oid == OID_X942_DH_PUBLIC_NUMBER {
+                Some(bit_length(der::unsigned_lenient(third.ok_or(Undecodable)?)))
+            } else {
+                third
                     .map(der::integer_as_long)
                     .filter(|length| *length > 0)
-                    .and_then(|length| u32::try_from(length).ok()),
+                    .and_then(|length| u32::try_from(length).ok())
             };
             der::single(spki.key, der::INTEGER).ok_or(Undecodable)?;
             Ok(PublicKey::Dh {
@@ -973,7 +963,7 @@ fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey,
             tag: der::OBJECT_IDENTIFIER,
             content,
         }) => {
-            let oid = der::oid_string(content).ok_or(Undecodable)?;
+            let oid = der::object_identifier(content).ok_or(Undecodable)?;
             let (_, name, order_bits, curve) = curves::NAMED_CURVES
                 .iter()
                 .find(|(known, ..)| *known == oid)
@@ -1045,13 +1035,14 @@ fn explicit_curve(content: &[u8]) -> Option<(Option<weierstrass::Domain>, u32)> 
         return None;
     }
     let mut field = Reader::new(reader.expect(der::SEQUENCE)?);
-    let field_type = der::oid_string(field.expect(der::OBJECT_IDENTIFIER)?)?;
-    let prime = match field_type.as_str() {
-        // prime-field: Prime-p ::= INTEGER
-        "1.2.840.10045.1.1" => Some(der::unsigned_lenient(field.expect(der::INTEGER)?)),
-        // characteristic-two-field
-        "1.2.840.10045.1.2" => None,
-        _ => return None,
+    let field_type = der::object_identifier(field.expect(der::OBJECT_IDENTIFIER)?)?;
+    let prime = if field_type == OID_X962_PRIME_FIELD {
+        // Prime-p ::= INTEGER
+        Some(der::unsigned_lenient(field.expect(der::INTEGER)?))
+    } else if field_type == OID_X962_CHARACTERISTIC_TWO_FIELD {
+        None
+    } else {
+        return None;
     };
     let mut equation = Reader::new(reader.expect(der::SEQUENCE)?);
     let a = equation.expect(der::OCTET_STRING)?;
@@ -1220,7 +1211,7 @@ fn pss_parameters_unverified(parameters: Option<Element<'_>>) -> Result<PssParam
         let algorithm = der::algorithm_identifier(algorithm).ok_or_else(malformed)?;
         Digest::from_oid(&algorithm.oid)
             .filter(|digest| digest.has_evp_md())
-            .ok_or_else(|| format!("the digest {} is unknown", algorithm.oid))
+            .ok_or_else(|| format!("the digest {} is unknown", der::dotted(&algorithm.oid)))
     };
     let mut digest = Digest::Sha1;
     let mut mask_digest = Digest::Sha1;
@@ -1235,10 +1226,10 @@ fn pss_parameters_unverified(parameters: Option<Element<'_>>) -> Result<PssParam
         let mask =
             der::algorithm_identifier(der::single(explicit, der::SEQUENCE).ok_or_else(malformed)?)
                 .ok_or_else(malformed)?;
-        if mask.oid != "1.2.840.113549.1.1.8" {
+        if mask.oid != OID_PKCS1_MGF1 {
             return Err(format!(
                 "the mask generation function {} is not MGF1",
-                mask.oid
+                der::dotted(&mask.oid)
             ));
         }
         match mask.parameters {

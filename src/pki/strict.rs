@@ -25,6 +25,9 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use super::VerifyCode;
+use super::oids::{
+    self, OID_PKCS1_SHA1WITHRSA, OID_SHA1_WITH_RSA, OID_SIG_DSA_WITH_SHA1, OID_SIG_ECDSA_WITH_SHA1,
+};
 
 /// What a strict client (rustls/webpki) concluded about a chain and a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -343,16 +346,14 @@ fn small_rsa_key(der: &CertificateDer<'_>) -> Option<(String, usize)> {
 /// The subject of `der` when it is signed with SHA-1 (RSA, ECDSA or DSA).
 fn sha1_signed_subject(der: &CertificateDer<'_>) -> Option<String> {
     let certificate = parse(der)?;
-    let sha1 = matches!(
-        certificate
-            .signature_algorithm
-            .algorithm
-            .to_id_string()
-            .as_str(),
-        "1.2.840.113549.1.1.5" // sha1WithRSAEncryption
-            | "1.3.14.3.2.29" // sha1WithRSASignature (OIW)
-            | "1.2.840.10045.4.1" // ecdsa-with-SHA1
-            | "1.2.840.10040.4.3" // dsa-with-sha1
+    let sha1 = oids::is_one_of(
+        &certificate.signature_algorithm.algorithm,
+        &[
+            OID_PKCS1_SHA1WITHRSA,
+            OID_SHA1_WITH_RSA, // sha1WithRSASignature (OIW)
+            OID_SIG_ECDSA_WITH_SHA1,
+            OID_SIG_DSA_WITH_SHA1,
+        ],
     );
     sha1.then(|| super::openssl_oneline(certificate.subject()))
 }

@@ -48,24 +48,12 @@ use std::borrow::Cow;
 
 use x509_parser::asn1_rs::{Any, Class, FromDer, Length, Oid};
 
+use crate::pki::oids::{
+    OID_ANY_EXTENDED_KEY_USAGE, OID_PKIX_ACCESS_DESCRIPTOR_OCSP, OID_PKIX_KP_CLIENT_AUTH,
+    OID_PKIX_KP_CODE_SIGNING, OID_PKIX_KP_EMAIL_PROTECTION, OID_PKIX_KP_OCSP_SIGNING,
+    OID_PKIX_KP_SERVER_AUTH, OID_PKIX_KP_TIME_STAMPING,
+};
 use crate::pki::verify::Purpose;
-
-/// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12), OpenSSL's `NID_anyExtendedKeyUsage`.
-pub const ANY_EXTENDED_KEY_USAGE: &str = "2.5.29.37.0";
-/// id-kp-serverAuth, `NID_server_auth`.
-pub const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
-/// id-kp-clientAuth, `NID_client_auth`.
-pub const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
-/// id-kp-codeSigning, `NID_code_sign`.
-pub const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
-/// id-kp-emailProtection, `NID_email_protect`.
-pub const EMAIL_PROTECTION: &str = "1.3.6.1.5.5.7.3.4";
-/// id-kp-timeStamping, `NID_time_stamp`.
-pub const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
-/// id-kp-OCSPSigning, `NID_OCSP_sign`.
-pub const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
-/// id-ad-ocsp, `NID_ad_OCSP` (what OpenSSL's "OCSP request" trust looks for).
-pub const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 
 /// The decoded `X509_CERT_AUX` of one certificate.
 ///
@@ -75,10 +63,10 @@ pub const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 /// match"), which `openssl verify` reports as error 28.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustSettings {
-    /// Trusted uses, as dotted OIDs, in file order (`openssl x509 -addtrust`).
-    pub trust: Option<Vec<String>>,
-    /// Rejected uses, as dotted OIDs, in file order (`openssl x509 -addreject`).
-    pub reject: Option<Vec<String>>,
+    /// Trusted uses, in file order (`openssl x509 -addtrust`).
+    pub trust: Option<Vec<Oid<'static>>>,
+    /// Rejected uses, in file order (`openssl x509 -addreject`).
+    pub reject: Option<Vec<Oid<'static>>>,
     /// The alias (`-setalias`). OpenSSL does not check that a UTF8String is UTF-8; invalid
     /// sequences are replaced by U+FFFD here, since the alias is only ever displayed.
     pub alias: Option<String>,
@@ -282,13 +270,14 @@ pub fn check_trust(
     };
     match trust {
         // "We get this as a default value": anyEKU, without OK_ANY_EKU, with compat.
-        TrustId::Default => {
-            certificate.object_trust(ANY_EXTENDED_KEY_USAGE, flags.with(TrustFlags::DO_SS_COMPAT))
-        }
+        TrustId::Default => certificate.object_trust(
+            &OID_ANY_EXTENDED_KEY_USAGE,
+            flags.with(TrustFlags::DO_SS_COMPAT),
+        ),
         TrustId::Compat => certificate.compat(flags),
         // trust_1oid: only an explicit entry for the use itself counts.
         TrustId::OcspSign | TrustId::OcspRequest => certificate.object_trust(
-            use_of(trust),
+            &use_of(trust),
             flags.without(TrustFlags::DO_SS_COMPAT.with(TrustFlags::OK_ANY_EKU)),
         ),
         // trust_1oidany: the use, or anyEKU, or (without lists) self-signed.
@@ -297,7 +286,7 @@ pub fn check_trust(
         | TrustId::Email
         | TrustId::ObjectSign
         | TrustId::Tsa => certificate.object_trust(
-            use_of(trust),
+            &use_of(trust),
             flags
                 .with(TrustFlags::DO_SS_COMPAT)
                 .with(TrustFlags::OK_ANY_EKU),
@@ -328,17 +317,20 @@ pub fn trust_for_verify(purpose: Option<Purpose>) -> TrustId {
     purpose.map_or(TrustId::Default, trust_for_purpose)
 }
 
-/// The OID a trust identifier looks for in the lists (the `arg1` NID of `trstandard`).
-fn use_of(trust: TrustId) -> &'static str {
+/// The OID a trust identifier looks for in the lists (the `arg1` NID of `trstandard`):
+/// `NID_client_auth`, `NID_server_auth`, `NID_email_protect`, `NID_code_sign`,
+/// `NID_OCSP_sign`, `NID_ad_OCSP` (what the "OCSP request" trust looks for),
+/// `NID_time_stamp`, and `NID_anyExtendedKeyUsage`.
+fn use_of(trust: TrustId) -> Oid<'static> {
     match trust {
-        TrustId::SslClient => CLIENT_AUTH,
-        TrustId::SslServer => SERVER_AUTH,
-        TrustId::Email => EMAIL_PROTECTION,
-        TrustId::ObjectSign => CODE_SIGNING,
-        TrustId::OcspSign => OCSP_SIGNING,
-        TrustId::OcspRequest => AD_OCSP,
-        TrustId::Tsa => TIME_STAMPING,
-        TrustId::Default | TrustId::Compat => ANY_EXTENDED_KEY_USAGE,
+        TrustId::SslClient => OID_PKIX_KP_CLIENT_AUTH,
+        TrustId::SslServer => OID_PKIX_KP_SERVER_AUTH,
+        TrustId::Email => OID_PKIX_KP_EMAIL_PROTECTION,
+        TrustId::ObjectSign => OID_PKIX_KP_CODE_SIGNING,
+        TrustId::OcspSign => OID_PKIX_KP_OCSP_SIGNING,
+        TrustId::OcspRequest => OID_PKIX_ACCESS_DESCRIPTOR_OCSP,
+        TrustId::Tsa => OID_PKIX_KP_TIME_STAMPING,
+        TrustId::Default | TrustId::Compat => OID_ANY_EXTENDED_KEY_USAGE,
     }
 }
 
@@ -351,12 +343,13 @@ struct Certificate<'a> {
 impl Certificate<'_> {
     /// `obj_trust`: reject list first, then the trust list, then (only with
     /// `DO_SS_COMPAT`) the compat rule.
-    fn object_trust(&self, wanted: &str, flags: TrustFlags) -> TrustVerdict {
+    fn object_trust(&self, wanted: &Oid<'_>, flags: TrustFlags) -> TrustVerdict {
         // OpenSSL compares NIDs; OIDs it does not know map to NID_undef and never match a
-        // use, which comparing the dotted forms reproduces (DER has one form per OID).
-        let names_use = |oid: &String| {
+        // use, which comparing the encodings reproduces (padded ones were refused, and DER has
+        // one encoding per OID).
+        let names_use = |oid: &Oid<'static>| {
             oid == wanted
-                || (oid == ANY_EXTENDED_KEY_USAGE && flags.contains(TrustFlags::OK_ANY_EKU))
+                || (*oid == OID_ANY_EXTENDED_KEY_USAGE && flags.contains(TrustFlags::OK_ANY_EKU))
         };
         let settings = self.settings;
         if let Some(reject) = settings.and_then(|s| s.reject.as_ref())
@@ -461,7 +454,7 @@ fn peek(
     }
 }
 
-fn object_identifiers(mut content: &[u8]) -> Result<Vec<String>, TrustSettingsError> {
+fn object_identifiers(mut content: &[u8]) -> Result<Vec<Oid<'static>>, TrustSettingsError> {
     let mut oids = Vec::new();
     while !content.is_empty() {
         let (element, rest) = next_element(content)?;
@@ -471,9 +464,9 @@ fn object_identifiers(mut content: &[u8]) -> Result<Vec<String>, TrustSettingsEr
     Ok(oids)
 }
 
-/// An OBJECT IDENTIFIER as dotted text, refused where `c2i_ASN1_OBJECT` refuses it: empty,
-/// the last byte continuing, or a sub-identifier padded with a leading 0x80.
-fn object_identifier(element: &Element<'_>) -> Result<String, TrustSettingsError> {
+/// An OBJECT IDENTIFIER, refused where `c2i_ASN1_OBJECT` refuses it: empty, the last byte
+/// continuing, or a sub-identifier padded with a leading 0x80.
+fn object_identifier(element: &Element<'_>) -> Result<Oid<'static>, TrustSettingsError> {
     if element.class != Class::Universal || element.tag != OBJECT_IDENTIFIER || element.constructed
     {
         return Err(TrustSettingsError::UnexpectedField {
@@ -487,9 +480,7 @@ fn object_identifier(element: &Element<'_>) -> Result<String, TrustSettingsError
         .enumerate()
         .any(|(index, &byte)| byte == 0x80 && (index == 0 || bytes[index - 1] & 0x80 == 0));
     match bytes.last() {
-        Some(last) if last & 0x80 == 0 && !padded => {
-            Ok(Oid::new(Cow::Borrowed(bytes)).to_id_string())
-        }
+        Some(last) if last & 0x80 == 0 && !padded => Ok(Oid::new(Cow::Owned(bytes.to_vec()))),
         _ => Err(TrustSettingsError::InvalidObjectIdentifier),
     }
 }
@@ -498,11 +489,10 @@ fn object_identifier(element: &Element<'_>) -> Result<String, TrustSettingsError
 mod tests {
     use super::*;
 
-    fn settings(trust: Option<&[&str]>, reject: Option<&[&str]>) -> TrustSettings {
-        let owned = |list: &[&str]| list.iter().map(|oid| (*oid).to_owned()).collect();
+    fn settings(trust: Option<&[Oid<'static>]>, reject: Option<&[Oid<'static>]>) -> TrustSettings {
         TrustSettings {
-            trust: trust.map(owned),
-            reject: reject.map(owned),
+            trust: trust.map(<[Oid<'static>]>::to_vec),
+            reject: reject.map(<[Oid<'static>]>::to_vec),
             alias: None,
             key_id: None,
         }
@@ -526,8 +516,8 @@ mod tests {
         assert_eq!(
             parsed,
             TrustSettings {
-                trust: Some(vec![SERVER_AUTH.to_owned()]),
-                reject: Some(vec![CLIENT_AUTH.to_owned()]),
+                trust: Some(vec![OID_PKIX_KP_SERVER_AUTH]),
+                reject: Some(vec![OID_PKIX_KP_CLIENT_AUTH]),
                 alias: Some("my root".to_owned()),
                 key_id: Some(vec![1, 2, 3]),
             }
@@ -590,23 +580,23 @@ mod tests {
             TrustVerdict::Untrusted
         );
         // An explicit list without anyEKU rejects (root+serverAuth under plain `verify`).
-        let server = settings(Some(&[SERVER_AUTH]), None);
+        let server = settings(Some(&[OID_PKIX_KP_SERVER_AUTH]), None);
         assert_eq!(
             check_trust(Some(&server), true, true, TrustId::Default, none),
             TrustVerdict::Rejected
         );
-        let any = settings(Some(&[ANY_EXTENDED_KEY_USAGE]), None);
+        let any = settings(Some(&[OID_ANY_EXTENDED_KEY_USAGE]), None);
         assert_eq!(
             check_trust(Some(&any), false, true, TrustId::Default, none),
             TrustVerdict::Trusted
         );
         // Only a rejected anyEKU counts for the default trust, not a rejected use.
-        let no_client = settings(None, Some(&[CLIENT_AUTH]));
+        let no_client = settings(None, Some(&[OID_PKIX_KP_CLIENT_AUTH]));
         assert_eq!(
             check_trust(Some(&no_client), true, true, TrustId::Default, none),
             TrustVerdict::Trusted
         );
-        let no_any = settings(None, Some(&[ANY_EXTENDED_KEY_USAGE]));
+        let no_any = settings(None, Some(&[OID_ANY_EXTENDED_KEY_USAGE]));
         assert_eq!(
             check_trust(Some(&no_any), true, true, TrustId::Default, none),
             TrustVerdict::Rejected
@@ -616,10 +606,10 @@ mod tests {
     #[test]
     fn one_oid_any_trusts_the_use_or_any_eku() {
         let none = TrustFlags::NONE;
-        let server = settings(Some(&[SERVER_AUTH]), None);
-        let client = settings(Some(&[CLIENT_AUTH]), None);
-        let any = settings(Some(&[ANY_EXTENDED_KEY_USAGE]), None);
-        let no_any = settings(None, Some(&[ANY_EXTENDED_KEY_USAGE]));
+        let server = settings(Some(&[OID_PKIX_KP_SERVER_AUTH]), None);
+        let client = settings(Some(&[OID_PKIX_KP_CLIENT_AUTH]), None);
+        let any = settings(Some(&[OID_ANY_EXTENDED_KEY_USAGE]), None);
+        let no_any = settings(None, Some(&[OID_ANY_EXTENDED_KEY_USAGE]));
         let empty = settings(Some(&[]), None);
         for (entry, self_signed, expected) in [
             (Some(&server), false, TrustVerdict::Trusted),
@@ -661,8 +651,8 @@ mod tests {
 
     #[test]
     fn one_oid_ignores_any_eku_and_self_signed() {
-        let any = settings(Some(&[ANY_EXTENDED_KEY_USAGE]), None);
-        let ocsp = settings(Some(&[OCSP_SIGNING]), None);
+        let any = settings(Some(&[OID_ANY_EXTENDED_KEY_USAGE]), None);
+        let ocsp = settings(Some(&[OID_PKIX_KP_OCSP_SIGNING]), None);
         let none = TrustFlags::NONE;
         assert_eq!(
             check_trust(Some(&any), true, true, TrustId::OcspSign, none),
@@ -680,7 +670,7 @@ mod tests {
 
     #[test]
     fn compat_reads_no_list() {
-        let client = settings(None, Some(&[ANY_EXTENDED_KEY_USAGE]));
+        let client = settings(None, Some(&[OID_ANY_EXTENDED_KEY_USAGE]));
         let none = TrustFlags::NONE;
         assert_eq!(
             check_trust(Some(&client), true, true, TrustId::Compat, none),

@@ -296,7 +296,7 @@ mod tests {
         // The same certificates with other trust settings are other anchors.
         let mut distrusted = anchors.clone();
         distrusted.trust_settings = vec![Some(TrustSettings {
-            reject: Some(vec!["1.3.6.1.5.5.7.3.1".to_owned()]),
+            reject: Some(vec![crate::pki::oids::OID_PKIX_KP_SERVER_AUTH]),
             ..TrustSettings::default()
         })];
         let rejected = verdicts.judge(&chain, &question(&distrusted, &good, now));

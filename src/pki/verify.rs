@@ -32,12 +32,13 @@ use time::OffsetDateTime;
 
 use super::VerifyCode;
 use super::certificate_facts::Facts;
+use super::host_match::{MismatchKind, NameMatch, match_server_name};
 use super::name_constraints;
 use super::signature::SignatureError;
 use super::trust_settings::{
     StoreCertificate, TrustFlags, TrustId, TrustVerdict, check_trust, trust_for_verify,
 };
-use crate::hostname::{HostName, MismatchKind, NameMatch, match_server_name};
+use crate::hostname::HostName;
 
 /// OpenSSL's default maximum chain depth (X509_VERIFY_PARAM default of 100).
 const MAX_DEPTH: usize = 100;

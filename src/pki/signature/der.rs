@@ -4,6 +4,10 @@
 //! others (ECDSA/DSA signatures are re-encoded and compared, `ecdsa_ossl.c`), so the callers
 //! decide, not a general-purpose parser.
 
+use std::borrow::Cow;
+
+use x509_parser::asn1_rs::Oid;
+
 /// One tag-length-value element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Element<'a> {
@@ -159,14 +163,35 @@ pub(super) fn integer_as_long(content: &[u8]) -> i64 {
     }
 }
 
-/// An OBJECT IDENTIFIER's content in dotted form (X.690 §8.19).
+/// An OBJECT IDENTIFIER's content, refused when it is not minimally encoded (empty, the last
+/// byte continuing, an arc padded with a leading 0x80) or has an arc beyond 128 bits. Being
+/// minimal, it compares with the constants of [`crate::pki::oids`] byte for byte.
+pub(super) fn object_identifier(content: &[u8]) -> Option<Oid<'_>> {
+    arcs(content, |_| {})?;
+    Some(Oid::new(Cow::Borrowed(content)))
+}
+
+/// An OBJECT IDENTIFIER's content in dotted form (X.690 §8.19), for messages.
 pub(super) fn oid_string(content: &[u8]) -> Option<String> {
+    let mut dotted = Vec::new();
+    arcs(content, |arc| dotted.push(arc.to_string()))?;
+    Some(dotted.join("."))
+}
+
+/// The dotted form of an OID [`object_identifier`] accepted.
+pub(super) fn dotted(oid: &Oid<'_>) -> String {
+    oid_string(oid.as_bytes()).unwrap_or_default()
+}
+
+/// Calls `arc` with each arc of an OBJECT IDENTIFIER's content (X.690 §8.19.4: the first
+/// sub-identifier holds two arcs); `None` when the content is not a minimal encoding.
+fn arcs(content: &[u8], mut arc: impl FnMut(u128)) -> Option<()> {
     if content.is_empty() || content.last().is_some_and(|byte| byte & 0x80 != 0) {
         return None;
     }
-    let mut arcs: Vec<u128> = Vec::new();
     let mut value: u128 = 0;
     let mut fresh = true;
+    let mut first = true;
     for byte in content {
         if fresh && *byte == 0x80 {
             return None; // non-minimal arc
@@ -174,34 +199,30 @@ pub(super) fn oid_string(content: &[u8]) -> Option<String> {
         value = value.checked_mul(128)? | u128::from(byte & 0x7f);
         fresh = byte & 0x80 == 0;
         if fresh {
-            if arcs.is_empty() {
-                let first = (value / 40).min(2);
-                arcs.push(first);
-                arcs.push(value - first * 40);
+            if first {
+                let top = (value / 40).min(2);
+                arc(top);
+                arc(value - top * 40);
+                first = false;
             } else {
-                arcs.push(value);
+                arc(value);
             }
             value = 0;
         }
     }
-    Some(
-        arcs.iter()
-            .map(u128::to_string)
-            .collect::<Vec<_>>()
-            .join("."),
-    )
+    Some(())
 }
 
 /// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): the OID and the parameters, if any.
 #[derive(Debug, Clone)]
 pub(super) struct AlgorithmIdentifier<'a> {
-    pub oid: String,
+    pub oid: Oid<'a>,
     pub parameters: Option<Element<'a>>,
 }
 
 pub(super) fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier<'_>> {
     let mut reader = Reader::new(content);
-    let oid = oid_string(reader.expect(OBJECT_IDENTIFIER)?)?;
+    let oid = object_identifier(reader.expect(OBJECT_IDENTIFIER)?)?;
     let parameters = if reader.is_empty() {
         None
     } else {
@@ -249,5 +270,14 @@ mod tests {
             oid_string(&[0x2b, 0x65, 0x70]).as_deref(),
             Some("1.3.101.112")
         );
+        // Refused: empty, the last byte continuing, a padded arc.
+        let malformed: [&[u8]; 3] = [&[], &[0x2b, 0x65, 0xf0], &[0x2b, 0x80, 0x65, 0x70]];
+        for malformed in malformed {
+            assert_eq!(oid_string(malformed), None, "{malformed:02x?}");
+            assert_eq!(object_identifier(malformed), None, "{malformed:02x?}");
+        }
+        let ed25519 = object_identifier(&[0x2b, 0x65, 0x70]).expect("minimal");
+        assert_eq!(ed25519, crate::pki::oids::OID_SIG_ED25519);
+        assert_eq!(dotted(&ed25519), ed25519.to_id_string());
     }
 }
