@@ -119,8 +119,6 @@ pub struct Facts {
     /// The inner (tbsCertificate.signature) and outer signatureAlgorithm, as DER.
     pub inner_algorithm: Vec<u8>,
     pub outer_algorithm: Vec<u8>,
-    /// OpenSSL's OBJ_find_sigid_algs key type for the inner algorithm (None: unknown OID).
-    pub inner_signature_key_type: Option<KeyType>,
     /// X509_get_signature_info over the outer algorithm (None: OpenSSL cannot tell).
     pub signature_info: Option<SignatureInfo>,
     pub tbs: Vec<u8>,
@@ -207,9 +205,6 @@ impl Facts {
             extension_count: certificate.extensions().len(),
             not_before: certificate.validity().not_before.to_datetime(),
             not_after: certificate.validity().not_after.to_datetime(),
-            inner_signature_key_type: signature_key_type(
-                &certificate.tbs_certificate.signature.algorithm,
-            ),
             signature_info: signature::signature_info(raw.outer_algorithm),
             inner_algorithm: raw.inner_algorithm.to_vec(),
             outer_algorithm: raw.outer_algorithm.to_vec(),
@@ -430,16 +425,9 @@ impl Facts {
     /// signature algorithm is one this key type makes; an RSA key may also make RSA-PSS
     /// signatures.
     pub fn signature_algorithm_matches_key_of(&self, subject: &Facts) -> bool {
-        if !self.key_decodes {
-            return false;
-        }
-        match subject.inner_signature_key_type {
-            None => false,
-            Some(wanted) => {
-                wanted == self.key_type
-                    || (self.key_type == KeyType::Rsa && wanted == KeyType::RsaPss)
-            }
-        }
+        self.key_decodes
+            && signature::signature_algorithm_matches_key(&subject.inner_algorithm, &self.spki)
+                == Some(true)
     }
 
     /// `ossl_x509_likely_issued(self, subject)`: names, key identifiers and the signature
@@ -636,81 +624,6 @@ impl Facts {
         signature::verify_signature(&self.outer_algorithm, &issuer.spki, &self.tbs, signature)
     }
 }
-
-/// OBJ_find_sigid_algs: the key type a signature algorithm OID is made with, for the
-/// signature algorithms OpenSSL 3.0 knows (crypto/objects/obj_xref.txt). None for any other
-/// OID, which OpenSSL answers with X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM.
-pub fn signature_key_type(oid: &Oid<'_>) -> Option<KeyType> {
-    SIGNATURE_KEY_TYPES
-        .iter()
-        .find(|(_, algorithms)| oids::is_one_of(oid, algorithms))
-        .map(|(key_type, _)| *key_type)
-}
-
-/// The signature algorithms of each key type.
-const SIGNATURE_KEY_TYPES: &[(KeyType, &[Oid<'static>])] = &[
-    (
-        KeyType::Rsa,
-        &[
-            // md2, md4, md5, sha1, sha224..sha512, sha512-224/256 with RSA; ripemd160WithRSA;
-            // sha1WithRSA (OIW); mdc2 (the digest's OID: obj_xref.txt pairs mdc2WithRSA,
-            // OID_X500_MDC2_WITH_RSA, with rsaEncryption); sha3 with RSA.
-            OID_PKCS1_MD2WITHRSAENC,
-            OID_PKCS1_MD4WITHRSAENC,
-            OID_PKCS1_MD5WITHRSAENC,
-            OID_PKCS1_SHA1WITHRSA,
-            OID_PKCS1_SHA256WITHRSA,
-            OID_PKCS1_SHA384WITHRSA,
-            OID_PKCS1_SHA512WITHRSA,
-            OID_PKCS1_SHA224WITHRSA,
-            OID_PKCS1_SHA512_224WITHRSA,
-            OID_PKCS1_SHA512_256WITHRSA,
-            OID_SIG_RSA_RIPE_MD160,
-            OID_SHA1_WITH_RSA,
-            OID_HASH_MDC2,
-            OID_NIST_SIG_RSA_WITH_SHA3_224,
-            OID_NIST_SIG_RSA_WITH_SHA3_256,
-            OID_NIST_SIG_RSA_WITH_SHA3_384,
-            OID_NIST_SIG_RSA_WITH_SHA3_512,
-        ],
-    ),
-    (KeyType::RsaPss, &[OID_PKCS1_RSASSAPSS]),
-    (
-        KeyType::Ec,
-        &[
-            // ecdsa-with-SHA1, SHA224..SHA512, sha3.
-            OID_SIG_ECDSA_WITH_SHA1,
-            OID_SIG_ECDSA_WITH_SHA224,
-            OID_SIG_ECDSA_WITH_SHA256,
-            OID_SIG_ECDSA_WITH_SHA384,
-            OID_SIG_ECDSA_WITH_SHA512,
-            OID_NIST_SIG_ECDSA_WITH_SHA3_224,
-            OID_NIST_SIG_ECDSA_WITH_SHA3_256,
-            OID_NIST_SIG_ECDSA_WITH_SHA3_384,
-            OID_NIST_SIG_ECDSA_WITH_SHA3_512,
-        ],
-    ),
-    (
-        KeyType::Dsa,
-        &[
-            // dsaWithSHA1 (and OIW forms), dsa_with_SHA224/256/384/512, sha3.
-            OID_SIG_DSA_WITH_SHA1,
-            OID_OIW_DSA_WITH_SHA1,
-            OID_OIW_DSA_WITH_SHA,
-            OID_NIST_SIG_DSA_WITH_SHA224,
-            OID_NIST_SIG_DSA_WITH_SHA256,
-            OID_NIST_SIG_DSA_WITH_SHA384,
-            OID_NIST_SIG_DSA_WITH_SHA512,
-            OID_NIST_SIG_DSA_WITH_SHA3_224,
-            OID_NIST_SIG_DSA_WITH_SHA3_256,
-            OID_NIST_SIG_DSA_WITH_SHA3_384,
-            OID_NIST_SIG_DSA_WITH_SHA3_512,
-        ],
-    ),
-    (KeyType::Ed25519, &[OID_SIG_ED25519]),
-    (KeyType::Ed448, &[OID_SIG_ED448]),
-    (KeyType::Sm2, &[OID_SM2_WITH_SM3]),
-];
 
 /// Extensions ossl_x509v3_cache_extensions decodes (an undecodable or duplicated one makes
 /// the certificate invalid).
