@@ -14,7 +14,6 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::Verdict;
 use super::json::{CheckJson, Document, Tool};
 use crate::checks::all_checks;
-use crate::engine::info::InfoSchema;
 use crate::engine::{Milliseconds, Ports, Status};
 
 /// The command that rewrites the checked-in schemas and `docs/json-schema.md`'s reference.
@@ -71,17 +70,6 @@ pub fn fleet_schema() -> Schema {
     generator().into_root_schema_for::<FleetDocumentSchema>()
 }
 
-/// The schema of a check's `additional_info`: the one its metadata declares, or for
-/// `certificates-configured`, whose typed info lives in a file being split on another branch
-/// and whose metadata is still declared the older way, its type named here (TO BE REMOVED
-/// when it declares `info` itself).
-fn info_schema_of(id: &str, declared: InfoSchema) -> InfoSchema {
-    match id {
-        "certificates-configured" => InfoSchema::CertificatesConfigured,
-        _ => declared,
-    }
-}
-
 /// `checks`: an object whose keys are the registered check ids, each a [`CheckJson`] whose
 /// `additional_info` is `{}` or that check's declared shape.
 pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
@@ -90,7 +78,7 @@ pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
     let mut properties = serde_json::Map::new();
     for check in all_checks() {
         let meta = check.meta();
-        let info = info_schema_of(meta.id, meta.info).schema(generator);
+        let info = meta.info.schema(generator);
         let schema = json_schema!({
             "description": format!("{} (`edgeprobe explain {}`)", meta.title, meta.id),
             "allOf": [entry],
