@@ -176,16 +176,9 @@ pub trait Check: Send + Sync {
         true
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
-    /// Everything declared about the check.
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::Untyped,
-        }
-    }
+    /// Everything declared about the check. A check on the older shape writes it from the
+    /// methods above and names its info type.
+    fn meta(&self) -> CheckMeta;
 }
 
 impl<T: DeclaredCheck> Check for T {
