@@ -585,49 +585,6 @@ pub struct ResolveFailure {
     pub error: String,
 }
 
-// `net::resolve::Resolution`'s JSON. TO BE REPLACED by `#[derive(JsonSchema)]` on
-// `Resolution` and `ResolutionSource` themselves (src/net/resolve.rs, the network side's
-// file); the tests validating real output against the schema catch any drift meanwhile.
-/// The addresses the name resolved to, and which step produced them.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(rename = "Resolution", deny_unknown_fields)]
-struct ResolutionSchema {
-    /// The name as asked.
-    name: String,
-    /// In the order the device would try them: file order for the hosts file, A before AAAA.
-    addresses: Vec<IpAddr>,
-    source: ResolutionSourceSchema,
-    /// What a technician should know although resolution worked (skipped hosts-file lines).
-    notes: Vec<String>,
-}
-
-/// Which step answered.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[schemars(rename = "ResolutionSource", deny_unknown_fields)]
-enum ResolutionSourceSchema {
-    /// A `--resolve NAME:ADDR` override.
-    Override,
-    /// The name was already an IP address.
-    IpLiteral,
-    /// The hosts file at `path`.
-    HostsFile { path: PathBuf },
-    /// DNS; `server` names the server(s) asked.
-    Dns { server: String },
-}
-
-impl JsonSchema for Resolution {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        ResolutionSchema::schema_name()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        ResolutionSchema::json_schema(generator)
-    }
-}
-
 // ---- gateway-connect-* (and every check that connects, on failure) ----
 //
 // The port's `net::observation::Observation`, as is (`CheckInfo::Connect`): its schema is

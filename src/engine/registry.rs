@@ -18,12 +18,12 @@
 //!         group: Group::GatewayConnectivity,
 //!         title: "gateway certificate chain verifies against the root CA file",
 //!         dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
-//!         info: InfoSchema::Resolve,
+//!         info: InfoSchema::GatewayCertChain,
 //!     };
 //!     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
 //!         let anchors = prior.trust_anchors().or_skip("skipped because ..")?;
 //!         ..
-//!         Ok(outcome.info(ChainInfo { .. }))
+//!         Ok(outcome.info(GatewayCertChainInfo { .. }))
 //!     }
 //! }
 //! ```

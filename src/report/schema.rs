@@ -132,7 +132,7 @@ impl JsonSchema for AnyObject {
 // ---- Fleet mode and JSON Lines ----
 //
 // MIRRORS, TO BE REPLACED by `#[derive(JsonSchema)]` on `report::compact::TargetResult`,
-// `PortResult`, `Problem`, `report::fleet::FleetSummary` and `net::Protocol` themselves (the
+// `PortResult`, `Problem` and `report::fleet::FleetSummary` themselves (the
 // network side's files, being reworked on another branch), with `schemars(schema_with)` for
 // the hand-written serializers (`checks` as a map, `elapsed_ms`). The tests validate real output
 // against the schema generated from these, so a mirror that drifts from the output fails.
@@ -180,7 +180,7 @@ struct ProblemSchema {
 #[derive(JsonSchema)]
 #[schemars(rename = "PortResult", deny_unknown_fields)]
 struct PortResultSchema {
-    protocol: ProtocolSchema,
+    protocol: crate::net::Protocol,
     port: u16,
     /// The connect check's result.
     status: Status,
@@ -197,16 +197,6 @@ struct PortResultSchema {
     verify_code: Option<u32>,
     /// The presented certificate's notAfter, in Unix seconds.
     cert_not_after: Option<i64>,
-}
-
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(rename = "Protocol")]
-enum ProtocolSchema {
-    Mqtt,
-    Amqp,
-    Https,
 }
 
 /// `check --targets FILE --output json`: written as the run goes, one target per line inside
