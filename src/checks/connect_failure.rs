@@ -26,7 +26,7 @@ pub(super) fn connect_failure(
             observation.port,
             &observation.server_name,
         ))
-        .info(observation.as_ref())
+        .info(Arc::clone(&observation))
         .evidence(Evidence::Port(Arc::new(ObservedPort {
             peer,
             observation,

@@ -6,7 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
+    PortCheck, Prior,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
@@ -59,6 +60,15 @@ impl Check for EdgeHubListeningCheck {
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
+    }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::TlsPort,
+        }
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

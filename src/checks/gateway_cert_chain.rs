@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, ObservedPort, Outcome, Peer, Prior,
-    Status,
+    Check, CheckFuture, CheckMeta, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort,
+    Outcome, Peer, Prior, Status, Timestamp,
 };
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
@@ -21,51 +22,13 @@ const DEPENDENCIES: &[Dependency] = &[
     Dependency::RequiresAny(CONNECT_CHECKS),
 ];
 
-/// JSON `additional_info`.
-#[derive(serde::Serialize)]
-struct ChainInfo<'a> {
-    root_ca_file: &'a std::path::Path,
-    ports: Vec<PortVerdict>,
-}
-
-/// Per-port result for JSON: what monitoring scripts read.
-#[derive(serde::Serialize)]
-struct PortVerdict {
-    protocol: crate::net::Protocol,
-    port: u16,
-    verify_code: u32,
-    verify_message: &'static str,
-    errors: Vec<crate::pki::verify::VerifyError>,
-    strict_client_verdict: Option<StrictVerdict>,
-    chain: Vec<ChainEntry>,
-}
-
-/// One certificate as sent, in the fields monitoring scripts read.
-#[derive(serde::Serialize, Clone)]
-struct ChainEntry {
-    subject: String,
-    issuer: String,
-    #[serde(with = "time::serde::rfc3339")]
-    not_before: time::OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    not_after: time::OffsetDateTime,
-    /// `DNS:name` and `IP:address`, as `openssl x509 -ext subjectAltName` lists them.
-    sans: Vec<String>,
-    /// SHA-256 fingerprint, colon-separated upper-case hex like `openssl x509 -fingerprint -sha256`.
-    sha256: String,
-    serial: String,
-    public_key: String,
-    signature_algorithm: String,
-    is_ca: bool,
-}
-
 impl From<&CertificateSummary> for ChainEntry {
     fn from(summary: &CertificateSummary) -> Self {
         ChainEntry {
             subject: summary.subject.clone(),
             issuer: summary.issuer.clone(),
-            not_before: summary.not_before,
-            not_after: summary.not_after,
+            not_before: Timestamp(summary.not_before),
+            not_after: Timestamp(summary.not_after),
             sans: summary
                 .dns_names
                 .iter()
@@ -98,6 +61,15 @@ impl Check for GatewayCertChainCheck {
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
+    }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::GatewayCertChain,
+        }
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
@@ -209,8 +181,8 @@ impl Check for GatewayCertChainCheck {
                 outcome.message.push_str(" (strict clients disagree)");
             }
             outcome
-                .info(&ChainInfo {
-                    root_ca_file: &anchors.path,
+                .info(GatewayCertChainInfo {
+                    root_ca_file: anchors.path.clone(),
                     ports: verdicts,
                 })
                 .evidence(Evidence::JudgedPorts(judged.into()))

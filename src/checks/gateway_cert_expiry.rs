@@ -2,20 +2,15 @@
 //! expired, not yet valid, close to expiry, or past IoT Edge's 2038 limit.
 
 use rustls_pki_types::CertificateDer;
-use serde::Serialize;
 
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Prior, Status};
+use crate::engine::info::ExpiryInfo;
+use crate::engine::{
+    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Prior, Status,
+};
 use crate::pki::describe::CertificateSummary;
 
-use super::expiry::{ExpiryReview, Validity};
+use super::expiry::ExpiryReview;
 use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict};
-
-/// JSON `additional_info`.
-#[derive(Serialize)]
-struct ExpiryInfo {
-    warning_days: u32,
-    certificates: Vec<Validity>,
-}
 
 /// A certificate to review: as the port described it, or the root, described here.
 enum Reviewed<'a> {
@@ -54,6 +49,15 @@ impl Check for GatewayCertExpiryCheck {
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
+    }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::Expiry,
+        }
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
@@ -113,7 +117,7 @@ impl Check for GatewayCertExpiryCheck {
                     "renew the certificate(s) named: for the edgeHub server certificate restart IoT Edge (`sudo iotedge system restart`) so it is reissued; for the device CA, issue a new one (valid before 2038) and set it in [edge_ca] of /etc/aziot/config.toml, then `sudo iotedge config apply`; check this device's clock with `timedatectl`".to_owned(),
                 );
             }
-            outcome.info(&ExpiryInfo {
+            outcome.info(ExpiryInfo {
                 warning_days: context.expiry_warning_days,
                 certificates: validities,
             })

@@ -1,37 +1,15 @@
 //! `gateway-cert-hostname`: the gateway's certificate is issued for the name the device dials
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
-use std::net::IpAddr;
-
-use serde::Serialize;
-
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, Outcome, Prior, Status};
+use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
+use crate::engine::{
+    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
+};
 use crate::hostname::validate_hostname;
-use crate::net::Protocol;
 use crate::pki::VerifyCode;
 use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
-
-/// JSON `additional_info`.
-#[derive(Serialize)]
-struct HostnameInfo<'a> {
-    gateway: &'a str,
-    ports: Vec<PortMatch<'a>>,
-}
-
-/// One port's certificate against the name dialed.
-#[derive(Serialize)]
-struct PortMatch<'a> {
-    protocol: Protocol,
-    port: u16,
-    /// `ok`, `common_name` or `mismatch`.
-    result: &'static str,
-    matched: Option<String>,
-    dns_names: &'a [String],
-    ip_addresses: &'a [IpAddr],
-    subject: &'a str,
-}
 
 pub struct GatewayCertHostnameCheck;
 
@@ -52,6 +30,15 @@ impl Check for GatewayCertHostnameCheck {
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
+    }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::GatewayCertHostname,
+        }
     }
     fn run<'a>(&'a self, _context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
@@ -118,9 +105,11 @@ impl Check for GatewayCertHostnameCheck {
                         outcome.remedy.get_or_insert_with(|| {
                             format!("reissue the certificate with subjectAltName DNS:{name}: OpenSSL-based SDKs accept a CN-only certificate, but rustls/webpki, Go 1.15+ and browsers reject it")
                         });
-                        ("common_name", Some(presented.clone()))
+                        (NameMatchResult::CommonName, Some(presented.clone()))
                     }
-                    NameMatch::Matched { presented, .. } => ("ok", Some(presented.clone())),
+                    NameMatch::Matched { presented, .. } => {
+                        (NameMatchResult::Ok, Some(presented.clone()))
+                    }
                     NameMatch::Mismatch { kind, presented } => {
                         outcome.escalate(Status::Error);
                         let code = match kind {
@@ -138,26 +127,26 @@ impl Check for GatewayCertHostnameCheck {
                                 .first()
                                 .map_or("another name".to_owned(), |first| format!("`{first}`"))
                         ));
-                        ("mismatch", None)
+                        (NameMatchResult::Mismatch, None)
                     }
                 };
                 for observation in &group {
-                    ports_info.push(PortMatch {
+                    ports_info.push(PortNameMatch {
                         protocol: observation.protocol,
                         port: observation.port,
                         result: verdict,
                         matched: matched.clone(),
-                        dns_names: &leaf.dns_names,
-                        ip_addresses: &leaf.ip_addresses,
-                        subject: &leaf.subject,
+                        dns_names: leaf.dns_names.clone(),
+                        ip_addresses: leaf.ip_addresses.clone(),
+                        subject: leaf.subject.clone(),
                     });
                 }
             }
             if !messages.is_empty() {
                 outcome.message = messages.join("; ");
             }
-            outcome.info(&HostnameInfo {
-                gateway: name,
+            outcome.info(GatewayCertHostnameInfo {
+                gateway: name.to_owned(),
                 ports: ports_info,
             })
         })

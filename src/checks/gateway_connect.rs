@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, ObservedPort, Outcome, Peer,
-    PortCheck, Prior,
+    Check, CheckFuture, CheckMeta, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort,
+    Outcome, Peer, PortCheck, Prior,
 };
 use crate::net::Protocol;
 use crate::net::observation::observe;
@@ -56,6 +56,15 @@ impl Check for GatewayConnectCheck {
     }
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
+    }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::Connect,
+        }
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
@@ -107,7 +116,7 @@ impl Check for GatewayConnectCheck {
                 }));
             }
             outcome
-                .info(observation.as_ref())
+                .info(Arc::clone(&observation))
                 .evidence(Evidence::Port(Arc::new(ObservedPort {
                     peer: Peer::Gateway,
                     observation,

@@ -9,10 +9,11 @@
 //! Only `--websocket`'s upgrade, a second request a device makes on a connection of its own,
 //! opens another connection.
 
-use serde::Serialize;
+use crate::engine::info::GatewayProtocolInfo;
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, Outcome, Peer, PortCheck, Prior,
+    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
+    PortCheck, Prior,
 };
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -29,20 +30,6 @@ impl GatewayProtocolCheck {
     pub fn new(protocol: Protocol) -> Self {
         GatewayProtocolCheck { protocol }
     }
-}
-
-/// JSON `additional_info`: where the probe went and what came back.
-#[derive(Serialize)]
-struct ProbeInfo<'a> {
-    protocol: Protocol,
-    port: u16,
-    endpoint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    answer: Option<&'a ProbeAnswer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<String>,
 }
 
 impl Check for GatewayProtocolCheck {
@@ -74,6 +61,15 @@ impl Check for GatewayProtocolCheck {
             Protocol::Https => &[Dependency::Requires("gateway-connect-https")],
         }
     }
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: InfoSchema::GatewayProtocol,
+        }
+    }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
             let observations = prior.observations();
@@ -96,7 +92,7 @@ impl GatewayProtocolCheck {
         let address = session.handshake.address;
         let port = address.port();
         let label = format!("{} {port}", self.protocol.display_name());
-        let mut info = ProbeInfo {
+        let mut info = GatewayProtocolInfo {
             protocol: self.protocol,
             port,
             endpoint: address.to_string(),
@@ -112,7 +108,7 @@ impl GatewayProtocolCheck {
                 return Outcome::error(format!("{label}: after TLS, the server {error}"))
                     .detail(format!("sent: {}", request_summary(self.protocol)))
                     .remedy(failure_remedy(self.protocol, error, port))
-                    .info(&info);
+                    .info(info);
             }
             // The connect check reads the answer whenever this check is scheduled.
             None => {
@@ -125,8 +121,9 @@ impl GatewayProtocolCheck {
         if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
             https.websocket = Some(probe_websocket(context, observation).await);
         }
-        info.answer = Some(&answer);
-        judge(&label, &answer).info(&info)
+        let outcome = judge(&label, &answer);
+        info.answer = Some(answer);
+        outcome.info(info)
     }
 }
 

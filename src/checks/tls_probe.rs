@@ -7,8 +7,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::Serialize;
-
+use crate::engine::info::{ExaminedPort, TlsPortInfo};
 use crate::engine::{Context, Evidence, ObservedPort, Outcome, Peer, Status};
 use crate::hostname::HostName;
 use crate::net::Protocol;
@@ -36,18 +35,6 @@ pub(super) struct Endpoint<'a> {
     pub what: String,
     /// What to do when a certificate presented is not X.509 at all.
     pub unparseable_remedy: &'static str,
-}
-
-/// JSON `additional_info` of a port that completed a handshake.
-#[derive(Serialize)]
-struct Examined<'a> {
-    /// The observation, as the connect checks show it.
-    handshake: &'a Observation,
-    verify_code: u32,
-    verify_message: &'static str,
-    errors: Vec<&'a VerifyError>,
-    strict_client_verdict: Option<&'a StrictVerdict>,
-    trusted_root_file: Option<&'a std::path::Path>,
 }
 
 /// Observes the endpoint and judges what it presented; `remedy` says what to do for a failing
@@ -99,7 +86,7 @@ pub(super) async fn examine(
 /// The outcome for a completed handshake and the verdict on its chain.
 fn judge(
     endpoint: &Endpoint<'_>,
-    observation: &Observation,
+    observation: &Arc<Observation>,
     session: &Session,
     verdict: &ChainVerdict,
     remedy: impl Fn(VerifyCode) -> String,
@@ -112,7 +99,7 @@ fn judge(
         Err(error) => {
             return Outcome::error(format!("{what}: {error}"))
                 .remedy(endpoint.unparseable_remedy)
-                .info(observation);
+                .info(TlsPortInfo::Observed(Arc::clone(observation)));
         }
     };
     let presented = chain.leaf().map_or_else(
@@ -178,12 +165,12 @@ fn judge(
             );
         }
     }
-    outcome.info(&Examined {
-        handshake: observation,
+    outcome.info(TlsPortInfo::Examined(ExaminedPort {
+        handshake: Arc::clone(observation),
         verify_code: code.number(),
         verify_message: code.text(),
-        errors,
-        strict_client_verdict: verdict.strict.as_ref(),
-        trusted_root_file: endpoint.anchors.map(|anchors| anchors.path.as_path()),
-    })
+        errors: errors.into_iter().cloned().collect(),
+        strict_client_verdict: verdict.strict.clone(),
+        trusted_root_file: endpoint.anchors.map(|anchors| anchors.path.clone()),
+    }))
 }

@@ -15,20 +15,12 @@
 //!    writes the `From` impl.
 //! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: info_schema::<YourInfo>`; the
 //!    report schema then requires that shape (or `{}`) under `checks.<id>.additional_info`.
-//! 4. Attach it with `outcome.info(YourInfo { .. })` (by value: a reference still goes to
-//!    `Untyped`, see below), run `cargo run --example generate_schemas` and commit `docs/`.
+//! 4. Attach it with `outcome.info(YourInfo { .. })`, run `cargo run --example
+//!    generate_schemas` and commit `docs/`.
 //!
-//! # `Untyped`, to be removed
-//! [`CheckInfo::Untyped`] and `impl From<&T: Serialize> for CheckInfo` exist only so that the
-//! network checks (gateway-connect-*, gateway-protocol-*, gateway-cert-*, edgehub-listening-*,
-//! parent-connect-*, iothub-connect-*), whose files are being reworked on another branch, keep
-//! compiling with their `outcome.info(&serde_json::json!(..))` calls. When they have typed
-//! variants here, delete both, [`CheckInfo::get`] and the `Deserializer` impl (used only by
-//! `report/compact.rs` and `commands/demo.rs` to read those checks' JSON back): the compiler
-//! then lists every call left.
-
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -37,8 +29,12 @@ use time::OffsetDateTime;
 
 use super::Status;
 use crate::config::ConfigFormat;
+use crate::net::Protocol;
+use crate::net::observation::Observation;
+use crate::net::probe::ProbeAnswer;
 use crate::net::resolve::Resolution;
 use crate::pki::VerifyCode;
+use crate::pki::strict::StrictVerdict;
 use crate::pki::verify::{ChainLink, VerifyError};
 use crate::system::Ownership;
 
@@ -64,9 +60,11 @@ pub enum CheckInfo {
     GatewayHostname(GatewayHostnameInfo),
     GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
     Resolve(ResolveInfo),
-    /// TO BE REMOVED (see the module documentation): the network checks' data, serialized to
-    /// JSON when attached, until they have types of their own.
-    Untyped(serde_json::Value),
+    Connect(Arc<Observation>),
+    GatewayProtocol(GatewayProtocolInfo),
+    GatewayCertChain(GatewayCertChainInfo),
+    GatewayCertHostname(GatewayCertHostnameInfo),
+    TlsPort(TlsPortInfo),
 }
 
 fn empty_object<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
@@ -78,52 +76,6 @@ impl CheckInfo {
     pub fn is_empty(&self) -> bool {
         matches!(self, CheckInfo::Empty)
     }
-
-    /// TO BE REMOVED with [`CheckInfo::Untyped`]: the top-level field `key` as JSON, for the
-    /// two readers of the network checks' data that predate the types.
-    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
-        match self {
-            CheckInfo::Untyped(value) => value.get(key).cloned(),
-            typed => serde_json::to_value(typed).ok()?.get(key).cloned(),
-        }
-    }
-}
-
-/// TO BE REMOVED with [`CheckInfo::Untyped`]: any value that serializes, as untyped JSON.
-/// A value that fails to serialize (a non-UTF-8 path) is recorded as such.
-impl<T: Serialize + ?Sized> From<&T> for CheckInfo {
-    fn from(info: &T) -> Self {
-        CheckInfo::Untyped(serde_json::to_value(info).unwrap_or_else(|error| {
-            let mut object = serde_json::Map::new();
-            object.insert(
-                "serialization_error".to_owned(),
-                serde_json::Value::String(error.to_string()),
-            );
-            serde_json::Value::Object(object)
-        }))
-    }
-}
-
-/// TO BE REMOVED with [`CheckInfo::Untyped`]: reads the info as JSON (`report/compact.rs`
-/// deserializes `gateway-cert-chain`'s ports through this).
-impl<'de> serde::Deserializer<'de> for &'de CheckInfo {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self {
-            CheckInfo::Untyped(value) => value.deserialize_any(visitor),
-            typed => serde_json::to_value(typed)?.deserialize_any(visitor),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
-        identifier ignored_any
-    }
 }
 
 /// The schema of a check's `additional_info`, for [`CheckMeta::info`](super::CheckMeta).
@@ -133,14 +85,6 @@ impl<'de> serde::Deserializer<'de> for &'de CheckInfo {
 /// generation code into it (about 180 KB of the 5 MiB budget, measured); the schema itself is
 /// only made by [`InfoSchema::schema`], which the schema generator and tests call.
 pub use self::info_kinds::InfoSchema;
-
-/// What checks without typed info declare (TO BE REMOVED with `Untyped`): any object.
-fn untyped_info_schema() -> Schema {
-    json_schema!({
-        "type": "object",
-        "description": "Not typed yet: this check's data has no schema of its own.",
-    })
-}
 
 // ---- Units shared by every check ----
 
@@ -641,47 +585,148 @@ pub struct ResolveFailure {
     pub error: String,
 }
 
-// `net::resolve::Resolution`'s JSON. TO BE REPLACED by `#[derive(JsonSchema)]` on
-// `Resolution` and `ResolutionSource` themselves (src/net/resolve.rs, the network side's
-// file); the tests validating real output against the schema catch any drift meanwhile.
-/// The addresses the name resolved to, and which step produced them.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(rename = "Resolution", deny_unknown_fields)]
-struct ResolutionSchema {
-    /// The name as asked.
-    name: String,
-    /// In the order the device would try them: file order for the hosts file, A before AAAA.
-    addresses: Vec<IpAddr>,
-    source: ResolutionSourceSchema,
-    /// What a technician should know although resolution worked (skipped hosts-file lines).
-    notes: Vec<String>,
+// ---- gateway-connect-* (and every check that connects, on failure) ----
+//
+// The port's `net::observation::Observation`, as is (`CheckInfo::Connect`): its schema is
+// written beside it, in `net/observation.rs`.
+
+// ---- gateway-protocol-* ----
+
+/// `gateway-protocol-*`: where the probe went and what came back.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayProtocolInfo {
+    pub protocol: Protocol,
+    pub port: u16,
+    /// The address that accepted the connection (`10.0.0.4:8883`).
+    pub endpoint: String,
+    /// The protocol's answer; absent when reading it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<ProbeAnswer>,
+    /// Why reading the answer failed (its kind); absent on an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    /// What came back instead of an answer, described; absent on an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
 }
 
-/// Which step answered.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[schemars(rename = "ResolutionSource", deny_unknown_fields)]
-enum ResolutionSourceSchema {
-    /// A `--resolve NAME:ADDR` override.
-    Override,
-    /// The name was already an IP address.
-    IpLiteral,
-    /// The hosts file at `path`.
-    HostsFile { path: PathBuf },
-    /// DNS; `server` names the server(s) asked.
-    Dns { server: String },
+// ---- gateway-cert-chain ----
+
+/// `gateway-cert-chain`: each port's chain, verified against the root CA file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayCertChainInfo {
+    /// The root verified against.
+    pub root_ca_file: PathBuf,
+    pub ports: Vec<PortVerdict>,
 }
 
-impl JsonSchema for Resolution {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        ResolutionSchema::schema_name()
-    }
+/// One port's verdict: what monitoring scripts read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PortVerdict {
+    pub protocol: Protocol,
+    pub port: u16,
+    pub verify_code: u32,
+    /// OpenSSL's text for `verify_code`, exactly.
+    pub verify_message: &'static str,
+    /// Every error OpenSSL's verify callback would see, in order.
+    pub errors: Vec<VerifyError>,
+    /// What rustls/webpki concluded; null when it was not asked.
+    pub strict_client_verdict: Option<StrictVerdict>,
+    /// The certificates as sent, leaf first.
+    pub chain: Vec<ChainEntry>,
+}
 
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        ResolutionSchema::json_schema(generator)
-    }
+/// One certificate as sent, in the fields monitoring scripts read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ChainEntry {
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    /// `DNS:name` and `IP:address`, as `openssl x509 -ext subjectAltName` lists them.
+    pub sans: Vec<String>,
+    /// SHA-256 fingerprint, colon-separated upper-case hex like `openssl x509 -fingerprint -sha256`.
+    pub sha256: String,
+    /// Upper-case hex, as `openssl x509 -noout -serial`.
+    pub serial: String,
+    /// `id-ecPublicKey, 256 (bit)`.
+    pub public_key: String,
+    pub signature_algorithm: String,
+    /// basicConstraints `CA:TRUE`.
+    pub is_ca: bool,
+}
+
+// ---- gateway-cert-hostname ----
+
+/// `gateway-cert-hostname`: each port's certificate against the name dialed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayCertHostnameInfo {
+    /// The name the device dials.
+    pub gateway: String,
+    pub ports: Vec<PortNameMatch>,
+}
+
+/// One port's certificate against the name dialed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PortNameMatch {
+    pub protocol: Protocol,
+    pub port: u16,
+    pub result: NameMatchResult,
+    /// The certificate name that matched; null on a mismatch.
+    pub matched: Option<String>,
+    /// The leaf's subjectAltName dNSName entries.
+    pub dns_names: Vec<String>,
+    /// The leaf's subjectAltName iPAddress entries.
+    pub ip_addresses: Vec<IpAddr>,
+    /// The leaf's subject, OpenSSL's one-line form.
+    pub subject: String,
+}
+
+/// How the name matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NameMatchResult {
+    /// A subjectAltName matches.
+    Ok,
+    /// Only the subject CN matches: OpenSSL accepts it, strict clients do not.
+    CommonName,
+    /// No name of the certificate matches.
+    Mismatch,
+}
+
+// ---- edgehub-listening-*, parent-connect-*, iothub-connect-* ----
+
+/// A port examined from the gateway: the observation with the verdicts on its chain, or the
+/// observation alone when there was no handshake or the chain could not be read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TlsPortInfo {
+    Examined(ExaminedPort),
+    Observed(Arc<Observation>),
+}
+
+/// A port that completed a handshake, and the verdicts on what it presented.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ExaminedPort {
+    /// The observation, as the connect checks show it.
+    pub handshake: Arc<Observation>,
+    pub verify_code: u32,
+    /// OpenSSL's text for `verify_code`, exactly.
+    pub verify_message: &'static str,
+    /// The errors judged (without a root: only the name's).
+    pub errors: Vec<VerifyError>,
+    /// What rustls/webpki concluded; null when it was not asked.
+    pub strict_client_verdict: Option<StrictVerdict>,
+    /// The root verified against; null when none is known.
+    pub trusted_root_file: Option<PathBuf>,
 }
 
 // ---- The conversions `outcome.info(..)` takes ----
@@ -702,8 +747,6 @@ macro_rules! typed_info {
             /// The schema a check declares for its `additional_info`, by the type's name.
             #[derive(Debug, Clone, Copy, PartialEq, Eq)]
             pub enum InfoSchema {
-                /// Not typed yet (TO BE REMOVED with `CheckInfo::Untyped`): any object.
-                Untyped,
                 $($variant,)*
             }
 
@@ -711,7 +754,6 @@ macro_rules! typed_info {
                 /// The JSON Schema of the type.
                 pub fn schema(self, generator: &mut SchemaGenerator) -> Schema {
                     match self {
-                        InfoSchema::Untyped => untyped_info_schema(),
                         $(InfoSchema::$variant => generator.subschema_for::<$payload>(),)*
                     }
                 }
@@ -734,6 +776,11 @@ typed_info!(
     GatewayHostname(GatewayHostnameInfo),
     GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
     Resolve(ResolveInfo),
+    Connect(Arc<Observation>),
+    GatewayProtocol(GatewayProtocolInfo),
+    GatewayCertChain(GatewayCertChainInfo),
+    GatewayCertHostname(GatewayCertHostnameInfo),
+    TlsPort(TlsPortInfo),
 );
 
 #[cfg(test)]
@@ -752,23 +799,5 @@ mod tests {
                 .unwrap(),
             "\"2036-12-31T00:00:00Z\""
         );
-    }
-
-    #[test]
-    fn untyped_info_reads_back_as_json_until_it_is_removed() {
-        use serde::Deserialize;
-        #[derive(Deserialize)]
-        struct Port {
-            verify_code: u32,
-        }
-        let untyped = CheckInfo::from(&serde_json::json!({"error": "refused", "verify_code": 20}));
-        assert_eq!(untyped.get("error"), Some("refused".into()));
-        assert_eq!(Port::deserialize(&untyped).unwrap().verify_code, 20);
-        let typed = CheckInfo::from(ResolveInfo::Failed(ResolveFailure {
-            name: "gw".into(),
-            error: "NXDOMAIN".into(),
-        }));
-        assert_eq!(typed.get("name"), Some("gw".into()));
-        assert_eq!(CheckInfo::Empty.get("name"), None);
     }
 }

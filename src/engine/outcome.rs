@@ -160,9 +160,7 @@ impl Outcome {
         self
     }
 
-    /// Attach typed data for JSON: one of [`CheckInfo`]'s payloads, by value. (A reference
-    /// to anything serializable is accepted too, as untyped JSON, until the network checks
-    /// have types: see [`CheckInfo::Untyped`].)
+    /// Attach typed data for JSON: one of [`CheckInfo`]'s payloads, by value.
     pub fn info(mut self, info: impl Into<CheckInfo>) -> Self {
         self.info = info.into();
         self

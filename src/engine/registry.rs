@@ -18,12 +18,12 @@
 //!         group: Group::GatewayConnectivity,
 //!         title: "gateway certificate chain verifies against the root CA file",
 //!         dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
-//!         info: InfoSchema::Resolve,
+//!         info: InfoSchema::GatewayCertChain,
 //!     };
 //!     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
 //!         let anchors = prior.trust_anchors().or_skip("skipped because ..")?;
 //!         ..
-//!         Ok(outcome.info(ChainInfo { .. }))
+//!         Ok(outcome.info(GatewayCertChainInfo { .. }))
 //!     }
 //! }
 //! ```
@@ -176,16 +176,9 @@ pub trait Check: Send + Sync {
         true
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
-    /// Everything declared about the check.
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::Untyped,
-        }
-    }
+    /// Everything declared about the check. A check on the older shape writes it from the
+    /// methods above and names its info type.
+    fn meta(&self) -> CheckMeta;
 }
 
 impl<T: DeclaredCheck> Check for T {

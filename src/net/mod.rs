@@ -9,7 +9,9 @@ pub mod tls;
 use serde::Serialize;
 
 /// The three protocols a leaf device may use to reach edgeHub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Mqtt,

@@ -301,6 +301,138 @@ pub(crate) fn as_millis<S: Serializer>(
     serializer.serialize_f64(millis(*duration))
 }
 
+// ---- The JSON Schema of the above's JSON ----
+//
+// `Observation`, `Attempt` and `PresentedChain` serialize by hand (the session or the failure
+// flattened in, the error as its kind and message), so their schema is written as the shapes
+// they produce. Read only by `schemars` (the schema generator and tests, never the binary); the
+// tests validating real output against the generated schema catch any drift.
+
+impl schemars::JsonSchema for Observation {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Observation".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schema::ObservationJson::json_schema(generator)
+    }
+}
+
+// Never built: read only by the derives, so neither field use nor variant size matters.
+#[allow(dead_code, clippy::large_enum_variant)]
+mod schema {
+    use schemars::JsonSchema;
+
+    use super::super::Protocol;
+    use super::super::tls::Handshake;
+    use crate::engine::Milliseconds;
+    use crate::net::probe::ProbeAnswer;
+    use crate::pki::describe::CertificateSummary;
+
+    /// One endpoint as observed: the addresses tried, then the TLS session or why there was
+    /// none.
+    #[derive(JsonSchema)]
+    #[serde(untagged)]
+    pub(super) enum ObservationJson {
+        Connected(Connected),
+        Failed(Failed),
+    }
+
+    /// A completed TLS handshake.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "ObservedSession", deny_unknown_fields)]
+    pub(super) struct Connected {
+        protocol: Protocol,
+        /// The name dialed (SNI, and the HTTP Host).
+        server_name: String,
+        port: u16,
+        /// Every address tried, in order, and how each TCP attempt ended.
+        attempts: Vec<AttemptJson>,
+        #[serde(flatten)]
+        handshake: Handshake,
+        chain: ChainJson,
+        /// The protocol's first answer, read on the same connection; absent when not asked
+        /// for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer: Option<AnswerJson>,
+    }
+
+    /// No TLS session: the connection or the handshake failed.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "ObservationFailure", deny_unknown_fields)]
+    pub(super) struct Failed {
+        protocol: Protocol,
+        /// The name dialed (SNI, and the HTTP Host).
+        server_name: String,
+        port: u16,
+        /// Every address tried, in order, and how each TCP attempt ended.
+        attempts: Vec<AttemptJson>,
+        /// The error's kind (`refused`, `connect_timeout`, `not_tls`, ...).
+        error: String,
+        /// The diagnosis, one line.
+        message: String,
+        /// The address concerned (`10.0.0.4:8883`); null when the error names none.
+        endpoint: Option<String>,
+    }
+
+    /// One TCP connection attempt.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "Attempt", deny_unknown_fields)]
+    struct AttemptJson {
+        /// `10.0.0.4:8883`.
+        address: String,
+        elapsed_ms: Milliseconds,
+        /// `connected`, or the error's kind.
+        result: String,
+        /// The error, for a failed attempt.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    }
+
+    /// The certificates exactly as the server sent them, leaf first.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "PresentedChain", deny_unknown_fields)]
+    struct ChainJson {
+        /// SHA-256 over the chain (`pki::verdicts::chain_digest`), lower-case hex: the same for
+        /// every port that presented the same certificates.
+        sha256: String,
+        certificates: Vec<ChainEntryJson>,
+    }
+
+    /// A certificate described, or why it could not be.
+    #[derive(JsonSchema)]
+    #[serde(untagged)]
+    #[schemars(rename = "PresentedCertificate")]
+    enum ChainEntryJson {
+        Described(CertificateSummary),
+        Unreadable(Unreadable),
+    }
+
+    #[derive(JsonSchema)]
+    #[schemars(rename = "UnreadableCertificate", deny_unknown_fields)]
+    struct Unreadable {
+        /// Why the certificate is not X.509.
+        unreadable: String,
+    }
+
+    /// The protocol's answer, or how reading it failed.
+    #[derive(JsonSchema)]
+    #[serde(tag = "result", rename_all = "snake_case")]
+    #[schemars(rename = "ProbeResult", deny_unknown_fields)]
+    enum AnswerJson {
+        Answered {
+            answer: ProbeAnswer,
+        },
+        Failed {
+            /// The failure's kind.
+            error: String,
+            message: String,
+            /// What came back instead, described.
+            received: String,
+        },
+    }
+}
+
 /// Connects (each address in turn), completes the TLS handshake, describes the chain (through
 /// `chains`, once per run) and, with `read_answer`, sends the protocol's first request and reads
 /// its answer on the same connection (within `request.timeout`), then closes politely.

@@ -40,7 +40,7 @@ const FIRST_BYTES_KEPT: usize = 64;
 
 /// What one completed handshake showed, besides the chain (kept apart, as DER, in
 /// [`Connected::chain`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Handshake {
     /// The address that accepted the connection.
     pub address: SocketAddr,
@@ -53,8 +53,10 @@ pub struct Handshake {
     pub key_exchange_group: Option<String>,
     pub alpn: Option<String>,
     #[serde(rename = "connect_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
     pub connect_time: Duration,
     #[serde(rename = "handshake_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
     pub handshake_time: Duration,
 }
 

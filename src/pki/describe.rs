@@ -27,7 +27,8 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 use super::oids::{self, *};
 
 /// The facts about one certificate that diagnosing a TLS failure needs.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CertificateSummary {
     /// OpenSSL 3 one-line form, as `s_client` and `x509 -subject` print it:
     /// `C = US, O = Contoso, CN = gw.contoso.com` (RDNs in certificate order, multi-valued RDNs
@@ -41,8 +42,10 @@ pub struct CertificateSummary {
     /// (`7126C175DA9A...`; a negative serial gets a leading `-`).
     pub serial: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::engine::Timestamp")]
     pub not_before: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::engine::Timestamp")]
     pub not_after: OffsetDateTime,
     /// subjectAltName dNSName entries, in certificate order.
     pub dns_names: Vec<String>,

@@ -30,8 +30,9 @@ use super::oids::{
 };
 
 /// What a strict client (rustls/webpki) concluded about a chain and a name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
 pub enum StrictVerdict {
     Accepted,
     Rejected {
@@ -86,7 +87,7 @@ impl StrictVerdict {
 
 /// Why webpki rejected the chain, in the categories where client families are known to differ
 /// from OpenSSL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StrictObjection {
     /// The name is only in the subject CN; strict clients read the subjectAltName only

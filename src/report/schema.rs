@@ -14,7 +14,6 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::Verdict;
 use super::json::{CheckJson, Document, Tool};
 use crate::checks::all_checks;
-use crate::engine::info::InfoSchema;
 use crate::engine::{Milliseconds, Ports, Status};
 
 /// The command that rewrites the checked-in schemas and `docs/json-schema.md`'s reference.
@@ -71,17 +70,6 @@ pub fn fleet_schema() -> Schema {
     generator().into_root_schema_for::<FleetDocumentSchema>()
 }
 
-/// The schema of a check's `additional_info`: the one its metadata declares, or for
-/// `certificates-configured`, whose typed info lives in a file being split on another branch
-/// and whose metadata is still declared the older way, its type named here (TO BE REMOVED
-/// when it declares `info` itself).
-fn info_schema_of(id: &str, declared: InfoSchema) -> InfoSchema {
-    match id {
-        "certificates-configured" => InfoSchema::CertificatesConfigured,
-        _ => declared,
-    }
-}
-
 /// `checks`: an object whose keys are the registered check ids, each a [`CheckJson`] whose
 /// `additional_info` is `{}` or that check's declared shape.
 pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
@@ -90,7 +78,7 @@ pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
     let mut properties = serde_json::Map::new();
     for check in all_checks() {
         let meta = check.meta();
-        let info = info_schema_of(meta.id, meta.info).schema(generator);
+        let info = meta.info.schema(generator);
         let schema = json_schema!({
             "description": format!("{} (`edgeprobe explain {}`)", meta.title, meta.id),
             "allOf": [entry],
@@ -144,7 +132,7 @@ impl JsonSchema for AnyObject {
 // ---- Fleet mode and JSON Lines ----
 //
 // MIRRORS, TO BE REPLACED by `#[derive(JsonSchema)]` on `report::compact::TargetResult`,
-// `PortResult`, `Problem`, `report::fleet::FleetSummary` and `net::Protocol` themselves (the
+// `PortResult`, `Problem` and `report::fleet::FleetSummary` themselves (the
 // network side's files, being reworked on another branch), with `schemars(schema_with)` for
 // the hand-written serializers (`checks` as a map, `elapsed_ms`). The tests validate real output
 // against the schema generated from these, so a mirror that drifts from the output fails.
@@ -192,7 +180,7 @@ struct ProblemSchema {
 #[derive(JsonSchema)]
 #[schemars(rename = "PortResult", deny_unknown_fields)]
 struct PortResultSchema {
-    protocol: ProtocolSchema,
+    protocol: crate::net::Protocol,
     port: u16,
     /// The connect check's result.
     status: Status,
@@ -209,16 +197,6 @@ struct PortResultSchema {
     verify_code: Option<u32>,
     /// The presented certificate's notAfter, in Unix seconds.
     cert_not_after: Option<i64>,
-}
-
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(rename = "Protocol")]
-enum ProtocolSchema {
-    Mqtt,
-    Amqp,
-    Https,
 }
 
 /// `check --targets FILE --output json`: written as the run goes, one target per line inside

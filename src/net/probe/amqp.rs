@@ -76,7 +76,8 @@ impl std::fmt::Display for ProtocolHeader {
 }
 
 /// What a healthy AMQP 1.0 server answered: the SASL mechanisms it offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SaslOffer {
     pub mechanisms: Vec<String>,
 }

@@ -26,7 +26,8 @@ const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const VALUE_KEPT: usize = 120;
 
 /// A response head as received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HttpResponse {
     /// `HTTP/1.1` or `HTTP/1.0`.
     pub version: String,
@@ -57,7 +58,8 @@ impl HttpResponse {
 }
 
 /// What the HTTPS probe found: the answer to `GET /`, and to the WebSocket upgrade when tried.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HttpProbe {
     pub response: HttpResponse,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,7 +209,8 @@ User-Agent: edgeprobe/{}\r\n\r\n",
 }
 
 /// How the server answered the WebSocket upgrade.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct WebSocketAnswer {
     /// `None` when no HTTP answer came back at all.
     pub status_line: Option<String>,

@@ -224,7 +224,7 @@ fn classify(error: &io::Error, received: &[u8], side: Side) -> TransportError {
 }
 
 /// One probe's answer, whichever protocol, for checks, `connect --probe` and JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "protocol", rename_all = "lowercase")]
 pub enum ProbeAnswer {
     Mqtt(mqtt::Connack),

@@ -67,7 +67,8 @@ fn encode_remaining_length(mut length: usize, out: &mut Vec<u8>) {
 }
 
 /// A CONNACK as received (section 3.2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Connack {
     pub session_present: bool,
     pub return_code: u8,

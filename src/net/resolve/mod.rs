@@ -67,13 +67,15 @@ impl ResolverSettings {
 }
 
 /// The addresses the gateway name resolved to, and which step produced them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Resolution {
     /// The name as asked.
     pub name: String,
     /// In the order the device would try them: file order for the hosts file, A before AAAA
     /// for DNS.
     #[serde(serialize_with = "addresses_as_strings")]
+    #[schemars(with = "Vec<IpAddr>")]
     pub addresses: Vec<IpAddr>,
     pub source: ResolutionSource,
     /// Things a technician should know even though resolution worked, such as skipped hosts
@@ -89,21 +91,19 @@ fn addresses_as_strings<S: Serializer>(
 }
 
 /// Which step answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[schemars(deny_unknown_fields)]
 pub enum ResolutionSource {
     /// A `--resolve NAME:ADDR` override.
     Override,
     /// The name was already an IP address.
     IpLiteral,
-    HostsFile {
-        path: PathBuf,
-    },
-    /// `server` names the server(s) asked: `127.0.0.1:5353` for `--dns-server`, or
+    /// The hosts file at `path`.
+    HostsFile { path: PathBuf },
+    /// DNS; `server` names the server(s) asked: `127.0.0.1:5353` for `--dns-server`, or
     /// `system resolver (/etc/resolv.conf: 10.0.0.2)`.
-    Dns {
-        server: String,
-    },
+    Dns { server: String },
 }
 
 impl fmt::Display for ResolutionSource {
