@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeCa, EdgeConfig};
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Evidence, Group, InfoSchema, Outcome,
-    Prior, Status,
+    Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, Outcome, Prior, Status,
 };
 use crate::pki::TrustAnchors;
 use crate::system::{Accounts, SystemRoot};
@@ -67,14 +66,8 @@ impl Check for CertificatesConfiguredCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         &[Dependency::Requires("config-well-formed")]
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::CertificatesConfigured,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::CertificatesConfigured
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

@@ -6,8 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
-    PortCheck, Prior,
+    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
@@ -61,14 +60,8 @@ impl Check for EdgeHubListeningCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::TlsPort,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::TlsPort
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

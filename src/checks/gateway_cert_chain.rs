@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    Outcome, Peer, Prior, Status, Timestamp,
+    Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort, Outcome,
+    Peer, Prior, Status, Timestamp,
 };
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
@@ -62,14 +62,8 @@ impl Check for GatewayCertChainCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::GatewayCertChain,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::GatewayCertChain
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

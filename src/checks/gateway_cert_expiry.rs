@@ -4,9 +4,7 @@
 use rustls_pki_types::CertificateDer;
 
 use crate::engine::info::ExpiryInfo;
-use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Prior, Status,
-};
+use crate::engine::{Check, CheckFuture, Context, Dependency, Group, InfoSchema, Prior, Status};
 use crate::pki::describe::CertificateSummary;
 
 use super::expiry::ExpiryReview;
@@ -50,14 +48,8 @@ impl Check for GatewayCertExpiryCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::Expiry,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::Expiry
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

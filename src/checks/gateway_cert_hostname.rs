@@ -3,7 +3,7 @@
 
 use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
+    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
 };
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
@@ -31,14 +31,8 @@ impl Check for GatewayCertHostnameCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::GatewayCertHostname,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::GatewayCertHostname
     }
     fn run<'a>(&'a self, _context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

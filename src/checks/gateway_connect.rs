@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    Outcome, Peer, PortCheck, Prior,
+    Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort, Outcome,
+    Peer, PortCheck, Prior,
 };
 use crate::net::Protocol;
 use crate::net::observation::observe;
@@ -57,14 +57,8 @@ impl Check for GatewayConnectCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::Connect,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::Connect
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

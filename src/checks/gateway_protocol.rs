@@ -12,8 +12,7 @@
 use crate::engine::info::GatewayProtocolInfo;
 
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
-    PortCheck, Prior,
+    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
 };
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -61,14 +60,8 @@ impl Check for GatewayProtocolCheck {
             Protocol::Https => &[Dependency::Requires("gateway-connect-https")],
         }
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::GatewayProtocol,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::GatewayProtocol
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

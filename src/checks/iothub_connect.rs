@@ -7,8 +7,7 @@ use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
-    PortCheck, Prior,
+    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
@@ -61,14 +60,8 @@ impl Check for IotHubConnectCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::TlsPort,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::TlsPort
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

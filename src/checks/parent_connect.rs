@@ -4,8 +4,7 @@
 //! Edge devices to create a hierarchy", which checks the same with `openssl s_client`).
 
 use crate::engine::{
-    Check, CheckFuture, CheckMeta, Context, Dependency, Group, InfoSchema, Outcome, Peer,
-    PortCheck, Prior,
+    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
@@ -57,14 +56,8 @@ impl Check for ParentConnectCheck {
     fn dependencies(&self) -> &'static [Dependency] {
         DEPENDENCIES
     }
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: InfoSchema::TlsPort,
-        }
+    fn info(&self) -> InfoSchema {
+        InfoSchema::TlsPort
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {

@@ -176,9 +176,18 @@ pub trait Check: Send + Sync {
         true
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
-    /// Everything declared about the check. A check on the older shape writes it from the
-    /// methods above and names its info type.
-    fn meta(&self) -> CheckMeta;
+    /// The type of its JSON `additional_info`: required, so no check reports untyped data.
+    fn info(&self) -> InfoSchema;
+    /// Everything declared about the check, from the methods above.
+    fn meta(&self) -> CheckMeta {
+        CheckMeta {
+            id: self.id(),
+            group: self.group(),
+            title: self.description(),
+            dependencies: self.dependencies(),
+            info: self.info(),
+        }
+    }
 }
 
 impl<T: DeclaredCheck> Check for T {
@@ -203,6 +212,9 @@ impl<T: DeclaredCheck> Check for T {
                 .await
                 .unwrap_or_else(Outcome::from)
         })
+    }
+    fn info(&self) -> InfoSchema {
+        DeclaredCheck::meta(self).info
     }
     fn meta(&self) -> CheckMeta {
         *DeclaredCheck::meta(self)
