@@ -11,10 +11,11 @@
 //!    failure). Mark it `#[schemars(deny_unknown_fields)]`, so the schema is exact. Times are
 //!    [`Timestamp`] (RFC 3339), durations [`Milliseconds`] (float milliseconds), paths
 //!    `PathBuf`, addresses `IpAddr`; never a pre-formatted string for a value a program reads.
-//! 2. Add a variant to [`CheckInfo`] and a line to the `typed_info!` list at its end, which
-//!    writes the `From` impl.
-//! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: info_schema::<YourInfo>`; the
-//!    report schema then requires that shape (or `{}`) under `checks.<id>.additional_info`.
+//! 2. Add a line `Variant(YourInfo)` to the `typed_info!` list at the end of this file: it
+//!    declares the [`CheckInfo`] variant, the `From` impl and the [`InfoSchema`] tag.
+//! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: InfoSchema::Variant` (a check
+//!    on the older `Check` shape returns it from `fn info`); the report schema then requires
+//!    that shape (or `{}`) under `checks.<id>.additional_info`.
 //! 4. Attach it with `outcome.info(YourInfo { .. })`, run `cargo run --example
 //!    generate_schemas` and commit `docs/`.
 //!
@@ -37,35 +38,6 @@ use crate::pki::VerifyCode;
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verify::{ChainLink, VerifyError};
 use crate::system::Ownership;
-
-/// The `additional_info` of one outcome: `{}` or one check family's typed data. Serialized
-/// untagged, so the JSON is the payload itself, as in `iotedge check -o json`.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(untagged)]
-pub enum CheckInfo {
-    /// No data: written as `{}`, never `null`, as iotedge consumers expect an object.
-    #[default]
-    #[serde(serialize_with = "empty_object")]
-    Empty,
-    ConfigWellFormed(ConfigWellFormedInfo),
-    Hostname(HostnameInfo),
-    ConnectionString(ConnectionStringInfo),
-    CertificatesConfigured(CertificatesConfiguredInfo),
-    DeviceCaKeyMatch(DeviceCaKeyMatchInfo),
-    DeviceCaChain(DeviceCaChainInfo),
-    Expiry(ExpiryInfo),
-    StaleGeneratedCerts(StaleGeneratedCertsInfo),
-    RootCaFile(RootCaFileInfo),
-    RootCaTrustStore(RootCaTrustStoreInfo),
-    GatewayHostname(GatewayHostnameInfo),
-    GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
-    Resolve(ResolveInfo),
-    Connect(Arc<Observation>),
-    GatewayProtocol(GatewayProtocolInfo),
-    GatewayCertChain(GatewayCertChainInfo),
-    GatewayCertHostname(GatewayCertHostnameInfo),
-    TlsPort(TlsPortInfo),
-}
 
 fn empty_object<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
@@ -731,8 +703,22 @@ pub struct ExaminedPort {
 
 // ---- The conversions `outcome.info(..)` takes ----
 
+/// Declares [`CheckInfo`] (one variant per check family), the conversions into it and the
+/// [`InfoSchema`] tags, from one list, so a new family is one line.
 macro_rules! typed_info {
     ($($variant:ident($payload:ty)),* $(,)?) => {
+        /// The `additional_info` of one outcome: `{}` or one check family's typed data.
+        /// Serialized untagged, so the JSON is the payload itself, as in `iotedge check -o json`.
+        #[derive(Debug, Clone, Default, Serialize)]
+        #[serde(untagged)]
+        pub enum CheckInfo {
+            /// No data: written as `{}`, never `null`, as iotedge consumers expect an object.
+            #[default]
+            #[serde(serialize_with = "empty_object")]
+            Empty,
+            $($variant($payload),)*
+        }
+
         $(
             impl From<$payload> for CheckInfo {
                 fn from(info: $payload) -> Self {
