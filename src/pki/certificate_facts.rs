@@ -18,6 +18,7 @@ use x509_parser::x509::X509Name;
 use super::VerifyCode;
 use super::name_constraints::{NameConstraints, parse_name_constraints};
 use super::oids::{self, *};
+use super::signature::der::{self, Reader};
 use super::signature::{self, KeyType, SignatureInfo};
 use super::trust_settings::TrustSettings;
 use super::verify::Purpose;
@@ -145,7 +146,7 @@ impl Facts {
     ) -> Result<Facts, String> {
         let (_, certificate) =
             X509Certificate::from_der(der.as_ref()).map_err(|error| error.to_string())?;
-        let raw = RawCertificate::split(der.as_ref())
+        let raw = signature::certificate_parts(der.as_ref())
             .ok_or_else(|| "the certificate's outer structure is malformed".to_owned())?;
         let subject_name = canonical_name(certificate.subject());
         let issuer_name = canonical_name(certificate.issuer());
@@ -205,11 +206,12 @@ impl Facts {
             extension_count: certificate.extensions().len(),
             not_before: certificate.validity().not_before.to_datetime(),
             not_after: certificate.validity().not_after.to_datetime(),
-            signature_info: signature::signature_info(raw.outer_algorithm),
-            inner_algorithm: raw.inner_algorithm.to_vec(),
-            outer_algorithm: raw.outer_algorithm.to_vec(),
-            tbs: raw.tbs.to_vec(),
-            signature: raw.signature.map(<[u8]>::to_vec),
+            signature_info: signature::signature_info(raw.signature_algorithm),
+            inner_algorithm: raw.inner_signature_algorithm.to_vec(),
+            outer_algorithm: raw.signature_algorithm.to_vec(),
+            tbs: raw.tbs_certificate.to_vec(),
+            // OpenSSL refuses a signature BIT STRING with unused bits.
+            signature: (raw.signature_unused_bits == 0).then(|| raw.signature.to_vec()),
             key_type,
             key_decodes: signature::key_decodes(&spki),
             key_security_bits: signature::key_security_bits(&spki),
@@ -701,118 +703,36 @@ fn strip_integer(bytes: &[u8]) -> &[u8] {
     rest
 }
 
-/// One DER element: its tag, the whole element and its contents.
-struct Element<'a> {
-    tag: u8,
-    whole: &'a [u8],
-    contents: &'a [u8],
-}
-
-/// Reads the DER element at the start of `input` (definite lengths only, as DER requires),
-/// returning it and what follows.
-fn element(input: &[u8]) -> Option<(Element<'_>, &[u8])> {
-    let tag = *input.first()?;
-    let first = *input.get(1)?;
-    let (length, header) = if first & 0x80 == 0 {
-        (usize::from(first), 2)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let mut length = 0usize;
-        for index in 0..count {
-            length = (length << 8) | usize::from(*input.get(2 + index)?);
-        }
-        (length, 2 + count)
-    };
-    let end = header.checked_add(length)?;
-    if end > input.len() {
-        return None;
-    }
-    Some((
-        Element {
-            tag,
-            whole: &input[..end],
-            contents: &input[header..end],
-        },
-        &input[end..],
-    ))
-}
-
-/// The byte ranges of a certificate that signature checking needs, exactly as encoded.
-struct RawCertificate<'a> {
-    tbs: &'a [u8],
-    inner_algorithm: &'a [u8],
-    outer_algorithm: &'a [u8],
-    /// None when the BIT STRING declares unused bits.
-    signature: Option<&'a [u8]>,
-}
-
-impl<'a> RawCertificate<'a> {
-    fn split(der: &'a [u8]) -> Option<RawCertificate<'a>> {
-        let (certificate, _) = element(der)?;
-        let (tbs, rest) = element(certificate.contents)?;
-        let (outer_algorithm, rest) = element(rest)?;
-        let (signature, _) = element(rest)?;
-        if signature.tag != 0x03 {
-            return None;
-        }
-        let signature = match signature.contents.split_first() {
-            Some((0, bits)) => Some(bits),
-            _ => None,
-        };
-        // tbsCertificate: [0] version (optional), serialNumber, signature AlgorithmIdentifier.
-        let (first, rest) = element(tbs.contents)?;
-        let rest = if first.tag == 0xa0 {
-            element(rest)?.1
-        } else {
-            rest
-        };
-        let (inner_algorithm, _) = element(rest)?;
-        Some(RawCertificate {
-            tbs: tbs.whole,
-            inner_algorithm: inner_algorithm.whole,
-            outer_algorithm: outer_algorithm.whole,
-            signature,
-        })
-    }
-}
-
 /// The bytes of a DER BIT STRING (the extension value of key usage and Netscape cert type).
 fn bit_string_bytes(value: &[u8]) -> Option<&[u8]> {
-    let (bits, rest) = element(value)?;
-    if bits.tag != 0x03 || !rest.is_empty() {
-        return None;
-    }
-    bits.contents.split_first().map(|(_, bytes)| bytes)
+    der::single(value, der::BIT_STRING)?
+        .split_first()
+        .map(|(_, bytes)| bytes)
 }
 
 /// RFC 3820 ProxyCertInfo ::= SEQUENCE { pCPathLenConstraint INTEGER OPTIONAL, proxyPolicy
 /// SEQUENCE { policyLanguage OID, policy OCTET STRING OPTIONAL } }. `Some(path length)` when
 /// well formed.
 fn parse_proxy_cert_info(value: &[u8]) -> Option<Option<u64>> {
-    let (sequence, rest) = element(value)?;
-    if sequence.tag != 0x30 || !rest.is_empty() {
-        return None;
-    }
-    let (first, rest) = element(sequence.contents)?;
-    let (path_len, policy) = if first.tag == 0x02 {
-        if first.contents.is_empty() || first.contents.len() > 8 || first.contents[0] & 0x80 != 0 {
-            return None;
+    let mut fields = Reader::new(der::single(value, der::SEQUENCE)?);
+    let path_len = match fields.optional(der::INTEGER) {
+        Some(integer) => {
+            if integer.is_empty() || integer.len() > 8 || integer[0] & 0x80 != 0 {
+                return None;
+            }
+            Some(
+                integer
+                    .iter()
+                    .fold(0u64, |value, byte| (value << 8) | u64::from(*byte)),
+            )
         }
-        let value = first
-            .contents
-            .iter()
-            .fold(0u64, |value, byte| (value << 8) | u64::from(*byte));
-        (Some(value), element(rest)?)
-    } else {
-        (None, (first, rest))
+        None => None,
     };
-    let (policy, rest) = policy;
-    if policy.tag != 0x30 || !rest.is_empty() {
+    let policy = fields.expect(der::SEQUENCE)?;
+    if !fields.is_empty() {
         return None;
     }
-    let (language, _) = element(policy.contents)?;
-    (language.tag == 0x06).then_some(path_len)
+    Reader::new(policy)
+        .expect(der::OBJECT_IDENTIFIER)
+        .map(|_| path_len)
 }

@@ -19,7 +19,7 @@
 //! `crypto/ec/ecdsa_ossl.c`, `crypto/dsa/dsa_ossl.c` and `dsa_sign.c`.
 
 mod curves;
-mod der;
+pub(crate) mod der;
 #[cfg(test)]
 mod tests;
 mod weierstrass;

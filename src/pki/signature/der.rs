@@ -10,21 +10,21 @@ use x509_parser::asn1_rs::Oid;
 
 /// One tag-length-value element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Element<'a> {
+pub(crate) struct Element<'a> {
     pub tag: u8,
     pub content: &'a [u8],
 }
 
-pub(super) const SEQUENCE: u8 = 0x30;
-pub(super) const INTEGER: u8 = 0x02;
-pub(super) const BIT_STRING: u8 = 0x03;
-pub(super) const OCTET_STRING: u8 = 0x04;
-pub(super) const NULL: u8 = 0x05;
-pub(super) const OBJECT_IDENTIFIER: u8 = 0x06;
+pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const INTEGER: u8 = 0x02;
+pub(crate) const BIT_STRING: u8 = 0x03;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const NULL: u8 = 0x05;
+pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
 
 /// Reads consecutive elements from a byte string.
 #[derive(Debug, Clone)]
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     input: &'a [u8],
 }
 
@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The whole of `input` as one element with `tag` and nothing after it.
-pub(super) fn single(input: &[u8], tag: u8) -> Option<&[u8]> {
+pub(crate) fn single(input: &[u8], tag: u8) -> Option<&[u8]> {
     let mut reader = Reader::new(input);
     let content = reader.expect(tag)?;
     reader.is_empty().then_some(content)
@@ -108,7 +108,7 @@ pub(super) fn single(input: &[u8], tag: u8) -> Option<&[u8]> {
 
 /// An INTEGER's content read the way OpenSSL's BIGNUM primitive reads it (`x_bignum.c`
 /// `bn_c2i`: unsigned big-endian, any padding), without leading zero bytes.
-pub(super) fn unsigned_lenient(content: &[u8]) -> &[u8] {
+pub(crate) fn unsigned_lenient(content: &[u8]) -> &[u8] {
     let start = content
         .iter()
         .position(|byte| *byte != 0)
@@ -118,7 +118,7 @@ pub(super) fn unsigned_lenient(content: &[u8]) -> &[u8] {
 
 /// An INTEGER's content that must be a positive, minimally encoded value (what survives
 /// OpenSSL's decode-and-re-encode comparison of signatures); returned without the sign byte.
-pub(super) fn positive_strict(content: &[u8]) -> Option<&[u8]> {
+pub(crate) fn positive_strict(content: &[u8]) -> Option<&[u8]> {
     match content {
         [] => None,
         [first, ..] if first & 0x80 != 0 => None,
@@ -129,7 +129,7 @@ pub(super) fn positive_strict(content: &[u8]) -> Option<&[u8]> {
 }
 
 /// ASN1_INTEGER_get (a_int.c): the value as a C `long`, or -1 when it does not fit.
-pub(super) fn integer_as_long(content: &[u8]) -> i64 {
+pub(crate) fn integer_as_long(content: &[u8]) -> i64 {
     if content.is_empty() {
         return -1;
     }
@@ -166,20 +166,20 @@ pub(super) fn integer_as_long(content: &[u8]) -> i64 {
 /// An OBJECT IDENTIFIER's content, refused when it is not minimally encoded (empty, the last
 /// byte continuing, an arc padded with a leading 0x80) or has an arc beyond 128 bits. Being
 /// minimal, it compares with the constants of [`crate::pki::oids`] byte for byte.
-pub(super) fn object_identifier(content: &[u8]) -> Option<Oid<'_>> {
+pub(crate) fn object_identifier(content: &[u8]) -> Option<Oid<'_>> {
     arcs(content, |_| {})?;
     Some(Oid::new(Cow::Borrowed(content)))
 }
 
 /// An OBJECT IDENTIFIER's content in dotted form (X.690 §8.19), for messages.
-pub(super) fn oid_string(content: &[u8]) -> Option<String> {
+pub(crate) fn oid_string(content: &[u8]) -> Option<String> {
     let mut dotted = Vec::new();
     arcs(content, |arc| dotted.push(arc.to_string()))?;
     Some(dotted.join("."))
 }
 
 /// The dotted form of an OID [`object_identifier`] accepted.
-pub(super) fn dotted(oid: &Oid<'_>) -> String {
+pub(crate) fn dotted(oid: &Oid<'_>) -> String {
     oid_string(oid.as_bytes()).unwrap_or_default()
 }
 
@@ -215,12 +215,12 @@ fn arcs(content: &[u8], mut arc: impl FnMut(u128)) -> Option<()> {
 
 /// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): the OID and the parameters, if any.
 #[derive(Debug, Clone)]
-pub(super) struct AlgorithmIdentifier<'a> {
+pub(crate) struct AlgorithmIdentifier<'a> {
     pub oid: Oid<'a>,
     pub parameters: Option<Element<'a>>,
 }
 
-pub(super) fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier<'_>> {
+pub(crate) fn algorithm_identifier(content: &[u8]) -> Option<AlgorithmIdentifier<'_>> {
     let mut reader = Reader::new(content);
     let oid = object_identifier(reader.expect(OBJECT_IDENTIFIER)?)?;
     let parameters = if reader.is_empty() {
