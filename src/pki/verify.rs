@@ -417,12 +417,6 @@ impl<'a> Run<'a> {
             || (facts.not_before <= self.options.now && self.options.now <= facts.not_after)
     }
 
-    /// x509_vfy.c `find_issuer` over the trust store.
-    fn find_issuer(&self, candidates: &'a [Facts], subject: &Facts) -> Option<&'a Facts> {
-        let candidates: Vec<&'a Facts> = candidates.iter().collect();
-        self.find_issuer_in(&candidates, subject)
-    }
-
     /// OpenSSL's `build_chain` with X509_V_FLAG_TRUSTED_FIRST (always on since 1.1.0, so
     /// alternate chains are never needed).
     fn build_chain(&mut self, peer: &'a [Facts]) {
@@ -440,7 +434,7 @@ impl<'a> Run<'a> {
                 let issuer = if num > max_depth {
                     None
                 } else {
-                    self.find_issuer(self.store, current)
+                    self.find_issuer_in(self.store, current)
                 };
                 if let Some(issuer) = issuer {
                     let mut added = false;
@@ -477,7 +471,7 @@ impl<'a> Run<'a> {
                 let issuer = if current.is_self_signed() || self.chain.len() > max_depth {
                     None
                 } else {
-                    self.find_issuer_in(&untrusted, current)
+                    self.find_issuer_in(untrusted.iter().copied(), current)
                 };
                 match issuer {
                     None => {
@@ -531,9 +525,13 @@ impl<'a> Run<'a> {
     /// x509_vfy.c `find_issuer`: the first candidate that is likely the issuer and currently
     /// valid, else the matching one that expires last. A certificate already in the chain is
     /// skipped, except for a self-issued leaf looking for itself.
-    fn find_issuer_in(&self, candidates: &[&'a Facts], subject: &Facts) -> Option<&'a Facts> {
+    fn find_issuer_in(
+        &self,
+        candidates: impl IntoIterator<Item = &'a Facts>,
+        subject: &Facts,
+    ) -> Option<&'a Facts> {
         let mut fallback: Option<&'a Facts> = None;
-        for candidate in candidates.iter().copied() {
+        for candidate in candidates {
             if !candidate.likely_issued(subject)
                 || !((subject.self_issued && self.chain.len() == 1) || !self.contains(candidate))
             {
