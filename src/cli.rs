@@ -53,6 +53,16 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
+    /// Print this help, or a command's (`edgeprobe help check`), as `--help` does. Hidden:
+    /// the man pages and completions list the commands themselves.
+    #[command(hide = true)]
+    Help(HelpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// The command to describe
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -92,7 +102,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
-    /// Gateway mode: the IoT Edge config to check [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
+    /// Gateway mode: the IoT Edge config to check; an absolute path is looked up under --root like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
     #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
     pub config: Option<PathBuf>,
 
@@ -209,9 +219,9 @@ pub enum OutputFormat {
 /// [`OutputFormat`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// For people, laid out like `iotedge check`; with --targets, one table row per gateway
+    /// For people, laid out like `iotedge check` (in fleet mode, `check --targets`, one table row per gateway)
     Text,
-    /// One JSON document, a superset of `iotedge check -o json`; with --targets, one result per gateway
+    /// One JSON document, a superset of `iotedge check -o json` (in fleet mode, one result per gateway)
     Json,
     /// One compact JSON object per gateway, one per line, each written as soon as the gateway is done
     Jsonl,

@@ -219,18 +219,30 @@ impl<'a> Inspector<'a> {
             }
             if parts.is_empty() {
                 "no certificate files to check".to_owned()
-            } else {
+            } else if self.notes.is_empty() {
                 format!(
                     "{}: present, valid PEM, readable by IoT Edge",
                     parts.join("; ")
                 )
+            } else {
+                // Something was not checked (access without the service users, a key in an
+                // HSM): the title's "readable" is not claimed for it.
+                format!(
+                    "{}: present and valid PEM; {}",
+                    parts.join("; "),
+                    self.notes.join("; ")
+                )
             }
         } else {
-            self.findings
-                .iter()
-                .map(|finding| finding.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
+            // One cause can be found through two files (an unreadable directory holding the
+            // device CA and its key): say it once.
+            let mut messages: Vec<&str> = Vec::new();
+            for finding in &self.findings {
+                if !messages.contains(&finding.message.as_str()) {
+                    messages.push(&finding.message);
+                }
+            }
+            messages.join("; ")
         };
         let mut remedies: Vec<String> = Vec::new();
         for remedy in self

@@ -3,12 +3,13 @@
 //! 2038-01-01. IoT Edge does not renew a device CA you supply ("Manage IoT Edge certificates"):
 //! when it expires, edgeHub's certificate can no longer be issued and every leaf fails at once.
 
+use crate::config::ConfigFormat;
 use crate::engine::info::ExpiryInfo;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
 };
 
-use super::expiry::ExpiryReview;
+use super::expiry::{ExpiryReview, Year2038};
 use super::{configured_certificates, device_ca_unavailable};
 
 pub struct CertificatesExpiryCheck;
@@ -49,7 +50,12 @@ impl DeclaredCheck for CertificatesExpiryCheck {
             return Err(device_ca_unavailable(prior, Some(certificates)));
         }
 
-        let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
+        let year_2038 = match certificates.format {
+            ConfigFormat::V1Yaml => Year2038::Libiothsm,
+            ConfigFormat::V2Toml => Year2038::TimeT,
+        };
+        let mut review =
+            ExpiryReview::new(context.now, context.expiry_warning_days).year_2038(year_2038);
         for (der, source) in &rated {
             review.review(der, source);
         }

@@ -12,7 +12,7 @@ use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, NoRoot, examine};
 
 pub struct EdgeHubListeningCheck {
     protocol: Protocol,
@@ -86,6 +86,7 @@ impl Check for EdgeHubListeningCheck {
                     host.name
                 ),
                 unparseable_remedy: "edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued",
+                no_root: NoRoot::of(context, prior.edge_config().map(AsRef::as_ref)),
             };
             examine(&endpoint, context, |code| {
                 remedy(code, &host.name, format.map(|f| f.apply_command()))

@@ -168,6 +168,11 @@ impl Check for GatewayCertChainCheck {
                     failed.message
                 ));
             }
+            // "Verification: OK" only for a chain that was verified.
+            if judged.is_empty() {
+                outcome.escalate(Status::Error);
+                messages.push("no port presented a certificate chain to verify".to_owned());
+            }
             if outcome.status != Status::Ok || messages.len() > 1 {
                 outcome.message = messages.join("; ");
             }

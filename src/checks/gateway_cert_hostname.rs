@@ -1,12 +1,14 @@
 //! `gateway-cert-hostname`: the gateway's certificate is issued for the name the device dials
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
+use crate::config::{self, ConfigFormat};
 use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
 use crate::engine::{
     Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
 };
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
+use crate::pki::describe::CertificateSummary;
 use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
 use super::{CONNECT_CHECKS, group_by_chain, ports_of};
@@ -34,7 +36,7 @@ impl Check for GatewayCertHostnameCheck {
     fn info(&self) -> InfoSchema {
         InfoSchema::GatewayCertHostname
     }
-    fn run<'a>(&'a self, _context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
             let Some(name) = prior.gateway_name() else {
                 return Outcome::skipped("skipped because no gateway name is known");
@@ -115,11 +117,12 @@ impl Check for GatewayCertHostnameCheck {
                             "{ports}: `{name}` is not among the names the certificate is issued for ({})",
                             if presented.is_empty() { "none".to_owned() } else { presented.join(", ") }
                         ));
-                        outcome.remedy = Some(format!(
-                            "the device dials `{name}` but the gateway's certificate is for {}: set `hostname` in the gateway's config.toml to `{name}` (exactly the GatewayHostName leaves use), run `sudo iotedge config apply` so edgeHub gets a certificate for it, or change GatewayHostName to the name in the certificate",
-                            presented
-                                .first()
-                                .map_or("another name".to_owned(), |first| format!("`{first}`"))
+                        outcome.remedy = Some(mismatch_remedy(
+                            name,
+                            kind,
+                            leaf,
+                            presented,
+                            gateway_format(context),
                         ));
                         (NameMatchResult::Mismatch, None)
                     }
@@ -144,5 +147,50 @@ impl Check for GatewayCertHostnameCheck {
                 ports: ports_info,
             })
         })
+    }
+}
+
+/// The gateway's config format when a copy was given (`--gateway-config`): its own syntax
+/// and commands go in the remedy. `None` when unknown.
+fn gateway_format(context: &Context) -> Option<ConfigFormat> {
+    let path = context.gateway_config.as_ref()?;
+    config::load(path).ok().map(|config| config.format)
+}
+
+/// What to do when the certificate is not issued for the dialled name. The leaf is fixed
+/// first: the gateway's certificate is right for every other leaf that dials its `hostname`,
+/// and renaming the gateway to this leaf's name would break them all.
+fn mismatch_remedy(
+    name: &str,
+    kind: &MismatchKind,
+    leaf: &CertificateSummary,
+    presented: &[String],
+    format: Option<ConfigFormat>,
+) -> String {
+    if leaf.is_ca {
+        return format!(
+            "the gateway serves a CA certificate (`{}`, basicConstraints CA:TRUE) as its server certificate: serve a server certificate issued by it for `{name}` instead, followed by its chain (on IoT Edge, [edge_ca] cert names the device CA and edgeHub issues its own server certificate from it; for mosquitto or nginx, issue one with certGen.sh create_edge_server_certificate {name} and serve its -full-chain file)",
+            leaf.subject
+        );
+    }
+    let Some(certified) = presented.first() else {
+        return format!(
+            "the gateway's certificate names no host at all: reissue it with subjectAltName DNS:{name} (IoT Edge issues edgeHub's for its `hostname`)"
+        );
+    };
+    let (config_file, apply) = match format {
+        Some(format) => (format.system_path(), format.apply_command()),
+        None => (
+            "/etc/aziot/config.toml (1.1: /etc/iotedge/config.yaml)",
+            "sudo iotedge config apply` (1.1: `sudo systemctl restart iotedge",
+        ),
+    };
+    match kind {
+        MismatchKind::Ip => format!(
+            "dial the gateway by the name its certificate is issued for: set GatewayHostName={certified} in this leaf's connection string and make `{certified}` resolve to {name} (DNS, or the line `{name} {certified}` in /etc/hosts); the IoT Edge docs advise a host name over an address for `hostname`"
+        ),
+        MismatchKind::Dns => format!(
+            "set GatewayHostName={certified} in this leaf's connection string (and --gateway, if used): the gateway's certificate is issued for `{certified}`, the name its other leaves dial. Only if `{certified}` is itself wrong, set `hostname` in the gateway's {config_file} to `{name}`, run `{apply}` so edgeHub gets a certificate for it, and move every other leaf to the new name"
+        ),
     }
 }

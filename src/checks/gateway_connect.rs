@@ -8,6 +8,7 @@
 //!
 //! [`Observation`]: crate::net::observation::Observation
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::engine::{
@@ -16,7 +17,8 @@ use crate::engine::{
 };
 use crate::net::Protocol;
 use crate::net::observation::observe;
-use crate::net::tls::ConnectRequest;
+use crate::net::resolve::{Resolution, ResolutionSource};
+use crate::net::tls::{ConnectError, ConnectRequest};
 
 use super::connect_failure::connect_failure;
 
@@ -85,7 +87,13 @@ impl Check for GatewayConnectCheck {
                 Ok(session) => session,
                 Err(error) => {
                     let error = error.clone();
-                    return connect_failure(&label, Peer::Gateway, observation, &error);
+                    let mut outcome = connect_failure(&label, Peer::Gateway, observation, &error);
+                    if let ConnectError::Refused { endpoint } = &error
+                        && let Some(remedy) = &mut outcome.remedy
+                    {
+                        remedy.push_str(&address_source_hint(name, endpoint.ip(), resolution));
+                    }
+                    return outcome;
                 }
             };
             let handshake = &session.handshake;
@@ -118,6 +126,25 @@ impl Check for GatewayConnectCheck {
                 })))
         })
     }
+}
+
+/// A refused port may be the wrong machine rather than a stopped edgeHub, most of all when
+/// every port is refused: where the address came from says what to check.
+fn address_source_hint(name: &str, address: IpAddr, resolution: &Resolution) -> String {
+    let check = match &resolution.source {
+        ResolutionSource::HostsFile { path } => {
+            format!("check the line for {name} in {}", path.display())
+        }
+        ResolutionSource::Override => format!("check --resolve {name}:<address>"),
+        ResolutionSource::IpLiteral => "check the address the device dials".to_owned(),
+        ResolutionSource::Dns { server } => {
+            format!("check the A/AAAA record of {name} (DNS via {server})")
+        }
+    };
+    format!(
+        ". If every port is refused, {address} may not be the gateway at all: it came from {}; {check}",
+        resolution.source
+    )
 }
 
 fn format_millis(duration: std::time::Duration) -> String {

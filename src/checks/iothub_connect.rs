@@ -11,7 +11,7 @@ use crate::engine::{
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::resolve::{NameRole, ResolverSettings, resolve_gateway};
 use crate::pki::VerifyCode;
 
 use super::tls_probe::{Endpoint, examine};
@@ -120,7 +120,7 @@ impl Check for IotHubConnectCheck {
                 Err(failure) => {
                     return Outcome::error(format!("IoT hub: {failure}"))
                         .details(failure.notes.clone())
-                        .remedy(failure.remedy(&host.name));
+                        .remedy(failure.remedy_for(&host.name, NameRole::IotHub));
                 }
             };
             let port = context.iothub_ports.get(self.protocol);
@@ -137,6 +137,7 @@ impl Check for IotHubConnectCheck {
                     self.protocol.display_name()
                 ),
                 unparseable_remedy: "something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy",
+                no_root: None,
             };
             examine(&endpoint, context, remedy).await
         })

@@ -10,7 +10,7 @@ use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, NoRoot, examine};
 
 pub struct ParentConnectCheck {
     protocol: Protocol,
@@ -84,6 +84,7 @@ impl Check for ParentConnectCheck {
                     self.protocol.display_name()
                 ),
                 unparseable_remedy: "the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent",
+                no_root: NoRoot::of(context, prior.edge_config().map(AsRef::as_ref)),
             };
             let file = config.source.display().to_string();
             examine(&endpoint, context, |code| remedy(code, &host.name, &file)).await

@@ -15,7 +15,7 @@ use crate::engine::{
     Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
-use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
+use crate::net::resolve::{NameRole, ResolutionSource, ResolverSettings, resolve_gateway};
 
 pub struct ParentHostnameCheck;
 
@@ -56,7 +56,7 @@ impl DeclaredCheck for ParentHostnameCheck {
             Err(failure) => {
                 return Ok(Outcome::error(format!("parent gateway: {failure}"))
                     .details(failure.notes.clone())
-                    .remedy(failure.remedy(&host.name)));
+                    .remedy(failure.remedy_for(&host.name, NameRole::Parent)));
             }
         };
         let addresses: Vec<String> = resolution

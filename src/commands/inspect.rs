@@ -211,7 +211,7 @@ fn write_item(out: &mut dyn Write, item: &Item, now: OffsetDateTime) -> std::io:
                 field(
                     out,
                     "Warning:",
-                    "expires on or after 2038-01-01, which IoT Edge's libiothsm cannot handle",
+                    "expires on or after 2038-01-01, which IoT Edge 1.1's libiothsm cannot handle (1.2+ accepts it; devices with a 32-bit time_t misread it)",
                 )?;
             }
             writeln!(out)

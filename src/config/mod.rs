@@ -71,6 +71,14 @@ impl ConfigFormat {
         }
     }
 
+    /// Where IoT Edge keeps this config on a gateway, for remedies that a copy is read from.
+    pub fn system_path(self) -> &'static str {
+        match self {
+            ConfigFormat::V1Yaml => V1_CONFIG_PATH,
+            ConfigFormat::V2Toml => V2_CONFIG_PATH,
+        }
+    }
+
     /// What makes IoT Edge read the config again.
     pub fn apply_command(self) -> &'static str {
         match self {
@@ -337,12 +345,26 @@ pub struct Located {
     pub also_present: Option<PathBuf>,
 }
 
-/// Finds the config: `explicit` (`--config`) as given, else `/etc/aziot/config.toml`, else
-/// `/etc/iotedge/config.yaml`, both under `root`.
+/// Finds the config: `explicit` (`--config`), else `/etc/aziot/config.toml`, else
+/// `/etc/iotedge/config.yaml`, both under `root`. An explicit absolute path is a system path
+/// like the defaults, so it is looked up under `root` too (`--root /srv/gw --config
+/// /etc/aziot/config.toml` reads `/srv/gw/etc/aziot/config.toml`), unless it is already inside
+/// the root, or only exists outside it (a copy kept elsewhere). A relative path is a local
+/// file, read as given.
 pub fn locate(root: &SystemRoot, explicit: Option<&Path>) -> Result<Located, ConfigError> {
     if let Some(path) = explicit {
+        let under_root = root.path(path);
+        let path = if root.is_host()
+            || !path.is_absolute()
+            || path.starts_with(root.root())
+            || (!under_root.exists() && path.exists())
+        {
+            path.to_path_buf()
+        } else {
+            under_root
+        };
         return Ok(Located {
-            path: path.to_path_buf(),
+            path,
             also_present: None,
         });
     }

@@ -46,8 +46,14 @@ impl Inspector<'_> {
         match check_read_access(self.root, path, user, accounts) {
             Ok(Ok(())) => Status::Ok,
             Ok(Err(denied)) => {
-                let remedy =
-                    access_remedy(&denied, reader, kind, self.config.format.restart_command());
+                // The commands are for the gateway itself, not for the copy under --root.
+                let on_gateway = denied.at_system_paths(self.root);
+                let remedy = access_remedy(
+                    &on_gateway,
+                    reader,
+                    kind,
+                    self.config.format.restart_command(),
+                );
                 self.findings.push(Finding {
                     status: Status::Error,
                     message: format!(
@@ -85,7 +91,7 @@ impl Inspector<'_> {
             remedy: Some(format!(
                 "`sudo chown {reader}:{reader} {path} && sudo chmod 600 {path}`, as the gateway guide sets keys",
                 reader = self.reader(Kind::Key),
-                path = path.display()
+                path = self.root.system_path(path).display()
             )),
         });
         true

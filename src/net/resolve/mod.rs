@@ -34,7 +34,7 @@ use serde::{Serialize, Serializer};
 use tokio::sync::OnceCell;
 
 use dns::{DnsClient, DnsSetupError};
-pub use error::{ResolveError, ResolveFailure};
+pub use error::{NameRole, ResolveError, ResolveFailure};
 use hosts_file::read_hosts_file;
 pub use hosts_file::{HostsEntry, HostsFile, MalformedHostsLine};
 
