@@ -1,7 +1,7 @@
 //! `gateway-cert-hostname`: the gateway's certificate is issued for the name the device dials
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
-use crate::config::{self, ConfigFormat};
+use crate::config::{self, EdgeConfig};
 use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
 use crate::engine::{
     Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
@@ -44,6 +44,7 @@ impl Check for GatewayCertHostnameCheck {
             let Ok(host) = validate_hostname(name) else {
                 return Outcome::skipped("skipped because the gateway name is invalid");
             };
+            let gateway = gateway_copy(context);
             let mut outcome = Outcome::ok(format!("the certificate is issued for `{name}`"));
             let mut ports_info = Vec::new();
             let mut messages = Vec::new();
@@ -122,7 +123,7 @@ impl Check for GatewayCertHostnameCheck {
                             kind,
                             leaf,
                             presented,
-                            gateway_format(context),
+                            gateway.as_ref(),
                         ));
                         (NameMatchResult::Mismatch, None)
                     }
@@ -150,11 +151,11 @@ impl Check for GatewayCertHostnameCheck {
     }
 }
 
-/// The gateway's config format when a copy was given (`--gateway-config`): its own syntax
-/// and commands go in the remedy. `None` when unknown.
-fn gateway_format(context: &Context) -> Option<ConfigFormat> {
-    let path = context.gateway_config.as_ref()?;
-    config::load(path).ok().map(|config| config.format)
+/// The copy of the gateway's config given with `--gateway-config`: its `hostname` says which
+/// side is wrong, and its own syntax and commands go in the remedy. `None` when not given or
+/// unreadable (gateway-hostname-matches-config reports why).
+fn gateway_copy(context: &Context) -> Option<EdgeConfig> {
+    config::load(context.gateway_config.as_ref()?).ok()
 }
 
 /// What to do when the certificate is not issued for the dialled name. The leaf is fixed
@@ -165,7 +166,7 @@ fn mismatch_remedy(
     kind: &MismatchKind,
     leaf: &CertificateSummary,
     presented: &[String],
-    format: Option<ConfigFormat>,
+    gateway: Option<&EdgeConfig>,
 ) -> String {
     if leaf.is_ca {
         return format!(
@@ -173,24 +174,51 @@ fn mismatch_remedy(
             leaf.subject
         );
     }
-    let Some(certified) = presented.first() else {
+    // `DNS:name`, `IP:address` or `CN=name`, as host_match lists them: the bare name.
+    let certified = presented.first().map(|entry| {
+        ["DNS:", "IP:", "CN="]
+            .iter()
+            .find_map(|prefix| entry.strip_prefix(prefix))
+            .unwrap_or(entry)
+    });
+    let Some(certified) = certified else {
         return format!(
             "the gateway's certificate names no host at all: reissue it with subjectAltName DNS:{name} (IoT Edge issues edgeHub's for its `hostname`)"
         );
     };
-    let (config_file, apply) = match format {
-        Some(format) => (format.system_path(), format.apply_command()),
-        None => (
-            "/etc/aziot/config.toml (1.1: /etc/iotedge/config.yaml)",
-            "sudo iotedge config apply` (1.1: `sudo systemctl restart iotedge",
-        ),
-    };
-    match kind {
+    let leaf_fix = match kind {
         MismatchKind::Ip => format!(
             "dial the gateway by the name its certificate is issued for: set GatewayHostName={certified} in this leaf's connection string and make `{certified}` resolve to {name} (DNS, or the line `{name} {certified}` in /etc/hosts); the IoT Edge docs advise a host name over an address for `hostname`"
         ),
         MismatchKind::Dns => format!(
-            "set GatewayHostName={certified} in this leaf's connection string (and --gateway, if used): the gateway's certificate is issued for `{certified}`, the name its other leaves dial. Only if `{certified}` is itself wrong, set `hostname` in the gateway's {config_file} to `{name}`, run `{apply}` so edgeHub gets a certificate for it, and move every other leaf to the new name"
+            "set GatewayHostName={certified} in this leaf's connection string (and --gateway, if used): the gateway's certificate is issued for `{certified}`, the name its other leaves dial"
         ),
+    };
+    let configured = gateway.and_then(|config| config.hostname.as_deref());
+    match (gateway, configured) {
+        // The gateway's config agrees with its certificate: only the leaf is wrong.
+        (Some(config), Some(hostname)) if hostname.eq_ignore_ascii_case(certified) => format!(
+            "{leaf_fix}; the gateway's {} agrees (`hostname` {hostname})",
+            config.format.system_path()
+        ),
+        // The config already names what the leaf dials: edgeHub was not recreated.
+        (Some(config), Some(hostname)) if hostname.eq_ignore_ascii_case(name) => format!(
+            "the gateway's {} already sets `hostname` {hostname}, but edgeHub still presents a certificate for `{certified}`: edgeHub keeps the name it was created with, so on the gateway remove it to have it recreated (`sudo docker rm -f edgeAgent edgeHub`, then `{}`)",
+            config.format.system_path(),
+            config.format.apply_command()
+        ),
+        _ if *kind == MismatchKind::Ip => leaf_fix,
+        (config, _) => {
+            let (config_file, apply) = match config {
+                Some(config) => (config.format.system_path(), config.format.apply_command()),
+                None => (
+                    "/etc/aziot/config.toml (1.1: /etc/iotedge/config.yaml)",
+                    "sudo iotedge config apply` (1.1: `sudo systemctl restart iotedge",
+                ),
+            };
+            format!(
+                "{leaf_fix}. Only if `{certified}` is itself wrong, set `hostname` in the gateway's {config_file} to `{name}`, run `{apply}` so edgeHub gets a certificate for it, and move every other leaf to the new name"
+            )
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::harness::{Report, Run, fixture, run};
 
 const TOP: &str = "gateway.edgeprobe.test";
 const FAKE_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
-const CONNECTIVITY: &[&str] = &[
+pub(crate) const CONNECTIVITY: &[&str] = &[
     "edgehub-listening-mqtt",
     "edgehub-listening-amqp",
     "edgehub-listening-https",
@@ -41,7 +41,7 @@ pub(crate) struct Tree {
 impl Tree {
     /// A healthy top-layer gateway: `config` (a fixtures/gateway/config file) installed at
     /// `config_path`, the top layer's device CA, key and root, service users, OS trust store.
-    fn new(config: &str, config_path: &str, device_ca: &str) -> Tree {
+    pub(crate) fn new(config: &str, config_path: &str, device_ca: &str) -> Tree {
         let tree = Tree {
             directory: tempfile::tempdir().expect("temporary directory"),
         };
@@ -72,7 +72,7 @@ impl Tree {
         Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
     }
 
-    fn path(&self, system_path: &str) -> PathBuf {
+    pub(crate) fn path(&self, system_path: &str) -> PathBuf {
         self.directory
             .path()
             .join(system_path.trim_start_matches('/'))
@@ -82,27 +82,27 @@ impl Tree {
         self.directory.path()
     }
 
-    fn write(&self, system_path: &str, contents: &str) {
+    pub(crate) fn write(&self, system_path: &str, contents: &str) {
         let path = self.path(system_path);
         fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
         fs::write(&path, contents).expect("file written");
     }
 
     /// Install `fixtures/gateway/<fixture>` at `system_path`.
-    fn copy(&self, system_path: &str, fixture_name: &str) {
+    pub(crate) fn copy(&self, system_path: &str, fixture_name: &str) {
         let contents = fs::read_to_string(fixture(&format!("gateway/{fixture_name}")))
             .expect("fixture exists");
         self.write(system_path, &contents);
     }
 
-    fn chmod(&self, system_path: &str, mode: u32) {
+    pub(crate) fn chmod(&self, system_path: &str, mode: u32) {
         fs::set_permissions(self.path(system_path), fs::Permissions::from_mode(mode))
             .expect("chmod");
     }
 
     /// passwd and group with the IoT Edge service users: aziotcs reads certificates,
     /// aziotks keys (1.2+), iotedge both (1.1).
-    fn users(&self, certificate_uid: u32, key_uid: u32) {
+    pub(crate) fn users(&self, certificate_uid: u32, key_uid: u32) {
         let gid = fs::metadata(self.root()).map(|m| m.gid()).unwrap_or(0);
         self.write(
             "/etc/passwd",
@@ -126,7 +126,7 @@ impl Tree {
         self.write("/etc/ssl/certs/ca-certificates.crt", &bundle);
     }
 
-    fn remove(&self, system_path: &str) {
+    pub(crate) fn remove(&self, system_path: &str) {
         fs::remove_file(self.path(system_path)).expect("file removed");
     }
 }
@@ -155,7 +155,7 @@ pub(crate) fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// Only the configuration checks: no socket is opened.
-async fn check_config(tree: &Tree) -> Run {
+pub(crate) async fn check_config(tree: &Tree) -> Run {
     check(tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await
 }
 
@@ -557,8 +557,9 @@ async fn an_expired_device_ca_is_an_error_in_expiry_and_chain() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_device_ca_ending_after_2038_is_an_error() {
-    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "post-2038");
+async fn a_device_ca_ending_after_2038_is_an_error_on_1_1() {
+    // Issue 15 item 2: 1.1 (libiothsm) only; 1.2+ warns (remedies.rs).
+    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038");
     let report = check_config(&tree).await.json();
     assert_result(&report, "certificates-expiry", "error");
     assert!(message(&report, "certificates-expiry").contains("2038-01-01"));

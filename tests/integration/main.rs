@@ -18,6 +18,7 @@ mod hostile_chains;
 mod misbehaving;
 mod observation;
 mod openssl_suite;
+mod remedies;
 mod schema;
 mod serve;
 mod strict_der;
