@@ -64,16 +64,6 @@ pub enum Command {
     ///
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
-    /// Print this help, or a command's (`edgeprobe help check`), as `--help` does. Hidden:
-    /// the man pages and completions list the commands themselves.
-    #[command(hide = true)]
-    Help(HelpArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct HelpArgs {
-    /// The command to describe
-    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -113,7 +103,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
-    /// Gateway mode: the IoT Edge config to check; an absolute path is looked up under --root like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
+    /// Gateway mode: the IoT Edge config to check; an absolute path that exists under --root is read there, like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
     #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
     pub config: Option<PathBuf>,
 

@@ -41,7 +41,6 @@ pub fn render_all() -> io::Result<Vec<(String, Vec<u8>)>> {
     writeln!(main, ".SH \"SEE ALSO\"")?;
     let see_also: Vec<String> = command
         .get_subcommands()
-        .filter(|sub| !sub.is_hide_set())
         .map(|sub| format!("\\fBedgeprobe\\-{}\\fR(1)", roff_escape(sub.get_name())))
         .chain([
             "\\fBopenssl\\-s_client\\fR(1)".to_owned(),
@@ -52,7 +51,7 @@ pub fn render_all() -> io::Result<Vec<(String, Vec<u8>)>> {
     man.render_version_section(&mut main)?;
     pages.push(("edgeprobe.1".to_owned(), main));
 
-    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+    for sub in command.get_subcommands() {
         // The page is edgeprobe-check(1), but its synopsis shows what one types: `edgeprobe check`.
         let name = format!("edgeprobe-{}", sub.get_name());
         let sub = sub

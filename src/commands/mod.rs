@@ -42,33 +42,12 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::Inspect(args) => inspect::run(&args, out),
         Command::List(args) => list::run(&args, out),
         Command::Explain(args) => explain::run(&args, out),
-        Command::Help(args) => help(args.command.as_deref(), out),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut command, "edgeprobe", out);
             Ok(0)
         }
     }
-}
-
-/// `edgeprobe help [COMMAND]`: the long help `--help` prints, on stdout.
-fn help(name: Option<&str>, out: &mut dyn Write) -> Result<u8, AppError> {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    // Built, so that a command's usage line reads `edgeprobe check ...`.
-    command.build();
-    let text = match name {
-        None => command.render_long_help(),
-        Some(name) => match command.find_subcommand_mut(name) {
-            Some(sub) if !sub.is_hide_set() => sub.render_long_help(),
-            _ => {
-                return Err(AppError::Usage(format!(
-                    "no command `{name}`: `edgeprobe --help` lists them"
-                )));
-            }
-        },
-    };
-    write!(out, "{text}")?;
-    Ok(0)
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and `docker stop`

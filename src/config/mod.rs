@@ -347,21 +347,20 @@ pub struct Located {
 
 /// Finds the config: `explicit` (`--config`), else `/etc/aziot/config.toml`, else
 /// `/etc/iotedge/config.yaml`, both under `root`. An explicit absolute path is a system path
-/// like the defaults, so it is looked up under `root` too (`--root /srv/gw --config
-/// /etc/aziot/config.toml` reads `/srv/gw/etc/aziot/config.toml`), unless it is already inside
-/// the root, or only exists outside it (a copy kept elsewhere). A relative path is a local
-/// file, read as given.
+/// like the defaults, so it is read under `root` when it exists there (`--root /srv/gw
+/// --config /etc/aziot/config.toml` reads `/srv/gw/etc/aziot/config.toml`); otherwise, and for
+/// a relative path, the file is read as given (a copy kept elsewhere).
 pub fn locate(root: &SystemRoot, explicit: Option<&Path>) -> Result<Located, ConfigError> {
     if let Some(path) = explicit {
         let under_root = root.path(path);
-        let path = if root.is_host()
-            || !path.is_absolute()
-            || path.starts_with(root.root())
-            || (!under_root.exists() && path.exists())
+        let path = if !root.is_host()
+            && path.is_absolute()
+            && !path.starts_with(root.root())
+            && under_root.exists()
         {
-            path.to_path_buf()
-        } else {
             under_root
+        } else {
+            path.to_path_buf()
         };
         return Ok(Located {
             path,
@@ -607,6 +606,11 @@ mod tests {
         assert_eq!(located.also_present, Some(root.path(V1_CONFIG_PATH)));
         let explicit = Path::new("/somewhere/config.toml");
         assert_eq!(locate(&root, Some(explicit)).unwrap().path, explicit);
+        // A system path that exists under the root is read there, as the defaults are.
+        assert_eq!(
+            locate(&root, Some(Path::new(V2_CONFIG_PATH))).unwrap().path,
+            root.path(V2_CONFIG_PATH)
+        );
     }
 
     #[test]

@@ -715,23 +715,6 @@ fn demo_help_does_not_describe_targets() {
     );
 }
 
-#[test]
-fn help_alone_and_with_a_command_prints_the_help() {
-    let alone = run(&["help"]);
-    assert_eq!(alone.code, 0, "{}", alone.all());
-    assert!(
-        alone.stdout.contains("Usage: edgeprobe"),
-        "{}",
-        alone.stdout
-    );
-    let check = run(&["help", "check"]);
-    assert_eq!(check.code, 0, "{}", check.all());
-    assert!(check.stdout.contains("--gateway"), "{}", check.stdout);
-    let unknown = run(&["help", "nonsense"]);
-    assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("no command `nonsense`"));
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_explicit_system_config_path_is_read_under_root() {
     let tree = Tree::top_layer();

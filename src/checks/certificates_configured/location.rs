@@ -91,7 +91,7 @@ impl Inspector<'_> {
                 Some(path)
             }
             Located::NotChecked { note } => {
-                self.notes.push(note);
+                self.not_checked(note);
                 None
             }
             Located::Unusable(finding) => {

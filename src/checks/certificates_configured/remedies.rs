@@ -35,11 +35,10 @@ pub(super) fn load_remedy(
     config: &EdgeConfig,
 ) -> String {
     let apply = config.format.apply_command();
-    // The path on the gateway itself (the setting's), not the copy's under --root.
     let copy_or_correct = |what: &str, path: &Path| {
         format!(
             "copy {what} to {} or correct {} in {}, then `{apply}`",
-            file.system_path().unwrap_or(path).display(),
+            path.display(),
             file.setting,
             config.source.display()
         )
