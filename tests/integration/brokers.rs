@@ -63,7 +63,7 @@ fn required<T>(what: &str, found: Option<T>) -> Option<T> {
 
 /// A free port on 127.0.0.1 for a child process to bind. Another process could take it
 /// between here and the child's bind; the readiness check would then fail loudly.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

@@ -4,7 +4,6 @@
 //! the binary, and reads what the technician is told. Nothing leaves 127.0.0.1.
 
 use std::fs;
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,7 +14,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::gateway_mode::{Tree, check, check_config, ports, serve, strings};
-use crate::harness::{LOOPBACK_GATEWAY, Report, check_loopback, fixture, run};
+use crate::harness::{LOOPBACK_GATEWAY, Report, Run, check_loopback, fixture, run};
 
 const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 
@@ -35,6 +34,43 @@ fn ports_of(gateway: &RunningGateway) -> [u16; 3] {
     [gateway.ports.mqtt, gateway.ports.amqp, gateway.ports.https]
 }
 
+/// `--port mqtt=N --port amqp=N --port https=N`.
+fn port_flags([mqtt, amqp, https]: [u16; 3]) -> Vec<String> {
+    [("mqtt", mqtt), ("amqp", amqp), ("https", https)]
+        .into_iter()
+        .flat_map(|(protocol, port)| ["--port".to_owned(), format!("{protocol}={port}")])
+        .collect()
+}
+
+/// A gateway serving a chain of `pki`, and `pki`'s root in a file, as the leaf holds it.
+struct Served {
+    gateway: RunningGateway,
+    root: PathBuf,
+    _directory: tempfile::TempDir,
+}
+
+impl Served {
+    async fn start(pki: &GatewayPki, chain: Vec<CertificateDer<'static>>, key: &Issued) -> Served {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let root = write(directory.path(), "root.pem", pki.root_pem());
+        Served {
+            gateway: serve_chain(chain, key).await,
+            root,
+            _directory: directory,
+        }
+    }
+
+    /// `pki`'s own server chain.
+    async fn pki(pki: &GatewayPki) -> Served {
+        Served::start(pki, pki.server_chain(), &pki.server).await
+    }
+
+    /// The leaf's check against it, with `extra` flags.
+    async fn check(&self, extra: &[&str]) -> Run {
+        check_loopback(ports_of(&self.gateway), &self.root, "5s", extra).await
+    }
+}
+
 fn write(directory: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     let path = directory.join(name);
     fs::write(&path, contents).expect("file written");
@@ -43,10 +79,7 @@ fn write(directory: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
 
 /// A loopback port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
+    crate::brokers::free_port()
 }
 
 /// `openssl x509 -fingerprint -sha256`'s form, computed here rather than by edgeprobe.
@@ -60,6 +93,20 @@ fn sha256_fingerprint(der: &[u8]) -> String {
 
 fn remedy(report: &Report, id: &str) -> String {
     report.check(id).remedy.clone().unwrap_or_default()
+}
+
+/// `edgeprobe check ARGS --only ID -o json`: one check (and what it needs), no gateway mode.
+fn check_only(id: &str, args: &[&str]) -> Run {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    all.extend(["--only", id, "--output", "json"]);
+    run(&all)
+}
+
+/// The message of `id`, after checking that its result is `expected`.
+fn message_if<'r>(report: &'r Report, id: &str, expected: &str) -> &'r str {
+    assert_status(report, id, expected);
+    &report.check(id).message
 }
 
 fn assert_status(report: &Report, id: &str, expected: &str) {
@@ -111,22 +158,21 @@ async fn an_unresolvable_iot_hub_gets_the_gateways_advice_and_the_real_dig() {
 #[test]
 fn an_unreachable_dns_server_is_named_with_the_dig_that_asks_it() {
     let dns = closed_port();
-    let output = run(&[
-        "check",
-        "--gateway",
-        "gw.edgeprobe.test",
-        "--dns-server",
-        &format!("127.255.255.255:{dns}"),
-        "--hosts-file",
-        "/dev/null",
-        "--only",
+    let dns_server = format!("127.255.255.255:{dns}");
+    let report = check_only(
         "gateway-resolve",
-        "--timeout",
-        "2s",
-        "--output",
-        "json",
-    ]);
-    let report = output.json();
+        &[
+            "--gateway",
+            "gw.edgeprobe.test",
+            "--dns-server",
+            &dns_server,
+            "--hosts-file",
+            "/dev/null",
+            "--timeout",
+            "2s",
+        ],
+    )
+    .json();
     assert_status(&report, "gateway-resolve", "error");
     let entry = report.check("gateway-resolve");
     assert!(
@@ -156,16 +202,14 @@ fn an_unreachable_dns_server_is_named_with_the_dig_that_asks_it() {
 async fn a_device_ca_past_2038_is_a_warning_on_1_2_and_an_error_on_1_1() {
     let modern = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "post-2038");
     let report = check_config(&modern).await.json();
-    assert_status(&report, "certificates-expiry", "warning");
-    let message = &report.check("certificates-expiry").message;
+    let message = message_if(&report, "certificates-expiry", "warning");
     assert!(message.contains("2038-01-01"), "{message}");
     assert!(message.contains("32-bit time_t"), "{message}");
     assert!(!message.contains("libiothsm"), "{message}");
 
     let legacy = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038");
     let report = check_config(&legacy).await.json();
-    assert_status(&report, "certificates-expiry", "error");
-    let message = &report.check("certificates-expiry").message;
+    let message = message_if(&report, "certificates-expiry", "error");
     assert!(message.contains("IoT Edge 1.1's libiothsm"), "{message}");
 }
 
@@ -271,8 +315,7 @@ async fn a_missing_trust_bundle_file_is_named_not_called_unconfigured() {
     let mut extra = ports("--port", &edgehub);
     extra.extend(strings(&["--only", "edgehub-listening-mqtt"]));
     let report = check(&tree, &extra).await.json();
-    assert_status(&report, "edgehub-listening-mqtt", "warning");
-    let message = &report.check("edgehub-listening-mqtt").message;
+    let message = message_if(&report, "edgehub-listening-mqtt", "warning");
     assert!(
         message
             .contains("trust_bundle_cert = `file:///var/aziot/certs/root-ca.pem` does not exist"),
@@ -294,20 +337,17 @@ fn gateway_flag_against_another_gateway_host_name_is_a_warning_naming_both() {
     let connection_string = format!(
         "HostName=contoso-hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={KEY};GatewayHostName=gw-b.edgeprobe.test"
     );
-    let output = run(&[
-        "check",
-        "--gateway",
-        "gw-a.edgeprobe.test",
-        "--connection-string",
-        &connection_string,
-        "--only",
+    let output = check_only(
         "gateway-hostname",
-        "--output",
-        "json",
-    ]);
+        &[
+            "--gateway",
+            "gw-a.edgeprobe.test",
+            "--connection-string",
+            &connection_string,
+        ],
+    );
     let report = output.json();
-    assert_status(&report, "gateway-hostname", "warning");
-    let message = &report.check("gateway-hostname").message;
+    let message = message_if(&report, "gateway-hostname", "warning");
     assert!(
         message.contains("`gw-a.edgeprobe.test` (--gateway)"),
         "{message}"
@@ -374,36 +414,32 @@ async fn a_leaf_dialling_the_wrong_name_is_told_to_fix_itself_in_the_gateways_sy
 /// Item 7, an address as GatewayHostName: never "set `hostname` to 127.0.0.1".
 #[tokio::test(flavor = "multi_thread")]
 async fn an_address_as_gateway_host_name_is_told_to_dial_the_certified_name() {
-    let pki = certgen_pki();
-    let gateway = serve_chain(pki.server_chain(), &pki.server).await;
+    let served = Served::pki(&certgen_pki()).await;
     let directory = tempfile::tempdir().expect("temporary directory");
-    let root = write(directory.path(), "root.pem", pki.root_pem());
     let copy = write(
         directory.path(),
         "config.toml",
         fs::read_to_string(fixture("gateway/config/top-layer.toml")).expect("fixture"),
     );
-    let [mqtt, amqp, https] = ports_of(&gateway);
     let connection_string = format!(
         "HostName=contoso-hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={KEY};GatewayHostName=127.0.0.1"
     );
-    let output = run(&[
+    let root = served.root.display().to_string();
+    let copy = copy.display().to_string();
+    let mut args = vec![
         "check",
         "--connection-string",
         &connection_string,
         "--ca-file",
-        &root.display().to_string(),
+        &root,
         "--gateway-config",
-        &copy.display().to_string(),
-        "--port",
-        &format!("mqtt={mqtt}"),
-        "--port",
-        &format!("amqp={amqp}"),
-        "--port",
-        &format!("https={https}"),
+        &copy,
         "--output",
         "json",
-    ]);
+    ];
+    let flags = port_flags(ports_of(&served.gateway));
+    args.extend(flags.iter().map(String::as_str));
+    let output = run(&args);
     let report = output.json();
     assert_status(&report, "gateway-cert-hostname", "error");
     for id in ["gateway-cert-hostname", "gateway-hostname-matches-config"] {
@@ -432,13 +468,8 @@ async fn a_device_ca_served_as_the_server_certificate_is_named_as_such() {
         pki.intermediate.der.clone(),
         pki.root.der.clone(),
     ];
-    let gateway = serve_chain(chain, &pki.device_ca).await;
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let root = write(directory.path(), "root.pem", pki.root_pem());
-
-    let report = check_loopback(ports_of(&gateway), &root, "5s", &[])
-        .await
-        .json();
+    let served = Served::start(&pki, chain, &pki.device_ca).await;
+    let report = served.check(&[]).await.json();
     assert_status(&report, "gateway-cert-hostname", "error");
     let fix = remedy(&report, "gateway-cert-hostname");
     assert!(fix.contains("serves a CA certificate"), "{fix}");
@@ -448,7 +479,8 @@ async fn a_device_ca_served_as_the_server_certificate_is_named_as_such() {
     );
     assert!(!fix.contains("set `hostname`"), "{fix}");
 
-    let port = gateway.ports.mqtt.to_string();
+    let port = served.gateway.ports.mqtt.to_string();
+    let root = served.root.clone();
     let output = tokio::task::spawn_blocking(move || {
         run(&[
             "connect",
@@ -506,18 +538,11 @@ fn a_pfx_is_recognised_with_the_openssl_command_to_extract_it() {
     let verify = run(&["verify", "--ca-file", &cert.display().to_string(), &file]);
     assert!(verify.stderr.contains("PKCS#12"), "{}", verify.all());
 
-    let check = run(&[
-        "check",
-        "--gateway",
-        LOOPBACK_GATEWAY,
-        "--ca-file",
-        &file,
-        "--only",
+    let report = check_only(
         "root-ca-file",
-        "--output",
-        "json",
-    ]);
-    let report = check.json();
+        &["--gateway", LOOPBACK_GATEWAY, "--ca-file", &file],
+    )
+    .json();
     assert_status(&report, "root-ca-file", "error");
     assert!(report.text_of("root-ca-file").contains(&extract));
 }
@@ -535,8 +560,7 @@ async fn an_unreadable_directory_holding_two_files_is_said_once() {
     );
     tree.users(owner + 1, owner);
     let report = check_config(&tree).await.json();
-    assert_status(&report, "certificates-configured", "error");
-    let message = &report.check("certificates-configured").message;
+    let message = message_if(&report, "certificates-configured", "error");
     assert_eq!(
         message.matches("cannot enter directory").count(),
         1,
@@ -557,20 +581,17 @@ async fn an_unreadable_directory_holding_two_files_is_said_once() {
 fn the_gateway_in_host_name_is_named_as_the_mistake() {
     let connection_string =
         format!("HostName={LOOPBACK_GATEWAY};DeviceId=leaf-01;SharedAccessKey={KEY}");
-    let output = run(&[
-        "check",
-        "--connection-string",
-        &connection_string,
-        "--gateway",
-        LOOPBACK_GATEWAY,
-        "--only",
+    let output = check_only(
         "connection-string",
-        "--output",
-        "json",
-    ]);
+        &[
+            "--connection-string",
+            &connection_string,
+            "--gateway",
+            LOOPBACK_GATEWAY,
+        ],
+    );
     let report = output.json();
-    assert_status(&report, "connection-string", "error");
-    let message = &report.check("connection-string").message;
+    let message = message_if(&report, "connection-string", "error");
     assert!(
         message.contains(&format!("HostName=`{LOOPBACK_GATEWAY}` is the gateway")),
         "{message}"
@@ -595,26 +616,14 @@ async fn refused_ports_at_a_hosts_file_address_name_that_source() {
         "hosts",
         format!("127.0.0.1 {LOOPBACK_GATEWAY}\n"),
     );
-    let [mqtt, amqp, https] = [closed_port(), closed_port(), closed_port()];
-    let hosts_text = hosts.display().to_string();
+    let mut args: Vec<String> = strings(&["check", "--gateway", LOOPBACK_GATEWAY, "--hosts-file"]);
+    args.push(hosts.display().to_string());
+    args.push("--ca-file".into());
+    args.push(fixture("root-ca.pem").display().to_string());
+    args.extend(strings(&["--output", "json"]));
+    args.extend(port_flags([closed_port(), closed_port(), closed_port()]));
     let output = tokio::task::spawn_blocking(move || {
-        run(&[
-            "check",
-            "--gateway",
-            LOOPBACK_GATEWAY,
-            "--hosts-file",
-            &hosts_text,
-            "--ca-file",
-            &fixture("root-ca.pem").display().to_string(),
-            "--port",
-            &format!("mqtt={mqtt}"),
-            "--port",
-            &format!("amqp={amqp}"),
-            "--port",
-            &format!("https={https}"),
-            "--output",
-            "json",
-        ])
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
     })
     .await
     .expect("the binary ran");
@@ -649,14 +658,8 @@ async fn expiry_in_47_hours_reads_as_1_day_23_hours() {
         now + Duration::hours(47) + Duration::minutes(30),
     );
     let pki = GatewayPki::generate_with_validity(LOOPBACK_GATEWAY, ca, server).expect("PKI");
-    let gateway = serve_chain(pki.server_chain(), &pki.server).await;
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let root = write(directory.path(), "root.pem", pki.root_pem());
-    let report = check_loopback(ports_of(&gateway), &root, "5s", &[])
-        .await
-        .json();
-    assert_status(&report, "gateway-cert-expiry", "warning");
-    let message = &report.check("gateway-cert-expiry").message;
+    let report = Served::pki(&pki).await.check(&[]).await.json();
+    let message = message_if(&report, "gateway-cert-expiry", "warning");
     assert!(message.contains("expires in 1 day 23 hours"), "{message}");
 }
 
@@ -670,10 +673,7 @@ async fn certgen_30_day_certificates_warn_one_per_line_and_say_how_to_last_longe
     );
     let pki = GatewayPki::generate_with_validity(LOOPBACK_GATEWAY, thirty_days, thirty_days)
         .expect("PKI");
-    let gateway = serve_chain(pki.server_chain(), &pki.server).await;
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let root = write(directory.path(), "root.pem", pki.root_pem());
-    let output = check_loopback(ports_of(&gateway), &root, "5s", &["--output", "text"]).await;
+    let output = Served::pki(&pki).await.check(&["--output", "text"]).await;
     let section: Vec<&str> = output
         .stdout
         .lines()
@@ -758,8 +758,7 @@ async fn device_ca_chain_reports_the_code_openssl_verify_prints() {
         + &String::from_utf8_lossy(&openssl.stderr);
     assert!(openssl.contains("error 20 at 0 depth lookup"), "{openssl}");
     let report = check_config(&tree).await.json();
-    assert_status(&report, "device-ca-chain", "error");
-    let message = &report.check("device-ca-chain").message;
+    let message = message_if(&report, "device-ca-chain", "error");
     assert!(message.contains("Verify return code: 20"), "{message}");
     assert!(
         !report
@@ -784,21 +783,20 @@ async fn fleet_rows_for_the_same_host_are_told_apart() {
         format!("127.0.0.1 {LOOPBACK_GATEWAY}\n"),
     );
     let port = closed_port();
-    let output = run(&[
+    let targets = targets.display().to_string();
+    let hosts = hosts.display().to_string();
+    let mut args = vec![
         "check",
         "--targets",
-        &targets.display().to_string(),
+        &targets,
         "--hosts-file",
-        &hosts.display().to_string(),
-        "--port",
-        &format!("mqtt={port}"),
-        "--port",
-        &format!("amqp={port}"),
-        "--port",
-        &format!("https={port}"),
+        &hosts,
         "--concurrency",
         "1",
-    ]);
+    ];
+    let flags = port_flags([port; 3]);
+    args.extend(flags.iter().map(String::as_str));
+    let output = run(&args);
     let rows: Vec<&str> = output
         .stdout
         .lines()
@@ -843,8 +841,7 @@ async fn readable_by_iot_edge_is_not_claimed_when_access_was_not_checked() {
     let tree = Tree::top_layer();
     tree.write("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
     let report = check_config(&tree).await.json();
-    assert_status(&report, "certificates-configured", "ok");
-    let message = &report.check("certificates-configured").message;
+    let message = message_if(&report, "certificates-configured", "ok");
     assert!(!message.contains("readable by IoT Edge"), "{message}");
     assert!(message.contains("not checked"), "{message}");
 }
