@@ -238,3 +238,59 @@ impl ResolveFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(server: &str) -> ResolveError {
+        ResolveError::Timeout {
+            name: "gw.test".to_owned(),
+            server: server.to_owned(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn dig_asks_the_server_that_was_asked() {
+        assert_eq!(
+            timeout("10.0.0.2:53").dig_command("gw.test"),
+            "dig gw.test @10.0.0.2"
+        );
+        assert_eq!(
+            timeout("127.0.0.1:5353").dig_command("gw.test"),
+            "dig gw.test @127.0.0.1 -p 5353"
+        );
+        assert_eq!(
+            timeout("system resolver (/etc/resolv.conf: 10.0.0.2, 10.0.0.3)")
+                .dig_command("gw.test"),
+            "dig gw.test @10.0.0.2"
+        );
+        // Nothing usable: plain dig, the system's servers.
+        assert_eq!(
+            timeout("system resolver (/etc/resolv.conf: )").dig_command("gw.test"),
+            "dig gw.test"
+        );
+        assert_eq!(timeout("garbage").dig_command("gw.test"), "dig gw.test");
+    }
+
+    #[test]
+    fn an_iot_hub_gets_the_gateways_fixes_and_a_parent_its_setting() {
+        let missing = ResolveError::NxDomain {
+            name: "hub.azure-devices.net".to_owned(),
+            server: "10.0.0.2:53".to_owned(),
+        };
+        let hub = missing.remedy_for("hub.azure-devices.net", NameRole::IotHub);
+        assert!(hub.contains("--iothub-hostname"), "{hub}");
+        assert!(hub.contains("*.azure-devices.net"), "{hub}");
+        assert!(
+            !hub.contains("GatewayHostName") && !hub.contains("/etc/hosts"),
+            "{hub}"
+        );
+        let parent = missing.remedy_for("parent.test", NameRole::Parent);
+        assert!(parent.contains("parent_hostname"), "{parent}");
+        assert!(!parent.contains("GatewayHostName"), "{parent}");
+        let leaf = missing.remedy("gw.test");
+        assert!(leaf.contains("GatewayHostName"), "{leaf}");
+    }
+}
