@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::brokers::{Server, find_program, free_port, path_text, required};
+use crate::brokers::{Server, find_program, free_port, nginx_serving, path_text, required};
 use crate::gateway_mode::{Tree, assert_result, check, serve, strings};
 use crate::harness::{Report, fixture};
 
@@ -47,41 +47,17 @@ enum Route {
 /// nginx with TLS on 127.0.0.1, presenting the top layer's edgeHub chain for `PARENT` (the
 /// API proxy module serves the parent's server certificate on 443).
 fn api_proxy(route: Route) -> Option<Server> {
-    let program = required("nginx", find_program("nginx"))?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let prefix = path_text(directory.path());
-    let port = free_port();
     let v2 = match route {
         Route::Registry(registry) => format!(
             "location /v2 {{ proxy_http_version 1.1; proxy_pass http://127.0.0.1:{registry}; }}\n"
         ),
         Route::None => String::new(),
     };
-    std::fs::write(
-        directory.path().join("nginx.conf"),
-        format!(
-            "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log stderr;\n\
-events {{ worker_connections 64; }}\n\
-http {{\n  access_log off;\n\
-  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n\
-  fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n\
-  scgi_temp_path {prefix}/scgi;\n\
-  server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name {PARENT};\n\
-    ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
-    {v2}    location / {{ return 404; }}\n  }}\n}}\n",
-            chain = path_text(&fixture("gateway/pki/top-edgehub-full-chain.pem")),
-            key = path_text(&fixture("gateway/pki/top-edgehub.key.pem")),
-        ),
+    nginx_serving(
+        &fixture("gateway/pki/top-edgehub-full-chain.pem"),
+        &fixture("gateway/pki/top-edgehub.key.pem"),
+        &format!("{v2}location / {{ return 404; }}\n"),
     )
-    .expect("nginx.conf");
-    let mut command = Command::new(program);
-    command
-        .arg("-p")
-        .arg(directory.path())
-        .arg("-c")
-        .arg(directory.path().join("nginx.conf"))
-        .args(["-e", "stderr"]);
-    Some(Server::start("nginx", port, command, directory))
 }
 
 /// One plain HTTP/1.1 request to the registry: the status and the Location header.
