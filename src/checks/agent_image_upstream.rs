@@ -139,7 +139,7 @@ async fn through_parent(
     .await;
     let info = exchange.info(Some(image));
     if let Some(outcome) = parent_failure(&exchange, &host.name, config) {
-        return Ok(outcome.info(info));
+        return Ok(outcome.details(exchange.address_detail()).info(info));
     }
     let Ok(answered) = &exchange.result else {
         return Ok(Outcome::error(format!("GET {}: no answer", exchange.url)).info(info));
@@ -170,7 +170,7 @@ async fn through_parent(
             config.source.display()
         )),
     };
-    Ok(outcome.info(info))
+    Ok(outcome.details(exchange.address_detail()).info(info))
 }
 
 /// A lower layer whose image names a registry directly: it works only while this layer still
@@ -190,7 +190,7 @@ async fn direct_from_lower_layer(
         reference.registry,
         reference.registry
     );
-    let (exchange, unreachable) = match ask_registry(context, reference).await {
+    let (exchange, unreachable) = match ask_registry(context, reference, true).await {
         Ok(exchange) => {
             let reached = matches!(
                 exchange.result.as_ref().map(|answered| answered.answer),
@@ -234,7 +234,7 @@ async fn direct_from_top_layer(
         "this top layer needs outbound TCP {} to {registry} (and to IoT Hub, see iothub-connect-https)",
         registry.port()
     );
-    let exchange = match ask_registry(context, reference).await {
+    let exchange = match ask_registry(context, reference, false).await {
         Ok(exchange) => exchange,
         Err(NotAsked::NoDns(reason)) => {
             return Outcome::skipped(format!(
@@ -274,7 +274,7 @@ async fn direct_from_top_layer(
                 "{needs}: open it in the firewall (for mcr.microsoft.com also *.data.mcr.microsoft.com, where the layers are served), or configure the Docker daemon's proxy"
             )),
     };
-    outcome.info(info)
+    outcome.details(exchange.address_detail()).info(info)
 }
 
 /// Why the registry was not asked.
@@ -287,8 +287,14 @@ enum NotAsked {
 }
 
 /// The registry named in the image, asked for the manifest over HTTPS and trusted through the
-/// OS store, as the Docker daemon on this host would.
-async fn ask_registry(context: &Context, reference: &ImageReference) -> Result<Exchange, NotAsked> {
+/// OS store, as the Docker daemon on this host would. With `reachability_only` (a lower layer,
+/// where the question is whether the registry can be reached at all) an OS store that cannot be
+/// read leaves only the name to judge instead of ending the check.
+async fn ask_registry(
+    context: &Context,
+    reference: &ImageReference,
+    reachability_only: bool,
+) -> Result<Exchange, NotAsked> {
     let Registry::Host { host, port } = &reference.registry else {
         return Err(NotAsked::Failed(
             "the image names no registry host".to_owned(),
@@ -296,10 +302,15 @@ async fn ask_registry(context: &Context, reference: &ImageReference) -> Result<E
     };
     let host = validate_hostname(host)
         .map_err(|error| NotAsked::Failed(format!("registry `{host}`: {error}")))?;
-    let store = context.root.path(SYSTEM_BUNDLE);
-    let anchors = os_trust_store(&store).map_err(|error| {
-        NotAsked::Failed(format!("the operating system's trust store: {error}"))
-    })?;
+    let anchors = match os_trust_store(&context.root.path(SYSTEM_BUNDLE)) {
+        Ok(anchors) => Some(anchors),
+        Err(_) if reachability_only => None,
+        Err(error) => {
+            return Err(NotAsked::Failed(format!(
+                "the operating system's trust store, which the Docker daemon verifies registries with: {error}"
+            )));
+        }
+    };
     let resolution = match resolve_gateway(&host.name, &context.resolver_settings()).await {
         Ok(resolution) => resolution,
         Err(failure) => {
@@ -318,7 +329,7 @@ async fn ask_registry(context: &Context, reference: &ImageReference) -> Result<E
         address_source: AddressSource::Resolved,
         port: port.unwrap_or(443),
         transport: Transport::Https {
-            anchors: Some(&anchors),
+            anchors: anchors.as_deref(),
         },
     };
     Ok(request(

@@ -90,7 +90,9 @@ async fn lower_layer(context: &Context, prior: &Prior, config: &EdgeConfig, pare
             _ => unexpected(&exchange, "the parent's API proxy"),
         },
     };
-    Ok(outcome.info(exchange.info(None)))
+    Ok(outcome
+        .details(exchange.address_detail())
+        .info(exchange.info(None)))
 }
 
 /// The findings a request through the parent shares with `agent-image-upstream`: everything
@@ -265,5 +267,7 @@ async fn top_layer(context: &Context) -> Outcome {
         ))
         .remedy(module),
     };
-    outcome.info(exchange.info(None))
+    outcome
+        .details(exchange.address_detail())
+        .info(exchange.info(None))
 }

@@ -111,6 +111,18 @@ impl Exchange {
         }
     }
 
+    /// The detail every outcome of a request carries: which address was asked, and why that one.
+    pub fn address_detail(&self) -> Option<String> {
+        let address = self.address?;
+        Some(match self.address_source {
+            AddressSource::ExtraHosts => format!(
+                "asked {address}, the address edgeAgent's createOptions ExtraHosts gives the name (what its container uses)"
+            ),
+            AddressSource::Resolved => format!("asked {address}, as resolved on this host"),
+            AddressSource::Loopback => format!("asked {address}, this machine"),
+        })
+    }
+
     /// "HTTP/1.1 404 Not Found (Server: nginx/1.22.1)" for messages.
     pub fn status_line(answered: &Answered) -> String {
         match &answered.response.server {
