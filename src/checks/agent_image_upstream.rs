@@ -7,8 +7,9 @@
 //! port 443, trusted through the OS store; when this machine cannot resolve names at all, that
 //! is said and the check skipped, never reported as the gateway's failure.
 
-use super::CONFIG_NOT_READ;
-use super::parent_registry::{NOT_NESTED, parent_failure, unverified_warning};
+use super::parent_registry::{
+    NESTED_DEPENDENCIES, nested_config, parent_failure, unverified_warning,
+};
 use super::registry_request::{Exchange, RegistryTarget, Transport, parent_addresses, request};
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::EdgeConfig;
@@ -16,8 +17,7 @@ use crate::config::image_reference::{ImageReference, Registry, parse_image_refer
 use crate::engine::info::{AddressSource, RegistryRequestInfo};
 use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Skip,
+    CheckMeta, Context, DeclaredCheck, Group, InfoSchema, OrSkip, Outcome, Prior, Ran, Skip,
 };
 use crate::hostname::validate_hostname;
 use crate::net::registry::{MANIFEST_ACCEPT, RegistryAnswer};
@@ -33,19 +33,12 @@ impl DeclaredCheck for AgentImageUpstreamCheck {
         id: "agent-image-upstream",
         group: Group::Connectivity,
         title: "edgeAgent image can be pulled from this layer: through the parent ($upstream) below the top (nested edge)",
-        dependencies: &[
-            Dependency::Requires("config-well-formed"),
-            Dependency::Uses("certificates-configured"),
-            Dependency::Uses("parent-hostname"),
-        ],
+        dependencies: NESTED_DEPENDENCIES,
         info: InfoSchema::RegistryRequest,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = nested_config(context, prior)?;
         let parent = config.parent_hostname.as_deref();
-        if parent.is_none() && !context.top_layer {
-            return Err(Skip::because(NOT_NESTED));
-        }
         let setting = config.format.agent_image_setting();
         let file = config.source.display();
         let Some(image) = config.agent_image.as_deref() else {

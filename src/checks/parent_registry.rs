@@ -25,7 +25,7 @@ use crate::net::tls::ConnectError;
 pub struct ParentRegistryCheck;
 
 /// Why the nested checks do not apply to a gateway without a parent, unless told it is a top layer.
-pub(super) const NOT_NESTED: &str = "no parent_hostname and no --top-layer: not part of a nested hierarchy (on its top layer, pass --top-layer)";
+const NOT_NESTED: &str = "no parent_hostname and no --top-layer: not part of a nested hierarchy (on its top layer, pass --top-layer)";
 
 /// The API proxy module as the nested guide deploys it.
 const API_PROXY: &str = "the API proxy module (image mcr.microsoft.com/azureiotedge-api-proxy:1.1, createOptions HostConfig.PortBindings \"443/tcp\" to host port 443, env NGINX_DEFAULT_PORT=443 and DOCKER_REQUEST_ROUTE_ADDRESS, both listed in PROXY_CONFIG_ENV_VAR_LIST; edgeHub then publishes no 443)";
@@ -35,21 +35,35 @@ impl DeclaredCheck for ParentRegistryCheck {
         id: "parent-registry",
         group: Group::Connectivity,
         title: "a Docker registry answers for the layer below: through the parent's API proxy, or the top layer's registry module (nested edge)",
-        dependencies: &[
-            Dependency::Requires("config-well-formed"),
-            Dependency::Uses("certificates-configured"),
-            Dependency::Uses("parent-hostname"),
-        ],
+        dependencies: NESTED_DEPENDENCIES,
         info: InfoSchema::RegistryRequest,
     };
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = nested_config(context, prior)?;
         match config.parent_hostname.as_deref() {
             Some(parent) => lower_layer(context, prior, config, parent).await,
-            None if context.top_layer => Ok(top_layer(context).await),
-            None => Err(Skip::because(NOT_NESTED)),
+            None => Ok(top_layer(context).await),
         }
     }
+}
+
+/// What both nested checks read: the config, the trust bundle, the parent's address.
+pub(super) const NESTED_DEPENDENCIES: &[Dependency] = &[
+    Dependency::Requires("config-well-formed"),
+    Dependency::Uses("certificates-configured"),
+    Dependency::Uses("parent-hostname"),
+];
+
+/// The nested checks' prologue: the config, on a lower layer or a top layer (`--top-layer`).
+pub(super) fn nested_config<'a>(
+    context: &Context,
+    prior: &'a Prior,
+) -> Result<&'a EdgeConfig, Skip> {
+    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+    if config.parent_hostname.is_none() && !context.top_layer {
+        return Err(Skip::because(NOT_NESTED));
+    }
+    Ok(config)
 }
 
 async fn lower_layer(context: &Context, prior: &Prior, config: &EdgeConfig, parent: &str) -> Ran {

@@ -158,6 +158,15 @@ async fn check_nested(tree: &Tree, port: u16, extra: &[&str]) -> Report {
     check(tree, &args).await.json()
 }
 
+/// `agent-image-upstream` (with `extra`) on a machine that resolves no names: the only DNS
+/// server is a closed loopback port, so nothing leaves the machine.
+fn without_dns(extra: &[&str]) -> Vec<String> {
+    let mut args = strings(&["--only", "agent-image-upstream"]);
+    args.extend(strings(extra));
+    args.extend(strings(&["--dns-server", "127.0.0.1:9", "--timeout", "1s"]));
+    args
+}
+
 fn text(report: &Report, id: &str) -> String {
     let entry = report.check(id);
     format!(
@@ -269,19 +278,7 @@ async fn a_parent_without_the_v2_route_or_without_the_api_proxy_is_a_404() {
 async fn a_lower_layer_whose_agent_image_names_mcr_directly_is_an_error_with_the_upstream_fix() {
     let tree = lower_layer("mcr.microsoft.com/azureiotedge-agent:1.5");
     // No route to the internet: the only DNS server is a closed loopback port.
-    let report = check(
-        &tree,
-        &strings(&[
-            "--only",
-            "agent-image-upstream",
-            "--dns-server",
-            "127.0.0.1:9",
-            "--timeout",
-            "1s",
-        ]),
-    )
-    .await
-    .json();
+    let report = check(&tree, &without_dns(&[])).await.json();
     assert_result(&report, "agent-image-upstream", "error");
     let found = text(&report, "agent-image-upstream");
     assert!(found.contains("cannot reach"), "{found}");
@@ -362,20 +359,7 @@ async fn the_top_layer_reaches_its_agent_images_registry_or_says_it_cannot_tell(
 
     // mcr.microsoft.com itself, from a machine that resolves no names: skipped, never an error.
     let tree = Tree::top_layer();
-    let report = check(
-        &tree,
-        &strings(&[
-            "--only",
-            "agent-image-upstream",
-            "--top-layer",
-            "--dns-server",
-            "127.0.0.1:9",
-            "--timeout",
-            "1s",
-        ]),
-    )
-    .await
-    .json();
+    let report = check(&tree, &without_dns(&["--top-layer"])).await.json();
     assert_result(&report, "agent-image-upstream", "skipped");
     let found = text(&report, "agent-image-upstream");
     assert!(
