@@ -13,7 +13,9 @@ pub mod shared;
 
 pub use info::{CheckInfo, InfoSchema, Milliseconds, Timestamp};
 pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
-pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck};
+pub use registry::{
+    Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck, PortFamily,
+};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
