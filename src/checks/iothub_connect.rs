@@ -12,7 +12,7 @@ use crate::engine::{
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::resolve::{RESOLV_CONF, resolve_gateway};
 use crate::pki::VerifyCode;
 
 use super::CONFIG_NOT_READ;
@@ -95,13 +95,7 @@ impl DeclaredCheck for IotHubConnectCheck {
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)"));
             }
         };
-        let settings = ResolverSettings {
-            hosts_file: context.hosts_file.clone(),
-            resolv_conf: context.root.path("/etc/resolv.conf"),
-            dns_server: context.dns_server,
-            overrides: context.resolve_overrides.clone(),
-            timeout: context.timeout,
-        };
+        let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
         let resolution = match resolve_gateway(&host.name, &settings).await {
             Ok(resolution) => resolution,
             Err(failure) => {

@@ -15,7 +15,7 @@ use crate::engine::{
     Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
-use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
+use crate::net::resolve::{RESOLV_CONF, ResolutionSource, resolve_gateway};
 
 pub struct ParentHostnameCheck;
 
@@ -44,13 +44,7 @@ impl DeclaredCheck for ParentHostnameCheck {
                 ));
             }
         };
-        let settings = ResolverSettings {
-            hosts_file: context.hosts_file.clone(),
-            resolv_conf: context.root.path("/etc/resolv.conf"),
-            dns_server: context.dns_server,
-            overrides: context.resolve_overrides.clone(),
-            timeout: context.timeout,
-        };
+        let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
         let resolution = match resolve_gateway(&host.name, &settings).await {
             Ok(resolution) => resolution,
             Err(failure) => {

@@ -28,6 +28,7 @@ use time::OffsetDateTime;
 
 use crate::config::Located;
 use crate::net::Protocol;
+use crate::net::resolve::ResolverSettings;
 use crate::secrets::SecretString;
 use crate::system::SystemRoot;
 
@@ -103,6 +104,19 @@ impl Context {
         Context {
             gateway: Some(gateway.to_owned()),
             ..Context::default()
+        }
+    }
+
+    /// How this run resolves names (`--hosts-file`, `--dns-server`, `--resolve`, the timeout),
+    /// with the system resolver's configuration read from `resolv_conf`: the gateway suite
+    /// reads the gateway's own under `--root`, the leaf suite this device's.
+    pub fn resolver_settings(&self, resolv_conf: PathBuf) -> ResolverSettings {
+        ResolverSettings {
+            hosts_file: self.hosts_file.clone(),
+            resolv_conf,
+            dns_server: self.dns_server,
+            overrides: self.resolve_overrides.clone(),
+            timeout: self.timeout,
         }
     }
 
