@@ -17,6 +17,7 @@ mod harness;
 mod hostile_chains;
 mod misbehaving;
 mod observation;
+mod openssl;
 mod openssl_suite;
 mod schema;
 mod serve;
