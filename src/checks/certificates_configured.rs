@@ -249,7 +249,7 @@ impl<'a> Inspector<'a> {
 mod tests {
     use std::fs;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
     use super::*;
     use crate::config::{
@@ -284,9 +284,7 @@ mod tests {
 
     /// The bytes of a generated gateway fixture (see fixtures/README.md).
     pub(super) fn fixture(name: &str) -> Vec<u8> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/gateway/pki")
-            .join(name);
+        let path = crate::test_fixtures::fixture(&format!("gateway/pki/{name}"));
         fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
     }
 

@@ -1047,9 +1047,7 @@ mod tests {
     use crate::pki::oids::OID_X509_EXT_NAME_CONSTRAINTS;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/openssl")
-            .join(format!("{name}.pem"));
+        let path = crate::test_fixtures::fixture(&format!("openssl/{name}.pem"));
         load_certificates(&path).unwrap()[0].to_vec()
     }
 
