@@ -10,10 +10,12 @@ use crate::engine::{
 };
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::verify_error_line;
 
-use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict, ports_of};
+use super::{
+    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of,
+    strict_clients_object,
+};
 
 pub struct GatewayCertChainCheck;
 
@@ -24,17 +26,7 @@ impl From<&CertificateSummary> for ChainEntry {
             issuer: summary.issuer.clone(),
             not_before: Timestamp(summary.not_before),
             not_after: Timestamp(summary.not_after),
-            sans: summary
-                .dns_names
-                .iter()
-                .map(|name| format!("DNS:{name}"))
-                .chain(
-                    summary
-                        .ip_addresses
-                        .iter()
-                        .map(|address| format!("IP:{address}")),
-                )
-                .collect(),
+            sans: summary.alt_names("IP"),
             sha256: summary.sha256_fingerprint.clone(),
             serial: summary.serial.clone(),
             public_key: summary.public_key.clone(),
@@ -105,21 +97,12 @@ impl DeclaredCheck for GatewayCertChainCheck {
                 messages.push(format!("{ports}: Verification: OK"));
                 // OpenSSL accepts; say so when a strict client would not. Name problems
                 // (a CN-only certificate) are gateway-cert-hostname's business.
-                if let Some(
-                    strict @ StrictVerdict::Rejected {
-                        name_mismatch: false,
-                        ..
-                    },
-                ) = &verdict.strict
-                    && let Some(warning) = strict.compared_with(code)
-                {
+                if let Some(objection) = strict_clients_object(verdict.strict.as_ref(), code) {
                     outcome.escalate(Status::Warning);
-                    outcome = outcome.detail(format!(
-                        "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
-                    ));
-                    outcome.remedy.get_or_insert_with(|| {
-                            "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned()
-                        });
+                    outcome = outcome.detail(objection);
+                    outcome
+                        .remedy
+                        .get_or_insert_with(|| STRICT_CLIENTS_REMEDY.to_owned());
                 }
             } else {
                 outcome.escalate(Status::Error);

@@ -60,24 +60,10 @@ impl DeclaredCheck for GatewayCertHostnameCheck {
                 &leaf.ip_addresses,
                 &leaf.subject_common_names,
             );
-            let offered: Vec<String> = leaf
-                .dns_names
-                .iter()
-                .map(|dns| format!("DNS:{dns}"))
-                .chain(
-                    leaf.ip_addresses
-                        .iter()
-                        .map(|ip| format!("IP Address:{ip}")),
-                )
-                .collect();
             outcome = outcome.detail(format!(
                 "{ports}: subject `{}`, subjectAltName: {}",
                 leaf.subject,
-                if offered.is_empty() {
-                    "none".to_owned()
-                } else {
-                    offered.join(", ")
-                }
+                leaf.alt_names_text()
             ));
             let (verdict, matched) = match &result {
                 NameMatch::Matched {

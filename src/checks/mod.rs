@@ -42,8 +42,9 @@ use crate::engine::{Check, CheckMeta, Context, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
-use crate::pki::TrustAnchors;
+use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question};
+use crate::pki::{TrustAnchors, VerifyCode};
 
 /// Which suite a check that serves both is registered in: it decides the group, the
 /// prerequisites and where the inputs come from.
@@ -234,6 +235,28 @@ fn leaf_verdict(
             .judge(&chain.certificates, &question),
     )
 }
+
+/// When OpenSSL accepts a chain (`code` is OK) that a strict client (rustls/webpki, Go)
+/// rejects for a reason other than the name (names are judged with OpenSSL's rules by the
+/// name checks): the detail that says so. Such a port is a warning, with
+/// [`STRICT_CLIENTS_REMEDY`].
+fn strict_clients_object(strict: Option<&StrictVerdict>, code: VerifyCode) -> Option<String> {
+    match strict? {
+        strict @ StrictVerdict::Rejected {
+            name_mismatch: false,
+            ..
+        } => {
+            let warning = strict.compared_with(code)?;
+            Some(format!(
+                "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What to do when only strict clients reject the chain.
+const STRICT_CLIENTS_REMEDY: &str = "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)";
 
 /// The page for a check id, from `checks/<id>.md`: build.rs compresses every page into one
 /// DEFLATE blob (the release binary's size budget), inflated once, on first use.
