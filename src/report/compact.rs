@@ -229,15 +229,7 @@ mod tests {
     use super::*;
 
     fn check(id: &'static str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            id,
-            group: Group::GatewayConnectivity,
-            description: "something holds",
-            title: "something holds".to_owned(),
-            port: None,
-            outcome: Arc::new(outcome),
-            duration: Duration::ZERO,
-        }
+        crate::report::sample::check(id, "something holds", outcome, 0)
     }
 
     fn port_check(
