@@ -262,10 +262,10 @@ pub(crate) mod sample {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+
     use std::time::Duration;
 
-    use crate::engine::{CheckReport, Group, Outcome, RunReport};
+    use crate::engine::{Outcome, RunReport};
 
     use super::*;
 
