@@ -12,11 +12,10 @@ use crate::engine::{
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::resolve::{RESOLV_CONF, resolve_gateway};
 use crate::pki::VerifyCode;
 
-use super::CONFIG_NOT_READ;
 use super::tls_probe::{Endpoint, examine};
+use super::{CONFIG_NOT_READ, resolve_upstream};
 
 pub struct IotHubConnectCheck {
     protocol: Protocol,
@@ -95,14 +94,9 @@ impl DeclaredCheck for IotHubConnectCheck {
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)"));
             }
         };
-        let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
-        let resolution = match resolve_gateway(&host.name, &settings).await {
+        let resolution = match resolve_upstream(context, &host.name, "IoT hub").await {
             Ok(resolution) => resolution,
-            Err(failure) => {
-                return Ok(Outcome::error(format!("IoT hub: {failure}"))
-                    .details(failure.notes.clone())
-                    .remedy(failure.remedy(&host.name)));
-            }
+            Err(failure) => return Ok(failure),
         };
         let port = context.iothub_ports.get(self.protocol);
         let endpoint = Endpoint {

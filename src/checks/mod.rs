@@ -38,10 +38,11 @@ use std::sync::Arc;
 use rustls_pki_types::CertificateDer;
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckMeta, Context, Prior, Skip, Status};
+use crate::engine::{Check, CheckMeta, Context, Outcome, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
+use crate::net::resolve::{RESOLV_CONF, Resolution, resolve_gateway};
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question};
 use crate::pki::{TrustAnchors, VerifyCode};
@@ -234,6 +235,22 @@ fn leaf_verdict(
             .verdicts()
             .judge(&chain.certificates, &question),
     )
+}
+
+/// Resolves an upstream name (the parent gateway, IoT Hub) as the gateway itself does, with
+/// its hosts file and resolv.conf under `--root`; a failure is the check's error, `what`
+/// naming the peer.
+async fn resolve_upstream(
+    context: &Context,
+    name: &str,
+    what: &str,
+) -> Result<Resolution, Outcome> {
+    let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
+    resolve_gateway(name, &settings).await.map_err(|failure| {
+        Outcome::error(format!("{what}: {failure}"))
+            .details(failure.notes.clone())
+            .remedy(failure.remedy(name))
+    })
 }
 
 /// When OpenSSL accepts a chain (`code` is OK) that a strict client (rustls/webpki, Go)

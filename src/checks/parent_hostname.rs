@@ -8,14 +8,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::CONFIG_NOT_READ;
+use super::{CONFIG_NOT_READ, resolve_upstream};
 use crate::engine::info::ResolveInfo;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
     Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
-use crate::net::resolve::{RESOLV_CONF, ResolutionSource, resolve_gateway};
+use crate::net::resolve::ResolutionSource;
 
 pub struct ParentHostnameCheck;
 
@@ -44,14 +44,9 @@ impl DeclaredCheck for ParentHostnameCheck {
                 ));
             }
         };
-        let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
-        let resolution = match resolve_gateway(&host.name, &settings).await {
+        let resolution = match resolve_upstream(context, &host.name, "parent gateway").await {
             Ok(resolution) => resolution,
-            Err(failure) => {
-                return Ok(Outcome::error(format!("parent gateway: {failure}"))
-                    .details(failure.notes.clone())
-                    .remedy(failure.remedy(&host.name)));
-            }
+            Err(failure) => return Ok(failure),
         };
         let addresses: Vec<String> = resolution
             .addresses
