@@ -19,3 +19,5 @@ pub mod pki;
 pub mod report;
 pub mod secrets;
 pub mod system;
+#[cfg(test)]
+mod test_fixtures;

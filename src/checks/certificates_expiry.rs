@@ -79,7 +79,7 @@ impl DeclaredCheck for CertificatesExpiryCheck {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::sync::Arc;
 
     use time::macros::datetime;
@@ -91,9 +91,7 @@ mod tests {
     use crate::pki::load::load_certificates;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/gateway/pki")
-            .join(name)
+        crate::test_fixtures::fixture(&format!("gateway/pki/{name}"))
     }
 
     /// The top layer's device CA (valid 2020-01-01 to 2037-12-31) and root, as

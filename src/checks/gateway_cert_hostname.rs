@@ -4,7 +4,8 @@
 use crate::config::{self, EdgeConfig};
 use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Prior, Status,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
+    Status,
 };
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
@@ -15,139 +16,113 @@ use super::{CONNECT_CHECKS, group_by_chain, ports_of};
 
 pub struct GatewayCertHostnameCheck;
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("gateway-hostname"),
-    Dependency::RequiresAny(CONNECT_CHECKS),
-];
-
-impl Check for GatewayCertHostnameCheck {
-    fn id(&self) -> &'static str {
-        "gateway-cert-hostname"
-    }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        "gateway certificate is issued for the gateway name"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::GatewayCertHostname
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(name) = prior.gateway_name() else {
-                return Outcome::skipped("skipped because no gateway name is known");
+impl DeclaredCheck for GatewayCertHostnameCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-cert-hostname",
+        group: Group::GatewayConnectivity,
+        title: "gateway certificate is issued for the gateway name",
+        dependencies: &[
+            Dependency::Requires("gateway-hostname"),
+            Dependency::RequiresAny(CONNECT_CHECKS),
+        ],
+        info: InfoSchema::GatewayCertHostname,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let name = prior
+            .gateway_name()
+            .or_skip("skipped because no gateway name is known")?;
+        let host = validate_hostname(name)
+            .ok()
+            .or_skip("skipped because the gateway name is invalid")?;
+        let gateway = gateway_copy(context);
+        let mut outcome = Outcome::ok(format!("the certificate is issued for `{name}`"));
+        let mut ports_info = Vec::new();
+        let mut messages = Vec::new();
+        let observations = prior.observations();
+        for group in group_by_chain(&observations) {
+            let ports = ports_of(&group);
+            let summaries = group[0].chain().map(|chain| chain.summaries.as_slice());
+            let leaf = match summaries.unwrap_or_default().first() {
+                Some(Ok(leaf)) => leaf,
+                Some(Err(error)) => {
+                    outcome.escalate(Status::Error);
+                    messages.push(format!(
+                        "{ports}: the server certificate cannot be read: {error}"
+                    ));
+                    continue;
+                }
+                None => {
+                    outcome.escalate(Status::Error);
+                    messages.push(format!("{ports}: no certificate was presented"));
+                    continue;
+                }
             };
-            let Ok(host) = validate_hostname(name) else {
-                return Outcome::skipped("skipped because the gateway name is invalid");
-            };
-            let gateway = gateway_copy(context);
-            let mut outcome = Outcome::ok(format!("the certificate is issued for `{name}`"));
-            let mut ports_info = Vec::new();
-            let mut messages = Vec::new();
-            let observations = prior.observations();
-            for group in group_by_chain(&observations) {
-                let ports = ports_of(&group);
-                let summaries = group[0].chain().map(|chain| chain.summaries.as_slice());
-                let leaf = match summaries.unwrap_or_default().first() {
-                    Some(Ok(leaf)) => leaf,
-                    Some(Err(error)) => {
-                        outcome.escalate(Status::Error);
-                        messages.push(format!(
-                            "{ports}: the server certificate cannot be read: {error}"
-                        ));
-                        continue;
-                    }
-                    None => {
-                        outcome.escalate(Status::Error);
-                        messages.push(format!("{ports}: no certificate was presented"));
-                        continue;
-                    }
-                };
-                let result = match_server_name(
-                    &host,
-                    &leaf.dns_names,
-                    &leaf.ip_addresses,
-                    &leaf.subject_common_names,
-                );
-                let offered: Vec<String> = leaf
-                    .dns_names
-                    .iter()
-                    .map(|dns| format!("DNS:{dns}"))
-                    .chain(
-                        leaf.ip_addresses
-                            .iter()
-                            .map(|ip| format!("IP Address:{ip}")),
-                    )
-                    .collect();
-                outcome = outcome.detail(format!(
-                    "{ports}: subject `{}`, subjectAltName: {}",
-                    leaf.subject,
-                    if offered.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        offered.join(", ")
-                    }
-                ));
-                let (verdict, matched) = match &result {
-                    NameMatch::Matched {
-                        by: MatchedBy::CommonName,
-                        presented,
-                    } => {
-                        outcome.escalate(Status::Warning);
-                        messages.push(format!("{ports}: `{name}` matches only the subject CN `{presented}`; the certificate has no subjectAltName"));
-                        outcome.remedy.get_or_insert_with(|| {
+            let result = match_server_name(
+                &host,
+                &leaf.dns_names,
+                &leaf.ip_addresses,
+                &leaf.subject_common_names,
+            );
+            outcome = outcome.detail(format!(
+                "{ports}: subject `{}`, subjectAltName: {}",
+                leaf.subject,
+                leaf.alt_names_text()
+            ));
+            let (verdict, matched) = match &result {
+                NameMatch::Matched {
+                    by: MatchedBy::CommonName,
+                    presented,
+                } => {
+                    outcome.escalate(Status::Warning);
+                    messages.push(format!("{ports}: `{name}` matches only the subject CN `{presented}`; the certificate has no subjectAltName"));
+                    outcome.remedy.get_or_insert_with(|| {
                             format!("reissue the certificate with subjectAltName DNS:{name}: OpenSSL-based SDKs accept a CN-only certificate, but rustls/webpki, Go 1.15+ and browsers reject it")
                         });
-                        (NameMatchResult::CommonName, Some(presented.clone()))
-                    }
-                    NameMatch::Matched { presented, .. } => {
-                        (NameMatchResult::Ok, Some(presented.clone()))
-                    }
-                    NameMatch::Mismatch { kind, presented } => {
-                        outcome.escalate(Status::Error);
-                        let code = match kind {
-                            MismatchKind::Dns => VerifyCode::HostnameMismatch,
-                            MismatchKind::Ip => VerifyCode::IpAddressMismatch,
-                        };
-                        messages.push(format!("{ports}: Verify return code: {code}"));
-                        outcome = outcome.detail(format!(
+                    (NameMatchResult::CommonName, Some(presented.clone()))
+                }
+                NameMatch::Matched { presented, .. } => {
+                    (NameMatchResult::Ok, Some(presented.clone()))
+                }
+                NameMatch::Mismatch { kind, presented } => {
+                    outcome.escalate(Status::Error);
+                    let code = match kind {
+                        MismatchKind::Dns => VerifyCode::HostnameMismatch,
+                        MismatchKind::Ip => VerifyCode::IpAddressMismatch,
+                    };
+                    messages.push(format!("{ports}: Verify return code: {code}"));
+                    outcome = outcome.detail(format!(
                             "{ports}: `{name}` is not among the names the certificate is issued for ({})",
                             if presented.is_empty() { "none".to_owned() } else { presented.join(", ") }
                         ));
-                        outcome.remedy = Some(mismatch_remedy(
-                            name,
-                            kind,
-                            leaf,
-                            presented,
-                            gateway.as_ref(),
-                        ));
-                        (NameMatchResult::Mismatch, None)
-                    }
-                };
-                for observation in &group {
-                    ports_info.push(PortNameMatch {
-                        protocol: observation.protocol,
-                        port: observation.port,
-                        result: verdict,
-                        matched: matched.clone(),
-                        dns_names: leaf.dns_names.clone(),
-                        ip_addresses: leaf.ip_addresses.clone(),
-                        subject: leaf.subject.clone(),
-                    });
+                    outcome.remedy = Some(mismatch_remedy(
+                        name,
+                        kind,
+                        leaf,
+                        presented,
+                        gateway.as_ref(),
+                    ));
+                    (NameMatchResult::Mismatch, None)
                 }
+            };
+            for observation in &group {
+                ports_info.push(PortNameMatch {
+                    protocol: observation.protocol,
+                    port: observation.port,
+                    result: verdict,
+                    matched: matched.clone(),
+                    dns_names: leaf.dns_names.clone(),
+                    ip_addresses: leaf.ip_addresses.clone(),
+                    subject: leaf.subject.clone(),
+                });
             }
-            if !messages.is_empty() {
-                outcome.message = messages.join("; ");
-            }
-            outcome.info(GatewayCertHostnameInfo {
-                gateway: name.to_owned(),
-                ports: ports_info,
-            })
-        })
+        }
+        if !messages.is_empty() {
+            outcome.message = messages.join("; ");
+        }
+        Ok(outcome.info(GatewayCertHostnameInfo {
+            gateway: name.to_owned(),
+            ports: ports_info,
+        }))
     }
 }
 

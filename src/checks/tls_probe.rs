@@ -16,12 +16,12 @@ use crate::net::observation::{Observation, Session, observe};
 use crate::net::tls::ConnectRequest;
 use crate::pki::describe::s_client_listing;
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
 use crate::pki::verify::VerifyError;
 use crate::pki::{TrustAnchors, VerifyCode};
 
 use super::connect_failure::connect_failure;
+use super::{STRICT_CLIENTS_REMEDY, strict_clients_object};
 
 /// Where to connect, whose port it is and what a client there trusts.
 pub(super) struct Endpoint<'a> {
@@ -193,22 +193,11 @@ fn judge(
     } else {
         outcome.message = format!("{what} presents {presented}: Verify return code: 0 (ok)");
         // Name objections are already judged above, with OpenSSL's rules.
-        if let Some(
-            strict @ StrictVerdict::Rejected {
-                name_mismatch: false,
-                ..
-            },
-        ) = &verdict.strict
-            && let Some(warning) = strict.compared_with(code)
-        {
+        if let Some(objection) = strict_clients_object(verdict.strict.as_ref(), code) {
             outcome.escalate(Status::Warning);
             outcome.message.push_str(" (strict clients disagree)");
-            outcome = outcome.detail(format!(
-                "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
-            ));
-            outcome.remedy = Some(
-                "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned(),
-            );
+            outcome = outcome.detail(objection);
+            outcome.remedy = Some(STRICT_CLIENTS_REMEDY.to_owned());
         }
     }
     outcome.info(TlsPortInfo::Examined(ExaminedPort {

@@ -169,26 +169,7 @@ fn write_item(out: &mut dyn Write, item: &Item, now: OffsetDateTime) -> std::io:
             )?;
             field(out, "Public key:", &summary.public_key)?;
             field(out, "Signature algorithm:", &summary.signature_algorithm)?;
-            let names: Vec<String> = summary
-                .dns_names
-                .iter()
-                .map(|name| format!("DNS:{name}"))
-                .chain(
-                    summary
-                        .ip_addresses
-                        .iter()
-                        .map(|address| format!("IP Address:{address}")),
-                )
-                .collect();
-            field(
-                out,
-                "Subject alt names:",
-                &if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                },
-            )?;
+            field(out, "Subject alt names:", &summary.alt_names_text())?;
             let constraints = match (summary.is_ca, summary.path_len) {
                 (true, Some(length)) => format!("CA:TRUE, pathlen:{length}"),
                 (true, None) => "CA:TRUE".to_owned(),

@@ -1449,9 +1449,7 @@ mod tests {
     }
 
     fn openssl_fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/openssl")
-            .join(name)
+        crate::test_fixtures::fixture(&format!("openssl/{name}"))
     }
 
     fn pem_body(path: &Path) -> Vec<u8> {

@@ -18,23 +18,36 @@ use crate::engine::{Evidence, ObservedPort, RunReport, Status};
 use crate::net::Protocol;
 use crate::secrets::redact;
 
-/// The compact result of checking one gateway.
-#[derive(Debug, Clone, Serialize)]
+// Its JSON Schema (`docs/target-result.schema.json`) is derived from this type, the
+// hand-written serializers given their shape with `schemars(with)`; the doc comments below are
+// the schema's descriptions.
+/// One gateway's compact result.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "edgeprobe target result (a line of --output jsonl)",
+    deny_unknown_fields
+)]
 pub struct TargetResult {
-    /// The line of the targets file that named this gateway (1-based); absent for a
-    /// single-gateway run.
+    /// Line of the targets file (1-based). Absent for a single-gateway run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The gateway name as listed (for a malformed line: the line's text).
     pub gateway: String,
+    /// The root CA file used: the line's own, else `--ca-file`, else null (system store).
     pub ca_file: Option<String>,
     pub verdict: Verdict,
-    /// Every check that was reported, in registry order, with its status.
+    /// Check id to `result.result`, in run order; empty when the gateway could not be checked
+    /// at all.
     #[serde(serialize_with = "statuses_by_id")]
+    #[schemars(with = "std::collections::BTreeMap<String, Status>")]
     pub checks: Vec<CheckStatus>,
-    /// The checks that raised a warning or an error, with what they found and what to do.
+    /// The checks that raised a warning or an error.
     pub problems: Vec<Problem>,
+    /// One entry per connect check that applied.
     pub ports: Vec<PortResult>,
+    /// Time spent on this gateway.
     #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
     pub elapsed: Duration,
 }
 
@@ -44,28 +57,37 @@ pub struct CheckStatus {
     pub status: Status,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// A check that raised a warning or an error, with what it found and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Problem {
+    /// The check id, or `targets-file` for a malformed line.
     pub check: String,
     pub status: Status,
     pub message: String,
     pub remedy: Option<String>,
 }
 
-/// One port as the connect check and the chain check saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+// One port as the connect check and the chain check saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PortResult {
     pub protocol: Protocol,
     pub port: u16,
-    /// The connect check's status (`skipped` when it could not run).
+    /// The connect check's result.
     pub status: Status,
-    /// Why the connection failed (`refused`, `connect_timeout`, `handshake_timeout`, ...).
+    /// Why it failed: `refused`, `connect_timeout`, `handshake_timeout`, `not_tls`,
+    /// `tls_alert`, ..., `open_files_limit` when edgeprobe ran out of file descriptors on this
+    /// machine; null when it did not.
     pub error: Option<String>,
+    /// TCP connect time, in seconds.
     pub connect_seconds: Option<f64>,
+    /// TLS handshake time, in seconds.
     pub handshake_seconds: Option<f64>,
-    /// OpenSSL's verify return code for the chain this port presented (0 is OK).
+    /// OpenSSL's verify return code for the chain this port presented (0 is OK); null when
+    /// not verified.
     pub verify_code: Option<u32>,
-    /// `notAfter` of the certificate this port presented, in Unix seconds.
+    /// The presented certificate's notAfter, in Unix seconds.
     pub cert_not_after: Option<i64>,
 }
 
@@ -219,7 +241,7 @@ mod tests {
     use std::net::SocketAddr;
     use std::sync::Arc;
 
-    use crate::engine::{CheckReport, Group, Outcome, Peer, PortCheck};
+    use crate::engine::{CheckReport, Outcome, Peer, PortCheck};
     use crate::net::observation::{Attempt, Observation, PresentedChain, Session};
     use crate::net::tls::{ConnectError, Handshake};
     use crate::pki::VerifyCode;
@@ -229,15 +251,7 @@ mod tests {
     use super::*;
 
     fn check(id: &'static str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            id,
-            group: Group::GatewayConnectivity,
-            description: "something holds",
-            title: "something holds".to_owned(),
-            port: None,
-            outcome: Arc::new(outcome),
-            duration: Duration::ZERO,
-        }
+        crate::report::sample::check(id, "something holds", outcome, 0)
     }
 
     fn port_check(

@@ -18,6 +18,7 @@ mod hostile_chains;
 mod misbehaving;
 mod nested;
 mod observation;
+mod openssl;
 mod openssl_suite;
 mod remedies;
 mod schema;
