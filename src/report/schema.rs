@@ -161,6 +161,8 @@ struct TargetResultSchema {
     problems: Vec<ProblemSchema>,
     /// One entry per connect check that applied.
     ports: Vec<PortResultSchema>,
+    /// How long resolving the gateway's name took, in seconds; null when it was not resolved.
+    dns_lookup_seconds: Option<f64>,
     /// Time spent on this gateway.
     elapsed_ms: Milliseconds,
 }
@@ -197,6 +199,17 @@ struct PortResultSchema {
     verify_code: Option<u32>,
     /// The presented certificate's notAfter, in Unix seconds.
     cert_not_after: Option<i64>,
+    /// `TLSv1.3` or `TLSv1.2`; null without a handshake.
+    tls_version: Option<String>,
+    /// Time for the protocol's first answer (CONNACK, SASL offer, HTTP status), in seconds.
+    protocol_seconds: Option<f64>,
+    /// The presented leaf certificate.
+    certificate: Option<crate::report::compact::PresentedCertificate>,
+    /// The earliest notAfter among the presented certificates, in Unix seconds.
+    chain_not_after: Option<i64>,
+    /// The earliest notAfter along the chain that verified (root included), in Unix seconds;
+    /// null unless it verified.
+    verified_chain_not_after: Option<i64>,
 }
 
 /// `check --targets FILE --output json`: written as the run goes, one target per line inside

@@ -573,9 +573,9 @@ async fn prometheus_output_parses_with_the_expected_series() {
     let exposition = parse_prometheus(&output.stdout)
         .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
     for name in [
-        "edgeprobe_check_ok",
-        "edgeprobe_tls_verify_code",
-        "edgeprobe_cert_expiry_timestamp_seconds",
+        "edgeprobe_check_status",
+        "edgeprobe_verify_code",
+        "probe_ssl_earliest_cert_expiry",
         "edgeprobe_connect_seconds",
         "edgeprobe_handshake_seconds",
     ] {
@@ -585,10 +585,10 @@ async fn prometheus_output_parses_with_the_expected_series() {
             .unwrap_or_else(|| panic!("no {name}:\n{}", output.stdout));
         assert_eq!(family.family_type, PrometheusType::Gauge, "{name}");
         assert!(!family.help.is_empty(), "{name}");
-        let expected_labels = if name == "edgeprobe_check_ok" {
-            ["check", "gateway"]
+        let expected_labels = if name == "edgeprobe_check_status" {
+            ["check", "gateway", "status"]
         } else {
-            ["gateway", "port"]
+            ["gateway", "port", "protocol"]
         };
         let mut labels: Vec<&str> = family
             .get_label_names()
@@ -604,32 +604,57 @@ async fn prometheus_output_parses_with_the_expected_series() {
     let https = fleet.gateway.ports.https.to_string();
     let value = |name: &str, labels: &[(&str, &str)]| sample(&exposition.families[name], labels);
     for gateway in &lines {
-        let check = |id| value("edgeprobe_check_ok", &[("gateway", gateway), ("check", id)]);
-        assert_eq!(check("gateway-resolve"), Some(1.0), "{gateway}");
-        assert_eq!(check("gateway-connect-mqtt"), Some(1.0), "{gateway}");
-        assert_eq!(check("gateway-connect-amqp"), Some(0.0), "{gateway}");
-        assert_eq!(check("gateway-cert-chain"), Some(1.0), "{gateway}");
+        // One-hot: the status the check had is 1, the others 0.
+        let check = |id, status| {
+            value(
+                "edgeprobe_check_status",
+                &[("gateway", gateway), ("check", id), ("status", status)],
+            )
+        };
+        assert_eq!(check("gateway-resolve", "ok"), Some(1.0), "{gateway}");
+        assert_eq!(check("gateway-resolve", "error"), Some(0.0), "{gateway}");
+        assert_eq!(check("gateway-connect-mqtt", "ok"), Some(1.0), "{gateway}");
         assert_eq!(
-            check("connection-string"),
+            check("gateway-connect-amqp", "error"),
+            Some(1.0),
+            "{gateway}"
+        );
+        assert_eq!(check("gateway-connect-amqp", "ok"), Some(0.0), "{gateway}");
+        assert_eq!(check("gateway-cert-chain", "ok"), Some(1.0), "{gateway}");
+        assert_eq!(
+            check("connection-string", "ok"),
             None,
             "does not apply: no sample"
         );
-        for port in [&mqtt, &https] {
-            let labels = [("gateway", gateway.as_str()), ("port", port.as_str())];
-            assert_eq!(value("edgeprobe_tls_verify_code", &labels), Some(0.0));
+        assert_eq!(
+            value("probe_success", &[("gateway", gateway)]),
+            Some(0.0),
+            "the closed AMQP port fails the probe"
+        );
+        for (protocol, port) in [("mqtt", &mqtt), ("https", &https)] {
+            let labels = [
+                ("gateway", gateway.as_str()),
+                ("protocol", protocol),
+                ("port", port.as_str()),
+            ];
+            assert_eq!(value("edgeprobe_verify_code", &labels), Some(0.0));
             assert_eq!(
-                value("edgeprobe_cert_expiry_timestamp_seconds", &labels),
+                value("probe_ssl_earliest_cert_expiry", &labels),
                 Some(fleet.not_after as f64)
             );
             assert!(value("edgeprobe_connect_seconds", &labels).is_some_and(|s| s >= 0.0));
             assert!(value("edgeprobe_handshake_seconds", &labels).is_some_and(|s| s > 0.0));
         }
-        let closed = [("gateway", gateway.as_str()), ("port", amqp.as_str())];
-        assert_eq!(value("edgeprobe_tls_verify_code", &closed), None);
+        let closed = [
+            ("gateway", gateway.as_str()),
+            ("protocol", "amqp"),
+            ("port", amqp.as_str()),
+        ];
+        assert_eq!(value("edgeprobe_verify_code", &closed), None);
         assert_eq!(value("edgeprobe_handshake_seconds", &closed), None);
     }
     assert_eq!(
-        exposition.families["edgeprobe_tls_verify_code"]
+        exposition.families["edgeprobe_verify_code"]
             .iter_samples()
             .count(),
         40
@@ -685,7 +710,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
         } else {
             let exposition = parse_prometheus(&output.stdout)
                 .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
-            let family = &exposition.families["edgeprobe_tls_verify_code"];
+            let family = &exposition.families["edgeprobe_verify_code"];
             assert_eq!(family.iter_samples().count(), 3);
         }
     }
