@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Report, Run, fixture, run};
 
-pub(super) const GATEWAY: &str = "gateway.edgeprobe.test";
+pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
 
 /// How long a server may take to start listening before the test gives up on it.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(20);
@@ -22,7 +22,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A program from PATH or the sbin directories (mosquitto and nginx live in /usr/sbin, which
 /// is not on every user's PATH).
-pub(super) fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
@@ -48,10 +48,10 @@ fn python_with_proton() -> Option<PathBuf> {
 
 /// `Some(found)`, or: under CI=true a failure naming what is missing, otherwise a printed
 /// note and `None` so the caller skips.
-pub(super) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
+pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, prometheus)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -63,7 +63,7 @@ pub(super) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
 
 /// A free port on 127.0.0.1 for a child process to bind. Another process could take it
 /// between here and the child's bind; the readiness check would then fail loudly.
-pub(super) fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -71,9 +71,9 @@ pub(super) fn free_port() -> u16 {
 }
 
 /// A server child process, killed when dropped.
-pub(super) struct Server {
+pub(crate) struct Server {
     name: &'static str,
-    pub(super) port: u16,
+    pub(crate) port: u16,
     child: Option<Child>,
     directory: tempfile::TempDir,
 }
@@ -81,7 +81,7 @@ pub(super) struct Server {
 impl Server {
     /// Starts `command` with stdout and stderr in files of `directory`, then waits until its
     /// port accepts connections (polling, bounded by [`STARTUP_DEADLINE`]).
-    pub(super) fn start(
+    pub(crate) fn start(
         name: &'static str,
         port: u16,
         mut command: Command,
@@ -132,7 +132,7 @@ impl Server {
         }
     }
 
-    pub(super) fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         ["stdout", "stderr"]
             .iter()
             .map(|stream| {
@@ -148,7 +148,7 @@ impl Server {
     }
 
     /// Kills the server and waits for it: its port then refuses connections.
-    pub(super) fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -162,7 +162,7 @@ impl Drop for Server {
     }
 }
 
-fn path_text(path: &Path) -> String {
+pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -194,6 +194,16 @@ user root\n",
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
+    nginx_serving(
+        &fixture("server-full-chain.pem"),
+        &fixture("server.key.pem"),
+        "location / { return 404; }\n",
+    )
+}
+
+/// nginx with TLS on a free 127.0.0.1 port for [`GATEWAY`], presenting `chain` (with `key`),
+/// with `locations` as the server's location blocks.
+pub(crate) fn nginx_serving(chain: &Path, key: &Path, locations: &str) -> Option<Server> {
     let program = required("nginx", find_program("nginx"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let prefix = path_text(directory.path());
@@ -213,11 +223,11 @@ http {{\n\
     listen 127.0.0.1:{port} ssl;\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
-    location / {{ return 404; }}\n\
+    {locations}\
   }}\n\
 }}\n",
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
+            chain = path_text(chain),
+            key = path_text(key),
         ),
     )
     .expect("nginx.conf");
@@ -247,14 +257,14 @@ fn proton() -> Option<Server> {
 }
 
 /// mosquitto on the MQTT port, Proton on the AMQP port, nginx on the HTTPS port.
-pub(super) struct Trio {
-    pub(super) mqtt: Server,
-    pub(super) amqp: Server,
-    pub(super) https: Server,
+pub(crate) struct Trio {
+    pub(crate) mqtt: Server,
+    pub(crate) amqp: Server,
+    pub(crate) https: Server,
 }
 
 impl Trio {
-    pub(super) fn start() -> Option<Trio> {
+    pub(crate) fn start() -> Option<Trio> {
         Some(Trio {
             mqtt: mosquitto()?,
             amqp: proton()?,
