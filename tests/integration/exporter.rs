@@ -307,7 +307,7 @@ scrape_configs:
     assert_eq!(
         query(
             port,
-            &format!("edgeprobe_check_status{{check=\"gateway-connect-mqtt\",status=\"error\"}}")
+            "edgeprobe_check_status{check=\"gateway-connect-mqtt\",status=\"error\"}"
         )
         .as_deref(),
         Some("1")

@@ -157,6 +157,7 @@ struct TargetOut {
     checks: BTreeMap<String, String>,
     problems: Vec<ProblemOut>,
     ports: Vec<PortOut>,
+    dns_lookup_seconds: Option<f64>,
     elapsed_ms: f64,
 }
 
@@ -180,6 +181,20 @@ struct PortOut {
     handshake_seconds: Option<f64>,
     verify_code: Option<u32>,
     cert_not_after: Option<i64>,
+    tls_version: Option<String>,
+    protocol_seconds: Option<f64>,
+    certificate: Option<CertificateOut>,
+    chain_not_after: Option<i64>,
+    verified_chain_not_after: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateOut {
+    fingerprint_sha256: String,
+    subject: String,
+    issuer: String,
+    subject_alternative_names: String,
 }
 
 /// What each line of the mixed targets file is.
@@ -250,7 +265,25 @@ fn assert_target(target: &TargetOut, kind: Kind, name: &str, fleet: &Fleet, port
                 assert_eq!(port.cert_not_after, Some(fleet.not_after));
                 assert!(port.connect_seconds.is_some_and(|seconds| seconds >= 0.0));
                 assert!(port.handshake_seconds.is_some_and(|seconds| seconds > 0.0));
+                assert!(port.protocol_seconds.is_some_and(|seconds| seconds >= 0.0));
+                assert!(matches!(
+                    port.tls_version.as_deref(),
+                    Some("TLSv1.3" | "TLSv1.2")
+                ));
+                let certificate = port.certificate.as_ref().expect("the leaf, described");
+                assert_eq!(certificate.fingerprint_sha256.len(), 64, "{certificate:?}");
+                assert!(!certificate.subject.is_empty() && !certificate.issuer.is_empty());
+                assert!(!certificate.subject_alternative_names.is_empty());
+                // The fixture's chain: every certificate lasts at least as long as the leaf, so
+                // the earliest expiry is the leaf's, along the presented and the verified chain.
+                assert_eq!(port.chain_not_after, Some(fleet.not_after));
+                assert_eq!(port.verified_chain_not_after, Some(fleet.not_after));
             }
+            assert!(
+                target
+                    .dns_lookup_seconds
+                    .is_some_and(|seconds| seconds >= 0.0)
+            );
             assert!(target.elapsed_ms > 0.0);
         }
         Kind::WrongCa => {
@@ -263,6 +296,13 @@ fn assert_target(target: &TargetOut, kind: Kind, name: &str, fleet: &Fleet, port
             assert_eq!(target.checks["gateway-cert-chain"], "error");
             let codes: Vec<Option<u32>> =
                 target.ports.iter().map(|port| port.verify_code).collect();
+            assert!(
+                target
+                    .ports
+                    .iter()
+                    .all(|port| port.verified_chain_not_after.is_none()),
+                "no verified chain, no verified-chain expiry"
+            );
             assert_eq!(
                 codes,
                 vec![Some(20); 3],
