@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;
+pub mod exporter;
 pub mod fleet;
 pub mod hostname;
 pub mod manpages;

@@ -16,6 +16,9 @@ use serde::ser::{SerializeMap, Serializer};
 use super::{Verdict, verdict};
 use crate::engine::{Evidence, ObservedPort, RunReport, Status};
 use crate::net::Protocol;
+use crate::net::observation::Session;
+use crate::pki::describe::{CertificateSummary, describe};
+use crate::pki::verdicts::ChainVerdict;
 use crate::secrets::redact;
 
 // Its JSON Schema (`docs/target-result.schema.json`) is derived from this type, the
@@ -45,6 +48,9 @@ pub struct TargetResult {
     pub problems: Vec<Problem>,
     /// One entry per connect check that applied.
     pub ports: Vec<PortResult>,
+    /// How long resolving the gateway's name took (hosts file or DNS); absent when the run did
+    /// not resolve it.
+    pub dns_lookup_seconds: Option<f64>,
     /// Time spent on this gateway.
     #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
     #[schemars(with = "crate::engine::Milliseconds")]
@@ -89,6 +95,78 @@ pub struct PortResult {
     pub verify_code: Option<u32>,
     /// The presented certificate's notAfter, in Unix seconds.
     pub cert_not_after: Option<i64>,
+    /// `TLSv1.3` or `TLSv1.2`, as OpenSSL names it.
+    pub tls_version: Option<String>,
+    /// How long the protocol's first request took to be answered (CONNACK, SASL offer, HTTP
+    /// status).
+    pub protocol_seconds: Option<f64>,
+    /// The certificate this port presented (the leaf), as monitoring labels it.
+    pub certificate: Option<PresentedCertificate>,
+    /// The earliest `notAfter` among every certificate the port presented, in Unix seconds:
+    /// an intermediate can expire before the leaf.
+    pub chain_not_after: Option<i64>,
+    /// The earliest `notAfter` along the chain that verified (the presented certificates used
+    /// and the root from the CA file), in Unix seconds; absent unless the chain verified.
+    pub verified_chain_not_after: Option<i64>,
+}
+
+/// The presented leaf, as blackbox_exporter's `probe_ssl_last_chain_info` labels it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PresentedCertificate {
+    /// SHA-256 of the DER, lower-case hex without separators (blackbox_exporter's form).
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    /// The subjectAltName entries, DNS names then IP addresses, comma-separated.
+    pub subject_alternative_names: String,
+}
+
+impl PresentedCertificate {
+    fn of(leaf: &CertificateSummary) -> PresentedCertificate {
+        let names = leaf
+            .dns_names
+            .iter()
+            .cloned()
+            .chain(leaf.ip_addresses.iter().map(ToString::to_string));
+        PresentedCertificate {
+            fingerprint_sha256: leaf
+                .sha256_fingerprint
+                .replace(':', "")
+                .to_ascii_lowercase(),
+            subject: leaf.subject.clone(),
+            issuer: leaf.issuer.clone(),
+            subject_alternative_names: names.collect::<Vec<_>>().join(","),
+        }
+    }
+}
+
+/// The earliest expiry along the chain OpenSSL built, when it verified: each link is a
+/// certificate the server presented (already described) or the root from the CA file.
+fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option<i64> {
+    let verification = verdict.openssl.as_ref().ok()?;
+    if verification.code().number() != 0 {
+        return None;
+    }
+    verification
+        .chain
+        .iter()
+        .map(|link| {
+            let presented = session
+                .chain
+                .certificates
+                .iter()
+                .position(|der| *der == link.der)
+                .and_then(|index| session.chain.summaries.get(index)?.as_ref().ok())
+                .map(|summary| summary.not_after);
+            // A root from the CA file was never presented, so it has no description yet.
+            presented
+                .or_else(|| describe(&link.der).ok().map(|summary| summary.not_after))
+                .map(|not_after| not_after.unix_timestamp())
+        })
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
 }
 
 fn statuses_by_id<S: Serializer>(checks: &[CheckStatus], serializer: S) -> Result<S::Ok, S::Error> {
@@ -173,9 +251,31 @@ impl TargetResult {
                     cert_not_after: session
                         .and_then(|session| session.chain.leaf())
                         .map(|leaf| leaf.not_after.unix_timestamp()),
+                    tls_version: session.map(|session| session.handshake.tls_version.clone()),
+                    protocol_seconds: session
+                        .and_then(|session| session.answer_time)
+                        .map(|time| time.as_secs_f64()),
+                    certificate: session
+                        .and_then(|session| session.chain.leaf())
+                        .map(PresentedCertificate::of),
+                    chain_not_after: session.and_then(|session| {
+                        session
+                            .chain
+                            .readable()
+                            .map(|certificate| certificate.not_after.unix_timestamp())
+                            .min()
+                    }),
+                    verified_chain_not_after: session
+                        .zip(verdict)
+                        .and_then(|(session, verdict)| verified_chain_not_after(session, verdict)),
                 })
             })
             .collect();
+        let dns_lookup_seconds = report
+            .checks
+            .iter()
+            .find(|check| matches!(check.outcome.evidence, Evidence::Resolution(_)))
+            .map(|check| check.duration.as_secs_f64());
         TargetResult {
             line,
             gateway: redact(gateway).into_owned(),
@@ -184,6 +284,7 @@ impl TargetResult {
             checks,
             problems,
             ports,
+            dns_lookup_seconds,
             elapsed: report.elapsed,
         }
     }
@@ -222,6 +323,7 @@ impl TargetResult {
                 remedy: remedy.map(|remedy| redact(&remedy).into_owned()),
             }],
             ports: Vec::new(),
+            dns_lookup_seconds: None,
             elapsed: Duration::ZERO,
         }
     }
@@ -421,6 +523,7 @@ mod tests {
             },
             chain: Arc::new(chain),
             answer: None,
+            answer_time: None,
         };
         let examined = |peer, code| {
             Outcome::ok("presents").evidence(Evidence::Port(Arc::new(ObservedPort {

@@ -238,6 +238,11 @@ mod tests {
             handshake_seconds: None,
             verify_code,
             cert_not_after: verify_code.map(|_| NOW + 89 * 86_400 + 10),
+            tls_version: None,
+            protocol_seconds: None,
+            certificate: None,
+            chain_not_after: None,
+            verified_chain_not_after: None,
         }
     }
 
@@ -282,6 +287,7 @@ mod tests {
                 .into_iter()
                 .map(|protocol| port(protocol, Some(0), None))
                 .collect(),
+            dns_lookup_seconds: None,
             elapsed: Duration::from_millis(14),
         };
         let bad = TargetResult {

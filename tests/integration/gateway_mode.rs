@@ -309,8 +309,8 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     let exposition = openmetrics_parser::prometheus::parse_prometheus(&output.stdout)
         .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
     for family in [
-        "edgeprobe_tls_verify_code",
-        "edgeprobe_cert_expiry_timestamp_seconds",
+        "edgeprobe_verify_code",
+        "probe_ssl_earliest_cert_expiry",
         "edgeprobe_connect_seconds",
         "edgeprobe_handshake_seconds",
     ] {
@@ -337,7 +337,7 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     }
     assert!(
         output.stdout.contains(&format!(
-            "edgeprobe_check_ok{{gateway=\"{TOP}\",check=\"hostname\"}} 1"
+            "edgeprobe_check_status{{gateway=\"{TOP}\",check=\"hostname\",status=\"ok\"}} 1"
         )),
         "{}",
         output.stdout

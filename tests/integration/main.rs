@@ -8,6 +8,7 @@ mod der_mutate;
 mod diagnosis;
 mod differential;
 mod docs;
+mod exporter;
 mod fleet;
 mod forged_chains;
 mod gateway;
