@@ -302,12 +302,17 @@ mod tests {
         }
     }
 
+    /// A generated gateway's root (as anchors) and server chain.
+    fn gateway_chain(now: OffsetDateTime) -> (TrustAnchors, Vec<CertificateDer<'static>>) {
+        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
+        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
+        (anchors, pki.server_chain())
+    }
+
     #[test]
     fn verdicts_are_reused_per_name_chain_anchors_and_time_only() {
         let now = OffsetDateTime::now_utc();
-        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
-        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
-        let chain = pki.server_chain();
+        let (anchors, chain) = gateway_chain(now);
         let good = validate_hostname("gateway.edgeprobe.test").expect("name");
         let verdicts = Verdicts::default();
 
@@ -388,9 +393,7 @@ mod tests {
     #[test]
     fn names_presenting_one_chain_share_its_signature_checks() {
         let now = OffsetDateTime::now_utc();
-        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
-        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
-        let chain = pki.server_chain();
+        let (anchors, chain) = gateway_chain(now);
         let good = validate_hostname("gateway.edgeprobe.test").expect("name");
         let other = validate_hostname("other.edgeprobe.test").expect("name");
         let verdicts = Verdicts::default();
