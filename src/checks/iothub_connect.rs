@@ -5,7 +5,7 @@
 
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
-use crate::engine::os_trust_store::os_trust_store;
+use crate::engine::os_trust_store::os_trust_store_without_blocking;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
     PortFamily, Prior, Ran, Skip,
@@ -88,7 +88,7 @@ impl DeclaredCheck for IotHubConnectCheck {
             }
         };
         let store = context.root.path(SYSTEM_BUNDLE);
-        let anchors = match os_trust_store(&store) {
+        let anchors = match os_trust_store_without_blocking(&store).await {
             Ok(anchors) => anchors,
             Err(error) => {
                 return Ok(Outcome::error(format!("the operating system's trust store: {error}"))

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::engine::info::{RootCaFileInfo, RootCertificate, RootFile, SystemStore};
-use crate::engine::os_trust_store::os_trust_store;
+use crate::engine::os_trust_store::os_trust_store_without_blocking;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, Outcome, Prior, Ran, Status,
     Timestamp,
@@ -31,7 +31,9 @@ impl DeclaredCheck for RootCaFileCheck {
         };
         // The OS bundle is read once per process; a CA file once per run.
         let loaded = if system {
-            os_trust_store(&path).map_err(|error| error.to_string())
+            os_trust_store_without_blocking(&path)
+                .await
+                .map_err(|error| error.to_string())
         } else {
             context
                 .shared

@@ -11,7 +11,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::{SYSTEM_BUNDLE, Suite, subject_of};
 use crate::engine::info::RootCaTrustStoreInfo;
-use crate::engine::os_trust_store::os_trust_store;
+use crate::engine::os_trust_store::os_trust_store_without_blocking;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
     Status,
@@ -76,7 +76,7 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
                 .or_skip("skipped because no trusted root file was loaded")?,
         };
         let store = context.root.path(SYSTEM_BUNDLE);
-        let installed = match os_trust_store(&store) {
+        let installed = match os_trust_store_without_blocking(&store).await {
             Ok(installed) => installed,
             // A leaf given the file does not depend on the OS store, and other distributions
             // keep it elsewhere (Fedora: /etc/pki/tls/certs): nothing to warn about there.
