@@ -119,6 +119,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub websocket: bool,
 
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -129,6 +132,42 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Leaf mode: proving the device's identity through the gateway (issue 13).
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// Also connect as the device (its SharedAccessKey, SharedAccessSignature or --cert) and report whether the gateway accepts it. Opt-in because IoT Hub allows one connection per device id: this ends a live session of the real device with the same id, which then reconnects
+    #[arg(long, conflicts_with_all = ["targets", "config"])]
+    pub authenticate: bool,
+
+    /// With --authenticate: after the gateway accepts the device, publish one QoS 1 test message (property edgeprobe-test=true) to devices/{DeviceId}/messages/events/ and wait for its PUBACK
+    #[arg(long, requires = "authenticate")]
+    pub send_test_message: bool,
+
+    /// The device's X.509 certificate (PEM, its full chain, leaf first), presented in the TLS handshake as an x509=true device does
+    #[arg(long, value_name = "PATH", requires = "key", conflicts_with_all = ["targets", "config"])]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM or DER); never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The CA the device certificate should chain to (verified with purpose sslclient)
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub device_ca: Option<PathBuf>,
+}
+
+impl IdentityArgs {
+    pub fn options(&self) -> crate::identity::IdentityOptions {
+        crate::identity::IdentityOptions {
+            authenticate: self.authenticate,
+            send_test_message: self.send_test_message,
+            certificate: self.cert.clone(),
+            key: self.key.clone(),
+            device_ca: self.device_ca.clone(),
+        }
+    }
 }
 
 /// How the gateway is reached: resolution, ports and deadlines.

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod engine;
 pub mod fleet;
 pub mod hostname;
+pub mod identity;
 pub mod manpages;
 pub mod memo;
 pub mod net;

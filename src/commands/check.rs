@@ -83,6 +83,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
+        identity: args.identity.options(),
         ..Context::default()
     };
     let selection = Selection {

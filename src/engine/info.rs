@@ -263,6 +263,8 @@ pub enum Authentication {
     SharedAccessKey,
     /// `x509=true`.
     X509,
+    /// `SharedAccessSignature=`: a token made elsewhere.
+    SharedAccessSignature,
 }
 
 /// A gateway provisioned without a connection string.

@@ -64,6 +64,8 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
+    pub identity: crate::identity::IdentityOptions,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -90,6 +92,7 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            identity: crate::identity::IdentityOptions::default(),
             shared: Shared::default(),
         }
     }

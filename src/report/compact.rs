@@ -407,6 +407,7 @@ mod tests {
             },
             chain: Arc::new(chain),
             answer: None,
+            identity: None,
         };
         let examined = |peer, code| {
             Outcome::ok("presents").evidence(Evidence::Port(Arc::new(ObservedPort {
