@@ -14,8 +14,10 @@ use crate::engine::{
     Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort, Outcome,
     Peer, PortCheck, Prior,
 };
+use crate::identity::DeviceCredentials;
+use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
-use crate::net::observation::observe;
+use crate::net::observation::observe_as;
 use crate::net::tls::ConnectRequest;
 
 use super::connect_failure::connect_failure;
@@ -69,6 +71,17 @@ impl Check for GatewayConnectCheck {
                 Ok(client) => client,
                 Err(error) => return Outcome::error(error.to_string()),
             };
+            // `--cert`: the device's certificate goes into every handshake, as the device's
+            // own TLS stack sends it; unreadable, it is not sent (`device-certificate` says why).
+            let (client, certificate_note) = match device_certificate(context) {
+                Some(Ok(device)) => (Arc::clone(&device.client), None),
+                Some(Err(error)) => (
+                    client,
+                    Some(format!("the device certificate was not presented: {error}")),
+                ),
+                None => (client, None),
+            };
+            let credentials = device_credentials(context, prior, self.protocol);
             let request = ConnectRequest {
                 protocol: self.protocol,
                 server_name: name,
@@ -77,9 +90,11 @@ impl Check for GatewayConnectCheck {
                 timeout: context.timeout,
                 client: &client,
             };
-            let read_answer = prior.is_scheduled(self.protocol.protocol_check_id());
+            let read_answer =
+                prior.is_scheduled(self.protocol.protocol_check_id()) || credentials.is_some();
             let chains = context.shared.presented_chains();
-            let observation = Arc::new(observe(&request, read_answer, chains).await);
+            let observation =
+                Arc::new(observe_as(&request, read_answer, credentials.as_ref(), chains).await);
             let label = observation.label();
             let session = match &observation.result {
                 Ok(session) => session,
@@ -99,7 +114,8 @@ impl Check for GatewayConnectCheck {
             );
             let tried = observation.attempts.len();
             let mut outcome = Outcome::ok(message)
-                .detail(format!("certificates presented: {}", session.chain.len()));
+                .detail(format!("certificates presented: {}", session.chain.len()))
+                .details(certificate_note);
             if let Some(group) = &handshake.key_exchange_group {
                 outcome = outcome.detail(format!("key exchange: {group}"));
             }
@@ -118,6 +134,34 @@ impl Check for GatewayConnectCheck {
                 })))
         })
     }
+}
+
+/// `--cert`/`--key`, read once per run.
+pub(super) fn device_certificate(
+    context: &Context,
+) -> Option<Result<Arc<DeviceCertificate>, String>> {
+    let options = &context.identity;
+    let (certificate, key) = (options.certificate.as_ref()?, options.key.as_ref()?);
+    Some(context.shared.device_certificate(certificate, key))
+}
+
+/// With `--authenticate`, the credentials the port's first request carries, when the protocol
+/// has a way to carry them and they can be made (`gateway-auth-*` reports why not).
+fn device_credentials(
+    context: &Context,
+    prior: &Prior,
+    protocol: Protocol,
+) -> Option<DeviceCredentials> {
+    if !context.identity.authenticate || protocol != Protocol::Mqtt {
+        return None;
+    }
+    let parsed = prior.connection_string()?;
+    DeviceCredentials::from_connection_string(
+        parsed,
+        context.now,
+        context.identity.send_test_message,
+    )
+    .ok()
 }
 
 fn format_millis(duration: std::time::Duration) -> String {

@@ -14,6 +14,7 @@ mod device_ca_chain;
 mod device_ca_key_match;
 mod edgehub_listening;
 mod expiry;
+mod gateway_auth;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
@@ -78,6 +79,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(gateway_auth::GatewayAuthCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),

@@ -99,7 +99,7 @@ pub enum CredentialError {
     #[error("the connection string's SharedAccessSignature cannot be used: {0}")]
     BadToken(SasError),
     #[error(
-        "the connection string's SharedAccessSignature expired at {expired} (now {now}): nothing was sent, since the gateway would refuse it"
+        "the connection string's SharedAccessSignature expired at {expired} (now {now}): it was not sent, since the gateway would refuse it"
     )]
     Expired { expired: String, now: String },
     #[error(
@@ -199,6 +199,43 @@ impl DeviceCredentials {
     }
 }
 
+/// The TLS alerts (RFC 8446 §6.2) a gateway sends when it does not accept the device's
+/// certificate, with what to do; `None` for alerts that are not about the client's identity.
+pub fn certificate_alert_remedy(alert: &str) -> Option<&'static str> {
+    Some(match alert {
+        "certificate_required" => {
+            "the gateway requires a client certificate and none was sent: pass the device's certificate and key with --cert leaf-full-chain.pem --key leaf.key.pem (the device SDK's x509 options), or use a SharedAccessKey device"
+        }
+        "unknown_ca" => {
+            "the gateway does not trust the CA that issued the device certificate: send the full chain (leaf, then its intermediates) with --cert, and register the root or intermediate CA the device chains to in IoT Hub (Certificates, verified) or in the gateway's trusted CAs"
+        }
+        "bad_certificate" | "unsupported_certificate" | "certificate_unknown" => {
+            "the gateway rejected the device certificate: check it is for TLS client authentication (extendedKeyUsage clientAuth), signed by a CA the gateway trusts, and that --key is its key (`edgeprobe check --cert ... --key ...` runs `device-certificate`)"
+        }
+        "certificate_expired" => {
+            "the device certificate has expired (or is not yet valid; check the device clock with `timedatectl`): issue a new device certificate"
+        }
+        "certificate_revoked" => {
+            "the device certificate was revoked: issue a new one from the device CA"
+        }
+        "decrypt_error" => {
+            "the gateway could not verify the handshake signature of the device certificate: --key is probably not the key of --cert"
+        }
+        _ => return None,
+    })
+}
+
+/// The alert named in a TLS error's text (rustls: `received fatal alert: UnknownCA`), spelled
+/// as RFC 8446 spells it (`unknown_ca`).
+pub fn alert_in(detail: &str) -> Option<String> {
+    let (_, name) = detail.split_once("received fatal alert: ")?;
+    let name: String = name
+        .chars()
+        .take_while(|character| character.is_ascii_alphanumeric())
+        .collect();
+    (!name.is_empty()).then(|| crate::net::tls::snake_case_alert(&name))
+}
+
 fn rfc3339_seconds(seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
@@ -291,6 +328,25 @@ mod tests {
             DeviceCredentials::from_connection_string(&other, now(), false),
             Err(CredentialError::WrongResource { .. })
         ));
+    }
+
+    #[test]
+    fn certificate_alerts_are_named_and_explained() {
+        assert_eq!(
+            alert_in("received fatal alert: CertificateRequired").as_deref(),
+            Some("certificate_required")
+        );
+        assert_eq!(
+            alert_in("received fatal alert: UnknownCA").as_deref(),
+            Some("unknown_ca")
+        );
+        assert_eq!(alert_in("connection reset"), None);
+        assert!(
+            certificate_alert_remedy("certificate_required")
+                .is_some_and(|fix| fix.contains("--cert"))
+        );
+        assert!(certificate_alert_remedy("unknown_ca").is_some());
+        assert!(certificate_alert_remedy("protocol_version").is_none());
     }
 
     #[test]

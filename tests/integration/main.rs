@@ -15,6 +15,7 @@ mod gateway_mode;
 mod hardening;
 mod harness;
 mod hostile_chains;
+mod identity;
 mod misbehaving;
 mod observation;
 mod openssl_suite;

@@ -1,0 +1,382 @@
+//! `--authenticate` (issue 13) through the binary: against a test-side MQTT broker that checks
+//! IoT Hub SAS tokens with Python's own `hmac` (tests/servers/mqtt_sas_broker.py, written from
+//! the IoT Hub documentation, not from edgeprobe's token code), and against real mosquitto
+//! requiring client certificates. Every path also runs in text, `--verbose` and JSON, and the
+//! key and the token must appear in none of them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::brokers::{Server, find_program, free_port, path_text, required};
+use crate::harness::{Report, Run, fixture, run};
+
+const GATEWAY: &str = "gateway.edgeprobe.test";
+const HUB: &str = "hub.edgeprobe.test";
+const DEVICE: &str = "leaf-01";
+/// 32 bytes, as IoT Hub issues keys.
+const KEY: &str = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=";
+/// Another 32-byte key: the device's key after a rotation.
+const ROTATED_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+fn python() -> Option<PathBuf> {
+    ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|python| {
+            Command::new(python)
+                .args(["-c", "import ssl, hmac"])
+                .status()
+                .is_ok_and(|status| status.success())
+        })
+}
+
+/// The SAS-checking broker with `leaf-01` registered under [`KEY`].
+fn sas_broker() -> Option<Server> {
+    let python = required("python3", python())?;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/mqtt_sas_broker.py");
+    let mut command = Command::new(python);
+    command
+        .arg(script)
+        .args(["127.0.0.1", &port.to_string()])
+        .arg(fixture("server-full-chain.pem"))
+        .arg(fixture("server.key.pem"))
+        .arg(HUB)
+        .arg(format!("{DEVICE}={KEY}"));
+    Some(Server::start("sas-broker", port, command, directory))
+}
+
+fn connection_string(device: &str, credential: &str) -> String {
+    format!("HostName={HUB};DeviceId={device};{credential};GatewayHostName={GATEWAY}")
+}
+
+fn with_key(device: &str, key: &str) -> String {
+    connection_string(device, &format!("SharedAccessKey={key}"))
+}
+
+/// `check --authenticate` of the MQTT port only, in `format` (`json`, `text` or `verbose`).
+fn authenticate(port: u16, connection_string: &str, format: &str, extra: &[&str]) -> Run {
+    let port = format!("mqtt={port}");
+    let resolve = format!("{GATEWAY}:127.0.0.1");
+    let root = path_text(&fixture("root-ca.pem"));
+    let mut args = vec![
+        "check",
+        "--connection-string",
+        connection_string,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        &root,
+        "--port",
+        &port,
+        "--only",
+        "gateway-auth-mqtt,gateway-protocol-mqtt",
+        "--authenticate",
+        "--timeout",
+        "5s",
+    ];
+    match format {
+        "json" => args.extend(["--output", "json"]),
+        "verbose" => args.push("--verbose"),
+        _ => {}
+    }
+    args.extend(extra);
+    run(&args)
+}
+
+fn auth_info(report: &Report) -> &serde_json::Value {
+    &report.check("gateway-auth-mqtt").additional_info
+}
+
+#[test]
+fn the_right_key_is_accepted_and_the_test_message_acknowledged() {
+    let Some(broker) = sas_broker() else { return };
+    let output = authenticate(
+        broker.port,
+        &with_key(DEVICE, KEY),
+        "json",
+        &["--send-test-message"],
+    );
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert_eq!(
+        report.result("gateway-auth-mqtt"),
+        "ok",
+        "{}",
+        report.text_of("gateway-auth-mqtt")
+    );
+    let info = auth_info(&report);
+    assert_eq!(info["verdict"], "accepted", "{info}");
+    assert_eq!(info["return_code"], 0);
+    assert_eq!(info["identity"]["sent"]["client_id"], DEVICE);
+    assert_eq!(
+        info["identity"]["sent"]["username"],
+        format!("{HUB}/{DEVICE}/?api-version=2021-04-12")
+    );
+    assert_eq!(
+        info["identity"]["test_message"]["result"], "acknowledged",
+        "{info}"
+    );
+    let logs = broker.logs();
+    assert!(
+        logs.contains(&format!(
+            "PUBLISH topic=devices/{DEVICE}/messages/events/edgeprobe-test=true"
+        )),
+        "{logs}"
+    );
+    // The protocol check still passes, and says whose verdict the credentials are.
+    assert_eq!(report.result("gateway-protocol-mqtt"), "ok");
+    assert!(
+        report
+            .text_of("gateway-protocol-mqtt")
+            .contains("gateway-auth-mqtt")
+    );
+}
+
+#[test]
+fn a_rotated_key_earns_4_and_an_unknown_device_5() {
+    let Some(broker) = sas_broker() else { return };
+    let output = authenticate(broker.port, &with_key(DEVICE, ROTATED_KEY), "json", &[]);
+    let report = output.json();
+    assert_eq!(output.code, 1, "{}", output.all());
+    assert_eq!(report.result("gateway-auth-mqtt"), "error");
+    assert_eq!(auth_info(&report)["return_code"], 4);
+    assert_eq!(auth_info(&report)["verdict"], "bad_credentials");
+    let text = report.text_of("gateway-auth-mqtt");
+    assert!(
+        text.contains("bad user name or password") && text.contains("rotated"),
+        "{text}"
+    );
+
+    let output = authenticate(broker.port, &with_key("leaf-02", KEY), "json", &[]);
+    let report = output.json();
+    assert_eq!(output.code, 1, "{}", output.all());
+    assert_eq!(auth_info(&report)["return_code"], 5);
+    assert_eq!(auth_info(&report)["verdict"], "not_authorized");
+    let text = report.text_of("gateway-auth-mqtt");
+    assert!(
+        text.contains("az iot hub device-identity parent set --device-id leaf-02"),
+        "{text}"
+    );
+}
+
+/// A token whose `se` is long past: reported as expired, and nothing reaches the broker.
+#[test]
+fn an_expired_signature_is_an_error_before_connecting() {
+    let Some(broker) = sas_broker() else { return };
+    let token = format!(
+        "SharedAccessSignature sr={HUB}%2Fdevices%2F{DEVICE}&sig=c2lnbmF0dXJlLW5vdC1jaGVja2Vk%3D&se=1600000000"
+    );
+    let output = authenticate(
+        broker.port,
+        &connection_string(DEVICE, &format!("SharedAccessSignature={token}")),
+        "json",
+        &[],
+    );
+    let report = output.json();
+    assert_eq!(output.code, 1, "{}", output.all());
+    let text = report.text_of("gateway-auth-mqtt");
+    assert!(
+        text.contains("expired at 2020-09-13T12:26:40Z") && text.contains("it was not sent"),
+        "{text}"
+    );
+    // Only the anonymous probe of gateway-protocol-mqtt reached the broker, not the device.
+    assert!(
+        !broker.logs().contains(&format!("client={DEVICE} ")),
+        "{}",
+        broker.logs()
+    );
+    assert!(!output.all().contains("c2lnbmF0dXJlLW5vdC1jaGVja2Vk"));
+}
+
+/// A valid SharedAccessSignature from the connection string is used as is.
+#[test]
+fn a_valid_signature_is_sent_as_is() {
+    let Some(broker) = sas_broker() else { return };
+    let key = base64_decode(KEY);
+    let expiry = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let token =
+        edgeprobe::identity::sas::make_token(&key, &format!("{HUB}/devices/{DEVICE}"), expiry);
+    let connection = connection_string(
+        DEVICE,
+        &format!("SharedAccessSignature={}", token.expose_str()),
+    );
+    let output = authenticate(broker.port, &connection, "json", &[]);
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert_eq!(
+        auth_info(&report)["identity"]["sent"]["method"],
+        "shared_access_signature"
+    );
+    assert!(
+        broker
+            .logs()
+            .contains(&format!("password={}", token.expose_str()))
+    );
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("base64")
+}
+
+/// Every new path (accepted, refused, expired, test message) in text, `--verbose` and JSON:
+/// neither the key nor any token edgeprobe made (read from the broker's log) nor the
+/// connection string's own token appears.
+#[test]
+fn the_key_and_the_token_never_appear_in_any_format() {
+    let Some(broker) = sas_broker() else { return };
+    let expired = format!(
+        "SharedAccessSignature sr={HUB}%2Fdevices%2F{DEVICE}&sig=ZXhwaXJlZC1zaWduYXR1cmU%3D&se=1600000000"
+    );
+    let cases = [
+        with_key(DEVICE, KEY),
+        with_key(DEVICE, ROTATED_KEY),
+        with_key("leaf-02", KEY),
+        connection_string(DEVICE, &format!("SharedAccessSignature={expired}")),
+    ];
+    let mut outputs = Vec::new();
+    for case in &cases {
+        for format in ["text", "verbose", "json"] {
+            let output = authenticate(broker.port, case, format, &["--send-test-message"]);
+            assert!(matches!(output.code, 0 | 1), "{}", output.all());
+            outputs.push(output.all());
+        }
+    }
+    let tokens: Vec<String> = broker
+        .logs()
+        .lines()
+        .filter_map(|line| {
+            Some(
+                line.split_once("password=")?
+                    .1
+                    .split(" verdict=")
+                    .next()?
+                    .to_owned(),
+            )
+        })
+        .filter(|token| !token.is_empty())
+        .collect();
+    assert!(tokens.len() >= 9, "every key case connected: {tokens:?}");
+    let signatures: Vec<String> = tokens
+        .iter()
+        .filter_map(|token| Some(token.split_once("sig=")?.1.split('&').next()?.to_owned()))
+        .collect();
+    for output in &outputs {
+        for secret in [KEY, ROTATED_KEY, "ZXhwaXJlZC1zaWduYXR1cmU"]
+            .iter()
+            .copied()
+            .chain(tokens.iter().map(String::as_str))
+            .chain(signatures.iter().map(String::as_str))
+        {
+            assert!(!output.contains(secret), "`{secret}` leaked:\n{output}");
+        }
+    }
+}
+
+// ---- X.509 against mosquitto ----
+
+/// A device certificate for `leaf-01` issued by a fresh CA, and that CA, in `directory`.
+fn device_pki(directory: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use edgeprobe::demo::pki::{CertificateSpec, Validity, issue};
+    let now = time::OffsetDateTime::now_utc();
+    let validity = Validity::around(now, 1, 30).expect("validity");
+    let ca = issue(
+        &CertificateSpec::certificate_authority("edgeprobe test device CA", validity),
+        None,
+    )
+    .expect("CA");
+    let device = issue(&CertificateSpec::tls_client(DEVICE, validity), Some(&ca)).expect("device");
+    let paths = (
+        directory.join("device-ca.pem"),
+        directory.join("leaf-01-full-chain.pem"),
+        directory.join("leaf-01.key.pem"),
+    );
+    std::fs::write(&paths.0, &ca.pem).expect("write");
+    std::fs::write(&paths.1, format!("{}{}", device.pem, ca.pem)).expect("write");
+    std::fs::write(&paths.2, device.key_pem()).expect("write");
+    paths
+}
+
+/// mosquitto requiring a client certificate from `client_ca`, the certificate's CN as user name.
+fn mosquitto_x509(client_ca: &Path) -> Option<Server> {
+    let program = required("mosquitto", find_program("mosquitto"))?;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let config = directory.path().join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listener {port} 127.0.0.1\ncafile {ca}\ncertfile {chain}\nkeyfile {key}\n\
+require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n\
+persistence false\nlog_dest stderr\nuser root\n",
+            ca = path_text(client_ca),
+            chain = path_text(&fixture("server-full-chain.pem")),
+            key = path_text(&fixture("server.key.pem")),
+        ),
+    )
+    .expect("mosquitto.conf");
+    let mut command = Command::new(program);
+    command.arg("-c").arg(&config);
+    Some(Server::start("mosquitto-x509", port, command, directory))
+}
+
+#[test]
+fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let (ca, chain, key) = device_pki(directory.path());
+    let Some(mosquitto) = mosquitto_x509(&ca) else {
+        return;
+    };
+    let x509 = connection_string(DEVICE, "x509=true");
+    let output = authenticate(
+        mosquitto.port,
+        &x509,
+        "json",
+        &["--cert", &path_text(&chain), "--key", &path_text(&key)],
+    );
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    let info = auth_info(&report);
+    assert_eq!(info["verdict"], "accepted", "{info}");
+    assert_eq!(info["identity"]["sent"]["method"], "x509");
+    for format in ["text", "verbose"] {
+        let output = authenticate(
+            mosquitto.port,
+            &x509,
+            format,
+            &["--cert", &path_text(&chain), "--key", &path_text(&key)],
+        );
+        assert!(!output.all().contains("PRIVATE KEY"), "{}", output.all());
+    }
+
+    // Without a certificate the gateway's refusal is named, whether TLS 1.3 sends the alert
+    // after the handshake (gateway-auth-mqtt) or TLS 1.2 ends the handshake with it.
+    let output = run(&[
+        "check",
+        "--gateway",
+        GATEWAY,
+        "--resolve",
+        &format!("{GATEWAY}:127.0.0.1"),
+        "--ca-file",
+        &path_text(&fixture("root-ca.pem")),
+        "--port",
+        &format!("mqtt={}", mosquitto.port),
+        "--only",
+        "gateway-protocol-mqtt",
+        "--output",
+        "json",
+    ]);
+    let report = output.json();
+    assert_eq!(output.code, 1, "{}", output.all());
+    let text = [
+        report.text_of("gateway-connect-mqtt"),
+        report.text_of("gateway-protocol-mqtt"),
+    ]
+    .join("\n");
+    assert!(text.contains("certificate_required"), "{text}");
+    assert!(text.contains("--cert"), "{text}");
+}
