@@ -12,6 +12,7 @@ mod connect_failure;
 mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
+mod device_certificate;
 mod edgehub_listening;
 mod expiry;
 mod gateway_auth;
@@ -72,6 +73,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_hostname_matches_config::GatewayHostnameMatchesConfigCheck),
         Box::new(root_ca_file::RootCaFileCheck),
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
+        Box::new(device_certificate::DeviceCertificateCheck),
         Box::new(gateway_resolve::GatewayResolveCheck),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),

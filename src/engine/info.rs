@@ -585,6 +585,37 @@ pub struct GatewayProtocolInfo {
     pub received: Option<String>,
 }
 
+// ---- device-certificate ----
+
+/// `device-certificate`: the device's `--cert`/`--key` as judged before use.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceCertificateInfo {
+    /// `--cert`.
+    pub certificate: PathBuf,
+    /// `--key` (its path only).
+    pub key: PathBuf,
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    pub issuer: String,
+    /// One self-issued certificate: IoT Hub authenticates it by thumbprint.
+    pub self_signed: bool,
+    /// Whether the key is the certificate's; null when that cannot be told.
+    pub key_matches: Option<bool>,
+    /// The EKU allows clientAuth (or there is no EKU).
+    pub client_auth: bool,
+    /// The CN equals the DeviceId; null when not compared (self-signed, or no connection string).
+    pub common_name_matches: Option<bool>,
+    pub not_after: Timestamp,
+    /// Upper-case hex, no separators, as IoT Hub takes it.
+    pub sha1_thumbprint: String,
+    pub sha256_thumbprint: String,
+    /// OpenSSL's verify code against `--device-ca` (purpose sslclient); null without it.
+    pub verify_code: Option<u32>,
+    /// The leaf's dates and verdict.
+    pub validity: Vec<Validity>,
+}
+
 // ---- gateway-auth-mqtt ----
 
 /// `gateway-auth-mqtt`: what was sent as the device (never the token) and the gateway's verdict.
@@ -809,6 +840,7 @@ typed_info!(
     Connect(Arc<Observation>),
     GatewayProtocol(GatewayProtocolInfo),
     GatewayAuth(GatewayAuthInfo),
+    DeviceCertificate(DeviceCertificateInfo),
     GatewayCertChain(GatewayCertChainInfo),
     GatewayCertHostname(GatewayCertHostnameInfo),
     TlsPort(TlsPortInfo),

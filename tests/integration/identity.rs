@@ -283,7 +283,7 @@ fn the_key_and_the_token_never_appear_in_any_format() {
 fn device_pki(directory: &Path) -> (PathBuf, PathBuf, PathBuf) {
     use edgeprobe::demo::pki::{CertificateSpec, Validity, issue};
     let now = time::OffsetDateTime::now_utc();
-    let validity = Validity::around(now, 1, 30).expect("validity");
+    let validity = Validity::around(now, 1, 365).expect("validity");
     let ca = issue(
         &CertificateSpec::certificate_authority("edgeprobe test device CA", validity),
         None,
@@ -379,4 +379,82 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
     .join("\n");
     assert!(text.contains("certificate_required"), "{text}");
     assert!(text.contains("--cert"), "{text}");
+}
+
+fn device_certificate_check(chain: &Path, key: &Path, extra: &[&str]) -> Report {
+    let x509 = connection_string(DEVICE, "x509=true");
+    let (chain, key) = (path_text(chain), path_text(key));
+    let mut args = vec![
+        "check",
+        "--connection-string",
+        &x509,
+        "--only",
+        "device-certificate",
+        "--cert",
+        &chain,
+        "--key",
+        &key,
+        "--output",
+        "json",
+    ];
+    args.extend(extra);
+    run(&args).json()
+}
+
+#[test]
+fn the_device_certificate_is_judged_before_use() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let (ca, chain, key) = device_pki(directory.path());
+    let report = device_certificate_check(&chain, &key, &["--device-ca", &path_text(&ca)]);
+    assert_eq!(
+        report.result("device-certificate"),
+        "ok",
+        "{}",
+        report.text_of("device-certificate")
+    );
+    let info = &report.check("device-certificate").additional_info;
+    assert_eq!(info["common_name_matches"], true, "{info}");
+    assert_eq!(info["key_matches"], true);
+    assert_eq!(info["client_auth"], true);
+    assert_eq!(info["verify_code"], 0);
+    assert_eq!(info["sha1_thumbprint"].as_str().map(str::len), Some(40));
+    assert_eq!(info["sha256_thumbprint"].as_str().map(str::len), Some(64));
+    let text = report.text_of("device-certificate");
+    assert!(
+        text.contains("SHA-1 thumbprint: ") && text.contains("SHA-256 thumbprint: "),
+        "{text}"
+    );
+
+    // The gateway's server certificate and key: a serverAuth EKU, the wrong CN, another CA.
+    let report = device_certificate_check(
+        &fixture("server-full-chain.pem"),
+        &fixture("server.key.pem"),
+        &["--device-ca", &path_text(&ca)],
+    );
+    assert_eq!(report.result("device-certificate"), "error");
+    let text = report.text_of("device-certificate");
+    assert!(text.contains("TLS client authentication"), "{text}");
+    assert!(text.contains("the DeviceId is `leaf-01`"), "{text}");
+    assert!(text.contains("purpose sslclient"), "{text}");
+    let info = &report.check("device-certificate").additional_info;
+    assert_ne!(info["verify_code"], 0, "{info}");
+
+    // A key from another certificate.
+    let report = device_certificate_check(&chain, &fixture("server.key.pem"), &[]);
+    assert_eq!(report.result("device-certificate"), "error");
+    assert!(
+        report
+            .text_of("device-certificate")
+            .contains("is not the private key")
+    );
+    // A key file given as the certificate.
+    let report = device_certificate_check(&key, &key, &[]);
+    assert_eq!(report.result("device-certificate"), "error");
+    assert!(
+        report
+            .text_of("device-certificate")
+            .contains("holds a private key"),
+        "{}",
+        report.text_of("device-certificate")
+    );
 }
