@@ -74,7 +74,13 @@ impl Check for GatewayConnectCheck {
             // `--cert`: the device's certificate goes into every handshake, as the device's
             // own TLS stack sends it; unreadable, it is not sent (`device-certificate` says why).
             let (client, certificate_note) = match device_certificate(context) {
-                Some(Ok(device)) => (Arc::clone(&device.client), None),
+                Some(Ok(device)) => match &device.client {
+                    Ok(device_client) => (Arc::clone(device_client), None),
+                    Err(error) => (
+                        client,
+                        Some(format!("the device certificate was not presented: {error}")),
+                    ),
+                },
                 Some(Err(error)) => (
                     client,
                     Some(format!("the device certificate was not presented: {error}")),

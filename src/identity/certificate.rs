@@ -22,8 +22,9 @@ pub struct DeviceCertificate {
     /// Whether `key` is the private half of the leaf's public key; `Err` when that cannot be
     /// told (an unsupported key type).
     pub key_matches: Result<bool, String>,
-    /// The TLS client that presents this chain.
-    pub client: Arc<TlsClient>,
+    /// The TLS client that presents this chain, or why there can be none (rustls refuses a
+    /// key that is not the certificate's).
+    pub client: Result<Arc<TlsClient>, String>,
 }
 
 // By hand: the key is never shown, not even its length.
@@ -60,14 +61,15 @@ impl DeviceCertificate {
                     certificate.display(),
                     key.display()
                 )
-            })?;
+            })
+            .map(Arc::new);
         Ok(DeviceCertificate {
             certificate_path: certificate.to_path_buf(),
             key_path: key.to_path_buf(),
             chain,
             key: private_key,
             key_matches,
-            client: Arc::new(client),
+            client,
         })
     }
 
