@@ -387,6 +387,14 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub probe: bool,
 
+    /// Present this client certificate (PEM, leaf first) in the handshake, like s_client -cert: a device's X.509 identity
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert, like s_client -key; never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
     /// The protocol spoken on the port, for --probe: mqtt, amqp or https (default: from the port, 5671 amqp, 443 https, else mqtt)
     #[arg(long, value_name = "PROTOCOL", value_parser = parse_protocol)]
     pub protocol: Option<Protocol>,

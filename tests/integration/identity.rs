@@ -353,6 +353,29 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
         assert!(!output.all().contains("PRIVATE KEY"), "{}", output.all());
     }
 
+    // `connect --cert --key`, as `s_client -cert -key`: mosquitto takes the certificate's CN as
+    // the user name and accepts the CONNECT.
+    let output = run(&[
+        "connect",
+        &format!("{GATEWAY}:{}", mosquitto.port),
+        "--resolve",
+        &format!("{GATEWAY}:127.0.0.1"),
+        "--ca-file",
+        &path_text(&fixture("root-ca.pem")),
+        "--cert",
+        &path_text(&chain),
+        "--key",
+        &path_text(&key),
+        "--probe",
+        "--brief",
+    ]);
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert!(
+        output.stdout.contains("CONNACK 0 (Connection Accepted)"),
+        "{}",
+        output.stdout
+    );
+
     // Without a certificate the gateway's refusal is named, whether TLS 1.3 sends the alert
     // after the handshake (gateway-auth-mqtt) or TLS 1.2 ends the handshake with it.
     let output = run(&[
