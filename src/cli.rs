@@ -325,6 +325,28 @@ pub struct ServeArgs {
     /// Without --cert: where to write the generated root CA for the leaf (default: a new temporary directory)
     #[arg(long, value_name = "PATH", conflicts_with = "cert")]
     pub ca_out: Option<PathBuf>,
+
+    /// Know this device as edgeHub would: tokens signed with KEY (base64, the device's SharedAccessKey) earn CONNACK 0, others 4, unknown devices 5 (repeatable); without --device or --device-ca every CONNECT gets CONNACK 5
+    #[arg(long, value_name = "ID=KEY", value_parser = parse_device)]
+    pub device: Vec<(String, crate::secrets::SecretString)>,
+
+    /// Accept client certificates issued by this CA (PEM) whose CN is the MQTT client id (X.509 devices)
+    #[arg(long, value_name = "PATH")]
+    pub device_ca: Option<PathBuf>,
+}
+
+/// `--device ID=KEY`; the error never repeats the key.
+fn parse_device(text: &str) -> Result<(String, crate::secrets::SecretString), String> {
+    let (id, key) = text
+        .split_once('=')
+        .ok_or("expected ID=KEY: the device id, `=`, then its SharedAccessKey (base64)")?;
+    if id.is_empty() || key.is_empty() {
+        return Err("expected ID=KEY with a device id and a key".to_owned());
+    }
+    Ok((
+        id.to_owned(),
+        crate::secrets::SecretString::new(key.to_owned()),
+    ))
 }
 
 impl ServeArgs {

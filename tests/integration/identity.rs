@@ -9,6 +9,7 @@ use std::process::Command;
 
 use crate::brokers::{Server, find_program, free_port, path_text, required};
 use crate::harness::{Report, Run, fixture, run};
+use crate::serve::Serving;
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 const HUB: &str = "hub.edgeprobe.test";
@@ -57,9 +58,26 @@ fn with_key(device: &str, key: &str) -> String {
 
 /// `check --authenticate` of the MQTT port only, in `format` (`json`, `text` or `verbose`).
 fn authenticate(port: u16, connection_string: &str, format: &str, extra: &[&str]) -> Run {
+    authenticate_against(
+        &fixture("root-ca.pem"),
+        port,
+        connection_string,
+        format,
+        extra,
+    )
+}
+
+/// [`authenticate`] with `root` as the gateway's root CA file.
+fn authenticate_against(
+    root: &Path,
+    port: u16,
+    connection_string: &str,
+    format: &str,
+    extra: &[&str],
+) -> Run {
     let port = format!("mqtt={port}");
     let resolve = format!("{GATEWAY}:127.0.0.1");
-    let root = path_text(&fixture("root-ca.pem"));
+    let root = path_text(root);
     let mut args = vec![
         "check",
         "--connection-string",
@@ -480,4 +498,57 @@ fn the_device_certificate_is_judged_before_use() {
         "{}",
         report.text_of("device-certificate")
     );
+}
+
+// ---- The same through `edgeprobe serve --device` ----
+
+#[test]
+fn serve_with_devices_answers_as_edgehub_does() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path().join("root.pem");
+    let (ca, chain, key) = device_pki(directory.path());
+    let serving = Serving::start(&[
+        "--device",
+        &format!("{DEVICE}={KEY}"),
+        "--device-ca",
+        &path_text(&ca),
+        "--ca-out",
+        &path_text(&root),
+    ]);
+    let port = serving.port("MQTTS");
+    let verdict = |connection_string: &str, extra: &[&str]| {
+        let output = authenticate_against(&root, port, connection_string, "json", extra);
+        let report = output.json();
+        (
+            report.result("gateway-auth-mqtt").to_owned(),
+            auth_info(&report).clone(),
+            report.text_of("gateway-auth-mqtt"),
+        )
+    };
+    let (result, info, text) = verdict(&with_key(DEVICE, KEY), &["--send-test-message"]);
+    assert_eq!(result, "ok", "{text}");
+    assert_eq!(
+        info["identity"]["test_message"]["result"], "acknowledged",
+        "{info}"
+    );
+    let (result, info, _) = verdict(&with_key(DEVICE, ROTATED_KEY), &[]);
+    assert_eq!(
+        (result.as_str(), &info["return_code"]),
+        ("error", &serde_json::json!(4))
+    );
+    let (_, info, _) = verdict(&with_key("leaf-02", KEY), &[]);
+    assert_eq!(info["return_code"], 5);
+    let expired = format!(
+        "SharedAccessSignature=SharedAccessSignature sr={HUB}%2Fdevices%2F{DEVICE}&sig=eA%3D%3D&se=1600000000"
+    );
+    let (result, _, text) = verdict(&connection_string(DEVICE, &expired), &[]);
+    assert_eq!(result, "error");
+    assert!(text.contains("expired"), "{text}");
+    // X.509: the device certificate from --device-ca, CN = client id.
+    let (result, info, text) = verdict(
+        &connection_string(DEVICE, "x509=true"),
+        &["--cert", &path_text(&chain), "--key", &path_text(&key)],
+    );
+    assert_eq!(result, "ok", "{text}");
+    assert_eq!(info["identity"]["sent"]["method"], "x509");
 }
