@@ -507,9 +507,12 @@ async fn authenticate_mqtt<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// One whole MQTT packet at the start of `bytes`: its first byte, its body and its length;
-/// `None` while incomplete, `Err` when malformed or over [`MAX_REQUEST_BYTES`].
-fn mqtt_packet(bytes: &[u8]) -> Option<Result<(u8, &[u8], usize), ()>> {
+/// One whole MQTT packet: its first byte, its body, and its length with the fixed header.
+type MqttPacket<'a> = (u8, &'a [u8], usize);
+
+/// The whole MQTT packet at the start of `bytes`; `None` while incomplete, `Err` when malformed
+/// or over [`MAX_REQUEST_BYTES`].
+fn mqtt_packet(bytes: &[u8]) -> Option<Result<MqttPacket<'_>, ()>> {
     let (&header, rest) = bytes.split_first()?;
     let mut remaining = 0usize;
     for (index, &byte) in rest.iter().enumerate().take(4) {
