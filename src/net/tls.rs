@@ -824,22 +824,15 @@ mod tests {
 
     #[test]
     fn alerts_are_named_as_in_rfc_8446() {
-        assert_eq!(
-            alert_name(rustls::AlertDescription::HandshakeFailure),
-            "handshake_failure"
-        );
-        assert_eq!(
-            alert_name(rustls::AlertDescription::ProtocolVersion),
-            "protocol_version"
-        );
-        assert_eq!(
-            alert_name(rustls::AlertDescription::UnknownCA),
-            "unknown_ca"
-        );
-        assert_eq!(
-            alert_name(rustls::AlertDescription::CertificateRequired),
-            "certificate_required"
-        );
+        use rustls::AlertDescription as Alert;
+        for (alert, name) in [
+            (Alert::HandshakeFailure, "handshake_failure"),
+            (Alert::ProtocolVersion, "protocol_version"),
+            (Alert::UnknownCA, "unknown_ca"),
+            (Alert::CertificateRequired, "certificate_required"),
+        ] {
+            assert_eq!(alert_name(alert), name);
+        }
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! key and the token must appear in none of them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::brokers::{Server, find_program, free_port, path_text, required};
+use crate::brokers::{
+    Server, connect_probe, mosquitto_with, path_text, python_server, python_with, required,
+};
 use crate::harness::{Report, Run, fixture, run};
 use crate::serve::Serving;
 
@@ -19,33 +20,16 @@ const KEY: &str = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=";
 /// Another 32-byte key: the device's key after a rotation.
 const ROTATED_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-fn python() -> Option<PathBuf> {
-    ["/usr/bin/python3", "python3"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|python| {
-            Command::new(python)
-                .args(["-c", "import ssl, hmac"])
-                .status()
-                .is_ok_and(|status| status.success())
-        })
-}
-
 /// The SAS-checking broker with `leaf-01` registered under [`KEY`].
 fn sas_broker() -> Option<Server> {
-    let python = required("python3", python())?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/mqtt_sas_broker.py");
-    let mut command = Command::new(python);
-    command
-        .arg(script)
-        .args(["127.0.0.1", &port.to_string()])
-        .arg(fixture("server-full-chain.pem"))
-        .arg(fixture("server.key.pem"))
-        .arg(HUB)
-        .arg(format!("{DEVICE}={KEY}"));
-    Some(Server::start("sas-broker", port, command, directory))
+    let python = required("python3", python_with("ssl, hmac"))?;
+    let arguments = [HUB.to_owned(), format!("{DEVICE}={KEY}")];
+    Some(python_server(
+        "sas-broker",
+        python,
+        "mqtt_sas_broker.py",
+        &arguments,
+    ))
 }
 
 fn connection_string(device: &str, credential: &str) -> String {
@@ -321,25 +305,11 @@ fn device_pki(directory: &Path) -> (PathBuf, PathBuf, PathBuf) {
 
 /// mosquitto requiring a client certificate from `client_ca`, the certificate's CN as user name.
 fn mosquitto_x509(client_ca: &Path) -> Option<Server> {
-    let program = required("mosquitto", find_program("mosquitto"))?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let config = directory.path().join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "listener {port} 127.0.0.1\ncafile {ca}\ncertfile {chain}\nkeyfile {key}\n\
-require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n\
-persistence false\nlog_dest stderr\nuser root\n",
-            ca = path_text(client_ca),
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
-        ),
+    mosquitto_with(
+        "mosquitto-x509",
+        client_ca,
+        "require_certificate true\nuse_identity_as_username true\n",
     )
-    .expect("mosquitto.conf");
-    let mut command = Command::new(program);
-    command.arg("-c").arg(&config);
-    Some(Server::start("mosquitto-x509", port, command, directory))
 }
 
 #[test]
@@ -373,20 +343,10 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
 
     // `connect --cert --key`, as `s_client -cert -key`: mosquitto takes the certificate's CN as
     // the user name and accepts the CONNECT.
-    let output = run(&[
-        "connect",
-        &format!("{GATEWAY}:{}", mosquitto.port),
-        "--resolve",
-        &format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file",
-        &path_text(&fixture("root-ca.pem")),
-        "--cert",
-        &path_text(&chain),
-        "--key",
-        &path_text(&key),
-        "--probe",
-        "--brief",
-    ]);
+    let output = connect_probe(
+        mosquitto.port,
+        &["--cert", &path_text(&chain), "--key", &path_text(&key)],
+    );
     assert_eq!(output.code, 0, "{}", output.all());
     assert!(
         output.stdout.contains("CONNACK 0 (Connection Accepted)"),
@@ -396,21 +356,7 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
 
     // Without a certificate the gateway's refusal is named, whether TLS 1.3 sends the alert
     // after the handshake (gateway-auth-mqtt) or TLS 1.2 ends the handshake with it.
-    let output = run(&[
-        "check",
-        "--gateway",
-        GATEWAY,
-        "--resolve",
-        &format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file",
-        &path_text(&fixture("root-ca.pem")),
-        "--port",
-        &format!("mqtt={}", mosquitto.port),
-        "--only",
-        "gateway-protocol-mqtt",
-        "--output",
-        "json",
-    ]);
+    let output = authenticate(mosquitto.port, &x509, "json", &[]);
     let report = output.json();
     assert_eq!(output.code, 1, "{}", output.all());
     let text = [
@@ -419,6 +365,13 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
     ]
     .join("\n");
     assert!(text.contains("certificate_required"), "{text}");
+    assert!(
+        report
+            .text_of("gateway-auth-mqtt")
+            .contains("no certificate was given"),
+        "{}",
+        report.text_of("gateway-auth-mqtt")
+    );
     assert!(text.contains("--cert"), "{text}");
 }
 
