@@ -103,6 +103,11 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
             "--connection-string checks from a leaf device; with --config edgeprobe checks the gateway itself and reads the gateway's connection string from its config".to_owned(),
         ));
     }
+    if args.identity.authenticate || args.identity.cert.is_some() {
+        return Err(AppError::Usage(
+            "--authenticate, --cert and --key prove a leaf device's identity through its gateway: give --connection-string (or --gateway) as well".to_owned(),
+        ));
+    }
     if args.gateway_config.is_some() {
         return Err(AppError::Usage(
             "--gateway-config cross-checks from a leaf device and needs --gateway or --connection-string; on the gateway itself, use --config".to_owned(),

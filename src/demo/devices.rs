@@ -155,7 +155,10 @@ mod tests {
                     password: Some(token.as_bytes()),
                 }),
             );
-            let claims = parse_claims(&packet[2..]).expect("claims");
+            // The body starts after the type byte and the remaining length's bytes.
+            let length_bytes = packet[1..].iter().position(|byte| byte & 0x80 == 0);
+            let body = &packet[2 + length_bytes.expect("remaining length")..];
+            let claims = parse_claims(body).expect("claims");
             registry().return_code(&claims, None, now)
         };
         assert_eq!(code("leaf-01", token.expose_str()), 0);
