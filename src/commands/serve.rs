@@ -35,6 +35,8 @@ struct Served {
     /// The root CA file written for the leaf, and whether it lives in a directory we made.
     root_ca: Option<(PathBuf, bool)>,
     description: String,
+    /// An identity scenario's devices (`--device` and `--device-ca` win).
+    devices: Option<DeviceRegistry>,
 }
 
 pub async fn run(
@@ -53,6 +55,7 @@ pub async fn run(
         gateway_name,
         root_ca,
         description,
+        devices: scenario_devices,
     } = served;
     let gateway = start(SimulatorConfig {
         bind: args.bind,
@@ -63,7 +66,7 @@ pub async fn run(
         connection_lifetime: DEFAULT_CONNECTION_LIFETIME,
         // Clients beyond it wait to be accepted; none is turned away (issue 12).
         max_connections_per_port: DEFAULT_MAX_CONNECTIONS_PER_PORT,
-        devices: devices(&args)?,
+        devices: devices(&args)?.or(scenario_devices.map(Arc::new)),
     })
     .await
     .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;
@@ -169,6 +172,7 @@ fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Served, A
         closed: Vec::new(),
         gateway_name,
         root_ca: None,
+        devices: None,
     })
 }
 
@@ -206,6 +210,7 @@ fn generated(args: &ServeArgs) -> Result<Served, AppError> {
         closed: setup.closed,
         gateway_name: Some(args.hostname.clone()),
         root_ca: Some((path, temporary)),
+        devices: setup.identity.map(|identity| identity.devices),
     })
 }
 

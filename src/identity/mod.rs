@@ -144,9 +144,11 @@ impl DeviceCredentials {
         let scope = resource(&parsed.host_name, &device_id, module_id.as_deref());
         let (method, password, token_expires) = match &parsed.authentication {
             Authentication::SharedAccessKey(key) => {
-                let expires = now + TOKEN_LIFETIME;
-                let token = make_token(key.expose_secret(), &scope, expires.unix_timestamp());
-                (Method::SharedAccessKey, Some(token), Some(expires))
+                // `se` is whole seconds; the expiry shown is the one signed.
+                let expiry = (now + TOKEN_LIFETIME).unix_timestamp();
+                let token = make_token(key.expose_secret(), &scope, expiry);
+                let expires = OffsetDateTime::from_unix_timestamp(expiry).ok();
+                (Method::SharedAccessKey, Some(token), expires)
             }
             Authentication::SharedAccessSignature(text) => {
                 let token =
@@ -270,7 +272,11 @@ mod tests {
             "hub.azure-devices.net/leaf-01/?api-version=2021-04-12"
         );
         assert_eq!(credentials.sent.method, Method::SharedAccessKey);
-        assert_eq!(credentials.sent.token_expires, Some(now() + TOKEN_LIFETIME));
+        assert_eq!(
+            credentials.sent.token_expires,
+            Some(now() + TOKEN_LIFETIME),
+            "whole seconds: now() has none"
+        );
         let token = credentials.password.as_ref().unwrap().expose_str();
         assert_eq!(
             sas::verify_token(

@@ -505,3 +505,42 @@ fn serve_with_devices_answers_as_edgehub_does() {
     assert_eq!(result, "ok", "{text}");
     assert_eq!(info["identity"]["sent"]["method"], "x509");
 }
+
+// ---- `edgeprobe demo`'s identity scenarios ----
+
+/// Each identity scenario ends in its diagnosis, and shows no key or token.
+#[test]
+fn demo_identity_scenarios_end_in_the_right_diagnosis() {
+    for (scenario, result, expected) in [
+        (
+            "wrong-key",
+            "error",
+            "CONNACK 4 (bad user name or password)",
+        ),
+        ("unknown-device", "error", "CONNACK 5 (not authorized)"),
+        ("expired-token", "error", "SharedAccessSignature expired"),
+        (
+            "x509",
+            "ok",
+            "accepted device `leaf-01` with the X.509 certificate",
+        ),
+    ] {
+        let output = run(&["demo", "--scenario", scenario, "--output", "json"]);
+        let report = output.json();
+        let text = report.text_of("gateway-auth-mqtt");
+        assert_eq!(
+            report.result("gateway-auth-mqtt"),
+            result,
+            "{scenario}: {text}"
+        );
+        assert!(text.contains(expected), "{scenario}: {text}");
+        let shown = run(&["demo", "--scenario", scenario]).all();
+        for secret in ["SharedAccessKey=", "sig=", "PRIVATE KEY"] {
+            let leaked = shown
+                .match_indices(secret)
+                // `<redacted>`, or our prose naming the key in backticks.
+                .any(|(at, _)| !shown[at + secret.len()..].starts_with(['<', '`']));
+            assert!(!leaked, "{scenario}: `{secret}` shown:\n{shown}");
+        }
+    }
+}
