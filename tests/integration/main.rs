@@ -17,6 +17,7 @@ mod harness;
 mod hostile_chains;
 mod identity;
 mod misbehaving;
+mod nested;
 mod observation;
 mod openssl_suite;
 mod schema;
