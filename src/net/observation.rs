@@ -67,6 +67,24 @@ pub struct Session {
     /// probe.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<IdentityExchange>,
+    /// How long the protocol's first request took to be answered (the `protocol` phase of the
+    /// monitoring outputs); `None` when it was not asked.
+    #[serde(
+        rename = "answer_ms",
+        serialize_with = "optional_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answer_time: Option<Duration>,
+}
+
+fn optional_millis<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => as_millis(duration, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// What an authenticating probe sent (never the token) and what came of the test message.
@@ -385,6 +403,9 @@ mod schema {
         /// `--authenticate`: the identity the answer was asked for with.
         #[serde(skip_serializing_if = "Option::is_none")]
         identity: Option<super::IdentityExchange>,
+        /// How long the answer took, from the request; absent when none was asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer_ms: Option<Milliseconds>,
     }
 
     /// No TLS session: the connection or the handshake failed.
@@ -487,6 +508,7 @@ pub async fn observe_as(
     let result = match connect_recording(request, &mut attempts).await {
         Err(error) => Err(error),
         Ok(mut connected) => {
+            let asked = std::time::Instant::now();
             let (answer, identity) = match (read_answer, credentials) {
                 (false, _) => (None, None),
                 (true, Some(credentials)) if request.protocol == Protocol::Mqtt => {
@@ -509,11 +531,13 @@ pub async fn observe_as(
             let handshake = connected.handshake.clone();
             let chain = chains.intern(std::mem::take(&mut connected.chain));
             connected.close().await;
+            let answer_time = answer.is_some().then(|| asked.elapsed());
             Ok(Session {
                 handshake,
                 chain,
                 answer,
                 identity,
+                answer_time,
             })
         }
     };
