@@ -140,6 +140,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub websocket: bool,
 
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -150,6 +153,42 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Leaf mode: proving the device's identity through the gateway (issue 13).
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// Also connect as the device (its SharedAccessKey, SharedAccessSignature or --cert) and report whether the gateway accepts it. Opt-in because IoT Hub allows one connection per device id: this ends a live session of the real device with the same id, which then reconnects
+    #[arg(long, conflicts_with_all = ["targets", "config"])]
+    pub authenticate: bool,
+
+    /// With --authenticate: after the gateway accepts the device, publish one QoS 1 test message (property edgeprobe-test=true) to devices/{DeviceId}/messages/events/ and wait for its PUBACK
+    #[arg(long, requires = "authenticate")]
+    pub send_test_message: bool,
+
+    /// The device's X.509 certificate (PEM, its full chain, leaf first), presented in the TLS handshake as an x509=true device does
+    #[arg(long, value_name = "PATH", requires = "key", conflicts_with_all = ["targets", "config"])]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM or DER); never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The CA the device certificate should chain to (verified with purpose sslclient)
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub device_ca: Option<PathBuf>,
+}
+
+impl IdentityArgs {
+    pub fn options(&self) -> crate::identity::IdentityOptions {
+        crate::identity::IdentityOptions {
+            authenticate: self.authenticate,
+            send_test_message: self.send_test_message,
+            certificate: self.cert.clone(),
+            key: self.key.clone(),
+            device_ca: self.device_ca.clone(),
+        }
+    }
 }
 
 /// Gateway mode, nested hierarchies: what the top layer serves the layers below it.
@@ -367,6 +406,28 @@ pub struct ServeArgs {
     /// Without --cert: where to write the generated root CA for the leaf (default: a new temporary directory)
     #[arg(long, value_name = "PATH", conflicts_with = "cert")]
     pub ca_out: Option<PathBuf>,
+
+    /// Know this device as edgeHub would: tokens signed with KEY (base64, the device's SharedAccessKey) earn CONNACK 0, others 4, unknown devices 5 (repeatable); without --device or --device-ca every CONNECT gets CONNACK 5
+    #[arg(long, value_name = "ID=KEY", value_parser = parse_device)]
+    pub device: Vec<(String, crate::secrets::SecretString)>,
+
+    /// Accept client certificates issued by this CA (PEM) whose CN is the MQTT client id (X.509 devices)
+    #[arg(long, value_name = "PATH")]
+    pub device_ca: Option<PathBuf>,
+}
+
+/// `--device ID=KEY`; the error never repeats the key.
+fn parse_device(text: &str) -> Result<(String, crate::secrets::SecretString), String> {
+    let (id, key) = text
+        .split_once('=')
+        .ok_or("expected ID=KEY: the device id, `=`, then its SharedAccessKey (base64)")?;
+    if id.is_empty() || key.is_empty() {
+        return Err("expected ID=KEY with a device id and a key".to_owned());
+    }
+    Ok((
+        id.to_owned(),
+        crate::secrets::SecretString::new(key.to_owned()),
+    ))
 }
 
 impl ServeArgs {
@@ -428,6 +489,14 @@ pub struct ConnectArgs {
     /// After the handshake, check that the protocol answers: MQTT CONNECT/CONNACK, AMQP SASL header, HTTP GET /
     #[arg(long)]
     pub probe: bool,
+
+    /// Present this client certificate (PEM, leaf first) in the handshake, like s_client -cert: a device's X.509 identity
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert, like s_client -key; never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
 
     /// The protocol spoken on the port, for --probe: mqtt, amqp or https (default: from the port, 5671 amqp, 443 https, else mqtt)
     #[arg(long, value_name = "PROTOCOL", value_parser = parse_protocol)]

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod exporter;
 pub mod fleet;
 pub mod hostname;
+pub mod identity;
 pub mod manpages;
 pub mod memo;
 pub mod net;

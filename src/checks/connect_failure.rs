@@ -90,9 +90,10 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
         ConnectError::NotTls { .. } => format!(
             "port {port} is served by something that is not edgeHub's TLS endpoint (a plain-text service): free the port on the gateway and let edgeHub bind it; {binding}"
         ),
-        ConnectError::Alert { .. } => {
-            "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned()
-        }
+        ConnectError::Alert { alert, .. } => match crate::identity::certificate_alert_remedy(alert) {
+            Some(remedy) => remedy.to_owned(),
+            None => "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned(),
+        },
         ConnectError::CertificateTooLarge { .. } => certificate_too_large(),
         ConnectError::Tls { .. } => "see `sudo iotedge logs edgeHub` for the TLS error on the gateway side".to_owned(),
     }

@@ -289,6 +289,7 @@ fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outco
         authentication: match parsed.authentication {
             Authentication::SharedAccessKey(_) => info::Authentication::SharedAccessKey,
             Authentication::X509 => info::Authentication::X509,
+            Authentication::SharedAccessSignature(_) => info::Authentication::SharedAccessSignature,
         },
         redacted: parsed.to_string(),
     };

@@ -15,8 +15,10 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
     OrSkip, Outcome, Peer, PortFamily, Prior, Ran,
 };
+use crate::identity::DeviceCredentials;
+use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
-use crate::net::observation::observe;
+use crate::net::observation::observe_as;
 use crate::net::resolve::{Resolution, ResolutionSource};
 use crate::net::tls::{ConnectError, ConnectRequest};
 
@@ -64,6 +66,23 @@ impl DeclaredCheck for GatewayConnectCheck {
             Ok(client) => client,
             Err(error) => return Ok(Outcome::error(error.to_string())),
         };
+        // `--cert`: the device's certificate goes into every handshake, as the device's own
+        // TLS stack sends it; unreadable, it is not sent (`device-certificate` says why).
+        let (client, certificate_note) = match device_certificate(context) {
+            Some(Ok(device)) => match &device.client {
+                Ok(device_client) => (Arc::clone(device_client), None),
+                Err(error) => (
+                    client,
+                    Some(format!("the device certificate was not presented: {error}")),
+                ),
+            },
+            Some(Err(error)) => (
+                client,
+                Some(format!("the device certificate was not presented: {error}")),
+            ),
+            None => (client, None),
+        };
+        let credentials = device_credentials(context, prior, self.protocol);
         let request = ConnectRequest {
             protocol: self.protocol,
             server_name: name,
@@ -72,9 +91,11 @@ impl DeclaredCheck for GatewayConnectCheck {
             timeout: context.timeout,
             client: &client,
         };
-        let read_answer = prior.is_scheduled(self.protocol.protocol_check_id());
+        let read_answer =
+            prior.is_scheduled(self.protocol.protocol_check_id()) || credentials.is_some();
         let chains = context.shared.presented_chains();
-        let observation = Arc::new(observe(&request, read_answer, chains).await);
+        let observation =
+            Arc::new(observe_as(&request, read_answer, credentials.as_ref(), chains).await);
         let label = observation.label();
         let session = match &observation.result {
             Ok(session) => session,
@@ -99,8 +120,9 @@ impl DeclaredCheck for GatewayConnectCheck {
             format_millis(handshake.handshake_time),
         );
         let tried = observation.attempts.len();
-        let mut outcome =
-            Outcome::ok(message).detail(format!("certificates presented: {}", session.chain.len()));
+        let mut outcome = Outcome::ok(message)
+            .detail(format!("certificates presented: {}", session.chain.len()))
+            .details(certificate_note);
         if let Some(group) = &handshake.key_exchange_group {
             outcome = outcome.detail(format!("key exchange: {group}"));
         }
@@ -118,6 +140,34 @@ impl DeclaredCheck for GatewayConnectCheck {
                 verdict: None,
             }))))
     }
+}
+
+/// `--cert`/`--key`, read once per run.
+pub(super) fn device_certificate(
+    context: &Context,
+) -> Option<Result<Arc<DeviceCertificate>, String>> {
+    let options = &context.identity;
+    let (certificate, key) = (options.certificate.as_ref()?, options.key.as_ref()?);
+    Some(context.shared.device_certificate(certificate, key))
+}
+
+/// With `--authenticate`, the credentials the port's first request carries, when the protocol
+/// has a way to carry them and they can be made (`gateway-auth-*` reports why not).
+fn device_credentials(
+    context: &Context,
+    prior: &Prior,
+    protocol: Protocol,
+) -> Option<DeviceCredentials> {
+    if !context.identity.authenticate || protocol != Protocol::Mqtt {
+        return None;
+    }
+    let parsed = prior.connection_string()?;
+    DeviceCredentials::from_connection_string(
+        parsed,
+        context.now,
+        context.identity.send_test_message,
+    )
+    .ok()
 }
 
 /// A refused port may be the wrong machine rather than a stopped edgeHub, most of all when

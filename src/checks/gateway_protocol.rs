@@ -111,7 +111,18 @@ impl GatewayProtocolCheck {
         if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
             https.websocket = Some(probe_websocket(context, observation).await);
         }
-        let outcome = judge(&label, &answer);
+        let outcome = match (&answer, &session.identity) {
+            // `--authenticate`: the CONNECT carried the device's credentials, so a refusal
+            // proves the broker as well as an anonymous one does; `gateway-auth-mqtt` judges it.
+            (ProbeAnswer::Mqtt(connack), Some(_)) if matches!(connack.return_code, 0 | 2..=5) => {
+                Outcome::ok(format!(
+                    "{label}: an MQTT broker answered the device's CONNECT with {}",
+                    answer.summary()
+                ))
+                .detail("the CONNECT carried the device's credentials (--authenticate): see gateway-auth-mqtt for the verdict on them")
+            }
+            _ => judge(&label, &answer),
+        };
         info.answer = Some(answer);
         outcome.info(info)
     }
@@ -233,6 +244,15 @@ fn failure_remedy(protocol: Protocol, error: &ProbeError, port: u16) -> String {
         (Some(TransportError::Closed { .. } | TransportError::Reset { .. }), _) => format!(
             "the server hung up on a well-formed request: the {service} protocol head may be disabled in edgeHub ({head} must not be false in edgeHub's environment), or another TLS service holds the port; {owner}"
         ),
+        // TLS 1.3 servers reject a client certificate (or its absence) after the handshake.
+        (Some(TransportError::Tls { detail }), _)
+            if let Some((alert, remedy)) = crate::identity::alert_in(detail).and_then(|alert| {
+                let remedy = crate::identity::certificate_alert_remedy(&alert)?;
+                Some((alert, remedy))
+            }) =>
+        {
+            format!("the gateway sent the TLS alert `{alert}`: {remedy}")
+        }
         (Some(TransportError::Tls { .. } | TransportError::Send { .. }), _) => {
             "the TLS session broke after the handshake: check `sudo iotedge logs edgeHub` for errors".to_owned()
         }

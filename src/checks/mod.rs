@@ -13,8 +13,10 @@ mod connect_failure;
 mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
+mod device_certificate;
 mod edgehub_listening;
 mod expiry;
+mod gateway_auth;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
@@ -76,6 +78,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_hostname_matches_config::GatewayHostnameMatchesConfigCheck),
         Box::new(root_ca_file::RootCaFileCheck),
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
+        Box::new(device_certificate::DeviceCertificateCheck),
         Box::new(gateway_resolve::GatewayResolveCheck),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
         Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
@@ -83,6 +86,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(gateway_auth::GatewayAuthCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),

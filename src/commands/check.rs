@@ -83,6 +83,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
+        identity: args.identity.options(),
         ..Context::default()
     };
     let selection = Selection {
@@ -100,6 +101,11 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     if args.connection_string.is_some() {
         return Err(AppError::Usage(
             "--connection-string checks from a leaf device; with --config edgeprobe checks the gateway itself and reads the gateway's connection string from its config".to_owned(),
+        ));
+    }
+    if args.identity.authenticate || args.identity.cert.is_some() {
+        return Err(AppError::Usage(
+            "--authenticate, --cert and --key prove a leaf device's identity through its gateway: give --connection-string (or --gateway) as well".to_owned(),
         ));
     }
     if args.gateway_config.is_some() {

@@ -16,6 +16,7 @@ use crate::checks::SYSTEM_BUNDLE;
 use crate::cli::{ConnectArgs, OutputFormat};
 use crate::engine::os_trust_store::os_trust_store;
 use crate::hostname::validate_hostname;
+use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
 use crate::net::observation::{PresentedChains, observe};
 use crate::net::probe::{ProbeAnswer, ProbeError};
@@ -135,14 +136,26 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
-    let client = TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?;
+    let client = match (&args.cert, &args.key) {
+        // `-cert`/`-key`: the device's identity, refused up front when it cannot be presented.
+        (Some(certificate), Some(key)) => {
+            let device = DeviceCertificate::load(certificate, key).map_err(AppError::Usage)?;
+            Arc::clone(
+                device
+                    .client
+                    .as_ref()
+                    .map_err(|error| AppError::Usage(error.clone()))?,
+            )
+        }
+        _ => Arc::new(TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?),
+    };
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
         addresses: &resolution.addresses,
         port,
         timeout: args.timeout,
-        client: &client,
+        client: client.as_ref(),
     };
     // One connection: the handshake, then (with --probe) the protocol's answer on it.
     let observation = observe(&request, args.probe, &PresentedChains::default()).await;
@@ -152,6 +165,14 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         Err(error @ ConnectError::CertificateTooLarge { .. }) => {
             writeln!(out, "{error}")?;
             return Ok(1);
+        }
+        Err(error @ ConnectError::Alert { alert, .. }) => {
+            return Err(AppError::Connect(
+                match crate::identity::certificate_alert_remedy(alert) {
+                    Some(remedy) => format!("{error}: {remedy}"),
+                    None => error.to_string(),
+                },
+            ));
         }
         Err(error) => return Err(AppError::Connect(error.to_string())),
     };

@@ -67,6 +67,8 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
+    pub identity: crate::identity::IdentityOptions,
     /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
     /// children pull their images through it, from its registry module).
     pub top_layer: bool,
@@ -98,6 +100,7 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            identity: crate::identity::IdentityOptions::default(),
             top_layer: false,
             registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),

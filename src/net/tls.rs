@@ -272,17 +272,41 @@ pub struct TlsSetupError(rustls::Error);
 
 impl TlsClient {
     pub fn new() -> Result<TlsClient, TlsSetupError> {
+        Self::build(None)
+    }
+
+    /// A client that presents `chain` (leaf first) and proves it holds `key` whenever a server
+    /// asks for a certificate (RFC 8446 §4.4.2), as an `x509=true` device does and as
+    /// `openssl s_client -cert -key` does.
+    pub fn with_client_certificate(
+        chain: Vec<CertificateDer<'static>>,
+        key: rustls_pki_types::PrivateKeyDer<'static>,
+    ) -> Result<TlsClient, TlsSetupError> {
+        Self::build(Some((chain, key)))
+    }
+
+    fn build(
+        identity: Option<(
+            Vec<CertificateDer<'static>>,
+            rustls_pki_types::PrivateKeyDer<'static>,
+        )>,
+    ) -> Result<TlsClient, TlsSetupError> {
         let provider = crypto_provider();
         let verifier = Arc::new(ObservingVerifier {
             schemes: crate::pki::signature::tls_signature_schemes(),
         });
         let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
-            let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+            let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
                 .with_safe_default_protocol_versions()
                 .map_err(TlsSetupError)?
                 .dangerous()
-                .with_custom_certificate_verifier(verifier.clone())
-                .with_no_client_auth();
+                .with_custom_certificate_verifier(verifier.clone());
+            let mut config = match &identity {
+                None => builder.with_no_client_auth(),
+                Some((chain, key)) => builder
+                    .with_client_auth_cert(chain.clone(), key.clone_key())
+                    .map_err(TlsSetupError)?,
+            };
             config.alpn_protocols = alpn_protocols;
             // A shared configuration would otherwise resume sessions (RFC 8446 section 2.2),
             // and a resumed handshake carries no Certificate message: every probe must see the
@@ -535,11 +559,19 @@ fn classify_handshake_error(
 
 /// The alert's name as RFC 8446 §6 spells it (`handshake_failure`), as OpenSSL prints it.
 fn alert_name(alert: rustls::AlertDescription) -> String {
+    snake_case_alert(&format!("{alert:?}"))
+}
+
+/// rustls' name of an alert (`UnknownCA`, `CertificateRequired`) as RFC 8446 §6 spells it
+/// (`unknown_ca`, `certificate_required`): a capital starts a word unless it follows one.
+pub(crate) fn snake_case_alert(debug_name: &str) -> String {
     let mut name = String::new();
-    for (index, character) in format!("{alert:?}").chars().enumerate() {
-        if character.is_ascii_uppercase() && index > 0 {
+    let mut previous_upper = true;
+    for character in debug_name.chars() {
+        if character.is_ascii_uppercase() && !previous_upper {
             name.push('_');
         }
+        previous_upper = character.is_ascii_uppercase();
         name.push(character.to_ascii_lowercase());
     }
     name
@@ -794,14 +826,15 @@ mod tests {
 
     #[test]
     fn alerts_are_named_as_in_rfc_8446() {
-        assert_eq!(
-            alert_name(rustls::AlertDescription::HandshakeFailure),
-            "handshake_failure"
-        );
-        assert_eq!(
-            alert_name(rustls::AlertDescription::ProtocolVersion),
-            "protocol_version"
-        );
+        use rustls::AlertDescription as Alert;
+        for (alert, name) in [
+            (Alert::HandshakeFailure, "handshake_failure"),
+            (Alert::ProtocolVersion, "protocol_version"),
+            (Alert::UnknownCA, "unknown_ca"),
+            (Alert::CertificateRequired, "certificate_required"),
+        ] {
+            assert_eq!(alert_name(alert), name);
+        }
     }
 
     #[test]

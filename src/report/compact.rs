@@ -523,6 +523,7 @@ mod tests {
             },
             chain: Arc::new(chain),
             answer: None,
+            identity: None,
             answer_time: None,
         };
         let examined = |peer, code| {

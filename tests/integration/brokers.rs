@@ -30,15 +30,15 @@ pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// A Python that can import Debian's python3-qpid-proton: the system one first, since a
-/// pyenv or venv python3 on PATH does not see /usr/lib/python3/dist-packages.
-fn python_with_proton() -> Option<PathBuf> {
+/// A Python that can import `module` (Debian's python3-qpid-proton for `proton`): the system
+/// one first, since a pyenv or venv python3 on PATH does not see /usr/lib/python3/dist-packages.
+pub(crate) fn python_with(module: &str) -> Option<PathBuf> {
     ["/usr/bin/python3", "python3"]
         .into_iter()
         .map(PathBuf::from)
         .find(|python| {
             Command::new(python)
-                .args(["-c", "import proton"])
+                .args(["-c", &format!("import {module}")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -168,6 +168,12 @@ pub(crate) fn path_text(path: &Path) -> String {
 
 /// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.
 fn mosquitto() -> Option<Server> {
+    mosquitto_with("mosquitto", &fixture("root-ca.pem"), "")
+}
+
+/// mosquitto serving the fixture chain, `cafile` for client certificates and `settings` (more
+/// `mosquitto.conf` lines) on top of no anonymous clients.
+pub(crate) fn mosquitto_with(name: &'static str, cafile: &Path, settings: &str) -> Option<Server> {
     let program = required("mosquitto", find_program("mosquitto"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
@@ -176,12 +182,12 @@ fn mosquitto() -> Option<Server> {
         &config,
         format!(
             "listener {port} 127.0.0.1\n\
-cafile {root}\ncertfile {chain}\nkeyfile {key}\n\
+cafile {root}\ncertfile {chain}\nkeyfile {key}\n{settings}\
 allow_anonymous false\npersistence false\nlog_dest stderr\n\
 # Started as root, mosquitto would switch to the mosquitto user and lose access to the\n\
 # temporary files; `root` keeps it as is (and is ignored when not started as root).\n\
 user root\n",
-            root = path_text(&fixture("root-ca.pem")),
+            root = path_text(cafile),
             chain = path_text(&fixture("server-full-chain.pem")),
             key = path_text(&fixture("server.key.pem")),
         ),
@@ -189,7 +195,7 @@ user root\n",
     .expect("mosquitto.conf");
     let mut command = Command::new(program);
     command.arg("-c").arg(&config);
-    Some(Server::start("mosquitto", port, command, directory))
+    Some(Server::start(name, port, command, directory))
 }
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
@@ -243,17 +249,31 @@ http {{\n\
 
 /// tests/servers/amqp_listener.py: Qpid Proton's reactor with TLS and SASL.
 fn proton() -> Option<Server> {
-    let python = required("python3-qpid-proton", python_with_proton())?;
+    let python = required("python3-qpid-proton", python_with("proton"))?;
+    Some(python_server("proton", python, "amqp_listener.py", &[]))
+}
+
+/// `script` of tests/servers run by `python` on a free 127.0.0.1 port with the fixture chain
+/// and key, then `arguments`: `SCRIPT HOST PORT CHAIN KEY ARGUMENTS...`.
+pub(crate) fn python_server(
+    name: &'static str,
+    python: PathBuf,
+    script: &str,
+    arguments: &[String],
+) -> Server {
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/amqp_listener.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/servers")
+        .join(script);
     let mut command = Command::new(python);
     command
         .arg(script)
         .args(["127.0.0.1", &port.to_string()])
         .arg(fixture("server-full-chain.pem"))
-        .arg(fixture("server.key.pem"));
-    Some(Server::start("proton", port, command, directory))
+        .arg(fixture("server.key.pem"))
+        .args(arguments);
+    Server::start(name, port, command, directory)
 }
 
 /// mosquitto on the MQTT port, Proton on the AMQP port, nginx on the HTTPS port.
@@ -415,19 +435,29 @@ fn stopped_nginx_is_named() {
     dead_service_is_named(|trio| &mut trio.https, "https", "HTTPS");
 }
 
+/// `connect --probe --brief` to the gateway name on `port` of 127.0.0.1, with `extra` options.
+pub(crate) fn connect_probe(port: u16, extra: &[&str]) -> Run {
+    let target = format!("{GATEWAY}:{port}");
+    let resolve = format!("{GATEWAY}:127.0.0.1");
+    let root = path_text(&fixture("root-ca.pem"));
+    let mut args = vec![
+        "connect",
+        &target,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        &root,
+        "--probe",
+        "--brief",
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
 #[test]
 fn connect_probe_reads_mosquitto_connack() {
     let Some(mosquitto) = mosquitto() else { return };
-    let output = run(&[
-        "connect",
-        &format!("{GATEWAY}:{}", mosquitto.port),
-        "--resolve",
-        &format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file",
-        &path_text(&fixture("root-ca.pem")),
-        "--probe",
-        "--brief",
-    ]);
+    let output = connect_probe(mosquitto.port, &[]);
     assert_eq!(output.code, 0, "{}", output.all());
     assert!(
         output

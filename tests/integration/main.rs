@@ -16,6 +16,7 @@ mod gateway_mode;
 mod hardening;
 mod harness;
 mod hostile_chains;
+mod identity;
 mod misbehaving;
 mod nested;
 mod observation;
