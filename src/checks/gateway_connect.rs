@@ -16,6 +16,7 @@ use crate::engine::{
 };
 use crate::net::Protocol;
 use crate::net::observation::observe;
+use crate::net::proxy::ProxyUrl;
 use crate::net::tls::ConnectRequest;
 
 use super::connect_failure::connect_failure;
@@ -65,6 +66,18 @@ impl Check for GatewayConnectCheck {
             let (Some(name), Some(resolution)) = (prior.gateway_name(), prior.resolution()) else {
                 return Outcome::skipped("skipped because the gateway address is unknown");
             };
+            let proxy = context.proxy.route(name);
+            if let Some(proxy) = proxy
+                && self.protocol != Protocol::Https
+                && !context.asked_for(Peer::Gateway, self.protocol)
+            {
+                return Outcome::skipped(format!(
+                    "not used through the proxy {proxy} ({}): behind an HTTP proxy a device reaches its gateway on 443 only (HTTPS, MQTT and AMQP over WebSockets); to try this port through the proxy anyway, pass --port {}=PORT or --only {}",
+                    context.proxy.source,
+                    self.protocol.key(),
+                    self.id()
+                ));
+            }
             let client = match context.shared.tls_client() {
                 Ok(client) => client,
                 Err(error) => return Outcome::error(error.to_string()),
@@ -76,6 +89,7 @@ impl Check for GatewayConnectCheck {
                 port: context.ports.get(self.protocol),
                 timeout: context.timeout,
                 client: &client,
+                proxy: proxy.map(|proxy| proxy.as_ref()),
             };
             let read_answer = prior.is_scheduled(self.protocol.protocol_check_id());
             let chains = context.shared.presented_chains();
@@ -85,7 +99,8 @@ impl Check for GatewayConnectCheck {
                 Ok(session) => session,
                 Err(error) => {
                     let error = error.clone();
-                    return connect_failure(&label, Peer::Gateway, observation, &error);
+                    return connect_failure(&label, Peer::Gateway, observation, &error)
+                        .details(through(proxy, &context.proxy.source));
                 }
             };
             let handshake = &session.handshake;
@@ -99,6 +114,7 @@ impl Check for GatewayConnectCheck {
             );
             let tried = observation.attempts.len();
             let mut outcome = Outcome::ok(message)
+                .details(through(proxy, &context.proxy.source))
                 .detail(format!("certificates presented: {}", session.chain.len()));
             if let Some(group) = &handshake.key_exchange_group {
                 outcome = outcome.detail(format!("key exchange: {group}"));
@@ -118,6 +134,11 @@ impl Check for GatewayConnectCheck {
                 })))
         })
     }
+}
+
+/// "through the proxy http://proxy:3128 (https_proxy)", when there is one.
+fn through(proxy: Option<&std::sync::Arc<ProxyUrl>>, source: &str) -> Option<String> {
+    proxy.map(|proxy| format!("through the proxy {proxy} ({source})"))
 }
 
 fn format_millis(duration: std::time::Duration) -> String {

@@ -14,7 +14,7 @@ use crate::net::Protocol;
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, examine, upstream_path};
 
 pub struct IotHubConnectCheck {
     protocol: Protocol,
@@ -108,6 +108,11 @@ impl Check for IotHubConnectCheck {
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)");
                 }
             };
+            let path = match upstream_path(context, config, Peer::IotHub, self.protocol, &host.name)
+            {
+                Ok(path) => path,
+                Err(outcome) => return *outcome,
+            };
             let settings = ResolverSettings {
                 hosts_file: context.hosts_file.clone(),
                 resolv_conf: context.root.path("/etc/resolv.conf"),
@@ -115,21 +120,26 @@ impl Check for IotHubConnectCheck {
                 overrides: context.resolve_overrides.clone(),
                 timeout: context.timeout,
             };
-            let resolution = match resolve_gateway(&host.name, &settings).await {
-                Ok(resolution) => resolution,
-                Err(failure) => {
-                    return Outcome::error(format!("IoT hub: {failure}"))
-                        .details(failure.notes.clone())
-                        .remedy(failure.remedy(&host.name));
-                }
+            // Through a proxy the proxy resolves the hub's name; this machine need not.
+            let addresses = match path.proxy {
+                Some(_) => Vec::new(),
+                None => match resolve_gateway(&host.name, &settings).await {
+                    Ok(resolution) => resolution.addresses,
+                    Err(failure) => {
+                        return Outcome::error(format!("IoT hub: {failure}"))
+                            .details(failure.notes.clone())
+                            .remedy(failure.remedy(&host.name));
+                    }
+                },
             };
             let port = context.iothub_ports.get(self.protocol);
             let endpoint = Endpoint {
                 protocol: self.protocol,
                 peer: Peer::IotHub,
                 host: &host,
-                addresses: &resolution.addresses,
+                addresses: &addresses,
                 port,
+                proxy: path.proxy(),
                 anchors: Some(&anchors),
                 what: format!(
                     "IoT hub `{}` on port {port} ({})",

@@ -10,7 +10,7 @@ use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, examine, upstream_path};
 
 pub struct ParentConnectCheck {
     protocol: Protocol,
@@ -70,6 +70,11 @@ impl Check for ParentConnectCheck {
             let certificates = prior.configured_certificates();
             let anchors =
                 certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
+            let path = match upstream_path(context, config, Peer::Parent, self.protocol, &host.name)
+            {
+                Ok(path) => path,
+                Err(outcome) => return *outcome,
+            };
             let port = context.parent_ports.get(self.protocol);
             let endpoint = Endpoint {
                 protocol: self.protocol,
@@ -77,6 +82,7 @@ impl Check for ParentConnectCheck {
                 host: &host,
                 addresses: &resolution.addresses,
                 port,
+                proxy: path.proxy(),
                 anchors,
                 what: format!(
                     "parent `{}` on port {port} ({})",

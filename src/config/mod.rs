@@ -6,6 +6,7 @@
 //! sections still loads; a value of the wrong type, or a syntax error, is an error with its line
 //! and column. Secrets (the connection string) are kept out of `Debug` and error messages.
 
+pub mod upstream;
 pub mod v1_yaml;
 pub mod v2_toml;
 
@@ -130,6 +131,8 @@ pub struct EdgeConfig {
     /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
     /// make a parent name resolvable inside the edgeAgent container.
     pub agent_extra_hosts: Vec<String>,
+    /// `[agent.env]` (1.2+) or `agent.env` (1.1): the proxy and `UpstreamProtocol`.
+    pub agent_env: upstream::AgentEnv,
     /// Top-level settings found inside a section ("hostname in [provisioning]"): in TOML a key
     /// written after a `[section]` header belongs to that section, so IoT Edge never sees it.
     pub misplaced_keys: Vec<String>,

@@ -64,6 +64,12 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
+    /// mode: `--proxy`, else none (the upstream checks read the config's `[agent.env]`).
+    pub proxy: crate::net::proxy::ProxySettings,
+    /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
+    /// naming a port's check): probed even where this configuration does not use them.
+    pub asked_ports: Vec<(Peer, Protocol)>,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -90,12 +96,19 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            proxy: Default::default(),
+            asked_ports: Vec::new(),
             shared: Shared::default(),
         }
     }
 }
 
 impl Context {
+    /// Whether `protocol`'s port of `peer` was asked for by name on the command line.
+    pub fn asked_for(&self, peer: Peer, protocol: Protocol) -> bool {
+        self.asked_ports.contains(&(peer, protocol))
+    }
+
     /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
     pub fn for_gateway(gateway: &str) -> Self {
         Context {

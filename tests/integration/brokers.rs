@@ -22,7 +22,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A program from PATH or the sbin directories (mosquitto and nginx live in /usr/sbin, which
 /// is not on every user's PATH).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
@@ -48,10 +48,10 @@ fn python_with_proton() -> Option<PathBuf> {
 
 /// `Some(found)`, or: under CI=true a failure naming what is missing, otherwise a printed
 /// note and `None` so the caller skips.
-fn required<T>(what: &str, found: Option<T>) -> Option<T> {
+pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, tinyproxy)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -63,7 +63,7 @@ fn required<T>(what: &str, found: Option<T>) -> Option<T> {
 
 /// A free port on 127.0.0.1 for a child process to bind. Another process could take it
 /// between here and the child's bind; the readiness check would then fail loudly.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -71,9 +71,9 @@ fn free_port() -> u16 {
 }
 
 /// A server child process, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     name: &'static str,
-    port: u16,
+    pub(crate) port: u16,
     child: Option<Child>,
     directory: tempfile::TempDir,
 }
@@ -81,7 +81,7 @@ struct Server {
 impl Server {
     /// Starts `command` with stdout and stderr in files of `directory`, then waits until its
     /// port accepts connections (polling, bounded by [`STARTUP_DEADLINE`]).
-    fn start(
+    pub(crate) fn start(
         name: &'static str,
         port: u16,
         mut command: Command,
@@ -132,7 +132,7 @@ impl Server {
         }
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         ["stdout", "stderr"]
             .iter()
             .map(|stream| {

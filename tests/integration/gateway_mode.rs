@@ -41,7 +41,7 @@ pub(crate) struct Tree {
 impl Tree {
     /// A healthy top-layer gateway: `config` (a fixtures/gateway/config file) installed at
     /// `config_path`, the top layer's device CA, key and root, service users, OS trust store.
-    fn new(config: &str, config_path: &str, device_ca: &str) -> Tree {
+    pub(crate) fn new(config: &str, config_path: &str, device_ca: &str) -> Tree {
         let tree = Tree {
             directory: tempfile::tempdir().expect("temporary directory"),
         };
@@ -72,7 +72,7 @@ impl Tree {
         Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
     }
 
-    fn path(&self, system_path: &str) -> PathBuf {
+    pub(crate) fn path(&self, system_path: &str) -> PathBuf {
         self.directory
             .path()
             .join(system_path.trim_start_matches('/'))
@@ -82,7 +82,7 @@ impl Tree {
         self.directory.path()
     }
 
-    fn write(&self, system_path: &str, contents: &str) {
+    pub(crate) fn write(&self, system_path: &str, contents: &str) {
         let path = self.path(system_path);
         fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
         fs::write(&path, contents).expect("file written");
@@ -182,7 +182,7 @@ pub(crate) fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
     .collect()
 }
 
-fn assert_result(report: &Report, id: &str, expected: &str) {
+pub(crate) fn assert_result(report: &Report, id: &str, expected: &str) {
     let entry = report.check(id);
     assert_eq!(
         entry.result.result, expected,
@@ -191,7 +191,7 @@ fn assert_result(report: &Report, id: &str, expected: &str) {
     );
 }
 
-fn message(report: &Report, id: &str) -> String {
+pub(crate) fn message(report: &Report, id: &str) -> String {
     report
         .check(id)
         .result

@@ -18,6 +18,7 @@ mod hostile_chains;
 mod misbehaving;
 mod observation;
 mod openssl_suite;
+mod proxy;
 mod schema;
 mod serve;
 mod strict_der;

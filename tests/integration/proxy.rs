@@ -1,0 +1,411 @@
+//! Through a real HTTP proxy (Debian's tinyproxy, started by each test on 127.0.0.1): the
+//! leaf suite through `--proxy` and `https_proxy`, a CONNECT refused by the proxy's port rule
+//! (403), a password proxy (407, the password in no output), no proxy listening, the gateway
+//! suite taking the proxy from `[agent.env]`, and which upstream ports `UpstreamProtocol`
+//! requires. The gateways are the in-process simulator, issued for `localhost` so the proxy can
+//! resolve the name itself (from /etc/hosts) without any outside DNS.
+
+use std::process::Command;
+
+use edgeprobe::demo::pki::GatewayPki;
+use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::net::Protocol;
+
+use crate::brokers::{Server, find_program, free_port, required};
+use crate::gateway_mode::{Tree, assert_result, check, message, ports, serve, strings};
+use crate::harness::{Report, Run, edgeprobe};
+
+/// A name every machine resolves, and so does the proxy.
+const GATEWAY: &str = "localhost";
+
+/// The proxy's password in the tests that need one: it must appear in no output.
+const PASSWORD: &str = "Pr0xy-s3cret-word";
+
+/// tinyproxy on a free loopback port with `rules` (tinyproxy.conf lines) added.
+fn tinyproxy(rules: &str) -> Option<Server> {
+    let program = required("tinyproxy", find_program("tinyproxy"))?;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let config = directory.path().join("tinyproxy.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "Listen 127.0.0.1\nPort {port}\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n\
+LogLevel Info\nDisableViaHeader Yes\n{rules}\n"
+        ),
+    )
+    .expect("tinyproxy.conf");
+    let mut command = Command::new(program);
+    // -d: in the foreground, logging to stderr, so the test owns the process.
+    command.arg("-d").arg("-c").arg(&config);
+    Some(Server::start("tinyproxy", port, command, directory))
+}
+
+fn proxy_url(proxy: &Server, credentials: &str) -> String {
+    format!("http://{credentials}127.0.0.1:{}", proxy.port)
+}
+
+/// A healthy gateway for `localhost`, and its root CA in a file for `--ca-file`.
+async fn gateway() -> (RunningGateway, tempfile::TempDir, String) {
+    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path().join("root.pem");
+    std::fs::write(&root, pki.root_pem()).expect("root written");
+    let running = start(SimulatorConfig::loopback(
+        pki.server_chain(),
+        pki.server.key_der(),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    (running, directory, root.display().to_string())
+}
+
+/// `check --gateway localhost` on the simulator's HTTPS port, with `extra`, in `format`.
+async fn leaf(
+    gateway: &RunningGateway,
+    root: &str,
+    extra: &[String],
+    environment: &[(&str, &str)],
+    format: &str,
+) -> Run {
+    let mut command = edgeprobe();
+    command
+        .args([
+            "check",
+            "--gateway",
+            GATEWAY,
+            "--ca-file",
+            root,
+            "--timeout",
+            "5s",
+        ])
+        .args(["--port", &format!("https={}", gateway.ports.https)])
+        .args(["--output", format])
+        .args(extra);
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("edgeprobe runs").into())
+        .await
+        .expect("the binary ran")
+}
+
+fn assert_error_kind(report: &Report, id: &str, kind: &str) {
+    assert_result(report, id, "error");
+    assert_eq!(
+        report.check(id).additional_info["error"],
+        kind,
+        "{id}: {:?}",
+        report.check(id).additional_info
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leaf_behind_a_proxy_checks_443_through_it_and_skips_8883_and_5671() {
+    let Some(proxy) = tinyproxy("") else { return };
+    let (gateway, _directory, root) = gateway().await;
+    let url = proxy_url(&proxy, "");
+    // As curl reads it: https_proxy from the environment.
+    let output = leaf(&gateway, &root, &[], &[("https_proxy", &url)], "json").await;
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert_result(&report, "gateway-connect-https", "ok");
+    let connect = report.check("gateway-connect-https");
+    assert_eq!(connect.additional_info["proxy"], url.as_str());
+    assert!(
+        connect
+            .result
+            .details
+            .contains(&format!("through the proxy {url} (https_proxy)")),
+        "{:?}",
+        connect.result.details
+    );
+    assert_result(&report, "gateway-protocol-https", "ok");
+    assert_result(&report, "gateway-cert-chain", "ok");
+    for id in ["gateway-connect-mqtt", "gateway-connect-amqp"] {
+        assert_result(&report, id, "skipped");
+        assert!(
+            message(&report, id).contains("443 only"),
+            "{}",
+            message(&report, id)
+        );
+    }
+    // The proxy really carried it: tinyproxy logs the CONNECT.
+    assert!(
+        proxy
+            .logs()
+            .contains(&format!("localhost:{}", gateway.ports.https)),
+        "{}",
+        proxy.logs()
+    );
+
+    // no_proxy (curl's rules) sends the gateway around the proxy; asked for by --port, the
+    // MQTT port is then probed directly too.
+    let direct = leaf(
+        &gateway,
+        &root,
+        &strings(&["--port", &format!("mqtt={}", gateway.ports.mqtt)]),
+        &[("https_proxy", &url), ("no_proxy", ".localhost")],
+        "json",
+    )
+    .await;
+    let report = direct.json();
+    assert!(report.check("gateway-connect-https").additional_info["proxy"].is_null());
+    assert_result(&report, "gateway-connect-mqtt", "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy() {
+    // Only 443 may be tunnelled; the simulator's HTTPS port is another one.
+    let Some(proxy) = tinyproxy("ConnectPort 443") else {
+        return;
+    };
+    let (gateway, _directory, root) = gateway().await;
+    let url = proxy_url(&proxy, "");
+    let output = leaf(&gateway, &root, &strings(&["--proxy", &url]), &[], "json").await;
+    assert_eq!(output.code, 1, "{}", output.all());
+    let report = output.json();
+    assert_error_kind(&report, "gateway-connect-https", "proxy_rejected");
+    let text = message(&report, "gateway-connect-https");
+    assert!(text.contains(&url), "{text}");
+    assert!(text.contains("403 Access violation"), "{text}");
+    let remedy = report
+        .check("gateway-connect-https")
+        .remedy
+        .clone()
+        .unwrap_or_default();
+    assert!(remedy.contains("ConnectPort"), "{remedy}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
+    let (gateway, _directory, root) = gateway().await;
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let output = leaf(&gateway, &root, &strings(&["--proxy", &url]), &[], "json").await;
+    assert_eq!(output.code, 1, "{}", output.all());
+    let report = output.json();
+    assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
+    let text = message(&report, "gateway-connect-https");
+    assert!(text.contains(&format!("proxy {url}")), "{text}");
+    let remedy = report
+        .check("gateway-connect-https")
+        .remedy
+        .clone()
+        .unwrap_or_default();
+    assert!(remedy.contains("cannot be reached"), "{remedy}");
+    // A malformed URL is a usage error naming the flag, never a panic.
+    let bad = leaf(
+        &gateway,
+        &root,
+        &strings(&["--proxy", "socks5://127.0.0.1:1"]),
+        &[],
+        "json",
+    )
+    .await;
+    assert_eq!(bad.code, 2, "{}", bad.all());
+    assert!(bad.stderr.contains("--proxy=socks5://"), "{}", bad.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_proxy_answers_407_and_the_password_never_shows() {
+    let Some(proxy) = tinyproxy(&format!("BasicAuth operator {PASSWORD}")) else {
+        return;
+    };
+    let (gateway, _directory, root) = gateway().await;
+
+    let anonymous = leaf(
+        &gateway,
+        &root,
+        &strings(&["--proxy", &proxy_url(&proxy, "")]),
+        &[],
+        "json",
+    )
+    .await;
+    let report = anonymous.json();
+    assert_error_kind(
+        &report,
+        "gateway-connect-https",
+        "proxy_authentication_required",
+    );
+    assert!(message(&report, "gateway-connect-https").contains("407"));
+    assert!(
+        report
+            .check("gateway-connect-https")
+            .remedy
+            .as_deref()
+            .is_some_and(|fix| fix.contains("before the host")),
+        "{:?}",
+        report.check("gateway-connect-https").remedy
+    );
+
+    // Wrong password: still 407, told apart; right one: through. In every format, from the
+    // flag and from the environment, the password is never printed.
+    let wrong = format!("{PASSWORD}-not");
+    for (password, expected) in [(wrong.as_str(), "error"), (PASSWORD, "ok")] {
+        let url = proxy_url(&proxy, &format!("operator:{password}@"));
+        for format in ["text", "json", "jsonl", "prometheus"] {
+            for (mut extra, environment) in [
+                (strings(&["--proxy", &url]), vec![]),
+                (Vec::new(), vec![("HTTPS_PROXY", url.as_str())]),
+            ] {
+                if format == "text" {
+                    extra.push("--verbose".to_owned());
+                }
+                let output = leaf(&gateway, &root, &extra, &environment, format).await;
+                assert!(
+                    !output.all().contains(PASSWORD),
+                    "{format}: {}",
+                    output.all()
+                );
+                if format == "json" {
+                    let report = output.json();
+                    assert_result(&report, "gateway-connect-https", expected);
+                    if expected == "error" {
+                        assert!(
+                            message(&report, "gateway-connect-https")
+                                .contains("to the credentials given")
+                        );
+                    }
+                    let shown =
+                        report.check("gateway-connect-https").additional_info["proxy"].clone();
+                    assert_eq!(
+                        shown,
+                        format!("http://operator:<redacted>@127.0.0.1:{}", proxy.port)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A gateway tree whose config gets `[agent.env]` with `env` (TOML lines).
+fn with_agent_env(tree: &Tree, env: &str) {
+    let path = tree.path("/etc/aziot/config.toml");
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str(&format!("\n[agent.env]\n{env}\n"));
+    std::fs::write(&path, text).expect("config written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
+    let Some(proxy) = tinyproxy(&format!("BasicAuth operator {PASSWORD}")) else {
+        return;
+    };
+    // IoT Hub, simulated for `localhost`; its root in the OS trust store.
+    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
+    let hub = start(SimulatorConfig::loopback(
+        pki.server_chain(),
+        pki.server.key_der(),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    let tree = Tree::top_layer();
+    tree.write("/etc/ssl/certs/ca-certificates.crt", &pki.root_pem());
+    let url = proxy_url(&proxy, &format!("operator:{PASSWORD}@"));
+    with_agent_env(
+        &tree,
+        &format!("https_proxy = \"{url}\"\nUpstreamProtocol = \"AmqpWs\""),
+    );
+    let extra = strings(&[
+        "--iothub-hostname",
+        GATEWAY,
+        "--iothub-port",
+        &format!("https={}", hub.ports.https),
+        "--skip",
+        "edgehub-listening-mqtt,edgehub-listening-amqp,edgehub-listening-https",
+    ]);
+    let output = check(&tree, &extra).await;
+    assert!(!output.all().contains(PASSWORD), "{}", output.all());
+    let report = output.json();
+    assert_eq!(output.code, 0, "{}", output.all());
+    assert_result(&report, "iothub-connect-https", "ok");
+    let details = &report.check("iothub-connect-https").result.details;
+    assert!(
+        details.iter().any(|line| line
+            .contains("through the proxy http://operator:<redacted>@127.0.0.1")
+            && line.contains("[agent.env] https_proxy in")),
+        "{details:?}"
+    );
+    for id in ["iothub-connect-mqtt", "iothub-connect-amqp"] {
+        assert_result(&report, id, "skipped");
+        assert!(
+            message(&report, id).contains("UpstreamProtocol=AmqpWs"),
+            "{}",
+            message(&report, id)
+        );
+    }
+    assert!(
+        proxy
+            .logs()
+            .contains(&format!("localhost:{}", hub.ports.https)),
+        "{}",
+        proxy.logs()
+    );
+
+    // A proxy that is not there is named, with the setting that holds it.
+    let gone = format!("http://127.0.0.1:{}", free_port());
+    let tree = Tree::top_layer();
+    with_agent_env(
+        &tree,
+        &format!("https_proxy = \"{gone}\"\nUpstreamProtocol = \"AmqpWs\""),
+    );
+    let report = check(&tree, &extra).await.json();
+    assert_error_kind(&report, "iothub-connect-https", "proxy_refused");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp() {
+    const TOP: &str = "gateway.edgeprobe.test";
+    // The parent of Microsoft's nested guide: 443 and 5671 open, nothing on 8883.
+    let parent = start(SimulatorConfig::loopback(
+        edgeprobe::pki::load::load_certificates(&crate::harness::fixture(
+            "gateway/pki/top-edgehub-full-chain.pem",
+        ))
+        .expect("chain"),
+        edgeprobe::pki::load::load_private_key(&crate::harness::fixture(
+            "gateway/pki/top-edgehub.key.pem",
+        ))
+        .expect("key"),
+        vec![Protocol::Mqtt],
+    ))
+    .await
+    .expect("simulator starts");
+    let child_edgehub = serve("child-edgehub-full-chain.pem", "child-edgehub.key.pem").await;
+    for upstream in ["UpstreamProtocol = \"Amqp\"", ""] {
+        let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
+        tree.write("/etc/hostname", "child\n");
+        tree.write(
+            "/etc/hosts",
+            &format!("127.0.0.1 localhost\n127.0.0.1 {TOP}\n"),
+        );
+        with_agent_env(&tree, upstream);
+        let mut extra = ports("--port", &child_edgehub);
+        extra.extend(strings(&[
+            "--parent-port",
+            &format!("amqp={}", parent.ports.amqp),
+            "--parent-port",
+            &format!("https={}", parent.ports.https),
+        ]));
+        let output = check(&tree, &extra).await;
+        let report = output.json();
+        assert_eq!(output.code, 0, "{upstream}: {}", output.all());
+        assert_result(&report, "parent-connect-amqp", "ok");
+        assert_result(&report, "parent-connect-https", "ok");
+        assert_result(&report, "parent-connect-mqtt", "skipped");
+        assert!(
+            message(&report, "parent-connect-mqtt").contains("not required"),
+            "{}",
+            message(&report, "parent-connect-mqtt")
+        );
+
+        // Asked for by name, 8883 is probed, and the closed port is the error it is.
+        extra.extend(strings(&[
+            "--parent-port",
+            &format!("mqtt={}", parent.ports.mqtt),
+        ]));
+        let report = check(&tree, &extra).await.json();
+        assert_error_kind(&report, "parent-connect-mqtt", "refused");
+    }
+}
