@@ -166,43 +166,56 @@ fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.
-fn mosquitto() -> Option<Server> {
-    let program = required("mosquitto", find_program("mosquitto"))?;
+/// `name` (a program of that name) started with a config file `<name>.conf` written into a
+/// fresh directory: `config` writes its text for the port and the directory, `arguments` adds
+/// the command line for the file's path. `None` (or, under CI=true, a failure) when missing.
+pub(crate) fn configured_server(
+    name: &'static str,
+    config: impl FnOnce(u16, &Path) -> String,
+    arguments: impl FnOnce(&mut Command, &Path, &Path),
+) -> Option<Server> {
+    let program = required(name, find_program(name))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let config = directory.path().join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "listener {port} 127.0.0.1\n\
+    let file = directory.path().join(format!("{name}.conf"));
+    std::fs::write(&file, config(port, directory.path()))
+        .unwrap_or_else(|error| panic!("{name}.conf: {error}"));
+    let mut command = Command::new(program);
+    arguments(&mut command, &file, directory.path());
+    Some(Server::start(name, port, command, directory))
+}
+
+/// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.
+fn mosquitto() -> Option<Server> {
+    configured_server(
+        "mosquitto",
+        |port, _| {
+            format!(
+                "listener {port} 127.0.0.1\n\
 cafile {root}\ncertfile {chain}\nkeyfile {key}\n\
 allow_anonymous false\npersistence false\nlog_dest stderr\n\
 # Started as root, mosquitto would switch to the mosquitto user and lose access to the\n\
 # temporary files; `root` keeps it as is (and is ignored when not started as root).\n\
 user root\n",
-            root = path_text(&fixture("root-ca.pem")),
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
-        ),
+                root = path_text(&fixture("root-ca.pem")),
+                chain = path_text(&fixture("server-full-chain.pem")),
+                key = path_text(&fixture("server.key.pem")),
+            )
+        },
+        |command, config, _| {
+            command.arg("-c").arg(config);
+        },
     )
-    .expect("mosquitto.conf");
-    let mut command = Command::new(program);
-    command.arg("-c").arg(&config);
-    Some(Server::start("mosquitto", port, command, directory))
 }
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
-    let program = required("nginx", find_program("nginx"))?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let prefix = path_text(directory.path());
-    let port = free_port();
-    let config = directory.path().join("nginx.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log stderr;\n\
+    configured_server(
+        "nginx",
+        |port, directory| {
+            let prefix = path_text(directory);
+            format!(
+                "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log stderr;\n\
 events {{ worker_connections 64; }}\n\
 http {{\n\
   access_log off;\n\
@@ -216,19 +229,19 @@ http {{\n\
     location / {{ return 404; }}\n\
   }}\n\
 }}\n",
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
-        ),
+                chain = path_text(&fixture("server-full-chain.pem")),
+                key = path_text(&fixture("server.key.pem")),
+            )
+        },
+        |command, config, directory| {
+            command
+                .arg("-p")
+                .arg(directory)
+                .arg("-c")
+                .arg(config)
+                .args(["-e", "stderr"]);
+        },
     )
-    .expect("nginx.conf");
-    let mut command = Command::new(program);
-    command
-        .arg("-p")
-        .arg(directory.path())
-        .arg("-c")
-        .arg(&config)
-        .args(["-e", "stderr"]);
-    Some(Server::start("nginx", port, command, directory))
 }
 
 /// tests/servers/amqp_listener.py: Qpid Proton's reactor with TLS and SASL.

@@ -5,13 +5,11 @@
 //! requires. The gateways are the in-process simulator, issued for `localhost` so the proxy can
 //! resolve the name itself (from /etc/hosts) without any outside DNS.
 
-use std::process::Command;
-
 use edgeprobe::demo::pki::GatewayPki;
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
 
-use crate::brokers::{Server, find_program, free_port, required};
+use crate::brokers::{Server, configured_server, free_port};
 use crate::gateway_mode::{Tree, assert_result, check, message, ports, serve, strings};
 use crate::harness::{Report, Run, edgeprobe};
 
@@ -21,24 +19,21 @@ const GATEWAY: &str = "localhost";
 /// The proxy's password in the tests that need one: it must appear in no output.
 const PASSWORD: &str = "Pr0xy-s3cret-word";
 
-/// tinyproxy on a free loopback port with `rules` (tinyproxy.conf lines) added.
+/// tinyproxy on a free loopback port with `rules` (tinyproxy.conf lines) added; `-d` keeps it
+/// in the foreground, logging to stderr, so the test owns the process.
 fn tinyproxy(rules: &str) -> Option<Server> {
-    let program = required("tinyproxy", find_program("tinyproxy"))?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let config = directory.path().join("tinyproxy.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "Listen 127.0.0.1\nPort {port}\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n\
+    configured_server(
+        "tinyproxy",
+        |port, _| {
+            format!(
+                "Listen 127.0.0.1\nPort {port}\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n\
 LogLevel Info\nDisableViaHeader Yes\n{rules}\n"
-        ),
+            )
+        },
+        |command, config, _| {
+            command.arg("-d").arg("-c").arg(config);
+        },
     )
-    .expect("tinyproxy.conf");
-    let mut command = Command::new(program);
-    // -d: in the foreground, logging to stderr, so the test owns the process.
-    command.arg("-d").arg("-c").arg(&config);
-    Some(Server::start("tinyproxy", port, command, directory))
 }
 
 fn proxy_url(proxy: &Server, credentials: &str) -> String {
@@ -47,10 +42,16 @@ fn proxy_url(proxy: &Server, credentials: &str) -> String {
 
 /// A healthy gateway for `localhost`, and its root CA in a file for `--ca-file`.
 async fn gateway() -> (RunningGateway, tempfile::TempDir, String) {
-    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
+    let (pki, running) = simulated_localhost().await;
     let directory = tempfile::tempdir().expect("tempdir");
     let root = directory.path().join("root.pem");
     std::fs::write(&root, pki.root_pem()).expect("root written");
+    (running, directory, root.display().to_string())
+}
+
+/// The simulator serving a fresh PKI's chain for `localhost`, and that PKI.
+async fn simulated_localhost() -> (GatewayPki, RunningGateway) {
+    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
     let running = start(SimulatorConfig::loopback(
         pki.server_chain(),
         pki.server.key_der(),
@@ -58,7 +59,7 @@ async fn gateway() -> (RunningGateway, tempfile::TempDir, String) {
     ))
     .await
     .expect("simulator starts");
-    (running, directory, root.display().to_string())
+    (pki, running)
 }
 
 /// `check --gateway localhost` on the simulator's HTTPS port, with `extra`, in `format`.
@@ -89,6 +90,25 @@ async fn leaf(
     tokio::task::spawn_blocking(move || command.output().expect("edgeprobe runs").into())
         .await
         .expect("the binary ran")
+}
+
+fn remedy_of(report: &Report, id: &str) -> String {
+    report.check(id).remedy.clone().unwrap_or_default()
+}
+
+/// Each of `ids` skipped, its reason saying `why`.
+fn assert_skipped_saying(report: &Report, ids: &[&str], why: &str) {
+    for id in ids {
+        assert_result(report, id, "skipped");
+        let reason = message(report, id);
+        assert!(reason.contains(why), "{id}: {reason}");
+    }
+}
+
+/// The proxy really carried the connection: tinyproxy logs each CONNECT's target.
+fn assert_carried(proxy: &Server, port: u16) {
+    let logs = proxy.logs();
+    assert!(logs.contains(&format!("localhost:{port}")), "{logs}");
 }
 
 fn assert_error_kind(report: &Report, id: &str, kind: &str) {
@@ -123,22 +143,12 @@ async fn a_leaf_behind_a_proxy_checks_443_through_it_and_skips_8883_and_5671() {
     );
     assert_result(&report, "gateway-protocol-https", "ok");
     assert_result(&report, "gateway-cert-chain", "ok");
-    for id in ["gateway-connect-mqtt", "gateway-connect-amqp"] {
-        assert_result(&report, id, "skipped");
-        assert!(
-            message(&report, id).contains("443 only"),
-            "{}",
-            message(&report, id)
-        );
-    }
-    // The proxy really carried it: tinyproxy logs the CONNECT.
-    assert!(
-        proxy
-            .logs()
-            .contains(&format!("localhost:{}", gateway.ports.https)),
-        "{}",
-        proxy.logs()
+    assert_skipped_saying(
+        &report,
+        &["gateway-connect-mqtt", "gateway-connect-amqp"],
+        "443 only",
     );
+    assert_carried(&proxy, gateway.ports.https);
 
     // no_proxy (curl's rules) sends the gateway around the proxy; asked for by --port, the
     // MQTT port is then probed directly too.
@@ -170,11 +180,7 @@ async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy()
     let text = message(&report, "gateway-connect-https");
     assert!(text.contains(&url), "{text}");
     assert!(text.contains("403 Access violation"), "{text}");
-    let remedy = report
-        .check("gateway-connect-https")
-        .remedy
-        .clone()
-        .unwrap_or_default();
+    let remedy = remedy_of(&report, "gateway-connect-https");
     assert!(remedy.contains("ConnectPort"), "{remedy}");
 }
 
@@ -188,11 +194,7 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
     let text = message(&report, "gateway-connect-https");
     assert!(text.contains(&format!("proxy {url}")), "{text}");
-    let remedy = report
-        .check("gateway-connect-https")
-        .remedy
-        .clone()
-        .unwrap_or_default();
+    let remedy = remedy_of(&report, "gateway-connect-https");
     assert!(remedy.contains("cannot be reached"), "{remedy}");
     // A malformed URL is a usage error naming the flag, never a panic.
     let bad = leaf(
@@ -229,15 +231,8 @@ async fn a_password_proxy_answers_407_and_the_password_never_shows() {
         "proxy_authentication_required",
     );
     assert!(message(&report, "gateway-connect-https").contains("407"));
-    assert!(
-        report
-            .check("gateway-connect-https")
-            .remedy
-            .as_deref()
-            .is_some_and(|fix| fix.contains("before the host")),
-        "{:?}",
-        report.check("gateway-connect-https").remedy
-    );
+    let remedy = remedy_of(&report, "gateway-connect-https");
+    assert!(remedy.contains("before the host"), "{remedy}");
 
     // Wrong password: still 407, told apart; right one: through. In every format, from the
     // flag and from the environment, the password is never printed.
@@ -293,14 +288,7 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
         return;
     };
     // IoT Hub, simulated for `localhost`; its root in the OS trust store.
-    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
-    let hub = start(SimulatorConfig::loopback(
-        pki.server_chain(),
-        pki.server.key_der(),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let (pki, hub) = simulated_localhost().await;
     let tree = Tree::top_layer();
     tree.write("/etc/ssl/certs/ca-certificates.crt", &pki.root_pem());
     let url = proxy_url(&proxy, &format!("operator:{PASSWORD}@"));
@@ -328,21 +316,12 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
             && line.contains("[agent.env] https_proxy in")),
         "{details:?}"
     );
-    for id in ["iothub-connect-mqtt", "iothub-connect-amqp"] {
-        assert_result(&report, id, "skipped");
-        assert!(
-            message(&report, id).contains("UpstreamProtocol=AmqpWs"),
-            "{}",
-            message(&report, id)
-        );
-    }
-    assert!(
-        proxy
-            .logs()
-            .contains(&format!("localhost:{}", hub.ports.https)),
-        "{}",
-        proxy.logs()
+    assert_skipped_saying(
+        &report,
+        &["iothub-connect-mqtt", "iothub-connect-amqp"],
+        "UpstreamProtocol=AmqpWs",
     );
+    assert_carried(&proxy, hub.ports.https);
 
     // A proxy that is not there is named, with the setting that holds it.
     let gone = format!("http://127.0.0.1:{}", free_port());
@@ -393,12 +372,7 @@ async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp()
         assert_eq!(output.code, 0, "{upstream}: {}", output.all());
         assert_result(&report, "parent-connect-amqp", "ok");
         assert_result(&report, "parent-connect-https", "ok");
-        assert_result(&report, "parent-connect-mqtt", "skipped");
-        assert!(
-            message(&report, "parent-connect-mqtt").contains("not required"),
-            "{}",
-            message(&report, "parent-connect-mqtt")
-        );
+        assert_skipped_saying(&report, &["parent-connect-mqtt"], "not required");
 
         // Asked for by name, 8883 is probed, and the closed port is the error it is.
         extra.extend(strings(&[
