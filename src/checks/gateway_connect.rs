@@ -63,8 +63,16 @@ impl Check for GatewayConnectCheck {
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
         Box::pin(async move {
-            let (Some(name), Some(resolution)) = (prior.gateway_name(), prior.resolution()) else {
+            let Some(name) = prior.gateway_name() else {
                 return Outcome::skipped("skipped because the gateway address is unknown");
+            };
+            // Through a proxy the proxy resolves the name; no local address is needed.
+            let addresses = match (prior.resolution(), context.proxy.route(name)) {
+                (Some(resolution), _) => resolution.addresses.clone(),
+                (None, Some(_)) => Vec::new(),
+                (None, None) => {
+                    return Outcome::skipped("skipped because the gateway address is unknown");
+                }
             };
             let proxy = context.proxy.route(name);
             if let Some(proxy) = proxy
@@ -85,7 +93,7 @@ impl Check for GatewayConnectCheck {
             let request = ConnectRequest {
                 protocol: self.protocol,
                 server_name: name,
-                addresses: &resolution.addresses,
+                addresses: &addresses,
                 port: context.ports.get(self.protocol),
                 timeout: context.timeout,
                 client: &client,

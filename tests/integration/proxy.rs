@@ -40,18 +40,36 @@ fn proxy_url(proxy: &Server, credentials: &str) -> String {
     format!("http://{credentials}127.0.0.1:{}", proxy.port)
 }
 
-/// A healthy gateway for `localhost`, and its root CA in a file for `--ca-file`.
-async fn gateway() -> (RunningGateway, tempfile::TempDir, String) {
-    let (pki, running) = simulated_localhost().await;
+/// A healthy simulated gateway, and its root CA in a file for `--ca-file`.
+struct Simulated {
+    running: RunningGateway,
+    name: &'static str,
+    root: String,
+    _directory: tempfile::TempDir,
+}
+
+/// A healthy gateway for `name`.
+async fn gateway_named(name: &'static str) -> Simulated {
+    let (pki, running) = simulated(name).await;
     let directory = tempfile::tempdir().expect("tempdir");
     let root = directory.path().join("root.pem");
     std::fs::write(&root, pki.root_pem()).expect("root written");
-    (running, directory, root.display().to_string())
+    Simulated {
+        running,
+        name,
+        root: root.display().to_string(),
+        _directory: directory,
+    }
 }
 
-/// The simulator serving a fresh PKI's chain for `localhost`, and that PKI.
-async fn simulated_localhost() -> (GatewayPki, RunningGateway) {
-    let pki = GatewayPki::generate(GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
+/// A healthy gateway for `localhost`.
+async fn gateway() -> Simulated {
+    gateway_named(GATEWAY).await
+}
+
+/// The simulator serving a fresh PKI's chain for `name`, and that PKI.
+async fn simulated(name: &str) -> (GatewayPki, RunningGateway) {
+    let pki = GatewayPki::generate(name, time::OffsetDateTime::now_utc()).expect("PKI");
     let running = start(SimulatorConfig::loopback(
         pki.server_chain(),
         pki.server.key_der(),
@@ -64,8 +82,7 @@ async fn simulated_localhost() -> (GatewayPki, RunningGateway) {
 
 /// `check --gateway localhost` on the simulator's HTTPS port, with `extra`, in `format`.
 async fn leaf(
-    gateway: &RunningGateway,
-    root: &str,
+    gateway: &Simulated,
     extra: &[String],
     environment: &[(&str, &str)],
     format: &str,
@@ -75,13 +92,13 @@ async fn leaf(
         .args([
             "check",
             "--gateway",
-            GATEWAY,
+            gateway.name,
             "--ca-file",
-            root,
+            &gateway.root,
             "--timeout",
             "5s",
         ])
-        .args(["--port", &format!("https={}", gateway.ports.https)])
+        .args(["--port", &format!("https={}", gateway.running.ports.https)])
         .args(["--output", format])
         .args(extra);
     for (name, value) in environment {
@@ -108,7 +125,7 @@ fn assert_skipped_saying(report: &Report, ids: &[&str], why: &str) {
 /// The proxy really carried the connection: tinyproxy logs each CONNECT's target.
 fn assert_carried(proxy: &Server, port: u16) {
     let logs = proxy.logs();
-    assert!(logs.contains(&format!("localhost:{port}")), "{logs}");
+    assert!(logs.contains(&format!("{GATEWAY}:{port}")), "{logs}");
 }
 
 fn assert_error_kind(report: &Report, id: &str, kind: &str) {
@@ -124,10 +141,10 @@ fn assert_error_kind(report: &Report, id: &str, kind: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leaf_behind_a_proxy_checks_443_through_it_and_skips_8883_and_5671() {
     let Some(proxy) = tinyproxy("") else { return };
-    let (gateway, _directory, root) = gateway().await;
+    let gateway = gateway().await;
     let url = proxy_url(&proxy, "");
     // As curl reads it: https_proxy from the environment.
-    let output = leaf(&gateway, &root, &[], &[("https_proxy", &url)], "json").await;
+    let output = leaf(&gateway, &[], &[("https_proxy", &url)], "json").await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_result(&report, "gateway-connect-https", "ok");
@@ -148,14 +165,13 @@ async fn a_leaf_behind_a_proxy_checks_443_through_it_and_skips_8883_and_5671() {
         &["gateway-connect-mqtt", "gateway-connect-amqp"],
         "443 only",
     );
-    assert_carried(&proxy, gateway.ports.https);
+    assert_carried(&proxy, gateway.running.ports.https);
 
     // no_proxy (curl's rules) sends the gateway around the proxy; asked for by --port, the
     // MQTT port is then probed directly too.
     let direct = leaf(
         &gateway,
-        &root,
-        &strings(&["--port", &format!("mqtt={}", gateway.ports.mqtt)]),
+        &strings(&["--port", &format!("mqtt={}", gateway.running.ports.mqtt)]),
         &[("https_proxy", &url), ("no_proxy", ".localhost")],
         "json",
     )
@@ -171,9 +187,9 @@ async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy()
     let Some(proxy) = tinyproxy("ConnectPort 443") else {
         return;
     };
-    let (gateway, _directory, root) = gateway().await;
+    let gateway = gateway().await;
     let url = proxy_url(&proxy, "");
-    let output = leaf(&gateway, &root, &strings(&["--proxy", &url]), &[], "json").await;
+    let output = leaf(&gateway, &strings(&["--proxy", &url]), &[], "json").await;
     assert_eq!(output.code, 1, "{}", output.all());
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_rejected");
@@ -186,9 +202,9 @@ async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
-    let (gateway, _directory, root) = gateway().await;
+    let gateway = gateway().await;
     let url = format!("http://127.0.0.1:{}", free_port());
-    let output = leaf(&gateway, &root, &strings(&["--proxy", &url]), &[], "json").await;
+    let output = leaf(&gateway, &strings(&["--proxy", &url]), &[], "json").await;
     assert_eq!(output.code, 1, "{}", output.all());
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
@@ -199,7 +215,6 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     // A malformed URL is a usage error naming the flag, never a panic.
     let bad = leaf(
         &gateway,
-        &root,
         &strings(&["--proxy", "socks5://127.0.0.1:1"]),
         &[],
         "json",
@@ -214,11 +229,10 @@ async fn a_password_proxy_answers_407_and_the_password_never_shows() {
     let Some(proxy) = tinyproxy(&format!("BasicAuth operator {PASSWORD}")) else {
         return;
     };
-    let (gateway, _directory, root) = gateway().await;
+    let gateway = gateway().await;
 
     let anonymous = leaf(
         &gateway,
-        &root,
         &strings(&["--proxy", &proxy_url(&proxy, "")]),
         &[],
         "json",
@@ -247,7 +261,7 @@ async fn a_password_proxy_answers_407_and_the_password_never_shows() {
                 if format == "text" {
                     extra.push("--verbose".to_owned());
                 }
-                let output = leaf(&gateway, &root, &extra, &environment, format).await;
+                let output = leaf(&gateway, &extra, &environment, format).await;
                 assert!(
                     !output.all().contains(PASSWORD),
                     "{format}: {}",
@@ -288,7 +302,7 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
         return;
     };
     // IoT Hub, simulated for `localhost`; its root in the OS trust store.
-    let (pki, hub) = simulated_localhost().await;
+    let (pki, hub) = simulated(GATEWAY).await;
     let tree = Tree::top_layer();
     tree.write("/etc/ssl/certs/ca-certificates.crt", &pki.root_pem());
     let url = proxy_url(&proxy, &format!("operator:{PASSWORD}@"));
@@ -382,4 +396,52 @@ async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp()
         let report = check(&tree, &extra).await.json();
         assert_error_kind(&report, "parent-connect-mqtt", "refused");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_that_cannot_resolve_the_gateway_leaves_the_name_to_the_proxy() {
+    // This device resolves nothing (an empty hosts file, a DNS server that does not answer),
+    // and `.invalid` (RFC 6761) resolves nowhere, so no proxy may be asked to look it up
+    // either: the proxy is a closed port. The connect check must still run, through it.
+    let directory = tempfile::tempdir().expect("tempdir");
+    let empty = directory.path().join("hosts");
+    std::fs::write(&empty, "").expect("hosts written");
+    let hosts = empty.display().to_string();
+    let gateway = "gw.edgeprobe.invalid";
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let flags = |proxy: &str| {
+        let mut command = edgeprobe();
+        command.args([
+            "check",
+            "--gateway",
+            gateway,
+            "--proxy",
+            proxy,
+            "--hosts-file",
+            &hosts,
+            "--dns-server",
+            "127.0.0.1:9",
+            "--timeout",
+            "2s",
+            "--output",
+            "json",
+        ]);
+        command
+    };
+    let mut command = flags(&url);
+    let run: Run = tokio::task::spawn_blocking(move || command.output().expect("runs").into())
+        .await
+        .expect("the binary ran");
+    let report = run.json();
+    assert_result(&report, "gateway-resolve", "warning");
+    assert!(message(&report, "gateway-resolve").contains("the proxy resolves the name"));
+    assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
+    // Without a proxy, the unresolvable name is the error it always was.
+    let mut command = flags("");
+    let run: Run = tokio::task::spawn_blocking(move || command.output().expect("runs").into())
+        .await
+        .expect("the binary ran");
+    let report = run.json();
+    assert_result(&report, "gateway-resolve", "error");
+    assert_result(&report, "gateway-connect-https", "skipped");
 }
