@@ -158,6 +158,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.proxy = proxy_settings(&args, false)?;
     context.asked_ports = asked_ports(&args, &gateway_registry(), Peer::EdgeHub);
+    context.top_layer = args.nested.top_layer;
+    context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
     let selection = Selection {
         only: args.only.clone(),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::upstream::AgentEnv;
-use super::v2_toml::Agent;
+use super::v2_toml::{Agent, AgentConfig};
 use super::{
     ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
 };
@@ -181,6 +181,12 @@ fn normalize(mut config: Config, path: &Path) -> EdgeConfig {
             (edge_ca, trust)
         }
     };
+    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
+    let (agent_image, agent_extra_hosts) = config
+        .agent
+        .and_then(|agent| agent.config)
+        .map(AgentConfig::into_image_and_extra_hosts)
+        .unwrap_or_default();
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V1Yaml,
@@ -190,13 +196,9 @@ fn normalize(mut config: Config, path: &Path) -> EdgeConfig {
         edge_ca,
         trust_bundle,
         homedir: PathBuf::from(config.homedir.as_deref().unwrap_or(DEFAULT_HOMEDIR)),
-        agent_env: AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take())),
-        agent_extra_hosts: config
-            .agent
-            .and_then(|agent| agent.config)
-            .and_then(|config| config.create_options)
-            .map(|options| options.extra_hosts())
-            .unwrap_or_default(),
+        agent_env,
+        agent_image,
+        agent_extra_hosts,
         misplaced_keys: Vec::new(),
     }
 }
@@ -260,6 +262,10 @@ homedir: "/var/lib/iotedge"
             "certificates.trusted_ca_certs"
         );
         assert_eq!(config.homedir, Path::new("/var/lib/iotedge"));
+        assert_eq!(
+            config.agent_image.as_deref(),
+            Some("mcr.microsoft.com/azureiotedge-agent:1.1")
+        );
     }
 
     #[test]

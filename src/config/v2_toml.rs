@@ -87,8 +87,22 @@ pub(super) struct Agent {
 
 #[derive(Deserialize)]
 pub(super) struct AgentConfig {
+    /// `[agent.config] image` (`agent.config.image` in 1.1): the edgeAgent image aziot-edged
+    /// starts; `$upstream:443/azureiotedge-agent:1.5` on a lower layer of a nested hierarchy.
+    pub(super) image: Option<String>,
     #[serde(rename = "createOptions")]
     pub(super) create_options: Option<CreateOptionsValue>,
+}
+
+impl AgentConfig {
+    /// The edgeAgent image and its `HostConfig.ExtraHosts`, as [`EdgeConfig`] holds them.
+    pub(super) fn into_image_and_extra_hosts(self) -> (Option<String>, Vec<String>) {
+        let extra_hosts = self
+            .create_options
+            .map(CreateOptionsValue::extra_hosts)
+            .unwrap_or_default();
+        (self.image, extra_hosts)
+    }
 }
 
 /// Docker create options: a TOML inline table in 1.2+ ("this format looks like JSON but it's not
@@ -230,6 +244,12 @@ fn normalize(mut config: SuperConfig, path: &Path) -> EdgeConfig {
             },
         },
     };
+    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
+    let (agent_image, agent_extra_hosts) = config
+        .agent
+        .and_then(|agent| agent.config)
+        .map(AgentConfig::into_image_and_extra_hosts)
+        .unwrap_or_default();
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V2Toml,
@@ -242,13 +262,9 @@ fn normalize(mut config: SuperConfig, path: &Path) -> EdgeConfig {
             .map(|value| ConfiguredFile::new("trust_bundle_cert", &value)),
         // 1.2+ keeps issued certificates in the certificate service's store instead.
         homedir: PathBuf::from("/var/lib/aziot"),
-        agent_env: AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take())),
-        agent_extra_hosts: config
-            .agent
-            .and_then(|agent| agent.config)
-            .and_then(|config| config.create_options)
-            .map(CreateOptionsValue::extra_hosts)
-            .unwrap_or_default(),
+        agent_env,
+        agent_image,
+        agent_extra_hosts,
         misplaced_keys: Vec::new(),
     }
 }
@@ -318,6 +334,10 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             ))
         );
         assert_eq!(config.agent_extra_hosts, ["parent.edgeprobe.test:10.0.0.4"]);
+        assert_eq!(
+            config.agent_image.as_deref(),
+            Some("mcr.microsoft.com/azureiotedge-agent:1.5")
+        );
     }
 
     #[test]

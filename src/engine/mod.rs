@@ -70,6 +70,11 @@ pub struct Context {
     /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
     /// naming a port's check): probed even where this configuration does not use them.
     pub asked_ports: Vec<(Peer, Protocol)>,
+    /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
+    /// children pull their images through it, from its registry module).
+    pub top_layer: bool,
+    /// Gateway mode: `--registry-port`, the host port the top layer's registry module publishes.
+    pub registry_port: u16,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -98,6 +103,8 @@ impl Default for Context {
             iothub_hostname: None,
             proxy: Default::default(),
             asked_ports: Vec::new(),
+            top_layer: false,
+            registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),
         }
     }
@@ -117,6 +124,18 @@ impl Context {
         }
     }
 
+    /// How names are resolved in this run: the hosts file, then DNS (`--dns-server` or the
+    /// resolv.conf under `--root`), with the `--resolve` overrides first.
+    pub fn resolver_settings(&self) -> crate::net::resolve::ResolverSettings {
+        crate::net::resolve::ResolverSettings {
+            hosts_file: self.hosts_file.clone(),
+            resolv_conf: self.root.path("/etc/resolv.conf"),
+            dns_server: self.dns_server,
+            overrides: self.resolve_overrides.clone(),
+            timeout: self.timeout,
+        }
+    }
+
     /// A context for checking the gateway configured at `config`, with the documented
     /// defaults; the gateway-mode counterpart of [`Context::for_gateway`].
     pub fn for_config(root: SystemRoot, config: Located) -> Self {
@@ -129,6 +148,10 @@ impl Context {
         }
     }
 }
+
+/// The registry module's port in the nested guide's top-layer deployment (`registry:latest`,
+/// createOptions PortBindings `5000/tcp`).
+pub const DEFAULT_REGISTRY_PORT: u16 = 5000;
 
 /// Leaves warn 30 days before a certificate expires.
 pub const LEAF_EXPIRY_WARNING_DAYS: u32 = 30;

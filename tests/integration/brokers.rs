@@ -51,7 +51,7 @@ fn python_with_proton() -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, tinyproxy)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, tinyproxy)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -148,7 +148,7 @@ impl Server {
     }
 
     /// Kills the server and waits for it: its port then refuses connections.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -162,7 +162,7 @@ impl Drop for Server {
     }
 }
 
-fn path_text(path: &Path) -> String {
+pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -210,6 +210,16 @@ user root\n",
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
+    nginx_serving(
+        &fixture("server-full-chain.pem"),
+        &fixture("server.key.pem"),
+        "location / { return 404; }\n",
+    )
+}
+
+/// nginx with TLS on a free 127.0.0.1 port for [`GATEWAY`], presenting `chain` (with `key`),
+/// with `locations` as the server's location blocks.
+pub(crate) fn nginx_serving(chain: &Path, key: &Path, locations: &str) -> Option<Server> {
     configured_server(
         "nginx",
         |port, directory| {
@@ -226,11 +236,11 @@ http {{\n\
     listen 127.0.0.1:{port} ssl;\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
-    location / {{ return 404; }}\n\
+    {locations}\
   }}\n\
 }}\n",
-                chain = path_text(&fixture("server-full-chain.pem")),
-                key = path_text(&fixture("server.key.pem")),
+                chain = path_text(chain),
+                key = path_text(key),
             )
         },
         |command, config, directory| {
