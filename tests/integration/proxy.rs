@@ -380,6 +380,9 @@ async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp()
             &format!("amqp={}", parent.ports.amqp),
             "--parent-port",
             &format!("https={}", parent.ports.https),
+            // The simulated parent serves edgeHub's ports, not the nested registry route.
+            "--skip",
+            "parent-registry,agent-image-upstream",
         ]));
         let output = check(&tree, &extra).await;
         let report = output.json();
