@@ -233,6 +233,42 @@ pub struct NetworkArgs {
     /// Deadline for each network step (DNS, each connect, each handshake): 5s, 1500ms, 2
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
+
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+}
+
+/// How TCP streams are opened: directly, or through an HTTP proxy (CONNECT), as curl does.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Tunnel through this HTTP proxy (CONNECT), as curl's -x: http://[user:password@]host:port (port 1080 when not given; "" for none). On a leaf the default is https_proxy/HTTPS_PROXY; on a gateway, the config's [agent.env] https_proxy. The password is never printed
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<crate::secrets::SecretString>,
+
+    /// Hosts reached without the proxy, as curl's --noproxy: comma-separated names (each matches itself and its subdomains), addresses, CIDR blocks, or * (default: no_proxy/NO_PROXY)
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The flags, and with `read_environment` the `https_proxy`/`no_proxy` family as curl
+    /// reads it (a leaf device's view; a gateway's proxy is in its config instead).
+    pub fn settings(
+        &self,
+        read_environment: bool,
+    ) -> Result<crate::net::proxy::ProxySettings, crate::net::proxy::ProxyUrlError> {
+        crate::net::proxy::ProxySettings::from_command_line(
+            self.proxy.as_ref().map(|secret| secret.expose_str()),
+            self.noproxy.as_deref(),
+            |name| {
+                if read_environment {
+                    std::env::var(name).ok()
+                } else {
+                    None
+                }
+            },
+        )
+    }
 }
 
 impl NetworkArgs {
@@ -477,6 +513,9 @@ pub struct ConnectArgs {
     /// Deadline for each network step
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
+
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 
     /// Print every certificate the server sent in PEM, not only the first
     #[arg(long)]

@@ -303,6 +303,7 @@ mod tests {
             homedir: PathBuf::from("/var/lib/iotedge"),
             agent_image: None,
             agent_extra_hosts: Vec::new(),
+            agent_env: Default::default(),
             misplaced_keys: Vec::new(),
         }
     }

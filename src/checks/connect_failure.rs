@@ -18,14 +18,27 @@ pub(super) fn connect_failure(
     observation: Arc<Observation>,
     error: &ConnectError,
 ) -> Outcome {
-    Outcome::error(format!("{what}: {error}"))
-        .remedy(remedy(
-            error,
-            peer,
-            observation.protocol,
-            observation.port,
-            &observation.server_name,
-        ))
+    let mut fix = remedy(
+        error,
+        peer,
+        observation.protocol,
+        observation.port,
+        &observation.server_name,
+    );
+    let message = match (&observation.proxy, error) {
+        // The proxy's own findings name it already.
+        (_, ConnectError::Proxy { .. }) | (None, _) => format!("{what}: {error}"),
+        // The tunnel stood; what failed is TLS with the target, seen through the proxy.
+        (Some(proxy), _) => {
+            fix = format!(
+                "the proxy tunnelled the connection, so the failure is beyond it: {fix}; a proxy that inspects TLS (re-signs or ends it) must let {}:{} through untouched",
+                observation.server_name, observation.port
+            );
+            format!("{what} through the proxy {proxy}: {error}")
+        }
+    };
+    Outcome::error(message)
+        .remedy(fix)
         .info(Arc::clone(&observation))
         .evidence(Evidence::Port(Arc::new(ObservedPort {
             peer,
@@ -47,6 +60,10 @@ pub(super) fn remedy(
     // than as the network's fault, whoever's port it was.
     if let ConnectError::LocalLimit { exhaustion, .. } = error {
         return exhaustion.remedy();
+    }
+    // The proxy could not be reached or would not tunnel: its fix, whoever's port it was.
+    if let ConnectError::Proxy { proxy, error, .. } = error {
+        return error.remedy(proxy, "");
     }
     match peer {
         Peer::Gateway => gateway_remedy(error, protocol, port),
@@ -74,7 +91,9 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
         ConnectError::Unreachable { .. } => {
             "no route to the gateway: check this device's network, default route and the gateway's address".to_owned()
         }
-        ConnectError::ConnectFailed { .. } | ConnectError::LocalLimit { .. } => {
+        ConnectError::ConnectFailed { .. }
+        | ConnectError::LocalLimit { .. }
+        | ConnectError::Proxy { .. } => {
             format!("check the network path to the gateway on port {port}")
         }
         ConnectError::HandshakeTimeout { timeout, .. } => format!(

@@ -69,6 +69,8 @@ impl DeclaredCheck for EdgeHubListeningCheck {
             host: &host,
             addresses: &LOOPBACK,
             port,
+            // edgeHub's own ports, on this machine: never through a proxy.
+            proxy: None,
             anchors,
             what: format!(
                 "edgeHub on 127.0.0.1:{port} ({}, SNI {})",

@@ -19,6 +19,7 @@ use crate::identity::DeviceCredentials;
 use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
 use crate::net::observation::observe_as;
+use crate::net::proxy::ProxyUrl;
 use crate::net::resolve::{Resolution, ResolutionSource};
 use crate::net::tls::{ConnectError, ConnectRequest};
 
@@ -61,7 +62,25 @@ impl DeclaredCheck for GatewayConnectCheck {
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let unknown = "skipped because the gateway address is unknown";
         let name = prior.gateway_name().or_skip(unknown)?;
-        let resolution = prior.resolution().or_skip(unknown)?;
+        // Through a proxy the proxy resolves the name; no local address is needed.
+        let proxy = context.proxy.route(name);
+        let resolution = prior.resolution();
+        let addresses = match (resolution, proxy) {
+            (Some(resolution), _) => resolution.addresses.clone(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => return Err(crate::engine::Skip::because(unknown)),
+        };
+        if let Some(proxy) = proxy
+            && self.protocol != Protocol::Https
+            && !context.asked_for(Peer::Gateway, self.protocol)
+        {
+            return Ok(Outcome::skipped(format!(
+                "not used through the proxy {proxy} ({}): behind an HTTP proxy a device reaches its gateway on 443 only (HTTPS, MQTT and AMQP over WebSockets); to try this port through the proxy anyway, pass --port {}=PORT or --only {}",
+                context.proxy.source,
+                self.protocol.key(),
+                self.protocol.connect_check_id()
+            )));
+        }
         let client = match context.shared.tls_client() {
             Ok(client) => client,
             Err(error) => return Ok(Outcome::error(error.to_string())),
@@ -86,10 +105,11 @@ impl DeclaredCheck for GatewayConnectCheck {
         let request = ConnectRequest {
             protocol: self.protocol,
             server_name: name,
-            addresses: &resolution.addresses,
+            addresses: &addresses,
             port: context.ports.get(self.protocol),
             timeout: context.timeout,
             client: &client,
+            proxy: proxy.map(|proxy| proxy.as_ref()),
         };
         let read_answer =
             prior.is_scheduled(self.protocol.protocol_check_id()) || credentials.is_some();
@@ -101,9 +121,11 @@ impl DeclaredCheck for GatewayConnectCheck {
             Ok(session) => session,
             Err(error) => {
                 let error = error.clone();
-                let mut outcome = connect_failure(&label, Peer::Gateway, observation, &error);
+                let mut outcome = connect_failure(&label, Peer::Gateway, observation, &error)
+                    .details(through(proxy, &context.proxy.source));
                 if let ConnectError::Refused { endpoint } = &error
                     && let Some(remedy) = &mut outcome.remedy
+                    && let Some(resolution) = resolution
                 {
                     remedy.push_str(&address_source_hint(name, endpoint.ip(), resolution));
                 }
@@ -121,6 +143,7 @@ impl DeclaredCheck for GatewayConnectCheck {
         );
         let tried = observation.attempts.len();
         let mut outcome = Outcome::ok(message)
+            .details(through(proxy, &context.proxy.source))
             .detail(format!("certificates presented: {}", session.chain.len()))
             .details(certificate_note);
         if let Some(group) = &handshake.key_exchange_group {
@@ -187,6 +210,11 @@ fn address_source_hint(name: &str, address: IpAddr, resolution: &Resolution) -> 
         ". If every port is refused, {address} may not be the gateway at all: it came from {}; {check}",
         resolution.source
     )
+}
+
+/// "through the proxy http://proxy:3128 (https_proxy)", when there is one.
+fn through(proxy: Option<&Arc<ProxyUrl>>, source: &str) -> Option<String> {
+    proxy.map(|proxy| format!("through the proxy {proxy} ({source})"))
 }
 
 fn format_millis(duration: std::time::Duration) -> String {

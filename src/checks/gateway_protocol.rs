@@ -80,7 +80,8 @@ impl GatewayProtocolCheck {
             return Outcome::skipped("skipped because no TLS connection was made on this port");
         };
         let address = session.handshake.address;
-        let port = address.port();
+        // The gateway's port (through a proxy, `address` is the proxy's).
+        let port = observation.port;
         let label = format!("{} {port}", self.protocol.display_name());
         let mut info = GatewayProtocolInfo {
             protocol: self.protocol,
@@ -144,15 +145,20 @@ async fn probe_websocket(context: &Context, observation: &Observation) -> WebSoc
         protocol: Protocol::Https,
         server_name: &observation.server_name,
         addresses: &addresses,
-        port: address.port(),
+        port: observation.port,
         timeout: context.timeout,
         client: &client,
+        // The same way as the connect check's connection: through its proxy, if any.
+        proxy: context
+            .proxy
+            .route(&observation.server_name)
+            .map(|proxy| proxy.as_ref()),
     };
     let mut connected = match connect(&request).await {
         Ok(connected) => connected,
         Err(error) => return WebSocketAnswer::failed(format!("no TLS connection: {error}")),
     };
-    let host = http::host_header(&observation.server_name, address.port());
+    let host = http::host_header(&observation.server_name, observation.port);
     let answer = http::probe_websocket(&mut connected.stream, &host, context.timeout)
         .await
         .unwrap_or_else(|error| WebSocketAnswer::failed(format!("the server {error}")));

@@ -42,6 +42,18 @@ impl DeclaredCheck for GatewayResolveCheck {
                     .info(ResolveInfo::Resolved(resolution.clone()))
                     .evidence(Evidence::Resolution(Arc::new(resolution)))
                 }
+                // Through a proxy the device leaves the name to the proxy (as curl does): not
+                // resolving here is then no reason to stop the connect checks.
+                Err(failure) if context.proxy.route(name).is_some() => Outcome::warning(format!(
+                    "{failure}; through the proxy ({}) the proxy resolves the name, so the connect checks go on",
+                    context.proxy.source
+                ))
+                .details(failure.notes.clone())
+                .remedy("nothing to do if this device reaches the gateway only through the proxy; otherwise see the resolver's fix: `edgeprobe explain gateway-resolve`")
+                .info(ResolveInfo::Failed(ResolveFailure {
+                    name: name.to_owned(),
+                    error: failure.error.to_string(),
+                })),
                 Err(failure) => Outcome::error(failure.to_string())
                     .details(failure.notes.clone())
                     .remedy(failure.remedy(name))

@@ -15,7 +15,7 @@ use crate::net::Protocol;
 use crate::net::resolve::NameRole;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, examine, upstream_path};
 use super::{CONFIG_NOT_READ, resolve_upstream};
 
 pub struct IotHubConnectCheck {
@@ -95,18 +95,28 @@ impl DeclaredCheck for IotHubConnectCheck {
                         .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)"));
             }
         };
-        let resolution =
-            match resolve_upstream(context, &host.name, "IoT hub", NameRole::IotHub).await {
-                Ok(resolution) => resolution,
-                Err(failure) => return Ok(failure),
-            };
+        let path = match upstream_path(context, config, Peer::IotHub, self.protocol, &host.name) {
+            Ok(path) => path,
+            Err(outcome) => return Ok(*outcome),
+        };
+        // Through a proxy the proxy resolves the hub's name; this machine need not.
+        let addresses = match path.proxy {
+            Some(_) => Vec::new(),
+            None => {
+                match resolve_upstream(context, &host.name, "IoT hub", NameRole::IotHub).await {
+                    Ok(resolution) => resolution.addresses,
+                    Err(failure) => return Ok(failure),
+                }
+            }
+        };
         let port = context.iothub_ports.get(self.protocol);
         let endpoint = Endpoint {
             protocol: self.protocol,
             peer: Peer::IotHub,
             host: &host,
-            addresses: &resolution.addresses,
+            addresses: &addresses,
             port,
+            proxy: path.proxy(),
             anchors: Some(&anchors),
             what: format!(
                 "IoT hub `{}` on port {port} ({})",

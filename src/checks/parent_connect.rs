@@ -11,7 +11,7 @@ use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, NoRoot, examine};
+use super::tls_probe::{Endpoint, NoRoot, examine, upstream_path};
 
 pub struct ParentConnectCheck {
     protocol: Protocol,
@@ -61,6 +61,10 @@ impl DeclaredCheck for ParentConnectCheck {
             .or_skip("skipped because parent_hostname is not set or invalid")?;
         let certificates = prior.configured_certificates();
         let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
+        let path = match upstream_path(context, config, Peer::Parent, self.protocol, &host.name) {
+            Ok(path) => path,
+            Err(outcome) => return Ok(*outcome),
+        };
         let port = context.parent_ports.get(self.protocol);
         let endpoint = Endpoint {
             protocol: self.protocol,
@@ -68,6 +72,7 @@ impl DeclaredCheck for ParentConnectCheck {
             host: &host,
             addresses: &resolution.addresses,
             port,
+            proxy: path.proxy(),
             anchors,
             what: format!(
                 "parent `{}` on port {port} ({})",

@@ -7,12 +7,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::config::EdgeConfig;
+use crate::config::upstream::{PortUse, UpstreamProtocol, port_use};
+use crate::config::{ConfigFormat, EdgeConfig};
 use crate::engine::info::{ExaminedPort, TlsPortInfo};
 use crate::engine::{Context, Evidence, ObservedPort, Outcome, Peer, Status};
 use crate::hostname::HostName;
 use crate::net::Protocol;
 use crate::net::observation::{Observation, Session, observe};
+use crate::net::proxy::{NoProxy, ProxySettings, ProxyUrl};
 use crate::net::tls::ConnectRequest;
 use crate::pki::describe::s_client_listing;
 use crate::pki::diagnose::{ChainSource, diagnose};
@@ -30,6 +32,8 @@ pub(super) struct Endpoint<'a> {
     pub host: &'a HostName,
     pub addresses: &'a [IpAddr],
     pub port: u16,
+    /// The HTTP proxy to tunnel through, and where it is configured (for messages).
+    pub proxy: Option<(&'a ProxyUrl, &'a str)>,
     /// `None` when no root is known: only the name is judged then.
     pub anchors: Option<&'a TrustAnchors>,
     /// Names the endpoint in messages ("edgeHub on 127.0.0.1:8883 (MQTTS, SNI gw)").
@@ -94,6 +98,7 @@ pub(super) async fn examine(
         port: endpoint.port,
         timeout: context.timeout,
         client: &client,
+        proxy: endpoint.proxy.map(|(proxy, _)| proxy),
     };
     let chains = context.shared.presented_chains();
     let observation = Arc::new(observe(&request, false, chains).await);
@@ -114,7 +119,10 @@ pub(super) async fn examine(
         .shared
         .verdicts()
         .judge(&session.chain.certificates, &question);
-    let outcome = judge(endpoint, &observation, session, &verdict, remedy);
+    let mut outcome = judge(endpoint, &observation, session, &verdict, remedy);
+    if let Some((proxy, source)) = endpoint.proxy {
+        outcome = outcome.detail(format!("through the proxy {proxy} ({source})"));
+    }
     outcome.evidence(Evidence::Port(Arc::new(ObservedPort {
         peer: endpoint.peer,
         observation: Arc::clone(&observation),
@@ -208,4 +216,76 @@ fn judge(
         strict_client_verdict: verdict.strict.clone(),
         trusted_root_file: endpoint.anchors.map(|anchors| anchors.path.clone()),
     }))
+}
+
+/// How edgeHub will reach one upstream port (the parent's, or IoT Hub's): through the proxy
+/// IoT Edge is configured with, or directly.
+pub(super) struct UpstreamPath {
+    /// The proxy and where it is configured, when the connection goes through one.
+    pub proxy: Option<(Arc<ProxyUrl>, String)>,
+}
+
+impl UpstreamPath {
+    pub fn proxy(&self) -> Option<(&ProxyUrl, &str)> {
+        self.proxy
+            .as_ref()
+            .map(|(proxy, source)| (proxy.as_ref(), source.as_str()))
+    }
+}
+
+/// The path edgeHub takes to `host` on `protocol`'s port, from the config's `[agent.env]`
+/// (`https_proxy`, `no_proxy`, `UpstreamProtocol`; `--proxy` wins): `Err` is the outcome
+/// instead of a probe, a skip for a port this configuration does not use (unless asked for by
+/// name) or an error for a setting edgeHub cannot use.
+pub(super) fn upstream_path(
+    context: &Context,
+    config: &EdgeConfig,
+    peer: Peer,
+    protocol: Protocol,
+    host: &str,
+) -> Result<UpstreamPath, Box<Outcome>> {
+    let file = config.source.display();
+    let (proxy_setting, upstream_setting) = match config.format {
+        ConfigFormat::V2Toml => ("[agent.env] https_proxy", "[agent.env] UpstreamProtocol"),
+        ConfigFormat::V1Yaml => ("agent.env.https_proxy", "agent.env.UpstreamProtocol"),
+    };
+    let settings = if context.proxy.source == "--proxy" {
+        context.proxy.clone()
+    } else {
+        let env = &config.agent_env;
+        let proxy = match &env.https_proxy {
+            None => None,
+            Some(url) => Some(Arc::new(ProxyUrl::parse(url.expose_str()).map_err(|error| {
+                Box::new(Outcome::error(format!("{proxy_setting} in {file}: {error}")).remedy(format!(
+                    "set {proxy_setting} to the proxy as http://host:port (`user:password@` before the host when it needs credentials), then `{}`",
+                    config.format.apply_command()
+                )))
+            })?)),
+        };
+        ProxySettings {
+            proxy,
+            no_proxy: NoProxy::parse(env.no_proxy.as_deref().unwrap_or_default()),
+            source: format!("{proxy_setting} in {file}"),
+        }
+    };
+    let upstream = match config.agent_env.upstream_protocol.as_deref() {
+        None | Some("") => None,
+        Some(value) => Some(UpstreamProtocol::parse(value).map_err(|error| {
+            Box::new(Outcome::error(format!("{upstream_setting} in {file}: {error}")).remedy(format!(
+                "set {upstream_setting} (and edgeHub's UpstreamProtocol in the deployment) to Amqp, AmqpWs, Mqtt or MqttWs, then `{}`",
+                config.format.apply_command()
+            )))
+        })?),
+    };
+    let route = settings.route(host).cloned();
+    let asked = context.asked_for(peer, protocol);
+    let through_proxy = match port_use(upstream, protocol, route.is_some()) {
+        PortUse::NotUsed(reason) if !asked => return Err(Box::new(Outcome::skipped(reason))),
+        // Asked for by name: tried the way a client of that port would, through the proxy.
+        PortUse::NotUsed(_) | PortUse::Proxied => route,
+        PortUse::Direct => None,
+    };
+    Ok(UpstreamPath {
+        proxy: through_proxy.map(|proxy| (proxy, settings.source.clone())),
+    })
 }

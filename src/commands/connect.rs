@@ -128,9 +128,23 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             .or_default()
             .push(*address);
     }
-    let resolution = resolve_gateway(&host, &settings)
-        .await
-        .map_err(|failure| AppError::Connect(format!("{failure}; {}", failure.remedy(&host))))?;
+    let proxies = args
+        .proxy
+        .settings(true)
+        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let proxy = proxies.route(&host).map(|proxy| proxy.as_ref());
+    // Through a proxy the proxy resolves the name, as curl lets it.
+    let addresses = match proxy {
+        Some(_) => Vec::new(),
+        None => {
+            resolve_gateway(&host, &settings)
+                .await
+                .map_err(|failure| {
+                    AppError::Connect(format!("{failure}; {}", failure.remedy(&host)))
+                })?
+                .addresses
+        }
+    };
     let protocol = args.protocol.unwrap_or(match port {
         5671 => Protocol::Amqp,
         443 => Protocol::Https,
@@ -152,10 +166,11 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
-        addresses: &resolution.addresses,
+        addresses: &addresses,
         port,
         timeout: args.timeout,
         client: client.as_ref(),
+        proxy,
     };
     // One connection: the handshake, then (with --probe) the protocol's answer on it.
     let observation = observe(&request, args.probe, &PresentedChains::default()).await;
@@ -173,6 +188,18 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                     None => error.to_string(),
                 },
             ));
+        }
+        Err(
+            error @ ConnectError::Proxy {
+                error: proxy_error,
+                proxy,
+                ..
+            },
+        ) => {
+            return Err(AppError::Connect(format!(
+                "{error}; {}",
+                proxy_error.remedy(proxy, &proxies.source)
+            )));
         }
         Err(error) => return Err(AppError::Connect(error.to_string())),
     };

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::checks::leaf_registry;
 use crate::cli::{CheckArgs, DEFAULT_CONCURRENCY, ReportFormat};
-use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Selection, validate_selection};
+use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection, validate_selection};
 use crate::fleet::{FleetError, FleetOptions, count_targets, read_lines, run_fleet};
 use crate::net::local_limits::raise_open_files_limit;
 use crate::report::fleet::{FleetHeader, FleetPrinter, FleetPrometheus};
@@ -69,6 +69,8 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
             expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
             websocket: args.websocket,
             now,
+            proxy: super::check::proxy_settings(&args, true)?,
+            asked_ports: super::check::asked_ports(&args, &leaf_registry(), Peer::Gateway),
             ..Context::default()
         },
         selection,

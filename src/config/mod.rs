@@ -7,6 +7,7 @@
 //! and column. Secrets (the connection string) are kept out of `Debug` and error messages.
 
 pub mod image_reference;
+pub mod upstream;
 pub mod v1_yaml;
 pub mod v2_toml;
 
@@ -150,6 +151,8 @@ pub struct EdgeConfig {
     /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
     /// make a parent name resolvable inside the edgeAgent container.
     pub agent_extra_hosts: Vec<String>,
+    /// `[agent.env]` (1.2+) or `agent.env` (1.1): the proxy and `UpstreamProtocol`.
+    pub agent_env: upstream::AgentEnv,
     /// Top-level settings found inside a section ("hostname in [provisioning]"): in TOML a key
     /// written after a `[section]` header belongs to that section, so IoT Edge never sees it.
     pub misplaced_keys: Vec<String>,

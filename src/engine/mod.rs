@@ -69,6 +69,12 @@ pub struct Context {
     pub iothub_hostname: Option<String>,
     /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
     pub identity: crate::identity::IdentityOptions,
+    /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
+    /// mode: `--proxy`, else none (the upstream checks read the config's `[agent.env]`).
+    pub proxy: crate::net::proxy::ProxySettings,
+    /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
+    /// naming a port's check): probed even where this configuration does not use them.
+    pub asked_ports: Vec<(Peer, Protocol)>,
     /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
     /// children pull their images through it, from its registry module).
     pub top_layer: bool,
@@ -101,6 +107,8 @@ impl Default for Context {
             iothub_ports: Ports::default(),
             iothub_hostname: None,
             identity: crate::identity::IdentityOptions::default(),
+            proxy: Default::default(),
+            asked_ports: Vec::new(),
             top_layer: false,
             registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),
@@ -109,6 +117,11 @@ impl Default for Context {
 }
 
 impl Context {
+    /// Whether `protocol`'s port of `peer` was asked for by name on the command line.
+    pub fn asked_for(&self, peer: Peer, protocol: Protocol) -> bool {
+        self.asked_ports.contains(&(peer, protocol))
+    }
+
     /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
     pub fn for_gateway(gateway: &str) -> Self {
         Context {

@@ -33,6 +33,9 @@ pub struct Observation {
     /// The name dialed (SNI, and the HTTP Host).
     pub server_name: String,
     pub port: u16,
+    /// The HTTP proxy the connection was tunnelled through (its URL, the password redacted);
+    /// the attempts are then the proxy's addresses.
+    pub proxy: Option<String>,
     /// Every address tried, in order, and how each TCP attempt ended.
     pub attempts: Vec<Attempt>,
     /// The TLS session, or why there was none.
@@ -263,6 +266,8 @@ impl Serialize for Observation {
             protocol: Protocol,
             server_name: &'a str,
             port: u16,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            proxy: Option<&'a str>,
             attempts: &'a [Attempt],
             #[serde(flatten)]
             outcome: Outcome<'a>,
@@ -279,6 +284,7 @@ impl Serialize for Observation {
             protocol: self.protocol,
             server_name: &self.server_name,
             port: self.port,
+            proxy: self.proxy.as_deref(),
             attempts: &self.attempts,
             outcome,
         }
@@ -391,6 +397,10 @@ mod schema {
         /// The name dialed (SNI, and the HTTP Host).
         server_name: String,
         port: u16,
+        /// The HTTP proxy tunnelled through (`http://user:<redacted>@host:port`); absent for
+        /// a direct connection.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        proxy: Option<String>,
         /// Every address tried, in order, and how each TCP attempt ended.
         attempts: Vec<AttemptJson>,
         #[serde(flatten)]
@@ -416,6 +426,10 @@ mod schema {
         /// The name dialed (SNI, and the HTTP Host).
         server_name: String,
         port: u16,
+        /// The HTTP proxy tunnelled through (`http://user:<redacted>@host:port`); absent for
+        /// a direct connection.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        proxy: Option<String>,
         /// Every address tried, in order, and how each TCP attempt ended.
         attempts: Vec<AttemptJson>,
         /// The error's kind (`refused`, `connect_timeout`, `not_tls`, ...).
@@ -545,6 +559,7 @@ pub async fn observe_as(
         protocol: request.protocol,
         server_name: request.server_name.to_owned(),
         port: request.port,
+        proxy: request.proxy.map(|proxy| proxy.to_string()),
         attempts,
         result,
     }
@@ -612,6 +627,7 @@ mod tests {
             protocol: Protocol::Mqtt,
             server_name: "gw.contoso.com".to_owned(),
             port: 8883,
+            proxy: None,
             attempts: vec![
                 Attempt {
                     address: refused,

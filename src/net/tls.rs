@@ -72,6 +72,9 @@ pub struct ConnectRequest<'a> {
     /// TLS handshake.
     pub timeout: Duration,
     pub client: &'a TlsClient,
+    /// The HTTP proxy to tunnel through (CONNECT `server_name:port`), or `None` to connect to
+    /// `addresses` directly. Through a proxy, the proxy resolves the name; `addresses` is unused.
+    pub proxy: Option<&'a super::proxy::ProxyUrl>,
 }
 
 /// A live, verified-or-not TLS connection and what its handshake showed.
@@ -162,6 +165,15 @@ pub enum ConnectError {
         endpoint: SocketAddr,
         detail: String,
     },
+    /// The HTTP proxy the connection goes through could not be reached, or would not tunnel.
+    #[error("proxy {proxy}: {error}")]
+    Proxy {
+        /// The proxy's address, once one was tried.
+        endpoint: Option<SocketAddr>,
+        /// The proxy URL, its password redacted.
+        proxy: String,
+        error: super::proxy::ProxyError,
+    },
 }
 
 impl ConnectError {
@@ -169,6 +181,7 @@ impl ConnectError {
     pub fn endpoint(&self) -> Option<SocketAddr> {
         match self {
             ConnectError::NoAddress => None,
+            ConnectError::Proxy { endpoint, .. } => *endpoint,
             ConnectError::LocalLimit { endpoint, .. }
             | ConnectError::Refused { endpoint }
             | ConnectError::ConnectTimeout { endpoint, .. }
@@ -201,6 +214,7 @@ impl ConnectError {
             ConnectError::Alert { .. } => "tls_alert",
             ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",
+            ConnectError::Proxy { error, .. } => error.kind(),
         }
     }
 }
@@ -338,7 +352,19 @@ pub(crate) async fn connect_recording(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Connected, ConnectError> {
-    let (tcp, address, connect_time) = connect_tcp(request, attempts).await?;
+    let (tcp, address, connect_time) = match request.proxy {
+        Some(proxy) => {
+            super::proxy::tunnel(
+                proxy,
+                request.server_name,
+                request.port,
+                request.timeout,
+                attempts,
+            )
+            .await?
+        }
+        None => connect_tcp(request, attempts).await?,
+    };
     let config = request.client.config_for(request.protocol);
     let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
         endpoint: address,

@@ -384,6 +384,7 @@ mod tests {
             protocol,
             server_name: "gw.contoso.com".to_owned(),
             port,
+            proxy: None,
             attempts: vec![Attempt {
                 address,
                 elapsed: Duration::from_micros(300),

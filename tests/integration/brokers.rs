@@ -51,7 +51,7 @@ pub(crate) fn python_with(module: &str) -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus, tinyproxy)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -164,6 +164,25 @@ impl Drop for Server {
 
 pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
+}
+
+/// `name` (a program of that name) started with a config file `<name>.conf` written into a
+/// fresh directory: `config` writes its text for the port and the directory, `arguments` adds
+/// the command line for the file's path. `None` (or, under CI=true, a failure) when missing.
+pub(crate) fn configured_server(
+    name: &'static str,
+    config: impl FnOnce(u16, &Path) -> String,
+    arguments: impl FnOnce(&mut Command, &Path, &Path),
+) -> Option<Server> {
+    let program = required(name, find_program(name))?;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let file = directory.path().join(format!("{name}.conf"));
+    std::fs::write(&file, config(port, directory.path()))
+        .unwrap_or_else(|error| panic!("{name}.conf: {error}"));
+    let mut command = Command::new(program);
+    arguments(&mut command, &file, directory.path());
+    Some(Server::start(name, port, command, directory))
 }
 
 /// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.

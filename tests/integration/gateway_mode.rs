@@ -191,7 +191,7 @@ pub(crate) fn assert_result(report: &Report, id: &str, expected: &str) {
     );
 }
 
-fn message(report: &Report, id: &str) -> String {
+pub(crate) fn message(report: &Report, id: &str) -> String {
     report
         .check(id)
         .result

@@ -22,6 +22,7 @@ mod nested;
 mod observation;
 mod openssl;
 mod openssl_suite;
+mod proxy;
 mod remedies;
 mod schema;
 mod serve;
