@@ -111,6 +111,10 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
 
+    /// Leaf mode: check where this device SDK's runtime looks for the root CA (sdk-trust): node, dotnet, c, java or python (repeatable); `all`, or `--sdk` alone, checks every runtime found on the device
+    #[arg(long, value_name = "RUNTIME", value_enum, num_args = 0..=1, default_missing_value = "all")]
+    pub sdk: Vec<crate::sdk_trust::SdkChoice>,
+
     /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
     #[arg(long, value_name = "DAYS")]
     pub expiry_warning_days: Option<u32>,

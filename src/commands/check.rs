@@ -83,6 +83,8 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
+        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &args.only),
+        environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
     let selection = Selection {
@@ -100,6 +102,11 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     if args.connection_string.is_some() {
         return Err(AppError::Usage(
             "--connection-string checks from a leaf device; with --config edgeprobe checks the gateway itself and reads the gateway's connection string from its config".to_owned(),
+        ));
+    }
+    if !args.sdk.is_empty() {
+        return Err(AppError::Usage(
+            "--sdk checks the SDK runtimes of a leaf device and needs --gateway or --connection-string".to_owned(),
         ));
     }
     if args.gateway_config.is_some() {

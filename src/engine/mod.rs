@@ -64,6 +64,11 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// `--sdk`: the runtimes `sdk-trust` examines; `None` when it was not asked for, empty for
+    /// every runtime found on the device.
+    pub sdk_runtimes: Option<Vec<crate::sdk_trust::Runtime>>,
+    /// The environment variables that move runtimes' trust stores, read once by the command.
+    pub environment: crate::sdk_trust::Environment,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -90,6 +95,8 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            sdk_runtimes: None,
+            environment: crate::sdk_trust::Environment::default(),
             shared: Shared::default(),
         }
     }

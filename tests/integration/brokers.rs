@@ -48,11 +48,9 @@ fn python_with_proton() -> Option<PathBuf> {
 
 /// `Some(found)`, or: under CI=true a failure naming what is missing, otherwise a printed
 /// note and `None` so the caller skips.
-fn required<T>(what: &str, found: Option<T>) -> Option<T> {
+pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
-        let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton)"
-        );
+        let message = format!("{what} is not installed; `bash scripts/test` installs it");
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
         }

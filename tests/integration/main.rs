@@ -19,6 +19,7 @@ mod misbehaving;
 mod observation;
 mod openssl_suite;
 mod schema;
+mod sdk_trust;
 mod serve;
 mod strict_der;
 mod timing;
