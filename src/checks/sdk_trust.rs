@@ -102,9 +102,15 @@ impl DeclaredCheck for SdkTrustCheck {
                 entries.len()
             ))
         } else {
+            let others: Vec<&str> = entries
+                .iter()
+                .filter(|entry| entry.verdict != SdkVerdict::Trusted)
+                .map(|entry| entry.runtime.name())
+                .collect();
             Outcome::warning(format!(
-                "{source} is where {trusted} of {} runtime(s) look: the others connect only if the application passes the file itself",
-                entries.len()
+                "{source} is where {trusted} of {} runtime(s) look; {} connect(s) only if the application passes the file itself",
+                entries.len(),
+                dedupe(others.iter().map(|name| name.to_string()).collect()).join(", ")
             ))
             .remedy(dedupe(fixes).join("; "))
         };

@@ -3,14 +3,14 @@
 //! JREs' `cacerts`, `keytool -storetype pkcs12`, and the `.pfx` files of .NET's CurrentUser Root
 //! store). Only certificates are taken; a private key in a store is never decrypted or kept.
 //!
-//! PKCS#12 goes through the `p12-keystore` crate (PBES2 with AES as JDK 12+ keytool and OpenSSL
-//! 3 write it; PBES1 3DES/RC2 as older JDKs, OpenSSL 1.1 and .NET write it). JKS is short enough
-//! to read here: magic `FEEDFEED`, a version, an entry count, entries, then a SHA-1 digest keyed
+//! PKCS#12 is read by [`super::pkcs12`]. JKS is short enough to read here: magic `FEEDFEED`, a version, an entry count, entries, then a SHA-1 digest keyed
 //! by the store password. The JVM's default trust manager loads `cacerts` without a password
 //! (`javax.net.ssl.trustStorePassword` unset), which skips that digest, so it is not checked
 //! here either: what counts is what the JVM would read.
 
 use rustls_pki_types::CertificateDer;
+
+use super::pkcs12;
 
 /// The password every JRE ships `cacerts` with, and the one the guides use with keytool.
 pub const JAVA_DEFAULT_PASSWORD: &str = "changeit";
@@ -29,7 +29,7 @@ pub enum KeystoreError {
     UnknownFormat,
     #[error("a damaged Java KeyStore ({0})")]
     DamagedJks(&'static str),
-    #[error("a PKCS#12 file that does not open with the password {password} ({reason})")]
+    #[error("a PKCS#12 file that does not open with the password {password}: {reason}")]
     Pkcs12 {
         /// Shown as `changeit` or `(empty)`: the well-known defaults, never a user's secret.
         password: &'static str,
@@ -48,8 +48,8 @@ pub fn java_truststore(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, Key
                     bags.into_iter()
                         // keytool lists a certificate without Java's trust attribute (one put
                         // in with `openssl pkcs12 -export`) as no entry at all.
-                        .filter(|bag| bag.trusted)
-                        .map(|bag| CertificateDer::from(bag.cert.as_der().to_vec()))
+                        .filter(|bag| bag.java_trusted)
+                        .map(|bag| bag.certificate)
                         .collect()
                 })
             };
@@ -67,25 +67,22 @@ pub fn pkcs12_certificates(
 ) -> Result<Vec<CertificateDer<'static>>, KeystoreError> {
     Ok(pkcs12_bags(bytes, password)?
         .into_iter()
-        .map(|bag| CertificateDer::from(bag.cert.as_der().to_vec()))
+        .map(|bag| bag.certificate)
         .collect())
 }
 
 fn pkcs12_bags(
     bytes: &[u8],
     password: &'static str,
-) -> Result<Vec<p12_keystore::CertificateBag>, KeystoreError> {
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, password).map_err(|error| {
-        KeystoreError::Pkcs12 {
-            password: if password.is_empty() {
-                "(empty)"
-            } else {
-                password
-            },
-            reason: error.to_string(),
-        }
-    })?;
-    Ok(archive.certs)
+) -> Result<Vec<pkcs12::CertificateBag>, KeystoreError> {
+    pkcs12::certificate_bags(bytes, password).map_err(|error| KeystoreError::Pkcs12 {
+        password: if password.is_empty() {
+            "(empty)"
+        } else {
+            password
+        },
+        reason: error.to_string(),
+    })
 }
 
 /// The trusted-certificate entries of a JKS (or JCEKS) store, and the first certificate of each

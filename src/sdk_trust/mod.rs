@@ -17,6 +17,7 @@ mod java;
 pub mod keystore;
 mod node;
 mod openssl;
+mod pkcs12;
 mod python;
 mod store;
 

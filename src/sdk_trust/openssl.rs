@@ -27,10 +27,7 @@ pub fn default_stores(root: &SystemRoot, environment: &Environment) -> Vec<Store
             root,
             directory.join("cert.pem"),
             StoreFormat::PemFile,
-            format!(
-                "OpenSSL's default CA file ({}/cert.pem)",
-                directory.display()
-            ),
+            "OpenSSL's default CA file",
         ),
     }];
     match environment.get("SSL_CERT_DIR") {
@@ -46,10 +43,7 @@ pub fn default_stores(root: &SystemRoot, environment: &Environment) -> Vec<Store
             root,
             directory.join("certs"),
             StoreFormat::HashedDirectory,
-            format!(
-                "OpenSSL's default CA directory ({}/certs)",
-                directory.display()
-            ),
+            "OpenSSL's default CA directory",
         )),
     }
     stores

@@ -255,3 +255,59 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
     }
     Ok(Some(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::load::load_certificates;
+
+    fn fixture(name: &str) -> Vec<CertificateDer<'static>> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        load_certificates(&path).unwrap()
+    }
+
+    /// A regenerated test root: the same name as `root-ca.pem`, another key.
+    fn same_name_root() -> CertificateDer<'static> {
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Azure_IoT_Hub_CA_Cert_Test_Only");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    #[test]
+    fn a_presented_chain_is_matched_to_its_root_by_signature_not_by_name() {
+        let chain = fixture("server-full-chain.pem");
+        let wanted = WantedRoot::of_chain(&chain).unwrap();
+        assert!(matches!(wanted, WantedRoot::IssuerOf(_)));
+        assert!(wanted.is_in(&fixture("root-ca.pem")));
+        assert!(!wanted.is_in(&fixture("other-root-ca.pem")));
+        assert!(!wanted.is_in(&[same_name_root()]));
+        // A chain that ends in its root wants that very certificate.
+        let root = fixture("root-ca.pem");
+        let with_root: Vec<_> = chain.iter().chain(&root).cloned().collect();
+        let wanted = WantedRoot::of_chain(&with_root).unwrap();
+        assert!(matches!(&wanted, WantedRoot::Roots(roots) if roots == &root));
+        assert!(!wanted.is_in(&[same_name_root()]));
+    }
+
+    #[test]
+    fn only_hash_names_are_looked_up_in_a_directory() {
+        assert!(is_hash_name("3513523f.0"));
+        assert!(is_hash_name("3513523F.12"));
+        for name in [
+            "3513523f",
+            "3513523f.r0",
+            "3513523.0",
+            "root.pem",
+            "ca-certificates.crt",
+        ] {
+            assert!(!is_hash_name(name), "{name}");
+        }
+    }
+}

@@ -10,6 +10,9 @@ use std::process::Command;
 use serde::Deserialize;
 
 use crate::brokers::required;
+use edgeprobe::demo::server::{SimulatorConfig, start};
+use edgeprobe::pki::load::{load_certificates, load_private_key};
+
 use crate::harness::{Run, edgeprobe, fixture};
 
 /// The variables edgeprobe reads to find runtimes' stores: cleared for every run, so the
@@ -161,11 +164,7 @@ impl Device {
     /// against a closed loopback port (the check needs no gateway when given the file), in this
     /// device's environment only.
     fn run(&self, arguments: &[&str]) -> Run {
-        let mut command = edgeprobe();
-        for name in VARIABLES {
-            command.env_remove(name);
-        }
-        command.envs(self.environment.iter().map(|(name, value)| (name, value)));
+        let mut command = self.command();
         command.args([
             "check",
             "--gateway",
@@ -181,10 +180,20 @@ impl Device {
             "--output",
             "json",
         ]);
-        command.arg("--ca-file").arg(fixture("root-ca.pem"));
         command.arg("--root").arg(self.tree.path());
+        command.arg("--ca-file").arg(fixture("root-ca.pem"));
         command.args(arguments);
         command.output().expect("edgeprobe runs").into()
+    }
+
+    /// edgeprobe in this device's environment only.
+    fn command(&self) -> Command {
+        let mut command = edgeprobe();
+        for name in VARIABLES {
+            command.env_remove(name);
+        }
+        command.envs(self.environment.iter().map(|(name, value)| (name, value)));
+        command
     }
 
     /// [`Device::run`] with `--only sdk-trust` and these `--sdk` values: the check's verdict.
@@ -488,20 +497,34 @@ fn the_dotnet_current_user_root_store() {
         .trim()
         .replace(':', "");
     let pfx = device.path(&format!("{store}/{thumbprint}.pfx"));
-    make(
-        Command::new("openssl")
-            .args(["pkcs12", "-export", "-nokeys", "-passout", "pass:", "-in"])
-            .arg(fixture("root-ca.pem"))
-            .arg("-out")
-            .arg(&pfx),
-    );
+    // OpenSSL 3's default (PBES2, AES-256-CBC), then the PKCS#12 3DES .NET's own export uses.
+    for encryption in [&[][..], &["-certpbe", "PBE-SHA1-3DES"]] {
+        make(
+            Command::new("openssl")
+                .args(["pkcs12", "-export", "-nokeys", "-passout", "pass:"])
+                .args(encryption)
+                .arg("-in")
+                .arg(fixture("root-ca.pem"))
+                .arg("-out")
+                .arg(&pfx),
+        );
+        let verdict = device.check(&["dotnet"]);
+        assert_eq!(verdict.result, "ok", "{encryption:?}: {}", verdict.text);
+        let dotnet = verdict.runtime("dotnet");
+        assert_eq!(dotnet.verdict, "trusted");
+        assert_eq!(
+            dotnet.stores[0].found_in.as_deref(),
+            Some(Path::new(&format!("{store}/{thumbprint}.pfx")))
+        );
+    }
+    // A .pfx that cannot be opened leaves the answer open.
+    std::fs::write(&pfx, b"\x30\x03\x02\x01\x03").unwrap();
     let verdict = device.check(&["dotnet"]);
-    assert_eq!(verdict.result, "ok", "{}", verdict.text);
-    let dotnet = verdict.runtime("dotnet");
-    assert_eq!(dotnet.verdict, "trusted");
     assert_eq!(
-        dotnet.stores[0].found_in.as_deref(),
-        Some(Path::new(&format!("{store}/{thumbprint}.pfx")))
+        verdict.runtime("dotnet").verdict,
+        "unknown",
+        "{}",
+        verdict.text
     );
 }
 
@@ -629,4 +652,63 @@ fn every_runtime_found_on_one_device() {
     ] {
         assert!(verdict.text.contains(line), "{}", verdict.text);
     }
+}
+
+/// Without --ca-file the root looked for is the one the gateway's chain leads to: found by
+/// signature in NODE_EXTRA_CA_CERTS, and not in a bundle holding only another root.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_ca_file_the_presented_chain_names_the_root() {
+    let gateway = start(SimulatorConfig::loopback(
+        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
+        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    let mut device = Device::debian();
+    device.write("/usr/bin/node", b"");
+    device.copy(&fixture("other-root-ca.pem"), "/opt/app/roots.pem");
+    device.set("NODE_EXTRA_CA_CERTS", "/opt/app/roots.pem");
+    let ports = gateway.ports;
+    let run_with = |device: &Device| -> Run {
+        let mut command = device.command();
+        command
+            .args([
+                "check",
+                "--gateway",
+                "gateway.edgeprobe.test",
+                "--resolve",
+                "gateway.edgeprobe.test:127.0.0.1",
+                "--output",
+                "json",
+                "--sdk",
+                "node",
+            ])
+            .arg("--port")
+            .arg(format!("mqtt={}", ports.mqtt))
+            .arg("--port")
+            .arg(format!("amqp={}", ports.amqp))
+            .arg("--port")
+            .arg(format!("https={}", ports.https))
+            .arg("--root")
+            .arg(device.tree.path());
+        command.output().expect("edgeprobe runs").into()
+    };
+    let report = tokio::task::block_in_place(|| run_with(&device)).json();
+    let entry = &report.checks["sdk-trust"];
+    assert_eq!(entry.result.result, "warning", "{}", entry.message);
+    assert!(
+        entry.message.contains("the root of the gateway's chain"),
+        "{}",
+        entry.message
+    );
+    assert_eq!(
+        entry.additional_info["root_ca_file"],
+        serde_json::Value::Null
+    );
+
+    device.copy(&fixture("root-ca.pem"), "/opt/app/roots.pem");
+    let report = tokio::task::block_in_place(|| run_with(&device)).json();
+    let entry = &report.checks["sdk-trust"];
+    assert_eq!(entry.result.result, "ok", "{}", entry.message);
 }
