@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use device::{DevicePath, Environment};
+pub use device::{DevicePath, Environment, VARIABLES};
 pub use store::{Lookup, StoreFormat, StoreLocation, WantedRoot, look_up};
 
 use crate::system::SystemRoot;

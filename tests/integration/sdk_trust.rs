@@ -10,30 +10,11 @@ use std::process::Command;
 use serde::Deserialize;
 
 use crate::brokers::required;
-use edgeprobe::demo::server::{SimulatorConfig, start};
-use edgeprobe::pki::load::{load_certificates, load_private_key};
-
-use crate::harness::{Run, edgeprobe, fixture};
-
 /// The variables edgeprobe reads to find runtimes' stores: cleared for every run, so the
 /// machine's own environment never leaks into a device tree's verdict.
-const VARIABLES: &[&str] = &[
-    "HOME",
-    "PATH",
-    "NODE_EXTRA_CA_CERTS",
-    "NODE_OPTIONS",
-    "DOTNET_ROOT",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "JAVA_HOME",
-    "JAVA_TOOL_OPTIONS",
-    "JDK_JAVA_OPTIONS",
-    "VIRTUAL_ENV",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "EdgeModuleCACertificateFile",
-    "IOTEDGE_ROOT_CA_CERT_PATH",
-];
+use edgeprobe::sdk_trust::VARIABLES;
+
+use crate::harness::{Run, edgeprobe, fixture};
 
 // ---- The check's JSON, as a consumer reads it ----
 
@@ -77,6 +58,11 @@ struct Verdict {
 }
 
 impl Verdict {
+    /// Fails unless `runtime`'s verdict is `expected`, showing the text report.
+    fn assert_runtime(&self, runtime: &str, expected: &str) {
+        assert_eq!(self.runtime(runtime).verdict, expected, "{}", self.text);
+    }
+
     fn runtime(&self, name: &str) -> &RuntimeEntry {
         self.info
             .runtimes
@@ -160,39 +146,35 @@ impl Device {
         self.environment.push((name, value.to_owned()));
     }
 
-    /// `edgeprobe check --output json --ca-file root-ca.pem --root <tree>` and `arguments`,
-    /// against a closed loopback port (the check needs no gateway when given the file), in this
-    /// device's environment only.
+    /// `edgeprobe check --ca-file root-ca.pem` and `arguments`, against closed loopback ports
+    /// (the check needs no gateway when given the file).
     fn run(&self, arguments: &[&str]) -> Run {
-        let mut command = self.command();
-        command.args([
-            "check",
-            "--gateway",
-            "gateway.edgeprobe.test",
-            "--resolve",
-            "gateway.edgeprobe.test:127.0.0.1",
-            "--port",
-            "mqtt=1",
-            "--port",
-            "amqp=1",
-            "--port",
-            "https=1",
-            "--output",
-            "json",
-        ]);
-        command.arg("--root").arg(self.tree.path());
+        let mut command = self.check_command([1, 1, 1]);
         command.arg("--ca-file").arg(fixture("root-ca.pem"));
         command.args(arguments);
         command.output().expect("edgeprobe runs").into()
     }
 
-    /// edgeprobe in this device's environment only.
-    fn command(&self) -> Command {
+    /// `edgeprobe check --output json` of this tree, in this device's environment only, against
+    /// the gateway on loopback at these MQTT, AMQP and HTTPS ports.
+    fn check_command(&self, ports: [u16; 3]) -> Command {
         let mut command = edgeprobe();
         for name in VARIABLES {
             command.env_remove(name);
         }
         command.envs(self.environment.iter().map(|(name, value)| (name, value)));
+        command.args([
+            "check",
+            "--output",
+            "json",
+            "--gateway",
+            "gateway.edgeprobe.test",
+        ]);
+        command.args(["--resolve", "gateway.edgeprobe.test:127.0.0.1"]);
+        for (protocol, port) in ["mqtt", "amqp", "https"].into_iter().zip(ports) {
+            command.arg("--port").arg(format!("{protocol}={port}"));
+        }
+        command.arg("--root").arg(self.tree.path());
         command
     }
 
@@ -436,13 +418,7 @@ fn a_certificate_without_javas_trust_attribute_is_not_trusted_by_the_jvm() {
             .arg("-out")
             .arg(&store),
     );
-    let verdict = device.check(&["java"]);
-    assert_eq!(
-        verdict.runtime("java").verdict,
-        "missing",
-        "{}",
-        verdict.text
-    );
+    device.check(&["java"]).assert_runtime("java", "missing");
 }
 
 #[test]
@@ -519,13 +495,9 @@ fn the_dotnet_current_user_root_store() {
     }
     // A .pfx that cannot be opened leaves the answer open.
     std::fs::write(&pfx, b"\x30\x03\x02\x01\x03").unwrap();
-    let verdict = device.check(&["dotnet"]);
-    assert_eq!(
-        verdict.runtime("dotnet").verdict,
-        "unknown",
-        "{}",
-        verdict.text
-    );
+    device
+        .check(&["dotnet"])
+        .assert_runtime("dotnet", "unknown");
 }
 
 #[test]
@@ -658,40 +630,15 @@ fn every_runtime_found_on_one_device() {
 /// signature in NODE_EXTRA_CA_CERTS, and not in a bundle holding only another root.
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_ca_file_the_presented_chain_names_the_root() {
-    let gateway = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let gateway = crate::gateway::serve("server-full-chain.pem", "server.key.pem", &[]).await;
     let mut device = Device::debian();
     device.write("/usr/bin/node", b"");
     device.copy(&fixture("other-root-ca.pem"), "/opt/app/roots.pem");
     device.set("NODE_EXTRA_CA_CERTS", "/opt/app/roots.pem");
     let ports = gateway.ports;
     let run_with = |device: &Device| -> Run {
-        let mut command = device.command();
-        command
-            .args([
-                "check",
-                "--gateway",
-                "gateway.edgeprobe.test",
-                "--resolve",
-                "gateway.edgeprobe.test:127.0.0.1",
-                "--output",
-                "json",
-                "--sdk",
-                "node",
-            ])
-            .arg("--port")
-            .arg(format!("mqtt={}", ports.mqtt))
-            .arg("--port")
-            .arg(format!("amqp={}", ports.amqp))
-            .arg("--port")
-            .arg(format!("https={}", ports.https))
-            .arg("--root")
-            .arg(device.tree.path());
+        let mut command = device.check_command([ports.mqtt, ports.amqp, ports.https]);
+        command.args(["--sdk", "node"]);
         command.output().expect("edgeprobe runs").into()
     };
     let report = tokio::task::block_in_place(|| run_with(&device)).json();
