@@ -7,7 +7,7 @@
 //! measured 5,573,880 bytes (`cargo build --release`), over the 5 MiB budget (5,242,880), while
 //! reading certificates needs only the DER reader the verifier already has, ring's PBKDF2 and
 //! two small RustCrypto ciphers. Encrypted certificate bags are decrypted as the writers
-//! encrypt them: PBES2 (PBKDF2 with HMAC-SHA-1/256/384/512, then AES-CBC or 3DES-CBC:
+//! encrypt them: PBES2 (PBKDF2 with HMAC-SHA-1/256/384/512, then AES-256-CBC or 3DES-CBC:
 //! JDK 12+ keytool, OpenSSL 3) and PBES1 `pbeWithSHAAnd3-KeyTripleDES-CBC` with the PKCS#12
 //! key derivation (appendix B; .NET's own export). RC2 (OpenSSL 1.1's and old JDKs' default
 //! for certificates) is reported as unsupported, leaving the answer open rather than guessed.
@@ -216,8 +216,11 @@ fn decrypt_pbes2(
         .ok_or(Malformed("PBES2 cipher"))?;
     let iv = scheme.expect(OCTET_STRING).ok_or(Malformed("PBES2 IV"))?;
     let key_length = match cipher {
-        AES128_CBC => 16,
-        AES192_CBC => 24,
+        // What keytool (PBEWithHmacSHA256AndAES_256) and OpenSSL 3 write. AES-128 and AES-192
+        // would each add their own copy of the cipher to the binary for a choice no default
+        // makes: the answer is left open instead.
+        AES128_CBC => return Err(Pkcs12Error::UnsupportedEncryption("AES-128")),
+        AES192_CBC => return Err(Pkcs12Error::UnsupportedEncryption("AES-192")),
         AES256_CBC => 32,
         DES_EDE3_CBC => 24,
         _ => {
@@ -229,8 +232,6 @@ fn decrypt_pbes2(
     let mut key = vec![0; key_length];
     ring::pbkdf2::derive(prf, iterations, salt, password.as_bytes(), &mut key);
     match cipher {
-        AES128_CBC => cbc_decrypt::<aes::Aes128>(&key, iv, ciphertext),
-        AES192_CBC => cbc_decrypt::<aes::Aes192>(&key, iv, ciphertext),
         AES256_CBC => cbc_decrypt::<aes::Aes256>(&key, iv, ciphertext),
         _ => cbc_decrypt::<des::TdesEde3>(&key, iv, ciphertext),
     }
