@@ -3,6 +3,7 @@
 pub mod local_limits;
 pub mod observation;
 pub mod probe;
+pub mod registry;
 pub mod resolve;
 pub mod tls;
 

@@ -399,7 +399,9 @@ pub(crate) async fn connect_recording(
     })
 }
 
-async fn connect_tcp(
+/// The TCP connect alone (each address in turn, one deadline for all): for a plain-HTTP
+/// endpoint such as a registry module's published port; `request.client` is not used.
+pub(crate) async fn connect_tcp(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {

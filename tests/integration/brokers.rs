@@ -22,7 +22,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A program from PATH or the sbin directories (mosquitto and nginx live in /usr/sbin, which
 /// is not on every user's PATH).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
@@ -61,7 +61,7 @@ pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
 
 /// A free port on 127.0.0.1 for a child process to bind. Another process could take it
 /// between here and the child's bind; the readiness check would then fail loudly.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -69,9 +69,9 @@ fn free_port() -> u16 {
 }
 
 /// A server child process, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     name: &'static str,
-    port: u16,
+    pub(crate) port: u16,
     child: Option<Child>,
     directory: tempfile::TempDir,
 }
@@ -79,7 +79,7 @@ struct Server {
 impl Server {
     /// Starts `command` with stdout and stderr in files of `directory`, then waits until its
     /// port accepts connections (polling, bounded by [`STARTUP_DEADLINE`]).
-    fn start(
+    pub(crate) fn start(
         name: &'static str,
         port: u16,
         mut command: Command,
@@ -146,7 +146,7 @@ impl Server {
     }
 
     /// Kills the server and waits for it: its port then refuses connections.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -160,7 +160,7 @@ impl Drop for Server {
     }
 }
 
-fn path_text(path: &Path) -> String {
+pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -192,6 +192,16 @@ user root\n",
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
+    nginx_serving(
+        &fixture("server-full-chain.pem"),
+        &fixture("server.key.pem"),
+        "location / { return 404; }\n",
+    )
+}
+
+/// nginx with TLS on a free 127.0.0.1 port for [`GATEWAY`], presenting `chain` (with `key`),
+/// with `locations` as the server's location blocks.
+pub(crate) fn nginx_serving(chain: &Path, key: &Path, locations: &str) -> Option<Server> {
     let program = required("nginx", find_program("nginx"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let prefix = path_text(directory.path());
@@ -211,11 +221,11 @@ http {{\n\
     listen 127.0.0.1:{port} ssl;\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
-    location / {{ return 404; }}\n\
+    {locations}\
   }}\n\
 }}\n",
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
+            chain = path_text(chain),
+            key = path_text(key),
         ),
     )
     .expect("nginx.conf");
