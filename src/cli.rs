@@ -129,6 +129,10 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
 
+    /// Leaf mode: check where this device SDK's runtime looks for the root CA (sdk-trust): node, dotnet, c, java or python (repeatable); `all`, or `--sdk` alone, checks every runtime found on the device
+    #[arg(long, value_name = "RUNTIME", value_enum, num_args = 0..=1, default_missing_value = "all")]
+    pub sdk: Vec<crate::sdk_trust::SdkChoice>,
+
     #[command(flatten)]
     pub nested: NestedArgs,
 

@@ -19,6 +19,7 @@ pub mod memo;
 pub mod net;
 pub mod pki;
 pub mod report;
+pub mod sdk_trust;
 pub mod secrets;
 pub mod system;
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod parent_registry;
 mod registry_request;
 mod root_ca_file;
 mod root_ca_trust_store;
+mod sdk_trust;
 mod stale_generated_certs;
 mod tls_probe;
 
@@ -90,6 +91,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
+        Box::new(sdk_trust::SdkTrustCheck),
     ]
 }
 

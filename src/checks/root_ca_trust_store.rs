@@ -104,7 +104,9 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
             ))
         } else {
             let local = context.root.path(LOCAL_CERTIFICATES);
-            let copies = copies_in(&local, &missing);
+            let copies = copies_in(&local, |certificates| {
+                certificates.iter().any(|c| missing.contains(&c))
+            });
             let names = missing
                 .iter()
                 .map(|root| format!("`{}`", subject_of(root)))
@@ -165,9 +167,12 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
     }
 }
 
-/// Files under `directory` (recursively, as update-ca-certificates searches) holding any of
-/// `roots`, whatever their name.
-fn copies_in(directory: &Path, roots: &[&CertificateDer<'static>]) -> Vec<PathBuf> {
+/// Files under `directory` (recursively, as update-ca-certificates searches) whose certificates
+/// `holds` accepts, whatever their name.
+pub(super) fn copies_in(
+    directory: &Path,
+    holds: impl Fn(&[CertificateDer<'static>]) -> bool,
+) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![directory.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -179,9 +184,7 @@ fn copies_in(directory: &Path, roots: &[&CertificateDer<'static>]) -> Vec<PathBu
         for path in entries {
             if path.is_dir() {
                 pending.push(path);
-            } else if load_certificates(&path)
-                .is_ok_and(|certificates| certificates.iter().any(|c| roots.contains(&c)))
-            {
+            } else if load_certificates(&path).is_ok_and(|certificates| holds(&certificates)) {
                 found.push(path);
             }
         }

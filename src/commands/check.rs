@@ -89,6 +89,8 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
+        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &args.only),
+        environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
     let selection = Selection {
@@ -111,6 +113,11 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     if args.identity.authenticate || args.identity.cert.is_some() {
         return Err(AppError::Usage(
             "--authenticate, --cert and --key prove a leaf device's identity through its gateway: give --connection-string (or --gateway) as well".to_owned(),
+        ));
+    }
+    if !args.sdk.is_empty() {
+        return Err(AppError::Usage(
+            "--sdk checks the SDK runtimes of a leaf device and needs --gateway or --connection-string".to_owned(),
         ));
     }
     if args.gateway_config.is_some() {

@@ -776,6 +776,67 @@ pub struct ExaminedPort {
     pub trusted_root_file: Option<PathBuf>,
 }
 
+// ---- sdk-trust ----
+
+/// `sdk-trust`: for each SDK runtime examined, the stores it reads and whether the gateway's
+/// root is in them.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SdkTrustInfo {
+    /// The root looked for: `--ca-file`; null when it is the root of the chain the gateway
+    /// presented.
+    pub root_ca_file: Option<PathBuf>,
+    pub runtimes: Vec<SdkRuntimeTrust>,
+}
+
+/// One runtime (one JRE, for Java) and its verdict.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SdkRuntimeTrust {
+    pub runtime: crate::sdk_trust::Runtime,
+    /// What showed the runtime is on the device (a program, a directory, a variable); null when
+    /// `--sdk` asked for a runtime that was not found.
+    pub found_by: Option<String>,
+    /// The runtime's own directory where it has one (a JRE's home).
+    pub location: Option<PathBuf>,
+    pub verdict: SdkVerdict,
+    /// The stores it reads, in the order it reads them, as device paths.
+    pub stores: Vec<SdkStore>,
+}
+
+/// Whether the runtime finds the root without the application passing the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SdkVerdict {
+    /// A store the SDK reads holds the root.
+    Trusted,
+    /// No store the SDK reads holds it: the application must pass the file (or install it).
+    Missing,
+    /// A store could not be read, so edgeprobe cannot tell.
+    Unknown,
+    /// `--sdk` named a runtime that is not on the device.
+    NotFound,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SdkStore {
+    /// As the device names it (`--root` not included).
+    pub path: PathBuf,
+    pub format: crate::sdk_trust::StoreFormat,
+    /// Why the runtime reads this store (`NODE_EXTRA_CA_CERTS`, `the JRE's cacerts`, ...).
+    pub source: String,
+    pub role: crate::sdk_trust::StoreRole,
+    /// Whether it holds the root; null when it could not be read.
+    pub holds_root: Option<bool>,
+    /// The file of a directory store that holds it.
+    pub found_in: Option<PathBuf>,
+    /// The store does not exist (it then holds nothing).
+    pub missing: bool,
+    /// Why it could not be read, or a near miss (the root under a name the runtime skips).
+    pub note: Option<String>,
+}
+
 // ---- parent-registry, agent-image-upstream ----
 
 /// `parent-registry` and `agent-image-upstream`: the registry request made, and what answered.
@@ -883,6 +944,7 @@ typed_info!(
     GatewayCertChain(GatewayCertChainInfo),
     GatewayCertHostname(GatewayCertHostnameInfo),
     TlsPort(TlsPortInfo),
+    SdkTrust(SdkTrustInfo),
     RegistryRequest(RegistryRequestInfo),
 );
 

@@ -75,6 +75,11 @@ pub struct Context {
     /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
     /// naming a port's check): probed even where this configuration does not use them.
     pub asked_ports: Vec<(Peer, Protocol)>,
+    /// `--sdk`: the runtimes `sdk-trust` examines; `None` when it was not asked for, empty for
+    /// every runtime found on the device.
+    pub sdk_runtimes: Option<Vec<crate::sdk_trust::Runtime>>,
+    /// The environment variables that move runtimes' trust stores, read once by the command.
+    pub environment: crate::sdk_trust::Environment,
     /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
     /// children pull their images through it, from its registry module).
     pub top_layer: bool,
@@ -109,6 +114,8 @@ impl Default for Context {
             identity: crate::identity::IdentityOptions::default(),
             proxy: Default::default(),
             asked_ports: Vec::new(),
+            sdk_runtimes: None,
+            environment: crate::sdk_trust::Environment::default(),
             top_layer: false,
             registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),

@@ -10,7 +10,7 @@ use crate::harness::{Report, Run, check_loopback, fixture, run};
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
 /// Serve `chain_file` with `key_file` on three ephemeral loopback ports.
-async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> RunningGateway {
+pub(crate) async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> RunningGateway {
     start(SimulatorConfig::loopback(
         load_certificates(&fixture(chain_file)).expect("fixture chain"),
         load_private_key(&fixture(key_file)).expect("fixture key"),

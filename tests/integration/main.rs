@@ -25,6 +25,7 @@ mod openssl_suite;
 mod proxy;
 mod remedies;
 mod schema;
+mod sdk_trust;
 mod serve;
 mod strict_der;
 mod timing;

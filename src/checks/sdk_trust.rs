@@ -1,0 +1,276 @@
+//! `sdk-trust`: each device SDK runtime on the leaf finds the gateway's root CA where it looks.
+//! The root is `--ca-file` (or, without it, the root of the chain the gateway presented); the
+//! runtimes are those `--sdk` names, or every one found on the device (see
+//! [`crate::sdk_trust`] for where each looks). A runtime whose stores lack the root works only
+//! when the application passes the file itself, which edgeprobe cannot see: a warning with the
+//! runtime's fix, never an OK.
+
+use std::path::{Path, PathBuf};
+
+use super::root_ca_trust_store::copies_in;
+use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
+};
+use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
+use crate::sdk_trust::{
+    Installation, Lookup, Runtime, StoreFormat, StoreRole, WantedRoot, discover, look_up,
+};
+
+pub struct SdkTrustCheck;
+
+impl DeclaredCheck for SdkTrustCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "sdk-trust",
+        group: Group::GatewayConnectivity,
+        title: "each device SDK runtime finds the gateway's root CA where it looks",
+        dependencies: &[
+            Dependency::Uses("root-ca-file"),
+            Dependency::Uses("gateway-connect-mqtt"),
+            Dependency::Uses("gateway-connect-amqp"),
+            Dependency::Uses("gateway-connect-https"),
+        ],
+        info: InfoSchema::SdkTrust,
+    };
+
+    /// Only when asked for (`--sdk`, or `--only sdk-trust`): what a runtime on this machine
+    /// trusts says nothing about a gateway unless the device's application uses that runtime.
+    fn applies(&self, context: &Context) -> bool {
+        context.sdk_runtimes.is_some()
+    }
+
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let (wanted, root_file) = wanted_root(context, prior)?;
+        let asked: &[Runtime] = context.sdk_runtimes.as_deref().unwrap_or_default();
+        let runtimes: &[Runtime] = if asked.is_empty() {
+            &Runtime::ALL
+        } else {
+            asked
+        };
+        let mut entries = Vec::new();
+        let mut lines = Vec::new();
+        let mut fixes = Vec::new();
+        let root_name = root_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<the gateway's root CA file>"));
+        for &runtime in runtimes {
+            let installations = discover(runtime, &context.root, &context.environment);
+            if installations.is_empty() && !asked.is_empty() {
+                lines.push(format!(
+                    "{}: not found on this device (looked for {}), so not judged",
+                    runtime.name(),
+                    runtime.looked_for()
+                ));
+                entries.push(SdkRuntimeTrust {
+                    runtime,
+                    found_by: None,
+                    location: None,
+                    verdict: SdkVerdict::NotFound,
+                    stores: Vec::new(),
+                });
+            }
+            for installation in installations {
+                let entry = judge(&installation, &wanted, context);
+                lines.push(describe(&installation, &entry));
+                if !matches!(entry.verdict, SdkVerdict::Trusted) {
+                    fixes.push(fix(&installation, &root_name));
+                }
+                entries.push(entry);
+            }
+        }
+        if entries.is_empty() {
+            return Err(Skip::because(format!(
+                "skipped because no device SDK runtime was found on this device (looked for {})",
+                Runtime::ALL
+                    .iter()
+                    .map(|runtime| format!("{}: {}", runtime.name(), runtime.looked_for()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let trusted = entries
+            .iter()
+            .filter(|entry| entry.verdict == SdkVerdict::Trusted)
+            .count();
+        let source = root_file.as_ref().map_or_else(
+            || "the root of the gateway's chain".to_owned(),
+            |file| format!("the root CA from {}", file.display()),
+        );
+        let outcome = if trusted == entries.len() {
+            Outcome::ok(format!(
+                "{source} is in a store each of {} runtime(s) reads",
+                entries.len()
+            ))
+        } else {
+            let others: Vec<&str> = entries
+                .iter()
+                .filter(|entry| entry.verdict != SdkVerdict::Trusted)
+                .map(|entry| entry.runtime.name())
+                .collect();
+            Outcome::warning(format!(
+                "{source} is where {trusted} of {} runtime(s) look; {} connect(s) only if the application passes the file itself",
+                entries.len(),
+                dedupe(others.iter().map(|name| name.to_string()).collect()).join(", ")
+            ))
+            .remedy(dedupe(fixes).join("; "))
+        };
+        Ok(outcome.details(lines).info(SdkTrustInfo {
+            root_ca_file: root_file,
+            runtimes: entries,
+        }))
+    }
+}
+
+/// The root to look for: `--ca-file`'s, else the root of the first chain a port presented.
+fn wanted_root(context: &Context, prior: &Prior) -> Result<(WantedRoot, Option<PathBuf>), Skip> {
+    if context.ca_file.is_some() {
+        let anchors = prior
+            .trust_anchors()
+            .ok_or_else(|| Skip::because("skipped because the root CA file was not loaded"))?;
+        return Ok((
+            WantedRoot::Roots(anchors.certificates.clone()),
+            Some(anchors.path.clone()),
+        ));
+    }
+    prior
+        .observations()
+        .iter()
+        .find_map(|observation| WantedRoot::of_chain(&observation.chain()?.certificates))
+        .map(|wanted| (wanted, None))
+        .ok_or_else(|| {
+            Skip::because(
+                "skipped because no root is known: pass the gateway's root with --ca-file, or let edgeprobe reach the gateway to read its chain",
+            )
+        })
+}
+
+fn judge(installation: &Installation, wanted: &WantedRoot, context: &Context) -> SdkRuntimeTrust {
+    let mut stores = Vec::new();
+    let mut verdict = SdkVerdict::Missing;
+    for (role, store) in &installation.stores {
+        let lookup = look_up(store, wanted);
+        let mut entry = SdkStore {
+            path: store.path.device.clone(),
+            format: store.format,
+            source: store.source.clone(),
+            role: *role,
+            holds_root: Some(false),
+            found_in: None,
+            missing: false,
+            note: None,
+        };
+        match lookup {
+            Lookup::Holds(file) => {
+                entry.holds_root = Some(true);
+                if store.format != StoreFormat::PemFile && store.format != StoreFormat::JavaKeystore
+                {
+                    entry.found_in = Some(file);
+                }
+            }
+            Lookup::Lacks { note } => entry.note = note,
+            Lookup::Missing => entry.missing = true,
+            Lookup::Unreadable(reason) => {
+                entry.holds_root = None;
+                entry.note = Some(reason);
+            }
+        }
+        if *role == StoreRole::Sdk {
+            verdict = match (verdict, entry.holds_root) {
+                (SdkVerdict::Trusted, _) | (_, Some(true)) => SdkVerdict::Trusted,
+                (_, None) => SdkVerdict::Unknown,
+                (current, Some(false)) => current,
+            };
+        }
+        stores.push(entry);
+    }
+    // The Debian trap: a copy under /usr/local/share/ca-certificates without the .crt name.
+    if verdict == SdkVerdict::Missing
+        && let Some(first) = stores
+            .iter_mut()
+            .find(|store| store.role == StoreRole::Sdk && store.format != StoreFormat::JavaKeystore)
+        && first.note.is_none()
+        && installation.runtime != Runtime::Node
+    {
+        let local = context.root.path(LOCAL_CERTIFICATES);
+        if let Some(ignored) = copies_in(&local, |certificates| wanted.is_in(certificates))
+            .iter()
+            .find(|copy| copy.extension().is_none_or(|extension| extension != "crt"))
+        {
+            first.note = Some(format!(
+                "{} holds the root, but update-ca-certificates installs only files ending in .crt",
+                Path::new(LOCAL_CERTIFICATES)
+                    .join(ignored.strip_prefix(&local).unwrap_or(ignored))
+                    .display()
+            ));
+        }
+    }
+    SdkRuntimeTrust {
+        runtime: installation.runtime,
+        found_by: Some(installation.found_by.clone()),
+        location: installation.location.clone(),
+        verdict,
+        stores,
+    }
+}
+
+/// One text line per runtime: its verdict and where it looked.
+fn describe(installation: &Installation, entry: &SdkRuntimeTrust) -> String {
+    let name = match &installation.location {
+        Some(location) => format!("{} {}", installation.runtime.name(), location.display()),
+        None => installation.runtime.name().to_owned(),
+    };
+    let stores = |role: StoreRole| {
+        entry
+            .stores
+            .iter()
+            .filter(|store| store.role == role)
+            .map(|store| {
+                let state = match (store.holds_root, store.missing) {
+                    (Some(true), _) => match &store.found_in {
+                        Some(file) => format!("holds it in {}", file.display()),
+                        None => "holds it".to_owned(),
+                    },
+                    (None, _) => "cannot be read".to_owned(),
+                    (Some(false), true) => "does not exist".to_owned(),
+                    (Some(false), false) => "lacks it".to_owned(),
+                };
+                let note = store
+                    .note
+                    .as_ref()
+                    .map(|note| format!(": {note}"))
+                    .unwrap_or_default();
+                format!("{} ({}) {state}{note}", store.path.display(), store.source)
+            })
+            .collect::<Vec<_>>()
+    };
+    let sdk = stores(StoreRole::Sdk);
+    let verdict = match entry.verdict {
+        SdkVerdict::Trusted => "trusts the root",
+        SdkVerdict::Missing => "does not find the root",
+        SdkVerdict::Unknown => "cannot be judged",
+        SdkVerdict::NotFound => "not found",
+    };
+    let mut line = if sdk.is_empty() {
+        format!(
+            "{name} {verdict}: it reads no store on this device ({})",
+            installation.notes.join("; ")
+        )
+    } else {
+        format!("{name} {verdict}: {}", sdk.join("; "))
+    };
+    let requests = stores(StoreRole::Requests);
+    if !requests.is_empty() {
+        line.push_str(&format!("; for `requests`: {}", requests.join("; ")));
+    }
+    line
+}
+
+fn dedupe(lines: Vec<String>) -> Vec<String> {
+    let mut unique = Vec::new();
+    for line in lines {
+        if !unique.contains(&line) {
+            unique.push(line);
+        }
+    }
+    unique
+}

@@ -1,0 +1,313 @@
+//! One trust store a runtime reads, and whether the gateway's root is in it. A store that does
+//! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
+
+use std::path::{Path, PathBuf};
+
+use rustls_pki_types::CertificateDer;
+use schemars::JsonSchema;
+use serde::Serialize;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::device::{DevicePath, locate};
+use super::keystore;
+use crate::engine::os_trust_store::os_trust_store;
+use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES};
+use crate::pki::verify::is_signed_by;
+use crate::system::SystemRoot;
+
+/// How a store is laid out, which decides how it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreFormat {
+    /// A PEM bundle (or one DER certificate): OpenSSL's CA file, NODE_EXTRA_CA_CERTS, certifi.
+    PemFile,
+    /// OpenSSL's hashed directory (`SSL_CERT_DIR`, `/etc/ssl/certs`): only `<hash>.<n>` names
+    /// are looked up.
+    HashedDirectory,
+    /// A Java truststore, JKS or PKCS#12 (`cacerts`, password `changeit`).
+    JavaKeystore,
+    /// .NET's CurrentUser Root store on Linux: one PKCS#12 `.pfx` per certificate.
+    DotnetStoreDirectory,
+}
+
+/// A store a runtime reads, and why it reads that one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreLocation {
+    pub path: DevicePath,
+    /// The `--root` it is read under (a directory's entries are located from it).
+    pub root: SystemRoot,
+    pub format: StoreFormat,
+    /// What put it there: `NODE_EXTRA_CA_CERTS`, `OpenSSL default (OPENSSLDIR/cert.pem)`, ...
+    pub source: String,
+}
+
+impl StoreLocation {
+    pub fn new(
+        root: &SystemRoot,
+        path: impl AsRef<Path>,
+        format: StoreFormat,
+        source: impl Into<String>,
+    ) -> Self {
+        StoreLocation {
+            path: locate(root, path.as_ref()),
+            root: root.clone(),
+            format,
+            source: source.into(),
+        }
+    }
+}
+
+/// The gateway's root, as far as it is known: the roots of `--ca-file`, or the top of the chain
+/// the gateway presented.
+#[derive(Debug, Clone)]
+pub enum WantedRoot {
+    /// Any of these certificates.
+    Roots(Vec<CertificateDer<'static>>),
+    /// A certificate that issued this one (checked by signature, not by name: regenerated test
+    /// roots share their names), or this one itself.
+    IssuerOf(CertificateDer<'static>),
+}
+
+impl WantedRoot {
+    /// The root of a presented chain: its last certificate if self-issued, else its issuer.
+    pub fn of_chain(chain: &[CertificateDer<'static>]) -> Option<WantedRoot> {
+        let top = chain.last()?;
+        let (_, parsed) = X509Certificate::from_der(top).ok()?;
+        Some(if parsed.subject().as_raw() == parsed.issuer().as_raw() {
+            WantedRoot::Roots(vec![top.clone()])
+        } else {
+            WantedRoot::IssuerOf(top.clone())
+        })
+    }
+
+    pub fn is_in(&self, certificates: &[CertificateDer<'static>]) -> bool {
+        match self {
+            WantedRoot::Roots(roots) => certificates.iter().any(|c| roots.contains(c)),
+            WantedRoot::IssuerOf(top) => {
+                let Ok((_, parsed)) = X509Certificate::from_der(top) else {
+                    return false;
+                };
+                let issuer = parsed.issuer().as_raw();
+                certificates.iter().any(|candidate| {
+                    candidate == top
+                        || X509Certificate::from_der(candidate).is_ok_and(|(_, c)| {
+                            c.subject().as_raw() == issuer && is_signed_by(top, candidate)
+                        })
+                })
+            }
+        }
+    }
+}
+
+/// What looking in one store found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The store holds the root (in this file, for a directory store).
+    Holds(PathBuf),
+    /// Read, and the root is not there (`note` tells a near miss, e.g. an un-hashed file).
+    Lacks { note: Option<String> },
+    /// The store does not exist: it holds nothing.
+    Missing,
+    /// Could not be read: the answer is unknown.
+    Unreadable(String),
+}
+
+pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
+    let host = &store.path.host;
+    match store.format {
+        StoreFormat::PemFile => match os_trust_store(host) {
+            Ok(anchors) if wanted.is_in(&anchors.certificates) => {
+                Lookup::Holds(store.path.device.clone())
+            }
+            Ok(_) => Lookup::Lacks { note: None },
+            Err(error) if matches!(*error, CertificateFileError::NotFound { .. }) => {
+                Lookup::Missing
+            }
+            Err(error) => Lookup::Unreadable(error.to_string()),
+        },
+        StoreFormat::JavaKeystore => match read_bounded(host) {
+            Ok(None) => Lookup::Missing,
+            Ok(Some(bytes)) => match keystore::java_truststore(&bytes) {
+                Ok(certificates) if wanted.is_in(&certificates) => {
+                    Lookup::Holds(store.path.device.clone())
+                }
+                Ok(_) => Lookup::Lacks { note: None },
+                Err(error) => {
+                    Lookup::Unreadable(format!("{}: {error}", store.path.device.display()))
+                }
+            },
+            Err(error) => Lookup::Unreadable(error),
+        },
+        StoreFormat::HashedDirectory => directory_lookup(store, wanted, |name| {
+            is_hash_name(name).then_some(DirectoryEntry::Pem)
+        }),
+        StoreFormat::DotnetStoreDirectory => directory_lookup(store, wanted, |name| {
+            name.ends_with(".pfx").then_some(DirectoryEntry::Pfx)
+        }),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DirectoryEntry {
+    Pem,
+    Pfx,
+}
+
+/// Looks through the files of a directory store that the runtime reads (`read_as` names them);
+/// when the root is only in a file the runtime skips, the note says so.
+fn directory_lookup(
+    store: &StoreLocation,
+    wanted: &WantedRoot,
+    read_as: impl Fn(&str) -> Option<DirectoryEntry>,
+) -> Lookup {
+    let directory = &store.path;
+    let entries = match std::fs::read_dir(&directory.host) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
+        Err(error) => {
+            return Lookup::Unreadable(format!("{}: {error}", directory.device.display()));
+        }
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
+    let mut unreadable = Vec::new();
+    for name in &names {
+        let certificates = match read_as(name) {
+            None => continue,
+            Some(DirectoryEntry::Pem) => os_trust_store(&entry(name).host)
+                .map(|anchors| anchors.certificates.clone())
+                .map_err(|error| error.to_string()),
+            Some(DirectoryEntry::Pfx) => read_bounded(&entry(name).host).and_then(|bytes| {
+                keystore::pkcs12_certificates(&bytes.unwrap_or_default(), "")
+                    .map_err(|error| error.to_string())
+            }),
+        };
+        match certificates {
+            Ok(certificates) if wanted.is_in(&certificates) => {
+                return Lookup::Holds(directory.device.join(name));
+            }
+            Ok(_) => {}
+            // OpenSSL skips a hashed name it cannot read, and so does .NET a broken .pfx; a
+            // .pfx that might be the root leaves the answer open.
+            Err(error) if store.format == StoreFormat::DotnetStoreDirectory => {
+                unreadable.push(format!("{name} ({error})"));
+            }
+            Err(_) => {}
+        }
+    }
+    if !unreadable.is_empty() {
+        return Lookup::Unreadable(format!(
+            "{}: cannot open {}",
+            directory.device.display(),
+            unreadable.join(", ")
+        ));
+    }
+    // A near miss: the root is in the directory under a name the runtime never opens.
+    let skipped = names.iter().find(|name| {
+        read_as(name).is_none()
+            && os_trust_store(&entry(name).host)
+                .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
+    });
+    Lookup::Lacks {
+        note: skipped.map(|name| match store.format {
+            StoreFormat::DotnetStoreDirectory => format!(
+                "{} holds the root, but .NET only reads the .pfx files of this directory",
+                directory.device.join(name).display()
+            ),
+            _ => format!(
+                "{} holds the root, but OpenSSL looks a directory up by subject hash (`<hash>.0`) and never opens that name: run `sudo openssl rehash {}`",
+                directory.device.join(name).display(),
+                directory.device.display()
+            ),
+        }),
+    }
+}
+
+/// OpenSSL's by-directory lookup names: eight hex digits, a dot, a number (`3513523f.0`).
+fn is_hash_name(name: &str) -> bool {
+    let Some((hash, number)) = name.split_once('.') else {
+        return false;
+    };
+    hash.len() == 8
+        && hash.bytes().all(|byte| byte.is_ascii_hexdigit())
+        && !number.is_empty()
+        && number.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// A store file's bytes (`None` when it does not exist), bounded like every certificate file.
+fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("{}: {error}", path.display())),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("{} is larger than any trust store", path.display()));
+    }
+    Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::load::load_certificates;
+
+    fn fixture(name: &str) -> Vec<CertificateDer<'static>> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        load_certificates(&path).unwrap()
+    }
+
+    /// A regenerated test root: the same name as `root-ca.pem`, another key.
+    fn same_name_root() -> CertificateDer<'static> {
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Azure_IoT_Hub_CA_Cert_Test_Only");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    #[test]
+    fn a_presented_chain_is_matched_to_its_root_by_signature_not_by_name() {
+        let chain = fixture("server-full-chain.pem");
+        let wanted = WantedRoot::of_chain(&chain).unwrap();
+        assert!(matches!(wanted, WantedRoot::IssuerOf(_)));
+        assert!(wanted.is_in(&fixture("root-ca.pem")));
+        assert!(!wanted.is_in(&fixture("other-root-ca.pem")));
+        assert!(!wanted.is_in(&[same_name_root()]));
+        // A chain that ends in its root wants that very certificate.
+        let root = fixture("root-ca.pem");
+        let with_root: Vec<_> = chain.iter().chain(&root).cloned().collect();
+        let wanted = WantedRoot::of_chain(&with_root).unwrap();
+        assert!(matches!(&wanted, WantedRoot::Roots(roots) if roots == &root));
+        assert!(!wanted.is_in(&[same_name_root()]));
+    }
+
+    #[test]
+    fn only_hash_names_are_looked_up_in_a_directory() {
+        assert!(is_hash_name("3513523f.0"));
+        assert!(is_hash_name("3513523F.12"));
+        for name in [
+            "3513523f",
+            "3513523f.r0",
+            "3513523.0",
+            "root.pem",
+            "ca-certificates.crt",
+        ] {
+            assert!(!is_hash_name(name), "{name}");
+        }
+    }
+}
