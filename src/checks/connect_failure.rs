@@ -18,7 +18,17 @@ pub(super) fn connect_failure(
     observation: Arc<Observation>,
     error: &ConnectError,
 ) -> Outcome {
+    // Every address the race tried, when there was more than one: which family failed how.
+    let each_address = observation
+        .attempts
+        .iter()
+        .filter(|_| observation.attempts.len() > 1)
+        .map(|attempt| match attempt.message() {
+            Some(message) => format!("tried: {message}"),
+            None => format!("tried: {} connected", attempt.address),
+        });
     Outcome::error(format!("{what}: {error}"))
+        .details(each_address)
         .remedy(remedy(
             error,
             peer,

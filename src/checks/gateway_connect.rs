@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use crate::engine::{
     Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort, Outcome,
-    Peer, PortCheck, Prior,
+    Peer, PortCheck, Prior, Status,
 };
 use crate::net::Protocol;
-use crate::net::observation::observe;
-use crate::net::tls::ConnectRequest;
+use crate::net::observation::{AttemptOutcome, observe};
+use crate::net::tls::{ConnectError, ConnectRequest};
 
 use super::connect_failure::connect_failure;
 
@@ -104,10 +104,29 @@ impl Check for GatewayConnectCheck {
                 outcome = outcome.detail(format!("key exchange: {group}"));
             }
             if tried > 1 {
-                outcome = outcome.details(observation.attempts.iter().filter_map(|attempt| {
-                    let error = attempt.error.as_ref()?;
-                    Some(format!("tried {} first: {error}", attempt.address))
-                }));
+                outcome = outcome.details(
+                    observation
+                        .attempts
+                        .iter()
+                        .filter_map(|attempt| Some(format!("also tried: {}", attempt.message()?))),
+                );
+            }
+            if let Some(silent) = observation.attempts.iter().find(|attempt| {
+                matches!(
+                    attempt.outcome,
+                    AttemptOutcome::Abandoned { .. }
+                        | AttemptOutcome::Failed(ConnectError::ConnectTimeout { .. })
+                )
+            }) {
+                // A Happy Eyeballs client (RFC 8305) got through; one that dials the addresses
+                // in turn, as many embedded stacks do, hangs on this one first.
+                outcome.escalate(Status::Warning);
+                outcome = outcome.remedy(format!(
+                    "{} drops connections: remove that address from the gateway name's DNS records or hosts file line, or open TCP {} to it in the gateway's firewall; devices that try addresses one at a time wait for their whole connect timeout there before trying {}",
+                    silent.address.ip(),
+                    silent.address.port(),
+                    handshake.address.ip()
+                ));
             }
             outcome
                 .info(Arc::clone(&observation))

@@ -68,8 +68,8 @@ pub struct ConnectRequest<'a> {
     pub server_name: &'a str,
     pub addresses: &'a [IpAddr],
     pub port: u16,
-    /// The deadline for the TCP connect (all addresses together) and, separately, for the
-    /// TLS handshake.
+    /// The deadline for the TCP connect (every address raced within it, RFC 8305) and,
+    /// separately, for the TLS handshake.
     pub timeout: Duration,
     pub client: &'a TlsClient,
 }
@@ -304,7 +304,7 @@ impl TlsClient {
     }
 }
 
-/// Connect to the first address that accepts, then complete a TLS handshake.
+/// Connect to the first address that accepts (raced, RFC 8305), then complete a TLS handshake.
 pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
     connect_recording(request, &mut Vec::new()).await
 }
@@ -399,40 +399,12 @@ pub(crate) async fn connect_recording(
     })
 }
 
+/// The TCP connection, raced over every address (`net::happy_eyeballs`).
 async fn connect_tcp(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + request.timeout;
-    let mut last_error = ConnectError::NoAddress;
-    for address in request.addresses {
-        let endpoint = SocketAddr::new(*address, request.port);
-        let attempt_started = Instant::now();
-        let result = match tokio::time::timeout_at(deadline, TcpStream::connect(endpoint)).await {
-            Ok(Ok(stream)) => Ok(stream),
-            Ok(Err(error)) => Err(classify_connect_error(&error, endpoint, request.timeout)),
-            Err(_) => Err(ConnectError::ConnectTimeout {
-                endpoint,
-                timeout: request.timeout,
-            }),
-        };
-        attempts.push(Attempt {
-            address: endpoint,
-            elapsed: attempt_started.elapsed(),
-            error: result.as_ref().err().cloned(),
-        });
-        match result {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok((stream, endpoint, started.elapsed()));
-            }
-            // The deadline covers every address together: none is left for the next one.
-            Err(error @ ConnectError::ConnectTimeout { .. }) => return Err(error),
-            Err(error) => last_error = error,
-        }
-    }
-    Err(last_error)
+    super::happy_eyeballs::race(request.addresses, request.port, request.timeout, attempts).await
 }
 
 /// What a failed `connect(2)` means. Out of file descriptors is told apart first, from the

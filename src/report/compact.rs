@@ -220,7 +220,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::engine::{CheckReport, Group, Outcome, Peer, PortCheck};
-    use crate::net::observation::{Attempt, Observation, PresentedChain, Session};
+    use crate::net::observation::{Attempt, AttemptOutcome, Observation, PresentedChain, Session};
     use crate::net::tls::{ConnectError, Handshake};
     use crate::pki::VerifyCode;
     use crate::pki::verdicts::ChainVerdict;
@@ -271,7 +271,10 @@ mod tests {
             attempts: vec![Attempt {
                 address,
                 elapsed: Duration::from_micros(300),
-                error: result.as_ref().err().cloned(),
+                outcome: match &result {
+                    Ok(_) => AttemptOutcome::Connected,
+                    Err(error) => AttemptOutcome::Failed(error.clone()),
+                },
             }],
             result,
         })

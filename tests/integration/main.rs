@@ -1,6 +1,7 @@
 //! edgeprobe's integration tests: one binary (as ripgrep does), a small harness, and one
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
+mod address_families;
 mod bad_input;
 mod brokers;
 mod conformance;

@@ -1,0 +1,117 @@
+//! Both address families (issue 14, RFC 8305): every address the gateway name resolves to is
+//! raced as device stacks do, IPv6 first, so an IPv6 address that drops SYNs no longer hides a
+//! working IPv4 one. The black hole is real: a listener on [::1] whose accept queue is full
+//! (backlog 0, filled, never accepted) makes the kernel drop further SYNs.
+
+use std::time::Duration;
+
+use edgeprobe::demo::server::{SimulatorConfig, start};
+use edgeprobe::pki::load::{load_certificates, load_private_key};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+use crate::harness::{LOOPBACK_GATEWAY, check_loopback, fixture};
+
+/// A listener on [::1]:`port` that never accepts, and the connections that fill its queue:
+/// from then on the kernel drops every SYN to it (tcp_abort_on_overflow is 0 by default).
+pub struct BlackHole {
+    _listener: TcpListener,
+    _queued: Vec<TcpStream>,
+}
+
+impl BlackHole {
+    pub async fn on_ipv6_loopback(port: u16) -> BlackHole {
+        let socket = TcpSocket::new_v6().expect("IPv6 socket");
+        socket
+            .bind(format!("[::1]:{port}").parse().expect("address"))
+            .expect("bind [::1] (the tests need IPv6 on loopback)");
+        let listener = socket.listen(0).expect("listen");
+        let mut queued = Vec::new();
+        // Fill the accept queue until a connect stalls: that SYN, and every later one, is
+        // dropped. A handful of connections at most (Linux queues backlog + 1).
+        for _ in 0..8 {
+            match tokio::time::timeout(
+                Duration::from_millis(300),
+                TcpStream::connect(("::1", port)),
+            )
+            .await
+            {
+                Ok(Ok(stream)) => queued.push(stream),
+                _ => break,
+            }
+        }
+        assert!(!queued.is_empty(), "the accept queue could not be filled");
+        BlackHole {
+            _listener: listener,
+            _queued: queued,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_black_holed_ipv6_address_does_not_hide_a_working_ipv4_one() {
+    let gateway = start(SimulatorConfig::loopback(
+        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
+        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    let ports = [gateway.ports.mqtt, gateway.ports.amqp, gateway.ports.https];
+    let mut holes = Vec::new();
+    for port in ports {
+        holes.push(BlackHole::on_ipv6_loopback(port).await);
+    }
+    let both = format!("{LOOPBACK_GATEWAY}:[::1]");
+    let output = check_loopback(ports, &fixture("root-ca.pem"), "3s", &["--resolve", &both]).await;
+    let report = output.json();
+    for id in [
+        "gateway-connect-mqtt",
+        "gateway-connect-amqp",
+        "gateway-connect-https",
+    ] {
+        let check = report.check(id);
+        assert_eq!(check.result.result, "warning", "{id}: {}", output.all());
+        let attempts = check.additional_info["attempts"]
+            .as_array()
+            .expect("attempts");
+        let tried: Vec<(&str, &str)> = attempts
+            .iter()
+            .map(|attempt| {
+                (
+                    attempt["address"].as_str().unwrap_or_default(),
+                    attempt["result"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let port = check.additional_info["port"].as_u64().expect("port");
+        assert_eq!(
+            tried,
+            [
+                (format!("[::1]:{port}").as_str(), "abandoned"),
+                (format!("127.0.0.1:{port}").as_str(), "connected"),
+            ],
+            "{id}"
+        );
+        let text = report.text_of(id);
+        assert!(
+            text.contains("[::1]") && text.contains("abandoned"),
+            "{text}"
+        );
+        assert!(
+            check
+                .remedy
+                .as_deref()
+                .is_some_and(|remedy| remedy.contains("::1 drops connections")),
+            "{:?}",
+            check.remedy
+        );
+    }
+    // The port's chain was still judged: the connection over IPv4 was a real one.
+    assert_eq!(
+        report.result("gateway-cert-chain"),
+        "ok",
+        "{}",
+        output.all()
+    );
+    drop(holes);
+}
