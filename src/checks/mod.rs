@@ -30,6 +30,7 @@ mod root_ca_trust_store;
 mod stale_generated_certs;
 mod tls_probe;
 
+pub use connect_failure::remedy as connect_remedy;
 pub use root_ca_file::SYSTEM_BUNDLE;
 
 use std::collections::BTreeSet;

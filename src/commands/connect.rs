@@ -13,11 +13,13 @@ use time::OffsetDateTime;
 
 use super::AppError;
 use crate::checks::SYSTEM_BUNDLE;
+use crate::checks::connect_remedy;
 use crate::cli::{ConnectArgs, OutputFormat};
+use crate::engine::Peer;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::observation::{PresentedChains, observe};
+use crate::net::observation::{Attempt, PresentedChains, observe};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectError, ConnectRequest, Handshake, TlsClient};
@@ -127,14 +129,26 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             .or_default()
             .push(*address);
     }
-    let resolution = resolve_gateway(&host, &settings)
-        .await
-        .map_err(|failure| AppError::Connect(format!("{failure}; {}", failure.remedy(&host))))?;
     let protocol = args.protocol.unwrap_or(match port {
         5671 => Protocol::Amqp,
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
+    // A name that does not resolve is a finding about the network (exit 1, as `check`).
+    let resolution = match resolve_gateway(&host, &settings).await {
+        Ok(resolution) => resolution,
+        Err(failure) => {
+            let unreachable = Unreachable {
+                host: &host,
+                port,
+                error: "unresolved",
+                message: failure.to_string(),
+                remedy: failure.remedy(&host),
+                attempts: &[],
+            };
+            return unreachable.write(out, args.output);
+        }
+    };
     let client = TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?;
     let request = ConnectRequest {
         protocol,
@@ -153,7 +167,21 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             writeln!(out, "{error}")?;
             return Ok(1);
         }
-        Err(error) => return Err(AppError::Connect(error.to_string())),
+        // This machine out of descriptors: edgeprobe itself could not run (exit 2).
+        Err(error @ ConnectError::LocalLimit { .. }) => {
+            return Err(AppError::Connect(error.to_string()));
+        }
+        Err(error) => {
+            let unreachable = Unreachable {
+                host: &host,
+                port,
+                error: error.kind(),
+                message: error.to_string(),
+                remedy: connect_remedy(error, Peer::Gateway, protocol, port, &host),
+                attempts: &observation.attempts,
+            };
+            return unreachable.write(out, args.output);
+        }
     };
     let handshake = &session.handshake;
     let chain = &session.chain;
@@ -276,6 +304,47 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     }
     let probe_failed = matches!(probed, Some(Err(_)));
     Ok(if code.is_ok() && !probe_failed { 0 } else { 1 })
+}
+
+/// The gateway could not be resolved, reached, or did not complete a TLS handshake: the
+/// finding, every address tried and the fix (exit status 1).
+#[derive(Serialize)]
+struct Unreachable<'a> {
+    host: &'a str,
+    port: u16,
+    /// `unresolved`, or the connect error's kind (`refused`, `connect_timeout`, ...).
+    error: &'static str,
+    message: String,
+    remedy: String,
+    attempts: &'a [Attempt],
+}
+
+impl Unreachable<'_> {
+    fn write(&self, out: &mut dyn Write, format: OutputFormat) -> Result<u8, AppError> {
+        match format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+            OutputFormat::Text => {
+                writeln!(
+                    out,
+                    "connect: {}:{}: {}",
+                    self.host, self.port, self.message
+                )?;
+                if self.attempts.len() > 1 {
+                    for attempt in self.attempts {
+                        match attempt.message() {
+                            Some(message) => writeln!(out, "  tried: {message}")?,
+                            None => writeln!(out, "  tried: {} connected", attempt.address)?,
+                        }
+                    }
+                }
+                writeln!(out, "Fix: {}", self.remedy)?;
+            }
+        }
+        Ok(1)
+    }
 }
 
 /// `--probe`'s result, after the verdict: what was sent and what came back.

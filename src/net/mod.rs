@@ -3,6 +3,7 @@
 pub mod happy_eyeballs;
 pub mod local_limits;
 pub mod observation;
+pub mod plaintext;
 pub mod probe;
 pub mod resolve;
 pub mod tls;

@@ -146,6 +146,12 @@ pub enum ConnectError {
         endpoint: SocketAddr,
         first_bytes: Vec<u8>,
     },
+    /// A service answered, but without TLS: `net::plaintext` asked it in plaintext.
+    #[error("{endpoint} is {} without TLS: {}", service.service, service.answer)]
+    Plaintext {
+        endpoint: SocketAddr,
+        service: super::plaintext::PlaintextService,
+    },
     #[error("{endpoint} refused the TLS handshake with the alert `{alert}`")]
     Alert { endpoint: SocketAddr, alert: String },
     /// rustls refuses handshake messages over 64 KiB (its `MAX_HANDSHAKE_SIZE`); OpenSSL's
@@ -178,6 +184,7 @@ impl ConnectError {
             | ConnectError::Reset { endpoint }
             | ConnectError::Closed { endpoint }
             | ConnectError::NotTls { endpoint, .. }
+            | ConnectError::Plaintext { endpoint, .. }
             | ConnectError::Alert { endpoint, .. }
             | ConnectError::CertificateTooLarge { endpoint, .. }
             | ConnectError::Tls { endpoint, .. } => Some(*endpoint),
@@ -198,6 +205,7 @@ impl ConnectError {
             ConnectError::Reset { .. } => "reset",
             ConnectError::Closed { .. } => "closed",
             ConnectError::NotTls { .. } => "not_tls",
+            ConnectError::Plaintext { .. } => "plaintext_service",
             ConnectError::Alert { .. } => "tls_alert",
             ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",
@@ -352,12 +360,8 @@ pub(crate) async fn connect_recording(
                 .ok()
                 .and_then(|watch| watch.certificate_length)
                 .map(|length| length + 4);
-            return Err(classify_handshake_error(
-                &error,
-                address,
-                seen,
-                certificate_size,
-            ));
+            let error = classify_handshake_error(&error, address, seen, certificate_size);
+            return Err(name_plaintext_service(error, request).await);
         }
         Ok(Ok(stream)) => stream,
     };
@@ -500,6 +504,41 @@ fn classify_handshake_error(
             endpoint,
             detail: error.to_string(),
         },
+    }
+}
+
+/// A reset, a close or a non-TLS answer during the handshake may be a plaintext service on the
+/// TLS port (`net::plaintext`): named as such when it answers its protocol in plaintext.
+async fn name_plaintext_service(error: ConnectError, request: &ConnectRequest<'_>) -> ConnectError {
+    use super::plaintext::{http_answer, identify};
+    let found = match &error {
+        ConnectError::NotTls {
+            endpoint,
+            first_bytes,
+        } => match http_answer(first_bytes) {
+            Some(found) => Some((*endpoint, found)),
+            None => identify(
+                request.protocol,
+                request.server_name,
+                *endpoint,
+                request.timeout,
+            )
+            .await
+            .map(|found| (*endpoint, found)),
+        },
+        ConnectError::Reset { endpoint } | ConnectError::Closed { endpoint } => identify(
+            request.protocol,
+            request.server_name,
+            *endpoint,
+            request.timeout,
+        )
+        .await
+        .map(|found| (*endpoint, found)),
+        _ => None,
+    };
+    match found {
+        Some((endpoint, service)) => ConnectError::Plaintext { endpoint, service },
+        None => error,
     }
 }
 

@@ -9,7 +9,7 @@ use edgeprobe::demo::server::{SimulatorConfig, start};
 use edgeprobe::pki::load::{load_certificates, load_private_key};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-use crate::harness::{LOOPBACK_GATEWAY, check_loopback, fixture};
+use crate::harness::{LOOPBACK_GATEWAY, check_loopback, fixture, run};
 
 /// A listener on [::1]:`port` that never accepts, and the connections that fill its queue:
 /// from then on the kernel drops every SYN to it (tcp_abort_on_overflow is 0 by default).
@@ -114,4 +114,83 @@ async fn a_black_holed_ipv6_address_does_not_hide_a_working_ipv4_one() {
         output.all()
     );
     drop(holes);
+}
+
+/// `connect` reports a gateway it cannot resolve or reach as a finding (exit 1, as `check`
+/// does), listing every address tried; 2 stays for usage errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_exits_1_when_the_gateway_is_unreachable_or_unresolved() {
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let hole = BlackHole::on_ipv6_loopback(closed).await;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let hosts = directory.path().join("hosts");
+    std::fs::write(
+        &hosts,
+        format!("::1 {LOOPBACK_GATEWAY}\n127.0.0.1 {LOOPBACK_GATEWAY}\n"),
+    )
+    .expect("hosts file");
+    let dns = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent_dns = dns.local_addr().expect("address").to_string();
+    let root = fixture("root-ca.pem").display().to_string();
+    let hosts = hosts.display().to_string();
+    let target = format!("{LOOPBACK_GATEWAY}:{closed}");
+    let unresolved = format!("missing.edgeprobe.test:{closed}");
+    let runs = tokio::task::spawn_blocking(move || {
+        let common = [
+            "--ca-file",
+            &root,
+            "--hosts-file",
+            &hosts,
+            "--timeout",
+            "1s",
+        ];
+        let reached = run(&[&["connect", &target][..], &common].concat());
+        let json = run(&[&["connect", &target, "--output", "json"][..], &common].concat());
+        let lookup = run(&[
+            &["connect", &unresolved, "--dns-server", &silent_dns][..],
+            &common,
+        ]
+        .concat());
+        (reached, json, lookup)
+    })
+    .await
+    .expect("the binary ran");
+    let (reached, json, lookup) = runs;
+    assert_eq!(reached.code, 1, "{}", reached.all());
+    assert!(
+        reached
+            .stdout
+            .contains(&format!("tried: connection to 127.0.0.1:{closed} refused")),
+        "{}",
+        reached.all()
+    );
+    assert!(
+        reached
+            .stdout
+            .contains(&format!("[::1]:{closed} timed out")),
+        "{}",
+        reached.all()
+    );
+    assert!(reached.stdout.contains("Fix: "), "{}", reached.all());
+
+    assert_eq!(json.code, 1, "{}", json.all());
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let results: Vec<&str> = value["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .filter_map(|attempt| attempt["result"].as_str())
+        .collect();
+    assert_eq!(results, ["connect_timeout", "refused"], "{value}");
+
+    assert_eq!(lookup.code, 1, "{}", lookup.all());
+    assert!(
+        lookup.stdout.contains("missing.edgeprobe.test"),
+        "{}",
+        lookup.all()
+    );
+    drop((hole, dns));
 }

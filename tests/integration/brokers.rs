@@ -168,22 +168,33 @@ fn path_text(path: &Path) -> String {
 
 /// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.
 fn mosquitto() -> Option<Server> {
+    mosquitto_listening(true)
+}
+
+/// mosquitto 2 on 127.0.0.1, with TLS or (the slip on a gateway) without, no anonymous clients.
+fn mosquitto_listening(tls: bool) -> Option<Server> {
     let program = required("mosquitto", find_program("mosquitto"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let config = directory.path().join("mosquitto.conf");
+    let certificates = if tls {
+        format!(
+            "cafile {root}\ncertfile {chain}\nkeyfile {key}\n",
+            root = path_text(&fixture("root-ca.pem")),
+            chain = path_text(&fixture("server-full-chain.pem")),
+            key = path_text(&fixture("server.key.pem")),
+        )
+    } else {
+        String::new()
+    };
     std::fs::write(
         &config,
         format!(
-            "listener {port} 127.0.0.1\n\
-cafile {root}\ncertfile {chain}\nkeyfile {key}\n\
+            "listener {port} 127.0.0.1\n{certificates}\
 allow_anonymous false\npersistence false\nlog_dest stderr\n\
 # Started as root, mosquitto would switch to the mosquitto user and lose access to the\n\
 # temporary files; `root` keeps it as is (and is ignored when not started as root).\n\
 user root\n",
-            root = path_text(&fixture("root-ca.pem")),
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
         ),
     )
     .expect("mosquitto.conf");
@@ -194,6 +205,11 @@ user root\n",
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
+    nginx_listening(true)
+}
+
+/// nginx serving HTTPS, or plain HTTP (`listen PORT` without `ssl`).
+fn nginx_listening(tls: bool) -> Option<Server> {
     let program = required("nginx", find_program("nginx"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let prefix = path_text(directory.path());
@@ -210,7 +226,7 @@ http {{\n\
   fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n\
   scgi_temp_path {prefix}/scgi;\n\
   server {{\n\
-    listen 127.0.0.1:{port} ssl;\n\
+    listen 127.0.0.1:{port}{ssl};\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
     location / {{ return 404; }}\n\
@@ -218,6 +234,7 @@ http {{\n\
 }}\n",
             chain = path_text(&fixture("server-full-chain.pem")),
             key = path_text(&fixture("server.key.pem")),
+            ssl = if tls { " ssl" } else { "" },
         ),
     )
     .expect("nginx.conf");
@@ -425,5 +442,50 @@ fn connect_probe_reads_mosquitto_connack() {
             .contains("Protocol probe (MQTT 3.1.1 CONNECT without credentials): CONNACK 5 (Connection Refused, not authorized)"),
         "{}",
         output.stdout
+    );
+}
+
+/// `connect` to a plaintext service on a TLS port: exit 1 (the gateway was reached, and it is
+/// a finding), the service named as what it is, not as a firewall resetting the connection.
+fn assert_named_plaintext(server: &Server, protocol: &str, expected: &str) {
+    let output = run(&[
+        "connect",
+        &format!("{GATEWAY}:{}", server.port),
+        "--resolve",
+        &format!("{GATEWAY}:127.0.0.1"),
+        "--ca-file",
+        &path_text(&fixture("root-ca.pem")),
+        "--protocol",
+        protocol,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(output.code, 1, "{}", output.all());
+    assert!(output.stdout.contains(expected), "{}", output.all());
+    assert!(!output.all().contains("firewall"), "{}", output.all());
+    assert!(output.stdout.contains("Fix: port"), "{}", output.all());
+}
+
+#[test]
+fn mosquitto_without_tls_on_the_mqtt_port_is_named_as_such() {
+    let Some(broker) = mosquitto_listening(false) else {
+        return;
+    };
+    assert_named_plaintext(
+        &broker,
+        "mqtt",
+        "is an MQTT broker without TLS: a plaintext MQTT CONNECT was answered CONNACK 5",
+    );
+}
+
+#[test]
+fn nginx_serving_plain_http_on_the_https_port_is_named_as_such() {
+    let Some(server) = nginx_listening(false) else {
+        return;
+    };
+    assert_named_plaintext(
+        &server,
+        "https",
+        "is an HTTP server without TLS: it answered the TLS ClientHello with `HTTP/1.1 400 Bad Request`",
     );
 }
