@@ -13,6 +13,7 @@ use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
 use crate::connection_string;
+use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
     Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Selection, run_checks,
 };
@@ -83,6 +84,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
+        trust_environment: TrustEnvironment::from_process(),
         ..Context::default()
     };
     let selection = Selection {
@@ -150,6 +152,7 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .expiry_warning_days
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
     context.iothub_hostname = args.iothub_hostname.clone();
+    context.trust_environment = TrustEnvironment::from_process();
     context.now = OffsetDateTime::now_utc();
     let selection = Selection {
         only: args.only.clone(),

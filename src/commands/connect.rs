@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -12,11 +11,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::checks::SYSTEM_BUNDLE;
 use crate::checks::connect_remedy;
 use crate::cli::{ConnectArgs, OutputFormat};
 use crate::engine::Peer;
-use crate::engine::os_trust_store::os_trust_store;
+use crate::engine::os_trust_location::{OsTrustLocation, TrustEnvironment};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::{Attempt, PresentedChains, observe};
@@ -29,6 +27,7 @@ use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
 use crate::pki::verify::VerifyError;
+use crate::system::SystemRoot;
 
 /// `handshake` in the JSON: what the handshake showed, with the protocol and name it was for.
 #[derive(Serialize)]
@@ -115,7 +114,8 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         Some(path) => {
             Arc::new(TrustAnchors::load(path).map_err(|error| AppError::Usage(error.to_string()))?)
         }
-        None => os_trust_store(Path::new(SYSTEM_BUNDLE))
+        None => OsTrustLocation::locate(&SystemRoot::host(), &TrustEnvironment::from_process())
+            .load()
             .map_err(|error| AppError::Usage(error.to_string()))?,
     };
 

@@ -477,10 +477,15 @@ pub struct RootCertificate {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RootCaTrustStoreInfo {
-    /// The root compared: `--ca-file` on a leaf, the trust bundle on a gateway.
-    pub root_ca_file: PathBuf,
-    /// The OS bundle compared with (`/etc/ssl/certs/ca-certificates.crt` under `--root`).
+    /// The root compared: `--ca-file` on a leaf, the trust bundle on a gateway; null on a
+    /// leaf without `--ca-file` (the roots added to the store are checked instead).
+    pub root_ca_file: Option<PathBuf>,
+    /// The OS bundle compared with (`/etc/ssl/certs/ca-certificates.crt` on Debian, under
+    /// `--root`; `SSL_CERT_FILE` when set).
     pub trust_store: PathBuf,
+    /// The distribution family whose layout was read: `Debian/Ubuntu`, `RHEL/Fedora`,
+    /// `Alpine` or `openSUSE/SLES`.
+    pub store_family: &'static str,
     /// Every root of the file is in the store.
     pub installed: bool,
     /// The check raised a warning.

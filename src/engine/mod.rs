@@ -5,6 +5,7 @@
 //! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
 
 pub mod info;
+pub mod os_trust_location;
 pub mod os_trust_store;
 pub mod outcome;
 pub mod registry;
@@ -64,6 +65,9 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
+    /// command): where OpenSSL-based SDKs find the OS trust store.
+    pub trust_environment: os_trust_location::TrustEnvironment,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -90,6 +94,7 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            trust_environment: os_trust_location::TrustEnvironment::default(),
             shared: Shared::default(),
         }
     }

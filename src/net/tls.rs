@@ -205,7 +205,8 @@ impl ConnectError {
             ConnectError::Reset { .. } => "reset",
             ConnectError::Closed { .. } => "closed",
             ConnectError::NotTls { .. } => "not_tls",
-            ConnectError::Plaintext { .. } => "plaintext_service",
+            // Still not TLS; the message names the service that answered instead.
+            ConnectError::Plaintext { .. } => "not_tls",
             ConnectError::Alert { .. } => "tls_alert",
             ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",

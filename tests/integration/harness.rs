@@ -11,9 +11,23 @@ use serde::Deserialize;
 /// The binary under test, as cargo built it for this test run.
 pub fn edgeprobe() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgeprobe"));
+    // The machine's own OpenSSL settings never reach a test: the store is the default one,
+    // or the one a test names.
     command
         .env_remove("EDGEPROBE_CONNECTION_STRING")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
         .env("NO_COLOR", "1");
+    command
+}
+
+/// The binary for a leaf run given `ca_file` on this machine: the device the tests model
+/// followed the guides and installed that root in its OS store (`SSL_CERT_FILE`, which
+/// OpenSSL and edgeprobe read instead of the distribution's bundle), so the store check
+/// passes unless a test says otherwise. Runs under `--root` read the tree's own store.
+pub fn edgeprobe_trusting(ca_file: &Path) -> Command {
+    let mut command = edgeprobe();
+    command.env("SSL_CERT_FILE", ca_file);
     command
 }
 
@@ -70,11 +84,19 @@ impl From<Output> for Run {
 }
 
 pub fn run(args: &[&str]) -> Run {
-    edgeprobe()
-        .args(args)
-        .output()
-        .expect("the edgeprobe binary runs")
-        .into()
+    let ca_file = args
+        .iter()
+        .position(|arg| *arg == "--ca-file")
+        .and_then(|index| args.get(index + 1))
+        .filter(|_| !args.contains(&"--root"));
+    match ca_file {
+        Some(ca_file) => edgeprobe_trusting(Path::new(ca_file)),
+        None => edgeprobe(),
+    }
+    .args(args)
+    .output()
+    .expect("the edgeprobe binary runs")
+    .into()
 }
 
 /// A repository fixture (see fixtures/README.md).

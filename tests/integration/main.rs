@@ -24,4 +24,5 @@ mod serve;
 mod strict_der;
 mod timing;
 mod tls_algorithms;
+mod trust_stores;
 mod trusted_ca_file;
