@@ -119,6 +119,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub websocket: bool,
 
+    /// Also compare this device's clock with an NTP server (SNTP, UDP 123; HOST or HOST:PORT), besides the gateway's HTTP Date
+    #[arg(long, value_name = "HOST")]
+    pub ntp_server: Option<String>,
+
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,

@@ -13,6 +13,7 @@ use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::verify_error_line;
 
+use super::device_clock::clock_first;
 use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict, ports_of};
 
 pub struct GatewayCertChainCheck;
@@ -20,6 +21,8 @@ pub struct GatewayCertChainCheck;
 const DEPENDENCIES: &[Dependency] = &[
     Dependency::Requires("root-ca-file"),
     Dependency::RequiresAny(CONNECT_CHECKS),
+    // A wrong clock explains "not yet valid" and "expired" (codes 9 and 10).
+    Dependency::Uses("device-clock"),
 ];
 
 impl From<&CertificateSummary> for ChainEntry {
@@ -173,6 +176,12 @@ impl Check for GatewayCertChainCheck {
             }
             if outcome.status == Status::Warning {
                 outcome.message.push_str(" (strict clients disagree)");
+            }
+            if verdicts
+                .iter()
+                .any(|port| matches!(port.verify_code, 9 | 10))
+            {
+                outcome = clock_first(prior, outcome);
             }
             outcome
                 .info(GatewayCertChainInfo {

@@ -7,6 +7,7 @@ use crate::engine::info::ExpiryInfo;
 use crate::engine::{Check, CheckFuture, Context, Dependency, Group, InfoSchema, Prior, Status};
 use crate::pki::describe::CertificateSummary;
 
+use super::device_clock::clock_first;
 use super::expiry::ExpiryReview;
 use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict};
 
@@ -33,6 +34,8 @@ pub struct GatewayCertExpiryCheck;
 const DEPENDENCIES: &[Dependency] = &[
     Dependency::RequiresAny(CONNECT_CHECKS),
     Dependency::Uses("root-ca-file"),
+    // A wrong clock makes every certificate look expired or not yet valid at once.
+    Dependency::Uses("device-clock"),
 ];
 
 impl Check for GatewayCertExpiryCheck {
@@ -109,7 +112,7 @@ impl Check for GatewayCertExpiryCheck {
                     "renew the certificate(s) named: for the edgeHub server certificate restart IoT Edge (`sudo iotedge system restart`) so it is reissued; for the device CA, issue a new one (valid before 2038) and set it in [edge_ca] of /etc/aziot/config.toml, then `sudo iotedge config apply`; check this device's clock with `timedatectl`".to_owned(),
                 );
             }
-            outcome.info(ExpiryInfo {
+            clock_first(prior, outcome).info(ExpiryInfo {
                 warning_days: context.expiry_warning_days,
                 certificates: validities,
             })

@@ -12,6 +12,7 @@ mod connect_failure;
 mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
+mod device_clock;
 mod edgehub_listening;
 mod expiry;
 mod gateway_cert_chain;
@@ -79,6 +80,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(device_clock::DeviceClockCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),

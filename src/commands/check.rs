@@ -85,6 +85,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
         trust_environment: TrustEnvironment::from_process(),
+        ntp_server: args.ntp_server.clone(),
         ..Context::default()
     };
     let selection = Selection {

@@ -492,6 +492,26 @@ pub struct RootCaTrustStoreInfo {
     pub problem: bool,
 }
 
+// ---- device-clock ----
+
+/// `device-clock`: this device's clock against the gateway's and an NTP server's.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceClockInfo {
+    /// This device's clock when the run started.
+    pub local_time: Timestamp,
+    /// The HTTPS port's `Date` header; null when it sent none (or was not reached).
+    pub gateway_date: Option<Timestamp>,
+    /// This device's clock minus the gateway's, in seconds (positive: this device is ahead).
+    pub gateway_skew_seconds: Option<i64>,
+    /// `--ntp-server`, as given.
+    pub ntp_server: Option<String>,
+    /// This device's clock minus the NTP server's, in seconds (SNTP, RFC 4330).
+    pub ntp_skew_seconds: Option<f64>,
+    /// Why the NTP server gave no usable answer.
+    pub ntp_error: Option<String>,
+}
+
 // ---- gateway-hostname, gateway-hostname-matches-config ----
 
 /// `gateway-hostname`: the name the device dials and where it came from.
@@ -764,6 +784,7 @@ typed_info!(
     StaleGeneratedCerts(StaleGeneratedCertsInfo),
     RootCaFile(RootCaFileInfo),
     RootCaTrustStore(RootCaTrustStoreInfo),
+    DeviceClock(DeviceClockInfo),
     GatewayHostname(GatewayHostnameInfo),
     GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
     Resolve(ResolveInfo),

@@ -65,6 +65,8 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// `--ntp-server HOST[:PORT]`: `device-clock` also asks it (SNTP).
+    pub ntp_server: Option<String>,
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
     /// command): where OpenSSL-based SDKs find the OS trust store.
     pub trust_environment: os_trust_location::TrustEnvironment,
@@ -94,6 +96,7 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            ntp_server: None,
             trust_environment: os_trust_location::TrustEnvironment::default(),
             shared: Shared::default(),
         }

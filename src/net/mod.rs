@@ -6,6 +6,7 @@ pub mod observation;
 pub mod plaintext;
 pub mod probe;
 pub mod resolve;
+pub mod sntp;
 pub mod tls;
 
 use serde::Serialize;

@@ -22,7 +22,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A program from PATH or the sbin directories (mosquitto and nginx live in /usr/sbin, which
 /// is not on every user's PATH).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
@@ -48,10 +48,10 @@ fn python_with_proton() -> Option<PathBuf> {
 
 /// `Some(found)`, or: under CI=true a failure naming what is missing, otherwise a printed
 /// note and `None` so the caller skips.
-fn required<T>(what: &str, found: Option<T>) -> Option<T> {
+pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, faketime)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");

@@ -6,6 +6,7 @@ mod bad_input;
 mod brokers;
 mod conformance;
 mod der_mutate;
+mod device_clock;
 mod diagnosis;
 mod differential;
 mod docs;
