@@ -86,6 +86,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         gateway_config: args.gateway_config.clone(),
         trust_environment: TrustEnvironment::from_process(),
         ntp_server: args.ntp_server.clone(),
+        compare_system_resolver: true,
         ..Context::default()
     };
     let selection = Selection {

@@ -65,6 +65,9 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Compare the gateway name's resolution with getaddrinfo's (a single leaf run; fleet
+    /// mode does not double every lookup).
+    pub compare_system_resolver: bool,
     /// `--ntp-server HOST[:PORT]`: `device-clock` also asks it (SNTP).
     pub ntp_server: Option<String>,
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
@@ -96,6 +99,7 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            compare_system_resolver: false,
             ntp_server: None,
             trust_environment: os_trust_location::TrustEnvironment::default(),
             shared: Shared::default(),

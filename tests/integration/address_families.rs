@@ -194,3 +194,46 @@ async fn connect_exits_1_when_the_gateway_is_unreachable_or_unresolved() {
     );
     drop((hole, dns));
 }
+
+/// What edgeprobe resolved is compared with getaddrinfo, what SDKs call: a hosts file that
+/// says otherwise than the device's own resolver is a warning naming both answers. Only
+/// `localhost` is asked, which the system answers from /etc/hosts: nothing leaves loopback.
+#[test]
+fn an_answer_unlike_the_system_resolvers_is_named() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let hosts = directory.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.2 localhost\n").expect("hosts file");
+    let output = run(&[
+        "check",
+        "--gateway",
+        "localhost",
+        "--hosts-file",
+        &hosts.display().to_string(),
+        "--only",
+        "gateway-resolve",
+        "--output",
+        "json",
+    ]);
+    let report = output.json();
+    let check = report.check("gateway-resolve");
+    assert_eq!(check.result.result, "warning", "{}", output.all());
+    assert!(
+        check
+            .message
+            .starts_with("`localhost` resolves to 127.0.0.2 (from hosts file ",)
+            && check
+                .message
+                .contains("but the system resolver (getaddrinfo, what device SDKs call) answers ")
+            && check.message.contains("127.0.0.1"),
+        "{}",
+        check.message
+    );
+    assert!(
+        check
+            .remedy
+            .as_deref()
+            .is_some_and(|remedy| remedy.contains("getent ahosts localhost")),
+        "{:?}",
+        check.remedy
+    );
+}
