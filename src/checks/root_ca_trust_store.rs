@@ -18,7 +18,7 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
     Status,
 };
-use crate::pki::load::load_certificates;
+use crate::pki::load::{CertificateFileError, load_certificates};
 
 pub struct RootCaTrustStoreCheck {
     suite: Suite,
@@ -74,28 +74,11 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
                 .or_skip("skipped because no trusted root file was loaded")?,
         };
         let family = location.family;
-        let store = location.bundle.clone();
-        let info = |installed: bool, problem: bool| RootCaTrustStoreInfo {
-            root_ca_file: Some(anchors.path.clone()),
-            trust_store: store.clone(),
-            store_family: family.name(),
-            installed,
-            problem,
-        };
+        let info =
+            |installed, problem| store_info(&location, Some(&anchors.path), installed, problem);
         let installed = match location.load() {
             Ok(installed) => installed,
-            // Not judged is never OK: the title says the root is installed.
-            Err(error) => {
-                return Ok(Outcome::warning(format!(
-                    "the OS trust store {location} cannot be read, so whether the root is installed is unknown: {error}"
-                ))
-                .remedy(format!(
-                    "install the CA certificates package (`{}`), then the root: {}",
-                    family.install_package(),
-                    family.install_commands(&anchors.path)
-                ))
-                .info(info(false, true)));
-            }
+            Err(error) => return Ok(unreadable_store(&location, &error, Some(&anchors.path))),
         };
         let missing: Vec<&CertificateDer<'static>> = anchors
             .certificates
@@ -160,26 +143,10 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
 fn added_roots(context: &Context, location: &OsTrustLocation) -> Outcome {
     let family = location.family;
     let directories = family.anchor_directories().join(", ");
-    let info = |installed: bool, problem: bool| RootCaTrustStoreInfo {
-        root_ca_file: None,
-        trust_store: location.bundle.clone(),
-        store_family: family.name(),
-        installed,
-        problem,
-    };
+    let info = |installed, problem| store_info(location, None, installed, problem);
     let installed = match location.load() {
         Ok(installed) => installed,
-        Err(error) => {
-            return Outcome::warning(format!(
-                "the OS trust store {location} cannot be read, so no root CA is installed for SDKs that use it: {error}"
-            ))
-            .remedy(format!(
-                "install the CA certificates package (`{}`) and the gateway's root: {}",
-                family.install_package(),
-                family.install_commands(Path::new("azure-iot-test-only.root.ca.cert.pem"))
-            ))
-            .info(info(false, true));
-        }
+        Err(error) => return unreadable_store(location, &error, None),
     };
     let added = added_certificates(context, family);
     let pending: Vec<&(PathBuf, Vec<CertificateDer<'static>>)> = added
@@ -234,6 +201,41 @@ fn added_roots(context: &Context, location: &OsTrustLocation) -> Outcome {
         names.join(", ")
     ))
     .info(info(true, false))
+}
+
+fn store_info(
+    location: &OsTrustLocation,
+    root_ca_file: Option<&Path>,
+    installed: bool,
+    problem: bool,
+) -> RootCaTrustStoreInfo {
+    RootCaTrustStoreInfo {
+        root_ca_file: root_ca_file.map(Path::to_path_buf),
+        trust_store: location.bundle.clone(),
+        store_family: location.family.name(),
+        installed,
+        problem,
+    }
+}
+
+/// The store cannot be read: whether the root is installed is unknown, which is never OK
+/// (the title says it is installed). `root` is the root file compared, when there is one.
+fn unreadable_store(
+    location: &OsTrustLocation,
+    error: &CertificateFileError,
+    root: Option<&Path>,
+) -> Outcome {
+    let family = location.family;
+    let example = Path::new("azure-iot-test-only.root.ca.cert.pem");
+    Outcome::warning(format!(
+        "the OS trust store {location} cannot be read, so whether the root is installed is unknown: {error}"
+    ))
+    .remedy(format!(
+        "install the CA certificates package (`{}`), then the root: {}",
+        family.install_package(),
+        family.install_commands(root.unwrap_or(example))
+    ))
+    .info(store_info(location, root, false, true))
 }
 
 /// Where a file found under `--root` is on the device itself (`/usr/local/share/...`).

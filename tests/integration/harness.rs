@@ -99,6 +99,19 @@ pub fn run(args: &[&str]) -> Run {
     .into()
 }
 
+/// The simulator serving the fixture chain (`server-full-chain.pem`) on three ephemeral
+/// loopback ports.
+pub async fn fixture_gateway() -> edgeprobe::demo::server::RunningGateway {
+    use edgeprobe::pki::load::{load_certificates, load_private_key};
+    edgeprobe::demo::server::start(edgeprobe::demo::server::SimulatorConfig::loopback(
+        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
+        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts")
+}
+
 /// A repository fixture (see fixtures/README.md).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -233,6 +246,18 @@ impl Report {
         self.checks
             .get(id)
             .unwrap_or_else(|| panic!("no check `{id}` in {:?}", self.checks.keys()))
+    }
+
+    /// Check `id`, asserted to have `result` and a message containing `part`.
+    pub fn expect(&self, id: &str, result: &str, part: &str) -> &CheckEntry {
+        let check = self.check(id);
+        assert_eq!(check.result.result, result, "{id}: {check:#?}");
+        assert!(
+            check.message.contains(part),
+            "{id}: `{part}` not in {}",
+            check.message
+        );
+        check
     }
 
     pub fn text_of(&self, id: &str) -> String {
