@@ -17,7 +17,6 @@ use crate::report::ColorChoice;
 #[command(
     name = "edgeprobe",
     version,
-    disable_help_subcommand = true,
     about = "Tells why a device cannot connect to its Azure IoT Edge gateway, and how to fix it",
     long_about = "Tells, in seconds, why a device cannot connect to its Azure IoT Edge gateway, and how to fix it: \
 name resolution, ports 8883/5671/443, TLS, the certificate chain (with OpenSSL's verify codes), the name in the \
@@ -31,27 +30,39 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check a leaf's path to its gateway, or a gateway's setup
+    ///
     /// On a leaf (--gateway or --connection-string): check that it can reach its IoT Edge gateway
     /// securely on MQTTS, AMQPS and HTTPS. On a gateway (no arguments, or --config): check its IoT
-    /// Edge config, certificates, local edgeHub and upstream connection
+    /// Edge config, certificates, local edgeHub and upstream connection.
     Check(Box<CheckArgs>),
-    /// Run the full check against a generated PKI and an in-process gateway on loopback
+    /// Run the full check against a generated gateway on loopback
+    ///
+    /// Run the full check against a generated PKI and an in-process gateway on loopback.
     Demo(DemoArgs),
+    /// Serve a simulated IoT Edge gateway on loopback or the LAN
+    ///
     /// Serve a simulated IoT Edge gateway (TLS on the MQTT, AMQP and HTTPS ports) until Ctrl-C, to
-    /// validate a leaf's setup before the real gateway exists
+    /// validate a leaf's setup before the real gateway exists.
     Serve(ServeArgs),
+    /// Show one port's chain and verdict, like openssl s_client
+    ///
     /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
-    /// always checking the name and exiting non-zero when verification fails
+    /// always checking the name and exiting non-zero when verification fails.
     Connect(ConnectArgs),
-    /// Verify a certificate file offline, like `openssl verify`, with the same codes
+    /// Verify a certificate offline with openssl verify's codes
+    ///
+    /// Verify a certificate file offline, like `openssl verify`, with the same codes.
     Verify(VerifyArgs),
-    /// Describe certificates and private keys (never printing key material)
+    /// Describe certificates and keys (never printing key material)
     Inspect(InspectArgs),
     /// List every check: group, id and description
     List(ListArgs),
-    /// Explain a check: what it verifies, why it fails, how to fix it
+    /// Explain a check: what it verifies, why it fails and the fix
     Explain(ExplainArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    /// Print a shell completion script
+    ///
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
 }
 

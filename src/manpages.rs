@@ -15,14 +15,20 @@ pub const REGENERATE: &str = "cargo run --example generate_man";
 
 /// Every page as (file name, roff text): `edgeprobe.1` and `edgeprobe-<command>.1`.
 pub fn render_all() -> io::Result<Vec<(String, Vec<u8>)>> {
-    let command = Cli::command();
+    // `edgeprobe help` is clap's built-in subcommand: nothing of its own to document.
+    let command = Cli::command().disable_help_subcommand(true);
     let version = command.get_version().unwrap_or_default().to_owned();
     let mut pages = Vec::new();
 
     let mut main = Vec::new();
-    let man = Man::new(command.clone())
-        .source(format!("edgeprobe {version}"))
-        .manual("edgeprobe manual");
+    // The NAME line is one short line (`whatis` and `apropos` show it); --help keeps the sentence.
+    let man = Man::new(
+        command
+            .clone()
+            .about("why a device cannot reach its IoT Edge gateway, and the fix"),
+    )
+    .source(format!("edgeprobe {version}"))
+    .manual("edgeprobe manual");
     man.render_title(&mut main)?;
     man.render_name_section(&mut main)?;
     man.render_synopsis_section(&mut main)?;
@@ -46,8 +52,13 @@ pub fn render_all() -> io::Result<Vec<(String, Vec<u8>)>> {
     pages.push(("edgeprobe.1".to_owned(), main));
 
     for sub in command.get_subcommands() {
+        // The page is edgeprobe-check(1), but its synopsis shows what one types: `edgeprobe check`.
         let name = format!("edgeprobe-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone()).version(version.clone());
+        let sub = sub
+            .clone()
+            .display_name(name.clone())
+            .bin_name(format!("edgeprobe {}", sub.get_name()))
+            .version(version.clone());
         let mut page = Vec::new();
         let man = Man::new(sub)
             .source(format!("edgeprobe {version}"))
@@ -56,7 +67,32 @@ pub fn render_all() -> io::Result<Vec<(String, Vec<u8>)>> {
         write_exit_status_section(&mut page)?;
         pages.push((format!("{name}.1"), page));
     }
-    Ok(pages)
+    Ok(pages
+        .into_iter()
+        .map(|(name, page)| (name, markdown_code_to_bold(&page)))
+        .collect())
+}
+
+/// The help texts quote commands and options the way markdown does (`openssl verify`); roff has
+/// no backtick quoting, so each quoted span becomes bold, as man pages set literal text.
+fn markdown_code_to_bold(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut rest = line;
+        while let Some(open) = rest.find('`') {
+            let Some(close) = rest[open + 1..].find('`') else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            out.push_str("\\fB");
+            out.push_str(&rest[open + 1..open + 1 + close]);
+            out.push_str("\\fR");
+            rest = &rest[open + 2 + close..];
+        }
+        out.push_str(rest);
+    }
+    out.into_bytes()
 }
 
 /// Roff-safe text: backslashes escaped, hyphens as `\-`, no line starting with a control

@@ -97,6 +97,52 @@ fn man_pages_are_current() {
     );
 }
 
+/// What `man edgeprobe-check` shows a newcomer: a NAME line that fits on one line, a SYNOPSIS
+/// with the command as typed (`edgeprobe check`), and no markdown quoting left in the roff.
+#[test]
+fn man_pages_read_like_man_pages() {
+    for (name, page) in edgeprobe::manpages::render_all().expect("render") {
+        let page = String::from_utf8(page).expect("roff is UTF-8");
+        let lines: Vec<&str> = page.lines().collect();
+        let section = |title: &str| {
+            let at = lines
+                .iter()
+                .position(|line| *line == format!(".SH {title}"))
+                .unwrap_or_else(|| panic!("{name} has no {title} section"));
+            lines[at + 1]
+        };
+        let name_line = section("NAME").replace("\\*(Aq", "'").replace('\\', "");
+        assert!(
+            name_line.len() <= 80,
+            "{name}: NAME is {} characters: {name_line}",
+            name_line.len()
+        );
+        assert!(!page.contains('`'), "{name} has literal backticks");
+        if let Some(command) = name.strip_prefix("edgeprobe-") {
+            let command = command.trim_end_matches(".1");
+            assert!(
+                section("SYNOPSIS").starts_with(&format!("\\fBedgeprobe {command}\\fR")),
+                "{name}: SYNOPSIS is {}",
+                section("SYNOPSIS")
+            );
+        }
+    }
+}
+
+#[test]
+fn help_subcommand_works_alone_and_with_a_command() {
+    let alone = run(&["help"]);
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    assert!(
+        alone.stdout.contains("Usage: edgeprobe"),
+        "{}",
+        alone.stdout
+    );
+    let check = run(&["help", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stdout.contains("--ca-file"), "{}", check.stdout);
+}
+
 #[test]
 fn man_pages_render_without_warnings() {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
