@@ -122,6 +122,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
 
+    #[command(flatten)]
+    pub nested: NestedArgs,
+
     /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
     #[arg(long, value_name = "DAYS")]
     pub expiry_warning_days: Option<u32>,
@@ -144,6 +147,18 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Gateway mode, nested hierarchies: what the top layer serves the layers below it.
+#[derive(Debug, Args)]
+pub struct NestedArgs {
+    /// Gateway mode: this gateway is the top layer of a nested hierarchy (IoT Edge devices below it): check its registry module and that it reaches the registry of its edgeAgent image
+    #[arg(long)]
+    pub top_layer: bool,
+
+    /// Gateway mode, with --top-layer: the host port the registry module publishes (its createOptions PortBindings "5000/tcp")
+    #[arg(long, value_name = "PORT", default_value_t = crate::engine::DEFAULT_REGISTRY_PORT)]
+    pub registry_port: u16,
 }
 
 /// How the gateway is reached: resolution, ports and deadlines.

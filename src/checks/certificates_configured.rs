@@ -286,6 +286,7 @@ mod tests {
             },
             trust_bundle: None,
             homedir: PathBuf::from("/var/lib/iotedge"),
+            agent_image: None,
             agent_extra_hosts: Vec::new(),
             misplaced_keys: Vec::new(),
         }

@@ -4,6 +4,7 @@
 //! and the docs. An id means one thing in both suites: `connection-string` and
 //! `root-ca-trust-store` are in both, as one check type told which suite it serves.
 
+mod agent_image_upstream;
 mod certificates_configured;
 mod certificates_expiry;
 mod config_hostname;
@@ -26,6 +27,8 @@ mod gateway_resolve;
 mod iothub_connect;
 mod parent_connect;
 mod parent_hostname;
+mod parent_registry;
+mod registry_request;
 mod root_ca_file;
 mod root_ca_trust_store;
 mod stale_generated_certs;
@@ -113,6 +116,8 @@ pub fn gateway_registry() -> Vec<Box<dyn Check>> {
         Box::new(parent_connect::ParentConnectCheck::new(Protocol::Mqtt)),
         Box::new(parent_connect::ParentConnectCheck::new(Protocol::Amqp)),
         Box::new(parent_connect::ParentConnectCheck::new(Protocol::Https)),
+        Box::new(parent_registry::ParentRegistryCheck),
+        Box::new(agent_image_upstream::AgentImageUpstreamCheck),
         Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Mqtt)),
         Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Amqp)),
         Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Https)),

@@ -91,7 +91,7 @@ impl Check for ParentConnectCheck {
     }
 }
 
-fn remedy(code: VerifyCode, parent: &str, file: &str) -> String {
+pub(super) fn remedy(code: VerifyCode, parent: &str, file: &str) -> String {
     match code {
         VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => format!(
             "the parent's certificate is not issued for `{parent}`: set `parent_hostname` in {file} to exactly the parent's `hostname` (the same form, FQDN or IP, across the hierarchy), or fix the parent's hostname and recreate its edgeHub"

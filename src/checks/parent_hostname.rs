@@ -116,7 +116,7 @@ impl DeclaredCheck for ParentHostnameCheck {
 }
 
 /// The address an `ExtraHosts` entry (`name:address`, Docker's syntax) gives `name`.
-fn extra_host(entries: &[String], name: &str) -> Option<IpAddr> {
+pub(super) fn extra_host(entries: &[String], name: &str) -> Option<IpAddr> {
     entries.iter().find_map(|entry| {
         let (entry_name, address) = entry.split_once(':')?;
         entry_name

@@ -155,6 +155,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
     context.iothub_hostname = args.iothub_hostname.clone();
     context.trust_environment = TrustEnvironment::from_process();
+    context.top_layer = args.nested.top_layer;
+    context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
     let selection = Selection {
         only: args.only.clone(),

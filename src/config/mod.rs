@@ -6,6 +6,7 @@
 //! sections still loads; a value of the wrong type, or a syntax error, is an error with its line
 //! and column. Secrets (the connection string) are kept out of `Debug` and error messages.
 
+pub mod image_reference;
 pub mod v1_yaml;
 pub mod v2_toml;
 
@@ -102,6 +103,14 @@ impl ConfigFormat {
         }
     }
 
+    /// Where the edgeAgent image is set.
+    pub fn agent_image_setting(self) -> &'static str {
+        match self {
+            ConfigFormat::V1Yaml => "agent.config.image",
+            ConfigFormat::V2Toml => "[agent.config] image",
+        }
+    }
+
     pub fn trust_bundle_setting(self) -> &'static str {
         match self {
             ConfigFormat::V1Yaml => "certificates.trusted_ca_certs",
@@ -127,6 +136,9 @@ pub struct EdgeConfig {
     /// IoT Edge 1.1's `homedir` (default `/var/lib/iotedge`), where libiothsm keeps the
     /// certificates it issued (`hsm/certs`) and their keys (`hsm/cert_keys`).
     pub homedir: PathBuf,
+    /// `[agent.config] image` (1.2+) or `agent.config.image` (1.1): the edgeAgent image; a lower
+    /// layer of a nested hierarchy pulls it through its parent (`$upstream:443/...`).
+    pub agent_image: Option<String>,
     /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
     /// make a parent name resolvable inside the edgeAgent container.
     pub agent_extra_hosts: Vec<String>,

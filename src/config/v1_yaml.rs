@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::v2_toml::Agent;
+use super::v2_toml::{Agent, AgentConfig};
 use super::{
     ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
 };
@@ -180,6 +180,11 @@ fn normalize(config: Config, path: &Path) -> EdgeConfig {
             (edge_ca, trust)
         }
     };
+    let (agent_image, agent_extra_hosts) = config
+        .agent
+        .and_then(|agent| agent.config)
+        .map(AgentConfig::into_image_and_extra_hosts)
+        .unwrap_or_default();
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V1Yaml,
@@ -189,12 +194,8 @@ fn normalize(config: Config, path: &Path) -> EdgeConfig {
         edge_ca,
         trust_bundle,
         homedir: PathBuf::from(config.homedir.as_deref().unwrap_or(DEFAULT_HOMEDIR)),
-        agent_extra_hosts: config
-            .agent
-            .and_then(|agent| agent.config)
-            .and_then(|config| config.create_options)
-            .map(|options| options.extra_hosts())
-            .unwrap_or_default(),
+        agent_image,
+        agent_extra_hosts,
         misplaced_keys: Vec::new(),
     }
 }
@@ -258,6 +259,10 @@ homedir: "/var/lib/iotedge"
             "certificates.trusted_ca_certs"
         );
         assert_eq!(config.homedir, Path::new("/var/lib/iotedge"));
+        assert_eq!(
+            config.agent_image.as_deref(),
+            Some("mcr.microsoft.com/azureiotedge-agent:1.1")
+        );
     }
 
     #[test]

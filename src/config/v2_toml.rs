@@ -84,8 +84,22 @@ pub(super) struct Agent {
 
 #[derive(Deserialize)]
 pub(super) struct AgentConfig {
+    /// `[agent.config] image` (`agent.config.image` in 1.1): the edgeAgent image aziot-edged
+    /// starts; `$upstream:443/azureiotedge-agent:1.5` on a lower layer of a nested hierarchy.
+    pub(super) image: Option<String>,
     #[serde(rename = "createOptions")]
     pub(super) create_options: Option<CreateOptionsValue>,
+}
+
+impl AgentConfig {
+    /// The edgeAgent image and its `HostConfig.ExtraHosts`, as [`EdgeConfig`] holds them.
+    pub(super) fn into_image_and_extra_hosts(self) -> (Option<String>, Vec<String>) {
+        let extra_hosts = self
+            .create_options
+            .map(CreateOptionsValue::extra_hosts)
+            .unwrap_or_default();
+        (self.image, extra_hosts)
+    }
 }
 
 /// Docker create options: a TOML inline table in 1.2+ ("this format looks like JSON but it's not
@@ -227,6 +241,11 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
             },
         },
     };
+    let (agent_image, agent_extra_hosts) = config
+        .agent
+        .and_then(|agent| agent.config)
+        .map(AgentConfig::into_image_and_extra_hosts)
+        .unwrap_or_default();
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V2Toml,
@@ -239,12 +258,8 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
             .map(|value| ConfiguredFile::new("trust_bundle_cert", &value)),
         // 1.2+ keeps issued certificates in the certificate service's store instead.
         homedir: PathBuf::from("/var/lib/aziot"),
-        agent_extra_hosts: config
-            .agent
-            .and_then(|agent| agent.config)
-            .and_then(|config| config.create_options)
-            .map(CreateOptionsValue::extra_hosts)
-            .unwrap_or_default(),
+        agent_image,
+        agent_extra_hosts,
         misplaced_keys: Vec::new(),
     }
 }
@@ -314,6 +329,10 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             ))
         );
         assert_eq!(config.agent_extra_hosts, ["parent.edgeprobe.test:10.0.0.4"]);
+        assert_eq!(
+            config.agent_image.as_deref(),
+            Some("mcr.microsoft.com/azureiotedge-agent:1.5")
+        );
     }
 
     #[test]

@@ -726,6 +726,45 @@ pub struct ExaminedPort {
     pub trusted_root_file: Option<PathBuf>,
 }
 
+// ---- parent-registry, agent-image-upstream ----
+
+/// `parent-registry` and `agent-image-upstream`: the registry request made, and what answered.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RegistryRequestInfo {
+    /// The edgeAgent image as configured (`agent-image-upstream`); null for `parent-registry`.
+    pub image: Option<String>,
+    /// The URL asked, with its port (`https://parent.contoso.com:443/v2/`); null when the
+    /// finding is the config's alone and no request was made.
+    pub url: Option<String>,
+    /// Where the address came from; null when no request was made.
+    pub address_source: Option<AddressSource>,
+    /// The address connected to; null when no connection was made.
+    pub address: Option<IpAddr>,
+    /// OpenSSL's verify return code for the chain presented; null for plain HTTP or without a
+    /// handshake.
+    pub verify_code: Option<u32>,
+    /// The HTTP status; null when no response came back.
+    pub status: Option<u16>,
+    /// The `Docker-Distribution-API-Version` header (`registry/2.0` from a registry); null
+    /// when absent.
+    pub distribution_api_version: Option<String>,
+    /// The Server header; null when absent.
+    pub server: Option<String>,
+}
+
+/// How the registry's address was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressSource {
+    /// edgeAgent's `createOptions.HostConfig.ExtraHosts`: the address its container uses.
+    ExtraHosts,
+    /// Resolved on this host (hosts file, DNS, `--resolve` or an IP literal).
+    Resolved,
+    /// This machine: the registry module's published port.
+    Loopback,
+}
+
 // ---- The conversions `outcome.info(..)` takes ----
 
 /// Declares [`CheckInfo`] (one variant per check family), the conversions into it and the
@@ -793,6 +832,7 @@ typed_info!(
     GatewayCertChain(GatewayCertChainInfo),
     GatewayCertHostname(GatewayCertHostnameInfo),
     TlsPort(TlsPortInfo),
+    RegistryRequest(RegistryRequestInfo),
 );
 
 #[cfg(test)]

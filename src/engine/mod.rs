@@ -73,6 +73,11 @@ pub struct Context {
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
     /// command): where OpenSSL-based SDKs find the OS trust store.
     pub trust_environment: os_trust_location::TrustEnvironment,
+    /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
+    /// children pull their images through it, from its registry module).
+    pub top_layer: bool,
+    /// Gateway mode: `--registry-port`, the host port the top layer's registry module publishes.
+    pub registry_port: u16,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -102,6 +107,8 @@ impl Default for Context {
             compare_system_resolver: false,
             ntp_server: None,
             trust_environment: os_trust_location::TrustEnvironment::default(),
+            top_layer: false,
+            registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),
         }
     }
@@ -113,6 +120,18 @@ impl Context {
         Context {
             gateway: Some(gateway.to_owned()),
             ..Context::default()
+        }
+    }
+
+    /// How names are resolved in this run: the hosts file, then DNS (`--dns-server` or the
+    /// resolv.conf under `--root`), with the `--resolve` overrides first.
+    pub fn resolver_settings(&self) -> crate::net::resolve::ResolverSettings {
+        crate::net::resolve::ResolverSettings {
+            hosts_file: self.hosts_file.clone(),
+            resolv_conf: self.root.path("/etc/resolv.conf"),
+            dns_server: self.dns_server,
+            overrides: self.resolve_overrides.clone(),
+            timeout: self.timeout,
         }
     }
 
@@ -128,6 +147,10 @@ impl Context {
         }
     }
 }
+
+/// The registry module's port in the nested guide's top-layer deployment (`registry:latest`,
+/// createOptions PortBindings `5000/tcp`).
+pub const DEFAULT_REGISTRY_PORT: u16 = 5000;
 
 /// Leaves warn 30 days before a certificate expires.
 pub const LEAF_EXPIRY_WARNING_DAYS: u32 = 30;

@@ -404,8 +404,9 @@ pub(crate) async fn connect_recording(
     })
 }
 
-/// The TCP connection, raced over every address (`net::happy_eyeballs`).
-async fn connect_tcp(
+/// The TCP connection alone, raced over every address (`net::happy_eyeballs`): also for a
+/// plain-HTTP endpoint such as a registry module's published port; `request.client` is not used.
+pub(crate) async fn connect_tcp(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {

@@ -51,7 +51,7 @@ fn python_with_proton() -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, faketime)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, faketime)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -63,7 +63,7 @@ pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
 
 /// A free port on 127.0.0.1 for a child process to bind. Another process could take it
 /// between here and the child's bind; the readiness check would then fail loudly.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -71,9 +71,9 @@ fn free_port() -> u16 {
 }
 
 /// A server child process, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     name: &'static str,
-    port: u16,
+    pub(crate) port: u16,
     child: Option<Child>,
     directory: tempfile::TempDir,
 }
@@ -81,7 +81,7 @@ struct Server {
 impl Server {
     /// Starts `command` with stdout and stderr in files of `directory`, then waits until its
     /// port accepts connections (polling, bounded by [`STARTUP_DEADLINE`]).
-    fn start(
+    pub(crate) fn start(
         name: &'static str,
         port: u16,
         mut command: Command,
@@ -148,7 +148,7 @@ impl Server {
     }
 
     /// Kills the server and waits for it: its port then refuses connections.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -162,7 +162,7 @@ impl Drop for Server {
     }
 }
 
-fn path_text(path: &Path) -> String {
+pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -208,8 +208,23 @@ fn nginx() -> Option<Server> {
     nginx_listening(true)
 }
 
-/// nginx serving HTTPS, or plain HTTP (`listen PORT` without `ssl`).
+/// nginx serving the fixture chain over HTTPS, or plain HTTP (`listen PORT` without `ssl`).
 fn nginx_listening(tls: bool) -> Option<Server> {
+    nginx_with(
+        &fixture("server-full-chain.pem"),
+        &fixture("server.key.pem"),
+        "location / { return 404; }\n",
+        tls,
+    )
+}
+
+/// nginx with TLS on a free 127.0.0.1 port for [`GATEWAY`], presenting `chain` (with `key`),
+/// with `locations` as the server's location blocks.
+pub(crate) fn nginx_serving(chain: &Path, key: &Path, locations: &str) -> Option<Server> {
+    nginx_with(chain, key, locations, true)
+}
+
+fn nginx_with(chain: &Path, key: &Path, locations: &str, tls: bool) -> Option<Server> {
     let program = required("nginx", find_program("nginx"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let prefix = path_text(directory.path());
@@ -229,11 +244,11 @@ http {{\n\
     listen 127.0.0.1:{port}{ssl};\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
-    location / {{ return 404; }}\n\
+    {locations}\
   }}\n\
 }}\n",
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
+            chain = path_text(chain),
+            key = path_text(key),
             ssl = if tls { " ssl" } else { "" },
         ),
     )

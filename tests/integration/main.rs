@@ -18,6 +18,7 @@ mod hardening;
 mod harness;
 mod hostile_chains;
 mod misbehaving;
+mod nested;
 mod observation;
 mod openssl_suite;
 mod schema;
