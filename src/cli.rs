@@ -45,6 +45,13 @@ pub enum Command {
     /// Serve a simulated IoT Edge gateway (TLS on the MQTT, AMQP and HTTPS ports) until Ctrl-C, to
     /// validate a leaf's setup before the real gateway exists.
     Serve(ServeArgs),
+    /// Serve Prometheus probes of gateways, like blackbox_exporter
+    ///
+    /// Serve Prometheus probes of gateways, like blackbox_exporter: `GET
+    /// /probe?target=HOST[:PORT]&module=NAME` runs the leaf checks against that gateway and
+    /// answers with its metrics; `GET /metrics` gives the exporter's own. The leaf options below
+    /// make the module `leaf`; `--config FILE` adds modules.
+    Exporter(Box<ExporterArgs>),
     /// Show one port's chain and verdict, like openssl s_client
     ///
     /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
@@ -103,7 +110,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
-    /// Gateway mode: the IoT Edge config to check [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
+    /// Gateway mode: the IoT Edge config to check; an absolute path that exists under --root is read there, like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
     #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
     pub config: Option<PathBuf>,
 
@@ -136,6 +143,8 @@ pub struct CheckArgs {
     /// Also compare this device's clock with an NTP server (SNTP, UDP 123; HOST or HOST:PORT), besides the gateway's HTTP Date
     #[arg(long, value_name = "HOST")]
     pub ntp_server: Option<String>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 
     /// Run only these checks (comma-separated ids) and the checks they need
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
@@ -147,6 +156,42 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Leaf mode: proving the device's identity through the gateway (issue 13).
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// Also connect as the device (its SharedAccessKey, SharedAccessSignature or --cert) and report whether the gateway accepts it. Opt-in because IoT Hub allows one connection per device id: this ends a live session of the real device with the same id, which then reconnects
+    #[arg(long, conflicts_with_all = ["targets", "config"])]
+    pub authenticate: bool,
+
+    /// With --authenticate: after the gateway accepts the device, publish one QoS 1 test message (property edgeprobe-test=true) to devices/{DeviceId}/messages/events/ and wait for its PUBACK
+    #[arg(long, requires = "authenticate")]
+    pub send_test_message: bool,
+
+    /// The device's X.509 certificate (PEM, its full chain, leaf first), presented in the TLS handshake as an x509=true device does
+    #[arg(long, value_name = "PATH", requires = "key", conflicts_with_all = ["targets", "config"])]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM or DER); never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The CA the device certificate should chain to (verified with purpose sslclient)
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub device_ca: Option<PathBuf>,
+}
+
+impl IdentityArgs {
+    pub fn options(&self) -> crate::identity::IdentityOptions {
+        crate::identity::IdentityOptions {
+            authenticate: self.authenticate,
+            send_test_message: self.send_test_message,
+            certificate: self.cert.clone(),
+            key: self.key.clone(),
+            device_ca: self.device_ca.clone(),
+        }
+    }
 }
 
 /// Gateway mode, nested hierarchies: what the top layer serves the layers below it.
@@ -191,6 +236,42 @@ pub struct NetworkArgs {
     /// Deadline for each network step (DNS, each connect, each handshake): 5s, 1500ms, 2
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
+
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+}
+
+/// How TCP streams are opened: directly, or through an HTTP proxy (CONNECT), as curl does.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Tunnel through this HTTP proxy (CONNECT), as curl's -x: http://[user:password@]host:port (port 1080 when not given; "" for none). On a leaf the default is https_proxy/HTTPS_PROXY; on a gateway, the config's [agent.env] https_proxy. The password is never printed
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<crate::secrets::SecretString>,
+
+    /// Hosts reached without the proxy, as curl's --noproxy: comma-separated names (each matches itself and its subdomains), addresses, CIDR blocks, or * (default: no_proxy/NO_PROXY)
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The flags, and with `read_environment` the `https_proxy`/`no_proxy` family as curl
+    /// reads it (a leaf device's view; a gateway's proxy is in its config instead).
+    pub fn settings(
+        &self,
+        read_environment: bool,
+    ) -> Result<crate::net::proxy::ProxySettings, crate::net::proxy::ProxyUrlError> {
+        crate::net::proxy::ProxySettings::from_command_line(
+            self.proxy.as_ref().map(|secret| secret.expose_str()),
+            self.noproxy.as_deref(),
+            |name| {
+                if read_environment {
+                    std::env::var(name).ok()
+                } else {
+                    None
+                }
+            },
+        )
+    }
 }
 
 impl NetworkArgs {
@@ -239,9 +320,9 @@ pub enum OutputFormat {
 /// [`OutputFormat`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// For people, laid out like `iotedge check`; with --targets, one table row per gateway
+    /// For people, laid out like `iotedge check` (in fleet mode, `check --targets`, one table row per gateway)
     Text,
-    /// One JSON document, a superset of `iotedge check -o json`; with --targets, one result per gateway
+    /// One JSON document, a superset of `iotedge check -o json` (in fleet mode, one result per gateway)
     Json,
     /// One compact JSON object per gateway, one per line, each written as soon as the gateway is done
     Jsonl,
@@ -283,6 +364,54 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Prometheus scrapes it with blackbox_exporter's relabelling (README, Monitoring):\n  \
+scrape_configs:\n    - job_name: iot-edge-gateways\n      metrics_path: /probe\n      params: { module: [leaf] }\n      \
+static_configs: [{ targets: [gw1.contoso.com, gw2.contoso.com] }]\n      relabel_configs:\n        \
+- { source_labels: [__address__], target_label: __param_target }\n        \
+- { source_labels: [__param_target], target_label: instance }\n        \
+- { target_label: __address__, replacement: 127.0.0.1:9115 }"
+)]
+pub struct ExporterArgs {
+    /// Address to serve on (a port of 0 lets the system choose; the address is printed)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9115")]
+    pub listen: SocketAddr,
+
+    /// Modules in TOML (`[modules.NAME]` tables with ca_file, ports, timeout, only, skip,
+    /// resolve, dns_server, hosts_file, websocket, expiry_warning_days), each starting from
+    /// the options given here
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Probes run at once; more wait for a free slot within their deadline (then 503)
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_concurrent_probes: u32,
+
+    /// The gateways' root CA file, as their leaf devices hold it
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// Warn when a certificate expires within this many days (default 30)
+    #[arg(long, value_name = "DAYS")]
+    pub expiry_warning_days: Option<u32>,
+
+    /// Also try the IoT Hub WebSocket upgrade on the HTTPS port
+    #[arg(long)]
+    pub websocket: bool,
+
+    /// Run only these checks (comma-separated ids)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Leave these checks out (comma-separated ids)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; the default serves this machine only
     #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
@@ -316,6 +445,28 @@ pub struct ServeArgs {
     /// Without --cert: where to write the generated root CA for the leaf (default: a new temporary directory)
     #[arg(long, value_name = "PATH", conflicts_with = "cert")]
     pub ca_out: Option<PathBuf>,
+
+    /// Know this device as edgeHub would: tokens signed with KEY (base64, the device's SharedAccessKey) earn CONNACK 0, others 4, unknown devices 5 (repeatable); without --device or --device-ca every CONNECT gets CONNACK 5
+    #[arg(long, value_name = "ID=KEY", value_parser = parse_device)]
+    pub device: Vec<(String, crate::secrets::SecretString)>,
+
+    /// Accept client certificates issued by this CA (PEM) whose CN is the MQTT client id (X.509 devices)
+    #[arg(long, value_name = "PATH")]
+    pub device_ca: Option<PathBuf>,
+}
+
+/// `--device ID=KEY`; the error never repeats the key.
+fn parse_device(text: &str) -> Result<(String, crate::secrets::SecretString), String> {
+    let (id, key) = text
+        .split_once('=')
+        .ok_or("expected ID=KEY: the device id, `=`, then its SharedAccessKey (base64)")?;
+    if id.is_empty() || key.is_empty() {
+        return Err("expected ID=KEY with a device id and a key".to_owned());
+    }
+    Ok((
+        id.to_owned(),
+        crate::secrets::SecretString::new(key.to_owned()),
+    ))
 }
 
 impl ServeArgs {
@@ -366,6 +517,9 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+
     /// Print every certificate the server sent in PEM, not only the first
     #[arg(long)]
     pub showcerts: bool,
@@ -377,6 +531,14 @@ pub struct ConnectArgs {
     /// After the handshake, check that the protocol answers: MQTT CONNECT/CONNACK, AMQP SASL header, HTTP GET /
     #[arg(long)]
     pub probe: bool,
+
+    /// Present this client certificate (PEM, leaf first) in the handshake, like s_client -cert: a device's X.509 identity
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert, like s_client -key; never printed
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
 
     /// The protocol spoken on the port, for --probe: mqtt, amqp or https (default: from the port, 5671 amqp, 443 https, else mqtt)
     #[arg(long, value_name = "PROTOCOL", value_parser = parse_protocol)]
@@ -528,7 +690,7 @@ pub struct ExplainArgs {
     pub id: String,
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, scale) = if let Some(millis) = text.strip_suffix("ms") {
         (millis, 0.001)
@@ -562,7 +724,7 @@ fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
         })
 }
 
-fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
     if let Ok(address) = text.parse::<SocketAddr>() {
         return Ok(address);
     }
@@ -573,7 +735,7 @@ fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("`{text}` is not an IP address with an optional port (e.g. 10.0.0.2 or 10.0.0.2:5353)"))
 }
 
-fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
+pub(crate) fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
     let (name, address) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}` is not NAME:ADDR (e.g. gw.contoso.com:10.0.0.5)"))?;

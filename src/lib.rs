@@ -10,8 +10,10 @@ pub mod config;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;
+pub mod exporter;
 pub mod fleet;
 pub mod hostname;
+pub mod identity;
 pub mod manpages;
 pub mod memo;
 pub mod net;
@@ -19,3 +21,5 @@ pub mod pki;
 pub mod report;
 pub mod secrets;
 pub mod system;
+#[cfg(test)]
+mod test_fixtures;

@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use edgeprobe::cli::Cli;
+use edgeprobe::cli::{Cli, Command};
 use edgeprobe::secrets::{redact, redact_command_line};
 
 fn main() -> ExitCode {
@@ -14,10 +14,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(&cli.command) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("edgeprobe: error: cannot start the async runtime: {error}");
@@ -46,6 +43,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The runtime a command needs. One gateway's checks are polled together by the runner on one
+/// thread, so a thread pool would only add start-up work (worker threads, cross-thread wake-ups)
+/// to a run that takes a few milliseconds; the commands that serve or check many endpoints at
+/// once (fleet mode, `serve`, `demo`'s in-process gateway) spread their tasks over the cores.
+fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
+    let many_tasks = match command {
+        Command::Check(args) => args.targets.is_some(),
+        Command::Serve(_) | Command::Demo(_) => true,
+        _ => false,
+    };
+    let mut builder = if many_tasks {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
 }
 
 /// clap's own message and status (2; 0 for `--help`), but redacted: clap quotes what was

@@ -19,6 +19,25 @@ pub(super) fn connect_failure(
     observation: Arc<Observation>,
     error: &ConnectError,
 ) -> Outcome {
+    let mut fix = remedy(
+        error,
+        peer,
+        observation.protocol,
+        observation.port,
+        &observation.server_name,
+    );
+    let message = match (&observation.proxy, error) {
+        // The proxy's own findings name it already.
+        (_, ConnectError::Proxy { .. }) | (None, _) => format!("{what}: {error}"),
+        // The tunnel stood; what failed is TLS with the target, seen through the proxy.
+        (Some(proxy), _) => {
+            fix = format!(
+                "the proxy tunnelled the connection, so the failure is beyond it: {fix}; a proxy that inspects TLS (re-signs or ends it) must let {}:{} through untouched",
+                observation.server_name, observation.port
+            );
+            format!("{what} through the proxy {proxy}: {error}")
+        }
+    };
     // Every address the race tried, when there was more than one: which family failed how.
     let each_address = observation
         .attempts
@@ -28,15 +47,9 @@ pub(super) fn connect_failure(
             Some(message) => format!("tried: {message}"),
             None => format!("tried: {} connected", attempt.address),
         });
-    Outcome::error(format!("{what}: {error}"))
+    Outcome::error(message)
         .details(each_address)
-        .remedy(remedy(
-            error,
-            peer,
-            observation.protocol,
-            observation.port,
-            &observation.server_name,
-        ))
+        .remedy(fix)
         .info(Arc::clone(&observation))
         .evidence(Evidence::Port(Arc::new(ObservedPort {
             peer,
@@ -59,6 +72,10 @@ pub fn remedy(
     // than as the network's fault, whoever's port it was.
     if let ConnectError::LocalLimit { exhaustion, .. } = error {
         return exhaustion.remedy();
+    }
+    // The proxy could not be reached or would not tunnel: its fix, whoever's port it was.
+    if let ConnectError::Proxy { proxy, error, .. } = error {
+        return error.remedy(proxy, "");
     }
     match peer {
         Peer::Gateway => gateway_remedy(error, protocol, port),
@@ -86,7 +103,9 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
         ConnectError::Unreachable { .. } => {
             "no route to the gateway: check this device's network, default route and the gateway's address".to_owned()
         }
-        ConnectError::ConnectFailed { .. } | ConnectError::LocalLimit { .. } => {
+        ConnectError::ConnectFailed { .. }
+        | ConnectError::LocalLimit { .. }
+        | ConnectError::Proxy { .. } => {
             format!("check the network path to the gateway on port {port}")
         }
         ConnectError::HandshakeTimeout { timeout, .. } => format!(
@@ -103,9 +122,10 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
             "port {port} is served by something that is not edgeHub's TLS endpoint (a plain-text service): free the port on the gateway and let edgeHub bind it; {binding}"
         ),
         ConnectError::Plaintext { service, .. } => plaintext_remedy(service, port),
-        ConnectError::Alert { .. } => {
-            "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned()
-        }
+        ConnectError::Alert { alert, .. } => match crate::identity::certificate_alert_remedy(alert) {
+            Some(remedy) => remedy.to_owned(),
+            None => "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned(),
+        },
         ConnectError::CertificateTooLarge { .. } => certificate_too_large(),
         ConnectError::Tls { .. } => "see `sudo iotedge logs edgeHub` for the TLS error on the gateway side".to_owned(),
     }

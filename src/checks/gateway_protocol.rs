@@ -12,7 +12,8 @@
 use crate::engine::info::GatewayProtocolInfo;
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
+    PortFamily, Prior, Ran,
 };
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -31,49 +32,45 @@ impl GatewayProtocolCheck {
     }
 }
 
-impl Check for GatewayProtocolCheck {
-    fn id(&self) -> &'static str {
-        self.protocol.protocol_check_id()
+const MQTT: CheckMeta = CheckMeta {
+    id: "gateway-protocol-mqtt",
+    group: Group::GatewayConnectivity,
+    title: "an MQTT broker answers behind the MQTT port (8883)",
+    dependencies: &[Dependency::Requires("gateway-connect-mqtt")],
+    info: InfoSchema::GatewayProtocol,
+};
+
+/// The protocol answers on the connection its connect check made, so each requires its own.
+const FAMILY: &PortFamily = &PortFamily {
+    mqtt: MQTT,
+    amqp: CheckMeta {
+        id: "gateway-protocol-amqp",
+        title: "an AMQP 1.0 server answers behind the AMQP port (5671)",
+        dependencies: &[Dependency::Requires("gateway-connect-amqp")],
+        ..MQTT
+    },
+    https: CheckMeta {
+        id: "gateway-protocol-https",
+        title: "an HTTP server answers behind the HTTPS port (443)",
+        dependencies: &[Dependency::Requires("gateway-connect-https")],
+        ..MQTT
+    },
+    peer: Peer::Gateway,
+    connects: false,
+};
+
+impl DeclaredCheck for GatewayProtocolCheck {
+    const META: CheckMeta = MQTT;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((FAMILY, self.protocol))
     }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "an MQTT broker answers behind the MQTT port (8883)",
-            Protocol::Amqp => "an AMQP 1.0 server answers behind the AMQP port (5671)",
-            Protocol::Https => "an HTTP server answers behind the HTTPS port (443)",
-        }
-    }
-    fn port(&self, context: &Context) -> Option<PortCheck> {
-        Some(PortCheck {
-            protocol: self.protocol,
-            port: context.ports.get(self.protocol),
-            peer: Peer::Gateway,
-            connects: false,
-        })
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        match self.protocol {
-            Protocol::Mqtt => &[Dependency::Requires("gateway-connect-mqtt")],
-            Protocol::Amqp => &[Dependency::Requires("gateway-connect-amqp")],
-            Protocol::Https => &[Dependency::Requires("gateway-connect-https")],
-        }
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::GatewayProtocol
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let observations = prior.observations();
-            let Some(observation) = observations
-                .iter()
-                .find(|observation| observation.protocol == self.protocol)
-            else {
-                return Outcome::skipped("skipped because no TLS connection was made on this port");
-            };
-            self.judge_answer(context, observation).await
-        })
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let observations = prior.observations();
+        let observation = observations
+            .iter()
+            .find(|observation| observation.protocol == self.protocol)
+            .or_skip("skipped because no TLS connection was made on this port")?;
+        Ok(self.judge_answer(context, observation).await)
     }
 }
 
@@ -83,7 +80,8 @@ impl GatewayProtocolCheck {
             return Outcome::skipped("skipped because no TLS connection was made on this port");
         };
         let address = session.handshake.address;
-        let port = address.port();
+        // The gateway's port (through a proxy, `address` is the proxy's).
+        let port = observation.port;
         let label = format!("{} {port}", self.protocol.display_name());
         let mut info = GatewayProtocolInfo {
             protocol: self.protocol,
@@ -114,7 +112,18 @@ impl GatewayProtocolCheck {
         if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
             https.websocket = Some(probe_websocket(context, observation).await);
         }
-        let outcome = judge(&label, &answer);
+        let outcome = match (&answer, &session.identity) {
+            // `--authenticate`: the CONNECT carried the device's credentials, so a refusal
+            // proves the broker as well as an anonymous one does; `gateway-auth-mqtt` judges it.
+            (ProbeAnswer::Mqtt(connack), Some(_)) if matches!(connack.return_code, 0 | 2..=5) => {
+                Outcome::ok(format!(
+                    "{label}: an MQTT broker answered the device's CONNECT with {}",
+                    answer.summary()
+                ))
+                .detail("the CONNECT carried the device's credentials (--authenticate): see gateway-auth-mqtt for the verdict on them")
+            }
+            _ => judge(&label, &answer),
+        };
         info.answer = Some(answer);
         outcome.info(info)
     }
@@ -136,15 +145,20 @@ async fn probe_websocket(context: &Context, observation: &Observation) -> WebSoc
         protocol: Protocol::Https,
         server_name: &observation.server_name,
         addresses: &addresses,
-        port: address.port(),
+        port: observation.port,
         timeout: context.timeout,
         client: &client,
+        // The same way as the connect check's connection: through its proxy, if any.
+        proxy: context
+            .proxy
+            .route(&observation.server_name)
+            .map(|proxy| proxy.as_ref()),
     };
     let mut connected = match connect(&request).await {
         Ok(connected) => connected,
         Err(error) => return WebSocketAnswer::failed(format!("no TLS connection: {error}")),
     };
-    let host = http::host_header(&observation.server_name, address.port());
+    let host = http::host_header(&observation.server_name, observation.port);
     let answer = http::probe_websocket(&mut connected.stream, &host, context.timeout)
         .await
         .unwrap_or_else(|error| WebSocketAnswer::failed(format!("the server {error}")));
@@ -236,6 +250,15 @@ fn failure_remedy(protocol: Protocol, error: &ProbeError, port: u16) -> String {
         (Some(TransportError::Closed { .. } | TransportError::Reset { .. }), _) => format!(
             "the server hung up on a well-formed request: the {service} protocol head may be disabled in edgeHub ({head} must not be false in edgeHub's environment), or another TLS service holds the port; {owner}"
         ),
+        // TLS 1.3 servers reject a client certificate (or its absence) after the handshake.
+        (Some(TransportError::Tls { detail }), _)
+            if let Some((alert, remedy)) = crate::identity::alert_in(detail).and_then(|alert| {
+                let remedy = crate::identity::certificate_alert_remedy(&alert)?;
+                Some((alert, remedy))
+            }) =>
+        {
+            format!("the gateway sent the TLS alert `{alert}`: {remedy}")
+        }
         (Some(TransportError::Tls { .. } | TransportError::Send { .. }), _) => {
             "the TLS session broke after the handshake: check `sudo iotedge logs edgeHub` for errors".to_owned()
         }

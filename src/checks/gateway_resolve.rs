@@ -9,9 +9,8 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
     Prior, Ran, Status,
 };
-use crate::net::resolve::{
-    Resolution, ResolutionSource, ResolverSettings, same_addresses, system_lookup,
-};
+use crate::net::resolve::RESOLV_CONF;
+use crate::net::resolve::{Resolution, ResolutionSource, same_addresses, system_lookup};
 
 pub struct GatewayResolveCheck;
 
@@ -27,13 +26,8 @@ impl DeclaredCheck for GatewayResolveCheck {
         let name = prior
             .gateway_name()
             .or_skip("skipped because no gateway name is known")?;
-        let settings = ResolverSettings {
-            hosts_file: context.hosts_file.clone(),
-            dns_server: context.dns_server,
-            overrides: context.resolve_overrides.clone(),
-            timeout: context.timeout,
-            ..ResolverSettings::system(context.timeout)
-        };
+        // The device resolves with its own resolv.conf, whatever `--root` says.
+        let settings = context.resolver_settings(RESOLV_CONF.into());
         let resolved = context.shared.resolver(&settings).resolve(name).await;
         // What device SDKs get (getaddrinfo), asked only where it can differ: not for an
         // override or an IP literal, nor when --dns-server names another server on purpose.
@@ -113,6 +107,18 @@ impl DeclaredCheck for GatewayResolveCheck {
                 .info(ResolveInfo::Resolved(resolution.clone()))
                 .evidence(Evidence::Resolution(Arc::new(resolution)))
             }
+            // Through a proxy the device leaves the name to the proxy (as curl does): not
+            // resolving here is then no reason to stop the connect checks.
+            Err(failure) if context.proxy.route(name).is_some() => Outcome::warning(format!(
+                "{failure}; through the proxy ({}) the proxy resolves the name, so the connect checks go on",
+                context.proxy.source
+            ))
+            .details(failure.notes.clone())
+            .remedy("nothing to do if this device reaches the gateway only through the proxy; otherwise see the resolver's fix: `edgeprobe explain gateway-resolve`")
+            .info(ResolveInfo::Failed(ResolveFailure {
+                name: name.to_owned(),
+                error: failure.error.to_string(),
+            })),
             Err(failure) => {
                 let mut outcome = Outcome::error(failure.to_string())
                     .details(failure.notes.clone())

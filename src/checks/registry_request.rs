@@ -165,6 +165,9 @@ pub(super) async fn request(
         port: target.port,
         timeout: context.timeout,
         client: &client,
+        // Image pulls are the Docker daemon's, whose proxy is its own setting (not
+        // `[agent.env]`): these requests go direct.
+        proxy: None,
     };
     let host = host_header(&target.host.name, target.port);
     exchange.result = match target.transport {

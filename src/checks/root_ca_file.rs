@@ -32,7 +32,10 @@ impl DeclaredCheck for RootCaFileCheck {
         };
         // The OS bundle is read once per process; a CA file once per run.
         let loaded = if system {
-            location.load().map_err(|error| error.to_string())
+            location
+                .load_without_blocking()
+                .await
+                .map_err(|error| error.to_string())
         } else {
             context
                 .shared

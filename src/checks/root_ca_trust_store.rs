@@ -61,7 +61,7 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
         // Without --ca-file the OS store is what the device's SDK uses: diagnose the roots
         // added to it, since no root file says which one the gateway needs.
         if self.suite == Suite::Leaf && context.ca_file.is_none() {
-            return Ok(added_roots(context, &location));
+            return Ok(added_roots(context, &location).await);
         }
         let anchors = match self.suite {
             Suite::Leaf => prior
@@ -76,7 +76,7 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
         let family = location.family;
         let info =
             |installed, problem| store_info(&location, Some(&anchors.path), installed, problem);
-        let installed = match location.load() {
+        let installed = match location.load_without_blocking().await {
             Ok(installed) => installed,
             Err(error) => return Ok(unreadable_store(&location, &error, Some(&anchors.path))),
         };
@@ -140,11 +140,11 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
 
 /// A leaf without `--ca-file`: the CA certificates added under the distribution's anchors
 /// directories, each installed in the store or not (and why not).
-fn added_roots(context: &Context, location: &OsTrustLocation) -> Outcome {
+async fn added_roots(context: &Context, location: &OsTrustLocation) -> Outcome {
     let family = location.family;
     let directories = family.anchor_directories().join(", ");
     let info = |installed, problem| store_info(location, None, installed, problem);
-    let installed = match location.load() {
+    let installed = match location.load_without_blocking().await {
         Ok(installed) => installed,
         Err(error) => return unreadable_store(location, &error, None),
     };

@@ -15,8 +15,11 @@ use crate::config::{self, ConfigError};
 use crate::connection_string;
 use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
-    Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Selection, run_checks,
+    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection,
+    run_checks,
 };
+use crate::net::Protocol;
+use crate::net::proxy::ProxySettings;
 use crate::report::Target;
 use crate::system::SystemRoot;
 
@@ -87,6 +90,9 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         trust_environment: TrustEnvironment::from_process(),
         ntp_server: args.ntp_server.clone(),
         compare_system_resolver: true,
+        identity: args.identity.options(),
+        proxy: proxy_settings(&args, true)?,
+        asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
         ..Context::default()
     };
     let selection = Selection {
@@ -104,6 +110,11 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     if args.connection_string.is_some() {
         return Err(AppError::Usage(
             "--connection-string checks from a leaf device; with --config edgeprobe checks the gateway itself and reads the gateway's connection string from its config".to_owned(),
+        ));
+    }
+    if args.identity.authenticate || args.identity.cert.is_some() {
+        return Err(AppError::Usage(
+            "--authenticate, --cert and --key prove a leaf device's identity through its gateway: give --connection-string (or --gateway) as well".to_owned(),
         ));
     }
     if args.gateway_config.is_some() {
@@ -155,6 +166,9 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
     context.iothub_hostname = args.iothub_hostname.clone();
     context.trust_environment = TrustEnvironment::from_process();
+    // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
+    context.proxy = proxy_settings(&args, false)?;
+    context.asked_ports = asked_ports(&args, &gateway_registry(), Peer::EdgeHub);
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
@@ -166,6 +180,46 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
     print_report(out, &report, &target, &args.output)
+}
+
+/// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.
+pub(super) fn proxy_settings(
+    args: &CheckArgs,
+    read_environment: bool,
+) -> Result<ProxySettings, AppError> {
+    args.network
+        .proxy
+        .settings(read_environment)
+        .map_err(|error| AppError::Usage(error.to_string()))
+}
+
+/// The ports named on the command line: by `--port` (whose ports are `local`'s: the gateway's
+/// on a leaf, edgeHub's on a gateway), `--parent-port`, `--iothub-port`, or `--only` naming a
+/// port's check.
+pub(super) fn asked_ports(
+    args: &CheckArgs,
+    registry: &[Box<dyn Check>],
+    local: Peer,
+) -> Vec<(Peer, Protocol)> {
+    let network = &args.network;
+    let flags = [
+        (local, &network.port),
+        (Peer::Parent, &network.parent_port),
+        (Peer::IotHub, &network.iothub_port),
+    ];
+    let mut asked: Vec<(Peer, Protocol)> = flags
+        .into_iter()
+        .flat_map(|(peer, ports)| ports.iter().map(move |(protocol, _)| (peer, *protocol)))
+        .collect();
+    let context = Context::default();
+    asked.extend(
+        registry
+            .iter()
+            .filter(|check| args.only.iter().any(|id| id == check.id()))
+            .filter_map(|check| check.port(&context))
+            .map(|port| (port.peer, port.protocol)),
+    );
+    asked
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::cli::{ConnectArgs, OutputFormat};
 use crate::engine::Peer;
 use crate::engine::os_trust_location::{OsTrustLocation, TrustEnvironment};
 use crate::hostname::validate_hostname;
+use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
 use crate::net::observation::{Attempt, PresentedChains, observe};
 use crate::net::probe::{ProbeAnswer, ProbeError};
@@ -129,34 +130,56 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             .or_default()
             .push(*address);
     }
+    let proxies = args
+        .proxy
+        .settings(true)
+        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let proxy = proxies.route(&host).map(|proxy| proxy.as_ref());
     let protocol = args.protocol.unwrap_or(match port {
         5671 => Protocol::Amqp,
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
-    // A name that does not resolve is a finding about the network (exit 1, as `check`).
-    let resolution = match resolve_gateway(&host, &settings).await {
-        Ok(resolution) => resolution,
-        Err(failure) => {
-            let unreachable = Unreachable {
-                host: &host,
-                port,
-                error: "unresolved",
-                message: failure.to_string(),
-                remedy: failure.remedy(&host),
-                attempts: &[],
-            };
-            return unreachable.write(out, args.output);
-        }
+    // Through a proxy the proxy resolves the name, as curl lets it. A name that does not
+    // resolve is a finding about the network (exit 1, as `check`).
+    let addresses = match proxy {
+        Some(_) => Vec::new(),
+        None => match resolve_gateway(&host, &settings).await {
+            Ok(resolution) => resolution.addresses,
+            Err(failure) => {
+                let unreachable = Unreachable {
+                    host: &host,
+                    port,
+                    error: "unresolved",
+                    message: failure.to_string(),
+                    remedy: failure.remedy(&host),
+                    attempts: &[],
+                };
+                return unreachable.write(out, args.output);
+            }
+        },
     };
-    let client = TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?;
+    let client = match (&args.cert, &args.key) {
+        // `-cert`/`-key`: the device's identity, refused up front when it cannot be presented.
+        (Some(certificate), Some(key)) => {
+            let device = DeviceCertificate::load(certificate, key).map_err(AppError::Usage)?;
+            Arc::clone(
+                device
+                    .client
+                    .as_ref()
+                    .map_err(|error| AppError::Usage(error.clone()))?,
+            )
+        }
+        _ => Arc::new(TlsClient::new().map_err(|error| AppError::Connect(error.to_string()))?),
+    };
     let request = ConnectRequest {
         protocol,
         server_name: &servername,
-        addresses: &resolution.addresses,
+        addresses: &addresses,
         port,
         timeout: args.timeout,
-        client: &client,
+        client: client.as_ref(),
+        proxy,
     };
     // One connection: the handshake, then (with --probe) the protocol's answer on it.
     let observation = observe(&request, args.probe, &PresentedChains::default()).await;
@@ -172,12 +195,21 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             return Err(AppError::Connect(error.to_string()));
         }
         Err(error) => {
+            let remedy = match error {
+                // The proxy's answer, with the fix for where its setting came from.
+                ConnectError::Proxy {
+                    error: proxy_error,
+                    proxy,
+                    ..
+                } => proxy_error.remedy(proxy, &proxies.source),
+                _ => connect_remedy(error, Peer::Gateway, protocol, port, &host),
+            };
             let unreachable = Unreachable {
                 host: &host,
                 port,
                 error: error.kind(),
                 message: error.to_string(),
-                remedy: connect_remedy(error, Peer::Gateway, protocol, port, &host),
+                remedy,
                 attempts: &observation.attempts,
             };
             return unreachable.write(out, args.output);

@@ -24,13 +24,18 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let now = OffsetDateTime::now_utc();
     let setup = prepare(args.scenario, DEMO_GATEWAY, now)
         .map_err(|error| AppError::Demo(error.to_string()))?;
-    let gateway = start(SimulatorConfig::loopback(
+    let mut simulator = SimulatorConfig::loopback(
         setup.server_chain.clone(),
         setup.server_key.clone_key(),
         setup.closed.clone(),
-    ))
-    .await
-    .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;
+    );
+    simulator.devices = setup
+        .identity
+        .as_ref()
+        .map(|identity| std::sync::Arc::new(identity.devices.clone()));
+    let gateway = start(simulator)
+        .await
+        .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;
 
     // The root CA file the technician holds, in a private temporary directory.
     let directory = std::env::temp_dir().join(format!("edgeprobe-demo-{}", std::process::id()));
@@ -49,10 +54,35 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     context.ports = gateway.ports;
     context.timeout = args.timeout;
     context.now = now;
+    // The identity scenarios: the leaf authenticates as its device.
+    if let Some(identity) = &setup.identity {
+        context.connection_string = Some(identity.connection_string.clone());
+        context.identity.authenticate = true;
+        if let Some((chain, key)) = &identity.certificate {
+            let (chain_file, key_file) = (
+                directory.join("leaf-01-full-chain.pem"),
+                directory.join("leaf-01.key.pem"),
+            );
+            for (path, text) in [(&chain_file, chain.as_str()), (&key_file, key.expose_str())] {
+                std::fs::write(path, text)
+                    .map_err(|error| AppError::Demo(format!("{}: {error}", path.display())))?;
+            }
+            context.identity.certificate = Some(chain_file);
+            context.identity.key = Some(key_file);
+        }
+    }
     let target = Target {
         gateway: Some(DEMO_GATEWAY.to_owned()),
-        device_id: None,
-        connection_string: None,
+        device_id: setup.identity.as_ref().and_then(|identity| {
+            crate::connection_string::parse(identity.connection_string.expose_str())
+                .ok()
+                .map(|parsed| parsed.device_id)
+        }),
+        connection_string: setup.identity.as_ref().map(|identity| {
+            crate::connection_string::redact_connection_string(
+                identity.connection_string.expose_str(),
+            )
+        }),
         ca_file: Some(ca_file.display().to_string()),
         config: None,
         ports: gateway.ports,

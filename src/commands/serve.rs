@@ -7,12 +7,15 @@ use std::future::Future;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
 use super::AppError;
 use crate::cli::ServeArgs;
+use crate::connection_string::SharedAccessKey;
+use crate::demo::devices::DeviceRegistry;
 use crate::demo::scenario::prepare;
 use crate::demo::server::{
     DEFAULT_CONNECTION_LIFETIME, DEFAULT_MAX_CONNECTIONS_PER_PORT, SimulatorConfig, start,
@@ -20,6 +23,7 @@ use crate::demo::server::{
 use crate::net::Protocol;
 use crate::pki::describe::describe;
 use crate::pki::load::{load_certificates, load_private_key};
+use crate::secrets::SecretBytes;
 
 /// What is served, and what to tell the technician about it.
 struct Served {
@@ -31,6 +35,8 @@ struct Served {
     /// The root CA file written for the leaf, and whether it lives in a directory we made.
     root_ca: Option<(PathBuf, bool)>,
     description: String,
+    /// An identity scenario's devices (`--device` and `--device-ca` win).
+    devices: Option<DeviceRegistry>,
 }
 
 pub async fn run(
@@ -49,6 +55,7 @@ pub async fn run(
         gateway_name,
         root_ca,
         description,
+        devices: scenario_devices,
     } = served;
     let gateway = start(SimulatorConfig {
         bind: args.bind,
@@ -59,6 +66,7 @@ pub async fn run(
         connection_lifetime: DEFAULT_CONNECTION_LIFETIME,
         // Clients beyond it wait to be accepted; none is turned away (issue 12).
         max_connections_per_port: DEFAULT_MAX_CONNECTIONS_PER_PORT,
+        devices: devices(&args)?.or(scenario_devices.map(Arc::new)),
     })
     .await
     .map_err(|error| AppError::Demo(format!("cannot start the simulated gateway: {error}")))?;
@@ -79,6 +87,22 @@ pub async fn run(
     }
     if let Some((path, _)) = &root_ca {
         writeln!(out, "root CA for the leaf: {}", path.display())?;
+    }
+    if !args.device.is_empty() || args.device_ca.is_some() {
+        let ids: Vec<&str> = args.device.iter().map(|(id, _)| id.as_str()).collect();
+        writeln!(
+            out,
+            "devices: {}{} (keys not shown); check them with --authenticate",
+            if ids.is_empty() {
+                "none by key".to_owned()
+            } else {
+                ids.join(", ")
+            },
+            args.device_ca
+                .as_ref()
+                .map(|path| format!(", and certificates issued by {}", path.display()))
+                .unwrap_or_default()
+        )?;
     }
     if !args.bind.is_loopback() {
         writeln!(
@@ -107,6 +131,25 @@ pub async fn run(
 }
 
 /// `--cert`/`--key`: the technician's own chain, loaded with the same precise errors as checks.
+/// `--device ID=KEY` and `--device-ca FILE`, or `None` to answer as edgeHub answers anonymous
+/// clients.
+fn devices(args: &ServeArgs) -> Result<Option<Arc<DeviceRegistry>>, AppError> {
+    if args.device.is_empty() && args.device_ca.is_none() {
+        return Ok(None);
+    }
+    let mut registry = DeviceRegistry::default();
+    for (id, key) in &args.device {
+        let key = SharedAccessKey::from_base64(key.expose_str())
+            .map_err(|error| AppError::Usage(format!("--device {id}=...: {error}")))?;
+        registry.add(id.clone(), SecretBytes::new(key.expose_secret().to_vec()));
+    }
+    if let Some(path) = &args.device_ca {
+        registry.device_ca =
+            load_certificates(path).map_err(|error| AppError::Usage(error.to_string()))?;
+    }
+    Ok(Some(Arc::new(registry)))
+}
+
 fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Served, AppError> {
     let chain = load_certificates(cert).map_err(|error| AppError::Usage(error.to_string()))?;
     let key = load_private_key(key).map_err(|error| AppError::Usage(error.to_string()))?;
@@ -129,6 +172,7 @@ fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Served, A
         closed: Vec::new(),
         gateway_name,
         root_ca: None,
+        devices: None,
     })
 }
 
@@ -166,6 +210,7 @@ fn generated(args: &ServeArgs) -> Result<Served, AppError> {
         closed: setup.closed,
         gateway_name: Some(args.hostname.clone()),
         root_ca: Some((path, temporary)),
+        devices: setup.identity.map(|identity| identity.devices),
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use super::upstream::AgentEnv;
 use super::v2_toml::{Agent, AgentConfig};
 use super::{
     ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
@@ -117,7 +118,7 @@ fn strip_location(message: &str) -> &str {
     }
 }
 
-fn normalize(config: Config, path: &Path) -> EdgeConfig {
+fn normalize(mut config: Config, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
         Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
@@ -180,6 +181,7 @@ fn normalize(config: Config, path: &Path) -> EdgeConfig {
             (edge_ca, trust)
         }
     };
+    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
     let (agent_image, agent_extra_hosts) = config
         .agent
         .and_then(|agent| agent.config)
@@ -194,6 +196,7 @@ fn normalize(config: Config, path: &Path) -> EdgeConfig {
         edge_ca,
         trust_bundle,
         homedir: PathBuf::from(config.homedir.as_deref().unwrap_or(DEFAULT_HOMEDIR)),
+        agent_env,
         agent_image,
         agent_extra_hosts,
         misplaced_keys: Vec::new(),

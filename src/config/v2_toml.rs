@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::upstream::AgentEnv;
 use super::{
     ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
     line_and_column,
@@ -80,6 +81,8 @@ struct EdgeCaSection {
 #[derive(Deserialize)]
 pub(super) struct Agent {
     pub(super) config: Option<AgentConfig>,
+    /// `[agent.env]`: where `https_proxy` and `UpstreamProtocol` are set.
+    pub(super) env: Option<std::collections::BTreeMap<String, super::upstream::EnvValue>>,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +199,7 @@ fn misplaced_keys(table: &toml::Table) -> Vec<String> {
     found
 }
 
-fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
+fn normalize(mut config: SuperConfig, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
         Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
@@ -241,6 +244,7 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
             },
         },
     };
+    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
     let (agent_image, agent_extra_hosts) = config
         .agent
         .and_then(|agent| agent.config)
@@ -258,6 +262,7 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
             .map(|value| ConfiguredFile::new("trust_bundle_cert", &value)),
         // 1.2+ keeps issued certificates in the certificate service's store instead.
         homedir: PathBuf::from("/var/lib/aziot"),
+        agent_env,
         agent_image,
         agent_extra_hosts,
         misplaced_keys: Vec::new(),

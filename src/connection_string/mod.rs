@@ -23,8 +23,11 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::secrets::SecretBytes;
-use names::{DEVICE_ID, GATEWAY_HOST_NAME, HOST_NAME, MODULE_ID, SHARED_ACCESS_KEY, X509};
+use crate::secrets::{SecretBytes, SecretString};
+use names::{
+    DEVICE_ID, GATEWAY_HOST_NAME, HOST_NAME, MODULE_ID, SHARED_ACCESS_KEY, SHARED_ACCESS_SIGNATURE,
+    X509,
+};
 
 /// Decoded lengths of the keys IoT Hub generates (256-bit and 512-bit). Others are accepted;
 /// callers may warn, since an odd length usually means a truncated or altered key.
@@ -60,6 +63,9 @@ pub enum Authentication {
     SharedAccessKey(SharedAccessKey),
     /// `x509=true`: the device presents a client certificate instead.
     X509,
+    /// `SharedAccessSignature=SharedAccessSignature sr=..&sig=..&se=..`: a token made
+    /// elsewhere, used as is until it expires (`identity::sas` reads it).
+    SharedAccessSignature(SecretString),
 }
 
 /// A device's symmetric key, already checked to be non-empty standard base64. The bytes are a
@@ -119,7 +125,7 @@ impl fmt::Display for SharedAccessKey {
 }
 
 /// The canonical form, with the key redacted:
-/// `HostName=..;DeviceId=..[;ModuleId=..];SharedAccessKey=<redacted>|x509=true[;GatewayHostName=..]`.
+/// `HostName=..;DeviceId=..[;ModuleId=..];SharedAccessKey=<redacted>|x509=true|SharedAccessSignature=<redacted>[;GatewayHostName=..]`.
 /// Unknown keys are left out: only their names were kept.
 impl fmt::Display for ConnectionString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -134,6 +140,9 @@ impl fmt::Display for ConnectionString {
         match &self.authentication {
             Authentication::SharedAccessKey(key) => write!(f, ";{SHARED_ACCESS_KEY}={key}")?,
             Authentication::X509 => write!(f, ";{X509}=true")?,
+            Authentication::SharedAccessSignature(token) => {
+                write!(f, ";{SHARED_ACCESS_SIGNATURE}={token}")?
+            }
         }
         if let Some(gateway) = &self.gateway_host_name {
             write!(f, ";{GATEWAY_HOST_NAME}={gateway}")?;

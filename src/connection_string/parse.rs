@@ -8,6 +8,8 @@ use super::names::{
     DEVICE_ID, GATEWAY_HOST_NAME, HOST_NAME, KNOWN_KEYS, MODULE_ID, SHARED_ACCESS_KEY,
     SHARED_ACCESS_KEY_NAME, SHARED_ACCESS_SIGNATURE, X509,
 };
+use crate::secrets::SecretString;
+
 use super::{
     Authentication, ConnectionString, ConnectionStringError, MiscasedKey, SharedAccessKey,
 };
@@ -95,7 +97,15 @@ pub fn parse(text: &str) -> Result<ConnectionString, ConnectionStringError> {
 
     // What kind of string this is comes first: a hub policy string also lacks DeviceId, and
     // "add DeviceId" would send the technician the wrong way.
-    if value_of(SHARED_ACCESS_SIGNATURE).is_some() {
+    // A device string may carry a token instead of a key (the SDKs' `SharedAccessSignature=`
+    // form), used as is; with a key or x509=true beside it, or not a token, it is refused.
+    let signature = value_of(SHARED_ACCESS_SIGNATURE);
+    let usable_signature = signature.filter(|token| {
+        starts_with_ignore_case(token, "SharedAccessSignature ")
+            && value_of(SHARED_ACCESS_KEY).is_none()
+            && value_of(X509).is_none()
+    });
+    if signature.is_some() && usable_signature.is_none() {
         return Err(ConnectionStringError::SasToken);
     }
     if let Some(policy_name) = value_of(SHARED_ACCESS_KEY_NAME) {
@@ -114,6 +124,9 @@ pub fn parse(text: &str) -> Result<ConnectionString, ConnectionStringError> {
         Some(_) => return Err(ConnectionStringError::InvalidX509Flag),
     };
     let authentication = match (value_of(SHARED_ACCESS_KEY), x509) {
+        (None, false) if let Some(token) = usable_signature => {
+            Authentication::SharedAccessSignature(SecretString::new(token.to_string()))
+        }
         (Some(_), true) => return Err(ConnectionStringError::ConflictingAuthentication),
         (None, false) => return Err(ConnectionStringError::MissingAuthentication),
         (None, true) => Authentication::X509,
@@ -453,9 +466,18 @@ mod tests {
 
     #[test]
     fn sas_tokens_are_recognised() {
+        // Issue 13: a device string may carry its own token; it is kept as a secret.
+        let parsed = must_parse(
+            "HostName=h;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=h%2Fdevices%2Fd&sig=abc%3D&se=1",
+        );
+        let Authentication::SharedAccessSignature(token) = &parsed.authentication else {
+            panic!("expected a token");
+        };
+        assert!(token.expose_str().ends_with("&se=1"));
+        assert!(!format!("{parsed} {parsed:?}").contains("abc%3D"));
         assert_eq!(
             must_fail(
-                "HostName=h;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=h%2Fdevices%2Fd&sig=abc%3D&se=1"
+                "HostName=h;DeviceId=d;x509=true;SharedAccessSignature=SharedAccessSignature sr=h&sig=a&se=1"
             ),
             ConnectionStringError::SasToken
         );

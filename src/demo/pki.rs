@@ -183,6 +183,21 @@ impl CertificateSpec {
         }
     }
 
+    /// A device (client) certificate as the IoT Edge docs' `certGen.sh
+    /// create_device_certificate` makes it: `CN` = the device id, `CA:FALSE`, key usage
+    /// `digitalSignature`, EKU `clientAuth`, no SAN.
+    pub fn tls_client(device_id: &str, validity: Validity) -> Self {
+        CertificateSpec {
+            common_name: device_id.to_owned(),
+            basic_constraints: BasicConstraints::EndEntity,
+            key_usages: vec![KeyUsagePurpose::DigitalSignature],
+            extended_key_usages: vec![ExtendedKeyUsagePurpose::ClientAuth],
+            dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            validity,
+        }
+    }
+
     pub fn with_dns_name(mut self, name: &str) -> Self {
         self.dns_names.push(name.to_owned());
         self
@@ -738,11 +753,7 @@ mod tests {
 
         const AT: OffsetDateTime = datetime!(2026-06-01 00:00:00 UTC);
 
-        fn path(name: &str) -> std::path::PathBuf {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(name)
-        }
+        use crate::test_fixtures::fixture as path;
 
         fn certificates(name: &str) -> Vec<CertificateDer<'static>> {
             CertificateDer::pem_file_iter(path(name))

@@ -4,8 +4,11 @@
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
-use super::pki::{CertificateSpec, GatewayPki, PkiError, Validity, unrelated_root_ca};
+use super::devices::DeviceRegistry;
+use super::pki::{CertificateSpec, GatewayPki, PkiError, Validity, issue, unrelated_root_ca};
+use crate::identity::sas::{make_token, resource};
 use crate::net::Protocol;
+use crate::secrets::{SecretBytes, SecretString};
 
 /// One staged situation. The kebab-case names are the `--scenario` values and stable ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -22,6 +25,14 @@ pub enum Scenario {
     HostnameMismatch,
     #[value(help = Scenario::PortClosed.description())]
     PortClosed,
+    #[value(help = Scenario::WrongKey.description())]
+    WrongKey,
+    #[value(help = Scenario::UnknownDevice.description())]
+    UnknownDevice,
+    #[value(help = Scenario::ExpiredToken.description())]
+    ExpiredToken,
+    #[value(help = Scenario::X509.description())]
+    X509,
 }
 
 /// The name the server certificate is issued for in [`Scenario::HostnameMismatch`]: a typical
@@ -32,13 +43,17 @@ pub const MISMATCHED_HOST_NAME: &str = "edgegateway.local";
 pub const EXPIRED_DAYS_AGO: i64 = 3;
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Healthy,
         Scenario::MissingIntermediate,
         Scenario::WrongRoot,
         Scenario::Expired,
         Scenario::HostnameMismatch,
         Scenario::PortClosed,
+        Scenario::WrongKey,
+        Scenario::UnknownDevice,
+        Scenario::ExpiredToken,
+        Scenario::X509,
     ];
 
     /// The stable kebab-case id, identical to the `--scenario` value clap accepts.
@@ -50,6 +65,10 @@ impl Scenario {
             Scenario::Expired => "expired",
             Scenario::HostnameMismatch => "hostname-mismatch",
             Scenario::PortClosed => "port-closed",
+            Scenario::WrongKey => "wrong-key",
+            Scenario::UnknownDevice => "unknown-device",
+            Scenario::ExpiredToken => "expired-token",
+            Scenario::X509 => "x509",
         }
     }
 
@@ -70,6 +89,22 @@ impl Scenario {
                  (hostname in config.toml)"
             }
             Scenario::PortClosed => "AMQPS port 5671 is closed; MQTTS and HTTPS are healthy",
+            Scenario::WrongKey => {
+                "The leaf's connection string holds an old SharedAccessKey: the device's key was \
+                 rotated in IoT Hub"
+            }
+            Scenario::UnknownDevice => {
+                "The leaf connects as leaf-02, a device the gateway does not know (not created, \
+                 or not a child of this gateway)"
+            }
+            Scenario::ExpiredToken => {
+                "The leaf's connection string carries a SharedAccessSignature that expired an \
+                 hour ago"
+            }
+            Scenario::X509 => {
+                "An x509=true leaf presents a certificate with CN leaf-01 from a device CA the \
+                 gateway trusts: accepted"
+            }
         }
     }
 }
@@ -80,8 +115,33 @@ impl std::fmt::Display for Scenario {
     }
 }
 
+/// The device identity a scenario stages: what the gateway knows and what the leaf holds.
+pub struct DemoIdentity {
+    pub devices: DeviceRegistry,
+    /// The leaf's connection string (a secret: it may hold the key).
+    pub connection_string: SecretString,
+    /// The leaf's X.509 certificate (PEM, leaf then its CA) and key (PEM), for `x509`.
+    pub certificate: Option<(String, SecretString)>,
+}
+
+// By hand: neither the connection string nor the key is ever shown.
+impl std::fmt::Debug for DemoIdentity {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DemoIdentity")
+            .field("devices", &self.devices)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The device id the identity scenarios register.
+pub const DEMO_DEVICE: &str = "leaf-01";
+/// The hub the demo's connection strings name (never dialled).
+pub const DEMO_HUB: &str = "hub.edgeprobe.test";
+
 /// What the simulated gateway serves and what the leaf is given, for one scenario.
-/// `Debug` is safe to print: rustls-pki-types elides private key bytes.
+/// `Debug` is safe to print: rustls-pki-types elides private key bytes, and [`DemoIdentity`]
+/// shows only device ids.
 #[derive(Debug)]
 pub struct ScenarioSetup {
     pub scenario: Scenario,
@@ -93,6 +153,8 @@ pub struct ScenarioSetup {
     /// Protocols whose port is closed.
     pub closed: Vec<Protocol>,
     pub description: &'static str,
+    /// The identity scenarios: the devices the gateway knows and the leaf's credentials.
+    pub identity: Option<DemoIdentity>,
 }
 
 /// Builds the certificates and port layout for `scenario`, for a gateway the leaf dials as
@@ -109,6 +171,7 @@ pub fn prepare(
         root_ca_pem,
         closed,
         description: scenario.description(),
+        identity: None,
     };
     match scenario {
         Scenario::Healthy | Scenario::PortClosed => {
@@ -123,6 +186,17 @@ pub fn prepare(
                 pki.root_pem(),
                 closed,
             ))
+        }
+        Scenario::WrongKey | Scenario::UnknownDevice | Scenario::ExpiredToken | Scenario::X509 => {
+            let pki = GatewayPki::generate(gateway_name, now)?;
+            let mut staged = setup(
+                pki.server_chain(),
+                pki.server.key_der(),
+                pki.root_pem(),
+                Vec::new(),
+            );
+            staged.identity = Some(demo_identity(scenario, gateway_name, now)?);
+            Ok(staged)
         }
         Scenario::MissingIntermediate => {
             // IoT Edge sends the server certificate followed by the contents of the edge CA
@@ -183,6 +257,77 @@ pub fn prepare(
             ))
         }
     }
+}
+
+/// The gateway's device registry and the leaf's credentials for an identity scenario: the
+/// device `leaf-01` is known with a fresh random key; the leaf holds another key
+/// (`wrong-key`), another device id (`unknown-device`), a token signed with the right key that
+/// expired an hour ago (`expired-token`) or a certificate from the device CA (`x509`).
+fn demo_identity(
+    scenario: Scenario,
+    gateway_name: &str,
+    now: OffsetDateTime,
+) -> Result<DemoIdentity, PkiError> {
+    let key = random_key();
+    let mut devices = DeviceRegistry::default();
+    devices.add(DEMO_DEVICE.to_owned(), SecretBytes::new(key.clone()));
+    let base = |device: &str, credential: &str| {
+        SecretString::new(format!(
+            "HostName={DEMO_HUB};DeviceId={device};{credential};GatewayHostName={gateway_name}"
+        ))
+    };
+    let encode =
+        |bytes: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    let mut certificate = None;
+    let connection_string = match scenario {
+        Scenario::WrongKey => base(
+            DEMO_DEVICE,
+            &format!("SharedAccessKey={}", encode(&random_key())),
+        ),
+        Scenario::UnknownDevice => base("leaf-02", &format!("SharedAccessKey={}", encode(&key))),
+        Scenario::ExpiredToken => {
+            let token = make_token(
+                &key,
+                &resource(DEMO_HUB, DEMO_DEVICE, None),
+                (now - time::Duration::hours(1)).unix_timestamp(),
+            );
+            base(
+                DEMO_DEVICE,
+                &format!("SharedAccessSignature={}", token.expose_str()),
+            )
+        }
+        _ => {
+            let validity = Validity::around(now, 1, 365)?;
+            let device_ca = issue(
+                &CertificateSpec::certificate_authority("edgeprobe demo device CA", validity),
+                None,
+            )?;
+            let leaf = issue(
+                &CertificateSpec::tls_client(DEMO_DEVICE, validity),
+                Some(&device_ca),
+            )?;
+            devices.device_ca = vec![device_ca.der.clone()];
+            certificate = Some((
+                format!("{}{}", leaf.pem, device_ca.pem),
+                SecretString::new(leaf.key_pem()),
+            ));
+            base(DEMO_DEVICE, "x509=true")
+        }
+    };
+    Ok(DemoIdentity {
+        devices,
+        connection_string,
+        certificate,
+    })
+}
+
+/// 32 random bytes, as IoT Hub's keys are; a demo key, never shown.
+fn random_key() -> Vec<u8> {
+    use ring::rand::SecureRandom;
+    let mut key = vec![0u8; 32];
+    // A failing system generator leaves zeros: still a valid (demo-only) key.
+    let _ = ring::rand::SystemRandom::new().fill(&mut key);
+    key
 }
 
 #[cfg(test)]

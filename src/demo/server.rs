@@ -38,6 +38,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::devices::{DeviceRegistry, parse_claims};
 use crate::engine::Ports;
 use crate::net::Protocol;
 use crate::net::local_limits::DescriptorExhaustion;
@@ -100,6 +101,9 @@ pub struct SimulatorConfig {
     /// Connections served at once per port (at least one); further ones wait in the listen
     /// backlog until one ends.
     pub max_connections_per_port: usize,
+    /// `serve --device`/`--device-ca`: the devices to authenticate; `None` answers every
+    /// CONNECT with CONNACK 5, as edgeHub answers an anonymous client.
+    pub devices: Option<Arc<DeviceRegistry>>,
 }
 
 impl SimulatorConfig {
@@ -121,6 +125,7 @@ impl SimulatorConfig {
             closed,
             connection_lifetime: DEFAULT_CONNECTION_LIFETIME,
             max_connections_per_port: DEFAULT_MAX_CONNECTIONS_PER_PORT,
+            devices: None,
         }
     }
 }
@@ -202,6 +207,7 @@ pub async fn start(config: SimulatorConfig) -> Result<RunningGateway, SimulatorE
             protocol,
             config.connection_lifetime,
             config.max_connections_per_port,
+            config.devices.clone(),
         ));
     }
     Ok(RunningGateway {
@@ -217,13 +223,34 @@ fn tls_config(
     alpn_protocols: Vec<Vec<u8>>,
 ) -> Result<Arc<ServerConfig>, SimulatorError> {
     let tls = |source| SimulatorError::Tls { source };
-    let mut server_config =
-        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(tls)?
-            .with_no_client_auth()
-            .with_single_cert(config.chain.clone(), config.key.clone_key())
-            .map_err(tls)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?;
+    let device_ca = config
+        .devices
+        .as_ref()
+        .map(|devices| devices.device_ca.as_slice())
+        .unwrap_or_default();
+    let builder = if device_ca.is_empty() {
+        builder.with_no_client_auth()
+    } else {
+        // `--device-ca`: ask for a client certificate, as edgeHub does, but let SAS devices
+        // connect without one (rustls checks chain, dates and clientAuth of those presented).
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in device_ca {
+            roots.add(certificate.clone()).map_err(tls)?;
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|error| tls(rustls::Error::General(error.to_string())))?;
+        builder.with_client_cert_verifier(verifier)
+    };
+    let mut server_config = builder
+        .with_single_cert(config.chain.clone(), config.key.clone_key())
+        .map_err(tls)?;
     server_config.alpn_protocols = alpn_protocols;
     Ok(Arc::new(server_config))
 }
@@ -256,6 +283,7 @@ async fn accept_loop(
     protocol: Protocol,
     lifetime: Duration,
     max_connections: usize,
+    devices: Option<Arc<DeviceRegistry>>,
 ) {
     let max_connections = max_connections.max(1);
     let mut connections = JoinSet::new();
@@ -288,6 +316,7 @@ async fn accept_loop(
             acceptor.clone(),
             protocol,
             lifetime,
+            devices.clone(),
         ));
     }
 }
@@ -297,13 +326,26 @@ async fn serve_connection(
     acceptor: TlsAcceptor,
     protocol: Protocol,
     lifetime: Duration,
+    devices: Option<Arc<DeviceRegistry>>,
 ) {
     // Errors and timeouts both mean the same thing here: the client is gone or misbehaving,
     // and the connection is simply closed. The simulator never prints.
     let _ = tokio::time::timeout(lifetime, async {
         let mut tls = acceptor.accept(stream).await?;
         match protocol {
-            Protocol::Mqtt => answer_mqtt(&mut tls).await?,
+            Protocol::Mqtt => match &devices {
+                None => answer_mqtt(&mut tls).await?,
+                Some(devices) => {
+                    let certificate_cn = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .and_then(|leaf| crate::pki::describe::describe(leaf).ok())
+                        .and_then(|leaf| leaf.subject_common_names.first().cloned());
+                    authenticate_mqtt(&mut tls, devices, certificate_cn.as_deref()).await?
+                }
+            },
             Protocol::Amqp => answer_amqp(&mut tls).await?,
             Protocol::Https => answer_https(&mut tls).await?,
         }
@@ -404,6 +446,87 @@ async fn answer_mqtt<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
         _ => MQTT_CONNACK_UNACCEPTABLE_PROTOCOL,
     };
     stream.write_all(&connack).await
+}
+
+/// `serve --device`: CONNACK 0, 4 or 5 by the registry, then a PUBACK per QoS 1 PUBLISH until
+/// DISCONNECT or the client leaves.
+async fn authenticate_mqtt<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    devices: &DeviceRegistry,
+    certificate_cn: Option<&str>,
+) -> io::Result<()> {
+    let mut buffer = Vec::new();
+    let body = loop {
+        match mqtt_packet(&buffer) {
+            Some(Ok((0x10, body, _))) => break body.to_vec(),
+            Some(_) => return Ok(()),
+            None => {
+                if !read_more(stream, &mut buffer).await? {
+                    return Ok(());
+                }
+            }
+        }
+    };
+    let code = match parse_claims(&body) {
+        Some(claims) if body.get(6) == Some(&4) => {
+            devices.return_code(&claims, certificate_cn, time::OffsetDateTime::now_utc())
+        }
+        Some(_) => 1,
+        None => return Ok(()),
+    };
+    stream.write_all(&[0x20, 0x02, 0x00, code]).await?;
+    if code != 0 {
+        return Ok(());
+    }
+    let mut buffer = Vec::new();
+    loop {
+        match mqtt_packet(&buffer) {
+            None => {
+                if !read_more(stream, &mut buffer).await? {
+                    return Ok(());
+                }
+            }
+            Some(Ok((header, body, length))) => {
+                // PUBLISH at QoS 1 (section 3.3.1.2): acknowledge its packet identifier.
+                if header >> 4 == 3 && (header >> 1) & 0x03 == 1 {
+                    let topic_length = body.get(..2).map_or(0, |bytes| {
+                        usize::from(u16::from_be_bytes([bytes[0], bytes[1]]))
+                    });
+                    let Some(id) = body.get(2 + topic_length..4 + topic_length) else {
+                        return Ok(());
+                    };
+                    let puback = [0x40, 0x02, id[0], id[1]];
+                    stream.write_all(&puback).await?;
+                } else if header == 0xe0 {
+                    return Ok(());
+                }
+                buffer.drain(..length);
+            }
+            Some(Err(())) => return Ok(()),
+        }
+    }
+}
+
+/// One whole MQTT packet: its first byte, its body, and its length with the fixed header.
+type MqttPacket<'a> = (u8, &'a [u8], usize);
+
+/// The whole MQTT packet at the start of `bytes`; `None` while incomplete, `Err` when malformed
+/// or over [`MAX_REQUEST_BYTES`].
+fn mqtt_packet(bytes: &[u8]) -> Option<Result<MqttPacket<'_>, ()>> {
+    let (&header, rest) = bytes.split_first()?;
+    let mut remaining = 0usize;
+    for (index, &byte) in rest.iter().enumerate().take(4) {
+        remaining |= usize::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            let start = 2 + index;
+            if start + remaining > MAX_REQUEST_BYTES {
+                return Some(Err(()));
+            }
+            let body = bytes.get(start..start + remaining)?;
+            return Some(Ok((header, body, start + remaining)));
+        }
+    }
+    (rest.len() >= 4).then_some(Err(()))
 }
 
 async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {

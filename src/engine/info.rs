@@ -263,6 +263,8 @@ pub enum Authentication {
     SharedAccessKey,
     /// `x509=true`.
     X509,
+    /// `SharedAccessSignature=`: a token made elsewhere.
+    SharedAccessSignature,
 }
 
 /// A gateway provisioned without a connection string.
@@ -608,6 +610,79 @@ pub struct GatewayProtocolInfo {
     pub received: Option<String>,
 }
 
+// ---- device-certificate ----
+
+/// `device-certificate`: the device's `--cert`/`--key` as judged before use.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceCertificateInfo {
+    /// `--cert`.
+    pub certificate: PathBuf,
+    /// `--key` (its path only).
+    pub key: PathBuf,
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    pub issuer: String,
+    /// One self-issued certificate: IoT Hub authenticates it by thumbprint.
+    pub self_signed: bool,
+    /// Whether the key is the certificate's; null when that cannot be told.
+    pub key_matches: Option<bool>,
+    /// The EKU allows clientAuth (or there is no EKU).
+    pub client_auth: bool,
+    /// The CN equals the DeviceId; null when not compared (self-signed, or no connection string).
+    pub common_name_matches: Option<bool>,
+    pub not_after: Timestamp,
+    /// Upper-case hex, no separators, as IoT Hub takes it.
+    pub sha1_thumbprint: String,
+    pub sha256_thumbprint: String,
+    /// OpenSSL's verify code against `--device-ca` (purpose sslclient); null without it.
+    pub verify_code: Option<u32>,
+    /// The leaf's dates and verdict.
+    pub validity: Vec<Validity>,
+}
+
+// ---- gateway-auth-mqtt ----
+
+/// `gateway-auth-mqtt`: what was sent as the device (never the token) and the gateway's verdict.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayAuthInfo {
+    pub protocol: Protocol,
+    pub port: u16,
+    /// The address that accepted the connection (`10.0.0.4:8883`).
+    pub endpoint: String,
+    /// The identity sent, and the test message's fate.
+    pub identity: crate::net::observation::IdentityExchange,
+    pub verdict: AuthVerdict,
+    /// The CONNACK return code; absent when none came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_code: Option<u8>,
+}
+
+/// The gateway's verdict on the device's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthVerdict {
+    /// CONNACK 0.
+    Accepted,
+    /// CONNACK 2: the client id is not the device's.
+    IdentifierRejected,
+    /// CONNACK 3: edgeHub cannot check the identity (offline, nothing cached).
+    ServerUnavailable,
+    /// CONNACK 4: wrong key or token, wrong hub, clock, or an unregistered certificate.
+    BadCredentials,
+    /// CONNACK 5: device unknown, disabled, or not a child of this gateway.
+    NotAuthorized,
+    /// Another refusal (CONNACK 1, or a code MQTT 3.1.1 does not define).
+    Refused,
+    /// The gateway ended the TLS session with an alert about the client certificate.
+    CertificateRejected,
+    /// The connection was closed or reset without a CONNACK.
+    Closed,
+    /// No answer within the deadline, or not MQTT.
+    NoAnswer,
+}
+
 // ---- gateway-cert-chain ----
 
 /// `gateway-cert-chain`: each port's chain, verified against the root CA file.
@@ -829,6 +904,8 @@ typed_info!(
     Resolve(ResolveInfo),
     Connect(Arc<Observation>),
     GatewayProtocol(GatewayProtocolInfo),
+    GatewayAuth(GatewayAuthInfo),
+    DeviceCertificate(DeviceCertificateInfo),
     GatewayCertChain(GatewayCertChainInfo),
     GatewayCertHostname(GatewayCertHostnameInfo),
     TlsPort(TlsPortInfo),

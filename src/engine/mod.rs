@@ -14,7 +14,9 @@ pub mod shared;
 
 pub use info::{CheckInfo, InfoSchema, Milliseconds, Timestamp};
 pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
-pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck};
+pub use registry::{
+    Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck, PortFamily,
+};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
@@ -27,6 +29,7 @@ use time::OffsetDateTime;
 
 use crate::config::Located;
 use crate::net::Protocol;
+use crate::net::resolve::ResolverSettings;
 use crate::secrets::SecretString;
 use crate::system::SystemRoot;
 
@@ -73,6 +76,14 @@ pub struct Context {
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
     /// command): where OpenSSL-based SDKs find the OS trust store.
     pub trust_environment: os_trust_location::TrustEnvironment,
+    /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
+    pub identity: crate::identity::IdentityOptions,
+    /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
+    /// mode: `--proxy`, else none (the upstream checks read the config's `[agent.env]`).
+    pub proxy: crate::net::proxy::ProxySettings,
+    /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
+    /// naming a port's check): probed even where this configuration does not use them.
+    pub asked_ports: Vec<(Peer, Protocol)>,
     /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
     /// children pull their images through it, from its registry module).
     pub top_layer: bool,
@@ -107,6 +118,9 @@ impl Default for Context {
             compare_system_resolver: false,
             ntp_server: None,
             trust_environment: os_trust_location::TrustEnvironment::default(),
+            identity: crate::identity::IdentityOptions::default(),
+            proxy: Default::default(),
+            asked_ports: Vec::new(),
             top_layer: false,
             registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),
@@ -115,6 +129,11 @@ impl Default for Context {
 }
 
 impl Context {
+    /// Whether `protocol`'s port of `peer` was asked for by name on the command line.
+    pub fn asked_for(&self, peer: Peer, protocol: Protocol) -> bool {
+        self.asked_ports.contains(&(peer, protocol))
+    }
+
     /// A context with the documented defaults, for `gateway`; used by `demo` and tests.
     pub fn for_gateway(gateway: &str) -> Self {
         Context {
@@ -123,12 +142,13 @@ impl Context {
         }
     }
 
-    /// How names are resolved in this run: the hosts file, then DNS (`--dns-server` or the
-    /// resolv.conf under `--root`), with the `--resolve` overrides first.
-    pub fn resolver_settings(&self) -> crate::net::resolve::ResolverSettings {
-        crate::net::resolve::ResolverSettings {
+    /// How this run resolves names (`--hosts-file`, `--dns-server`, `--resolve`, the timeout),
+    /// with the system resolver's configuration read from `resolv_conf`: the gateway suite
+    /// reads the gateway's own under `--root`, the leaf suite this device's.
+    pub fn resolver_settings(&self, resolv_conf: PathBuf) -> ResolverSettings {
+        ResolverSettings {
             hosts_file: self.hosts_file.clone(),
-            resolv_conf: self.root.path("/etc/resolv.conf"),
+            resolv_conf,
             dns_server: self.dns_server,
             overrides: self.resolve_overrides.clone(),
             timeout: self.timeout,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
-use super::os_trust_store::{OsTrustStore, os_trust_store};
+use super::os_trust_store::{OsTrustStore, os_trust_store, os_trust_store_without_blocking};
 use crate::pki::TrustAnchors;
 use crate::pki::load::load_certificates;
 use crate::system::SystemRoot;
@@ -209,7 +209,16 @@ impl OsTrustLocation {
     /// The store's certificates: the bundle (read once per process) plus, when there is one,
     /// the hashed directory. An unreadable bundle is an error unless the directory gave some.
     pub fn load(&self) -> OsTrustStore {
-        let bundle = os_trust_store(&self.bundle);
+        self.with_directory(os_trust_store(&self.bundle))
+    }
+
+    /// [`load`](Self::load) for checks: a bundle not read yet is read on tokio's blocking pool
+    /// (see [`os_trust_store_without_blocking`]).
+    pub async fn load_without_blocking(&self) -> OsTrustStore {
+        self.with_directory(os_trust_store_without_blocking(&self.bundle).await)
+    }
+
+    fn with_directory(&self, bundle: OsTrustStore) -> OsTrustStore {
         let Some(directory) = &self.directory else {
             return bundle;
         };

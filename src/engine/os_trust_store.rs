@@ -6,7 +6,8 @@
 //! against it run once per gateway in fleet mode and once per port in gateway mode, and a run's
 //! [`super::Shared`] cache would still let the first burst of concurrent targets all read it.
 //! The store does not change while edgeprobe runs, so a failure to read it is kept too: every
-//! check that asks reports the same reason.
+//! check that asks reports the same reason. Checks read it with [`os_trust_store_without_blocking`],
+//! so that the first read happens beside the run's connections rather than before them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,25 +27,38 @@ static STORES: LazyLock<Mutex<HashMap<PathBuf, Arc<OnceLock<OsTrustStore>>>>> =
 /// The trust bundle at `path` (already mapped under `--root`), read on the first call for that
 /// path and shared afterwards.
 pub fn os_trust_store(path: &Path) -> OsTrustStore {
-    let slot = {
-        // A poisoned lock only means a caller panicked while inserting an empty slot.
-        let mut stores = STORES.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(stores.entry(path.to_path_buf()).or_default())
-    };
     // Read outside the map's lock, so another path never waits on this one.
-    slot.get_or_init(|| TrustAnchors::load(path).map(Arc::new).map_err(Arc::new))
+    slot(path)
+        .get_or_init(|| TrustAnchors::load(path).map(Arc::new).map_err(Arc::new))
         .clone()
+}
+
+/// [`os_trust_store`] for checks: a bundle not read yet is read on tokio's blocking pool, so the
+/// runner, which polls every check of a run on one thread, goes on with the connections (and
+/// the handshakes) while the bundle's certificates are decoded, instead of starting them after.
+/// A bundle already read is returned at once.
+pub async fn os_trust_store_without_blocking(path: &Path) -> OsTrustStore {
+    if let Some(read) = slot(path).get() {
+        return read.clone();
+    }
+    let owned = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || os_trust_store(&owned)).await {
+        Ok(read) => read,
+        // The blocking pool could not run it (the runtime is shutting down): read it here.
+        Err(_) => os_trust_store(path),
+    }
+}
+
+fn slot(path: &Path) -> Arc<OnceLock<OsTrustStore>> {
+    // A poisoned lock only means a caller panicked while inserting an empty slot.
+    let mut stores = STORES.lock().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(stores.entry(path.to_path_buf()).or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name)
-    }
+    use crate::test_fixtures::fixture;
 
     #[test]
     fn a_bundle_is_read_once_and_then_shared() {
@@ -62,6 +76,21 @@ mod tests {
         std::fs::copy(fixture("other-root-ca.pem"), &other).unwrap();
         let other = os_trust_store(&other).unwrap();
         assert_ne!(other.certificates, first.certificates);
+    }
+
+    #[tokio::test]
+    async fn checks_read_the_same_bundle_off_the_runner_thread() {
+        let directory = tempfile::tempdir().unwrap();
+        let bundle = directory.path().join("ca-certificates.crt");
+        std::fs::copy(fixture("root-ca.pem"), &bundle).unwrap();
+        let first = os_trust_store_without_blocking(&bundle).await.unwrap();
+        assert_eq!(first.path, bundle);
+        assert!(Arc::ptr_eq(&first, &os_trust_store(&bundle).unwrap()));
+        let again = os_trust_store_without_blocking(&bundle).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let missing = directory.path().join("missing.crt");
+        let error = os_trust_store_without_blocking(&missing).await.unwrap_err();
+        assert!(matches!(*error, CertificateFileError::NotFound { .. }));
     }
 
     #[test]

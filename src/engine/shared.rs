@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
+use crate::identity::certificate::DeviceCertificate;
 use crate::net::observation::PresentedChains;
 use crate::net::resolve::{ResolverSettings, SharedResolver};
 use crate::net::tls::{TlsClient, TlsSetupError};
@@ -36,6 +37,8 @@ struct SharedState {
     chains: PresentedChains,
     /// OpenSSL's and webpki's verdicts per chain, anchors, name and time.
     verdicts: Verdicts,
+    /// `--cert`/`--key`: the device's certificate, read once (a run has one device).
+    device_certificate: OnceLock<Result<Arc<DeviceCertificate>, String>>,
 }
 
 impl fmt::Debug for Shared {
@@ -94,6 +97,19 @@ impl Shared {
         Ok(Arc::clone(self.state.tls_client.get_or_init(|| client)))
     }
 
+    /// The device certificate of `--cert`/`--key`, read on first use; later calls get the same
+    /// one whatever paths they pass (a run checks one device).
+    pub fn device_certificate(
+        &self,
+        certificate: &Path,
+        key: &Path,
+    ) -> Result<Arc<DeviceCertificate>, String> {
+        self.state
+            .device_certificate
+            .get_or_init(|| DeviceCertificate::load(certificate, key).map(Arc::new))
+            .clone()
+    }
+
     /// The chains the run's ports presented, each described once.
     pub fn presented_chains(&self) -> &PresentedChains {
         &self.state.chains
@@ -111,12 +127,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name)
-    }
+    use crate::test_fixtures::fixture;
 
     #[test]
     fn anchors_are_loaded_once_per_path_and_failures_are_not_cached() {

@@ -5,6 +5,7 @@ pub mod local_limits;
 pub mod observation;
 pub mod plaintext;
 pub mod probe;
+pub mod proxy;
 pub mod registry;
 pub mod resolve;
 pub mod sntp;

@@ -21,6 +21,7 @@ use serde::ser::{SerializeMap, Serializer};
 use super::Protocol;
 use super::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
 use super::tls::{ConnectError, ConnectRequest, Handshake, connect_recording};
+use crate::identity::{DeviceCredentials, SentIdentity};
 use crate::memo::Memo;
 use crate::pki::describe::{CertificateSummary, describe};
 use crate::pki::verdicts::{ChainDigest, chain_digest};
@@ -32,6 +33,9 @@ pub struct Observation {
     /// The name dialed (SNI, and the HTTP Host).
     pub server_name: String,
     pub port: u16,
+    /// The HTTP proxy the connection was tunnelled through (its URL, the password redacted);
+    /// the attempts are then the proxy's addresses.
+    pub proxy: Option<String>,
     /// Every address tried, in order, and how each TCP attempt ended.
     pub attempts: Vec<Attempt>,
     /// The TLS session, or why there was none.
@@ -115,6 +119,50 @@ pub struct Session {
         skip_serializing_if = "Option::is_none"
     )]
     pub answer: Option<Result<ProbeAnswer, ProbeError>>,
+    /// `--authenticate`: the identity the answer was asked for with; `None` for the anonymous
+    /// probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityExchange>,
+    /// How long the protocol's first request took to be answered (the `protocol` phase of the
+    /// monitoring outputs); `None` when it was not asked.
+    #[serde(
+        rename = "answer_ms",
+        serialize_with = "optional_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answer_time: Option<Duration>,
+}
+
+fn optional_millis<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => as_millis(duration, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// What an authenticating probe sent (never the token) and what came of the test message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct IdentityExchange {
+    pub sent: SentIdentity,
+    /// `--send-test-message`: whether the PUBACK came; absent when no message was sent (not
+    /// asked for, or the CONNACK was not 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_message: Option<TestMessageOutcome>,
+}
+
+/// How the test message's QoS 1 PUBLISH ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
+pub enum TestMessageOutcome {
+    /// The PUBACK came: the gateway took the message.
+    Acknowledged { topic: String },
+    /// No PUBACK: why (one line).
+    Failed { topic: String, message: String },
 }
 
 /// The certificates exactly as the server sent them, leaf first, each described once.
@@ -271,6 +319,8 @@ impl Serialize for Observation {
             protocol: Protocol,
             server_name: &'a str,
             port: u16,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            proxy: Option<&'a str>,
             attempts: &'a [Attempt],
             #[serde(flatten)]
             outcome: Outcome<'a>,
@@ -287,6 +337,7 @@ impl Serialize for Observation {
             protocol: self.protocol,
             server_name: &self.server_name,
             port: self.port,
+            proxy: self.proxy.as_deref(),
             attempts: &self.attempts,
             outcome,
         }
@@ -396,6 +447,10 @@ mod schema {
         /// The name dialed (SNI, and the HTTP Host).
         server_name: String,
         port: u16,
+        /// The HTTP proxy tunnelled through (`http://user:<redacted>@host:port`); absent for
+        /// a direct connection.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        proxy: Option<String>,
         /// Every address tried, in order, and how each TCP attempt ended.
         attempts: Vec<AttemptJson>,
         #[serde(flatten)]
@@ -405,6 +460,12 @@ mod schema {
         /// for.
         #[serde(skip_serializing_if = "Option::is_none")]
         answer: Option<AnswerJson>,
+        /// `--authenticate`: the identity the answer was asked for with.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        identity: Option<super::IdentityExchange>,
+        /// How long the answer took, from the request; absent when none was asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer_ms: Option<Milliseconds>,
     }
 
     /// No TLS session: the connection or the handshake failed.
@@ -415,6 +476,10 @@ mod schema {
         /// The name dialed (SNI, and the HTTP Host).
         server_name: String,
         port: u16,
+        /// The HTTP proxy tunnelled through (`http://user:<redacted>@host:port`); absent for
+        /// a direct connection.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        proxy: Option<String>,
         /// Every address tried, in order, and how each TCP attempt ended.
         attempts: Vec<AttemptJson>,
         /// The error's kind (`refused`, `connect_timeout`, `not_tls`, ...).
@@ -492,28 +557,52 @@ pub async fn observe(
     read_answer: bool,
     chains: &PresentedChains,
 ) -> Observation {
+    observe_as(request, read_answer, None, chains).await
+}
+
+/// [`observe`], with the device's `credentials` in the protocol's first request where the
+/// protocol has a way to carry them (`--authenticate`; MQTT's CONNECT today): the port still
+/// costs one connection.
+pub async fn observe_as(
+    request: &ConnectRequest<'_>,
+    read_answer: bool,
+    credentials: Option<&DeviceCredentials>,
+    chains: &PresentedChains,
+) -> Observation {
     let mut attempts = Vec::new();
     let result = match connect_recording(request, &mut attempts).await {
         Err(error) => Err(error),
         Ok(mut connected) => {
-            let answer = if read_answer {
-                let probe_request = ProbeRequest {
-                    protocol: request.protocol,
-                    server_name: request.server_name,
-                    port: request.port,
-                    timeout: request.timeout,
-                };
-                Some(probe::run(&mut connected.stream, &probe_request).await)
-            } else {
-                None
+            let asked = std::time::Instant::now();
+            let (answer, identity) = match (read_answer, credentials) {
+                (false, _) => (None, None),
+                (true, Some(credentials)) if request.protocol == Protocol::Mqtt => {
+                    let (answer, identity) =
+                        authenticate_mqtt(&mut connected.stream, credentials, request.timeout)
+                            .await;
+                    (Some(answer), Some(identity))
+                }
+                (true, _) => {
+                    let probe_request = ProbeRequest {
+                        protocol: request.protocol,
+                        server_name: request.server_name,
+                        port: request.port,
+                        timeout: request.timeout,
+                    };
+                    let answer = probe::run(&mut connected.stream, &probe_request).await;
+                    (Some(answer), None)
+                }
             };
             let handshake = connected.handshake.clone();
             let chain = chains.intern(std::mem::take(&mut connected.chain));
             connected.close().await;
+            let answer_time = answer.is_some().then(|| asked.elapsed());
             Ok(Session {
                 handshake,
                 chain,
                 answer,
+                identity,
+                answer_time,
             })
         }
     };
@@ -521,10 +610,61 @@ pub async fn observe(
         protocol: request.protocol,
         server_name: request.server_name.to_owned(),
         port: request.port,
+        proxy: request.proxy.map(|proxy| proxy.to_string()),
         attempts,
         result,
     }
 }
+
+/// The authenticating MQTT exchange: CONNECT as the device, CONNACK, and the test message.
+async fn authenticate_mqtt<S>(
+    stream: &mut S,
+    credentials: &DeviceCredentials,
+    timeout: Duration,
+) -> (Result<ProbeAnswer, ProbeError>, IdentityExchange)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use super::probe::mqtt;
+    let login = mqtt::Login {
+        username: &credentials.sent.username,
+        password: credentials
+            .password
+            .as_ref()
+            .map(|token| token.expose_str().as_bytes()),
+    };
+    let topic = credentials.telemetry_topic();
+    let message = credentials.send_test_message.then_some(mqtt::TestMessage {
+        topic: &topic,
+        payload: TEST_MESSAGE_PAYLOAD,
+    });
+    let result =
+        mqtt::authenticate(stream, &credentials.sent.client_id, login, message, timeout).await;
+    let mut identity = IdentityExchange {
+        sent: credentials.sent.clone(),
+        test_message: None,
+    };
+    let answer = match result {
+        Ok((connack, published)) => {
+            identity.test_message = published.map(|published| match published {
+                Ok(()) => TestMessageOutcome::Acknowledged {
+                    topic: topic.clone(),
+                },
+                Err(error) => TestMessageOutcome::Failed {
+                    topic: topic.clone(),
+                    message: format!("the server {error}"),
+                },
+            });
+            Ok(ProbeAnswer::Mqtt(connack))
+        }
+        Err(error) => Err(ProbeError::from(error)),
+    };
+    (answer, identity)
+}
+
+/// The test message's body: says what it is to whoever reads the hub's telemetry.
+const TEST_MESSAGE_PAYLOAD: &[u8] =
+    br#"{"edgeprobe":"test message sent by edgeprobe check --send-test-message; ignore"}"#;
 
 #[cfg(test)]
 mod tests {
@@ -538,6 +678,7 @@ mod tests {
             protocol: Protocol::Mqtt,
             server_name: "gw.contoso.com".to_owned(),
             port: 8883,
+            proxy: None,
             attempts: vec![
                 Attempt {
                     address: refused,

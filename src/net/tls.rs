@@ -72,6 +72,9 @@ pub struct ConnectRequest<'a> {
     /// separately, for the TLS handshake.
     pub timeout: Duration,
     pub client: &'a TlsClient,
+    /// The HTTP proxy to tunnel through (CONNECT `server_name:port`), or `None` to connect to
+    /// `addresses` directly. Through a proxy, the proxy resolves the name; `addresses` is unused.
+    pub proxy: Option<&'a super::proxy::ProxyUrl>,
 }
 
 /// A live, verified-or-not TLS connection and what its handshake showed.
@@ -168,6 +171,15 @@ pub enum ConnectError {
         endpoint: SocketAddr,
         detail: String,
     },
+    /// The HTTP proxy the connection goes through could not be reached, or would not tunnel.
+    #[error("proxy {proxy}: {error}")]
+    Proxy {
+        /// The proxy's address, once one was tried.
+        endpoint: Option<SocketAddr>,
+        /// The proxy URL, its password redacted.
+        proxy: String,
+        error: super::proxy::ProxyError,
+    },
 }
 
 impl ConnectError {
@@ -175,6 +187,7 @@ impl ConnectError {
     pub fn endpoint(&self) -> Option<SocketAddr> {
         match self {
             ConnectError::NoAddress => None,
+            ConnectError::Proxy { endpoint, .. } => *endpoint,
             ConnectError::LocalLimit { endpoint, .. }
             | ConnectError::Refused { endpoint }
             | ConnectError::ConnectTimeout { endpoint, .. }
@@ -210,6 +223,7 @@ impl ConnectError {
             ConnectError::Alert { .. } => "tls_alert",
             ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",
+            ConnectError::Proxy { error, .. } => error.kind(),
         }
     }
 }
@@ -281,17 +295,41 @@ pub struct TlsSetupError(rustls::Error);
 
 impl TlsClient {
     pub fn new() -> Result<TlsClient, TlsSetupError> {
+        Self::build(None)
+    }
+
+    /// A client that presents `chain` (leaf first) and proves it holds `key` whenever a server
+    /// asks for a certificate (RFC 8446 §4.4.2), as an `x509=true` device does and as
+    /// `openssl s_client -cert -key` does.
+    pub fn with_client_certificate(
+        chain: Vec<CertificateDer<'static>>,
+        key: rustls_pki_types::PrivateKeyDer<'static>,
+    ) -> Result<TlsClient, TlsSetupError> {
+        Self::build(Some((chain, key)))
+    }
+
+    fn build(
+        identity: Option<(
+            Vec<CertificateDer<'static>>,
+            rustls_pki_types::PrivateKeyDer<'static>,
+        )>,
+    ) -> Result<TlsClient, TlsSetupError> {
         let provider = crypto_provider();
         let verifier = Arc::new(ObservingVerifier {
             schemes: crate::pki::signature::tls_signature_schemes(),
         });
         let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
-            let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+            let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
                 .with_safe_default_protocol_versions()
                 .map_err(TlsSetupError)?
                 .dangerous()
-                .with_custom_certificate_verifier(verifier.clone())
-                .with_no_client_auth();
+                .with_custom_certificate_verifier(verifier.clone());
+            let mut config = match &identity {
+                None => builder.with_no_client_auth(),
+                Some((chain, key)) => builder
+                    .with_client_auth_cert(chain.clone(), key.clone_key())
+                    .map_err(TlsSetupError)?,
+            };
             config.alpn_protocols = alpn_protocols;
             // A shared configuration would otherwise resume sessions (RFC 8446 section 2.2),
             // and a resumed handshake carries no Certificate message: every probe must see the
@@ -323,7 +361,19 @@ pub(crate) async fn connect_recording(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Connected, ConnectError> {
-    let (tcp, address, connect_time) = connect_tcp(request, attempts).await?;
+    let (tcp, address, connect_time) = match request.proxy {
+        Some(proxy) => {
+            super::proxy::tunnel(
+                proxy,
+                request.server_name,
+                request.port,
+                request.timeout,
+                attempts,
+            )
+            .await?
+        }
+        None => connect_tcp(request, attempts).await?,
+    };
     let config = request.client.config_for(request.protocol);
     let server_name = server_name_for(request.server_name).map_err(|detail| ConnectError::Tls {
         endpoint: address,
@@ -546,11 +596,19 @@ async fn name_plaintext_service(error: ConnectError, request: &ConnectRequest<'_
 
 /// The alert's name as RFC 8446 §6 spells it (`handshake_failure`), as OpenSSL prints it.
 fn alert_name(alert: rustls::AlertDescription) -> String {
+    snake_case_alert(&format!("{alert:?}"))
+}
+
+/// rustls' name of an alert (`UnknownCA`, `CertificateRequired`) as RFC 8446 §6 spells it
+/// (`unknown_ca`, `certificate_required`): a capital starts a word unless it follows one.
+pub(crate) fn snake_case_alert(debug_name: &str) -> String {
     let mut name = String::new();
-    for (index, character) in format!("{alert:?}").chars().enumerate() {
-        if character.is_ascii_uppercase() && index > 0 {
+    let mut previous_upper = true;
+    for character in debug_name.chars() {
+        if character.is_ascii_uppercase() && !previous_upper {
             name.push('_');
         }
+        previous_upper = character.is_ascii_uppercase();
         name.push(character.to_ascii_lowercase());
     }
     name
@@ -805,14 +863,15 @@ mod tests {
 
     #[test]
     fn alerts_are_named_as_in_rfc_8446() {
-        assert_eq!(
-            alert_name(rustls::AlertDescription::HandshakeFailure),
-            "handshake_failure"
-        );
-        assert_eq!(
-            alert_name(rustls::AlertDescription::ProtocolVersion),
-            "protocol_version"
-        );
+        use rustls::AlertDescription as Alert;
+        for (alert, name) in [
+            (Alert::HandshakeFailure, "handshake_failure"),
+            (Alert::ProtocolVersion, "protocol_version"),
+            (Alert::UnknownCA, "unknown_ca"),
+            (Alert::CertificateRequired, "certificate_required"),
+        ] {
+            assert_eq!(alert_name(alert), name);
+        }
     }
 
     #[test]

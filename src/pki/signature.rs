@@ -969,7 +969,7 @@ fn decode_ec_key(parameters: Option<Element<'_>>, point: &[u8]) -> Result<EcKey,
                 .find(|(known, ..)| *known == oid)
                 .ok_or(Undecodable)?;
             let domain = match curve {
-                Some(curve) => Some(weierstrass::Domain::named(curve).ok_or(Undecodable)?),
+                Some(curve) => Some(weierstrass::Domain::named_shared(curve).ok_or(Undecodable)?),
                 None => None,
             };
             let named = match *name {

@@ -142,6 +142,19 @@ pub fn strict_verdict(
     server_name: Option<&ServerName<'_>>,
     now: UnixTime,
 ) -> Option<StrictVerdict> {
+    let path = strict_path(presented, roots, now)?;
+    Some(strict_verdict_for_name(path, presented, roots, server_name))
+}
+
+/// The part of [`strict_verdict`] that does not depend on the name: webpki's path from the
+/// leaf to one of `roots` (signatures, validity, usage, path length). The same for every name a
+/// chain is asked about, so a fleet of gateways presenting one chain needs it once. `None`
+/// without anchors webpki can use, or without a leaf.
+pub fn strict_path(
+    presented: &[CertificateDer<'_>],
+    roots: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Option<Result<(), webpki::Error>> {
     let anchors: Vec<_> = roots
         .iter()
         .filter_map(|root| webpki::anchor_from_trusted_cert(root).ok())
@@ -150,7 +163,7 @@ pub fn strict_verdict(
         return None;
     }
     let (leaf_der, intermediates) = presented.split_first()?;
-    let result = webpki::EndEntityCert::try_from(leaf_der).and_then(|leaf| {
+    Some(webpki::EndEntityCert::try_from(leaf_der).and_then(|leaf| {
         leaf.verify_for_usage(
             verification_algorithms(),
             &anchors,
@@ -159,13 +172,25 @@ pub fn strict_verdict(
             webpki::KeyUsage::server_auth(),
             None,
             None,
-        )?;
-        match server_name {
-            Some(name) => leaf.verify_is_valid_for_subject_name(name),
-            None => Ok(()),
-        }
+        )
+        .map(|_| ())
+    }))
+}
+
+/// [`strict_verdict`] from the chain's [`strict_path`]: the name is judged only when the path
+/// is good, as webpki's own order has it.
+pub fn strict_verdict_for_name(
+    path: Result<(), webpki::Error>,
+    presented: &[CertificateDer<'_>],
+    roots: &[CertificateDer<'_>],
+    server_name: Option<&ServerName<'_>>,
+) -> StrictVerdict {
+    let result = path.and_then(|()| match (server_name, presented.first()) {
+        (Some(name), Some(leaf_der)) => webpki::EndEntityCert::try_from(leaf_der)
+            .and_then(|leaf| leaf.verify_is_valid_for_subject_name(name)),
+        _ => Ok(()),
     });
-    Some(match result {
+    match result {
         Ok(()) => StrictVerdict::Accepted,
         Err(error) => {
             let (objection, reason) = classify(&error, presented, roots, server_name);
@@ -179,7 +204,7 @@ pub fn strict_verdict(
                 rejected_by: objection.rejected_by(),
             }
         }
-    })
+    }
 }
 
 /// `time` as webpki's clock; times before 1970 (never a real "now") become the epoch.

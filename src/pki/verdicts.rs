@@ -17,7 +17,9 @@ use time::OffsetDateTime;
 
 use super::TrustAnchors;
 use super::VerifyCode;
-use super::strict::{StrictVerdict, server_name, strict_verdict, unix_time};
+use super::strict::{
+    StrictVerdict, server_name, strict_path, strict_verdict, strict_verdict_for_name, unix_time,
+};
 use super::verify::{
     UnparseableCertificate, Verification, VerifyError, VerifyOptions, verify_chain_with_store,
 };
@@ -81,20 +83,15 @@ fn openssl_json<S: serde::Serializer>(
 impl ChainVerdict {
     /// Reaches both verdicts now, without remembering them (for a one-off like `connect`).
     pub fn reach(chain: &[CertificateDer<'static>], question: &Question<'_>) -> ChainVerdict {
-        let host = question.name.filter(|_| question.openssl_checks_name);
-        let options = VerifyOptions::tls_server(host, question.now);
-        let store = question
-            .anchors
-            .map(TrustAnchors::store)
-            .unwrap_or_default();
-        let roots = question
-            .anchors
-            .map(|anchors| anchors.certificates.as_slice())
-            .unwrap_or_default();
         let sni = question.name.and_then(|name| server_name(&name.name));
         ChainVerdict {
-            openssl: verify_chain_with_store(chain, &store, &options),
-            strict: strict_verdict(chain, roots, sni.as_ref(), unix_time(question.now)),
+            openssl: openssl_verdict(chain, question),
+            strict: strict_verdict(
+                chain,
+                roots(question),
+                sni.as_ref(),
+                unix_time(question.now),
+            ),
         }
     }
 
@@ -102,6 +99,27 @@ impl ChainVerdict {
     pub fn code(&self) -> Option<VerifyCode> {
         self.openssl.as_ref().ok().map(Verification::code)
     }
+}
+
+/// OpenSSL's verdict alone, with the name only when the question has OpenSSL check it.
+fn openssl_verdict(
+    chain: &[CertificateDer<'static>],
+    question: &Question<'_>,
+) -> Result<Verification, UnparseableCertificate> {
+    let host = question.name.filter(|_| question.openssl_checks_name);
+    let options = VerifyOptions::tls_server(host, question.now);
+    let store = question
+        .anchors
+        .map(TrustAnchors::store)
+        .unwrap_or_default();
+    verify_chain_with_store(chain, &store, &options)
+}
+
+fn roots<'a>(question: &Question<'a>) -> &'a [CertificateDer<'static>] {
+    question
+        .anchors
+        .map(|anchors| anchors.certificates.as_slice())
+        .unwrap_or_default()
 }
 
 /// One `verify error:num=N:text at depth D (`subject`)` line, as the checks list every error
@@ -131,16 +149,32 @@ struct Key {
     now: OffsetDateTime,
 }
 
+/// What a verdict depends on besides the name: a fleet's gateways are many names presenting
+/// one chain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ChainKey {
+    chain: ChainDigest,
+    anchors: Option<[u8; 32]>,
+    now: OffsetDateTime,
+}
+
 /// Recent verdicts, shared by every check of a run (and every target of a fleet run); bounded.
+/// Beside whole verdicts it keeps the parts that do not depend on the name (OpenSSL's verdict
+/// when the name is left to a check of its own, webpki's path), so a chain's signatures are
+/// checked once however many names present it.
 #[derive(Debug)]
 pub struct Verdicts {
     memo: Memo<Key, Arc<ChainVerdict>>,
+    openssl_without_name: Memo<ChainKey, Arc<Result<Verification, UnparseableCertificate>>>,
+    strict_paths: Memo<ChainKey, Option<Result<(), webpki::Error>>>,
 }
 
 impl Default for Verdicts {
     fn default() -> Self {
         Verdicts {
             memo: Memo::new(VERDICTS_KEPT),
+            openssl_without_name: Memo::new(VERDICTS_KEPT),
+            strict_paths: Memo::new(VERDICTS_KEPT),
         }
     }
 }
@@ -153,17 +187,51 @@ impl Verdicts {
         chain: &[CertificateDer<'static>],
         question: &Question<'_>,
     ) -> Arc<ChainVerdict> {
-        let key = Key {
+        let chain_key = ChainKey {
             chain: chain_digest(chain),
             anchors: question.anchors.map(anchors_digest),
+            now: question.now,
+        };
+        let key = Key {
+            chain: chain_key.chain,
+            anchors: chain_key.anchors,
             name: question
                 .name
                 .map(|name| (name.name.clone(), name.trailing_dot)),
             openssl_checks_name: question.openssl_checks_name,
             now: question.now,
         };
-        self.memo
-            .get_or_compute(key, || Arc::new(ChainVerdict::reach(chain, question)))
+        self.memo.get_or_compute(key, || {
+            Arc::new(self.reach_sharing_parts(chain, question, chain_key))
+        })
+    }
+
+    /// [`ChainVerdict::reach`], taking the parts that do not depend on the name from the memo.
+    fn reach_sharing_parts(
+        &self,
+        chain: &[CertificateDer<'static>],
+        question: &Question<'_>,
+        chain_key: ChainKey,
+    ) -> ChainVerdict {
+        let openssl = if question.openssl_checks_name {
+            openssl_verdict(chain, question)
+        } else {
+            let shared = self
+                .openssl_without_name
+                .get_or_compute(chain_key.clone(), || {
+                    Arc::new(openssl_verdict(chain, question))
+                });
+            (*shared).clone()
+        };
+        let roots = roots(question);
+        let path = self.strict_paths.get_or_compute(chain_key, || {
+            strict_path(chain, roots, unix_time(question.now))
+        });
+        let sni = question.name.and_then(|name| server_name(&name.name));
+        ChainVerdict {
+            openssl,
+            strict: path.map(|path| strict_verdict_for_name(path, chain, roots, sni.as_ref())),
+        }
     }
 
     /// How many verdicts are remembered.
@@ -234,12 +302,17 @@ mod tests {
         }
     }
 
+    /// A generated gateway's root (as anchors) and server chain.
+    fn gateway_chain(now: OffsetDateTime) -> (TrustAnchors, Vec<CertificateDer<'static>>) {
+        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
+        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
+        (anchors, pki.server_chain())
+    }
+
     #[test]
     fn verdicts_are_reused_per_name_chain_anchors_and_time_only() {
         let now = OffsetDateTime::now_utc();
-        let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
-        let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
-        let chain = pki.server_chain();
+        let (anchors, chain) = gateway_chain(now);
         let good = validate_hostname("gateway.edgeprobe.test").expect("name");
         let verdicts = Verdicts::default();
 
@@ -315,6 +388,66 @@ mod tests {
             without_anchors.code(),
             Some(VerifyCode::UnableToGetIssuerCertLocally)
         );
+    }
+
+    #[test]
+    fn names_presenting_one_chain_share_its_signature_checks() {
+        let now = OffsetDateTime::now_utc();
+        let (anchors, chain) = gateway_chain(now);
+        let good = validate_hostname("gateway.edgeprobe.test").expect("name");
+        let other = validate_hostname("other.edgeprobe.test").expect("name");
+        let verdicts = Verdicts::default();
+        // As the leaf suite asks: the name is webpki's to judge, and a check of its own.
+        let leaf_question = |name| Question {
+            openssl_checks_name: false,
+            ..question(&anchors, name, now)
+        };
+
+        let for_good = verdicts.judge(&chain, &leaf_question(&good));
+        let for_other = verdicts.judge(&chain, &leaf_question(&other));
+        assert_eq!(verdicts.len(), 2, "one verdict per name");
+        assert_eq!(verdicts.openssl_without_name.len(), 1);
+        assert_eq!(verdicts.strict_paths.len(), 1, "one path check per chain");
+        // Shared parts, yet each name's verdict is what a fresh verification gives.
+        for (verdict, name) in [(&for_good, &good), (&for_other, &other)] {
+            let fresh = ChainVerdict::reach(&chain, &leaf_question(name));
+            assert_eq!(verdict.code(), fresh.code());
+            assert_eq!(verdict.strict, fresh.strict);
+        }
+        assert_eq!(for_good.code(), Some(VerifyCode::Ok));
+        assert_eq!(for_good.strict, Some(StrictVerdict::Accepted));
+        assert!(matches!(
+            for_other.strict,
+            Some(StrictVerdict::Rejected {
+                name_mismatch: true,
+                ..
+            })
+        ));
+
+        // OpenSSL's verdict with the name is not shared between names; webpki's path still is.
+        let named = verdicts.judge(&chain, &question(&anchors, &other, now));
+        assert_eq!(named.code(), Some(VerifyCode::HostnameMismatch));
+        assert_eq!(verdicts.openssl_without_name.len(), 1);
+        assert_eq!(verdicts.strict_paths.len(), 1);
+
+        // A path that fails is shared with its failure: expired for every name.
+        let later = now + time::Duration::days(4000);
+        let expired = verdicts.judge(
+            &chain,
+            &Question {
+                now: later,
+                ..leaf_question(&good)
+            },
+        );
+        assert_eq!(verdicts.strict_paths.len(), 2);
+        assert!(matches!(
+            expired.strict,
+            Some(StrictVerdict::Rejected {
+                name_mismatch: false,
+                ..
+            })
+        ));
+        assert_ne!(expired.code(), Some(VerifyCode::Ok));
     }
 
     #[test]

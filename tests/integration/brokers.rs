@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Report, Run, fixture, run};
 
-const GATEWAY: &str = "gateway.edgeprobe.test";
+pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
 
 /// How long a server may take to start listening before the test gives up on it.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(20);
@@ -30,15 +30,15 @@ pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// A Python that can import Debian's python3-qpid-proton: the system one first, since a
-/// pyenv or venv python3 on PATH does not see /usr/lib/python3/dist-packages.
-fn python_with_proton() -> Option<PathBuf> {
+/// A Python that can import `module` (Debian's python3-qpid-proton for `proton`): the system
+/// one first, since a pyenv or venv python3 on PATH does not see /usr/lib/python3/dist-packages.
+pub(crate) fn python_with(module: &str) -> Option<PathBuf> {
     ["/usr/bin/python3", "python3"]
         .into_iter()
         .map(PathBuf::from)
         .find(|python| {
             Command::new(python)
-                .args(["-c", "import proton"])
+                .args(["-c", &format!("import {module}")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -51,7 +51,7 @@ fn python_with_proton() -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, faketime)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus, tinyproxy, faketime)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -132,7 +132,7 @@ impl Server {
         }
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         ["stdout", "stderr"]
             .iter()
             .map(|stream| {
@@ -166,31 +166,69 @@ pub(crate) fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// `name` (a program of that name) started with a config file `<name>.conf` written into a
+/// fresh directory: `config` writes its text for the port and the directory, `arguments` adds
+/// the command line for the file's path. `None` (or, under CI=true, a failure) when missing.
+pub(crate) fn configured_server(
+    name: &'static str,
+    config: impl FnOnce(u16, &Path) -> String,
+    arguments: impl FnOnce(&mut Command, &Path, &Path),
+) -> Option<Server> {
+    let program = required(name, find_program(name))?;
+    let directory = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let file = directory.path().join(format!("{name}.conf"));
+    std::fs::write(&file, config(port, directory.path()))
+        .unwrap_or_else(|error| panic!("{name}.conf: {error}"));
+    let mut command = Command::new(program);
+    arguments(&mut command, &file, directory.path());
+    Some(Server::start(name, port, command, directory))
+}
+
 /// mosquitto 2 with a TLS listener on 127.0.0.1 and no anonymous clients: CONNACK 5.
 fn mosquitto() -> Option<Server> {
-    mosquitto_listening(true)
+    mosquitto_with("mosquitto", &fixture("root-ca.pem"), "")
 }
 
 /// mosquitto 2 on 127.0.0.1, with TLS or (the slip on a gateway) without, no anonymous clients.
 fn mosquitto_listening(tls: bool) -> Option<Server> {
+    if tls {
+        mosquitto()
+    } else {
+        mosquitto_configured("mosquitto", None, "")
+    }
+}
+
+/// mosquitto serving the fixture chain, `cafile` for client certificates and `settings` (more
+/// `mosquitto.conf` lines) on top of no anonymous clients.
+pub(crate) fn mosquitto_with(name: &'static str, cafile: &Path, settings: &str) -> Option<Server> {
+    mosquitto_configured(name, Some(cafile), settings)
+}
+
+/// mosquitto with TLS (the fixture chain, `cafile` for client certificates) or, without a
+/// `cafile`, in plaintext; `settings` on top of no anonymous clients.
+fn mosquitto_configured(
+    name: &'static str,
+    cafile: Option<&Path>,
+    settings: &str,
+) -> Option<Server> {
     let program = required("mosquitto", find_program("mosquitto"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let config = directory.path().join("mosquitto.conf");
-    let certificates = if tls {
-        format!(
+    let certificates = match cafile {
+        Some(cafile) => format!(
             "cafile {root}\ncertfile {chain}\nkeyfile {key}\n",
-            root = path_text(&fixture("root-ca.pem")),
+            root = path_text(cafile),
             chain = path_text(&fixture("server-full-chain.pem")),
             key = path_text(&fixture("server.key.pem")),
-        )
-    } else {
-        String::new()
+        ),
+        None => String::new(),
     };
     std::fs::write(
         &config,
         format!(
-            "listener {port} 127.0.0.1\n{certificates}\
+            "listener {port} 127.0.0.1\n{certificates}{settings}\
 allow_anonymous false\npersistence false\nlog_dest stderr\n\
 # Started as root, mosquitto would switch to the mosquitto user and lose access to the\n\
 # temporary files; `root` keeps it as is (and is ignored when not started as root).\n\
@@ -200,7 +238,7 @@ user root\n",
     .expect("mosquitto.conf");
     let mut command = Command::new(program);
     command.arg("-c").arg(&config);
-    Some(Server::start("mosquitto", port, command, directory))
+    Some(Server::start(name, port, command, directory))
 }
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
@@ -265,28 +303,42 @@ http {{\n\
 
 /// tests/servers/amqp_listener.py: Qpid Proton's reactor with TLS and SASL.
 fn proton() -> Option<Server> {
-    let python = required("python3-qpid-proton", python_with_proton())?;
+    let python = required("python3-qpid-proton", python_with("proton"))?;
+    Some(python_server("proton", python, "amqp_listener.py", &[]))
+}
+
+/// `script` of tests/servers run by `python` on a free 127.0.0.1 port with the fixture chain
+/// and key, then `arguments`: `SCRIPT HOST PORT CHAIN KEY ARGUMENTS...`.
+pub(crate) fn python_server(
+    name: &'static str,
+    python: PathBuf,
+    script: &str,
+    arguments: &[String],
+) -> Server {
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/amqp_listener.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/servers")
+        .join(script);
     let mut command = Command::new(python);
     command
         .arg(script)
         .args(["127.0.0.1", &port.to_string()])
         .arg(fixture("server-full-chain.pem"))
-        .arg(fixture("server.key.pem"));
-    Some(Server::start("proton", port, command, directory))
+        .arg(fixture("server.key.pem"))
+        .args(arguments);
+    Server::start(name, port, command, directory)
 }
 
 /// mosquitto on the MQTT port, Proton on the AMQP port, nginx on the HTTPS port.
-struct Trio {
-    mqtt: Server,
-    amqp: Server,
-    https: Server,
+pub(crate) struct Trio {
+    pub(crate) mqtt: Server,
+    pub(crate) amqp: Server,
+    pub(crate) https: Server,
 }
 
 impl Trio {
-    fn start() -> Option<Trio> {
+    pub(crate) fn start() -> Option<Trio> {
         Some(Trio {
             mqtt: mosquitto()?,
             amqp: proton()?,
@@ -437,19 +489,29 @@ fn stopped_nginx_is_named() {
     dead_service_is_named(|trio| &mut trio.https, "https", "HTTPS");
 }
 
+/// `connect --probe --brief` to the gateway name on `port` of 127.0.0.1, with `extra` options.
+pub(crate) fn connect_probe(port: u16, extra: &[&str]) -> Run {
+    let target = format!("{GATEWAY}:{port}");
+    let resolve = format!("{GATEWAY}:127.0.0.1");
+    let root = path_text(&fixture("root-ca.pem"));
+    let mut args = vec![
+        "connect",
+        &target,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        &root,
+        "--probe",
+        "--brief",
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
 #[test]
 fn connect_probe_reads_mosquitto_connack() {
     let Some(mosquitto) = mosquitto() else { return };
-    let output = run(&[
-        "connect",
-        &format!("{GATEWAY}:{}", mosquitto.port),
-        "--resolve",
-        &format!("{GATEWAY}:127.0.0.1"),
-        "--ca-file",
-        &path_text(&fixture("root-ca.pem")),
-        "--probe",
-        "--brief",
-    ]);
+    let output = connect_probe(mosquitto.port, &[]);
     assert_eq!(output.code, 0, "{}", output.all());
     assert!(
         output

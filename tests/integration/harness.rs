@@ -17,6 +17,11 @@ pub fn edgeprobe() -> Command {
         .env_remove("EDGEPROBE_CONNECTION_STRING")
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
+        // A proxy in the test runner's environment would route every leaf test through it.
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("NO_PROXY")
         .env("NO_COLOR", "1");
     command
 }

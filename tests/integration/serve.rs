@@ -14,7 +14,7 @@ const GATEWAY: &str = "gateway.edgeprobe.test";
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// A running `edgeprobe serve`, killed if the test ends without stopping it.
-struct Serving {
+pub(crate) struct Serving {
     child: Child,
     lines: mpsc::Receiver<String>,
     /// Everything printed up to "Press Ctrl-C to stop."
@@ -22,7 +22,7 @@ struct Serving {
 }
 
 impl Serving {
-    fn start(args: &[&str]) -> Serving {
+    pub(crate) fn start(args: &[&str]) -> Serving {
         let mut child = edgeprobe()
             .arg("serve")
             .args(["--port", "mqtt=0", "--port", "amqp=0", "--port", "https=0"])
@@ -58,7 +58,7 @@ impl Serving {
     }
 
     /// The port printed for `label` (`MQTTS  127.0.0.1:40001`).
-    fn port(&self, label: &str) -> u16 {
+    pub(crate) fn port(&self, label: &str) -> u16 {
         let line = self
             .banner
             .iter()

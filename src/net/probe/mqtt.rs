@@ -34,21 +34,84 @@ pub fn client_id() -> String {
 /// Session flag (no user name, password or will), keep alive [`KEEP_ALIVE_SECONDS`], and the
 /// client id as the whole payload.
 pub fn connect_packet(client_id: &str) -> Vec<u8> {
-    let id = client_id.as_bytes();
-    // Client ids are at most 23 bytes here; anything longer is cut rather than mis-encoded.
-    let id = &id[..id.len().min(u16::MAX as usize)];
-    let mut variable = Vec::with_capacity(12 + id.len());
+    connect_packet_as(client_id, None)
+}
+
+/// What an authenticating CONNECT carries besides the client id: the user name and, unless
+/// the client authenticated with its TLS certificate, the password (sections 3.1.2.8-9).
+#[derive(Clone, Copy)]
+pub struct Login<'a> {
+    pub username: &'a str,
+    /// Never printed: `Login` has no `Debug`.
+    pub password: Option<&'a [u8]>,
+}
+
+/// [`connect_packet`] with `login`'s user name and password flags and fields (sections
+/// 3.1.2.8, 3.1.2.9, 3.1.3.4, 3.1.3.5), in that order after the client id.
+pub fn connect_packet_as(client_id: &str, login: Option<Login<'_>>) -> Vec<u8> {
+    let mut flags = 0x02; // Clean Session (section 3.1.2.4)
+    let mut payload = Vec::new();
+    put_string(&mut payload, client_id.as_bytes());
+    if let Some(login) = login {
+        flags |= 0x80;
+        put_string(&mut payload, login.username.as_bytes());
+        if let Some(password) = login.password {
+            flags |= 0x40;
+            put_string(&mut payload, password);
+        }
+    }
+    let mut variable = Vec::with_capacity(10 + payload.len());
     variable.extend_from_slice(&[0x00, 0x04]);
     variable.extend_from_slice(b"MQTT");
     variable.push(4); // protocol level 4 = 3.1.1 (section 3.1.2.2)
-    variable.push(0x02); // Clean Session (section 3.1.2.4)
+    variable.push(flags);
     variable.extend_from_slice(&KEEP_ALIVE_SECONDS.to_be_bytes());
-    variable.extend_from_slice(&(id.len() as u16).to_be_bytes());
-    variable.extend_from_slice(id);
+    variable.extend_from_slice(&payload);
     let mut packet = vec![0x10];
     encode_remaining_length(variable.len(), &mut packet);
     packet.extend_from_slice(&variable);
     packet
+}
+
+/// A UTF-8 string or binary field: two length bytes, then the bytes (section 1.5.3), cut at
+/// 65,535 bytes rather than mis-encoded.
+fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    let bytes = &bytes[..bytes.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// PUBLISH at QoS 1 (section 3.3): fixed header 0x32, topic, packet identifier, payload.
+pub fn publish_packet(topic: &str, packet_id: u16, payload: &[u8]) -> Vec<u8> {
+    let mut variable = Vec::with_capacity(4 + topic.len() + payload.len());
+    put_string(&mut variable, topic.as_bytes());
+    variable.extend_from_slice(&packet_id.to_be_bytes());
+    variable.extend_from_slice(payload);
+    let mut packet = vec![0x32];
+    encode_remaining_length(variable.len(), &mut packet);
+    packet.extend_from_slice(&variable);
+    packet
+}
+
+/// Reads the PUBACK for `packet_id` (section 3.4): `40 02 id`.
+pub fn parse_puback(bytes: &[u8], packet_id: u16) -> Result<Option<()>, MqttError> {
+    let Some(&first) = bytes.first() else {
+        return Ok(None);
+    };
+    if first != 0x40 {
+        return Err(MqttError::NotPuback {
+            received: kept(bytes),
+        });
+    }
+    if bytes.len() < 4 {
+        return Ok(None);
+    }
+    if bytes[1] != 2 || u16::from_be_bytes([bytes[2], bytes[3]]) != packet_id {
+        return Err(MqttError::NotPuback {
+            received: kept(bytes),
+        });
+    }
+    Ok(Some(()))
 }
 
 /// The variable-length "remaining length" of section 2.2.3: 7 bits per byte, low first.
@@ -114,6 +177,11 @@ pub enum MqttError {
         problem: &'static str,
         received: Vec<u8>,
     },
+    #[error(
+        "answered the test message with {} instead of its PUBACK",
+        describe_received(received)
+    )]
+    NotPuback { received: Vec<u8> },
 }
 
 impl MqttError {
@@ -122,15 +190,16 @@ impl MqttError {
             MqttError::Transport(error) => error.kind(),
             MqttError::NotConnack { .. } => "not_mqtt",
             MqttError::MalformedConnack { .. } => "malformed_connack",
+            MqttError::NotPuback { .. } => "not_puback",
         }
     }
 
     pub fn received(&self) -> &[u8] {
         match self {
             MqttError::Transport(error) => error.received(),
-            MqttError::NotConnack { received } | MqttError::MalformedConnack { received, .. } => {
-                received
-            }
+            MqttError::NotConnack { received }
+            | MqttError::MalformedConnack { received, .. }
+            | MqttError::NotPuback { received } => received,
         }
     }
 }
@@ -187,12 +256,64 @@ where
         parse_connack,
     )
     .await?;
+    disconnect(stream).await;
+    Ok(connack)
+}
+
+/// A test message to publish after CONNACK 0: topic and payload.
+#[derive(Clone, Copy)]
+pub struct TestMessage<'a> {
+    pub topic: &'a str,
+    pub payload: &'a [u8],
+}
+
+/// The packet identifier of the one test message.
+const TEST_MESSAGE_ID: u16 = 1;
+
+/// CONNECT as `client_id` with `login`, read the CONNACK; after CONNACK 0 and with `message`,
+/// PUBLISH it at QoS 1 and wait for its PUBACK (the second result); then DISCONNECT. Each wait
+/// has `timeout`.
+pub async fn authenticate<S>(
+    stream: &mut S,
+    client_id: &str,
+    login: Login<'_>,
+    message: Option<TestMessage<'_>>,
+    timeout: Duration,
+) -> Result<(Connack, Option<Result<(), MqttError>>), MqttError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let connack = exchange(
+        stream,
+        &connect_packet_as(client_id, Some(login)),
+        ANSWER_LIMIT,
+        timeout,
+        parse_connack,
+    )
+    .await?;
+    let published = match message {
+        Some(message) if connack.return_code == 0 => Some(
+            exchange(
+                stream,
+                &publish_packet(message.topic, TEST_MESSAGE_ID, message.payload),
+                ANSWER_LIMIT,
+                timeout,
+                |bytes| parse_puback(bytes, TEST_MESSAGE_ID),
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    disconnect(stream).await;
+    Ok((connack, published))
+}
+
+async fn disconnect<S: AsyncWrite + Unpin>(stream: &mut S) {
     let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
         stream.write_all(&DISCONNECT).await?;
         stream.flush().await
     })
     .await;
-    Ok(connack)
 }
 
 #[cfg(test)]
@@ -207,6 +328,51 @@ mod tests {
         expected.extend_from_slice(&[0x00, 13]);
         expected.extend_from_slice(b"edgeprobe0123");
         assert_eq!(packet, expected);
+    }
+
+    #[test]
+    fn an_authenticating_connect_carries_user_name_then_password() {
+        let login = Login {
+            username: "h/d/?api-version=2021-04-12",
+            password: Some(b"tok"),
+        };
+        let packet = connect_packet_as("d", Some(login));
+        assert_eq!(
+            packet[9], 0xc2,
+            "user name, password and clean session flags"
+        );
+        let mut payload = vec![0, 1, b'd', 0, 27];
+        payload.extend_from_slice(b"h/d/?api-version=2021-04-12");
+        payload.extend_from_slice(&[0, 3, b't', b'o', b'k']);
+        assert!(packet.ends_with(&payload));
+        assert_eq!(usize::from(packet[1]), packet.len() - 2);
+        let certificate_only = connect_packet_as(
+            "d",
+            Some(Login {
+                password: None,
+                ..login
+            }),
+        );
+        assert_eq!(certificate_only[9], 0x82);
+        assert!(certificate_only.ends_with(b"h/d/?api-version=2021-04-12"));
+    }
+
+    #[test]
+    fn publish_is_qos_1_and_only_its_puback_is_accepted() {
+        assert_eq!(
+            publish_packet("t/x", 1, b"hi"),
+            [0x32, 9, 0, 3, b't', b'/', b'x', 0, 1, b'h', b'i']
+        );
+        assert_eq!(parse_puback(&[0x40, 2, 0], 1), Ok(None));
+        assert_eq!(parse_puback(&[0x40, 2, 0, 1], 1), Ok(Some(())));
+        assert_eq!(
+            parse_puback(&[0x40, 2, 0, 2], 1).unwrap_err().kind(),
+            "not_puback"
+        );
+        assert_eq!(
+            parse_puback(&[0xe0, 0], 1).unwrap_err().kind(),
+            "not_puback"
+        );
     }
 
     #[test]

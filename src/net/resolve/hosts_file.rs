@@ -1,17 +1,22 @@
 //! The hosts file (hosts(5)), parsed as glibc's `nss_files` reads it: the first step of
 //! resolution that can answer for a name, and the one where a typo hides the gateway.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::{normalize, without_root_dot};
+use super::normalize;
 
 /// A parsed hosts file: the usable lines, and the ones glibc would skip.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostsFile {
     pub entries: Vec<HostsEntry>,
     pub malformed: Vec<MalformedHostsLine>,
+    /// The entries listing each name (canonical or alias, compared as [`normalize`] makes it),
+    /// in file order: a fleet run looks up every gateway in a hosts file that may list all of
+    /// them, and a scan per lookup made that quadratic.
+    by_name: HashMap<String, Vec<usize>>,
 }
 
 /// One line of hosts(5): an address, its canonical name, then aliases.
@@ -45,6 +50,12 @@ impl HostsFile {
             let names: Vec<String> = fields.map(str::to_owned).collect();
             let reason = match address_text.parse::<IpAddr>() {
                 Ok(address) if !names.is_empty() => {
+                    for name in &names {
+                        let listing = hosts.by_name.entry(normalize(name)).or_default();
+                        if listing.last() != Some(&hosts.entries.len()) {
+                            listing.push(hosts.entries.len());
+                        }
+                    }
                     hosts.entries.push(HostsEntry {
                         line_number,
                         address,
@@ -67,16 +78,14 @@ impl HostsFile {
     /// Every address listed for `name` (canonical name or alias), in file order, without
     /// repeats; glibc returns them all since 2.26 made `multi on` the default.
     pub fn lookup(&self, name: &str) -> Vec<IpAddr> {
-        let wanted = normalize(name);
         let mut addresses = Vec::new();
-        for entry in &self.entries {
-            // Compared in place: a fleet run looks up every gateway in a hosts file that may
-            // list all of them.
-            let listed = entry
-                .names
-                .iter()
-                .any(|listed| without_root_dot(listed).eq_ignore_ascii_case(&wanted));
-            if listed && !addresses.contains(&entry.address) {
+        let listing = self.by_name.get(&normalize(name));
+        for entry in listing
+            .into_iter()
+            .flatten()
+            .filter_map(|index| self.entries.get(*index))
+        {
+            if !addresses.contains(&entry.address) {
                 addresses.push(entry.address);
             }
         }
@@ -129,6 +138,37 @@ mod tests {
     use super::*;
 
     // --- hosts file parsing ---
+
+    #[test]
+    fn lookups_in_a_large_file_find_every_line_of_a_name_in_file_order() {
+        let mut text = String::new();
+        for index in 0..1000 {
+            text.push_str(&format!(
+                "10.0.{}.{} gw-{index}.example.test\n",
+                index / 250,
+                index % 250
+            ));
+        }
+        text.push_str("192.0.2.7 GW-7.Example.Test. gw-7-alias gw-7-alias\n");
+        text.push_str("10.0.0.7 gw-7.example.test\n");
+        let hosts = HostsFile::parse(&text);
+        assert_eq!(
+            hosts.lookup("gw-7.example.test."),
+            ["10.0.0.7", "192.0.2.7"]
+                .map(|address| address.parse::<IpAddr>().unwrap())
+                .to_vec(),
+            "both lines, in file order, the repeated address once"
+        );
+        assert_eq!(
+            hosts.lookup("GW-7-ALIAS"),
+            vec!["192.0.2.7".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            hosts.lookup("gw-999.example.test"),
+            vec!["10.0.3.249".parse::<IpAddr>().unwrap()]
+        );
+        assert!(hosts.lookup("gw-1000.example.test").is_empty());
+    }
 
     const HOSTS: &str = "\
 # /etc/hosts on a leaf device

@@ -6,11 +6,14 @@
 //! fraction of OpenSSL's list). Field and scalar arithmetic is crypto-bigint's Montgomery form;
 //! everything here handles public data only, so variable time is fine.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, NonZero, Odd};
 
 /// A named curve's domain parameters as big-endian hex (generated into `curves.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PrimeCurve {
     pub p: &'static str,
     pub a: &'static str,
@@ -86,6 +89,19 @@ fn integer(bytes: &[u8], precision: u32) -> Option<BoxedUint> {
 }
 
 impl Domain {
+    /// [`Domain::named`], built once per curve and process: every ECDSA key on a named curve
+    /// needs its domain (a handshake's key, each CA's), and building one parses the hex and
+    /// sets up Montgomery parameters with divisions, which cost more than the copy.
+    pub fn named_shared(curve: &PrimeCurve) -> Option<Domain> {
+        static BUILT: LazyLock<Mutex<HashMap<PrimeCurve, Option<Domain>>>> =
+            LazyLock::new(Mutex::default);
+        let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+        built
+            .entry(*curve)
+            .or_insert_with(|| Domain::named(curve))
+            .clone()
+    }
+
     pub fn named(curve: &PrimeCurve) -> Option<Domain> {
         let mut base = vec![0x04];
         let field_bytes = strip(&hex_bytes(curve.p)).len();

@@ -1,0 +1,328 @@
+//! `gateway-auth-mqtt`: with `--authenticate`, the gateway accepts the device's identity: the
+//! CONNECT the device SDK sends (client id, user name, SAS token or X.509 certificate) earns
+//! CONNACK 0, and with `--send-test-message` a QoS 1 message its PUBACK. The CONNECT was sent by
+//! the port's connect check, on its one connection (`observation::observe_as`); this check
+//! judges the answer, and first whether credentials could be made at all (an expired
+//! SharedAccessSignature is reported without connecting).
+//!
+//! The verdicts follow MQTT 3.1.1 table 3.1 as edgeHub and IoT Hub use it ("Communicate with an
+//! IoT hub using the MQTT protocol"; edgeHub's `DeviceScopeTokenAuthenticator` and
+//! `AuthAgentController`), and step 2 of "Connect a downstream device to an Azure IoT Edge
+//! gateway": a leaf must be a child of its gateway in IoT Hub.
+
+use crate::engine::info::{AuthVerdict, GatewayAuthInfo};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
+    Skip,
+};
+use crate::identity::{
+    CredentialError, DeviceCredentials, Method, alert_in, certificate_alert_remedy,
+};
+use crate::net::Protocol;
+use crate::net::observation::{IdentityExchange, TestMessageOutcome};
+use crate::net::probe::{ProbeAnswer, ProbeError, TransportError};
+
+pub struct GatewayAuthCheck;
+
+const MQTT: CheckMeta = CheckMeta {
+    id: "gateway-auth-mqtt",
+    group: Group::GatewayConnectivity,
+    title: "gateway accepts the device's identity over MQTT",
+    dependencies: &[
+        Dependency::Requires("gateway-connect-mqtt"),
+        Dependency::Uses("connection-string"),
+    ],
+    info: InfoSchema::GatewayAuth,
+};
+
+impl DeclaredCheck for GatewayAuthCheck {
+    const META: CheckMeta = MQTT;
+    fn applies(&self, context: &Context) -> bool {
+        context.identity.authenticate
+    }
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let parsed = prior.connection_string().or_skip(
+            "skipped because no usable connection string was given: --authenticate needs the device's (HostName, DeviceId and SharedAccessKey, SharedAccessSignature or x509=true)",
+        )?;
+        let credentials = match DeviceCredentials::from_connection_string(
+            parsed,
+            context.now,
+            context.identity.send_test_message,
+        ) {
+            Ok(credentials) => credentials,
+            Err(error) => return Ok(refused_before_connecting(&error)),
+        };
+        if credentials.sent.method == Method::X509 && context.identity.certificate.is_none() {
+            return Ok(Outcome::error(format!(
+                "device `{}` authenticates with an X.509 certificate (x509=true), but no certificate was given: nothing was sent",
+                credentials.sent.client_id
+            ))
+            .remedy("pass the device's certificate and key: --cert <device full-chain.pem> --key <device key.pem>"));
+        }
+        let observation = prior
+            .observations()
+            .into_iter()
+            .find(|observation| observation.protocol == Protocol::Mqtt)
+            .or_skip("skipped because no TLS connection was made on the MQTT port")?;
+        let session = observation
+            .session()
+            .or_skip("skipped because no TLS connection was made on the MQTT port")?;
+        let (Some(answer), Some(identity)) = (&session.answer, &session.identity) else {
+            return Err(Skip::because(
+                "skipped because the connect check did not authenticate",
+            ));
+        };
+        let label = observation.label();
+        let mut info = GatewayAuthInfo {
+            protocol: Protocol::Mqtt,
+            port: observation.port,
+            endpoint: session.handshake.address.to_string(),
+            identity: identity.clone(),
+            verdict: AuthVerdict::NoAnswer,
+            return_code: None,
+        };
+        let who = format!(
+            "device `{}` with {}",
+            identity.sent.client_id,
+            identity.sent.method.text()
+        );
+        let outcome = match answer {
+            Ok(ProbeAnswer::Mqtt(connack)) => {
+                info.return_code = Some(connack.return_code);
+                let (verdict, outcome) =
+                    judge_connack(&label, &who, connack.return_code, &credentials);
+                info.verdict = verdict;
+                with_test_message(outcome, identity)
+            }
+            Ok(other) => Outcome::error(format!(
+                "{label}: the server answered {} instead of a CONNACK",
+                other.summary()
+            )),
+            Err(error) => {
+                let (verdict, outcome) = judge_failure(&label, &who, error);
+                info.verdict = verdict;
+                outcome
+            }
+        };
+        Ok(outcome
+            .detail(format!(
+                "sent: MQTT 3.1.1 CONNECT, client id `{}`, user name `{}`, {}",
+                identity.sent.client_id,
+                identity.sent.username,
+                match identity.sent.method {
+                    Method::X509 =>
+                        "no password (the certificate was presented in the TLS handshake)"
+                            .to_owned(),
+                    method => format!(
+                        "password: {}{}",
+                        method.text(),
+                        identity
+                            .sent
+                            .token_expires
+                            .map(|expires| format!(" (expires {})", rfc3339(expires)))
+                            .unwrap_or_default()
+                    ),
+                }
+            ))
+            .info(info))
+    }
+}
+
+fn rfc3339(time: time::OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
+/// Credentials that could not be made: nothing was sent.
+fn refused_before_connecting(error: &CredentialError) -> Outcome {
+    Outcome::error(error.to_string()).remedy(error.remedy())
+}
+
+/// The CONNACK verdict table: each refusal with its cause and fix.
+fn judge_connack(
+    label: &str,
+    who: &str,
+    code: u8,
+    credentials: &DeviceCredentials,
+) -> (AuthVerdict, Outcome) {
+    let device = &credentials.device_id;
+    let hub = &credentials.host_name;
+    let refused = |meaning: &str| {
+        Outcome::error(format!(
+            "{label}: the gateway refused {who}: CONNACK {code} ({meaning})"
+        ))
+    };
+    match code {
+        0 => (
+            AuthVerdict::Accepted,
+            Outcome::ok(format!("{label}: the gateway accepted {who} (CONNACK 0)")),
+        ),
+        2 => (
+            AuthVerdict::IdentifierRejected,
+            refused("identifier rejected").remedy(format!(
+                "edgeHub takes the MQTT client id as the device identity and it must be exactly `{}` (DeviceId, or DeviceId/ModuleId for a module): check DeviceId in the connection string against the device in IoT Hub (`az iot hub device-identity show --device-id {device} --hub-name {hub}`); ids are case-sensitive",
+                credentials.sent.client_id
+            )),
+        ),
+        3 => (
+            AuthVerdict::ServerUnavailable,
+            refused("server unavailable").remedy(
+                "edgeHub cannot reach IoT Hub to check this identity and has none cached (a device must connect once while the gateway is online): on the gateway run `sudo iotedge check` and `sudo iotedge logs edgeHub`, and restore its connection to IoT Hub",
+            ),
+        ),
+        4 => (
+            AuthVerdict::BadCredentials,
+            refused("bad user name or password").remedy(match credentials.sent.method {
+                Method::X509 => format!(
+                    "IoT Hub does not accept this certificate for `{device}`: for a self-signed device register the thumbprint `device-certificate` prints (`az iot hub device-identity create --device-id {device} --hub-name {hub} --am x509_thumbprint --ptp <SHA-1 or SHA-256>`); for a CA-signed device the CN must be `{device}` and the CA verified in IoT Hub"
+                ),
+                _ => format!(
+                    "the key or token does not match the device identity: copy the current primary key again (`az iot hub device-identity connection-string show --device-id {device} --hub-name {hub}`; the key may have been rotated), check that HostName `{hub}` is the hub the gateway belongs to, and that the device clock is right (`timedatectl`): a token signed with a wrong clock is expired or not yet valid"
+                ),
+            }),
+        ),
+        5 => (
+            AuthVerdict::NotAuthorized,
+            refused("not authorized").remedy(format!(
+                "the gateway does not know `{device}` as one of its devices: it may not exist or be disabled in `{hub}` (`az iot hub device-identity show --device-id {device} --hub-name {hub}`), or it is not a child of this gateway (step 2 of the downstream-device guide): `az iot hub device-identity parent set --device-id {device} --parent-device-id <gateway device id> --hub-name {hub}`, or in the portal the device's \"Set a parent device\""
+            )),
+        ),
+        1 => (
+            AuthVerdict::Refused,
+            refused("unacceptable protocol version").remedy(
+                "the server does not speak MQTT 3.1.1, which edgeHub and the device SDKs speak: the port is served by another broker; let edgeHub serve it",
+            ),
+        ),
+        _ => (
+            AuthVerdict::Refused,
+            refused("a code MQTT 3.1.1 does not define").remedy(
+                "the server on this port is not a compliant MQTT 3.1.1 broker; let edgeHub serve it",
+            ),
+        ),
+    }
+}
+
+/// No CONNACK: told apart from a refusal. A TLS alert after the handshake is how a TLS 1.3
+/// server rejects the client's certificate (RFC 8446 §4.4.2.4).
+fn judge_failure(label: &str, who: &str, error: &ProbeError) -> (AuthVerdict, Outcome) {
+    let transport = error.transport();
+    if let Some(TransportError::Tls { detail }) = transport
+        && let Some(alert) = alert_in(detail)
+    {
+        let outcome = Outcome::error(format!(
+            "{label}: the gateway ended the TLS session with the alert `{alert}` instead of answering {who}"
+        ));
+        return (
+            AuthVerdict::CertificateRejected,
+            match certificate_alert_remedy(&alert) {
+                Some(remedy) => outcome.remedy(remedy),
+                None => outcome.remedy(
+                    "see `sudo iotedge logs edgeHub` for why the gateway ended the session",
+                ),
+            },
+        );
+    }
+    let verdict = match transport {
+        Some(TransportError::Closed { .. } | TransportError::Reset { .. }) => AuthVerdict::Closed,
+        _ => AuthVerdict::NoAnswer,
+    };
+    (
+        verdict,
+        Outcome::error(format!(
+            "{label}: no CONNACK for {who}: the server {error}"
+        ))
+        .remedy("this is not a refusal (a refusing gateway answers with a CONNACK code): edgeHub may be hung or restarting, or something else holds the port; check `sudo iotedge logs edgeHub`"),
+    )
+}
+
+/// `--send-test-message`: the PUBACK, or why it did not come.
+fn with_test_message(mut outcome: Outcome, identity: &IdentityExchange) -> Outcome {
+    match &identity.test_message {
+        None => outcome,
+        Some(TestMessageOutcome::Acknowledged { topic }) => {
+            outcome.detail(format!("test message to `{topic}`: PUBACK received"))
+        }
+        Some(TestMessageOutcome::Failed { topic, message }) => {
+            outcome.escalate(crate::engine::Status::Error);
+            outcome.message = format!(
+                "{} but its test message was not acknowledged",
+                outcome.message
+            );
+            outcome
+                .detail(format!("test message to `{topic}`: {message}"))
+                .remedy("the gateway accepted the device but not its telemetry: check `sudo iotedge logs edgeHub` (routes, or a full message store)")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    fn credentials() -> DeviceCredentials {
+        let parsed = crate::connection_string::parse(
+            "HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .unwrap();
+        DeviceCredentials::from_connection_string(&parsed, time::OffsetDateTime::now_utc(), false)
+            .unwrap()
+    }
+
+    #[test]
+    fn every_connack_code_has_its_verdict_cause_and_fix() {
+        let credentials = credentials();
+        let verdicts: Vec<(AuthVerdict, Status)> = (0..=6)
+            .map(|code| {
+                let (verdict, outcome) = judge_connack("MQTTS 8883", "device", code, &credentials);
+                assert!(code == 0 || outcome.remedy.is_some(), "{code}");
+                (verdict, outcome.status)
+            })
+            .collect();
+        use AuthVerdict::*;
+        assert_eq!(
+            verdicts,
+            [
+                (Accepted, Status::Ok),
+                (Refused, Status::Error),
+                (IdentifierRejected, Status::Error),
+                (ServerUnavailable, Status::Error),
+                (BadCredentials, Status::Error),
+                (NotAuthorized, Status::Error),
+                (Refused, Status::Error),
+            ]
+        );
+        let (_, five) = judge_connack("MQTTS 8883", "device", 5, &credentials);
+        let remedy = five.remedy.unwrap();
+        assert!(
+            remedy.contains("az iot hub device-identity parent set --device-id leaf-01"),
+            "{remedy}"
+        );
+        assert!(remedy.contains("Set a parent device"));
+        let (_, four) = judge_connack("MQTTS 8883", "device", 4, &credentials);
+        assert!(four.remedy.unwrap().contains("rotated"));
+    }
+
+    #[test]
+    fn a_close_is_not_a_refusal_and_an_alert_is_named() {
+        let closed = ProbeError::from(crate::net::probe::mqtt::MqttError::from(
+            TransportError::Closed { received: vec![] },
+        ));
+        let (verdict, outcome) = judge_failure("MQTTS 8883", "device", &closed);
+        assert_eq!(verdict, AuthVerdict::Closed);
+        assert!(
+            outcome.message.contains("no CONNACK"),
+            "{}",
+            outcome.message
+        );
+        let alert = ProbeError::from(crate::net::probe::mqtt::MqttError::from(
+            TransportError::Tls {
+                detail: "received fatal alert: CertificateRequired".into(),
+            },
+        ));
+        let (verdict, outcome) = judge_failure("MQTTS 8883", "device", &alert);
+        assert_eq!(verdict, AuthVerdict::CertificateRejected);
+        assert!(outcome.message.contains("`certificate_required`"));
+        assert!(outcome.remedy.unwrap().contains("--cert"));
+    }
+}
