@@ -144,6 +144,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub websocket: bool,
 
+    /// Also compare this device's clock with an NTP server (SNTP, UDP 123; HOST or HOST:PORT), besides the gateway's HTTP Date
+    #[arg(long, value_name = "HOST")]
+    pub ntp_server: Option<String>,
     #[command(flatten)]
     pub identity: IdentityArgs,
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::engine::{Evidence, ObservedPort, Outcome, Peer};
 use crate::net::Protocol;
 use crate::net::observation::Observation;
+use crate::net::plaintext::PlaintextService;
 use crate::net::tls::{ConnectError, format_duration};
 
 /// The error outcome for `observation`, which failed with `error`; `what` names the endpoint
@@ -37,7 +38,17 @@ pub(super) fn connect_failure(
             format!("{what} through the proxy {proxy}: {error}")
         }
     };
+    // Every address the race tried, when there was more than one: which family failed how.
+    let each_address = observation
+        .attempts
+        .iter()
+        .filter(|_| observation.attempts.len() > 1)
+        .map(|attempt| match attempt.message() {
+            Some(message) => format!("tried: {message}"),
+            None => format!("tried: {} connected", attempt.address),
+        });
     Outcome::error(message)
+        .details(each_address)
         .remedy(fix)
         .info(Arc::clone(&observation))
         .evidence(Evidence::Port(Arc::new(ObservedPort {
@@ -48,8 +59,9 @@ pub(super) fn connect_failure(
 }
 
 /// What to do for each way a port can fail, naming the setting involved on whichever side
-/// holds it: the gateway (from a leaf), this gateway's edgeHub, its parent, or IoT Hub.
-pub(super) fn remedy(
+/// holds it: the gateway (from a leaf), this gateway's edgeHub, its parent, or IoT Hub. Also
+/// `connect`'s fix when it cannot reach the gateway.
+pub fn remedy(
     error: &ConnectError,
     peer: Peer,
     protocol: Protocol,
@@ -109,6 +121,7 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
         ConnectError::NotTls { .. } => format!(
             "port {port} is served by something that is not edgeHub's TLS endpoint (a plain-text service): free the port on the gateway and let edgeHub bind it; {binding}"
         ),
+        ConnectError::Plaintext { service, .. } => plaintext_remedy(service, port),
         ConnectError::Alert { alert, .. } => match crate::identity::certificate_alert_remedy(alert) {
             Some(remedy) => remedy.to_owned(),
             None => "the gateway rejected the handshake: it may require a TLS version or cipher suite this client does not offer (edgeHub accepts TLS 1.2+); see `sudo iotedge logs edgeHub`".to_owned(),
@@ -116,6 +129,15 @@ fn gateway_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
         ConnectError::CertificateTooLarge { .. } => certificate_too_large(),
         ConnectError::Tls { .. } => "see `sudo iotedge logs edgeHub` for the TLS error on the gateway side".to_owned(),
     }
+}
+
+/// A plaintext service holds a TLS port: whoever's port it is, the fix is to find it and give
+/// the port to edgeHub (or TLS to the service).
+fn plaintext_remedy(service: &PlaintextService, port: u16) -> String {
+    format!(
+        "port {port} is served by {} without TLS, and devices only connect with TLS: find it with `sudo ss -ltnp 'sport = :{port}'`; if it should be edgeHub, stop that service and let edgeHub bind the port; if it is meant to serve devices itself, enable TLS on it (mosquitto: `certfile` and `keyfile` on the listener; nginx: `listen {port} ssl` with `ssl_certificate`)",
+        service.service
+    )
 }
 
 /// The gateway's own edgeHub, checked on loopback, does not serve the port.
@@ -133,6 +155,7 @@ fn edgehub_remedy(error: &ConnectError, protocol: Protocol, port: u16) -> String
                 ""
             }
         ),
+        ConnectError::Plaintext { service, .. } => plaintext_remedy(service, port),
         ConnectError::NotTls { .. } => format!(
             "port {port} is held by a service that does not speak TLS: stop it so edgeHub can bind the port; {binding}"
         ),

@@ -12,6 +12,7 @@ use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
 
+use super::device_clock::clock_first;
 use super::{
     CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of,
     strict_clients_object,
@@ -44,6 +45,8 @@ impl DeclaredCheck for GatewayCertChainCheck {
         dependencies: &[
             Dependency::Requires("root-ca-file"),
             Dependency::RequiresAny(CONNECT_CHECKS),
+            // A wrong clock explains "not yet valid" and "expired" (codes 9 and 10).
+            Dependency::Uses("device-clock"),
         ],
         info: InfoSchema::GatewayCertChain,
     };
@@ -150,6 +153,12 @@ impl DeclaredCheck for GatewayCertChainCheck {
         }
         if outcome.status == Status::Warning {
             outcome.message.push_str(" (strict clients disagree)");
+        }
+        if verdicts
+            .iter()
+            .any(|port| matches!(port.verify_code, 9 | 10))
+        {
+            outcome = clock_first(prior, outcome);
         }
         Ok(outcome
             .info(GatewayCertChainInfo {

@@ -9,6 +9,7 @@ use crate::engine::{
 };
 use crate::pki::describe::CertificateSummary;
 
+use super::device_clock::clock_first;
 use super::expiry::ExpiryReview;
 use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict};
 
@@ -40,6 +41,8 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
         dependencies: &[
             Dependency::RequiresAny(CONNECT_CHECKS),
             Dependency::Uses("root-ca-file"),
+            // A wrong clock makes every certificate look expired or not yet valid at once.
+            Dependency::Uses("device-clock"),
         ],
         info: InfoSchema::Expiry,
     };
@@ -100,7 +103,7 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
                     "renew the certificate(s) named: for the edgeHub server certificate restart IoT Edge (`sudo iotedge system restart`) so it is reissued; for the device CA, issue a new one (valid before 2038) and set it in [edge_ca] of /etc/aziot/config.toml, then `sudo iotedge config apply`; check this device's clock with `timedatectl`".to_owned(),
                 );
         }
-        Ok(outcome.info(ExpiryInfo {
+        Ok(clock_first(prior, outcome).info(ExpiryInfo {
             warning_days: context.expiry_warning_days,
             certificates: validities,
         }))

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    OrSkip, Outcome, Peer, PortFamily, Prior, Ran,
+    OrSkip, Outcome, Peer, PortFamily, Prior, Ran, Status,
 };
 use crate::identity::DeviceCredentials;
 use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
-use crate::net::observation::observe_as;
+use crate::net::observation::{AttemptOutcome, observe_as};
 use crate::net::proxy::ProxyUrl;
 use crate::net::resolve::{Resolution, ResolutionSource};
 use crate::net::tls::{ConnectError, ConnectRequest};
@@ -150,10 +150,29 @@ impl DeclaredCheck for GatewayConnectCheck {
             outcome = outcome.detail(format!("key exchange: {group}"));
         }
         if tried > 1 {
-            outcome = outcome.details(observation.attempts.iter().filter_map(|attempt| {
-                let error = attempt.error.as_ref()?;
-                Some(format!("tried {} first: {error}", attempt.address))
-            }));
+            outcome = outcome.details(
+                observation
+                    .attempts
+                    .iter()
+                    .filter_map(|attempt| Some(format!("also tried: {}", attempt.message()?))),
+            );
+        }
+        if let Some(silent) = observation.attempts.iter().find(|attempt| {
+            matches!(
+                attempt.outcome,
+                AttemptOutcome::Abandoned { .. }
+                    | AttemptOutcome::Failed(ConnectError::ConnectTimeout { .. })
+            )
+        }) {
+            // A Happy Eyeballs client (RFC 8305) got through; one that dials the addresses
+            // in turn, as many embedded stacks do, hangs on this one first.
+            outcome.escalate(Status::Warning);
+            outcome = outcome.remedy(format!(
+                "{} drops connections: remove that address from the gateway name's DNS records or hosts file line, or open TCP {} to it in the gateway's firewall; devices that try addresses one at a time wait for their whole connect timeout there before trying {}",
+                silent.address.ip(),
+                silent.address.port(),
+                handshake.address.ip()
+            ));
         }
         Ok(outcome
             .info(Arc::clone(&observation))
@@ -205,6 +224,9 @@ fn address_source_hint(name: &str, address: IpAddr, resolution: &Resolution) -> 
         ResolutionSource::Dns { server } => {
             format!("check the A/AAAA record of {name} (DNS via {server})")
         }
+        ResolutionSource::SystemResolver => format!(
+            "check what `getent ahosts {name}` answers (the system resolver: /etc/nsswitch.conf)"
+        ),
     };
     format!(
         ". If every port is refused, {address} may not be the gateway at all: it came from {}; {check}",

@@ -3,9 +3,8 @@
 //! identity service uses), with the hub's name. The hub comes from the connection string, the
 //! config's `iothub_hostname`, or `--iothub-hostname` (needed with DPS).
 
-use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
-use crate::engine::os_trust_store::os_trust_store_without_blocking;
+use crate::engine::os_trust_location::OsTrustLocation;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
     PortFamily, Prior, Ran, Skip,
@@ -87,12 +86,17 @@ impl DeclaredCheck for IotHubConnectCheck {
                         .remedy("correct HostName in the connection string (or --iothub-hostname): <hub>.azure-devices.net"));
             }
         };
-        let store = context.root.path(SYSTEM_BUNDLE);
-        let anchors = match os_trust_store_without_blocking(&store).await {
+        let location = OsTrustLocation::locate(&context.root, &context.trust_environment);
+        let anchors = match location.load_without_blocking().await {
             Ok(anchors) => anchors,
             Err(error) => {
-                return Ok(Outcome::error(format!("the operating system's trust store: {error}"))
-                        .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)"));
+                return Ok(Outcome::error(format!(
+                    "the operating system's trust store {location}: {error}"
+                ))
+                .remedy(format!(
+                    "install the CA certificates package (`{}`)",
+                    location.family.install_package()
+                )));
             }
         };
         let path = match upstream_path(context, config, Peer::IotHub, self.protocol, &host.name) {

@@ -14,6 +14,7 @@ mod connection_string;
 mod device_ca_chain;
 mod device_ca_key_match;
 mod device_certificate;
+mod device_clock;
 mod edgehub_listening;
 mod expiry;
 mod gateway_auth;
@@ -36,6 +37,7 @@ mod sdk_trust;
 mod stale_generated_certs;
 mod tls_probe;
 
+pub use connect_failure::remedy as connect_remedy;
 pub use root_ca_file::SYSTEM_BUNDLE;
 
 use std::collections::BTreeSet;
@@ -87,6 +89,7 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(device_clock::DeviceClockCheck),
         Box::new(gateway_auth::GatewayAuthCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),

@@ -1,9 +1,7 @@
 //! `root-ca-file`: the root CA file the device trusts is readable and holds root certificates.
 
-use std::path::PathBuf;
-
 use crate::engine::info::{RootCaFileInfo, RootCertificate, RootFile, SystemStore};
-use crate::engine::os_trust_store::os_trust_store_without_blocking;
+use crate::engine::os_trust_location::OsTrustLocation;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, Outcome, Prior, Ran, Status,
     Timestamp,
@@ -25,13 +23,17 @@ impl DeclaredCheck for RootCaFileCheck {
         info: InfoSchema::RootCaFile,
     };
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
+        // Without --ca-file: the store the device's distribution (or SSL_CERT_FILE) names,
+        // under --root.
+        let location = OsTrustLocation::locate(&context.root, &context.trust_environment);
         let (path, system) = match &context.ca_file {
             Some(path) => (path.clone(), false),
-            None => (PathBuf::from(SYSTEM_BUNDLE), true),
+            None => (location.bundle.clone(), true),
         };
         // The OS bundle is read once per process; a CA file once per run.
         let loaded = if system {
-            os_trust_store_without_blocking(&path)
+            location
+                .load_without_blocking()
                 .await
                 .map_err(|error| error.to_string())
         } else {
@@ -56,9 +58,9 @@ impl DeclaredCheck for RootCaFileCheck {
         };
         if system {
             let count = anchors.certificates.len();
+            let path = anchors.path.clone();
             return Ok(Outcome::ok(format!(
-                "no --ca-file given: using the system trust store {} ({} certificates), as SDKs that use the OS store do",
-                path.display(),
+                "no --ca-file given: using the system trust store {location} ({} certificates), as SDKs that use the OS store do",
                 anchors.certificates.len()
             ))
             .remedy("pass the gateway's root CA with --ca-file to check exactly what the device is configured with")

@@ -13,6 +13,7 @@ use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
 use crate::connection_string;
+use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
     Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection,
     run_checks,
@@ -86,6 +87,9 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
+        trust_environment: TrustEnvironment::from_process(),
+        ntp_server: args.ntp_server.clone(),
+        compare_system_resolver: true,
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
@@ -168,6 +172,7 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .expiry_warning_days
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
     context.iothub_hostname = args.iothub_hostname.clone();
+    context.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.proxy = proxy_settings(&args, false)?;
     context.asked_ports = asked_ports(&args, &gateway_registry(), Peer::EdgeHub);

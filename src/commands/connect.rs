@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -12,13 +11,14 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::checks::SYSTEM_BUNDLE;
+use crate::checks::connect_remedy;
 use crate::cli::{ConnectArgs, OutputFormat};
-use crate::engine::os_trust_store::os_trust_store;
+use crate::engine::Peer;
+use crate::engine::os_trust_location::{OsTrustLocation, TrustEnvironment};
 use crate::hostname::validate_hostname;
 use crate::identity::certificate::DeviceCertificate;
 use crate::net::Protocol;
-use crate::net::observation::{PresentedChains, observe};
+use crate::net::observation::{Attempt, PresentedChains, observe};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 use crate::net::resolve::{ResolverSettings, resolve_gateway};
 use crate::net::tls::{ConnectError, ConnectRequest, Handshake, TlsClient};
@@ -28,6 +28,7 @@ use crate::pki::diagnose::{ChainSource, Diagnosis, diagnose};
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
 use crate::pki::verify::VerifyError;
+use crate::system::SystemRoot;
 
 /// `handshake` in the JSON: what the handshake showed, with the protocol and name it was for.
 #[derive(Serialize)]
@@ -114,7 +115,8 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         Some(path) => {
             Arc::new(TrustAnchors::load(path).map_err(|error| AppError::Usage(error.to_string()))?)
         }
-        None => os_trust_store(Path::new(SYSTEM_BUNDLE))
+        None => OsTrustLocation::locate(&SystemRoot::host(), &TrustEnvironment::from_process())
+            .load()
             .map_err(|error| AppError::Usage(error.to_string()))?,
     };
 
@@ -133,23 +135,30 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         .settings(true)
         .map_err(|error| AppError::Usage(error.to_string()))?;
     let proxy = proxies.route(&host).map(|proxy| proxy.as_ref());
-    // Through a proxy the proxy resolves the name, as curl lets it.
-    let addresses = match proxy {
-        Some(_) => Vec::new(),
-        None => {
-            resolve_gateway(&host, &settings)
-                .await
-                .map_err(|failure| {
-                    AppError::Connect(format!("{failure}; {}", failure.remedy(&host)))
-                })?
-                .addresses
-        }
-    };
     let protocol = args.protocol.unwrap_or(match port {
         5671 => Protocol::Amqp,
         443 => Protocol::Https,
         _ => Protocol::Mqtt,
     });
+    // Through a proxy the proxy resolves the name, as curl lets it. A name that does not
+    // resolve is a finding about the network (exit 1, as `check`).
+    let addresses = match proxy {
+        Some(_) => Vec::new(),
+        None => match resolve_gateway(&host, &settings).await {
+            Ok(resolution) => resolution.addresses,
+            Err(failure) => {
+                let unreachable = Unreachable {
+                    host: &host,
+                    port,
+                    error: "unresolved",
+                    message: failure.to_string(),
+                    remedy: failure.remedy(&host),
+                    attempts: &[],
+                };
+                return unreachable.write(out, args.output);
+            }
+        },
+    };
     let client = match (&args.cert, &args.key) {
         // `-cert`/`-key`: the device's identity, refused up front when it cannot be presented.
         (Some(certificate), Some(key)) => {
@@ -181,27 +190,30 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             writeln!(out, "{error}")?;
             return Ok(1);
         }
-        Err(error @ ConnectError::Alert { alert, .. }) => {
-            return Err(AppError::Connect(
-                match crate::identity::certificate_alert_remedy(alert) {
-                    Some(remedy) => format!("{error}: {remedy}"),
-                    None => error.to_string(),
-                },
-            ));
+        // This machine out of descriptors: edgeprobe itself could not run (exit 2).
+        Err(error @ ConnectError::LocalLimit { .. }) => {
+            return Err(AppError::Connect(error.to_string()));
         }
-        Err(
-            error @ ConnectError::Proxy {
-                error: proxy_error,
-                proxy,
-                ..
-            },
-        ) => {
-            return Err(AppError::Connect(format!(
-                "{error}; {}",
-                proxy_error.remedy(proxy, &proxies.source)
-            )));
+        Err(error) => {
+            let remedy = match error {
+                // The proxy's answer, with the fix for where its setting came from.
+                ConnectError::Proxy {
+                    error: proxy_error,
+                    proxy,
+                    ..
+                } => proxy_error.remedy(proxy, &proxies.source),
+                _ => connect_remedy(error, Peer::Gateway, protocol, port, &host),
+            };
+            let unreachable = Unreachable {
+                host: &host,
+                port,
+                error: error.kind(),
+                message: error.to_string(),
+                remedy,
+                attempts: &observation.attempts,
+            };
+            return unreachable.write(out, args.output);
         }
-        Err(error) => return Err(AppError::Connect(error.to_string())),
     };
     let handshake = &session.handshake;
     let chain = &session.chain;
@@ -324,6 +336,47 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     }
     let probe_failed = matches!(probed, Some(Err(_)));
     Ok(if code.is_ok() && !probe_failed { 0 } else { 1 })
+}
+
+/// The gateway could not be resolved, reached, or did not complete a TLS handshake: the
+/// finding, every address tried and the fix (exit status 1).
+#[derive(Serialize)]
+struct Unreachable<'a> {
+    host: &'a str,
+    port: u16,
+    /// `unresolved`, or the connect error's kind (`refused`, `connect_timeout`, ...).
+    error: &'static str,
+    message: String,
+    remedy: String,
+    attempts: &'a [Attempt],
+}
+
+impl Unreachable<'_> {
+    fn write(&self, out: &mut dyn Write, format: OutputFormat) -> Result<u8, AppError> {
+        match format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+            OutputFormat::Text => {
+                writeln!(
+                    out,
+                    "connect: {}:{}: {}",
+                    self.host, self.port, self.message
+                )?;
+                if self.attempts.len() > 1 {
+                    for attempt in self.attempts {
+                        match attempt.message() {
+                            Some(message) => writeln!(out, "  tried: {message}")?,
+                            None => writeln!(out, "  tried: {} connected", attempt.address)?,
+                        }
+                    }
+                }
+                writeln!(out, "Fix: {}", self.remedy)?;
+            }
+        }
+        Ok(1)
+    }
 }
 
 /// `--probe`'s result, after the verdict: what was sent and what came back.

@@ -69,6 +69,7 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
             expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
             websocket: args.websocket,
             now,
+            trust_environment: crate::engine::os_trust_location::TrustEnvironment::from_process(),
             proxy: super::check::proxy_settings(&args, true)?,
             asked_ports: super::check::asked_ports(&args, &leaf_registry(), Peer::Gateway),
             ..Context::default()

@@ -570,8 +570,27 @@ Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
             );
             stream.write_all(answer.as_bytes()).await
         }
-        None => stream.write_all(HTTP_NOT_FOUND).await,
+        None => stream.write_all(&with_date(HTTP_NOT_FOUND)).await,
     }
+}
+
+/// `answer` with a `Date` header after its status line, as edgeHub's Kestrel (and every
+/// HTTP/1.1 origin server with a clock, RFC 9110 §6.6.1) sends it: `device-clock` reads it.
+fn with_date(answer: &[u8]) -> Vec<u8> {
+    let date = format!(
+        "Date: {}\r\n",
+        http::format_http_date(time::OffsetDateTime::now_utc())
+    );
+    let status_end = answer
+        .windows(2)
+        .position(|window| window == b"\r\n")
+        .map_or(answer.len(), |position| position + 2);
+    [
+        &answer[..status_end],
+        date.as_bytes(),
+        &answer[status_end..],
+    ]
+    .concat()
 }
 
 /// The Sec-WebSocket-Key of a well-formed upgrade to MQTT over WebSockets at edgeHub's path
@@ -658,6 +677,20 @@ mod tests {
         let tcp = TcpStream::connect(gateway.address(protocol)).await?;
         let name = ServerName::try_from(GATEWAY).unwrap();
         TlsConnector::from(config).connect(name, tcp).await
+    }
+
+    /// The simulator's answer without its `Date` line (the one part that changes), which
+    /// must itself be an IMF-fixdate.
+    fn without_date(answer: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(answer);
+        let mut kept = String::new();
+        for line in text.split_inclusive("\r\n") {
+            match line.strip_prefix("Date: ") {
+                Some(date) => assert!(http::parse_http_date(date.trim_end()).is_some(), "{date}"),
+                None => kept.push_str(line),
+            }
+        }
+        kept.into_bytes()
     }
 
     async fn read_to_end<S: AsyncRead + Unpin>(stream: &mut S) -> Vec<u8> {
@@ -762,7 +795,7 @@ mod tests {
                 "Sec-WebSocket-Protocol: chat",
             );
         tls.write_all(request.as_bytes()).await.unwrap();
-        assert_eq!(read_to_end(&mut tls).await, HTTP_NOT_FOUND);
+        assert_eq!(without_date(&read_to_end(&mut tls).await), HTTP_NOT_FOUND);
     }
 
     #[tokio::test]
@@ -967,6 +1000,9 @@ mod tests {
             .unwrap();
         answer_https(&mut server).await.unwrap();
         drop(server);
-        assert_eq!(read_to_end(&mut client).await, HTTP_NOT_FOUND);
+        assert_eq!(
+            without_date(&read_to_end(&mut client).await),
+            HTTP_NOT_FOUND
+        );
     }
 }

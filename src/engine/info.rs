@@ -479,14 +479,39 @@ pub struct RootCertificate {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RootCaTrustStoreInfo {
-    /// The root compared: `--ca-file` on a leaf, the trust bundle on a gateway.
-    pub root_ca_file: PathBuf,
-    /// The OS bundle compared with (`/etc/ssl/certs/ca-certificates.crt` under `--root`).
+    /// The root compared: `--ca-file` on a leaf, the trust bundle on a gateway; null on a
+    /// leaf without `--ca-file` (the roots added to the store are checked instead).
+    pub root_ca_file: Option<PathBuf>,
+    /// The OS bundle compared with (`/etc/ssl/certs/ca-certificates.crt` on Debian, under
+    /// `--root`; `SSL_CERT_FILE` when set).
     pub trust_store: PathBuf,
+    /// The distribution family whose layout was read: `Debian/Ubuntu`, `RHEL/Fedora`,
+    /// `Alpine` or `openSUSE/SLES`.
+    pub store_family: &'static str,
     /// Every root of the file is in the store.
     pub installed: bool,
     /// The check raised a warning.
     pub problem: bool,
+}
+
+// ---- device-clock ----
+
+/// `device-clock`: this device's clock against the gateway's and an NTP server's.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeviceClockInfo {
+    /// This device's clock when the run started.
+    pub local_time: Timestamp,
+    /// The HTTPS port's `Date` header; null when it sent none (or was not reached).
+    pub gateway_date: Option<Timestamp>,
+    /// This device's clock minus the gateway's, in seconds (positive: this device is ahead).
+    pub gateway_skew_seconds: Option<i64>,
+    /// `--ntp-server`, as given.
+    pub ntp_server: Option<String>,
+    /// This device's clock minus the NTP server's, in seconds (SNTP, RFC 4330).
+    pub ntp_skew_seconds: Option<f64>,
+    /// Why the NTP server gave no usable answer.
+    pub ntp_error: Option<String>,
 }
 
 // ---- gateway-hostname, gateway-hostname-matches-config ----
@@ -934,6 +959,7 @@ typed_info!(
     StaleGeneratedCerts(StaleGeneratedCertsInfo),
     RootCaFile(RootCaFileInfo),
     RootCaTrustStore(RootCaTrustStoreInfo),
+    DeviceClock(DeviceClockInfo),
     GatewayHostname(GatewayHostnameInfo),
     GatewayHostnameMatchesConfig(GatewayHostnameMatchesConfigInfo),
     Resolve(ResolveInfo),

@@ -5,6 +5,7 @@
 //! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
 
 pub mod info;
+pub mod os_trust_location;
 pub mod os_trust_store;
 pub mod outcome;
 pub mod registry;
@@ -67,6 +68,14 @@ pub struct Context {
     pub iothub_ports: Ports,
     /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// Compare the gateway name's resolution with getaddrinfo's (a single leaf run; fleet
+    /// mode does not double every lookup).
+    pub compare_system_resolver: bool,
+    /// `--ntp-server HOST[:PORT]`: `device-clock` also asks it (SNTP).
+    pub ntp_server: Option<String>,
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
+    /// command): where OpenSSL-based SDKs find the OS trust store.
+    pub trust_environment: os_trust_location::TrustEnvironment,
     /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
     pub identity: crate::identity::IdentityOptions,
     /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
@@ -111,6 +120,9 @@ impl Default for Context {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
+            compare_system_resolver: false,
+            ntp_server: None,
+            trust_environment: os_trust_location::TrustEnvironment::default(),
             identity: crate::identity::IdentityOptions::default(),
             proxy: Default::default(),
             asked_ports: Vec::new(),

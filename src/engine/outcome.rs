@@ -64,6 +64,8 @@ pub enum Evidence {
     /// The certificates and keys the config names, as far as they loaded
     /// (`certificates-configured`).
     ConfiguredCertificates(Arc<ConfiguredCertificates>),
+    /// This device's clock minus the reference's, when `device-clock` found it off.
+    ClockSkew(time::Duration),
 }
 
 /// Whose port was observed: the one value remedies and printers need to tell a gateway's own

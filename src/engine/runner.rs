@@ -161,6 +161,17 @@ impl Prior {
             })
     }
 
+    /// How far this device's clock is off, when `device-clock` found it off (a warning or an
+    /// error: both explain other findings, so the evidence is read whatever the status).
+    pub fn clock_skew(&self) -> Option<time::Duration> {
+        self.outcomes
+            .values()
+            .find_map(|outcome| match &outcome.evidence {
+                Evidence::ClockSkew(skew) => Some(*skew),
+                _ => None,
+            })
+    }
+
     /// Every port observed with a completed TLS session by a check that passed, each once, in
     /// protocol order.
     pub fn observations(&self) -> Vec<&Arc<Observation>> {

@@ -311,6 +311,8 @@ impl Exporter {
             expiry_warning_days: module.expiry_warning_days,
             websocket: module.websocket,
             now: OffsetDateTime::now_utc(),
+            // Where the OS store is, as the exporter's environment says (SSL_CERT_FILE).
+            trust_environment: crate::engine::os_trust_location::TrustEnvironment::from_process(),
             ..Context::default()
         };
         let selection = target.selection(module);

@@ -1,11 +1,14 @@
 //! Network steps: name resolution and TCP + TLS connection to the gateway's ports.
 
+pub mod happy_eyeballs;
 pub mod local_limits;
 pub mod observation;
+pub mod plaintext;
 pub mod probe;
 pub mod proxy;
 pub mod registry;
 pub mod resolve;
+pub mod sntp;
 pub mod tls;
 
 use serde::Serialize;

@@ -47,8 +47,61 @@ pub struct Observation {
 pub struct Attempt {
     pub address: SocketAddr,
     pub elapsed: Duration,
-    /// `None`: the connection was established.
-    pub error: Option<ConnectError>,
+    pub outcome: AttemptOutcome,
+}
+
+/// How one address of the race (`net::happy_eyeballs`) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Connected,
+    Failed(ConnectError),
+    /// Still unanswered when another address connected: RFC 8305 abandons it.
+    Abandoned {
+        winner: SocketAddr,
+    },
+    /// The deadline passed before its turn came.
+    NotTried,
+}
+
+impl Attempt {
+    /// The error, for an attempt that failed.
+    pub fn error(&self) -> Option<&ConnectError> {
+        match &self.outcome {
+            AttemptOutcome::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// `connected`, the error's kind, `abandoned` or `not_tried`.
+    pub fn kind(&self) -> &'static str {
+        match &self.outcome {
+            AttemptOutcome::Connected => "connected",
+            AttemptOutcome::Failed(error) => error.kind(),
+            AttemptOutcome::Abandoned { .. } => "abandoned",
+            AttemptOutcome::NotTried => "not_tried",
+        }
+    }
+
+    /// What became of the attempt, one line (`None` for a connection).
+    pub fn message(&self) -> Option<String> {
+        match &self.outcome {
+            AttemptOutcome::Connected => None,
+            AttemptOutcome::Failed(error) => Some(error.to_string()),
+            AttemptOutcome::Abandoned { winner } => Some(format!(
+                "{} had not answered after {} when {winner} connected; abandoned, as RFC 8305 clients do (a client that tries one address at a time waits for its whole timeout here)",
+                self.address,
+                format_elapsed(self.elapsed)
+            )),
+            AttemptOutcome::NotTried => Some(format!(
+                "{} was not tried: the timeout ran out before its turn",
+                self.address
+            )),
+        }
+    }
+}
+
+fn format_elapsed(elapsed: Duration) -> String {
+    format!("{:.0} ms", elapsed.as_secs_f64() * 1000.0)
 }
 
 /// A completed TLS handshake and what came over it.
@@ -293,18 +346,15 @@ impl Serialize for Observation {
 }
 
 impl Serialize for Attempt {
-    /// `address`, `elapsed_ms`, `result` (`connected`, or the error's kind) and, for a
-    /// failure, `message`.
+    /// `address`, `elapsed_ms`, `result` (`connected`, the error's kind, `abandoned` or
+    /// `not_tried`) and, unless connected, `message`.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("address", &self.address.to_string())?;
         map.serialize_entry("elapsed_ms", &millis(self.elapsed))?;
-        match &self.error {
-            None => map.serialize_entry("result", "connected")?,
-            Some(error) => {
-                map.serialize_entry("result", error.kind())?;
-                map.serialize_entry("message", &error.to_string())?;
-            }
+        map.serialize_entry("result", self.kind())?;
+        if let Some(message) = self.message() {
+            map.serialize_entry("message", &message)?;
         }
         map.end()
     }
@@ -447,9 +497,10 @@ mod schema {
         /// `10.0.0.4:8883`.
         address: String,
         elapsed_ms: Milliseconds,
-        /// `connected`, or the error's kind.
+        /// `connected`, the error's kind (`refused`, `connect_timeout`, ...), `abandoned`
+        /// (unanswered when another address connected, RFC 8305) or `not_tried`.
         result: String,
-        /// The error, for a failed attempt.
+        /// What became of it, unless it connected.
         #[serde(skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }
@@ -632,12 +683,12 @@ mod tests {
                 Attempt {
                     address: refused,
                     elapsed: Duration::from_micros(1500),
-                    error: Some(ConnectError::Refused { endpoint: refused }),
+                    outcome: AttemptOutcome::Failed(ConnectError::Refused { endpoint: refused }),
                 },
                 Attempt {
                     address: accepted,
                     elapsed: Duration::from_micros(250),
-                    error: None,
+                    outcome: AttemptOutcome::Connected,
                 },
             ],
             result: Err(ConnectError::Closed { endpoint: accepted }),

@@ -17,7 +17,7 @@ use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::observation::Attempt;
+use super::observation::{Attempt, AttemptOutcome};
 use super::tls::{ConnectError, classify_connect_error, format_duration};
 use crate::secrets::{REDACTED, SecretString};
 
@@ -512,7 +512,10 @@ pub(crate) async fn tunnel(
         attempts.push(Attempt {
             address: endpoint,
             elapsed: attempt_started.elapsed(),
-            error: result.as_ref().err().cloned(),
+            outcome: match &result {
+                Ok(_) => AttemptOutcome::Connected,
+                Err(error) => AttemptOutcome::Failed(error.clone()),
+            },
         });
         match result {
             Ok(connected) => {

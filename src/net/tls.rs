@@ -68,8 +68,8 @@ pub struct ConnectRequest<'a> {
     pub server_name: &'a str,
     pub addresses: &'a [IpAddr],
     pub port: u16,
-    /// The deadline for the TCP connect (all addresses together) and, separately, for the
-    /// TLS handshake.
+    /// The deadline for the TCP connect (every address raced within it, RFC 8305) and,
+    /// separately, for the TLS handshake.
     pub timeout: Duration,
     pub client: &'a TlsClient,
     /// The HTTP proxy to tunnel through (CONNECT `server_name:port`), or `None` to connect to
@@ -149,6 +149,12 @@ pub enum ConnectError {
         endpoint: SocketAddr,
         first_bytes: Vec<u8>,
     },
+    /// A service answered, but without TLS: `net::plaintext` asked it in plaintext.
+    #[error("{endpoint} is {} without TLS: {}", service.service, service.answer)]
+    Plaintext {
+        endpoint: SocketAddr,
+        service: super::plaintext::PlaintextService,
+    },
     #[error("{endpoint} refused the TLS handshake with the alert `{alert}`")]
     Alert { endpoint: SocketAddr, alert: String },
     /// rustls refuses handshake messages over 64 KiB (its `MAX_HANDSHAKE_SIZE`); OpenSSL's
@@ -191,6 +197,7 @@ impl ConnectError {
             | ConnectError::Reset { endpoint }
             | ConnectError::Closed { endpoint }
             | ConnectError::NotTls { endpoint, .. }
+            | ConnectError::Plaintext { endpoint, .. }
             | ConnectError::Alert { endpoint, .. }
             | ConnectError::CertificateTooLarge { endpoint, .. }
             | ConnectError::Tls { endpoint, .. } => Some(*endpoint),
@@ -211,6 +218,8 @@ impl ConnectError {
             ConnectError::Reset { .. } => "reset",
             ConnectError::Closed { .. } => "closed",
             ConnectError::NotTls { .. } => "not_tls",
+            // Still not TLS; the message names the service that answered instead.
+            ConnectError::Plaintext { .. } => "not_tls",
             ConnectError::Alert { .. } => "tls_alert",
             ConnectError::CertificateTooLarge { .. } => "certificate_too_large",
             ConnectError::Tls { .. } => "tls_error",
@@ -342,7 +351,7 @@ impl TlsClient {
     }
 }
 
-/// Connect to the first address that accepts, then complete a TLS handshake.
+/// Connect to the first address that accepts (raced, RFC 8305), then complete a TLS handshake.
 pub async fn connect(request: &ConnectRequest<'_>) -> Result<Connected, ConnectError> {
     connect_recording(request, &mut Vec::new()).await
 }
@@ -402,12 +411,8 @@ pub(crate) async fn connect_recording(
                 .ok()
                 .and_then(|watch| watch.certificate_length)
                 .map(|length| length + 4);
-            return Err(classify_handshake_error(
-                &error,
-                address,
-                seen,
-                certificate_size,
-            ));
+            let error = classify_handshake_error(&error, address, seen, certificate_size);
+            return Err(name_plaintext_service(error, request).await);
         }
         Ok(Ok(stream)) => stream,
     };
@@ -449,42 +454,13 @@ pub(crate) async fn connect_recording(
     })
 }
 
-/// The TCP connect alone (each address in turn, one deadline for all): for a plain-HTTP
-/// endpoint such as a registry module's published port; `request.client` is not used.
+/// The TCP connection alone, raced over every address (`net::happy_eyeballs`): also for a
+/// plain-HTTP endpoint such as a registry module's published port; `request.client` is not used.
 pub(crate) async fn connect_tcp(
     request: &ConnectRequest<'_>,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(TcpStream, SocketAddr, Duration), ConnectError> {
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + request.timeout;
-    let mut last_error = ConnectError::NoAddress;
-    for address in request.addresses {
-        let endpoint = SocketAddr::new(*address, request.port);
-        let attempt_started = Instant::now();
-        let result = match tokio::time::timeout_at(deadline, TcpStream::connect(endpoint)).await {
-            Ok(Ok(stream)) => Ok(stream),
-            Ok(Err(error)) => Err(classify_connect_error(&error, endpoint, request.timeout)),
-            Err(_) => Err(ConnectError::ConnectTimeout {
-                endpoint,
-                timeout: request.timeout,
-            }),
-        };
-        attempts.push(Attempt {
-            address: endpoint,
-            elapsed: attempt_started.elapsed(),
-            error: result.as_ref().err().cloned(),
-        });
-        match result {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok((stream, endpoint, started.elapsed()));
-            }
-            // The deadline covers every address together: none is left for the next one.
-            Err(error @ ConnectError::ConnectTimeout { .. }) => return Err(error),
-            Err(error) => last_error = error,
-        }
-    }
-    Err(last_error)
+    super::happy_eyeballs::race(request.addresses, request.port, request.timeout, attempts).await
 }
 
 /// What a failed `connect(2)` means. Out of file descriptors is told apart first, from the
@@ -580,6 +556,41 @@ fn classify_handshake_error(
             endpoint,
             detail: error.to_string(),
         },
+    }
+}
+
+/// A reset, a close or a non-TLS answer during the handshake may be a plaintext service on the
+/// TLS port (`net::plaintext`): named as such when it answers its protocol in plaintext.
+async fn name_plaintext_service(error: ConnectError, request: &ConnectRequest<'_>) -> ConnectError {
+    use super::plaintext::{http_answer, identify};
+    let found = match &error {
+        ConnectError::NotTls {
+            endpoint,
+            first_bytes,
+        } => match http_answer(first_bytes) {
+            Some(found) => Some((*endpoint, found)),
+            None => identify(
+                request.protocol,
+                request.server_name,
+                *endpoint,
+                request.timeout,
+            )
+            .await
+            .map(|found| (*endpoint, found)),
+        },
+        ConnectError::Reset { endpoint } | ConnectError::Closed { endpoint } => identify(
+            request.protocol,
+            request.server_name,
+            *endpoint,
+            request.timeout,
+        )
+        .await
+        .map(|found| (*endpoint, found)),
+        _ => None,
+    };
+    match found {
+        Some((endpoint, service)) => ConnectError::Plaintext { endpoint, service },
+        None => error,
     }
 }
 

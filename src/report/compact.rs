@@ -344,7 +344,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::engine::{CheckReport, Outcome, Peer, PortCheck};
-    use crate::net::observation::{Attempt, Observation, PresentedChain, Session};
+    use crate::net::observation::{Attempt, AttemptOutcome, Observation, PresentedChain, Session};
     use crate::net::tls::{ConnectError, Handshake};
     use crate::pki::VerifyCode;
     use crate::pki::verdicts::ChainVerdict;
@@ -388,7 +388,10 @@ mod tests {
             attempts: vec![Attempt {
                 address,
                 elapsed: Duration::from_micros(300),
-                error: result.as_ref().err().cloned(),
+                outcome: match &result {
+                    Ok(_) => AttemptOutcome::Connected,
+                    Err(error) => AttemptOutcome::Failed(error.clone()),
+                },
             }],
             result,
         })

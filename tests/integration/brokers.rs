@@ -51,7 +51,7 @@ pub(crate) fn python_with(module: &str) -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus, tinyproxy)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus, tinyproxy, faketime)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -190,25 +190,49 @@ fn mosquitto() -> Option<Server> {
     mosquitto_with("mosquitto", &fixture("root-ca.pem"), "")
 }
 
+/// mosquitto 2 on 127.0.0.1, with TLS or (the slip on a gateway) without, no anonymous clients.
+fn mosquitto_listening(tls: bool) -> Option<Server> {
+    if tls {
+        mosquitto()
+    } else {
+        mosquitto_configured("mosquitto", None, "")
+    }
+}
+
 /// mosquitto serving the fixture chain, `cafile` for client certificates and `settings` (more
 /// `mosquitto.conf` lines) on top of no anonymous clients.
 pub(crate) fn mosquitto_with(name: &'static str, cafile: &Path, settings: &str) -> Option<Server> {
+    mosquitto_configured(name, Some(cafile), settings)
+}
+
+/// mosquitto with TLS (the fixture chain, `cafile` for client certificates) or, without a
+/// `cafile`, in plaintext; `settings` on top of no anonymous clients.
+fn mosquitto_configured(
+    name: &'static str,
+    cafile: Option<&Path>,
+    settings: &str,
+) -> Option<Server> {
     let program = required("mosquitto", find_program("mosquitto"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let config = directory.path().join("mosquitto.conf");
+    let certificates = match cafile {
+        Some(cafile) => format!(
+            "cafile {root}\ncertfile {chain}\nkeyfile {key}\n",
+            root = path_text(cafile),
+            chain = path_text(&fixture("server-full-chain.pem")),
+            key = path_text(&fixture("server.key.pem")),
+        ),
+        None => String::new(),
+    };
     std::fs::write(
         &config,
         format!(
-            "listener {port} 127.0.0.1\n\
-cafile {root}\ncertfile {chain}\nkeyfile {key}\n{settings}\
+            "listener {port} 127.0.0.1\n{certificates}{settings}\
 allow_anonymous false\npersistence false\nlog_dest stderr\n\
 # Started as root, mosquitto would switch to the mosquitto user and lose access to the\n\
 # temporary files; `root` keeps it as is (and is ignored when not started as root).\n\
 user root\n",
-            root = path_text(cafile),
-            chain = path_text(&fixture("server-full-chain.pem")),
-            key = path_text(&fixture("server.key.pem")),
         ),
     )
     .expect("mosquitto.conf");
@@ -219,16 +243,26 @@ user root\n",
 
 /// nginx in the foreground, one process, everything in a temporary prefix.
 fn nginx() -> Option<Server> {
-    nginx_serving(
+    nginx_listening(true)
+}
+
+/// nginx serving the fixture chain over HTTPS, or plain HTTP (`listen PORT` without `ssl`).
+fn nginx_listening(tls: bool) -> Option<Server> {
+    nginx_with(
         &fixture("server-full-chain.pem"),
         &fixture("server.key.pem"),
         "location / { return 404; }\n",
+        tls,
     )
 }
 
 /// nginx with TLS on a free 127.0.0.1 port for [`GATEWAY`], presenting `chain` (with `key`),
 /// with `locations` as the server's location blocks.
 pub(crate) fn nginx_serving(chain: &Path, key: &Path, locations: &str) -> Option<Server> {
+    nginx_with(chain, key, locations, true)
+}
+
+fn nginx_with(chain: &Path, key: &Path, locations: &str, tls: bool) -> Option<Server> {
     let program = required("nginx", find_program("nginx"))?;
     let directory = tempfile::tempdir().expect("tempdir");
     let prefix = path_text(directory.path());
@@ -245,7 +279,7 @@ http {{\n\
   fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n\
   scgi_temp_path {prefix}/scgi;\n\
   server {{\n\
-    listen 127.0.0.1:{port} ssl;\n\
+    listen 127.0.0.1:{port}{ssl};\n\
     server_name {GATEWAY};\n\
     ssl_certificate {chain};\n    ssl_certificate_key {key};\n\
     {locations}\
@@ -253,6 +287,7 @@ http {{\n\
 }}\n",
             chain = path_text(chain),
             key = path_text(key),
+            ssl = if tls { " ssl" } else { "" },
         ),
     )
     .expect("nginx.conf");
@@ -484,5 +519,50 @@ fn connect_probe_reads_mosquitto_connack() {
             .contains("Protocol probe (MQTT 3.1.1 CONNECT without credentials): CONNACK 5 (Connection Refused, not authorized)"),
         "{}",
         output.stdout
+    );
+}
+
+/// `connect` to a plaintext service on a TLS port: exit 1 (the gateway was reached, and it is
+/// a finding), the service named as what it is, not as a firewall resetting the connection.
+fn assert_named_plaintext(server: &Server, protocol: &str, expected: &str) {
+    let output = run(&[
+        "connect",
+        &format!("{GATEWAY}:{}", server.port),
+        "--resolve",
+        &format!("{GATEWAY}:127.0.0.1"),
+        "--ca-file",
+        &path_text(&fixture("root-ca.pem")),
+        "--protocol",
+        protocol,
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(output.code, 1, "{}", output.all());
+    assert!(output.stdout.contains(expected), "{}", output.all());
+    assert!(!output.all().contains("firewall"), "{}", output.all());
+    assert!(output.stdout.contains("Fix: port"), "{}", output.all());
+}
+
+#[test]
+fn mosquitto_without_tls_on_the_mqtt_port_is_named_as_such() {
+    let Some(broker) = mosquitto_listening(false) else {
+        return;
+    };
+    assert_named_plaintext(
+        &broker,
+        "mqtt",
+        "is an MQTT broker without TLS: a plaintext MQTT CONNECT was answered CONNACK 5",
+    );
+}
+
+#[test]
+fn nginx_serving_plain_http_on_the_https_port_is_named_as_such() {
+    let Some(server) = nginx_listening(false) else {
+        return;
+    };
+    assert_named_plaintext(
+        &server,
+        "https",
+        "is an HTTP server without TLS: it answered the TLS ClientHello with `HTTP/1.1 400 Bad Request`",
     );
 }

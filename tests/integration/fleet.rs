@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
-use crate::harness::{Run, Schema, assert_valid, edgeprobe, fixture, run};
+use crate::harness::{Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run};
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
 /// on three loopback ports (minus `closed`), with the files a fleet run needs.
@@ -454,7 +454,7 @@ async fn only_good_targets_exit_zero_and_stdin_works() {
         .map(|index| format!("gw-{index:03}.edgeprobe.test"))
         .collect();
     fleet.write_targets(&lines);
-    let mut child = edgeprobe()
+    let mut child = edgeprobe_trusting(&fleet.path("root.pem"))
         .args(fleet.args("-", "jsonl"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -543,6 +543,7 @@ async fn running_out_of_file_descriptors_is_reported_as_the_local_limit() {
         .position(|arg| arg == "--concurrency")
         .expect("flag");
     args[position + 1] = "64".to_owned();
+    let root = fleet.path("root.pem");
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("sh")
             .arg("-c")
@@ -550,6 +551,9 @@ async fn running_out_of_file_descriptors_is_reported_as_the_local_limit() {
             .arg(env!("CARGO_BIN_EXE_edgeprobe"))
             .args(&args)
             .env_remove("EDGEPROBE_CONNECTION_STRING")
+            .env_remove("SSL_CERT_DIR")
+            // The root is in this device's OS store (see harness::edgeprobe_trusting).
+            .env("SSL_CERT_FILE", &root)
             .env("NO_COLOR", "1")
             .output()
             .expect("sh runs")

@@ -11,14 +11,28 @@ use serde::Deserialize;
 /// The binary under test, as cargo built it for this test run.
 pub fn edgeprobe() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgeprobe"));
+    // The machine's own OpenSSL settings never reach a test: the store is the default one,
+    // or the one a test names.
     command
         .env_remove("EDGEPROBE_CONNECTION_STRING")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
         // A proxy in the test runner's environment would route every leaf test through it.
         .env_remove("https_proxy")
         .env_remove("HTTPS_PROXY")
         .env_remove("no_proxy")
         .env_remove("NO_PROXY")
         .env("NO_COLOR", "1");
+    command
+}
+
+/// The binary for a leaf run given `ca_file` on this machine: the device the tests model
+/// followed the guides and installed that root in its OS store (`SSL_CERT_FILE`, which
+/// OpenSSL and edgeprobe read instead of the distribution's bundle), so the store check
+/// passes unless a test says otherwise. Runs under `--root` read the tree's own store.
+pub fn edgeprobe_trusting(ca_file: &Path) -> Command {
+    let mut command = edgeprobe();
+    command.env("SSL_CERT_FILE", ca_file);
     command
 }
 
@@ -75,11 +89,32 @@ impl From<Output> for Run {
 }
 
 pub fn run(args: &[&str]) -> Run {
-    edgeprobe()
-        .args(args)
-        .output()
-        .expect("the edgeprobe binary runs")
-        .into()
+    let ca_file = args
+        .iter()
+        .position(|arg| *arg == "--ca-file")
+        .and_then(|index| args.get(index + 1))
+        .filter(|_| !args.contains(&"--root"));
+    match ca_file {
+        Some(ca_file) => edgeprobe_trusting(Path::new(ca_file)),
+        None => edgeprobe(),
+    }
+    .args(args)
+    .output()
+    .expect("the edgeprobe binary runs")
+    .into()
+}
+
+/// The simulator serving the fixture chain (`server-full-chain.pem`) on three ephemeral
+/// loopback ports.
+pub async fn fixture_gateway() -> edgeprobe::demo::server::RunningGateway {
+    use edgeprobe::pki::load::{load_certificates, load_private_key};
+    edgeprobe::demo::server::start(edgeprobe::demo::server::SimulatorConfig::loopback(
+        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
+        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts")
 }
 
 /// A repository fixture (see fixtures/README.md).
@@ -216,6 +251,18 @@ impl Report {
         self.checks
             .get(id)
             .unwrap_or_else(|| panic!("no check `{id}` in {:?}", self.checks.keys()))
+    }
+
+    /// Check `id`, asserted to have `result` and a message containing `part`.
+    pub fn expect(&self, id: &str, result: &str, part: &str) -> &CheckEntry {
+        let check = self.check(id);
+        assert_eq!(check.result.result, result, "{id}: {check:#?}");
+        assert!(
+            check.message.contains(part),
+            "{id}: `{part}` not in {}",
+            check.message
+        );
+        check
     }
 
     pub fn text_of(&self, id: &str) -> String {

@@ -1,10 +1,12 @@
 //! edgeprobe's integration tests: one binary (as ripgrep does), a small harness, and one
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
+mod address_families;
 mod bad_input;
 mod brokers;
 mod conformance;
 mod der_mutate;
+mod device_clock;
 mod diagnosis;
 mod differential;
 mod docs;
@@ -30,4 +32,5 @@ mod serve;
 mod strict_der;
 mod timing;
 mod tls_algorithms;
+mod trust_stores;
 mod trusted_ca_file;

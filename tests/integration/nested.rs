@@ -422,11 +422,17 @@ async fn a_targets_file_of_each_layers_gateway_gives_one_row_per_layer() {
         "--output".into(),
         "jsonl".into(),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        crate::harness::run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    // Each line's root is installed in this device's OS store (harness::edgeprobe_trusting).
+    let root = directory.path().join("root.pem");
+    let output: crate::harness::Run = tokio::task::spawn_blocking(move || {
+        crate::harness::edgeprobe_trusting(&root)
+            .args(&args)
+            .output()
+            .expect("the binary runs")
     })
     .await
-    .expect("ran");
+    .expect("ran")
+    .into();
     let rows: Vec<serde_json::Value> = output
         .stdout
         .lines()

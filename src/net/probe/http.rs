@@ -110,6 +110,27 @@ pub fn host_header(name: &str, port: u16) -> String {
     }
 }
 
+/// IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+const IMF_FIXDATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// A `Date` header's time. Senders must use IMF-fixdate (RFC 9110 §5.6.7), which every server
+/// edgeprobe meets does (edgeHub's Kestrel, nginx); the obsolete RFC 850 and asctime forms
+/// are not read.
+pub fn parse_http_date(value: &str) -> Option<time::OffsetDateTime> {
+    time::PrimitiveDateTime::parse(value.trim(), IMF_FIXDATE)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// `time` as IMF-fixdate, for a `Date` header and for messages.
+pub fn format_http_date(time: time::OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(IMF_FIXDATE)
+        .unwrap_or_else(|_| time.to_string())
+}
+
 /// `GET /` asking the server to close afterwards, so nothing lingers.
 pub fn get_request(host: &str) -> Vec<u8> {
     format!(
@@ -296,6 +317,15 @@ mod tests {
         assert_eq!(host_header("gw.contoso.com.", 8443), "gw.contoso.com:8443");
         assert_eq!(host_header("::1", 443), "[::1]");
         assert_eq!(host_header("[::1]", 8443), "[::1]:8443");
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        let date = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(date, time::macros::datetime!(1994-11-06 08:49:37 UTC));
+        assert_eq!(format_http_date(date), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 
     #[test]

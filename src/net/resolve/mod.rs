@@ -19,6 +19,7 @@
 mod dns;
 mod error;
 mod hosts_file;
+mod system;
 #[cfg(test)]
 mod test_dns;
 
@@ -37,6 +38,7 @@ use dns::{DnsClient, DnsSetupError};
 pub use error::{NameRole, ResolveError, ResolveFailure};
 use hosts_file::read_hosts_file;
 pub use hosts_file::{HostsEntry, HostsFile, MalformedHostsLine};
+pub use system::{same_addresses, system_lookup};
 
 /// Where the device's resolver configuration lives, and how long the DNS step may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +109,9 @@ pub enum ResolutionSource {
     /// DNS; `server` names the server(s) asked: `127.0.0.1:5353` for `--dns-server`, or
     /// `system resolver (/etc/resolv.conf: 10.0.0.2)`.
     Dns { server: String },
+    /// getaddrinfo(3) (`/etc/nsswitch.conf`: mDNS, systemd-resolved, ...), where the hosts
+    /// file and DNS had no answer but device SDKs get one.
+    SystemResolver,
 }
 
 impl fmt::Display for ResolutionSource {
@@ -116,6 +121,7 @@ impl fmt::Display for ResolutionSource {
             ResolutionSource::IpLiteral => f.write_str("IP literal (no lookup)"),
             ResolutionSource::HostsFile { path } => write!(f, "hosts file {}", path.display()),
             ResolutionSource::Dns { server } => write!(f, "DNS via {server}"),
+            ResolutionSource::SystemResolver => f.write_str("the system resolver (getaddrinfo)"),
         }
     }
 }

@@ -1,0 +1,395 @@
+//! Where the operating system keeps its trust store, distribution by distribution, and how a
+//! root is added to it: what OpenSSL-based device SDKs read when no root file is configured.
+//!
+//! | family | bundle | where local roots go | update |
+//! | --- | --- | --- | --- |
+//! | Debian, Ubuntu, Raspberry Pi OS | `/etc/ssl/certs/ca-certificates.crt` | `/usr/local/share/ca-certificates` (only `*.crt`) | `update-ca-certificates` |
+//! | RHEL, Fedora, CentOS | `/etc/pki/tls/certs/ca-bundle.crt` | `/etc/pki/ca-trust/source/anchors` | `update-ca-trust` |
+//! | Alpine | `/etc/ssl/certs/ca-certificates.crt` | `/usr/local/share/ca-certificates` (any name) | `update-ca-certificates` |
+//! | openSUSE, SLES | `/var/lib/ca-certificates/ca-bundle.pem` | `/etc/pki/trust/anchors` | `update-ca-certificates` |
+//!
+//! The family comes from `/etc/os-release` (`ID`, `ID_LIKE`, os-release(5)), else from which
+//! bundle exists. OpenSSL's `SSL_CERT_FILE` and `SSL_CERT_DIR` (X509_get_default_cert_file_env,
+//! `by_dir.c`) replace the default file and add a hashed directory (`<hash>.<n>` names, as
+//! `c_rehash`/`openssl rehash` make them), which is also read when the bundle is missing and
+//! `/etc/ssl/certs` is such a directory. Every path is read under `--root`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+
+use super::os_trust_store::{OsTrustStore, os_trust_store, os_trust_store_without_blocking};
+use crate::pki::TrustAnchors;
+use crate::pki::load::load_certificates;
+use crate::system::SystemRoot;
+
+/// The distribution families whose trust store layouts edgeprobe knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreFamily {
+    Debian,
+    Rhel,
+    Alpine,
+    Suse,
+}
+
+impl StoreFamily {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreFamily::Debian => "Debian/Ubuntu",
+            StoreFamily::Rhel => "RHEL/Fedora",
+            StoreFamily::Alpine => "Alpine",
+            StoreFamily::Suse => "openSUSE/SLES",
+        }
+    }
+
+    /// The bundle OpenSSL reads by default (its `OPENSSLDIR/cert.pem`, linked to this file).
+    pub fn bundle(self) -> &'static str {
+        match self {
+            StoreFamily::Debian | StoreFamily::Alpine => "/etc/ssl/certs/ca-certificates.crt",
+            StoreFamily::Rhel => "/etc/pki/tls/certs/ca-bundle.crt",
+            StoreFamily::Suse => "/var/lib/ca-certificates/ca-bundle.pem",
+        }
+    }
+
+    /// Where an administrator drops roots for the update command (the first is where the
+    /// guides copy one), searched recursively.
+    pub fn anchor_directories(self) -> &'static [&'static str] {
+        match self {
+            StoreFamily::Debian | StoreFamily::Alpine => &["/usr/local/share/ca-certificates"],
+            StoreFamily::Rhel => &[
+                "/etc/pki/ca-trust/source/anchors",
+                "/usr/share/pki/ca-trust-source/anchors",
+            ],
+            StoreFamily::Suse => &["/etc/pki/trust/anchors", "/usr/share/pki/trust/anchors"],
+        }
+    }
+
+    /// update-ca-certificates(8) on Debian reads only `*.crt` there and skips the rest without
+    /// a word; Alpine's rewrite, update-ca-trust and openSUSE's p11-kit take any file name.
+    pub fn requires_crt_extension(self) -> bool {
+        self == StoreFamily::Debian
+    }
+
+    pub fn update_command(self) -> &'static str {
+        match self {
+            StoreFamily::Rhel => "sudo update-ca-trust",
+            _ => "sudo update-ca-certificates",
+        }
+    }
+
+    pub fn install_package(self) -> &'static str {
+        match self {
+            StoreFamily::Debian => "sudo apt-get install ca-certificates",
+            StoreFamily::Rhel => "sudo dnf install ca-certificates",
+            StoreFamily::Alpine => "sudo apk add ca-certificates",
+            StoreFamily::Suse => "sudo zypper install ca-certificates",
+        }
+    }
+
+    /// The two commands that install `root` (a file path as the user has it): copy it into
+    /// the anchors directory under a name the update command takes, then update.
+    pub fn install_commands(self, root: &Path) -> String {
+        let name = root
+            .file_name()
+            .map_or_else(|| "root-ca.pem".into(), |name| name.to_string_lossy());
+        let suffix = if self.requires_crt_extension() && !name.ends_with(".crt") {
+            ".crt"
+        } else {
+            ""
+        };
+        format!(
+            "`sudo cp {} {}/{name}{suffix}` then `{}`",
+            root.display(),
+            self.anchor_directories()[0],
+            self.update_command()
+        )
+    }
+
+    /// The family of the system under `root`: os-release's `ID` and `ID_LIKE` first, then
+    /// the first family whose bundle is there; Debian's layout when nothing says.
+    pub fn detect(root: &SystemRoot) -> StoreFamily {
+        let release = std::fs::read_to_string(root.path("/etc/os-release"))
+            .or_else(|_| std::fs::read_to_string(root.path("/usr/lib/os-release")))
+            .unwrap_or_default();
+        if let Some(family) = family_from_os_release(&release) {
+            return family;
+        }
+        [StoreFamily::Debian, StoreFamily::Rhel, StoreFamily::Suse]
+            .into_iter()
+            .find(|family| root.path(family.bundle()).is_file())
+            .unwrap_or(StoreFamily::Debian)
+    }
+}
+
+/// The family named by os-release's `ID` or, failing that, `ID_LIKE` (space-separated).
+fn family_from_os_release(text: &str) -> Option<StoreFamily> {
+    let value = |key: &str| -> String {
+        text.lines()
+            .filter_map(|line| line.trim().strip_prefix(key)?.strip_prefix('='))
+            .map(|value| value.trim().trim_matches(['"', '\'']).to_ascii_lowercase())
+            .next_back()
+            .unwrap_or_default()
+    };
+    let known = |id: &str| match id {
+        "debian" | "ubuntu" | "raspbian" => Some(StoreFamily::Debian),
+        "rhel" | "fedora" | "centos" | "rocky" | "almalinux" | "ol" | "amzn" => {
+            Some(StoreFamily::Rhel)
+        }
+        "alpine" => Some(StoreFamily::Alpine),
+        "suse" | "opensuse" | "sles" | "opensuse-leap" | "opensuse-tumbleweed" => {
+            Some(StoreFamily::Suse)
+        }
+        _ => None,
+    };
+    known(&value("ID")).or_else(|| value("ID_LIKE").split_whitespace().find_map(known))
+}
+
+/// OpenSSL's trust store variables, as the device's environment sets them; read by the
+/// command, passed in (`Context::trust_environment`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustEnvironment {
+    pub ssl_cert_file: Option<PathBuf>,
+    pub ssl_cert_dir: Option<PathBuf>,
+}
+
+impl TrustEnvironment {
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` of this process (empty values count as unset).
+    /// `SSL_CERT_DIR` may list several directories (`:`-separated); the first is read.
+    pub fn from_process() -> TrustEnvironment {
+        let read = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|path| !path.as_os_str().is_empty())
+        };
+        TrustEnvironment {
+            ssl_cert_file: read("SSL_CERT_FILE"),
+            ssl_cert_dir: read("SSL_CERT_DIR").and_then(|dirs| {
+                let first = dirs.to_string_lossy().split(':').next()?.to_owned();
+                (!first.is_empty()).then(|| PathBuf::from(first))
+            }),
+        }
+    }
+}
+
+/// The OS trust store of one system: its family, the bundle read and the hashed directory
+/// read with it, if any (all under `--root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsTrustLocation {
+    pub family: StoreFamily,
+    pub bundle: PathBuf,
+    /// Set by `SSL_CERT_FILE` rather than the distribution's default.
+    pub bundle_from_environment: bool,
+    pub directory: Option<PathBuf>,
+}
+
+impl OsTrustLocation {
+    pub fn locate(root: &SystemRoot, environment: &TrustEnvironment) -> OsTrustLocation {
+        let family = StoreFamily::detect(root);
+        let (bundle, bundle_from_environment) = match &environment.ssl_cert_file {
+            Some(file) => (root.path(file), true),
+            None => (root.path(family.bundle()), false),
+        };
+        let directory = match &environment.ssl_cert_dir {
+            Some(directory) => Some(root.path(directory)),
+            None if !bundle.is_file() => {
+                Some(root.path("/etc/ssl/certs")).filter(|directory| has_hashed_entries(directory))
+            }
+            None => None,
+        };
+        OsTrustLocation {
+            family,
+            bundle,
+            bundle_from_environment,
+            directory,
+        }
+    }
+
+    /// The store's certificates: the bundle (read once per process) plus, when there is one,
+    /// the hashed directory. An unreadable bundle is an error unless the directory gave some.
+    pub fn load(&self) -> OsTrustStore {
+        self.with_directory(os_trust_store(&self.bundle))
+    }
+
+    /// [`load`](Self::load) for checks: a bundle not read yet is read on tokio's blocking pool
+    /// (see [`os_trust_store_without_blocking`]).
+    pub async fn load_without_blocking(&self) -> OsTrustStore {
+        self.with_directory(os_trust_store_without_blocking(&self.bundle).await)
+    }
+
+    fn with_directory(&self, bundle: OsTrustStore) -> OsTrustStore {
+        let Some(directory) = &self.directory else {
+            return bundle;
+        };
+        let hashed = hashed_certificates(directory);
+        match bundle {
+            Ok(anchors) if hashed.is_empty() => Ok(anchors),
+            Ok(anchors) => {
+                let mut certificates = anchors.certificates.clone();
+                certificates.extend(
+                    hashed
+                        .into_iter()
+                        .filter(|certificate| !anchors.certificates.contains(certificate)),
+                );
+                Ok(Arc::new(TrustAnchors::new(
+                    self.bundle.clone(),
+                    certificates,
+                )))
+            }
+            Err(_) if !hashed.is_empty() => {
+                Ok(Arc::new(TrustAnchors::new(directory.clone(), hashed)))
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl fmt::Display for OsTrustLocation {
+    /// `/etc/pki/tls/certs/ca-bundle.crt (RHEL/Fedora)`, `/opt/ca.pem (SSL_CERT_FILE)`, with
+    /// `+ /etc/ssl/certs (hashed directory)` when one is read too.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let origin = if self.bundle_from_environment {
+            "SSL_CERT_FILE"
+        } else {
+            self.family.name()
+        };
+        write!(formatter, "{} ({origin})", self.bundle.display())?;
+        if let Some(directory) = &self.directory {
+            write!(formatter, " + {} (hashed directory)", directory.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// `<8 hex digits>.<digits>`: the names OpenSSL's directory lookup opens (by_dir.c).
+fn is_hashed_name(name: &str) -> bool {
+    match name.split_once('.') {
+        Some((hash, index)) => {
+            hash.len() == 8
+                && hash.chars().all(|character| character.is_ascii_hexdigit())
+                && !index.is_empty()
+                && index.chars().all(|character| character.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn hashed_entries(directory: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| is_hashed_name(&entry.file_name().to_string_lossy()))
+        .map(|entry| entry.path())
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn has_hashed_entries(directory: &Path) -> bool {
+    !hashed_entries(directory).is_empty()
+}
+
+/// Every certificate of the hashed directory's entries, once each (an unreadable entry is
+/// skipped, as OpenSSL's lookup skips it).
+fn hashed_certificates(directory: &Path) -> Vec<CertificateDer<'static>> {
+    let mut certificates: Vec<CertificateDer<'static>> = Vec::new();
+    for path in hashed_entries(directory) {
+        for certificate in load_certificates(&path).unwrap_or_default() {
+            if !certificates.contains(&certificate) {
+                certificates.push(certificate);
+            }
+        }
+    }
+    certificates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_release_names_the_family_by_id_then_id_like() {
+        assert_eq!(
+            family_from_os_release("NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n"),
+            Some(StoreFamily::Debian)
+        );
+        assert_eq!(
+            family_from_os_release("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n"),
+            Some(StoreFamily::Rhel)
+        );
+        assert_eq!(
+            family_from_os_release("ID=mariner\nID_LIKE=\"fedora\"\n"),
+            Some(StoreFamily::Rhel)
+        );
+        assert_eq!(
+            family_from_os_release("ID=alpine\n"),
+            Some(StoreFamily::Alpine)
+        );
+        assert_eq!(
+            family_from_os_release("ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n"),
+            Some(StoreFamily::Suse)
+        );
+        assert_eq!(family_from_os_release("ID=nixos\n"), None);
+    }
+
+    #[test]
+    fn only_debian_needs_the_crt_name() {
+        let root = Path::new("/home/me/azure-iot-test-only.root.ca.cert.pem");
+        assert_eq!(
+            StoreFamily::Debian.install_commands(root),
+            "`sudo cp /home/me/azure-iot-test-only.root.ca.cert.pem /usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem.crt` then `sudo update-ca-certificates`"
+        );
+        assert_eq!(
+            StoreFamily::Rhel.install_commands(root),
+            "`sudo cp /home/me/azure-iot-test-only.root.ca.cert.pem /etc/pki/ca-trust/source/anchors/azure-iot-test-only.root.ca.cert.pem` then `sudo update-ca-trust`"
+        );
+    }
+
+    #[test]
+    fn hashed_names_are_openssls() {
+        assert!(is_hashed_name("3513523f.0"));
+        assert!(is_hashed_name("ABCDEF01.12"));
+        assert!(!is_hashed_name("ca-certificates.crt"));
+        assert!(
+            !is_hashed_name("3513523f.r0"),
+            "CRL links are not certificates"
+        );
+        assert!(!is_hashed_name("3513523f."));
+    }
+
+    #[test]
+    fn ssl_cert_file_and_a_hashed_directory_under_the_root() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = SystemRoot::new(directory.path());
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        // No bundle, a hashed /etc/ssl/certs: the directory is the store.
+        let certs = directory.path().join("etc/ssl/certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        std::fs::copy(fixture.join("root-ca.pem"), certs.join("0123abcd.0")).unwrap();
+        let location = OsTrustLocation::locate(&root, &TrustEnvironment::default());
+        assert_eq!(location.family, StoreFamily::Debian);
+        assert_eq!(location.directory.as_deref(), Some(certs.as_path()));
+        let store = location.load().unwrap();
+        assert_eq!(store.certificates.len(), 1);
+        // SSL_CERT_FILE replaces the bundle, mapped under the root.
+        std::fs::copy(
+            fixture.join("other-root-ca.pem"),
+            directory.path().join("ca.pem"),
+        )
+        .unwrap();
+        let environment = TrustEnvironment {
+            ssl_cert_file: Some(PathBuf::from("/ca.pem")),
+            ssl_cert_dir: Some(PathBuf::from("/etc/ssl/certs")),
+        };
+        let location = OsTrustLocation::locate(&root, &environment);
+        assert!(location.bundle_from_environment);
+        assert!(
+            location.to_string().contains("(SSL_CERT_FILE)"),
+            "{location}"
+        );
+        assert_eq!(location.load().unwrap().certificates.len(), 2);
+    }
+}
