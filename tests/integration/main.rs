@@ -11,6 +11,7 @@ mod docs;
 mod fleet;
 mod forged_chains;
 mod gateway;
+#[cfg(unix)]
 mod gateway_mode;
 mod hardening;
 mod harness;
