@@ -137,8 +137,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Do not run these checks (comma-separated ids); checks that need them are skipped
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    /// Do not run these checks (comma-separated ids; reported as ignored); checks that need them are skipped
+    #[arg(
+        long,
+        visible_alias = "dont-run",
+        value_name = "ID,...",
+        value_delimiter = ','
+    )]
     pub skip: Vec<String>,
 
     #[command(flatten)]

@@ -294,7 +294,7 @@ mod tests {
 
         let ok = report_of(vec![
             Outcome::ok("fine"),
-            Outcome::skipped("not run: excluded with --skip"),
+            Outcome::ignored("not run: excluded with --skip"),
         ]);
         assert_eq!(
             (verdict(&ok), exit_code(&ok, false), exit_code(&ok, true)),

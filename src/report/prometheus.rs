@@ -75,7 +75,7 @@ impl PrometheusWriter {
             let value = match check.status {
                 Status::Ok | Status::Warning => 1,
                 Status::Error => 0,
-                Status::Skipped => continue,
+                Status::Skipped | Status::Ignored => continue,
             };
             let _ = writeln!(
                 self.samples[CHECK_OK],

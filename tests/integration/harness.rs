@@ -200,6 +200,7 @@ pub struct Summary {
     pub warning: usize,
     pub error: usize,
     pub skipped: usize,
+    pub ignored: usize,
 }
 
 impl Report {
