@@ -45,6 +45,13 @@ pub enum Command {
     /// Serve a simulated IoT Edge gateway (TLS on the MQTT, AMQP and HTTPS ports) until Ctrl-C, to
     /// validate a leaf's setup before the real gateway exists.
     Serve(ServeArgs),
+    /// Serve Prometheus probes of gateways, like blackbox_exporter
+    ///
+    /// Serve Prometheus probes of gateways, like blackbox_exporter: `GET
+    /// /probe?target=HOST[:PORT]&module=NAME` runs the leaf checks against that gateway and
+    /// answers with its metrics; `GET /metrics` gives the exporter's own. The leaf options below
+    /// make the module `leaf`; `--config FILE` adds modules.
+    Exporter(Box<ExporterArgs>),
     /// Show one port's chain and verdict, like openssl s_client
     ///
     /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
@@ -103,7 +110,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
-    /// Gateway mode: the IoT Edge config to check [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
+    /// Gateway mode: the IoT Edge config to check; an absolute path that exists under --root is read there, like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
     #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
     pub config: Option<PathBuf>,
 
@@ -240,9 +247,9 @@ pub enum OutputFormat {
 /// [`OutputFormat`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
-    /// For people, laid out like `iotedge check`; with --targets, one table row per gateway
+    /// For people, laid out like `iotedge check` (in fleet mode, `check --targets`, one table row per gateway)
     Text,
-    /// One JSON document, a superset of `iotedge check -o json`; with --targets, one result per gateway
+    /// One JSON document, a superset of `iotedge check -o json` (in fleet mode, one result per gateway)
     Json,
     /// One compact JSON object per gateway, one per line, each written as soon as the gateway is done
     Jsonl,
@@ -281,6 +288,54 @@ pub struct DemoArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Prometheus scrapes it with blackbox_exporter's relabelling (README, Monitoring):\n  \
+scrape_configs:\n    - job_name: iot-edge-gateways\n      metrics_path: /probe\n      params: { module: [leaf] }\n      \
+static_configs: [{ targets: [gw1.contoso.com, gw2.contoso.com] }]\n      relabel_configs:\n        \
+- { source_labels: [__address__], target_label: __param_target }\n        \
+- { source_labels: [__param_target], target_label: instance }\n        \
+- { target_label: __address__, replacement: 127.0.0.1:9115 }"
+)]
+pub struct ExporterArgs {
+    /// Address to serve on (a port of 0 lets the system choose; the address is printed)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:9115")]
+    pub listen: SocketAddr,
+
+    /// Modules in TOML (`[modules.NAME]` tables with ca_file, ports, timeout, only, skip,
+    /// resolve, dns_server, hosts_file, websocket, expiry_warning_days), each starting from
+    /// the options given here
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Probes run at once; more wait for a free slot within their deadline (then 503)
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_concurrent_probes: u32,
+
+    /// The gateways' root CA file, as their leaf devices hold it
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// Warn when a certificate expires within this many days (default 30)
+    #[arg(long, value_name = "DAYS")]
+    pub expiry_warning_days: Option<u32>,
+
+    /// Also try the IoT Hub WebSocket upgrade on the HTTPS port
+    #[arg(long)]
+    pub websocket: bool,
+
+    /// Run only these checks (comma-separated ids)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Leave these checks out (comma-separated ids)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -529,7 +584,7 @@ pub struct ExplainArgs {
     pub id: String,
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, scale) = if let Some(millis) = text.strip_suffix("ms") {
         (millis, 0.001)
@@ -563,7 +618,7 @@ fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
         })
 }
 
-fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
     if let Ok(address) = text.parse::<SocketAddr>() {
         return Ok(address);
     }
@@ -574,7 +629,7 @@ fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("`{text}` is not an IP address with an optional port (e.g. 10.0.0.2 or 10.0.0.2:5353)"))
 }
 
-fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
+pub(crate) fn parse_resolve(text: &str) -> Result<(String, IpAddr), String> {
     let (name, address) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}` is not NAME:ADDR (e.g. gw.contoso.com:10.0.0.5)"))?;

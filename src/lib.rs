@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection_string;
 pub mod demo;
 pub mod engine;
+pub mod exporter;
 pub mod fleet;
 pub mod hostname;
 pub mod manpages;
@@ -19,3 +20,5 @@ pub mod pki;
 pub mod report;
 pub mod secrets;
 pub mod system;
+#[cfg(test)]
+mod test_fixtures;

@@ -54,6 +54,16 @@ impl SystemRoot {
         joined
     }
 
+    /// The system path a real path stands for (`<root>/etc/hosts` -> `/etc/hosts`), for commands
+    /// meant for the gateway itself rather than for the copy under `--root`. A path outside
+    /// the root is returned as it is.
+    pub fn system_path(&self, real: &Path) -> PathBuf {
+        match real.strip_prefix(&self.root) {
+            Ok(inside) if !self.is_host() => Path::new("/").join(inside),
+            _ => real.to_path_buf(),
+        }
+    }
+
     /// The machine's host name, as `hostname(1)` prints it: `<root>/etc/hostname`, or on the host
     /// itself the kernel's `/proc/sys/kernel/hostname` when that file is missing (containers and
     /// some images have no `/etc/hostname`).
@@ -290,6 +300,19 @@ pub enum AccessDenied {
         file: PathBuf,
         ownership: Ownership,
     },
+}
+
+impl AccessDenied {
+    /// The same finding with system paths instead of real ones (see [`SystemRoot::system_path`]),
+    /// for commands run on the gateway itself.
+    pub fn at_system_paths(&self, root: &SystemRoot) -> AccessDenied {
+        let mut denied = self.clone();
+        match &mut denied {
+            AccessDenied::Directory { directory, .. } => *directory = root.system_path(directory),
+            AccessDenied::File { file, .. } => *file = root.system_path(file),
+        }
+        denied
+    }
 }
 
 /// Whether `user` may read `file` (a real path under `root`): search permission on every

@@ -21,7 +21,7 @@ use crate::engine::{
 };
 use crate::hostname::validate_hostname;
 use crate::net::registry::{MANIFEST_ACCEPT, RegistryAnswer};
-use crate::net::resolve::{ResolveError, resolve_gateway};
+use crate::net::resolve::{RESOLV_CONF, ResolveError, resolve_gateway};
 
 pub struct AgentImageUpstreamCheck;
 
@@ -304,7 +304,12 @@ async fn ask_registry(
             )));
         }
     };
-    let resolution = match resolve_gateway(&host.name, &context.resolver_settings()).await {
+    let resolution = match resolve_gateway(
+        &host.name,
+        &context.resolver_settings(context.root.path(RESOLV_CONF)),
+    )
+    .await
+    {
         Ok(resolution) => resolution,
         Err(failure) => {
             let reason = failure.error.to_string();

@@ -3,12 +3,13 @@
 //! 2038-01-01. IoT Edge does not renew a device CA you supply ("Manage IoT Edge certificates"):
 //! when it expires, edgeHub's certificate can no longer be issued and every leaf fails at once.
 
+use crate::config::ConfigFormat;
 use crate::engine::info::ExpiryInfo;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
 };
 
-use super::expiry::ExpiryReview;
+use super::expiry::{ExpiryReview, Year2038};
 use super::{configured_certificates, device_ca_unavailable};
 
 pub struct CertificatesExpiryCheck;
@@ -49,7 +50,12 @@ impl DeclaredCheck for CertificatesExpiryCheck {
             return Err(device_ca_unavailable(prior, Some(certificates)));
         }
 
-        let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
+        let year_2038 = match certificates.format {
+            ConfigFormat::V1Yaml => Year2038::Libiothsm,
+            ConfigFormat::V2Toml => Year2038::TimeT,
+        };
+        let mut review =
+            ExpiryReview::new(context.now, context.expiry_warning_days).year_2038(year_2038);
         for (der, source) in &rated {
             review.review(der, source);
         }
@@ -73,7 +79,7 @@ impl DeclaredCheck for CertificatesExpiryCheck {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::sync::Arc;
 
     use time::macros::datetime;
@@ -85,9 +91,7 @@ mod tests {
     use crate::pki::load::load_certificates;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/gateway/pki")
-            .join(name)
+        crate::test_fixtures::fixture(&format!("gateway/pki/{name}"))
     }
 
     /// The top layer's device CA (valid 2020-01-01 to 2037-12-31) and root, as

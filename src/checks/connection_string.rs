@@ -94,6 +94,26 @@ fn leaf(context: &Context) -> Ran {
             "device `{}` on hub `{}` connects through gateway `{gateway}`",
             parsed.device_id, parsed.host_name
         )),
+        // HostName is the hub; the gateway's name there (the one --gateway names) is the
+        // mistake, not the missing GatewayHostName. A name outside IoT Hub's domains most
+        // likely is that mistake too, but could be a private cloud's hub: said as a likelihood.
+        None if context.gateway.as_deref().is_some_and(|gateway| {
+            gateway
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(parsed.host_name.trim_end_matches('.'))
+        }) =>
+        {
+            Outcome::error(format!(
+                "HostName=`{}` is the gateway (the name --gateway gives), not the IoT hub, and there is no GatewayHostName: HostName must name the hub, GatewayHostName the gateway",
+                parsed.host_name
+            ))
+            .remedy(hub_and_gateway_remedy(&parsed))
+        }
+        None if !is_iot_hub_name(&parsed.host_name) => Outcome::error(format!(
+            "the connection string has no GatewayHostName, and HostName=`{}` is not an IoT hub name (<hub>.azure-devices.net): if `{}` is the gateway, it belongs in GatewayHostName and HostName must name the hub",
+            parsed.host_name, parsed.host_name
+        ))
+        .remedy(hub_and_gateway_remedy(&parsed)),
         None => Outcome::error(format!(
             "the connection string has no GatewayHostName: device `{}` will connect straight to `{}`, bypassing the gateway",
             parsed.device_id, parsed.host_name
@@ -133,6 +153,20 @@ fn gateway(prior: &Prior) -> Ran {
                 ))
                 .remedy(format!("set `iothub_hostname` and `device_id` (or `connection_string`) in [provisioning] of {file}, then `{apply}`")),
             });
+        }
+        // DPS cannot assign an identity without its ID scope: the title's "well-formed
+        // identity" is false then, however the rest reads.
+        Provisioning::Dps { id_scope: None, .. } => {
+            let scope = match config.format {
+                crate::config::ConfigFormat::V1Yaml => "provisioning.scope_id",
+                crate::config::ConfigFormat::V2Toml => "id_scope in [provisioning]",
+            };
+            return Ok(Outcome::error(format!(
+                "{file}: provisioning by the Device Provisioning Service without {scope}: IoT Edge cannot ask DPS for its identity"
+            ))
+            .remedy(format!(
+                "set {scope} of {file} to the ID scope of your DPS instance (Azure portal: the Device Provisioning Service > Overview), then `{apply}`"
+            )));
         }
         Provisioning::Dps {
             id_scope,
@@ -225,6 +259,27 @@ fn gateway(prior: &Prior) -> Ran {
 
 /// What both suites say about any parsed connection string: the redacted form, a key that
 /// looks truncated, mis-cased or unknown key names; and the evidence for dependents.
+/// The fix for a gateway written in HostName: the hub there, the gateway after it.
+fn hub_and_gateway_remedy(parsed: &ConnectionString) -> String {
+    format!(
+        "write the hub in HostName and the gateway in GatewayHostName: `HostName=<hub>.azure-devices.net;DeviceId={};SharedAccessKey=...;GatewayHostName={}` (copy the device's connection string again from the portal, then append `;GatewayHostName={}`)",
+        parsed.device_id, parsed.host_name, parsed.host_name
+    )
+}
+
+/// IoT Hub's domains in Azure's public and national clouds: a HostName outside them is not a
+/// hub (an IoT Hub name is always `<hub>.azure-devices.<cloud domain>`).
+fn is_iot_hub_name(host_name: &str) -> bool {
+    const HUB_DOMAINS: &[&str] = &[
+        ".azure-devices.net",
+        ".azure-devices.cn",
+        ".azure-devices.us",
+        ".azure-devices.de",
+    ];
+    let name = host_name.trim_end_matches('.').to_ascii_lowercase();
+    HUB_DOMAINS.iter().any(|domain| name.ends_with(domain))
+}
+
 fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outcome {
     let info = ParsedConnectionString {
         host_name: parsed.host_name.clone(),

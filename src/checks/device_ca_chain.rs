@@ -11,7 +11,7 @@ use crate::engine::{
     Skip, Status,
 };
 use crate::pki::describe::describe;
-use crate::pki::diagnose::{ChainSource, diagnose};
+use crate::pki::diagnose::{ChainSource, diagnose_printed};
 use crate::pki::load::load_certificates;
 use crate::pki::verdicts::verify_error_line;
 use crate::pki::verify::{Verification, VerifyOptions, verify_chain};
@@ -111,7 +111,11 @@ impl DeclaredCheck for DeviceCaChainCheck {
                     continue;
                 }
             };
-            let code = verification.code();
+            // The device CA file is checked as `openssl verify` checks files: the code is the
+            // error it stops at (20 for a missing issuer), not the last one s_client reports
+            // after carrying on (21).
+            let printed = verification.openssl_verify_printed();
+            let code = printed.last().map_or(VerifyCode::Ok, |error| error.code);
             outcome = outcome.details(chain_listing(&verification, label));
             outcome = outcome.detail(format!("Verify return code: {code}"));
             if !code.is_ok() {
@@ -119,11 +123,12 @@ impl DeclaredCheck for DeviceCaChainCheck {
                 problems.push(format!(
                     "the device CA file does not verify against {label}: Verify return code: {code}"
                 ));
-                outcome = outcome.details(verification.errors.iter().map(verify_error_line));
+                outcome = outcome.details(printed.iter().map(verify_error_line));
                 // The device CA file is given like `openssl verify`'s input, not sent by
                 // a server: a missing intermediate is a file to add.
-                if let Some(diagnosis) = diagnose(
+                if let Some(diagnosis) = diagnose_printed(
                     &verification,
+                    printed,
                     device_ca.chain.len(),
                     anchors,
                     ChainSource::Files,

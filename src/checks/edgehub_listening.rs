@@ -6,13 +6,14 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
+    Prior, Ran,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, NoRoot, examine};
 
 pub struct EdgeHubListeningCheck {
     protocol: Protocol,
@@ -24,74 +25,63 @@ impl EdgeHubListeningCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("hostname"),
-    Dependency::Uses("certificates-configured"),
-];
+const FAMILY: &PortFamily = &PortFamily::new(
+    Peer::EdgeHub,
+    CheckMeta {
+        id: "edgehub-listening-mqtt",
+        group: Group::Connectivity,
+        title: "edgeHub serves a valid certificate on the MQTT port (8883)",
+        dependencies: &[
+            Dependency::Requires("hostname"),
+            Dependency::Uses("certificates-configured"),
+        ],
+        info: InfoSchema::TlsPort,
+    },
+    (
+        "edgehub-listening-amqp",
+        "edgeHub serves a valid certificate on the AMQP port (5671)",
+    ),
+    (
+        "edgehub-listening-https",
+        "edgeHub serves a valid certificate on the HTTPS port (443)",
+    ),
+);
 
 const LOOPBACK: [IpAddr; 1] = [IpAddr::V4(Ipv4Addr::LOCALHOST)];
 
-impl Check for EdgeHubListeningCheck {
-    fn id(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "edgehub-listening-mqtt",
-            Protocol::Amqp => "edgehub-listening-amqp",
-            Protocol::Https => "edgehub-listening-https",
-        }
+impl DeclaredCheck for EdgeHubListeningCheck {
+    const META: CheckMeta = FAMILY.mqtt;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((FAMILY, self.protocol))
     }
-    fn group(&self) -> Group {
-        Group::Connectivity
-    }
-    fn description(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "edgeHub serves a valid certificate on the MQTT port (8883)",
-            Protocol::Amqp => "edgeHub serves a valid certificate on the AMQP port (5671)",
-            Protocol::Https => "edgeHub serves a valid certificate on the HTTPS port (443)",
-        }
-    }
-    fn port(&self, context: &Context) -> Option<PortCheck> {
-        Some(PortCheck {
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let host = prior
+            .gateway_name()
+            .and_then(|name| validate_hostname(name).ok())
+            .or_skip("skipped because the hostname is unknown")?;
+        let certificates = prior.configured_certificates();
+        let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
+        let format = certificates.map(|certificates| certificates.format);
+        let port = context.ports.get(self.protocol);
+        let endpoint = Endpoint {
             protocol: self.protocol,
-            port: context.ports.get(self.protocol),
             peer: Peer::EdgeHub,
-            connects: true,
+            host: &host,
+            addresses: &LOOPBACK,
+            port,
+            anchors,
+            what: format!(
+                "edgeHub on 127.0.0.1:{port} ({}, SNI {})",
+                self.protocol.display_name(),
+                host.name
+            ),
+            unparseable_remedy: "edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued",
+            no_root: NoRoot::of(context, prior.edge_config().map(AsRef::as_ref)),
+        };
+        Ok(examine(&endpoint, context, |code| {
+            remedy(code, &host.name, format.map(|f| f.apply_command()))
         })
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::TlsPort
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(Ok(host)) = prior.gateway_name().map(validate_hostname) else {
-                return Outcome::skipped("skipped because the hostname is unknown");
-            };
-            let certificates = prior.configured_certificates();
-            let anchors =
-                certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
-            let format = certificates.map(|certificates| certificates.format);
-            let port = context.ports.get(self.protocol);
-            let endpoint = Endpoint {
-                protocol: self.protocol,
-                peer: Peer::EdgeHub,
-                host: &host,
-                addresses: &LOOPBACK,
-                port,
-                anchors,
-                what: format!(
-                    "edgeHub on 127.0.0.1:{port} ({}, SNI {})",
-                    self.protocol.display_name(),
-                    host.name
-                ),
-                unparseable_remedy: "edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued",
-            };
-            examine(&endpoint, context, |code| {
-                remedy(code, &host.name, format.map(|f| f.apply_command()))
-            })
-            .await
-        })
+        .await)
     }
 }
 

@@ -5,22 +5,19 @@ use std::sync::Arc;
 
 use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Evidence, Group, InfoSchema, ObservedPort, Outcome,
-    Peer, Prior, Status, Timestamp,
+    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
+    OrSkip, Outcome, Peer, Prior, Ran, Status, Timestamp,
 };
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::verify_error_line;
 
-use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict, ports_of};
+use super::{
+    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of,
+    strict_clients_object,
+};
 
 pub struct GatewayCertChainCheck;
-
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("root-ca-file"),
-    Dependency::RequiresAny(CONNECT_CHECKS),
-];
 
 impl From<&CertificateSummary> for ChainEntry {
     fn from(summary: &CertificateSummary) -> Self {
@@ -29,17 +26,7 @@ impl From<&CertificateSummary> for ChainEntry {
             issuer: summary.issuer.clone(),
             not_before: Timestamp(summary.not_before),
             not_after: Timestamp(summary.not_after),
-            sans: summary
-                .dns_names
-                .iter()
-                .map(|name| format!("DNS:{name}"))
-                .chain(
-                    summary
-                        .ip_addresses
-                        .iter()
-                        .map(|address| format!("IP:{address}")),
-                )
-                .collect(),
+            sans: summary.alt_names("IP"),
             sha256: summary.sha256_fingerprint.clone(),
             serial: summary.serial.clone(),
             public_key: summary.public_key.clone(),
@@ -49,137 +36,126 @@ impl From<&CertificateSummary> for ChainEntry {
     }
 }
 
-impl Check for GatewayCertChainCheck {
-    fn id(&self) -> &'static str {
-        "gateway-cert-chain"
-    }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        "gateway certificate chain verifies against the root CA file"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::GatewayCertChain
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(anchors) = prior.trust_anchors() else {
-                return Outcome::skipped("skipped because no root CA file was loaded");
+impl DeclaredCheck for GatewayCertChainCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-cert-chain",
+        group: Group::GatewayConnectivity,
+        title: "gateway certificate chain verifies against the root CA file",
+        dependencies: &[
+            Dependency::Requires("root-ca-file"),
+            Dependency::RequiresAny(CONNECT_CHECKS),
+        ],
+        info: InfoSchema::GatewayCertChain,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let anchors = prior
+            .trust_anchors()
+            .or_skip("skipped because no root CA file was loaded")?;
+        let observations = prior.observations();
+        let mut outcome = Outcome::ok("Verification: OK");
+        let mut verdicts = Vec::new();
+        let mut judged = Vec::new();
+        let mut messages = Vec::new();
+        for group in group_by_chain(&observations) {
+            let first = group[0];
+            let ports = ports_of(&group);
+            let (Some(chain), Some(verdict)) =
+                (first.chain(), leaf_verdict(context, anchors, first))
+            else {
+                continue;
             };
-            let observations = prior.observations();
-            let mut outcome = Outcome::ok("Verification: OK");
-            let mut verdicts = Vec::new();
-            let mut judged = Vec::new();
-            let mut messages = Vec::new();
-            for group in group_by_chain(&observations) {
-                let first = group[0];
-                let ports = ports_of(&group);
-                let (Some(chain), Some(verdict)) =
-                    (first.chain(), leaf_verdict(context, anchors, first))
-                else {
-                    continue;
-                };
-                judged.extend(group.iter().map(|observation| ObservedPort {
-                    peer: Peer::Gateway,
-                    observation: Arc::clone(observation),
-                    verdict: Some(Arc::clone(&verdict)),
-                }));
-                let verification = match &verdict.openssl {
-                    Ok(verification) => verification,
-                    Err(error) => {
-                        outcome.escalate(Status::Error);
-                        messages.push(format!("{ports}: {error}"));
-                        continue;
-                    }
-                };
-                let summaries: Vec<&CertificateSummary> = chain.readable().collect();
-                let code = verification.code();
-                for unchecked in &verification.unchecked_signatures {
-                    outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
-                }
-                outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
-                for (depth, summary) in summaries.iter().enumerate() {
-                    outcome = outcome.details(
-                        s_client_listing(depth, summary)
-                            .into_iter()
-                            .map(|line| format!("  {line}")),
-                    );
-                }
-                if code.is_ok() {
-                    outcome = outcome
-                        .detail("Verification: OK".to_owned())
-                        .detail(format!("Verify return code: {code}"));
-                    messages.push(format!("{ports}: Verification: OK"));
-                    // OpenSSL accepts; say so when a strict client would not. Name problems
-                    // (a CN-only certificate) are gateway-cert-hostname's business.
-                    if let Some(
-                        strict @ StrictVerdict::Rejected {
-                            name_mismatch: false,
-                            ..
-                        },
-                    ) = &verdict.strict
-                        && let Some(warning) = strict.compared_with(code)
-                    {
-                        outcome.escalate(Status::Warning);
-                        outcome = outcome.detail(format!(
-                            "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
-                        ));
-                        outcome.remedy.get_or_insert_with(|| {
-                            "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned()
-                        });
-                    }
-                } else {
+            judged.extend(group.iter().map(|observation| ObservedPort {
+                peer: Peer::Gateway,
+                observation: Arc::clone(observation),
+                verdict: Some(Arc::clone(&verdict)),
+            }));
+            let verification = match &verdict.openssl {
+                Ok(verification) => verification,
+                Err(error) => {
                     outcome.escalate(Status::Error);
-                    outcome = outcome.details(verification.errors.iter().map(verify_error_line));
-                    outcome = outcome
-                        .detail(format!("Verification error: {}", code.text()))
-                        .detail(format!("Verify return code: {code}"));
-                    messages.push(format!("{ports}: Verify return code: {code}"));
-                    if let Some(diagnosis) =
-                        diagnose(verification, chain.len(), anchors, ChainSource::Gateway)
-                    {
-                        outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
-                        outcome.remedy = Some(diagnosis.remedy);
-                    }
+                    messages.push(format!("{ports}: {error}"));
+                    continue;
                 }
-                for observation in &group {
-                    verdicts.push(PortVerdict {
-                        protocol: observation.protocol,
-                        port: observation.port,
-                        verify_code: code.number(),
-                        verify_message: code.text(),
-                        errors: verification.errors.clone(),
-                        strict_client_verdict: verdict.strict.clone(),
-                        chain: summaries
-                            .iter()
-                            .map(|summary| ChainEntry::from(*summary))
-                            .collect(),
-                    });
+            };
+            let summaries: Vec<&CertificateSummary> = chain.readable().collect();
+            let code = verification.code();
+            for unchecked in &verification.unchecked_signatures {
+                outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
+            }
+            outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
+            for (depth, summary) in summaries.iter().enumerate() {
+                outcome = outcome.details(
+                    s_client_listing(depth, summary)
+                        .into_iter()
+                        .map(|line| format!("  {line}")),
+                );
+            }
+            if code.is_ok() {
+                outcome = outcome
+                    .detail("Verification: OK".to_owned())
+                    .detail(format!("Verify return code: {code}"));
+                messages.push(format!("{ports}: Verification: OK"));
+                // OpenSSL accepts; say so when a strict client would not. Name problems
+                // (a CN-only certificate) are gateway-cert-hostname's business.
+                if let Some(objection) = strict_clients_object(verdict.strict.as_ref(), code) {
+                    outcome.escalate(Status::Warning);
+                    outcome = outcome.detail(objection);
+                    outcome
+                        .remedy
+                        .get_or_insert_with(|| STRICT_CLIENTS_REMEDY.to_owned());
+                }
+            } else {
+                outcome.escalate(Status::Error);
+                outcome = outcome.details(verification.errors.iter().map(verify_error_line));
+                outcome = outcome
+                    .detail(format!("Verification error: {}", code.text()))
+                    .detail(format!("Verify return code: {code}"));
+                messages.push(format!("{ports}: Verify return code: {code}"));
+                if let Some(diagnosis) =
+                    diagnose(verification, chain.len(), anchors, ChainSource::Gateway)
+                {
+                    outcome = outcome.detail(format!("cause: {}", diagnosis.cause));
+                    outcome.remedy = Some(diagnosis.remedy);
                 }
             }
-            for (protocol, failed) in prior.failed_protocols() {
-                outcome = outcome.detail(format!(
-                    "{}: not checked ({})",
-                    protocol.display_name(),
-                    failed.message
-                ));
+            for observation in &group {
+                verdicts.push(PortVerdict {
+                    protocol: observation.protocol,
+                    port: observation.port,
+                    verify_code: code.number(),
+                    verify_message: code.text(),
+                    errors: verification.errors.clone(),
+                    strict_client_verdict: verdict.strict.clone(),
+                    chain: summaries
+                        .iter()
+                        .map(|summary| ChainEntry::from(*summary))
+                        .collect(),
+                });
             }
-            if outcome.status != Status::Ok || messages.len() > 1 {
-                outcome.message = messages.join("; ");
-            }
-            if outcome.status == Status::Warning {
-                outcome.message.push_str(" (strict clients disagree)");
-            }
-            outcome
-                .info(GatewayCertChainInfo {
-                    root_ca_file: anchors.path.clone(),
-                    ports: verdicts,
-                })
-                .evidence(Evidence::JudgedPorts(judged.into()))
-        })
+        }
+        for (protocol, failed) in prior.failed_protocols() {
+            outcome = outcome.detail(format!(
+                "{}: not checked ({})",
+                protocol.display_name(),
+                failed.message
+            ));
+        }
+        // "Verification: OK" only for a chain that was verified.
+        if judged.is_empty() {
+            outcome.escalate(Status::Error);
+            messages.push("no port presented a certificate chain to verify".to_owned());
+        }
+        if outcome.status != Status::Ok || messages.len() > 1 {
+            outcome.message = messages.join("; ");
+        }
+        if outcome.status == Status::Warning {
+            outcome.message.push_str(" (strict clients disagree)");
+        }
+        Ok(outcome
+            .info(GatewayCertChainInfo {
+                root_ca_file: anchors.path.clone(),
+                ports: verdicts,
+            })
+            .evidence(Evidence::JudgedPorts(judged.into())))
     }
 }

@@ -4,7 +4,9 @@
 use rustls_pki_types::CertificateDer;
 
 use crate::engine::info::ExpiryInfo;
-use crate::engine::{Check, CheckFuture, Context, Dependency, Group, InfoSchema, Prior, Status};
+use crate::engine::{
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
+};
 use crate::pki::describe::CertificateSummary;
 
 use super::expiry::ExpiryReview;
@@ -30,89 +32,77 @@ impl Reviewed<'_> {
 
 pub struct GatewayCertExpiryCheck;
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::RequiresAny(CONNECT_CHECKS),
-    Dependency::Uses("root-ca-file"),
-];
-
-impl Check for GatewayCertExpiryCheck {
-    fn id(&self) -> &'static str {
-        "gateway-cert-expiry"
-    }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        "gateway certificates are valid and not close to expiry"
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::Expiry
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let now = context.now;
-            // Every distinct certificate sent on any port, then the root that anchors it. Ports
-            // that presented the same chain (edgeHub's usual case) are looked at once: the same
-            // chain gives the same certificates and the same root.
-            let observations = prior.observations();
-            let mut certificates: Vec<Reviewed<'_>> = Vec::new();
-            for group in group_by_chain(&observations) {
-                let Some(chain) = group[0].chain() else {
-                    continue;
-                };
-                for (der, summary) in chain.certificates.iter().zip(&chain.summaries) {
-                    if !certificates.iter().any(|known| known.der() == der) {
-                        certificates.push(Reviewed::Presented(der, summary));
-                    }
+impl DeclaredCheck for GatewayCertExpiryCheck {
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-cert-expiry",
+        group: Group::GatewayConnectivity,
+        title: "gateway certificates are valid and not close to expiry",
+        dependencies: &[
+            Dependency::RequiresAny(CONNECT_CHECKS),
+            Dependency::Uses("root-ca-file"),
+        ],
+        info: InfoSchema::Expiry,
+    };
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let now = context.now;
+        // Every distinct certificate sent on any port, then the root that anchors it. Ports
+        // that presented the same chain (edgeHub's usual case) are looked at once: the same
+        // chain gives the same certificates and the same root.
+        let observations = prior.observations();
+        let mut certificates: Vec<Reviewed<'_>> = Vec::new();
+        for group in group_by_chain(&observations) {
+            let Some(chain) = group[0].chain() else {
+                continue;
+            };
+            for (der, summary) in chain.certificates.iter().zip(&chain.summaries) {
+                if !certificates.iter().any(|known| known.der() == der) {
+                    certificates.push(Reviewed::Presented(der, summary));
                 }
-                if let Some(anchors) = prior.trust_anchors() {
-                    // Only which root anchors the chain matters here: the chain OpenSSL built
-                    // for the run's verdict (the same question gateway-cert-chain asks, so the
-                    // memo answers it once).
-                    let verdict = leaf_verdict(context, anchors, group[0]);
-                    let built = verdict
-                        .as_ref()
-                        .and_then(|verdict| verdict.openssl.as_ref().ok());
-                    for link in built
-                        .into_iter()
-                        .flat_map(|verification| &verification.chain)
-                        .filter(|link| link.from_trust_store)
-                    {
-                        if !certificates.iter().any(|known| known.der() == &link.der) {
-                            certificates.push(Reviewed::Root(link.der.clone()));
-                        }
+            }
+            if let Some(anchors) = prior.trust_anchors() {
+                // Only which root anchors the chain matters here: the chain OpenSSL built
+                // for the run's verdict (the same question gateway-cert-chain asks, so the
+                // memo answers it once).
+                let verdict = leaf_verdict(context, anchors, group[0]);
+                let built = verdict
+                    .as_ref()
+                    .and_then(|verdict| verdict.openssl.as_ref().ok());
+                for link in built
+                    .into_iter()
+                    .flat_map(|verification| &verification.chain)
+                    .filter(|link| link.from_trust_store)
+                {
+                    if !certificates.iter().any(|known| known.der() == &link.der) {
+                        certificates.push(Reviewed::Root(link.der.clone()));
                     }
                 }
             }
+        }
 
-            let mut review = ExpiryReview::new(now, context.expiry_warning_days);
-            for certificate in &certificates {
-                match certificate {
-                    Reviewed::Presented(_, summary) => review.review_summary(
-                        summary.as_ref().map_err(String::as_str),
-                        "sent by the gateway",
-                    ),
-                    Reviewed::Root(der) => review.review(der, "root CA file"),
-                }
+        let mut review = ExpiryReview::new(now, context.expiry_warning_days);
+        for certificate in &certificates {
+            match certificate {
+                Reviewed::Presented(_, summary) => review.review_summary(
+                    summary.as_ref().map_err(String::as_str),
+                    "sent by the gateway",
+                ),
+                Reviewed::Root(der) => review.review(der, "root CA file"),
             }
-            let reviewed_any = review.reviewed_any();
-            let (mut outcome, validities) = review.finish("certificates");
-            if !reviewed_any && certificates.is_empty() {
-                outcome.escalate(Status::Error);
-                outcome.message = "the gateway presented no certificate".to_owned();
-            }
-            if outcome.status != Status::Ok {
-                outcome.remedy = Some(
+        }
+        let reviewed_any = review.reviewed_any();
+        let (mut outcome, validities) = review.finish("certificates");
+        if !reviewed_any && certificates.is_empty() {
+            outcome.escalate(Status::Error);
+            outcome.message = "the gateway presented no certificate".to_owned();
+        }
+        if outcome.status != Status::Ok {
+            outcome.remedy = Some(
                     "renew the certificate(s) named: for the edgeHub server certificate restart IoT Edge (`sudo iotedge system restart`) so it is reissued; for the device CA, issue a new one (valid before 2038) and set it in [edge_ca] of /etc/aziot/config.toml, then `sudo iotedge config apply`; check this device's clock with `timedatectl`".to_owned(),
                 );
-            }
-            outcome.info(ExpiryInfo {
-                warning_days: context.expiry_warning_days,
-                certificates: validities,
-            })
-        })
+        }
+        Ok(outcome.info(ExpiryInfo {
+            warning_days: context.expiry_warning_days,
+            certificates: validities,
+        }))
     }
 }

@@ -63,6 +63,36 @@ impl DeclaredCheck for GatewayHostnameCheck {
             .remedy("prefer the gateway's FQDN (e.g. gw.contoso.com) in `hostname` and GatewayHostName"),
             HostKind::Dns => Outcome::ok(format!("`{}` (from {source_text}) is a valid host name", host.name)),
         };
+        // --gateway points the checks elsewhere than the device itself dials: say so, or every
+        // verdict below is about another machine than the one the device connects to.
+        let dialled = prior
+            .connection_string()
+            .and_then(|parsed| parsed.gateway_host_name.clone())
+            .filter(|dialled| {
+                source == GatewayNameSource::Flag
+                    && !dialled
+                        .trim_end_matches('.')
+                        .eq_ignore_ascii_case(host.name.trim_end_matches('.'))
+            });
+        let outcome = match dialled {
+            None => outcome,
+            Some(dialled) => {
+                let mut warned = Outcome::warning(format!(
+                    "checking `{}` (--gateway), but the connection string's GatewayHostName is `{dialled}`: the device itself dials `{dialled}`, which these checks do not test",
+                    host.name
+                ))
+                .detail(outcome.message.clone())
+                .remedy(format!(
+                    "to check what the device does, drop --gateway (or pass --gateway {dialled}); if `{}` is the right gateway, set GatewayHostName={} in the device's connection string",
+                    host.name, host.name
+                ));
+                warned.escalate(outcome.status);
+                if outcome.status > Status::Warning {
+                    warned.remedy = outcome.remedy.clone();
+                }
+                warned
+            }
+        };
         Ok(outcome
             .info(info)
             .evidence(Evidence::GatewayName(host.name)))

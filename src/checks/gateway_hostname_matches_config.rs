@@ -78,12 +78,30 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
                 "{} `{name}` differs from `hostname = \"{hostname}\"` in {file}: edgeHub's certificate is issued for `{hostname}`, so the leaf's TLS name check fails",
                 source.text()
             ))
-            .remedy(format!(
-                "set GatewayHostName={hostname} in the leaf's connection string (and --gateway, if used), or change `hostname` on the gateway to `{name}`, apply it there and recreate edgeHub"
-            ))
+            .remedy(mismatch_remedy(name, hostname, &gateway))
             .info(info),
         })
     }
+}
+
+/// Fix the leaf first: the gateway's `hostname` is what its certificate and its other leaves
+/// use. The gateway's own syntax and command (1.1's config.yaml or 1.2+'s config.toml) are
+/// quoted for the rarer case where `hostname` itself is wrong; an address is never proposed
+/// as `hostname`, which the IoT Edge docs advise against.
+fn mismatch_remedy(name: &str, hostname: &str, gateway: &config::EdgeConfig) -> String {
+    let leaf = format!(
+        "set GatewayHostName={hostname} in the leaf's connection string (and --gateway, if used)"
+    );
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return format!(
+            "{leaf}, and make `{hostname}` resolve to {name} on the leaf (DNS, or the line `{name} {hostname}` in /etc/hosts)"
+        );
+    }
+    format!(
+        "{leaf}: edgeHub's certificate is issued for `{hostname}`, the name the other leaves dial. Only if `{hostname}` is itself wrong, set `hostname` in the gateway's {} to `{name}`, run `{}` there and recreate edgeHub",
+        gateway.format.system_path(),
+        gateway.format.apply_command()
+    )
 }
 
 /// Host names compare case-insensitively (RFC 4343); one trailing dot is ignored.

@@ -12,7 +12,8 @@
 use crate::engine::info::GatewayProtocolInfo;
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
+    PortFamily, Prior, Ran,
 };
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -31,49 +32,45 @@ impl GatewayProtocolCheck {
     }
 }
 
-impl Check for GatewayProtocolCheck {
-    fn id(&self) -> &'static str {
-        self.protocol.protocol_check_id()
+const MQTT: CheckMeta = CheckMeta {
+    id: "gateway-protocol-mqtt",
+    group: Group::GatewayConnectivity,
+    title: "an MQTT broker answers behind the MQTT port (8883)",
+    dependencies: &[Dependency::Requires("gateway-connect-mqtt")],
+    info: InfoSchema::GatewayProtocol,
+};
+
+/// The protocol answers on the connection its connect check made, so each requires its own.
+const FAMILY: &PortFamily = &PortFamily {
+    mqtt: MQTT,
+    amqp: CheckMeta {
+        id: "gateway-protocol-amqp",
+        title: "an AMQP 1.0 server answers behind the AMQP port (5671)",
+        dependencies: &[Dependency::Requires("gateway-connect-amqp")],
+        ..MQTT
+    },
+    https: CheckMeta {
+        id: "gateway-protocol-https",
+        title: "an HTTP server answers behind the HTTPS port (443)",
+        dependencies: &[Dependency::Requires("gateway-connect-https")],
+        ..MQTT
+    },
+    peer: Peer::Gateway,
+    connects: false,
+};
+
+impl DeclaredCheck for GatewayProtocolCheck {
+    const META: CheckMeta = MQTT;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((FAMILY, self.protocol))
     }
-    fn group(&self) -> Group {
-        Group::GatewayConnectivity
-    }
-    fn description(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "an MQTT broker answers behind the MQTT port (8883)",
-            Protocol::Amqp => "an AMQP 1.0 server answers behind the AMQP port (5671)",
-            Protocol::Https => "an HTTP server answers behind the HTTPS port (443)",
-        }
-    }
-    fn port(&self, context: &Context) -> Option<PortCheck> {
-        Some(PortCheck {
-            protocol: self.protocol,
-            port: context.ports.get(self.protocol),
-            peer: Peer::Gateway,
-            connects: false,
-        })
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        match self.protocol {
-            Protocol::Mqtt => &[Dependency::Requires("gateway-connect-mqtt")],
-            Protocol::Amqp => &[Dependency::Requires("gateway-connect-amqp")],
-            Protocol::Https => &[Dependency::Requires("gateway-connect-https")],
-        }
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::GatewayProtocol
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let observations = prior.observations();
-            let Some(observation) = observations
-                .iter()
-                .find(|observation| observation.protocol == self.protocol)
-            else {
-                return Outcome::skipped("skipped because no TLS connection was made on this port");
-            };
-            self.judge_answer(context, observation).await
-        })
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let observations = prior.observations();
+        let observation = observations
+            .iter()
+            .find(|observation| observation.protocol == self.protocol)
+            .or_skip("skipped because no TLS connection was made on this port")?;
+        Ok(self.judge_answer(context, observation).await)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
     Prior, Ran,
 };
-use crate::net::resolve::ResolverSettings;
+use crate::net::resolve::RESOLV_CONF;
 
 pub struct GatewayResolveCheck;
 
@@ -23,13 +23,8 @@ impl DeclaredCheck for GatewayResolveCheck {
         let name = prior
             .gateway_name()
             .or_skip("skipped because no gateway name is known")?;
-        let settings = ResolverSettings {
-            hosts_file: context.hosts_file.clone(),
-            dns_server: context.dns_server,
-            overrides: context.resolve_overrides.clone(),
-            timeout: context.timeout,
-            ..ResolverSettings::system(context.timeout)
-        };
+        // The device resolves with its own resolv.conf, whatever `--root` says.
+        let settings = context.resolver_settings(RESOLV_CONF.into());
         Ok(
             match context.shared.resolver(&settings).resolve(name).await {
                 Ok(resolution) => {

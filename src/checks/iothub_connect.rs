@@ -7,14 +7,16 @@ use crate::checks::SYSTEM_BUNDLE;
 use crate::config::Provisioning;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
+    PortFamily, Prior, Ran, Skip,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
-use crate::net::resolve::{ResolverSettings, resolve_gateway};
+use crate::net::resolve::NameRole;
 use crate::pki::VerifyCode;
 
 use super::tls_probe::{Endpoint, examine};
+use super::{CONFIG_NOT_READ, resolve_upstream};
 
 pub struct IotHubConnectCheck {
     protocol: Protocol,
@@ -26,60 +28,47 @@ impl IotHubConnectCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("config-well-formed"),
-    Dependency::Uses("connection-string"),
-];
+const FAMILY: &PortFamily = &PortFamily::new(
+    Peer::IotHub,
+    CheckMeta {
+        id: "iothub-connect-mqtt",
+        group: Group::Connectivity,
+        title: "IoT Hub is reachable and trusted on the MQTT port (8883)",
+        dependencies: &[
+            Dependency::Requires("config-well-formed"),
+            Dependency::Uses("connection-string"),
+        ],
+        info: InfoSchema::TlsPort,
+    },
+    (
+        "iothub-connect-amqp",
+        "IoT Hub is reachable and trusted on the AMQP port (5671)",
+    ),
+    (
+        "iothub-connect-https",
+        "IoT Hub is reachable and trusted on the HTTPS port (443)",
+    ),
+);
 
-impl Check for IotHubConnectCheck {
-    fn id(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "iothub-connect-mqtt",
-            Protocol::Amqp => "iothub-connect-amqp",
-            Protocol::Https => "iothub-connect-https",
+impl DeclaredCheck for IotHubConnectCheck {
+    const META: CheckMeta = FAMILY.mqtt;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((FAMILY, self.protocol))
+    }
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        if config.parent_hostname.is_some() {
+            return Err(Skip::because(
+                "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
+            ));
         }
-    }
-    fn group(&self) -> Group {
-        Group::Connectivity
-    }
-    fn description(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "IoT Hub is reachable and trusted on the MQTT port (8883)",
-            Protocol::Amqp => "IoT Hub is reachable and trusted on the AMQP port (5671)",
-            Protocol::Https => "IoT Hub is reachable and trusted on the HTTPS port (443)",
-        }
-    }
-    fn port(&self, context: &Context) -> Option<PortCheck> {
-        Some(PortCheck {
-            protocol: self.protocol,
-            port: context.iothub_ports.get(self.protocol),
-            peer: Peer::IotHub,
-            connects: true,
-        })
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::TlsPort
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let Some(config) = prior.edge_config() else {
-                return Outcome::skipped("skipped because the config was not read");
-            };
-            if config.parent_hostname.is_some() {
-                return Outcome::skipped(
-                    "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
-                );
-            }
-            let configured = match &config.provisioning {
-                Provisioning::Manual {
-                    iothub_hostname, ..
-                } => iothub_hostname.clone(),
-                _ => None,
-            };
-            let Some(hub) = context
+        let configured = match &config.provisioning {
+            Provisioning::Manual {
+                iothub_hostname, ..
+            } => iothub_hostname.clone(),
+            _ => None,
+        };
+        let hub = context
                 .iothub_hostname
                 .clone()
                 .or_else(|| {
@@ -88,58 +77,46 @@ impl Check for IotHubConnectCheck {
                         .map(|parsed| parsed.host_name.clone())
                 })
                 .or(configured)
-            else {
-                return Outcome::skipped(
+                .or_skip(
                     "the IoT hub is not named in the config (DPS assigns it): pass --iothub-hostname <hub>.azure-devices.net to check it",
-                );
-            };
-            let host = match validate_hostname(&hub) {
-                Ok(host) => host,
-                Err(error) => {
-                    return Outcome::error(format!("IoT hub `{hub}`: {error}"))
-                        .remedy("correct HostName in the connection string (or --iothub-hostname): <hub>.azure-devices.net");
-                }
-            };
-            let store = context.root.path(SYSTEM_BUNDLE);
-            let anchors = match os_trust_store(&store) {
-                Ok(anchors) => anchors,
-                Err(error) => {
-                    return Outcome::error(format!("the operating system's trust store: {error}"))
-                        .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)");
-                }
-            };
-            let settings = ResolverSettings {
-                hosts_file: context.hosts_file.clone(),
-                resolv_conf: context.root.path("/etc/resolv.conf"),
-                dns_server: context.dns_server,
-                overrides: context.resolve_overrides.clone(),
-                timeout: context.timeout,
-            };
-            let resolution = match resolve_gateway(&host.name, &settings).await {
+                )?;
+        let host = match validate_hostname(&hub) {
+            Ok(host) => host,
+            Err(error) => {
+                return Ok(Outcome::error(format!("IoT hub `{hub}`: {error}"))
+                        .remedy("correct HostName in the connection string (or --iothub-hostname): <hub>.azure-devices.net"));
+            }
+        };
+        let store = context.root.path(SYSTEM_BUNDLE);
+        let anchors = match os_trust_store(&store) {
+            Ok(anchors) => anchors,
+            Err(error) => {
+                return Ok(Outcome::error(format!("the operating system's trust store: {error}"))
+                        .remedy("install the CA certificates package (`sudo apt-get install ca-certificates`)"));
+            }
+        };
+        let resolution =
+            match resolve_upstream(context, &host.name, "IoT hub", NameRole::IotHub).await {
                 Ok(resolution) => resolution,
-                Err(failure) => {
-                    return Outcome::error(format!("IoT hub: {failure}"))
-                        .details(failure.notes.clone())
-                        .remedy(failure.remedy(&host.name));
-                }
+                Err(failure) => return Ok(failure),
             };
-            let port = context.iothub_ports.get(self.protocol);
-            let endpoint = Endpoint {
-                protocol: self.protocol,
-                peer: Peer::IotHub,
-                host: &host,
-                addresses: &resolution.addresses,
-                port,
-                anchors: Some(&anchors),
-                what: format!(
-                    "IoT hub `{}` on port {port} ({})",
-                    host.name,
-                    self.protocol.display_name()
-                ),
-                unparseable_remedy: "something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy",
-            };
-            examine(&endpoint, context, remedy).await
-        })
+        let port = context.iothub_ports.get(self.protocol);
+        let endpoint = Endpoint {
+            protocol: self.protocol,
+            peer: Peer::IotHub,
+            host: &host,
+            addresses: &resolution.addresses,
+            port,
+            anchors: Some(&anchors),
+            what: format!(
+                "IoT hub `{}` on port {port} ({})",
+                host.name,
+                self.protocol.display_name()
+            ),
+            unparseable_remedy: "something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy",
+            no_root: None,
+        };
+        Ok(examine(&endpoint, context, remedy).await)
     }
 }
 

@@ -41,12 +41,14 @@ use std::sync::Arc;
 use rustls_pki_types::CertificateDer;
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckMeta, Context, Prior, Skip, Status};
+use crate::engine::{Check, CheckMeta, Context, Outcome, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
-use crate::pki::TrustAnchors;
+use crate::net::resolve::{NameRole, RESOLV_CONF, Resolution, resolve_gateway};
+use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question};
+use crate::pki::{TrustAnchors, VerifyCode};
 
 /// Which suite a check that serves both is registered in: it decides the group, the
 /// prerequisites and where the inputs come from.
@@ -242,6 +244,45 @@ fn leaf_verdict(
             .judge(&chain.certificates, &question),
     )
 }
+
+/// Resolves an upstream name (the parent gateway, IoT Hub) as the gateway itself does, with
+/// its hosts file and resolv.conf under `--root`; a failure is the check's error, `what`
+/// naming the peer.
+async fn resolve_upstream(
+    context: &Context,
+    name: &str,
+    what: &str,
+    role: NameRole,
+) -> Result<Resolution, Outcome> {
+    let settings = context.resolver_settings(context.root.path(RESOLV_CONF));
+    resolve_gateway(name, &settings).await.map_err(|failure| {
+        Outcome::error(format!("{what}: {failure}"))
+            .details(failure.notes.clone())
+            .remedy(failure.remedy_for(name, role))
+    })
+}
+
+/// When OpenSSL accepts a chain (`code` is OK) that a strict client (rustls/webpki, Go)
+/// rejects for a reason other than the name (names are judged with OpenSSL's rules by the
+/// name checks): the detail that says so. Such a port is a warning, with
+/// [`STRICT_CLIENTS_REMEDY`].
+fn strict_clients_object(strict: Option<&StrictVerdict>, code: VerifyCode) -> Option<String> {
+    match strict? {
+        strict @ StrictVerdict::Rejected {
+            name_mismatch: false,
+            ..
+        } => {
+            let warning = strict.compared_with(code)?;
+            Some(format!(
+                "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What to do when only strict clients reject the chain.
+const STRICT_CLIENTS_REMEDY: &str = "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)";
 
 /// The page for a check id, from `checks/<id>.md`: build.rs compresses every page into one
 /// DEFLATE blob (the release binary's size budget), inflated once, on first use.

@@ -4,13 +4,14 @@
 //! Edge devices to create a hierarchy", which checks the same with `openssl s_client`).
 
 use crate::engine::{
-    Check, CheckFuture, Context, Dependency, Group, InfoSchema, Outcome, Peer, PortCheck, Prior,
+    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
+    Prior, Ran,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
-use super::tls_probe::{Endpoint, examine};
+use super::tls_probe::{Endpoint, NoRoot, examine};
 
 pub struct ParentConnectCheck {
     protocol: Protocol,
@@ -22,72 +23,62 @@ impl ParentConnectCheck {
     }
 }
 
-const DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("parent-hostname"),
-    Dependency::Uses("certificates-configured"),
-];
+const FAMILY: &PortFamily = &PortFamily::new(
+    Peer::Parent,
+    CheckMeta {
+        id: "parent-connect-mqtt",
+        group: Group::Connectivity,
+        title: "parent gateway is reachable and trusted on the MQTT port (8883)",
+        dependencies: &[
+            Dependency::Requires("parent-hostname"),
+            Dependency::Uses("certificates-configured"),
+        ],
+        info: InfoSchema::TlsPort,
+    },
+    (
+        "parent-connect-amqp",
+        "parent gateway is reachable and trusted on the AMQP port (5671)",
+    ),
+    (
+        "parent-connect-https",
+        "parent gateway is reachable and trusted on the HTTPS port (443)",
+    ),
+);
 
-impl Check for ParentConnectCheck {
-    fn id(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "parent-connect-mqtt",
-            Protocol::Amqp => "parent-connect-amqp",
-            Protocol::Https => "parent-connect-https",
-        }
+impl DeclaredCheck for ParentConnectCheck {
+    const META: CheckMeta = FAMILY.mqtt;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((FAMILY, self.protocol))
     }
-    fn group(&self) -> Group {
-        Group::Connectivity
-    }
-    fn description(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Mqtt => "parent gateway is reachable and trusted on the MQTT port (8883)",
-            Protocol::Amqp => "parent gateway is reachable and trusted on the AMQP port (5671)",
-            Protocol::Https => "parent gateway is reachable and trusted on the HTTPS port (443)",
-        }
-    }
-    fn port(&self, context: &Context) -> Option<PortCheck> {
-        Some(PortCheck {
+    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+        let unknown = "skipped because the parent's address is unknown";
+        let config = prior.edge_config().or_skip(unknown)?;
+        let resolution = prior.resolution().or_skip(unknown)?;
+        let host = config
+            .parent_hostname
+            .as_deref()
+            .and_then(|name| validate_hostname(name).ok())
+            .or_skip("skipped because parent_hostname is not set or invalid")?;
+        let certificates = prior.configured_certificates();
+        let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
+        let port = context.parent_ports.get(self.protocol);
+        let endpoint = Endpoint {
             protocol: self.protocol,
-            port: context.parent_ports.get(self.protocol),
             peer: Peer::Parent,
-            connects: true,
-        })
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DEPENDENCIES
-    }
-    fn info(&self) -> InfoSchema {
-        InfoSchema::TlsPort
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            let (Some(config), Some(resolution)) = (prior.edge_config(), prior.resolution()) else {
-                return Outcome::skipped("skipped because the parent's address is unknown");
-            };
-            let Some(Ok(host)) = config.parent_hostname.as_deref().map(validate_hostname) else {
-                return Outcome::skipped("skipped because parent_hostname is not set or invalid");
-            };
-            let certificates = prior.configured_certificates();
-            let anchors =
-                certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
-            let port = context.parent_ports.get(self.protocol);
-            let endpoint = Endpoint {
-                protocol: self.protocol,
-                peer: Peer::Parent,
-                host: &host,
-                addresses: &resolution.addresses,
-                port,
-                anchors,
-                what: format!(
-                    "parent `{}` on port {port} ({})",
-                    host.name,
-                    self.protocol.display_name()
-                ),
-                unparseable_remedy: "the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent",
-            };
-            let file = config.source.display().to_string();
-            examine(&endpoint, context, |code| remedy(code, &host.name, &file)).await
-        })
+            host: &host,
+            addresses: &resolution.addresses,
+            port,
+            anchors,
+            what: format!(
+                "parent `{}` on port {port} ({})",
+                host.name,
+                self.protocol.display_name()
+            ),
+            unparseable_remedy: "the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent",
+            no_root: NoRoot::of(context, prior.edge_config().map(AsRef::as_ref)),
+        };
+        let file = config.source.display().to_string();
+        Ok(examine(&endpoint, context, |code| remedy(code, &host.name, &file)).await)
     }
 }
 

@@ -8,14 +8,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::CONFIG_NOT_READ;
+use super::{CONFIG_NOT_READ, resolve_upstream};
 use crate::engine::info::ResolveInfo;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
     Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
-use crate::net::resolve::{ResolutionSource, ResolverSettings, resolve_gateway};
+use crate::net::resolve::{NameRole, ResolutionSource};
 
 pub struct ParentHostnameCheck;
 
@@ -44,21 +44,11 @@ impl DeclaredCheck for ParentHostnameCheck {
                 ));
             }
         };
-        let settings = ResolverSettings {
-            hosts_file: context.hosts_file.clone(),
-            resolv_conf: context.root.path("/etc/resolv.conf"),
-            dns_server: context.dns_server,
-            overrides: context.resolve_overrides.clone(),
-            timeout: context.timeout,
-        };
-        let resolution = match resolve_gateway(&host.name, &settings).await {
-            Ok(resolution) => resolution,
-            Err(failure) => {
-                return Ok(Outcome::error(format!("parent gateway: {failure}"))
-                    .details(failure.notes.clone())
-                    .remedy(failure.remedy(&host.name)));
-            }
-        };
+        let resolution =
+            match resolve_upstream(context, &host.name, "parent gateway", NameRole::Parent).await {
+                Ok(resolution) => resolution,
+                Err(failure) => return Ok(failure),
+            };
         let addresses: Vec<String> = resolution
             .addresses
             .iter()

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::config::EdgeConfig;
 use crate::engine::info::{ExaminedPort, TlsPortInfo};
 use crate::engine::{Context, Evidence, ObservedPort, Outcome, Peer, Status};
 use crate::hostname::HostName;
@@ -15,12 +16,12 @@ use crate::net::observation::{Observation, Session, observe};
 use crate::net::tls::ConnectRequest;
 use crate::pki::describe::s_client_listing;
 use crate::pki::diagnose::{ChainSource, diagnose};
-use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
 use crate::pki::verify::VerifyError;
 use crate::pki::{TrustAnchors, VerifyCode};
 
 use super::connect_failure::connect_failure;
+use super::{STRICT_CLIENTS_REMEDY, strict_clients_object};
 
 /// Where to connect, whose port it is and what a client there trusts.
 pub(super) struct Endpoint<'a> {
@@ -35,6 +36,44 @@ pub(super) struct Endpoint<'a> {
     pub what: String,
     /// What to do when a certificate presented is not X.509 at all.
     pub unparseable_remedy: &'static str,
+    /// When `anchors` is `None`: why there is no root, and what to do about it.
+    pub no_root: Option<NoRoot>,
+}
+
+/// Why a gateway check has no trusted root to verify a chain against, and the fix: the
+/// config names none, or names a file that is missing or did not load. The fix differs (set
+/// the setting; restore the file), and neither is a certificate problem of the port.
+pub(super) struct NoRoot {
+    pub reason: String,
+    pub remedy: String,
+}
+
+impl NoRoot {
+    /// What the config says about the trusted root, for a gateway that has none loaded.
+    pub(super) fn of(context: &Context, config: Option<&EdgeConfig>) -> Option<NoRoot> {
+        let config = config?;
+        let setting = config.format.trust_bundle_setting();
+        let apply = config.format.apply_command();
+        let source = config.source.display();
+        let Some(file) = &config.trust_bundle else {
+            return Some(NoRoot {
+                reason: format!("no trusted root is configured ({setting} is not set in {source})"),
+                remedy: format!(
+                    "set {setting} in {source} to the root CA certificate your leaves hold (e.g. azure-iot-test-only.root.ca.cert.pem), then `{apply}`"
+                ),
+            });
+        };
+        let state = match file.system_path() {
+            Some(path) if !context.root.path(path).exists() => "does not exist",
+            _ => "could not be loaded (see certificates-configured)",
+        };
+        Some(NoRoot {
+            reason: format!("the trusted root file {setting} = `{}` {state}", file.value),
+            remedy: format!(
+                "put the root CA certificate your leaves hold (e.g. azure-iot-test-only.root.ca.cert.pem) at the path {setting} names, or point {setting} in {source} at it, then `{apply}`"
+            ),
+        })
+    }
 }
 
 /// Observes the endpoint and judges what it presented; `remedy` says what to do for a failing
@@ -140,29 +179,25 @@ fn judge(
         outcome.remedy = Some(remedy(code));
     } else if !anchored {
         outcome.escalate(Status::Warning);
+        let (reason, fix) = match &endpoint.no_root {
+            Some(no_root) => (no_root.reason.clone(), no_root.remedy.clone()),
+            None => (
+                "no trusted root is configured".to_owned(),
+                remedy(VerifyCode::UnableToGetIssuerCertLocally),
+            ),
+        };
         outcome.message = format!(
-            "{what} presents {presented} for the right name, but the chain was not verified: no trusted root is configured"
+            "{what} presents {presented} for the right name, but the chain was not verified: {reason}"
         );
-        outcome.remedy = Some(remedy(VerifyCode::UnableToGetIssuerCertLocally));
+        outcome.remedy = Some(fix);
     } else {
         outcome.message = format!("{what} presents {presented}: Verify return code: 0 (ok)");
         // Name objections are already judged above, with OpenSSL's rules.
-        if let Some(
-            strict @ StrictVerdict::Rejected {
-                name_mismatch: false,
-                ..
-            },
-        ) = &verdict.strict
-            && let Some(warning) = strict.compared_with(code)
-        {
+        if let Some(objection) = strict_clients_object(verdict.strict.as_ref(), code) {
             outcome.escalate(Status::Warning);
             outcome.message.push_str(" (strict clients disagree)");
-            outcome = outcome.detail(format!(
-                "{warning}; OpenSSL-based clients (C, Python, Node SDKs) connect"
-            ));
-            outcome.remedy = Some(
-                "reissue the certificate so that strict clients accept it too (a leaf that is not a CA, SHA-256 signatures, a subjectAltName, at most 6 intermediates)".to_owned(),
-            );
+            outcome = outcome.detail(objection);
+            outcome.remedy = Some(STRICT_CLIENTS_REMEDY.to_owned());
         }
     }
     outcome.info(TlsPortInfo::Examined(ExaminedPort {

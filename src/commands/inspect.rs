@@ -169,26 +169,7 @@ fn write_item(out: &mut dyn Write, item: &Item, now: OffsetDateTime) -> std::io:
             )?;
             field(out, "Public key:", &summary.public_key)?;
             field(out, "Signature algorithm:", &summary.signature_algorithm)?;
-            let names: Vec<String> = summary
-                .dns_names
-                .iter()
-                .map(|name| format!("DNS:{name}"))
-                .chain(
-                    summary
-                        .ip_addresses
-                        .iter()
-                        .map(|address| format!("IP Address:{address}")),
-                )
-                .collect();
-            field(
-                out,
-                "Subject alt names:",
-                &if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                },
-            )?;
+            field(out, "Subject alt names:", &summary.alt_names_text())?;
             let constraints = match (summary.is_ca, summary.path_len) {
                 (true, Some(length)) => format!("CA:TRUE, pathlen:{length}"),
                 (true, None) => "CA:TRUE".to_owned(),
@@ -211,7 +192,7 @@ fn write_item(out: &mut dyn Write, item: &Item, now: OffsetDateTime) -> std::io:
                 field(
                     out,
                     "Warning:",
-                    "expires on or after 2038-01-01, which IoT Edge's libiothsm cannot handle",
+                    "expires on or after 2038-01-01, which IoT Edge 1.1's libiothsm cannot handle (1.2+ accepts it; devices with a 32-bit time_t misread it)",
                 )?;
             }
             writeln!(out)

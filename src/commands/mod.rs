@@ -5,6 +5,7 @@ mod check;
 mod connect;
 mod demo;
 mod explain;
+mod exporter;
 mod fleet;
 mod inspect;
 mod list;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::Check(args) => check::run(*args, out).await,
         Command::Demo(args) => demo::run(args, out).await,
         Command::Serve(args) => serve::run(args, out, wait_for_ctrl_c()).await,
+        Command::Exporter(args) => exporter::run(*args, out, wait_for_ctrl_c()).await,
         Command::Connect(args) => connect::run(&args, out).await,
         Command::Verify(args) => verify::run(&args, out),
         Command::Inspect(args) => inspect::run(&args, out),

@@ -58,17 +58,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     }
 
     // `openssl verify` prints each error its callback sees, up to the one it stops at.
-    let printed = match verification.openssl_verify_error() {
-        Some(stop) => {
-            let end = verification
-                .errors
-                .iter()
-                .position(|error| std::ptr::eq(error, stop))
-                .map_or(verification.errors.len(), |index| index + 1);
-            &verification.errors[..end]
-        }
-        None => &verification.errors[..0],
-    };
+    let printed = verification.openssl_verify_printed();
     for error in printed {
         writeln!(out, "{}", error.subject)?;
         writeln!(

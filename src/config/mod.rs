@@ -72,6 +72,14 @@ impl ConfigFormat {
         }
     }
 
+    /// Where IoT Edge keeps this config on a gateway, for remedies that a copy is read from.
+    pub fn system_path(self) -> &'static str {
+        match self {
+            ConfigFormat::V1Yaml => V1_CONFIG_PATH,
+            ConfigFormat::V2Toml => V2_CONFIG_PATH,
+        }
+    }
+
     /// What makes IoT Edge read the config again.
     pub fn apply_command(self) -> &'static str {
         match self {
@@ -349,12 +357,25 @@ pub struct Located {
     pub also_present: Option<PathBuf>,
 }
 
-/// Finds the config: `explicit` (`--config`) as given, else `/etc/aziot/config.toml`, else
-/// `/etc/iotedge/config.yaml`, both under `root`.
+/// Finds the config: `explicit` (`--config`), else `/etc/aziot/config.toml`, else
+/// `/etc/iotedge/config.yaml`, both under `root`. An explicit absolute path is a system path
+/// like the defaults, so it is read under `root` when it exists there (`--root /srv/gw
+/// --config /etc/aziot/config.toml` reads `/srv/gw/etc/aziot/config.toml`); otherwise, and for
+/// a relative path, the file is read as given (a copy kept elsewhere).
 pub fn locate(root: &SystemRoot, explicit: Option<&Path>) -> Result<Located, ConfigError> {
     if let Some(path) = explicit {
+        let under_root = root.path(path);
+        let path = if !root.is_host()
+            && path.is_absolute()
+            && !path.starts_with(root.root())
+            && under_root.exists()
+        {
+            under_root
+        } else {
+            path.to_path_buf()
+        };
         return Ok(Located {
-            path: path.to_path_buf(),
+            path,
             also_present: None,
         });
     }
@@ -610,6 +631,11 @@ mod tests {
         assert_eq!(located.also_present, Some(root.path(V1_CONFIG_PATH)));
         let explicit = Path::new("/somewhere/config.toml");
         assert_eq!(locate(&root, Some(explicit)).unwrap().path, explicit);
+        // A system path that exists under the root is read there, as the defaults are.
+        assert_eq!(
+            locate(&root, Some(Path::new(V2_CONFIG_PATH))).unwrap().path,
+            root.path(V2_CONFIG_PATH)
+        );
     }
 
     #[test]

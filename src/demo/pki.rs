@@ -738,11 +738,7 @@ mod tests {
 
         const AT: OffsetDateTime = datetime!(2026-06-01 00:00:00 UTC);
 
-        fn path(name: &str) -> std::path::PathBuf {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(name)
-        }
+        use crate::test_fixtures::fixture as path;
 
         fn certificates(name: &str) -> Vec<CertificateDer<'static>> {
             CertificateDer::pem_file_iter(path(name))

@@ -13,7 +13,9 @@ pub mod shared;
 
 pub use info::{CheckInfo, InfoSchema, Milliseconds, Timestamp};
 pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
-pub use registry::{Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck};
+pub use registry::{
+    Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck, PortFamily,
+};
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;
 
@@ -26,6 +28,7 @@ use time::OffsetDateTime;
 
 use crate::config::Located;
 use crate::net::Protocol;
+use crate::net::resolve::ResolverSettings;
 use crate::secrets::SecretString;
 use crate::system::SystemRoot;
 
@@ -111,12 +114,13 @@ impl Context {
         }
     }
 
-    /// How names are resolved in this run: the hosts file, then DNS (`--dns-server` or the
-    /// resolv.conf under `--root`), with the `--resolve` overrides first.
-    pub fn resolver_settings(&self) -> crate::net::resolve::ResolverSettings {
-        crate::net::resolve::ResolverSettings {
+    /// How this run resolves names (`--hosts-file`, `--dns-server`, `--resolve`, the timeout),
+    /// with the system resolver's configuration read from `resolv_conf`: the gateway suite
+    /// reads the gateway's own under `--root`, the leaf suite this device's.
+    pub fn resolver_settings(&self, resolv_conf: PathBuf) -> ResolverSettings {
+        ResolverSettings {
             hosts_file: self.hosts_file.clone(),
-            resolv_conf: self.root.path("/etc/resolv.conf"),
+            resolv_conf,
             dns_server: self.dns_server,
             overrides: self.resolve_overrides.clone(),
             timeout: self.timeout,

@@ -39,12 +39,7 @@ pub fn os_trust_store(path: &Path) -> OsTrustStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name)
-    }
+    use crate::test_fixtures::fixture;
 
     #[test]
     fn a_bundle_is_read_once_and_then_shared() {

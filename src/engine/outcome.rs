@@ -30,6 +30,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the JSON report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+            Status::Ignored => "ignored",
+        }
+    }
+
     /// Whether a dependent may use this check's evidence (warnings do not block dependents).
     pub fn allows_dependents(self) -> bool {
         matches!(self, Status::Ok | Status::Warning)

@@ -7,31 +7,10 @@
 //! one `async fn run`. [`Check`] is what the runner and printers hold (`Box<dyn Check>`); every
 //! `DeclaredCheck` is one through the blanket impl below.
 //!
-//! # Converting a check written against the older `Check` shape
-//! (TO BE REMOVED once no check implements `Check` directly: the network checks, and
-//! `certificates-configured` while it is being split.) Replace `impl Check for X { fn id ..
-//! fn group .. fn description .. fn dependencies .. fn run }` with
-//! ```ignore
-//! impl DeclaredCheck for GatewayCertChainCheck {
-//!     const META: CheckMeta = CheckMeta {
-//!         id: "gateway-cert-chain",
-//!         group: Group::GatewayConnectivity,
-//!         title: "gateway certificate chain verifies against the root CA file",
-//!         dependencies: &[Dependency::RequiresAny(CONNECT_CHECKS)],
-//!         info: InfoSchema::GatewayCertChain,
-//!     };
-//!     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-//!         let anchors = prior.trust_anchors().or_skip("skipped because ..")?;
-//!         ..
-//!         Ok(outcome.info(GatewayCertChainInfo { .. }))
-//!     }
-//! }
-//! ```
-//! A parameterized family (one type for three ports) declares one `const` per port, sets
-//! `META` to one of them and overrides `meta()` to return the one at hand, as
-//! `connection_string.rs` does for its two suites. Then drop the ids from `PAGES` in
-//! `checks/mod.rs`. When no check is left on the older shape, fold `Check`'s four legacy
-//! methods into `meta()`.
+//! A parameterized family (one type for three ports) declares its three `CheckMeta`s, its peer
+//! and whether it connects as one [`PortFamily`] table and names it and its protocol in
+//! `family()`, as `gateway_connect.rs` does; a check registered in two suites returns the
+//! metadata of its suite from `meta()`, as `connection_string.rs` does.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -101,6 +80,70 @@ pub struct PortCheck {
     pub connects: bool,
 }
 
+/// A port family as data: one [`CheckMeta`] per protocol, whose port the family probes, and
+/// whether it makes the connection or reads the connecting check's observation. A family's
+/// checks differ in id and title (and sometimes prerequisites), so each is declared in full.
+#[derive(Debug, Clone, Copy)]
+pub struct PortFamily {
+    pub mqtt: CheckMeta,
+    pub amqp: CheckMeta,
+    pub https: CheckMeta,
+    pub peer: Peer,
+    pub connects: bool,
+}
+
+impl PortFamily {
+    /// A family of connecting checks that differ only in id and title: `mqtt` in full, then
+    /// the `(id, title)` of the AMQP and the HTTPS check.
+    pub const fn new(
+        peer: Peer,
+        mqtt: CheckMeta,
+        (amqp_id, amqp_title): (&'static str, &'static str),
+        (https_id, https_title): (&'static str, &'static str),
+    ) -> Self {
+        PortFamily {
+            mqtt,
+            amqp: CheckMeta {
+                id: amqp_id,
+                title: amqp_title,
+                ..mqtt
+            },
+            https: CheckMeta {
+                id: https_id,
+                title: https_title,
+                ..mqtt
+            },
+            peer,
+            connects: true,
+        }
+    }
+
+    /// The family's check for `protocol`.
+    pub const fn get(&'static self, protocol: Protocol) -> &'static CheckMeta {
+        match protocol {
+            Protocol::Mqtt => &self.mqtt,
+            Protocol::Amqp => &self.amqp,
+            Protocol::Https => &self.https,
+        }
+    }
+
+    /// The port the family's check for `protocol` probes in this run: the peer's port as
+    /// `--port`, `--parent-port` or `--iothub-port` set it.
+    pub fn port(&self, protocol: Protocol, context: &Context) -> PortCheck {
+        let ports = match self.peer {
+            Peer::Gateway | Peer::EdgeHub => &context.ports,
+            Peer::Parent => &context.parent_ports,
+            Peer::IotHub => &context.iothub_ports,
+        };
+        PortCheck {
+            protocol,
+            port: ports.get(protocol),
+            peer: self.peer,
+            connects: self.connects,
+        }
+    }
+}
+
 /// `description` with the protocol's default port, written `(8883)`, replaced by `port`: the
 /// registry's text names the default, a run's title the port it probes.
 pub fn title_for_port(description: &str, protocol: Protocol, port: u16) -> String {
@@ -130,10 +173,18 @@ pub struct CheckMeta {
 pub trait DeclaredCheck: Send + Sync {
     /// What the check is, declared once in its `impl`.
     const META: CheckMeta;
-    /// [`Self::META`]; a check registered in two suites, or for three ports, returns the
-    /// metadata of the instance at hand instead.
+    /// For one check of a port family: the family's table and the protocol of this instance,
+    /// from which its metadata and the port it probes follow.
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        None
+    }
+    /// [`Self::META`], or the family's entry for this instance's protocol; a check registered
+    /// in two suites returns the metadata of its suite instead.
     fn meta(&self) -> &'static CheckMeta {
-        const { &Self::META }
+        match self.family() {
+            Some((family, protocol)) => family.get(protocol),
+            None => const { &Self::META },
+        }
     }
     /// Whether the check applies to this invocation at all (e.g. `connection-string` only when
     /// one was given). Checks that do not apply are left out of the report.
@@ -145,20 +196,34 @@ pub trait DeclaredCheck: Send + Sync {
     fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send;
 }
 
-/// One check as the runner, the printers and `list` see it.
-///
-/// Its first four methods are the older way of declaring a check, kept (TO BE REMOVED, see the
-/// module documentation) so that checks not yet converted to [`DeclaredCheck`] compile
-/// unchanged; callers read [`Check::meta`].
+/// One check as the runner, the printers and `list` see it (`Box<dyn Check>`): every
+/// [`DeclaredCheck`] is one through the blanket impl below, and nothing else implements it.
 pub trait Check: Send + Sync {
-    /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
-    fn id(&self) -> &'static str;
-    fn group(&self) -> Group;
-    /// One line, phrased as what should be true ("gateway name resolves").
-    fn description(&self) -> &'static str;
+    /// Everything declared about the check.
+    fn meta(&self) -> &'static CheckMeta;
     /// For a check of a port family: the port it probes in this run, and whose it is.
-    fn port(&self, _context: &Context) -> Option<PortCheck> {
-        None
+    fn port(&self, context: &Context) -> Option<PortCheck>;
+    /// Whether the check applies to this invocation at all.
+    fn applies(&self, context: &Context) -> bool;
+    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
+
+    /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
+    fn group(&self) -> Group {
+        self.meta().group
+    }
+    /// One line, phrased as what should be true ("gateway name resolves").
+    fn description(&self) -> &'static str {
+        self.meta().title
+    }
+    fn dependencies(&self) -> &'static [Dependency] {
+        self.meta().dependencies
+    }
+    /// The type of its JSON `additional_info`.
+    fn info(&self) -> InfoSchema {
+        self.meta().info
     }
     /// The line the report shows: the description, naming the port actually probed.
     fn title(&self, context: &Context) -> String {
@@ -167,41 +232,15 @@ pub trait Check: Send + Sync {
             None => self.description().to_owned(),
         }
     }
-    fn dependencies(&self) -> &'static [Dependency] {
-        &[]
-    }
-    /// Whether the check applies to this invocation at all (e.g. `connection-string` only when
-    /// one was given). Checks that do not apply are left out of the report.
-    fn applies(&self, _context: &Context) -> bool {
-        true
-    }
-    fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
-    /// The type of its JSON `additional_info`: required, so no check reports untyped data.
-    fn info(&self) -> InfoSchema;
-    /// Everything declared about the check, from the methods above.
-    fn meta(&self) -> CheckMeta {
-        CheckMeta {
-            id: self.id(),
-            group: self.group(),
-            title: self.description(),
-            dependencies: self.dependencies(),
-            info: self.info(),
-        }
-    }
 }
 
 impl<T: DeclaredCheck> Check for T {
-    fn id(&self) -> &'static str {
-        DeclaredCheck::meta(self).id
+    fn meta(&self) -> &'static CheckMeta {
+        DeclaredCheck::meta(self)
     }
-    fn group(&self) -> Group {
-        DeclaredCheck::meta(self).group
-    }
-    fn description(&self) -> &'static str {
-        DeclaredCheck::meta(self).title
-    }
-    fn dependencies(&self) -> &'static [Dependency] {
-        DeclaredCheck::meta(self).dependencies
+    fn port(&self, context: &Context) -> Option<PortCheck> {
+        let (family, protocol) = self.family()?;
+        Some(family.port(protocol, context))
     }
     fn applies(&self, context: &Context) -> bool {
         DeclaredCheck::applies(self, context)
@@ -212,11 +251,5 @@ impl<T: DeclaredCheck> Check for T {
                 .await
                 .unwrap_or_else(Outcome::from)
         })
-    }
-    fn info(&self) -> InfoSchema {
-        DeclaredCheck::meta(self).info
-    }
-    fn meta(&self) -> CheckMeta {
-        *DeclaredCheck::meta(self)
     }
 }

@@ -24,7 +24,7 @@ use crate::pki::TrustAnchors;
 type OutcomeReceiver = watch::Receiver<Option<Arc<Outcome>>>;
 
 /// `--only` and `--skip`, as given.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     pub only: Vec<String>,
     pub skip: Vec<String>,

@@ -111,12 +111,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name)
-    }
+    use crate::test_fixtures::fixture;
 
     #[test]
     fn anchors_are_loaded_once_per_path_and_failures_are_not_cached() {

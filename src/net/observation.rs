@@ -62,6 +62,24 @@ pub struct Session {
         skip_serializing_if = "Option::is_none"
     )]
     pub answer: Option<Result<ProbeAnswer, ProbeError>>,
+    /// How long the protocol's first request took to be answered (the `protocol` phase of the
+    /// monitoring outputs); `None` when it was not asked.
+    #[serde(
+        rename = "answer_ms",
+        serialize_with = "optional_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answer_time: Option<Duration>,
+}
+
+fn optional_millis<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => as_millis(duration, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The certificates exactly as the server sent them, leaf first, each described once.
@@ -355,6 +373,9 @@ mod schema {
         /// for.
         #[serde(skip_serializing_if = "Option::is_none")]
         answer: Option<AnswerJson>,
+        /// How long the answer took, from the request; absent when none was asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer_ms: Option<Milliseconds>,
     }
 
     /// No TLS session: the connection or the handshake failed.
@@ -445,6 +466,7 @@ pub async fn observe(
     let result = match connect_recording(request, &mut attempts).await {
         Err(error) => Err(error),
         Ok(mut connected) => {
+            let asked = std::time::Instant::now();
             let answer = if read_answer {
                 let probe_request = ProbeRequest {
                     protocol: request.protocol,
@@ -459,10 +481,12 @@ pub async fn observe(
             let handshake = connected.handshake.clone();
             let chain = chains.intern(std::mem::take(&mut connected.chain));
             connected.close().await;
+            let answer_time = answer.is_some().then(|| asked.elapsed());
             Ok(Session {
                 handshake,
                 chain,
                 answer,
+                answer_time,
             })
         }
     };

@@ -75,6 +75,32 @@ pub struct CertificateSummary {
     pub authority_key_id: Option<String>,
 }
 
+impl CertificateSummary {
+    /// The subjectAltName's DNS names, then its IP addresses: `DNS:name`, `{ip_label}:address`
+    /// (OpenSSL's text writes `IP Address`, the JSON `IP`).
+    pub fn alt_names(&self, ip_label: &str) -> Vec<String> {
+        self.dns_names
+            .iter()
+            .map(|name| format!("DNS:{name}"))
+            .chain(
+                self.ip_addresses
+                    .iter()
+                    .map(|address| format!("{ip_label}:{address}")),
+            )
+            .collect()
+    }
+
+    /// The subjectAltName as `openssl x509 -text` lists it, or `none`.
+    pub fn alt_names_text(&self) -> String {
+        let names = self.alt_names("IP Address");
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
 /// Why a certificate could not be described.
 #[derive(Debug, thiserror::Error)]
 pub enum DescribeError {

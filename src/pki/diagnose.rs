@@ -8,6 +8,7 @@
 //! the fix that comes first is the chain's: OpenSSL ran its other checks on whatever chain it
 //! could build, so they may change once the chain is complete.
 
+use super::describe::{CertificateSummary, describe};
 use super::verify::{Verification, VerifyError};
 use super::{TrustAnchors, VerifyCode};
 
@@ -16,16 +17,6 @@ use super::{TrustAnchors, VerifyCode};
 pub struct Diagnosis {
     pub cause: String,
     pub remedy: String,
-}
-
-/// What the trusted root file holds, by subject, for messages like "your root file holds CN=A".
-pub fn anchor_subjects(anchors: &TrustAnchors) -> Vec<String> {
-    anchors
-        .certificates
-        .iter()
-        .filter_map(|der| super::describe::describe(der).ok())
-        .map(|summary| summary.subject)
-        .collect()
 }
 
 /// The IoT Edge setting that decides what chain edgeHub sends (1.2+ and 1.1 names).
@@ -184,7 +175,9 @@ struct Situation<'v> {
     verification: &'v Verification,
     presented_count: usize,
     source: ChainSource,
-    roots: Vec<String>,
+    /// The trusted file's certificates, described: when a name collides, the fingerprints
+    /// and key identifiers tell the two certificates apart.
+    root_summaries: Vec<CertificateSummary>,
     root_file: String,
     holds: String,
 }
@@ -196,7 +189,15 @@ impl<'v> Situation<'v> {
         anchors: &TrustAnchors,
         source: ChainSource,
     ) -> Situation<'v> {
-        let roots = anchor_subjects(anchors);
+        let root_summaries: Vec<CertificateSummary> = anchors
+            .certificates
+            .iter()
+            .filter_map(|der| describe(der).ok())
+            .collect();
+        let roots: Vec<String> = root_summaries
+            .iter()
+            .map(|summary| summary.subject.clone())
+            .collect();
         let holds = if roots.is_empty() {
             "no certificates".to_owned()
         } else if roots.len() <= 3 {
@@ -212,15 +213,30 @@ impl<'v> Situation<'v> {
             verification,
             presented_count,
             source,
-            roots,
+            root_summaries,
             root_file: anchors.path.display().to_string(),
             holds,
         }
     }
 
+    /// The certificates of the trusted file named `subject`, each told apart by its SHA-256
+    /// fingerprint and subject key identifier: `SHA-256 AB:..., key identifier 12:...`.
+    fn same_name_in_file(&self, subject: &str) -> Vec<String> {
+        self.root_summaries
+            .iter()
+            .filter(|summary| summary.subject.eq_ignore_ascii_case(subject))
+            .map(identity)
+            .collect()
+    }
+
+    /// The chain's certificate at `depth`, described.
+    fn chain_summary(&self, depth: usize) -> Option<CertificateSummary> {
+        let link = self.verification.chain.get(depth)?;
+        describe(&link.der).ok()
+    }
+
     /// One error's cause and fix.
     fn explain(&self, error: &VerifyError) -> Diagnosis {
-        let roots = &self.roots;
         let root_file = &self.root_file;
         let holds = &self.holds;
         let at = describe_position(error);
@@ -246,12 +262,19 @@ impl<'v> Situation<'v> {
                 }
             }
             VerifyCode::UnableToGetIssuerCertLocally => {
-                let issuer_in_roots = roots.iter().any(|subject| subject.eq_ignore_ascii_case(&error.issuer));
-                if issuer_in_roots {
+                let same_name = self.same_name_in_file(&error.issuer);
+                if !same_name.is_empty() {
+                    // The signer is known only by the key identifier the certificate names.
+                    let signer = self
+                        .chain_summary(error.depth)
+                        .and_then(|summary| summary.authority_key_id)
+                        .map(|key| format!(" (it names the signer's key identifier {key})"))
+                        .unwrap_or_default();
                     Diagnosis {
                         cause: format!(
-                            "the chain ends at {at}; {root_file} holds a certificate named `{}`, but not the one that signed it (a different key: the CA was regenerated)",
-                            error.issuer
+                            "the chain ends at {at}{signer}; {root_file} holds a different root with the same name `{}` ({}): the CA was regenerated, and the file holds the old one",
+                            error.issuer,
+                            same_name.join("; ")
                         ),
                         remedy: format!(
                             "copy the gateway's current root CA certificate to this device and pass it with --ca-file (replacing {root_file})"
@@ -274,10 +297,18 @@ impl<'v> Situation<'v> {
                 remedy: format!("make the gateway send the full chain: {FULL_CHAIN_SETTING}."),
             },
             VerifyCode::SelfSignedCertInChain => Diagnosis {
-                cause: format!(
-                    "the gateway's chain ends at its own root `{}`, which is not in {root_file} (that file holds {holds})",
-                    error.subject
-                ),
+                cause: match (self.chain_summary(error.depth), self.same_name_in_file(&error.subject)) {
+                    (Some(presented), same_name) if !same_name.is_empty() => format!(
+                        "the gateway's chain ends at its own root `{}` ({}), and {root_file} holds a different root with the same name ({}): the CA was regenerated, so the two runs' roots share a name but not a key",
+                        error.subject,
+                        identity(&presented),
+                        same_name.join("; ")
+                    ),
+                    _ => format!(
+                        "the gateway's chain ends at its own root `{}`, which is not in {root_file} (that file holds {holds})",
+                        error.subject
+                    ),
+                },
                 remedy: format!(
                     "give the device the gateway's root CA (`{}`) as its trusted root, or reissue the gateway's device CA from the root the devices already trust",
                     error.subject
@@ -350,15 +381,56 @@ impl<'v> Situation<'v> {
                 cause: format!("{at} has a key too small for OpenSSL's default security level (under 1024-bit RSA)"),
                 remedy: "reissue the certificate with at least a 2048-bit RSA or a P-256 key".to_owned(),
             },
-            VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => Diagnosis {
-                cause: format!("{at} is not issued for the name being checked: its subjectAltName does not list it"),
-                remedy: "dial the gateway by a name the certificate lists (`edgeprobe inspect` shows them), or have it reissued for the dialled name: on IoT Edge set `hostname` in /etc/aziot/config.toml to that name and run `sudo iotedge config apply`".to_owned(),
-            },
+            VerifyCode::HostnameMismatch | VerifyCode::IpAddressMismatch => {
+                let leaf = self.chain_summary(error.depth);
+                match leaf {
+                    // certGen's device CA full chain served as is: the CA itself is the
+                    // server certificate, and no name in it will ever be right.
+                    Some(summary) if summary.is_ca => Diagnosis {
+                        cause: format!(
+                            "{at} is a CA certificate (basicConstraints CA:TRUE), not a server certificate: a CA certificate is being served"
+                        ),
+                        remedy: format!(
+                            "serve a server certificate issued by `{}` for the name the devices dial, followed by its chain: on IoT Edge, [edge_ca] cert names the device CA and edgeHub issues its own server certificate from it; for another TLS server (mosquitto certfile, nginx ssl_certificate), issue one with certGen.sh create_edge_server_certificate <name> and serve its -full-chain file",
+                            summary.subject
+                        ),
+                    },
+                    Some(summary)
+                        if summary.dns_names.is_empty() && summary.ip_addresses.is_empty() =>
+                    {
+                        Diagnosis {
+                            cause: format!(
+                                "{at} is not issued for the name being checked: it has no subjectAltName at all, and its subject CN does not match"
+                            ),
+                            remedy: "reissue the server certificate with subjectAltName DNS:<the name the devices dial> (IoT Edge issues edgeHub's with its `hostname`), or dial the gateway by the name in its subject CN".to_owned(),
+                        }
+                    }
+                    _ if error.code == VerifyCode::IpAddressMismatch => Diagnosis {
+                        cause: format!("{at} is not issued for the address being checked: its subjectAltName does not list it"),
+                        remedy: "dial the gateway by a name the certificate lists (`edgeprobe inspect` shows them; make it resolve to the address with DNS or /etc/hosts): IoT Edge issues edgeHub's certificate for its `hostname`, which the docs advise to be a name".to_owned(),
+                    },
+                    _ => Diagnosis {
+                        cause: format!("{at} is not issued for the name being checked: its subjectAltName does not list it"),
+                        remedy: "dial the gateway by a name the certificate lists (`edgeprobe inspect` shows them), or have it reissued for the dialled name: on IoT Edge set `hostname` in /etc/aziot/config.toml to that name and run `sudo iotedge config apply`".to_owned(),
+                    },
+                }
+            }
             other => Diagnosis {
                 cause: format!("{at}: {}", other.text()),
                 remedy: "inspect the chain with `openssl s_client -showcerts` and reissue the faulty certificate".to_owned(),
             },
         }
+    }
+}
+
+/// `SHA-256 AB:..., key identifier 12:...`: what tells two certificates of one name apart.
+fn identity(summary: &CertificateSummary) -> String {
+    match &summary.subject_key_id {
+        Some(key) => format!(
+            "SHA-256 {}, key identifier {key}",
+            summary.sha256_fingerprint
+        ),
+        None => format!("SHA-256 {}", summary.sha256_fingerprint),
     }
 }
 

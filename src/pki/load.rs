@@ -97,6 +97,9 @@ pub enum CertificateFileError {
         reason: TrustSettingsError,
     },
 
+    #[error("{} is a PKCS#12 bundle (.pfx/.p12, as certGen.sh writes beside each certificate), not a PEM or DER certificate: extract the certificates with `openssl pkcs12 -in {} -nokeys -out cert.pem` and pass cert.pem", path.display(), path.display())]
+    Pkcs12InsteadOfCertificate { path: PathBuf },
+
     #[error("{} is neither PEM text nor a DER-encoded certificate ({reason}): pass a PEM (-----BEGIN CERTIFICATE-----) or DER certificate file", path.display())]
     NotDerCertificate { path: PathBuf, reason: String },
 
@@ -135,6 +138,9 @@ pub enum KeyFileError {
 
     #[error("{} holds an encrypted private key: decrypt it first, e.g. `openssl pkey -in {} -out key.pem`", path.display(), path.display())]
     EncryptedKey { path: PathBuf },
+
+    #[error("{} is a PKCS#12 bundle (.pfx/.p12), not a PEM or DER private key: extract the key with `openssl pkcs12 -in {} -nocerts -nodes -out key.pem` and pass key.pem", path.display(), path.display())]
+    Pkcs12InsteadOfKey { path: PathBuf },
 
     #[error("{} holds no private key ({}){}", path.display(), found_summary(found_labels, "PRIVATE KEY"), key_hint(found_labels))]
     NoKey {
@@ -490,6 +496,9 @@ pub fn parse_private_key(
 
     let blocks = pem_blocks(content);
     let key = if blocks.is_empty() {
+        if is_pkcs12(content) {
+            return Err(KeyFileError::Pkcs12InsteadOfKey { path: owned() });
+        }
         match PrivateKeyDer::try_from(content) {
             Ok(key) => key.clone_key(),
             Err(_) if x509_parser::parse_x509_certificate(content).is_ok() => {
@@ -583,6 +592,11 @@ fn parse_der_certificate(
     };
     match decode_certificate(content, CertificateKind::Plain, reader) {
         Ok(certificate) => Ok(vec![certificate]),
+        // Before the key test: a PFX is a SEQUENCE starting with an INTEGER too, which the
+        // PKCS#8 guess of rustls-pki-types takes for a key.
+        Err(_) if is_pkcs12(content) => {
+            Err(CertificateFileError::Pkcs12InsteadOfCertificate { path })
+        }
         Err(_) if PrivateKeyDer::try_from(content).is_ok() => {
             Err(CertificateFileError::PrivateKeyInsteadOfCertificate { path })
         }
@@ -605,6 +619,29 @@ fn parse_der_certificate(
             })
         }
     }
+}
+
+/// Whether `content` is a PKCS#12 PFX (RFC 7292 section 4): `SEQUENCE { version INTEGER 3,
+/// authSafe ContentInfo { contentType pkcs7-data or pkcs7-signedData, ... }, ... }`. The outer
+/// structure is enough to name the file; its contents (often encrypted) are not read.
+pub fn is_pkcs12(content: &[u8]) -> bool {
+    use crate::pki::signature::der::{INTEGER, OBJECT_IDENTIFIER, Reader as DerReader, SEQUENCE};
+    /// pkcs7-data (1.2.840.113549.1.7.1) and pkcs7-signedData (1.2.840.113549.1.7.2).
+    const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+    const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    let mut outer = DerReader::new(content);
+    let Some(pfx) = outer.expect(SEQUENCE) else {
+        return false;
+    };
+    let mut fields = DerReader::new(pfx);
+    if fields.expect(INTEGER) != Some(&[3]) {
+        return false;
+    }
+    let Some(auth_safe) = fields.expect(SEQUENCE) else {
+        return false;
+    };
+    let content_type = DerReader::new(auth_safe).expect(OBJECT_IDENTIFIER);
+    matches!(content_type, Some(DATA | SIGNED_DATA))
 }
 
 /// One `-----BEGIN ...-----` block of a PEM file: the text from its BEGIN line up to the next
@@ -1413,9 +1450,7 @@ mod tests {
     }
 
     fn openssl_fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/openssl")
-            .join(name)
+        crate::test_fixtures::fixture(&format!("openssl/{name}"))
     }
 
     fn pem_body(path: &Path) -> Vec<u8> {

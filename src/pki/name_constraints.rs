@@ -43,13 +43,14 @@
 //! (over 2^20 name-subtree comparisons; or an internationalized email subtree whose A-label
 //! does not decode). OpenSSL 3.0 never returns 52 from name constraints.
 
-use x509_parser::asn1_rs::{Any, Class, FromDer, Length};
+use x509_parser::asn1_rs::Class;
 
 use crate::pki::VerifyCode;
 use crate::pki::oids::{
     self, OID_PKCS9_EMAIL_ADDRESS, OID_PKIX_ON_SMTP_UTF8_MAILBOX, OID_X509_COMMON_NAME,
     OID_X509_EXT_SUBJECT_ALT_NAME,
 };
+use crate::pki::signature::der::{Tagged, c2i_object_identifier_accepts, tagged};
 
 /// OpenSSL's `NAME_CHECK_MAX`: names times constraints beyond this are refused with
 /// X509_V_ERR_UNSPECIFIED, to bound the work a hostile certificate can cause.
@@ -176,7 +177,7 @@ pub fn parse_name_constraints(
     extension_value_der: &[u8],
 ) -> Result<NameConstraints, NameConstraintsError> {
     let (outer, _ignored) = element(extension_value_der)?;
-    outer.expect(Class::Universal, SEQUENCE, true, "a SEQUENCE")?;
+    expect(&outer, Class::Universal, SEQUENCE, true, "a SEQUENCE")?;
     let mut constraints = NameConstraints {
         permitted: Vec::new(),
         excluded: Vec::new(),
@@ -193,7 +194,13 @@ pub fn parse_name_constraints(
         if field.class != Class::ContextSpecific || field.tag != number {
             continue;
         }
-        field.expect(Class::ContextSpecific, number, true, "a subtree list")?;
+        expect(
+            &field,
+            Class::ContextSpecific,
+            number,
+            true,
+            "a subtree list",
+        )?;
         let mut subtrees = field.content;
         while !subtrees.is_empty() {
             let (subtree, after) = element(subtrees)?;
@@ -205,7 +212,7 @@ pub fn parse_name_constraints(
     if !fields.is_empty() {
         let (field, _) = element(fields)?;
         return Err(NameConstraintsError::Unexpected {
-            found: field.describe(),
+            found: describe(&field),
             expected: "the end of the name constraints",
         });
     }
@@ -213,7 +220,13 @@ pub fn parse_name_constraints(
 }
 
 fn general_subtree(subtree: &Element<'_>) -> Result<GeneralSubtree, NameConstraintsError> {
-    subtree.expect(Class::Universal, SEQUENCE, true, "a GeneralSubtree")?;
+    expect(
+        subtree,
+        Class::Universal,
+        SEQUENCE,
+        true,
+        "a GeneralSubtree",
+    )?;
     let (base, mut fields) = element(subtree.content)?;
     let base = general_name(&base)?;
     let mut minmax_valid = true;
@@ -225,7 +238,13 @@ fn general_subtree(subtree: &Element<'_>) -> Result<GeneralSubtree, NameConstrai
         if field.class != Class::ContextSpecific || field.tag != number {
             continue;
         }
-        field.expect(Class::ContextSpecific, number, false, "a BaseDistance")?;
+        expect(
+            &field,
+            Class::ContextSpecific,
+            number,
+            false,
+            "a BaseDistance",
+        )?;
         let zero = integer_is_zero(field.content)?;
         // nc_minmax_valid: the maximum must be absent, the minimum absent or 0.
         if number == 1 || !zero {
@@ -236,7 +255,7 @@ fn general_subtree(subtree: &Element<'_>) -> Result<GeneralSubtree, NameConstrai
     if !fields.is_empty() {
         let (field, _) = element(fields)?;
         return Err(NameConstraintsError::Unexpected {
-            found: field.describe(),
+            found: describe(&field),
             expected: "the end of a GeneralSubtree",
         });
     }
@@ -258,12 +277,13 @@ fn integer_is_zero(content: &[u8]) -> Result<bool, NameConstraintsError> {
 fn general_name(name: &Element<'_>) -> Result<GeneralName, NameConstraintsError> {
     if name.class != Class::ContextSpecific {
         return Err(NameConstraintsError::Unexpected {
-            found: name.describe(),
+            found: describe(name),
             expected: "a GeneralName",
         });
     }
     let constructed = matches!(name.tag, 0 | 3 | 4 | 5);
-    name.expect(
+    expect(
+        name,
         Class::ContextSpecific,
         name.tag,
         constructed,
@@ -275,7 +295,13 @@ fn general_name(name: &Element<'_>) -> Result<GeneralName, NameConstraintsError>
             let (type_id, rest) = element(name.content)?;
             let type_id = object_identifier(&type_id)?;
             let (value, rest) = element(rest)?;
-            value.expect(Class::ContextSpecific, 0, true, "an otherName value")?;
+            expect(
+                &value,
+                Class::ContextSpecific,
+                0,
+                true,
+                "an otherName value",
+            )?;
             let (inner, after) = element(value.content)?;
             if !after.is_empty() || !rest.is_empty() {
                 return Err(NameConstraintsError::Unexpected {
@@ -314,7 +340,7 @@ fn general_name(name: &Element<'_>) -> Result<GeneralName, NameConstraintsError>
         }
         _ => {
             return Err(NameConstraintsError::Unexpected {
-                found: name.describe(),
+                found: describe(name),
                 expected: "a GeneralName",
             });
         }
@@ -801,7 +827,7 @@ impl CertificateNames {
 /// `GeneralNames ::= SEQUENCE OF GeneralName`, bytes after it ignored (X509V3_EXT_d2i).
 fn general_names(der: &[u8]) -> Result<Vec<GeneralName>, NameConstraintsError> {
     let (outer, _) = element(der)?;
-    outer.expect(Class::Universal, SEQUENCE, true, "GeneralNames")?;
+    expect(&outer, Class::Universal, SEQUENCE, true, "GeneralNames")?;
     let mut names = Vec::new();
     let mut rest = outer.content;
     while !rest.is_empty() {
@@ -817,24 +843,36 @@ fn general_names(der: &[u8]) -> Result<Vec<GeneralName>, NameConstraintsError> {
 /// outer SEQUENCE, with string values converted to lower-cased, space-collapsed UTF8String
 /// (`asn1_string_canon`). Fails where OpenSSL's decoding of the name fails.
 fn parse_name(name: &Element<'_>) -> Result<Name, NameConstraintsError> {
-    name.expect(Class::Universal, SEQUENCE, true, "a Name")?;
+    expect(name, Class::Universal, SEQUENCE, true, "a Name")?;
     let mut attributes = Vec::new();
     let mut canonical = Vec::new();
     let mut rdns = name.content;
     while !rdns.is_empty() {
         let (rdn, after) = element(rdns)?;
-        rdn.expect(Class::Universal, SET, true, "a RelativeDistinguishedName")?;
+        expect(
+            &rdn,
+            Class::Universal,
+            SET,
+            true,
+            "a RelativeDistinguishedName",
+        )?;
         let mut members = Vec::new();
         let mut rest = rdn.content;
         while !rest.is_empty() {
             let (member, after_member) = element(rest)?;
-            member.expect(Class::Universal, SEQUENCE, true, "an AttributeTypeAndValue")?;
+            expect(
+                &member,
+                Class::Universal,
+                SEQUENCE,
+                true,
+                "an AttributeTypeAndValue",
+            )?;
             let (oid, value_and_rest) = element(member.content)?;
             let oid_content = object_identifier(&oid)?;
             let (value, end) = element(value_and_rest)?;
             if !end.is_empty() || value.class != Class::Universal {
                 return Err(NameConstraintsError::Unexpected {
-                    found: value.describe(),
+                    found: describe(&value),
                     expected: "an attribute value",
                 });
             }
@@ -953,83 +991,49 @@ fn tlv(identifier: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// One DER element.
-#[derive(Clone, Copy)]
-struct Element<'a> {
-    class: Class,
-    constructed: bool,
-    tag: u32,
-    content: &'a [u8],
-    /// The whole element, identifier and length included.
-    encoded: &'a [u8],
+type Element<'a> = Tagged<'a>;
+
+/// The element's class and tag, as the errors name them.
+fn describe(element: &Element<'_>) -> String {
+    format!("tag {}", element.describe_tag())
 }
 
-impl Element<'_> {
-    fn describe(&self) -> String {
-        let class = match self.class {
-            Class::Universal => "",
-            Class::Application => "APPLICATION ",
-            Class::ContextSpecific => "CONTEXT ",
-            Class::Private => "PRIVATE ",
-        };
-        format!("tag {class}{}", self.tag)
-    }
-
-    fn expect(
-        &self,
-        class: Class,
-        tag: u32,
-        constructed: bool,
-        expected: &'static str,
-    ) -> Result<(), NameConstraintsError> {
-        if self.class == class && self.tag == tag && self.constructed == constructed {
-            Ok(())
-        } else {
-            Err(NameConstraintsError::Unexpected {
-                found: self.describe(),
-                expected,
-            })
-        }
+/// `element`, which must have this class, tag and form.
+fn expect(
+    element: &Element<'_>,
+    class: Class,
+    tag: u32,
+    constructed: bool,
+    expected: &'static str,
+) -> Result<(), NameConstraintsError> {
+    if element.is(class, tag, constructed) {
+        Ok(())
+    } else {
+        Err(NameConstraintsError::Unexpected {
+            found: describe(element),
+            expected,
+        })
     }
 }
 
 fn element(input: &[u8]) -> Result<(Element<'_>, &[u8]), NameConstraintsError> {
-    match Any::from_der(input) {
-        Ok((rest, any)) if matches!(any.header.length(), Length::Definite(_)) => Ok((
-            Element {
-                class: any.header.class(),
-                constructed: any.header.is_constructed(),
-                tag: any.header.tag().0,
-                content: any.data,
-                encoded: &input[..input.len() - rest.len()],
-            },
-            rest,
-        )),
-        Ok(_) => Err(NameConstraintsError::NotDer {
-            reason: "indefinite length".into(),
-        }),
-        Err(error) => Err(NameConstraintsError::NotDer {
-            reason: error.to_string(),
-        }),
-    }
+    let element = tagged(input).map_err(|reason| NameConstraintsError::NotDer { reason })?;
+    Ok((element, element.rest))
 }
 
 /// An OBJECT IDENTIFIER's content, refused where `c2i_ASN1_OBJECT` refuses it.
 fn object_identifier(element: &Element<'_>) -> Result<Vec<u8>, NameConstraintsError> {
-    element.expect(
+    expect(
+        element,
         Class::Universal,
         OBJECT_IDENTIFIER,
         false,
         "an OBJECT IDENTIFIER",
     )?;
-    let bytes = element.content;
-    let padded = bytes
-        .iter()
-        .enumerate()
-        .any(|(index, &byte)| byte == 0x80 && (index == 0 || bytes[index - 1] & 0x80 == 0));
-    match bytes.last() {
-        Some(last) if last & 0x80 == 0 && !padded => Ok(bytes.to_vec()),
-        _ => Err(NameConstraintsError::InvalidObjectIdentifier),
+    if c2i_object_identifier_accepts(element.content) {
+        Ok(element.content.to_vec())
+    } else {
+        Err(NameConstraintsError::InvalidObjectIdentifier)
     }
 }
 
@@ -1043,9 +1047,7 @@ mod tests {
     use crate::pki::oids::OID_X509_EXT_NAME_CONSTRAINTS;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/openssl")
-            .join(format!("{name}.pem"));
+        let path = crate::test_fixtures::fixture(&format!("openssl/{name}.pem"));
         load_certificates(&path).unwrap()[0].to_vec()
     }
 

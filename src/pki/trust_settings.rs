@@ -46,13 +46,14 @@
 
 use std::borrow::Cow;
 
-use x509_parser::asn1_rs::{Any, Class, FromDer, Length, Oid};
+use x509_parser::asn1_rs::{Class, Oid};
 
 use crate::pki::oids::{
     OID_ANY_EXTENDED_KEY_USAGE, OID_PKIX_ACCESS_DESCRIPTOR_OCSP, OID_PKIX_KP_CLIENT_AUTH,
     OID_PKIX_KP_CODE_SIGNING, OID_PKIX_KP_EMAIL_PROTECTION, OID_PKIX_KP_OCSP_SIGNING,
     OID_PKIX_KP_SERVER_AUTH, OID_PKIX_KP_TIME_STAMPING,
 };
+use crate::pki::signature::der::{Tagged, c2i_object_identifier_accepts, tagged};
 use crate::pki::verify::Purpose;
 
 /// The decoded `X509_CERT_AUX` of one certificate.
@@ -387,46 +388,11 @@ const OBJECT_IDENTIFIER: u32 = 6;
 const UTF8_STRING: u32 = 12;
 const SEQUENCE: u32 = 16;
 
-/// One DER element: its identifier, its content and what follows it.
-struct Element<'a> {
-    class: Class,
-    constructed: bool,
-    tag: u32,
-    content: &'a [u8],
-    rest: &'a [u8],
-}
-
-impl Element<'_> {
-    fn describe_tag(&self) -> String {
-        let class = match self.class {
-            Class::Universal => "",
-            Class::Application => "APPLICATION ",
-            Class::ContextSpecific => "CONTEXT ",
-            Class::Private => "PRIVATE ",
-        };
-        format!("{class}{}", self.tag)
-    }
-}
+type Element<'a> = Tagged<'a>;
 
 fn next_element(input: &[u8]) -> Result<(Element<'_>, &[u8]), TrustSettingsError> {
-    match Any::from_der(input) {
-        Ok((rest, any)) if matches!(any.header.length(), Length::Definite(_)) => Ok((
-            Element {
-                class: any.header.class(),
-                constructed: any.header.is_constructed(),
-                tag: any.header.tag().0,
-                content: any.data,
-                rest,
-            },
-            rest,
-        )),
-        Ok(_) => Err(TrustSettingsError::NotDer {
-            reason: "indefinite length".into(),
-        }),
-        Err(error) => Err(TrustSettingsError::NotDer {
-            reason: error.to_string(),
-        }),
-    }
+    let element = tagged(input).map_err(|reason| TrustSettingsError::NotDer { reason })?;
+    Ok((element, element.rest))
 }
 
 /// The next element if it has this class, tag and form; `None` when the field is absent
@@ -467,21 +433,16 @@ fn object_identifiers(mut content: &[u8]) -> Result<Vec<Oid<'static>>, TrustSett
 /// An OBJECT IDENTIFIER, refused where `c2i_ASN1_OBJECT` refuses it: empty, the last byte
 /// continuing, or a sub-identifier padded with a leading 0x80.
 fn object_identifier(element: &Element<'_>) -> Result<Oid<'static>, TrustSettingsError> {
-    if element.class != Class::Universal || element.tag != OBJECT_IDENTIFIER || element.constructed
-    {
+    if !element.is(Class::Universal, OBJECT_IDENTIFIER, false) {
         return Err(TrustSettingsError::UnexpectedField {
             tag: element.describe_tag(),
             expected: "an OBJECT IDENTIFIER",
         });
     }
-    let bytes = element.content;
-    let padded = bytes
-        .iter()
-        .enumerate()
-        .any(|(index, &byte)| byte == 0x80 && (index == 0 || bytes[index - 1] & 0x80 == 0));
-    match bytes.last() {
-        Some(last) if last & 0x80 == 0 && !padded => Ok(Oid::new(Cow::Owned(bytes.to_vec()))),
-        _ => Err(TrustSettingsError::InvalidObjectIdentifier),
+    if c2i_object_identifier_accepts(element.content) {
+        Ok(Oid::new(Cow::Owned(element.content.to_vec())))
+    } else {
+        Err(TrustSettingsError::InvalidObjectIdentifier)
     }
 }
 

@@ -190,6 +190,22 @@ impl Verification {
             .or(self.errors.last())
     }
 
+    /// The errors `openssl verify` prints: each one its callback sees, up to the one it stops
+    /// at (see [`Verification::openssl_verify_error`]). The last is the code it reports.
+    pub fn openssl_verify_printed(&self) -> &[VerifyError] {
+        match self.openssl_verify_error() {
+            Some(stop) => {
+                let end = self
+                    .errors
+                    .iter()
+                    .position(|error| std::ptr::eq(error, stop))
+                    .map_or(self.errors.len(), |index| index + 1);
+                &self.errors[..end]
+            }
+            None => &self.errors[..0],
+        }
+    }
+
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
     }

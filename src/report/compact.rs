@@ -16,25 +16,44 @@ use serde::ser::{SerializeMap, Serializer};
 use super::{Verdict, verdict};
 use crate::engine::{Evidence, ObservedPort, RunReport, Status};
 use crate::net::Protocol;
+use crate::net::observation::Session;
+use crate::pki::describe::{CertificateSummary, describe};
+use crate::pki::verdicts::ChainVerdict;
 use crate::secrets::redact;
 
-/// The compact result of checking one gateway.
-#[derive(Debug, Clone, Serialize)]
+// Its JSON Schema (`docs/target-result.schema.json`) is derived from this type, the
+// hand-written serializers given their shape with `schemars(with)`; the doc comments below are
+// the schema's descriptions.
+/// One gateway's compact result.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(
+    title = "edgeprobe target result (a line of --output jsonl)",
+    deny_unknown_fields
+)]
 pub struct TargetResult {
-    /// The line of the targets file that named this gateway (1-based); absent for a
-    /// single-gateway run.
+    /// Line of the targets file (1-based). Absent for a single-gateway run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The gateway name as listed (for a malformed line: the line's text).
     pub gateway: String,
+    /// The root CA file used: the line's own, else `--ca-file`, else null (system store).
     pub ca_file: Option<String>,
     pub verdict: Verdict,
-    /// Every check that was reported, in registry order, with its status.
+    /// Check id to `result.result`, in run order; empty when the gateway could not be checked
+    /// at all.
     #[serde(serialize_with = "statuses_by_id")]
+    #[schemars(with = "std::collections::BTreeMap<String, Status>")]
     pub checks: Vec<CheckStatus>,
-    /// The checks that raised a warning or an error, with what they found and what to do.
+    /// The checks that raised a warning or an error.
     pub problems: Vec<Problem>,
+    /// One entry per connect check that applied.
     pub ports: Vec<PortResult>,
+    /// How long resolving the gateway's name took (hosts file or DNS); absent when the run did
+    /// not resolve it.
+    pub dns_lookup_seconds: Option<f64>,
+    /// Time spent on this gateway.
     #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
     pub elapsed: Duration,
 }
 
@@ -44,29 +63,110 @@ pub struct CheckStatus {
     pub status: Status,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// A check that raised a warning or an error, with what it found and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Problem {
+    /// The check id, or `targets-file` for a malformed line.
     pub check: String,
     pub status: Status,
     pub message: String,
     pub remedy: Option<String>,
 }
 
-/// One port as the connect check and the chain check saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+// One port as the connect check and the chain check saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PortResult {
     pub protocol: Protocol,
     pub port: u16,
-    /// The connect check's status (`skipped` when it could not run).
+    /// The connect check's result.
     pub status: Status,
-    /// Why the connection failed (`refused`, `connect_timeout`, `handshake_timeout`, ...).
+    /// Why it failed: `refused`, `connect_timeout`, `handshake_timeout`, `not_tls`,
+    /// `tls_alert`, ..., `open_files_limit` when edgeprobe ran out of file descriptors on this
+    /// machine; null when it did not.
     pub error: Option<String>,
+    /// TCP connect time, in seconds.
     pub connect_seconds: Option<f64>,
+    /// TLS handshake time, in seconds.
     pub handshake_seconds: Option<f64>,
-    /// OpenSSL's verify return code for the chain this port presented (0 is OK).
+    /// OpenSSL's verify return code for the chain this port presented (0 is OK); null when
+    /// not verified.
     pub verify_code: Option<u32>,
-    /// `notAfter` of the certificate this port presented, in Unix seconds.
+    /// The presented certificate's notAfter, in Unix seconds.
     pub cert_not_after: Option<i64>,
+    /// `TLSv1.3` or `TLSv1.2`, as OpenSSL names it.
+    pub tls_version: Option<String>,
+    /// How long the protocol's first request took to be answered (CONNACK, SASL offer, HTTP
+    /// status).
+    pub protocol_seconds: Option<f64>,
+    /// The certificate this port presented (the leaf), as monitoring labels it.
+    pub certificate: Option<PresentedCertificate>,
+    /// The earliest `notAfter` among every certificate the port presented, in Unix seconds:
+    /// an intermediate can expire before the leaf.
+    pub chain_not_after: Option<i64>,
+    /// The earliest `notAfter` along the chain that verified (the presented certificates used
+    /// and the root from the CA file), in Unix seconds; absent unless the chain verified.
+    pub verified_chain_not_after: Option<i64>,
+}
+
+/// The presented leaf, as blackbox_exporter's `probe_ssl_last_chain_info` labels it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PresentedCertificate {
+    /// SHA-256 of the DER, lower-case hex without separators (blackbox_exporter's form).
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    /// The subjectAltName entries, DNS names then IP addresses, comma-separated.
+    pub subject_alternative_names: String,
+}
+
+impl PresentedCertificate {
+    fn of(leaf: &CertificateSummary) -> PresentedCertificate {
+        let names = leaf
+            .dns_names
+            .iter()
+            .cloned()
+            .chain(leaf.ip_addresses.iter().map(ToString::to_string));
+        PresentedCertificate {
+            fingerprint_sha256: leaf
+                .sha256_fingerprint
+                .replace(':', "")
+                .to_ascii_lowercase(),
+            subject: leaf.subject.clone(),
+            issuer: leaf.issuer.clone(),
+            subject_alternative_names: names.collect::<Vec<_>>().join(","),
+        }
+    }
+}
+
+/// The earliest expiry along the chain OpenSSL built, when it verified: each link is a
+/// certificate the server presented (already described) or the root from the CA file.
+fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option<i64> {
+    let verification = verdict.openssl.as_ref().ok()?;
+    if verification.code().number() != 0 {
+        return None;
+    }
+    verification
+        .chain
+        .iter()
+        .map(|link| {
+            let presented = session
+                .chain
+                .certificates
+                .iter()
+                .position(|der| *der == link.der)
+                .and_then(|index| session.chain.summaries.get(index)?.as_ref().ok())
+                .map(|summary| summary.not_after);
+            // A root from the CA file was never presented, so it has no description yet.
+            presented
+                .or_else(|| describe(&link.der).ok().map(|summary| summary.not_after))
+                .map(|not_after| not_after.unix_timestamp())
+        })
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .min()
 }
 
 fn statuses_by_id<S: Serializer>(checks: &[CheckStatus], serializer: S) -> Result<S::Ok, S::Error> {
@@ -151,9 +251,31 @@ impl TargetResult {
                     cert_not_after: session
                         .and_then(|session| session.chain.leaf())
                         .map(|leaf| leaf.not_after.unix_timestamp()),
+                    tls_version: session.map(|session| session.handshake.tls_version.clone()),
+                    protocol_seconds: session
+                        .and_then(|session| session.answer_time)
+                        .map(|time| time.as_secs_f64()),
+                    certificate: session
+                        .and_then(|session| session.chain.leaf())
+                        .map(PresentedCertificate::of),
+                    chain_not_after: session.and_then(|session| {
+                        session
+                            .chain
+                            .readable()
+                            .map(|certificate| certificate.not_after.unix_timestamp())
+                            .min()
+                    }),
+                    verified_chain_not_after: session
+                        .zip(verdict)
+                        .and_then(|(session, verdict)| verified_chain_not_after(session, verdict)),
                 })
             })
             .collect();
+        let dns_lookup_seconds = report
+            .checks
+            .iter()
+            .find(|check| matches!(check.outcome.evidence, Evidence::Resolution(_)))
+            .map(|check| check.duration.as_secs_f64());
         TargetResult {
             line,
             gateway: redact(gateway).into_owned(),
@@ -162,6 +284,7 @@ impl TargetResult {
             checks,
             problems,
             ports,
+            dns_lookup_seconds,
             elapsed: report.elapsed,
         }
     }
@@ -200,6 +323,7 @@ impl TargetResult {
                 remedy: remedy.map(|remedy| redact(&remedy).into_owned()),
             }],
             ports: Vec::new(),
+            dns_lookup_seconds: None,
             elapsed: Duration::ZERO,
         }
     }
@@ -219,7 +343,7 @@ mod tests {
     use std::net::SocketAddr;
     use std::sync::Arc;
 
-    use crate::engine::{CheckReport, Group, Outcome, Peer, PortCheck};
+    use crate::engine::{CheckReport, Outcome, Peer, PortCheck};
     use crate::net::observation::{Attempt, Observation, PresentedChain, Session};
     use crate::net::tls::{ConnectError, Handshake};
     use crate::pki::VerifyCode;
@@ -229,15 +353,7 @@ mod tests {
     use super::*;
 
     fn check(id: &'static str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            id,
-            group: Group::GatewayConnectivity,
-            description: "something holds",
-            title: "something holds".to_owned(),
-            port: None,
-            outcome: Arc::new(outcome),
-            duration: Duration::ZERO,
-        }
+        crate::report::sample::check(id, "something holds", outcome, 0)
     }
 
     fn port_check(
@@ -407,6 +523,7 @@ mod tests {
             },
             chain: Arc::new(chain),
             answer: None,
+            answer_time: None,
         };
         let examined = |peer, code| {
             Outcome::ok("presents").evidence(Evidence::Port(Arc::new(ObservedPort {

@@ -12,8 +12,10 @@ use super::compact::TargetResult;
 use super::prometheus::PrometheusWriter;
 use crate::engine::Ports;
 
-/// Counts over the whole run, kept as results stream by.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+// Counts over the whole run, kept as results stream by.
+/// Gateways by verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetSummary {
     pub total: usize,
     pub ok: usize,

@@ -10,6 +10,7 @@
 //! The gateway comes last because it is the only column of unknown width, and rows cannot
 //! be aligned after the fact when they are printed as they come.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use colored::Color;
@@ -32,6 +33,9 @@ pub struct FleetText {
     started: bool,
     /// The run's clock (Unix seconds), for EXPIRES.
     now: i64,
+    /// The gateways already shown: a second row for the same host names its line of the
+    /// targets file and its CA file, or the two rows could not be told apart.
+    shown: HashSet<String>,
 }
 
 impl FleetText {
@@ -41,6 +45,27 @@ impl FleetText {
             options,
             started: false,
             now,
+            shown: HashSet::new(),
+        }
+    }
+
+    /// GATEWAY: the host, and when the host was already shown, the line of the targets file
+    /// and the CA file that tell the two rows apart.
+    fn gateway_cell(&mut self, result: &TargetResult) -> String {
+        if self.shown.insert(result.gateway.clone()) {
+            return result.gateway.clone();
+        }
+        let mut apart: Vec<String> = Vec::new();
+        if let Some(line) = result.line {
+            apart.push(format!("line {line}"));
+        }
+        if let Some(ca_file) = &result.ca_file {
+            apart.push(format!("CA {ca_file}"));
+        }
+        if apart.is_empty() {
+            result.gateway.clone()
+        } else {
+            format!("{} ({})", result.gateway, apart.join(", "))
         }
     }
 
@@ -114,7 +139,7 @@ impl FleetPrinter for FleetText {
         let time = format!("{} ms", result.elapsed.as_millis());
         line.push_str(&format!(
             "{expires:<EXPIRES_WIDTH$}{time:<TIME_WIDTH$}{}",
-            result.gateway
+            self.gateway_cell(result)
         ));
         writeln!(out, "{}", line.trim_end())?;
         for problem in &result.problems {
@@ -122,7 +147,9 @@ impl FleetPrinter for FleetText {
                 Status::Warning => "\u{203c}",
                 _ => "\u{00d7}",
             };
-            writeln!(out, "    {symbol} {}: {}", problem.check, problem.message)?;
+            // A message of several lines (one per certificate) stays under its check.
+            let message = problem.message.replace('\n', "\n      ");
+            writeln!(out, "    {symbol} {}: {message}", problem.check)?;
             if let Some(remedy) = problem.remedy.as_ref().filter(|_| self.options.verbose) {
                 writeln!(out, "      Remedy: {remedy}")?;
             }
@@ -211,6 +238,11 @@ mod tests {
             handshake_seconds: None,
             verify_code,
             cert_not_after: verify_code.map(|_| NOW + 89 * 86_400 + 10),
+            tls_version: None,
+            protocol_seconds: None,
+            certificate: None,
+            chain_not_after: None,
+            verified_chain_not_after: None,
         }
     }
 
@@ -255,6 +287,7 @@ mod tests {
                 .into_iter()
                 .map(|protocol| port(protocol, Some(0), None))
                 .collect(),
+            dns_lookup_seconds: None,
             elapsed: Duration::from_millis(14),
         };
         let bad = TargetResult {

@@ -186,7 +186,8 @@ pub(crate) mod sample {
         }
     }
 
-    fn check(
+    /// A check of the Gateway connectivity group that took `millis`.
+    pub fn check(
         id: &'static str,
         description: &'static str,
         outcome: Outcome,
@@ -261,10 +262,10 @@ pub(crate) mod sample {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+
     use std::time::Duration;
 
-    use crate::engine::{CheckReport, Group, Outcome, RunReport};
+    use crate::engine::{Outcome, RunReport};
 
     use super::*;
 
@@ -272,15 +273,7 @@ mod tests {
         RunReport {
             checks: outcomes
                 .into_iter()
-                .map(|outcome| CheckReport {
-                    id: "some-check",
-                    group: Group::GatewayConnectivity,
-                    description: "something holds",
-                    title: "something holds".to_owned(),
-                    port: None,
-                    outcome: Arc::new(outcome),
-                    duration: Duration::ZERO,
-                })
+                .map(|outcome| sample::check("some-check", "something holds", outcome, 0))
                 .collect(),
             elapsed: Duration::ZERO,
         }

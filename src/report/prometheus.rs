@@ -11,38 +11,80 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::Verdict;
 use super::compact::TargetResult;
-use crate::engine::Status;
 
-/// Every family edgeprobe exports: name, help. All are gauges.
-const FAMILIES: [(&str, &str); 5] = [
+/// Every family edgeprobe exports: name, help. All are gauges. Where blackbox_exporter has a
+/// metric with the same meaning, edgeprobe uses its name (`probe_*`), so dashboards and alerts
+/// written for blackbox_exporter's TLS probes work; every series carries `gateway`, and the
+/// per-port ones `protocol` and `port` as well (a gateway's three ports can present three
+/// different chains).
+pub const FAMILIES: [(&str, &str); 12] = [
     (
-        "edgeprobe_check_ok",
-        "1 if the check passed (ok, or a warning), 0 if it failed; checks that did not run (skipped) have no sample.",
+        "probe_success",
+        "1 if no check failed for the gateway (warnings allowed), 0 if one did.",
     ),
     (
-        "edgeprobe_tls_verify_code",
+        "probe_duration_seconds",
+        "How long checking the gateway took, in seconds.",
+    ),
+    (
+        "probe_dns_lookup_time_seconds",
+        "How long resolving the gateway's name took (hosts file or DNS), in seconds.",
+    ),
+    (
+        "probe_ssl_earliest_cert_expiry",
+        "Earliest notAfter among the certificates the port presented, in Unix seconds.",
+    ),
+    (
+        "probe_ssl_last_chain_expiry_timestamp_seconds",
+        "Earliest notAfter along the chain that verified against the root CA (the root included), in Unix seconds; no sample unless it verified.",
+    ),
+    (
+        "probe_tls_version_info",
+        "The TLS version the port negotiated, as the version label; the value is 1.",
+    ),
+    (
+        "probe_ssl_last_chain_info",
+        "The certificate the port presented: SHA-256 fingerprint, subject, issuer and subjectAltName as labels; the value is 1.",
+    ),
+    (
+        "edgeprobe_check_status",
+        "1 for the check's status and 0 for the others: ok, warning, error, skipped (a prerequisite failed) or ignored (deselected).",
+    ),
+    (
+        "edgeprobe_verify_code",
         "OpenSSL verify return code for the chain the port presented (0 is OK, 20 unable to get local issuer certificate, ...).",
     ),
     (
-        "edgeprobe_cert_expiry_timestamp_seconds",
-        "notAfter of the certificate the port presented, in Unix seconds.",
-    ),
-    (
         "edgeprobe_connect_seconds",
-        "Time to establish the TCP connection to the port.",
+        "Time to establish the TCP connection to the port, in seconds.",
     ),
     (
         "edgeprobe_handshake_seconds",
-        "Time to complete the TLS handshake on the port.",
+        "Time to complete the TLS handshake on the port, in seconds.",
+    ),
+    (
+        "edgeprobe_phase_duration_seconds",
+        "Time spent in each phase of reaching the gateway, in seconds: resolve (no protocol or port), then connect, tls and protocol (the protocol's first answer) per port.",
     ),
 ];
 
-const CHECK_OK: usize = 0;
-const VERIFY_CODE: usize = 1;
-const CERT_EXPIRY: usize = 2;
-const CONNECT: usize = 3;
-const HANDSHAKE: usize = 4;
+const SUCCESS: usize = 0;
+const DURATION: usize = 1;
+const DNS_LOOKUP: usize = 2;
+const EARLIEST_EXPIRY: usize = 3;
+const LAST_CHAIN_EXPIRY: usize = 4;
+const TLS_VERSION: usize = 5;
+const LAST_CHAIN_INFO: usize = 6;
+const CHECK_STATUS: usize = 7;
+const VERIFY_CODE: usize = 8;
+const CONNECT: usize = 9;
+const HANDSHAKE: usize = 10;
+const PHASE: usize = 11;
+
+/// The values `edgeprobe_check_status` is one-hot over, as the JSON report spells them.
+pub const CHECK_STATUSES: [&str; 5] = ["ok", "warning", "error", "skipped", "ignored"];
 
 /// Collects results and writes them as one exposition.
 #[derive(Debug, Default)]
@@ -60,6 +102,14 @@ impl PrometheusWriter {
         Self::default()
     }
 
+    fn sample(&mut self, family: usize, labels: &str, value: impl std::fmt::Display) {
+        let _ = writeln!(
+            self.samples[family],
+            "{}{{{labels}}} {value}",
+            FAMILIES[family].0
+        );
+    }
+
     /// Adds one gateway's samples.
     pub fn add(&mut self, result: &TargetResult) {
         if !self.gateways.insert(result.gateway.clone()) {
@@ -70,39 +120,76 @@ impl PrometheusWriter {
             self.repeated.push(format!("{}{line}", result.gateway));
             return;
         }
-        let gateway = escape_label_value(&result.gateway);
-        for check in &result.checks {
-            let value = match check.status {
-                Status::Ok | Status::Warning => 1,
-                Status::Error => 0,
-                Status::Skipped | Status::Ignored => continue,
-            };
-            let _ = writeln!(
-                self.samples[CHECK_OK],
-                "edgeprobe_check_ok{{gateway=\"{gateway}\",check=\"{}\"}} {value}",
-                escape_label_value(&check.id)
+        let gateway = format!("gateway=\"{}\"", escape_label_value(&result.gateway));
+        let success = u8::from(result.verdict != Verdict::Error);
+        self.sample(SUCCESS, &gateway, success);
+        self.sample(DURATION, &gateway, result.elapsed.as_secs_f64());
+        if let Some(seconds) = result.dns_lookup_seconds {
+            self.sample(DNS_LOOKUP, &gateway, seconds);
+            self.sample(
+                PHASE,
+                &format!("{gateway},protocol=\"\",port=\"\",phase=\"resolve\""),
+                seconds,
             );
         }
+        for check in &result.checks {
+            let status = check.status.as_str();
+            for candidate in CHECK_STATUSES {
+                let labels = format!(
+                    "{gateway},check=\"{}\",status=\"{candidate}\"",
+                    escape_label_value(&check.id)
+                );
+                self.sample(CHECK_STATUS, &labels, u8::from(candidate == status));
+            }
+        }
         for port in &result.ports {
-            let labels = format!("gateway=\"{gateway}\",port=\"{}\"", port.port);
+            let labels = format!(
+                "{gateway},protocol=\"{}\",port=\"{}\"",
+                port.protocol.key(),
+                port.port
+            );
             let values = [
                 (VERIFY_CODE, port.verify_code.map(f64::from)),
                 // Exact as an f64 for any date before the year 285 million.
                 (
-                    CERT_EXPIRY,
-                    port.cert_not_after.map(|seconds| seconds as f64),
+                    EARLIEST_EXPIRY,
+                    port.chain_not_after.map(|seconds| seconds as f64),
+                ),
+                (
+                    LAST_CHAIN_EXPIRY,
+                    port.verified_chain_not_after.map(|seconds| seconds as f64),
                 ),
                 (CONNECT, port.connect_seconds),
                 (HANDSHAKE, port.handshake_seconds),
             ];
             for (family, value) in values {
                 if let Some(value) = value {
-                    let _ = writeln!(
-                        self.samples[family],
-                        "{}{{{labels}}} {value}",
-                        FAMILIES[family].0
-                    );
+                    self.sample(family, &labels, value);
                 }
+            }
+            let phases = [
+                ("connect", port.connect_seconds),
+                ("tls", port.handshake_seconds),
+                ("protocol", port.protocol_seconds),
+            ];
+            for (phase, seconds) in phases {
+                if let Some(seconds) = seconds {
+                    self.sample(PHASE, &format!("{labels},phase=\"{phase}\""), seconds);
+                }
+            }
+            if let Some(version) = &port.tls_version {
+                let version = escape_label_value(version);
+                self.sample(TLS_VERSION, &format!("{labels},version=\"{version}\""), 1);
+            }
+            if let Some(certificate) = &port.certificate {
+                let info = format!(
+                    "{labels},fingerprint_sha256=\"{}\",subject=\"{}\",issuer=\"{}\",subjectalternative=\"{}\"",
+                    escape_label_value(&certificate.fingerprint_sha256),
+                    escape_label_value(&certificate.subject),
+                    escape_label_value(&certificate.issuer),
+                    escape_label_value(&certificate.subject_alternative_names),
+                );
+                self.sample(LAST_CHAIN_INFO, &info, 1);
             }
         }
     }
@@ -165,9 +252,10 @@ mod tests {
     use openmetrics_parser::{PrometheusType, PrometheusValue};
 
     use super::*;
+    use crate::engine::Status;
     use crate::net::Protocol;
     use crate::report::Verdict;
-    use crate::report::compact::{CheckStatus, PortResult};
+    use crate::report::compact::{CheckStatus, PortResult, PresentedCertificate};
 
     fn result(gateway: &str, line: usize) -> TargetResult {
         TargetResult {
@@ -204,6 +292,16 @@ mod tests {
                     handshake_seconds: Some(0.0021),
                     verify_code: Some(20),
                     cert_not_after: Some(2_000_000_000),
+                    tls_version: Some("TLSv1.3".into()),
+                    protocol_seconds: Some(0.0011),
+                    certificate: Some(PresentedCertificate {
+                        fingerprint_sha256: "ab01".into(),
+                        subject: "CN = gw \"one\"".into(),
+                        issuer: "CN = Azure_IoT_Hub_CA_Cert_Test_Only".into(),
+                        subject_alternative_names: "gw-1.contoso.com,10.0.0.5".into(),
+                    }),
+                    chain_not_after: Some(1_900_000_000),
+                    verified_chain_not_after: None,
                 },
                 PortResult {
                     protocol: Protocol::Amqp,
@@ -214,8 +312,14 @@ mod tests {
                     handshake_seconds: None,
                     verify_code: None,
                     cert_not_after: None,
+                    tls_version: None,
+                    protocol_seconds: None,
+                    certificate: None,
+                    chain_not_after: None,
+                    verified_chain_not_after: None,
                 },
             ],
+            dns_lookup_seconds: Some(0.0004),
             elapsed: Duration::from_millis(3),
         }
     }
@@ -271,20 +375,39 @@ mod tests {
             assert_eq!(family.help, help, "{name}");
         }
 
-        let check_ok = &exposition.families["edgeprobe_check_ok"];
-        assert_eq!(sorted(check_ok.get_label_names()), ["check", "gateway"]);
+        let status = &exposition.families["edgeprobe_check_status"];
+        assert_eq!(
+            sorted(status.get_label_names()),
+            ["check", "gateway", "status"]
+        );
         for gateway in ["gw-1.contoso.com", awkward] {
-            let value = |check| sample(check_ok, &[("gateway", gateway), ("check", check)]);
-            assert_eq!(value("gateway-resolve"), Some(1.0));
-            assert_eq!(value("gateway-cert-expiry"), Some(1.0));
-            assert_eq!(value("gateway-cert-chain"), Some(0.0));
-            assert_eq!(value("gateway-cert-hostname"), None);
+            let value = |check, status_value| {
+                sample(
+                    status,
+                    &[
+                        ("gateway", gateway),
+                        ("check", check),
+                        ("status", status_value),
+                    ],
+                )
+            };
+            assert_eq!(value("gateway-resolve", "ok"), Some(1.0));
+            assert_eq!(value("gateway-resolve", "warning"), Some(0.0));
+            assert_eq!(value("gateway-cert-expiry", "warning"), Some(1.0));
+            assert_eq!(value("gateway-cert-expiry", "ok"), Some(0.0));
+            assert_eq!(value("gateway-cert-chain", "error"), Some(1.0));
+            assert_eq!(value("gateway-cert-hostname", "skipped"), Some(1.0));
+            assert_eq!(value("gateway-cert-hostname", "ignored"), Some(0.0));
+            let success = &exposition.families["probe_success"];
+            assert_eq!(sample(success, &[("gateway", gateway)]), Some(0.0));
+            let dns = &exposition.families["probe_dns_lookup_time_seconds"];
+            assert_eq!(sample(dns, &[("gateway", gateway)]), Some(0.0004));
         }
-        assert_eq!(check_ok.iter_samples().count(), 6);
+        assert_eq!(status.iter_samples().count(), 2 * 4 * CHECK_STATUSES.len());
 
         let per_port = [
-            ("edgeprobe_tls_verify_code", 20.0),
-            ("edgeprobe_cert_expiry_timestamp_seconds", 2_000_000_000.0),
+            ("edgeprobe_verify_code", 20.0),
+            ("probe_ssl_earliest_cert_expiry", 1_900_000_000.0),
             ("edgeprobe_connect_seconds", 0.000_25),
             ("edgeprobe_handshake_seconds", 0.0021),
         ];
@@ -292,14 +415,58 @@ mod tests {
             let family = &exposition.families[name];
             assert_eq!(
                 sorted(family.get_label_names()),
-                ["gateway", "port"],
+                ["gateway", "port", "protocol"],
                 "{name}"
             );
-            let value = |port| sample(family, &[("gateway", awkward), ("port", port)]);
-            assert_eq!(value("8883"), Some(expected), "{name}");
-            assert_eq!(value("5671"), None, "{name}: refused port");
+            let value = |protocol, port| {
+                sample(
+                    family,
+                    &[("gateway", awkward), ("protocol", protocol), ("port", port)],
+                )
+            };
+            assert_eq!(value("mqtt", "8883"), Some(expected), "{name}");
+            assert_eq!(value("amqp", "5671"), None, "{name}: refused port");
             assert_eq!(family.iter_samples().count(), 2, "{name}");
         }
+        // Not verified: no last-chain expiry.
+        assert_eq!(
+            exposition.families["probe_ssl_last_chain_expiry_timestamp_seconds"]
+                .iter_samples()
+                .count(),
+            0
+        );
+        let port = [("gateway", awkward), ("protocol", "mqtt"), ("port", "8883")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            port.iter()
+                .copied()
+                .chain(extra.iter().copied())
+                .collect::<Vec<_>>()
+        };
+        let tls = &exposition.families["probe_tls_version_info"];
+        assert_eq!(sample(tls, &with(&[("version", "TLSv1.3")])), Some(1.0));
+        let info = &exposition.families["probe_ssl_last_chain_info"];
+        let labels = with(&[
+            ("fingerprint_sha256", "ab01"),
+            ("subject", "CN = gw \"one\""),
+            ("issuer", "CN = Azure_IoT_Hub_CA_Cert_Test_Only"),
+            ("subjectalternative", "gw-1.contoso.com,10.0.0.5"),
+        ]);
+        assert_eq!(sample(info, &labels), Some(1.0));
+        let phases = &exposition.families["edgeprobe_phase_duration_seconds"];
+        for (phase, seconds) in [("connect", 0.000_25), ("tls", 0.0021), ("protocol", 0.0011)] {
+            assert_eq!(
+                sample(phases, &with(&[("phase", phase)])),
+                Some(seconds),
+                "{phase}"
+            );
+        }
+        let resolve = [
+            ("gateway", awkward),
+            ("protocol", ""),
+            ("port", ""),
+            ("phase", "resolve"),
+        ];
+        assert_eq!(sample(phases, &resolve), Some(0.0004));
     }
 
     #[test]
@@ -313,10 +480,10 @@ mod tests {
         let exposition =
             parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
         assert_eq!(
-            exposition.families["edgeprobe_check_ok"]
+            exposition.families["edgeprobe_check_status"]
                 .iter_samples()
                 .count(),
-            3
+            4 * CHECK_STATUSES.len()
         );
         assert!(
             text.contains("# edgeprobe: gw-1 (line 9) is listed more than once"),

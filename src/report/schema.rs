@@ -6,15 +6,15 @@
 //! `tests/integration/schema.rs` validates real output of every mode against these files and
 //! fails when they differ from what the types generate.
 
-use std::collections::BTreeMap;
-
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::Verdict;
+use super::compact::TargetResult;
+use super::fleet::FleetSummary;
 use super::json::{CheckJson, Document, Tool};
 use crate::checks::all_checks;
-use crate::engine::{Milliseconds, Ports, Status};
+use crate::engine::Ports;
 
 /// The command that rewrites the checked-in schemas and `docs/json-schema.md`'s reference.
 pub const REGENERATE: &str = "cargo run --example generate_schemas";
@@ -62,7 +62,7 @@ pub fn report_schema() -> Schema {
 /// One line of `--output jsonl` (fleet mode, or one gateway), and each of the fleet document's
 /// `targets`.
 pub fn target_result_schema() -> Schema {
-    generator().into_root_schema_for::<TargetResultSchema>()
+    generator().into_root_schema_for::<TargetResult>()
 }
 
 /// `check --targets FILE --output json`.
@@ -131,73 +131,9 @@ impl JsonSchema for AnyObject {
 
 // ---- Fleet mode and JSON Lines ----
 //
-// MIRRORS, TO BE REPLACED by `#[derive(JsonSchema)]` on `report::compact::TargetResult`,
-// `PortResult`, `Problem` and `report::fleet::FleetSummary` themselves (the
-// network side's files, being reworked on another branch), with `schemars(schema_with)` for
-// the hand-written serializers (`checks` as a map, `elapsed_ms`). The tests validate real output
-// against the schema generated from these, so a mirror that drifts from the output fails.
-
-/// One gateway's compact result.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(
-    rename = "TargetResult",
-    title = "edgeprobe target result (a line of --output jsonl)",
-    deny_unknown_fields
-)]
-struct TargetResultSchema {
-    /// Line of the targets file (1-based). Absent for a single-gateway run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
-    /// The gateway name as listed (for a malformed line: the line's text).
-    gateway: String,
-    /// The root CA file used: the line's own, else `--ca-file`, else null (system store).
-    ca_file: Option<String>,
-    verdict: Verdict,
-    /// Check id to `result.result`, in run order; empty when the gateway could not be checked
-    /// at all.
-    checks: BTreeMap<String, Status>,
-    /// The checks that raised a warning or an error.
-    problems: Vec<ProblemSchema>,
-    /// One entry per connect check that applied.
-    ports: Vec<PortResultSchema>,
-    /// Time spent on this gateway.
-    elapsed_ms: Milliseconds,
-}
-
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(rename = "Problem", deny_unknown_fields)]
-struct ProblemSchema {
-    /// The check id, or `targets-file` for a malformed line.
-    check: String,
-    status: Status,
-    message: String,
-    remedy: Option<String>,
-}
-
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(rename = "PortResult", deny_unknown_fields)]
-struct PortResultSchema {
-    protocol: crate::net::Protocol,
-    port: u16,
-    /// The connect check's result.
-    status: Status,
-    /// Why it failed: `refused`, `connect_timeout`, `handshake_timeout`, `not_tls`,
-    /// `tls_alert`, ..., `open_files_limit` when edgeprobe ran out of file descriptors on this
-    /// machine; null when it did not.
-    error: Option<String>,
-    /// TCP connect time, in seconds.
-    connect_seconds: Option<f64>,
-    /// TLS handshake time, in seconds.
-    handshake_seconds: Option<f64>,
-    /// OpenSSL's verify return code for the chain this port presented (0 is OK); null when
-    /// not verified.
-    verify_code: Option<u32>,
-    /// The presented certificate's notAfter, in Unix seconds.
-    cert_not_after: Option<i64>,
-}
+// A line of JSON Lines is a `report::compact::TargetResult`, whose schema is derived from the
+// type; the fleet document is written as the run goes, so its shape is declared here, from the
+// same types.
 
 /// `check --targets FILE --output json`: written as the run goes, one target per line inside
 /// `targets`.
@@ -215,25 +151,14 @@ struct FleetDocumentSchema {
     /// The ports probed on every gateway (`--port`).
     ports: Ports,
     /// One target result per gateway line (and per malformed line), in completion order.
-    targets: Vec<TargetResultSchema>,
-    summary: FleetSummarySchema,
+    targets: Vec<TargetResult>,
+    summary: FleetSummary,
     /// The worst gateway verdict.
     verdict: Verdict,
     // TO BE a float like every other `_ms` field (report/fleet_json.rs, the network side's).
     /// Wall-clock time of the whole run, in whole milliseconds: an integer here, unlike every
     /// other `_ms` field.
     elapsed_ms: u64,
-}
-
-/// Gateways by verdict.
-#[allow(dead_code)] // read only by the derive
-#[derive(JsonSchema)]
-#[schemars(rename = "FleetSummary", deny_unknown_fields)]
-struct FleetSummarySchema {
-    total: usize,
-    ok: usize,
-    warning: usize,
-    error: usize,
 }
 
 // ---- docs/json-schema.md ----

@@ -105,20 +105,28 @@ fn nonsense_flag_values_are_usage_errors() {
     }
 }
 
-#[test]
-fn malformed_connection_string_is_an_error_finding_without_the_key() {
-    let key = "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQtbWUtZXZlcg==";
-    let connection_string =
-        format!("HostName=hub.azure-devices.net;DeviceId;SharedAccessKey={key}");
-    let output = run(&[
+/// A SharedAccessKey that must never be printed.
+const KEY: &str = "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQtbWUtZXZlcg==";
+
+/// `check --only connection-string` of `connection_string`, with `options`.
+fn check_connection_string(connection_string: &str, options: &[&str]) -> crate::harness::Run {
+    let mut args = vec![
         "check",
         "--connection-string",
-        &connection_string,
+        connection_string,
         "--only",
         "connection-string",
-        "--output",
-        "json",
-    ]);
+    ];
+    args.extend_from_slice(options);
+    run(&args)
+}
+
+#[test]
+fn malformed_connection_string_is_an_error_finding_without_the_key() {
+    let key = KEY;
+    let connection_string =
+        format!("HostName=hub.azure-devices.net;DeviceId;SharedAccessKey={key}");
+    let output = check_connection_string(&connection_string, &["--output", "json"]);
     assert_eq!(output.code, 1, "{}", output.all());
     let report = output.json();
     assert_eq!(report.result("connection-string"), "error");
@@ -131,18 +139,10 @@ fn malformed_connection_string_is_an_error_finding_without_the_key() {
 
 #[test]
 fn connection_string_without_gateway_says_how_to_fix_it() {
-    let key = "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQtbWUtZXZlcg==";
+    let key = KEY;
     let connection_string =
         format!("HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={key}");
-    let output = run(&[
-        "check",
-        "--connection-string",
-        &connection_string,
-        "--only",
-        "connection-string",
-        "--output",
-        "json",
-    ]);
+    let output = check_connection_string(&connection_string, &["--output", "json"]);
     let report = output.json();
     assert_eq!(report.result("connection-string"), "error");
     assert!(
@@ -158,16 +158,8 @@ fn connection_string_without_gateway_says_how_to_fix_it() {
         output.all()
     );
     for format in ["text", "json"] {
-        let output = run(&[
-            "check",
-            "--connection-string",
-            &connection_string,
-            "--verbose",
-            "--output",
-            format,
-            "--only",
-            "connection-string",
-        ]);
+        let output =
+            check_connection_string(&connection_string, &["--verbose", "--output", format]);
         assert!(
             !output.all().contains(key),
             "{format}: the key leaked:\n{}",

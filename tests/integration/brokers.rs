@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Report, Run, fixture, run};
 
-const GATEWAY: &str = "gateway.edgeprobe.test";
+pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
 
 /// How long a server may take to start listening before the test gives up on it.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(20);
@@ -51,7 +51,7 @@ fn python_with_proton() -> Option<PathBuf> {
 pub(crate) fn required<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         let message = format!(
-            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry)"
+            "{what} is not installed; `bash scripts/test` installs it (mosquitto, nginx-light, python3-qpid-proton, docker-registry, prometheus)"
         );
         if std::env::var("CI").is_ok_and(|value| value == "true") {
             panic!("CI=true: {message}");
@@ -132,7 +132,7 @@ impl Server {
         }
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         ["stdout", "stderr"]
             .iter()
             .map(|stream| {
@@ -257,14 +257,14 @@ fn proton() -> Option<Server> {
 }
 
 /// mosquitto on the MQTT port, Proton on the AMQP port, nginx on the HTTPS port.
-struct Trio {
-    mqtt: Server,
-    amqp: Server,
-    https: Server,
+pub(crate) struct Trio {
+    pub(crate) mqtt: Server,
+    pub(crate) amqp: Server,
+    pub(crate) https: Server,
 }
 
 impl Trio {
-    fn start() -> Option<Trio> {
+    pub(crate) fn start() -> Option<Trio> {
         Some(Trio {
             mqtt: mosquitto()?,
             amqp: proton()?,

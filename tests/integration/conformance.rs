@@ -28,6 +28,7 @@ use edgeprobe::pki::load::{load_certificates, load_private_key};
 use time::{Duration, OffsetDateTime};
 
 use crate::harness::{Run, edgeprobe};
+use crate::openssl;
 
 /// The gateway name every server certificate is issued for.
 const HOST: &str = "gw.conformance.test";
@@ -505,19 +506,7 @@ fn generate_with_openssl(directory: &Path) {
     let config = directory.join("openssl.cnf");
     fs::write(&config, OPENSSL_CONFIG).expect("write openssl.cnf");
     let config = config.display().to_string();
-    let run = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(directory)
-            .output()
-            .expect("openssl runs (scripts/test installs it)");
-        assert!(
-            output.status.success(),
-            "openssl {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
+    let run = |args: &[&str]| openssl::run(directory, args);
     let rsa_key = |name: &str, bits: u32| {
         let bits = format!("rsa_keygen_bits:{bits}");
         run(&[
@@ -913,19 +902,17 @@ fn strict_warning_problem(scenario: &Scenario, tool: &str, output: &str) -> Opti
     }
 }
 
+/// "OpenSSL 3.0.19 27 Jan 2026 (Library: ...)" -> "OpenSSL 3.0.19".
 fn openssl_version() -> String {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|output| {
-            // "OpenSSL 3.0.19 27 Jan 2026 (Library: ...)" -> "OpenSSL 3.0.19"
-            let text = String::from_utf8_lossy(&output.stdout).into_owned();
-            text.split_whitespace()
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "OpenSSL (version unknown)".to_owned())
+    let version = openssl::version();
+    if version.is_empty() {
+        return "OpenSSL (version unknown)".to_owned();
+    }
+    version
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -157,6 +157,7 @@ struct TargetOut {
     checks: BTreeMap<String, String>,
     problems: Vec<ProblemOut>,
     ports: Vec<PortOut>,
+    dns_lookup_seconds: Option<f64>,
     elapsed_ms: f64,
 }
 
@@ -180,6 +181,20 @@ struct PortOut {
     handshake_seconds: Option<f64>,
     verify_code: Option<u32>,
     cert_not_after: Option<i64>,
+    tls_version: Option<String>,
+    protocol_seconds: Option<f64>,
+    certificate: Option<CertificateOut>,
+    chain_not_after: Option<i64>,
+    verified_chain_not_after: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateOut {
+    fingerprint_sha256: String,
+    subject: String,
+    issuer: String,
+    subject_alternative_names: String,
 }
 
 /// What each line of the mixed targets file is.
@@ -250,7 +265,25 @@ fn assert_target(target: &TargetOut, kind: Kind, name: &str, fleet: &Fleet, port
                 assert_eq!(port.cert_not_after, Some(fleet.not_after));
                 assert!(port.connect_seconds.is_some_and(|seconds| seconds >= 0.0));
                 assert!(port.handshake_seconds.is_some_and(|seconds| seconds > 0.0));
+                assert!(port.protocol_seconds.is_some_and(|seconds| seconds >= 0.0));
+                assert!(matches!(
+                    port.tls_version.as_deref(),
+                    Some("TLSv1.3" | "TLSv1.2")
+                ));
+                let certificate = port.certificate.as_ref().expect("the leaf, described");
+                assert_eq!(certificate.fingerprint_sha256.len(), 64, "{certificate:?}");
+                assert!(!certificate.subject.is_empty() && !certificate.issuer.is_empty());
+                assert!(!certificate.subject_alternative_names.is_empty());
+                // The fixture's chain: every certificate lasts at least as long as the leaf, so
+                // the earliest expiry is the leaf's, along the presented and the verified chain.
+                assert_eq!(port.chain_not_after, Some(fleet.not_after));
+                assert_eq!(port.verified_chain_not_after, Some(fleet.not_after));
             }
+            assert!(
+                target
+                    .dns_lookup_seconds
+                    .is_some_and(|seconds| seconds >= 0.0)
+            );
             assert!(target.elapsed_ms > 0.0);
         }
         Kind::WrongCa => {
@@ -263,6 +296,13 @@ fn assert_target(target: &TargetOut, kind: Kind, name: &str, fleet: &Fleet, port
             assert_eq!(target.checks["gateway-cert-chain"], "error");
             let codes: Vec<Option<u32>> =
                 target.ports.iter().map(|port| port.verify_code).collect();
+            assert!(
+                target
+                    .ports
+                    .iter()
+                    .all(|port| port.verified_chain_not_after.is_none()),
+                "no verified chain, no verified-chain expiry"
+            );
             assert_eq!(
                 codes,
                 vec![Some(20); 3],
@@ -573,9 +613,9 @@ async fn prometheus_output_parses_with_the_expected_series() {
     let exposition = parse_prometheus(&output.stdout)
         .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
     for name in [
-        "edgeprobe_check_ok",
-        "edgeprobe_tls_verify_code",
-        "edgeprobe_cert_expiry_timestamp_seconds",
+        "edgeprobe_check_status",
+        "edgeprobe_verify_code",
+        "probe_ssl_earliest_cert_expiry",
         "edgeprobe_connect_seconds",
         "edgeprobe_handshake_seconds",
     ] {
@@ -585,10 +625,10 @@ async fn prometheus_output_parses_with_the_expected_series() {
             .unwrap_or_else(|| panic!("no {name}:\n{}", output.stdout));
         assert_eq!(family.family_type, PrometheusType::Gauge, "{name}");
         assert!(!family.help.is_empty(), "{name}");
-        let expected_labels = if name == "edgeprobe_check_ok" {
-            ["check", "gateway"]
+        let expected_labels = if name == "edgeprobe_check_status" {
+            ["check", "gateway", "status"]
         } else {
-            ["gateway", "port"]
+            ["gateway", "port", "protocol"]
         };
         let mut labels: Vec<&str> = family
             .get_label_names()
@@ -604,32 +644,57 @@ async fn prometheus_output_parses_with_the_expected_series() {
     let https = fleet.gateway.ports.https.to_string();
     let value = |name: &str, labels: &[(&str, &str)]| sample(&exposition.families[name], labels);
     for gateway in &lines {
-        let check = |id| value("edgeprobe_check_ok", &[("gateway", gateway), ("check", id)]);
-        assert_eq!(check("gateway-resolve"), Some(1.0), "{gateway}");
-        assert_eq!(check("gateway-connect-mqtt"), Some(1.0), "{gateway}");
-        assert_eq!(check("gateway-connect-amqp"), Some(0.0), "{gateway}");
-        assert_eq!(check("gateway-cert-chain"), Some(1.0), "{gateway}");
+        // One-hot: the status the check had is 1, the others 0.
+        let check = |id, status| {
+            value(
+                "edgeprobe_check_status",
+                &[("gateway", gateway), ("check", id), ("status", status)],
+            )
+        };
+        assert_eq!(check("gateway-resolve", "ok"), Some(1.0), "{gateway}");
+        assert_eq!(check("gateway-resolve", "error"), Some(0.0), "{gateway}");
+        assert_eq!(check("gateway-connect-mqtt", "ok"), Some(1.0), "{gateway}");
         assert_eq!(
-            check("connection-string"),
+            check("gateway-connect-amqp", "error"),
+            Some(1.0),
+            "{gateway}"
+        );
+        assert_eq!(check("gateway-connect-amqp", "ok"), Some(0.0), "{gateway}");
+        assert_eq!(check("gateway-cert-chain", "ok"), Some(1.0), "{gateway}");
+        assert_eq!(
+            check("connection-string", "ok"),
             None,
             "does not apply: no sample"
         );
-        for port in [&mqtt, &https] {
-            let labels = [("gateway", gateway.as_str()), ("port", port.as_str())];
-            assert_eq!(value("edgeprobe_tls_verify_code", &labels), Some(0.0));
+        assert_eq!(
+            value("probe_success", &[("gateway", gateway)]),
+            Some(0.0),
+            "the closed AMQP port fails the probe"
+        );
+        for (protocol, port) in [("mqtt", &mqtt), ("https", &https)] {
+            let labels = [
+                ("gateway", gateway.as_str()),
+                ("protocol", protocol),
+                ("port", port.as_str()),
+            ];
+            assert_eq!(value("edgeprobe_verify_code", &labels), Some(0.0));
             assert_eq!(
-                value("edgeprobe_cert_expiry_timestamp_seconds", &labels),
+                value("probe_ssl_earliest_cert_expiry", &labels),
                 Some(fleet.not_after as f64)
             );
             assert!(value("edgeprobe_connect_seconds", &labels).is_some_and(|s| s >= 0.0));
             assert!(value("edgeprobe_handshake_seconds", &labels).is_some_and(|s| s > 0.0));
         }
-        let closed = [("gateway", gateway.as_str()), ("port", amqp.as_str())];
-        assert_eq!(value("edgeprobe_tls_verify_code", &closed), None);
+        let closed = [
+            ("gateway", gateway.as_str()),
+            ("protocol", "amqp"),
+            ("port", amqp.as_str()),
+        ];
+        assert_eq!(value("edgeprobe_verify_code", &closed), None);
         assert_eq!(value("edgeprobe_handshake_seconds", &closed), None);
     }
     assert_eq!(
-        exposition.families["edgeprobe_tls_verify_code"]
+        exposition.families["edgeprobe_verify_code"]
             .iter_samples()
             .count(),
         40
@@ -685,7 +750,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
         } else {
             let exposition = parse_prometheus(&output.stdout)
                 .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
-            let family = &exposition.families["edgeprobe_tls_verify_code"];
+            let family = &exposition.families["edgeprobe_verify_code"];
             assert_eq!(family.iter_samples().count(), 3);
         }
     }

@@ -14,7 +14,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,6 +22,7 @@ use time::OffsetDateTime;
 use crate::der_mutate::{
     Certificate, Place, Tlv, algorithm_identifier, der_from_pem, null, pem, pss_parameters,
 };
+use crate::openssl::run as openssl;
 
 /// The OID the bug report's forgery carries: under ecdsa-with-SHA3 (1.2.840.10045.4.3), one
 /// past the last one assigned, so no library knows it.
@@ -453,20 +453,6 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync
                 .expect("every item was worked on")
         })
         .collect()
-}
-
-fn openssl(directory: &Path, arguments: &[String]) {
-    let output = Command::new("openssl")
-        .args(arguments)
-        .current_dir(directory)
-        .output()
-        .expect("openssl runs (scripts/test installs it)");
-    assert!(
-        output.status.success(),
-        "openssl {}: {}",
-        arguments.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn strings(arguments: &[&str]) -> Vec<String> {

@@ -15,7 +15,7 @@ use crate::harness::{Report, Run, fixture, run};
 
 const TOP: &str = "gateway.edgeprobe.test";
 const FAKE_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
-const CONNECTIVITY: &[&str] = &[
+pub(crate) const CONNECTIVITY: &[&str] = &[
     "edgehub-listening-mqtt",
     "edgehub-listening-amqp",
     "edgehub-listening-https",
@@ -72,7 +72,7 @@ impl Tree {
         Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
     }
 
-    fn path(&self, system_path: &str) -> PathBuf {
+    pub(crate) fn path(&self, system_path: &str) -> PathBuf {
         self.directory
             .path()
             .join(system_path.trim_start_matches('/'))
@@ -89,20 +89,20 @@ impl Tree {
     }
 
     /// Install `fixtures/gateway/<fixture>` at `system_path`.
-    fn copy(&self, system_path: &str, fixture_name: &str) {
+    pub(crate) fn copy(&self, system_path: &str, fixture_name: &str) {
         let contents = fs::read_to_string(fixture(&format!("gateway/{fixture_name}")))
             .expect("fixture exists");
         self.write(system_path, &contents);
     }
 
-    fn chmod(&self, system_path: &str, mode: u32) {
+    pub(crate) fn chmod(&self, system_path: &str, mode: u32) {
         fs::set_permissions(self.path(system_path), fs::Permissions::from_mode(mode))
             .expect("chmod");
     }
 
     /// passwd and group with the IoT Edge service users: aziotcs reads certificates,
     /// aziotks keys (1.2+), iotedge both (1.1).
-    fn users(&self, certificate_uid: u32, key_uid: u32) {
+    pub(crate) fn users(&self, certificate_uid: u32, key_uid: u32) {
         let gid = fs::metadata(self.root()).map(|m| m.gid()).unwrap_or(0);
         self.write(
             "/etc/passwd",
@@ -126,7 +126,7 @@ impl Tree {
         self.write("/etc/ssl/certs/ca-certificates.crt", &bundle);
     }
 
-    fn remove(&self, system_path: &str) {
+    pub(crate) fn remove(&self, system_path: &str) {
         fs::remove_file(self.path(system_path)).expect("file removed");
     }
 }
@@ -155,7 +155,7 @@ pub(crate) fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// Only the configuration checks: no socket is opened.
-async fn check_config(tree: &Tree) -> Run {
+pub(crate) async fn check_config(tree: &Tree) -> Run {
     check(tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await
 }
 
@@ -309,8 +309,8 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     let exposition = openmetrics_parser::prometheus::parse_prometheus(&output.stdout)
         .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
     for family in [
-        "edgeprobe_tls_verify_code",
-        "edgeprobe_cert_expiry_timestamp_seconds",
+        "edgeprobe_verify_code",
+        "probe_ssl_earliest_cert_expiry",
         "edgeprobe_connect_seconds",
         "edgeprobe_handshake_seconds",
     ] {
@@ -337,7 +337,7 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     }
     assert!(
         output.stdout.contains(&format!(
-            "edgeprobe_check_ok{{gateway=\"{TOP}\",check=\"hostname\"}} 1"
+            "edgeprobe_check_status{{gateway=\"{TOP}\",check=\"hostname\",status=\"ok\"}} 1"
         )),
         "{}",
         output.stdout
@@ -532,12 +532,13 @@ async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error(
     assert_result(&report, "device-ca-chain", "error");
     let text = message(&report, "device-ca-chain");
     assert!(text.contains("leaves' root CA file"), "{text}");
-    // The file holds the device CA alone and its issuer is nowhere: OpenSSL's 20 at depth 0,
-    // then 21 for the lone certificate, which s_client reports last.
+    // The file holds the device CA alone and its issuer is nowhere: `openssl verify` on the
+    // same files stops at 20 at depth 0 and reports it (not s_client's 21; issue 15 item 14).
     assert!(
-        text.contains("Verify return code: 21 (unable to verify the first certificate)"),
+        text.contains("Verify return code: 20 (unable to get local issuer certificate)"),
         "{text}"
     );
+    assert!(!text.contains("Verify return code: 21"), "{text}");
     let errors = &report.check("device-ca-chain").additional_info["verifications"][0]["errors"];
     assert_eq!(errors[0]["code"], 20, "{errors}");
 }
@@ -557,8 +558,9 @@ async fn an_expired_device_ca_is_an_error_in_expiry_and_chain() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_device_ca_ending_after_2038_is_an_error() {
-    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "post-2038");
+async fn a_device_ca_ending_after_2038_is_an_error_on_1_1() {
+    // Issue 15 item 2: 1.1 (libiothsm) only; 1.2+ warns (remedies.rs).
+    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038");
     let report = check_config(&tree).await.json();
     assert_result(&report, "certificates-expiry", "error");
     assert!(message(&report, "certificates-expiry").contains("2038-01-01"));

@@ -8,29 +8,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use crate::harness::{LOOPBACK_GATEWAY, check_loopback, edgeprobe};
+use crate::openssl::run as openssl;
 
 fn openssl_present() -> bool {
-    let present = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !present {
-        eprintln!("note: the openssl binary is absent; TLS algorithm cases skipped");
-    }
-    present
-}
-
-fn openssl(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("openssl")
-        .current_dir(directory)
-        .args(arguments)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::openssl::present("TLS algorithm cases")
 }
 
 /// A root CA and a server certificate for `key_arguments` (genpkey), for 127.0.0.1 and the

@@ -27,9 +27,7 @@ impl Inspector<'_> {
             Ok(accounts) => accounts,
             Err(error) => {
                 let note = format!("which users may read the files was not checked: {error}");
-                if !self.notes.contains(&note) {
-                    self.notes.push(note);
-                }
+                self.not_checked(note);
                 return Status::Ok;
             }
         };
@@ -38,16 +36,20 @@ impl Inspector<'_> {
                 "user `{reader}` does not exist in {}: IoT Edge is not installed here (or this is a copy of its files), so access was not checked",
                 self.root.path("/etc/passwd").display()
             );
-            if !self.notes.contains(&note) {
-                self.notes.push(note);
-            }
+            self.not_checked(note);
             return Status::Ok;
         };
         match check_read_access(self.root, path, user, accounts) {
             Ok(Ok(())) => Status::Ok,
             Ok(Err(denied)) => {
-                let remedy =
-                    access_remedy(&denied, reader, kind, self.config.format.restart_command());
+                // The commands are for the gateway itself, not for the copy under --root.
+                let on_gateway = denied.at_system_paths(self.root);
+                let remedy = access_remedy(
+                    &on_gateway,
+                    reader,
+                    kind,
+                    self.config.format.restart_command(),
+                );
                 self.findings.push(Finding {
                     status: Status::Error,
                     message: format!(
@@ -64,8 +66,7 @@ impl Inspector<'_> {
                 Status::Error
             }
             Err(error) => {
-                self.notes
-                    .push(format!("access to {} not checked: {error}", path.display()));
+                self.not_checked(format!("access to {} not checked: {error}", path.display()));
                 Status::Ok
             }
         }
@@ -85,7 +86,7 @@ impl Inspector<'_> {
             remedy: Some(format!(
                 "`sudo chown {reader}:{reader} {path} && sudo chmod 600 {path}`, as the gateway guide sets keys",
                 reader = self.reader(Kind::Key),
-                path = path.display()
+                path = self.root.system_path(path).display()
             )),
         });
         true
@@ -201,9 +202,10 @@ mod tests {
             );
             assert_eq!(
                 *remedy,
+                // Commands name the gateway's own paths, not the tree's (issue 15).
                 format!(
                     "`sudo chown {reader}:{reader} {file} && sudo chmod {mode} {file}` (the transparent gateway guide's ownership), then `{restart}`",
-                    file = file.display()
+                    file = tree.root.system_path(&file).display()
                 )
             );
         }
@@ -231,7 +233,7 @@ mod tests {
         assert!(
             remedy.starts_with(&format!(
                 "`sudo chown aziotks:aziotks {directory} && sudo chmod 700 {directory}`",
-                directory = directory.display()
+                directory = tree.root.system_path(&directory).display()
             )),
             "{remedy}"
         );
@@ -299,7 +301,7 @@ mod tests {
             Some(
                 format!(
                     "`sudo chown aziotks:aziotks {path} && sudo chmod 600 {path}`, as the gateway guide sets keys",
-                    path = path.display()
+                    path = tree.root.system_path(&path).display()
                 )
                 .as_str()
             )

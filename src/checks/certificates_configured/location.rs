@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{ConfiguredFile, EdgeConfig, FileLocation};
+use crate::config::{ConfigFormat, ConfiguredFile, EdgeConfig, FileLocation};
 use crate::engine::Status;
 use crate::system::SystemRoot;
 
@@ -56,13 +56,42 @@ fn locate(file: &ConfiguredFile, kind: Kind, root: &SystemRoot, config: &EdgeCon
     }
 }
 
+/// IoT Edge 1.2+ types its file settings as URLs (`trust_bundle_cert`, `[edge_ca] cert` and
+/// `pk` are `Url` in aziotctl's super-config), so `iotedge config apply` rejects a plain path
+/// that 1.1's config.yaml accepted: an error with the exact value to write.
+fn plain_path_in_url_setting(file: &ConfiguredFile, config: &EdgeConfig) -> Option<Finding> {
+    let value = file.value.trim();
+    if config.format != ConfigFormat::V2Toml || !value.starts_with('/') {
+        return None;
+    }
+    Some(Finding {
+        status: Status::Error,
+        message: format!(
+            "{} = \"{value}\" is a plain path, but IoT Edge 1.2+ reads this setting as a URL: `iotedge config apply` rejects it",
+            file.setting
+        ),
+        remedy: Some(format!(
+            "write {} = \"file://{value}\" in {} (a file:// URI, three slashes before the absolute path), then `{}`",
+            file.setting,
+            config.source.display(),
+            config.format.apply_command()
+        )),
+    })
+}
+
 impl Inspector<'_> {
     /// The real path of a file setting, or a finding (or note) when it is not a local file.
     pub(super) fn resolve(&mut self, file: &ConfiguredFile, kind: Kind) -> Option<PathBuf> {
         match locate(file, kind, self.root, self.config) {
-            Located::File(path) => Some(path),
+            Located::File(path) => {
+                if let Some(finding) = plain_path_in_url_setting(file, self.config) {
+                    // Still read the file: what it holds is worth judging once the value is fixed.
+                    self.findings.push(finding);
+                }
+                Some(path)
+            }
             Located::NotChecked { note } => {
-                self.notes.push(note);
+                self.not_checked(note);
                 None
             }
             Located::Unusable(finding) => {

@@ -198,6 +198,15 @@ fn classify(error: NetError, name: &str, server: &str, timeout: Duration) -> Res
                 detail: io_error.to_string(),
             }
         }
+        // hickory gives up on a server whose every connection failed at once (the send refused
+        // or not permitted, TCP refused) with "no connections available": the server is known
+        // and cannot be reached, which is what Unreachable says.
+        NetError::NoConnections => ResolveError::Unreachable {
+            name,
+            server,
+            detail: "every query to it failed at once (refused, unreachable or not permitted)"
+                .to_owned(),
+        },
         other => ResolveError::Other {
             name,
             server,

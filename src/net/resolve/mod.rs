@@ -34,7 +34,7 @@ use serde::{Serialize, Serializer};
 use tokio::sync::OnceCell;
 
 use dns::{DnsClient, DnsSetupError};
-pub use error::{ResolveError, ResolveFailure};
+pub use error::{NameRole, ResolveError, ResolveFailure};
 use hosts_file::read_hosts_file;
 pub use hosts_file::{HostsEntry, HostsFile, MalformedHostsLine};
 
@@ -53,12 +53,15 @@ pub struct ResolverSettings {
     pub timeout: Duration,
 }
 
+/// Where the system resolver's configuration lives (under `--root` on a gateway).
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
 impl ResolverSettings {
     /// The device's own configuration: `/etc/hosts`, `/etc/resolv.conf`, no overrides.
     pub fn system(timeout: Duration) -> Self {
         ResolverSettings {
             hosts_file: PathBuf::from("/etc/hosts"),
-            resolv_conf: PathBuf::from("/etc/resolv.conf"),
+            resolv_conf: PathBuf::from(RESOLV_CONF),
             dns_server: None,
             overrides: BTreeMap::new(),
             timeout,

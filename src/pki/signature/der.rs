@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use x509_parser::asn1_rs::Oid;
+use x509_parser::asn1_rs::{Any, Class, FromDer, Length, Oid};
 
 /// One tag-length-value element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +211,65 @@ fn arcs(content: &[u8], mut arc: impl FnMut(u128)) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// One element as OpenSSL's template decoder (`tasn_dec.c`) sees it: any class, multi-byte tags,
+/// definite lengths only. For the structures that name classes and tag numbers in their
+/// errors (name constraints, trust settings), read with asn1-rs rather than [`Reader`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tagged<'a> {
+    pub class: Class,
+    pub constructed: bool,
+    pub tag: u32,
+    pub content: &'a [u8],
+    /// The whole element, identifier and length included.
+    pub encoded: &'a [u8],
+    /// What follows the element.
+    pub rest: &'a [u8],
+}
+
+impl Tagged<'_> {
+    /// Whether this is the element expected: class, tag number and form.
+    pub fn is(&self, class: Class, tag: u32, constructed: bool) -> bool {
+        self.class == class && self.tag == tag && self.constructed == constructed
+    }
+
+    /// The class and tag for messages: `CONTEXT 0`, `16`.
+    pub fn describe_tag(&self) -> String {
+        let class = match self.class {
+            Class::Universal => "",
+            Class::Application => "APPLICATION ",
+            Class::ContextSpecific => "CONTEXT ",
+            Class::Private => "PRIVATE ",
+        };
+        format!("{class}{}", self.tag)
+    }
+}
+
+/// The first element of `input`; the error is why it is not DER.
+pub(crate) fn tagged(input: &[u8]) -> Result<Tagged<'_>, String> {
+    match Any::from_der(input) {
+        Ok((rest, any)) if matches!(any.header.length(), Length::Definite(_)) => Ok(Tagged {
+            class: any.header.class(),
+            constructed: any.header.is_constructed(),
+            tag: any.header.tag().0,
+            content: any.data,
+            encoded: &input[..input.len() - rest.len()],
+            rest,
+        }),
+        Ok(_) => Err("indefinite length".into()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Whether an OBJECT IDENTIFIER's content is one `c2i_ASN1_OBJECT` (a_object.c) accepts: not
+/// empty, the last byte not continuing, no sub-identifier padded with a leading 0x80.
+pub(crate) fn c2i_object_identifier_accepts(bytes: &[u8]) -> bool {
+    let padded = bytes
+        .iter()
+        .enumerate()
+        .any(|(index, &byte)| byte == 0x80 && (index == 0 || bytes[index - 1] & 0x80 == 0));
+    bytes.last().is_some_and(|last| last & 0x80 == 0) && !padded
 }
 
 /// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): the OID and the parameters, if any.

@@ -155,7 +155,7 @@ fn openssl_suite() {
         parsed.cases.len(),
         parsed.other_tests.len(),
         parsed.other_tests.join("; "),
-        openssl_version()
+        crate::openssl::version()
     );
     eprintln!("{report}");
     let summary = format!(
@@ -231,14 +231,6 @@ fn tests_directory() -> Option<PathBuf> {
         return None;
     }
     Some(directory)
-}
-
-fn openssl_version() -> String {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .unwrap_or_default()
 }
 
 /// Each case's name, with ` #2`, ` #3` added to repeats, so that a README row names one case.

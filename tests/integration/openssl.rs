@@ -1,0 +1,47 @@
+//! The `openssl` command line as the tests drive it: whether it is installed, its version,
+//! and running it in a directory where a failure stops the test with OpenSSL's own words.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+/// Whether `openssl` runs; when it does not, says which `cases` are skipped.
+pub fn present(cases: &str) -> bool {
+    let present = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !present {
+        eprintln!("note: the openssl binary is absent; {cases} skipped");
+    }
+    present
+}
+
+/// `openssl version`'s line ("OpenSSL 3.0.19 27 Jan 2026 (Library: ...)"), or empty when it
+/// does not run.
+pub fn version() -> String {
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Runs `openssl arguments..` in `directory`; panics with its stderr when it fails.
+pub fn run<S: AsRef<OsStr>>(directory: &Path, arguments: &[S]) {
+    let output = Command::new("openssl")
+        .args(arguments)
+        .current_dir(directory)
+        .output()
+        .expect("openssl runs (scripts/test installs it)");
+    assert!(
+        output.status.success(),
+        "openssl {}: {}",
+        arguments
+            .iter()
+            .map(|argument| argument.as_ref().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
