@@ -267,7 +267,7 @@ pub struct OutputArgs {
     #[arg(long, short = 'v')]
     pub verbose: bool,
 
-    /// Colour: auto (only on a terminal, honouring NO_COLOR), always or never
+    /// Colour: auto (only on a terminal, honouring NO_COLOR, CLICOLOR, CLICOLOR_FORCE and TERM=dumb), always or never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
