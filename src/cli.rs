@@ -154,8 +154,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Do not run these checks (comma-separated ids); checks that need them are skipped
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    /// Do not run these checks (comma-separated ids; reported as ignored); checks that need them are skipped
+    #[arg(
+        long,
+        visible_alias = "dont-run",
+        value_name = "ID,...",
+        value_delimiter = ','
+    )]
     pub skip: Vec<String>,
 
     #[command(flatten)]
@@ -344,7 +349,7 @@ pub struct OutputArgs {
     #[arg(long, short = 'v')]
     pub verbose: bool,
 
-    /// Colour: auto (only on a terminal, honouring NO_COLOR), always or never
+    /// Colour: auto (only on a terminal, honouring NO_COLOR, CLICOLOR, CLICOLOR_FORCE and TERM=dumb), always or never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 

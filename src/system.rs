@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -245,6 +246,7 @@ pub struct Ownership {
 }
 
 impl Ownership {
+    #[cfg(unix)]
     pub fn of(path: &Path, accounts: &Accounts) -> io::Result<Ownership> {
         let metadata = fs::metadata(path)?;
         Ok(Ownership {
@@ -254,6 +256,17 @@ impl Ownership {
             uid: metadata.uid(),
             gid: metadata.gid(),
         })
+    }
+
+    /// Owners and mode bits are Unix notions (IoT Edge 1.2+ runs on Linux only): elsewhere the
+    /// question cannot be answered, and saying so keeps a permission check from reading as OK.
+    #[cfg(not(unix))]
+    pub fn of(path: &Path, _accounts: &Accounts) -> io::Result<Ownership> {
+        fs::metadata(path)?;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "file owners and modes are only read on Unix",
+        ))
     }
 
     /// Readable by every user on the machine (the "other" read bit).
@@ -378,7 +391,6 @@ fn permitted(ownership: &Ownership, user: &Account, accounts: &Accounts, bit: u3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
         # a comment\n\
@@ -486,7 +498,9 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn read_access_reads_modes_from_the_filesystem() {
+        use std::os::unix::fs::PermissionsExt;
         let directory = tempfile::tempdir().unwrap();
         let root = SystemRoot::new(directory.path());
         let file = root.path("/var/aziot/secrets/ca.key.pem");

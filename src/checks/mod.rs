@@ -181,6 +181,9 @@ fn device_ca_unavailable(prior: &Prior, loaded: Option<&ConfiguredCertificates>)
         Some(outcome) if outcome.status == Status::Skipped => {
             "skipped because `certificates-configured` was skipped"
         }
+        Some(outcome) if outcome.status == Status::Ignored => {
+            "skipped because `certificates-configured` was excluded with --skip"
+        }
         Some(_) => {
             "skipped because the device CA certificate was not loaded (see `certificates-configured`)"
         }

@@ -573,6 +573,19 @@ mod tests {
             path("file:///C:/ProgramData/iotedge/ca.pem"),
             Path::new("C:/ProgramData/iotedge/ca.pem")
         );
+        // Where IoT Edge 1.1 for Windows kept its config and certificates.
+        assert_eq!(
+            path("C:\\ProgramData\\iotedge\\config.yaml"),
+            Path::new("C:/ProgramData/iotedge/config.yaml")
+        );
+        assert_eq!(
+            path("file:///C:/ProgramData/iotedge/config.yaml"),
+            Path::new("C:/ProgramData/iotedge/config.yaml")
+        );
+        assert_eq!(
+            path("file:///c:/Program%20Data/iotedge/ca.pem"),
+            Path::new("c:/Program Data/iotedge/ca.pem")
+        );
         assert_eq!(
             path("C:\\certs\\ca.pem"),
             Path::new("C:/certs/ca.pem"),

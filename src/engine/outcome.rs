@@ -23,7 +23,10 @@ pub enum Status {
     Ok,
     Warning,
     Error,
+    /// A prerequisite failed or was not run, so the check could not be judged.
     Skipped,
+    /// Excluded by the user (`--skip`, `--dont-run`), as `iotedge check --dont-run` reports it.
+    Ignored,
 }
 
 impl Status {
@@ -34,6 +37,7 @@ impl Status {
             Status::Warning => "warning",
             Status::Error => "error",
             Status::Skipped => "skipped",
+            Status::Ignored => "ignored",
         }
     }
 
@@ -153,6 +157,10 @@ impl Outcome {
         Self::new(Status::Skipped, reason)
     }
 
+    pub fn ignored(reason: impl Into<String>) -> Self {
+        Self::new(Status::Ignored, reason)
+    }
+
     pub fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
         self
@@ -185,7 +193,7 @@ impl Outcome {
 
     /// Raise the status to `status` if it is more severe (ok < warning < error).
     pub fn escalate(&mut self, status: Status) {
-        if status > self.status && status != Status::Skipped {
+        if status > self.status && !matches!(status, Status::Skipped | Status::Ignored) {
             self.status = status;
         }
     }

@@ -298,7 +298,7 @@ pub async fn run_checks(
             };
             let begun = Instant::now();
             let outcome = if by_flag {
-                Outcome::skipped("not run: excluded with --skip")
+                Outcome::ignored("not run: excluded with --skip")
             } else if let Some(reason) = unmet_prerequisite(check.dependencies(), &prior) {
                 Outcome::skipped(reason)
             } else {
@@ -406,6 +406,7 @@ fn unmet_prerequisite(dependencies: &[Dependency], prior: &Prior) -> Option<Stri
     let state = |id: &str| match prior.outcome(id) {
         None => "was not run".to_owned(),
         Some(outcome) if outcome.status == Status::Skipped => "was skipped".to_owned(),
+        Some(outcome) if outcome.status == Status::Ignored => "was excluded with --skip".to_owned(),
         Some(_) => "failed".to_owned(),
     };
     let passed = |id: &str| {

@@ -1073,6 +1073,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn permission_errors_map_to_permission_denied() {
         let failure = ReadFailure::from(io::Error::from(io::ErrorKind::PermissionDenied));
         assert!(matches!(failure, ReadFailure::PermissionDenied));

@@ -184,7 +184,7 @@ fn port_cell(port: &PortResult) -> String {
         (Status::Error, _, Some(kind)) => short_error(kind).to_owned(),
         (Status::Error, _, None) => "error".to_owned(),
         (Status::Ok | Status::Warning, None, _) => "tls".to_owned(),
-        (Status::Skipped, None, _) => "-".to_owned(),
+        (Status::Skipped | Status::Ignored, None, _) => "-".to_owned(),
     }
 }
 

@@ -37,6 +37,7 @@ pub fn write_json<W: Write + ?Sized>(
             warning: report.count(Status::Warning),
             error: report.count(Status::Error),
             skipped: report.count(Status::Skipped),
+            ignored: report.count(Status::Ignored),
         },
         verdict: verdict(report),
         elapsed_ms: Milliseconds(report.elapsed),
@@ -95,7 +96,10 @@ struct Summary {
     ok: usize,
     warning: usize,
     error: usize,
+    /// A prerequisite failed or was not run.
     skipped: usize,
+    /// Excluded with `--skip` / `--dont-run`.
+    ignored: usize,
 }
 
 /// The `checks` object, keyed by id in registry order. Written entry by entry because
@@ -276,6 +280,7 @@ mod tests {
         warning: usize,
         error: usize,
         skipped: usize,
+        ignored: usize,
     }
 
     /// How a consumer of `iotedge check -o json` reads it (written from its documented shape:
@@ -349,7 +354,8 @@ mod tests {
                 ok: 1,
                 warning: 1,
                 error: 1,
-                skipped: 1
+                skipped: 1,
+                ignored: 0
             }
         );
         assert_eq!(report.verdict, "error");
@@ -491,7 +497,8 @@ mod tests {
                 ok: 1,
                 warning: 1,
                 error: 0,
-                skipped: 1
+                skipped: 1,
+                ignored: 0
             }
         );
         assert_eq!(

@@ -100,29 +100,57 @@ fn serialize_ports<S: Serializer>(ports: &Ports, serializer: S) -> Result<S::Ok,
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty.
+    /// Colour only on a terminal, honouring `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` and `TERM=dumb`.
     #[default]
     Auto,
     Always,
     Never,
 }
 
+/// The environment variables terminal programs agree on for colour, as read for one decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColorEnvironment<'a> {
+    pub no_color: Option<&'a OsStr>,
+    pub clicolor: Option<&'a OsStr>,
+    pub clicolor_force: Option<&'a OsStr>,
+    pub term: Option<&'a OsStr>,
+}
+
 impl ColorChoice {
     /// Whether to colour stdout, reading the terminal and the environment.
     pub fn use_color(self) -> bool {
+        let [no_color, clicolor, clicolor_force, term] =
+            ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"].map(std::env::var_os);
         self.decide(
             std::io::stdout().is_terminal(),
-            std::env::var_os("NO_COLOR").as_deref(),
+            ColorEnvironment {
+                no_color: no_color.as_deref(),
+                clicolor: clicolor.as_deref(),
+                clicolor_force: clicolor_force.as_deref(),
+                term: term.as_deref(),
+            },
         )
     }
 
-    /// The decision itself, with its inputs passed in. <https://no-color.org>: `NO_COLOR` set to a
-    /// non-empty value disables colour by default; an explicit `--color=always` still wins.
-    pub fn decide(self, stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    /// The decision itself, with its inputs passed in, in the order anstream (clap's terminal
+    /// layer) applies them. <https://no-color.org>: `NO_COLOR` set to a non-empty value disables
+    /// colour. <https://bixense.com/clicolors/>: `CLICOLOR_FORCE` set and not `0` colours even
+    /// without a terminal; `CLICOLOR=0` disables. `TERM=dumb` is a terminal without escape codes.
+    /// An explicit `--color=always`/`never` wins over all of them.
+    pub fn decide(self, stdout_is_terminal: bool, environment: ColorEnvironment<'_>) -> bool {
+        let set = |value: Option<&OsStr>| value.is_some_and(|value| !value.is_empty());
+        let zero = |value: Option<&OsStr>| value.is_some_and(|value| value == "0");
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(OsStr::is_empty),
+            ColorChoice::Auto if set(environment.no_color) => false,
+            ColorChoice::Auto
+                if set(environment.clicolor_force) && !zero(environment.clicolor_force) =>
+            {
+                true
+            }
+            ColorChoice::Auto if zero(environment.clicolor) => false,
+            ColorChoice::Auto => stdout_is_terminal && environment.term != Some(OsStr::new("dumb")),
         }
     }
 }
@@ -287,7 +315,7 @@ mod tests {
 
         let ok = report_of(vec![
             Outcome::ok("fine"),
-            Outcome::skipped("not run: excluded with --skip"),
+            Outcome::ignored("not run: excluded with --skip"),
         ]);
         assert_eq!(
             (verdict(&ok), exit_code(&ok, false), exit_code(&ok, true)),
@@ -315,18 +343,71 @@ mod tests {
     fn auto_colour_needs_a_terminal_and_no_no_color() {
         let set = Some(OsStr::new("1"));
         let empty = Some(OsStr::new(""));
-        assert!(ColorChoice::Auto.decide(true, None));
+        let no_color = |no_color| ColorEnvironment {
+            no_color,
+            ..ColorEnvironment::default()
+        };
+        assert!(ColorChoice::Auto.decide(true, no_color(None)));
         assert!(
-            ColorChoice::Auto.decide(true, empty),
+            ColorChoice::Auto.decide(true, no_color(empty)),
             "an empty NO_COLOR does not count (no-color.org)"
         );
-        assert!(!ColorChoice::Auto.decide(true, set));
-        assert!(!ColorChoice::Auto.decide(false, None));
+        assert!(!ColorChoice::Auto.decide(true, no_color(set)));
+        assert!(!ColorChoice::Auto.decide(false, no_color(None)));
         assert!(
-            ColorChoice::Always.decide(false, set),
+            ColorChoice::Always.decide(false, no_color(set)),
             "an explicit flag wins over NO_COLOR"
         );
-        assert!(!ColorChoice::Never.decide(true, None));
+        assert!(!ColorChoice::Never.decide(true, no_color(None)));
+    }
+
+    #[test]
+    fn auto_colour_honours_clicolor_and_dumb_terminals() {
+        let value = |text| Some(OsStr::new(text));
+        let auto = |terminal, environment| ColorChoice::Auto.decide(terminal, environment);
+        let force = |text| ColorEnvironment {
+            clicolor_force: value(text),
+            ..ColorEnvironment::default()
+        };
+        assert!(auto(false, force("1")), "CLICOLOR_FORCE colours a pipe");
+        assert!(!auto(false, force("0")), "CLICOLOR_FORCE=0 does not force");
+        assert!(
+            !auto(
+                true,
+                ColorEnvironment {
+                    no_color: value("1"),
+                    ..force("1")
+                }
+            ),
+            "NO_COLOR wins over CLICOLOR_FORCE"
+        );
+        let clicolor = |text| ColorEnvironment {
+            clicolor: value(text),
+            ..ColorEnvironment::default()
+        };
+        assert!(!auto(true, clicolor("0")), "CLICOLOR=0 disables");
+        assert!(auto(true, clicolor("1")));
+        assert!(!auto(false, clicolor("1")), "CLICOLOR=1 needs a terminal");
+        let dumb = ColorEnvironment {
+            term: value("dumb"),
+            ..ColorEnvironment::default()
+        };
+        assert!(!auto(true, dumb), "TERM=dumb has no escape codes");
+        assert!(auto(
+            true,
+            ColorEnvironment {
+                term: value("xterm-256color"),
+                ..dumb
+            }
+        ));
+        assert!(
+            ColorChoice::Always.decide(true, dumb),
+            "--color always wins"
+        );
+        assert!(
+            !ColorChoice::Never.decide(true, force("1")),
+            "--color never wins"
+        );
     }
 
     #[test]

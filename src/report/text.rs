@@ -38,7 +38,7 @@ pub fn write_text<W: Write + ?Sized>(
     // Sections follow `Group`'s order; checks keep registry order within a section.
     let mut sections: BTreeMap<Group, Vec<&CheckReport>> = BTreeMap::new();
     for check in &report.checks {
-        if options.verbose || check.outcome.status != Status::Skipped {
+        if options.verbose || !matches!(check.outcome.status, Status::Skipped | Status::Ignored) {
             sections.entry(check.group).or_default().push(check);
         }
     }
@@ -95,6 +95,7 @@ fn write_check<W: Write + ?Sized>(
         Status::Warning => ("\u{203c}", "Warning", Some(Color::Yellow)),
         Status::Error => ("\u{00d7}", "Error", Some(Color::Red)),
         Status::Skipped => ("-", "Skipped", None),
+        Status::Ignored => ("-", "Ignored", None),
     };
     let line = format!("{symbol} {} - {word}", check.title);
     match color.filter(|_| options.color) {
@@ -219,10 +220,8 @@ fn write_summary<W: Write + ?Sized>(
     let lines = [
         (Status::Warning, "raised warnings."),
         (Status::Error, "raised errors."),
-        (
-            Status::Skipped,
-            "were skipped (a prerequisite failed, or --skip).",
-        ),
+        (Status::Skipped, "were skipped (a prerequisite failed)."),
+        (Status::Ignored, "were ignored (--skip)."),
     ];
     for (status, sentence) in lines {
         let count = report.count(status);
@@ -277,7 +276,7 @@ Gateway connectivity checks
 1 check(s) succeeded.
 1 check(s) raised warnings. Re-run with --verbose for more details.
 1 check(s) raised errors. Re-run with --verbose for more details.
-1 check(s) were skipped (a prerequisite failed, or --skip). Re-run with --verbose for more details.
+1 check(s) were skipped (a prerequisite failed). Re-run with --verbose for more details.
 ",
             version = env!("CARGO_PKG_VERSION")
         );
@@ -315,7 +314,7 @@ Gateway connectivity checks
 1 check(s) succeeded.
 1 check(s) raised warnings.
 1 check(s) raised errors.
-1 check(s) were skipped (a prerequisite failed, or --skip).
+1 check(s) were skipped (a prerequisite failed).
 Completed in 812 ms
 ",
             version = env!("CARGO_PKG_VERSION")

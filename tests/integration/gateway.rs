@@ -371,3 +371,36 @@ async fn unresolvable_name_skips_dependents_with_the_reason() {
         );
     }
 }
+
+/// `--skip` (and iotedge's spelling, `--dont-run`) reports the excluded check as `ignored`, as
+/// `iotedge check --dont-run` does; `skipped` stays for the checks whose prerequisite is missing,
+/// and their reason names the exclusion.
+#[test]
+fn excluded_checks_are_ignored_and_their_dependents_skipped() {
+    for flag in ["--skip", "--dont-run"] {
+        let output = run(&[
+            "check",
+            "--gateway",
+            "gw.edgeprobe.test",
+            "--ca-file",
+            fixture("root-ca.pem").to_str().expect("path"),
+            flag,
+            "gateway-resolve",
+            "--output",
+            "json",
+        ]);
+        let report = output.json();
+        assert_eq!(report.result("gateway-resolve"), "ignored", "{flag}");
+        assert_eq!(report.summary.ignored, 1, "{flag}");
+        assert_eq!(report.result("gateway-connect-mqtt"), "skipped", "{flag}");
+        assert!(
+            report
+                .text_of("gateway-connect-mqtt")
+                .contains("excluded with --skip"),
+            "{flag}: {}",
+            report.text_of("gateway-connect-mqtt")
+        );
+        // Nothing failed, nothing was judged: not a success either.
+        assert_ne!(report.summary.ok, report.summary.total, "{flag}");
+    }
+}

@@ -240,6 +240,7 @@ pub struct Summary {
     pub warning: usize,
     pub error: usize,
     pub skipped: usize,
+    pub ignored: usize,
 }
 
 impl Report {

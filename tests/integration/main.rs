@@ -14,6 +14,7 @@ mod exporter;
 mod fleet;
 mod forged_chains;
 mod gateway;
+#[cfg(unix)]
 mod gateway_mode;
 mod hardening;
 mod harness;

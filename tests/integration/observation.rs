@@ -133,6 +133,7 @@ async fn a_check_that_reads_no_answer_sends_no_request() {
     .await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
+    assert_eq!(report.result("gateway-protocol-mqtt"), "ignored");
     assert!(
         report.check("gateway-connect-mqtt").additional_info["answer"].is_null(),
         "no CONNECT was sent for a skipped protocol check"
