@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::upstream::AgentEnv;
-use super::v2_toml::{Agent, AgentConfig};
+use super::v2_toml::Agent;
 use super::{
     ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
 };
@@ -118,7 +117,7 @@ fn strip_location(message: &str) -> &str {
     }
 }
 
-fn normalize(mut config: Config, path: &Path) -> EdgeConfig {
+fn normalize(config: Config, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
         Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
@@ -181,12 +180,7 @@ fn normalize(mut config: Config, path: &Path) -> EdgeConfig {
             (edge_ca, trust)
         }
     };
-    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
-    let (agent_image, agent_extra_hosts) = config
-        .agent
-        .and_then(|agent| agent.config)
-        .map(AgentConfig::into_image_and_extra_hosts)
-        .unwrap_or_default();
+    let (agent_env, agent_image, agent_extra_hosts) = Agent::into_parts(config.agent);
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V1Yaml,

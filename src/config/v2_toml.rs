@@ -94,6 +94,21 @@ pub(super) struct AgentConfig {
     pub(super) create_options: Option<CreateOptionsValue>,
 }
 
+impl Agent {
+    /// `[agent.env]` and the edgeAgent image with its `ExtraHosts` (1.1's `agent.env` and
+    /// `agent.config` are the same shape), as [`EdgeConfig`] holds them.
+    pub(super) fn into_parts(agent: Option<Agent>) -> (AgentEnv, Option<String>, Vec<String>) {
+        let Some(agent) = agent else {
+            return (AgentEnv::from_table(None), None, Vec::new());
+        };
+        let (image, extra_hosts) = agent
+            .config
+            .map(AgentConfig::into_image_and_extra_hosts)
+            .unwrap_or_default();
+        (AgentEnv::from_table(agent.env), image, extra_hosts)
+    }
+}
+
 impl AgentConfig {
     /// The edgeAgent image and its `HostConfig.ExtraHosts`, as [`EdgeConfig`] holds them.
     pub(super) fn into_image_and_extra_hosts(self) -> (Option<String>, Vec<String>) {
@@ -199,7 +214,7 @@ fn misplaced_keys(table: &toml::Table) -> Vec<String> {
     found
 }
 
-fn normalize(mut config: SuperConfig, path: &Path) -> EdgeConfig {
+fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
         Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
@@ -244,12 +259,7 @@ fn normalize(mut config: SuperConfig, path: &Path) -> EdgeConfig {
             },
         },
     };
-    let agent_env = AgentEnv::from_table(config.agent.as_mut().and_then(|agent| agent.env.take()));
-    let (agent_image, agent_extra_hosts) = config
-        .agent
-        .and_then(|agent| agent.config)
-        .map(AgentConfig::into_image_and_extra_hosts)
-        .unwrap_or_default();
+    let (agent_env, agent_image, agent_extra_hosts) = Agent::into_parts(config.agent);
     EdgeConfig {
         source: path.to_path_buf(),
         format: ConfigFormat::V2Toml,
