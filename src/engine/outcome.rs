@@ -30,6 +30,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order reports list them.
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Warning,
+        Status::Error,
+        Status::Skipped,
+        Status::Ignored,
+    ];
+
     /// The status as the JSON report spells it.
     pub fn as_str(self) -> &'static str {
         match self {

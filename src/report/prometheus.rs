@@ -13,6 +13,7 @@ use std::io::{self, Write};
 
 use super::Verdict;
 use super::compact::TargetResult;
+use crate::engine::Status;
 
 /// Every family edgeprobe exports: name, help. All are gauges. Where blackbox_exporter has a
 /// metric with the same meaning, edgeprobe uses its name (`probe_*`), so dashboards and alerts
@@ -83,9 +84,6 @@ const CONNECT: usize = 9;
 const HANDSHAKE: usize = 10;
 const PHASE: usize = 11;
 
-/// The values `edgeprobe_check_status` is one-hot over, as the JSON report spells them.
-pub const CHECK_STATUSES: [&str; 5] = ["ok", "warning", "error", "skipped", "ignored"];
-
 /// Collects results and writes them as one exposition.
 #[derive(Debug, Default)]
 pub struct PrometheusWriter {
@@ -133,13 +131,14 @@ impl PrometheusWriter {
             );
         }
         for check in &result.checks {
-            let status = check.status.as_str();
-            for candidate in CHECK_STATUSES {
+            // One-hot over every status, as the JSON report spells them.
+            for candidate in Status::ALL {
                 let labels = format!(
-                    "{gateway},check=\"{}\",status=\"{candidate}\"",
-                    escape_label_value(&check.id)
+                    "{gateway},check=\"{}\",status=\"{}\"",
+                    escape_label_value(&check.id),
+                    candidate.as_str()
                 );
-                self.sample(CHECK_STATUS, &labels, u8::from(candidate == status));
+                self.sample(CHECK_STATUS, &labels, u8::from(candidate == check.status));
             }
         }
         for port in &result.ports {
@@ -252,7 +251,6 @@ mod tests {
     use openmetrics_parser::{PrometheusType, PrometheusValue};
 
     use super::*;
-    use crate::engine::Status;
     use crate::net::Protocol;
     use crate::report::Verdict;
     use crate::report::compact::{CheckStatus, PortResult, PresentedCertificate};
@@ -403,7 +401,7 @@ mod tests {
             let dns = &exposition.families["probe_dns_lookup_time_seconds"];
             assert_eq!(sample(dns, &[("gateway", gateway)]), Some(0.0004));
         }
-        assert_eq!(status.iter_samples().count(), 2 * 4 * CHECK_STATUSES.len());
+        assert_eq!(status.iter_samples().count(), 2 * 4 * Status::ALL.len());
 
         let per_port = [
             ("edgeprobe_verify_code", 20.0),
@@ -483,7 +481,7 @@ mod tests {
             exposition.families["edgeprobe_check_status"]
                 .iter_samples()
                 .count(),
-            4 * CHECK_STATUSES.len()
+            4 * Status::ALL.len()
         );
         assert!(
             text.contains("# edgeprobe: gw-1 (line 9) is listed more than once"),
