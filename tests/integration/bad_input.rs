@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::harness::{fixture, run};
+use crate::harness::{assert_contains, fixture, run};
 
 /// Run the suite with `--only root-ca-file` (no network) against a CA file.
 fn root_ca_check(path: &std::path::Path) -> crate::harness::Report {
@@ -34,11 +34,7 @@ fn missing_ca_file_names_the_file() {
     let path = directory.path().join("no-such-root.pem");
     let report = root_ca_check(&path);
     assert_eq!(report.result("root-ca-file"), "error");
-    assert!(
-        report.text_of("root-ca-file").contains("no-such-root.pem"),
-        "{}",
-        report.text_of("root-ca-file")
-    );
+    report.assert_text_contains("root-ca-file", "no-such-root.pem");
 }
 
 #[test]
@@ -76,7 +72,7 @@ fn unknown_check_id_is_a_usage_error_listing_valid_ids() {
         "gateway-ping",
     ]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("gateway-ping"), "{}", output.stderr);
+    assert_contains(&output.stderr, "gateway-ping");
     assert!(
         output.stderr.contains("gateway-cert-chain"),
         "valid ids are listed: {}",
@@ -88,7 +84,7 @@ fn unknown_check_id_is_a_usage_error_listing_valid_ids() {
 fn no_gateway_at_all_is_a_usage_error() {
     let output = run(&["check"]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("--gateway"), "{}", output.stderr);
+    assert_contains(&output.stderr, "--gateway");
 }
 
 #[test]
@@ -145,13 +141,7 @@ fn connection_string_without_gateway_says_how_to_fix_it() {
     let output = check_connection_string(&connection_string, &["--output", "json"]);
     let report = output.json();
     assert_eq!(report.result("connection-string"), "error");
-    assert!(
-        report
-            .text_of("connection-string")
-            .contains(";GatewayHostName="),
-        "{}",
-        report.text_of("connection-string")
-    );
+    report.assert_text_contains("connection-string", ";GatewayHostName=");
     assert!(
         !output.all().contains(key),
         "the key leaked:\n{}",
@@ -172,11 +162,7 @@ fn connection_string_without_gateway_says_how_to_fix_it() {
 fn unknown_explain_id_suggests_the_nearest() {
     let output = run(&["explain", "gateway-cert-chian"]);
     assert_eq!(output.code, 2);
-    assert!(
-        output.stderr.contains("gateway-cert-chain"),
-        "{}",
-        output.stderr
-    );
+    assert_contains(&output.stderr, "gateway-cert-chain");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::brokers::{GATEWAY, Server, Trio, find_program, free_port, required};
-use crate::harness::{edgeprobe, fixture, run};
+use crate::harness::{assert_contains, edgeprobe, fixture, run, signal_and_wait};
 
 /// A running `edgeprobe exporter`, killed when dropped.
 struct Exporter {
@@ -168,7 +168,7 @@ fn a_probe_checks_the_gateway_and_every_exposition_passes_promtool() {
 
     // Only the named port's protocol when the target carries a port.
     let (_, one_port) = exporter.get(&format!("/probe?target={GATEWAY}:{}", trio.amqp.port));
-    assert!(one_port.contains("protocol=\"amqp\""), "{one_port}");
+    assert_contains(&one_port, "protocol=\"amqp\"");
     assert!(
         !one_port.contains(
             "probe_tls_version_info{gateway=\"gateway.edgeprobe.test\",protocol=\"mqtt\""
@@ -186,9 +186,9 @@ fn a_probe_checks_the_gateway_and_every_exposition_passes_promtool() {
     assert_eq!(bad.lines().count(), 1, "{bad}");
     let (status, metrics) = exporter.get("/metrics");
     assert_eq!(status, 200);
-    assert!(
-        metrics.contains("edgeprobe_exporter_probes_total{module=\"leaf\",result=\"success\"} 2"),
-        "{metrics}"
+    assert_contains(
+        &metrics,
+        "edgeprobe_exporter_probes_total{module=\"leaf\",result=\"success\"} 2",
     );
     assert!(metrics.contains("edgeprobe_exporter_request_errors_total{reason=\"bad_target\"} 1"));
     assert_promtool_accepts(&promtool, "/metrics", &metrics);
@@ -346,22 +346,7 @@ fn sigterm_stops_the_exporter_with_status_zero() {
     };
     let mut exporter = Exporter::start(&trio, &[]);
     assert_eq!(exporter.get("/-/healthy").0, 200);
-    let status = Command::new("kill")
-        .args(["-TERM", &exporter.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = exporter.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = signal_and_wait(&mut exporter.child, "-TERM", Duration::from_secs(40));
     assert_eq!(exit.code(), Some(0));
 }
 
@@ -387,9 +372,5 @@ fn a_bad_config_or_a_busy_address_is_one_line_and_exit_two() {
     let address = taken.local_addr().expect("address").to_string();
     let busy = run(&["exporter", "--listen", &address]);
     assert_eq!(busy.code, 2, "{}", busy.all());
-    assert!(
-        busy.stderr.contains(&format!("cannot listen on {address}")),
-        "{}",
-        busy.stderr
-    );
+    assert_contains(&busy.stderr, &format!("cannot listen on {address}"));
 }

@@ -5,7 +5,7 @@ use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
 use edgeprobe::pki::load::{load_certificates, load_private_key};
 
-use crate::harness::{Report, Run, check_loopback, fixture, run};
+use crate::harness::{Report, Run, assert_contains, check_loopback, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -158,9 +158,9 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
         verify_codes(&report)
     );
     let text = report.text_of("gateway-cert-chain");
-    assert!(
-        text.contains("Verify return code: 21 (unable to verify the first certificate)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "Verify return code: 21 (unable to verify the first certificate)",
     );
     assert!(
         text.contains("full-chain"),
@@ -228,13 +228,7 @@ async fn expired_server_certificate_is_10_and_an_expiry_error() {
         verify_codes(&report)
     );
     assert_eq!(report.result("gateway-cert-expiry"), "error");
-    assert!(
-        report
-            .text_of("gateway-cert-expiry")
-            .contains("expired on Jan  1 00:00:00 2021 GMT"),
-        "{}",
-        report.text_of("gateway-cert-expiry")
-    );
+    report.assert_text_contains("gateway-cert-expiry", "expired on Jan  1 00:00:00 2021 GMT");
     gateway.shutdown().await;
 }
 
@@ -272,11 +266,7 @@ async fn cn_only_certificate_is_a_warning_naming_strict_clients() {
     let output = check(&gateway, "root-ca.pem", &[]).await;
     let report = output.json();
     assert_eq!(report.result("gateway-cert-hostname"), "warning");
-    assert!(
-        report.text_of("gateway-cert-hostname").contains("rustls"),
-        "{}",
-        report.text_of("gateway-cert-hostname")
-    );
+    report.assert_text_contains("gateway-cert-hostname", "rustls");
     assert_eq!(output.code, 0, "warnings alone exit 0");
     let strict = check(&gateway, "root-ca.pem", &["--warnings-as-errors"]).await;
     assert_eq!(strict.code, 1);
@@ -293,11 +283,7 @@ async fn post_2038_certificate_is_an_expiry_error() {
     .await;
     let report = check(&gateway, "root-ca.pem", &[]).await.json();
     assert_eq!(report.result("gateway-cert-expiry"), "error");
-    assert!(
-        report.text_of("gateway-cert-expiry").contains("2038"),
-        "{}",
-        report.text_of("gateway-cert-expiry")
-    );
+    report.assert_text_contains("gateway-cert-expiry", "2038");
     gateway.shutdown().await;
 }
 
@@ -312,13 +298,7 @@ async fn closed_port_is_refused_and_the_others_are_still_verified() {
         report.check("gateway-connect-amqp").additional_info["error"],
         "refused"
     );
-    assert!(
-        report
-            .text_of("gateway-connect-amqp")
-            .contains("PortBindings"),
-        "{}",
-        report.text_of("gateway-connect-amqp")
-    );
+    report.assert_text_contains("gateway-connect-amqp", "PortBindings");
     assert_eq!(report.result("gateway-connect-mqtt"), "ok");
     assert_eq!(report.result("gateway-cert-chain"), "ok");
     assert_eq!(
@@ -356,13 +336,7 @@ async fn unresolvable_name_skips_dependents_with_the_reason() {
     let report = output.json();
     assert_eq!(output.code, 1);
     assert_eq!(report.result("gateway-resolve"), "error");
-    assert!(
-        report
-            .text_of("gateway-resolve")
-            .contains("unknown.edgeprobe.test"),
-        "{}",
-        report.text_of("gateway-resolve")
-    );
+    report.assert_text_contains("gateway-resolve", "unknown.edgeprobe.test");
     for id in ["gateway-connect-mqtt", "gateway-cert-chain"] {
         assert_eq!(report.result(id), "skipped");
         assert!(

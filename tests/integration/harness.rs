@@ -1,10 +1,11 @@
 //! Running the real binary and reading its JSON back into the test's own types, so the schema
 //! is checked the way a monitoring script consumes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -71,6 +72,17 @@ impl Run {
             );
         }
         report
+    }
+
+    /// The Prometheus exposition on stdout, parsed; fails the test with the text if it does not.
+    pub fn prometheus(
+        &self,
+    ) -> openmetrics_parser::MetricsExposition<
+        openmetrics_parser::PrometheusType,
+        openmetrics_parser::PrometheusValue,
+    > {
+        openmetrics_parser::prometheus::parse_prometheus(&self.stdout)
+            .unwrap_or_else(|error| panic!("{error:?}\n{}", self.stdout))
     }
 
     pub fn all(&self) -> String {
@@ -266,6 +278,13 @@ impl Report {
         check
     }
 
+    /// Asserts that the details or remedy of check `id` ([`Report::text_of`]) contain `part`.
+    #[track_caller]
+    pub fn assert_text_contains(&self, id: &str, part: &str) {
+        let text = self.text_of(id);
+        assert!(text.contains(part), "{id}: `{part}` not in {text}");
+    }
+
     pub fn text_of(&self, id: &str) -> String {
         let entry = self.check(id);
         format!(
@@ -307,4 +326,76 @@ pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extr
     tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
         .await
         .expect("the binary ran")
+}
+
+/// The three connect checks, one per port family, in registry order.
+pub const CONNECT_CHECKS: [&str; 3] = [
+    "gateway-connect-mqtt",
+    "gateway-connect-amqp",
+    "gateway-connect-https",
+];
+
+/// The ids of every registered check: what `list`, `explain` and the docs are checked against.
+pub fn registered_check_ids() -> BTreeSet<String> {
+    edgeprobe::checks::all_checks()
+        .iter()
+        .map(|check| check.id().to_owned())
+        .collect()
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to `child` with kill(1) and waits for it to exit, failing
+/// the test if it is still running after `deadline`.
+#[cfg(unix)]
+pub fn signal_and_wait(child: &mut Child, signal: &str, deadline: Duration) -> ExitStatus {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill {signal} failed: {sent}");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "still running {deadline:?} after kill {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asserts that `text` contains `part`, showing both when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "`{part}` not in {text}");
+}
+
+/// Asserts that `text` is there and contains `part` (a remedy, a note).
+#[track_caller]
+pub fn assert_some_contains(text: Option<&str>, part: &str) {
+    assert!(
+        text.is_some_and(|text| text.contains(part)),
+        "`{part}` not in {text:?}"
+    );
+}
+
+/// The simulator serving a PKI for `name` issued now (valid from a day ago), and that PKI.
+pub async fn simulated(
+    name: &str,
+) -> (
+    edgeprobe::demo::pki::GatewayPki,
+    edgeprobe::demo::server::RunningGateway,
+) {
+    use edgeprobe::demo::server::{SimulatorConfig, start};
+    let pki = edgeprobe::demo::pki::GatewayPki::generate(name, time::OffsetDateTime::now_utc())
+        .expect("PKI");
+    let running = start(SimulatorConfig::loopback(
+        pki.server_chain(),
+        pki.server.key_der(),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    (pki, running)
 }

@@ -6,7 +6,7 @@ use edgeprobe::demo::pki::{CertificateSpec, Issued, Validity, issue};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use time::OffsetDateTime;
 
-use crate::harness::{Report, Run, check_loopback};
+use crate::harness::{Report, Run, assert_contains, check_loopback};
 
 use crate::harness::LOOPBACK_GATEWAY as GATEWAY;
 
@@ -187,15 +187,9 @@ async fn an_oversized_certificate_message_in_tls_1_2_is_reported_with_its_size()
     // The Certificate message: its 4-byte header, a 3-byte list length, a 3-byte certificate
     // length and the certificate.
     let expected = leaf.der.len() + 10;
-    assert!(
-        line.contains(&format!("Certificate message of {expected} bytes")),
-        "{line}"
-    );
+    assert_contains(&line, &format!("Certificate message of {expected} bytes"));
     // Over OpenSSL's own 100 KiB default too: the message says so rather than promise more.
-    assert!(
-        line.contains("OpenSSL-based clients refuse it too"),
-        "{line}"
-    );
+    assert_contains(&line, "OpenSSL-based clients refuse it too");
 }
 
 #[tokio::test(flavor = "multi_thread")]

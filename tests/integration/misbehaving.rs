@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::harness::{Report, Run, check_loopback, fixture, run};
+use crate::harness::{Report, Run, assert_contains, check_loopback, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -371,12 +371,9 @@ async fn http_behind_the_mqtt_and_amqp_ports_is_named() {
     assert_probe_error(&report, "amqp", "not_amqp", "`HTTP/1.1 400 Bad Request`");
     // On the HTTPS port, any status proves an HTTP server.
     assert_eq!(report.result("gateway-protocol-https"), "ok");
-    assert!(
-        report
-            .text_of("gateway-protocol-https")
-            .contains("answered GET / with HTTP/1.1 400 Bad Request (Server: nginx)"),
-        "{}",
-        report.text_of("gateway-protocol-https")
+    report.assert_text_contains(
+        "gateway-protocol-https",
+        "answered GET / with HTTP/1.1 400 Bad Request (Server: nginx)",
     );
 }
 
@@ -422,11 +419,7 @@ async fn connect_probe_names_the_amqp_version_and_exits_1() {
     .await
     .expect("the binary ran");
     assert_eq!(output.code, 1, "{}", output.all());
-    assert!(
-        output.stdout.contains("Verification: OK"),
-        "{}",
-        output.stdout
-    );
+    assert_contains(&output.stdout, "Verification: OK");
     assert!(
         output.stdout.contains(
             "Protocol probe (AMQP 1.0 SASL header) failed: the server speaks AMQP 0-9-1, not AMQP 1.0 with SASL"

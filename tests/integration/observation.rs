@@ -11,7 +11,7 @@ use edgeprobe::net::Protocol;
 use edgeprobe::pki::load::{load_certificates, load_private_key};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::harness::{check_loopback, fixture, run};
+use crate::harness::{assert_contains, check_loopback, fixture, run};
 
 /// The simulator serving the fixture chain on three ephemeral loopback ports.
 async fn gateway() -> RunningGateway {
@@ -163,19 +163,17 @@ async fn titles_name_the_ports_probed() {
         ("AMQP", ports.amqp),
         ("HTTPS", ports.https),
     ] {
-        assert!(
-            text.contains(&format!(
-                "gateway accepts TLS connections on the {name} port ({port}) - OK"
-            )),
-            "{text}"
+        assert_contains(
+            text,
+            &format!("gateway accepts TLS connections on the {name} port ({port}) - OK"),
         );
     }
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        text,
+        &format!(
             "an MQTT broker answers behind the MQTT port ({}) - OK",
             ports.mqtt
-        )),
-        "{text}"
+        ),
     );
     for default in ["(8883)", "(5671)", "(443)"] {
         assert!(!text.contains(default), "`{default}` in {text}");
@@ -198,11 +196,9 @@ async fn titles_name_the_ports_probed() {
     );
     // The registry's own text (list, explain, man page) names the defaults.
     let list = run(&["list"]);
-    assert!(
-        list.stdout
-            .contains("gateway accepts TLS connections on the MQTT port (8883)"),
-        "{}",
-        list.stdout
+    assert_contains(
+        &list.stdout,
+        "gateway accepts TLS connections on the MQTT port (8883)",
     );
     gateway.shutdown().await;
 }

@@ -5,13 +5,12 @@
 //! requires. The gateways are the in-process simulator, issued for `localhost` so the proxy can
 //! resolve the name itself (from /etc/hosts) without any outside DNS.
 
-use edgeprobe::demo::pki::GatewayPki;
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
 
 use crate::brokers::{Server, configured_server, free_port};
 use crate::gateway_mode::{Tree, assert_result, check, message, ports, serve, strings};
-use crate::harness::{Report, Run, edgeprobe};
+use crate::harness::{Report, Run, assert_contains, edgeprobe, simulated};
 
 /// A name every machine resolves, and so does the proxy.
 const GATEWAY: &str = "localhost";
@@ -67,19 +66,6 @@ async fn gateway() -> Simulated {
     gateway_named(GATEWAY).await
 }
 
-/// The simulator serving a fresh PKI's chain for `name`, and that PKI.
-async fn simulated(name: &str) -> (GatewayPki, RunningGateway) {
-    let pki = GatewayPki::generate(name, time::OffsetDateTime::now_utc()).expect("PKI");
-    let running = start(SimulatorConfig::loopback(
-        pki.server_chain(),
-        pki.server.key_der(),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
-    (pki, running)
-}
-
 /// `check --gateway localhost` on the simulator's HTTPS port, with `extra`, in `format`.
 async fn leaf(
     gateway: &Simulated,
@@ -125,7 +111,7 @@ fn assert_skipped_saying(report: &Report, ids: &[&str], why: &str) {
 /// The proxy really carried the connection: tinyproxy logs each CONNECT's target.
 fn assert_carried(proxy: &Server, port: u16) {
     let logs = proxy.logs();
-    assert!(logs.contains(&format!("{GATEWAY}:{port}")), "{logs}");
+    assert_contains(&logs, &format!("{GATEWAY}:{port}"));
 }
 
 fn assert_error_kind(report: &Report, id: &str, kind: &str) {
@@ -194,10 +180,10 @@ async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy()
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_rejected");
     let text = message(&report, "gateway-connect-https");
-    assert!(text.contains(&url), "{text}");
-    assert!(text.contains("403 Access violation"), "{text}");
+    assert_contains(&text, &url);
+    assert_contains(&text, "403 Access violation");
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("ConnectPort"), "{remedy}");
+    assert_contains(&remedy, "ConnectPort");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,9 +195,9 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
     let text = message(&report, "gateway-connect-https");
-    assert!(text.contains(&format!("proxy {url}")), "{text}");
+    assert_contains(&text, &format!("proxy {url}"));
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("cannot be reached"), "{remedy}");
+    assert_contains(&remedy, "cannot be reached");
     // A malformed URL is a usage error naming the flag, never a panic.
     let bad = leaf(
         &gateway,
@@ -221,7 +207,7 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     )
     .await;
     assert_eq!(bad.code, 2, "{}", bad.all());
-    assert!(bad.stderr.contains("--proxy=socks5://"), "{}", bad.stderr);
+    assert_contains(&bad.stderr, "--proxy=socks5://");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -246,7 +232,7 @@ async fn a_password_proxy_answers_407_and_the_password_never_shows() {
     );
     assert!(message(&report, "gateway-connect-https").contains("407"));
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("before the host"), "{remedy}");
+    assert_contains(&remedy, "before the host");
 
     // Wrong password: still 407, told apart; right one: through. In every format, from the
     // flag and from the environment, the password is never printed.

@@ -16,7 +16,9 @@ use edgeprobe::report::schema::{self, DOC, EXAMPLES, FILES, REGENERATE};
 use serde::Deserialize;
 
 use crate::gateway_mode::{IOTHUB, Tree, check as check_gateway, ports, serve, strings};
-use crate::harness::{LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, run};
+use crate::harness::{
+    LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, registered_check_ids, run,
+};
 
 fn repository(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -67,10 +69,7 @@ const NOT_CHECK_IDS: &[&str] = &[
 
 #[test]
 fn json_schema_md_names_only_registered_check_ids() {
-    let registered: BTreeSet<String> = edgeprobe::checks::all_checks()
-        .iter()
-        .map(|check| check.id().to_owned())
-        .collect();
+    let registered = registered_check_ids();
     let doc = std::fs::read_to_string(repository(DOC)).expect("docs/json-schema.md");
     let mut unknown = BTreeSet::new();
     // Words, with file names and paths kept whole (`device-ca-full-chain.pem` is not an id).
