@@ -1,24 +1,14 @@
 //! The leaf suite through the binary against a real TLS gateway on 127.0.0.1 presenting the
 //! fixture chains: ids, results, OpenSSL verify codes, remedies and exit codes.
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 
-use crate::harness::{Report, Run, assert_contains, check_loopback, fixture, run};
+use crate::harness::{
+    Report, Run, assert_contains, check_loopback, fixture, run, serve_fixture as serve,
+};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
-
-/// Serve `chain_file` with `key_file` on three ephemeral loopback ports.
-pub(crate) async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> RunningGateway {
-    start(SimulatorConfig::loopback(
-        load_certificates(&fixture(chain_file)).expect("fixture chain"),
-        load_private_key(&fixture(key_file)).expect("fixture key"),
-        closed.to_vec(),
-    ))
-    .await
-    .expect("simulator starts")
-}
 
 /// `edgeprobe check` against `gateway` with `ca_file`, as JSON unless `extra` says otherwise.
 async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {

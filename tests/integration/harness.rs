@@ -85,6 +85,13 @@ impl Run {
             .unwrap_or_else(|error| panic!("{error:?}\n{}", self.stdout))
     }
 
+    /// Asserts that `secret` appears nowhere in stdout or stderr.
+    #[track_caller]
+    pub fn assert_not_shown(&self, secret: &str) {
+        let all = self.all();
+        assert!(!all.contains(secret), "`{secret}` leaked:\n{all}");
+    }
+
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
@@ -119,11 +126,21 @@ pub fn run(args: &[&str]) -> Run {
 /// The simulator serving the fixture chain (`server-full-chain.pem`) on three ephemeral
 /// loopback ports.
 pub async fn fixture_gateway() -> edgeprobe::demo::server::RunningGateway {
+    serve_fixture("server-full-chain.pem", "server.key.pem", &[]).await
+}
+
+/// The simulator serving fixture `chain_file` with `key_file` on three ephemeral loopback
+/// ports, with the `closed` protocols' ports not listening.
+pub async fn serve_fixture(
+    chain_file: &str,
+    key_file: &str,
+    closed: &[edgeprobe::net::Protocol],
+) -> edgeprobe::demo::server::RunningGateway {
     use edgeprobe::pki::load::{load_certificates, load_private_key};
     edgeprobe::demo::server::start(edgeprobe::demo::server::SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
+        load_certificates(&fixture(chain_file)).expect("fixture chain"),
+        load_private_key(&fixture(key_file)).expect("fixture key"),
+        closed.to_vec(),
     ))
     .await
     .expect("simulator starts")
@@ -297,6 +314,21 @@ impl Report {
 
 /// The gateway name every loopback test dials; mapped to 127.0.0.1 with `--resolve`.
 pub const LOOPBACK_GATEWAY: &str = "gateway.edgeprobe.test";
+
+/// `edgeprobe check --only root-ca-file` (no network) with `ca_file`, as JSON.
+pub fn check_root_ca_file(ca_file: &Path) -> Run {
+    run(&[
+        "check",
+        "--gateway",
+        LOOPBACK_GATEWAY,
+        "--ca-file",
+        ca_file.to_str().expect("utf-8 path"),
+        "--only",
+        "root-ca-file",
+        "--output",
+        "json",
+    ])
+}
 
 /// `edgeprobe check` against [`LOOPBACK_GATEWAY`] on 127.0.0.1 with the MQTT, AMQP and HTTPS
 /// ports given, `ca_file`, `timeout` (e.g. "5s") and `extra` flags; JSON unless `extra` names

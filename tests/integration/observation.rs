@@ -6,23 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::harness::{assert_contains, check_loopback, fixture, run};
-
-/// The simulator serving the fixture chain on three ephemeral loopback ports.
-async fn gateway() -> RunningGateway {
-    start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts")
-}
+use crate::harness::{assert_contains, check_loopback, fixture, fixture_gateway as gateway, run};
 
 /// A TCP relay on 127.0.0.1 in front of `backend` that counts the connections it accepts.
 struct CountingRelay {

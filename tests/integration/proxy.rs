@@ -5,7 +5,7 @@
 //! requires. The gateways are the in-process simulator, issued for `localhost` so the proxy can
 //! resolve the name itself (from /etc/hosts) without any outside DNS.
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
 
 use crate::brokers::{Server, configured_server, free_port};
@@ -305,7 +305,7 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
         "edgehub-listening-mqtt,edgehub-listening-amqp,edgehub-listening-https",
     ]);
     let output = check(&tree, &extra).await;
-    assert!(!output.all().contains(PASSWORD), "{}", output.all());
+    output.assert_not_shown(PASSWORD);
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_result(&report, "iothub-connect-https", "ok");
@@ -338,19 +338,12 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
 async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp() {
     const TOP: &str = "gateway.edgeprobe.test";
     // The parent of Microsoft's nested guide: 443 and 5671 open, nothing on 8883.
-    let parent = start(SimulatorConfig::loopback(
-        edgeprobe::pki::load::load_certificates(&crate::harness::fixture(
-            "gateway/pki/top-edgehub-full-chain.pem",
-        ))
-        .expect("chain"),
-        edgeprobe::pki::load::load_private_key(&crate::harness::fixture(
-            "gateway/pki/top-edgehub.key.pem",
-        ))
-        .expect("key"),
-        vec![Protocol::Mqtt],
-    ))
-    .await
-    .expect("simulator starts");
+    let parent = crate::harness::serve_fixture(
+        "gateway/pki/top-edgehub-full-chain.pem",
+        "gateway/pki/top-edgehub.key.pem",
+        &[Protocol::Mqtt],
+    )
+    .await;
     let child_edgehub = serve("child-edgehub-full-chain.pem", "child-edgehub.key.pem").await;
     for upstream in ["UpstreamProtocol = \"Amqp\"", ""] {
         let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");

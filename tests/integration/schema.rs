@@ -10,14 +10,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use edgeprobe::demo::server::{SimulatorConfig, start};
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 use edgeprobe::report::schema::{self, DOC, EXAMPLES, FILES, REGENERATE};
 use serde::Deserialize;
 
 use crate::gateway_mode::{IOTHUB, Tree, check as check_gateway, ports, serve, strings};
 use crate::harness::{
-    LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, registered_check_ids, run,
+    LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, fixture_gateway,
+    registered_check_ids, run, serve_fixture,
 };
 
 fn repository(path: &str) -> PathBuf {
@@ -171,13 +170,7 @@ async fn every_mode_validates_against_the_schema() {
     let write = std::env::var_os("EDGEPROBE_WRITE_DOC_EXAMPLES").is_some();
 
     // Leaf: a healthy gateway, with a connection string and a copy of the gateway's config.
-    let healthy = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let healthy = fixture_gateway().await;
     let healthy_ports = [healthy.ports.mqtt, healthy.ports.amqp, healthy.ports.https];
     let connection_string = format!(
         "HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={};GatewayHostName={LOOPBACK_GATEWAY}",
@@ -223,13 +216,7 @@ async fn every_mode_validates_against_the_schema() {
     );
 
     // Leaf: a gateway that sends only its own certificate, and a CA file from another PKI.
-    let leaf_only = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server.pem")).expect("fixture leaf"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let leaf_only = serve_fixture("server.pem", "server.key.pem", &[]).await;
     let broken_ports = [
         leaf_only.ports.mqtt,
         leaf_only.ports.amqp,

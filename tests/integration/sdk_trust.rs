@@ -612,7 +612,8 @@ fn every_runtime_found_on_one_device() {
 /// signature in NODE_EXTRA_CA_CERTS, and not in a bundle holding only another root.
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_ca_file_the_presented_chain_names_the_root() {
-    let gateway = crate::gateway::serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let gateway =
+        crate::harness::serve_fixture("server-full-chain.pem", "server.key.pem", &[]).await;
     let mut device = Device::debian();
     device.write("/usr/bin/node", b"");
     device.copy(&fixture("other-root-ca.pem"), "/opt/app/roots.pem");
