@@ -97,14 +97,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
-    let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    };
-    let report = run_checks(&leaf_registry(), &context, &selection)
-        .await
-        .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    run_and_print(&leaf_registry(), &context, &args, &target, out).await
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -179,14 +172,25 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
+    run_and_print(&gateway_registry(), &context, &args, &target, out).await
+}
+
+/// Runs the `--only`/`--skip` selection of `registry` and prints the report as `--output` says.
+async fn run_and_print(
+    registry: &[Box<dyn Check>],
+    context: &Context,
+    args: &CheckArgs,
+    target: &Target,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    let report = run_checks(&gateway_registry(), &context, &selection)
+    let report = run_checks(registry, context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    print_report(out, &report, target, &args.output)
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.
