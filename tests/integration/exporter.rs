@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::brokers::{GATEWAY, Server, Trio, find_program, free_port, required};
-use crate::harness::{assert_contains, edgeprobe, fixture, run, signal_and_wait};
+use crate::harness::{assert_contains, assert_succeeded, edgeprobe, fixture, run, signal_and_wait};
 
 /// A running `edgeprobe exporter`, killed when dropped.
 struct Exporter {
@@ -116,11 +116,9 @@ fn assert_promtool_accepts(promtool: &Path, what: &str, exposition: &str) {
         .write_all(exposition.as_bytes())
         .expect("write");
     let output = child.wait_with_output().expect("promtool ends");
-    assert!(
-        output.status.success(),
-        "promtool check metrics rejects {what}:\n{}{}\n{exposition}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    assert_succeeded(
+        &output,
+        &format!("promtool check metrics on {what}:\n{exposition}\n"),
     );
 }
 
@@ -329,12 +327,7 @@ fn the_shipped_alert_rules_and_prometheus_config_pass_promtool() {
             .current_dir(&monitoring)
             .output()
             .expect("promtool runs");
-        assert!(
-            output.status.success(),
-            "promtool {args:?}:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_succeeded(&output, &format!("promtool {args:?}"));
     }
 }
 

@@ -167,6 +167,15 @@ pub(crate) async fn serve(chain: &str, key: &str) -> RunningGateway {
     .await
 }
 
+/// The top layer's edgeHub, simulated, and the flags that point `check` at it with the IoT Hub
+/// checks skipped; the simulator serves as long as the gateway returned is kept.
+pub(crate) async fn top_edgehub() -> (RunningGateway, Vec<String>) {
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    (edgehub, extra)
+}
+
 /// `--port mqtt=N` (or `--parent-port`, `--iothub-port`) for each of the simulator's ports.
 pub(crate) fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
     let ports = gateway.ports;
@@ -214,9 +223,7 @@ const CONFIGURATION: &[&str] = &[
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (_edgehub, extra) = top_edgehub().await;
     let output = check(&tree, &extra).await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
@@ -258,10 +265,8 @@ async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let (edgehub, extra) = top_edgehub().await;
     let ports = edgehub.ports;
-    let mut extra = self::ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
 
     let mut jsonl = extra.clone();
     jsonl.extend(strings(&["--output", "jsonl"]));
@@ -357,9 +362,8 @@ async fn iot_edge_1_1_config_yaml_is_found_and_checked_with_the_iotedge_user() {
 #[tokio::test(flavor = "multi_thread")]
 async fn text_report_of_a_gateway_has_configuration_and_connectivity_sections() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(","), "--output", "text"]));
+    let (_edgehub, mut extra) = top_edgehub().await;
+    extra.extend(strings(&["--output", "text"]));
     let output = check(&tree, &extra).await;
     assert_eq!(output.code, 0, "{}", output.all());
     let text = &output.stdout;
@@ -488,9 +492,7 @@ async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() 
     let tree = Tree::top_layer();
     tree.copy("/var/aziot/certs/root-ca.pem", "pki/other-root-ca.pem");
     tree.os_trust_store(&["pki/other-root-ca.pem"]);
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (_edgehub, extra) = top_edgehub().await;
     let report = check(&tree, &extra).await.json();
     assert_result(&report, "device-ca-chain", "error");
     let verifications = &report.check("device-ca-chain").additional_info["verifications"];

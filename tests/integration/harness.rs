@@ -97,6 +97,19 @@ impl Run {
     }
 }
 
+/// Asserts that a helper tool (`what`: its command line, or what it was given) exited 0,
+/// showing its stdout and stderr when it did not.
+#[track_caller]
+pub fn assert_succeeded(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 impl From<Output> for Run {
     fn from(output: Output) -> Self {
         Run {

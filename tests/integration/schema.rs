@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use edgeprobe::report::schema::{self, DOC, EXAMPLES, FILES, REGENERATE};
 use serde::Deserialize;
 
-use crate::gateway_mode::{IOTHUB, Tree, check as check_gateway, ports, serve, strings};
+use crate::gateway_mode::{Tree, check as check_gateway, strings, top_edgehub};
 use crate::harness::{
     LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, fixture_gateway,
     registered_check_ids, run, serve_fixture,
@@ -228,9 +228,7 @@ async fn every_mode_validates_against_the_schema() {
 
     // Gateway mode: a top-layer IoT Edge gateway whose edgeHub is simulated.
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (edgehub, extra) = top_edgehub().await;
     let gateway = check_gateway(&tree, &extra).await;
     let gateway_report = gateway.json();
     assert_eq!(gateway.code, 0, "{}", gateway.all());

@@ -14,7 +14,9 @@ use crate::brokers::required;
 /// machine's own environment never leaks into a device tree's verdict.
 use edgeprobe::sdk_trust::VARIABLES;
 
-use crate::harness::{Run, assert_contains, assert_some_contains, edgeprobe, fixture};
+use crate::harness::{
+    Run, assert_contains, assert_some_contains, assert_succeeded, edgeprobe, fixture,
+};
 
 // ---- The check's JSON, as a consumer reads it ----
 
@@ -215,12 +217,7 @@ fn subject_hash(certificate: &Path) -> String {
 /// Runs a tool that makes a store, failing the test with its output when it fails.
 fn make(command: &mut Command) {
     let output = command.output().expect("the tool runs");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output, &format!("{command:?}"));
 }
 
 /// Debian's default JRE's keytool (default-jre-headless), or `None` to skip (a failure on CI).
