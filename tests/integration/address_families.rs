@@ -9,6 +9,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::harness::{
     LOOPBACK_GATEWAY, assert_some_contains, check_loopback, fixture, fixture_gateway, run,
+    temp_file,
 };
 
 /// A listener on [::1]:`port` that never accepts, and the connections that fill its queue:
@@ -186,9 +187,7 @@ async fn connect_exits_1_when_the_gateway_is_unreachable_or_unresolved() {
 /// `localhost` is asked, which the system answers from /etc/hosts: nothing leaves loopback.
 #[test]
 fn an_answer_unlike_the_system_resolvers_is_named() {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let hosts = directory.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.2 localhost\n").expect("hosts file");
+    let (_directory, hosts) = temp_file("hosts", "127.0.0.2 localhost\n");
     let output = run(&[
         "check",
         "--gateway",

@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::brokers::{GATEWAY, Server, Trio, find_program, free_port, required};
-use crate::harness::{assert_contains, assert_succeeded, edgeprobe, fixture, run, signal_and_wait};
+use crate::harness::{
+    assert_contains, assert_succeeded, edgeprobe, fixture, run, signal_and_wait, temp_file,
+};
 
 /// A running `edgeprobe exporter`, killed when dropped.
 struct Exporter {
@@ -345,9 +347,7 @@ fn sigterm_stops_the_exporter_with_status_zero() {
 
 #[test]
 fn a_bad_config_or_a_busy_address_is_one_line_and_exit_two() {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let config = directory.path().join("exporter.toml");
-    std::fs::write(&config, "[modules.a]\ncafile = \"x\"\n").expect("write");
+    let (_directory, config) = temp_file("exporter.toml", "[modules.a]\ncafile = \"x\"\n");
     let bad = run(&[
         "exporter",
         "--listen",

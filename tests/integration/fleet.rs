@@ -17,7 +17,9 @@ use serde::Deserialize;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
-use crate::harness::{Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run};
+use crate::harness::{
+    Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run, temp_file,
+};
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
 /// on three loopback ports (minus `closed`), with the files a fleet run needs.
@@ -761,9 +763,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
 
 #[test]
 fn usage_errors_exit_two_without_output() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let empty = directory.path().join("empty.txt");
-    std::fs::write(&empty, "# nothing here\n\n").expect("write");
+    let (directory, empty) = temp_file("empty.txt", "# nothing here\n\n");
     let empty = empty.display().to_string();
     let missing = directory.path().join("missing.txt").display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![

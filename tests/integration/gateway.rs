@@ -5,7 +5,7 @@ use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
 
 use crate::harness::{
-    Report, Run, assert_contains, check_loopback, fixture, run, serve_fixture as serve,
+    Report, Run, assert_contains, check_loopback, fixture, run, serve_fixture as serve, temp_file,
 };
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
@@ -302,9 +302,7 @@ async fn closed_port_is_refused_and_the_others_are_still_verified() {
 async fn unresolvable_name_skips_dependents_with_the_reason() {
     // A name with no override, looked up in an empty hosts file and a DNS server on a closed
     // loopback port: nothing leaves the machine.
-    let directory = tempfile::tempdir().expect("tempdir");
-    let hosts = directory.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n").expect("hosts");
+    let (_directory, hosts) = temp_file("hosts", "127.0.0.1 localhost\n");
     let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let dns = closed.local_addr().expect("addr").to_string();
     drop(closed);

@@ -159,6 +159,15 @@ pub async fn serve_fixture(
     .expect("simulator starts")
 }
 
+/// A new temporary directory holding one file, `name`, with `contents`; both last as long as
+/// the directory returned is kept.
+pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let path = directory.path().join(name);
+    std::fs::write(&path, contents).expect("write the temporary file");
+    (directory, path)
+}
+
 /// A repository fixture (see fixtures/README.md).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,7 +6,7 @@ use edgeprobe::demo::pki::{CertificateSpec, Issued, Validity, issue};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use time::OffsetDateTime;
 
-use crate::harness::{Report, Run, assert_contains, check_loopback};
+use crate::harness::{Report, Run, assert_contains, check_loopback, temp_file};
 
 use crate::harness::LOOPBACK_GATEWAY as GATEWAY;
 
@@ -33,9 +33,7 @@ async fn serve(
 }
 
 async fn check(gateway: &RunningGateway, root: &Issued) -> (Run, tempfile::TempDir) {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let ca_file = directory.path().join("root.pem");
-    std::fs::write(&ca_file, &root.pem).expect("root file");
+    let (directory, ca_file) = temp_file("root.pem", &root.pem);
     let ports = gateway.ports;
     let output = check_loopback([ports.mqtt, ports.amqp, ports.https], &ca_file, "5s", &[]).await;
     assert_ne!(output.code, 101, "panic:\n{}", output.all());
@@ -105,9 +103,7 @@ fn ten_thousand_san_leaf(root: &Issued) -> Issued {
 }
 
 fn root_file(root: &Issued) -> (tempfile::TempDir, std::path::PathBuf) {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let ca_file = directory.path().join("root.pem");
-    std::fs::write(&ca_file, &root.pem).expect("root file");
+    let (directory, ca_file) = temp_file("root.pem", &root.pem);
     (directory, ca_file)
 }
 

@@ -10,7 +10,7 @@ use edgeprobe::net::Protocol;
 
 use crate::brokers::{Server, configured_server, free_port};
 use crate::gateway_mode::{Tree, assert_result, check, message, ports, serve, strings};
-use crate::harness::{Report, Run, assert_contains, edgeprobe, simulated};
+use crate::harness::{Report, Run, assert_contains, edgeprobe, simulated, temp_file};
 
 /// A name every machine resolves, and so does the proxy.
 const GATEWAY: &str = "localhost";
@@ -50,9 +50,7 @@ struct Simulated {
 /// A healthy gateway for `name`.
 async fn gateway_named(name: &'static str) -> Simulated {
     let (pki, running) = simulated(name).await;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let root = directory.path().join("root.pem");
-    std::fs::write(&root, pki.root_pem()).expect("root written");
+    let (directory, root) = temp_file("root.pem", pki.root_pem());
     Simulated {
         running,
         name,
@@ -385,9 +383,7 @@ async fn a_device_that_cannot_resolve_the_gateway_leaves_the_name_to_the_proxy()
     // This device resolves nothing (an empty hosts file, a DNS server that does not answer),
     // and `.invalid` (RFC 6761) resolves nowhere, so no proxy may be asked to look it up
     // either: the proxy is a closed port. The connect check must still run, through it.
-    let directory = tempfile::tempdir().expect("tempdir");
-    let empty = directory.path().join("hosts");
-    std::fs::write(&empty, "").expect("hosts written");
+    let (_directory, empty) = temp_file("hosts", "");
     let hosts = empty.display().to_string();
     let gateway = "gw.edgeprobe.invalid";
     let url = format!("http://127.0.0.1:{}", free_port());
