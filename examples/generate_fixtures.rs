@@ -6,6 +6,7 @@
 //! tests can pin their own `now`. Everything stays before 2038-01-01, which IoT Edge 1.1's
 //! libiothsm cannot represent, except the one certificate that exists to test exactly that.
 
+mod exit_status;
 mod fixture_support;
 
 use std::error::Error;

@@ -10,6 +10,7 @@
 //! a config and the files into a temporary `--root` tree. Dates are fixed so the files stay
 //! valid for years.
 
+mod exit_status;
 mod fixture_support;
 
 use std::error::Error;

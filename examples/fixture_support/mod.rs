@@ -40,21 +40,15 @@ pub fn main_with(
         directory: Path::new(&directory).to_path_buf(),
         written: Vec::new(),
     };
-    match writer
+    let result = writer
         .create_directory()
-        .and_then(|()| generate(&mut writer))
-    {
-        Ok(()) => {
-            for path in writer.written {
-                println!("wrote {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+        .and_then(|()| generate(&mut writer));
+    if result.is_ok() {
+        for path in &writer.written {
+            println!("wrote {}", path.display());
         }
     }
+    super::exit_status::exit_status("error", result)
 }
 
 /// Writes fixture files under one directory, creating subdirectories as needed, and keeps
