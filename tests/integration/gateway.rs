@@ -23,6 +23,16 @@ async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
 }
 
 /// The OpenSSL code reported for each port by the chain check.
+/// Every port's chain verified with OpenSSL code `expected`.
+#[track_caller]
+fn assert_every_verify_code(report: &Report, expected: u64) {
+    let codes = verify_codes(report);
+    assert!(
+        codes.iter().all(|(_, code)| *code == expected),
+        "not all {expected}: {codes:?}"
+    );
+}
+
 fn verify_codes(report: &Report) -> Vec<(String, u64)> {
     report.check("gateway-cert-chain").additional_info["ports"]
         .as_array()
@@ -142,11 +152,7 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
     assert_eq!(output.code, 1);
     let report = output.json();
     assert_eq!(report.result("gateway-cert-chain"), "error");
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 21),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 21);
     let text = report.text_of("gateway-cert-chain");
     assert_contains(
         &text,
@@ -166,11 +172,7 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
 async fn wrong_root_file_is_20_and_names_both_roots() {
     let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
     let report = check(&gateway, "other-root-ca.pem", &[]).await.json();
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 20),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 20);
     let text = report.text_of("gateway-cert-chain");
     assert!(
         text.contains("edgeprobe_Unrelated_Root_CA_Test_Only"),
@@ -195,11 +197,7 @@ async fn intermediate_as_trust_anchor_is_2_and_warned_about() {
         "{}",
         report.text_of("root-ca-file")
     );
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 2),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 2);
     gateway.shutdown().await;
 }
 
@@ -212,11 +210,7 @@ async fn expired_server_certificate_is_10_and_an_expiry_error() {
     )
     .await;
     let report = check(&gateway, "root-ca.pem", &[]).await.json();
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 10),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 10);
     assert_eq!(report.result("gateway-cert-expiry"), "error");
     report.assert_text_contains("gateway-cert-expiry", "expired on Jan  1 00:00:00 2021 GMT");
     gateway.shutdown().await;
