@@ -104,7 +104,13 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
     let report = run_checks(&leaf_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, target.gateway.as_deref(), &args.output)
+    print_report(
+        out,
+        &report,
+        &target,
+        target.gateway.as_deref(),
+        &args.output,
+    )
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {

@@ -288,11 +288,9 @@ fn port_results(report: &RunReport, wanted: impl Fn(Peer) -> bool) -> Vec<PortRe
                         .map(|certificate| certificate.not_after.unix_timestamp())
                         .min()
                 }),
-                verified_chain_not_after: session
-                    .zip(verdict)
-                    .and_then(|(session, verdict)| {
-                        verified_chain_not_after(session, verdict, &anchors)
-                    }),
+                verified_chain_not_after: session.zip(verdict).and_then(|(session, verdict)| {
+                    verified_chain_not_after(session, verdict, &anchors)
+                }),
             })
         })
         .collect()

@@ -371,6 +371,22 @@ mod tests {
     }
 
     type Family = openmetrics_parser::MetricFamily<PrometheusType, PrometheusValue>;
+    type Exposition = openmetrics_parser::MetricsExposition<PrometheusType, PrometheusValue>;
+
+    /// `results` written as one exposition, and that text parsed (failing the test when it
+    /// does not parse).
+    fn written(results: &[&TargetResult]) -> (String, Exposition) {
+        let mut writer = PrometheusWriter::new();
+        for result in results {
+            writer.add(result);
+        }
+        let mut text = Vec::new();
+        writer.write(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let exposition =
+            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        (text, exposition)
+    }
 
     fn sorted(names: &[String]) -> Vec<&str> {
         let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -404,15 +420,7 @@ mod tests {
     #[test]
     fn exposition_parses_with_every_family_typed_and_labelled() {
         let awkward = "gw\"quoted\\back\nslash";
-        let mut writer = PrometheusWriter::new();
-        writer.add(&result("gw-1.contoso.com", 1));
-        writer.add(&result(awkward, 2));
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (_, exposition) = written(&[&result("gw-1.contoso.com", 1), &result(awkward, 2)]);
         let names: HashSet<&str> = exposition.families.keys().map(String::as_str).collect();
         assert_eq!(names, FAMILIES.iter().map(|(name, _)| *name).collect());
         for (name, help) in FAMILIES {
@@ -517,14 +525,7 @@ mod tests {
 
     #[test]
     fn a_gateway_listed_twice_is_exported_once() {
-        let mut writer = PrometheusWriter::new();
-        writer.add(&result("gw-1", 1));
-        writer.add(&result("gw-1", 9));
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (text, exposition) = written(&[&result("gw-1", 1), &result("gw-1", 9)]);
         assert_eq!(
             exposition.families["edgeprobe_check_status"]
                 .iter_samples()
@@ -561,24 +562,27 @@ mod tests {
             hostname: "top.contoso.com".into(),
             ports: child.ports.clone(),
         });
-        let mut writer = PrometheusWriter::new();
-        writer.add(&child);
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (text, exposition) = written(&[&child]);
         let expiry = &exposition.families["edgeprobe_certificate_expiry_timestamp_seconds"];
         assert_eq!(
             sorted(expiry.get_label_names()),
-            ["check", "fingerprint_sha256", "gateway", "source", "subject"]
+            [
+                "check",
+                "fingerprint_sha256",
+                "gateway",
+                "source",
+                "subject"
+            ]
         );
         assert_eq!(expiry.iter_samples().count(), 2, "{text}");
         let parent = &exposition.families["edgeprobe_parent_info"];
         assert_eq!(
             sample(
                 parent,
-                &[("gateway", "child.contoso.com"), ("parent", "top.contoso.com")]
+                &[
+                    ("gateway", "child.contoso.com"),
+                    ("parent", "top.contoso.com")
+                ]
             ),
             Some(1.0)
         );
@@ -596,12 +600,7 @@ mod tests {
             hostname: "gw.contoso.com".into(),
             ports: looped.ports.clone(),
         });
-        let mut writer = PrometheusWriter::new();
-        writer.add(&looped);
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (text, _) = written(&[&looped]);
         assert!(
             text.contains("# edgeprobe: gw.contoso.com, the parent of gw.contoso.com, is named like a gateway already exported"),
             "{text}"
@@ -617,11 +616,7 @@ mod tests {
 
     #[test]
     fn empty_families_still_parse() {
-        let mut text = Vec::new();
-        PrometheusWriter::new().write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (_, exposition) = written(&[]);
         assert_eq!(exposition.families.len(), FAMILIES.len());
     }
 }

@@ -67,10 +67,7 @@ async fn nested_child(tree: &Tree, extra: &[&str]) -> (crate::harness::Run, [u16
     let mut args = ports("--port", &child);
     args.extend(ports("--parent-port", &parent));
     // The simulated parent has no API proxy: tests/integration/nested.rs checks that route.
-    args.extend(strings(&[
-        "--skip",
-        "parent-registry,agent-image-upstream",
-    ]));
+    args.extend(strings(&["--skip", "parent-registry,agent-image-upstream"]));
     args.extend(strings(extra));
     let output = check(tree, &args).await;
     let numbers = |gateway: &edgeprobe::demo::server::RunningGateway| {
@@ -138,7 +135,10 @@ async fn a_lower_layer_exports_its_certificates_its_ports_and_its_parents() {
         .as_array()
         .expect("certificates")
         .clone();
-    assert!(rated.len() >= 3, "device CA, its issuer, the root: {rated:?}");
+    assert!(
+        rated.len() >= 3,
+        "device CA, its issuer, the root: {rated:?}"
+    );
     let exported = samples(&exposition.families["edgeprobe_certificate_expiry_timestamp_seconds"]);
     assert_eq!(exported.len(), rated.len(), "{text}");
     for certificate in &rated {
@@ -178,7 +178,11 @@ async fn a_lower_layers_jsonl_line_carries_its_certificates_and_its_parent() {
             .map(|port| port["port"].as_u64().expect("port"))
             .collect()
     };
-    assert_eq!(numbers(&line["ports"]), child_ports.map(u64::from), "{line}");
+    assert_eq!(
+        numbers(&line["ports"]),
+        child_ports.map(u64::from),
+        "{line}"
+    );
     assert_eq!(line["parent"]["hostname"], PARENT, "{line}");
     assert_eq!(
         numbers(&line["parent"]["ports"]),
@@ -186,7 +190,10 @@ async fn a_lower_layers_jsonl_line_carries_its_certificates_and_its_parent() {
         "{line}"
     );
     for port in line["parent"]["ports"].as_array().expect("ports") {
-        assert_eq!((&port["status"], &port["verify_code"]), (&"ok".into(), &0.into()));
+        assert_eq!(
+            (&port["status"], &port["verify_code"]),
+            (&"ok".into(), &0.into())
+        );
     }
     let certificates = line["certificates"].as_array().expect("certificates");
     assert!(!certificates.is_empty(), "{line}");
@@ -223,9 +230,14 @@ async fn without_a_configured_hostname_the_machine_name_labels_the_series() {
     }
     assert!(!text.contains("gateway=\"\""), "{text}");
     // Tree::new writes `gateway` to /etc/hostname.
-    assert!(text.contains("probe_success{gateway=\"gateway\"} 0"), "{text}");
     assert!(
-        text.contains("edgeprobe_check_status{gateway=\"gateway\",check=\"hostname\",status=\"error\"} 1"),
+        text.contains("probe_success{gateway=\"gateway\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "edgeprobe_check_status{gateway=\"gateway\",check=\"hostname\",status=\"error\"} 1"
+        ),
         "{text}"
     );
 }
