@@ -162,12 +162,14 @@ impl PrometheusWriter {
             }
         }
         for certificate in &result.certificates {
-            let labels = format!(
-                "{gateway},check=\"{}\",source=\"{}\",subject=\"{}\",fingerprint_sha256=\"{}\"",
-                escape_label_value(&certificate.check),
-                escape_label_value(&certificate.source),
-                escape_label_value(&certificate.subject),
-                escape_label_value(&certificate.fingerprint_sha256),
+            let labels = with_labels(
+                &gateway,
+                &[
+                    ("check", &certificate.check),
+                    ("source", &certificate.source),
+                    ("subject", &certificate.subject),
+                    ("fingerprint_sha256", &certificate.fingerprint_sha256),
+                ],
             );
             // Exact as an f64 for any date before the year 285 million.
             self.sample(CERTIFICATE_EXPIRY, &labels, certificate.not_after as f64);
@@ -231,12 +233,14 @@ impl PrometheusWriter {
                 self.sample(TLS_VERSION, &format!("{labels},version=\"{version}\""), 1);
             }
             if let Some(certificate) = &port.certificate {
-                let info = format!(
-                    "{labels},fingerprint_sha256=\"{}\",subject=\"{}\",issuer=\"{}\",subjectalternative=\"{}\"",
-                    escape_label_value(&certificate.fingerprint_sha256),
-                    escape_label_value(&certificate.subject),
-                    escape_label_value(&certificate.issuer),
-                    escape_label_value(&certificate.subject_alternative_names),
+                let info = with_labels(
+                    &labels,
+                    &[
+                        ("fingerprint_sha256", &certificate.fingerprint_sha256),
+                        ("subject", &certificate.subject),
+                        ("issuer", &certificate.issuer),
+                        ("subjectalternative", &certificate.subject_alternative_names),
+                    ],
                 );
                 self.sample(LAST_CHAIN_INFO, &info, 1);
             }
@@ -256,6 +260,15 @@ impl PrometheusWriter {
         }
         Ok(())
     }
+}
+
+/// `labels` (already written) followed by `,name="value"` for each pair, values escaped.
+fn with_labels(labels: &str, pairs: &[(&str, &str)]) -> String {
+    let mut all = labels.to_owned();
+    for (name, value) in pairs {
+        let _ = write!(all, ",{name}=\"{}\"", escape_label_value(value));
+    }
+    all
 }
 
 /// Label values may hold any UTF-8, with `\`, `"` and line feed escaped as `\\`, `\"`, `\n`.
