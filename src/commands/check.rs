@@ -8,15 +8,15 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::{AppError, print_report};
+use super::{AppError, gateway_name, print_report};
 use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
 use crate::connection_string;
 use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
-    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection,
-    run_checks,
+    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, RunReport,
+    Selection, run_checks,
 };
 use crate::net::Protocol;
 use crate::net::proxy::ProxySettings;
@@ -93,11 +93,18 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
-        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &args.only),
+        sdk_runtimes: Some(crate::sdk_trust::requested(&args.sdk)),
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
-    run_and_print(&leaf_registry(), &context, &args, &target, out).await
+    let report = run_selected(&leaf_registry(), &context, &args).await?;
+    print_report(
+        out,
+        &report,
+        &target,
+        target.gateway.as_deref(),
+        &args.output,
+    )
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -152,6 +159,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     } else {
         args.network.hosts_file.clone()
     };
+    let machine_hostname = root.machine_hostname().ok();
+    let config_path = located.path.clone();
     let mut context = Context::for_config(root, located);
     context.ca_file = args.ca_file.clone();
     context.hosts_file = hosts_file;
@@ -172,25 +181,24 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
-    run_and_print(&gateway_registry(), &context, &args, &target, out).await
+    let report = run_selected(&gateway_registry(), &context, &args).await?;
+    let name = gateway_name(&report, machine_hostname, &config_path);
+    print_report(out, &report, &target, Some(&name), &args.output)
 }
 
-/// Runs the `--only`/`--skip` selection of `registry` and prints the report as `--output` says.
-async fn run_and_print(
+/// Runs the `--only`/`--skip` selection of `registry`.
+async fn run_selected(
     registry: &[Box<dyn Check>],
     context: &Context,
     args: &CheckArgs,
-    target: &Target,
-    out: &mut dyn Write,
-) -> Result<u8, AppError> {
+) -> Result<RunReport, AppError> {
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    let report = run_checks(registry, context, &selection)
+    run_checks(registry, context, &selection)
         .await
-        .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, target, &args.output)
+        .map_err(|error| AppError::Usage(error.to_string()))
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.

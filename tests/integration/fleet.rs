@@ -18,7 +18,8 @@ use tempfile::TempDir;
 use time::OffsetDateTime;
 
 use crate::harness::{
-    Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run, temp_file,
+    NOT_THIS_MACHINES_SDKS, Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run,
+    temp_file,
 };
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
@@ -742,6 +743,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
         args[1] = "--gateway".into();
         args[2] = "gw-001.edgeprobe.test".into();
         args.retain(|arg| arg != "--concurrency" && arg != "8");
+        args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
         let output = run_async(args).await;
         assert_eq!(output.code, 0, "{}", output.all());
         if output_format == "jsonl" {

@@ -6,7 +6,9 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{assert_contains, edgeprobe, fixture, run, signal_and_wait};
+use crate::harness::{
+    NOT_THIS_MACHINES_SDKS, assert_contains, edgeprobe, fixture, run, signal_and_wait,
+};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -94,6 +96,7 @@ impl Serving {
             "--output".into(),
             "json".into(),
         ];
+        args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
         for (protocol, label) in [("mqtt", "MQTTS"), ("amqp", "AMQPS"), ("https", "HTTPS")] {
             args.push("--port".into());
             args.push(format!("{protocol}={}", self.port(label)));
