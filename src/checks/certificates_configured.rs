@@ -17,13 +17,13 @@ use std::sync::Arc;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeCa, EdgeConfig};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::pki::TrustAnchors;
 use crate::system::{Accounts, SystemRoot};
 
 use super::CONFIG_NOT_READ;
+use super::catalog;
 use files::FileInfo;
 
 pub struct CertificatesConfiguredCheck;
@@ -59,13 +59,7 @@ enum Kind {
 }
 
 impl DeclaredCheck for CertificatesConfiguredCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "certificates-configured",
-        group: Group::Configuration,
-        title: "device CA certificate, key and trusted root are configured and readable",
-        dependencies: &[Dependency::Requires("config-well-formed")],
-        info: InfoSchema::CertificatesConfigured,
-    };
+    const META: CheckMeta = catalog::CERTIFICATES_CONFIGURED;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
         let accounts = Accounts::load(&context.root).map_err(|error| error.to_string());

@@ -2,23 +2,17 @@
 //! certificate can carry, and agrees with the machine's own name as `iotedge check` expects.
 
 use super::CONFIG_NOT_READ;
+use super::catalog;
 use crate::engine::info::{CheckedHostname, HostnameInfo, InvalidHostname};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
 pub struct HostnameCheck;
 
 impl DeclaredCheck for HostnameCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "hostname",
-        group: Group::Configuration,
-        title: "config specifies a valid hostname for leaves to dial",
-        dependencies: &[Dependency::Requires("config-well-formed")],
-        info: InfoSchema::Hostname,
-    };
+    const META: CheckMeta = catalog::HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
         let file = config.source.display();

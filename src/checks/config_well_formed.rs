@@ -3,25 +3,19 @@
 
 use std::sync::Arc;
 
+use super::catalog;
 use crate::config::{self, ConfigError, EdgeCa, EdgeConfig, Provisioning};
 use crate::engine::info::{
     ConfigSummary, ConfigWellFormedInfo, EdgeCaKind, ProvisioningKind, UnreadableConfig,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 
 pub struct ConfigWellFormedCheck;
 
 impl DeclaredCheck for ConfigWellFormedCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "config-well-formed",
-        group: Group::Configuration,
-        title: "IoT Edge config file is well-formed",
-        dependencies: &[],
-        info: InfoSchema::ConfigWellFormed,
-    };
+    const META: CheckMeta = catalog::CONFIG_WELL_FORMED;
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context
             .config

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::catalog;
 use super::{CONFIG_NOT_READ, Suite};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
@@ -13,8 +14,7 @@ use crate::engine::info::{
     self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::secrets::SecretString;
 
@@ -40,26 +40,13 @@ const PLACEHOLDER_START: char = '<';
 const GET_DEVICE_CONNECTION_STRING: &str =
     "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
 
-/// One id and one page in both suites: a leaf's connection string, or the gateway's own.
-const LEAF: CheckMeta = CheckMeta {
-    id: "connection-string",
-    group: Group::GatewayConnectivity,
-    title: "device connection string is well-formed and names a gateway",
-    dependencies: &[],
-    info: InfoSchema::ConnectionString,
-};
-
-const GATEWAY: CheckMeta = CheckMeta {
-    group: Group::Configuration,
-    title: "config provisions the IoT Edge device with a well-formed identity",
-    dependencies: &[Dependency::Requires("config-well-formed")],
-    ..LEAF
-};
-
 impl DeclaredCheck for ConnectionStringCheck {
-    const META: CheckMeta = LEAF;
+    const META: CheckMeta = catalog::CONNECTION_STRING_LEAF;
     fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(&LEAF, &GATEWAY)
+        self.suite.meta(
+            &catalog::CONNECTION_STRING_LEAF,
+            &catalog::CONNECTION_STRING_GATEWAY,
+        )
     }
     fn applies(&self, context: &Context) -> bool {
         match self.suite {

@@ -5,14 +5,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
-    Prior, Ran,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Peer, PortFamily, Prior, Ran};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, NoRoot, examine};
 
 pub struct EdgeHubListeningCheck {
@@ -25,27 +23,7 @@ impl EdgeHubListeningCheck {
     }
 }
 
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::EdgeHub,
-    CheckMeta {
-        id: "edgehub-listening-mqtt",
-        group: Group::Connectivity,
-        title: "edgeHub serves a valid certificate on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("hostname"),
-            Dependency::Uses("certificates-configured"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "edgehub-listening-amqp",
-        "edgeHub serves a valid certificate on the AMQP port (5671)",
-    ),
-    (
-        "edgehub-listening-https",
-        "edgeHub serves a valid certificate on the HTTPS port (443)",
-    ),
-);
+const FAMILY: &PortFamily = &catalog::EDGEHUB_LISTENING;
 
 const LOOPBACK: [IpAddr; 1] = [IpAddr::V4(Ipv4Addr::LOCALHOST)];
 

@@ -5,18 +5,16 @@ use std::sync::Arc;
 
 use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    OrSkip, Outcome, Peer, Prior, Ran, Status, Timestamp,
+    CheckMeta, Context, DeclaredCheck, Evidence, ObservedPort, OrSkip, Outcome, Peer, Prior, Ran,
+    Status, Timestamp,
 };
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
 
+use super::catalog;
 use super::device_clock::clock_first;
-use super::{
-    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of,
-    strict_clients_object,
-};
+use super::{STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of, strict_clients_object};
 
 pub struct GatewayCertChainCheck;
 
@@ -38,18 +36,7 @@ impl From<&CertificateSummary> for ChainEntry {
 }
 
 impl DeclaredCheck for GatewayCertChainCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-cert-chain",
-        group: Group::GatewayConnectivity,
-        title: "gateway certificate chain verifies against the root CA file",
-        dependencies: &[
-            Dependency::Requires("root-ca-file"),
-            Dependency::RequiresAny(CONNECT_CHECKS),
-            // A wrong clock explains "not yet valid" and "expired" (codes 9 and 10).
-            Dependency::Uses("device-clock"),
-        ],
-        info: InfoSchema::GatewayCertChain,
-    };
+    const META: CheckMeta = catalog::GATEWAY_CERT_CHAIN;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let anchors = prior
             .trust_anchors()

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    OrSkip, Outcome, Peer, PortFamily, Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, ObservedPort, OrSkip, Outcome, Peer, PortFamily,
+    Prior, Ran, Status,
 };
 use crate::identity::DeviceCredentials;
 use crate::identity::certificate::DeviceCertificate;
@@ -23,6 +23,7 @@ use crate::net::proxy::ProxyUrl;
 use crate::net::resolve::{Resolution, ResolutionSource};
 use crate::net::tls::{ConnectError, ConnectRequest};
 
+use super::catalog;
 use super::connect_failure::connect_failure;
 
 pub struct GatewayConnectCheck {
@@ -35,24 +36,7 @@ impl GatewayConnectCheck {
     }
 }
 
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::Gateway,
-    CheckMeta {
-        id: "gateway-connect-mqtt",
-        group: Group::GatewayConnectivity,
-        title: "gateway accepts TLS connections on the MQTT port (8883)",
-        dependencies: &[Dependency::Requires("gateway-resolve")],
-        info: InfoSchema::Connect,
-    },
-    (
-        "gateway-connect-amqp",
-        "gateway accepts TLS connections on the AMQP port (5671)",
-    ),
-    (
-        "gateway-connect-https",
-        "gateway accepts TLS connections on the HTTPS port (443)",
-    ),
-);
+const FAMILY: &PortFamily = &catalog::GATEWAY_CONNECT;
 
 impl DeclaredCheck for GatewayConnectCheck {
     const META: CheckMeta = FAMILY.mqtt;

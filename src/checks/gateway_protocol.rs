@@ -9,12 +9,10 @@
 //! Only `--websocket`'s upgrade, a second request a device makes on a connection of its own,
 //! opens another connection.
 
+use super::catalog;
 use crate::engine::info::GatewayProtocolInfo;
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
-    PortFamily, Prior, Ran,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, PortFamily, Prior, Ran};
 use crate::net::Protocol;
 use crate::net::observation::Observation;
 use crate::net::probe::amqp::AmqpError;
@@ -32,35 +30,10 @@ impl GatewayProtocolCheck {
     }
 }
 
-const MQTT: CheckMeta = CheckMeta {
-    id: "gateway-protocol-mqtt",
-    group: Group::GatewayConnectivity,
-    title: "an MQTT broker answers behind the MQTT port (8883)",
-    dependencies: &[Dependency::Requires("gateway-connect-mqtt")],
-    info: InfoSchema::GatewayProtocol,
-};
-
-/// The protocol answers on the connection its connect check made, so each requires its own.
-const FAMILY: &PortFamily = &PortFamily {
-    mqtt: MQTT,
-    amqp: CheckMeta {
-        id: "gateway-protocol-amqp",
-        title: "an AMQP 1.0 server answers behind the AMQP port (5671)",
-        dependencies: &[Dependency::Requires("gateway-connect-amqp")],
-        ..MQTT
-    },
-    https: CheckMeta {
-        id: "gateway-protocol-https",
-        title: "an HTTP server answers behind the HTTPS port (443)",
-        dependencies: &[Dependency::Requires("gateway-connect-https")],
-        ..MQTT
-    },
-    peer: Peer::Gateway,
-    connects: false,
-};
+const FAMILY: &PortFamily = &catalog::GATEWAY_PROTOCOL;
 
 impl DeclaredCheck for GatewayProtocolCheck {
-    const META: CheckMeta = MQTT;
+    const META: CheckMeta = FAMILY.mqtt;
     fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
         Some((FAMILY, self.protocol))
     }

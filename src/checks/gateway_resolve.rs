@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use super::catalog;
 use crate::engine::info::{ResolveFailure, ResolveInfo};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::net::resolve::RESOLV_CONF;
 use crate::net::resolve::{Resolution, ResolutionSource, same_addresses, system_lookup};
@@ -15,13 +15,7 @@ use crate::net::resolve::{Resolution, ResolutionSource, same_addresses, system_l
 pub struct GatewayResolveCheck;
 
 impl DeclaredCheck for GatewayResolveCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-resolve",
-        group: Group::GatewayConnectivity,
-        title: "gateway name resolves to an address",
-        dependencies: &[Dependency::Requires("gateway-hostname")],
-        info: InfoSchema::Resolve,
-    };
+    const META: CheckMeta = catalog::GATEWAY_RESOLVE;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let name = prior
             .gateway_name()

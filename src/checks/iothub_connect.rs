@@ -6,14 +6,14 @@
 use crate::config::Provisioning;
 use crate::engine::os_trust_location::OsTrustLocation;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
-    PortFamily, Prior, Ran, Skip,
+    CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Peer, PortFamily, Prior, Ran, Skip,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::resolve::NameRole;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, examine, upstream_path};
 use super::{CONFIG_NOT_READ, resolve_upstream};
 
@@ -27,27 +27,7 @@ impl IotHubConnectCheck {
     }
 }
 
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::IotHub,
-    CheckMeta {
-        id: "iothub-connect-mqtt",
-        group: Group::Connectivity,
-        title: "IoT Hub is reachable and trusted on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("config-well-formed"),
-            Dependency::Uses("connection-string"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "iothub-connect-amqp",
-        "IoT Hub is reachable and trusted on the AMQP port (5671)",
-    ),
-    (
-        "iothub-connect-https",
-        "IoT Hub is reachable and trusted on the HTTPS port (443)",
-    ),
-);
+const FAMILY: &PortFamily = &catalog::IOTHUB_CONNECT;
 
 impl DeclaredCheck for IotHubConnectCheck {
     const META: CheckMeta = FAMILY.mqtt;

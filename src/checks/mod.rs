@@ -5,6 +5,9 @@
 //! `root-ca-trust-store` are in both, as one check type told which suite it serves.
 
 mod agent_image_upstream;
+// A table, one row a line: see its module comment.
+#[rustfmt::skip]
+mod catalog;
 mod certificates_configured;
 mod certificates_expiry;
 mod config_hostname;
@@ -196,13 +199,6 @@ fn subject_of(der: &CertificateDer<'_>) -> String {
         .map(|summary| summary.subject)
         .unwrap_or_else(|_| "unreadable certificate".to_owned())
 }
-
-/// The ids of the three connect checks, for `RequiresAny`.
-const CONNECT_CHECKS: &[&str] = &[
-    "gateway-connect-mqtt",
-    "gateway-connect-amqp",
-    "gateway-connect-https",
-];
 
 /// Groups the ports that presented the same chain, so one finding covers all ports that
 /// share it (edgeHub normally presents one certificate on all three).

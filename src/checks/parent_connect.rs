@@ -3,14 +3,12 @@
 //! `parent_hostname`: every device of a hierarchy must share the root CA ("Connect Azure IoT
 //! Edge devices to create a hierarchy", which checks the same with `openssl s_client`).
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
-    Prior, Ran,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Peer, PortFamily, Prior, Ran};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, NoRoot, examine, upstream_path};
 
 pub struct ParentConnectCheck {
@@ -23,27 +21,7 @@ impl ParentConnectCheck {
     }
 }
 
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::Parent,
-    CheckMeta {
-        id: "parent-connect-mqtt",
-        group: Group::Connectivity,
-        title: "parent gateway is reachable and trusted on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("parent-hostname"),
-            Dependency::Uses("certificates-configured"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "parent-connect-amqp",
-        "parent gateway is reachable and trusted on the AMQP port (5671)",
-    ),
-    (
-        "parent-connect-https",
-        "parent gateway is reachable and trusted on the HTTPS port (443)",
-    ),
-);
+const FAMILY: &PortFamily = &catalog::PARENT_CONNECT;
 
 impl DeclaredCheck for ParentConnectCheck {
     const META: CheckMeta = FAMILY.mqtt;

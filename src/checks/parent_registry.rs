@@ -8,14 +8,14 @@
 //! ("Connect Azure IoT Edge devices to create a hierarchy"; the API proxy module's README).
 
 use super::CONFIG_NOT_READ;
+use super::catalog;
 use super::registry_request::{
     Answered, Exchange, RegistryTarget, RequestFailure, Transport, parent_addresses, request,
 };
 use crate::config::EdgeConfig;
 use crate::engine::info::AddressSource;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer, Prior,
-    Ran, Skip, Status,
+    CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Peer, Prior, Ran, Skip, Status,
 };
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
@@ -31,13 +31,7 @@ const NOT_NESTED: &str = "no parent_hostname and no --top-layer: not part of a n
 const API_PROXY: &str = "the API proxy module (image mcr.microsoft.com/azureiotedge-api-proxy:1.1, createOptions HostConfig.PortBindings \"443/tcp\" to host port 443, env NGINX_DEFAULT_PORT=443 and DOCKER_REQUEST_ROUTE_ADDRESS, both listed in PROXY_CONFIG_ENV_VAR_LIST; edgeHub then publishes no 443)";
 
 impl DeclaredCheck for ParentRegistryCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "parent-registry",
-        group: Group::Connectivity,
-        title: "a Docker registry answers for the layer below: through the parent's API proxy, or the top layer's registry module (nested edge)",
-        dependencies: NESTED_DEPENDENCIES,
-        info: InfoSchema::RegistryRequest,
-    };
+    const META: CheckMeta = catalog::PARENT_REGISTRY;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = nested_config(context, prior)?;
         match config.parent_hostname.as_deref() {
@@ -46,13 +40,6 @@ impl DeclaredCheck for ParentRegistryCheck {
         }
     }
 }
-
-/// What both nested checks read: the config, the trust bundle, the parent's address.
-pub(super) const NESTED_DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("config-well-formed"),
-    Dependency::Uses("certificates-configured"),
-    Dependency::Uses("parent-hostname"),
-];
 
 /// The nested checks' prologue: the config, on a lower layer or a top layer (`--top-layer`).
 pub(super) fn nested_config<'a>(

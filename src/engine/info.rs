@@ -13,9 +13,9 @@
 //!    `PathBuf`, addresses `IpAddr`; never a pre-formatted string for a value a program reads.
 //! 2. Add a line `Variant(YourInfo)` to the `typed_info!` list at the end of this file: it
 //!    declares the [`CheckInfo`] variant, the `From` impl and the [`InfoSchema`] tag.
-//! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: InfoSchema::Variant` (a check
-//!    on the older `Check` shape returns it from `fn info`); the report schema then requires
-//!    that shape (or `{}`) under `checks.<id>.additional_info`.
+//! 3. In the check's row of `src/checks/catalog.rs` (its [`CheckMeta`](super::CheckMeta)) give
+//!    `Info::Variant` as the last column; the report schema then requires that shape (or `{}`)
+//!    under `checks.<id>.additional_info`.
 //! 4. Attach it with `outcome.info(YourInfo { .. })`, run `cargo run --example
 //!    generate_schemas` and commit `docs/`.
 //!
