@@ -48,8 +48,14 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
+use edgehub_listening::EdgeHubListeningCheck;
+use gateway_connect::GatewayConnectCheck;
+use gateway_protocol::GatewayProtocolCheck;
+use iothub_connect::IotHubConnectCheck;
+use parent_connect::ParentConnectCheck;
+
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckMeta, Context, Outcome, Prior, Skip, Status};
+use crate::engine::{Check, CheckMeta, Context, OnPort, Outcome, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -86,12 +92,12 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
         Box::new(device_certificate::DeviceCertificateCheck),
         Box::new(gateway_resolve::GatewayResolveCheck),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Https)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Https)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Mqtt)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Amqp)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Https)),
         Box::new(device_clock::DeviceClockCheck),
         Box::new(gateway_auth::GatewayAuthCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
@@ -114,24 +120,18 @@ pub fn gateway_registry() -> Vec<Box<dyn Check>> {
         Box::new(certificates_expiry::CertificatesExpiryCheck),
         Box::new(stale_generated_certs::StaleGeneratedCertsCheck),
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::gateway()),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Mqtt,
-        )),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Amqp,
-        )),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Https,
-        )),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Mqtt)),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Amqp)),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Https)),
         Box::new(parent_hostname::ParentHostnameCheck),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Mqtt)),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Amqp)),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Https)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Https)),
         Box::new(parent_registry::ParentRegistryCheck),
         Box::new(agent_image_upstream::AgentImageUpstreamCheck),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Mqtt)),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Amqp)),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Https)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Https)),
     ]
 }
 

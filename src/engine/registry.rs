@@ -8,8 +8,8 @@
 //! `DeclaredCheck` is one through the blanket impl below.
 //!
 //! A parameterized family (one type for three ports) has its three `CheckMeta`s, its peer and
-//! whether it connects as one [`PortFamily`] in the catalog and names it and its protocol in
-//! `family()`, as `gateway_connect.rs` does; a check registered in two suites returns the
+//! whether it connects as one [`PortFamily`] in the catalog, implements [`FamilyCheck`] and is
+//! registered as one [`OnPort`] per protocol, as `gateway_connect.rs` is; a check registered in two suites returns the
 //! metadata of its suite from `meta()`, as `connection_string.rs` does.
 
 use std::future::Future;
@@ -190,6 +190,35 @@ pub trait DeclaredCheck: Send + Sync {
     /// Judge, from read-only context and the prerequisites' outcomes. A missing input is a
     /// `Skip` returned with `?` (see [`OrSkip`](super::OrSkip)), reported as `skipped`.
     fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send;
+}
+
+/// A parameterized family's one function (`gateway-connect-{mqtt,amqp,https}`): its row of
+/// `checks/catalog.rs` and how it judges the port of `protocol`. The registry holds one
+/// [`OnPort`] per protocol, which is the [`DeclaredCheck`] of that port.
+pub trait FamilyCheck: Send + Sync {
+    /// The family's three checks, their peer and whether they connect.
+    const FAMILY: &'static PortFamily;
+    /// Judge the port of `protocol`, as [`DeclaredCheck::run`] judges a check.
+    fn run(
+        &self,
+        protocol: Protocol,
+        context: &Context,
+        prior: &Prior,
+    ) -> impl Future<Output = Ran> + Send;
+}
+
+/// The check of a port family for one protocol: `OnPort(GatewayConnectCheck, Protocol::Mqtt)`
+/// is `gateway-connect-mqtt`.
+pub struct OnPort<F>(pub F, pub Protocol);
+
+impl<F: FamilyCheck> DeclaredCheck for OnPort<F> {
+    const META: CheckMeta = F::FAMILY.mqtt;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((F::FAMILY, self.1))
+    }
+    fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send {
+        self.0.run(self.1, context, prior)
+    }
 }
 
 /// One check as the runner, the printers and `list` see it (`Box<dyn Check>`): every
