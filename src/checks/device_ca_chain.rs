@@ -5,7 +5,7 @@
 //! device CA from another PKI fails on every leaf exactly as it fails here.
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::info::{ChainVerification, DeviceCaChainInfo};
+use crate::engine::info::{ChainVerification, DeviceCaChainInfo, VerifyOutcome};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip, Status};
 use crate::pki::describe::describe;
 use crate::pki::diagnose::{ChainSource, diagnose_printed};
@@ -133,9 +133,7 @@ impl DeclaredCheck for DeviceCaChainCheck {
             }
             verdicts.push(ChainVerification {
                 against: anchors.path.clone(),
-                verify_code: code,
-                verify_message: code.text(),
-                errors: verification.errors,
+                verdict: VerifyOutcome::new(code, verification.errors),
                 chain: verification.chain,
             });
         }

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
+use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict, VerifyOutcome};
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, ObservedPort, OrSkip, Outcome, Peer, Prior, Ran,
     Status, Timestamp,
 };
+use crate::pki::VerifyCode;
 use crate::pki::describe::{CertificateSummary, s_client_listing};
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
@@ -112,9 +113,7 @@ impl DeclaredCheck for GatewayCertChainCheck {
                 verdicts.push(PortVerdict {
                     protocol: observation.protocol,
                     port: observation.port,
-                    verify_code: code.number(),
-                    verify_message: code.text(),
-                    errors: verification.errors.clone(),
+                    verdict: VerifyOutcome::new(code, verification.errors.clone()),
                     strict_client_verdict: verdict.strict.clone(),
                     chain: summaries
                         .iter()
@@ -141,10 +140,12 @@ impl DeclaredCheck for GatewayCertChainCheck {
         if outcome.status == Status::Warning {
             outcome.message.push_str(" (strict clients disagree)");
         }
-        if verdicts
-            .iter()
-            .any(|port| matches!(port.verify_code, 9 | 10))
-        {
+        if verdicts.iter().any(|port| {
+            matches!(
+                port.verdict.verify_code,
+                VerifyCode::CertNotYetValid | VerifyCode::CertHasExpired
+            )
+        }) {
             outcome = clock_first(prior, outcome);
         }
         Ok(outcome

@@ -110,6 +110,30 @@ impl JsonSchema for Milliseconds {
     }
 }
 
+// OpenSSL's verdict on a chain, as `openssl s_client` reports it: the code, its text and every
+// error the verify callback saw. Every check that reports a verdict carries this one type,
+// flattened, so the three keys are the same wherever they appear. (A `//` comment: schemars
+// would lend a doc comment to every struct it is flattened into as that struct's description.)
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VerifyOutcome {
+    pub verify_code: VerifyCode,
+    /// OpenSSL's text for `verify_code`, exactly.
+    pub verify_message: &'static str,
+    /// Every error OpenSSL's verify callback would see, in order.
+    pub errors: Vec<VerifyError>,
+}
+
+impl VerifyOutcome {
+    /// `code` with its own text, and the errors that led to it.
+    pub fn new(code: VerifyCode, errors: Vec<VerifyError>) -> Self {
+        VerifyOutcome {
+            verify_code: code,
+            verify_message: code.text(),
+            errors,
+        }
+    }
+}
+
 // ---- config-well-formed ----
 
 /// `config-well-formed`: what the config says, or only its path when it could not be read.
@@ -359,11 +383,8 @@ pub struct DeviceCaChainInfo {
 pub struct ChainVerification {
     /// The root file verified against.
     pub against: PathBuf,
-    pub verify_code: VerifyCode,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// Every error OpenSSL's verify callback would see, in order.
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// The chain as built, leaf first.
     pub chain: Vec<ChainLink>,
 }
@@ -700,11 +721,8 @@ pub struct GatewayCertChainInfo {
 pub struct PortVerdict {
     pub protocol: Protocol,
     pub port: u16,
-    pub verify_code: u32,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// Every error OpenSSL's verify callback would see, in order.
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
     pub strict_client_verdict: Option<StrictVerdict>,
     /// The certificates as sent, leaf first.
@@ -784,17 +802,15 @@ pub enum TlsPortInfo {
     Observed(Arc<Observation>),
 }
 
-/// A port that completed a handshake, and the verdicts on what it presented.
+/// A port that completed a handshake, and the verdicts on what it presented (without a root,
+/// `errors` are only the name's).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ExaminedPort {
     /// The observation, as the connect checks show it.
     pub handshake: Arc<Observation>,
-    pub verify_code: u32,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// The errors judged (without a root: only the name's).
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
     pub strict_client_verdict: Option<StrictVerdict>,
     /// The root verified against; null when none is known.
