@@ -9,13 +9,13 @@
 
 use super::catalog;
 use super::parent_registry::{nested_config, parent_failure, unverified_warning};
-use super::registry_request::{Exchange, RegistryTarget, Transport, parent_addresses, request};
+use super::registry_request::{Exchange, ParentRoute, RegistryTarget, Transport, request};
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::EdgeConfig;
 use crate::config::image_reference::{ImageReference, Registry, parse_image_reference};
 use crate::engine::info::{AddressSource, RegistryRequestInfo};
 use crate::engine::os_trust_store::os_trust_store;
-use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::hostname::validate_hostname;
 use crate::net::registry::{MANIFEST_ACCEPT, RegistryAnswer};
 use crate::net::resolve::{RESOLV_CONF, ResolveError, resolve_gateway};
@@ -95,27 +95,15 @@ async fn through_parent(
     reference: &ImageReference,
     port: Option<u16>,
 ) -> Result<Outcome, Skip> {
-    let host = validate_hostname(parent)
-        .ok()
-        .or_skip("skipped because parent_hostname is not a valid name (see parent-hostname)")?;
-    let (addresses, address_source) = parent_addresses(config, prior, &host)?;
-    let anchors = prior
-        .configured_certificates()
-        .and_then(|certificates| certificates.trust_bundle.as_deref());
+    let route = ParentRoute::to(config, prior, parent)?;
+    let host = &route.host;
     // `--parent-port https=N` moves the parent's 443, as for every other probe of the parent.
     let port = match port {
         None | Some(443) => context.parent_ports.https,
         Some(port) => port,
     };
-    let target = RegistryTarget {
-        host: &host,
-        addresses: &addresses,
-        address_source,
-        port,
-        transport: Transport::Https { anchors },
-    };
     let exchange = request(
-        &target,
+        &route.target(port),
         &reference.manifest_path(),
         MANIFEST_ACCEPT,
         context,

@@ -10,7 +10,7 @@
 use super::CONFIG_NOT_READ;
 use super::catalog;
 use super::registry_request::{
-    Answered, Exchange, RegistryTarget, RequestFailure, Transport, parent_addresses, request,
+    Answered, Exchange, ParentRoute, RegistryTarget, RequestFailure, Transport, request,
 };
 use crate::config::EdgeConfig;
 use crate::engine::info::AddressSource;
@@ -54,21 +54,15 @@ pub(super) fn nested_config<'a>(
 }
 
 async fn lower_layer(context: &Context, prior: &Prior, config: &EdgeConfig, parent: &str) -> Ran {
-    let host = validate_hostname(parent)
-        .ok()
-        .or_skip("skipped because parent_hostname is not a valid name (see parent-hostname)")?;
-    let (addresses, address_source) = parent_addresses(config, prior, &host)?;
-    let anchors = prior
-        .configured_certificates()
-        .and_then(|certificates| certificates.trust_bundle.as_deref());
-    let target = RegistryTarget {
-        host: &host,
-        addresses: &addresses,
-        address_source,
-        port: context.parent_ports.https,
-        transport: Transport::Https { anchors },
-    };
-    let exchange = request(&target, BASE_PATH, &[], context).await;
+    let route = ParentRoute::to(config, prior, parent)?;
+    let host = &route.host;
+    let exchange = request(
+        &route.target(context.parent_ports.https),
+        BASE_PATH,
+        &[],
+        context,
+    )
+    .await;
     let outcome = match parent_failure(&exchange, &host.name, config) {
         Some(outcome) => outcome,
         None => match &exchange.result {
