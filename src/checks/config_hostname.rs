@@ -54,25 +54,29 @@ impl DeclaredCheck for HostnameCheck {
             HostKind::Ipv4(_) | HostKind::Ipv6(_) => {
                 // The nested-edge guide allows IP addresses (edgeHub then gets an IP SAN),
                 // the transparent-gateway guide asks for a name: warn, do not fail.
-                outcome.escalate(Status::Warning);
-                outcome.message = format!(
-                    "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
-                    host.name
+                outcome.raise(
+                    Status::Warning,
+                    format!(
+                        "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
+                        host.name
+                    ),
+                    format!(
+                        "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
+                    ),
                 );
-                outcome.remedy = Some(format!(
-                    "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
-                ));
             }
             HostKind::Dns if host.single_label => {
-                outcome.escalate(Status::Warning);
-                outcome.message = format!(
-                    "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
-                    host.name
+                outcome.raise(
+                    Status::Warning,
+                    format!(
+                        "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
+                        host.name
+                    ),
+                    format!(
+                        "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
+                        host.name, host.name
+                    ),
                 );
-                outcome.remedy = Some(format!(
-                    "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
-                    host.name, host.name
-                ));
             }
             HostKind::Dns => {}
         }

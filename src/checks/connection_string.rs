@@ -207,22 +207,26 @@ fn gateway(prior: &Prior) -> Ran {
         parsed.device_id, parsed.host_name
     ));
     if let Some(module) = &parsed.module_id {
-        outcome.escalate(Status::Error);
-        outcome.message = format!(
-            "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
-            parsed.device_id
+        outcome.raise(
+            Status::Error,
+            format!(
+                "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
+                parsed.device_id
+            ),
+            format!(
+                "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
+            ),
         );
-        outcome.remedy = Some(format!(
-            "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
-        ));
     } else if matches!(parsed.authentication, Authentication::X509) {
-        outcome.escalate(Status::Error);
-        outcome.message = format!(
-            "{setting} in {file} has no SharedAccessKey: IoT Edge's connection-string provisioning authenticates with the key"
+        outcome.raise(
+            Status::Error,
+            format!(
+                "{setting} in {file} has no SharedAccessKey: IoT Edge's connection-string provisioning authenticates with the key"
+            ),
+            format!(
+                "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
+            ),
         );
-        outcome.remedy = Some(format!(
-            "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
-        ));
     } else if let Some(gateway) = &parsed.gateway_host_name {
         // A lower-layer IoT Edge device names its parent with `parent_hostname` ("Connect Azure
         // IoT Edge devices to create a hierarchy"); GatewayHostName is for leaf devices.

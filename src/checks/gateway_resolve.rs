@@ -57,19 +57,21 @@ impl DeclaredCheck for GatewayResolveCheck {
                             Ok(found) => format!("answers {}", listed(found)),
                             Err(error) => format!("does not resolve it ({error})"),
                         };
-                        outcome.escalate(Status::Warning);
-                        outcome.message = format!(
-                            "`{name}` resolves to {addresses} (from {}), but the system resolver (getaddrinfo, what device SDKs call) {said}",
-                            resolution.source
+                        outcome.raise(
+                            Status::Warning,
+                            format!(
+                                "`{name}` resolves to {addresses} (from {}), but the system resolver (getaddrinfo, what device SDKs call) {said}",
+                                resolution.source
+                            ),
+                            format!(
+                                "SDKs resolve through /etc/nsswitch.conf (its `hosts:` line: files, mdns, resolve, dns): compare with `getent ahosts {name}` on the device, and make /etc/hosts and DNS give the gateway's address{}",
+                                if settings.hosts_file == std::path::Path::new("/etc/hosts") {
+                                    String::new()
+                                } else {
+                                    format!(" (this run read {} instead of /etc/hosts)", settings.hosts_file.display())
+                                }
+                            ),
                         );
-                        outcome = outcome.remedy(format!(
-                            "SDKs resolve through /etc/nsswitch.conf (its `hosts:` line: files, mdns, resolve, dns): compare with `getent ahosts {name}` on the device, and make /etc/hosts and DNS give the gateway's address{}",
-                            if settings.hosts_file == std::path::Path::new("/etc/hosts") {
-                                String::new()
-                            } else {
-                                format!(" (this run read {} instead of /etc/hosts)", settings.hosts_file.display())
-                            }
-                        ));
                     }
                     None => {}
                 }
