@@ -16,14 +16,12 @@ mod remedies;
 use std::sync::Arc;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeCa, EdgeConfig};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::pki::TrustAnchors;
 use crate::system::{Accounts, SystemRoot};
 
-use super::CONFIG_NOT_READ;
 use super::catalog;
+use super::edge_config;
 use files::FileInfo;
 
 pub struct CertificatesConfiguredCheck;
@@ -61,7 +59,7 @@ enum Kind {
 impl DeclaredCheck for CertificatesConfiguredCheck {
     const META: CheckMeta = catalog::CERTIFICATES_CONFIGURED;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let accounts = Accounts::load(&context.root).map_err(|error| error.to_string());
         let mut inspector = Inspector::new(&context.root, config, accounts);
         let format = config.format;

@@ -1,12 +1,10 @@
 //! `hostname`: the gateway's `hostname` setting is a name leaves can dial and edgeHub's server
 //! certificate can carry, and agrees with the machine's own name as `iotedge check` expects.
 
-use super::CONFIG_NOT_READ;
 use super::catalog;
+use super::edge_config;
 use crate::engine::info::{CheckedHostname, HostnameInfo, InvalidHostname};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
 pub struct HostnameCheck;
@@ -14,7 +12,7 @@ pub struct HostnameCheck;
 impl DeclaredCheck for HostnameCheck {
     const META: CheckMeta = catalog::HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let file = config.source.display();
         let apply = config.format.apply_command();
         let Some(name) = config.hostname.as_deref() else {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::catalog;
-use super::{CONFIG_NOT_READ, Suite};
+use super::{Suite, edge_config};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
 use crate::engine::info::{
@@ -111,7 +111,7 @@ fn leaf(context: &Context) -> Ran {
 }
 
 fn gateway(prior: &Prior) -> Ran {
-    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+    let config = edge_config(prior)?;
     let file = config.source.display();
     let setting = match config.format {
         crate::config::ConfigFormat::V1Yaml => "provisioning.device_connection_string",

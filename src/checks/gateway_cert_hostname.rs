@@ -10,16 +10,14 @@ use crate::pki::describe::CertificateSummary;
 use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
 use super::catalog;
-use super::{group_by_chain, ports_of};
+use super::{gateway_name, group_by_chain, ports_of};
 
 pub struct GatewayCertHostnameCheck;
 
 impl DeclaredCheck for GatewayCertHostnameCheck {
     const META: CheckMeta = catalog::GATEWAY_CERT_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let name = prior
-            .gateway_name()
-            .or_skip("skipped because no gateway name is known")?;
+        let name = gateway_name(prior)?;
         let host = validate_hostname(name)
             .ok()
             .or_skip("skipped because the gateway name is invalid")?;

@@ -4,11 +4,9 @@
 
 use std::sync::Arc;
 
-use super::catalog;
+use super::{catalog, gateway_name};
 use crate::engine::info::{ResolveFailure, ResolveInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::net::resolve::RESOLV_CONF;
 use crate::net::resolve::{Resolution, ResolutionSource, same_addresses, system_lookup};
 
@@ -17,9 +15,7 @@ pub struct GatewayResolveCheck;
 impl DeclaredCheck for GatewayResolveCheck {
     const META: CheckMeta = catalog::GATEWAY_RESOLVE;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let name = prior
-            .gateway_name()
-            .or_skip("skipped because no gateway name is known")?;
+        let name = gateway_name(prior)?;
         // The device resolves with its own resolv.conf, whatever `--root` says.
         let settings = context.resolver_settings(RESOLV_CONF.into());
         let resolved = context.shared.resolver(&settings).resolve(name).await;

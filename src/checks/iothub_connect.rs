@@ -13,14 +13,14 @@ use crate::pki::VerifyCode;
 
 use super::catalog;
 use super::tls_probe::{Endpoint, examine, upstream_path};
-use super::{CONFIG_NOT_READ, resolve_upstream};
+use super::{edge_config, resolve_upstream};
 
 pub struct IotHubConnectCheck;
 
 impl FamilyCheck for IotHubConnectCheck {
     const FAMILY: &'static PortFamily = &catalog::IOTHUB_CONNECT;
     async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         if config.parent_hostname.is_some() {
             return Err(Skip::because(
                 "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",

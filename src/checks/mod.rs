@@ -54,8 +54,8 @@ use gateway_protocol::GatewayProtocolCheck;
 use iothub_connect::IotHubConnectCheck;
 use parent_connect::ParentConnectCheck;
 
-use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckMeta, Context, OnPort, Outcome, Prior, Skip, Status};
+use crate::config::{ConfiguredCertificates, DeviceCa, EdgeConfig};
+use crate::engine::{Check, CheckMeta, Context, OnPort, OrSkip, Outcome, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -148,6 +148,20 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
 
 /// Why a check that needs `config-well-formed`'s parsed config cannot run.
 const CONFIG_NOT_READ: &str = "skipped because the config was not read";
+
+/// The config `config-well-formed` parsed, or why there is none: the prologue of every check
+/// of the gateway's config.
+fn edge_config(prior: &Prior) -> Result<&Arc<EdgeConfig>, Skip> {
+    prior.edge_config().or_skip(CONFIG_NOT_READ)
+}
+
+/// The gateway name `gateway-hostname` validated, or why there is none: the prologue of the
+/// leaf checks that need the name dialed.
+fn gateway_name(prior: &Prior) -> Result<&str, Skip> {
+    prior
+        .gateway_name()
+        .or_skip("skipped because no gateway name is known")
+}
 
 /// Why a check of the device CA cannot run although the file loaded.
 const DEVICE_CA_FILE_EMPTY: &str = "skipped because the device CA file holds no certificate";

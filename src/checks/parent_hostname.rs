@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::catalog;
-use super::{CONFIG_NOT_READ, resolve_upstream};
+use super::{edge_config, resolve_upstream};
 use crate::engine::info::ResolveInfo;
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
@@ -22,7 +22,7 @@ pub struct ParentHostnameCheck;
 impl DeclaredCheck for ParentHostnameCheck {
     const META: CheckMeta = catalog::PARENT_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let parent = config.parent_hostname.as_deref().or_skip(
             "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
         )?;

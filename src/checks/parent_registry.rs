@@ -7,16 +7,14 @@
 //! 401 when it wants credentials, with `Docker-Distribution-API-Version: registry/2.0`
 //! ("Connect Azure IoT Edge devices to create a hierarchy"; the API proxy module's README).
 
-use super::CONFIG_NOT_READ;
 use super::catalog;
+use super::edge_config;
 use super::registry_request::{
     Answered, Exchange, ParentRoute, RegistryTarget, RequestFailure, Transport, request,
 };
 use crate::config::EdgeConfig;
 use crate::engine::info::AddressSource;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Peer, Prior, Ran, Skip, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Peer, Prior, Ran, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::registry::{BASE_PATH, RegistryAnswer};
@@ -46,7 +44,7 @@ pub(super) fn nested_config<'a>(
     context: &Context,
     prior: &'a Prior,
 ) -> Result<&'a EdgeConfig, Skip> {
-    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+    let config = edge_config(prior)?;
     if config.parent_hostname.is_none() && !context.top_layer {
         return Err(Skip::because(NOT_NESTED));
     }
