@@ -34,6 +34,12 @@ pub struct TrustAnchors {
     /// The `TRUSTED CERTIFICATE` settings of `certificates[i]`, where the file gave any (an
     /// empty list when none did).
     pub trust_settings: Vec<Option<trust_settings::TrustSettings>>,
+    /// `certificates` described, on the first ask: anchors are loaded once per run (once per
+    /// exporter), and every target's checks read their descriptions.
+    descriptions: std::sync::OnceLock<Vec<Result<describe::CertificateSummary, String>>>,
+    /// What tells these anchors from others (`pki::verdicts`' memo key), hashed on the first
+    /// ask: the OS store holds ~140 certificates, and every verdict asks.
+    digest: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl TrustAnchors {
@@ -43,7 +49,29 @@ impl TrustAnchors {
             path,
             certificates,
             trust_settings: Vec::new(),
+            descriptions: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Each certificate's description (or why it cannot be read), in `certificates`' order;
+    /// described once.
+    pub fn descriptions(&self) -> &[Result<describe::CertificateSummary, String>] {
+        self.descriptions.get_or_init(|| {
+            self.certificates
+                .iter()
+                .map(|der| describe::describe(der).map_err(|error| error.to_string()))
+                .collect()
+        })
+    }
+
+    /// The description of `der` when it is one of these anchors.
+    pub fn description_of(
+        &self,
+        der: &CertificateDer<'_>,
+    ) -> Option<&Result<describe::CertificateSummary, String>> {
+        let index = self.certificates.iter().position(|known| known == der)?;
+        self.descriptions().get(index)
     }
 
     /// Reads a CA file as OpenSSL's `-CAfile` (and TLS clients' CA files) read it, trust
@@ -65,6 +93,8 @@ impl TrustAnchors {
                 .map(|certificate| certificate.der)
                 .collect(),
             trust_settings,
+            descriptions: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
         })
     }
 

@@ -17,7 +17,7 @@ use super::{Verdict, verdict};
 use crate::engine::{Evidence, ObservedPort, RunReport, Status};
 use crate::net::Protocol;
 use crate::net::observation::Session;
-use crate::pki::describe::{CertificateSummary, describe};
+use crate::pki::describe::CertificateSummary;
 use crate::pki::verdicts::ChainVerdict;
 use crate::secrets::redact;
 
@@ -142,7 +142,8 @@ impl PresentedCertificate {
 }
 
 /// The earliest expiry along the chain OpenSSL built, when it verified: each link is a
-/// certificate the server presented (already described) or the root from the CA file.
+/// certificate the server presented (already described) or the root from the CA file (whose
+/// notAfter the verifier read).
 fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option<i64> {
     let verification = verdict.openssl.as_ref().ok()?;
     if verification.code().number() != 0 {
@@ -159,10 +160,9 @@ fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option
                 .position(|der| *der == link.der)
                 .and_then(|index| session.chain.summaries.get(index)?.as_ref().ok())
                 .map(|summary| summary.not_after);
-            // A root from the CA file was never presented, so it has no description yet.
-            presented
-                .or_else(|| describe(&link.der).ok().map(|summary| summary.not_after))
-                .map(|not_after| not_after.unix_timestamp())
+            // A root from the CA file was never presented: the verifier's reading of it.
+            let not_after = presented.or(link.from_trust_store.then_some(link.not_after));
+            not_after.map(|not_after| not_after.unix_timestamp())
         })
         .collect::<Option<Vec<i64>>>()?
         .into_iter()
