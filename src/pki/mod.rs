@@ -27,7 +27,9 @@ pub const IOTHSM_LIMIT: time::OffsetDateTime = time::macros::datetime!(2038-01-0
 pub use describe::openssl_oneline;
 
 /// The roots a leaf device trusts: the `--ca-file` (or the system bundle), loaded and parsed.
-#[derive(Debug, Clone)]
+/// Their descriptions and digest are worked out on first use and kept: change a clone (which
+/// starts without them), not anchors already in use.
+#[derive(Debug)]
 pub struct TrustAnchors {
     pub path: PathBuf,
     pub certificates: Vec<CertificateDer<'static>>,
@@ -40,6 +42,20 @@ pub struct TrustAnchors {
     /// What tells these anchors from others (`pki::verdicts`' memo key), hashed on the first
     /// ask: the OS store holds ~140 certificates, and every verdict asks.
     digest: std::sync::OnceLock<[u8; 32]>,
+}
+
+impl Clone for TrustAnchors {
+    /// The same certificates and settings, without what was worked out from them: a clone is
+    /// made to be changed (other trust settings are other anchors).
+    fn clone(&self) -> Self {
+        TrustAnchors {
+            path: self.path.clone(),
+            certificates: self.certificates.clone(),
+            trust_settings: self.trust_settings.clone(),
+            descriptions: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 impl TrustAnchors {
