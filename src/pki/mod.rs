@@ -16,8 +16,11 @@ pub mod verdicts;
 pub mod verify;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use rustls_pki_types::CertificateDer;
+
+use describe::CertificateSummary;
 
 pub use codes::VerifyCode;
 
@@ -36,12 +39,14 @@ pub struct TrustAnchors {
     /// The `TRUSTED CERTIFICATE` settings of `certificates[i]`, where the file gave any (an
     /// empty list when none did).
     pub trust_settings: Vec<Option<trust_settings::TrustSettings>>,
-    /// `certificates` described, on the first ask: anchors are loaded once per run (once per
-    /// exporter), and every target's checks read their descriptions.
-    descriptions: std::sync::OnceLock<Vec<Result<describe::CertificateSummary, String>>>,
+    /// [`describe::describe`] of `certificates[i]` (or why it failed), made on first use and
+    /// kept: what a check or a report shows of a root (subject, notAfter, fingerprint) is read
+    /// from here rather than parsed again. Made lazily because the OS store holds a hundred
+    /// roots that most runs never show.
+    summaries: OnceLock<Vec<Result<CertificateSummary, String>>>,
     /// What tells these anchors from others (`pki::verdicts`' memo key), hashed on the first
     /// ask: the OS store holds ~140 certificates, and every verdict asks.
-    digest: std::sync::OnceLock<[u8; 32]>,
+    digest: OnceLock<[u8; 32]>,
 }
 
 impl Clone for TrustAnchors {
@@ -52,8 +57,8 @@ impl Clone for TrustAnchors {
             path: self.path.clone(),
             certificates: self.certificates.clone(),
             trust_settings: self.trust_settings.clone(),
-            descriptions: std::sync::OnceLock::new(),
-            digest: std::sync::OnceLock::new(),
+            summaries: OnceLock::new(),
+            digest: OnceLock::new(),
         }
     }
 }
@@ -65,29 +70,9 @@ impl TrustAnchors {
             path,
             certificates,
             trust_settings: Vec::new(),
-            descriptions: std::sync::OnceLock::new(),
-            digest: std::sync::OnceLock::new(),
+            summaries: OnceLock::new(),
+            digest: OnceLock::new(),
         }
-    }
-
-    /// Each certificate's description (or why it cannot be read), in `certificates`' order;
-    /// described once.
-    pub fn descriptions(&self) -> &[Result<describe::CertificateSummary, String>] {
-        self.descriptions.get_or_init(|| {
-            self.certificates
-                .iter()
-                .map(|der| describe::describe(der).map_err(|error| error.to_string()))
-                .collect()
-        })
-    }
-
-    /// The description of `der` when it is one of these anchors.
-    pub fn description_of(
-        &self,
-        der: &CertificateDer<'_>,
-    ) -> Option<&Result<describe::CertificateSummary, String>> {
-        let index = self.certificates.iter().position(|known| known == der)?;
-        self.descriptions().get(index)
     }
 
     /// Reads a CA file as OpenSSL's `-CAfile` (and TLS clients' CA files) read it, trust
@@ -109,9 +94,25 @@ impl TrustAnchors {
                 .map(|certificate| certificate.der)
                 .collect(),
             trust_settings,
-            descriptions: std::sync::OnceLock::new(),
-            digest: std::sync::OnceLock::new(),
+            summaries: OnceLock::new(),
+            digest: OnceLock::new(),
         })
+    }
+
+    /// Each certificate described (in `certificates` order), or why it cannot be.
+    pub fn summaries(&self) -> &[Result<CertificateSummary, String>] {
+        self.summaries.get_or_init(|| {
+            self.certificates
+                .iter()
+                .map(|der| describe::describe(der).map_err(|error| error.to_string()))
+                .collect()
+        })
+    }
+
+    /// The description of the anchor whose DER is `der`, when it is one of these and readable.
+    pub fn summary_of(&self, der: &CertificateDer<'_>) -> Option<&CertificateSummary> {
+        let index = self.certificates.iter().position(|known| known == der)?;
+        self.summaries().get(index)?.as_ref().ok()
     }
 
     /// The anchors as the verifier's store, with their trust settings.

@@ -146,10 +146,6 @@ pub struct ChainLink {
     pub from_trust_store: bool,
     #[serde(skip)]
     pub der: CertificateDer<'static>,
-    /// notAfter, as the verifier read it (for the monitoring outputs' earliest expiry, without
-    /// parsing the certificate again).
-    #[serde(skip)]
-    pub not_after: time::OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -375,7 +371,6 @@ fn run_verification(
             issuer: facts.issuer_text.clone(),
             from_trust_store: facts.from_store,
             der: facts.der.clone(),
-            not_after: facts.not_after,
         })
         .collect();
     Ok(Verification {
