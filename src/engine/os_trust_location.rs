@@ -505,7 +505,7 @@ mod tests {
         let (_directory, root, certs, fixture) = root_with_hashed_directory();
         let environment = TrustEnvironment {
             ssl_cert_file: None,
-            ssl_cert_dir: Some(PathBuf::from("/etc/ssl/certs")),
+            ssl_cert_dirs: vec![PathBuf::from("/etc/ssl/certs")],
         };
         let location = OsTrustLocation::locate(&root, &environment);
         let first = location.load().unwrap();
