@@ -18,6 +18,8 @@ mod device_clock;
 mod edgehub_listening;
 mod expiry;
 mod gateway_auth;
+mod gateway_auth_amqp;
+mod gateway_auth_websocket;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
@@ -91,6 +93,8 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
         Box::new(device_clock::DeviceClockCheck),
         Box::new(gateway_auth::GatewayAuthCheck),
+        Box::new(gateway_auth_amqp::GatewayAuthAmqpCheck),
+        Box::new(gateway_auth_websocket::GatewayAuthWebSocketCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
