@@ -63,7 +63,7 @@ impl DeclaredCheck for GatewayAuthCheck {
                 attempt.label,
                 other.summary()
             )),
-            Some(Err(error)) => attempt.judge_failure(error, "CONNACK"),
+            Some(Err(error)) => attempt.judge_failure(error, "CONNACK", CONNACK_REFUSAL),
             None => {
                 return Err(Skip::because(
                     "skipped because the connect check did not authenticate",
@@ -74,6 +74,9 @@ impl DeclaredCheck for GatewayAuthCheck {
         Ok(attempt.finish(outcome, sent))
     }
 }
+
+/// How MQTT refuses: what a close or silence is not.
+pub(super) const CONNACK_REFUSAL: &str = "a CONNACK code";
 
 /// A `gateway-auth-*` check's inputs: the credentials, and what the port's connection sent
 /// and got back; `info` filled in as the verdict is made.
@@ -172,9 +175,10 @@ impl Attempt<'_> {
         outcome
     }
 
-    /// No `answer` (`CONNACK`, `CBS reply`) came: told apart from a refusal.
-    pub fn judge_failure(&mut self, error: &ProbeError, answer: &str) -> Outcome {
-        let (verdict, outcome) = judge_failure(&self.label, &self.who, error, answer);
+    /// No `answer` (`CONNACK`, `AMQP reply`) came: told apart from a `refusal` (`a CONNACK
+    /// code`), which is an answer.
+    pub fn judge_failure(&mut self, error: &ProbeError, answer: &str, refusal: &str) -> Outcome {
+        let (verdict, outcome) = judge_failure(&self.label, &self.who, error, (answer, refusal));
         self.info.verdict = verdict;
         outcome
     }
@@ -285,7 +289,7 @@ fn judge_failure(
     label: &str,
     who: &str,
     error: &ProbeError,
-    answer: &str,
+    (answer, refusal): (&str, &str),
 ) -> (AuthVerdict, Outcome) {
     let transport = error.transport();
     if let Some(TransportError::Tls { detail }) = transport
@@ -311,7 +315,7 @@ fn judge_failure(
     (
         verdict,
         Outcome::error(format!("{label}: no {answer} for {who}: the server {error}"))
-            .remedy(format!("this is not a refusal (a refusing gateway answers with a {answer} code): edgeHub may be hung or restarting, or something else holds the port; check `sudo iotedge logs edgeHub`")),
+            .remedy(format!("this is not a refusal (a refusing gateway answers with {refusal}): edgeHub may be hung or restarting, or something else holds the port; check `sudo iotedge logs edgeHub`")),
     )
 }
 
@@ -388,7 +392,12 @@ mod tests {
         let closed = ProbeError::from(crate::net::probe::mqtt::MqttError::from(
             TransportError::Closed { received: vec![] },
         ));
-        let (verdict, outcome) = judge_failure("MQTTS 8883", "device", &closed, "CONNACK");
+        let (verdict, outcome) = judge_failure(
+            "MQTTS 8883",
+            "device",
+            &closed,
+            ("CONNACK", CONNACK_REFUSAL),
+        );
         assert_eq!(verdict, AuthVerdict::Closed);
         assert!(
             outcome.message.contains("no CONNACK"),
@@ -400,7 +409,8 @@ mod tests {
                 detail: "received fatal alert: CertificateRequired".into(),
             },
         ));
-        let (verdict, outcome) = judge_failure("MQTTS 8883", "device", &alert, "CONNACK");
+        let (verdict, outcome) =
+            judge_failure("MQTTS 8883", "device", &alert, ("CONNACK", CONNACK_REFUSAL));
         assert_eq!(verdict, AuthVerdict::CertificateRejected);
         assert!(outcome.message.contains("`certificate_required`"));
         assert!(outcome.remedy.unwrap().contains("--cert"));

@@ -19,6 +19,9 @@ use super::gateway_auth::{Attempt, attempt, refusal_remedy, token_text};
 
 pub struct GatewayAuthAmqpCheck;
 
+/// How AMQP refuses: what a close or silence is not.
+const AMQP_REFUSAL: &str = "a SASL outcome code, a CBS status or a detach or close with an error";
+
 impl DeclaredCheck for GatewayAuthAmqpCheck {
     const META: CheckMeta = CheckMeta {
         id: "gateway-auth-amqp",
@@ -40,7 +43,10 @@ impl DeclaredCheck for GatewayAuthAmqpCheck {
             Err(outcome) => return Ok(outcome),
         };
         let (outcome, mechanism) = match (&attempt.session.answer, &attempt.identity.reply) {
-            (Some(Err(error)), _) => (attempt.judge_failure(error, "SASL offer"), None),
+            (Some(Err(error)), _) => (
+                attempt.judge_failure(error, "SASL offer", AMQP_REFUSAL),
+                None,
+            ),
             (_, Some(IdentityReply::Amqp(Ok(authentication)))) => {
                 attempt.info.mechanism = Some(authentication.mechanism);
                 let outcome = judge_reply(&mut attempt, prior, &authentication.reply);
@@ -48,7 +54,10 @@ impl DeclaredCheck for GatewayAuthAmqpCheck {
             }
             (_, Some(IdentityReply::Amqp(Err(error)))) => {
                 let error = ProbeError::from(error.clone());
-                (attempt.judge_failure(&error, "answer"), None)
+                (
+                    attempt.judge_failure(&error, "AMQP reply", AMQP_REFUSAL),
+                    None,
+                )
             }
             _ => {
                 return Err(Skip::because(

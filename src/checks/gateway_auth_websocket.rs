@@ -13,7 +13,7 @@ use crate::net::observation::IdentityReply;
 use crate::net::probe::http::{WEBSOCKET_PATH, WEBSOCKET_SUBPROTOCOL};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 
-use super::gateway_auth::{attempt, mqtt_login};
+use super::gateway_auth::{CONNACK_REFUSAL, attempt, mqtt_login};
 
 pub struct GatewayAuthWebSocketCheck;
 
@@ -42,7 +42,9 @@ impl DeclaredCheck for GatewayAuthWebSocketCheck {
             _ => None,
         };
         let outcome = match (&attempt.session.answer, upgrade, &attempt.identity.reply) {
-            (Some(Err(error)), _, _) => attempt.judge_failure(error, "WebSocket upgrade answer"),
+            (Some(Err(error)), _, _) => {
+                attempt.judge_failure(error, "WebSocket upgrade answer", "an HTTP status")
+            }
             (_, Some(upgrade), _) if !upgrade.upgraded => {
                 attempt.info.verdict = AuthVerdict::Refused;
                 Outcome::error(format!(
@@ -56,7 +58,7 @@ impl DeclaredCheck for GatewayAuthWebSocketCheck {
                 attempt.judge_connack(prior, connack.return_code)
             }
             (_, _, Some(IdentityReply::WebSocket(Err(error)))) => {
-                attempt.judge_failure(&ProbeError::from(error.clone()), "CONNACK")
+                attempt.judge_failure(&ProbeError::from(error.clone()), "CONNACK", CONNACK_REFUSAL)
             }
             _ => {
                 return Err(Skip::because(

@@ -146,6 +146,31 @@ fn websockets_carry_the_connect_and_its_connack_is_judged_as_mqtts() {
     assert!(report.text_of(path.id()).contains("Set a parent device"));
 }
 
+/// `serve --device` answers MQTT over WebSockets as edgeHub does: CONNACK 0, 4 and 5 in frames.
+#[test]
+fn serve_with_devices_answers_mqtt_over_websockets() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path().join("root.pem");
+    let serving = crate::serve::Serving::start(&[
+        "--device",
+        &format!("{DEVICE}={KEY}"),
+        "--ca-out",
+        &crate::brokers::path_text(&root),
+    ]);
+    let port = ("https", serving.port("HTTPS"));
+    let checks = "gateway-auth-websocket";
+    for (connection_string, code) in [
+        (with_key(DEVICE, KEY), 0),
+        (with_key(DEVICE, ROTATED_KEY), 4),
+        (with_key("leaf-02", KEY), 5),
+    ] {
+        let output = authenticate_port(&root, port, checks, &connection_string, "json", &[]);
+        let report = output.json();
+        let info = info(&report, Path::WebSocket);
+        assert_eq!(info["return_code"], code, "{}", report.text_of(checks));
+    }
+}
+
 /// An expired SharedAccessSignature is refused by the shared credential logic before anything
 /// is sent: nothing reaches either server as the device.
 #[test]

@@ -48,9 +48,10 @@ pub fn client_frame(opcode: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
     frame
 }
 
-/// What the server's frames so far carry: the MQTT bytes of its binary frames, in order, and
-/// whether a close frame ended them. `None` while a frame is incomplete.
-fn server_payload(mut bytes: &[u8]) -> Result<(Vec<u8>, bool), MqttError> {
+/// What the frames so far carry: the bytes of the binary frames, in order (masked or not: the
+/// simulator reads a client's with it), and whether a close frame ended them. A frame still
+/// incomplete is left out.
+pub fn frames_payload(mut bytes: &[u8]) -> Result<(Vec<u8>, bool), MqttError> {
     let mut payload = Vec::new();
     let not_mqtt = |all: &[u8]| MqttError::NotConnack {
         received: kept(all),
@@ -106,7 +107,7 @@ fn server_payload(mut bytes: &[u8]) -> Result<(Vec<u8>, bool), MqttError> {
 
 /// Reads a CONNACK out of the server's WebSocket frames: `Ok(None)` while incomplete.
 pub fn parse_framed_connack(bytes: &[u8]) -> Result<Option<Connack>, MqttError> {
-    let (payload, closed) = server_payload(bytes)?;
+    let (payload, closed) = frames_payload(bytes)?;
     match mqtt::parse_connack(&payload)? {
         Some(connack) => Ok(Some(connack)),
         None if closed => Err(MqttError::Transport(TransportError::Closed {
