@@ -29,33 +29,64 @@ use crate::net::probe::{ProbeAnswer, ProbeError, TransportError};
 
 use super::device_clock::token_clock_first;
 
-pub struct GatewayAuthCheck;
+/// One `gateway-auth-*` check: the shared prologue ([`attempt`]), then its protocol's judge.
+pub struct GatewayAuthCheck<J>(pub J);
 
-const MQTT: CheckMeta = CheckMeta {
-    id: "gateway-auth-mqtt",
-    group: Group::GatewayConnectivity,
-    title: "gateway accepts the device's identity over MQTT",
-    dependencies: &[
-        Dependency::Requires("gateway-connect-mqtt"),
-        Dependency::Uses("connection-string"),
-        Dependency::Uses("device-clock"),
-    ],
-    info: InfoSchema::GatewayAuth,
-};
+/// What differs between the `gateway-auth-*` checks: their metadata, their port, and how the
+/// answer is judged.
+pub(super) trait AuthJudge: Send + Sync {
+    const META: CheckMeta;
+    const PROTOCOL: Protocol;
+    /// The verdict on what came back, and what was sent (as it may be shown).
+    fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip>;
+}
 
-impl DeclaredCheck for GatewayAuthCheck {
-    const META: CheckMeta = MQTT;
+impl<J: AuthJudge> DeclaredCheck for GatewayAuthCheck<J> {
+    const META: CheckMeta = J::META;
     fn applies(&self, context: &Context) -> bool {
         context.identity.authenticate
     }
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let mut attempt = match attempt(context, prior, Protocol::Mqtt)? {
+        let mut attempt = match attempt(context, prior, J::PROTOCOL)? {
             Ok(attempt) => attempt,
             Err(outcome) => return Ok(outcome),
         };
+        let (outcome, sent) = self.0.judge(&mut attempt)?;
+        Ok(attempt.finish(outcome, sent))
+    }
+}
+
+/// The prerequisites of every `gateway-auth-*` check but its port's connect check.
+pub(super) const INPUTS: [Dependency; 2] = [
+    Dependency::Uses("connection-string"),
+    Dependency::Uses("device-clock"),
+];
+
+/// Skipped: the connect check made no authenticating exchange.
+pub(super) fn not_authenticated() -> Skip {
+    Skip::because("skipped because the connect check did not authenticate")
+}
+
+/// `gateway-auth-mqtt`.
+pub struct Mqtt;
+
+impl AuthJudge for Mqtt {
+    const META: CheckMeta = CheckMeta {
+        id: "gateway-auth-mqtt",
+        group: Group::GatewayConnectivity,
+        title: "gateway accepts the device's identity over MQTT",
+        dependencies: &[
+            Dependency::Requires("gateway-connect-mqtt"),
+            INPUTS[0],
+            INPUTS[1],
+        ],
+        info: InfoSchema::GatewayAuth,
+    };
+    const PROTOCOL: Protocol = Protocol::Mqtt;
+    fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let outcome = match &attempt.session.answer {
             Some(Ok(ProbeAnswer::Mqtt(connack))) => {
-                let outcome = attempt.judge_connack(prior, connack.return_code);
+                let outcome = attempt.judge_connack(connack.return_code);
                 with_test_message(outcome, attempt.identity)
             }
             Some(Ok(other)) => Outcome::error(format!(
@@ -64,14 +95,12 @@ impl DeclaredCheck for GatewayAuthCheck {
                 other.summary()
             )),
             Some(Err(error)) => attempt.judge_failure(error, "CONNACK", CONNACK_REFUSAL),
-            None => {
-                return Err(Skip::because(
-                    "skipped because the connect check did not authenticate",
-                ));
-            }
+            None => return Err(not_authenticated()),
         };
-        let sent = format!("MQTT 3.1.1 CONNECT, {}", mqtt_login(attempt.identity));
-        Ok(attempt.finish(outcome, sent))
+        Ok((
+            outcome,
+            format!("MQTT 3.1.1 CONNECT, {}", mqtt_login(attempt.identity)),
+        ))
     }
 }
 
@@ -81,6 +110,8 @@ pub(super) const CONNACK_REFUSAL: &str = "a CONNACK code";
 /// A `gateway-auth-*` check's inputs: the credentials, and what the port's connection sent
 /// and got back; `info` filled in as the verdict is made.
 pub(super) struct Attempt<'p> {
+    pub context: &'p Context,
+    pub prior: &'p Prior,
     pub credentials: DeviceCredentials,
     pub session: &'p Session,
     pub identity: &'p IdentityExchange,
@@ -95,7 +126,7 @@ pub(super) struct Attempt<'p> {
 /// or a missing certificate is the verdict, nothing having been sent), and the `protocol`
 /// port's observation with what was sent as the device.
 pub(super) fn attempt<'p>(
-    context: &Context,
+    context: &'p Context,
     prior: &'p Prior,
     protocol: Protocol,
 ) -> Result<Result<Attempt<'p>, Outcome>, Skip> {
@@ -127,10 +158,7 @@ pub(super) fn attempt<'p>(
         .find(|observation| observation.protocol == protocol)
         .or_skip(&unconnected)?;
     let session = observation.session().or_skip(&unconnected)?;
-    let identity = session
-        .identity
-        .as_ref()
-        .or_skip("skipped because the connect check did not authenticate")?;
+    let identity = session.identity.as_ref().ok_or_else(not_authenticated)?;
     let who = format!(
         "device `{}` with {}",
         identity.sent.client_id,
@@ -148,6 +176,8 @@ pub(super) fn attempt<'p>(
         status_description: None,
     };
     Ok(Ok(Attempt {
+        context,
+        prior,
         credentials,
         session,
         identity,
@@ -160,17 +190,17 @@ pub(super) fn attempt<'p>(
 impl Attempt<'_> {
     /// A CONNACK's verdict (MQTT, and MQTT over WebSockets), the clock first when a token was
     /// refused and `device-clock` found it off.
-    pub fn judge_connack(&mut self, prior: &Prior, code: u8) -> Outcome {
+    pub fn judge_connack(&mut self, code: u8) -> Outcome {
         self.info.return_code = Some(code);
         let (verdict, outcome) = judge_connack(&self.label, &self.who, code, &self.credentials);
-        self.verdict(prior, verdict, outcome)
+        self.verdict(verdict, outcome)
     }
 
     /// Records `verdict`; a refused token leads its remedy with the clock when it is off.
-    pub fn verdict(&mut self, prior: &Prior, verdict: AuthVerdict, outcome: Outcome) -> Outcome {
+    pub fn verdict(&mut self, verdict: AuthVerdict, outcome: Outcome) -> Outcome {
         self.info.verdict = verdict;
         if verdict == AuthVerdict::BadCredentials && self.credentials.sent.method != Method::X509 {
-            return token_clock_first(prior, outcome);
+            return token_clock_first(self.prior, outcome);
         }
         outcome
     }

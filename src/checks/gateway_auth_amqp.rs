@@ -6,42 +6,36 @@
 //! verdicts and fixes `gateway-auth-mqtt` gives CONNACK codes (CBS 401 as CONNACK 4, 404 as 5).
 
 use crate::engine::info::AuthVerdict;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
-};
+use crate::engine::{CheckMeta, Dependency, Outcome, Skip};
 use crate::identity::Method;
 use crate::net::Protocol;
 use crate::net::observation::IdentityReply;
 use crate::net::probe::ProbeError;
 use crate::net::probe::amqp_auth::{AmqpReply, CBS_NODE, TOKEN_TYPE, sasl_code_meaning};
 
-use super::gateway_auth::{Attempt, attempt, refusal_remedy, token_text};
-
-pub struct GatewayAuthAmqpCheck;
+use super::gateway_auth::{
+    Attempt, AuthJudge, INPUTS, Mqtt, not_authenticated, refusal_remedy, token_text,
+};
 
 /// How AMQP refuses: what a close or silence is not.
 const AMQP_REFUSAL: &str = "a SASL outcome code, a CBS status or a detach or close with an error";
 
-impl DeclaredCheck for GatewayAuthAmqpCheck {
+/// `gateway-auth-amqp`.
+pub struct Amqp;
+
+impl AuthJudge for Amqp {
     const META: CheckMeta = CheckMeta {
         id: "gateway-auth-amqp",
-        group: Group::GatewayConnectivity,
         title: "gateway accepts the device's identity over AMQP",
         dependencies: &[
             Dependency::Requires("gateway-connect-amqp"),
-            Dependency::Uses("connection-string"),
-            Dependency::Uses("device-clock"),
+            INPUTS[0],
+            INPUTS[1],
         ],
-        info: InfoSchema::GatewayAuth,
+        ..Mqtt::META
     };
-    fn applies(&self, context: &Context) -> bool {
-        context.identity.authenticate
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let mut attempt = match attempt(context, prior, Protocol::Amqp)? {
-            Ok(attempt) => attempt,
-            Err(outcome) => return Ok(outcome),
-        };
+    const PROTOCOL: Protocol = Protocol::Amqp;
+    fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let (outcome, mechanism) = match (&attempt.session.answer, &attempt.identity.reply) {
             (Some(Err(error)), _) => (
                 attempt.judge_failure(error, "SASL offer", AMQP_REFUSAL),
@@ -49,7 +43,7 @@ impl DeclaredCheck for GatewayAuthAmqpCheck {
             ),
             (_, Some(IdentityReply::Amqp(Ok(authentication)))) => {
                 attempt.info.mechanism = Some(authentication.mechanism);
-                let outcome = judge_reply(&mut attempt, prior, &authentication.reply);
+                let outcome = judge_reply(attempt, &authentication.reply);
                 (outcome, Some(authentication.mechanism))
             }
             (_, Some(IdentityReply::Amqp(Err(error)))) => {
@@ -59,19 +53,14 @@ impl DeclaredCheck for GatewayAuthAmqpCheck {
                     None,
                 )
             }
-            _ => {
-                return Err(Skip::because(
-                    "skipped because the connect check did not authenticate",
-                ));
-            }
+            _ => return Err(not_authenticated()),
         };
-        let sent = sent(&attempt, mechanism);
-        Ok(attempt.finish(outcome, sent))
+        Ok((outcome, sent(attempt, mechanism)))
     }
 }
 
 /// The verdict on what the gateway answered after SASL.
-fn judge_reply(attempt: &mut Attempt<'_>, prior: &Prior, reply: &AmqpReply) -> Outcome {
+fn judge_reply(attempt: &mut Attempt<'_>, reply: &AmqpReply) -> Outcome {
     let (label, who) = (&attempt.label, &attempt.who);
     let refused =
         |what: String| Outcome::error(format!("{label}: the gateway refused {who}: {what}"));
@@ -149,7 +138,7 @@ fn judge_reply(attempt: &mut Attempt<'_>, prior: &Prior, reply: &AmqpReply) -> O
         AuthVerdict::Accepted => outcome,
         _ => outcome.remedy(refusal_remedy(verdict, &attempt.credentials)),
     };
-    attempt.verdict(prior, verdict, outcome)
+    attempt.verdict(verdict, outcome)
 }
 
 /// What was sent, as it may be shown: the mechanism and the CBS request, never the token.

@@ -5,38 +5,32 @@
 //! judged by `gateway-auth-mqtt`'s verdict table.
 
 use crate::engine::info::AuthVerdict;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
-};
+use crate::engine::{CheckMeta, Dependency, Outcome, Skip};
 use crate::net::Protocol;
 use crate::net::observation::IdentityReply;
 use crate::net::probe::http::{WEBSOCKET_PATH, WEBSOCKET_SUBPROTOCOL};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 
-use super::gateway_auth::{CONNACK_REFUSAL, attempt, mqtt_login};
+use super::gateway_auth::{
+    Attempt, AuthJudge, CONNACK_REFUSAL, INPUTS, Mqtt, mqtt_login, not_authenticated,
+};
 
-pub struct GatewayAuthWebSocketCheck;
+/// `gateway-auth-websocket`.
+pub struct WebSocket;
 
-impl DeclaredCheck for GatewayAuthWebSocketCheck {
+impl AuthJudge for WebSocket {
     const META: CheckMeta = CheckMeta {
         id: "gateway-auth-websocket",
-        group: Group::GatewayConnectivity,
         title: "gateway accepts the device's identity over MQTT over WebSockets",
         dependencies: &[
             Dependency::Requires("gateway-connect-https"),
-            Dependency::Uses("connection-string"),
-            Dependency::Uses("device-clock"),
+            INPUTS[0],
+            INPUTS[1],
         ],
-        info: InfoSchema::GatewayAuth,
+        ..Mqtt::META
     };
-    fn applies(&self, context: &Context) -> bool {
-        context.identity.authenticate
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let mut attempt = match attempt(context, prior, Protocol::Https)? {
-            Ok(attempt) => attempt,
-            Err(outcome) => return Ok(outcome),
-        };
+    const PROTOCOL: Protocol = Protocol::Https;
+    fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let upgrade = match &attempt.session.answer {
             Some(Ok(ProbeAnswer::Https(https))) => https.websocket.as_ref(),
             _ => None,
@@ -55,18 +49,14 @@ impl DeclaredCheck for GatewayAuthWebSocketCheck {
                 .remedy("devices using MQTT over WebSockets (e.g. Mqtt_WebSocket_Only, MQTT_WebSocket_Protocol) cannot connect: edgeHub serves them at /$iothub/websocket on 443; check that port 443 is edgeHub's and not another web server's or a proxy's that drops the Upgrade header")
             }
             (_, _, Some(IdentityReply::WebSocket(Ok(connack)))) => {
-                attempt.judge_connack(prior, connack.return_code)
+                attempt.judge_connack(connack.return_code)
             }
             (_, _, Some(IdentityReply::WebSocket(Err(error)))) => {
                 attempt.judge_failure(&ProbeError::from(error.clone()), "CONNACK", CONNACK_REFUSAL)
             }
-            _ => {
-                return Err(Skip::because(
-                    "skipped because the connect check did not authenticate",
-                ));
-            }
+            _ => return Err(not_authenticated()),
         };
-        let outcome = if context.identity.send_test_message {
+        let outcome = if attempt.context.identity.send_test_message {
             outcome
                 .detail("--send-test-message publishes over MQTT on 8883 only (gateway-auth-mqtt)")
         } else {
@@ -76,6 +66,6 @@ impl DeclaredCheck for GatewayAuthWebSocketCheck {
             "WebSocket upgrade to {WEBSOCKET_PATH} (subprotocol {WEBSOCKET_SUBPROTOCOL}), then MQTT 3.1.1 CONNECT in binary frames, {}",
             mqtt_login(attempt.identity)
         );
-        Ok(attempt.finish(outcome, sent))
+        Ok((outcome, sent))
     }
 }
