@@ -454,8 +454,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<'_, S> {
         match tokio::time::timeout(self.timeout, write_request(self.stream, bytes)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(classify(&error, &self.buffer, Side::Send).into()),
-            Err(_) => Err(TransportError::Silent {
-                timeout: self.timeout,
+            Err(_) => Err(TransportError::Send {
+                detail: format!(
+                    "the write did not complete within {}",
+                    super::super::tls::format_duration(self.timeout)
+                ),
             }
             .into()),
         }
