@@ -8,7 +8,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::{AppError, print_report};
+use super::{AppError, gateway_name, print_report};
 use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
@@ -93,7 +93,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
-        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &args.only),
+        sdk_runtimes: Some(crate::sdk_trust::requested(&args.sdk)),
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
@@ -104,7 +104,13 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
     let report = run_checks(&leaf_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    print_report(
+        out,
+        &report,
+        &target,
+        target.gateway.as_deref(),
+        &args.output,
+    )
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -159,6 +165,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     } else {
         args.network.hosts_file.clone()
     };
+    let machine_hostname = root.machine_hostname().ok();
+    let config_path = located.path.clone();
     let mut context = Context::for_config(root, located);
     context.ca_file = args.ca_file.clone();
     context.hosts_file = hosts_file;
@@ -186,7 +194,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     let report = run_checks(&gateway_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    let name = gateway_name(&report, machine_hostname, &config_path);
+    print_report(out, &report, &target, Some(&name), &args.output)
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.

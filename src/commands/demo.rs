@@ -131,7 +131,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         verbose: true,
         ..args.output
     };
-    let code = print_report(out, &report, &target, &output)?;
+    let code = print_report(out, &report, &target, target.gateway.as_deref(), &output)?;
     if output.output == ReportFormat::Text {
         write_verdict(out, &report)?;
     }
