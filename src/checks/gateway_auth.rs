@@ -15,11 +15,9 @@
 //! reads the same CONNACK, `gateway-auth-amqp` maps CBS statuses onto the same verdicts), and
 //! the no-answer verdict.
 
+use super::catalog;
 use crate::engine::info::{AuthVerdict, GatewayAuthInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Skip,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip};
 use crate::identity::{
     CredentialError, DeviceCredentials, Method, alert_in, certificate_alert_remedy,
 };
@@ -56,12 +54,6 @@ impl<J: AuthJudge> DeclaredCheck for GatewayAuthCheck<J> {
     }
 }
 
-/// The prerequisites of every `gateway-auth-*` check but its port's connect check.
-pub(super) const INPUTS: [Dependency; 2] = [
-    Dependency::Uses("connection-string"),
-    Dependency::Uses("device-clock"),
-];
-
 /// Skipped: the connect check made no authenticating exchange.
 pub(super) fn not_authenticated() -> Skip {
     Skip::because("skipped because the connect check did not authenticate")
@@ -71,17 +63,7 @@ pub(super) fn not_authenticated() -> Skip {
 pub struct Mqtt;
 
 impl AuthJudge for Mqtt {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-auth-mqtt",
-        group: Group::GatewayConnectivity,
-        title: "gateway accepts the device's identity over MQTT",
-        dependencies: &[
-            Dependency::Requires("gateway-connect-mqtt"),
-            INPUTS[0],
-            INPUTS[1],
-        ],
-        info: InfoSchema::GatewayAuth,
-    };
+    const META: CheckMeta = catalog::GATEWAY_AUTH_MQTT;
     const PROTOCOL: Protocol = Protocol::Mqtt;
     fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let outcome = match &attempt.session.answer {

@@ -5,17 +5,16 @@
 //! AMQP port's one connection (`net::authentication`); this check judges the reply with the
 //! verdicts and fixes `gateway-auth-mqtt` gives CONNACK codes (CBS 401 as CONNACK 4, 404 as 5).
 
+use super::catalog;
 use crate::engine::info::AuthVerdict;
-use crate::engine::{CheckMeta, Dependency, Outcome, Skip};
+use crate::engine::{CheckMeta, Outcome, Skip};
 use crate::identity::Method;
 use crate::net::Protocol;
 use crate::net::observation::IdentityReply;
 use crate::net::probe::ProbeError;
 use crate::net::probe::amqp_auth::{AmqpReply, CBS_NODE, TOKEN_TYPE, sasl_code_meaning};
 
-use super::gateway_auth::{
-    Attempt, AuthJudge, INPUTS, Mqtt, not_authenticated, refusal_remedy, token_text,
-};
+use super::gateway_auth::{Attempt, AuthJudge, not_authenticated, refusal_remedy, token_text};
 
 /// How AMQP refuses: what a close or silence is not.
 const AMQP_REFUSAL: &str = "a SASL outcome code, a CBS status or a detach or close with an error";
@@ -24,16 +23,7 @@ const AMQP_REFUSAL: &str = "a SASL outcome code, a CBS status or a detach or clo
 pub struct Amqp;
 
 impl AuthJudge for Amqp {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-auth-amqp",
-        title: "gateway accepts the device's identity over AMQP",
-        dependencies: &[
-            Dependency::Requires("gateway-connect-amqp"),
-            INPUTS[0],
-            INPUTS[1],
-        ],
-        ..Mqtt::META
-    };
+    const META: CheckMeta = catalog::GATEWAY_AUTH_AMQP;
     const PROTOCOL: Protocol = Protocol::Amqp;
     fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let (outcome, mechanism) = match (&attempt.session.answer, &attempt.identity.reply) {

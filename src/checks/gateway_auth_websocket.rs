@@ -4,31 +4,21 @@
 //! same CONNECT as `gateway-auth-mqtt` in WebSocket binary frames (RFC 6455). The CONNACK is
 //! judged by `gateway-auth-mqtt`'s verdict table.
 
+use super::catalog;
 use crate::engine::info::AuthVerdict;
-use crate::engine::{CheckMeta, Dependency, Outcome, Skip};
+use crate::engine::{CheckMeta, Outcome, Skip};
 use crate::net::Protocol;
 use crate::net::observation::IdentityReply;
 use crate::net::probe::http::{WEBSOCKET_PATH, WEBSOCKET_SUBPROTOCOL};
 use crate::net::probe::{ProbeAnswer, ProbeError};
 
-use super::gateway_auth::{
-    Attempt, AuthJudge, CONNACK_REFUSAL, INPUTS, Mqtt, mqtt_login, not_authenticated,
-};
+use super::gateway_auth::{Attempt, AuthJudge, CONNACK_REFUSAL, mqtt_login, not_authenticated};
 
 /// `gateway-auth-websocket`.
 pub struct WebSocket;
 
 impl AuthJudge for WebSocket {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-auth-websocket",
-        title: "gateway accepts the device's identity over MQTT over WebSockets",
-        dependencies: &[
-            Dependency::Requires("gateway-connect-https"),
-            INPUTS[0],
-            INPUTS[1],
-        ],
-        ..Mqtt::META
-    };
+    const META: CheckMeta = catalog::GATEWAY_AUTH_WEBSOCKET;
     const PROTOCOL: Protocol = Protocol::Https;
     fn judge(&self, attempt: &mut Attempt<'_>) -> Result<(Outcome, String), Skip> {
         let upgrade = match &attempt.session.answer {
