@@ -6,30 +6,20 @@
 //! tests can pin their own `now`. Everything stays before 2038-01-01, which IoT Edge 1.1's
 //! libiothsm cannot represent, except the one certificate that exists to test exactly that.
 
+mod exit_status;
+mod fixture_support;
+
 use std::error::Error;
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use edgeprobe::demo::pki::{CertificateSpec, GatewayPki, Validity, unrelated_root_ca};
+use fixture_support::{CA_VALIDITY, EXPIRED_VALIDITY, SERVER_VALIDITY, Writer, main_with};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 const OTHER_NAME: &str = "other.edgeprobe.test";
 
-const CA_VALIDITY: Validity = Validity {
-    not_before: datetime!(2020-01-01 00:00:00 UTC),
-    not_after: datetime!(2037-12-31 00:00:00 UTC),
-};
-const SERVER_VALIDITY: Validity = Validity {
-    not_before: datetime!(2025-01-01 00:00:00 UTC),
-    not_after: datetime!(2036-12-31 00:00:00 UTC),
-};
-const EXPIRED_VALIDITY: Validity = Validity {
-    not_before: datetime!(2020-01-01 00:00:00 UTC),
-    not_after: datetime!(2021-01-01 00:00:00 UTC),
-};
 const POST_2038_NOT_AFTER: OffsetDateTime = datetime!(2039-06-01 00:00:00 UTC);
 
 /// A config.toml fragment pasted where a certificate belongs: text, but not PEM.
@@ -37,36 +27,11 @@ const GARBAGE: &str = "# Not a certificate: a config.toml fragment pasted where 
 hostname = \"gateway.edgeprobe.test\"\n";
 
 fn main() -> ExitCode {
-    let mut arguments = std::env::args_os().skip(1);
-    let (Some(directory), None) = (arguments.next(), arguments.next()) else {
-        eprintln!("usage: cargo run --example generate_fixtures -- <output directory>");
-        return ExitCode::from(2);
-    };
-    match generate(Path::new(&directory)) {
-        Ok(written) => {
-            for path in written {
-                println!("wrote {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("generate_fixtures", generate)
 }
 
-fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
-    fs::create_dir_all(directory)
-        .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
-    let mut written = Vec::new();
-    let mut write = |name: &str, contents: &str| -> Result<(), Box<dyn Error>> {
-        let path = directory.join(name);
-        fs::write(&path, contents)
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-        written.push(path);
-        Ok(())
-    };
+fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
+    let mut write = |name: &str, contents: &str| out.write(name, contents);
 
     let pki = GatewayPki::generate_with_validity(GATEWAY, CA_VALIDITY, SERVER_VALIDITY)?;
     write("root-ca.pem", &pki.root.pem)?;
@@ -118,5 +83,5 @@ fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
     write("empty.pem", "")?;
     write("garbage.pem", GARBAGE)?;
     write("private-key-only.pem", &pki.server.key_pem())?;
-    Ok(written)
+    Ok(())
 }

@@ -10,14 +10,16 @@
 //! a config and the files into a temporary `--root` tree. Dates are fixed so the files stay
 //! valid for years.
 
+mod exit_status;
+mod fixture_support;
+
 use std::error::Error;
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use edgeprobe::demo::pki::{
     CertificateSpec, GatewayPki, Issued, Validity, device_ca_common_name, issue, unrelated_root_ca,
 };
+use fixture_support::{CA_VALIDITY, EXPIRED_VALIDITY, SERVER_VALIDITY, Writer, main_with};
 use time::macros::datetime;
 
 const TOP: &str = "gateway.edgeprobe.test";
@@ -27,18 +29,6 @@ const HUB: &str = "hub.edgeprobe.test";
 const LONG_HOSTNAME: &str =
     "edge-gateway-for-the-north-building-line-7.plant-12.contoso-example.io";
 
-const CA_VALIDITY: Validity = Validity {
-    not_before: datetime!(2020-01-01 00:00:00 UTC),
-    not_after: datetime!(2037-12-31 00:00:00 UTC),
-};
-const SERVER_VALIDITY: Validity = Validity {
-    not_before: datetime!(2025-01-01 00:00:00 UTC),
-    not_after: datetime!(2036-12-31 00:00:00 UTC),
-};
-const EXPIRED_VALIDITY: Validity = Validity {
-    not_before: datetime!(2020-01-01 00:00:00 UTC),
-    not_after: datetime!(2021-01-01 00:00:00 UTC),
-};
 const POST_2038_VALIDITY: Validity = Validity {
     not_before: datetime!(2020-01-01 00:00:00 UTC),
     not_after: datetime!(2039-06-01 00:00:00 UTC),
@@ -52,42 +42,7 @@ const CERTS: &str = "/var/aziot/certs";
 const SECRETS: &str = "/var/aziot/secrets";
 
 fn main() -> ExitCode {
-    let mut arguments = std::env::args_os().skip(1);
-    let (Some(directory), None) = (arguments.next(), arguments.next()) else {
-        eprintln!("usage: cargo run --example generate_gateway_fixtures -- <output directory>");
-        return ExitCode::from(2);
-    };
-    match generate(Path::new(&directory)) {
-        Ok(written) => {
-            for path in written {
-                println!("wrote {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-struct Writer {
-    directory: PathBuf,
-    written: Vec<PathBuf>,
-}
-
-impl Writer {
-    fn write(&mut self, name: &str, contents: &str) -> Result<(), Box<dyn Error>> {
-        let path = self.directory.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
-        }
-        fs::write(&path, contents)
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-        self.written.push(path);
-        Ok(())
-    }
+    main_with("generate_gateway_fixtures", generate)
 }
 
 fn full_chain(certificates: &[&Issued]) -> String {
@@ -97,12 +52,7 @@ fn full_chain(certificates: &[&Issued]) -> String {
         .collect()
 }
 
-fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
-    let mut out = Writer {
-        directory: directory.to_path_buf(),
-        written: Vec::new(),
-    };
-
+fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     // The shared hierarchy: root, intermediate, top-layer device CA and edgeHub certificate.
     let top = GatewayPki::generate_with_validity(TOP, CA_VALIDITY, SERVER_VALIDITY)?;
     let intermediate = &top.intermediate;
@@ -302,7 +252,7 @@ fn generate(directory: &Path) -> Result<Vec<PathBuf>, Box<dyn Error>> {
         &toml_config(TOP, None, &connection_string.replace("{device}", "gateway"))
             .replace("[edge_ca]", "[edge_ca"),
     )?;
-    Ok(out.written)
+    Ok(())
 }
 
 /// An IoT Edge 1.2+ config.toml as the gateway guides write it.

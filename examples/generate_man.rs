@@ -1,6 +1,8 @@
 //! Regenerates the checked-in man pages in `man/` from the CLI definition:
 //! `cargo run --example generate_man`.
 
+mod exit_status;
+
 use std::path::Path;
 
 fn main() -> std::process::ExitCode {
@@ -12,11 +14,5 @@ fn main() -> std::process::ExitCode {
         }
         Ok(())
     });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("generate_man: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    exit_status::exit_status("generate_man", result)
 }

@@ -3,6 +3,8 @@
 //! `cargo run --example generate_schemas`. `tests/integration/schema.rs` fails while either is
 //! out of date.
 
+mod exit_status;
+
 use std::path::Path;
 
 fn main() -> std::process::ExitCode {
@@ -26,11 +28,5 @@ fn main() -> std::process::ExitCode {
         println!("wrote {}", edgeprobe::report::schema::DOC);
         Ok(())
     })();
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("generate_schemas: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    exit_status::exit_status("generate_schemas", result)
 }

@@ -138,6 +138,15 @@ pub struct Accounts {
     pub groups: Vec<GroupEntry>,
 }
 
+/// The colon-separated records of a passwd(5)/group(5) file with at least `min_fields`
+/// fields; comments and shorter (malformed) lines are skipped.
+fn colon_records(text: &str, min_fields: usize) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| line.split(':').collect::<Vec<&str>>())
+        .filter(move |fields| fields.len() >= min_fields)
+}
+
 impl Accounts {
     /// Reads `<root>/etc/passwd` and `<root>/etc/group`; a missing group file is an empty one.
     pub fn load(root: &SystemRoot) -> Result<Accounts, AccountsError> {
@@ -153,13 +162,8 @@ impl Accounts {
 
     /// Parses passwd(5) and group(5) text; malformed lines are skipped, as getpwent(3) does.
     pub fn parse(passwd: &str, group: &str) -> Accounts {
-        let users = passwd
-            .lines()
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.split(':').collect();
-                if fields.len() < 4 || line.starts_with('#') {
-                    return None;
-                }
+        let users = colon_records(passwd, 4)
+            .filter_map(|fields| {
                 Some(Account {
                     name: fields[0].to_owned(),
                     uid: fields[2].parse().ok()?,
@@ -167,13 +171,8 @@ impl Accounts {
                 })
             })
             .collect();
-        let groups = group
-            .lines()
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.split(':').collect();
-                if fields.len() < 3 || line.starts_with('#') {
-                    return None;
-                }
+        let groups = colon_records(group, 3)
+            .filter_map(|fields| {
                 Some(GroupEntry {
                     name: fields[0].to_owned(),
                     gid: fields[2].parse().ok()?,

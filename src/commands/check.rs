@@ -15,8 +15,8 @@ use crate::config::{self, ConfigError};
 use crate::connection_string;
 use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
-    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection,
-    run_checks,
+    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, RunReport,
+    Selection, run_checks,
 };
 use crate::net::Protocol;
 use crate::net::proxy::ProxySettings;
@@ -97,13 +97,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
-    let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    };
-    let report = run_checks(&leaf_registry(), &context, &selection)
-        .await
-        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let report = run_selected(&leaf_registry(), &context, &args).await?;
     print_report(
         out,
         &report,
@@ -187,15 +181,24 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
+    let report = run_selected(&gateway_registry(), &context, &args).await?;
+    let name = gateway_name(&report, machine_hostname, &config_path);
+    print_report(out, &report, &target, Some(&name), &args.output)
+}
+
+/// Runs the `--only`/`--skip` selection of `registry`.
+async fn run_selected(
+    registry: &[Box<dyn Check>],
+    context: &Context,
+    args: &CheckArgs,
+) -> Result<RunReport, AppError> {
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    let report = run_checks(&gateway_registry(), &context, &selection)
+    run_checks(registry, context, &selection)
         .await
-        .map_err(|error| AppError::Usage(error.to_string()))?;
-    let name = gateway_name(&report, machine_hostname, &config_path);
-    print_report(out, &report, &target, Some(&name), &args.output)
+        .map_err(|error| AppError::Usage(error.to_string()))
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.

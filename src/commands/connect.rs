@@ -50,7 +50,7 @@ struct ConnectReport<'a> {
     verify_message: &'static str,
     errors: &'a [VerifyError],
     verified_peername: Option<&'a str>,
-    diagnosis: Option<DiagnosisJson>,
+    diagnosis: Option<DiagnosisJson<'a>>,
     strict_client_verdict: &'a Option<StrictVerdict>,
     #[serde(skip_serializing_if = "Option::is_none")]
     probe: Option<ProbeJson>,
@@ -68,9 +68,9 @@ struct ProbeJson {
 }
 
 #[derive(Serialize)]
-struct DiagnosisJson {
-    cause: String,
-    remedy: String,
+struct DiagnosisJson<'a> {
+    cause: &'a str,
+    remedy: &'a str,
 }
 
 /// Split `HOST[:PORT]`, `[v6]:PORT` or a bare IPv6 address.
@@ -253,6 +253,7 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
                 errors: &verification.errors,
                 verified_peername: code.is_ok().then_some(servername.as_str()),
                 diagnosis: diagnosis
+                    .as_ref()
                     .map(|Diagnosis { cause, remedy }| DiagnosisJson { cause, remedy }),
                 strict_client_verdict: &verdict.strict,
                 probe: probed.map(|result| match result {
@@ -278,15 +279,6 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             if let Some(leaf) = summaries.first() {
                 writeln!(out, "Peer certificate: {}", leaf.subject)?;
             }
-            write_verdict(
-                out,
-                code,
-                &verification.errors,
-                &servername,
-                diagnosis.as_ref(),
-                verdict.strict.as_ref(),
-            )?;
-            write_probe(out, protocol, probed)?;
         }
         OutputFormat::Text => {
             writeln!(out, "CONNECTED({})", handshake.address)?;
@@ -318,18 +310,18 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             if let Some(alpn) = &handshake.alpn {
                 writeln!(out, "ALPN protocol: {alpn}")?;
             }
-            write_verdict(
-                out,
-                code,
-                &verification.errors,
-                &servername,
-                diagnosis.as_ref(),
-                verdict.strict.as_ref(),
-            )?;
-            write_probe(out, protocol, probed)?;
         }
     }
     if args.output == OutputFormat::Text {
+        write_verdict(
+            out,
+            code,
+            &verification.errors,
+            &servername,
+            diagnosis.as_ref(),
+            verdict.strict.as_ref(),
+        )?;
+        write_probe(out, protocol, probed)?;
         for unchecked in &verification.unchecked_signatures {
             writeln!(out, "{}", unchecked.note())?;
         }

@@ -233,18 +233,30 @@ mod tests {
             mcr.through_upstream(),
             "$upstream:443/azureiotedge-agent:1.5"
         );
-        let local = parsed("localhost:5000/team/agent@sha256:abcd");
-        assert_eq!(local.registry.to_string(), "localhost:5000");
-        assert_eq!(local.repository, "team/agent");
-        assert_eq!(local.reference, "sha256:abcd");
+        // (image, registry, repository, the same image through the parent)
+        for (image, registry, repository, through_upstream) in [
+            (
+                "localhost:5000/team/agent@sha256:abcd",
+                "localhost:5000",
+                "team/agent",
+                "$upstream:443/team/agent@sha256:abcd",
+            ),
+            (
+                "registry:2",
+                "registry-1.docker.io",
+                "library/registry",
+                "$upstream:443/registry:2",
+            ),
+        ] {
+            let reference = parsed(image);
+            assert_eq!(reference.registry.to_string(), registry, "{image}");
+            assert_eq!(reference.repository, repository, "{image}");
+            assert_eq!(reference.through_upstream(), through_upstream, "{image}");
+        }
         assert_eq!(
-            local.through_upstream(),
-            "$upstream:443/team/agent@sha256:abcd"
+            parsed("localhost:5000/team/agent@sha256:abcd").reference,
+            "sha256:abcd"
         );
-        let hub = parsed("registry:2");
-        assert_eq!(hub.registry.to_string(), "registry-1.docker.io");
-        assert_eq!(hub.repository, "library/registry");
-        assert_eq!(hub.through_upstream(), "$upstream:443/registry:2");
         assert_eq!(parsed("team/agent").repository, "team/agent");
     }
 

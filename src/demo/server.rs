@@ -723,6 +723,16 @@ mod tests {
         TlsConnector::from(config).connect(name, tcp).await
     }
 
+    /// A TLS session without ALPN to a healthy simulator's `protocol` port, trusting its root;
+    /// the simulator runs as long as the returned gateway is kept.
+    async fn connect_to_healthy(protocol: Protocol) -> (RunningGateway, TlsStream<TcpStream>) {
+        let (pki, gateway) = start_healthy().await;
+        let tls = connect(&gateway, protocol, client_config(&pki.root.der, &[]))
+            .await
+            .unwrap();
+        (gateway, tls)
+    }
+
     /// The simulator's answer without its `Date` line (the one part that changes), which
     /// must itself be an IMF-fixdate.
     fn without_date(answer: &[u8]) -> Vec<u8> {
@@ -788,10 +798,7 @@ mod tests {
 
     #[tokio::test]
     async fn mqtt_connect_gets_connack_not_authorized() {
-        let (pki, gateway) = start_healthy().await;
-        let mut tls = connect(&gateway, Protocol::Mqtt, client_config(&pki.root.der, &[]))
-            .await
-            .unwrap();
+        let (_gateway, mut tls) = connect_to_healthy(Protocol::Mqtt).await;
         // Split in two writes: the simulator must wait for the whole packet.
         tls.write_all(&MQTT_CONNECT[..5]).await.unwrap();
         tls.flush().await.unwrap();
@@ -801,10 +808,7 @@ mod tests {
 
     #[tokio::test]
     async fn amqp_sasl_header_is_echoed_with_edgehub_mechanisms() {
-        let (pki, gateway) = start_healthy().await;
-        let mut tls = connect(&gateway, Protocol::Amqp, client_config(&pki.root.der, &[]))
-            .await
-            .unwrap();
+        let (_gateway, mut tls) = connect_to_healthy(Protocol::Amqp).await;
         tls.write_all(&AMQP_SASL_HEADER).await.unwrap();
         let answer = read_to_end(&mut tls).await;
         assert_eq!(

@@ -781,12 +781,18 @@ struct ObservingVerifier {
     schemes: Vec<SignatureScheme>,
 }
 
+/// A TLS 1.2 or TLS 1.3 handshake-signature check: scheme, the certificate's
+/// SubjectPublicKeyInfo, the signed message and the signature.
+type HandshakeSignatureCheck =
+    fn(SignatureScheme, &[u8], &[u8], &[u8]) -> Result<(), crate::pki::signature::SignatureError>;
+
 impl ObservingVerifier {
     fn verify(
         &self,
+        message: &[u8],
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
-        verify: impl FnOnce(&[u8]) -> Result<(), crate::pki::signature::SignatureError>,
+        verify: HandshakeSignatureCheck,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         use x509_parser::prelude::FromDer;
         let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
@@ -798,7 +804,12 @@ impl ObservingVerifier {
                 rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
             ));
         }
-        match verify(parsed.public_key().raw) {
+        match verify(
+            signature.scheme,
+            parsed.public_key().raw,
+            message,
+            signature.signature(),
+        ) {
             Ok(()) => Ok(HandshakeSignatureValid::assertion()),
             Err(error) => Err(rustls::Error::General(format!(
                 "the server's {:?} handshake signature: {error}",
@@ -826,14 +837,12 @@ impl ServerCertVerifier for ObservingVerifier {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verify(certificate, signature, |spki| {
-            crate::pki::signature::verify_tls_signature(
-                signature.scheme,
-                spki,
-                message,
-                signature.signature(),
-            )
-        })
+        self.verify(
+            message,
+            certificate,
+            signature,
+            crate::pki::signature::verify_tls_signature,
+        )
     }
 
     fn verify_tls13_signature(
@@ -842,14 +851,12 @@ impl ServerCertVerifier for ObservingVerifier {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verify(certificate, signature, |spki| {
-            crate::pki::signature::verify_tls13_signature(
-                signature.scheme,
-                spki,
-                message,
-                signature.signature(),
-            )
-        })
+        self.verify(
+            message,
+            certificate,
+            signature,
+            crate::pki::signature::verify_tls13_signature,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -840,12 +840,7 @@ mod tests {
             let mut params = CertificateParams::default();
             params.distinguished_name = DistinguishedName::new();
             params.distinguished_name.push(DnType::CommonName, value);
-            let der = params
-                .self_signed(&KeyPair::generate().unwrap())
-                .unwrap()
-                .der()
-                .clone();
-            let summary = describe(&der).unwrap();
+            let summary = describe_self_signed(&params);
             assert_eq!(
                 summary.subject,
                 format!("CN = {expected}"),
@@ -853,6 +848,12 @@ mod tests {
             );
             assert_eq!(summary.subject_common_names, [value]);
         }
+    }
+
+    /// The summary of a certificate made from `params`, self-signed with a fresh key.
+    fn describe_self_signed(params: &CertificateParams) -> CertificateSummary {
+        let certificate = params.self_signed(&KeyPair::generate().unwrap()).unwrap();
+        describe(certificate.der()).unwrap()
     }
 
     #[test]
@@ -870,12 +871,7 @@ mod tests {
         params
             .distinguished_name
             .push(DnType::CustomDnType(vec![1, 2, 3, 4]), "x");
-        let der = params
-            .self_signed(&KeyPair::generate().unwrap())
-            .unwrap()
-            .der()
-            .clone();
-        let summary = describe(&der).unwrap();
+        let summary = describe_self_signed(&params);
         assert_eq!(
             summary.subject,
             "CN = Zo\\C3\\AB, DC = example, 1.2.3.4 = x"

@@ -610,22 +610,34 @@ mod tests {
         );
     }
 
+    /// `check_trust` for `trust` (extensions valid) gives each case's verdict:
+    /// (settings, self-signed, flags, expected).
+    #[track_caller]
+    fn assert_verdicts(
+        trust: TrustId,
+        cases: &[(Option<&TrustSettings>, bool, TrustFlags, TrustVerdict)],
+    ) {
+        for &(entry, self_signed, flags, expected) in cases {
+            assert_eq!(
+                check_trust(entry, self_signed, true, trust, flags),
+                expected,
+                "{trust:?} {entry:?} self-signed {self_signed} {flags:?}"
+            );
+        }
+    }
+
     #[test]
     fn one_oid_ignores_any_eku_and_self_signed() {
         let any = settings(Some(&[OID_ANY_EXTENDED_KEY_USAGE]), None);
         let ocsp = settings(Some(&[OID_PKIX_KP_OCSP_SIGNING]), None);
         let none = TrustFlags::NONE;
-        assert_eq!(
-            check_trust(Some(&any), true, true, TrustId::OcspSign, none),
-            TrustVerdict::Rejected
-        );
-        assert_eq!(
-            check_trust(Some(&ocsp), false, true, TrustId::OcspSign, none),
-            TrustVerdict::Trusted
-        );
-        assert_eq!(
-            check_trust(None, true, true, TrustId::OcspSign, none),
-            TrustVerdict::Untrusted
+        assert_verdicts(
+            TrustId::OcspSign,
+            &[
+                (Some(&any), true, none, TrustVerdict::Rejected),
+                (Some(&ocsp), false, none, TrustVerdict::Trusted),
+                (None, true, none, TrustVerdict::Untrusted),
+            ],
         );
     }
 
@@ -633,17 +645,18 @@ mod tests {
     fn compat_reads_no_list() {
         let client = settings(None, Some(&[OID_ANY_EXTENDED_KEY_USAGE]));
         let none = TrustFlags::NONE;
-        assert_eq!(
-            check_trust(Some(&client), true, true, TrustId::Compat, none),
-            TrustVerdict::Trusted
-        );
-        assert_eq!(
-            check_trust(None, false, true, TrustId::Compat, none),
-            TrustVerdict::Untrusted
-        );
-        assert_eq!(
-            check_trust(None, true, true, TrustId::Compat, TrustFlags::NO_SS_COMPAT),
-            TrustVerdict::Untrusted
+        assert_verdicts(
+            TrustId::Compat,
+            &[
+                (Some(&client), true, none, TrustVerdict::Trusted),
+                (None, false, none, TrustVerdict::Untrusted),
+                (
+                    None,
+                    true,
+                    TrustFlags::NO_SS_COMPAT,
+                    TrustVerdict::Untrusted,
+                ),
+            ],
         );
     }
 

@@ -85,6 +85,25 @@ impl FleetPrinter for FleetPrometheus {
     }
 }
 
+/// Everything `printer` writes for `results` and a run that took `elapsed`: what the printers'
+/// tests compare.
+#[cfg(test)]
+pub(crate) fn render(
+    printer: &mut dyn FleetPrinter,
+    results: &[TargetResult],
+    elapsed: Duration,
+) -> String {
+    let mut out = Vec::new();
+    let mut summary = FleetSummary::default();
+    for result in results {
+        summary.add(result);
+        printer.target(&mut out, result).unwrap();
+    }
+    summary.elapsed = elapsed;
+    printer.finish(&mut out, &summary).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,15 +150,7 @@ mod tests {
     }
 
     fn render(printer: &mut dyn FleetPrinter, results: &[TargetResult]) -> String {
-        let mut out = Vec::new();
-        let mut summary = FleetSummary::default();
-        for result in results {
-            summary.add(result);
-            printer.target(&mut out, result).unwrap();
-        }
-        summary.elapsed = Duration::from_millis(1500);
-        printer.finish(&mut out, &summary).unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::fleet::render(printer, results, Duration::from_millis(1500))
     }
 
     #[test]

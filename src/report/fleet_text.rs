@@ -260,15 +260,7 @@ mod tests {
             },
             NOW,
         );
-        let mut out = Vec::new();
-        let mut summary = FleetSummary::default();
-        for result in results {
-            summary.add(result);
-            printer.target(&mut out, result).unwrap();
-        }
-        summary.elapsed = Duration::from_millis(500);
-        printer.finish(&mut out, &summary).unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::fleet::render(&mut printer, results, Duration::from_millis(500))
     }
 
     #[test]

@@ -3,21 +3,11 @@
 
 use std::io::Write;
 
-use crate::harness::{fixture, run};
+use crate::harness::{assert_contains, check_root_ca_file, fixture, run};
 
 /// Run the suite with `--only root-ca-file` (no network) against a CA file.
 fn root_ca_check(path: &std::path::Path) -> crate::harness::Report {
-    let output = run(&[
-        "check",
-        "--gateway",
-        "gateway.edgeprobe.test",
-        "--ca-file",
-        path.to_str().expect("utf-8 path"),
-        "--only",
-        "root-ca-file",
-        "--output",
-        "json",
-    ]);
+    let output = check_root_ca_file(path);
     assert_eq!(
         output.code,
         1,
@@ -34,11 +24,7 @@ fn missing_ca_file_names_the_file() {
     let path = directory.path().join("no-such-root.pem");
     let report = root_ca_check(&path);
     assert_eq!(report.result("root-ca-file"), "error");
-    assert!(
-        report.text_of("root-ca-file").contains("no-such-root.pem"),
-        "{}",
-        report.text_of("root-ca-file")
-    );
+    report.assert_text_contains("root-ca-file", "no-such-root.pem");
 }
 
 #[test]
@@ -76,7 +62,7 @@ fn unknown_check_id_is_a_usage_error_listing_valid_ids() {
         "gateway-ping",
     ]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("gateway-ping"), "{}", output.stderr);
+    assert_contains(&output.stderr, "gateway-ping");
     assert!(
         output.stderr.contains("gateway-cert-chain"),
         "valid ids are listed: {}",
@@ -88,7 +74,7 @@ fn unknown_check_id_is_a_usage_error_listing_valid_ids() {
 fn no_gateway_at_all_is_a_usage_error() {
     let output = run(&["check"]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("--gateway"), "{}", output.stderr);
+    assert_contains(&output.stderr, "--gateway");
 }
 
 #[test]
@@ -130,11 +116,7 @@ fn malformed_connection_string_is_an_error_finding_without_the_key() {
     assert_eq!(output.code, 1, "{}", output.all());
     let report = output.json();
     assert_eq!(report.result("connection-string"), "error");
-    assert!(
-        !output.all().contains(key),
-        "the key leaked:\n{}",
-        output.all()
-    );
+    output.assert_not_shown(key);
 }
 
 #[test]
@@ -145,18 +127,8 @@ fn connection_string_without_gateway_says_how_to_fix_it() {
     let output = check_connection_string(&connection_string, &["--output", "json"]);
     let report = output.json();
     assert_eq!(report.result("connection-string"), "error");
-    assert!(
-        report
-            .text_of("connection-string")
-            .contains(";GatewayHostName="),
-        "{}",
-        report.text_of("connection-string")
-    );
-    assert!(
-        !output.all().contains(key),
-        "the key leaked:\n{}",
-        output.all()
-    );
+    report.assert_text_contains("connection-string", ";GatewayHostName=");
+    output.assert_not_shown(key);
     for format in ["text", "json"] {
         let output =
             check_connection_string(&connection_string, &["--verbose", "--output", format]);
@@ -172,11 +144,7 @@ fn connection_string_without_gateway_says_how_to_fix_it() {
 fn unknown_explain_id_suggests_the_nearest() {
     let output = run(&["explain", "gateway-cert-chian"]);
     assert_eq!(output.code, 2);
-    assert!(
-        output.stderr.contains("gateway-cert-chain"),
-        "{}",
-        output.stderr
-    );
+    assert_contains(&output.stderr, "gateway-cert-chain");
 }
 
 #[test]

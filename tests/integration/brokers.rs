@@ -454,11 +454,7 @@ fn dead_service_is_named(stop: fn(&mut Trio) -> &mut Server, protocol: &str, lab
         message.contains(&format!("{label} {port}")),
         "names the dead service: {message}"
     );
-    assert!(
-        report.text_of(&connect).contains("edgeHub"),
-        "{}",
-        report.text_of(&connect)
-    );
+    report.assert_text_contains(&connect, "edgeHub");
     let probe = format!("gateway-protocol-{protocol}");
     assert_eq!(report.result(&probe), "skipped");
     assert!(

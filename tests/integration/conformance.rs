@@ -463,11 +463,6 @@ fn generate_with_demo_pki(directory: &Path, now: OffsetDateTime) {
 
 /// The openssl configuration the command-line certificates are made with.
 const OPENSSL_CONFIG: &str = "\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
 [ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign, digitalSignature
@@ -503,9 +498,9 @@ authorityKeyIdentifier = keyid:always
 /// The RSA and SHA-1 certificates, which rcgen with ring cannot make, with the openssl
 /// command line.
 fn generate_with_openssl(directory: &Path) {
-    let config = directory.join("openssl.cnf");
-    fs::write(&config, OPENSSL_CONFIG).expect("write openssl.cnf");
-    let config = config.display().to_string();
+    let config = openssl::write_config(directory, OPENSSL_CONFIG)
+        .display()
+        .to_string();
     let run = |args: &[&str]| openssl::run(directory, args);
     let rsa_key = |name: &str, bits: u32| {
         let bits = format!("rsa_keygen_bits:{bits}");

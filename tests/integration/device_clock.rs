@@ -8,11 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use edgeprobe::demo::pki::GatewayPki;
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 
 use crate::brokers::{find_program, required};
-use crate::harness::{LOOPBACK_GATEWAY, Report, Run};
+use crate::harness::{LOOPBACK_GATEWAY, Report, Run, simulated};
 
 /// The SNTP server child, killed when dropped.
 pub(crate) struct SntpServer {
@@ -48,16 +47,9 @@ impl Drop for SntpServer {
 
 /// The simulator serving a PKI issued now (valid from a day ago), with its root file.
 async fn gateway() -> (RunningGateway, tempfile::TempDir) {
-    let pki = GatewayPki::generate(LOOPBACK_GATEWAY, time::OffsetDateTime::now_utc()).expect("PKI");
+    let (pki, gateway) = simulated(LOOPBACK_GATEWAY).await;
     let directory = tempfile::tempdir().expect("tempdir");
     std::fs::write(directory.path().join("root.pem"), pki.root_pem()).expect("root written");
-    let gateway = start(SimulatorConfig::loopback(
-        pki.server_chain(),
-        pki.server.key_der(),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
     (gateway, directory)
 }
 
@@ -136,11 +128,7 @@ async fn a_clock_45_days_ahead_is_an_error_against_the_gateway_and_ntp() {
         .as_f64()
         .expect("skew");
     assert!((ntp_skew - 45.0 * 86_400.0).abs() < 60.0, "{ntp_skew}");
-    assert!(
-        report
-            .text_of("device-clock")
-            .contains("the gateway's clock agrees")
-    );
+    report.assert_text_contains("device-clock", "the gateway's clock agrees");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use edgeprobe::demo::server::{SimulatorConfig, start};
 use edgeprobe::net::Protocol;
 use time::{Duration, OffsetDateTime};
 
-use crate::harness::{Run, edgeprobe, run};
+use crate::harness::{Run, assert_contains, edgeprobe, run};
 
 const HOST: &str = "gw.diagnosis.test";
 
@@ -89,7 +89,7 @@ fn verify_explains_the_missing_intermediate_it_printed_not_the_expiry_it_did_not
         cause.contains("only the certificate itself was given") && !cause.contains("expired"),
         "{cause}"
     );
-    assert!(fix.contains("--untrusted"), "{fix}");
+    assert_contains(&fix, "--untrusted");
 
     // With the intermediate, the expiry is what is printed, and explained.
     let intermediate = write(directory.path(), "intermediate.pem", &[&pki.intermediate]);
@@ -107,7 +107,7 @@ fn verify_explains_the_missing_intermediate_it_printed_not_the_expiry_it_did_not
         output.all()
     );
     let (cause, _) = diagnosis_of(&output);
-    assert!(cause.contains("has expired"), "{cause}");
+    assert_contains(&cause, "has expired");
 }
 
 #[test]

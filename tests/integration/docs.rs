@@ -3,14 +3,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::harness::run;
+use crate::harness::{assert_contains, registered_check_ids, run};
 
 #[test]
 fn every_check_has_a_page_and_every_page_a_check() {
-    let registered: BTreeSet<String> = edgeprobe::checks::all_checks()
-        .iter()
-        .map(|check| check.id().to_owned())
-        .collect();
+    let registered = registered_check_ids();
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
     let pages: BTreeSet<String> = std::fs::read_dir(&directory)
         .expect("checks/ exists")
@@ -133,14 +130,10 @@ fn man_pages_read_like_man_pages() {
 fn help_subcommand_works_alone_and_with_a_command() {
     let alone = run(&["help"]);
     assert_eq!(alone.code, 0, "{}", alone.stderr);
-    assert!(
-        alone.stdout.contains("Usage: edgeprobe"),
-        "{}",
-        alone.stdout
-    );
+    assert_contains(&alone.stdout, "Usage: edgeprobe");
     let check = run(&["help", "check"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
-    assert!(check.stdout.contains("--ca-file"), "{}", check.stdout);
+    assert_contains(&check.stdout, "--ca-file");
 }
 
 #[test]

@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::brokers::{GATEWAY, Server, Trio, find_program, free_port, required};
-use crate::harness::{edgeprobe, fixture, run};
+use crate::harness::{
+    assert_contains, assert_succeeded, edgeprobe, fixture, run, signal_and_wait, temp_file,
+};
 
 /// A running `edgeprobe exporter`, killed when dropped.
 struct Exporter {
@@ -116,11 +118,9 @@ pub(crate) fn assert_promtool_accepts(promtool: &Path, what: &str, exposition: &
         .write_all(exposition.as_bytes())
         .expect("write");
     let output = child.wait_with_output().expect("promtool ends");
-    assert!(
-        output.status.success(),
-        "promtool check metrics rejects {what}:\n{}{}\n{exposition}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    assert_succeeded(
+        &output,
+        &format!("promtool check metrics on {what}:\n{exposition}\n"),
     );
 }
 
@@ -168,7 +168,7 @@ fn a_probe_checks_the_gateway_and_every_exposition_passes_promtool() {
 
     // Only the named port's protocol when the target carries a port.
     let (_, one_port) = exporter.get(&format!("/probe?target={GATEWAY}:{}", trio.amqp.port));
-    assert!(one_port.contains("protocol=\"amqp\""), "{one_port}");
+    assert_contains(&one_port, "protocol=\"amqp\"");
     assert!(
         !one_port.contains(
             "probe_tls_version_info{gateway=\"gateway.edgeprobe.test\",protocol=\"mqtt\""
@@ -186,9 +186,9 @@ fn a_probe_checks_the_gateway_and_every_exposition_passes_promtool() {
     assert_eq!(bad.lines().count(), 1, "{bad}");
     let (status, metrics) = exporter.get("/metrics");
     assert_eq!(status, 200);
-    assert!(
-        metrics.contains("edgeprobe_exporter_probes_total{module=\"leaf\",result=\"success\"} 2"),
-        "{metrics}"
+    assert_contains(
+        &metrics,
+        "edgeprobe_exporter_probes_total{module=\"leaf\",result=\"success\"} 2",
     );
     assert!(metrics.contains("edgeprobe_exporter_request_errors_total{reason=\"bad_target\"} 1"));
     assert_promtool_accepts(&promtool, "/metrics", &metrics);
@@ -329,12 +329,7 @@ fn the_shipped_alert_rules_and_prometheus_config_pass_promtool() {
             .current_dir(&monitoring)
             .output()
             .expect("promtool runs");
-        assert!(
-            output.status.success(),
-            "promtool {args:?}:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_succeeded(&output, &format!("promtool {args:?}"));
     }
 }
 
@@ -346,30 +341,13 @@ fn sigterm_stops_the_exporter_with_status_zero() {
     };
     let mut exporter = Exporter::start(&trio, &[]);
     assert_eq!(exporter.get("/-/healthy").0, 200);
-    let status = Command::new("kill")
-        .args(["-TERM", &exporter.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = exporter.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = signal_and_wait(&mut exporter.child, "-TERM", Duration::from_secs(40));
     assert_eq!(exit.code(), Some(0));
 }
 
 #[test]
 fn a_bad_config_or_a_busy_address_is_one_line_and_exit_two() {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let config = directory.path().join("exporter.toml");
-    std::fs::write(&config, "[modules.a]\ncafile = \"x\"\n").expect("write");
+    let (_directory, config) = temp_file("exporter.toml", "[modules.a]\ncafile = \"x\"\n");
     let bad = run(&[
         "exporter",
         "--listen",
@@ -387,9 +365,5 @@ fn a_bad_config_or_a_busy_address_is_one_line_and_exit_two() {
     let address = taken.local_addr().expect("address").to_string();
     let busy = run(&["exporter", "--listen", &address]);
     assert_eq!(busy.code, 2, "{}", busy.all());
-    assert!(
-        busy.stderr.contains(&format!("cannot listen on {address}")),
-        "{}",
-        busy.stderr
-    );
+    assert_contains(&busy.stderr, &format!("cannot listen on {address}"));
 }

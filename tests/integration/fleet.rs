@@ -12,7 +12,6 @@ use std::process::Stdio;
 use edgeprobe::demo::pki::{CertificateSpec, GatewayPki, Validity};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
-use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{PrometheusType, PrometheusValue};
 use serde::Deserialize;
 use tempfile::TempDir;
@@ -20,6 +19,7 @@ use time::OffsetDateTime;
 
 use crate::harness::{
     NOT_THIS_MACHINES_SDKS, Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run,
+    temp_file,
 };
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
@@ -208,6 +208,16 @@ enum Kind {
     Malformed,
 }
 
+/// The name of fleet gateway `index`: `gw-007.edgeprobe.test`.
+fn gateway_name(index: usize) -> String {
+    format!("gw-{index:03}.edgeprobe.test")
+}
+
+/// The names of fleet gateways 1 to `count`, one target line each.
+fn gateway_names(count: usize) -> Vec<String> {
+    (1..=count).map(gateway_name).collect()
+}
+
 /// 30 gateways: every fifth trusts the wrong root, one names a CA file that does not exist,
 /// plus a comment, a blank line and one malformed line. Returns the lines and, by line
 /// number, what each target is.
@@ -215,7 +225,7 @@ fn mixed_targets() -> (Vec<String>, BTreeMap<usize, (Kind, String)>) {
     let mut lines = vec!["# gateways of plant 3".to_owned(), String::new()];
     let mut kinds = BTreeMap::new();
     for index in 1..=30 {
-        let name = format!("gw-{index:03}.edgeprobe.test");
+        let name = gateway_name(index);
         let (kind, line) = match index {
             7 => (Kind::MissingCa, format!("{name} missing.pem")),
             _ if index % 5 == 0 => (
@@ -452,9 +462,7 @@ async fn jsonl_streams_one_object_per_target_and_text_ends_with_totals() {
 #[tokio::test(flavor = "multi_thread")]
 async fn only_good_targets_exit_zero_and_stdin_works() {
     let fleet = Fleet::start(&[]).await;
-    let lines: Vec<String> = (1..=20)
-        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
-        .collect();
+    let lines = gateway_names(20);
     fleet.write_targets(&lines);
     let mut child = edgeprobe_trusting(&fleet.path("root.pem"))
         .args(fleet.args("-", "jsonl"))
@@ -496,9 +504,7 @@ async fn only_good_targets_exit_zero_and_stdin_works() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_busy_gateway_queues_connections_and_no_target_gets_a_false_error() {
     let fleet = Fleet::start_with(&[], |config| config.max_connections_per_port = 8).await;
-    let lines: Vec<String> = (1..=200)
-        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
-        .collect();
+    let lines = gateway_names(200);
     let targets = fleet.write_targets(&lines);
     let mut args = fleet.args(&targets.display().to_string(), "jsonl");
     let set = |args: &mut Vec<String>, flag: &str, value: &str| {
@@ -535,9 +541,7 @@ async fn a_busy_gateway_queues_connections_and_no_target_gets_a_false_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn running_out_of_file_descriptors_is_reported_as_the_local_limit() {
     let fleet = Fleet::start(&[]).await;
-    let lines: Vec<String> = (1..=200)
-        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
-        .collect();
+    let lines = gateway_names(200);
     let targets = fleet.write_targets(&lines);
     let mut args = fleet.args(&targets.display().to_string(), "jsonl");
     let position = args
@@ -604,9 +608,7 @@ async fn running_out_of_file_descriptors_is_reported_as_the_local_limit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_output_parses_with_the_expected_series() {
     let fleet = Fleet::start(&[Protocol::Amqp]).await;
-    let lines: Vec<String> = (1..=20)
-        .map(|index| format!("gw-{index:03}.edgeprobe.test"))
-        .collect();
+    let lines = gateway_names(20);
     let targets = fleet.write_targets(&lines);
     let output = run_async(fleet.args(&targets.display().to_string(), "prometheus")).await;
     assert_eq!(
@@ -616,8 +618,7 @@ async fn prometheus_output_parses_with_the_expected_series() {
         output.all()
     );
 
-    let exposition = parse_prometheus(&output.stdout)
-        .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
+    let exposition = output.prometheus();
     for name in [
         "edgeprobe_check_status",
         "edgeprobe_verify_code",
@@ -755,8 +756,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
             assert!(result.get("line").is_none(), "no targets file, no line");
             assert_eq!(result["ports"][0]["verify_code"], 0);
         } else {
-            let exposition = parse_prometheus(&output.stdout)
-                .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
+            let exposition = output.prometheus();
             let family = &exposition.families["edgeprobe_verify_code"];
             assert_eq!(family.iter_samples().count(), 3);
         }
@@ -765,9 +765,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
 
 #[test]
 fn usage_errors_exit_two_without_output() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let empty = directory.path().join("empty.txt");
-    std::fs::write(&empty, "# nothing here\n\n").expect("write");
+    let (directory, empty) = temp_file("empty.txt", "# nothing here\n\n");
     let empty = empty.display().to_string();
     let missing = directory.path().join("missing.txt").display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![

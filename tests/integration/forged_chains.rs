@@ -396,11 +396,6 @@ const CHAINS: &[Chain] = &[
 /// The openssl configuration every certificate is made with: CA and TLS-server extensions,
 /// so the unforged chains pass `-purpose sslserver`.
 const OPENSSL_CONFIG: &str = "\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
 [ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
@@ -516,7 +511,7 @@ pub struct Generated {
 pub fn generate() -> Generated {
     let directory = tempfile::tempdir().expect("temporary directory");
     let base = directory.path();
-    fs::write(base.join("openssl.cnf"), OPENSSL_CONFIG).expect("write openssl.cnf");
+    crate::openssl::write_config(base, OPENSSL_CONFIG);
     let keys = base.join("keys");
     fs::create_dir(&keys).expect("keys directory");
 

@@ -1,24 +1,14 @@
 //! The leaf suite through the binary against a real TLS gateway on 127.0.0.1 presenting the
 //! fixture chains: ids, results, OpenSSL verify codes, remedies and exit codes.
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 
-use crate::harness::{Report, Run, check_loopback, fixture, run};
+use crate::harness::{
+    Report, Run, assert_contains, check_loopback, fixture, run, serve_fixture as serve, temp_file,
+};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
-
-/// Serve `chain_file` with `key_file` on three ephemeral loopback ports.
-pub(crate) async fn serve(chain_file: &str, key_file: &str, closed: &[Protocol]) -> RunningGateway {
-    start(SimulatorConfig::loopback(
-        load_certificates(&fixture(chain_file)).expect("fixture chain"),
-        load_private_key(&fixture(key_file)).expect("fixture key"),
-        closed.to_vec(),
-    ))
-    .await
-    .expect("simulator starts")
-}
 
 /// `edgeprobe check` against `gateway` with `ca_file`, as JSON unless `extra` says otherwise.
 async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
@@ -33,6 +23,16 @@ async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
 }
 
 /// The OpenSSL code reported for each port by the chain check.
+/// Every port's chain verified with OpenSSL code `expected`.
+#[track_caller]
+fn assert_every_verify_code(report: &Report, expected: u64) {
+    let codes = verify_codes(report);
+    assert!(
+        codes.iter().all(|(_, code)| *code == expected),
+        "not all {expected}: {codes:?}"
+    );
+}
+
 fn verify_codes(report: &Report) -> Vec<(String, u64)> {
     report.check("gateway-cert-chain").additional_info["ports"]
         .as_array()
@@ -154,15 +154,11 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
     assert_eq!(output.code, 1);
     let report = output.json();
     assert_eq!(report.result("gateway-cert-chain"), "error");
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 21),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 21);
     let text = report.text_of("gateway-cert-chain");
-    assert!(
-        text.contains("Verify return code: 21 (unable to verify the first certificate)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "Verify return code: 21 (unable to verify the first certificate)",
     );
     assert!(
         text.contains("full-chain"),
@@ -178,11 +174,7 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
 async fn wrong_root_file_is_20_and_names_both_roots() {
     let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
     let report = check(&gateway, "other-root-ca.pem", &[]).await.json();
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 20),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 20);
     let text = report.text_of("gateway-cert-chain");
     assert!(
         text.contains("edgeprobe_Unrelated_Root_CA_Test_Only"),
@@ -207,11 +199,7 @@ async fn intermediate_as_trust_anchor_is_2_and_warned_about() {
         "{}",
         report.text_of("root-ca-file")
     );
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 2),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 2);
     gateway.shutdown().await;
 }
 
@@ -224,19 +212,9 @@ async fn expired_server_certificate_is_10_and_an_expiry_error() {
     )
     .await;
     let report = check(&gateway, "root-ca.pem", &[]).await.json();
-    assert!(
-        verify_codes(&report).iter().all(|(_, code)| *code == 10),
-        "{:?}",
-        verify_codes(&report)
-    );
+    assert_every_verify_code(&report, 10);
     assert_eq!(report.result("gateway-cert-expiry"), "error");
-    assert!(
-        report
-            .text_of("gateway-cert-expiry")
-            .contains("expired on Jan  1 00:00:00 2021 GMT"),
-        "{}",
-        report.text_of("gateway-cert-expiry")
-    );
+    report.assert_text_contains("gateway-cert-expiry", "expired on Jan  1 00:00:00 2021 GMT");
     gateway.shutdown().await;
 }
 
@@ -274,11 +252,7 @@ async fn cn_only_certificate_is_a_warning_naming_strict_clients() {
     let output = check(&gateway, "root-ca.pem", &[]).await;
     let report = output.json();
     assert_eq!(report.result("gateway-cert-hostname"), "warning");
-    assert!(
-        report.text_of("gateway-cert-hostname").contains("rustls"),
-        "{}",
-        report.text_of("gateway-cert-hostname")
-    );
+    report.assert_text_contains("gateway-cert-hostname", "rustls");
     assert_eq!(output.code, 0, "warnings alone exit 0");
     let strict = check(&gateway, "root-ca.pem", &["--warnings-as-errors"]).await;
     assert_eq!(strict.code, 1);
@@ -295,11 +269,7 @@ async fn post_2038_certificate_is_an_expiry_error() {
     .await;
     let report = check(&gateway, "root-ca.pem", &[]).await.json();
     assert_eq!(report.result("gateway-cert-expiry"), "error");
-    assert!(
-        report.text_of("gateway-cert-expiry").contains("2038"),
-        "{}",
-        report.text_of("gateway-cert-expiry")
-    );
+    report.assert_text_contains("gateway-cert-expiry", "2038");
     gateway.shutdown().await;
 }
 
@@ -314,13 +284,7 @@ async fn closed_port_is_refused_and_the_others_are_still_verified() {
         report.check("gateway-connect-amqp").additional_info["error"],
         "refused"
     );
-    assert!(
-        report
-            .text_of("gateway-connect-amqp")
-            .contains("PortBindings"),
-        "{}",
-        report.text_of("gateway-connect-amqp")
-    );
+    report.assert_text_contains("gateway-connect-amqp", "PortBindings");
     assert_eq!(report.result("gateway-connect-mqtt"), "ok");
     assert_eq!(report.result("gateway-cert-chain"), "ok");
     assert_eq!(
@@ -334,9 +298,7 @@ async fn closed_port_is_refused_and_the_others_are_still_verified() {
 async fn unresolvable_name_skips_dependents_with_the_reason() {
     // A name with no override, looked up in an empty hosts file and a DNS server on a closed
     // loopback port: nothing leaves the machine.
-    let directory = tempfile::tempdir().expect("tempdir");
-    let hosts = directory.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n").expect("hosts");
+    let (_directory, hosts) = temp_file("hosts", "127.0.0.1 localhost\n");
     let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let dns = closed.local_addr().expect("addr").to_string();
     drop(closed);
@@ -358,13 +320,7 @@ async fn unresolvable_name_skips_dependents_with_the_reason() {
     let report = output.json();
     assert_eq!(output.code, 1);
     assert_eq!(report.result("gateway-resolve"), "error");
-    assert!(
-        report
-            .text_of("gateway-resolve")
-            .contains("unknown.edgeprobe.test"),
-        "{}",
-        report.text_of("gateway-resolve")
-    );
+    report.assert_text_contains("gateway-resolve", "unknown.edgeprobe.test");
     for id in ["gateway-connect-mqtt", "gateway-cert-chain"] {
         assert_eq!(report.result(id), "skipped");
         assert!(

@@ -8,10 +8,9 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
-use edgeprobe::pki::load::{load_certificates, load_private_key};
+use edgeprobe::demo::server::RunningGateway;
 
-use crate::harness::{Report, Run, fixture, run};
+use crate::harness::{Report, Run, assert_contains, fixture, run, serve_fixture};
 
 const TOP: &str = "gateway.edgeprobe.test";
 const FAKE_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -160,13 +159,21 @@ pub(crate) async fn check_config(tree: &Tree) -> Run {
 }
 
 pub(crate) async fn serve(chain: &str, key: &str) -> RunningGateway {
-    start(SimulatorConfig::loopback(
-        load_certificates(&fixture(&format!("gateway/pki/{chain}"))).expect("fixture chain"),
-        load_private_key(&fixture(&format!("gateway/pki/{key}"))).expect("fixture key"),
-        Vec::new(),
-    ))
+    serve_fixture(
+        &format!("gateway/pki/{chain}"),
+        &format!("gateway/pki/{key}"),
+        &[],
+    )
     .await
-    .expect("simulator starts")
+}
+
+/// The top layer's edgeHub, simulated, and the flags that point `check` at it with the IoT Hub
+/// checks skipped; the simulator serves as long as the gateway returned is kept.
+pub(crate) async fn top_edgehub() -> (RunningGateway, Vec<String>) {
+    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let mut extra = ports("--port", &edgehub);
+    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    (edgehub, extra)
 }
 
 /// `--port mqtt=N` (or `--parent-port`, `--iothub-port`) for each of the simulator's ports.
@@ -216,9 +223,7 @@ const CONFIGURATION: &[&str] = &[
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (_edgehub, extra) = top_edgehub().await;
     let output = check(&tree, &extra).await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
@@ -244,10 +249,7 @@ async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
         report.check("config-well-formed").additional_info["version"],
         "1.2+"
     );
-    assert!(
-        !output.all().contains(FAKE_KEY),
-        "the SharedAccessKey leaked"
-    );
+    output.assert_not_shown(FAKE_KEY);
     let target: serde_json::Value = serde_json::from_str(&output.stdout).expect("json");
     assert!(
         target["target"]["config"]
@@ -263,10 +265,8 @@ async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
+    let (edgehub, extra) = top_edgehub().await;
     let ports = edgehub.ports;
-    let mut extra = self::ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
 
     let mut jsonl = extra.clone();
     jsonl.extend(strings(&["--output", "jsonl"]));
@@ -306,8 +306,7 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
     prometheus.extend(strings(&["--output", "prometheus"]));
     let output = check(&tree, &prometheus).await;
     assert_eq!(output.code, 0, "{}", output.all());
-    let exposition = openmetrics_parser::prometheus::parse_prometheus(&output.stdout)
-        .unwrap_or_else(|error| panic!("{error:?}\n{}", output.stdout));
+    let exposition = output.prometheus();
     for family in [
         "edgeprobe_verify_code",
         "probe_ssl_earliest_cert_expiry",
@@ -335,12 +334,9 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
             output.stdout
         );
     }
-    assert!(
-        output.stdout.contains(&format!(
-            "edgeprobe_check_status{{gateway=\"{TOP}\",check=\"hostname\",status=\"ok\"}} 1"
-        )),
-        "{}",
-        output.stdout
+    assert_contains(
+        &output.stdout,
+        &format!("edgeprobe_check_status{{gateway=\"{TOP}\",check=\"hostname\",status=\"ok\"}} 1"),
     );
     assert!(!output.stdout.contains("gateway=\"\""), "{}", output.stdout);
 }
@@ -366,13 +362,12 @@ async fn iot_edge_1_1_config_yaml_is_found_and_checked_with_the_iotedge_user() {
 #[tokio::test(flavor = "multi_thread")]
 async fn text_report_of_a_gateway_has_configuration_and_connectivity_sections() {
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(","), "--output", "text"]));
+    let (_edgehub, mut extra) = top_edgehub().await;
+    extra.extend(strings(&["--output", "text"]));
     let output = check(&tree, &extra).await;
     assert_eq!(output.code, 0, "{}", output.all());
     let text = &output.stdout;
-    assert!(text.contains("IoT Edge gateway configured by"), "{text}");
+    assert_contains(text, "IoT Edge gateway configured by");
     let configuration = text
         .find("Configuration checks")
         .expect("configuration section");
@@ -391,7 +386,7 @@ async fn bad_yaml_is_an_error_with_line_and_column_and_skips_the_rest() {
     assert_result(&report, "config-well-formed", "error");
     let text = message(&report, "config-well-formed");
     // The broken line is line 20 of the generated file (` hostname: [unclosed ...`).
-    assert!(text.contains("config.yaml:"), "{text}");
+    assert_contains(&text, "config.yaml:");
     let position = text
         .split("config.yaml:")
         .nth(1)
@@ -408,10 +403,7 @@ async fn bad_yaml_is_an_error_with_line_and_column_and_skips_the_rest() {
     for id in ["hostname", "certificates-configured"] {
         assert_result(&report, id, "skipped");
     }
-    assert!(
-        !output.all().contains(FAKE_KEY),
-        "the SharedAccessKey leaked"
-    );
+    output.assert_not_shown(FAKE_KEY);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -422,11 +414,8 @@ async fn bad_toml_is_an_error_with_line_and_column() {
     assert_result(&report, "config-well-formed", "error");
     let text = message(&report, "config-well-formed");
     // `[edge_ca` is line 9 of the generated file; the parser stops at its end.
-    assert!(text.contains("config.toml:9:9: unclosed table"), "{text}");
-    assert!(
-        !output.all().contains(FAKE_KEY),
-        "the SharedAccessKey leaked"
-    );
+    assert_contains(&text, "config.toml:9:9: unclosed table");
+    output.assert_not_shown(FAKE_KEY);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -488,7 +477,7 @@ async fn a_device_ca_file_in_the_wrong_order_is_told_apart_from_a_wrong_key() {
     let report = check_config(&tree).await.json();
     assert_result(&report, "device-ca-key-match", "error");
     let text = message(&report, "device-ca-key-match");
-    assert!(text.contains("belongs to certificate 2"), "{text}");
+    assert_contains(&text, "belongs to certificate 2");
     assert!(
         report
             .check("device-ca-key-match")
@@ -503,9 +492,7 @@ async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() 
     let tree = Tree::top_layer();
     tree.copy("/var/aziot/certs/root-ca.pem", "pki/other-root-ca.pem");
     tree.os_trust_store(&["pki/other-root-ca.pem"]);
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (_edgehub, extra) = top_edgehub().await;
     let report = check(&tree, &extra).await.json();
     assert_result(&report, "device-ca-chain", "error");
     let verifications = &report.check("device-ca-chain").additional_info["verifications"];
@@ -531,12 +518,12 @@ async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error(
     assert_result(&report, "device-ca-key-match", "ok");
     assert_result(&report, "device-ca-chain", "error");
     let text = message(&report, "device-ca-chain");
-    assert!(text.contains("leaves' root CA file"), "{text}");
+    assert_contains(&text, "leaves' root CA file");
     // The file holds the device CA alone and its issuer is nowhere: `openssl verify` on the
     // same files stops at 20 at depth 0 and reports it (not s_client's 21; issue 15 item 14).
-    assert!(
-        text.contains("Verify return code: 20 (unable to get local issuer certificate)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "Verify return code: 20 (unable to get local issuer certificate)",
     );
     assert!(!text.contains("Verify return code: 21"), "{text}");
     let errors = &report.check("device-ca-chain").additional_info["verifications"][0]["errors"];
@@ -617,7 +604,7 @@ async fn missing_files_are_errors_and_dependents_say_why_they_skipped() {
         text.contains("no-such-device-ca.pem") && text.contains("does not exist"),
         "{text}"
     );
-    assert!(text.contains("no-such-root.pem"), "{text}");
+    assert_contains(&text, "no-such-root.pem");
     assert_result(&report, "device-ca-key-match", "skipped");
     assert!(
         message(&report, "device-ca-key-match").contains("certificates-configured"),
@@ -637,13 +624,13 @@ async fn a_key_the_key_service_cannot_read_is_an_error_with_the_guides_chown() {
     let report = check_config(&tree).await.json();
     assert_result(&report, "certificates-configured", "error");
     let text = message(&report, "certificates-configured");
-    assert!(text.contains("aziotks cannot"), "{text}");
+    assert_contains(&text, "aziotks cannot");
     let remedy = report
         .check("certificates-configured")
         .remedy
         .clone()
         .unwrap_or_default();
-    assert!(remedy.contains("chown aziotks:aziotks"), "{remedy}");
+    assert_contains(&remedy, "chown aziotks:aziotks");
     // What loaded is still examined.
     assert_result(&report, "device-ca-key-match", "ok");
     assert_result(&report, "device-ca-chain", "ok");
@@ -738,7 +725,7 @@ async fn a_root_dropped_as_pem_in_ca_certificates_is_caught_with_the_docs_comman
     let report = check_config(&tree).await.json();
     assert_result(&report, "root-ca-trust-store", "warning");
     let text = message(&report, "root-ca-trust-store");
-    assert!(text.contains("only files ending in .crt"), "{text}");
+    assert_contains(&text, "only files ending in .crt");
     let remedy = report
         .check("root-ca-trust-store")
         .remedy
@@ -954,8 +941,8 @@ async fn no_config_and_no_gateway_named_is_a_usage_error_pointing_to_both_modes(
     let empty = tempfile::tempdir().expect("temporary directory");
     let output = run(&["check", "--root", &empty.path().display().to_string()]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("--gateway"), "{}", output.stderr);
-    assert!(output.stderr.contains("--config"), "{}", output.stderr);
+    assert_contains(&output.stderr, "--gateway");
+    assert_contains(&output.stderr, "--config");
 }
 
 #[test]
@@ -1059,6 +1046,6 @@ fn leaf_with_ca_file_is_told_when_its_root_copy_was_ignored_by_update_ca_certifi
         "Gateway connectivity"
     );
     let details = report.text_of("root-ca-trust-store");
-    assert!(details.contains("Node.js"), "{details}");
-    assert!(details.contains("sudo update-ca-certificates"), "{details}");
+    assert_contains(&details, "Node.js");
+    assert_contains(&details, "sudo update-ca-certificates");
 }

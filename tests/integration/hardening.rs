@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::harness::{Run, fixture, run};
+use crate::harness::{Run, check_root_ca_file, fixture, run};
 
 /// A run must end in `expected` with no panic and no backtrace.
 fn assert_clean_failure(output: &Run, expected: i32, context: &str) {
@@ -61,17 +61,7 @@ fn malformed_ca_files_are_named_and_explained() {
             .and_then(|name| name.to_str())
             .unwrap_or_default()
             .to_owned();
-        let checked = run(&[
-            "check",
-            "--gateway",
-            "gateway.edgeprobe.test",
-            "--ca-file",
-            path.to_str().expect("utf-8"),
-            "--only",
-            "root-ca-file",
-            "--output",
-            "json",
-        ]);
+        let checked = check_root_ca_file(path);
         assert_clean_failure(&checked, 1, what);
         let report = checked.json();
         assert_eq!(report.result("root-ca-file"), "error", "{what}");
@@ -265,7 +255,7 @@ fn the_secret_never_appears_in_any_command_or_format() {
         .output()
         .expect("runs")
         .into();
-    assert!(!output.all().contains(&key[..12]), "{}", output.all());
+    output.assert_not_shown(&key[..12]);
     assert_eq!(output.json().result("connection-string"), "ok");
 }
 

@@ -1,10 +1,11 @@
 //! Running the real binary and reading its JSON back into the test's own types, so the schema
 //! is checked the way a monitoring script consumes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -73,9 +74,40 @@ impl Run {
         report
     }
 
+    /// The Prometheus exposition on stdout, parsed; fails the test with the text if it does not.
+    pub fn prometheus(
+        &self,
+    ) -> openmetrics_parser::MetricsExposition<
+        openmetrics_parser::PrometheusType,
+        openmetrics_parser::PrometheusValue,
+    > {
+        openmetrics_parser::prometheus::parse_prometheus(&self.stdout)
+            .unwrap_or_else(|error| panic!("{error:?}\n{}", self.stdout))
+    }
+
+    /// Asserts that `secret` appears nowhere in stdout or stderr.
+    #[track_caller]
+    pub fn assert_not_shown(&self, secret: &str) {
+        let all = self.all();
+        assert!(!all.contains(secret), "`{secret}` leaked:\n{all}");
+    }
+
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
+}
+
+/// Asserts that a helper tool (`what`: its command line, or what it was given) exited 0,
+/// showing its stdout and stderr when it did not.
+#[track_caller]
+pub fn assert_succeeded(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 impl From<Output> for Run {
@@ -107,14 +139,33 @@ pub fn run(args: &[&str]) -> Run {
 /// The simulator serving the fixture chain (`server-full-chain.pem`) on three ephemeral
 /// loopback ports.
 pub async fn fixture_gateway() -> edgeprobe::demo::server::RunningGateway {
+    serve_fixture("server-full-chain.pem", "server.key.pem", &[]).await
+}
+
+/// The simulator serving fixture `chain_file` with `key_file` on three ephemeral loopback
+/// ports, with the `closed` protocols' ports not listening.
+pub async fn serve_fixture(
+    chain_file: &str,
+    key_file: &str,
+    closed: &[edgeprobe::net::Protocol],
+) -> edgeprobe::demo::server::RunningGateway {
     use edgeprobe::pki::load::{load_certificates, load_private_key};
     edgeprobe::demo::server::start(edgeprobe::demo::server::SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
+        load_certificates(&fixture(chain_file)).expect("fixture chain"),
+        load_private_key(&fixture(key_file)).expect("fixture key"),
+        closed.to_vec(),
     ))
     .await
     .expect("simulator starts")
+}
+
+/// A new temporary directory holding one file, `name`, with `contents`; both last as long as
+/// the directory returned is kept.
+pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let path = directory.path().join(name);
+    std::fs::write(&path, contents).expect("write the temporary file");
+    (directory, path)
 }
 
 /// A repository fixture (see fixtures/README.md).
@@ -266,6 +317,13 @@ impl Report {
         check
     }
 
+    /// Asserts that the details or remedy of check `id` ([`Report::text_of`]) contain `part`.
+    #[track_caller]
+    pub fn assert_text_contains(&self, id: &str, part: &str) {
+        let text = self.text_of(id);
+        assert!(text.contains(part), "{id}: `{part}` not in {text}");
+    }
+
     pub fn text_of(&self, id: &str) -> String {
         let entry = self.check(id);
         format!(
@@ -278,6 +336,21 @@ impl Report {
 
 /// The gateway name every loopback test dials; mapped to 127.0.0.1 with `--resolve`.
 pub const LOOPBACK_GATEWAY: &str = "gateway.edgeprobe.test";
+
+/// `edgeprobe check --only root-ca-file` (no network) with `ca_file`, as JSON.
+pub fn check_root_ca_file(ca_file: &Path) -> Run {
+    run(&[
+        "check",
+        "--gateway",
+        LOOPBACK_GATEWAY,
+        "--ca-file",
+        ca_file.to_str().expect("utf-8 path"),
+        "--only",
+        "root-ca-file",
+        "--output",
+        "json",
+    ])
+}
 
 /// `--skip sdk-trust`, for leaf runs about the gateway: `sdk-trust` runs by default and would
 /// judge the SDK runtimes of the machine running the tests (its JREs, node, Python), which are
@@ -313,4 +386,76 @@ pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extr
     tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
         .await
         .expect("the binary ran")
+}
+
+/// The three connect checks, one per port family, in registry order.
+pub const CONNECT_CHECKS: [&str; 3] = [
+    "gateway-connect-mqtt",
+    "gateway-connect-amqp",
+    "gateway-connect-https",
+];
+
+/// The ids of every registered check: what `list`, `explain` and the docs are checked against.
+pub fn registered_check_ids() -> BTreeSet<String> {
+    edgeprobe::checks::all_checks()
+        .iter()
+        .map(|check| check.id().to_owned())
+        .collect()
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to `child` with kill(1) and waits for it to exit, failing
+/// the test if it is still running after `deadline`.
+#[cfg(unix)]
+pub fn signal_and_wait(child: &mut Child, signal: &str, deadline: Duration) -> ExitStatus {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill {signal} failed: {sent}");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "still running {deadline:?} after kill {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asserts that `text` contains `part`, showing both when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "`{part}` not in {text}");
+}
+
+/// Asserts that `text` is there and contains `part` (a remedy, a note).
+#[track_caller]
+pub fn assert_some_contains(text: Option<&str>, part: &str) {
+    assert!(
+        text.is_some_and(|text| text.contains(part)),
+        "`{part}` not in {text:?}"
+    );
+}
+
+/// The simulator serving a PKI for `name` issued now (valid from a day ago), and that PKI.
+pub async fn simulated(
+    name: &str,
+) -> (
+    edgeprobe::demo::pki::GatewayPki,
+    edgeprobe::demo::server::RunningGateway,
+) {
+    use edgeprobe::demo::server::{SimulatorConfig, start};
+    let pki = edgeprobe::demo::pki::GatewayPki::generate(name, time::OffsetDateTime::now_utc())
+        .expect("PKI");
+    let running = start(SimulatorConfig::loopback(
+        pki.server_chain(),
+        pki.server.key_der(),
+        Vec::new(),
+    ))
+    .await
+    .expect("simulator starts");
+    (pki, running)
 }

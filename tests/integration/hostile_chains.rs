@@ -6,7 +6,7 @@ use edgeprobe::demo::pki::{CertificateSpec, Issued, Validity, issue};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use time::OffsetDateTime;
 
-use crate::harness::{Report, Run, check_loopback};
+use crate::harness::{Report, Run, assert_contains, check_loopback, temp_file};
 
 use crate::harness::LOOPBACK_GATEWAY as GATEWAY;
 
@@ -33,9 +33,7 @@ async fn serve(
 }
 
 async fn check(gateway: &RunningGateway, root: &Issued) -> (Run, tempfile::TempDir) {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let ca_file = directory.path().join("root.pem");
-    std::fs::write(&ca_file, &root.pem).expect("root file");
+    let (directory, ca_file) = temp_file("root.pem", &root.pem);
     let ports = gateway.ports;
     let output = check_loopback([ports.mqtt, ports.amqp, ports.https], &ca_file, "5s", &[]).await;
     assert_ne!(output.code, 101, "panic:\n{}", output.all());
@@ -105,9 +103,7 @@ fn ten_thousand_san_leaf(root: &Issued) -> Issued {
 }
 
 fn root_file(root: &Issued) -> (tempfile::TempDir, std::path::PathBuf) {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let ca_file = directory.path().join("root.pem");
-    std::fs::write(&ca_file, &root.pem).expect("root file");
+    let (directory, ca_file) = temp_file("root.pem", &root.pem);
     (directory, ca_file)
 }
 
@@ -187,15 +183,9 @@ async fn an_oversized_certificate_message_in_tls_1_2_is_reported_with_its_size()
     // The Certificate message: its 4-byte header, a 3-byte list length, a 3-byte certificate
     // length and the certificate.
     let expected = leaf.der.len() + 10;
-    assert!(
-        line.contains(&format!("Certificate message of {expected} bytes")),
-        "{line}"
-    );
+    assert_contains(&line, &format!("Certificate message of {expected} bytes"));
     // Over OpenSSL's own 100 KiB default too: the message says so rather than promise more.
-    assert!(
-        line.contains("OpenSSL-based clients refuse it too"),
-        "{line}"
-    );
+    assert_contains(&line, "OpenSSL-based clients refuse it too");
 }
 
 #[tokio::test(flavor = "multi_thread")]

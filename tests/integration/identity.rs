@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::brokers::{
     Server, connect_probe, mosquitto_with, path_text, python_server, python_with, required,
 };
-use crate::harness::{Report, Run, fixture, run};
+use crate::harness::{Report, Run, assert_contains, fixture, run};
 use crate::serve::Serving;
 
 pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
@@ -145,19 +145,13 @@ fn the_right_key_is_accepted_and_the_test_message_acknowledged() {
         "{info}"
     );
     let logs = broker.logs();
-    assert!(
-        logs.contains(&format!(
-            "PUBLISH topic=devices/{DEVICE}/messages/events/edgeprobe-test=true"
-        )),
-        "{logs}"
+    assert_contains(
+        &logs,
+        &format!("PUBLISH topic=devices/{DEVICE}/messages/events/edgeprobe-test=true"),
     );
     // The protocol check still passes, and says whose verdict the credentials are.
     assert_eq!(report.result("gateway-protocol-mqtt"), "ok");
-    assert!(
-        report
-            .text_of("gateway-protocol-mqtt")
-            .contains("gateway-auth-mqtt")
-    );
+    report.assert_text_contains("gateway-protocol-mqtt", "gateway-auth-mqtt");
 }
 
 #[test]
@@ -181,9 +175,9 @@ fn a_rotated_key_earns_4_and_an_unknown_device_5() {
     assert_eq!(auth_info(&report)["return_code"], 5);
     assert_eq!(auth_info(&report)["verdict"], "not_authorized");
     let text = report.text_of("gateway-auth-mqtt");
-    assert!(
-        text.contains("az iot hub device-identity parent set --device-id leaf-02"),
-        "{text}"
+    assert_contains(
+        &text,
+        "az iot hub device-identity parent set --device-id leaf-02",
     );
 }
 
@@ -378,11 +372,7 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
         &["--cert", &path_text(&chain), "--key", &path_text(&key)],
     );
     assert_eq!(output.code, 0, "{}", output.all());
-    assert!(
-        output.stdout.contains("CONNACK 0 (Connection Accepted)"),
-        "{}",
-        output.stdout
-    );
+    assert_contains(&output.stdout, "CONNACK 0 (Connection Accepted)");
 
     // Without a certificate the gateway's refusal is named, whether TLS 1.3 sends the alert
     // after the handshake (gateway-auth-mqtt) or TLS 1.2 ends the handshake with it.
@@ -394,15 +384,9 @@ fn mosquitto_accepts_the_device_certificate_and_names_its_absence() {
         report.text_of("gateway-protocol-mqtt"),
     ]
     .join("\n");
-    assert!(text.contains("certificate_required"), "{text}");
-    assert!(
-        report
-            .text_of("gateway-auth-mqtt")
-            .contains("no certificate was given"),
-        "{}",
-        report.text_of("gateway-auth-mqtt")
-    );
-    assert!(text.contains("--cert"), "{text}");
+    assert_contains(&text, "certificate_required");
+    report.assert_text_contains("gateway-auth-mqtt", "no certificate was given");
+    assert_contains(&text, "--cert");
 }
 
 fn device_certificate_check(chain: &Path, key: &Path, extra: &[&str]) -> Report {
@@ -457,30 +441,20 @@ fn the_device_certificate_is_judged_before_use() {
     );
     assert_eq!(report.result("device-certificate"), "error");
     let text = report.text_of("device-certificate");
-    assert!(text.contains("TLS client authentication"), "{text}");
-    assert!(text.contains("the DeviceId is `leaf-01`"), "{text}");
-    assert!(text.contains("purpose sslclient"), "{text}");
+    assert_contains(&text, "TLS client authentication");
+    assert_contains(&text, "the DeviceId is `leaf-01`");
+    assert_contains(&text, "purpose sslclient");
     let info = &report.check("device-certificate").additional_info;
     assert_ne!(info["verify_code"], 0, "{info}");
 
     // A key from another certificate.
     let report = device_certificate_check(&chain, &fixture("server.key.pem"), &[]);
     assert_eq!(report.result("device-certificate"), "error");
-    assert!(
-        report
-            .text_of("device-certificate")
-            .contains("is not the private key")
-    );
+    report.assert_text_contains("device-certificate", "is not the private key");
     // A key file given as the certificate.
     let report = device_certificate_check(&key, &key, &[]);
     assert_eq!(report.result("device-certificate"), "error");
-    assert!(
-        report
-            .text_of("device-certificate")
-            .contains("holds a private key"),
-        "{}",
-        report.text_of("device-certificate")
-    );
+    report.assert_text_contains("device-certificate", "holds a private key");
 }
 
 // ---- The same through `edgeprobe serve --device` ----
@@ -526,7 +500,7 @@ fn serve_with_devices_answers_as_edgehub_does() {
     );
     let (result, _, text) = verdict(&connection_string(DEVICE, &expired), &[]);
     assert_eq!(result, "error");
-    assert!(text.contains("expired"), "{text}");
+    assert_contains(&text, "expired");
     // X.509: the device certificate from --device-ca, CN = client id.
     let (result, info, text) = verdict(
         &connection_string(DEVICE, "x509=true"),

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::harness::{Report, Run, check_loopback, fixture, run};
+use crate::harness::{Report, Run, assert_contains, check_loopback, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -199,21 +199,31 @@ async fn before_tls(behaviour: BeforeTls) -> Report {
     assert_clean_failure(&check(ports).await)
 }
 
+/// Check `id` failed with error `kind`, and its text contains `message_part`.
+#[track_caller]
+fn assert_error_kind(report: &Report, id: &str, kind: &str, message_part: &str) {
+    assert_eq!(report.result(id), "error", "{id}: {}", report.text_of(id));
+    assert_eq!(
+        report.check(id).additional_info["error"],
+        kind,
+        "{id}: {}",
+        report.text_of(id)
+    );
+    assert!(
+        report.text_of(id).contains(message_part),
+        "{id}: `{message_part}` missing from {}",
+        report.text_of(id)
+    );
+}
+
 /// Each connect check failed with `kind`; the probes behind them were skipped.
 fn assert_connect_errors(report: &Report, kind: &str, message_part: &str) {
     for protocol in ["mqtt", "amqp", "https"] {
-        let id = format!("gateway-connect-{protocol}");
-        assert_eq!(report.result(&id), "error", "{id}");
-        assert_eq!(
-            report.check(&id).additional_info["error"],
+        assert_error_kind(
+            report,
+            &format!("gateway-connect-{protocol}"),
             kind,
-            "{id}: {}",
-            report.text_of(&id)
-        );
-        assert!(
-            report.text_of(&id).contains(message_part),
-            "{id}: `{message_part}` missing from {}",
-            report.text_of(&id)
+            message_part,
         );
         assert_eq!(
             report.result(&format!("gateway-protocol-{protocol}")),
@@ -222,59 +232,39 @@ fn assert_connect_errors(report: &Report, kind: &str, message_part: &str) {
     }
 }
 
+/// Every way a listener can fail the TLS handshake, the error kind each connect check reports
+/// and a part of its message. The deadline covers the whole handshake, not each read: a slow
+/// drip cannot extend it.
 #[tokio::test(flavor = "multi_thread")]
-async fn listener_that_reads_and_closes_is_closed_mid_handshake() {
-    let report = before_tls(BeforeTls::ReadAndClose).await;
-    assert_connect_errors(
-        &report,
-        "closed",
-        "closed the connection during the TLS handshake",
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_server_dripping_one_byte_a_second_hits_the_handshake_deadline() {
-    // The deadline covers the whole handshake, not each read: a slow drip cannot extend it.
-    let report = before_tls(BeforeTls::Drip).await;
-    assert_connect_errors(
-        &report,
-        "handshake_timeout",
-        "sent no TLS handshake within 1 s",
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn listener_that_never_answers_is_a_handshake_timeout() {
-    let report = before_tls(BeforeTls::Silent).await;
-    assert_connect_errors(
-        &report,
-        "handshake_timeout",
-        "sent no TLS handshake within 1 s",
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn plaintext_http_is_named_as_not_tls() {
-    let report = before_tls(BeforeTls::PlaintextHttp).await;
-    assert_connect_errors(&report, "not_tls", "`HTTP/1.1 400 Bad Request`");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn random_bytes_are_not_tls() {
-    let report = before_tls(BeforeTls::RandomBytes).await;
-    assert_connect_errors(&report, "not_tls", "bytes 9c");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn tls_alert_is_named() {
-    let report = before_tls(BeforeTls::TlsAlert).await;
-    assert_connect_errors(&report, "tls_alert", "handshake_failure");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn reset_is_named() {
-    let report = before_tls(BeforeTls::Reset).await;
-    assert_connect_errors(&report, "reset", "reset the connection");
+async fn each_failure_before_tls_is_named_on_every_port() {
+    for (behaviour, kind, message_part) in [
+        (
+            BeforeTls::ReadAndClose,
+            "closed",
+            "closed the connection during the TLS handshake",
+        ),
+        (
+            BeforeTls::Drip,
+            "handshake_timeout",
+            "sent no TLS handshake within 1 s",
+        ),
+        (
+            BeforeTls::Silent,
+            "handshake_timeout",
+            "sent no TLS handshake within 1 s",
+        ),
+        (
+            BeforeTls::PlaintextHttp,
+            "not_tls",
+            "`HTTP/1.1 400 Bad Request`",
+        ),
+        (BeforeTls::RandomBytes, "not_tls", "bytes 9c"),
+        (BeforeTls::TlsAlert, "tls_alert", "handshake_failure"),
+        (BeforeTls::Reset, "reset", "reset the connection"),
+    ] {
+        let report = before_tls(behaviour).await;
+        assert_connect_errors(&report, kind, message_part);
+    }
 }
 
 async fn after_tls(behaviour: AfterTls) -> Report {
@@ -297,26 +287,31 @@ async fn after_tls(behaviour: AfterTls) -> Report {
 /// The probe on `protocol` failed with `kind`, and its message contains `message_part`.
 fn assert_probe_error(report: &Report, protocol: &str, kind: &str, message_part: &str) {
     let id = format!("gateway-protocol-{protocol}");
-    assert_eq!(report.result(&id), "error", "{id}: {}", report.text_of(&id));
-    assert_eq!(
-        report.check(&id).additional_info["error"],
-        kind,
-        "{id}: {}",
-        report.text_of(&id)
-    );
-    assert!(
-        report.text_of(&id).contains(message_part),
-        "{id}: `{message_part}` missing from {}",
-        report.text_of(&id)
-    );
+    assert_error_kind(report, &id, kind, message_part);
     assert!(report.check(&id).remedy.is_some(), "{id} has a remedy");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn silence_after_tls_is_no_answer_on_every_protocol() {
-    let report = after_tls(AfterTls::Silent).await;
+/// [`assert_probe_error`] on every port's probe.
+fn assert_probe_errors(report: &Report, kind: &str, message_part: &str) {
     for protocol in ["mqtt", "amqp", "https"] {
-        assert_probe_error(&report, protocol, "no_answer", "sent no answer within 1 s");
+        assert_probe_error(report, protocol, kind, message_part);
+    }
+}
+
+/// Silence, a close or a reset after a good handshake: the same error on every protocol.
+#[tokio::test(flavor = "multi_thread")]
+async fn silence_close_or_reset_after_tls_is_named_on_every_protocol() {
+    for (behaviour, kind, message_part) in [
+        (AfterTls::Silent, "no_answer", "sent no answer within 1 s"),
+        (
+            AfterTls::Close,
+            "closed",
+            "closed the connection without answering",
+        ),
+        (AfterTls::Reset, "reset", "reset the connection"),
+    ] {
+        let report = after_tls(behaviour).await;
+        assert_probe_errors(&report, kind, message_part);
     }
 }
 
@@ -339,27 +334,6 @@ async fn garbage_after_tls_is_not_the_protocol() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn close_after_tls_is_closed() {
-    let report = after_tls(AfterTls::Close).await;
-    for protocol in ["mqtt", "amqp", "https"] {
-        assert_probe_error(
-            &report,
-            protocol,
-            "closed",
-            "closed the connection without answering",
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn reset_after_tls_is_reset() {
-    let report = after_tls(AfterTls::Reset).await;
-    for protocol in ["mqtt", "amqp", "https"] {
-        assert_probe_error(&report, protocol, "reset", "reset the connection");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn http_behind_the_mqtt_and_amqp_ports_is_named() {
     let report = after_tls(AfterTls::HttpAnswer).await;
     assert_probe_error(
@@ -371,12 +345,9 @@ async fn http_behind_the_mqtt_and_amqp_ports_is_named() {
     assert_probe_error(&report, "amqp", "not_amqp", "`HTTP/1.1 400 Bad Request`");
     // On the HTTPS port, any status proves an HTTP server.
     assert_eq!(report.result("gateway-protocol-https"), "ok");
-    assert!(
-        report
-            .text_of("gateway-protocol-https")
-            .contains("answered GET / with HTTP/1.1 400 Bad Request (Server: nginx)"),
-        "{}",
-        report.text_of("gateway-protocol-https")
+    report.assert_text_contains(
+        "gateway-protocol-https",
+        "answered GET / with HTTP/1.1 400 Bad Request (Server: nginx)",
     );
 }
 
@@ -422,11 +393,7 @@ async fn connect_probe_names_the_amqp_version_and_exits_1() {
     .await
     .expect("the binary ran");
     assert_eq!(output.code, 1, "{}", output.all());
-    assert!(
-        output.stdout.contains("Verification: OK"),
-        "{}",
-        output.stdout
-    );
+    assert_contains(&output.stdout, "Verification: OK");
     assert!(
         output.stdout.contains(
             "Protocol probe (AMQP 1.0 SASL header) failed: the server speaks AMQP 0-9-1, not AMQP 1.0 with SASL"

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::brokers::{Server, find_program, free_port, nginx_serving, path_text, required};
 use crate::gateway_mode::{Tree, assert_result, check, serve, strings};
-use crate::harness::{Report, fixture};
+use crate::harness::{Report, assert_contains, fixture};
 
 const PARENT: &str = "gateway.edgeprobe.test";
 const NESTED: &str = "parent-registry,agent-image-upstream";
@@ -208,8 +208,8 @@ async fn a_lower_layer_pulls_its_agent_through_the_parents_api_proxy_from_a_real
         404
     );
     let found = text(&report, "agent-image-upstream");
-    assert!(found.contains("has no azureiotedge-missing:1.5"), "{found}");
-    assert!(found.contains("REGISTRY_PROXY_REMOTEURL"), "{found}");
+    assert_contains(&found, "has no azureiotedge-missing:1.5");
+    assert_contains(&found, "REGISTRY_PROXY_REMOTEURL");
 
     // Without a trust bundle the answer is not trusted: a warning, never OK.
     let config = std::fs::read_to_string(tree.root().join("etc/aziot/config.toml"))
@@ -237,8 +237,8 @@ async fn a_parent_with_the_api_proxy_but_no_registry_is_a_502_naming_the_registr
         assert_result(&report, id, "error");
         assert_eq!(report.check(id).additional_info["status"], 502);
         let found = text(&report, id);
-        assert!(found.contains("the registry behind it does not"), "{found}");
-        assert!(found.contains("registry:5000"), "{found}");
+        assert_contains(&found, "the registry behind it does not");
+        assert_contains(&found, "registry:5000");
     }
 }
 
@@ -255,19 +255,16 @@ async fn a_parent_without_the_v2_route_or_without_the_api_proxy_is_a_404() {
         404
     );
     let found = text(&report, "parent-registry");
-    assert!(found.contains("routes no `/v2`"), "{found}");
-    assert!(found.contains("DOCKER_REQUEST_ROUTE_ADDRESS"), "{found}");
+    assert_contains(&found, "routes no `/v2`");
+    assert_contains(&found, "DOCKER_REQUEST_ROUTE_ADDRESS");
 
     // edgeHub itself on the parent's 443 (the simulator answers 404 as edgeHub does).
     let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
     let report = check_nested(&tree, edgehub.ports.https, &[]).await;
     assert_result(&report, "parent-registry", "error");
     let found = text(&report, "parent-registry");
-    assert!(
-        found.contains("the API proxy module is not deployed"),
-        "{found}"
-    );
-    assert!(found.contains("azureiotedge-api-proxy"), "{found}");
+    assert_contains(&found, "the API proxy module is not deployed");
+    assert_contains(&found, "azureiotedge-api-proxy");
     assert!(
         !found.contains("8883"),
         "the registry route needs only 443: {found}"
@@ -281,11 +278,8 @@ async fn a_lower_layer_whose_agent_image_names_mcr_directly_is_an_error_with_the
     let report = check(&tree, &without_dns(&[])).await.json();
     assert_result(&report, "agent-image-upstream", "error");
     let found = text(&report, "agent-image-upstream");
-    assert!(found.contains("cannot reach"), "{found}");
-    assert!(
-        found.contains("\"$upstream:443/azureiotedge-agent:1.5\""),
-        "{found}"
-    );
+    assert_contains(&found, "cannot reach");
+    assert_contains(&found, "\"$upstream:443/azureiotedge-agent:1.5\"");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -351,21 +345,14 @@ async fn the_top_layer_reaches_its_agent_images_registry_or_says_it_cannot_tell(
     .json();
     assert_result(&report, "agent-image-upstream", "ok");
     assert!(text(&report, "agent-image-upstream").contains("200 OK"));
-    assert!(
-        report
-            .text_of("agent-image-upstream")
-            .contains("needs outbound TCP")
-    );
+    report.assert_text_contains("agent-image-upstream", "needs outbound TCP");
 
     // mcr.microsoft.com itself, from a machine that resolves no names: skipped, never an error.
     let tree = Tree::top_layer();
     let report = check(&tree, &without_dns(&["--top-layer"])).await.json();
     assert_result(&report, "agent-image-upstream", "skipped");
     let found = text(&report, "agent-image-upstream");
-    assert!(
-        found.contains("needs outbound TCP 443 to mcr.microsoft.com"),
-        "{found}"
-    );
+    assert_contains(&found, "needs outbound TCP 443 to mcr.microsoft.com");
 }
 
 /// `check --targets` over a file naming each layer's gateway with its root: one row per layer.

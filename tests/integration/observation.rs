@@ -6,23 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::harness::{check_loopback, fixture, run};
-
-/// The simulator serving the fixture chain on three ephemeral loopback ports.
-async fn gateway() -> RunningGateway {
-    start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts")
-}
+use crate::harness::{assert_contains, check_loopback, fixture, fixture_gateway as gateway, run};
 
 /// A TCP relay on 127.0.0.1 in front of `backend` that counts the connections it accepts.
 struct CountingRelay {
@@ -163,19 +151,17 @@ async fn titles_name_the_ports_probed() {
         ("AMQP", ports.amqp),
         ("HTTPS", ports.https),
     ] {
-        assert!(
-            text.contains(&format!(
-                "gateway accepts TLS connections on the {name} port ({port}) - OK"
-            )),
-            "{text}"
+        assert_contains(
+            text,
+            &format!("gateway accepts TLS connections on the {name} port ({port}) - OK"),
         );
     }
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        text,
+        &format!(
             "an MQTT broker answers behind the MQTT port ({}) - OK",
             ports.mqtt
-        )),
-        "{text}"
+        ),
     );
     for default in ["(8883)", "(5671)", "(443)"] {
         assert!(!text.contains(default), "`{default}` in {text}");
@@ -198,11 +184,9 @@ async fn titles_name_the_ports_probed() {
     );
     // The registry's own text (list, explain, man page) names the defaults.
     let list = run(&["list"]);
-    assert!(
-        list.stdout
-            .contains("gateway accepts TLS connections on the MQTT port (8883)"),
-        "{}",
-        list.stdout
+    assert_contains(
+        &list.stdout,
+        "gateway accepts TLS connections on the MQTT port (8883)",
     );
     gateway.shutdown().await;
 }

@@ -2,8 +2,25 @@
 //! and running it in a directory where a failure stops the test with OpenSSL's own words.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The start of every openssl.cnf the tests write: `openssl req` needs a distinguished name
+/// section even when `-subj` gives the name, and must not prompt for one.
+const REQUEST_SECTIONS: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+";
+
+/// Writes `directory/openssl.cnf`: [`REQUEST_SECTIONS`] and then the extension `sections`.
+pub fn write_config(directory: &Path, sections: &str) -> PathBuf {
+    let config = directory.join("openssl.cnf");
+    std::fs::write(&config, [REQUEST_SECTIONS, sections].concat()).expect("write openssl.cnf");
+    config
+}
 
 /// Whether `openssl` runs; when it does not, says which `cases` are skipped.
 pub fn present(cases: &str) -> bool {

@@ -5,13 +5,12 @@
 //! requires. The gateways are the in-process simulator, issued for `localhost` so the proxy can
 //! resolve the name itself (from /etc/hosts) without any outside DNS.
 
-use edgeprobe::demo::pki::GatewayPki;
-use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
+use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
 
 use crate::brokers::{Server, configured_server, free_port};
 use crate::gateway_mode::{Tree, assert_result, check, message, ports, serve, strings};
-use crate::harness::{Report, Run, edgeprobe};
+use crate::harness::{Report, Run, assert_contains, edgeprobe, simulated, temp_file};
 
 /// A name every machine resolves, and so does the proxy.
 const GATEWAY: &str = "localhost";
@@ -51,9 +50,7 @@ struct Simulated {
 /// A healthy gateway for `name`.
 async fn gateway_named(name: &'static str) -> Simulated {
     let (pki, running) = simulated(name).await;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let root = directory.path().join("root.pem");
-    std::fs::write(&root, pki.root_pem()).expect("root written");
+    let (directory, root) = temp_file("root.pem", pki.root_pem());
     Simulated {
         running,
         name,
@@ -65,19 +62,6 @@ async fn gateway_named(name: &'static str) -> Simulated {
 /// A healthy gateway for `localhost`.
 async fn gateway() -> Simulated {
     gateway_named(GATEWAY).await
-}
-
-/// The simulator serving a fresh PKI's chain for `name`, and that PKI.
-async fn simulated(name: &str) -> (GatewayPki, RunningGateway) {
-    let pki = GatewayPki::generate(name, time::OffsetDateTime::now_utc()).expect("PKI");
-    let running = start(SimulatorConfig::loopback(
-        pki.server_chain(),
-        pki.server.key_der(),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
-    (pki, running)
 }
 
 /// `check --gateway localhost` on the simulator's HTTPS port, with `extra`, in `format`.
@@ -125,7 +109,7 @@ fn assert_skipped_saying(report: &Report, ids: &[&str], why: &str) {
 /// The proxy really carried the connection: tinyproxy logs each CONNECT's target.
 fn assert_carried(proxy: &Server, port: u16) {
     let logs = proxy.logs();
-    assert!(logs.contains(&format!("{GATEWAY}:{port}")), "{logs}");
+    assert_contains(&logs, &format!("{GATEWAY}:{port}"));
 }
 
 fn assert_error_kind(report: &Report, id: &str, kind: &str) {
@@ -194,10 +178,10 @@ async fn a_connect_refused_by_the_proxys_port_rule_is_the_403_naming_the_proxy()
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_rejected");
     let text = message(&report, "gateway-connect-https");
-    assert!(text.contains(&url), "{text}");
-    assert!(text.contains("403 Access violation"), "{text}");
+    assert_contains(&text, &url);
+    assert_contains(&text, "403 Access violation");
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("ConnectPort"), "{remedy}");
+    assert_contains(&remedy, "ConnectPort");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,9 +193,9 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     let report = output.json();
     assert_error_kind(&report, "gateway-connect-https", "proxy_refused");
     let text = message(&report, "gateway-connect-https");
-    assert!(text.contains(&format!("proxy {url}")), "{text}");
+    assert_contains(&text, &format!("proxy {url}"));
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("cannot be reached"), "{remedy}");
+    assert_contains(&remedy, "cannot be reached");
     // A malformed URL is a usage error naming the flag, never a panic.
     let bad = leaf(
         &gateway,
@@ -221,7 +205,7 @@ async fn a_proxy_that_is_not_listening_is_named_with_its_fix() {
     )
     .await;
     assert_eq!(bad.code, 2, "{}", bad.all());
-    assert!(bad.stderr.contains("--proxy=socks5://"), "{}", bad.stderr);
+    assert_contains(&bad.stderr, "--proxy=socks5://");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -246,7 +230,7 @@ async fn a_password_proxy_answers_407_and_the_password_never_shows() {
     );
     assert!(message(&report, "gateway-connect-https").contains("407"));
     let remedy = remedy_of(&report, "gateway-connect-https");
-    assert!(remedy.contains("before the host"), "{remedy}");
+    assert_contains(&remedy, "before the host");
 
     // Wrong password: still 407, told apart; right one: through. In every format, from the
     // flag and from the environment, the password is never printed.
@@ -319,7 +303,7 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
         "edgehub-listening-mqtt,edgehub-listening-amqp,edgehub-listening-https",
     ]);
     let output = check(&tree, &extra).await;
-    assert!(!output.all().contains(PASSWORD), "{}", output.all());
+    output.assert_not_shown(PASSWORD);
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_result(&report, "iothub-connect-https", "ok");
@@ -352,19 +336,12 @@ async fn a_top_layer_gateway_reaches_iot_hub_through_the_proxy_in_its_config() {
 async fn a_nested_child_whose_parent_serves_only_443_and_5671_passes_with_amqp() {
     const TOP: &str = "gateway.edgeprobe.test";
     // The parent of Microsoft's nested guide: 443 and 5671 open, nothing on 8883.
-    let parent = start(SimulatorConfig::loopback(
-        edgeprobe::pki::load::load_certificates(&crate::harness::fixture(
-            "gateway/pki/top-edgehub-full-chain.pem",
-        ))
-        .expect("chain"),
-        edgeprobe::pki::load::load_private_key(&crate::harness::fixture(
-            "gateway/pki/top-edgehub.key.pem",
-        ))
-        .expect("key"),
-        vec![Protocol::Mqtt],
-    ))
-    .await
-    .expect("simulator starts");
+    let parent = crate::harness::serve_fixture(
+        "gateway/pki/top-edgehub-full-chain.pem",
+        "gateway/pki/top-edgehub.key.pem",
+        &[Protocol::Mqtt],
+    )
+    .await;
     let child_edgehub = serve("child-edgehub-full-chain.pem", "child-edgehub.key.pem").await;
     for upstream in ["UpstreamProtocol = \"Amqp\"", ""] {
         let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
@@ -406,9 +383,7 @@ async fn a_device_that_cannot_resolve_the_gateway_leaves_the_name_to_the_proxy()
     // This device resolves nothing (an empty hosts file, a DNS server that does not answer),
     // and `.invalid` (RFC 6761) resolves nowhere, so no proxy may be asked to look it up
     // either: the proxy is a closed port. The connect check must still run, through it.
-    let directory = tempfile::tempdir().expect("tempdir");
-    let empty = directory.path().join("hosts");
-    std::fs::write(&empty, "").expect("hosts written");
+    let (_directory, empty) = temp_file("hosts", "");
     let hosts = empty.display().to_string();
     let gateway = "gw.edgeprobe.invalid";
     let url = format!("http://127.0.0.1:{}", free_port());

@@ -14,7 +14,9 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::gateway_mode::{Tree, check, check_config, ports, serve, strings};
-use crate::harness::{LOOPBACK_GATEWAY, Report, Run, check_loopback, fixture, run};
+use crate::harness::{
+    CONNECT_CHECKS, LOOPBACK_GATEWAY, Report, Run, assert_contains, check_loopback, fixture, run,
+};
 
 const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 
@@ -139,17 +141,14 @@ async fn an_unresolvable_iot_hub_gets_the_gateways_advice_and_the_real_dig() {
     assert_status(&report, "iothub-connect-mqtt", "error");
     let text = report.text_of("iothub-connect-mqtt");
     let fix = remedy(&report, "iothub-connect-mqtt");
-    assert!(fix.contains("*.azure-devices.net"), "{fix}");
-    assert!(fix.contains("--iothub-hostname"), "{fix}");
+    assert_contains(&fix, "*.azure-devices.net");
+    assert_contains(&fix, "--iothub-hostname");
     assert!(fix.contains("firewall") && fix.contains("proxy"), "{fix}");
     assert!(!fix.contains("GatewayHostName"), "{fix}");
     assert!(!fix.contains("/etc/hosts"), "{fix}");
     assert!(!text.contains("no connections available"), "{text}");
     assert!(!text.contains("@<server>"), "{text}");
-    assert!(
-        fix.contains(&format!("dig hub.edgeprobe.test @127.0.0.1 -p {dns}")),
-        "{fix}"
-    );
+    assert_contains(&fix, &format!("dig hub.edgeprobe.test @127.0.0.1 -p {dns}"));
 }
 
 /// Item 9 on a leaf: the unreachable server is named as such, and the remedy's `dig` asks it.
@@ -183,11 +182,9 @@ fn an_unreachable_dns_server_is_named_with_the_dig_that_asks_it() {
         entry.message
     );
     let fix = remedy(&report, "gateway-resolve");
-    assert!(
-        fix.contains(&format!(
-            "`dig gw.edgeprobe.test @127.255.255.255 -p {dns}`"
-        )),
-        "{fix}"
+    assert_contains(
+        &fix,
+        &format!("`dig gw.edgeprobe.test @127.255.255.255 -p {dns}`"),
     );
     assert!(
         !report
@@ -203,14 +200,14 @@ async fn a_device_ca_past_2038_is_a_warning_on_1_2_and_an_error_on_1_1() {
     let modern = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "post-2038");
     let report = check_config(&modern).await.json();
     let message = message_if(&report, "certificates-expiry", "warning");
-    assert!(message.contains("2038-01-01"), "{message}");
-    assert!(message.contains("32-bit time_t"), "{message}");
+    assert_contains(message, "2038-01-01");
+    assert_contains(message, "32-bit time_t");
     assert!(!message.contains("libiothsm"), "{message}");
 
     let legacy = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038");
     let report = check_config(&legacy).await.json();
     let message = message_if(&report, "certificates-expiry", "error");
-    assert!(message.contains("IoT Edge 1.1's libiothsm"), "{message}");
+    assert_contains(message, "IoT Edge 1.1's libiothsm");
 }
 
 // ---- 3: file:// URIs on 1.2+ ----
@@ -233,14 +230,8 @@ async fn plain_paths_in_config_toml_are_an_error_with_the_uri_to_write() {
         ),
         ("[edge_ca] pk", "/var/aziot/secrets/device-ca.key.pem"),
     ] {
-        assert!(
-            text.contains(&format!("{setting} = \"{path}\" is a plain path")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("{setting} = \"file://{path}\"")),
-            "{text}"
-        );
+        assert_contains(&text, &format!("{setting} = \"{path}\" is a plain path"));
+        assert_contains(&text, &format!("{setting} = \"file://{path}\""));
     }
     // The files themselves are still judged.
     assert_status(&report, "device-ca-key-match", "ok");
@@ -271,11 +262,8 @@ async fn a_regenerated_root_of_the_same_name_is_told_apart_by_fingerprint() {
     let report = output.json();
     assert_status(&report, "gateway-cert-chain", "error");
     let text = report.text_of("gateway-cert-chain");
-    assert!(
-        text.contains("a different root with the same name"),
-        "{text}"
-    );
-    assert!(text.contains("the CA was regenerated"), "{text}");
+    assert_contains(&text, "a different root with the same name");
+    assert_contains(&text, "the CA was regenerated");
     assert!(
         text.contains(&sha256_fingerprint(&first.root.der)),
         "{text}"
@@ -316,10 +304,9 @@ async fn a_missing_trust_bundle_file_is_named_not_called_unconfigured() {
     extra.extend(strings(&["--only", "edgehub-listening-mqtt"]));
     let report = check(&tree, &extra).await.json();
     let message = message_if(&report, "edgehub-listening-mqtt", "warning");
-    assert!(
-        message
-            .contains("trust_bundle_cert = `file:///var/aziot/certs/root-ca.pem` does not exist"),
-        "{message}"
+    assert_contains(
+        message,
+        "trust_bundle_cert = `file:///var/aziot/certs/root-ca.pem` does not exist",
     );
     assert!(
         !message.contains("no trusted root is configured"),
@@ -327,7 +314,7 @@ async fn a_missing_trust_bundle_file_is_named_not_called_unconfigured() {
     );
     let fix = remedy(&report, "edgehub-listening-mqtt");
     assert!(!fix.contains("stale"), "{fix}");
-    assert!(fix.contains("trust_bundle_cert"), "{fix}");
+    assert_contains(&fix, "trust_bundle_cert");
 }
 
 // ---- 6: --gateway against GatewayHostName ----
@@ -348,15 +335,9 @@ fn gateway_flag_against_another_gateway_host_name_is_a_warning_naming_both() {
     );
     let report = output.json();
     let message = message_if(&report, "gateway-hostname", "warning");
-    assert!(
-        message.contains("`gw-a.edgeprobe.test` (--gateway)"),
-        "{message}"
-    );
-    assert!(
-        message.contains("GatewayHostName is `gw-b.edgeprobe.test`"),
-        "{message}"
-    );
-    assert!(!output.all().contains(KEY), "the key leaked");
+    assert_contains(message, "`gw-a.edgeprobe.test` (--gateway)");
+    assert_contains(message, "GatewayHostName is `gw-b.edgeprobe.test`");
+    output.assert_not_shown(KEY);
 }
 
 // ---- 7: name-mismatch remedies fix the leaf first ----
@@ -365,15 +346,12 @@ fn gateway_flag_against_another_gateway_host_name_is_a_warning_naming_both() {
 async fn a_leaf_dialling_the_wrong_name_is_told_to_fix_itself_in_the_gateways_syntax() {
     // The gateway (IoT Edge 1.1) is `other.edgeprobe.test` and serves its certificate; this
     // leaf dials `gateway.edgeprobe.test`.
-    let gateway = start(SimulatorConfig::loopback(
-        edgeprobe::pki::load::load_certificates(&fixture("wrong-name-server-full-chain.pem"))
-            .expect("fixture"),
-        edgeprobe::pki::load::load_private_key(&fixture("wrong-name-server.key.pem"))
-            .expect("fixture"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let gateway = crate::harness::serve_fixture(
+        "wrong-name-server-full-chain.pem",
+        "wrong-name-server.key.pem",
+        &[],
+    )
+    .await;
     let directory = tempfile::tempdir().expect("temporary directory");
     let yaml = fs::read_to_string(fixture("gateway/config/top-layer.yaml"))
         .expect("fixture")
@@ -396,7 +374,7 @@ async fn a_leaf_dialling_the_wrong_name_is_told_to_fix_itself_in_the_gateways_sy
         ),
         "{fix}"
     );
-    assert!(fix.contains("/etc/iotedge/config.yaml"), "{fix}");
+    assert_contains(&fix, "/etc/iotedge/config.yaml");
     assert!(!fix.contains("config.toml"), "{fix}");
     assert!(!fix.contains("iotedge config apply"), "{fix}");
 
@@ -406,8 +384,8 @@ async fn a_leaf_dialling_the_wrong_name_is_told_to_fix_itself_in_the_gateways_sy
         fix.starts_with("set GatewayHostName=other.edgeprobe.test in the leaf's connection string"),
         "{fix}"
     );
-    assert!(fix.contains("/etc/iotedge/config.yaml"), "{fix}");
-    assert!(fix.contains("sudo systemctl restart iotedge"), "{fix}");
+    assert_contains(&fix, "/etc/iotedge/config.yaml");
+    assert_contains(&fix, "sudo systemctl restart iotedge");
     assert!(!fix.contains("iotedge config apply"), "{fix}");
 }
 
@@ -472,11 +450,8 @@ async fn a_device_ca_served_as_the_server_certificate_is_named_as_such() {
     let report = served.check(&[]).await.json();
     assert_status(&report, "gateway-cert-hostname", "error");
     let fix = remedy(&report, "gateway-cert-hostname");
-    assert!(fix.contains("serves a CA certificate"), "{fix}");
-    assert!(
-        fix.contains("serve a server certificate issued by it"),
-        "{fix}"
-    );
+    assert_contains(&fix, "serves a CA certificate");
+    assert_contains(&fix, "serve a server certificate issued by it");
     assert!(!fix.contains("set `hostname`"), "{fix}");
 
     let port = served.gateway.ports.mqtt.to_string();
@@ -544,7 +519,7 @@ fn a_pfx_is_recognised_with_the_openssl_command_to_extract_it() {
     )
     .json();
     assert_status(&report, "root-ca-file", "error");
-    assert!(report.text_of("root-ca-file").contains(&extract));
+    report.assert_text_contains("root-ca-file", &extract);
 }
 
 // ---- 11: one unreadable directory, one sentence ----
@@ -568,10 +543,7 @@ async fn an_unreadable_directory_holding_two_files_is_said_once() {
     );
     // 14: the command is for the gateway, not for the copy under --root.
     let fix = remedy(&report, "certificates-configured");
-    assert!(
-        fix.contains("sudo chown aziotcs:aziotcs /var/aziot/certs "),
-        "{fix}"
-    );
+    assert_contains(&fix, "sudo chown aziotcs:aziotcs /var/aziot/certs ");
     assert!(!fix.contains(&tree.root().display().to_string()), "{fix}");
 }
 
@@ -592,18 +564,15 @@ fn the_gateway_in_host_name_is_named_as_the_mistake() {
     );
     let report = output.json();
     let message = message_if(&report, "connection-string", "error");
-    assert!(
-        message.contains(&format!("HostName=`{LOOPBACK_GATEWAY}` is the gateway")),
-        "{message}"
+    assert_contains(
+        message,
+        &format!("HostName=`{LOOPBACK_GATEWAY}` is the gateway"),
     );
     assert!(!message.contains("bypassing"), "{message}");
     let fix = remedy(&report, "connection-string");
-    assert!(fix.contains("HostName=<hub>.azure-devices.net"), "{fix}");
-    assert!(
-        fix.contains(&format!("GatewayHostName={LOOPBACK_GATEWAY}")),
-        "{fix}"
-    );
-    assert!(!output.all().contains(KEY), "the key leaked");
+    assert_contains(&fix, "HostName=<hub>.azure-devices.net");
+    assert_contains(&fix, &format!("GatewayHostName={LOOPBACK_GATEWAY}"));
+    output.assert_not_shown(KEY);
 }
 
 // ---- 13: every port refused at an address from the hosts file ----
@@ -628,11 +597,7 @@ async fn refused_ports_at_a_hosts_file_address_name_that_source() {
     .await
     .expect("the binary ran");
     let report = output.json();
-    for id in [
-        "gateway-connect-mqtt",
-        "gateway-connect-amqp",
-        "gateway-connect-https",
-    ] {
+    for id in CONNECT_CHECKS {
         assert_status(&report, id, "error");
         let fix = remedy(&report, id);
         assert!(fix.contains("edgeHub"), "{id}: {fix}");
@@ -660,7 +625,7 @@ async fn expiry_in_47_hours_reads_as_1_day_23_hours() {
     let pki = GatewayPki::generate_with_validity(LOOPBACK_GATEWAY, ca, server).expect("PKI");
     let report = Served::pki(&pki).await.check(&[]).await.json();
     let message = message_if(&report, "gateway-cert-expiry", "warning");
-    assert!(message.contains("expires in 1 day 23 hours"), "{message}");
+    assert_contains(message, "expires in 1 day 23 hours");
 }
 
 /// certGen's 30-day default: one certificate per line, and how to make longer ones.
@@ -756,10 +721,10 @@ async fn device_ca_chain_reports_the_code_openssl_verify_prints() {
         .expect("openssl runs");
     let openssl = String::from_utf8_lossy(&openssl.stdout).into_owned()
         + &String::from_utf8_lossy(&openssl.stderr);
-    assert!(openssl.contains("error 20 at 0 depth lookup"), "{openssl}");
+    assert_contains(&openssl, "error 20 at 0 depth lookup");
     let report = check_config(&tree).await.json();
     let message = message_if(&report, "device-ca-chain", "error");
-    assert!(message.contains("Verify return code: 20"), "{message}");
+    assert_contains(message, "Verify return code: 20");
     assert!(
         !report
             .text_of("device-ca-chain")
@@ -831,7 +796,7 @@ async fn dps_without_an_id_scope_is_not_a_well_formed_identity() {
     tree.write("/etc/aziot/config.toml", &toml);
     let report = check_config(&tree).await.json();
     assert_status(&report, "connection-string", "error");
-    assert!(report.text_of("connection-string").contains("id_scope"));
+    report.assert_text_contains("connection-string", "id_scope");
 }
 
 /// "... readable by IoT Edge" is claimed only when it was checked: a copy without the
@@ -843,5 +808,5 @@ async fn readable_by_iot_edge_is_not_claimed_when_access_was_not_checked() {
     let report = check_config(&tree).await.json();
     let message = message_if(&report, "certificates-configured", "ok");
     assert!(!message.contains("readable by IoT Edge"), "{message}");
-    assert!(message.contains("not checked"), "{message}");
+    assert_contains(message, "not checked");
 }

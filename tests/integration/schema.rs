@@ -10,13 +10,14 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use edgeprobe::demo::server::{SimulatorConfig, start};
-use edgeprobe::pki::load::{load_certificates, load_private_key};
 use edgeprobe::report::schema::{self, DOC, EXAMPLES, FILES, REGENERATE};
 use serde::Deserialize;
 
-use crate::gateway_mode::{IOTHUB, Tree, check as check_gateway, ports, serve, strings};
-use crate::harness::{LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, run};
+use crate::gateway_mode::{Tree, check as check_gateway, strings, top_edgehub};
+use crate::harness::{
+    LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, fixture_gateway,
+    registered_check_ids, run, serve_fixture,
+};
 
 fn repository(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -67,10 +68,7 @@ const NOT_CHECK_IDS: &[&str] = &[
 
 #[test]
 fn json_schema_md_names_only_registered_check_ids() {
-    let registered: BTreeSet<String> = edgeprobe::checks::all_checks()
-        .iter()
-        .map(|check| check.id().to_owned())
-        .collect();
+    let registered = registered_check_ids();
     let doc = std::fs::read_to_string(repository(DOC)).expect("docs/json-schema.md");
     let mut unknown = BTreeSet::new();
     // Words, with file names and paths kept whole (`device-ca-full-chain.pem` is not an id).
@@ -172,13 +170,7 @@ async fn every_mode_validates_against_the_schema() {
     let write = std::env::var_os("EDGEPROBE_WRITE_DOC_EXAMPLES").is_some();
 
     // Leaf: a healthy gateway, with a connection string and a copy of the gateway's config.
-    let healthy = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let healthy = fixture_gateway().await;
     let healthy_ports = [healthy.ports.mqtt, healthy.ports.amqp, healthy.ports.https];
     let connection_string = format!(
         "HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={};GatewayHostName={LOOPBACK_GATEWAY}",
@@ -224,13 +216,7 @@ async fn every_mode_validates_against_the_schema() {
     );
 
     // Leaf: a gateway that sends only its own certificate, and a CA file from another PKI.
-    let leaf_only = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server.pem")).expect("fixture leaf"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let leaf_only = serve_fixture("server.pem", "server.key.pem", &[]).await;
     let broken_ports = [
         leaf_only.ports.mqtt,
         leaf_only.ports.amqp,
@@ -242,9 +228,7 @@ async fn every_mode_validates_against_the_schema() {
 
     // Gateway mode: a top-layer IoT Edge gateway whose edgeHub is simulated.
     let tree = Tree::top_layer();
-    let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
-    let mut extra = ports("--port", &edgehub);
-    extra.extend(strings(&["--skip", &IOTHUB.join(",")]));
+    let (edgehub, extra) = top_edgehub().await;
     let gateway = check_gateway(&tree, &extra).await;
     let gateway_report = gateway.json();
     assert_eq!(gateway.code, 0, "{}", gateway.all());

@@ -14,7 +14,9 @@ use crate::brokers::required;
 /// machine's own environment never leaks into a device tree's verdict.
 use edgeprobe::sdk_trust::VARIABLES;
 
-use crate::harness::{Run, edgeprobe, fixture};
+use crate::harness::{
+    Run, assert_contains, assert_some_contains, assert_succeeded, edgeprobe, fixture,
+};
 
 // ---- The check's JSON, as a consumer reads it ----
 
@@ -215,12 +217,7 @@ fn subject_hash(certificate: &Path) -> String {
 /// Runs a tool that makes a store, failing the test with its output when it fails.
 fn make(command: &mut Command) {
     let output = command.output().expect("the tool runs");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output, &format!("{command:?}"));
 }
 
 /// Debian's default JRE's keytool (default-jre-headless), or `None` to skip (a failure on CI).
@@ -308,11 +305,8 @@ fn a_debian_root_copied_as_pem_is_not_installed_for_the_c_sdk() {
     assert_eq!(c.stores[1].path, Path::new("/usr/lib/ssl/certs"));
     assert_eq!(c.stores[1].format, "hashed-directory");
     let remedy = verdict.remedy.as_deref().unwrap_or_default();
-    assert!(remedy.contains("OPTION_TRUSTED_CERT"), "{remedy}");
-    assert!(
-        remedy.contains("root-ca.pem.crt && sudo update-ca-certificates"),
-        "{remedy}"
-    );
+    assert_contains(remedy, "OPTION_TRUSTED_CERT");
+    assert_contains(remedy, "root-ca.pem.crt && sudo update-ca-certificates");
     assert_eq!(
         verdict.info.root_ca_file.as_deref(),
         Some(fixture("root-ca.pem").as_path())
@@ -459,11 +453,7 @@ fn an_unreadable_truststore_is_a_note_and_never_an_ok() {
             .as_deref()
             .is_some_and(|note| note.contains("cacerts"))
     );
-    assert!(
-        verdict.text.contains("cannot be judged"),
-        "{}",
-        verdict.text
-    );
+    assert_contains(&verdict.text, "cannot be judged");
 }
 
 #[test]
@@ -479,7 +469,7 @@ fn the_dotnet_current_user_root_store() {
     assert_eq!(dotnet.stores[0].path, Path::new(store));
     assert_eq!(dotnet.stores[0].format, "dotnet-store-directory");
     let remedy = verdict.remedy.as_deref().unwrap_or_default();
-    assert!(remedy.contains("InstallCACert()"), "{remedy}");
+    assert_contains(remedy, "InstallCACert()");
 
     // As .NET names them: the SHA-1 thumbprint, upper-case hex, `.pfx`.
     let thumbprint = Command::new("openssl")
@@ -532,11 +522,7 @@ fn node_extra_ca_certs_set_and_unset() {
     assert_eq!(node.found_by.as_deref(), Some("/usr/bin/node"));
     // The OS store holds nothing for Node.js: it is not even listed.
     assert!(node.stores.is_empty(), "{:?}", node.stores);
-    assert!(
-        verdict.text.contains("does not read the OS store"),
-        "{}",
-        verdict.text
-    );
+    assert_contains(&verdict.text, "does not read the OS store");
     let remedy = verdict.remedy.as_deref().unwrap_or_default();
     assert!(
         remedy.contains("`ca` option") && remedy.contains("NODE_EXTRA_CA_CERTS="),
@@ -587,14 +573,7 @@ fn a_certifi_bundle_is_what_requests_reads_not_the_sdk() {
         (requests[0].source.as_str(), requests[0].holds_root),
         ("certifi", Some(true))
     );
-    assert!(
-        verdict
-            .remedy
-            .as_deref()
-            .is_some_and(|remedy| remedy.contains("IOTEDGE_ROOT_CA_CERT_PATH")),
-        "{:?}",
-        verdict.remedy
-    );
+    assert_some_contains(verdict.remedy.as_deref(), "IOTEDGE_ROOT_CA_CERT_PATH");
 
     // The edge sample's variable names the file the SDK is given.
     device.copy(&fixture("root-ca.pem"), "/home/pi/root.pem");
@@ -638,12 +617,12 @@ fn every_runtime_found_on_one_device() {
         .collect();
     found.sort();
     assert_eq!(found, ["c", "dotnet", "node", "python"], "{}", verdict.text);
-    assert!(verdict.message.contains("0 of 4"), "{}", verdict.message);
+    assert_contains(&verdict.message, "0 of 4");
     for line in [
         "Node.js does not find the root",
         ".NET does not find the root",
     ] {
-        assert!(verdict.text.contains(line), "{}", verdict.text);
+        assert_contains(&verdict.text, line);
     }
 }
 
@@ -651,7 +630,8 @@ fn every_runtime_found_on_one_device() {
 /// signature in NODE_EXTRA_CA_CERTS, and not in a bundle holding only another root.
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_ca_file_the_presented_chain_names_the_root() {
-    let gateway = crate::gateway::serve("server-full-chain.pem", "server.key.pem", &[]).await;
+    let gateway =
+        crate::harness::serve_fixture("server-full-chain.pem", "server.key.pem", &[]).await;
     let mut device = Device::debian();
     device.write("/usr/bin/node", b"");
     device.copy(&fixture("other-root-ca.pem"), "/opt/app/roots.pem");
@@ -665,11 +645,7 @@ async fn without_a_ca_file_the_presented_chain_names_the_root() {
     let report = tokio::task::block_in_place(|| run_with(&device)).json();
     let entry = &report.checks["sdk-trust"];
     assert_eq!(entry.result.result, "warning", "{}", entry.message);
-    assert!(
-        entry.message.contains("the root of the gateway's chain"),
-        "{}",
-        entry.message
-    );
+    assert_contains(&entry.message, "the root of the gateway's chain");
     assert_eq!(
         entry.additional_info["root_ca_file"],
         serde_json::Value::Null

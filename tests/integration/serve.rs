@@ -6,7 +6,9 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{NOT_THIS_MACHINES_SDKS, edgeprobe, fixture, run};
+use crate::harness::{
+    NOT_THIS_MACHINES_SDKS, assert_contains, edgeprobe, fixture, run, signal_and_wait,
+};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -136,28 +138,10 @@ fn generated_pki_serves_a_healthy_gateway_and_stops_on_ctrl_c() {
         "{}",
         output.stdout
     );
-    assert!(
-        report
-            .text_of("gateway-protocol-https")
-            .contains("101 Switching Protocols"),
-        "{}",
-        report.text_of("gateway-protocol-https")
-    );
+    report.assert_text_contains("gateway-protocol-https", "101 Switching Protocols");
 
-    let pid = serving.child.id().to_string();
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(signalled.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = serving.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(started.elapsed() < DEADLINE, "serve ignored Ctrl-C");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // Ctrl-C is SIGINT.
+    let status = signal_and_wait(&mut serving.child, "-INT", DEADLINE);
     assert!(status.success(), "Ctrl-C is a clean stop: {status}");
     // The reader thread forwards what is left and ends at end of output.
     let mut rest = Vec::new();
@@ -219,5 +203,5 @@ fn unreadable_certificate_is_a_usage_error() {
         &fixture("server.key.pem").display().to_string(),
     ]);
     assert_eq!(output.code, 2, "{}", output.all());
-    assert!(output.stderr.contains("garbage.pem"), "{}", output.stderr);
+    assert_contains(&output.stderr, "garbage.pem");
 }

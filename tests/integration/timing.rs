@@ -9,6 +9,8 @@ use edgeprobe::checks::leaf_registry;
 use edgeprobe::engine::{Context, Ports, Selection, Status, run_checks};
 use tokio::net::TcpListener;
 
+use crate::harness::CONNECT_CHECKS;
+
 /// A listener that accepts connections and never says a word, like a hung edgeHub.
 async fn silent_listener() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0")
@@ -40,11 +42,7 @@ async fn three_silent_ports_cost_one_timeout() {
     };
     context.timeout = timeout;
     let selection = Selection {
-        only: vec![
-            "gateway-connect-mqtt".into(),
-            "gateway-connect-amqp".into(),
-            "gateway-connect-https".into(),
-        ],
+        only: CONNECT_CHECKS.map(String::from).to_vec(),
         skip: vec![],
     };
 
@@ -54,11 +52,7 @@ async fn three_silent_ports_cost_one_timeout() {
         .expect("valid selection");
     let elapsed = started.elapsed();
 
-    for id in [
-        "gateway-connect-mqtt",
-        "gateway-connect-amqp",
-        "gateway-connect-https",
-    ] {
+    for id in CONNECT_CHECKS {
         let check = report.get(id).expect("check ran");
         assert_eq!(
             check.outcome.status,

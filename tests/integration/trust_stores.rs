@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::harness::{LOOPBACK_GATEWAY, Report, edgeprobe, fixture};
+use crate::harness::{LOOPBACK_GATEWAY, Report, assert_contains, edgeprobe, fixture};
 
 /// A device's `/` in a temporary directory.
 struct Root {
@@ -141,9 +141,9 @@ fn missing_root_remedy(os_release: &str) -> String {
 #[test]
 fn a_leaf_root_missing_from_the_store_is_a_warning_not_ok() {
     let remedy = missing_root_remedy(DEBIAN);
-    assert!(
-        remedy.contains("root-ca.pem.crt` then `sudo update-ca-certificates`"),
-        "{remedy}"
+    assert_contains(
+        &remedy,
+        "root-ca.pem.crt` then `sudo update-ca-certificates`",
     );
 }
 

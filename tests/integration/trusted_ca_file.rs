@@ -6,10 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use edgeprobe::demo::server::{SimulatorConfig, start};
-use edgeprobe::pki::load::{load_certificates, load_private_key};
-
-use crate::harness::{LOOPBACK_GATEWAY, check_loopback, edgeprobe, fixture};
+use crate::harness::{LOOPBACK_GATEWAY, check_loopback, edgeprobe, fixture, fixture_gateway};
 
 /// `openssl x509 -in root-ca.pem -trustout` with extra settings, into `directory`.
 fn trusted_root(directory: &Path, name: &str, settings: &[&str]) -> PathBuf {
@@ -76,13 +73,7 @@ async fn trust_settings_in_the_root_file_decide_as_in_s_client() {
     );
     let trusting = trusted_root(directory.path(), "trust.pem", &["-addtrust", "serverAuth"]);
     let client_only = trusted_root(directory.path(), "client.pem", &["-addtrust", "clientAuth"]);
-    let gateway = start(SimulatorConfig::loopback(
-        load_certificates(&fixture("server-full-chain.pem")).expect("fixture chain"),
-        load_private_key(&fixture("server.key.pem")).expect("fixture key"),
-        Vec::new(),
-    ))
-    .await
-    .expect("simulator starts");
+    let gateway = fixture_gateway().await;
     let port = gateway.ports.mqtt;
     for (file, trusted) in [
         (&rejecting, false),
@@ -103,13 +94,7 @@ async fn trust_settings_in_the_root_file_decide_as_in_s_client() {
     assert_eq!(rejected.code, 1, "{}", rejected.all());
     let report = rejected.json();
     assert_eq!(report.result("gateway-cert-chain"), "error");
-    assert!(
-        report
-            .text_of("gateway-cert-chain")
-            .contains("26 (unsuitable certificate purpose)"),
-        "{}",
-        report.text_of("gateway-cert-chain")
-    );
+    report.assert_text_contains("gateway-cert-chain", "26 (unsuitable certificate purpose)");
     let trusted = check_loopback(ports, &trusting, "5s", &[]).await;
     assert_eq!(trusted.json().result("gateway-cert-chain"), "ok");
     gateway.shutdown().await;
