@@ -8,13 +8,13 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
     OrSkip, Outcome, Peer, Prior, Ran, Status, Timestamp,
 };
-use crate::pki::describe::{CertificateSummary, s_client_listing};
+use crate::pki::describe::CertificateSummary;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
 
 use super::device_clock::clock_first;
 use super::{
-    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of,
+    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, listed_chain, ports_of,
     strict_clients_object,
 };
 
@@ -85,14 +85,9 @@ impl DeclaredCheck for GatewayCertChainCheck {
             for unchecked in &verification.unchecked_signatures {
                 outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
             }
-            outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
-            for (depth, summary) in summaries.iter().enumerate() {
-                outcome = outcome.details(
-                    s_client_listing(depth, summary)
-                        .into_iter()
-                        .map(|line| format!("  {line}")),
-                );
-            }
+            outcome = outcome
+                .detail(format!("{ports}: Certificate chain (as sent)"))
+                .details(listed_chain(summaries.iter().copied()));
             if code.is_ok() {
                 outcome = outcome
                     .detail("Verification: OK".to_owned())

@@ -18,6 +18,7 @@ use crate::engine::{
     Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection,
     run_checks,
 };
+use crate::host_info::HostInfo;
 use crate::net::Protocol;
 use crate::net::proxy::ProxySettings;
 use crate::report::Target;
@@ -73,6 +74,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         config: None,
         ports: args.network.ports(),
     };
+    let selection = selection(&args, &leaf_registry())?;
     let context = Context {
         gateway: args.gateway.clone(),
         connection_string: args.connection_string.clone(),
@@ -92,19 +94,16 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         compare_system_resolver: true,
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
-        asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
-        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &args.only),
+        asked_ports: asked_ports(&args, &selection, &leaf_registry(), Peer::Gateway),
+        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &selection.only),
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
-    };
-    let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
     };
     let report = run_checks(&leaf_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    let host = HostInfo::collect(context.now, &context.root, &report);
+    print_report(out, &report, &target, &host, &args.output)
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -159,6 +158,7 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     } else {
         args.network.hosts_file.clone()
     };
+    let selection = selection(&args, &gateway_registry())?;
     let mut context = Context::for_config(root, located);
     context.ca_file = args.ca_file.clone();
     context.hosts_file = hosts_file;
@@ -175,18 +175,28 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.proxy = proxy_settings(&args, false)?;
-    context.asked_ports = asked_ports(&args, &gateway_registry(), Peer::EdgeHub);
+    context.asked_ports = asked_ports(&args, &selection, &gateway_registry(), Peer::EdgeHub);
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
-    let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    };
     let report = run_checks(&gateway_registry(), &context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
-    print_report(out, &report, &target, &args.output)
+    let host = HostInfo::collect(context.now, &context.root, &report);
+    print_report(out, &report, &target, &host, &args.output)
+}
+
+/// `--only` and `--skip` in `registry`'s ids (iotedge's ids translated), or the usage error.
+pub(super) fn selection(
+    args: &CheckArgs,
+    registry: &[Box<dyn Check>],
+) -> Result<Selection, AppError> {
+    Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    }
+    .resolve(registry)
+    .map_err(|error| AppError::Usage(error.to_string()))
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.
@@ -202,9 +212,10 @@ pub(super) fn proxy_settings(
 
 /// The ports named on the command line: by `--port` (whose ports are `local`'s: the gateway's
 /// on a leaf, edgeHub's on a gateway), `--parent-port`, `--iothub-port`, or `--only` naming a
-/// port's check.
+/// port's check (`selection`, resolved).
 pub(super) fn asked_ports(
     args: &CheckArgs,
+    selection: &Selection,
     registry: &[Box<dyn Check>],
     local: Peer,
 ) -> Vec<(Peer, Protocol)> {
@@ -222,7 +233,7 @@ pub(super) fn asked_ports(
     asked.extend(
         registry
             .iter()
-            .filter(|check| args.only.iter().any(|id| id == check.id()))
+            .filter(|check| selection.only.iter().any(|id| id == check.id()))
             .filter_map(|check| check.port(&context))
             .map(|port| (port.peer, port.protocol)),
     );

@@ -16,6 +16,7 @@ use std::io::{self, Write};
 
 use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
 use crate::engine::RunReport;
+use crate::host_info::HostInfo;
 use crate::report::{self, Target, TargetResult, TextOptions};
 
 /// Why a command could not run at all (exit status 2). Check failures are not errors: they
@@ -83,6 +84,7 @@ fn print_report(
     out: &mut dyn Write,
     run: &RunReport,
     target: &Target,
+    host: &HostInfo,
     output: &OutputArgs,
 ) -> Result<u8, AppError> {
     match output.output {
@@ -95,7 +97,7 @@ fn print_report(
                 color: output.color.use_color(),
             },
         )?,
-        ReportFormat::Json => report::write_json(out, run, target)?,
+        ReportFormat::Json => report::write_json(out, run, target, host)?,
         ReportFormat::Jsonl => report::write_json_line(out, &compact(run, target))?,
         ReportFormat::Prometheus => report::write_prometheus(out, &compact(run, target))?,
     }

@@ -5,6 +5,7 @@ mod address_families;
 mod bad_input;
 mod brokers;
 mod conformance;
+mod conventions;
 mod der_mutate;
 mod device_clock;
 mod diagnosis;
