@@ -154,7 +154,7 @@ pub struct CheckArgs {
     #[command(flatten, next_help_heading = NETWORK)]
     pub network: NetworkArgs,
 
-    /// Leaf mode: check where this device SDK's runtime looks for the root CA (sdk-trust): node, dotnet, c, java or python (repeatable); `all`, or `--sdk` alone, checks every runtime found on the device
+    /// Leaf mode: check only this device SDK runtime's trust (sdk-trust): node, dotnet, c, java or python (repeatable); without --sdk (or with `all`, or `--sdk` alone) every runtime found on the device is checked
     #[arg(help_heading = LEAF, long, value_name = "RUNTIME", value_enum, num_args = 0..=1, default_missing_value = "all")]
     pub sdk: Vec<crate::sdk_trust::SdkChoice>,
 

@@ -157,6 +157,7 @@ impl ExpiryReview {
             not_before: Timestamp(summary.not_before),
             not_after: Timestamp(summary.not_after),
             not_after_unix: summary.not_after.unix_timestamp(),
+            sha256: summary.sha256_fingerprint.clone(),
             days_left: left.whole_days(),
             status,
         });

@@ -6,7 +6,7 @@ use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, Outcome, Prior, Ran, Status,
     Timestamp,
 };
-use crate::pki::describe::{describe, openssl_date};
+use crate::pki::describe::openssl_date;
 
 /// Where Debian, Ubuntu and Raspberry Pi OS keep the system trust bundle, which device SDKs
 /// that use the OS store read when no root file is configured.
@@ -74,9 +74,9 @@ impl DeclaredCheck for RootCaFileCheck {
             anchors.certificates.len()
         ));
         let mut roots = Vec::new();
-        for (index, der) in anchors.certificates.iter().enumerate() {
-            let summary = match describe(der) {
-                Ok(summary) => summary,
+        for (index, summary) in anchors.summaries().iter().enumerate() {
+            let summary = match summary {
+                Ok(summary) => summary.clone(),
                 Err(error) => {
                     outcome.escalate(Status::Warning);
                     outcome = outcome

@@ -33,8 +33,9 @@ impl DeclaredCheck for SdkTrustCheck {
         info: InfoSchema::SdkTrust,
     };
 
-    /// Only when asked for (`--sdk`, or `--only sdk-trust`): what a runtime on this machine
-    /// trusts says nothing about a gateway unless the device's application uses that runtime.
+    /// On the leaf device itself (`check`; `--sdk` narrows it to some runtimes), not where
+    /// edgeprobe checks gateways from elsewhere (the exporter, fleet mode, the demo): what a
+    /// runtime on that machine trusts says nothing about the devices.
     fn applies(&self, context: &Context) -> bool {
         context.sdk_runtimes.is_some()
     }

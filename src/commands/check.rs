@@ -8,7 +8,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::{AppError, print_report};
+use super::{AppError, gateway_name, print_report};
 use crate::checks::{gateway_registry, leaf_registry};
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
@@ -95,7 +95,7 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         identity: args.identity.options(),
         proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &selection, &leaf_registry(), Peer::Gateway),
-        sdk_runtimes: crate::sdk_trust::requested(&args.sdk, &selection.only),
+        sdk_runtimes: Some(crate::sdk_trust::requested(&args.sdk)),
         environment: crate::sdk_trust::Environment::from_process(),
         ..Context::default()
     };
@@ -103,7 +103,14 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
     let host = HostInfo::collect(context.now, &context.root, &report);
-    print_report(out, &report, &target, &host, &args.output)
+    print_report(
+        out,
+        &report,
+        &target,
+        &host,
+        target.gateway.as_deref(),
+        &args.output,
+    )
 }
 
 async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -159,6 +166,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         args.network.hosts_file.clone()
     };
     let selection = selection(&args, &gateway_registry())?;
+    let machine_hostname = root.machine_hostname().ok();
+    let config_path = located.path.clone();
     let mut context = Context::for_config(root, located);
     context.ca_file = args.ca_file.clone();
     context.hosts_file = hosts_file;
@@ -183,7 +192,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         .await
         .map_err(|error| AppError::Usage(error.to_string()))?;
     let host = HostInfo::collect(context.now, &context.root, &report);
-    print_report(out, &report, &target, &host, &args.output)
+    let name = gateway_name(&report, machine_hostname, &config_path);
+    print_report(out, &report, &target, &host, Some(&name), &args.output)
 }
 
 /// `--only` and `--skip` in `registry`'s ids (iotedge's ids translated), or the usage error.

@@ -124,7 +124,14 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         ..args.output
     };
     let host = HostInfo::collect(context.now, &context.root, &report);
-    let code = print_report(out, &report, &target, &host, &output)?;
+    let code = print_report(
+        out,
+        &report,
+        &target,
+        &host,
+        target.gateway.as_deref(),
+        &output,
+    )?;
     if output.output == ReportFormat::Text {
         write_verdict(out, &report)?;
     }

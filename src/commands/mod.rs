@@ -13,6 +13,7 @@ mod serve;
 mod verify;
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
 use crate::engine::RunReport;
@@ -79,12 +80,15 @@ async fn wait_for_ctrl_c() {
     }
 }
 
-/// Print a run in the chosen format and compute the exit status from it.
+/// Print a run in the chosen format and compute the exit status from it. `monitored_as` is the
+/// gateway's name in `jsonl` and `prometheus`: the name leaves dial, or in gateway mode the
+/// gateway's own (see [`gateway_name`]).
 fn print_report(
     out: &mut dyn Write,
     run: &RunReport,
     target: &Target,
     host: &HostInfo,
+    monitored_as: Option<&str>,
     output: &OutputArgs,
 ) -> Result<u8, AppError> {
     match output.output {
@@ -98,20 +102,29 @@ fn print_report(
             },
         )?,
         ReportFormat::Json => report::write_json(out, run, target, host)?,
-        ReportFormat::Jsonl => report::write_json_line(out, &compact(run, target))?,
-        ReportFormat::Prometheus => report::write_prometheus(out, &compact(run, target))?,
+        ReportFormat::Jsonl => {
+            report::write_json_line(out, &compact(run, target, monitored_as))?;
+        }
+        ReportFormat::Prometheus => {
+            report::write_prometheus(out, &compact(run, target, monitored_as))?;
+        }
     }
     out.flush()?;
     Ok(report::exit_code(run, output.warnings_as_errors))
 }
 
-/// The single-gateway run as fleet mode reports each gateway, for `jsonl` and `prometheus`: a
-/// gateway-mode run names the gateway by its configured `hostname`, the name its leaves dial.
-fn compact(run: &RunReport, target: &Target) -> TargetResult {
-    let gateway = target
-        .gateway
-        .clone()
-        .or_else(|| TargetResult::configured_gateway(run))
-        .unwrap_or_default();
-    TargetResult::from_run(None, &gateway, target.ca_file.clone(), run)
+/// The single-gateway run as fleet mode reports each gateway, for `jsonl` and `prometheus`.
+fn compact(run: &RunReport, target: &Target, monitored_as: Option<&str>) -> TargetResult {
+    let gateway = monitored_as.unwrap_or_default();
+    TargetResult::from_run(None, gateway, target.ca_file.clone(), run)
+}
+
+/// A gateway-mode run's name for monitoring, never empty: the config's `hostname` (the name its
+/// leaves dial and edgeHub's certificate carries); without one, the machine's host name, which
+/// IoT Edge then uses; without that either, the config file's path.
+fn gateway_name(run: &RunReport, machine_hostname: Option<String>, config: &Path) -> String {
+    TargetResult::configured_gateway(run)
+        .filter(|name| !name.trim().is_empty())
+        .or(machine_hostname)
+        .unwrap_or_else(|| config.display().to_string())
 }

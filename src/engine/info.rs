@@ -394,6 +394,9 @@ pub struct Validity {
     pub not_after: Timestamp,
     /// `not_after` in Unix seconds, for arithmetic in jq or Prometheus.
     pub not_after_unix: i64,
+    /// SHA-256 fingerprint, `AB:CD:...`, as `openssl x509 -fingerprint -sha256`: tells apart
+    /// two certificates of one subject (two certGen runs' roots).
+    pub sha256: String,
     /// Whole days from now to `not_after`; negative once expired.
     pub days_left: i64,
     /// This certificate's verdict: `warning` within `warning_days`, `error` when expired, not

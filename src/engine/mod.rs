@@ -84,8 +84,9 @@ pub struct Context {
     /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
     /// naming a port's check): probed even where this configuration does not use them.
     pub asked_ports: Vec<(Peer, Protocol)>,
-    /// `--sdk`: the runtimes `sdk-trust` examines; `None` when it was not asked for, empty for
-    /// every runtime found on the device.
+    /// `--sdk`: the runtimes `sdk-trust` examines, empty for every runtime found on the device
+    /// (`check`'s default on a leaf); `None` where the machine is not the device (exporter,
+    /// fleet mode, demo), so the check does not apply.
     pub sdk_runtimes: Option<Vec<crate::sdk_trust::Runtime>>,
     /// The environment variables that move runtimes' trust stores, read once by the command.
     pub environment: crate::sdk_trust::Environment,

@@ -13,7 +13,12 @@
 //! `by_dir.c`) replace the default file and add a hashed directory (`<hash>.<n>` names, as
 //! `c_rehash`/`openssl rehash` make them), which is also read when the bundle is missing and
 //! `/etc/ssl/certs` is such a directory. Every path is read under `--root`.
+//!
+//! [`OpensslDefaults`] is OpenSSL's own view of the same (OPENSSLDIR's `cert.pem` and
+//! `certs/`, or the variables), which the SDK runtimes built on OpenSSL read
+//! ([`crate::sdk_trust`]): one description of those paths and variables for both.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -150,25 +155,83 @@ fn family_from_os_release(text: &str) -> Option<StoreFamily> {
 /// command, passed in (`Context::trust_environment`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustEnvironment {
+    /// `SSL_CERT_FILE`: replaces the default CA file (X509_get_default_cert_file_env).
     pub ssl_cert_file: Option<PathBuf>,
-    pub ssl_cert_dir: Option<PathBuf>,
+    /// `SSL_CERT_DIR`: replaces the default hashed directory; several may be listed,
+    /// `:`-separated, each looked up in turn (by_dir.c).
+    pub ssl_cert_dirs: Vec<PathBuf>,
 }
 
 impl TrustEnvironment {
-    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` of this process (empty values count as unset).
-    /// `SSL_CERT_DIR` may list several directories (`:`-separated); the first is read.
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` of this process.
     pub fn from_process() -> TrustEnvironment {
-        let read = |name: &str| {
-            std::env::var_os(name)
-                .map(PathBuf::from)
-                .filter(|path| !path.as_os_str().is_empty())
-        };
+        TrustEnvironment::from_variables(|name| std::env::var_os(name))
+    }
+
+    /// The two variables as `variable` gives them (empty values count as unset, as OpenSSL's
+    /// `ossl_safe_getenv` callers treat them).
+    pub fn from_variables(variable: impl Fn(&str) -> Option<OsString>) -> TrustEnvironment {
+        let ssl_cert_file = variable("SSL_CERT_FILE")
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from);
+        let ssl_cert_dirs = variable("SSL_CERT_DIR")
+            .map(|list| {
+                std::env::split_paths(&list)
+                    .filter(|directory| !directory.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         TrustEnvironment {
-            ssl_cert_file: read("SSL_CERT_FILE"),
-            ssl_cert_dir: read("SSL_CERT_DIR").and_then(|dirs| {
-                let first = dirs.to_string_lossy().split(':').next()?.to_owned();
-                (!first.is_empty()).then(|| PathBuf::from(first))
-            }),
+            ssl_cert_file,
+            ssl_cert_dirs,
+        }
+    }
+}
+
+/// OPENSSLDIR as distributions build it: Debian and Ubuntu, then RHEL and Fedora, then Alpine
+/// and SUSE. The first that exists on the device is its OpenSSL's.
+pub const OPENSSL_DIRECTORIES: &[&str] = &["/usr/lib/ssl", "/etc/pki/tls", "/etc/ssl"];
+
+/// Where OpenSSL on a device loads trusted roots from by default (`X509_get_default_cert_file`
+/// and `_dir`, i.e. OPENSSLDIR's `cert.pem` and `certs/`, or the variables that replace them),
+/// as device paths: what the C SDK, .NET on Linux and Python's `ssl` module read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpensslDefaults {
+    pub file: PathBuf,
+    /// Set by `SSL_CERT_FILE` rather than compiled in.
+    pub file_from_environment: bool,
+    pub directories: Vec<PathBuf>,
+    /// Set by `SSL_CERT_DIR` rather than compiled in.
+    pub directories_from_environment: bool,
+}
+
+impl OpensslDefaults {
+    /// The defaults on a device where `is_directory` tells which OPENSSLDIR exists (the caller
+    /// decides how a device path is read: under `--root`, its links followed inside it).
+    pub fn new(
+        environment: &TrustEnvironment,
+        is_directory: impl Fn(&Path) -> bool,
+    ) -> OpensslDefaults {
+        let openssl_directory = OPENSSL_DIRECTORIES
+            .iter()
+            .map(Path::new)
+            .find(|directory| is_directory(directory))
+            .unwrap_or(Path::new(OPENSSL_DIRECTORIES[0]));
+        let (file, file_from_environment) = match &environment.ssl_cert_file {
+            Some(file) => (file.clone(), true),
+            None => (openssl_directory.join("cert.pem"), false),
+        };
+        let directories_from_environment = !environment.ssl_cert_dirs.is_empty();
+        let directories = if directories_from_environment {
+            environment.ssl_cert_dirs.clone()
+        } else {
+            vec![openssl_directory.join("certs")]
+        };
+        OpensslDefaults {
+            file,
+            file_from_environment,
+            directories,
+            directories_from_environment,
         }
     }
 }
@@ -191,7 +254,8 @@ impl OsTrustLocation {
             Some(file) => (root.path(file), true),
             None => (root.path(family.bundle()), false),
         };
-        let directory = match &environment.ssl_cert_dir {
+        // The first SSL_CERT_DIR entry: where the guides tell users to put their roots.
+        let directory = match environment.ssl_cert_dirs.first() {
             Some(directory) => Some(root.path(directory)),
             None if !bundle.is_file() => {
                 Some(root.path("/etc/ssl/certs")).filter(|directory| has_hashed_entries(directory))
@@ -349,6 +413,36 @@ mod tests {
     }
 
     #[test]
+    fn openssls_defaults_follow_openssldir_and_the_variables() {
+        let none = TrustEnvironment::from_variables(|_| None);
+        assert_eq!(none, TrustEnvironment::default());
+        let rhel = OpensslDefaults::new(&none, |directory| directory == Path::new("/etc/pki/tls"));
+        assert_eq!(rhel.file, Path::new("/etc/pki/tls/cert.pem"));
+        assert_eq!(rhel.directories, [PathBuf::from("/etc/pki/tls/certs")]);
+        assert!(!rhel.file_from_environment && !rhel.directories_from_environment);
+        // Nothing found: Debian's OPENSSLDIR, the one most devices have.
+        let unknown = OpensslDefaults::new(&none, |_| false);
+        assert_eq!(unknown.file, Path::new("/usr/lib/ssl/cert.pem"));
+
+        let set = TrustEnvironment::from_variables(|name| match name {
+            "SSL_CERT_FILE" => Some("/opt/roots.pem".into()),
+            "SSL_CERT_DIR" => Some("/opt/a::/opt/b".into()),
+            _ => None,
+        });
+        assert_eq!(
+            set.ssl_cert_dirs,
+            [PathBuf::from("/opt/a"), PathBuf::from("/opt/b")]
+        );
+        let moved = OpensslDefaults::new(&set, |_| true);
+        assert_eq!(moved.file, Path::new("/opt/roots.pem"));
+        assert!(moved.file_from_environment && moved.directories_from_environment);
+        assert_eq!(moved.directories, set.ssl_cert_dirs);
+        // Empty values count as unset.
+        let empty = TrustEnvironment::from_variables(|_| Some(OsString::new()));
+        assert_eq!(empty, TrustEnvironment::default());
+    }
+
+    #[test]
     fn hashed_names_are_openssls() {
         assert!(is_hashed_name("3513523f.0"));
         assert!(is_hashed_name("ABCDEF01.12"));
@@ -382,7 +476,7 @@ mod tests {
         .unwrap();
         let environment = TrustEnvironment {
             ssl_cert_file: Some(PathBuf::from("/ca.pem")),
-            ssl_cert_dir: Some(PathBuf::from("/etc/ssl/certs")),
+            ssl_cert_dirs: vec![PathBuf::from("/etc/ssl/certs")],
         };
         let location = OsTrustLocation::locate(&root, &environment);
         assert!(location.bundle_from_environment);

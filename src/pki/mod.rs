@@ -16,8 +16,11 @@ pub mod verdicts;
 pub mod verify;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use rustls_pki_types::CertificateDer;
+
+use describe::CertificateSummary;
 
 pub use codes::VerifyCode;
 
@@ -34,6 +37,11 @@ pub struct TrustAnchors {
     /// The `TRUSTED CERTIFICATE` settings of `certificates[i]`, where the file gave any (an
     /// empty list when none did).
     pub trust_settings: Vec<Option<trust_settings::TrustSettings>>,
+    /// [`describe::describe`] of `certificates[i]` (or why it failed), made on first use and
+    /// kept: what a check or a report shows of a root (subject, notAfter, fingerprint) is read
+    /// from here rather than parsed again. Made lazily because the OS store holds a hundred
+    /// roots that most runs never show.
+    summaries: OnceLock<Vec<Result<CertificateSummary, String>>>,
 }
 
 impl TrustAnchors {
@@ -43,6 +51,7 @@ impl TrustAnchors {
             path,
             certificates,
             trust_settings: Vec::new(),
+            summaries: OnceLock::new(),
         }
     }
 
@@ -65,7 +74,24 @@ impl TrustAnchors {
                 .map(|certificate| certificate.der)
                 .collect(),
             trust_settings,
+            summaries: OnceLock::new(),
         })
+    }
+
+    /// Each certificate described (in `certificates` order), or why it cannot be.
+    pub fn summaries(&self) -> &[Result<CertificateSummary, String>] {
+        self.summaries.get_or_init(|| {
+            self.certificates
+                .iter()
+                .map(|der| describe::describe(der).map_err(|error| error.to_string()))
+                .collect()
+        })
+    }
+
+    /// The description of the anchor whose DER is `der`, when it is one of these and readable.
+    pub fn summary_of(&self, der: &CertificateDer<'_>) -> Option<&CertificateSummary> {
+        let index = self.certificates.iter().position(|known| known == der)?;
+        self.summaries().get(index)?.as_ref().ok()
     }
 
     /// The anchors as the verifier's store, with their trust settings.

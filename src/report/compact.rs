@@ -6,7 +6,9 @@
 //!
 //! The per-port facts come from the run's typed evidence (each port's observation and the
 //! verdict on its chain), for the leaf suite's gateway ports as for the gateway suite's own
-//! edgeHub ports: nothing here parses a certificate or reads a check's JSON.
+//! edgeHub ports and its parent's: nothing here parses a certificate or reads a check's JSON.
+//! A gateway-mode run adds the certificates its config names, from the typed expiry info of
+//! its configuration checks.
 
 use std::time::Duration;
 
@@ -14,10 +16,12 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Verdict, verdict};
-use crate::engine::{Evidence, ObservedPort, RunReport, Status};
+use crate::engine::info::CheckInfo;
+use crate::engine::{CheckReport, Evidence, Group, ObservedPort, Peer, RunReport, Status};
 use crate::net::Protocol;
 use crate::net::observation::Session;
-use crate::pki::describe::{CertificateSummary, describe};
+use crate::pki::TrustAnchors;
+use crate::pki::describe::CertificateSummary;
 use crate::pki::verdicts::ChainVerdict;
 use crate::secrets::redact;
 
@@ -48,6 +52,14 @@ pub struct TargetResult {
     pub problems: Vec<Problem>,
     /// One entry per connect check that applied.
     pub ports: Vec<PortResult>,
+    /// Gateway mode: each certificate the config names (the device CA chain, the trusted
+    /// roots) with its expiry, as `certificates-expiry` rated it; absent on a leaf.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<ConfiguredCertificate>,
+    /// Gateway mode on a lower layer of a nested hierarchy: the parent (`parent_hostname`) and
+    /// its ports as this gateway reaches them; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentResult>,
     /// How long resolving the gateway's name took (hosts file or DNS); absent when the run did
     /// not resolve it.
     pub dns_lookup_seconds: Option<f64>,
@@ -110,6 +122,35 @@ pub struct PortResult {
     pub verified_chain_not_after: Option<i64>,
 }
 
+/// A certificate the gateway's config names, as monitoring reads its expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ConfiguredCertificate {
+    /// The check that rated it (`certificates-expiry`).
+    pub check: String,
+    /// Where it came from (`device CA, /etc/aziot/certs/device-ca.pem`, `trusted root, ...`).
+    pub source: String,
+    /// OpenSSL's one-line form.
+    pub subject: String,
+    /// SHA-256 of the DER, lower-case hex without separators (blackbox_exporter's form).
+    pub fingerprint_sha256: String,
+    /// Its notAfter, in Unix seconds.
+    pub not_after: i64,
+    /// The check's verdict on it: `warning` within the threshold, `error` when expired, not
+    /// yet valid or past IoT Edge's 2038 limit.
+    pub status: Status,
+}
+
+/// A lower layer's parent gateway, as the child reaches it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ParentResult {
+    /// `parent_hostname` from the config: the name the child dials.
+    pub hostname: String,
+    /// One entry per parent connect check that applied.
+    pub ports: Vec<PortResult>,
+}
+
 /// The presented leaf, as blackbox_exporter's `probe_ssl_last_chain_info` labels it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -130,10 +171,7 @@ impl PresentedCertificate {
             .cloned()
             .chain(leaf.ip_addresses.iter().map(ToString::to_string));
         PresentedCertificate {
-            fingerprint_sha256: leaf
-                .sha256_fingerprint
-                .replace(':', "")
-                .to_ascii_lowercase(),
+            fingerprint_sha256: blackbox_fingerprint(&leaf.sha256_fingerprint),
             subject: leaf.subject.clone(),
             issuer: leaf.issuer.clone(),
             subject_alternative_names: names.collect::<Vec<_>>().join(","),
@@ -141,9 +179,19 @@ impl PresentedCertificate {
     }
 }
 
+/// `ab01...` from OpenSSL's `AB:01:...`: blackbox_exporter's form of a SHA-256 fingerprint.
+fn blackbox_fingerprint(openssl: &str) -> String {
+    openssl.replace(':', "").to_ascii_lowercase()
+}
+
 /// The earliest expiry along the chain OpenSSL built, when it verified: each link is a
-/// certificate the server presented (already described) or the root from the CA file.
-fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option<i64> {
+/// certificate the server presented or a root of the run's trust anchors, each already
+/// described where it was loaded.
+fn verified_chain_not_after(
+    session: &Session,
+    verdict: &ChainVerdict,
+    anchors: &[&TrustAnchors],
+) -> Option<i64> {
     let verification = verdict.openssl.as_ref().ok()?;
     if verification.code().number() != 0 {
         return None;
@@ -159,14 +207,123 @@ fn verified_chain_not_after(session: &Session, verdict: &ChainVerdict) -> Option
                 .position(|der| *der == link.der)
                 .and_then(|index| session.chain.summaries.get(index)?.as_ref().ok())
                 .map(|summary| summary.not_after);
-            // A root from the CA file was never presented, so it has no description yet.
+            // A root from the CA file was never presented: its description is the anchors'.
             presented
-                .or_else(|| describe(&link.der).ok().map(|summary| summary.not_after))
+                .or_else(|| {
+                    anchors
+                        .iter()
+                        .find_map(|anchors| anchors.summary_of(&link.der))
+                        .map(|summary| summary.not_after)
+                })
                 .map(|not_after| not_after.unix_timestamp())
         })
         .collect::<Option<Vec<i64>>>()?
         .into_iter()
         .min()
+}
+
+/// Every port of `wanted` peers the run observed, one per connect check that applied, with the
+/// verdict on its chain where one was reached.
+fn port_results(report: &RunReport, wanted: impl Fn(Peer) -> bool) -> Vec<PortResult> {
+    // The roots chains were verified against: the leaf's CA file (or OS store), the gateway's
+    // trust bundle.
+    let anchors: Vec<&TrustAnchors> = report
+        .checks
+        .iter()
+        .filter_map(|check| match &check.outcome.evidence {
+            Evidence::TrustAnchors(anchors) => Some(anchors.as_ref()),
+            Evidence::ConfiguredCertificates(configured) => configured.trust_bundle.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let observed: Vec<&ObservedPort> = report
+        .checks
+        .iter()
+        .flat_map(|check| check.outcome.evidence.ports())
+        .filter(|port| wanted(port.peer))
+        .collect();
+    report
+        .checks
+        .iter()
+        .filter_map(|check| {
+            let probed = check
+                .port
+                .filter(|port| port.connects && wanted(port.peer))?;
+            let outcome = &check.outcome;
+            let mine = |port: &&&ObservedPort| port.observation.protocol == probed.protocol;
+            let observation = observed.iter().find(mine).map(|port| &port.observation);
+            let session = observation.and_then(|observation| observation.session());
+            let verdict = observed
+                .iter()
+                .filter(mine)
+                .find_map(|port| port.verdict.as_ref());
+            Some(PortResult {
+                protocol: probed.protocol,
+                port: probed.port,
+                status: outcome.status,
+                error: (outcome.status == Status::Error)
+                    .then(|| observation?.error().map(|error| error.kind().to_owned()))
+                    .flatten(),
+                connect_seconds: session
+                    .map(|session| session.handshake.connect_time.as_secs_f64()),
+                handshake_seconds: session
+                    .map(|session| session.handshake.handshake_time.as_secs_f64()),
+                verify_code: verdict
+                    .and_then(|verdict| verdict.code())
+                    .map(|code| code.number()),
+                cert_not_after: session
+                    .and_then(|session| session.chain.leaf())
+                    .map(|leaf| leaf.not_after.unix_timestamp()),
+                tls_version: session.map(|session| session.handshake.tls_version.clone()),
+                protocol_seconds: session
+                    .and_then(|session| session.answer_time)
+                    .map(|time| time.as_secs_f64()),
+                certificate: session
+                    .and_then(|session| session.chain.leaf())
+                    .map(PresentedCertificate::of),
+                chain_not_after: session.and_then(|session| {
+                    session
+                        .chain
+                        .readable()
+                        .map(|certificate| certificate.not_after.unix_timestamp())
+                        .min()
+                }),
+                verified_chain_not_after: session.zip(verdict).and_then(|(session, verdict)| {
+                    verified_chain_not_after(session, verdict, &anchors)
+                }),
+            })
+        })
+        .collect()
+}
+
+/// The certificates the configuration checks rated (gateway mode's `certificates-expiry`),
+/// once each.
+fn configured_certificates(report: &RunReport) -> Vec<ConfiguredCertificate> {
+    let mut certificates: Vec<ConfiguredCertificate> = Vec::new();
+    let rated = report
+        .checks
+        .iter()
+        .filter(|check| check.group == Group::Configuration)
+        .filter_map(|check: &CheckReport| match &check.outcome.info {
+            CheckInfo::Expiry(info) => Some((check.id, info)),
+            _ => None,
+        });
+    for (id, info) in rated {
+        for validity in &info.certificates {
+            let certificate = ConfiguredCertificate {
+                check: id.to_owned(),
+                source: redact(&validity.source).into_owned(),
+                subject: validity.subject.clone(),
+                fingerprint_sha256: blackbox_fingerprint(&validity.sha256),
+                not_after: validity.not_after_unix,
+                status: validity.status,
+            };
+            if !certificates.contains(&certificate) {
+                certificates.push(certificate);
+            }
+        }
+    }
+    certificates
 }
 
 fn statuses_by_id<S: Serializer>(checks: &[CheckStatus], serializer: S) -> Result<S::Ok, S::Error> {
@@ -212,65 +369,12 @@ impl TargetResult {
                     .map(|remedy| redact(remedy).into_owned()),
             })
             .collect();
-        // Every port of the gateway the run observed, with its verdict where one was reached.
-        let observed: Vec<&ObservedPort> = report
-            .checks
-            .iter()
-            .flat_map(|check| check.outcome.evidence.ports())
-            .filter(|port| port.peer.is_gateway())
-            .collect();
-        let ports = report
-            .checks
-            .iter()
-            .filter_map(|check| {
-                let probed = check
-                    .port
-                    .filter(|port| port.connects && port.peer.is_gateway())?;
-                let outcome = &check.outcome;
-                let mine = |port: &&&ObservedPort| port.observation.protocol == probed.protocol;
-                let observation = observed.iter().find(mine).map(|port| &port.observation);
-                let session = observation.and_then(|observation| observation.session());
-                let verdict = observed
-                    .iter()
-                    .filter(mine)
-                    .find_map(|port| port.verdict.as_ref());
-                Some(PortResult {
-                    protocol: probed.protocol,
-                    port: probed.port,
-                    status: outcome.status,
-                    error: (outcome.status == Status::Error)
-                        .then(|| observation?.error().map(|error| error.kind().to_owned()))
-                        .flatten(),
-                    connect_seconds: session
-                        .map(|session| session.handshake.connect_time.as_secs_f64()),
-                    handshake_seconds: session
-                        .map(|session| session.handshake.handshake_time.as_secs_f64()),
-                    verify_code: verdict
-                        .and_then(|verdict| verdict.code())
-                        .map(|code| code.number()),
-                    cert_not_after: session
-                        .and_then(|session| session.chain.leaf())
-                        .map(|leaf| leaf.not_after.unix_timestamp()),
-                    tls_version: session.map(|session| session.handshake.tls_version.clone()),
-                    protocol_seconds: session
-                        .and_then(|session| session.answer_time)
-                        .map(|time| time.as_secs_f64()),
-                    certificate: session
-                        .and_then(|session| session.chain.leaf())
-                        .map(PresentedCertificate::of),
-                    chain_not_after: session.and_then(|session| {
-                        session
-                            .chain
-                            .readable()
-                            .map(|certificate| certificate.not_after.unix_timestamp())
-                            .min()
-                    }),
-                    verified_chain_not_after: session
-                        .zip(verdict)
-                        .and_then(|(session, verdict)| verified_chain_not_after(session, verdict)),
-                })
-            })
-            .collect();
+        let ports = port_results(report, Peer::is_gateway);
+        let certificates = configured_certificates(report);
+        let parent = TargetResult::configured_parent(report).map(|hostname| ParentResult {
+            hostname,
+            ports: port_results(report, |peer| peer == Peer::Parent),
+        });
         let dns_lookup_seconds = report
             .checks
             .iter()
@@ -284,6 +388,8 @@ impl TargetResult {
             checks,
             problems,
             ports,
+            certificates,
+            parent,
             dns_lookup_seconds,
             elapsed: report.elapsed,
         }
@@ -297,6 +403,18 @@ impl TargetResult {
             .iter()
             .find_map(|check| match &check.outcome.evidence {
                 Evidence::EdgeConfig(config) => config.hostname.clone(),
+                _ => None,
+            })
+    }
+
+    /// The parent's name (`parent_hostname`) for a gateway-mode run of a lower layer: from the
+    /// config the run parsed.
+    pub fn configured_parent(report: &RunReport) -> Option<String> {
+        report
+            .checks
+            .iter()
+            .find_map(|check| match &check.outcome.evidence {
+                Evidence::EdgeConfig(config) => config.parent_hostname.clone(),
                 _ => None,
             })
     }
@@ -323,6 +441,8 @@ impl TargetResult {
                 remedy: remedy.map(|remedy| redact(&remedy).into_owned()),
             }],
             ports: Vec::new(),
+            certificates: Vec::new(),
+            parent: None,
             dns_lookup_seconds: None,
             elapsed: Duration::ZERO,
         }

@@ -287,6 +287,8 @@ mod tests {
                 .into_iter()
                 .map(|protocol| port(protocol, Some(0), None))
                 .collect(),
+            certificates: Vec::new(),
+            parent: None,
             dns_lookup_seconds: None,
             elapsed: Duration::from_millis(14),
         };

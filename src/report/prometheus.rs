@@ -6,13 +6,19 @@
 //! of text per gateway, never a chain) and written at the end. Label values are escaped as the
 //! format requires (backslash, double quote, line feed), and so is the help text (backslash,
 //! line feed).
+//!
+//! A gateway-mode run exports the gateway under its configured `hostname` with edgeHub's ports,
+//! plus each certificate its config names (`edgeprobe_certificate_expiry_timestamp_seconds`)
+//! and, on a lower layer, its parent: `edgeprobe_parent_info` names it, and the parent's ports
+//! as this gateway reaches them are per-port series under the parent's own name, the series a
+//! leaf of that parent would export for it.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::Verdict;
-use super::compact::TargetResult;
+use super::compact::{PortResult, TargetResult};
 use crate::engine::Status;
 
 /// Every family edgeprobe exports: name, help. All are gauges. Where blackbox_exporter has a
@@ -20,7 +26,7 @@ use crate::engine::Status;
 /// written for blackbox_exporter's TLS probes work; every series carries `gateway`, and the
 /// per-port ones `protocol` and `port` as well (a gateway's three ports can present three
 /// different chains).
-pub const FAMILIES: [(&str, &str); 12] = [
+pub const FAMILIES: [(&str, &str); 14] = [
     (
         "probe_success",
         "1 if no check failed for the gateway (warnings allowed), 0 if one did.",
@@ -69,6 +75,14 @@ pub const FAMILIES: [(&str, &str); 12] = [
         "edgeprobe_phase_duration_seconds",
         "Time spent in each phase of reaching the gateway, in seconds: resolve (no protocol or port), then connect, tls and protocol (the protocol's first answer) per port.",
     ),
+    (
+        "edgeprobe_certificate_expiry_timestamp_seconds",
+        "Gateway mode: notAfter of each certificate the gateway's config names (device CA chain, trusted roots), in Unix seconds, labelled with the check that rated it, where it came from, its subject and SHA-256 fingerprint.",
+    ),
+    (
+        "edgeprobe_parent_info",
+        "Gateway mode on a lower layer: the parent gateway (parent_hostname) as the parent label; the value is 1. The parent's ports are per-port series with gateway set to the parent's name.",
+    ),
 ];
 
 const SUCCESS: usize = 0;
@@ -83,6 +97,8 @@ const VERIFY_CODE: usize = 8;
 const CONNECT: usize = 9;
 const HANDSHAKE: usize = 10;
 const PHASE: usize = 11;
+const CERTIFICATE_EXPIRY: usize = 12;
+const PARENT: usize = 13;
 
 /// Collects results and writes them as one exposition.
 #[derive(Debug, Default)]
@@ -92,6 +108,7 @@ pub struct PrometheusWriter {
     /// Gateways already exported: a second result for the same name would repeat its series,
     /// which the format forbids, so it is left out (and said so in a comment).
     gateways: HashSet<String>,
+    /// What was left out, and why: written as comments at the end.
     repeated: Vec<String>,
 }
 
@@ -115,7 +132,10 @@ impl PrometheusWriter {
                 .line
                 .map(|line| format!(" (line {line})"))
                 .unwrap_or_default();
-            self.repeated.push(format!("{}{line}", result.gateway));
+            self.repeated.push(format!(
+                "{}{line} is listed more than once; only its first result is exported",
+                result.gateway
+            ));
             return;
         }
         let gateway = format!("gateway=\"{}\"", escape_label_value(&result.gateway));
@@ -141,7 +161,39 @@ impl PrometheusWriter {
                 self.sample(CHECK_STATUS, &labels, u8::from(candidate == check.status));
             }
         }
-        for port in &result.ports {
+        for certificate in &result.certificates {
+            let labels = with_labels(
+                &gateway,
+                &[
+                    ("check", &certificate.check),
+                    ("source", &certificate.source),
+                    ("subject", &certificate.subject),
+                    ("fingerprint_sha256", &certificate.fingerprint_sha256),
+                ],
+            );
+            // Exact as an f64 for any date before the year 285 million.
+            self.sample(CERTIFICATE_EXPIRY, &labels, certificate.not_after as f64);
+        }
+        self.add_ports(&gateway, &result.ports);
+        if let Some(parent) = &result.parent {
+            let name = escape_label_value(&parent.hostname);
+            self.sample(PARENT, &format!("{gateway},parent=\"{name}\""), 1);
+            // Under the parent's name, unless that name is already exported (a parent named
+            // like its child would repeat the child's series, which the format forbids).
+            if self.gateways.insert(parent.hostname.clone()) {
+                self.add_ports(&format!("gateway=\"{name}\""), &parent.ports);
+            } else {
+                self.repeated.push(format!(
+                    "{}, the parent of {}, is named like a gateway already exported; its ports are left out",
+                    parent.hostname, result.gateway
+                ));
+            }
+        }
+    }
+
+    /// The per-port samples of one gateway's ports; `gateway` is its label, already escaped.
+    fn add_ports(&mut self, gateway: &str, ports: &[PortResult]) {
+        for port in ports {
             let labels = format!(
                 "{gateway},protocol=\"{}\",port=\"{}\"",
                 port.protocol.key(),
@@ -181,12 +233,14 @@ impl PrometheusWriter {
                 self.sample(TLS_VERSION, &format!("{labels},version=\"{version}\""), 1);
             }
             if let Some(certificate) = &port.certificate {
-                let info = format!(
-                    "{labels},fingerprint_sha256=\"{}\",subject=\"{}\",issuer=\"{}\",subjectalternative=\"{}\"",
-                    escape_label_value(&certificate.fingerprint_sha256),
-                    escape_label_value(&certificate.subject),
-                    escape_label_value(&certificate.issuer),
-                    escape_label_value(&certificate.subject_alternative_names),
+                let info = with_labels(
+                    &labels,
+                    &[
+                        ("fingerprint_sha256", &certificate.fingerprint_sha256),
+                        ("subject", &certificate.subject),
+                        ("issuer", &certificate.issuer),
+                        ("subjectalternative", &certificate.subject_alternative_names),
+                    ],
                 );
                 self.sample(LAST_CHAIN_INFO, &info, 1);
             }
@@ -200,16 +254,21 @@ impl PrometheusWriter {
             writeln!(out, "# TYPE {name} gauge")?;
             out.write_all(samples.as_bytes())?;
         }
-        for gateway in &self.repeated {
+        for left_out in &self.repeated {
             // A comment line: ignored by parsers, read by whoever wonders where it went.
-            writeln!(
-                out,
-                "# edgeprobe: {} is listed more than once; only its first result is exported",
-                escape_help(gateway)
-            )?;
+            writeln!(out, "# edgeprobe: {}", escape_help(left_out))?;
         }
         Ok(())
     }
+}
+
+/// `labels` (already written) followed by `,name="value"` for each pair, values escaped.
+fn with_labels(labels: &str, pairs: &[(&str, &str)]) -> String {
+    let mut all = labels.to_owned();
+    for (name, value) in pairs {
+        let _ = write!(all, ",{name}=\"{}\"", escape_label_value(value));
+    }
+    all
 }
 
 /// Label values may hold any UTF-8, with `\`, `"` and line feed escaped as `\\`, `\"`, `\n`.
@@ -317,12 +376,30 @@ mod tests {
                     verified_chain_not_after: None,
                 },
             ],
+            certificates: Vec::new(),
+            parent: None,
             dns_lookup_seconds: Some(0.0004),
             elapsed: Duration::from_millis(3),
         }
     }
 
     type Family = openmetrics_parser::MetricFamily<PrometheusType, PrometheusValue>;
+    type Exposition = openmetrics_parser::MetricsExposition<PrometheusType, PrometheusValue>;
+
+    /// `results` written as one exposition, and that text parsed (failing the test when it
+    /// does not parse).
+    fn written(results: &[&TargetResult]) -> (String, Exposition) {
+        let mut writer = PrometheusWriter::new();
+        for result in results {
+            writer.add(result);
+        }
+        let mut text = Vec::new();
+        writer.write(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let exposition =
+            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        (text, exposition)
+    }
 
     fn sorted(names: &[String]) -> Vec<&str> {
         let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -356,15 +433,7 @@ mod tests {
     #[test]
     fn exposition_parses_with_every_family_typed_and_labelled() {
         let awkward = "gw\"quoted\\back\nslash";
-        let mut writer = PrometheusWriter::new();
-        writer.add(&result("gw-1.contoso.com", 1));
-        writer.add(&result(awkward, 2));
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (_, exposition) = written(&[&result("gw-1.contoso.com", 1), &result(awkward, 2)]);
         let names: HashSet<&str> = exposition.families.keys().map(String::as_str).collect();
         assert_eq!(names, FAMILIES.iter().map(|(name, _)| *name).collect());
         for (name, help) in FAMILIES {
@@ -469,14 +538,7 @@ mod tests {
 
     #[test]
     fn a_gateway_listed_twice_is_exported_once() {
-        let mut writer = PrometheusWriter::new();
-        writer.add(&result("gw-1", 1));
-        writer.add(&result("gw-1", 9));
-        let mut text = Vec::new();
-        writer.write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (text, exposition) = written(&[&result("gw-1", 1), &result("gw-1", 9)]);
         assert_eq!(
             exposition.families["edgeprobe_check_status"]
                 .iter_samples()
@@ -485,6 +547,75 @@ mod tests {
         );
         assert!(
             text.contains("# edgeprobe: gw-1 (line 9) is listed more than once"),
+            "{text}"
+        );
+    }
+
+    /// Gateway mode: configured certificates under the gateway, the parent named by its info
+    /// series and its ports under its own name; a parent named like its child is left out.
+    #[test]
+    fn a_lower_layer_exports_its_certificates_and_its_parents_ports() {
+        use crate::report::compact::{ConfiguredCertificate, ParentResult};
+        let certificate = |source: &str, fingerprint: &str| ConfiguredCertificate {
+            check: "certificates-expiry".into(),
+            source: source.into(),
+            subject: "CN = Azure_IoT_Hub_CA_Cert_Test_Only".into(),
+            fingerprint_sha256: fingerprint.into(),
+            not_after: 2_000_000_000,
+            status: Status::Ok,
+        };
+        let mut child = result("child.contoso.com", 1);
+        child.line = None;
+        // Two roots of one subject (two certGen runs) stay two series.
+        child.certificates = vec![
+            certificate("trusted root, /var/aziot/certs/root.pem", "ab01"),
+            certificate("trusted root, /var/aziot/certs/root.pem", "cd02"),
+        ];
+        child.parent = Some(ParentResult {
+            hostname: "top.contoso.com".into(),
+            ports: child.ports.clone(),
+        });
+        let (text, exposition) = written(&[&child]);
+        let expiry = &exposition.families["edgeprobe_certificate_expiry_timestamp_seconds"];
+        assert_eq!(
+            sorted(expiry.get_label_names()),
+            [
+                "check",
+                "fingerprint_sha256",
+                "gateway",
+                "source",
+                "subject"
+            ]
+        );
+        assert_eq!(expiry.iter_samples().count(), 2, "{text}");
+        let parent = &exposition.families["edgeprobe_parent_info"];
+        assert_eq!(
+            sample(
+                parent,
+                &[
+                    ("gateway", "child.contoso.com"),
+                    ("parent", "top.contoso.com")
+                ]
+            ),
+            Some(1.0)
+        );
+        let verify = &exposition.families["edgeprobe_verify_code"];
+        for gateway in ["child.contoso.com", "top.contoso.com"] {
+            let labels = [("gateway", gateway), ("protocol", "mqtt"), ("port", "8883")];
+            assert_eq!(sample(verify, &labels), Some(20.0), "{gateway}");
+        }
+        // No verdict is made up for the parent: it was not checked as a gateway.
+        let success = &exposition.families["probe_success"];
+        assert_eq!(sample(success, &[("gateway", "top.contoso.com")]), None);
+
+        let mut looped = result("gw.contoso.com", 1);
+        looped.parent = Some(ParentResult {
+            hostname: "gw.contoso.com".into(),
+            ports: looped.ports.clone(),
+        });
+        let (text, _) = written(&[&looped]);
+        assert!(
+            text.contains("# edgeprobe: gw.contoso.com, the parent of gw.contoso.com, is named like a gateway already exported"),
             "{text}"
         );
     }
@@ -498,11 +629,7 @@ mod tests {
 
     #[test]
     fn empty_families_still_parse() {
-        let mut text = Vec::new();
-        PrometheusWriter::new().write(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let exposition =
-            parse_prometheus(&text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+        let (_, exposition) = written(&[]);
         assert_eq!(exposition.families.len(), FAMILIES.len());
     }
 }

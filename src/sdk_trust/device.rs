@@ -65,6 +65,14 @@ impl Environment {
             .filter(|value| !value.is_empty())
     }
 
+    /// OpenSSL's `SSL_CERT_FILE` and `SSL_CERT_DIR` from this snapshot, parsed as the OS trust
+    /// store checks parse them.
+    pub fn trust(&self) -> crate::engine::os_trust_location::TrustEnvironment {
+        crate::engine::os_trust_location::TrustEnvironment::from_variables(|name| {
+            self.get(name).map(OsStr::to_os_string)
+        })
+    }
+
     pub fn text(&self, name: &str) -> Option<String> {
         self.get(name)
             .map(|value| value.to_string_lossy().into_owned())

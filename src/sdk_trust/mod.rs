@@ -106,14 +106,11 @@ pub enum SdkChoice {
     All,
 }
 
-/// The runtimes `sdk-trust` examines: `None` when neither `--sdk` nor `--only sdk-trust` asked
-/// for it; an empty list for every runtime found.
-pub fn requested(choices: &[SdkChoice], only: &[String]) -> Option<Vec<Runtime>> {
-    if choices.is_empty() {
-        return only.iter().any(|id| id == "sdk-trust").then(Vec::new);
-    }
+/// The runtimes `sdk-trust` examines on a leaf device: those `--sdk` names; without `--sdk`
+/// (the default) or with `--sdk all`, an empty list: every runtime found on the device.
+pub fn requested(choices: &[SdkChoice]) -> Vec<Runtime> {
     if choices.contains(&SdkChoice::All) {
-        return Some(Vec::new());
+        return Vec::new();
     }
     let mut runtimes: Vec<Runtime> = choices
         .iter()
@@ -128,7 +125,7 @@ pub fn requested(choices: &[SdkChoice], only: &[String]) -> Option<Vec<Runtime>>
         .collect();
     runtimes.sort();
     runtimes.dedup();
-    Some(runtimes)
+    runtimes
 }
 
 /// Whether a store decides what the SDK trusts, or only what some other library on the same

@@ -1,51 +1,49 @@
-//! OpenSSL's default verify paths, which the C SDK, .NET on Linux and Python's `ssl` module all
-//! load (`X509_get_default_cert_file`/`_dir`, moved by `SSL_CERT_FILE` and `SSL_CERT_DIR`), and
-//! finding the C SDK's OpenSSL itself.
+//! OpenSSL's default verify paths as the stores the C SDK, .NET on Linux and Python's `ssl`
+//! module all load (the paths and variables themselves are
+//! [`OpensslDefaults`](crate::engine::os_trust_location::OpensslDefaults)), and finding the C
+//! SDK's OpenSSL itself.
 
 use std::path::{Path, PathBuf};
 
 use super::device::{Environment, children, locate};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole};
+use crate::engine::os_trust_location::OpensslDefaults;
 use crate::system::SystemRoot;
 
-/// OPENSSLDIR as distributions build it: Debian and Ubuntu, then RHEL and Fedora, then Alpine
-/// and SUSE. The first that exists on the device is its OpenSSL's.
-const OPENSSL_DIRECTORIES: &[&str] = &["/usr/lib/ssl", "/etc/pki/tls", "/etc/ssl"];
-
 /// Where the device's OpenSSL loads trusted roots from by default: the CA file, then the hashed
-/// directories.
+/// directories ([`OpensslDefaults`], the same paths and variables the OS trust store checks
+/// read), each located under `--root`.
 pub fn default_stores(root: &SystemRoot, environment: &Environment) -> Vec<StoreLocation> {
-    let directory = OPENSSL_DIRECTORIES
-        .iter()
-        .map(Path::new)
-        .find(|directory| locate(root, directory).is_dir())
-        .unwrap_or(Path::new(OPENSSL_DIRECTORIES[0]));
-    let mut stores = vec![match environment.get("SSL_CERT_FILE") {
-        Some(file) => StoreLocation::new(root, file, StoreFormat::PemFile, "SSL_CERT_FILE"),
-        None => StoreLocation::new(
+    let defaults = OpensslDefaults::new(&environment.trust(), |directory| {
+        locate(root, directory).is_dir()
+    });
+    let (file_source, directory_source) = (
+        if defaults.file_from_environment {
+            "SSL_CERT_FILE"
+        } else {
+            "OpenSSL's default CA file"
+        },
+        if defaults.directories_from_environment {
+            "SSL_CERT_DIR"
+        } else {
+            "OpenSSL's default CA directory"
+        },
+    );
+    let mut stores = vec![StoreLocation::new(
+        root,
+        &defaults.file,
+        StoreFormat::PemFile,
+        file_source,
+    )];
+    stores.extend(defaults.directories.iter().map(|directory| {
+        StoreLocation::new(
             root,
-            directory.join("cert.pem"),
-            StoreFormat::PemFile,
-            "OpenSSL's default CA file",
-        ),
-    }];
-    match environment.get("SSL_CERT_DIR") {
-        Some(list) => stores.extend(std::env::split_paths(list).map(|directory| {
-            StoreLocation::new(
-                root,
-                directory,
-                StoreFormat::HashedDirectory,
-                "SSL_CERT_DIR",
-            )
-        })),
-        None => stores.push(StoreLocation::new(
-            root,
-            directory.join("certs"),
+            directory,
             StoreFormat::HashedDirectory,
-            "OpenSSL's default CA directory",
-        )),
-    }
+            directory_source,
+        )
+    }));
     stores
 }
 

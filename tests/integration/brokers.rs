@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Report, Run, fixture, run};
+use crate::harness::{NOT_THIS_MACHINES_SDKS, Report, Run, fixture, run};
 
 pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -365,6 +365,8 @@ impl Trio {
             "5s",
             "--output",
             "json",
+            NOT_THIS_MACHINES_SDKS[0],
+            NOT_THIS_MACHINES_SDKS[1],
         ])
     }
 }

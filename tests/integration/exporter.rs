@@ -96,12 +96,12 @@ fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     (status, body.to_owned())
 }
 
-fn promtool() -> Option<PathBuf> {
+pub(crate) fn promtool() -> Option<PathBuf> {
     required("prometheus (promtool)", find_program("promtool"))
 }
 
 /// `promtool check metrics` on an exposition: the linter Prometheus's own docs point to.
-fn assert_promtool_accepts(promtool: &Path, what: &str, exposition: &str) {
+pub(crate) fn assert_promtool_accepts(promtool: &Path, what: &str, exposition: &str) {
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

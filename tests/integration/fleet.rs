@@ -18,7 +18,9 @@ use serde::Deserialize;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
-use crate::harness::{Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run};
+use crate::harness::{
+    NOT_THIS_MACHINES_SDKS, Run, Schema, assert_valid, edgeprobe, edgeprobe_trusting, fixture, run,
+};
 
 /// A gateway PKI whose server certificate is valid for every `gw-NNN.edgeprobe.test`, served
 /// on three loopback ports (minus `closed`), with the files a fleet run needs.
@@ -740,6 +742,7 @@ async fn single_gateway_check_speaks_jsonl_and_prometheus_too() {
         args[1] = "--gateway".into();
         args[2] = "gw-001.edgeprobe.test".into();
         args.retain(|arg| arg != "--concurrency" && arg != "8");
+        args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
         let output = run_async(args).await;
         assert_eq!(output.code, 0, "{}", output.all());
         if output_format == "jsonl" {

@@ -309,6 +309,11 @@ impl Report {
 /// The gateway name every loopback test dials; mapped to 127.0.0.1 with `--resolve`.
 pub const LOOPBACK_GATEWAY: &str = "gateway.edgeprobe.test";
 
+/// `--skip sdk-trust`, for leaf runs about the gateway: `sdk-trust` runs by default and would
+/// judge the SDK runtimes of the machine running the tests (its JREs, node, Python), which are
+/// not the device the test models; tests/integration/sdk_trust.rs checks it on device trees.
+pub const NOT_THIS_MACHINES_SDKS: [&str; 2] = ["--skip", "sdk-trust"];
+
 /// `edgeprobe check` against [`LOOPBACK_GATEWAY`] on 127.0.0.1 with the MQTT, AMQP and HTTPS
 /// ports given, `ca_file`, `timeout` (e.g. "5s") and `extra` flags; JSON unless `extra` names
 /// another `--output`. Runs the binary off the async runtime so in-test servers keep serving.
@@ -330,6 +335,7 @@ pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extr
         "--timeout".into(),
         timeout.into(),
     ];
+    args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     if !extra.contains(&"--output") {
         args.extend(["--output".into(), "json".into()]);

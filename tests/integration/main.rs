@@ -16,6 +16,8 @@ mod fleet;
 mod forged_chains;
 mod gateway;
 #[cfg(unix)]
+mod gateway_metrics;
+#[cfg(unix)]
 mod gateway_mode;
 mod hardening;
 mod harness;

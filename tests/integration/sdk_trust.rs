@@ -250,13 +250,34 @@ fn truststore(keytool: &Path, storetype: &str, certificates: &[&str], path: &Pat
 
 // ---- The tests ----
 
+/// Issue 19's default: without --sdk every runtime found on the device is checked (here
+/// Debian's OpenSSL, so the C SDK); on a device with none, a skip that says where it looked.
 #[test]
-fn without_sdk_the_check_is_not_run() {
+fn without_sdk_every_runtime_found_is_checked() {
     let run = Device::debian().run(&[]);
+    let report = run.json();
+    let entry = report
+        .checks
+        .get("sdk-trust")
+        .unwrap_or_else(|| panic!("no sdk-trust by default: {}", run.stdout));
+    assert_eq!(entry.result.result, "warning", "{}", entry.message);
+    let runtimes: Vec<&str> = entry.additional_info["runtimes"]
+        .as_array()
+        .expect("runtimes")
+        .iter()
+        .filter_map(|runtime| runtime["runtime"].as_str())
+        .collect();
+    assert_eq!(runtimes, ["c"], "{}", entry.message);
+
+    let report = Device::empty().run(&[]).json();
+    let entry = &report.checks["sdk-trust"];
+    assert_eq!(entry.result.result, "skipped", "{}", entry.message);
     assert!(
-        !run.json().checks.contains_key("sdk-trust"),
+        entry
+            .message
+            .contains("no device SDK runtime was found on this device (looked for"),
         "{}",
-        run.stdout
+        entry.message
     );
 }
 

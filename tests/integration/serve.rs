@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{edgeprobe, fixture, run};
+use crate::harness::{NOT_THIS_MACHINES_SDKS, edgeprobe, fixture, run};
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -94,6 +94,7 @@ impl Serving {
             "--output".into(),
             "json".into(),
         ];
+        args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
         for (protocol, label) in [("mqtt", "MQTTS"), ("amqp", "AMQPS"), ("https", "HTTPS")] {
             args.push("--port".into());
             args.push(format!("{protocol}={}", self.port(label)));
