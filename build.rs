@@ -6,6 +6,7 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
+    discard_unwind_tables();
     println!("cargo:rerun-if-changed=checks");
     let mut pages: Vec<(String, String)> = Vec::new();
     let entries = fs::read_dir("checks").expect("the checks/ directory of explain pages");
@@ -40,4 +41,30 @@ fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     fs::write(Path::new(&out).join("explain_pages.deflate"), compressed)
         .expect("the compressed pages are written");
+}
+
+/// Leaves the DWARF unwind tables (`.eh_frame`, about 580 KB, plus the 80 KB index the linker
+/// builds from them) out of the release binary: with `panic = "abort"` nothing ever unwinds,
+/// and the binary is stripped, so all the tables still served was an unsymbolized
+/// `RUST_BACKTRACE` (a panic still prints its message and location, then aborts).
+/// `-C force-unwind-tables=no` cannot do this: under fat LTO it leaves the binary byte for byte
+/// the same (std's bitcode carries the tables), and profile rustflags are unstable. The script
+/// only adds a `/DISCARD/` rule to the linker's default layout (`INSERT AFTER`, GNU ld and
+/// lld). Debug and test builds unwind panics and keep their tables; only glibc Linux targets
+/// (GNU ld through gcc) get it, so scripts/release's musl builds are left as they are.
+fn discard_unwind_tables() {
+    let release = std::env::var("PROFILE").is_ok_and(|profile| profile == "release");
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    if !(release && target_os == "linux" && target_env == "gnu") {
+        return;
+    }
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let script = Path::new(&out).join("discard-unwind-tables.ld");
+    fs::write(
+        &script,
+        "SECTIONS { /DISCARD/ : { *(.eh_frame) } }\nINSERT AFTER .text;\n",
+    )
+    .expect("the linker script is written");
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
 }

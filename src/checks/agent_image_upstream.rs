@@ -7,18 +7,15 @@
 //! port 443, trusted through the OS store; when this machine cannot resolve names at all, that
 //! is said and the check skipped, never reported as the gateway's failure.
 
-use super::parent_registry::{
-    NESTED_DEPENDENCIES, nested_config, parent_failure, unverified_warning,
-};
-use super::registry_request::{Exchange, RegistryTarget, Transport, parent_addresses, request};
+use super::catalog;
+use super::parent_registry::{nested_config, parent_failure, unverified_warning};
+use super::registry_request::{Exchange, ParentRoute, RegistryTarget, Transport, request};
 use crate::checks::SYSTEM_BUNDLE;
 use crate::config::EdgeConfig;
 use crate::config::image_reference::{ImageReference, Registry, parse_image_reference};
 use crate::engine::info::{AddressSource, RegistryRequestInfo};
 use crate::engine::os_trust_store::os_trust_store;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Group, InfoSchema, OrSkip, Outcome, Prior, Ran, Skip,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::hostname::validate_hostname;
 use crate::net::registry::{MANIFEST_ACCEPT, RegistryAnswer};
 use crate::net::resolve::{RESOLV_CONF, ResolveError, resolve_gateway};
@@ -29,13 +26,7 @@ pub struct AgentImageUpstreamCheck;
 const UPSTREAM_AGENT: &str = "$upstream:443/azureiotedge-agent:1.5";
 
 impl DeclaredCheck for AgentImageUpstreamCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "agent-image-upstream",
-        group: Group::Connectivity,
-        title: "edgeAgent image can be pulled from this layer: through the parent ($upstream) below the top (nested edge)",
-        dependencies: NESTED_DEPENDENCIES,
-        info: InfoSchema::RegistryRequest,
-    };
+    const META: CheckMeta = catalog::AGENT_IMAGE_UPSTREAM;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = nested_config(context, prior)?;
         let parent = config.parent_hostname.as_deref();
@@ -104,27 +95,15 @@ async fn through_parent(
     reference: &ImageReference,
     port: Option<u16>,
 ) -> Result<Outcome, Skip> {
-    let host = validate_hostname(parent)
-        .ok()
-        .or_skip("skipped because parent_hostname is not a valid name (see parent-hostname)")?;
-    let (addresses, address_source) = parent_addresses(config, prior, &host)?;
-    let anchors = prior
-        .configured_certificates()
-        .and_then(|certificates| certificates.trust_bundle.as_deref());
+    let route = ParentRoute::to(config, prior, parent)?;
+    let host = &route.host;
     // `--parent-port https=N` moves the parent's 443, as for every other probe of the parent.
     let port = match port {
         None | Some(443) => context.parent_ports.https,
         Some(port) => port,
     };
-    let target = RegistryTarget {
-        host: &host,
-        addresses: &addresses,
-        address_source,
-        port,
-        transport: Transport::Https { anchors },
-    };
     let exchange = request(
-        &target,
+        &route.target(port),
         &reference.manifest_path(),
         MANIFEST_ACCEPT,
         context,

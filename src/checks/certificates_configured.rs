@@ -16,14 +16,12 @@ mod remedies;
 use std::sync::Arc;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeCa, EdgeConfig};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::pki::TrustAnchors;
 use crate::system::{Accounts, SystemRoot};
 
-use super::CONFIG_NOT_READ;
+use super::catalog;
+use super::edge_config;
 use files::FileInfo;
 
 pub struct CertificatesConfiguredCheck;
@@ -59,15 +57,9 @@ enum Kind {
 }
 
 impl DeclaredCheck for CertificatesConfiguredCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "certificates-configured",
-        group: Group::Configuration,
-        title: "device CA certificate, key and trusted root are configured and readable",
-        dependencies: &[Dependency::Requires("config-well-formed")],
-        info: InfoSchema::CertificatesConfigured,
-    };
+    const META: CheckMeta = catalog::CERTIFICATES_CONFIGURED;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let accounts = Accounts::load(&context.root).map_err(|error| error.to_string());
         let mut inspector = Inspector::new(&context.root, config, accounts);
         let format = config.format;

@@ -5,23 +5,16 @@
 
 use crate::config::ConfigFormat;
 use crate::engine::info::ExpiryInfo;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Prior, Ran, Status};
 
+use super::catalog;
 use super::expiry::{ExpiryReview, Year2038};
 use super::{configured_certificates, device_ca_unavailable};
 
 pub struct CertificatesExpiryCheck;
 
 impl DeclaredCheck for CertificatesExpiryCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "certificates-expiry",
-        group: Group::Configuration,
-        title: "configured certificates are valid and not close to expiry",
-        dependencies: &[Dependency::Uses("certificates-configured")],
-        info: InfoSchema::Expiry,
-    };
+    const META: CheckMeta = catalog::CERTIFICATES_EXPIRY;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;
         let mut rated = Vec::new();

@@ -1,26 +1,18 @@
 //! `hostname`: the gateway's `hostname` setting is a name leaves can dial and edgeHub's server
 //! certificate can carry, and agrees with the machine's own name as `iotedge check` expects.
 
-use super::CONFIG_NOT_READ;
+use super::catalog;
+use super::edge_config;
 use crate::engine::info::{CheckedHostname, HostnameInfo, InvalidHostname};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::hostname::{HostKind, HostnameError, validate_hostname};
 
 pub struct HostnameCheck;
 
 impl DeclaredCheck for HostnameCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "hostname",
-        group: Group::Configuration,
-        title: "config specifies a valid hostname for leaves to dial",
-        dependencies: &[Dependency::Requires("config-well-formed")],
-        info: InfoSchema::Hostname,
-    };
+    const META: CheckMeta = catalog::HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let file = config.source.display();
         let apply = config.format.apply_command();
         let Some(name) = config.hostname.as_deref() else {
@@ -60,25 +52,29 @@ impl DeclaredCheck for HostnameCheck {
             HostKind::Ipv4(_) | HostKind::Ipv6(_) => {
                 // The nested-edge guide allows IP addresses (edgeHub then gets an IP SAN),
                 // the transparent-gateway guide asks for a name: warn, do not fail.
-                outcome.escalate(Status::Warning);
-                outcome.message = format!(
-                    "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
-                    host.name
+                outcome.raise(
+                    Status::Warning,
+                    format!(
+                        "hostname `{}` is an IP address: leaves must then dial exactly that address, and a DHCP change breaks every leaf",
+                        host.name
+                    ),
+                    format!(
+                        "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
+                    ),
                 );
-                outcome.remedy = Some(format!(
-                    "use the gateway's FQDN as `hostname` in {file}, or keep the machine name and map it on each leaf (`<IP> <name>` in /etc/hosts); use the same form (name or IP) across the hierarchy; then `{apply}`"
-                ));
             }
             HostKind::Dns if host.single_label => {
-                outcome.escalate(Status::Warning);
-                outcome.message = format!(
-                    "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
-                    host.name
+                outcome.raise(
+                    Status::Warning,
+                    format!(
+                        "hostname `{}` is a single label: leaves resolve it only through a hosts entry or a DNS search domain",
+                        host.name
+                    ),
+                    format!(
+                        "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
+                        host.name, host.name
+                    ),
                 );
-                outcome.remedy = Some(format!(
-                    "prefer the FQDN (e.g. `{}.contoso.com`) as `hostname` in {file}, or add `<gateway IP> {}` to /etc/hosts on every leaf",
-                    host.name, host.name
-                ));
             }
             HostKind::Dns => {}
         }

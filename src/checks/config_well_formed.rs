@@ -3,25 +3,19 @@
 
 use std::sync::Arc;
 
+use super::catalog;
 use crate::config::{self, ConfigError, EdgeCa, EdgeConfig, Provisioning};
 use crate::engine::info::{
     ConfigSummary, ConfigWellFormedInfo, EdgeCaKind, ProvisioningKind, UnreadableConfig,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 
 pub struct ConfigWellFormedCheck;
 
 impl DeclaredCheck for ConfigWellFormedCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "config-well-formed",
-        group: Group::Configuration,
-        title: "IoT Edge config file is well-formed",
-        dependencies: &[],
-        info: InfoSchema::ConfigWellFormed,
-    };
+    const META: CheckMeta = catalog::CONFIG_WELL_FORMED;
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context
             .config
@@ -53,23 +47,25 @@ impl DeclaredCheck for ConfigWellFormedCheck {
             // TOML puts a key written after `[section]` inside that section: aziot then
             // never sees it, with no error ("Configure IoT Edge device settings" asks for
             // these keys at the beginning of the file, before any section).
-            outcome.escalate(Status::Warning);
-            outcome.message = format!(
-                "{}: {} inside a section, where IoT Edge does not read it",
-                parsed.source.display(),
-                parsed.misplaced_keys.join(", ")
+            outcome.raise(
+                Status::Warning,
+                format!(
+                    "{}: {} inside a section, where IoT Edge does not read it",
+                    parsed.source.display(),
+                    parsed.misplaced_keys.join(", ")
+                ),
+                format!(
+                    "move {} to the top of {}, before the first [section], then `{}`",
+                    parsed
+                        .misplaced_keys
+                        .iter()
+                        .map(|key| format!("`{}`", key.split(' ').next().unwrap_or(key)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    parsed.source.display(),
+                    parsed.format.apply_command()
+                ),
             );
-            outcome = outcome.remedy(format!(
-                "move {} to the top of {}, before the first [section], then `{}`",
-                parsed
-                    .misplaced_keys
-                    .iter()
-                    .map(|key| format!("`{}`", key.split(' ').next().unwrap_or(key)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                parsed.source.display(),
-                parsed.format.apply_command()
-            ));
         }
         let info = ConfigSummary {
             path: parsed.source.clone(),

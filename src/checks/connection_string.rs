@@ -6,15 +6,15 @@
 
 use std::sync::Arc;
 
-use super::{CONFIG_NOT_READ, Suite};
+use super::catalog;
+use super::{Suite, edge_config};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
 use crate::engine::info::{
     self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
 };
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::secrets::SecretString;
 
@@ -40,26 +40,13 @@ const PLACEHOLDER_START: char = '<';
 const GET_DEVICE_CONNECTION_STRING: &str =
     "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
 
-/// One id and one page in both suites: a leaf's connection string, or the gateway's own.
-const LEAF: CheckMeta = CheckMeta {
-    id: "connection-string",
-    group: Group::GatewayConnectivity,
-    title: "device connection string is well-formed and names a gateway",
-    dependencies: &[],
-    info: InfoSchema::ConnectionString,
-};
-
-const GATEWAY: CheckMeta = CheckMeta {
-    group: Group::Configuration,
-    title: "config provisions the IoT Edge device with a well-formed identity",
-    dependencies: &[Dependency::Requires("config-well-formed")],
-    ..LEAF
-};
-
 impl DeclaredCheck for ConnectionStringCheck {
-    const META: CheckMeta = LEAF;
+    const META: CheckMeta = catalog::CONNECTION_STRING_LEAF;
     fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(&LEAF, &GATEWAY)
+        self.suite.meta(
+            &catalog::CONNECTION_STRING_LEAF,
+            &catalog::CONNECTION_STRING_GATEWAY,
+        )
     }
     fn applies(&self, context: &Context) -> bool {
         match self.suite {
@@ -124,7 +111,7 @@ fn leaf(context: &Context) -> Ran {
 }
 
 fn gateway(prior: &Prior) -> Ran {
-    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+    let config = edge_config(prior)?;
     let file = config.source.display();
     let setting = match config.format {
         crate::config::ConfigFormat::V1Yaml => "provisioning.device_connection_string",
@@ -220,22 +207,26 @@ fn gateway(prior: &Prior) -> Ran {
         parsed.device_id, parsed.host_name
     ));
     if let Some(module) = &parsed.module_id {
-        outcome.escalate(Status::Error);
-        outcome.message = format!(
-            "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
-            parsed.device_id
+        outcome.raise(
+            Status::Error,
+            format!(
+                "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
+                parsed.device_id
+            ),
+            format!(
+                "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
+            ),
         );
-        outcome.remedy = Some(format!(
-            "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
-        ));
     } else if matches!(parsed.authentication, Authentication::X509) {
-        outcome.escalate(Status::Error);
-        outcome.message = format!(
-            "{setting} in {file} has no SharedAccessKey: IoT Edge's connection-string provisioning authenticates with the key"
+        outcome.raise(
+            Status::Error,
+            format!(
+                "{setting} in {file} has no SharedAccessKey: IoT Edge's connection-string provisioning authenticates with the key"
+            ),
+            format!(
+                "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
+            ),
         );
-        outcome.remedy = Some(format!(
-            "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
-        ));
     } else if let Some(gateway) = &parsed.gateway_host_name {
         // A lower-layer IoT Edge device names its parent with `parent_hostname` ("Connect Azure
         // IoT Edge devices to create a hierarchy"); GatewayHostName is for leaf devices.

@@ -5,11 +5,8 @@
 //! device CA from another PKI fails on every leaf exactly as it fails here.
 
 use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::info::{ChainVerification, DeviceCaChainInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Skip, Status,
-};
+use crate::engine::info::{ChainVerification, DeviceCaChainInfo, VerifyOutcome};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip, Status};
 use crate::pki::describe::describe;
 use crate::pki::diagnose::{ChainSource, diagnose_printed};
 use crate::pki::load::load_certificates;
@@ -17,18 +14,13 @@ use crate::pki::verdicts::verify_error_line;
 use crate::pki::verify::{Verification, VerifyOptions, verify_chain};
 use crate::pki::{TrustAnchors, VerifyCode};
 
+use super::catalog;
 use super::{DEVICE_CA_FILE_EMPTY, device_ca};
 
 pub struct DeviceCaChainCheck;
 
 impl DeclaredCheck for DeviceCaChainCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "device-ca-chain",
-        group: Group::Configuration,
-        title: "device CA is a CA and chains to the trusted root",
-        dependencies: &[Dependency::Uses("certificates-configured")],
-        info: InfoSchema::DeviceCaChain,
-    };
+    const META: CheckMeta = catalog::DEVICE_CA_CHAIN;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;
         let first = device_ca.chain.first().or_skip(DEVICE_CA_FILE_EMPTY)?;
@@ -141,9 +133,7 @@ impl DeclaredCheck for DeviceCaChainCheck {
             }
             verdicts.push(ChainVerification {
                 against: anchors.path.clone(),
-                verify_code: code,
-                verify_message: code.text(),
-                errors: verification.errors,
+                verdict: VerifyOutcome::new(code, verification.errors),
                 chain: verification.chain,
             });
         }

@@ -4,24 +4,17 @@
 //! edgeHub's server certificate (1.2+ fails to start; 1.1's libiothsm errors).
 
 use crate::engine::info::DeviceCaKeyMatchInfo;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran};
 use crate::pki::describe::describe;
 use crate::pki::keys::{describe_key, key_matches_certificate};
 
+use super::catalog;
 use super::{DEVICE_CA_FILE_EMPTY, device_ca, subject_of};
 
 pub struct DeviceCaKeyMatchCheck;
 
 impl DeclaredCheck for DeviceCaKeyMatchCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "device-ca-key-match",
-        group: Group::Configuration,
-        title: "device CA private key matches its certificate",
-        dependencies: &[Dependency::Uses("certificates-configured")],
-        info: InfoSchema::DeviceCaKeyMatch,
-    };
+    const META: CheckMeta = catalog::DEVICE_CA_KEY_MATCH;
     async fn run(&self, _context: &Context, prior: &Prior) -> Ran {
         let (certificates, device_ca) = device_ca(prior)?;
         let (key, key_path) = device_ca.key.as_ref().zip(device_ca.key_path.as_ref()).or_skip(

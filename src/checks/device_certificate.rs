@@ -7,13 +7,13 @@
 
 use crate::engine::info::DeviceCertificateInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Status, Timestamp,
+    CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status, Timestamp,
 };
 use crate::pki::describe::describe;
 use crate::pki::load::load_certificates;
 use crate::pki::verify::{Purpose, VerifyOptions, verify_chain};
 
+use super::catalog;
 use super::expiry::ExpiryReview;
 use super::gateway_connect::device_certificate;
 
@@ -23,13 +23,7 @@ pub struct DeviceCertificateCheck;
 const CLIENT_AUTH: &str = "TLS Web Client Authentication";
 
 impl DeclaredCheck for DeviceCertificateCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "device-certificate",
-        group: Group::GatewayConnectivity,
-        title: "device certificate and key are usable for X.509 authentication",
-        dependencies: &[Dependency::Uses("connection-string")],
-        info: InfoSchema::DeviceCertificate,
-    };
+    const META: CheckMeta = catalog::DEVICE_CERTIFICATE;
     fn applies(&self, context: &Context) -> bool {
         context.identity.certificate.is_some()
     }

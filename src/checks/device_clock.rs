@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 
 use time::{Duration, OffsetDateTime};
 
+use super::catalog;
 use crate::engine::info::DeviceClockInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, Outcome, Prior,
-    Ran, Status, Timestamp,
+    CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status, Timestamp,
 };
 use crate::net::Protocol;
 use crate::net::probe::ProbeAnswer;
@@ -31,17 +31,7 @@ const FIX_THE_CLOCK: &str = "set this device's clock: `timedatectl` shows it and
 pub struct DeviceClockCheck;
 
 impl DeclaredCheck for DeviceClockCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "device-clock",
-        group: Group::GatewayConnectivity,
-        title: "device clock agrees with the gateway's and NTP's",
-        dependencies: &[
-            Dependency::Uses("gateway-connect-https"),
-            // Schedules the HTTP request on the HTTPS connection, whose answer has the Date.
-            Dependency::Uses("gateway-protocol-https"),
-        ],
-        info: InfoSchema::DeviceClock,
-    };
+    const META: CheckMeta = catalog::DEVICE_CLOCK;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let now = context.now;
         let gateway_date = gateway_date(prior);

@@ -5,56 +5,21 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
-    Prior, Ran,
-};
+use crate::engine::{Context, FamilyCheck, OrSkip, Peer, PortFamily, Prior, Ran};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, NoRoot, examine};
 
-pub struct EdgeHubListeningCheck {
-    protocol: Protocol,
-}
-
-impl EdgeHubListeningCheck {
-    pub fn new(protocol: Protocol) -> Self {
-        EdgeHubListeningCheck { protocol }
-    }
-}
-
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::EdgeHub,
-    CheckMeta {
-        id: "edgehub-listening-mqtt",
-        group: Group::Connectivity,
-        title: "edgeHub serves a valid certificate on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("hostname"),
-            Dependency::Uses("certificates-configured"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "edgehub-listening-amqp",
-        "edgeHub serves a valid certificate on the AMQP port (5671)",
-    ),
-    (
-        "edgehub-listening-https",
-        "edgeHub serves a valid certificate on the HTTPS port (443)",
-    ),
-);
+pub struct EdgeHubListeningCheck;
 
 const LOOPBACK: [IpAddr; 1] = [IpAddr::V4(Ipv4Addr::LOCALHOST)];
 
-impl DeclaredCheck for EdgeHubListeningCheck {
-    const META: CheckMeta = FAMILY.mqtt;
-    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
-        Some((FAMILY, self.protocol))
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+impl FamilyCheck for EdgeHubListeningCheck {
+    const FAMILY: &'static PortFamily = &catalog::EDGEHUB_LISTENING;
+    async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let host = prior
             .gateway_name()
             .and_then(|name| validate_hostname(name).ok())
@@ -62,9 +27,9 @@ impl DeclaredCheck for EdgeHubListeningCheck {
         let certificates = prior.configured_certificates();
         let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
         let format = certificates.map(|certificates| certificates.format);
-        let port = context.ports.get(self.protocol);
+        let port = context.ports.get(protocol);
         let endpoint = Endpoint {
-            protocol: self.protocol,
+            protocol,
             peer: Peer::EdgeHub,
             host: &host,
             addresses: &LOOPBACK,
@@ -74,7 +39,7 @@ impl DeclaredCheck for EdgeHubListeningCheck {
             anchors,
             what: format!(
                 "edgeHub on 127.0.0.1:{port} ({}, SNI {})",
-                self.protocol.display_name(),
+                protocol.display_name(),
                 host.name
             ),
             unparseable_remedy: "edgeHub presents a certificate that is not valid X.509: restart IoT Edge so it is reissued",

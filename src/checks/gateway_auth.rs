@@ -10,11 +10,9 @@
 //! `AuthAgentController`), and step 2 of "Connect a downstream device to an Azure IoT Edge
 //! gateway": a leaf must be a child of its gateway in IoT Hub.
 
+use super::catalog;
 use crate::engine::info::{AuthVerdict, GatewayAuthInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Skip,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip};
 use crate::identity::{
     CredentialError, DeviceCredentials, Method, alert_in, certificate_alert_remedy,
 };
@@ -24,19 +22,8 @@ use crate::net::probe::{ProbeAnswer, ProbeError, TransportError};
 
 pub struct GatewayAuthCheck;
 
-const MQTT: CheckMeta = CheckMeta {
-    id: "gateway-auth-mqtt",
-    group: Group::GatewayConnectivity,
-    title: "gateway accepts the device's identity over MQTT",
-    dependencies: &[
-        Dependency::Requires("gateway-connect-mqtt"),
-        Dependency::Uses("connection-string"),
-    ],
-    info: InfoSchema::GatewayAuth,
-};
-
 impl DeclaredCheck for GatewayAuthCheck {
-    const META: CheckMeta = MQTT;
+    const META: CheckMeta = catalog::GATEWAY_AUTH_MQTT;
     fn applies(&self, context: &Context) -> bool {
         context.identity.authenticate
     }

@@ -3,18 +3,20 @@
 
 use std::sync::Arc;
 
-use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict};
+use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict, VerifyOutcome};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    OrSkip, Outcome, Peer, Prior, Ran, Status, Timestamp,
+    CheckMeta, Context, DeclaredCheck, Evidence, ObservedPort, OrSkip, Outcome, Peer, Prior, Ran,
+    Status, Timestamp,
 };
+use crate::pki::VerifyCode;
 use crate::pki::describe::CertificateSummary;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
 
+use super::catalog;
 use super::device_clock::clock_first;
 use super::{
-    CONNECT_CHECKS, STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, listed_chain, ports_of,
+    STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, listed_chain, ports_of,
     strict_clients_object,
 };
 
@@ -38,18 +40,7 @@ impl From<&CertificateSummary> for ChainEntry {
 }
 
 impl DeclaredCheck for GatewayCertChainCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-cert-chain",
-        group: Group::GatewayConnectivity,
-        title: "gateway certificate chain verifies against the root CA file",
-        dependencies: &[
-            Dependency::Requires("root-ca-file"),
-            Dependency::RequiresAny(CONNECT_CHECKS),
-            // A wrong clock explains "not yet valid" and "expired" (codes 9 and 10).
-            Dependency::Uses("device-clock"),
-        ],
-        info: InfoSchema::GatewayCertChain,
-    };
+    const META: CheckMeta = catalog::GATEWAY_CERT_CHAIN;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let anchors = prior
             .trust_anchors()
@@ -120,9 +111,7 @@ impl DeclaredCheck for GatewayCertChainCheck {
                 verdicts.push(PortVerdict {
                     protocol: observation.protocol,
                     port: observation.port,
-                    verify_code: code.number(),
-                    verify_message: code.text(),
-                    errors: verification.errors.clone(),
+                    verdict: VerifyOutcome::new(code, verification.errors.clone()),
                     strict_client_verdict: verdict.strict.clone(),
                     chain: summaries
                         .iter()
@@ -149,10 +138,12 @@ impl DeclaredCheck for GatewayCertChainCheck {
         if outcome.status == Status::Warning {
             outcome.message.push_str(" (strict clients disagree)");
         }
-        if verdicts
-            .iter()
-            .any(|port| matches!(port.verify_code, 9 | 10))
-        {
+        if verdicts.iter().any(|port| {
+            matches!(
+                port.verdict.verify_code,
+                VerifyCode::CertNotYetValid | VerifyCode::CertHasExpired
+            )
+        }) {
             outcome = clock_first(prior, outcome);
         }
         Ok(outcome

@@ -4,14 +4,13 @@
 use rustls_pki_types::CertificateDer;
 
 use crate::engine::info::ExpiryInfo;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Prior, Ran, Status};
 use crate::pki::describe::CertificateSummary;
 
+use super::catalog;
 use super::device_clock::clock_first;
 use super::expiry::ExpiryReview;
-use super::{CONNECT_CHECKS, group_by_chain, leaf_verdict};
+use super::{group_by_chain, leaf_verdict};
 
 /// A certificate to review: as the port described it, or the root, described here.
 enum Reviewed<'a> {
@@ -34,18 +33,7 @@ impl Reviewed<'_> {
 pub struct GatewayCertExpiryCheck;
 
 impl DeclaredCheck for GatewayCertExpiryCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-cert-expiry",
-        group: Group::GatewayConnectivity,
-        title: "gateway certificates are valid and not close to expiry",
-        dependencies: &[
-            Dependency::RequiresAny(CONNECT_CHECKS),
-            Dependency::Uses("root-ca-file"),
-            // A wrong clock makes every certificate look expired or not yet valid at once.
-            Dependency::Uses("device-clock"),
-        ],
-        info: InfoSchema::Expiry,
-    };
+    const META: CheckMeta = catalog::GATEWAY_CERT_EXPIRY;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let now = context.now;
         // Every distinct certificate sent on any port, then the root that anchors it. Ports

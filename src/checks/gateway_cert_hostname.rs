@@ -3,34 +3,21 @@
 
 use crate::config::{self, EdgeConfig};
 use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status};
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
 use crate::pki::describe::CertificateSummary;
 use crate::pki::host_match::{MatchedBy, MismatchKind, NameMatch, match_server_name};
 
-use super::{CONNECT_CHECKS, group_by_chain, ports_of};
+use super::catalog;
+use super::{gateway_name, group_by_chain, ports_of};
 
 pub struct GatewayCertHostnameCheck;
 
 impl DeclaredCheck for GatewayCertHostnameCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-cert-hostname",
-        group: Group::GatewayConnectivity,
-        title: "gateway certificate is issued for the gateway name",
-        dependencies: &[
-            Dependency::Requires("gateway-hostname"),
-            Dependency::RequiresAny(CONNECT_CHECKS),
-        ],
-        info: InfoSchema::GatewayCertHostname,
-    };
+    const META: CheckMeta = catalog::GATEWAY_CERT_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let name = prior
-            .gateway_name()
-            .or_skip("skipped because no gateway name is known")?;
+        let name = gateway_name(prior)?;
         let host = validate_hostname(name)
             .ok()
             .or_skip("skipped because the gateway name is invalid")?;

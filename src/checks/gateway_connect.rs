@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, ObservedPort,
-    OrSkip, Outcome, Peer, PortFamily, Prior, Ran, Status,
+    Context, Evidence, FamilyCheck, ObservedPort, OrSkip, Outcome, Peer, PortFamily, Prior, Ran,
+    Status,
 };
 use crate::identity::DeviceCredentials;
 use crate::identity::certificate::DeviceCertificate;
@@ -23,43 +23,14 @@ use crate::net::proxy::ProxyUrl;
 use crate::net::resolve::{Resolution, ResolutionSource};
 use crate::net::tls::{ConnectError, ConnectRequest};
 
+use super::catalog;
 use super::connect_failure::connect_failure;
 
-pub struct GatewayConnectCheck {
-    protocol: Protocol,
-}
+pub struct GatewayConnectCheck;
 
-impl GatewayConnectCheck {
-    pub fn new(protocol: Protocol) -> Self {
-        GatewayConnectCheck { protocol }
-    }
-}
-
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::Gateway,
-    CheckMeta {
-        id: "gateway-connect-mqtt",
-        group: Group::GatewayConnectivity,
-        title: "gateway accepts TLS connections on the MQTT port (8883)",
-        dependencies: &[Dependency::Requires("gateway-resolve")],
-        info: InfoSchema::Connect,
-    },
-    (
-        "gateway-connect-amqp",
-        "gateway accepts TLS connections on the AMQP port (5671)",
-    ),
-    (
-        "gateway-connect-https",
-        "gateway accepts TLS connections on the HTTPS port (443)",
-    ),
-);
-
-impl DeclaredCheck for GatewayConnectCheck {
-    const META: CheckMeta = FAMILY.mqtt;
-    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
-        Some((FAMILY, self.protocol))
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+impl FamilyCheck for GatewayConnectCheck {
+    const FAMILY: &'static PortFamily = &catalog::GATEWAY_CONNECT;
+    async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let unknown = "skipped because the gateway address is unknown";
         let name = prior.gateway_name().or_skip(unknown)?;
         // Through a proxy the proxy resolves the name; no local address is needed.
@@ -71,14 +42,14 @@ impl DeclaredCheck for GatewayConnectCheck {
             (None, None) => return Err(crate::engine::Skip::because(unknown)),
         };
         if let Some(proxy) = proxy
-            && self.protocol != Protocol::Https
-            && !context.asked_for(Peer::Gateway, self.protocol)
+            && protocol != Protocol::Https
+            && !context.asked_for(Peer::Gateway, protocol)
         {
             return Ok(Outcome::skipped(format!(
                 "not used through the proxy {proxy} ({}): behind an HTTP proxy a device reaches its gateway on 443 only (HTTPS, MQTT and AMQP over WebSockets); to try this port through the proxy anyway, pass --port {}=PORT or --only {}",
                 context.proxy.source,
-                self.protocol.key(),
-                self.protocol.connect_check_id()
+                protocol.key(),
+                protocol.connect_check_id()
             )));
         }
         let client = match context.shared.tls_client() {
@@ -101,18 +72,17 @@ impl DeclaredCheck for GatewayConnectCheck {
             ),
             None => (client, None),
         };
-        let credentials = device_credentials(context, prior, self.protocol);
+        let credentials = device_credentials(context, prior, protocol);
         let request = ConnectRequest {
-            protocol: self.protocol,
+            protocol,
             server_name: name,
             addresses: &addresses,
-            port: context.ports.get(self.protocol),
+            port: context.ports.get(protocol),
             timeout: context.timeout,
             client: &client,
             proxy: proxy.map(|proxy| proxy.as_ref()),
         };
-        let read_answer =
-            prior.is_scheduled(self.protocol.protocol_check_id()) || credentials.is_some();
+        let read_answer = prior.is_scheduled(protocol.protocol_check_id()) || credentials.is_some();
         let chains = context.shared.presented_chains();
         let observation =
             Arc::new(observe_as(&request, read_answer, credentials.as_ref(), chains).await);

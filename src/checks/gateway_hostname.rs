@@ -1,22 +1,16 @@
 //! `gateway-hostname`: the gateway name the device dials is a valid host name.
 
+use super::catalog;
 use crate::engine::info::{GatewayHostnameInfo, GatewayNameSource};
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Skip, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Skip, Status,
 };
 use crate::hostname::{HostKind, validate_hostname};
 
 pub struct GatewayHostnameCheck;
 
 impl DeclaredCheck for GatewayHostnameCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-hostname",
-        group: Group::GatewayConnectivity,
-        title: "gateway name is a valid host name",
-        dependencies: &[Dependency::Uses("connection-string")],
-        info: InfoSchema::GatewayHostname,
-    };
+    const META: CheckMeta = catalog::GATEWAY_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         // --gateway wins over the connection string's GatewayHostName.
         let (name, source) = match (&context.gateway, prior.connection_string()) {

@@ -4,22 +4,15 @@
 //! IoT Edge gateway": edgeHub's certificate is issued for `hostname`, so any other name fails
 //! name verification on the leaf even when it reaches the right machine.
 
+use super::catalog;
 use crate::config;
 use crate::engine::info::{DialedName, GatewayHostnameMatchesConfigInfo, GatewayNameSource};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran};
 
 pub struct GatewayHostnameMatchesConfigCheck;
 
 impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-hostname-matches-config",
-        group: Group::Configuration,
-        title: "GatewayHostName matches the gateway config's hostname",
-        dependencies: &[Dependency::Uses("connection-string")],
-        info: InfoSchema::GatewayHostnameMatchesConfig,
-    };
+    const META: CheckMeta = catalog::GATEWAY_HOSTNAME_MATCHES_CONFIG;
     fn applies(&self, context: &Context) -> bool {
         context.gateway_config.is_some()
     }

@@ -9,12 +9,10 @@
 //! Only `--websocket`'s upgrade, a second request a device makes on a connection of its own,
 //! opens another connection.
 
+use super::catalog;
 use crate::engine::info::GatewayProtocolInfo;
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
-    PortFamily, Prior, Ran,
-};
+use crate::engine::{Context, FamilyCheck, OrSkip, Outcome, PortFamily, Prior, Ran};
 use crate::net::Protocol;
 use crate::net::observation::Observation;
 use crate::net::probe::amqp::AmqpError;
@@ -22,69 +20,36 @@ use crate::net::probe::http::{self, WebSocketAnswer};
 use crate::net::probe::{ProbeAnswer, ProbeError, TransportError, describe_received};
 use crate::net::tls::{ConnectRequest, connect};
 
-pub struct GatewayProtocolCheck {
-    protocol: Protocol,
-}
+pub struct GatewayProtocolCheck;
 
-impl GatewayProtocolCheck {
-    pub fn new(protocol: Protocol) -> Self {
-        GatewayProtocolCheck { protocol }
-    }
-}
-
-const MQTT: CheckMeta = CheckMeta {
-    id: "gateway-protocol-mqtt",
-    group: Group::GatewayConnectivity,
-    title: "an MQTT broker answers behind the MQTT port (8883)",
-    dependencies: &[Dependency::Requires("gateway-connect-mqtt")],
-    info: InfoSchema::GatewayProtocol,
-};
-
-/// The protocol answers on the connection its connect check made, so each requires its own.
-const FAMILY: &PortFamily = &PortFamily {
-    mqtt: MQTT,
-    amqp: CheckMeta {
-        id: "gateway-protocol-amqp",
-        title: "an AMQP 1.0 server answers behind the AMQP port (5671)",
-        dependencies: &[Dependency::Requires("gateway-connect-amqp")],
-        ..MQTT
-    },
-    https: CheckMeta {
-        id: "gateway-protocol-https",
-        title: "an HTTP server answers behind the HTTPS port (443)",
-        dependencies: &[Dependency::Requires("gateway-connect-https")],
-        ..MQTT
-    },
-    peer: Peer::Gateway,
-    connects: false,
-};
-
-impl DeclaredCheck for GatewayProtocolCheck {
-    const META: CheckMeta = MQTT;
-    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
-        Some((FAMILY, self.protocol))
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+impl FamilyCheck for GatewayProtocolCheck {
+    const FAMILY: &'static PortFamily = &catalog::GATEWAY_PROTOCOL;
+    async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let observations = prior.observations();
         let observation = observations
             .iter()
-            .find(|observation| observation.protocol == self.protocol)
+            .find(|observation| observation.protocol == protocol)
             .or_skip("skipped because no TLS connection was made on this port")?;
-        Ok(self.judge_answer(context, observation).await)
+        Ok(self.judge_answer(protocol, context, observation).await)
     }
 }
 
 impl GatewayProtocolCheck {
-    async fn judge_answer(&self, context: &Context, observation: &Observation) -> Outcome {
+    async fn judge_answer(
+        &self,
+        protocol: Protocol,
+        context: &Context,
+        observation: &Observation,
+    ) -> Outcome {
         let Some(session) = observation.session() else {
             return Outcome::skipped("skipped because no TLS connection was made on this port");
         };
         let address = session.handshake.address;
         // The gateway's port (through a proxy, `address` is the proxy's).
         let port = observation.port;
-        let label = format!("{} {port}", self.protocol.display_name());
+        let label = format!("{} {port}", protocol.display_name());
         let mut info = GatewayProtocolInfo {
-            protocol: self.protocol,
+            protocol,
             port,
             endpoint: address.to_string(),
             answer: None,
@@ -97,8 +62,8 @@ impl GatewayProtocolCheck {
                 info.error = Some(error.kind());
                 info.received = Some(describe_received(error.received()));
                 return Outcome::error(format!("{label}: after TLS, the server {error}"))
-                    .detail(format!("sent: {}", request_summary(self.protocol)))
-                    .remedy(failure_remedy(self.protocol, error, port))
+                    .detail(format!("sent: {}", request_summary(protocol)))
+                    .remedy(failure_remedy(protocol, error, port))
                     .info(info);
             }
             // The connect check reads the answer whenever this check is scheduled.

@@ -4,28 +4,18 @@
 
 use std::sync::Arc;
 
+use super::{catalog, gateway_name};
 use crate::engine::info::{ResolveFailure, ResolveInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status};
 use crate::net::resolve::RESOLV_CONF;
 use crate::net::resolve::{Resolution, ResolutionSource, same_addresses, system_lookup};
 
 pub struct GatewayResolveCheck;
 
 impl DeclaredCheck for GatewayResolveCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "gateway-resolve",
-        group: Group::GatewayConnectivity,
-        title: "gateway name resolves to an address",
-        dependencies: &[Dependency::Requires("gateway-hostname")],
-        info: InfoSchema::Resolve,
-    };
+    const META: CheckMeta = catalog::GATEWAY_RESOLVE;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let name = prior
-            .gateway_name()
-            .or_skip("skipped because no gateway name is known")?;
+        let name = gateway_name(prior)?;
         // The device resolves with its own resolv.conf, whatever `--root` says.
         let settings = context.resolver_settings(RESOLV_CONF.into());
         let resolved = context.shared.resolver(&settings).resolve(name).await;
@@ -63,19 +53,21 @@ impl DeclaredCheck for GatewayResolveCheck {
                             Ok(found) => format!("answers {}", listed(found)),
                             Err(error) => format!("does not resolve it ({error})"),
                         };
-                        outcome.escalate(Status::Warning);
-                        outcome.message = format!(
-                            "`{name}` resolves to {addresses} (from {}), but the system resolver (getaddrinfo, what device SDKs call) {said}",
-                            resolution.source
+                        outcome.raise(
+                            Status::Warning,
+                            format!(
+                                "`{name}` resolves to {addresses} (from {}), but the system resolver (getaddrinfo, what device SDKs call) {said}",
+                                resolution.source
+                            ),
+                            format!(
+                                "SDKs resolve through /etc/nsswitch.conf (its `hosts:` line: files, mdns, resolve, dns): compare with `getent ahosts {name}` on the device, and make /etc/hosts and DNS give the gateway's address{}",
+                                if settings.hosts_file == std::path::Path::new("/etc/hosts") {
+                                    String::new()
+                                } else {
+                                    format!(" (this run read {} instead of /etc/hosts)", settings.hosts_file.display())
+                                }
+                            ),
                         );
-                        outcome = outcome.remedy(format!(
-                            "SDKs resolve through /etc/nsswitch.conf (its `hosts:` line: files, mdns, resolve, dns): compare with `getent ahosts {name}` on the device, and make /etc/hosts and DNS give the gateway's address{}",
-                            if settings.hosts_file == std::path::Path::new("/etc/hosts") {
-                                String::new()
-                            } else {
-                                format!(" (this run read {} instead of /etc/hosts)", settings.hosts_file.display())
-                            }
-                        ));
                     }
                     None => {}
                 }

@@ -5,57 +5,22 @@
 
 use crate::config::Provisioning;
 use crate::engine::os_trust_location::OsTrustLocation;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer,
-    PortFamily, Prior, Ran, Skip,
-};
+use crate::engine::{Context, FamilyCheck, OrSkip, Outcome, Peer, PortFamily, Prior, Ran, Skip};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::resolve::NameRole;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, examine, upstream_path};
-use super::{CONFIG_NOT_READ, resolve_upstream};
+use super::{edge_config, resolve_upstream};
 
-pub struct IotHubConnectCheck {
-    protocol: Protocol,
-}
+pub struct IotHubConnectCheck;
 
-impl IotHubConnectCheck {
-    pub fn new(protocol: Protocol) -> Self {
-        IotHubConnectCheck { protocol }
-    }
-}
-
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::IotHub,
-    CheckMeta {
-        id: "iothub-connect-mqtt",
-        group: Group::Connectivity,
-        title: "IoT Hub is reachable and trusted on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("config-well-formed"),
-            Dependency::Uses("connection-string"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "iothub-connect-amqp",
-        "IoT Hub is reachable and trusted on the AMQP port (5671)",
-    ),
-    (
-        "iothub-connect-https",
-        "IoT Hub is reachable and trusted on the HTTPS port (443)",
-    ),
-);
-
-impl DeclaredCheck for IotHubConnectCheck {
-    const META: CheckMeta = FAMILY.mqtt;
-    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
-        Some((FAMILY, self.protocol))
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+impl FamilyCheck for IotHubConnectCheck {
+    const FAMILY: &'static PortFamily = &catalog::IOTHUB_CONNECT;
+    async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
+        let config = edge_config(prior)?;
         if config.parent_hostname.is_some() {
             return Err(Skip::because(
                 "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
@@ -99,7 +64,7 @@ impl DeclaredCheck for IotHubConnectCheck {
                 )));
             }
         };
-        let path = match upstream_path(context, config, Peer::IotHub, self.protocol, &host.name) {
+        let path = match upstream_path(context, config, Peer::IotHub, protocol, &host.name) {
             Ok(path) => path,
             Err(outcome) => return Ok(*outcome),
         };
@@ -113,9 +78,9 @@ impl DeclaredCheck for IotHubConnectCheck {
                 }
             }
         };
-        let port = context.iothub_ports.get(self.protocol);
+        let port = context.iothub_ports.get(protocol);
         let endpoint = Endpoint {
-            protocol: self.protocol,
+            protocol,
             peer: Peer::IotHub,
             host: &host,
             addresses: &addresses,
@@ -125,7 +90,7 @@ impl DeclaredCheck for IotHubConnectCheck {
             what: format!(
                 "IoT hub `{}` on port {port} ({})",
                 host.name,
-                self.protocol.display_name()
+                protocol.display_name()
             ),
             unparseable_remedy: "something between this gateway and IoT Hub presents an invalid certificate: check for a TLS-inspecting proxy",
             no_root: None,

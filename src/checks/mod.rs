@@ -5,6 +5,9 @@
 //! `root-ca-trust-store` are in both, as one check type told which suite it serves.
 
 mod agent_image_upstream;
+// A table, one row a line: see its module comment.
+#[rustfmt::skip]
+mod catalog;
 mod certificates_configured;
 mod certificates_expiry;
 mod config_hostname;
@@ -46,8 +49,14 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
-use crate::config::{ConfiguredCertificates, DeviceCa};
-use crate::engine::{Check, CheckMeta, Context, Outcome, Prior, Skip, Status};
+use edgehub_listening::EdgeHubListeningCheck;
+use gateway_connect::GatewayConnectCheck;
+use gateway_protocol::GatewayProtocolCheck;
+use iothub_connect::IotHubConnectCheck;
+use parent_connect::ParentConnectCheck;
+
+use crate::config::{ConfiguredCertificates, DeviceCa, EdgeConfig};
+use crate::engine::{Check, CheckMeta, Context, OnPort, OrSkip, Outcome, Prior, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -84,12 +93,12 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
         Box::new(device_certificate::DeviceCertificateCheck),
         Box::new(gateway_resolve::GatewayResolveCheck),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Mqtt)),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Amqp)),
-        Box::new(gateway_connect::GatewayConnectCheck::new(Protocol::Https)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Mqtt)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Amqp)),
-        Box::new(gateway_protocol::GatewayProtocolCheck::new(Protocol::Https)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(GatewayConnectCheck, Protocol::Https)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Mqtt)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Amqp)),
+        Box::new(OnPort(GatewayProtocolCheck, Protocol::Https)),
         Box::new(device_clock::DeviceClockCheck),
         Box::new(gateway_auth::GatewayAuthCheck),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
@@ -112,24 +121,18 @@ pub fn gateway_registry() -> Vec<Box<dyn Check>> {
         Box::new(certificates_expiry::CertificatesExpiryCheck),
         Box::new(stale_generated_certs::StaleGeneratedCertsCheck),
         Box::new(root_ca_trust_store::RootCaTrustStoreCheck::gateway()),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Mqtt,
-        )),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Amqp,
-        )),
-        Box::new(edgehub_listening::EdgeHubListeningCheck::new(
-            Protocol::Https,
-        )),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Mqtt)),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Amqp)),
+        Box::new(OnPort(EdgeHubListeningCheck, Protocol::Https)),
         Box::new(parent_hostname::ParentHostnameCheck),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Mqtt)),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Amqp)),
-        Box::new(parent_connect::ParentConnectCheck::new(Protocol::Https)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(ParentConnectCheck, Protocol::Https)),
         Box::new(parent_registry::ParentRegistryCheck),
         Box::new(agent_image_upstream::AgentImageUpstreamCheck),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Mqtt)),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Amqp)),
-        Box::new(iothub_connect::IotHubConnectCheck::new(Protocol::Https)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Mqtt)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Amqp)),
+        Box::new(OnPort(IotHubConnectCheck, Protocol::Https)),
     ]
 }
 
@@ -146,6 +149,20 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
 
 /// Why a check that needs `config-well-formed`'s parsed config cannot run.
 const CONFIG_NOT_READ: &str = "skipped because the config was not read";
+
+/// The config `config-well-formed` parsed, or why there is none: the prologue of every check
+/// of the gateway's config.
+fn edge_config(prior: &Prior) -> Result<&Arc<EdgeConfig>, Skip> {
+    prior.edge_config().or_skip(CONFIG_NOT_READ)
+}
+
+/// The gateway name `gateway-hostname` validated, or why there is none: the prologue of the
+/// leaf checks that need the name dialed.
+fn gateway_name(prior: &Prior) -> Result<&str, Skip> {
+    prior
+        .gateway_name()
+        .or_skip("skipped because no gateway name is known")
+}
 
 /// Why a check of the device CA cannot run although the file loaded.
 const DEVICE_CA_FILE_EMPTY: &str = "skipped because the device CA file holds no certificate";
@@ -218,13 +235,6 @@ fn listed_chain<'a>(
         .map(|line| format!("  {line}"))
         .collect()
 }
-
-/// The ids of the three connect checks, for `RequiresAny`.
-const CONNECT_CHECKS: &[&str] = &[
-    "gateway-connect-mqtt",
-    "gateway-connect-amqp",
-    "gateway-connect-https",
-];
 
 /// Groups the ports that presented the same chain, so one finding covers all ports that
 /// share it (edgeHub normally presents one certificate on all three).

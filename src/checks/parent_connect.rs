@@ -3,54 +3,19 @@
 //! `parent_hostname`: every device of a hierarchy must share the root CA ("Connect Azure IoT
 //! Edge devices to create a hierarchy", which checks the same with `openssl s_client`).
 
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Peer, PortFamily,
-    Prior, Ran,
-};
+use crate::engine::{Context, FamilyCheck, OrSkip, Peer, PortFamily, Prior, Ran};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::pki::VerifyCode;
 
+use super::catalog;
 use super::tls_probe::{Endpoint, NoRoot, examine, upstream_path};
 
-pub struct ParentConnectCheck {
-    protocol: Protocol,
-}
+pub struct ParentConnectCheck;
 
-impl ParentConnectCheck {
-    pub fn new(protocol: Protocol) -> Self {
-        ParentConnectCheck { protocol }
-    }
-}
-
-const FAMILY: &PortFamily = &PortFamily::new(
-    Peer::Parent,
-    CheckMeta {
-        id: "parent-connect-mqtt",
-        group: Group::Connectivity,
-        title: "parent gateway is reachable and trusted on the MQTT port (8883)",
-        dependencies: &[
-            Dependency::Requires("parent-hostname"),
-            Dependency::Uses("certificates-configured"),
-        ],
-        info: InfoSchema::TlsPort,
-    },
-    (
-        "parent-connect-amqp",
-        "parent gateway is reachable and trusted on the AMQP port (5671)",
-    ),
-    (
-        "parent-connect-https",
-        "parent gateway is reachable and trusted on the HTTPS port (443)",
-    ),
-);
-
-impl DeclaredCheck for ParentConnectCheck {
-    const META: CheckMeta = FAMILY.mqtt;
-    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
-        Some((FAMILY, self.protocol))
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+impl FamilyCheck for ParentConnectCheck {
+    const FAMILY: &'static PortFamily = &catalog::PARENT_CONNECT;
+    async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let unknown = "skipped because the parent's address is unknown";
         let config = prior.edge_config().or_skip(unknown)?;
         let resolution = prior.resolution().or_skip(unknown)?;
@@ -61,13 +26,13 @@ impl DeclaredCheck for ParentConnectCheck {
             .or_skip("skipped because parent_hostname is not set or invalid")?;
         let certificates = prior.configured_certificates();
         let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
-        let path = match upstream_path(context, config, Peer::Parent, self.protocol, &host.name) {
+        let path = match upstream_path(context, config, Peer::Parent, protocol, &host.name) {
             Ok(path) => path,
             Err(outcome) => return Ok(*outcome),
         };
-        let port = context.parent_ports.get(self.protocol);
+        let port = context.parent_ports.get(protocol);
         let endpoint = Endpoint {
-            protocol: self.protocol,
+            protocol,
             peer: Peer::Parent,
             host: &host,
             addresses: &resolution.addresses,
@@ -77,7 +42,7 @@ impl DeclaredCheck for ParentConnectCheck {
             what: format!(
                 "parent `{}` on port {port} ({})",
                 host.name,
-                self.protocol.display_name()
+                protocol.display_name()
             ),
             unparseable_remedy: "the parent presents a certificate that is not valid X.509: restart IoT Edge on the parent",
             no_root: NoRoot::of(context, prior.edge_config().map(AsRef::as_ref)),

@@ -8,11 +8,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{CONFIG_NOT_READ, resolve_upstream};
+use super::catalog;
+use super::{edge_config, resolve_upstream};
 use crate::engine::info::ResolveInfo;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Evidence, Group, InfoSchema, OrSkip, Outcome,
-    Prior, Ran, Status,
+    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
 };
 use crate::hostname::validate_hostname;
 use crate::net::resolve::{NameRole, ResolutionSource};
@@ -20,15 +20,9 @@ use crate::net::resolve::{NameRole, ResolutionSource};
 pub struct ParentHostnameCheck;
 
 impl DeclaredCheck for ParentHostnameCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "parent-hostname",
-        group: Group::Connectivity,
-        title: "parent gateway name is valid and resolves (nested edge)",
-        dependencies: &[Dependency::Requires("config-well-formed")],
-        info: InfoSchema::Resolve,
-    };
+    const META: CheckMeta = catalog::PARENT_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+        let config = edge_config(prior)?;
         let parent = config.parent_hostname.as_deref().or_skip(
             "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
         )?;

@@ -7,16 +7,14 @@
 //! 401 when it wants credentials, with `Docker-Distribution-API-Version: registry/2.0`
 //! ("Connect Azure IoT Edge devices to create a hierarchy"; the API proxy module's README).
 
-use super::CONFIG_NOT_READ;
+use super::catalog;
+use super::edge_config;
 use super::registry_request::{
-    Answered, Exchange, RegistryTarget, RequestFailure, Transport, parent_addresses, request,
+    Answered, Exchange, ParentRoute, RegistryTarget, RequestFailure, Transport, request,
 };
 use crate::config::EdgeConfig;
 use crate::engine::info::AddressSource;
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Peer, Prior,
-    Ran, Skip, Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Peer, Prior, Ran, Skip, Status};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::registry::{BASE_PATH, RegistryAnswer};
@@ -31,13 +29,7 @@ const NOT_NESTED: &str = "no parent_hostname and no --top-layer: not part of a n
 const API_PROXY: &str = "the API proxy module (image mcr.microsoft.com/azureiotedge-api-proxy:1.1, createOptions HostConfig.PortBindings \"443/tcp\" to host port 443, env NGINX_DEFAULT_PORT=443 and DOCKER_REQUEST_ROUTE_ADDRESS, both listed in PROXY_CONFIG_ENV_VAR_LIST; edgeHub then publishes no 443)";
 
 impl DeclaredCheck for ParentRegistryCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "parent-registry",
-        group: Group::Connectivity,
-        title: "a Docker registry answers for the layer below: through the parent's API proxy, or the top layer's registry module (nested edge)",
-        dependencies: NESTED_DEPENDENCIES,
-        info: InfoSchema::RegistryRequest,
-    };
+    const META: CheckMeta = catalog::PARENT_REGISTRY;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = nested_config(context, prior)?;
         match config.parent_hostname.as_deref() {
@@ -47,19 +39,12 @@ impl DeclaredCheck for ParentRegistryCheck {
     }
 }
 
-/// What both nested checks read: the config, the trust bundle, the parent's address.
-pub(super) const NESTED_DEPENDENCIES: &[Dependency] = &[
-    Dependency::Requires("config-well-formed"),
-    Dependency::Uses("certificates-configured"),
-    Dependency::Uses("parent-hostname"),
-];
-
 /// The nested checks' prologue: the config, on a lower layer or a top layer (`--top-layer`).
 pub(super) fn nested_config<'a>(
     context: &Context,
     prior: &'a Prior,
 ) -> Result<&'a EdgeConfig, Skip> {
-    let config = prior.edge_config().or_skip(CONFIG_NOT_READ)?;
+    let config = edge_config(prior)?;
     if config.parent_hostname.is_none() && !context.top_layer {
         return Err(Skip::because(NOT_NESTED));
     }
@@ -67,21 +52,15 @@ pub(super) fn nested_config<'a>(
 }
 
 async fn lower_layer(context: &Context, prior: &Prior, config: &EdgeConfig, parent: &str) -> Ran {
-    let host = validate_hostname(parent)
-        .ok()
-        .or_skip("skipped because parent_hostname is not a valid name (see parent-hostname)")?;
-    let (addresses, address_source) = parent_addresses(config, prior, &host)?;
-    let anchors = prior
-        .configured_certificates()
-        .and_then(|certificates| certificates.trust_bundle.as_deref());
-    let target = RegistryTarget {
-        host: &host,
-        addresses: &addresses,
-        address_source,
-        port: context.parent_ports.https,
-        transport: Transport::Https { anchors },
-    };
-    let exchange = request(&target, BASE_PATH, &[], context).await;
+    let route = ParentRoute::to(config, prior, parent)?;
+    let host = &route.host;
+    let exchange = request(
+        &route.target(context.parent_ports.https),
+        BASE_PATH,
+        &[],
+        context,
+    )
+    .await;
     let outcome = match parent_failure(&exchange, &host.name, config) {
         Some(outcome) => outcome,
         None => match &exchange.result {

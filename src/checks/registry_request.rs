@@ -11,7 +11,7 @@ use super::parent_hostname::extra_host;
 use crate::config::EdgeConfig;
 use crate::engine::info::{AddressSource, RegistryRequestInfo};
 use crate::engine::{Context, OrSkip, Prior, Skip};
-use crate::hostname::HostName;
+use crate::hostname::{HostName, validate_hostname};
 use crate::net::Protocol;
 use crate::net::probe::http::{HttpError, HttpResponse, host_header};
 use crate::net::registry::{self, API_VERSION_HEADER, RegistryAnswer};
@@ -259,11 +259,54 @@ fn verify(
     }
 }
 
+/// The parent's registry as edgeAgent on a lower layer reaches it: the parent's name, its
+/// addresses as edgeAgent's container sees them, and the trust bundle its chain is verified
+/// against. The lower-layer prologue of both nested checks.
+pub(super) struct ParentRoute<'a> {
+    pub host: HostName,
+    pub addresses: Vec<IpAddr>,
+    pub address_source: AddressSource,
+    pub anchors: Option<&'a TrustAnchors>,
+}
+
+impl<'a> ParentRoute<'a> {
+    /// The route to `parent`, or why the check cannot run: the name is invalid, or no address
+    /// is known for it.
+    pub fn to(config: &EdgeConfig, prior: &'a Prior, parent: &str) -> Result<Self, Skip> {
+        let host = validate_hostname(parent)
+            .ok()
+            .or_skip("skipped because parent_hostname is not a valid name (see parent-hostname)")?;
+        let (addresses, address_source) = parent_addresses(config, prior, &host)?;
+        let anchors = prior
+            .configured_certificates()
+            .and_then(|certificates| certificates.trust_bundle.as_deref());
+        Ok(ParentRoute {
+            host,
+            addresses,
+            address_source,
+            anchors,
+        })
+    }
+
+    /// The parent's registry on `port`, over HTTPS.
+    pub fn target(&self, port: u16) -> RegistryTarget<'_> {
+        RegistryTarget {
+            host: &self.host,
+            addresses: &self.addresses,
+            address_source: self.address_source,
+            port,
+            transport: Transport::Https {
+                anchors: self.anchors,
+            },
+        }
+    }
+}
+
 /// The parent's addresses as edgeAgent's container sees them ("Connect Azure IoT Edge devices
 /// to create a hierarchy" maps the parent with the agent's `createOptions.HostConfig.ExtraHosts`
 /// because containers do not see the host's /etc/hosts): the ExtraHosts entry when there is
 /// one, else what `parent-hostname` resolved on this host.
-pub(super) fn parent_addresses(
+fn parent_addresses(
     config: &EdgeConfig,
     prior: &Prior,
     host: &HostName,

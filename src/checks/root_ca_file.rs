@@ -1,10 +1,10 @@
 //! `root-ca-file`: the root CA file the device trusts is readable and holds root certificates.
 
+use super::catalog;
 use crate::engine::info::{RootCaFileInfo, RootCertificate, RootFile, SystemStore};
 use crate::engine::os_trust_location::OsTrustLocation;
 use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, Group, InfoSchema, Outcome, Prior, Ran, Status,
-    Timestamp,
+    CheckMeta, Context, DeclaredCheck, Evidence, Outcome, Prior, Ran, Status, Timestamp,
 };
 use crate::pki::describe::openssl_date;
 
@@ -15,13 +15,7 @@ pub const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub struct RootCaFileCheck;
 
 impl DeclaredCheck for RootCaFileCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "root-ca-file",
-        group: Group::GatewayConnectivity,
-        title: "root CA file is readable and holds CA certificates",
-        dependencies: &[],
-        info: InfoSchema::RootCaFile,
-    };
+    const META: CheckMeta = catalog::ROOT_CA_FILE;
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         // Without --ca-file: the store the device's distribution (or SSL_CERT_FILE) names,
         // under --root.

@@ -11,13 +11,11 @@ use std::path::{Path, PathBuf};
 
 use rustls_pki_types::CertificateDer;
 
+use super::catalog;
 use super::{Suite, subject_of};
 use crate::engine::info::RootCaTrustStoreInfo;
 use crate::engine::os_trust_location::{OsTrustLocation, StoreFamily};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, OrSkip, Outcome, Prior, Ran,
-    Status,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status};
 use crate::pki::load::{CertificateFileError, load_certificates};
 
 pub struct RootCaTrustStoreCheck {
@@ -36,25 +34,13 @@ impl RootCaTrustStoreCheck {
     }
 }
 
-/// One id and one page in both suites; the group and where the root comes from differ.
-const LEAF: CheckMeta = CheckMeta {
-    id: "root-ca-trust-store",
-    group: Group::GatewayConnectivity,
-    title: "root CA is installed in the operating system's trust store",
-    dependencies: &[Dependency::Uses("root-ca-file")],
-    info: InfoSchema::RootCaTrustStore,
-};
-
-const GATEWAY: CheckMeta = CheckMeta {
-    group: Group::Configuration,
-    dependencies: &[Dependency::Uses("certificates-configured")],
-    ..LEAF
-};
-
 impl DeclaredCheck for RootCaTrustStoreCheck {
-    const META: CheckMeta = LEAF;
+    const META: CheckMeta = catalog::ROOT_CA_TRUST_STORE_LEAF;
     fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(&LEAF, &GATEWAY)
+        self.suite.meta(
+            &catalog::ROOT_CA_TRUST_STORE_LEAF,
+            &catalog::ROOT_CA_TRUST_STORE_GATEWAY,
+        )
     }
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let location = OsTrustLocation::locate(&context.root, &context.trust_environment);

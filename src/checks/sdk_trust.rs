@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::catalog;
 use super::root_ca_trust_store::copies_in;
 use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
 use crate::sdk_trust::{
     Installation, Lookup, Runtime, StoreFormat, StoreRole, WantedRoot, discover, look_up,
@@ -20,18 +19,7 @@ use crate::sdk_trust::{
 pub struct SdkTrustCheck;
 
 impl DeclaredCheck for SdkTrustCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "sdk-trust",
-        group: Group::GatewayConnectivity,
-        title: "each device SDK runtime finds the gateway's root CA where it looks",
-        dependencies: &[
-            Dependency::Uses("root-ca-file"),
-            Dependency::Uses("gateway-connect-mqtt"),
-            Dependency::Uses("gateway-connect-amqp"),
-            Dependency::Uses("gateway-connect-https"),
-        ],
-        info: InfoSchema::SdkTrust,
-    };
+    const META: CheckMeta = catalog::SDK_TRUST;
 
     /// On the leaf device itself (`check`; `--sdk` narrows it to some runtimes), not where
     /// edgeprobe checks gateways from elsewhere (the exporter, fleet mode, the demo): what a

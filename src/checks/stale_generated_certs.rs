@@ -12,13 +12,12 @@ use rustls_pki_types::CertificateDer;
 
 use crate::config::ConfigFormat;
 use crate::engine::info::{StaleCertificate, StaleGeneratedCertsInfo};
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Dependency, Group, InfoSchema, Outcome, Prior, Ran, Skip,
-};
+use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::pki::describe::describe;
 use crate::pki::load::load_certificates;
 use crate::pki::verify::is_signed_by;
 
+use super::catalog;
 use super::{configured_certificates, device_ca_unavailable};
 
 pub struct StaleGeneratedCertsCheck;
@@ -32,16 +31,7 @@ struct Cached {
 }
 
 impl DeclaredCheck for StaleGeneratedCertsCheck {
-    const META: CheckMeta = CheckMeta {
-        id: "stale-generated-certs",
-        group: Group::Configuration,
-        title: "certificates IoT Edge generated come from the current device CA",
-        dependencies: &[
-            Dependency::Requires("config-well-formed"),
-            Dependency::Uses("certificates-configured"),
-        ],
-        info: InfoSchema::StaleGeneratedCerts,
-    };
+    const META: CheckMeta = catalog::STALE_GENERATED_CERTS;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let certificates = configured_certificates(prior)?;
         let config = prior

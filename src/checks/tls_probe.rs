@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::config::upstream::{PortUse, UpstreamProtocol, port_use};
 use crate::config::{ConfigFormat, EdgeConfig};
-use crate::engine::info::{ExaminedPort, TlsPortInfo};
+use crate::engine::info::{ExaminedPort, TlsPortInfo, VerifyOutcome};
 use crate::engine::{Context, Evidence, ObservedPort, Outcome, Peer, Status};
 use crate::hostname::HostName;
 use crate::net::Protocol;
@@ -203,9 +203,7 @@ fn judge(
     }
     outcome.info(TlsPortInfo::Examined(ExaminedPort {
         handshake: Arc::clone(observation),
-        verify_code: code.number(),
-        verify_message: code.text(),
-        errors: errors.into_iter().cloned().collect(),
+        verdict: VerifyOutcome::new(code, errors.into_iter().cloned().collect()),
         strict_client_verdict: verdict.strict.clone(),
         trusted_root_file: endpoint.anchors.map(|anchors| anchors.path.clone()),
     }))

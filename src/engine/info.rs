@@ -13,9 +13,9 @@
 //!    `PathBuf`, addresses `IpAddr`; never a pre-formatted string for a value a program reads.
 //! 2. Add a line `Variant(YourInfo)` to the `typed_info!` list at the end of this file: it
 //!    declares the [`CheckInfo`] variant, the `From` impl and the [`InfoSchema`] tag.
-//! 3. In the check's [`CheckMeta`](super::CheckMeta) set `info: InfoSchema::Variant` (a check
-//!    on the older `Check` shape returns it from `fn info`); the report schema then requires
-//!    that shape (or `{}`) under `checks.<id>.additional_info`.
+//! 3. In the check's row of `src/checks/catalog.rs` (its [`CheckMeta`](super::CheckMeta)) give
+//!    `Info::Variant` as the last column; the report schema then requires that shape (or `{}`)
+//!    under `checks.<id>.additional_info`.
 //! 4. Attach it with `outcome.info(YourInfo { .. })`, run `cargo run --example
 //!    generate_schemas` and commit `docs/`.
 //!
@@ -107,6 +107,30 @@ impl JsonSchema for Milliseconds {
             "minimum": 0,
             "description": "Milliseconds, a float with microsecond precision (`3.482`).",
         })
+    }
+}
+
+// OpenSSL's verdict on a chain, as `openssl s_client` reports it: the code, its text and every
+// error the verify callback saw. Every check that reports a verdict carries this one type,
+// flattened, so the three keys are the same wherever they appear. (A `//` comment: schemars
+// would lend a doc comment to every struct it is flattened into as that struct's description.)
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VerifyOutcome {
+    pub verify_code: VerifyCode,
+    /// OpenSSL's text for `verify_code`, exactly.
+    pub verify_message: &'static str,
+    /// Every error OpenSSL's verify callback would see, in order.
+    pub errors: Vec<VerifyError>,
+}
+
+impl VerifyOutcome {
+    /// `code` with its own text, and the errors that led to it.
+    pub fn new(code: VerifyCode, errors: Vec<VerifyError>) -> Self {
+        VerifyOutcome {
+            verify_code: code,
+            verify_message: code.text(),
+            errors,
+        }
     }
 }
 
@@ -359,11 +383,8 @@ pub struct DeviceCaChainInfo {
 pub struct ChainVerification {
     /// The root file verified against.
     pub against: PathBuf,
-    pub verify_code: VerifyCode,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// Every error OpenSSL's verify callback would see, in order.
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// The chain as built, leaf first.
     pub chain: Vec<ChainLink>,
 }
@@ -703,11 +724,8 @@ pub struct GatewayCertChainInfo {
 pub struct PortVerdict {
     pub protocol: Protocol,
     pub port: u16,
-    pub verify_code: u32,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// Every error OpenSSL's verify callback would see, in order.
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
     pub strict_client_verdict: Option<StrictVerdict>,
     /// The certificates as sent, leaf first.
@@ -787,17 +805,15 @@ pub enum TlsPortInfo {
     Observed(Arc<Observation>),
 }
 
-/// A port that completed a handshake, and the verdicts on what it presented.
+/// A port that completed a handshake, and the verdicts on what it presented (without a root,
+/// `errors` are only the name's).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ExaminedPort {
     /// The observation, as the connect checks show it.
     pub handshake: Arc<Observation>,
-    pub verify_code: u32,
-    /// OpenSSL's text for `verify_code`, exactly.
-    pub verify_message: &'static str,
-    /// The errors judged (without a root: only the name's).
-    pub errors: Vec<VerifyError>,
+    #[serde(flatten)]
+    pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
     pub strict_client_verdict: Option<StrictVerdict>,
     /// The root verified against; null when none is known.

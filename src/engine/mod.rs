@@ -15,7 +15,8 @@ pub mod shared;
 pub use info::{CheckInfo, InfoSchema, Milliseconds, Timestamp};
 pub use outcome::{Evidence, ObservedPort, OrSkip, Outcome, Peer, Ran, Skip, Status};
 pub use registry::{
-    Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, Group, PortCheck, PortFamily,
+    Check, CheckFuture, CheckMeta, DeclaredCheck, Dependency, FamilyCheck, Group, OnPort,
+    PortCheck, PortFamily,
 };
 pub use runner::{CheckReport, Prior, RunReport, Selection, run_checks, validate_selection};
 pub use shared::Shared;

@@ -206,6 +206,14 @@ impl Outcome {
             self.status = status;
         }
     }
+
+    /// A finding that takes over the line: the status raised to `status` (as
+    /// [`Outcome::escalate`] raises it), `message` in place of the message, and its `remedy`.
+    pub fn raise(&mut self, status: Status, message: impl Into<String>, remedy: impl Into<String>) {
+        self.escalate(status);
+        self.message = message.into();
+        self.remedy = Some(remedy.into());
+    }
 }
 
 /// Why a check could not run: it is reported as `skipped` with this reason. Checks return it

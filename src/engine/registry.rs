@@ -2,14 +2,14 @@
 //! `gateway_registry`) drives `list`, `explain`, `--only/--skip`, the JSON ids, the JSON Schema
 //! and the docs.
 //!
-//! A check is data plus one function: [`DeclaredCheck`] declares its [`CheckMeta`] (id, group,
-//! title, prerequisites, explain page, the schema of its JSON data) once, as a `const`, and has
-//! one `async fn run`. [`Check`] is what the runner and printers hold (`Box<dyn Check>`); every
+//! A check is data plus one function: [`DeclaredCheck`] names its [`CheckMeta`] (id, group,
+//! title, prerequisites, the schema of its JSON data; the explain page is found by the id), a
+//! row of the one table in `checks/catalog.rs`, and has one `async fn run`. [`Check`] is what the runner and printers hold (`Box<dyn Check>`); every
 //! `DeclaredCheck` is one through the blanket impl below.
 //!
-//! A parameterized family (one type for three ports) declares its three `CheckMeta`s, its peer
-//! and whether it connects as one [`PortFamily`] table and names it and its protocol in
-//! `family()`, as `gateway_connect.rs` does; a check registered in two suites returns the
+//! A parameterized family (one type for three ports) has its three `CheckMeta`s, its peer and
+//! whether it connects as one [`PortFamily`] in the catalog, implements [`FamilyCheck`] and is
+//! registered as one [`OnPort`] per protocol, as `gateway_connect.rs` is; a check registered in two suites returns the
 //! metadata of its suite from `meta()`, as `connection_string.rs` does.
 
 use std::future::Future;
@@ -82,7 +82,8 @@ pub struct PortCheck {
 
 /// A port family as data: one [`CheckMeta`] per protocol, whose port the family probes, and
 /// whether it makes the connection or reads the connecting check's observation. A family's
-/// checks differ in id and title (and sometimes prerequisites), so each is declared in full.
+/// checks differ in id and title (and sometimes prerequisites), so each has its row in
+/// `checks/catalog.rs`.
 #[derive(Debug, Clone, Copy)]
 pub struct PortFamily {
     pub mqtt: CheckMeta,
@@ -93,28 +94,23 @@ pub struct PortFamily {
 }
 
 impl PortFamily {
-    /// A family of connecting checks that differ only in id and title: `mqtt` in full, then
-    /// the `(id, title)` of the AMQP and the HTTPS check.
-    pub const fn new(
-        peer: Peer,
-        mqtt: CheckMeta,
-        (amqp_id, amqp_title): (&'static str, &'static str),
-        (https_id, https_title): (&'static str, &'static str),
-    ) -> Self {
+    /// A family whose checks make the connection to `peer`'s ports: `[mqtt, amqp, https]`.
+    pub const fn connecting(peer: Peer, [mqtt, amqp, https]: [CheckMeta; 3]) -> Self {
         PortFamily {
             mqtt,
-            amqp: CheckMeta {
-                id: amqp_id,
-                title: amqp_title,
-                ..mqtt
-            },
-            https: CheckMeta {
-                id: https_id,
-                title: https_title,
-                ..mqtt
-            },
+            amqp,
+            https,
             peer,
             connects: true,
+        }
+    }
+
+    /// A family whose checks read the observation the connecting family's check of the same
+    /// port made: `[mqtt, amqp, https]`.
+    pub const fn reading(peer: Peer, checks: [CheckMeta; 3]) -> Self {
+        PortFamily {
+            connects: false,
+            ..Self::connecting(peer, checks)
         }
     }
 
@@ -153,7 +149,7 @@ pub fn title_for_port(description: &str, protocol: Protocol, port: u16) -> Strin
     )
 }
 
-/// What a check is, declared once.
+/// What a check is, declared once: a row of `checks/catalog.rs`.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckMeta {
     /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
@@ -171,7 +167,7 @@ pub struct CheckMeta {
 /// A check: its metadata as data, and one function. Implementations live one per file under
 /// `src/checks/`; the runner sees them as [`Check`].
 pub trait DeclaredCheck: Send + Sync {
-    /// What the check is, declared once in its `impl`.
+    /// What the check is: its row of `checks/catalog.rs`.
     const META: CheckMeta;
     /// For one check of a port family: the family's table and the protocol of this instance,
     /// from which its metadata and the port it probes follow.
@@ -194,6 +190,35 @@ pub trait DeclaredCheck: Send + Sync {
     /// Judge, from read-only context and the prerequisites' outcomes. A missing input is a
     /// `Skip` returned with `?` (see [`OrSkip`](super::OrSkip)), reported as `skipped`.
     fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send;
+}
+
+/// A parameterized family's one function (`gateway-connect-{mqtt,amqp,https}`): its row of
+/// `checks/catalog.rs` and how it judges the port of `protocol`. The registry holds one
+/// [`OnPort`] per protocol, which is the [`DeclaredCheck`] of that port.
+pub trait FamilyCheck: Send + Sync {
+    /// The family's three checks, their peer and whether they connect.
+    const FAMILY: &'static PortFamily;
+    /// Judge the port of `protocol`, as [`DeclaredCheck::run`] judges a check.
+    fn run(
+        &self,
+        protocol: Protocol,
+        context: &Context,
+        prior: &Prior,
+    ) -> impl Future<Output = Ran> + Send;
+}
+
+/// The check of a port family for one protocol: `OnPort(GatewayConnectCheck, Protocol::Mqtt)`
+/// is `gateway-connect-mqtt`.
+pub struct OnPort<F>(pub F, pub Protocol);
+
+impl<F: FamilyCheck> DeclaredCheck for OnPort<F> {
+    const META: CheckMeta = F::FAMILY.mqtt;
+    fn family(&self) -> Option<(&'static PortFamily, Protocol)> {
+        Some((F::FAMILY, self.1))
+    }
+    fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send {
+        self.0.run(self.1, context, prior)
+    }
 }
 
 /// One check as the runner, the printers and `list` see it (`Box<dyn Check>`): every
