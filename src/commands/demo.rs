@@ -14,6 +14,7 @@ use crate::cli::{DemoArgs, OutputArgs, ReportFormat};
 use crate::demo::scenario::prepare;
 use crate::demo::server::{SimulatorConfig, start};
 use crate::engine::{Context, RunReport, Selection, Status, run_checks};
+use crate::host_info::HostInfo;
 use crate::report::Target;
 
 /// A name under the `.test` TLD, reserved for testing (RFC 2606); it is only ever mapped to
@@ -131,7 +132,15 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         verbose: true,
         ..args.output
     };
-    let code = print_report(out, &report, &target, target.gateway.as_deref(), &output)?;
+    let host = HostInfo::collect(context.now, &context.root, &report);
+    let code = print_report(
+        out,
+        &report,
+        &target,
+        &host,
+        target.gateway.as_deref(),
+        &output,
+    )?;
     if output.output == ReportFormat::Text {
         write_verdict(out, &report)?;
     }

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use crate::cli::{Cli, Command, NetworkArgs, OutputArgs, ReportFormat};
 use crate::engine::{LEAF_EXPIRY_WARNING_DAYS, LeafSettings, RunReport};
+use crate::host_info::HostInfo;
 use crate::report::{self, Target, TargetResult, TextOptions};
 
 /// Why a command could not run at all (exit status 2). Check failures are not errors: they
@@ -113,6 +114,7 @@ fn print_report(
     out: &mut dyn Write,
     run: &RunReport,
     target: &Target,
+    host: &HostInfo,
     monitored_as: Option<&str>,
     output: &OutputArgs,
 ) -> Result<u8, AppError> {
@@ -126,7 +128,7 @@ fn print_report(
                 color: output.color.use_color(),
             },
         )?,
-        ReportFormat::Json => report::write_json(out, run, target)?,
+        ReportFormat::Json => report::write_json(out, run, target, host)?,
         ReportFormat::Jsonl => {
             report::write_json_line(out, &compact(run, target, monitored_as))?;
         }
