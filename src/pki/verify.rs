@@ -1202,7 +1202,7 @@ mod tests {
 
     #[test]
     fn leaf_only_is_21_after_20() {
-        let (root, intermediate, leaf) = root_intermediate_leaf("gw");
+        let (root, _intermediate, leaf) = root_intermediate_leaf("gw");
         let verification = verify(&[&leaf], &[&root]);
         let codes: Vec<u32> = verification
             .errors
@@ -1241,7 +1241,7 @@ mod tests {
 
     #[test]
     fn intermediate_as_trust_anchor_is_2() {
-        let (root, intermediate, leaf) = root_intermediate_leaf("gw");
+        let (_root, intermediate, leaf) = root_intermediate_leaf("gw");
         assert_eq!(
             verify(&[&leaf, &intermediate], &[&intermediate]).code(),
             VerifyCode::UnableToGetIssuerCert

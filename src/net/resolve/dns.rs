@@ -285,7 +285,9 @@ mod tests {
     async fn nodata_servfail_and_refused_name_the_server() {
         let (server, _directory, settings) = serve().await;
         let address = server.address.to_string();
-        let cases: [(&str, fn(String, String) -> ResolveError); 3] = [
+        // The name asked and the test server's address make the expected error.
+        type Expected = fn(String, String) -> ResolveError;
+        let cases: [(&str, Expected); 3] = [
             ("empty.test", |name, server| ResolveError::NoAddresses {
                 name,
                 server,
