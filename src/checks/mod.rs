@@ -21,6 +21,8 @@ mod device_clock;
 mod edgehub_listening;
 mod expiry;
 mod gateway_auth;
+mod gateway_auth_amqp;
+mod gateway_auth_websocket;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
@@ -99,7 +101,11 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(OnPort(GatewayProtocolCheck, Protocol::Amqp)),
         Box::new(OnPort(GatewayProtocolCheck, Protocol::Https)),
         Box::new(device_clock::DeviceClockCheck),
-        Box::new(gateway_auth::GatewayAuthCheck),
+        Box::new(gateway_auth::GatewayAuthCheck(gateway_auth::Mqtt)),
+        Box::new(gateway_auth::GatewayAuthCheck(gateway_auth_amqp::Amqp)),
+        Box::new(gateway_auth::GatewayAuthCheck(
+            gateway_auth_websocket::WebSocket,
+        )),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),

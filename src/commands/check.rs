@@ -15,8 +15,8 @@ use crate::config::{self, ConfigError};
 use crate::connection_string;
 use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
-    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, RunReport,
-    Selection, run_checks,
+    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LeafSettings, Peer, RunReport, Selection,
+    run_checks,
 };
 use crate::net::Protocol;
 use crate::net::proxy::ProxySettings;
@@ -76,26 +76,15 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
     let context = Context {
         gateway: args.gateway.clone(),
         connection_string: args.connection_string.clone(),
-        ca_file: args.ca_file.clone(),
-        hosts_file: args.network.hosts_file.clone(),
-        dns_server: args.network.dns_server,
-        resolve_overrides: args.network.resolve_overrides(),
-        ports: args.network.ports(),
-        timeout: args.network.timeout,
-        expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
-        websocket: args.websocket,
-        now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
-        trust_environment: TrustEnvironment::from_process(),
         ntp_server: args.ntp_server.clone(),
         compare_system_resolver: true,
         identity: args.identity.options(),
-        proxy: proxy_settings(&args, true)?,
         asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
         sdk_runtimes: Some(crate::sdk_trust::requested(&args.sdk)),
         environment: crate::sdk_trust::Environment::from_process(),
-        ..Context::default()
+        ..Context::leaf(&leaf_settings(&args)?)
     };
     let report = run_selected(&leaf_registry(), &context, &args).await?;
     print_report(
@@ -199,6 +188,16 @@ async fn run_selected(
     run_checks(registry, context, &selection)
         .await
         .map_err(|error| AppError::Usage(error.to_string()))
+}
+
+/// The leaf settings of `check`'s command line (one gateway, or every target of a fleet).
+pub(super) fn leaf_settings(args: &CheckArgs) -> Result<LeafSettings, AppError> {
+    super::leaf_settings(
+        &args.network,
+        args.ca_file.as_deref(),
+        args.expiry_warning_days,
+        args.websocket,
+    )
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.

@@ -2,6 +2,7 @@
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
 mod address_families;
+mod authentication;
 mod bad_input;
 mod brokers;
 mod conformance;
