@@ -17,7 +17,8 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use edgeprobe::demo::pki::{
-    CertificateSpec, GatewayPki, Issued, Validity, device_ca_common_name, issue, unrelated_root_ca,
+    CertificateSpec, GatewayPki, Issued, Validity, device_ca_common_name, issue, issue_ca,
+    unrelated_root_ca,
 };
 use fixture_support::{CA_VALIDITY, EXPIRED_VALIDITY, SERVER_VALIDITY, Writer, main_with};
 use time::macros::datetime;
@@ -70,8 +71,9 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     out.write("pki/top-edgehub.key.pem", &top.server.key_pem())?;
 
     // The lower layer: its own device CA from the same intermediate, and its edgeHub.
-    let child_ca = issue(
-        &CertificateSpec::certificate_authority(&device_ca_common_name(CHILD), CA_VALIDITY),
+    let child_ca = issue_ca(
+        &device_ca_common_name(CHILD),
+        CA_VALIDITY,
         Some(intermediate),
     )?;
     let child_server = issue(
@@ -92,10 +94,7 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     // Broken variants of the top layer's device CA.
     let unrelated = unrelated_root_ca(CA_VALIDITY)?;
     out.write("pki/other-root-ca.pem", &unrelated.pem)?;
-    let other_ca = issue(
-        &CertificateSpec::certificate_authority(&device_ca_common_name(TOP), CA_VALIDITY),
-        Some(&unrelated),
-    )?;
+    let other_ca = issue_ca(&device_ca_common_name(TOP), CA_VALIDITY, Some(&unrelated))?;
     out.write("pki/other-device-ca.key.pem", &other_ca.key_pem())?;
     out.write(
         "pki/wrong-root-device-ca-full-chain.pem",
@@ -106,8 +105,9 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
         "pki/wrong-order-device-ca-full-chain.pem",
         &full_chain(&[intermediate, &top.device_ca]),
     )?;
-    let expired_ca = issue(
-        &CertificateSpec::certificate_authority(&device_ca_common_name(TOP), EXPIRED_VALIDITY),
+    let expired_ca = issue_ca(
+        &device_ca_common_name(TOP),
+        EXPIRED_VALIDITY,
         Some(intermediate),
     )?;
     out.write(
@@ -115,8 +115,9 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
         &full_chain(&[&expired_ca, intermediate]),
     )?;
     out.write("pki/expired-device-ca.key.pem", &expired_ca.key_pem())?;
-    let late_ca = issue(
-        &CertificateSpec::certificate_authority(&device_ca_common_name(TOP), POST_2038_VALIDITY),
+    let late_ca = issue_ca(
+        &device_ca_common_name(TOP),
+        POST_2038_VALIDITY,
         Some(intermediate),
     )?;
     out.write(
@@ -136,10 +137,7 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
 
     // A previous generation of the top device CA (same name, new key), and the edgeHub
     // certificate IoT Edge issued from it and left in its store.
-    let old_ca = issue(
-        &CertificateSpec::certificate_authority(&device_ca_common_name(TOP), CA_VALIDITY),
-        Some(intermediate),
-    )?;
+    let old_ca = issue_ca(&device_ca_common_name(TOP), CA_VALIDITY, Some(intermediate))?;
     let stale = issue(
         &CertificateSpec::tls_server(TOP, SERVER_VALIDITY),
         Some(&old_ca),
@@ -163,10 +161,7 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     out.write("pki/old-name-edgehub.key.pem", &renamed.key_pem())?;
 
     // "IoT Hub": a server under a separate, public-style root in the OS trust store.
-    let hub_root = issue(
-        &CertificateSpec::certificate_authority("edgeprobe Public Root Test Only", CA_VALIDITY),
-        None,
-    )?;
+    let hub_root = issue_ca("edgeprobe Public Root Test Only", CA_VALIDITY, None)?;
     let hub = issue(
         &CertificateSpec::tls_server(HUB, SERVER_VALIDITY),
         Some(&hub_root),

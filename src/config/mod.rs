@@ -182,6 +182,40 @@ pub enum Provisioning {
     Missing,
 }
 
+impl Provisioning {
+    /// The `provisioning.source` dispatch both config formats share: IoT Edge compares the
+    /// source without case; `manual` and `dps` are read by the format's own closures, any other
+    /// source (or none) is kept as [`Provisioning::Other`] for the checks to name.
+    fn from_source(
+        source: Option<String>,
+        manual: impl FnOnce() -> Provisioning,
+        dps: impl FnOnce() -> Provisioning,
+    ) -> Provisioning {
+        match source.as_deref().map(str::to_ascii_lowercase) {
+            Some(source) if source == "manual" => manual(),
+            Some(source) if source == "dps" => dps(),
+            Some(source) => Provisioning::Other { source },
+            None => Provisioning::Other {
+                source: String::new(),
+            },
+        }
+    }
+}
+
+/// Both parsers' test of a file of another kind: it is refused, naming the keys the format
+/// expects and the keys the file has.
+#[cfg(test)]
+fn assert_unknown_format(result: Result<EdgeConfig, ConfigError>, expected: &str, found: &str) {
+    match result {
+        Err(error @ ConfigError::UnknownFormat { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains(&format!("found {found}")), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 impl fmt::Debug for Provisioning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -120,35 +120,30 @@ fn strip_location(message: &str) -> &str {
 fn normalize(config: Config, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
-        Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
-            Some(source) if source == "manual" => {
-                match (section.device_connection_string, section.authentication) {
-                    (Some(connection_string), _) => {
-                        Provisioning::ConnectionString(SecretString::new(connection_string))
-                    }
-                    (None, Some(authentication)) => Provisioning::Manual {
-                        iothub_hostname: authentication.iothub_hostname,
-                        device_id: authentication.device_id,
-                        method: authentication.method,
-                    },
-                    (None, None) => Provisioning::Manual {
-                        iothub_hostname: None,
-                        device_id: None,
-                        method: None,
-                    },
+        Some(section) => Provisioning::from_source(
+            section.source,
+            || match (section.device_connection_string, section.authentication) {
+                (Some(connection_string), _) => {
+                    Provisioning::ConnectionString(SecretString::new(connection_string))
                 }
-            }
-            Some(source) if source == "dps" => Provisioning::Dps {
+                (None, Some(authentication)) => Provisioning::Manual {
+                    iothub_hostname: authentication.iothub_hostname,
+                    device_id: authentication.device_id,
+                    method: authentication.method,
+                },
+                (None, None) => Provisioning::Manual {
+                    iothub_hostname: None,
+                    device_id: None,
+                    method: None,
+                },
+            },
+            || Provisioning::Dps {
                 id_scope: section.scope_id,
                 attestation: section
                     .attestation
                     .and_then(|attestation| attestation.method),
             },
-            Some(source) => Provisioning::Other { source },
-            None => Provisioning::Other {
-                source: String::new(),
-            },
-        },
+        ),
     };
     let certificates = config.certificates;
     let file = |setting, value: &Option<String>| {
@@ -303,16 +298,10 @@ homedir: "/var/lib/iotedge"
 
     #[test]
     fn a_yaml_file_of_another_kind_lists_the_expected_keys() {
-        match parse("apiVersion: v1\nkind: Pod\n", Path::new("pod.yaml")) {
-            Err(error @ ConfigError::UnknownFormat { .. }) => {
-                let message = error.to_string();
-                assert!(
-                    message.contains("provisioning, certificates, hostname"),
-                    "{message}"
-                );
-                assert!(message.contains("found apiVersion, kind"), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
+        crate::config::assert_unknown_format(
+            parse("apiVersion: v1\nkind: Pod\n", Path::new("pod.yaml")),
+            "provisioning, certificates, hostname",
+            "apiVersion, kind",
+        );
     }
 }

@@ -217,8 +217,9 @@ fn misplaced_keys(table: &toml::Table) -> Vec<String> {
 fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
     let provisioning = match config.provisioning {
         None => Provisioning::Missing,
-        Some(section) => match section.source.as_deref().map(str::to_ascii_lowercase) {
-            Some(source) if source == "manual" => match section.connection_string {
+        Some(section) => Provisioning::from_source(
+            section.source,
+            || match section.connection_string {
                 Some(connection_string) => {
                     Provisioning::ConnectionString(SecretString::new(connection_string))
                 }
@@ -228,15 +229,11 @@ fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
                     method: section.authentication.and_then(|method| method.method),
                 },
             },
-            Some(source) if source == "dps" => Provisioning::Dps {
+            || Provisioning::Dps {
                 id_scope: section.id_scope,
                 attestation: section.attestation.and_then(|method| method.method),
             },
-            Some(source) => Provisioning::Other { source },
-            None => Provisioning::Other {
-                source: String::new(),
-            },
-        },
+        ),
     };
     let edge_ca = match config.edge_ca {
         None => EdgeCa::Quickstart {
@@ -463,16 +460,10 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
 
     #[test]
     fn a_toml_file_of_another_kind_lists_the_expected_keys() {
-        match parse("[package]\nname = \"x\"\n", Path::new("Cargo.toml")) {
-            Err(error @ ConfigError::UnknownFormat { .. }) => {
-                let message = error.to_string();
-                assert!(
-                    message.contains("hostname, trust_bundle_cert, [provisioning]"),
-                    "{message}"
-                );
-                assert!(message.contains("found package"), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
+        crate::config::assert_unknown_format(
+            parse("[package]\nname = \"x\"\n", Path::new("Cargo.toml")),
+            "hostname, trust_bundle_cert, [provisioning]",
+            "package",
+        );
     }
 }

@@ -172,26 +172,25 @@ impl CertificateSpec {
     /// `keyEncipherment` is left out on purpose: the keys are ECDSA, and RFC 5480 section 3
     /// allows only `digitalSignature`, `nonRepudiation` and `keyAgreement` for EC keys.
     pub fn tls_server(host_name: &str, validity: Validity) -> Self {
-        CertificateSpec {
-            common_name: host_name.to_owned(),
-            basic_constraints: BasicConstraints::EndEntity,
-            key_usages: vec![KeyUsagePurpose::DigitalSignature],
-            extended_key_usages: vec![ExtendedKeyUsagePurpose::ServerAuth],
-            dns_names: vec![host_name.to_owned()],
-            ip_addresses: Vec::new(),
-            validity,
-        }
+        Self::end_entity(host_name, ExtendedKeyUsagePurpose::ServerAuth, validity)
+            .with_dns_name(host_name)
     }
 
     /// A device (client) certificate as the IoT Edge docs' `certGen.sh
     /// create_device_certificate` makes it: `CN` = the device id, `CA:FALSE`, key usage
     /// `digitalSignature`, EKU `clientAuth`, no SAN.
     pub fn tls_client(device_id: &str, validity: Validity) -> Self {
+        Self::end_entity(device_id, ExtendedKeyUsagePurpose::ClientAuth, validity)
+    }
+
+    /// What both leaf kinds share: `CA:FALSE`, key usage `digitalSignature`, one extended key
+    /// usage, no SAN.
+    fn end_entity(common_name: &str, purpose: ExtendedKeyUsagePurpose, validity: Validity) -> Self {
         CertificateSpec {
-            common_name: device_id.to_owned(),
+            common_name: common_name.to_owned(),
             basic_constraints: BasicConstraints::EndEntity,
             key_usages: vec![KeyUsagePurpose::DigitalSignature],
-            extended_key_usages: vec![ExtendedKeyUsagePurpose::ClientAuth],
+            extended_key_usages: vec![purpose],
             dns_names: Vec::new(),
             ip_addresses: Vec::new(),
             validity,
@@ -262,6 +261,19 @@ impl fmt::Debug for Issued {
             .field("key", &"[private key redacted]")
             .finish()
     }
+}
+
+/// Issues a CA certificate as [`CertificateSpec::certificate_authority`] describes it, from
+/// `issuer`, or self-signed when `issuer` is `None`.
+pub fn issue_ca(
+    common_name: &str,
+    validity: Validity,
+    issuer: Option<&Issued>,
+) -> Result<Issued, PkiError> {
+    issue(
+        &CertificateSpec::certificate_authority(common_name, validity),
+        issuer,
+    )
 }
 
 /// Issues a certificate for `spec` with a fresh P-256 key, signed by `issuer`, or self-signed
@@ -379,10 +391,7 @@ fn random_serial(common_name: &str) -> Result<Vec<u8>, PkiError> {
 /// The self-signed root of another, unrelated PKI: what a leaf holds when it was given the
 /// wrong CA file (another site's, or a since-regenerated test PKI's).
 pub fn unrelated_root_ca(validity: Validity) -> Result<Issued, PkiError> {
-    issue(
-        &CertificateSpec::certificate_authority(UNRELATED_ROOT_CA_COMMON_NAME, validity),
-        None,
-    )
+    issue_ca(UNRELATED_ROOT_CA_COMMON_NAME, validity, None)
 }
 
 /// Verifies `chain` (leaf first) as a leaf device with rustls would: path to `root`, EKU
@@ -443,19 +452,11 @@ impl GatewayPki {
         ca_validity: Validity,
         server_validity: Validity,
     ) -> Result<Self, PkiError> {
-        let root = issue(
-            &CertificateSpec::certificate_authority(ROOT_CA_COMMON_NAME, ca_validity),
-            None,
-        )?;
-        let intermediate = issue(
-            &CertificateSpec::certificate_authority(INTERMEDIATE_CA_COMMON_NAME, ca_validity),
-            Some(&root),
-        )?;
-        let device_ca = issue(
-            &CertificateSpec::certificate_authority(
-                &device_ca_common_name(gateway_name),
-                ca_validity,
-            ),
+        let root = issue_ca(ROOT_CA_COMMON_NAME, ca_validity, None)?;
+        let intermediate = issue_ca(INTERMEDIATE_CA_COMMON_NAME, ca_validity, Some(&root))?;
+        let device_ca = issue_ca(
+            &device_ca_common_name(gateway_name),
+            ca_validity,
             Some(&intermediate),
         )?;
         let server = issue(

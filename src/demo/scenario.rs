@@ -5,7 +5,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
 use super::devices::DeviceRegistry;
-use super::pki::{CertificateSpec, GatewayPki, PkiError, Validity, issue, unrelated_root_ca};
+use super::pki::{
+    CertificateSpec, GatewayPki, PkiError, Validity, issue, issue_ca, unrelated_root_ca,
+};
 use crate::identity::sas::{make_token, resource};
 use crate::net::Protocol;
 use crate::secrets::{SecretBytes, SecretString};
@@ -298,10 +300,7 @@ fn demo_identity(
         }
         _ => {
             let validity = Validity::around(now, 1, 365)?;
-            let device_ca = issue(
-                &CertificateSpec::certificate_authority("edgeprobe demo device CA", validity),
-                None,
-            )?;
+            let device_ca = issue_ca("edgeprobe demo device CA", validity, None)?;
             let leaf = issue(
                 &CertificateSpec::tls_client(DEMO_DEVICE, validity),
                 Some(&device_ca),

@@ -563,33 +563,31 @@ fn classify_handshake_error(
 /// TLS port (`net::plaintext`): named as such when it answers its protocol in plaintext.
 async fn name_plaintext_service(error: ConnectError, request: &ConnectRequest<'_>) -> ConnectError {
     use super::plaintext::{http_answer, identify};
-    let found = match &error {
+    let endpoint = match &error {
         ConnectError::NotTls {
             endpoint,
             first_bytes,
         } => match http_answer(first_bytes) {
-            Some(found) => Some((*endpoint, found)),
-            None => identify(
-                request.protocol,
-                request.server_name,
-                *endpoint,
-                request.timeout,
-            )
-            .await
-            .map(|found| (*endpoint, found)),
+            Some(service) => {
+                return ConnectError::Plaintext {
+                    endpoint: *endpoint,
+                    service,
+                };
+            }
+            None => *endpoint,
         },
-        ConnectError::Reset { endpoint } | ConnectError::Closed { endpoint } => identify(
-            request.protocol,
-            request.server_name,
-            *endpoint,
-            request.timeout,
-        )
-        .await
-        .map(|found| (*endpoint, found)),
-        _ => None,
+        ConnectError::Reset { endpoint } | ConnectError::Closed { endpoint } => *endpoint,
+        _ => return error,
     };
-    match found {
-        Some((endpoint, service)) => ConnectError::Plaintext { endpoint, service },
+    match identify(
+        request.protocol,
+        request.server_name,
+        endpoint,
+        request.timeout,
+    )
+    .await
+    {
+        Some(service) => ConnectError::Plaintext { endpoint, service },
         None => error,
     }
 }

@@ -1045,92 +1045,62 @@ mod tests {
             return;
         }
         let directory = tempfile::tempdir().unwrap();
-        let made = [
+        // `openssl req -x509 -newkey KEY -nodes` for each: the file stem (STEM.key, STEM.pem),
+        // the key with its options, and the rest of the request.
+        let made: [(&str, &[&str], &[&str]); 4] = [
             // RSA with SHA-1 (old IoT Edge test CAs), a tricky UTF-8 subject and a multi-valued RDN.
-            vec![
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "rsa.key",
-                "-out",
-                "rsa.pem",
-                "-days",
-                "30",
-                "-sha1",
-                "-utf8",
-                "-multivalue-rdn",
-                "-subj",
-                "/C=US/ST=WA/L=Redmond/O=Contoso\\, Ltd/OU=R=D+OU=ops/CN=Zoë #1 /emailAddress=a@b.c/DC=example",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE,pathlen:0",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign,digitalSignature,nonRepudiation",
-            ],
+            (
+                "rsa",
+                &["rsa:2048"],
+                &[
+                    "-sha1",
+                    "-utf8",
+                    "-multivalue-rdn",
+                    "-subj",
+                    "/C=US/ST=WA/L=Redmond/O=Contoso\\, Ltd/OU=R=D+OU=ops/CN=Zoë #1 /emailAddress=a@b.c/DC=example",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE,pathlen:0",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign,digitalSignature,nonRepudiation",
+                ],
+            ),
             // P-384 server certificate with every common extended key usage.
-            vec![
-                "req",
-                "-x509",
-                "-newkey",
+            (
                 "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-                "-nodes",
-                "-keyout",
-                "ec.key",
-                "-out",
-                "ec.pem",
-                "-days",
-                "30",
-                "-sha384",
-                "-subj",
-                "/CN=gw.contoso.com/O=Contoso",
-                "-addext",
-                "subjectAltName=DNS:gw.contoso.com,IP:10.0.0.1",
-                "-addext",
-                "extendedKeyUsage=serverAuth,clientAuth,codeSigning,emailProtection,timeStamping,OCSPSigning",
-                "-addext",
-                "keyUsage=digitalSignature,keyAgreement",
-            ],
+                &["ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+                &[
+                    "-sha384",
+                    "-subj",
+                    "/CN=gw.contoso.com/O=Contoso",
+                    "-addext",
+                    "subjectAltName=DNS:gw.contoso.com,IP:10.0.0.1",
+                    "-addext",
+                    "extendedKeyUsage=serverAuth,clientAuth,codeSigning,emailProtection,timeStamping,OCSPSigning",
+                    "-addext",
+                    "keyUsage=digitalSignature,keyAgreement",
+                ],
+            ),
             // P-521 and an Ed25519 certificate.
-            vec![
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-521",
-                "-nodes",
-                "-keyout",
-                "p521.key",
-                "-out",
-                "p521.pem",
-                "-days",
-                "30",
-                "-sha512",
-                "-subj",
-                "/CN=p521",
-            ],
-            vec![
-                "req",
-                "-x509",
-                "-newkey",
-                "ed25519",
-                "-nodes",
-                "-keyout",
-                "ed.key",
-                "-out",
-                "ed.pem",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=ed25519",
-            ],
+            (
+                "p521",
+                &["ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
+                &["-sha512", "-subj", "/CN=p521"],
+            ),
+            ("ed", &["ed25519"], &["-subj", "/CN=ed25519"]),
         ];
-        for arguments in &made {
-            openssl(arguments, directory.path()).unwrap();
+        for (stem, key, request) in made {
+            let (key_file, certificate_file) = (format!("{stem}.key"), format!("{stem}.pem"));
+            let files = [
+                "-nodes",
+                "-keyout",
+                &key_file,
+                "-out",
+                &certificate_file,
+                "-days",
+                "30",
+            ];
+            let arguments = [&["req", "-x509", "-newkey"], key, &files, request].concat();
+            openssl(&arguments, directory.path()).unwrap();
         }
         for name in ["rsa.pem", "ec.pem", "p521.pem", "ed.pem"] {
             compare_with_openssl(directory.path(), name);

@@ -475,16 +475,20 @@ mod tests {
         }
     }
 
+    /// `openssl verify`'s case: the errors it printed are the ones the verification recorded.
+    fn diagnose_as_printed(printed: &[VerifyError]) -> Diagnosis {
+        let verification = recorded(printed.to_vec());
+        diagnose_printed(&verification, printed, 2, &anchors(), ChainSource::Files)
+            .expect("a diagnosis")
+    }
+
     #[test]
     fn printed_errors_are_named_in_order_and_the_chain_is_fixed_first() {
         let printed = vec![
             error(VerifyCode::CertHasExpired, 0),
             error(VerifyCode::UnableToGetIssuerCert, 1),
         ];
-        let verification = recorded(printed.clone());
-        let diagnosis =
-            diagnose_printed(&verification, &printed, 2, &anchors(), ChainSource::Files)
-                .expect("a diagnosis");
+        let diagnosis = diagnose_as_printed(&printed);
         assert!(
             diagnosis
                 .cause
@@ -515,14 +519,12 @@ mod tests {
             error(VerifyCode::CertHasExpired, 0),
             error(VerifyCode::CertHasExpired, 0),
         ];
-        let verification = recorded(printed.clone());
-        let diagnosis =
-            diagnose_printed(&verification, &printed, 2, &anchors(), ChainSource::Files)
-                .expect("a diagnosis");
+        let diagnosis = diagnose_as_printed(&printed);
         assert_eq!(
             diagnosis.cause,
             "depth 0 `CN = depth 0` issued by `CN = depth 1` has expired"
         );
+        let verification = recorded(printed);
         assert!(diagnose_printed(&verification, &[], 2, &anchors(), ChainSource::Files).is_none());
     }
 

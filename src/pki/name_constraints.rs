@@ -1379,65 +1379,74 @@ mod tests {
         );
     }
 
+    const MATCHES: Result<(), VerifyCode> = Ok(());
+    const VIOLATION: Result<(), VerifyCode> = Err(VerifyCode::PermittedViolation);
+    const SYNTAX: Result<(), VerifyCode> = Err(VerifyCode::UnsupportedNameSyntax);
+
+    /// Runs one matcher over `(name, base, expected)` cases; a failure names the case.
+    fn assert_matches(
+        matcher: impl Fn(&[u8], &[u8]) -> Result<(), VerifyCode>,
+        cases: &[(&str, &str, Result<(), VerifyCode>)],
+    ) {
+        for (name, base, expected) in cases {
+            assert_eq!(
+                matcher(name.as_bytes(), base.as_bytes()),
+                *expected,
+                "{name:?} against {base:?}"
+            );
+        }
+    }
+
     #[test]
     fn dns_matching_follows_nc_dns() {
-        assert_eq!(match_dns(b"anything", b""), Ok(()));
-        assert_eq!(match_dns(b"a.b.com", b"b.com"), Ok(()));
-        assert_eq!(
-            match_dns(b"ab.com", b"b.com"),
-            Err(VerifyCode::PermittedViolation)
-        );
-        assert_eq!(
-            match_dns(b"ab.com", b".b.com"),
-            Err(VerifyCode::PermittedViolation)
-        );
-        assert_eq!(match_dns(b"a.b.com", b".b.com"), Ok(()));
-        // A leading-dot base also matches the name equal to it.
-        assert_eq!(match_dns(b".b.com", b".b.com"), Ok(()));
-        assert_eq!(
-            match_dns(b"com", b"b.com"),
-            Err(VerifyCode::PermittedViolation)
+        assert_matches(
+            match_dns,
+            &[
+                ("anything", "", MATCHES),
+                ("a.b.com", "b.com", MATCHES),
+                ("ab.com", "b.com", VIOLATION),
+                ("ab.com", ".b.com", VIOLATION),
+                ("a.b.com", ".b.com", MATCHES),
+                // A leading-dot base also matches the name equal to it.
+                (".b.com", ".b.com", MATCHES),
+                ("com", "b.com", VIOLATION),
+            ],
         );
     }
 
     #[test]
     fn email_matching_follows_nc_email() {
-        let syntax = Err(VerifyCode::UnsupportedNameSyntax);
-        let violation = Err(VerifyCode::PermittedViolation);
-        assert_eq!(match_email(b"no-at-sign", b"example.com"), syntax);
-        assert_eq!(match_email(b"a@example.com", b"EXAMPLE.com"), Ok(()));
-        assert_eq!(
-            match_email(b"a@mail.example.com", b"example.com"),
-            violation
+        assert_matches(
+            match_email,
+            &[
+                ("no-at-sign", "example.com", SYNTAX),
+                ("a@example.com", "EXAMPLE.com", MATCHES),
+                ("a@mail.example.com", "example.com", VIOLATION),
+                ("a@mail.example.com", ".example.com", MATCHES),
+                ("a@example.com", ".example.com", VIOLATION),
+                ("a@example.com", "a@example.com", MATCHES),
+                ("A@example.com", "a@example.com", VIOLATION),
+                ("b@example.com", "@example.com", MATCHES),
+                ("a\0@example.com", "a\0@example.com", SYNTAX),
+                ("a@", "", MATCHES),
+            ],
         );
-        assert_eq!(match_email(b"a@mail.example.com", b".example.com"), Ok(()));
-        assert_eq!(match_email(b"a@example.com", b".example.com"), violation);
-        assert_eq!(match_email(b"a@example.com", b"a@example.com"), Ok(()));
-        assert_eq!(match_email(b"A@example.com", b"a@example.com"), violation);
-        assert_eq!(match_email(b"b@example.com", b"@example.com"), Ok(()));
-        assert_eq!(match_email(b"a\0@example.com", b"a\0@example.com"), syntax);
-        assert_eq!(match_email(b"a@", b""), Ok(()));
     }
 
     #[test]
     fn uri_matching_follows_nc_uri() {
-        let syntax = Err(VerifyCode::UnsupportedNameSyntax);
-        assert_eq!(
-            match_uri(b"https://Example.com:443/x", b"example.com"),
-            Ok(())
+        assert_matches(
+            match_uri,
+            &[
+                ("https://Example.com:443/x", "example.com", MATCHES),
+                ("https://www.example.com/x", ".example.com", MATCHES),
+                ("https://example.com", ".example.com", VIOLATION),
+                ("mailto:a@example.com", "example.com", SYNTAX),
+                ("https://:443/", "example.com", SYNTAX),
+                ("https:/", "example.com", SYNTAX),
+                ("no colon", "example.com", SYNTAX),
+            ],
         );
-        assert_eq!(
-            match_uri(b"https://www.example.com/x", b".example.com"),
-            Ok(())
-        );
-        assert_eq!(
-            match_uri(b"https://example.com", b".example.com"),
-            Err(VerifyCode::PermittedViolation)
-        );
-        assert_eq!(match_uri(b"mailto:a@example.com", b"example.com"), syntax);
-        assert_eq!(match_uri(b"https://:443/", b"example.com"), syntax);
-        assert_eq!(match_uri(b"https:/", b"example.com"), syntax);
-        assert_eq!(match_uri(b"no colon", b"example.com"), syntax);
     }
 
     #[test]
@@ -1478,45 +1487,28 @@ mod tests {
 
     #[test]
     fn smtp_utf8_mailboxes_are_checked_against_email_subtrees() {
-        let utf8 = |text: &str| tlv(0x0c, text.as_bytes());
-        assert_eq!(
-            match_email_eai(&utf8("jörg@example.com"), b"example.com"),
-            Ok(())
+        // The name is the SmtpUTF8Mailbox's DER: a UTF8String.
+        let utf8 = |text: &[u8]| tlv(0x0c, text);
+        assert_matches(
+            |name, base| match_email_eai(&utf8(name), base),
+            &[
+                ("jörg@example.com", "example.com", MATCHES),
+                ("jörg@bücher.example", "xn--bcher-kva.example", MATCHES),
+                ("a@other.com", "example.com", VIOLATION),
+                // No '@', a NUL in the base: 53.
+                ("nobody", "example.com", SYNTAX),
+                ("a@example.com", "exa\0mple.com", SYNTAX),
+                // An A-label that does not decode: X509_V_ERR_UNSPECIFIED.
+                ("a@example.com", "xn--!.com", Err(VerifyCode::Unspecified)),
+                // OpenSSL 3.0's leading-dot case doubles the dot (see match_email_eai).
+                ("a@mail.example.com", ".example.com", VIOLATION),
+                ("a@mail..example.com", ".example.com", MATCHES),
+            ],
         );
-        assert_eq!(
-            match_email_eai(&utf8("jörg@bücher.example"), b"xn--bcher-kva.example"),
-            Ok(())
-        );
-        assert_eq!(
-            match_email_eai(&utf8("a@other.com"), b"example.com"),
-            Err(VerifyCode::PermittedViolation)
-        );
-        // Not a UTF8String (bad-othername-namec), no '@', a NUL in the base: 53.
+        // Not a UTF8String (bad-othername-namec): 53.
         assert_eq!(
             match_email_eai(&tlv(0x16, b"a@example.com"), b"example.com"),
-            Err(VerifyCode::UnsupportedNameSyntax)
-        );
-        assert_eq!(
-            match_email_eai(&utf8("nobody"), b"example.com"),
-            Err(VerifyCode::UnsupportedNameSyntax)
-        );
-        assert_eq!(
-            match_email_eai(&utf8("a@example.com"), b"exa\0mple.com"),
-            Err(VerifyCode::UnsupportedNameSyntax)
-        );
-        // An A-label that does not decode: X509_V_ERR_UNSPECIFIED.
-        assert_eq!(
-            match_email_eai(&utf8("a@example.com"), b"xn--!.com"),
-            Err(VerifyCode::Unspecified)
-        );
-        // OpenSSL 3.0's leading-dot case doubles the dot (see match_email_eai).
-        assert_eq!(
-            match_email_eai(&utf8("a@mail.example.com"), b".example.com"),
-            Err(VerifyCode::PermittedViolation)
-        );
-        assert_eq!(
-            match_email_eai(&utf8("a@mail..example.com"), b".example.com"),
-            Ok(())
+            SYNTAX
         );
     }
 

@@ -387,7 +387,7 @@ fn sha1_signed_subject(der: &CertificateDer<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::pki::{CertificateSpec, Validity, issue};
+    use crate::demo::pki::{CertificateSpec, Validity, issue, issue_ca};
     use time::macros::datetime;
 
     const NOW: time::OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
@@ -398,11 +398,7 @@ mod tests {
     }
 
     fn verdict(spec: &CertificateSpec) -> StrictVerdict {
-        let root = issue(
-            &CertificateSpec::certificate_authority("Strict Root", validity()),
-            None,
-        )
-        .expect("root");
+        let root = issue_ca("Strict Root", validity(), None).expect("root");
         let leaf = issue(spec, Some(&root)).expect("leaf");
         let name = server_name(HOST).expect("a DNS name");
         strict_verdict(&[leaf.der], &[root.der], Some(&name), unix_time(NOW))

@@ -1084,6 +1084,14 @@ mod tests {
         }
     }
 
+    /// Root, intermediate and a server leaf named `leaf_name`: the chain most tests start from.
+    fn root_intermediate_leaf(leaf_name: &'static str) -> (Authority, Authority, Authority) {
+        let root = issue(&ca("Root"), None);
+        let intermediate = issue(&ca("Intermediate"), Some(&root));
+        let leaf = issue(&server(leaf_name), Some(&intermediate));
+        (root, intermediate, leaf)
+    }
+
     fn host(name: &str) -> HostName {
         crate::hostname::validate_hostname(name).expect("valid test host name")
     }
@@ -1180,9 +1188,7 @@ mod tests {
 
     #[test]
     fn full_chain_verifies() {
-        let root = issue(&ca("Root"), None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw.contoso.com"), Some(&intermediate));
+        let (root, intermediate, leaf) = root_intermediate_leaf("gw.contoso.com");
         let verification = verify(&[&leaf, &intermediate], &[&root]);
         assert_eq!(verification.code(), VerifyCode::Ok);
         assert_eq!(verification.chain.len(), 3);
@@ -1196,9 +1202,7 @@ mod tests {
 
     #[test]
     fn leaf_only_is_21_after_20() {
-        let root = issue(&ca("Root"), None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw"), Some(&intermediate));
+        let (root, _intermediate, leaf) = root_intermediate_leaf("gw");
         let verification = verify(&[&leaf], &[&root]);
         let codes: Vec<u32> = verification
             .errors
@@ -1211,9 +1215,7 @@ mod tests {
 
     #[test]
     fn wrong_root_file_is_20_and_sent_foreign_root_is_19() {
-        let root = issue(&ca("Root"), None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw"), Some(&intermediate));
+        let (root, intermediate, leaf) = root_intermediate_leaf("gw");
         let other = issue(&ca("Other Root"), None);
         assert_eq!(
             verify(&[&leaf, &intermediate], &[&other]).code(),
@@ -1239,9 +1241,7 @@ mod tests {
 
     #[test]
     fn intermediate_as_trust_anchor_is_2() {
-        let root = issue(&ca("Root"), None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw"), Some(&intermediate));
+        let (_root, intermediate, leaf) = root_intermediate_leaf("gw");
         assert_eq!(
             verify(&[&leaf, &intermediate], &[&intermediate]).code(),
             VerifyCode::UnableToGetIssuerCert
@@ -1339,9 +1339,7 @@ mod tests {
 
     #[test]
     fn build_chain_gives_the_chain_verify_chain_reports_without_checking_signatures() {
-        let root = issue(&ca("Root"), None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw"), Some(&intermediate));
+        let (root, intermediate, leaf) = root_intermediate_leaf("gw");
         let other = issue(&ca("Other Root"), None);
         let cases: [(&[&Authority], &[&Authority]); 4] = [
             (&[&leaf, &intermediate], &[&root]),

@@ -219,7 +219,7 @@ fn classify(error: NetError, name: &str, server: &str, timeout: Duration) -> Res
 mod tests {
     use tokio::net::UdpSocket;
 
-    use super::super::test_dns::{GATEWAY_V4, GATEWAY_V6, TestDnsServer, resolve_error, settings};
+    use super::super::test_dns::{GATEWAY_V4, GATEWAY_V6, resolve_error, serve, settings};
     use super::super::{ResolutionSource, resolve_gateway};
     use super::*;
 
@@ -227,9 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn dns_answer_with_a_and_aaaa() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
 
         let resolution = resolve_gateway("gateway.test", &settings).await.unwrap();
         assert_eq!(
@@ -261,9 +259,7 @@ mod tests {
 
     #[tokio::test]
     async fn nxdomain() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
         let error = resolve_error("missing.test", &settings).await;
         let server = server.address.to_string();
         assert_eq!(
@@ -286,51 +282,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn nodata() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
-        let error = resolve_error("empty.test", &settings).await;
-        let server = server.address.to_string();
-        assert_eq!(
-            error,
-            ResolveError::NoAddresses {
-                name: "empty.test".into(),
-                server
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn servfail() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
-        let error = resolve_error("broken.test", &settings).await;
-        let server = server.address.to_string();
-        assert_eq!(
-            error,
-            ResolveError::ServerFailure {
-                name: "broken.test".into(),
-                server
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn refused() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
-        let error = resolve_error("refused.test", &settings).await;
-        let server = server.address.to_string();
-        assert_eq!(
-            error,
-            ResolveError::Refused {
-                name: "refused.test".into(),
-                server
-            }
-        );
+    async fn nodata_servfail_and_refused_name_the_server() {
+        let (server, _directory, settings) = serve().await;
+        let address = server.address.to_string();
+        // The name asked and the test server's address make the expected error.
+        type Expected = fn(String, String) -> ResolveError;
+        let cases: [(&str, Expected); 3] = [
+            ("empty.test", |name, server| ResolveError::NoAddresses {
+                name,
+                server,
+            }),
+            ("broken.test", |name, server| ResolveError::ServerFailure {
+                name,
+                server,
+            }),
+            ("refused.test", |name, server| ResolveError::Refused {
+                name,
+                server,
+            }),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(
+                resolve_error(name, &settings).await,
+                expected(name.to_owned(), address.clone()),
+                "{name}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -308,7 +308,7 @@ fn parse_ip_literal(name: &str) -> Option<IpAddr> {
 mod tests {
     use std::net::Ipv4Addr;
 
-    use super::test_dns::{GATEWAY_V6, TestDnsServer, resolve_error, settings};
+    use super::test_dns::{GATEWAY_V6, resolve_error, serve};
     use super::*;
 
     #[test]
@@ -337,9 +337,7 @@ mod tests {
 
     #[tokio::test]
     async fn override_wins_over_hosts_file_and_dns() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let mut settings = settings(server.address, &directory);
+        let (server, _directory, mut settings) = serve().await;
         std::fs::write(&settings.hosts_file, "192.0.2.50 gateway.test\n").unwrap();
         let pinned: IpAddr = "192.0.2.99".parse().unwrap();
         settings
@@ -354,9 +352,7 @@ mod tests {
 
     #[tokio::test]
     async fn ip_literal_is_not_looked_up() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
         std::fs::write(&settings.hosts_file, "192.0.2.50 192.0.2.7\n").unwrap();
 
         for (literal, expected) in [
@@ -372,9 +368,7 @@ mod tests {
 
     #[tokio::test]
     async fn hosts_file_answer_means_dns_is_not_asked() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
         std::fs::write(
             &settings.hosts_file,
             "192.0.2.50 gateway.test gw\nbogus-line\n",
@@ -407,9 +401,7 @@ mod tests {
 
     #[tokio::test]
     async fn name_missing_from_hosts_file_goes_to_dns() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
         std::fs::write(&settings.hosts_file, "192.0.2.50 other.test\n").unwrap();
 
         let resolution = resolve_gateway("gateway.test", &settings).await.unwrap();
@@ -424,9 +416,7 @@ mod tests {
 
     #[tokio::test]
     async fn unreadable_hosts_file_is_a_note_not_a_failure() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let mut settings = settings(server.address, &directory);
+        let (_server, directory, mut settings) = serve().await;
         // A directory cannot be read as a file, whoever runs the test (root ignores modes).
         settings.hosts_file = directory.path().to_path_buf();
 
@@ -442,9 +432,7 @@ mod tests {
 
     #[tokio::test]
     async fn failure_carries_hosts_file_notes_into_the_remedy() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (_server, _directory, settings) = serve().await;
         // The typo a technician makes: no blank between address and name.
         std::fs::write(&settings.hosts_file, "192.0.2.50missing.test\n").unwrap();
 
@@ -462,9 +450,7 @@ mod tests {
 
     #[tokio::test]
     async fn empty_and_invalid_names_are_rejected_before_any_query() {
-        let server = TestDnsServer::start().await;
-        let directory = tempfile::tempdir().unwrap();
-        let settings = settings(server.address, &directory);
+        let (server, _directory, settings) = serve().await;
         for name in ["", ".", "gate way.test", "a..b"] {
             let error = resolve_error(name, &settings).await;
             assert!(

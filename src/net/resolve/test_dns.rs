@@ -120,6 +120,15 @@ impl Drop for TestDnsServer {
     }
 }
 
+/// The start most resolver tests share: a test DNS server, a fresh directory for the hosts file
+/// and resolv.conf, and [`settings`] that ask only that server.
+pub async fn serve() -> (TestDnsServer, tempfile::TempDir, ResolverSettings) {
+    let server = TestDnsServer::start().await;
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let settings = settings(server.address, &directory);
+    (server, directory, settings)
+}
+
 /// Settings that can only reach `dns_server` (never the system resolver), with a hosts file
 /// that does not exist unless a test writes one.
 pub fn settings(dns_server: SocketAddr, directory: &tempfile::TempDir) -> ResolverSettings {
