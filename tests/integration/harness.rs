@@ -168,6 +168,20 @@ pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, 
     (directory, path)
 }
 
+/// `temp_file` for `check --targets`: the targets file `name` with `lines`, beside copies of
+/// the fixtures in `copies` (fixture, file name) that its lines name as CA files.
+pub fn targets_file(
+    name: &str,
+    lines: &str,
+    copies: &[(&str, &str)],
+) -> (tempfile::TempDir, PathBuf) {
+    let (directory, targets) = temp_file(name, lines);
+    for (from, to) in copies {
+        std::fs::copy(fixture(from), directory.path().join(to)).expect("fixture copied");
+    }
+    (directory, targets)
+}
+
 /// A repository fixture (see fixtures/README.md).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
