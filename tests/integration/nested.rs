@@ -147,10 +147,12 @@ fn push_image(port: u16, repository: &str, tag: &str) {
 /// agent's ExtraHosts mapping it to 127.0.0.1) whose edgeAgent image is `image`.
 fn lower_layer(image: &str) -> Tree {
     let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
-    let config = std::fs::read_to_string(fixture("gateway/config/lower-layer.toml"))
-        .expect("fixture")
-        .replace("$upstream:443/azureiotedge-agent:1.5", image);
-    tree.write("/etc/aziot/config.toml", &config);
+    tree.copy_replacing(
+        "/etc/aziot/config.toml",
+        "config/lower-layer.toml",
+        "$upstream:443/azureiotedge-agent:1.5",
+        image,
+    );
     tree.write("/etc/hostname", "child\n");
     tree.write(
         "/etc/hosts",
@@ -332,13 +334,12 @@ async fn the_top_layer_reaches_its_agent_images_registry_or_says_it_cannot_tell(
     // The configured registry stands in for mcr.microsoft.com: named with its port, trusted
     // through the tree's OS store (which holds the fixtures' root).
     let tree = Tree::top_layer();
-    let config = std::fs::read_to_string(fixture("gateway/config/top-layer.toml"))
-        .expect("fixture")
-        .replace(
-            "mcr.microsoft.com/azureiotedge-agent:1.5",
-            &format!("{PARENT}:{}/azureiotedge-agent:1.5", proxy.port),
-        );
-    tree.write("/etc/aziot/config.toml", &config);
+    tree.copy_replacing(
+        "/etc/aziot/config.toml",
+        "config/top-layer.toml",
+        "mcr.microsoft.com/azureiotedge-agent:1.5",
+        &format!("{PARENT}:{}/azureiotedge-agent:1.5", proxy.port),
+    );
     let resolve = format!("{PARENT}:127.0.0.1");
     let report = check(
         &tree,
