@@ -92,6 +92,16 @@ impl Run {
         assert!(!all.contains(secret), "`{secret}` leaked:\n{all}");
     }
 
+    /// Asserts that stdout says `part`; the failure shows stdout and stderr.
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, part: &str) {
+        assert!(
+            self.stdout.contains(part),
+            "missing `{part}` in:\n{}",
+            self.all()
+        );
+    }
+
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
