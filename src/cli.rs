@@ -83,22 +83,47 @@ pub struct CompletionsArgs {
 /// Gateways checked at once with `--targets` unless `--concurrency` says otherwise.
 pub const DEFAULT_CONCURRENCY: u32 = 64;
 
+/// `check --help`'s headings: which options serve which mode.
+const LEAF: &str = "Leaf device (--gateway or --connection-string)";
+const GATEWAY: &str = "Gateway (on the IoT Edge device)";
+const FLEET: &str = "Fleet (many gateways)";
+const NETWORK: &str = "Network";
+const AUTHENTICATION: &str = "Authentication (leaf, opt-in)";
+const CHECKS: &str = "Checks and output";
+
+/// `check --help` ends with these (`-h` leaves them out).
+const CHECK_EXAMPLES: &str = "Examples:
+  On a leaf device, with its connection string and the gateway's root CA file:
+    edgeprobe check --connection-string \"$CONNECTION_STRING\" --ca-file root.pem
+  Without a connection string:
+    edgeprobe check --gateway gw.contoso.com --ca-file root.pem
+  On the IoT Edge gateway itself (reads /etc/aziot/config.toml or /etc/iotedge/config.yaml):
+    sudo edgeprobe check
+  Only some checks (edgeprobe's ids or iotedge check's), as JSON:
+    edgeprobe check --gateway gw.contoso.com --ca-file root.pem --only gateway-cert-chain -o json
+  Every gateway of a list, one JSON line each:
+    edgeprobe check --targets gateways.txt --output jsonl
+  What a check verifies and how to fix it:
+    edgeprobe explain gateway-cert-chain";
+
 #[derive(Debug, Args)]
+#[command(after_long_help = CHECK_EXAMPLES)]
 pub struct CheckArgs {
     /// The gateway's host name as devices dial it (wins over the connection string's GatewayHostName)
-    #[arg(long, value_name = "HOST")]
+    #[arg(help_heading = LEAF, long, value_name = "HOST")]
     pub gateway: Option<String>,
 
     /// Check every gateway listed in FILE, one `HOST [CA-FILE]` per line (`#` starts a comment; a relative CA-FILE is relative to FILE's directory); `-` reads the list from standard input
-    #[arg(long, value_name = "FILE", conflicts_with = "gateway")]
+    #[arg(help_heading = FLEET, long, value_name = "FILE", conflicts_with = "gateway", value_hint = clap::ValueHint::FilePath)]
     pub targets: Option<PathBuf>,
 
     /// With --targets: how many gateways to check at once [default: 64]
-    #[arg(long, value_name = "N", requires = "targets", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(help_heading = FLEET, long, value_name = "N", requires = "targets", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: Option<u32>,
 
     /// The device connection string (HostName=...;DeviceId=...;SharedAccessKey=...;GatewayHostName=...); the key is never printed
     #[arg(
+        help_heading = LEAF,
         long,
         value_name = "STRING",
         env = "EDGEPROBE_CONNECTION_STRING",
@@ -107,63 +132,67 @@ pub struct CheckArgs {
     pub connection_string: Option<crate::secrets::SecretString>,
 
     /// The gateway's root CA certificate as given to the device (e.g. azure-iot-test-only.root.ca.cert.pem); default: the system trust store. On a gateway: the root given to its leaves, checked against the device CA. With --targets: for the gateways whose line names none
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = LEAF, long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub ca_file: Option<PathBuf>,
 
     /// Gateway mode: the IoT Edge config to check; an absolute path that exists under --root is read there, like the default [default: /etc/aziot/config.toml (1.2+), else /etc/iotedge/config.yaml (1.1), under --root]
-    #[arg(long, value_name = "PATH", conflicts_with = "gateway")]
+    #[arg(help_heading = GATEWAY, long, value_name = "PATH", conflicts_with = "gateway", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
     /// Leaf mode: a copy of the gateway's config.toml or config.yaml, to check GatewayHostName against its hostname
-    #[arg(long, value_name = "PATH", conflicts_with = "config")]
+    #[arg(help_heading = LEAF, long, value_name = "PATH", conflicts_with = "config", value_hint = clap::ValueHint::FilePath)]
     pub gateway_config: Option<PathBuf>,
 
     /// Read system files (/etc/..., /var/lib/..., the default hosts file, the files a config names) under DIR instead of /, e.g. a copy of a gateway's filesystem
-    #[arg(long, value_name = "DIR", default_value = "/")]
+    #[arg(help_heading = GATEWAY, long, value_name = "DIR", default_value = "/", value_hint = clap::ValueHint::DirPath)]
     pub root: PathBuf,
 
     /// Gateway mode: the IoT hub a top-layer gateway connects to, when the config does not name it (DPS provisioning)
-    #[arg(long, value_name = "HOST")]
+    #[arg(help_heading = GATEWAY, long, value_name = "HOST")]
     pub iothub_hostname: Option<String>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = NETWORK)]
     pub network: NetworkArgs,
 
     /// Leaf mode: check only this device SDK runtime's trust (sdk-trust): node, dotnet, c, java or python (repeatable); without --sdk (or with `all`, or `--sdk` alone) every runtime found on the device is checked
-    #[arg(long, value_name = "RUNTIME", value_enum, num_args = 0..=1, default_missing_value = "all")]
+    #[arg(help_heading = LEAF, long, value_name = "RUNTIME", value_enum, num_args = 0..=1, default_missing_value = "all")]
     pub sdk: Vec<crate::sdk_trust::SdkChoice>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = GATEWAY)]
     pub nested: NestedArgs,
 
-    /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
-    #[arg(long, value_name = "DAYS")]
-    pub expiry_warning_days: Option<u32>,
-
     /// Also try the WebSocket upgrade device SDKs use for MQTT over WebSockets (/$iothub/websocket on the HTTPS port)
-    #[arg(long)]
+    #[arg(help_heading = LEAF, long)]
     pub websocket: bool,
 
     /// Also compare this device's clock with an NTP server (SNTP, UDP 123; HOST or HOST:PORT), besides the gateway's HTTP Date
-    #[arg(long, value_name = "HOST")]
+    #[arg(help_heading = LEAF, long, value_name = "HOST")]
     pub ntp_server: Option<String>,
-    #[command(flatten)]
+
+    #[command(flatten, next_help_heading = AUTHENTICATION)]
     pub identity: IdentityArgs,
 
-    /// Run only these checks (comma-separated ids) and the checks they need
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    /// Warn when a certificate expires within this many days [default: 30 on a leaf, 90 on a gateway]
+    #[arg(help_heading = CHECKS, long, value_name = "DAYS")]
+    pub expiry_warning_days: Option<u32>,
+
+    /// Run only these checks (comma-separated ids, edgeprobe's or iotedge check's) and the checks they need
+    #[arg(help_heading = CHECKS, long, value_name = "ID,...", value_delimiter = ',', value_parser = CheckIdParser, hide_possible_values = true)]
     pub only: Vec<String>,
 
-    /// Do not run these checks (comma-separated ids; reported as ignored); checks that need them are skipped
+    /// Do not run these checks (comma-separated ids, edgeprobe's or iotedge check's; reported as ignored); checks that need them are skipped
     #[arg(
+        help_heading = CHECKS,
         long,
         visible_alias = "dont-run",
         value_name = "ID,...",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = CheckIdParser,
+        hide_possible_values = true
     )]
     pub skip: Vec<String>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = CHECKS)]
     pub output: OutputArgs,
 }
 
@@ -179,15 +208,15 @@ pub struct IdentityArgs {
     pub send_test_message: bool,
 
     /// The device's X.509 certificate (PEM, its full chain, leaf first), presented in the TLS handshake as an x509=true device does
-    #[arg(long, value_name = "PATH", requires = "key", conflicts_with_all = ["targets", "config"])]
+    #[arg(long, value_name = "PATH", requires = "key", conflicts_with_all = ["targets", "config"], value_hint = clap::ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// The private key of --cert (PEM or DER); never printed
-    #[arg(long, value_name = "PATH", requires = "cert")]
+    #[arg(long, value_name = "PATH", requires = "cert", value_hint = clap::ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// The CA the device certificate should chain to (verified with purpose sslclient)
-    #[arg(long, value_name = "PATH", requires = "cert")]
+    #[arg(long, value_name = "PATH", requires = "cert", value_hint = clap::ValueHint::FilePath)]
     pub device_ca: Option<PathBuf>,
 }
 
@@ -219,7 +248,7 @@ pub struct NestedArgs {
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
     /// Hosts file consulted before DNS, as the device's resolver does
-    #[arg(long, value_name = "PATH", default_value = "/etc/hosts")]
+    #[arg(long, value_name = "PATH", default_value = "/etc/hosts", value_hint = clap::ValueHint::FilePath)]
     pub hosts_file: PathBuf,
 
     /// Query this DNS server instead of those in /etc/resolv.conf
@@ -389,7 +418,7 @@ pub struct ExporterArgs {
     /// Modules in TOML (`[modules.NAME]` tables with ca_file, ports, timeout, only, skip,
     /// resolve, dns_server, hosts_file, websocket, expiry_warning_days), each starting from
     /// the options given here
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
     /// Probes run at once; more wait for a free slot within their deadline (then 503)
@@ -397,7 +426,7 @@ pub struct ExporterArgs {
     pub max_concurrent_probes: u32,
 
     /// The gateways' root CA file, as their leaf devices hold it
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub ca_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -412,11 +441,11 @@ pub struct ExporterArgs {
     pub websocket: bool,
 
     /// Run only these checks (comma-separated ids)
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = CheckIdParser, hide_possible_values = true)]
     pub only: Vec<String>,
 
     /// Leave these checks out (comma-separated ids)
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = CheckIdParser, hide_possible_values = true)]
     pub skip: Vec<String>,
 }
 
@@ -431,11 +460,11 @@ pub struct ServeArgs {
     pub port: Vec<(Protocol, u16)>,
 
     /// The certificate chain to present, leaf first (PEM), e.g. the gateway's full-chain file; default: a generated demo PKI
-    #[arg(long, value_name = "PATH", requires = "key")]
+    #[arg(long, value_name = "PATH", requires = "key", value_hint = clap::ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// The private key of --cert (PEM or DER); never printed
-    #[arg(long, value_name = "PATH", requires = "cert")]
+    #[arg(long, value_name = "PATH", requires = "cert", value_hint = clap::ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// Without --cert: the gateway name the generated server certificate is issued for
@@ -452,7 +481,7 @@ pub struct ServeArgs {
     pub scenario: Scenario,
 
     /// Without --cert: where to write the generated root CA for the leaf (default: a new temporary directory)
-    #[arg(long, value_name = "PATH", conflicts_with = "cert")]
+    #[arg(long, value_name = "PATH", conflicts_with = "cert", value_hint = clap::ValueHint::FilePath)]
     pub ca_out: Option<PathBuf>,
 
     /// Know this device as edgeHub would: tokens signed with KEY (base64, the device's SharedAccessKey) earn CONNACK 0, others 4, unknown devices 5 (repeatable); without --device or --device-ca every CONNECT gets CONNACK 5
@@ -460,7 +489,7 @@ pub struct ServeArgs {
     pub device: Vec<(String, crate::secrets::SecretString)>,
 
     /// Accept client certificates issued by this CA (PEM) whose CN is the MQTT client id (X.509 devices)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub device_ca: Option<PathBuf>,
 }
 
@@ -503,7 +532,7 @@ pub struct ConnectArgs {
     pub port: Option<u16>,
 
     /// Trusted roots (default: the system trust store)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub ca_file: Option<PathBuf>,
 
     /// Name sent as SNI and checked against the certificate (default: HOST)
@@ -511,7 +540,7 @@ pub struct ConnectArgs {
     pub servername: Option<String>,
 
     /// Hosts file consulted before DNS
-    #[arg(long, value_name = "PATH", default_value = "/etc/hosts")]
+    #[arg(long, value_name = "PATH", default_value = "/etc/hosts", value_hint = clap::ValueHint::FilePath)]
     pub hosts_file: PathBuf,
 
     /// Query this DNS server instead of those in /etc/resolv.conf
@@ -542,11 +571,11 @@ pub struct ConnectArgs {
     pub probe: bool,
 
     /// Present this client certificate (PEM, leaf first) in the handshake, like s_client -cert: a device's X.509 identity
-    #[arg(long, value_name = "PATH", requires = "key")]
+    #[arg(long, value_name = "PATH", requires = "key", value_hint = clap::ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// The private key of --cert, like s_client -key; never printed
-    #[arg(long, value_name = "PATH", requires = "cert")]
+    #[arg(long, value_name = "PATH", requires = "cert", value_hint = clap::ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// The protocol spoken on the port, for --probe: mqtt, amqp or https (default: from the port, 5671 amqp, 443 https, else mqtt)
@@ -565,15 +594,15 @@ pub struct ConnectArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Trusted certificates (PEM bundle or DER), like `openssl verify -CAfile`; the same as one --trusted
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub ca_file: Option<PathBuf>,
 
     /// Trusted certificates, like `openssl verify -trusted` (repeatable); with neither this nor --ca-file, the system bundle
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub trusted: Vec<PathBuf>,
 
     /// Intermediate certificates, as a server would send them (repeatable)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub untrusted: Vec<PathBuf>,
 
     /// Also check that the certificate is issued for this host name or IP address (also --verify-hostname, `-verify_hostname`)
@@ -625,6 +654,7 @@ pub struct VerifyArgs {
     pub check_ss_sig: bool,
 
     /// The certificate to verify (the first certificate in the file)
+    #[arg(value_hint = clap::ValueHint::FilePath)]
     pub certificate: PathBuf,
 }
 
@@ -674,11 +704,11 @@ impl VerifyPurpose {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Certificate or key files: PEM (bundles too) or DER
-    #[arg(required = true)]
+    #[arg(required = true, value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
 
     /// For private keys: say whether each key belongs to this certificate
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// Output format
@@ -695,8 +725,37 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The check id, as shown by `edgeprobe list`
+    /// The check id, as shown by `edgeprobe list` (or iotedge check's id for it)
+    #[arg(value_parser = CheckIdParser, hide_possible_values = true)]
     pub id: String,
+}
+
+/// A check id for `--only`, `--skip` and `explain`: any text (the runner and `explain` name an
+/// unknown id and the nearest ones), with every id offered to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckIdParser;
+
+impl clap::builder::TypedValueParser for CheckIdParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::checks::iotedge_ids::accepted_ids()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {

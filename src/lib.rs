@@ -12,6 +12,7 @@ pub mod demo;
 pub mod engine;
 pub mod exporter;
 pub mod fleet;
+pub mod host_info;
 pub mod hostname;
 pub mod identity;
 pub mod manpages;

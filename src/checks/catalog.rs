@@ -55,7 +55,10 @@ pub const GATEWAY_PROTOCOL: PortFamily = PortFamily::reading(Gateway, [
 /// `gateway-protocol-https` schedules the HTTP request on the HTTPS connection, whose answer
 /// has the gateway's Date.
 pub const DEVICE_CLOCK: CheckMeta = check("device-clock", GatewayConnectivity, "device clock agrees with the gateway's and NTP's", &[Uses("gateway-connect-https"), Uses("gateway-protocol-https")], Info::DeviceClock);
-pub const GATEWAY_AUTH_MQTT: CheckMeta = check("gateway-auth-mqtt", GatewayConnectivity, "gateway accepts the device's identity over MQTT", &[Requires("gateway-connect-mqtt"), Uses("connection-string")], Info::GatewayAuth);
+/// A token refused because of the clock (CONNACK 4, CBS 401) leads its remedy with the clock.
+pub const GATEWAY_AUTH_MQTT: CheckMeta = check("gateway-auth-mqtt", GatewayConnectivity, "gateway accepts the device's identity over MQTT", &[Requires("gateway-connect-mqtt"), Uses("connection-string"), Uses("device-clock")], Info::GatewayAuth);
+pub const GATEWAY_AUTH_AMQP: CheckMeta = check("gateway-auth-amqp", GatewayConnectivity, "gateway accepts the device's identity over AMQP", &[Requires("gateway-connect-amqp"), Uses("connection-string"), Uses("device-clock")], Info::GatewayAuth);
+pub const GATEWAY_AUTH_WEBSOCKET: CheckMeta = check("gateway-auth-websocket", GatewayConnectivity, "gateway accepts the device's identity over MQTT over WebSockets", &[Requires("gateway-connect-https"), Uses("connection-string"), Uses("device-clock")], Info::GatewayAuth);
 /// A wrong clock explains "not yet valid" and "expired" (codes 9 and 10).
 pub const GATEWAY_CERT_CHAIN: CheckMeta = check("gateway-cert-chain", GatewayConnectivity, "gateway certificate chain verifies against the root CA file", &[Requires("root-ca-file"), RequiresAny(CONNECT_CHECKS), Uses("device-clock")], Info::GatewayCertChain);
 pub const GATEWAY_CERT_HOSTNAME: CheckMeta = check("gateway-cert-hostname", GatewayConnectivity, "gateway certificate is issued for the gateway name", &[Requires("gateway-hostname"), RequiresAny(CONNECT_CHECKS)], Info::GatewayCertHostname);

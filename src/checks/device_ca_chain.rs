@@ -159,20 +159,23 @@ impl DeclaredCheck for DeviceCaChainCheck {
     }
 }
 
-/// `depth 0: CN=... (device CA file)` lines, as OpenSSL built the chain.
+/// `depth 0: CN=... (device CA file, sha256 Fingerprint=AB:...)` lines, as OpenSSL built the
+/// chain: the fingerprint tells an old root or device CA from a renewed one of the same name.
 fn chain_listing(verification: &Verification, label: &str) -> Vec<String> {
     let mut lines = vec![format!("chain built against {label}:")];
     lines.extend(verification.chain.iter().map(|link| {
-        format!(
-            "  depth {}: {}{}",
-            link.depth,
-            link.subject,
-            if link.from_trust_store {
-                " (trusted root)"
-            } else {
-                " (device CA file)"
-            }
-        )
+        let source = if link.from_trust_store {
+            "trusted root"
+        } else {
+            "device CA file"
+        };
+        match describe(&link.der) {
+            Ok(summary) => format!(
+                "  depth {}: {} ({source}, sha256 Fingerprint={})",
+                link.depth, link.subject, summary.sha256_fingerprint
+            ),
+            Err(_) => format!("  depth {}: {} ({source})", link.depth, link.subject),
+        }
     }));
     lines
 }

@@ -198,21 +198,41 @@ fn ntp_target(server: &str) -> String {
 
 /// `outcome` with its remedy led by the clock when `device-clock` found it off: a wrong clock
 /// makes valid certificates look expired or not yet valid, so renewing them fixes nothing.
-pub(super) fn clock_first(prior: &Prior, mut outcome: Outcome) -> Outcome {
+pub(super) fn clock_first(prior: &Prior, outcome: Outcome) -> Outcome {
+    lead_with_clock(prior, outcome, |ahead| {
+        let looks = if ahead { "expired" } else { "not yet valid" };
+        format!("makes valid certificates look {looks}")
+    })
+}
+
+/// [`clock_first`] for a refused SAS token (CONNACK 4, CBS 401): its expiry is signed from the
+/// device clock, so a clock that is off makes the gateway take a good key's token as expired
+/// (or not yet valid), and a new key fixes nothing.
+pub(super) fn token_clock_first(prior: &Prior, outcome: Outcome) -> Outcome {
+    lead_with_clock(prior, outcome, |ahead| {
+        if ahead {
+            "signs SAS tokens whose expiry lies further ahead than the gateway allows, however right the key".to_owned()
+        } else {
+            "signs SAS tokens that have already expired by the gateway's clock, however right the key".to_owned()
+        }
+    })
+}
+
+fn lead_with_clock(
+    prior: &Prior,
+    mut outcome: Outcome,
+    effect: impl Fn(bool) -> String,
+) -> Outcome {
     let Some(skew) = prior.clock_skew() else {
         return outcome;
     };
     if !matches!(outcome.status, Status::Warning | Status::Error) {
         return outcome;
     }
-    let looks = if skew.is_positive() {
-        "expired"
-    } else {
-        "not yet valid"
-    };
     let lead = format!(
-        "first fix the clock: this device's clock is {} (see device-clock), which makes valid certificates look {looks}; `timedatectl` shows it, `sudo timedatectl set-ntp true` synchronizes it; then check again",
-        describe_skew(skew, "the reference")
+        "first fix the clock: this device's clock is {} (see device-clock), which {}; `timedatectl` shows it, `sudo timedatectl set-ntp true` synchronizes it; then check again",
+        describe_skew(skew, "the reference"),
+        effect(skew.is_positive())
     );
     outcome.remedy = Some(match outcome.remedy.take() {
         Some(remedy) => format!("{lead}. Only if the clock is right: {remedy}"),

@@ -9,13 +9,16 @@ use crate::engine::{
     Status, Timestamp,
 };
 use crate::pki::VerifyCode;
-use crate::pki::describe::{CertificateSummary, s_client_listing};
+use crate::pki::describe::CertificateSummary;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::verify_error_line;
 
 use super::catalog;
 use super::device_clock::clock_first;
-use super::{STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, ports_of, strict_clients_object};
+use super::{
+    STRICT_CLIENTS_REMEDY, group_by_chain, leaf_verdict, listed_chain, ports_of,
+    strict_clients_object,
+};
 
 pub struct GatewayCertChainCheck;
 
@@ -73,14 +76,9 @@ impl DeclaredCheck for GatewayCertChainCheck {
             for unchecked in &verification.unchecked_signatures {
                 outcome = outcome.detail(format!("{ports}: {}", unchecked.note()));
             }
-            outcome = outcome.detail(format!("{ports}: Certificate chain (as sent)"));
-            for (depth, summary) in summaries.iter().enumerate() {
-                outcome = outcome.details(
-                    s_client_listing(depth, summary)
-                        .into_iter()
-                        .map(|line| format!("  {line}")),
-                );
-            }
+            outcome = outcome
+                .detail(format!("{ports}: Certificate chain (as sent)"))
+                .details(listed_chain(summaries.iter().copied()));
             if code.is_ok() {
                 outcome = outcome
                     .detail("Verification: OK".to_owned())

@@ -12,20 +12,27 @@ use super::device_clock::clock_first;
 use super::expiry::ExpiryReview;
 use super::{group_by_chain, leaf_verdict};
 
-/// A certificate to review: as the port described it, or the root, described here.
+/// A certificate to review: as the port described it, or the root, as the CA file's anchors
+/// describe it.
 enum Reviewed<'a> {
     Presented(
         &'a CertificateDer<'static>,
         &'a Result<CertificateSummary, String>,
     ),
-    Root(CertificateDer<'static>),
+    Root(
+        &'a CertificateDer<'static>,
+        &'a Result<CertificateSummary, String>,
+    ),
+    /// A root the anchors do not list (not expected: the verifier's store is the anchors),
+    /// described here.
+    Unlisted(CertificateDer<'static>),
 }
 
 impl Reviewed<'_> {
     fn der(&self) -> &CertificateDer<'static> {
         match self {
-            Reviewed::Presented(der, _) => der,
-            Reviewed::Root(der) => der,
+            Reviewed::Presented(der, _) | Reviewed::Root(der, _) => der,
+            Reviewed::Unlisted(der) => der,
         }
     }
 }
@@ -58,13 +65,30 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
                 let built = verdict
                     .as_ref()
                     .and_then(|verdict| verdict.openssl.as_ref().ok());
+                // A link from the store is one of the anchors, described once per run.
                 for link in built
                     .into_iter()
                     .flat_map(|verification| &verification.chain)
                     .filter(|link| link.from_trust_store)
                 {
-                    if !certificates.iter().any(|known| known.der() == &link.der) {
-                        certificates.push(Reviewed::Root(link.der.clone()));
+                    let index = anchors
+                        .certificates
+                        .iter()
+                        .position(|anchor| *anchor == link.der);
+                    let reviewed = match index.and_then(|index| {
+                        Some((
+                            &anchors.certificates[index],
+                            anchors.summaries().get(index)?,
+                        ))
+                    }) {
+                        Some((der, summary)) => Reviewed::Root(der, summary),
+                        None => Reviewed::Unlisted(link.der.clone()),
+                    };
+                    if !certificates
+                        .iter()
+                        .any(|known| known.der() == reviewed.der())
+                    {
+                        certificates.push(reviewed);
                     }
                 }
             }
@@ -77,7 +101,10 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
                     summary.as_ref().map_err(String::as_str),
                     "sent by the gateway",
                 ),
-                Reviewed::Root(der) => review.review(der, "root CA file"),
+                Reviewed::Root(_, summary) => {
+                    review.review_summary(summary.as_ref().map_err(String::as_str), "root CA file")
+                }
+                Reviewed::Unlisted(der) => review.review(der, "root CA file"),
             }
         }
         let reviewed_any = review.reviewed_any();

@@ -163,14 +163,19 @@ pub(super) fn device_certificate(
     Some(context.shared.device_certificate(certificate, key))
 }
 
-/// With `--authenticate`, the credentials the port's first request carries, when the protocol
-/// has a way to carry them and they can be made (`gateway-auth-*` reports why not).
+/// With `--authenticate`, the credentials the port's first exchange carries when the port's
+/// `gateway-auth-*` check is to judge them and they can be made (that check reports why not).
 fn device_credentials(
     context: &Context,
     prior: &Prior,
     protocol: Protocol,
 ) -> Option<DeviceCredentials> {
-    if !context.identity.authenticate || protocol != Protocol::Mqtt {
+    let check = match protocol {
+        Protocol::Mqtt => "gateway-auth-mqtt",
+        Protocol::Amqp => "gateway-auth-amqp",
+        Protocol::Https => "gateway-auth-websocket",
+    };
+    if !context.identity.authenticate || !prior.is_scheduled(check) {
         return None;
     }
     let parsed = prior.connection_string()?;

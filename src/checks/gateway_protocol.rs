@@ -74,7 +74,10 @@ impl GatewayProtocolCheck {
             }
         };
         let mut answer = answer.clone();
-        if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket) {
+        // With `--authenticate` the connection itself made the upgrade (gateway-auth-websocket).
+        if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket)
+            && https.websocket.is_none()
+        {
             https.websocket = Some(probe_websocket(context, observation).await);
         }
         let outcome = match (&answer, &session.identity) {
@@ -86,6 +89,15 @@ impl GatewayProtocolCheck {
                     answer.summary()
                 ))
                 .detail("the CONNECT carried the device's credentials (--authenticate): see gateway-auth-mqtt for the verdict on them")
+            }
+            // `--authenticate` on 443: the connection asked for the WebSocket upgrade, not GET /.
+            (ProbeAnswer::Https(_), Some(_)) => {
+                let mut outcome = judge(&label, &answer);
+                outcome.message = outcome.message.replace(
+                    "answered GET / with",
+                    &format!("answered the WebSocket upgrade to {} with", http::WEBSOCKET_PATH),
+                );
+                outcome
             }
             _ => judge(&label, &answer),
         };

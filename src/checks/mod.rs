@@ -21,6 +21,8 @@ mod device_clock;
 mod edgehub_listening;
 mod expiry;
 mod gateway_auth;
+mod gateway_auth_amqp;
+mod gateway_auth_websocket;
 mod gateway_cert_chain;
 mod gateway_cert_expiry;
 mod gateway_cert_hostname;
@@ -29,6 +31,7 @@ mod gateway_hostname;
 mod gateway_hostname_matches_config;
 mod gateway_protocol;
 mod gateway_resolve;
+pub mod iotedge_ids;
 mod iothub_connect;
 mod parent_connect;
 mod parent_hostname;
@@ -99,7 +102,11 @@ pub fn leaf_registry() -> Vec<Box<dyn Check>> {
         Box::new(OnPort(GatewayProtocolCheck, Protocol::Amqp)),
         Box::new(OnPort(GatewayProtocolCheck, Protocol::Https)),
         Box::new(device_clock::DeviceClockCheck),
-        Box::new(gateway_auth::GatewayAuthCheck),
+        Box::new(gateway_auth::GatewayAuthCheck(gateway_auth::Mqtt)),
+        Box::new(gateway_auth::GatewayAuthCheck(gateway_auth_amqp::Amqp)),
+        Box::new(gateway_auth::GatewayAuthCheck(
+            gateway_auth_websocket::WebSocket,
+        )),
         Box::new(gateway_cert_chain::GatewayCertChainCheck),
         Box::new(gateway_cert_hostname::GatewayCertHostnameCheck),
         Box::new(gateway_cert_expiry::GatewayCertExpiryCheck),
@@ -212,6 +219,27 @@ fn subject_of(der: &CertificateDer<'_>) -> String {
     crate::pki::describe::describe(der)
         .map(|summary| summary.subject)
         .unwrap_or_else(|_| "unreadable certificate".to_owned())
+}
+
+/// A chain as `openssl s_client` lists it, indented for a check's details, each certificate
+/// followed by its SHA-256 fingerprint as `openssl x509 -noout -fingerprint -sha256` prints it:
+/// two certificates of one name (a renewed root, a re-issued device CA) differ only there.
+fn listed_chain<'a>(
+    summaries: impl IntoIterator<Item = &'a crate::pki::describe::CertificateSummary>,
+) -> Vec<String> {
+    summaries
+        .into_iter()
+        .enumerate()
+        .flat_map(|(depth, summary)| {
+            let mut lines = crate::pki::describe::s_client_listing(depth, summary);
+            lines.push(format!(
+                "   sha256 Fingerprint={}",
+                summary.sha256_fingerprint
+            ));
+            lines
+        })
+        .map(|line| format!("  {line}"))
+        .collect()
 }
 
 /// Groups the ports that presented the same chain, so one finding covers all ports that

@@ -80,8 +80,9 @@ impl DeclaredCheck for RootCaFileCheck {
             };
             let position = format!("certificate {} (`{}`)", index + 1, summary.subject);
             outcome = outcome.detail(format!(
-                "{position}, expires {}",
-                openssl_date(summary.not_after)
+                "{position}, expires {}, sha256 Fingerprint={}",
+                openssl_date(summary.not_after),
+                summary.sha256_fingerprint
             ));
             if !summary.is_ca {
                 outcome.escalate(Status::Warning);

@@ -16,14 +16,13 @@ use crate::net::Protocol;
 use crate::net::observation::{Observation, Session, observe};
 use crate::net::proxy::{NoProxy, ProxySettings, ProxyUrl};
 use crate::net::tls::ConnectRequest;
-use crate::pki::describe::s_client_listing;
 use crate::pki::diagnose::{ChainSource, diagnose};
 use crate::pki::verdicts::{ChainVerdict, Question, verify_error_line};
 use crate::pki::verify::VerifyError;
 use crate::pki::{TrustAnchors, VerifyCode};
 
 use super::connect_failure::connect_failure;
-use super::{STRICT_CLIENTS_REMEDY, strict_clients_object};
+use super::{STRICT_CLIENTS_REMEDY, listed_chain, strict_clients_object};
 
 /// Where to connect, whose port it is and what a client there trusts.
 pub(super) struct Endpoint<'a> {
@@ -159,13 +158,7 @@ fn judge(
         session.handshake.cipher_suite,
         chain.len()
     ));
-    for (depth, summary) in chain.readable().enumerate() {
-        outcome = outcome.details(
-            s_client_listing(depth, summary)
-                .into_iter()
-                .map(|line| format!("  {line}")),
-        );
-    }
+    outcome = outcome.details(listed_chain(chain.readable()));
     let name_codes = [VerifyCode::HostnameMismatch, VerifyCode::IpAddressMismatch];
     // Without a root, every chain ends in "unable to get local issuer": only the name counts.
     let errors: Vec<&VerifyError> = verification

@@ -15,9 +15,9 @@ use crate::config::{self, ConfigError};
 use crate::connection_string;
 use crate::engine::os_trust_location::TrustEnvironment;
 use crate::engine::{
-    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LEAF_EXPIRY_WARNING_DAYS, Peer, RunReport,
-    Selection, run_checks,
+    Check, Context, GATEWAY_EXPIRY_WARNING_DAYS, LeafSettings, Peer, Selection, run_checks,
 };
+use crate::host_info::HostInfo;
 use crate::net::Protocol;
 use crate::net::proxy::ProxySettings;
 use crate::report::Target;
@@ -73,35 +73,29 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         config: None,
         ports: args.network.ports(),
     };
+    let selection = selection(&args, &leaf_registry())?;
     let context = Context {
         gateway: args.gateway.clone(),
         connection_string: args.connection_string.clone(),
-        ca_file: args.ca_file.clone(),
-        hosts_file: args.network.hosts_file.clone(),
-        dns_server: args.network.dns_server,
-        resolve_overrides: args.network.resolve_overrides(),
-        ports: args.network.ports(),
-        timeout: args.network.timeout,
-        expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
-        websocket: args.websocket,
-        now: OffsetDateTime::now_utc(),
         root: SystemRoot::new(&args.root),
         gateway_config: args.gateway_config.clone(),
-        trust_environment: TrustEnvironment::from_process(),
         ntp_server: args.ntp_server.clone(),
         compare_system_resolver: true,
         identity: args.identity.options(),
-        proxy: proxy_settings(&args, true)?,
-        asked_ports: asked_ports(&args, &leaf_registry(), Peer::Gateway),
+        asked_ports: asked_ports(&args, &selection, &leaf_registry(), Peer::Gateway),
         sdk_runtimes: Some(crate::sdk_trust::requested(&args.sdk)),
         environment: crate::sdk_trust::Environment::from_process(),
-        ..Context::default()
+        ..Context::leaf(&leaf_settings(&args)?)
     };
-    let report = run_selected(&leaf_registry(), &context, &args).await?;
+    let report = run_checks(&leaf_registry(), &context, &selection)
+        .await
+        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let host = HostInfo::collect(context.now, &context.root, &report);
     print_report(
         out,
         &report,
         &target,
+        &host,
         target.gateway.as_deref(),
         &args.output,
     )
@@ -159,6 +153,7 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     } else {
         args.network.hosts_file.clone()
     };
+    let selection = selection(&args, &gateway_registry())?;
     let machine_hostname = root.machine_hostname().ok();
     let config_path = located.path.clone();
     let mut context = Context::for_config(root, located);
@@ -177,28 +172,39 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.proxy = proxy_settings(&args, false)?;
-    context.asked_ports = asked_ports(&args, &gateway_registry(), Peer::EdgeHub);
+    context.asked_ports = asked_ports(&args, &selection, &gateway_registry(), Peer::EdgeHub);
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
-    let report = run_selected(&gateway_registry(), &context, &args).await?;
+    let report = run_checks(&gateway_registry(), &context, &selection)
+        .await
+        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let host = HostInfo::collect(context.now, &context.root, &report);
     let name = gateway_name(&report, machine_hostname, &config_path);
-    print_report(out, &report, &target, Some(&name), &args.output)
+    print_report(out, &report, &target, &host, Some(&name), &args.output)
 }
 
-/// Runs the `--only`/`--skip` selection of `registry`.
-async fn run_selected(
-    registry: &[Box<dyn Check>],
-    context: &Context,
+/// `--only` and `--skip` in `registry`'s ids (iotedge's ids translated), or the usage error.
+pub(super) fn selection(
     args: &CheckArgs,
-) -> Result<RunReport, AppError> {
-    let selection = Selection {
+    registry: &[Box<dyn Check>],
+) -> Result<Selection, AppError> {
+    Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
-    };
-    run_checks(registry, context, &selection)
-        .await
-        .map_err(|error| AppError::Usage(error.to_string()))
+    }
+    .resolve(registry)
+    .map_err(|error| AppError::Usage(error.to_string()))
+}
+
+/// The leaf settings of `check`'s command line (one gateway, or every target of a fleet).
+pub(super) fn leaf_settings(args: &CheckArgs) -> Result<LeafSettings, AppError> {
+    super::leaf_settings(
+        &args.network,
+        args.ca_file.as_deref(),
+        args.expiry_warning_days,
+        args.websocket,
+    )
 }
 
 /// `--proxy`/`--noproxy` and, with `read_environment`, `https_proxy`/`no_proxy`.
@@ -214,9 +220,10 @@ pub(super) fn proxy_settings(
 
 /// The ports named on the command line: by `--port` (whose ports are `local`'s: the gateway's
 /// on a leaf, edgeHub's on a gateway), `--parent-port`, `--iothub-port`, or `--only` naming a
-/// port's check.
+/// port's check (`selection`, resolved).
 pub(super) fn asked_ports(
     args: &CheckArgs,
+    selection: &Selection,
     registry: &[Box<dyn Check>],
     local: Peer,
 ) -> Vec<(Peer, Protocol)> {
@@ -234,7 +241,7 @@ pub(super) fn asked_ports(
     asked.extend(
         registry
             .iter()
-            .filter(|check| args.only.iter().any(|id| id == check.id()))
+            .filter(|check| selection.only.iter().any(|id| id == check.id()))
             .filter_map(|check| check.port(&context))
             .map(|port| (port.peer, port.protocol)),
     );

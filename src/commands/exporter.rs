@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::AppError;
 use crate::cli::ExporterArgs;
-use crate::engine::{LEAF_EXPIRY_WARNING_DAYS, Selection};
+use crate::engine::Selection;
 use crate::exporter::config::parse_modules;
 use crate::exporter::{DEFAULT_MODULE, Exporter, Module, listening_line};
 use crate::net::local_limits::raise_open_files_limit;
@@ -21,14 +21,12 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<u8, AppError> {
     let base = Module {
-        ca_file: args.ca_file.clone(),
-        hosts_file: args.network.hosts_file.clone(),
-        dns_server: args.network.dns_server,
-        resolve_overrides: args.network.resolve_overrides(),
-        ports: args.network.ports(),
-        timeout: args.network.timeout,
-        expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
-        websocket: args.websocket,
+        leaf: super::leaf_settings(
+            &args.network,
+            args.ca_file.as_deref(),
+            args.expiry_warning_days,
+            args.websocket,
+        )?,
         selection: Selection {
             only: args.only.clone(),
             skip: args.skip.clone(),

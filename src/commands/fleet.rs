@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::checks::leaf_registry;
 use crate::cli::{CheckArgs, DEFAULT_CONCURRENCY, ReportFormat};
-use crate::engine::{Context, LEAF_EXPIRY_WARNING_DAYS, Peer, Selection, validate_selection};
+use crate::engine::{Context, Peer};
 use crate::fleet::{FleetError, FleetOptions, count_targets, read_lines, run_fleet};
 use crate::net::local_limits::raise_open_files_limit;
 use crate::report::fleet::{FleetHeader, FleetPrinter, FleetPrometheus};
@@ -29,12 +29,7 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
             "--targets checks gateways, not one device: drop --connection-string (or unset EDGEPROBE_CONNECTION_STRING)".to_owned(),
         ));
     }
-    let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    };
-    validate_selection(&leaf_registry(), &selection)
-        .map_err(|error| AppError::Usage(error.to_string()))?;
+    let selection = super::check::selection(&args, &leaf_registry())?;
 
     let from_stdin = targets.as_os_str() == "-";
     let (reader, source, base_directory): (Box<dyn BufRead + Send>, String, PathBuf) = if from_stdin
@@ -60,19 +55,14 @@ pub async fn run(args: CheckArgs, targets: PathBuf, out: &mut dyn Write) -> Resu
     let ports = args.network.ports();
     let options = FleetOptions {
         template: Context {
-            ca_file: args.ca_file.clone(),
-            hosts_file: args.network.hosts_file.clone(),
-            dns_server: args.network.dns_server,
-            resolve_overrides: args.network.resolve_overrides(),
-            ports,
-            timeout: args.network.timeout,
-            expiry_warning_days: args.expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
-            websocket: args.websocket,
             now,
-            trust_environment: crate::engine::os_trust_location::TrustEnvironment::from_process(),
-            proxy: super::check::proxy_settings(&args, true)?,
-            asked_ports: super::check::asked_ports(&args, &leaf_registry(), Peer::Gateway),
-            ..Context::default()
+            asked_ports: super::check::asked_ports(
+                &args,
+                &selection,
+                &leaf_registry(),
+                Peer::Gateway,
+            ),
+            ..Context::leaf(&super::check::leaf_settings(&args)?)
         },
         selection,
         concurrency,

@@ -1,6 +1,6 @@
 //! `edgeprobe list`: the check catalogue of both suites, like `iotedge check-list`, saying which
 //! suite runs each check: `leaf` (`check --gateway ...`), `gateway` (`check` on an IoT Edge
-//! device) or `both`.
+//! device) or `both`, and the ids `iotedge check` gives the same checks.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -8,6 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::AppError;
+use crate::checks::iotedge_ids::iotedge_ids_of;
 use crate::checks::{all_checks, gateway_registry, leaf_registry};
 use crate::cli::{ListArgs, OutputFormat};
 use crate::engine::Group;
@@ -27,6 +28,9 @@ struct ListedCheck {
     description: &'static str,
     /// Every check it waits for, in declaration order.
     depends_on: Vec<&'static str>,
+    /// The ids `iotedge check` gives the check that does the same (also accepted by `--only`
+    /// and `--skip`); empty when iotedge has none.
+    iotedge_ids: Vec<&'static str>,
 }
 
 pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
@@ -54,6 +58,7 @@ pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
                             .iter()
                             .flat_map(|dependency| dependency.ids().iter().copied())
                             .collect(),
+                        iotedge_ids: iotedge_ids_of(meta.id),
                     }
                 })
                 .collect();
@@ -80,9 +85,15 @@ pub fn run(args: &ListArgs, out: &mut dyn Write) -> Result<u8, AppError> {
                 "SUITE", "GROUP", "ID"
             )?;
             for check in &registry {
+                let iotedge = iotedge_ids_of(check.id());
+                let iotedge = if iotedge.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [iotedge check: {}]", iotedge.join(", "))
+                };
                 writeln!(
                     out,
-                    "{:7}  {:group_width$}  {:id_width$}  {}",
+                    "{:7}  {:group_width$}  {:id_width$}  {}{iotedge}",
                     suite(check.id()),
                     check.group().title(),
                     check.id(),

@@ -15,8 +15,9 @@ mod verify;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::cli::{Cli, Command, OutputArgs, ReportFormat};
-use crate::engine::RunReport;
+use crate::cli::{Cli, Command, NetworkArgs, OutputArgs, ReportFormat};
+use crate::engine::{LEAF_EXPIRY_WARNING_DAYS, LeafSettings, RunReport};
+use crate::host_info::HostInfo;
 use crate::report::{self, Target, TargetResult, TextOptions};
 
 /// Why a command could not run at all (exit status 2). Check failures are not errors: they
@@ -53,6 +54,33 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     }
 }
 
+/// The leaf settings the command line gives `check` (one gateway or a fleet) and `exporter`
+/// alike: `--ca-file`, the network options, `--expiry-warning-days` (30 days by default),
+/// `--websocket`, the proxy as curl finds it (`--proxy`, else `https_proxy`) and the OS store's
+/// `SSL_CERT_FILE`/`SSL_CERT_DIR`.
+fn leaf_settings(
+    network: &NetworkArgs,
+    ca_file: Option<&std::path::Path>,
+    expiry_warning_days: Option<u32>,
+    websocket: bool,
+) -> Result<LeafSettings, AppError> {
+    Ok(LeafSettings {
+        ca_file: ca_file.map(std::path::Path::to_path_buf),
+        hosts_file: network.hosts_file.clone(),
+        dns_server: network.dns_server,
+        resolve_overrides: network.resolve_overrides(),
+        ports: network.ports(),
+        timeout: network.timeout,
+        expiry_warning_days: expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
+        websocket,
+        proxy: network
+            .proxy
+            .settings(true)
+            .map_err(|error| AppError::Usage(error.to_string()))?,
+        trust_environment: crate::engine::os_trust_location::TrustEnvironment::from_process(),
+    })
+}
+
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and `docker stop`
 /// send), so `serve` always stops its listeners and removes the files it wrote. A signal whose
 /// handler cannot be installed keeps its default action: the process just ends.
@@ -86,6 +114,7 @@ fn print_report(
     out: &mut dyn Write,
     run: &RunReport,
     target: &Target,
+    host: &HostInfo,
     monitored_as: Option<&str>,
     output: &OutputArgs,
 ) -> Result<u8, AppError> {
@@ -99,7 +128,7 @@ fn print_report(
                 color: output.color.use_color(),
             },
         )?,
-        ReportFormat::Json => report::write_json(out, run, target)?,
+        ReportFormat::Json => report::write_json(out, run, target, host)?,
         ReportFormat::Jsonl => {
             report::write_json_line(out, &compact(run, target, monitored_as))?;
         }

@@ -280,9 +280,10 @@ pub enum FileLocation {
     },
 }
 
-/// Resolves a file setting the way IoT Edge does: a `file://` URI (RFC 8089: `file:///path`,
-/// `file://localhost/path`, percent-encoding decoded, and `file:///C:/...` for a Windows drive),
-/// or, as IoT Edge 1.0 and 1.1 also accepted, a plain absolute path.
+/// Resolves a file setting the way IoT Edge does: a `file://` URI parsed with the `url` crate,
+/// as IoT Edge itself parses it (RFC 8089 in WHATWG URL's reading: `file:///path`,
+/// `file://localhost/path`, percent-encoding decoded, and `file:///C:/...` for a Windows
+/// drive), or, as IoT Edge 1.0 and 1.1 also accepted, a plain absolute path.
 pub fn parse_file_uri(value: &str) -> FileLocation {
     let value = value.trim();
     let invalid = |reason: String| FileLocation::Invalid { reason };
@@ -294,54 +295,49 @@ pub fn parse_file_uri(value: &str) -> FileLocation {
             "`{value}` is the template's placeholder, not a file: replace it with a file:// URI"
         ));
     }
-    let scheme_end = value.find(':');
     let is_drive = |text: &str| {
         let bytes = text.as_bytes();
         bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
     };
-    let path = match scheme_end {
-        // `C:\...` or `C:/...`: a Windows path without a scheme (IoT Edge 1.1 on Windows).
-        Some(1) if is_drive(value) => value.replace('\\', "/"),
-        Some(end) => {
-            let scheme = &value[..end];
-            if !scheme.eq_ignore_ascii_case("file") {
+    let path = if is_drive(value) {
+        // `C:\...` or `C:/...`: a Windows path without a scheme (IoT Edge 1.1 on Windows),
+        // which a URL parser would read as the scheme `c`.
+        value.replace('\\', "/")
+    } else {
+        match url::Url::parse(value) {
+            Ok(uri) if uri.scheme() != "file" => {
                 return FileLocation::NotAFile {
-                    scheme: scheme.to_ascii_lowercase(),
+                    scheme: uri.scheme().to_owned(),
                 };
             }
-            let rest = &value[end + 1..];
-            let path = match rest.strip_prefix("//") {
-                Some(authority_and_path) => {
-                    let (host, path) = match authority_and_path.find('/') {
-                        Some(slash) => authority_and_path.split_at(slash),
-                        None => (authority_and_path, ""),
-                    };
-                    if !host.is_empty() && !host.eq_ignore_ascii_case("localhost") {
+            Ok(uri) => {
+                // WHATWG URL drops `localhost`, so any host left is another machine's.
+                if let Some(host) = uri.host_str().filter(|host| !host.is_empty()) {
+                    return invalid(format!(
+                        "`{value}` names the host `{host}`: a file URI must be file:///<absolute path> (three slashes)"
+                    ));
+                }
+                let decoded = match percent_encoding::percent_decode_str(uri.path()).decode_utf8() {
+                    Ok(decoded) => decoded.into_owned(),
+                    Err(_) => {
                         return invalid(format!(
-                            "`{value}` names the host `{host}`: a file URI must be file:///<absolute path> (three slashes)"
+                            "`{value}` has percent-encoding that is not UTF-8"
                         ));
                     }
-                    path
+                };
+                // RFC 8089 appendix E.2: `file:///C:/x` is the Windows path `C:/x`.
+                match decoded.strip_prefix('/') {
+                    Some(windows) if is_drive(windows) => windows.to_owned(),
+                    // `file://` alone: the URL parser makes it the root, which names no file.
+                    Some("") => return invalid(format!("`{value}` has no path")),
+                    _ => decoded,
                 }
-                None => rest,
-            };
-            let decoded = match percent_encoding::percent_decode_str(path).decode_utf8() {
-                Ok(decoded) => decoded.into_owned(),
-                Err(_) => {
-                    return invalid(format!("`{value}` has percent-encoding that is not UTF-8"));
-                }
-            };
-            // RFC 8089 appendix E.2: `file:///C:/x` is the Windows path `C:/x`.
-            match decoded.strip_prefix('/') {
-                Some(windows) if is_drive(windows) => windows.to_owned(),
-                _ => decoded,
             }
+            // No scheme at all: a plain path, judged below.
+            Err(url::ParseError::RelativeUrlWithoutBase) => value.to_owned(),
+            Err(error) => return invalid(format!("`{value}` is not a valid URI: {error}")),
         }
-        None => value.to_owned(),
     };
-    if path.is_empty() {
-        return invalid(format!("`{value}` has no path"));
-    }
     if !(path.starts_with('/') || is_drive(&path)) {
         return invalid(format!(
             "`{value}` is a relative path: IoT Edge needs file:///<absolute path>"

@@ -332,22 +332,27 @@ async fn serve_connection(
     // and the connection is simply closed. The simulator never prints.
     let _ = tokio::time::timeout(lifetime, async {
         let mut tls = acceptor.accept(stream).await?;
+        let certificate_cn = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| crate::pki::describe::describe(leaf).ok())
+            .and_then(|leaf| leaf.subject_common_names.first().cloned());
         match protocol {
             Protocol::Mqtt => match &devices {
                 None => answer_mqtt(&mut tls).await?,
                 Some(devices) => {
-                    let certificate_cn = tls
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .and_then(|chain| chain.first())
-                        .and_then(|leaf| crate::pki::describe::describe(leaf).ok())
-                        .and_then(|leaf| leaf.subject_common_names.first().cloned());
                     authenticate_mqtt(&mut tls, devices, certificate_cn.as_deref()).await?
                 }
             },
             Protocol::Amqp => answer_amqp(&mut tls).await?,
-            Protocol::Https => answer_https(&mut tls).await?,
+            Protocol::Https => {
+                let devices = devices
+                    .as_deref()
+                    .map(|devices| (devices, certificate_cn.as_deref()));
+                answer_https(&mut tls, devices).await?
+            }
         }
         // close_notify, so the client reads a clean end of stream (RFC 8446 section 6.1)
         // whether or not it got an answer.
@@ -549,7 +554,12 @@ async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
     Ok(())
 }
 
-async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+/// `GET /` gets 404; the MQTT WebSocket upgrade 101, and with `serve --device` the CONNECT in
+/// the client's binary frames its CONNACK by the registry (a server frame, RFC 6455 section 5).
+async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    devices: Option<(&DeviceRegistry, Option<&str>)>,
+) -> io::Result<()> {
     let mut request = Vec::new();
     // Answer once the request head is complete, or once the cap is reached.
     while !request.windows(4).any(|window| window == b"\r\n\r\n") {
@@ -568,10 +578,44 @@ Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
                 http::websocket_accept(&key),
                 http::WEBSOCKET_SUBPROTOCOL
             );
-            stream.write_all(answer.as_bytes()).await
+            stream.write_all(answer.as_bytes()).await?;
+            match devices {
+                Some((devices, certificate_cn)) => {
+                    authenticate_websocket(stream, devices, certificate_cn).await
+                }
+                None => Ok(()),
+            }
         }
         None => stream.write_all(&with_date(HTTP_NOT_FOUND)).await,
     }
+}
+
+/// The CONNECT out of the client's WebSocket frames, answered with its CONNACK in a frame.
+async fn authenticate_websocket<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    devices: &DeviceRegistry,
+    certificate_cn: Option<&str>,
+) -> io::Result<()> {
+    let mut frames = Vec::new();
+    let body = loop {
+        let Ok((payload, false)) = crate::net::probe::websocket::frames_payload(&frames) else {
+            return Ok(());
+        };
+        match mqtt_packet(&payload) {
+            Some(Ok((0x10, body, _))) => break body.to_vec(),
+            Some(_) => return Ok(()),
+            None if !read_more(stream, &mut frames).await? => return Ok(()),
+            None => {}
+        }
+    };
+    let code = match parse_claims(&body) {
+        Some(claims) if body.get(6) == Some(&4) => {
+            devices.return_code(&claims, certificate_cn, time::OffsetDateTime::now_utc())
+        }
+        Some(_) => 1,
+        None => return Ok(()),
+    };
+    stream.write_all(&[0x82, 4, 0x20, 0x02, 0x00, code]).await
 }
 
 /// `answer` with a `Date` header after its status line, as edgeHub's Kestrel (and every
@@ -1002,7 +1046,7 @@ mod tests {
             .write_all(&[b'a'; 2 * MAX_REQUEST_BYTES])
             .await
             .unwrap();
-        answer_https(&mut server).await.unwrap();
+        answer_https(&mut server, None).await.unwrap();
         drop(server);
         assert_eq!(
             without_date(&read_to_end(&mut client).await),

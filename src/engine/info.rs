@@ -665,9 +665,9 @@ pub struct DeviceCertificateInfo {
     pub validity: Vec<Validity>,
 }
 
-// ---- gateway-auth-mqtt ----
+// ---- gateway-auth-mqtt, gateway-auth-amqp, gateway-auth-websocket ----
 
-/// `gateway-auth-mqtt`: what was sent as the device (never the token) and the gateway's verdict.
+/// `gateway-auth-*`: what was sent as the device (never the token) and the gateway's verdict.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct GatewayAuthInfo {
@@ -678,26 +678,38 @@ pub struct GatewayAuthInfo {
     /// The identity sent, and the test message's fate.
     pub identity: crate::net::observation::IdentityExchange,
     pub verdict: AuthVerdict,
-    /// The CONNACK return code; absent when none came.
+    /// The CONNACK return code (MQTT, MQTT over WebSockets); absent when none came.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_code: Option<u8>,
+    /// AMQP: the SASL mechanism used (`ANONYMOUS`, `EXTERNAL`, `PLAIN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mechanism: Option<&'static str>,
+    /// AMQP: the CBS put-token reply's `status-code` (200, 401, 404, ...), or the sasl-outcome
+    /// code when SASL refused; absent when none came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<i64>,
+    /// AMQP: the reply's `status-description`, or the error condition of a detach or close.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_description: Option<String>,
 }
 
 /// The gateway's verdict on the device's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthVerdict {
-    /// CONNACK 0.
+    /// CONNACK 0, CBS 200, SASL PLAIN ok, or the telemetry link attached (AMQP X.509).
     Accepted,
     /// CONNACK 2: the client id is not the device's.
     IdentifierRejected,
     /// CONNACK 3: edgeHub cannot check the identity (offline, nothing cached).
     ServerUnavailable,
-    /// CONNACK 4: wrong key or token, wrong hub, clock, or an unregistered certificate.
+    /// CONNACK 4, CBS 401 (or SASL PLAIN `auth`): wrong key or token, wrong hub, clock, or an
+    /// unregistered certificate.
     BadCredentials,
-    /// CONNACK 5: device unknown, disabled, or not a child of this gateway.
+    /// CONNACK 5, CBS 404 (or 403): device unknown, disabled, or not a child of this gateway.
     NotAuthorized,
-    /// Another refusal (CONNACK 1, or a code MQTT 3.1.1 does not define).
+    /// Another refusal (CONNACK 1 or an undefined code, another CBS status, a WebSocket
+    /// upgrade refused, a detach or close with an error).
     Refused,
     /// The gateway ended the TLS session with an alert about the client certificate.
     CertificateRejected,

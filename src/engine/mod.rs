@@ -137,7 +137,74 @@ impl Default for Context {
     }
 }
 
+/// What a leaf run takes from the command line to reach and judge its gateway (`--ca-file`, the
+/// network options, `--expiry-warning-days`, `--websocket`, the proxy and the OS store's
+/// environment). `check --gateway`, `check --targets` and every exporter module make their
+/// context from one of these with [`Context::leaf`], so the three cannot drift apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeafSettings {
+    /// `--ca-file`
+    pub ca_file: Option<PathBuf>,
+    /// `--hosts-file`
+    pub hosts_file: PathBuf,
+    /// `--dns-server`
+    pub dns_server: Option<SocketAddr>,
+    /// `--resolve`, by lower-case name
+    pub resolve_overrides: BTreeMap<String, Vec<std::net::IpAddr>>,
+    /// `--port`
+    pub ports: Ports,
+    /// `--timeout`, each network step's deadline
+    pub timeout: Duration,
+    /// `--expiry-warning-days`
+    pub expiry_warning_days: u32,
+    /// `--websocket`
+    pub websocket: bool,
+    /// `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`
+    pub proxy: crate::net::proxy::ProxySettings,
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`
+    pub trust_environment: os_trust_location::TrustEnvironment,
+}
+
+impl Default for LeafSettings {
+    /// The documented defaults: a [`Context::default`]'s.
+    fn default() -> Self {
+        let context = Context::default();
+        LeafSettings {
+            ca_file: context.ca_file,
+            hosts_file: context.hosts_file,
+            dns_server: context.dns_server,
+            resolve_overrides: context.resolve_overrides,
+            ports: context.ports,
+            timeout: context.timeout,
+            expiry_warning_days: context.expiry_warning_days,
+            websocket: context.websocket,
+            proxy: context.proxy,
+            trust_environment: context.trust_environment,
+        }
+    }
+}
+
 impl Context {
+    /// The context of a leaf run with `settings`, no gateway named yet, a fresh [`Shared`] and
+    /// the clock read now.
+    pub fn leaf(settings: &LeafSettings) -> Self {
+        let settings = settings.clone();
+        Context {
+            ca_file: settings.ca_file,
+            hosts_file: settings.hosts_file,
+            dns_server: settings.dns_server,
+            resolve_overrides: settings.resolve_overrides,
+            ports: settings.ports,
+            timeout: settings.timeout,
+            expiry_warning_days: settings.expiry_warning_days,
+            websocket: settings.websocket,
+            proxy: settings.proxy,
+            trust_environment: settings.trust_environment,
+            now: OffsetDateTime::now_utc(),
+            ..Context::default()
+        }
+    }
+
     /// Whether `protocol`'s port of `peer` was asked for by name on the command line.
     pub fn asked_for(&self, peer: Peer, protocol: Protocol) -> bool {
         self.asked_ports.contains(&(peer, protocol))

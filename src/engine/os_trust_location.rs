@@ -18,14 +18,17 @@
 //! `certs/`, or the variables), which the SDK runtimes built on OpenSSL read
 //! ([`crate::sdk_trust`]): one description of those paths and variables for both.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rustls_pki_types::CertificateDer;
 
-use super::os_trust_store::{OsTrustStore, os_trust_store, os_trust_store_without_blocking};
+use super::os_trust_store::{
+    OsTrustStore, already_read, os_trust_store, os_trust_store_without_blocking, read_once,
+};
 use crate::pki::TrustAnchors;
 use crate::pki::load::load_certificates;
 use crate::system::SystemRoot;
@@ -113,8 +116,24 @@ impl StoreFamily {
     }
 
     /// The family of the system under `root`: os-release's `ID` and `ID_LIKE` first, then
-    /// the first family whose bundle is there; Debian's layout when nothing says.
+    /// the first family whose bundle is there; Debian's layout when nothing says. Found once
+    /// per process for each root, like the store itself (`os_trust_store`): every target of a
+    /// fleet, and every scrape of the exporter, asks.
     pub fn detect(root: &SystemRoot) -> StoreFamily {
+        static FOUND: LazyLock<Mutex<HashMap<PathBuf, StoreFamily>>> =
+            LazyLock::new(Mutex::default);
+        // A poisoned lock only means a caller panicked between two steps of an insertion.
+        let found = || FOUND.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = root.path("/");
+        if let Some(family) = found().get(&key) {
+            return *family;
+        }
+        let family = Self::detect_now(root);
+        found().insert(key, family);
+        family
+    }
+
+    fn detect_now(root: &SystemRoot) -> StoreFamily {
         let release = std::fs::read_to_string(root.path("/etc/os-release"))
             .or_else(|_| std::fs::read_to_string(root.path("/usr/lib/os-release")))
             .unwrap_or_default();
@@ -270,22 +289,35 @@ impl OsTrustLocation {
         }
     }
 
-    /// The store's certificates: the bundle (read once per process) plus, when there is one,
-    /// the hashed directory. An unreadable bundle is an error unless the directory gave some.
+    /// The store's certificates: the bundle plus, when there is one, the hashed directory, read
+    /// once per process. An unreadable bundle is an error unless the directory gave some.
     pub fn load(&self) -> OsTrustStore {
-        self.with_directory(os_trust_store(&self.bundle))
+        match &self.directory {
+            None => os_trust_store(&self.bundle),
+            Some(directory) => read_once(&self.bundle, Some(directory), || {
+                self.with_directory(directory, os_trust_store(&self.bundle))
+            }),
+        }
     }
 
-    /// [`load`](Self::load) for checks: a bundle not read yet is read on tokio's blocking pool
+    /// [`load`](Self::load) for checks: a store not read yet is read on tokio's blocking pool
     /// (see [`os_trust_store_without_blocking`]).
     pub async fn load_without_blocking(&self) -> OsTrustStore {
-        self.with_directory(os_trust_store_without_blocking(&self.bundle).await)
+        let Some(directory) = &self.directory else {
+            return os_trust_store_without_blocking(&self.bundle).await;
+        };
+        if let Some(read) = already_read(&self.bundle, Some(directory)) {
+            return read;
+        }
+        let location = self.clone();
+        match tokio::task::spawn_blocking(move || location.load()).await {
+            Ok(read) => read,
+            // The blocking pool could not run it (the runtime is shutting down): read it here.
+            Err(_) => self.load(),
+        }
     }
 
-    fn with_directory(&self, bundle: OsTrustStore) -> OsTrustStore {
-        let Some(directory) = &self.directory else {
-            return bundle;
-        };
+    fn with_directory(&self, directory: &Path, bundle: OsTrustStore) -> OsTrustStore {
         let hashed = hashed_certificates(directory);
         match bundle {
             Ok(anchors) if hashed.is_empty() => Ok(anchors),
@@ -302,7 +334,7 @@ impl OsTrustLocation {
                 )))
             }
             Err(_) if !hashed.is_empty() => {
-                Ok(Arc::new(TrustAnchors::new(directory.clone(), hashed)))
+                Ok(Arc::new(TrustAnchors::new(directory.to_path_buf(), hashed)))
             }
             Err(error) => Err(error),
         }
@@ -454,15 +486,44 @@ mod tests {
         assert!(!is_hashed_name("3513523f."));
     }
 
-    #[test]
-    fn ssl_cert_file_and_a_hashed_directory_under_the_root() {
+    /// A root directory with a hashed /etc/ssl/certs holding the fixture root, and where the
+    /// fixtures are.
+    fn root_with_hashed_directory() -> (tempfile::TempDir, SystemRoot, PathBuf, PathBuf) {
         let directory = tempfile::tempdir().unwrap();
         let root = SystemRoot::new(directory.path());
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        // No bundle, a hashed /etc/ssl/certs: the directory is the store.
         let certs = directory.path().join("etc/ssl/certs");
         std::fs::create_dir_all(&certs).unwrap();
         std::fs::copy(fixture.join("root-ca.pem"), certs.join("0123abcd.0")).unwrap();
+        (directory, root, certs, fixture)
+    }
+
+    /// The directory is read with the bundle, once per process: in fleet mode and in the
+    /// exporter every target asks for the store.
+    #[test]
+    fn a_hashed_directory_is_read_once_per_process() {
+        let (_directory, root, certs, fixture) = root_with_hashed_directory();
+        let environment = TrustEnvironment {
+            ssl_cert_file: None,
+            ssl_cert_dirs: vec![PathBuf::from("/etc/ssl/certs")],
+        };
+        let location = OsTrustLocation::locate(&root, &environment);
+        let first = location.load().unwrap();
+        assert_eq!(first.certificates.len(), 1);
+        std::fs::copy(fixture.join("other-root-ca.pem"), certs.join("4567cdef.0")).unwrap();
+        let again = OsTrustLocation::locate(&root, &environment).load().unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let checked = runtime.block_on(location.load_without_blocking()).unwrap();
+        assert!(Arc::ptr_eq(&first, &checked));
+    }
+
+    #[test]
+    fn ssl_cert_file_and_a_hashed_directory_under_the_root() {
+        // No bundle, a hashed /etc/ssl/certs: the directory is the store.
+        let (directory, root, certs, fixture) = root_with_hashed_directory();
         let location = OsTrustLocation::locate(&root, &TrustEnvironment::default());
         assert_eq!(location.family, StoreFamily::Debian);
         assert_eq!(location.directory.as_deref(), Some(certs.as_path()));

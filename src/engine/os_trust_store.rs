@@ -1,6 +1,6 @@
 //! The operating system's trust bundle (`/etc/ssl/certs/ca-certificates.crt`, under `--root`
-//! when one is given), read at most once per process for each path, and only when a check
-//! asks for it.
+//! when one is given), with the hashed directory read beside it if any, read at most once per
+//! process for each path, and only when a check asks for it.
 //!
 //! Parsing the bundle's ~140 certificates costs about a millisecond. The checks that compare
 //! against it run once per gateway in fleet mode and once per port in gateway mode, and a run's
@@ -19,18 +19,43 @@ use crate::pki::load::CertificateFileError;
 /// What reading one bundle gave: its certificates, or why it could not be read.
 pub type OsTrustStore = Result<Arc<TrustAnchors>, Arc<CertificateFileError>>;
 
-/// One slot per bundle path; the slot is filled by the first caller while later ones wait for
-/// it, so the file is read once even when a whole fleet asks at the same moment.
-static STORES: LazyLock<Mutex<HashMap<PathBuf, Arc<OnceLock<OsTrustStore>>>>> =
+/// Which files a store is read from: a bundle alone, or a bundle and a hashed directory
+/// (`SSL_CERT_DIR`, or `/etc/ssl/certs` where there is no bundle).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct StoreFiles {
+    bundle: PathBuf,
+    directory: Option<PathBuf>,
+}
+
+/// One slot per store; the slot is filled by the first caller while later ones wait for it, so
+/// the files are read once even when a whole fleet asks at the same moment. A hashed directory
+/// is a few hundred files (Debian's /etc/ssl/certs holds ~290 links): read per target, it
+/// would cost several times a whole fleet target's own work.
+static STORES: LazyLock<Mutex<HashMap<StoreFiles, Arc<OnceLock<OsTrustStore>>>>> =
     LazyLock::new(Mutex::default);
 
 /// The trust bundle at `path` (already mapped under `--root`), read on the first call for that
 /// path and shared afterwards.
 pub fn os_trust_store(path: &Path) -> OsTrustStore {
-    // Read outside the map's lock, so another path never waits on this one.
-    slot(path)
-        .get_or_init(|| TrustAnchors::load(path).map(Arc::new).map_err(Arc::new))
-        .clone()
+    read_once(path, None, || {
+        TrustAnchors::load(path).map(Arc::new).map_err(Arc::new)
+    })
+}
+
+/// The store made of the bundle at `bundle` and the hashed `directory` (both under `--root`),
+/// made by `read` on the first call for that pair and shared afterwards.
+pub(super) fn read_once(
+    bundle: &Path,
+    directory: Option<&Path>,
+    read: impl FnOnce() -> OsTrustStore,
+) -> OsTrustStore {
+    // Read outside the map's lock, so another store never waits on this one.
+    slot(bundle, directory).get_or_init(read).clone()
+}
+
+/// The store of `bundle` and `directory` when it was read already.
+pub(super) fn already_read(bundle: &Path, directory: Option<&Path>) -> Option<OsTrustStore> {
+    slot(bundle, directory).get().cloned()
 }
 
 /// [`os_trust_store`] for checks: a bundle not read yet is read on tokio's blocking pool, so the
@@ -38,8 +63,8 @@ pub fn os_trust_store(path: &Path) -> OsTrustStore {
 /// the handshakes) while the bundle's certificates are decoded, instead of starting them after.
 /// A bundle already read is returned at once.
 pub async fn os_trust_store_without_blocking(path: &Path) -> OsTrustStore {
-    if let Some(read) = slot(path).get() {
-        return read.clone();
+    if let Some(read) = already_read(path, None) {
+        return read;
     }
     let owned = path.to_path_buf();
     match tokio::task::spawn_blocking(move || os_trust_store(&owned)).await {
@@ -49,10 +74,14 @@ pub async fn os_trust_store_without_blocking(path: &Path) -> OsTrustStore {
     }
 }
 
-fn slot(path: &Path) -> Arc<OnceLock<OsTrustStore>> {
+fn slot(bundle: &Path, directory: Option<&Path>) -> Arc<OnceLock<OsTrustStore>> {
+    let files = StoreFiles {
+        bundle: bundle.to_path_buf(),
+        directory: directory.map(Path::to_path_buf),
+    };
     // A poisoned lock only means a caller panicked while inserting an empty slot.
     let mut stores = STORES.lock().unwrap_or_else(PoisonError::into_inner);
-    Arc::clone(stores.entry(path.to_path_buf()).or_default())
+    Arc::clone(stores.entry(files).or_default())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{Check, Context, Dependency, Evidence, Group, Outcome, PortCheck, Status};
+use crate::checks::iotedge_ids::{self, Resolved};
 use crate::config::{ConfiguredCertificates, EdgeConfig};
 use crate::connection_string::ConnectionString;
 use crate::net::Protocol;
@@ -38,6 +39,58 @@ pub enum SelectionError {
         flag: &'static str,
         valid: Vec<&'static str>,
     },
+    /// An `iotedge check` id whose edgeprobe counterparts belong to the other suite.
+    #[error(
+        "`{id}` in {flag} is iotedge check's id for {}, which this suite does not run (`edgeprobe list` shows which suite runs each check)",
+        counterparts.join(", ")
+    )]
+    OtherSuite {
+        id: String,
+        flag: &'static str,
+        counterparts: &'static [&'static str],
+    },
+}
+
+impl Selection {
+    /// The selection in `registry`'s own ids: an `iotedge check` id (`--dont-run
+    /// certificates-quickstart`) becomes the edgeprobe checks that do what it does
+    /// (`crate::checks::iotedge_ids`); an id neither tool knows here is an error.
+    pub fn resolve(&self, registry: &[Box<dyn Check>]) -> Result<Selection, SelectionError> {
+        let resolve_all =
+            |flag: &'static str, ids: &[String]| -> Result<Vec<String>, SelectionError> {
+                let mut resolved: Vec<String> = Vec::new();
+                for id in ids {
+                    let named = match iotedge_ids::resolve(id, registry) {
+                        Resolved::Edgeprobe(own) => vec![own],
+                        Resolved::Iotedge(counterparts) => counterparts,
+                        Resolved::OtherSuite(counterparts) => {
+                            return Err(SelectionError::OtherSuite {
+                                id: id.clone(),
+                                flag,
+                                counterparts,
+                            });
+                        }
+                        Resolved::Unknown => {
+                            return Err(SelectionError::UnknownCheck {
+                                id: id.clone(),
+                                flag,
+                                valid: registry.iter().map(|check| check.id()).collect(),
+                            });
+                        }
+                    };
+                    for own in named {
+                        if !resolved.iter().any(|known| known == own) {
+                            resolved.push(own.to_owned());
+                        }
+                    }
+                }
+                Ok(resolved)
+            };
+        Ok(Selection {
+            only: resolve_all("--only", &self.only)?,
+            skip: resolve_all("--skip", &self.skip)?,
+        })
+    }
 }
 
 /// One check's result as reported.
@@ -206,25 +259,14 @@ impl Prior {
     }
 }
 
-/// Every id in `--only` and `--skip` names a check of `registry`; checked once up front by
-/// callers that run many contexts (fleet mode), and by [`run_checks`] itself.
+/// Every id in `--only` and `--skip` names a check of `registry`, by edgeprobe's id or by
+/// `iotedge check`'s ([`Selection::resolve`]); checked once up front by callers that run many
+/// contexts (fleet mode, the exporter), and by [`run_checks`] itself.
 pub fn validate_selection(
     registry: &[Box<dyn Check>],
     selection: &Selection,
 ) -> Result<(), SelectionError> {
-    for (flag, ids) in [("--only", &selection.only), ("--skip", &selection.skip)] {
-        if let Some(unknown) = ids
-            .iter()
-            .find(|id| !registry.iter().any(|check| check.id() == id.as_str()))
-        {
-            return Err(SelectionError::UnknownCheck {
-                id: unknown.clone(),
-                flag,
-                valid: registry.iter().map(|check| check.id()).collect(),
-            });
-        }
-    }
-    Ok(())
+    selection.resolve(registry).map(drop)
 }
 
 /// Run the selected checks of `registry` against `context`.
@@ -234,7 +276,7 @@ pub async fn run_checks(
     selection: &Selection,
 ) -> Result<RunReport, SelectionError> {
     let started = Instant::now();
-    validate_selection(registry, selection)?;
+    let selection = &selection.resolve(registry)?;
     let index_of: BTreeMap<&'static str, usize> = registry
         .iter()
         .enumerate()

@@ -2,11 +2,16 @@
 //! resolver, the trust anchors loaded from each CA file, the TLS client, the chains the ports
 //! presented (each described once) and the verdicts on them (`pki::verdicts`). It never changes a result; it only avoids redoing the
 //! same work hundreds of times.
+//!
+//! The exporter keeps one for as long as it runs, so the files read here are read again when
+//! they change on disk (a CA file replaced, a hosts line added): a [`FileStamp`] per file, a
+//! `stat` per use, tells.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::SystemTime;
 
 use crate::identity::certificate::DeviceCertificate;
 use crate::net::observation::PresentedChains;
@@ -24,12 +29,13 @@ pub struct Shared {
 
 #[derive(Default)]
 struct SharedState {
-    /// The resolver for the last settings asked for. A run uses one set of settings, so one
-    /// slot is enough; different settings get a resolver of their own.
-    resolver: Mutex<Option<SharedResolver>>,
-    /// Trust anchors by CA file path, loaded once. Failures are not kept: they are cheap to
-    /// repeat and each target reports its own.
-    anchors: Mutex<HashMap<PathBuf, Arc<TrustAnchors>>>,
+    /// The resolver for the last settings asked for, with the stamps of the hosts file and
+    /// resolv.conf it read. A run uses one set of settings, so one slot is enough; different
+    /// settings, or files changed since, get a resolver of their own.
+    resolver: Mutex<Option<(ResolverFiles, SharedResolver)>>,
+    /// Trust anchors by CA file path, loaded once per version of the file. Failures are not
+    /// kept: they are cheap to repeat and each target reports its own.
+    anchors: Mutex<HashMap<PathBuf, (FileStamp, Arc<TrustAnchors>)>>,
     /// The TLS client: it trusts nothing itself (verdicts are the PKI layer's), so one serves
     /// every connection of the run.
     tls_client: OnceLock<Arc<TlsClient>>,
@@ -46,9 +52,68 @@ impl fmt::Debug for Shared {
         let anchors: Vec<PathBuf> = lock(&self.state.anchors).keys().cloned().collect();
         formatter
             .debug_struct("Shared")
-            .field("resolver", &*lock(&self.state.resolver))
+            .field(
+                "resolver",
+                &lock(&self.state.resolver)
+                    .as_ref()
+                    .map(|(_, resolver)| resolver),
+            )
             .field("anchors", &anchors)
             .finish_non_exhaustive()
+    }
+}
+
+/// What tells one version of a file from another without reading it: its length, its
+/// modification time and, on Unix, its device and inode (a file replaced by `mv` or `cp` is a
+/// new inode or a new time). `None` fields when the file cannot be examined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    length: Option<u64>,
+    modified: Option<SystemTime>,
+    identity: Option<(u64, u64)>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> FileStamp {
+        match std::fs::metadata(path) {
+            Ok(metadata) => FileStamp {
+                length: Some(metadata.len()),
+                modified: metadata.modified().ok(),
+                identity: file_identity(&metadata),
+            },
+            Err(_) => FileStamp {
+                length: None,
+                modified: None,
+                identity: None,
+            },
+        }
+    }
+}
+
+#[cfg(unix)]
+fn file_identity(metadata: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// The stamps of the files a resolver read: the hosts file and resolv.conf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ResolverFiles {
+    hosts_file: FileStamp,
+    resolv_conf: FileStamp,
+}
+
+impl ResolverFiles {
+    fn of(settings: &ResolverSettings) -> ResolverFiles {
+        ResolverFiles {
+            hosts_file: FileStamp::of(&settings.hosts_file),
+            resolv_conf: FileStamp::of(&settings.resolv_conf),
+        }
     }
 }
 
@@ -59,33 +124,44 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// The resolver for `settings`, created on first use and reused while the settings stay
-    /// the same.
+    /// The resolver for `settings`, created on first use and reused while the settings, the
+    /// hosts file and resolv.conf stay the same.
     pub fn resolver(&self, settings: &ResolverSettings) -> SharedResolver {
+        let files = ResolverFiles::of(settings);
         let mut slot = lock(&self.state.resolver);
         match slot.as_ref() {
-            Some(resolver) if resolver.settings() == settings => resolver.clone(),
+            Some((read, resolver)) if resolver.settings() == settings && *read == files => {
+                resolver.clone()
+            }
             _ => {
                 let resolver = SharedResolver::new(settings.clone());
-                *slot = Some(resolver.clone());
+                *slot = Some((files, resolver.clone()));
                 resolver
             }
         }
     }
 
-    /// The certificates in the CA file at `path`, read and parsed once per run.
+    /// The certificates in the CA file at `path`, read and parsed once per version of the file
+    /// (once per run, unless it is replaced meanwhile).
     pub fn trust_anchors(&self, path: &Path) -> Result<Arc<TrustAnchors>, CertificateFileError> {
-        if let Some(anchors) = lock(&self.state.anchors).get(path) {
+        // Stamped before reading: a file changed during the read is read again next time.
+        let stamp = FileStamp::of(path);
+        if let Some((read, anchors)) = lock(&self.state.anchors).get(path)
+            && *read == stamp
+        {
             return Ok(Arc::clone(anchors));
         }
         // Loaded outside the lock: two targets may both load a file the first time, which
         // costs a read and keeps every other target waiting on nothing.
         let anchors = Arc::new(TrustAnchors::load(path)?);
-        Ok(Arc::clone(
-            lock(&self.state.anchors)
-                .entry(path.to_path_buf())
-                .or_insert(anchors),
-        ))
+        let mut cached = lock(&self.state.anchors);
+        let entry = cached
+            .entry(path.to_path_buf())
+            .or_insert_with(|| (stamp.clone(), Arc::clone(&anchors)));
+        if entry.0 != stamp {
+            *entry = (stamp, anchors);
+        }
+        Ok(Arc::clone(&entry.1))
     }
 
     /// The TLS client every connection uses.
@@ -162,6 +238,50 @@ mod tests {
         let other = Shared::default();
         assert!(!Arc::ptr_eq(&client, &other.tls_client().unwrap()));
         assert!(!std::ptr::eq(shared.verdicts(), other.verdicts()));
+    }
+
+    /// The exporter keeps its `Shared` for as long as it runs: a CA file replaced on disk is
+    /// read again, one left alone is not.
+    #[test]
+    fn a_replaced_ca_file_is_read_again() {
+        let shared = Shared::default();
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("root.pem");
+        std::fs::copy(fixture("root-ca.pem"), &path).unwrap();
+        let first = shared.trust_anchors(&path).unwrap();
+        assert!(Arc::ptr_eq(&first, &shared.trust_anchors(&path).unwrap()));
+        let replacement = directory.path().join("new.pem");
+        std::fs::copy(fixture("other-root-ca.pem"), &replacement).unwrap();
+        std::fs::rename(&replacement, &path).unwrap();
+        let replaced = shared.trust_anchors(&path).unwrap();
+        assert_ne!(first.certificates, replaced.certificates);
+        assert!(Arc::ptr_eq(
+            &replaced,
+            &shared.trust_anchors(&path).unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_changed_hosts_file_gets_a_new_resolver() {
+        let shared = Shared::default();
+        let directory = tempfile::tempdir().unwrap();
+        let settings = ResolverSettings {
+            hosts_file: directory.path().join("hosts"),
+            ..ResolverSettings::system(Duration::from_secs(5))
+        };
+        std::fs::write(&settings.hosts_file, "127.0.0.1 localhost\n").unwrap();
+        let first = shared.resolver(&settings);
+        assert!(first.same_as(&shared.resolver(&settings)));
+        let replacement = directory.path().join("hosts.new");
+        std::fs::write(
+            &replacement,
+            "127.0.0.1 localhost\n10.0.0.5 gw.contoso.com\n",
+        )
+        .unwrap();
+        std::fs::rename(&replacement, &settings.hosts_file).unwrap();
+        let second = shared.resolver(&settings);
+        assert!(!first.same_as(&second));
+        assert!(second.same_as(&shared.resolver(&settings)));
     }
 
     #[test]

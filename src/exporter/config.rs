@@ -11,31 +11,22 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::engine::{Ports, Selection};
+use crate::engine::{LeafSettings, Selection};
 use crate::net::Protocol;
 
 /// The module the command line defines, used when a probe names none.
 pub const DEFAULT_MODULE: &str = "leaf";
 
-/// How one module probes a gateway.
+/// How one module probes a gateway: the leaf settings `check` takes from the same options
+/// (`leaf.timeout` is each network step's deadline, as `check --timeout`; a probe's whole
+/// deadline comes from Prometheus's scrape timeout), and which checks run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {
-    pub ca_file: Option<PathBuf>,
-    pub hosts_file: PathBuf,
-    pub dns_server: Option<SocketAddr>,
-    pub resolve_overrides: BTreeMap<String, Vec<IpAddr>>,
-    pub ports: Ports,
-    /// Each network step's deadline (as `check --timeout`); a probe's whole deadline comes from
-    /// Prometheus's scrape timeout.
-    pub timeout: Duration,
-    pub expiry_warning_days: u32,
-    pub websocket: bool,
+    pub leaf: LeafSettings,
     pub selection: Selection,
 }
 
@@ -118,19 +109,20 @@ fn build(base: &Module, written: ModuleFile, directory: &Path) -> Result<Module,
     };
     let mut module = base.clone();
     if let Some(path) = written.ca_file {
-        module.ca_file = Some(relative(path));
+        module.leaf.ca_file = Some(relative(path));
     }
     if let Some(path) = written.hosts_file {
-        module.hosts_file = relative(path);
+        module.leaf.hosts_file = relative(path);
     }
     if let Some(server) = written.dns_server {
-        module.dns_server = Some(crate::cli::parse_dns_server(&server)?);
+        module.leaf.dns_server = Some(crate::cli::parse_dns_server(&server)?);
     }
     if let Some(entries) = written.resolve {
-        module.resolve_overrides = BTreeMap::new();
+        module.leaf.resolve_overrides = BTreeMap::new();
         for entry in entries {
             let (name, address) = crate::cli::parse_resolve(&entry)?;
             module
+                .leaf
                 .resolve_overrides
                 .entry(name)
                 .or_default()
@@ -144,20 +136,20 @@ fn build(base: &Module, written: ModuleFile, directory: &Path) -> Result<Module,
                 return Err(format!("port 0 for {}: use 1 to 65535", protocol.key()));
             }
             match protocol {
-                Protocol::Mqtt => module.ports.mqtt = port,
-                Protocol::Amqp => module.ports.amqp = port,
-                Protocol::Https => module.ports.https = port,
+                Protocol::Mqtt => module.leaf.ports.mqtt = port,
+                Protocol::Amqp => module.leaf.ports.amqp = port,
+                Protocol::Https => module.leaf.ports.https = port,
             }
         }
     }
     if let Some(timeout) = written.timeout {
-        module.timeout = crate::cli::parse_timeout(&timeout)?;
+        module.leaf.timeout = crate::cli::parse_timeout(&timeout)?;
     }
     if let Some(days) = written.expiry_warning_days {
-        module.expiry_warning_days = days;
+        module.leaf.expiry_warning_days = days;
     }
     if let Some(websocket) = written.websocket {
-        module.websocket = websocket;
+        module.leaf.websocket = websocket;
     }
     if let Some(only) = written.only {
         module.selection.only = only;
@@ -170,18 +162,25 @@ fn build(base: &Module, written: ModuleFile, directory: &Path) -> Result<Module,
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+    use std::time::Duration;
+
     use super::*;
+    use crate::engine::Ports;
 
     fn base() -> Module {
         Module {
-            ca_file: Some(PathBuf::from("/etc/root.pem")),
-            hosts_file: PathBuf::from("/etc/hosts"),
-            dns_server: None,
-            resolve_overrides: BTreeMap::new(),
-            ports: Ports::default(),
-            timeout: Duration::from_secs(5),
-            expiry_warning_days: 30,
-            websocket: false,
+            leaf: LeafSettings {
+                ca_file: Some(PathBuf::from("/etc/root.pem")),
+                hosts_file: PathBuf::from("/etc/hosts"),
+                dns_server: None,
+                resolve_overrides: BTreeMap::new(),
+                ports: Ports::default(),
+                timeout: Duration::from_secs(5),
+                expiry_warning_days: 30,
+                websocket: false,
+                ..LeafSettings::default()
+            },
             selection: Selection::default(),
         }
     }
@@ -195,18 +194,18 @@ timeout = \"1500ms\"\nonly = [\"gateway-connect-mqtt\"]\nresolve = [\"gw.contoso
         assert_eq!(modules[DEFAULT_MODULE], base());
         let mqtt = &modules["mqtt"];
         assert_eq!(
-            mqtt.ca_file.as_deref(),
+            mqtt.leaf.ca_file.as_deref(),
             Some(Path::new("/etc/edgeprobe/roots/contoso.pem"))
         );
-        assert_eq!(mqtt.ports.mqtt, 18883);
-        assert_eq!(mqtt.ports.amqp, 5671);
-        assert_eq!(mqtt.timeout, Duration::from_millis(1500));
+        assert_eq!(mqtt.leaf.ports.mqtt, 18883);
+        assert_eq!(mqtt.leaf.ports.amqp, 5671);
+        assert_eq!(mqtt.leaf.timeout, Duration::from_millis(1500));
         assert_eq!(mqtt.selection.only, ["gateway-connect-mqtt"]);
         assert_eq!(
-            mqtt.resolve_overrides["gw.contoso.com"],
+            mqtt.leaf.resolve_overrides["gw.contoso.com"],
             ["10.0.0.5".parse::<IpAddr>().unwrap()]
         );
-        assert_eq!(mqtt.hosts_file, PathBuf::from("/etc/hosts"));
+        assert_eq!(mqtt.leaf.hosts_file, PathBuf::from("/etc/hosts"));
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! `check --output prometheus`). `GET /metrics` is the exporter's own (probes run, their
 //! durations, errors, probes in flight), `GET /` a page with links.
 //!
-//! Each probe gets a fresh context (clock, resolver, trust anchors read anew), so a root CA
-//! file replaced on disk or a certificate that expired overnight is seen by the next scrape;
-//! nothing grows with the number of probes. The probe's deadline is Prometheus's scrape timeout
+//! What a module's probes share is built once, when the exporter starts: its context (the
+//! module's settings, the OS store's environment) and, in it, one resolver, one set of trust
+//! anchors and one TLS client (`engine::Shared`). A probe does only its target's work: its
+//! clock, its lookup, its connections, its verdicts. The CA file and the hosts file are re-read
+//! when they change on disk, so a root replaced or a hosts line added is seen by the next scrape,
+//! as is a certificate that expired overnight; what is remembered between probes is bounded, so
+//! nothing grows with their number. The probe's deadline is Prometheus's scrape timeout
 //! (`X-Prometheus-Scrape-Timeout-Seconds`) less half a second, as blackbox_exporter does; at
 //! most `max_concurrent` probes run at once and the rest wait for a slot within their deadline.
 
@@ -45,7 +49,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 /// Everything the exporter serves with.
 pub struct Exporter {
-    modules: BTreeMap<String, Module>,
+    modules: BTreeMap<String, Prepared>,
     registry: Vec<Box<dyn Check>>,
     slots: Semaphore,
     max_concurrent: usize,
@@ -60,6 +64,15 @@ impl std::fmt::Debug for Exporter {
             .field("max_concurrent", &self.max_concurrent)
             .finish_non_exhaustive()
     }
+}
+
+/// A module and the context every one of its probes' is made from: the module's settings and
+/// the state its probes share for the exporter's whole life (resolver, trust anchors, TLS
+/// client, chain descriptions).
+#[derive(Debug)]
+struct Prepared {
+    module: Module,
+    template: Context,
 }
 
 /// The exporter's own counters, for `/metrics`.
@@ -87,7 +100,8 @@ pub enum SetupError {
 }
 
 impl Exporter {
-    /// Validates every module's check selection once, up front.
+    /// Validates every module's check selection once, up front, and builds what each module's
+    /// probes share.
     pub fn new(
         modules: BTreeMap<String, Module>,
         max_concurrent: usize,
@@ -101,6 +115,13 @@ impl Exporter {
                 }
             })?;
         }
+        let modules = modules
+            .into_iter()
+            .map(|(name, module)| {
+                let template = Context::leaf(&module.leaf);
+                (name, Prepared { module, template })
+            })
+            .collect();
         let max_concurrent = max_concurrent.max(1);
         Ok(Exporter {
             modules,
@@ -225,7 +246,7 @@ impl Exporter {
             .map(String::as_str)
             .filter(|name| !name.is_empty())
             .unwrap_or(DEFAULT_MODULE);
-        let Some(module) = self.modules.get(module_name) else {
+        let Some(prepared) = self.modules.get(module_name) else {
             self.refused("unknown_module");
             let known: Vec<&str> = self.modules.keys().map(String::as_str).collect();
             return Response::error(
@@ -244,7 +265,7 @@ impl Exporter {
                     "no target: ask /probe?target=HOST[:PORT]&module=NAME",
                 );
             }
-            Some(target) => match Target::parse(target, module) {
+            Some(target) => match Target::parse(target, &prepared.module) {
                 Ok(target) => target,
                 Err(reason) => {
                     self.refused("bad_target");
@@ -267,7 +288,7 @@ impl Exporter {
         };
         self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
         let remaining = deadline.saturating_sub(started.elapsed());
-        let result = self.run_probe(module, &target, remaining).await;
+        let result = self.run_probe(prepared, &target, remaining).await;
         self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
         let elapsed = started.elapsed();
         {
@@ -290,33 +311,27 @@ impl Exporter {
 
     async fn run_probe(
         &self,
-        module: &Module,
+        prepared: &Prepared,
         target: &Target,
         deadline: Duration,
     ) -> TargetResult {
+        let module = &prepared.module;
         // Every step's own timeout fits twice in the deadline (connect, then handshake), so a
         // dead port still leaves time to report the others.
         let step = module
+            .leaf
             .timeout
             .min(deadline / 2)
             .max(Duration::from_millis(100));
         let context = Context {
             gateway: Some(target.host.clone()),
-            ca_file: module.ca_file.clone(),
-            hosts_file: module.hosts_file.clone(),
-            dns_server: module.dns_server,
-            resolve_overrides: module.resolve_overrides.clone(),
-            ports: module.ports,
             timeout: step,
-            expiry_warning_days: module.expiry_warning_days,
-            websocket: module.websocket,
-            now: OffsetDateTime::now_utc(),
-            // Where the OS store is, as the exporter's environment says (SSL_CERT_FILE).
-            trust_environment: crate::engine::os_trust_location::TrustEnvironment::from_process(),
-            ..Context::default()
+            now: whole_second(OffsetDateTime::now_utc()),
+            ..prepared.template.clone()
         };
         let selection = target.selection(module);
         let ca_file = module
+            .leaf
             .ca_file
             .as_ref()
             .map(|path| path.display().to_string());
@@ -485,11 +500,11 @@ impl Target {
                     .map_err(|_| format!("`{text}`: `{port}` is not a port number"))?;
                 let protocol = Protocol::ALL
                     .into_iter()
-                    .find(|protocol| module.ports.get(*protocol) == number)
+                    .find(|protocol| module.leaf.ports.get(*protocol) == number)
                     .ok_or_else(|| {
                         let ports: Vec<String> = Protocol::ALL
                             .iter()
-                            .map(|protocol| format!("{} {}", protocol.key(), module.ports.get(*protocol)))
+                            .map(|protocol| format!("{} {}", protocol.key(), module.leaf.ports.get(*protocol)))
                             .collect();
                         format!(
                             "`{text}`: port {number} is none of the module's ports ({}); give the host alone, or a module whose `ports` has it",
@@ -519,6 +534,14 @@ impl Target {
         }
         selection
     }
+}
+
+/// `now` to the whole second, the clock OpenSSL verifies with (`X509_cmp_time` against
+/// `time(NULL)`) and rustls-webpki too (`UnixTime` counts seconds); certificate times are whole
+/// seconds. Every probe of the same second then asks the module's verdict memo the same
+/// question about a chain, and one answer serves them all.
+fn whole_second(now: OffsetDateTime) -> OffsetDateTime {
+    now.replace_nanosecond(0).unwrap_or(now)
 }
 
 /// Prometheus's scrape timeout less [`TIMEOUT_OFFSET`], or [`DEFAULT_DEADLINE`].
@@ -569,21 +592,24 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::engine::Ports;
+    use crate::engine::{LeafSettings, Ports};
 
     fn module() -> Module {
         Module {
-            ca_file: None,
-            hosts_file: PathBuf::from("/etc/hosts"),
-            dns_server: None,
-            resolve_overrides: BTreeMap::new(),
-            ports: Ports {
-                mqtt: 18883,
-                ..Ports::default()
+            leaf: LeafSettings {
+                ca_file: None,
+                hosts_file: PathBuf::from("/etc/hosts"),
+                dns_server: None,
+                resolve_overrides: BTreeMap::new(),
+                ports: Ports {
+                    mqtt: 18883,
+                    ..Ports::default()
+                },
+                timeout: Duration::from_secs(5),
+                expiry_warning_days: 30,
+                websocket: false,
+                ..LeafSettings::default()
             },
-            timeout: Duration::from_secs(5),
-            expiry_warning_days: 30,
-            websocket: false,
             selection: Selection::default(),
         }
     }
@@ -629,6 +655,15 @@ mod tests {
                 .selection(&module)
                 .skip
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn probes_of_one_second_share_its_clock() {
+        let now = time::macros::datetime!(2026-12-01 12:00:00.75 UTC);
+        assert_eq!(
+            whole_second(now),
+            time::macros::datetime!(2026-12-01 12:00:00 UTC)
         );
     }
 

@@ -185,6 +185,32 @@ impl DeviceCredentials {
         })
     }
 
+    /// The CBS audience of the device's token (the put-token `name`): the token's resource,
+    /// `{HostName}/devices/{DeviceId}` (plus `/modules/{ModuleId}`), not URL-encoded.
+    pub fn audience(&self) -> String {
+        resource(&self.host_name, &self.device_id, self.module_id.as_deref())
+    }
+
+    /// The SASL PLAIN user name IoT Hub takes a device token with: `{DeviceId}@sas.{hub name}`
+    /// (`{DeviceId}/{ModuleId}@sas.{hub name}` for a module), the hub name being HostName's
+    /// first label.
+    pub fn plain_user(&self) -> String {
+        let hub = self.host_name.split('.').next().unwrap_or_default();
+        format!("{}@sas.{hub}", self.sent.client_id)
+    }
+
+    /// The AMQP address device-to-cloud messages go to: `/devices/{id}/messages/events`
+    /// (`/devices/{id}/modules/{module}/messages/events` for a module).
+    pub fn telemetry_address(&self) -> String {
+        match &self.module_id {
+            Some(module) => format!(
+                "/devices/{}/modules/{module}/messages/events",
+                self.device_id
+            ),
+            None => format!("/devices/{}/messages/events", self.device_id),
+        }
+    }
+
     /// The topic device-to-cloud messages go to (`devices/{id}/messages/events/`), with the
     /// application property `edgeprobe-test=true` that marks the test message.
     pub fn telemetry_topic(&self) -> String {

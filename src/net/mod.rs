@@ -1,5 +1,6 @@
 //! Network steps: name resolution and TCP + TLS connection to the gateway's ports.
 
+pub mod authentication;
 pub mod happy_eyeballs;
 pub mod local_limits;
 pub mod observation;

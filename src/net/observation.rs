@@ -19,6 +19,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::Protocol;
+use super::probe::amqp::AmqpError;
+use super::probe::amqp_auth::AmqpAuthentication;
+use super::probe::mqtt::{Connack, MqttError};
 use super::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
 use super::tls::{ConnectError, ConnectRequest, Handshake, connect_recording};
 use crate::identity::{DeviceCredentials, SentIdentity};
@@ -152,6 +155,19 @@ pub struct IdentityExchange {
     /// asked for, or the CONNACK was not 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_message: Option<TestMessageOutcome>,
+    /// AMQP and MQTT over WebSockets: the gateway's answer to the credentials, which came after
+    /// the port's first answer (the SASL offer, the 101); `None` for MQTT, whose CONNACK is the
+    /// answer. Judged by `gateway-auth-*`, whose JSON carries the verdict.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub reply: Option<IdentityReply>,
+}
+
+/// What came back to the credentials after the port's first answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityReply {
+    Amqp(Result<AmqpAuthentication, AmqpError>),
+    WebSocket(Result<Connack, MqttError>),
 }
 
 /// How the test message's QoS 1 PUBLISH ended.
@@ -560,9 +576,8 @@ pub async fn observe(
     observe_as(request, read_answer, None, chains).await
 }
 
-/// [`observe`], with the device's `credentials` in the protocol's first request where the
-/// protocol has a way to carry them (`--authenticate`; MQTT's CONNECT today): the port still
-/// costs one connection.
+/// [`observe`], with the device's `credentials` sent as the device sends them
+/// (`--authenticate`; [`super::authentication`]): the port still costs one connection.
 pub async fn observe_as(
     request: &ConnectRequest<'_>,
     read_answer: bool,
@@ -576,10 +591,13 @@ pub async fn observe_as(
             let asked = std::time::Instant::now();
             let (answer, identity) = match (read_answer, credentials) {
                 (false, _) => (None, None),
-                (true, Some(credentials)) if request.protocol == Protocol::Mqtt => {
-                    let (answer, identity) =
-                        authenticate_mqtt(&mut connected.stream, credentials, request.timeout)
-                            .await;
+                (true, Some(credentials)) => {
+                    let (answer, identity) = super::authentication::authenticate(
+                        &mut connected.stream,
+                        request,
+                        credentials,
+                    )
+                    .await;
                     (Some(answer), Some(identity))
                 }
                 (true, _) => {
@@ -615,56 +633,6 @@ pub async fn observe_as(
         result,
     }
 }
-
-/// The authenticating MQTT exchange: CONNECT as the device, CONNACK, and the test message.
-async fn authenticate_mqtt<S>(
-    stream: &mut S,
-    credentials: &DeviceCredentials,
-    timeout: Duration,
-) -> (Result<ProbeAnswer, ProbeError>, IdentityExchange)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    use super::probe::mqtt;
-    let login = mqtt::Login {
-        username: &credentials.sent.username,
-        password: credentials
-            .password
-            .as_ref()
-            .map(|token| token.expose_str().as_bytes()),
-    };
-    let topic = credentials.telemetry_topic();
-    let message = credentials.send_test_message.then_some(mqtt::TestMessage {
-        topic: &topic,
-        payload: TEST_MESSAGE_PAYLOAD,
-    });
-    let result =
-        mqtt::authenticate(stream, &credentials.sent.client_id, login, message, timeout).await;
-    let mut identity = IdentityExchange {
-        sent: credentials.sent.clone(),
-        test_message: None,
-    };
-    let answer = match result {
-        Ok((connack, published)) => {
-            identity.test_message = published.map(|published| match published {
-                Ok(()) => TestMessageOutcome::Acknowledged {
-                    topic: topic.clone(),
-                },
-                Err(error) => TestMessageOutcome::Failed {
-                    topic: topic.clone(),
-                    message: format!("the server {error}"),
-                },
-            });
-            Ok(ProbeAnswer::Mqtt(connack))
-        }
-        Err(error) => Err(ProbeError::from(error)),
-    };
-    (answer, identity)
-}
-
-/// The test message's body: says what it is to whoever reads the hub's telemetry.
-const TEST_MESSAGE_PAYLOAD: &[u8] =
-    br#"{"edgeprobe":"test message sent by edgeprobe check --send-test-message; ignore"}"#;
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,9 @@ pub const IOTHSM_LIMIT: time::OffsetDateTime = time::macros::datetime!(2038-01-0
 pub use describe::openssl_oneline;
 
 /// The roots a leaf device trusts: the `--ca-file` (or the system bundle), loaded and parsed.
-#[derive(Debug, Clone)]
+/// Their descriptions and digest are worked out on first use and kept: change a clone (which
+/// starts without them), not anchors already in use.
+#[derive(Debug)]
 pub struct TrustAnchors {
     pub path: PathBuf,
     pub certificates: Vec<CertificateDer<'static>>,
@@ -42,6 +44,23 @@ pub struct TrustAnchors {
     /// from here rather than parsed again. Made lazily because the OS store holds a hundred
     /// roots that most runs never show.
     summaries: OnceLock<Vec<Result<CertificateSummary, String>>>,
+    /// What tells these anchors from others (`pki::verdicts`' memo key), hashed on the first
+    /// ask: the OS store holds ~140 certificates, and every verdict asks.
+    digest: OnceLock<[u8; 32]>,
+}
+
+impl Clone for TrustAnchors {
+    /// The same certificates and settings, without what was worked out from them: a clone is
+    /// made to be changed (other trust settings are other anchors).
+    fn clone(&self) -> Self {
+        TrustAnchors {
+            path: self.path.clone(),
+            certificates: self.certificates.clone(),
+            trust_settings: self.trust_settings.clone(),
+            summaries: OnceLock::new(),
+            digest: OnceLock::new(),
+        }
+    }
 }
 
 impl TrustAnchors {
@@ -52,6 +71,7 @@ impl TrustAnchors {
             certificates,
             trust_settings: Vec::new(),
             summaries: OnceLock::new(),
+            digest: OnceLock::new(),
         }
     }
 
@@ -75,6 +95,7 @@ impl TrustAnchors {
                 .collect(),
             trust_settings,
             summaries: OnceLock::new(),
+            digest: OnceLock::new(),
         })
     }
 

@@ -189,7 +189,9 @@ impl Verdicts {
     ) -> Arc<ChainVerdict> {
         let chain_key = ChainKey {
             chain: chain_digest(chain),
-            anchors: question.anchors.map(anchors_digest),
+            anchors: question
+                .anchors
+                .map(|anchors| *anchors.digest.get_or_init(|| anchors_digest(anchors))),
             now: question.now,
         };
         let key = Key {

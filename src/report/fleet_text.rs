@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use colored::Color;
+use anstyle::AnsiColor as Color;
 
 use super::TextOptions;
 use super::Verdict;
@@ -115,7 +115,7 @@ impl FleetPrinter for FleetText {
         };
         let status = format!("{word:<STATUS_WIDTH$}");
         let mut line = if self.options.color {
-            format!("\x1b[{}m{status}\x1b[0m", color.to_fg_str())
+            super::paint(&status, color)
         } else {
             status
         };

@@ -13,6 +13,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::{Target, Verdict, verdict};
 use crate::engine::{CheckInfo, CheckReport, Group, Milliseconds, RunReport, Status};
+use crate::host_info::HostInfo;
 use crate::secrets::{redact, redact_json};
 
 /// Additive changes keep 2.x; removing or retyping a field bumps the major version. 2.0: every
@@ -25,6 +26,7 @@ pub fn write_json<W: Write + ?Sized>(
     out: &mut W,
     report: &RunReport,
     target: &Target,
+    host: &HostInfo,
 ) -> io::Result<()> {
     let document = Document {
         schema_version: SCHEMA_VERSION,
@@ -41,7 +43,7 @@ pub fn write_json<W: Write + ?Sized>(
         },
         verdict: verdict(report),
         elapsed_ms: Milliseconds(report.elapsed),
-        additional_info: CheckInfo::Empty,
+        additional_info: host,
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
@@ -64,10 +66,9 @@ pub struct Document<'a> {
     verdict: Verdict,
     /// Wall-clock time of the whole run.
     elapsed_ms: Milliseconds,
-    /// iotedge's top-level host information; kept (always `{}`) so consumers that require the
-    /// key, such as a strict deserializer of iotedge's own output, accept ours.
-    #[schemars(with = "super::schema::EmptyObject")]
-    additional_info: CheckInfo,
+    /// iotedge's top-level host information (`now`, `os`), with edgeprobe's version and, on a
+    /// gateway, the IoT Edge version its config names.
+    additional_info: &'a HostInfo,
 }
 
 /// Which program wrote the document.
@@ -316,7 +317,8 @@ mod tests {
 
     fn render(report: &RunReport, target: &Target) -> String {
         let mut out = Vec::new();
-        write_json(&mut out, report, target).expect("writing to a Vec cannot fail");
+        write_json(&mut out, report, target, &sample::host())
+            .expect("writing to a Vec cannot fail");
         String::from_utf8(out).expect("JSON is UTF-8")
     }
 
@@ -360,7 +362,14 @@ mod tests {
         );
         assert_eq!(report.verdict, "error");
         assert_eq!(report.elapsed_ms, 812.0);
-        assert_eq!(report.additional_info, serde_json::json!({}));
+        assert_eq!(
+            report.additional_info,
+            serde_json::json!({
+                "now": "2026-12-01T12:00:00Z",
+                "os": { "id": "debian", "version_id": "12", "arch": "x86_64" },
+                "edgeprobe_version": env!("CARGO_PKG_VERSION"),
+            })
+        );
 
         let resolves = &report.checks["gateway-resolve"];
         assert_eq!(resolves.description, "gateway name resolves");

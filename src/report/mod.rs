@@ -20,7 +20,6 @@ pub use json::{SCHEMA_VERSION, write_json};
 pub use prometheus::write_prometheus;
 pub use text::{TextOptions, write_text};
 
-use std::ffi::OsStr;
 use std::io::IsTerminal;
 
 use serde::{Serialize, Serializer};
@@ -107,52 +106,38 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The environment variables terminal programs agree on for colour, as read for one decision.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ColorEnvironment<'a> {
-    pub no_color: Option<&'a OsStr>,
-    pub clicolor: Option<&'a OsStr>,
-    pub clicolor_force: Option<&'a OsStr>,
-    pub term: Option<&'a OsStr>,
-}
-
 impl ColorChoice {
-    /// Whether to colour stdout, reading the terminal and the environment.
+    /// Whether to colour stdout. `auto` is anstream's decision (the terminal layer clap prints
+    /// its own help with), in its order: <https://no-color.org> (`NO_COLOR` set and not empty
+    /// disables colour), then <https://bixense.com/clicolors/> (`CLICOLOR_FORCE` set and not
+    /// `0` colours even a pipe; `CLICOLOR=0` disables), then a terminal whose `TERM` is set and
+    /// not `dumb`. An explicit `--color always`/`never` wins over all of them.
     pub fn use_color(self) -> bool {
-        let [no_color, clicolor, clicolor_force, term] =
-            ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"].map(std::env::var_os);
-        self.decide(
-            std::io::stdout().is_terminal(),
-            ColorEnvironment {
-                no_color: no_color.as_deref(),
-                clicolor: clicolor.as_deref(),
-                clicolor_force: clicolor_force.as_deref(),
-                term: term.as_deref(),
-            },
-        )
-    }
-
-    /// The decision itself, with its inputs passed in, in the order anstream (clap's terminal
-    /// layer) applies them. <https://no-color.org>: `NO_COLOR` set to a non-empty value disables
-    /// colour. <https://bixense.com/clicolors/>: `CLICOLOR_FORCE` set and not `0` colours even
-    /// without a terminal; `CLICOLOR=0` disables. `TERM=dumb` is a terminal without escape codes.
-    /// An explicit `--color=always`/`never` wins over all of them.
-    pub fn decide(self, stdout_is_terminal: bool, environment: ColorEnvironment<'_>) -> bool {
-        let set = |value: Option<&OsStr>| value.is_some_and(|value| !value.is_empty());
-        let zero = |value: Option<&OsStr>| value.is_some_and(|value| value == "0");
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto if set(environment.no_color) => false,
-            ColorChoice::Auto
-                if set(environment.clicolor_force) && !zero(environment.clicolor_force) =>
-            {
-                true
+            // anstream forces colour for any non-empty CLICOLOR_FORCE; the convention says
+            // `0` does not force, so then its decision is taken without the force.
+            ColorChoice::Auto if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v == "0") => {
+                !anstyle_query::no_color()
+                    && anstyle_query::clicolor() != Some(false)
+                    && std::io::stdout().is_terminal()
+                    && (anstyle_query::term_supports_color()
+                        || anstyle_query::clicolor() == Some(true)
+                        || anstyle_query::is_ci())
             }
-            ColorChoice::Auto if zero(environment.clicolor) => false,
-            ColorChoice::Auto => stdout_is_terminal && environment.term != Some(OsStr::new("dumb")),
+            ColorChoice::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
         }
     }
+}
+
+/// `text` in `color`, with the reset after it: the escape codes of anstyle, written only when
+/// [`ColorChoice::use_color`] said so.
+pub(crate) fn paint(text: &str, color: anstyle::AnsiColor) -> String {
+    let style = anstyle::Style::new().fg_color(Some(color.into()));
+    format!("{style}{text}{style:#}")
 }
 
 /// The overall result of a run: the most severe status among the checks (skips do not count).
@@ -211,6 +196,20 @@ pub(crate) mod sample {
             ca_file: Some("/etc/ssl/edge/azure-iot-test-only.root.ca.cert.pem".to_owned()),
             config: None,
             ports: Ports::default(),
+        }
+    }
+
+    /// The host a sample report ran on, at a fixed time.
+    pub fn host() -> crate::host_info::HostInfo {
+        crate::host_info::HostInfo {
+            now: crate::engine::Timestamp(time::macros::datetime!(2026-12-01 12:00 UTC)),
+            os: crate::host_info::OsInfo {
+                id: Some("debian".to_owned()),
+                version_id: Some("12".to_owned()),
+                arch: "x86_64",
+            },
+            edgeprobe_version: env!("CARGO_PKG_VERSION"),
+            iot_edge_version: None,
         }
     }
 
@@ -337,77 +336,6 @@ mod tests {
         assert_eq!(exit_code(&error, true), 1);
 
         assert_eq!(exit_code(&sample::report(), false), 1);
-    }
-
-    #[test]
-    fn auto_colour_needs_a_terminal_and_no_no_color() {
-        let set = Some(OsStr::new("1"));
-        let empty = Some(OsStr::new(""));
-        let no_color = |no_color| ColorEnvironment {
-            no_color,
-            ..ColorEnvironment::default()
-        };
-        assert!(ColorChoice::Auto.decide(true, no_color(None)));
-        assert!(
-            ColorChoice::Auto.decide(true, no_color(empty)),
-            "an empty NO_COLOR does not count (no-color.org)"
-        );
-        assert!(!ColorChoice::Auto.decide(true, no_color(set)));
-        assert!(!ColorChoice::Auto.decide(false, no_color(None)));
-        assert!(
-            ColorChoice::Always.decide(false, no_color(set)),
-            "an explicit flag wins over NO_COLOR"
-        );
-        assert!(!ColorChoice::Never.decide(true, no_color(None)));
-    }
-
-    #[test]
-    fn auto_colour_honours_clicolor_and_dumb_terminals() {
-        let value = |text| Some(OsStr::new(text));
-        let auto = |terminal, environment| ColorChoice::Auto.decide(terminal, environment);
-        let force = |text| ColorEnvironment {
-            clicolor_force: value(text),
-            ..ColorEnvironment::default()
-        };
-        assert!(auto(false, force("1")), "CLICOLOR_FORCE colours a pipe");
-        assert!(!auto(false, force("0")), "CLICOLOR_FORCE=0 does not force");
-        assert!(
-            !auto(
-                true,
-                ColorEnvironment {
-                    no_color: value("1"),
-                    ..force("1")
-                }
-            ),
-            "NO_COLOR wins over CLICOLOR_FORCE"
-        );
-        let clicolor = |text| ColorEnvironment {
-            clicolor: value(text),
-            ..ColorEnvironment::default()
-        };
-        assert!(!auto(true, clicolor("0")), "CLICOLOR=0 disables");
-        assert!(auto(true, clicolor("1")));
-        assert!(!auto(false, clicolor("1")), "CLICOLOR=1 needs a terminal");
-        let dumb = ColorEnvironment {
-            term: value("dumb"),
-            ..ColorEnvironment::default()
-        };
-        assert!(!auto(true, dumb), "TERM=dumb has no escape codes");
-        assert!(auto(
-            true,
-            ColorEnvironment {
-                term: value("xterm-256color"),
-                ..dumb
-            }
-        ));
-        assert!(
-            ColorChoice::Always.decide(true, dumb),
-            "--color always wins"
-        );
-        assert!(
-            !ColorChoice::Never.decide(true, force("1")),
-            "--color never wins"
-        );
     }
 
     #[test]

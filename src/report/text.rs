@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use colored::Color;
+use anstyle::AnsiColor as Color;
 
-use super::Target;
+use super::{Target, paint};
 use crate::engine::{CheckReport, Group, RunReport, Status};
 use crate::net::Protocol;
 use crate::secrets::redact;
@@ -144,12 +144,6 @@ fn write_indented<W: Write + ?Sized>(out: &mut W, indent: &str, text: &str) -> i
         }
     }
     Ok(())
-}
-
-/// Colour with the escape codes `colored` defines, but decided by our flag rather than by
-/// `colored`'s global, environment-driven switch, so output is a function of the options alone.
-fn paint(text: &str, color: Color) -> String {
-    format!("\x1b[{}m{text}\x1b[0m", color.to_fg_str())
 }
 
 /// `    Remedy: ...` wrapped at [`WIDTH`], continuation lines aligned after the label. Text in

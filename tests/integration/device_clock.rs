@@ -14,13 +14,13 @@ use crate::brokers::{find_program, required};
 use crate::harness::{LOOPBACK_GATEWAY, Report, Run, simulated};
 
 /// The SNTP server child, killed when dropped.
-struct SntpServer {
+pub(crate) struct SntpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl SntpServer {
-    fn start() -> SntpServer {
+    pub(crate) fn start() -> SntpServer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/sntp_server.py");
         let mut child = Command::new("python3")
             .arg(script)

@@ -50,12 +50,25 @@ fn list_and_explain_read_the_registry() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&run(&["list", "-o", "json"]).stdout).expect("json");
-    let suite_of = |id: &str| {
+    let field_of = |id: &str, field: &str| {
         json["checks"]
             .as_array()
             .and_then(|checks| checks.iter().find(|check| check["id"] == id))
-            .map(|check| check["suite"].clone())
+            .map(|check| check[field].clone())
     };
+    let suite_of = |id: &str| field_of(id, "suite");
+    // iotedge check's ids for the same check (src/checks/iotedge_ids.rs), empty for none.
+    assert_eq!(
+        field_of("iothub-connect-mqtt", "iotedge_ids"),
+        Some(serde_json::json!([
+            "host-connect-iothub-mqtt",
+            "host-connect-upstream-mqtt"
+        ]))
+    );
+    assert_eq!(
+        field_of("gateway-cert-chain", "iotedge_ids"),
+        Some(serde_json::json!([]))
+    );
     assert_eq!(suite_of("gateway-cert-chain"), Some("leaf".into()));
     assert_eq!(suite_of("device-ca-chain"), Some("gateway".into()));
     assert_eq!(suite_of("connection-string"), Some("both".into()));

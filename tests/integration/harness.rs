@@ -63,7 +63,17 @@ impl Run {
         });
         // What docs/json-schema.md promises beyond the schema's shapes.
         assert_eq!(report.summary.total, report.checks.len(), "summary.total");
-        assert!(report.elapsed_ms >= 0.0 && report.additional_info.is_empty());
+        assert!(report.elapsed_ms >= 0.0);
+        // iotedge's top-level additional_info: the run's time, the OS, and our version.
+        let info = &report.additional_info;
+        assert!(
+            time::OffsetDateTime::parse(&info.now, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "now: {}",
+            info.now
+        );
+        assert_eq!(info.os.arch, std::env::consts::ARCH);
+        assert_eq!(info.edgeprobe_version, report.tool.version);
         for (id, entry) in &report.checks {
             assert_eq!(
                 Some(&entry.message),
@@ -263,7 +273,27 @@ pub struct Report {
     pub summary: Summary,
     pub verdict: String,
     pub elapsed_ms: f64,
-    pub additional_info: BTreeMap<String, serde_json::Value>,
+    pub additional_info: AdditionalInfo,
+}
+
+/// The top-level `additional_info`, iotedge's `now` and `os` and edgeprobe's additions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalInfo {
+    pub now: String,
+    pub os: OsInfo,
+    pub edgeprobe_version: String,
+    /// Gateway mode, when the config names a versioned edgeAgent image.
+    #[serde(default)]
+    pub iot_edge_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsInfo {
+    pub id: Option<String>,
+    pub version_id: Option<String>,
+    pub arch: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,9 +2,11 @@
 //! module per area. Servers are real sockets on 127.0.0.1; nothing leaves the loopback.
 
 mod address_families;
+mod authentication;
 mod bad_input;
 mod brokers;
 mod conformance;
+mod conventions;
 mod der_mutate;
 mod device_clock;
 mod diagnosis;

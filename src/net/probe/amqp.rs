@@ -37,7 +37,7 @@ pub struct ProtocolHeader {
 }
 
 impl ProtocolHeader {
-    fn from_bytes(bytes: [u8; 4]) -> Self {
+    pub(crate) fn from_bytes(bytes: [u8; 4]) -> Self {
         let [protocol_id, major, minor, revision] = bytes;
         ProtocolHeader {
             protocol_id,
@@ -123,6 +123,29 @@ pub enum AmqpError {
         problem: &'static str,
         received: Vec<u8>,
     },
+    /// Authenticating (`probe::amqp_auth`): no mechanism a device SDK would use is offered.
+    #[error(
+        "offers the SASL mechanisms {} but not {usable}, which a device uses",
+        offered.join(", ")
+    )]
+    NoUsableMechanism {
+        offered: Vec<String>,
+        usable: String,
+    },
+    #[error(
+        "sent a malformed AMQP frame ({problem}): {}",
+        describe_received(received)
+    )]
+    MalformedFrame {
+        problem: &'static str,
+        received: Vec<u8>,
+    },
+    #[error("sent {performative} where {expected} was due")]
+    OutOfOrder {
+        expected: &'static str,
+        performative: String,
+        received: Vec<u8>,
+    },
 }
 
 impl AmqpError {
@@ -134,7 +157,9 @@ impl AmqpError {
             AmqpError::NotSaslFrame { .. } => "not_sasl_frame",
             AmqpError::UnexpectedPerformative { .. } => "unexpected_performative",
             AmqpError::FrameTooLarge { .. } => "frame_too_large",
-            AmqpError::Malformed { .. } => "malformed_frame",
+            AmqpError::Malformed { .. } | AmqpError::MalformedFrame { .. } => "malformed_frame",
+            AmqpError::NoUsableMechanism { .. } => "no_usable_mechanism",
+            AmqpError::OutOfOrder { .. } => "unexpected_performative",
         }
     }
 
@@ -146,7 +171,10 @@ impl AmqpError {
             | AmqpError::NotSaslFrame { received, .. }
             | AmqpError::UnexpectedPerformative { received, .. }
             | AmqpError::FrameTooLarge { received, .. }
-            | AmqpError::Malformed { received, .. } => received,
+            | AmqpError::Malformed { received, .. }
+            | AmqpError::MalformedFrame { received, .. }
+            | AmqpError::OutOfOrder { received, .. } => received,
+            AmqpError::NoUsableMechanism { .. } => &[],
         }
     }
 }

@@ -9,8 +9,11 @@
 //! decides, classifying silence, stalls, closes and resets.
 
 pub mod amqp;
+pub mod amqp_auth;
+pub mod amqp_codec;
 pub mod http;
 pub mod mqtt;
+pub mod websocket;
 
 use std::io;
 use std::time::Duration;

@@ -1,0 +1,207 @@
+//! The report's top-level `additional_info`, as `iotedge check -o json` has it
+//! (`edgelet/iotedge/src/check/additional_info.rs`): when the run happened and on which
+//! operating system (`/etc/os-release`'s `ID` and `VERSION_ID`, os-release(5)), plus what
+//! edgeprobe knows besides: its own version and, on a gateway, the IoT Edge version its config
+//! names. Gathered by the command, once per run; the JSON printer only writes it.
+
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::config::image_reference::parse_image_reference;
+use crate::engine::{Evidence, RunReport, Timestamp};
+use crate::system::SystemRoot;
+
+/// The top-level `additional_info` of `check --output json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HostInfo {
+    /// When the checks ran: the clock every certificate was judged by (iotedge's `now`).
+    pub now: Timestamp,
+    pub os: OsInfo,
+    /// The edgeprobe release that wrote the report (also `tool.version`).
+    pub edgeprobe_version: &'static str,
+    /// Gateway mode: the IoT Edge version the config names, the tag of its edgeAgent image
+    /// (`1.5` for `mcr.microsoft.com/azureiotedge-agent:1.5`). Absent on a leaf, and when the
+    /// config names no image or one whose tag is not a version (`latest`, a digest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iot_edge_version: Option<String>,
+}
+
+/// The operating system edgeprobe ran on (under `--root`, the tree's): iotedge's `os`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct OsInfo {
+    /// os-release's `ID` (`debian`, `ubuntu`, `raspbian`); null when there is no os-release.
+    pub id: Option<String>,
+    /// os-release's `VERSION_ID` (`12`, `22.04`); null when the file has none (Debian testing).
+    pub version_id: Option<String>,
+    /// The CPU architecture edgeprobe was built for (Rust's `std::env::consts::ARCH`:
+    /// `x86_64`, `aarch64`, `arm`).
+    pub arch: &'static str,
+}
+
+/// Where os-release(5) says the file is: `/etc/os-release`, else `/usr/lib/os-release`.
+const OS_RELEASE: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
+
+impl HostInfo {
+    /// What the run at `now` under `root` produced: the OS from `root`, the IoT Edge version
+    /// from the config `config-well-formed` parsed (when it ran).
+    pub fn collect(now: OffsetDateTime, root: &SystemRoot, report: &RunReport) -> HostInfo {
+        let config = report
+            .checks
+            .iter()
+            .find_map(|check| match &check.outcome.evidence {
+                Evidence::EdgeConfig(config) => Some(config),
+                _ => None,
+            });
+        HostInfo {
+            now: Timestamp(now),
+            os: OsInfo::read(root),
+            edgeprobe_version: env!("CARGO_PKG_VERSION"),
+            iot_edge_version: config
+                .and_then(|config| config.agent_image.as_deref())
+                .and_then(iot_edge_version),
+        }
+    }
+}
+
+impl OsInfo {
+    /// The first os-release file found under `root`; an unreadable one gives nulls, which
+    /// say "not known" (as iotedge's do), never a guess.
+    pub fn read(root: &SystemRoot) -> OsInfo {
+        let text = OS_RELEASE
+            .iter()
+            .find_map(|path| std::fs::read_to_string(root.path(Path::new(path))).ok());
+        let mut info = OsInfo {
+            id: None,
+            version_id: None,
+            arch: std::env::consts::ARCH,
+        };
+        for line in text.as_deref().unwrap_or_default().lines() {
+            match parse_os_release_line(line) {
+                Some(("ID", value)) => info.id = Some(value),
+                Some(("VERSION_ID", value)) => info.version_id = Some(value),
+                _ => {}
+            }
+        }
+        info
+    }
+}
+
+/// `KEY=value` of os-release(5): the value is a shell string, quoted with `"` or `'` or not,
+/// with `\` escaping `"`, `\`, `$` and `` ` `` inside double quotes. Comments and blank lines
+/// give `None`.
+fn parse_os_release_line(line: &str) -> Option<(&str, String)> {
+    let line = line.trim();
+    if line.starts_with('#') {
+        return None;
+    }
+    let (key, value) = line.split_once('=')?;
+    let value = if let Some(inner) = value
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        let mut unescaped = String::with_capacity(inner.len());
+        let mut characters = inner.chars();
+        while let Some(character) = characters.next() {
+            match character {
+                '\\' => unescaped.extend(characters.next()),
+                other => unescaped.push(other),
+            }
+        }
+        unescaped
+    } else if let Some(inner) = value
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+    {
+        inner.to_owned()
+    } else {
+        value.to_owned()
+    };
+    Some((key.trim(), value))
+}
+
+/// The version in the tag of the config's edgeAgent image: `1.5`, `1.4.10` (of
+/// `1.4.10-linux-amd64`); `None` for another image, `latest` or a digest.
+fn iot_edge_version(agent_image: &str) -> Option<String> {
+    let image = parse_image_reference(agent_image).ok()?;
+    if !image.repository.ends_with("azureiotedge-agent") {
+        return None;
+    }
+    let version: &str = image
+        .reference
+        .split(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .next()?
+        .trim_end_matches('.');
+    let is_version = version.split('.').count() >= 2
+        && version
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit()));
+    is_version.then(|| version.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_release_values_are_unquoted_and_unescaped() {
+        assert_eq!(
+            parse_os_release_line("ID=debian"),
+            Some(("ID", "debian".to_owned()))
+        );
+        assert_eq!(
+            parse_os_release_line(r#"VERSION_ID="22.04""#),
+            Some(("VERSION_ID", "22.04".to_owned()))
+        );
+        assert_eq!(
+            parse_os_release_line(r#"PRETTY_NAME="say \"hi\" \$x""#),
+            Some(("PRETTY_NAME", r#"say "hi" $x"#.to_owned()))
+        );
+        assert_eq!(
+            parse_os_release_line("ID='opensuse-tumbleweed'"),
+            Some(("ID", "opensuse-tumbleweed".to_owned()))
+        );
+        assert_eq!(parse_os_release_line("# ID=commented"), None);
+        assert_eq!(parse_os_release_line(""), None);
+    }
+
+    #[test]
+    fn os_is_read_under_the_root_with_the_fallback_path() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let system = SystemRoot::new(root.path());
+        let unknown = OsInfo::read(&system);
+        assert_eq!((unknown.id, unknown.version_id), (None, None));
+        assert_eq!(unknown.arch, std::env::consts::ARCH);
+
+        std::fs::create_dir_all(root.path().join("usr/lib")).expect("dir");
+        std::fs::write(
+            root.path().join("usr/lib/os-release"),
+            "NAME=\"Raspbian GNU/Linux\"\nVERSION_ID=\"11\"\nID=raspbian\n",
+        )
+        .expect("written");
+        let found = OsInfo::read(&system);
+        assert_eq!(found.id.as_deref(), Some("raspbian"));
+        assert_eq!(found.version_id.as_deref(), Some("11"));
+    }
+
+    #[test]
+    fn the_iot_edge_version_is_the_agent_images_version_tag() {
+        let version = iot_edge_version;
+        assert_eq!(
+            version("mcr.microsoft.com/azureiotedge-agent:1.5").as_deref(),
+            Some("1.5")
+        );
+        assert_eq!(
+            version("$upstream:443/azureiotedge-agent:1.4.10-linux-arm32v7").as_deref(),
+            Some("1.4.10")
+        );
+        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent:latest"), None);
+        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent"), None);
+        assert_eq!(version("myacr.azurecr.io/custom-agent:1.5"), None);
+        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent:1"), None);
+    }
+}
