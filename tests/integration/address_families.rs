@@ -147,21 +147,9 @@ async fn connect_exits_1_when_the_gateway_is_unreachable_or_unresolved() {
     .expect("the binary ran");
     let (reached, json, lookup) = runs;
     assert_eq!(reached.code, 1, "{}", reached.all());
-    assert!(
-        reached
-            .stdout
-            .contains(&format!("tried: connection to 127.0.0.1:{closed} refused")),
-        "{}",
-        reached.all()
-    );
-    assert!(
-        reached
-            .stdout
-            .contains(&format!("[::1]:{closed} timed out")),
-        "{}",
-        reached.all()
-    );
-    assert!(reached.stdout.contains("Fix: "), "{}", reached.all());
+    reached.assert_stdout_contains(&format!("tried: connection to 127.0.0.1:{closed} refused"));
+    reached.assert_stdout_contains(&format!("[::1]:{closed} timed out"));
+    reached.assert_stdout_contains("Fix: ");
 
     assert_eq!(json.code, 1, "{}", json.all());
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
@@ -174,11 +162,7 @@ async fn connect_exits_1_when_the_gateway_is_unreachable_or_unresolved() {
     assert_eq!(results, ["connect_timeout", "refused"], "{value}");
 
     assert_eq!(lookup.code, 1, "{}", lookup.all());
-    assert!(
-        lookup.stdout.contains("missing.edgeprobe.test"),
-        "{}",
-        lookup.all()
-    );
+    lookup.assert_stdout_contains("missing.edgeprobe.test");
     drop((hole, dns));
 }
 

@@ -107,28 +107,29 @@ fn check_connection_string(connection_string: &str, options: &[&str]) -> crate::
     run(&args)
 }
 
+/// A connection string to `hub.azure-devices.net` with `device` and the SharedAccessKey `KEY`,
+/// and its `check_connection_string` as JSON, asserted to be an error that never shows the key.
+fn connection_string_error(device: &str) -> (String, crate::harness::Run) {
+    let connection_string =
+        format!("HostName=hub.azure-devices.net;{device};SharedAccessKey={KEY}");
+    let output = check_connection_string(&connection_string, &["--output", "json"]);
+    assert_eq!(output.json().result("connection-string"), "error");
+    output.assert_not_shown(KEY);
+    (connection_string, output)
+}
+
 #[test]
 fn malformed_connection_string_is_an_error_finding_without_the_key() {
-    let key = KEY;
-    let connection_string =
-        format!("HostName=hub.azure-devices.net;DeviceId;SharedAccessKey={key}");
-    let output = check_connection_string(&connection_string, &["--output", "json"]);
+    let (_, output) = connection_string_error("DeviceId");
     assert_eq!(output.code, 1, "{}", output.all());
-    let report = output.json();
-    assert_eq!(report.result("connection-string"), "error");
-    output.assert_not_shown(key);
 }
 
 #[test]
 fn connection_string_without_gateway_says_how_to_fix_it() {
     let key = KEY;
-    let connection_string =
-        format!("HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={key}");
-    let output = check_connection_string(&connection_string, &["--output", "json"]);
+    let (connection_string, output) = connection_string_error("DeviceId=leaf-01");
     let report = output.json();
-    assert_eq!(report.result("connection-string"), "error");
     report.assert_text_contains("connection-string", ";GatewayHostName=");
-    output.assert_not_shown(key);
     for format in ["text", "json"] {
         let output =
             check_connection_string(&connection_string, &["--verbose", "--output", format]);

@@ -522,7 +522,11 @@ fn connect_probe_reads_mosquitto_connack() {
 
 /// `connect` to a plaintext service on a TLS port: exit 1 (the gateway was reached, and it is
 /// a finding), the service named as what it is, not as a firewall resetting the connection.
-fn assert_named_plaintext(server: &Server, protocol: &str, expected: &str) {
+fn assert_named_plaintext(server: Option<Server>, protocol: &str, expected: &str) {
+    // No server: `required` has already failed the test under CI=true.
+    let Some(server) = server else {
+        return;
+    };
     let output = run(&[
         "connect",
         &format!("{GATEWAY}:{}", server.port),
@@ -543,11 +547,8 @@ fn assert_named_plaintext(server: &Server, protocol: &str, expected: &str) {
 
 #[test]
 fn mosquitto_without_tls_on_the_mqtt_port_is_named_as_such() {
-    let Some(broker) = mosquitto_listening(false) else {
-        return;
-    };
     assert_named_plaintext(
-        &broker,
+        mosquitto_listening(false),
         "mqtt",
         "is an MQTT broker without TLS: a plaintext MQTT CONNECT was answered CONNACK 5",
     );
@@ -555,11 +556,8 @@ fn mosquitto_without_tls_on_the_mqtt_port_is_named_as_such() {
 
 #[test]
 fn nginx_serving_plain_http_on_the_https_port_is_named_as_such() {
-    let Some(server) = nginx_listening(false) else {
-        return;
-    };
     assert_named_plaintext(
-        &server,
+        nginx_listening(false),
         "https",
         "is an HTTP server without TLS: it answered the TLS ClientHello with `HTTP/1.1 400 Bad Request`",
     );

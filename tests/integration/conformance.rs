@@ -461,44 +461,47 @@ fn generate_with_demo_pki(directory: &Path, now: OffsetDateTime) {
     );
 }
 
+/// The extensions every `server*` section of `openssl_config` starts with.
+const SERVER_EXTENSIONS: &str = "\
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:gw.conformance.test
+";
+
+/// The key identifiers of every section but `server_without_authority_key_id`.
+const KEY_IDENTIFIERS: &str = "\
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+";
+
 /// The openssl configuration the command-line certificates are made with.
-const OPENSSL_CONFIG: &str = "\
+fn openssl_config() -> String {
+    format!(
+        "\
 [ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
+{KEY_IDENTIFIERS}\
 [not_ca]
 basicConstraints = critical, CA:FALSE
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
+{KEY_IDENTIFIERS}\
 [server]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw.conformance.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
+{SERVER_EXTENSIONS}{KEY_IDENTIFIERS}\
 [server_without_authority_key_id]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw.conformance.test
+{SERVER_EXTENSIONS}\
 authorityKeyIdentifier = none
 [server_with_critical_extension]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw.conformance.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
+{SERVER_EXTENSIONS}{KEY_IDENTIFIERS}\
 1.3.6.1.4.1.55555.1 = critical, ASN1:NULL
-";
+"
+    )
+}
 
 /// The RSA and SHA-1 certificates, which rcgen with ring cannot make, with the openssl
 /// command line.
 fn generate_with_openssl(directory: &Path) {
-    let config = openssl::write_config(directory, OPENSSL_CONFIG)
+    let config = openssl::write_config(directory, &openssl_config())
         .display()
         .to_string();
     let run = |args: &[&str]| openssl::run(directory, args);

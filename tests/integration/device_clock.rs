@@ -5,7 +5,7 @@
 //! other findings, their remedies lead with the clock.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use edgeprobe::demo::server::RunningGateway;
@@ -46,11 +46,35 @@ impl Drop for SntpServer {
 }
 
 /// The simulator serving a PKI issued now (valid from a day ago), with its root file.
-async fn gateway() -> (RunningGateway, tempfile::TempDir) {
-    let (pki, gateway) = simulated(LOOPBACK_GATEWAY).await;
-    let directory = tempfile::tempdir().expect("tempdir");
-    std::fs::write(directory.path().join("root.pem"), pki.root_pem()).expect("root written");
-    (gateway, directory)
+struct ClockGateway {
+    gateway: RunningGateway,
+    root: PathBuf,
+    _directory: tempfile::TempDir,
+}
+
+impl ClockGateway {
+    async fn start() -> ClockGateway {
+        let (pki, gateway) = simulated(LOOPBACK_GATEWAY).await;
+        let directory = tempfile::tempdir().expect("tempdir");
+        let root = directory.path().join("root.pem");
+        std::fs::write(&root, pki.root_pem()).expect("root written");
+        ClockGateway {
+            gateway,
+            root,
+            _directory: directory,
+        }
+    }
+
+    /// A new gateway and its first check under `faketime -f OFFSET`; `None` without faketime.
+    async fn checked_at(offset: &str) -> Option<(ClockGateway, Run)> {
+        let gateway = ClockGateway::start().await;
+        let output = gateway.check_at(offset, &[]).await?;
+        Some((gateway, output))
+    }
+
+    async fn check_at(&self, offset: &str, extra: &[String]) -> Option<Run> {
+        check_at(offset, &self.gateway, &self.root, extra).await
+    }
 }
 
 /// `edgeprobe check` under `faketime -f OFFSET`, with the root installed in the OS store.
@@ -93,11 +117,9 @@ fn remedy_of(report: &Report, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clock_45_days_ahead_is_an_error_against_the_gateway_and_ntp() {
-    let (gateway, directory) = gateway().await;
     let ntp = SntpServer::start();
-    let root = directory.path().join("root.pem");
     let extra = ["--ntp-server".to_owned(), format!("127.0.0.1:{}", ntp.port)];
-    let Some(output) = check_at("+45d", &gateway, &root, &[]).await else {
+    let Some((gateway, output)) = ClockGateway::checked_at("+45d").await else {
         return;
     };
     let report = output.json();
@@ -112,9 +134,7 @@ async fn a_clock_45_days_ahead_is_an_error_against_the_gateway_and_ntp() {
         .expect("skew");
     assert!((skew - 45 * 86_400).abs() < 60, "{skew}");
 
-    let output = check_at("+45d", &gateway, &root, &extra)
-        .await
-        .expect("faketime");
+    let output = gateway.check_at("+45d", &extra).await.expect("faketime");
     let report = output.json();
     let clock = report.expect(
         "device-clock",
@@ -133,9 +153,7 @@ async fn a_clock_45_days_ahead_is_an_error_against_the_gateway_and_ntp() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clock_400_days_behind_leads_the_certificate_remedies() {
-    let (gateway, directory) = gateway().await;
-    let root = directory.path().join("root.pem");
-    let Some(output) = check_at("-400d", &gateway, &root, &[]).await else {
+    let Some((_gateway, output)) = ClockGateway::checked_at("-400d").await else {
         return;
     };
     let report = output.json();
@@ -155,9 +173,7 @@ async fn a_clock_400_days_behind_leads_the_certificate_remedies() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_right_clock_is_ok_and_an_unanswered_ntp_server_is_not() {
-    let (gateway, directory) = gateway().await;
-    let root = directory.path().join("root.pem");
-    let Some(output) = check_at("+0d", &gateway, &root, &[]).await else {
+    let Some((gateway, output)) = ClockGateway::checked_at("+0d").await else {
         return;
     };
     let report = output.json();
@@ -171,9 +187,7 @@ async fn a_right_clock_is_ok_and_an_unanswered_ntp_server_is_not() {
         "--skip".to_owned(),
         "gateway-protocol-https".to_owned(),
     ];
-    let output = check_at("+0d", &gateway, &root, &extra)
-        .await
-        .expect("faketime");
+    let output = gateway.check_at("+0d", &extra).await.expect("faketime");
     let report = output.json();
     report.expect("device-clock", "warning", "UDP port 123 may be blocked");
 }

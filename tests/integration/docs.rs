@@ -186,6 +186,14 @@ fn completions_are_generated_for_every_shell() {
     }
 }
 
+/// Asserts that `text` holds each of `parts`; the failure says "`what` `part`".
+#[track_caller]
+fn assert_says(text: &str, what: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{what} `{part}`");
+    }
+}
+
 /// The release build is not run by CI (it needs Debian's multiarch standard libraries, cross gcc
 /// and qemu-user, and minutes of fat-LTO builds), so this test pins what the README documents:
 /// the command, the glibc targets with Debian's toolchain, the musl targets it reports when it
@@ -199,48 +207,45 @@ fn release_command_is_documented_and_checks_what_it_promises() {
         "README documents the release command"
     );
     let script = std::fs::read_to_string(root.join("scripts/release")).expect("scripts/release");
-    for needed in [
-        "x86_64-unknown-linux-gnu",
-        "aarch64-unknown-linux-gnu",
-        "armv7-unknown-linux-gnueabihf",
-        "unknown-linux-musl",
-        "dpkg --add-architecture",
-        "libstd-rust-web-dev",
-        "rustc-web",
-        "/usr/bin/cargo",
-        "5 * 1024 * 1024",
-        "--version",
-        "demo",
-        "qemu-aarch64",
-        "qemu-arm",
-        "not built",
-    ] {
-        assert!(
-            script.contains(needed),
-            "scripts/release no longer mentions `{needed}`"
-        );
-    }
-    for documented in [
-        "aarch64-unknown-linux-gnu",
-        "armv7-unknown-linux-gnueabihf",
-        "rustc-web",
-    ] {
-        assert!(
-            readme.contains(documented),
-            "README's release section no longer names `{documented}`"
-        );
-    }
+    assert_says(
+        &script,
+        "scripts/release no longer mentions",
+        &[
+            "x86_64-unknown-linux-gnu",
+            "aarch64-unknown-linux-gnu",
+            "armv7-unknown-linux-gnueabihf",
+            "unknown-linux-musl",
+            "dpkg --add-architecture",
+            "libstd-rust-web-dev",
+            "rustc-web",
+            "/usr/bin/cargo",
+            "5 * 1024 * 1024",
+            "--version",
+            "demo",
+            "qemu-aarch64",
+            "qemu-arm",
+            "not built",
+        ],
+    );
+    assert_says(
+        &readme,
+        "README's release section no longer names",
+        &[
+            "aarch64-unknown-linux-gnu",
+            "armv7-unknown-linux-gnueabihf",
+            "rustc-web",
+        ],
+    );
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
-    for setting in [
-        "opt-level = \"s\"",
-        "lto = \"fat\"",
-        "codegen-units = 1",
-        "strip = true",
-        "panic = \"abort\"",
-    ] {
-        assert!(
-            manifest.contains(setting),
-            "release profile lost `{setting}`"
-        );
-    }
+    assert_says(
+        &manifest,
+        "release profile lost",
+        &[
+            "opt-level = \"s\"",
+            "lto = \"fat\"",
+            "codegen-units = 1",
+            "strip = true",
+            "panic = \"abort\"",
+        ],
+    );
 }

@@ -22,6 +22,23 @@ async fn check(gateway: &RunningGateway, ca_file: &str, extra: &[&str]) -> Run {
     .await
 }
 
+/// `check` against a gateway presenting `chain` (`NAME.pem` or `NAME-full-chain.pem`, with
+/// `NAME.key.pem`) on every port, shut down after this one run.
+async fn check_once(chain: &str, ca_file: &str, extra: &[&str]) -> Run {
+    let name = chain
+        .trim_end_matches(".pem")
+        .trim_end_matches("-full-chain");
+    let gateway = serve(chain, &format!("{name}.key.pem"), &[]).await;
+    let output = check(&gateway, ca_file, extra).await;
+    gateway.shutdown().await;
+    output
+}
+
+/// The JSON report of `check_once` with no extra arguments.
+async fn report_once(chain: &str, ca_file: &str) -> Report {
+    check_once(chain, ca_file, &[]).await.json()
+}
+
 /// The OpenSSL code reported for each port by the chain check.
 /// Every port's chain verified with OpenSSL code `expected`.
 #[track_caller]
@@ -124,8 +141,12 @@ async fn healthy_gateway_is_all_ok_with_verify_code_0() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn verbose_text_reads_like_openssl() {
-    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
-    let output = check(&gateway, "root-ca.pem", &["--verbose", "--output", "text"]).await;
+    let output = check_once(
+        "server-full-chain.pem",
+        "root-ca.pem",
+        &["--verbose", "--output", "text"],
+    )
+    .await;
     assert_eq!(output.code, 0, "{}", output.all());
     for expected in [
         "Verification: OK",
@@ -144,13 +165,11 @@ async fn verbose_text_reads_like_openssl() {
         !output.stdout.contains('\u{1b}'),
         "no colour when not a terminal"
     );
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
-    let gateway = serve("server.pem", "server.key.pem", &[]).await;
-    let output = check(&gateway, "root-ca.pem", &[]).await;
+    let output = check_once("server.pem", "root-ca.pem", &[]).await;
     assert_eq!(output.code, 1);
     let report = output.json();
     assert_eq!(report.result("gateway-cert-chain"), "error");
@@ -167,13 +186,11 @@ async fn leaf_only_chain_is_21_with_the_full_chain_fix() {
     // The other checks still ran and passed: one fault, one finding.
     assert_eq!(report.result("gateway-cert-hostname"), "ok");
     assert_eq!(report.result("gateway-connect-mqtt"), "ok");
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_root_file_is_20_and_names_both_roots() {
-    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
-    let report = check(&gateway, "other-root-ca.pem", &[]).await.json();
+    let report = report_once("server-full-chain.pem", "other-root-ca.pem").await;
     assert_every_verify_code(&report, 20);
     let text = report.text_of("gateway-cert-chain");
     assert!(
@@ -184,15 +201,11 @@ async fn wrong_root_file_is_20_and_names_both_roots() {
         text.contains("Azure_IoT_Hub_CA_Cert_Test_Only"),
         "names the issuer the chain needs: {text}"
     );
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn intermediate_as_trust_anchor_is_2_and_warned_about() {
-    let gateway = serve("server-full-chain.pem", "server.key.pem", &[]).await;
-    let report = check(&gateway, "intermediate-only-as-root.pem", &[])
-        .await
-        .json();
+    let report = report_once("server-full-chain.pem", "intermediate-only-as-root.pem").await;
     assert_eq!(
         report.result("root-ca-file"),
         "warning",
@@ -200,33 +213,19 @@ async fn intermediate_as_trust_anchor_is_2_and_warned_about() {
         report.text_of("root-ca-file")
     );
     assert_every_verify_code(&report, 2);
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_server_certificate_is_10_and_an_expiry_error() {
-    let gateway = serve(
-        "expired-server-full-chain.pem",
-        "expired-server.key.pem",
-        &[],
-    )
-    .await;
-    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    let report = report_once("expired-server-full-chain.pem", "root-ca.pem").await;
     assert_every_verify_code(&report, 10);
     assert_eq!(report.result("gateway-cert-expiry"), "error");
     report.assert_text_contains("gateway-cert-expiry", "expired on Jan  1 00:00:00 2021 GMT");
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificate_for_another_name_is_62() {
-    let gateway = serve(
-        "wrong-name-server-full-chain.pem",
-        "wrong-name-server.key.pem",
-        &[],
-    )
-    .await;
-    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    let report = report_once("wrong-name-server-full-chain.pem", "root-ca.pem").await;
     assert_eq!(
         report.result("gateway-cert-chain"),
         "ok",
@@ -238,7 +237,6 @@ async fn certificate_for_another_name_is_62() {
         text.contains("62 (hostname mismatch)") && text.contains("other.edgeprobe.test"),
         "{text}"
     );
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -261,16 +259,9 @@ async fn cn_only_certificate_is_a_warning_naming_strict_clients() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn post_2038_certificate_is_an_expiry_error() {
-    let gateway = serve(
-        "post-2038-server-full-chain.pem",
-        "post-2038-server.key.pem",
-        &[],
-    )
-    .await;
-    let report = check(&gateway, "root-ca.pem", &[]).await.json();
+    let report = report_once("post-2038-server-full-chain.pem", "root-ca.pem").await;
     assert_eq!(report.result("gateway-cert-expiry"), "error");
     report.assert_text_contains("gateway-cert-expiry", "2038");
-    gateway.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

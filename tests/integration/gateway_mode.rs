@@ -94,6 +94,19 @@ impl Tree {
         self.write(system_path, &contents);
     }
 
+    /// Install `fixtures/gateway/<fixture>` at `system_path` with `from` replaced by `to`.
+    pub(crate) fn copy_replacing(
+        &self,
+        system_path: &str,
+        fixture_name: &str,
+        from: &str,
+        to: &str,
+    ) {
+        let contents = fs::read_to_string(fixture(&format!("gateway/{fixture_name}")))
+            .expect("fixture exists");
+        self.write(system_path, &contents.replace(from, to));
+    }
+
     pub(crate) fn chmod(&self, system_path: &str, mode: u32) {
         fs::set_permissions(self.path(system_path), fs::Permissions::from_mode(mode))
             .expect("chmod");

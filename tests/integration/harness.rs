@@ -102,6 +102,16 @@ impl Run {
         assert!(!all.contains(secret), "`{secret}` leaked:\n{all}");
     }
 
+    /// Asserts that stdout says `part`; the failure shows stdout and stderr.
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, part: &str) {
+        assert!(
+            self.stdout.contains(part),
+            "missing `{part}` in:\n{}",
+            self.all()
+        );
+    }
+
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
@@ -176,6 +186,20 @@ pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, 
     let path = directory.path().join(name);
     std::fs::write(&path, contents).expect("write the temporary file");
     (directory, path)
+}
+
+/// `temp_file` for `check --targets`: the targets file `name` with `lines`, beside copies of
+/// the fixtures in `copies` (fixture, file name) that its lines name as CA files.
+pub fn targets_file(
+    name: &str,
+    lines: &str,
+    copies: &[(&str, &str)],
+) -> (tempfile::TempDir, PathBuf) {
+    let (directory, targets) = temp_file(name, lines);
+    for (from, to) in copies {
+        std::fs::copy(fixture(from), directory.path().join(to)).expect("fixture copied");
+    }
+    (directory, targets)
 }
 
 /// A repository fixture (see fixtures/README.md).

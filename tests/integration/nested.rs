@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::brokers::{Server, find_program, free_port, nginx_serving, path_text, required};
 use crate::gateway_mode::{Tree, assert_result, check, serve, strings};
-use crate::harness::{Report, assert_contains, fixture};
+use crate::harness::{Report, assert_contains, fixture, targets_file};
 
 const PARENT: &str = "gateway.edgeprobe.test";
 const NESTED: &str = "parent-registry,agent-image-upstream";
@@ -58,6 +58,15 @@ fn api_proxy(route: Route) -> Option<Server> {
         &fixture("gateway/pki/top-edgehub.key.pem"),
         &format!("{v2}location / {{ return 404; }}\n"),
     )
+}
+
+/// A registry holding `azureiotedge-agent:1.5` and the API proxy routing `/v2` to it (both
+/// kept running while the pair lives); `None` where either server is missing.
+fn registry_behind_api_proxy() -> Option<(Server, Server)> {
+    let registry = registry()?;
+    push_image(registry.port, "azureiotedge-agent", "1.5");
+    let proxy = api_proxy(Route::Registry(registry.port))?;
+    Some((registry, proxy))
 }
 
 /// One plain HTTP/1.1 request to the registry: the status and the Location header.
@@ -138,10 +147,12 @@ fn push_image(port: u16, repository: &str, tag: &str) {
 /// agent's ExtraHosts mapping it to 127.0.0.1) whose edgeAgent image is `image`.
 fn lower_layer(image: &str) -> Tree {
     let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
-    let config = std::fs::read_to_string(fixture("gateway/config/lower-layer.toml"))
-        .expect("fixture")
-        .replace("$upstream:443/azureiotedge-agent:1.5", image);
-    tree.write("/etc/aziot/config.toml", &config);
+    tree.copy_replacing(
+        "/etc/aziot/config.toml",
+        "config/lower-layer.toml",
+        "$upstream:443/azureiotedge-agent:1.5",
+        image,
+    );
     tree.write("/etc/hostname", "child\n");
     tree.write(
         "/etc/hosts",
@@ -176,11 +187,20 @@ fn text(report: &Report, id: &str) -> String {
     )
 }
 
+/// `id` is `result` with HTTP `status`, and its message or remedy says each of `parts`.
+#[track_caller]
+fn assert_answer(report: &Report, id: &str, result: &str, status: u16, parts: &[&str]) {
+    assert_result(report, id, result);
+    assert_eq!(report.check(id).additional_info["status"], status, "{id}");
+    let found = text(report, id);
+    for part in parts {
+        assert_contains(&found, part);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lower_layer_pulls_its_agent_through_the_parents_api_proxy_from_a_real_registry() {
-    let Some(registry) = registry() else { return };
-    push_image(registry.port, "azureiotedge-agent", "1.5");
-    let Some(proxy) = api_proxy(Route::Registry(registry.port)) else {
+    let Some((_registry, proxy)) = registry_behind_api_proxy() else {
         return;
     };
     let tree = lower_layer("$upstream:443/azureiotedge-agent:1.5");
@@ -202,14 +222,16 @@ async fn a_lower_layer_pulls_its_agent_through_the_parents_api_proxy_from_a_real
     let tree = lower_layer("$upstream:443/azureiotedge-missing:1.5");
     let report = check_nested(&tree, proxy.port, &[]).await;
     assert_result(&report, "parent-registry", "ok");
-    assert_result(&report, "agent-image-upstream", "error");
-    assert_eq!(
-        report.check("agent-image-upstream").additional_info["status"],
-        404
+    assert_answer(
+        &report,
+        "agent-image-upstream",
+        "error",
+        404,
+        &[
+            "has no azureiotedge-missing:1.5",
+            "REGISTRY_PROXY_REMOTEURL",
+        ],
     );
-    let found = text(&report, "agent-image-upstream");
-    assert_contains(&found, "has no azureiotedge-missing:1.5");
-    assert_contains(&found, "REGISTRY_PROXY_REMOTEURL");
 
     // Without a trust bundle the answer is not trusted: a warning, never OK.
     let config = std::fs::read_to_string(tree.root().join("etc/aziot/config.toml"))
@@ -234,11 +256,8 @@ async fn a_parent_with_the_api_proxy_but_no_registry_is_a_502_naming_the_registr
     let tree = lower_layer("$upstream:443/azureiotedge-agent:1.5");
     let report = check_nested(&tree, proxy.port, &[]).await;
     for id in ["parent-registry", "agent-image-upstream"] {
-        assert_result(&report, id, "error");
-        assert_eq!(report.check(id).additional_info["status"], 502);
-        let found = text(&report, id);
-        assert_contains(&found, "the registry behind it does not");
-        assert_contains(&found, "registry:5000");
+        let parts = ["the registry behind it does not", "registry:5000"];
+        assert_answer(&report, id, "error", 502, &parts);
     }
 }
 
@@ -249,14 +268,8 @@ async fn a_parent_without_the_v2_route_or_without_the_api_proxy_is_a_404() {
     };
     let tree = lower_layer("$upstream:443/azureiotedge-agent:1.5");
     let report = check_nested(&tree, proxy.port, &[]).await;
-    assert_result(&report, "parent-registry", "error");
-    assert_eq!(
-        report.check("parent-registry").additional_info["status"],
-        404
-    );
-    let found = text(&report, "parent-registry");
-    assert_contains(&found, "routes no `/v2`");
-    assert_contains(&found, "DOCKER_REQUEST_ROUTE_ADDRESS");
+    let parts = ["routes no `/v2`", "DOCKER_REQUEST_ROUTE_ADDRESS"];
+    assert_answer(&report, "parent-registry", "error", 404, &parts);
 
     // edgeHub itself on the parent's 443 (the simulator answers 404 as edgeHub does).
     let edgehub = serve("top-edgehub-full-chain.pem", "top-edgehub.key.pem").await;
@@ -315,21 +328,18 @@ async fn the_top_layer_registry_module_answers_on_its_published_port() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_top_layer_reaches_its_agent_images_registry_or_says_it_cannot_tell() {
-    let Some(registry) = registry() else { return };
-    push_image(registry.port, "azureiotedge-agent", "1.5");
-    let Some(proxy) = api_proxy(Route::Registry(registry.port)) else {
+    let Some((_registry, proxy)) = registry_behind_api_proxy() else {
         return;
     };
     // The configured registry stands in for mcr.microsoft.com: named with its port, trusted
     // through the tree's OS store (which holds the fixtures' root).
     let tree = Tree::top_layer();
-    let config = std::fs::read_to_string(fixture("gateway/config/top-layer.toml"))
-        .expect("fixture")
-        .replace(
-            "mcr.microsoft.com/azureiotedge-agent:1.5",
-            &format!("{PARENT}:{}/azureiotedge-agent:1.5", proxy.port),
-        );
-    tree.write("/etc/aziot/config.toml", &config);
+    tree.copy_replacing(
+        "/etc/aziot/config.toml",
+        "config/top-layer.toml",
+        "mcr.microsoft.com/azureiotedge-agent:1.5",
+        &format!("{PARENT}:{}/azureiotedge-agent:1.5", proxy.port),
+    );
     let resolve = format!("{PARENT}:127.0.0.1");
     let report = check(
         &tree,
@@ -380,18 +390,13 @@ async fn a_targets_file_of_each_layers_gateway_gives_one_row_per_layer() {
     config.bind = std::net::IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     config.ports = top.ports;
     let child = start(config).await.expect("lower layer");
-    let directory = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        fixture("gateway/pki/root-ca.pem"),
-        directory.path().join("root.pem"),
-    )
-    .expect("root");
-    let targets = directory.path().join("hierarchy.txt");
-    std::fs::write(
-        &targets,
-        format!("# top layer, then the layer below it\n{PARENT} root.pem\nchild.edgeprobe.test root.pem\n"),
-    )
-    .expect("targets");
+    let (directory, targets) = targets_file(
+        "hierarchy.txt",
+        &format!(
+            "# top layer, then the layer below it\n{PARENT} root.pem\nchild.edgeprobe.test root.pem\n"
+        ),
+        &[("gateway/pki/root-ca.pem", "root.pem")],
+    );
     let args: Vec<String> = vec![
         "check".into(),
         "--targets".into(),

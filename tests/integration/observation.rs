@@ -10,7 +10,14 @@ use edgeprobe::demo::server::RunningGateway;
 use edgeprobe::net::Protocol;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::harness::{assert_contains, check_loopback, fixture, fixture_gateway as gateway, run};
+use crate::harness::{
+    Run, assert_contains, check_loopback, fixture, fixture_gateway as gateway, run,
+};
+
+/// `check` on loopback `ports` trusting the fixtures' root, with `extra`.
+async fn check_fixture_root(ports: [u16; 3], extra: &[&str]) -> Run {
+    check_loopback(ports, &fixture("root-ca.pem"), "5s", extra).await
+}
 
 /// A TCP relay on 127.0.0.1 in front of `backend` that counts the connections it accepts.
 struct CountingRelay {
@@ -57,7 +64,7 @@ async fn a_full_leaf_check_opens_one_connection_per_port() {
     let gateway = gateway().await;
     let relays = relays(&gateway).await;
     let ports = [relays[0].port, relays[1].port, relays[2].port];
-    let output = check_loopback(ports, &fixture("root-ca.pem"), "5s", &[]).await;
+    let output = check_fixture_root(ports, &[]).await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_eq!(
@@ -96,7 +103,7 @@ async fn a_full_leaf_check_opens_one_connection_per_port() {
     }
 
     // --websocket's upgrade is a request of its own, on a connection of its own, on 443 only.
-    let output = check_loopback(ports, &fixture("root-ca.pem"), "5s", &["--websocket"]).await;
+    let output = check_fixture_root(ports, &["--websocket"]).await;
     assert_eq!(output.code, 0, "{}", output.all());
     let accepted: Vec<usize> = relays.iter().map(CountingRelay::accepted).collect();
     assert_eq!(
@@ -112,13 +119,7 @@ async fn a_check_that_reads_no_answer_sends_no_request() {
     let gateway = gateway().await;
     let relays = relays(&gateway).await;
     let ports = [relays[0].port, relays[1].port, relays[2].port];
-    let output = check_loopback(
-        ports,
-        &fixture("root-ca.pem"),
-        "5s",
-        &["--skip", "gateway-protocol-mqtt"],
-    )
-    .await;
+    let output = check_fixture_root(ports, &["--skip", "gateway-protocol-mqtt"]).await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     assert_eq!(report.result("gateway-protocol-mqtt"), "ignored");
@@ -137,13 +138,8 @@ async fn a_check_that_reads_no_answer_sends_no_request() {
 async fn titles_name_the_ports_probed() {
     let gateway = gateway().await;
     let ports = gateway.ports;
-    let output = check_loopback(
-        [ports.mqtt, ports.amqp, ports.https],
-        &fixture("root-ca.pem"),
-        "5s",
-        &["--output", "text"],
-    )
-    .await;
+    let output =
+        check_fixture_root([ports.mqtt, ports.amqp, ports.https], &["--output", "text"]).await;
     assert_eq!(output.code, 0, "{}", output.all());
     let text = &output.stdout;
     for (name, port) in [
@@ -167,13 +163,7 @@ async fn titles_name_the_ports_probed() {
         assert!(!text.contains(default), "`{default}` in {text}");
     }
     // The JSON's descriptions are the same titles.
-    let output = check_loopback(
-        [ports.mqtt, ports.amqp, ports.https],
-        &fixture("root-ca.pem"),
-        "5s",
-        &[],
-    )
-    .await;
+    let output = check_fixture_root([ports.mqtt, ports.amqp, ports.https], &[]).await;
     let report = output.json();
     assert_eq!(
         report.check("gateway-protocol-amqp").description,

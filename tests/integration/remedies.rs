@@ -212,14 +212,22 @@ async fn a_device_ca_past_2038_is_a_warning_on_1_2_and_an_error_on_1_1() {
 
 // ---- 3: file:// URIs on 1.2+ ----
 
+/// The config checks of `tree` with its `config` fixture installed without `file://`: 1.2+'s
+/// config.toml in /etc/aziot, 1.1's config.yaml in /etc/iotedge.
+async fn check_with_plain_paths(tree: &Tree, config: &str) -> Report {
+    let system_path = if config.ends_with(".toml") {
+        "/etc/aziot/config.toml"
+    } else {
+        "/etc/iotedge/config.yaml"
+    };
+    tree.copy_replacing(system_path, &format!("config/{config}"), "file://", "");
+    check_config(tree).await.json()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn plain_paths_in_config_toml_are_an_error_with_the_uri_to_write() {
     let tree = Tree::top_layer();
-    let toml = fs::read_to_string(fixture("gateway/config/top-layer.toml"))
-        .expect("fixture")
-        .replace("file://", "");
-    tree.write("/etc/aziot/config.toml", &toml);
-    let report = check_config(&tree).await.json();
+    let report = check_with_plain_paths(&tree, "top-layer.toml").await;
     assert_status(&report, "certificates-configured", "error");
     let text = report.text_of("certificates-configured");
     for (setting, path) in [
@@ -238,11 +246,7 @@ async fn plain_paths_in_config_toml_are_an_error_with_the_uri_to_write() {
 
     // 1.1's config.yaml took plain absolute paths.
     let legacy = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");
-    let yaml = fs::read_to_string(fixture("gateway/config/top-layer.yaml"))
-        .expect("fixture")
-        .replace("file://", "");
-    legacy.write("/etc/iotedge/config.yaml", &yaml);
-    let report = check_config(&legacy).await.json();
+    let report = check_with_plain_paths(&legacy, "top-layer.yaml").await;
     assert_status(&report, "certificates-configured", "ok");
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::gateway_mode::{Tree, check as check_gateway, strings, top_edgehub};
 use crate::harness::{
     LOOPBACK_GATEWAY, Run, Schema, assert_valid, check_loopback, fixture, fixture_gateway,
-    registered_check_ids, run, serve_fixture,
+    registered_check_ids, run, serve_fixture, targets_file,
 };
 
 fn repository(path: &str) -> PathBuf {
@@ -235,25 +235,20 @@ async fn every_mode_validates_against_the_schema() {
     assert!(gateway_report.target.config.is_some());
 
     // Fleet mode: two gateways (one with the wrong root) and a line that names none.
-    let directory = tempfile::tempdir().expect("temporary directory");
+    let (directory, targets) = targets_file(
+        "gateways.txt",
+        "# gateway [CA file]\ngw-001.edgeprobe.test\ngw-002.edgeprobe.test wrong-root.pem\nnot a host name\n",
+        &[
+            ("root-ca.pem", "root.pem"),
+            ("other-root-ca.pem", "wrong-root.pem"),
+        ],
+    );
     let hosts = directory.path().join("hosts");
     std::fs::write(
         &hosts,
         "127.0.0.1 gw-001.edgeprobe.test gw-002.edgeprobe.test\n",
     )
     .expect("hosts file");
-    std::fs::copy(fixture("root-ca.pem"), directory.path().join("root.pem")).expect("root");
-    std::fs::copy(
-        fixture("other-root-ca.pem"),
-        directory.path().join("wrong-root.pem"),
-    )
-    .expect("wrong root");
-    let targets = directory.path().join("gateways.txt");
-    std::fs::write(
-        &targets,
-        "# gateway [CA file]\ngw-001.edgeprobe.test\ngw-002.edgeprobe.test wrong-root.pem\nnot a host name\n",
-    )
-    .expect("targets file");
     let closed_dns = std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|socket| socket.local_addr())
         .expect("a free loopback port");

@@ -25,6 +25,15 @@ impl Root {
         root
     }
 
+    /// A machine of `os_release` whose store `bundle` holds another root, with the fixtures'
+    /// root copied to `added` (where an admin puts it before updating the store).
+    fn with_added_root(os_release: &str, bundle: &str, added: &str) -> Root {
+        let root = Root::new(Some(os_release));
+        root.install(bundle, "other-root-ca.pem");
+        root.install(added, "root-ca.pem");
+        root
+    }
+
     fn write(&self, system_path: &str, contents: &[u8]) {
         let path = self
             .directory
@@ -69,11 +78,10 @@ fn ca_file() -> String {
 
 #[test]
 fn debian_without_ca_file_names_the_root_copied_without_crt() {
-    let root = Root::new(Some(DEBIAN));
-    root.install("/etc/ssl/certs/ca-certificates.crt", "other-root-ca.pem");
-    root.install(
+    let root = Root::with_added_root(
+        DEBIAN,
+        "/etc/ssl/certs/ca-certificates.crt",
         "/usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem",
-        "root-ca.pem",
     );
     let report = root.check(&[], &[]);
     let check = report.expect(
@@ -149,11 +157,10 @@ fn a_leaf_root_missing_from_the_store_is_a_warning_not_ok() {
 
 #[test]
 fn rhel_anchors_need_update_ca_trust_and_any_name_is_fine() {
-    let root = Root::new(Some(RHEL));
-    root.install("/etc/pki/tls/certs/ca-bundle.crt", "other-root-ca.pem");
-    root.install(
+    let root = Root::with_added_root(
+        RHEL,
+        "/etc/pki/tls/certs/ca-bundle.crt",
         "/etc/pki/ca-trust/source/anchors/gateway-root.pem",
-        "root-ca.pem",
     );
     for extra in [&[][..], &["--ca-file", &ca_file()]] {
         let report = root.check(extra, &[]);
@@ -181,11 +188,10 @@ fn alpine_takes_a_pem_name_and_its_fix_has_no_crt() {
         "{remedy}"
     );
     // A .pem copy is not ignored on Alpine: it only waits for the update.
-    let root = Root::new(Some(ALPINE));
-    root.install("/etc/ssl/certs/ca-certificates.crt", "other-root-ca.pem");
-    root.install(
+    let root = Root::with_added_root(
+        ALPINE,
+        "/etc/ssl/certs/ca-certificates.crt",
         "/usr/local/share/ca-certificates/root-ca.pem",
-        "root-ca.pem",
     );
     let report = root.check(&[], &[]);
     let check = report.expect("root-ca-trust-store", "warning", "not in");

@@ -276,14 +276,7 @@ impl Reader<'_> {
                 self.environment.scalars.insert(name, value);
             }
             Some(Token::Array(name)) => {
-                let values = self
-                    .arguments(index + 3, end, &[])
-                    .into_iter()
-                    .flat_map(|arg| match arg {
-                        Arg::Scalar(value) => vec![value],
-                        Arg::List(values) => values,
-                    })
-                    .collect();
+                let values = self.flat_arguments(index + 3, end);
                 self.environment.arrays.insert(name, values);
             }
             _ => return index + 1,
@@ -338,14 +331,7 @@ impl Reader<'_> {
             }
             (Some(_), true, Some((from, to))) => {
                 let call_close = self.matching(at + 1);
-                let spliced: Vec<Value> = self
-                    .arguments(at + 2, call_close, &[])
-                    .into_iter()
-                    .flat_map(|arg| match arg {
-                        Arg::Scalar(value) => vec![value],
-                        Arg::List(values) => values,
-                    })
-                    .collect();
+                let spliced = self.flat_arguments(at + 2, call_close);
                 self.arguments(from, to, &spliced)
             }
             _ => {
@@ -391,6 +377,17 @@ impl Reader<'_> {
             options,
         });
         close + 1
+    }
+
+    /// `arguments` (no `@_`) with the `[...]` lists spread into their values too.
+    fn flat_arguments(&self, start: usize, end: usize) -> Vec<Value> {
+        self.arguments(start, end, &[])
+            .into_iter()
+            .flat_map(|arg| match arg {
+                Arg::Scalar(value) => vec![value],
+                Arg::List(values) => values,
+            })
+            .collect()
     }
 
     /// A call's arguments, flattened as Perl flattens them; `@_` is `splice`.
