@@ -72,22 +72,46 @@ impl OsInfo {
     /// The first os-release file found under `root`; an unreadable one gives nulls, which
     /// say "not known" (as iotedge's do), never a guess.
     pub fn read(root: &SystemRoot) -> OsInfo {
+        let release = OsRelease::read(root);
+        OsInfo {
+            id: release.id,
+            version_id: release.version_id,
+            arch: std::env::consts::ARCH,
+        }
+    }
+}
+
+/// The os-release(5) fields edgeprobe reads: this report's `os`, and the trust-store family
+/// (`os_trust_location::StoreFamily::detect`). `None` for a field the file does not set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsRelease {
+    pub id: Option<String>,
+    /// `ID_LIKE`: space-separated ids of the distributions this one derives from.
+    pub id_like: Option<String>,
+    pub version_id: Option<String>,
+}
+
+impl OsRelease {
+    /// The first os-release file found under `root`; none readable gives no fields.
+    pub fn read(root: &SystemRoot) -> OsRelease {
         let text = OS_RELEASE
             .iter()
             .find_map(|path| std::fs::read_to_string(root.path(Path::new(path))).ok());
-        let mut info = OsInfo {
-            id: None,
-            version_id: None,
-            arch: std::env::consts::ARCH,
-        };
-        for line in text.as_deref().unwrap_or_default().lines() {
+        OsRelease::parse(text.as_deref().unwrap_or_default())
+    }
+
+    /// The fields of os-release text; a key set twice keeps its last value, as a shell would.
+    pub fn parse(text: &str) -> OsRelease {
+        let mut release = OsRelease::default();
+        for line in text.lines() {
             match parse_os_release_line(line) {
-                Some(("ID", value)) => info.id = Some(value),
-                Some(("VERSION_ID", value)) => info.version_id = Some(value),
+                Some(("ID", value)) => release.id = Some(value),
+                Some(("ID_LIKE", value)) => release.id_like = Some(value),
+                Some(("VERSION_ID", value)) => release.version_id = Some(value),
                 _ => {}
             }
         }
-        info
+        release
     }
 }
 

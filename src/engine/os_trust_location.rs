@@ -29,6 +29,7 @@ use rustls_pki_types::CertificateDer;
 use super::os_trust_store::{
     OsTrustStore, already_read, os_trust_store, os_trust_store_without_blocking, read_once,
 };
+use crate::host_info::OsRelease;
 use crate::pki::TrustAnchors;
 use crate::pki::load::load_certificates;
 use crate::system::SystemRoot;
@@ -134,10 +135,7 @@ impl StoreFamily {
     }
 
     fn detect_now(root: &SystemRoot) -> StoreFamily {
-        let release = std::fs::read_to_string(root.path("/etc/os-release"))
-            .or_else(|_| std::fs::read_to_string(root.path("/usr/lib/os-release")))
-            .unwrap_or_default();
-        if let Some(family) = family_from_os_release(&release) {
+        if let Some(family) = family_of(&OsRelease::read(root)) {
             return family;
         }
         [StoreFamily::Debian, StoreFamily::Rhel, StoreFamily::Suse]
@@ -148,14 +146,7 @@ impl StoreFamily {
 }
 
 /// The family named by os-release's `ID` or, failing that, `ID_LIKE` (space-separated).
-fn family_from_os_release(text: &str) -> Option<StoreFamily> {
-    let value = |key: &str| -> String {
-        text.lines()
-            .filter_map(|line| line.trim().strip_prefix(key)?.strip_prefix('='))
-            .map(|value| value.trim().trim_matches(['"', '\'']).to_ascii_lowercase())
-            .next_back()
-            .unwrap_or_default()
-    };
+fn family_of(release: &OsRelease) -> Option<StoreFamily> {
     let known = |id: &str| match id {
         "debian" | "ubuntu" | "raspbian" => Some(StoreFamily::Debian),
         "rhel" | "fedora" | "centos" | "rocky" | "almalinux" | "ol" | "amzn" => {
@@ -167,7 +158,17 @@ fn family_from_os_release(text: &str) -> Option<StoreFamily> {
         }
         _ => None,
     };
-    known(&value("ID")).or_else(|| value("ID_LIKE").split_whitespace().find_map(known))
+    let id = release
+        .id
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let id_like = release.id_like.as_deref().unwrap_or_default();
+    known(&id).or_else(|| {
+        id_like
+            .split_whitespace()
+            .find_map(|like| known(&like.to_ascii_lowercase()))
+    })
 }
 
 /// OpenSSL's trust store variables, as the device's environment sets them; read by the
@@ -409,26 +410,32 @@ mod tests {
     #[test]
     fn os_release_names_the_family_by_id_then_id_like() {
         assert_eq!(
-            family_from_os_release("NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n"),
+            family_of(&OsRelease::parse(
+                "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n"
+            )),
             Some(StoreFamily::Debian)
         );
         assert_eq!(
-            family_from_os_release("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n"),
+            family_of(&OsRelease::parse(
+                "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n"
+            )),
             Some(StoreFamily::Rhel)
         );
         assert_eq!(
-            family_from_os_release("ID=mariner\nID_LIKE=\"fedora\"\n"),
+            family_of(&OsRelease::parse("ID=mariner\nID_LIKE=\"fedora\"\n")),
             Some(StoreFamily::Rhel)
         );
         assert_eq!(
-            family_from_os_release("ID=alpine\n"),
+            family_of(&OsRelease::parse("ID=alpine\n")),
             Some(StoreFamily::Alpine)
         );
         assert_eq!(
-            family_from_os_release("ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n"),
+            family_of(&OsRelease::parse(
+                "ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n"
+            )),
             Some(StoreFamily::Suse)
         );
-        assert_eq!(family_from_os_release("ID=nixos\n"), None);
+        assert_eq!(family_of(&OsRelease::parse("ID=nixos\n")), None);
     }
 
     #[test]
