@@ -166,19 +166,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::Ports;
 
     fn base() -> Module {
         Module {
+            // The documented defaults (hosts file, 5 s, 30 days, ...) with a CA file.
             leaf: LeafSettings {
                 ca_file: Some(PathBuf::from("/etc/root.pem")),
-                hosts_file: PathBuf::from("/etc/hosts"),
-                dns_server: None,
-                resolve_overrides: BTreeMap::new(),
-                ports: Ports::default(),
-                timeout: Duration::from_secs(5),
-                expiry_warning_days: 30,
-                websocket: false,
                 ..LeafSettings::default()
             },
             selection: Selection::default(),

@@ -589,25 +589,16 @@ pub fn listening_line(address: SocketAddr) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
     use crate::engine::{LeafSettings, Ports};
 
     fn module() -> Module {
         Module {
             leaf: LeafSettings {
-                ca_file: None,
-                hosts_file: PathBuf::from("/etc/hosts"),
-                dns_server: None,
-                resolve_overrides: BTreeMap::new(),
                 ports: Ports {
                     mqtt: 18883,
                     ..Ports::default()
                 },
-                timeout: Duration::from_secs(5),
-                expiry_warning_days: 30,
-                websocket: false,
                 ..LeafSettings::default()
             },
             selection: Selection::default(),
