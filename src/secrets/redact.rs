@@ -584,6 +584,7 @@ mod tests {
         let mut value = serde_json::json!({
             "a": [format!("SharedAccessKey={KEY}"), "plain", 2, null, true],
             format!("SharedAccessKey={KEY}"): {"password": "hunter2", "n": 1.5},
+            "proxy": {"password": "hunter2", "port": 3128},
             "plain": "nothing to hide",
         });
         redact_json_in_place(&mut value);
@@ -591,7 +592,9 @@ mod tests {
             value,
             serde_json::json!({
                 "a": [format!("SharedAccessKey={REDACTED}"), "plain", 2, null, true],
-                format!("SharedAccessKey={REDACTED}"): {"password": REDACTED, "n": 1.5},
+                // A key named like a secret hides its whole value.
+                format!("SharedAccessKey={REDACTED}"): {"password": REDACTED, "n": REDACTED},
+                "proxy": {"password": REDACTED, "port": 3128},
                 "plain": "nothing to hide",
             })
         );
