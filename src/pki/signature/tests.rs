@@ -8,14 +8,6 @@ use std::process::Command;
 
 use super::*;
 
-fn openssl_present() -> bool {
-    let present = run_openssl(Path::new("."), &["version"]);
-    if !present {
-        eprintln!("note: the openssl binary is absent; signature cases skipped");
-    }
-    present
-}
-
 fn run_openssl(directory: &Path, arguments: &[&str]) -> bool {
     Command::new("openssl")
         .current_dir(directory)
@@ -40,9 +32,9 @@ fn genpkey<'a>(algorithm: &'a str, options: &[&'a str]) -> Vec<&'a str> {
 
 /// `openssl req` signing arguments for RSA-PSS: the message digest, the MGF1 digest and the
 /// salt length (`rsa_pss_saltlen` values: a number of bytes or `max`).
-fn pss(digest: &'static str, mask_digest: &str, salt: &str) -> Vec<&'static str> {
+fn pss(digest: &str, mask_digest: &str, salt: &str) -> Vec<&'static str> {
     vec![
-        digest,
+        leaked(format!("-{digest}")),
         "-sigopt",
         "rsa_padding_mode:pss",
         "-sigopt",
@@ -98,11 +90,16 @@ struct Workshop {
 }
 
 impl Workshop {
-    fn new() -> Workshop {
-        Workshop {
+    /// A workshop, or none (with a note) when the `openssl` binary does not run.
+    fn when_openssl_present() -> Option<Workshop> {
+        if !run_openssl(Path::new("."), &["version"]) {
+            eprintln!("note: the openssl binary is absent; signature cases skipped");
+            return None;
+        }
+        Some(Workshop {
             directory: tempfile::tempdir().expect("tempdir"),
             counter: std::cell::Cell::new(0),
-        }
+        })
     }
 
     fn path(&self) -> &Path {
@@ -279,10 +276,9 @@ fn run_cases(workshop: &Workshop, cases: &[Case<'_>]) {
 
 #[test]
 fn rsa_pkcs1_signatures_verify_for_every_digest_and_size() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let rsa512 = genpkey("RSA", &["rsa_keygen_bits:512"]);
     let rsa768 = genpkey("RSA", &["rsa_keygen_bits:768"]);
     let rsa1024 = genpkey("RSA", &["rsa_keygen_bits:1024"]);
@@ -318,36 +314,23 @@ fn rsa_pkcs1_signatures_verify_for_every_digest_and_size() {
 
 #[test]
 fn rsa_pss_signatures_verify_with_any_digest_mask_and_salt() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let rsa1024 = genpkey("RSA", &["rsa_keygen_bits:1024"]);
     let rsa2048 = genpkey("RSA", &["rsa_keygen_bits:2048"]);
     let rsa2049 = genpkey("RSA", &["rsa_keygen_bits:2049"]);
     let specs = [
-        (
-            "SHA-256 salt 32 (ring)",
-            pss("-sha256", "sha256", "32"),
-            128,
-        ),
-        (
-            "SHA-384 salt 48 (ring)",
-            pss("-sha384", "sha384", "48"),
-            192,
-        ),
-        (
-            "SHA-512 salt 64 (ring)",
-            pss("-sha512", "sha512", "64"),
-            256,
-        ),
-        ("SHA-256 salt 0", pss("-sha256", "sha256", "0"), 128),
-        ("SHA-256 salt max", pss("-sha256", "sha256", "max"), 128),
-        ("SHA-256 MGF1-SHA-1", pss("-sha256", "sha1", "20"), 128),
-        ("SHA-1 MGF1-SHA-256", pss("-sha1", "sha256", "20"), 64),
-        ("SHA-224", pss("-sha224", "sha224", "28"), 112),
-        ("SHA-512/224", pss("-sha512-224", "sha512-224", "28"), 112),
-        ("SHA-512/256", pss("-sha512-256", "sha256", "32"), 128),
+        ("SHA-256 salt 32 (ring)", pss("sha256", "sha256", "32"), 128),
+        ("SHA-384 salt 48 (ring)", pss("sha384", "sha384", "48"), 192),
+        ("SHA-512 salt 64 (ring)", pss("sha512", "sha512", "64"), 256),
+        ("SHA-256 salt 0", pss("sha256", "sha256", "0"), 128),
+        ("SHA-256 salt max", pss("sha256", "sha256", "max"), 128),
+        ("SHA-256 MGF1-SHA-1", pss("sha256", "sha1", "20"), 128),
+        ("SHA-1 MGF1-SHA-256", pss("sha1", "sha256", "20"), 64),
+        ("SHA-224", pss("sha224", "sha224", "28"), 112),
+        ("SHA-512/224", pss("sha512-224", "sha512-224", "28"), 112),
+        ("SHA-512/256", pss("sha512-256", "sha256", "32"), 128),
     ];
     let mut cases = Vec::new();
     for (label, sign, bits) in &specs {
@@ -386,10 +369,9 @@ fn rsa_pss_signatures_verify_with_any_digest_mask_and_salt() {
 
 #[test]
 fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let curves = [
         ("prime192v1", 80),
         ("secp224r1", 112),
@@ -435,10 +417,9 @@ fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
 
 #[test]
 fn ecdsa_keys_in_compressed_and_explicit_form() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     // secp224r1: p = 1 (mod 4), so decompression takes Tonelli-Shanks.
     for curve in [
         "prime256v1",
@@ -495,10 +476,9 @@ fn ecdsa_keys_in_compressed_and_explicit_form() {
 
 #[test]
 fn eddsa_and_dsa_signatures_verify() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let dsa1024 = workshop.parameters(&genpkey("DSA", &["dsa_paramgen_bits:1024"]));
     let dsa2048 = workshop.parameters(&genpkey(
         "DSA",
@@ -586,10 +566,9 @@ fn pss_parameters_der(hash_oid_last: u8, salt: u8) -> Vec<u8> {
 
 #[test]
 fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let key = workshop.key(&genpkey("RSA", &["rsa_keygen_bits:2048"]));
     let pkcs1 = workshop
         .certificate(&key, &["-sha256"])
@@ -614,13 +593,13 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
     let restricted = respelled_spki(&pkcs1.spki, &RSASSA_PSS, &pss_parameters_der(1, 32));
     assert!(key_decodes(&restricted));
     let sha256_salt32 = workshop
-        .certificate(&key, &pss("-sha256", "sha256", "32"))
+        .certificate(&key, &pss("sha256", "sha256", "32"))
         .expect("pss");
     assert_eq!(sha256_salt32.verify_with(&restricted), Ok(()));
     for (label, sign) in [
-        ("SHA-384", pss("-sha384", "sha384", "32")),
-        ("MGF1-SHA-1", pss("-sha256", "sha1", "32")),
-        ("salt 20", pss("-sha256", "sha256", "20")),
+        ("SHA-384", pss("sha384", "sha384", "32")),
+        ("MGF1-SHA-1", pss("sha256", "sha1", "32")),
+        ("salt 20", pss("sha256", "sha256", "20")),
     ] {
         let signed = workshop.certificate(&key, &sign).expect(label);
         assert_eq!(signed.verify(), Ok(()), "{label} with the unrestricted key");
@@ -685,10 +664,9 @@ fn ec_certificate(workshop: &Workshop, curve: &str) -> Signed {
 
 #[test]
 fn algorithms_openssl_3_0_does_not_know_are_unknown() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let signed = ec_certificate(&workshop, "prime256v1");
     let with_algorithm = |algorithm: &[u8]| Signed {
         algorithm: algorithm.to_vec(),
@@ -722,10 +700,9 @@ fn algorithms_openssl_3_0_does_not_know_are_unknown() {
 
 #[test]
 fn ecdsa_encodings_are_as_strict_as_openssl_and_high_s_is_accepted() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let signed = ec_certificate(&workshop, "secp256k1");
     let verify = |signature: &[u8]| {
         verify_signature(&signed.algorithm, &signed.spki, &signed.tbs, signature)
@@ -757,10 +734,9 @@ fn ecdsa_encodings_are_as_strict_as_openssl_and_high_s_is_accepted() {
 
 #[test]
 fn curves_edgeprobe_cannot_verify_are_unsupported_never_ok() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     // Binary-field curves: OpenSSL verifies on them, edgeprobe has no implementation.
     for (curve, key_bits) in [("sect283k1", 128), ("c2pnb163v1", 80)] {
         let signed = ec_certificate(&workshop, curve);
