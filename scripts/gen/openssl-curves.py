@@ -66,9 +66,16 @@ for nid, data in entries:
         continue  # Oakley curves have no OID
     seen.add(nid)
     curves.append((nid, data))
+# ec_curve.c also repeats numbers under another struct (_EC_WTLS_12 is _EC_NIST_PRIME_224):
+# such a struct names the constant of the first one with the same numbers.
 prime_data = []
+same_numbers = {}
 for _, data in curves:
-    if curve_data[data][0] == "NID_X9_62_prime_field" and data not in prime_data:
+    if curve_data[data][0] != "NID_X9_62_prime_field" or data in same_numbers:
+        continue
+    first = next((d for d in prime_data if curve_data[d][1] == curve_data[data][1]), data)
+    same_numbers[data] = first
+    if first == data:
         prime_data.append(data)
 
 def constant(data):
@@ -78,7 +85,8 @@ def constant(data):
 for data in prime_data:
     p, a, b, x, y, n = (value.hex() for value in curve_data[data][1])
     print()
-    print(f"/// `{data}` in ec_curve.c.")
+    also = "".join(f", also `{d}`" for d, first in same_numbers.items() if first == data and d != data)
+    print(f"/// `{data}` in ec_curve.c{also}.")
     print(
         f'const {constant(data)}: PrimeCurve = PrimeCurve {{ p: "{p}", a: "{a}", b: "{b}", x: "{x}", y: "{y}", n: "{n}" }};'
     )
@@ -90,6 +98,6 @@ print("pub(super) const NAMED_CURVES: &[(Oid<'static>, &str, u32, Option<PrimeCu
 for nid, data in curves:
     field, values, cofactor = curve_data[data]
     order_bits = int.from_bytes(values[5], "big").bit_length()
-    curve = f"Some({constant(data)})" if data in prime_data else "None"
+    curve = f"Some({constant(same_numbers[data])})" if data in same_numbers else "None"
     print(f'    (oid!({oid(nid)}), "{short_names.get(nid, nid)}", {order_bits}, {curve}),')
 print("];")

@@ -95,7 +95,7 @@ const SECG_PRIME_224K1: PrimeCurve = PrimeCurve {
     n: "010000000000000000000000000001dce8d2ec6184caf0a971769fb1f7",
 };
 
-/// `_EC_NIST_PRIME_224` in ec_curve.c.
+/// `_EC_NIST_PRIME_224` in ec_curve.c, also `_EC_WTLS_12`.
 const NIST_PRIME_224: PrimeCurve = PrimeCurve {
     p: "ffffffffffffffffffffffffffffffff000000000000000000000001",
     a: "fffffffffffffffffffffffffffffffefffffffffffffffffffffffe",
@@ -223,16 +223,6 @@ const WTLS_9: PrimeCurve = PrimeCurve {
     x: "000000000000000000000000000000000000000001",
     y: "000000000000000000000000000000000000000002",
     n: "0100000000000000000001cdc98ae0e2de574abf33",
-};
-
-/// `_EC_WTLS_12` in ec_curve.c.
-const WTLS_12: PrimeCurve = PrimeCurve {
-    p: "ffffffffffffffffffffffffffffffff000000000000000000000001",
-    a: "fffffffffffffffffffffffffffffffefffffffffffffffffffffffe",
-    b: "b4050a850c04b3abf54132565044b0b7d7bfd8ba270b39432355ffb4",
-    x: "b70e0cbd6bb4bf7f321390b94a03c1d356c21122343280d6115c1d21",
-    y: "bd376388b5f723fb4c22dfe6cd4375a05a07476444d5819985007e34",
-    n: "ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d",
 };
 
 /// `_EC_brainpoolP160r1` in ec_curve.c.
@@ -453,7 +443,7 @@ pub(super) const NAMED_CURVES: &[(Oid<'static>, &str, u32, Option<PrimeCurve>)] 
     (oid!(2.23.43.1.4.9), "wap-wsg-idm-ecid-wtls9", 161, Some(WTLS_9)),
     (oid!(2.23.43.1.4.10), "wap-wsg-idm-ecid-wtls10", 232, None),
     (oid!(2.23.43.1.4.11), "wap-wsg-idm-ecid-wtls11", 233, None),
-    (oid!(2.23.43.1.4.12), "wap-wsg-idm-ecid-wtls12", 224, Some(WTLS_12)),
+    (oid!(2.23.43.1.4.12), "wap-wsg-idm-ecid-wtls12", 224, Some(NIST_PRIME_224)),
     (oid!(1.3.36.3.3.2.8.1.1.1), "brainpoolP160r1", 160, Some(BRAINPOOLP160R1)),
     (oid!(1.3.36.3.3.2.8.1.1.2), "brainpoolP160t1", 160, Some(BRAINPOOLP160T1)),
     (oid!(1.3.36.3.3.2.8.1.1.3), "brainpoolP192r1", 192, Some(BRAINPOOLP192R1)),

@@ -30,6 +30,11 @@ fn genpkey<'a>(algorithm: &'a str, options: &[&'a str]) -> Vec<&'a str> {
     arguments
 }
 
+/// `openssl genpkey` arguments for an RSA key of `bits` bits.
+fn rsa(bits: u32) -> Vec<&'static str> {
+    genpkey("RSA", &[leaked(format!("rsa_keygen_bits:{bits}"))])
+}
+
 /// `openssl req` signing arguments for RSA-PSS: the message digest, the MGF1 digest and the
 /// salt length (`rsa_pss_saltlen` values: a number of bytes or `max`).
 fn pss(digest: &str, mask_digest: &str, salt: &str) -> Vec<&'static str> {
@@ -279,10 +284,7 @@ fn rsa_pkcs1_signatures_verify_for_every_digest_and_size() {
     let Some(workshop) = Workshop::when_openssl_present() else {
         return;
     };
-    let rsa512 = genpkey("RSA", &["rsa_keygen_bits:512"]);
-    let rsa768 = genpkey("RSA", &["rsa_keygen_bits:768"]);
-    let rsa1024 = genpkey("RSA", &["rsa_keygen_bits:1024"]);
-    let rsa2048 = genpkey("RSA", &["rsa_keygen_bits:2048"]);
+    let [rsa512, rsa768, rsa1024, rsa2048] = [512, 768, 1024, 2048].map(rsa);
     let rsa3072_e3 = genpkey("RSA", &["rsa_keygen_bits:3072", "rsa_keygen_pubexp:3"]);
     let mut cases = vec![
         case("RSA-512 MD5", &rsa512, &["-md5"], 39, 56),
@@ -317,9 +319,7 @@ fn rsa_pss_signatures_verify_with_any_digest_mask_and_salt() {
     let Some(workshop) = Workshop::when_openssl_present() else {
         return;
     };
-    let rsa1024 = genpkey("RSA", &["rsa_keygen_bits:1024"]);
-    let rsa2048 = genpkey("RSA", &["rsa_keygen_bits:2048"]);
-    let rsa2049 = genpkey("RSA", &["rsa_keygen_bits:2049"]);
+    let [rsa1024, rsa2048, rsa2049] = [1024, 2048, 2049].map(rsa);
     let specs = [
         ("SHA-256 salt 32 (ring)", pss("sha256", "sha256", "32"), 128),
         ("SHA-384 salt 48 (ring)", pss("sha384", "sha384", "48"), 192),
@@ -569,7 +569,7 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
     let Some(workshop) = Workshop::when_openssl_present() else {
         return;
     };
-    let key = workshop.key(&genpkey("RSA", &["rsa_keygen_bits:2048"]));
+    let key = workshop.key(&rsa(2048));
     let pkcs1 = workshop
         .certificate(&key, &["-sha256"])
         .expect("certificate");
