@@ -176,8 +176,7 @@ pub enum NameConstraintsError {
 pub fn parse_name_constraints(
     extension_value_der: &[u8],
 ) -> Result<NameConstraints, NameConstraintsError> {
-    let (outer, _ignored) = element(extension_value_der)?;
-    expect(&outer, Class::Universal, SEQUENCE, true, "a SEQUENCE")?;
+    let (outer, _ignored) = constructed(extension_value_der, SEQUENCE, "a SEQUENCE")?;
     let mut constraints = NameConstraints {
         permitted: Vec::new(),
         excluded: Vec::new(),
@@ -823,8 +822,7 @@ impl CertificateNames {
 
 /// `GeneralNames ::= SEQUENCE OF GeneralName`, bytes after it ignored (X509V3_EXT_d2i).
 fn general_names(der: &[u8]) -> Result<Vec<GeneralName>, NameConstraintsError> {
-    let (outer, _) = element(der)?;
-    expect(&outer, Class::Universal, SEQUENCE, true, "GeneralNames")?;
+    let (outer, _) = constructed(der, SEQUENCE, "GeneralNames")?;
     let mut names = Vec::new();
     let mut rest = outer.content;
     while !rest.is_empty() {
@@ -845,25 +843,11 @@ fn parse_name(name: &Element<'_>) -> Result<Name, NameConstraintsError> {
     let mut canonical = Vec::new();
     let mut rdns = name.content;
     while !rdns.is_empty() {
-        let (rdn, after) = element(rdns)?;
-        expect(
-            &rdn,
-            Class::Universal,
-            SET,
-            true,
-            "a RelativeDistinguishedName",
-        )?;
+        let (rdn, after) = constructed(rdns, SET, "a RelativeDistinguishedName")?;
         let mut members = Vec::new();
         let mut rest = rdn.content;
         while !rest.is_empty() {
-            let (member, after_member) = element(rest)?;
-            expect(
-                &member,
-                Class::Universal,
-                SEQUENCE,
-                true,
-                "an AttributeTypeAndValue",
-            )?;
+            let (member, after_member) = constructed(rest, SEQUENCE, "an AttributeTypeAndValue")?;
             let (oid, value_and_rest) = element(member.content)?;
             let oid_content = object_identifier(&oid)?;
             let (value, end) = element(value_and_rest)?;
@@ -1016,6 +1000,18 @@ fn expect(
 fn element(input: &[u8]) -> Result<(Element<'_>, &[u8]), NameConstraintsError> {
     let element = tagged(input).map_err(|reason| NameConstraintsError::NotDer { reason })?;
     Ok((element, element.rest))
+}
+
+/// The next element of `input`, which must be the constructed universal `tag` (else `expected`
+/// is what was expected), and what follows it.
+fn constructed<'a>(
+    input: &'a [u8],
+    tag: u32,
+    expected: &'static str,
+) -> Result<(Element<'a>, &'a [u8]), NameConstraintsError> {
+    let (found, rest) = element(input)?;
+    expect(&found, Class::Universal, tag, true, expected)?;
+    Ok((found, rest))
 }
 
 /// An OBJECT IDENTIFIER's content, refused where `c2i_ASN1_OBJECT` refuses it.
