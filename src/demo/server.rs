@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -42,7 +42,7 @@ use super::devices::{DeviceRegistry, parse_claims};
 use crate::engine::Ports;
 use crate::net::Protocol;
 use crate::net::local_limits::DescriptorExhaustion;
-use crate::net::probe::{amqp, http};
+use crate::net::probe::{ByteStream, amqp, http};
 
 /// The most a client may send before the simulator answers or gives up; real first packets
 /// (an MQTT CONNECT with a SAS token, an HTTP request head) are well below it.
@@ -433,7 +433,7 @@ fn parse_mqtt_connect(bytes: &[u8]) -> MqttFirstPacket {
     MqttFirstPacket::Connect { protocol_level }
 }
 
-async fn answer_mqtt<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+async fn answer_mqtt<S: ByteStream>(stream: &mut S) -> io::Result<()> {
     let mut buffer = Vec::new();
     let protocol_level = loop {
         match parse_mqtt_connect(&buffer) {
@@ -455,7 +455,7 @@ async fn answer_mqtt<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
 
 /// `serve --device`: CONNACK 0, 4 or 5 by the registry, then a PUBACK per QoS 1 PUBLISH until
 /// DISCONNECT or the client leaves.
-async fn authenticate_mqtt<S: AsyncRead + AsyncWrite + Unpin>(
+async fn authenticate_mqtt<S: ByteStream>(
     stream: &mut S,
     devices: &DeviceRegistry,
     certificate_cn: Option<&str>,
@@ -534,7 +534,7 @@ fn mqtt_packet(bytes: &[u8]) -> Option<Result<MqttPacket<'_>, ()>> {
     (rest.len() >= 4).then_some(Err(()))
 }
 
-async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+async fn answer_amqp<S: ByteStream>(stream: &mut S) -> io::Result<()> {
     let mut header = Vec::new();
     while header.len() < AMQP_SASL_HEADER.len() {
         if !read_more(stream, &mut header).await? {
@@ -556,7 +556,7 @@ async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
 
 /// `GET /` gets 404; the MQTT WebSocket upgrade 101, and with `serve --device` the CONNECT in
 /// the client's binary frames its CONNACK by the registry (a server frame, RFC 6455 section 5).
-async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(
+async fn answer_https<S: ByteStream>(
     stream: &mut S,
     devices: Option<(&DeviceRegistry, Option<&str>)>,
 ) -> io::Result<()> {
@@ -591,7 +591,7 @@ Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
 }
 
 /// The CONNECT out of the client's WebSocket frames, answered with its CONNACK in a frame.
-async fn authenticate_websocket<S: AsyncRead + AsyncWrite + Unpin>(
+async fn authenticate_websocket<S: ByteStream>(
     stream: &mut S,
     devices: &DeviceRegistry,
     certificate_cn: Option<&str>,
