@@ -191,17 +191,9 @@ fn attach(name: &str, handle: u32, receiver: bool, source: &str, target: &str) -
 /// begin (part 2 section 2.7.2): remote-channel (null from the side that begins), next-outgoing-id,
 /// and the same incoming and outgoing window.
 fn begin(remote_channel: Value, next_outgoing_id: u32, window: u32) -> Vec<u8> {
-    frame(
-        AMQP_FRAME,
-        code::BEGIN,
-        vec![
-            remote_channel,
-            Value::Uint(next_outgoing_id),
-            Value::Uint(window),
-            Value::Uint(window),
-        ],
-        &[],
-    )
+    let mut fields = vec![remote_channel];
+    fields.extend([next_outgoing_id, window, window].map(Value::Uint));
+    frame(AMQP_FRAME, code::BEGIN, fields, &[])
 }
 
 /// flow (part 2 section 2.7.4) for link `handle`: next-incoming-id (the peer's next-outgoing-id),
@@ -215,20 +207,19 @@ fn flow(
     delivery_count: u32,
     link_credit: u32,
 ) -> Vec<u8> {
-    frame(
-        AMQP_FRAME,
-        code::FLOW,
-        vec![
-            next_incoming_id,
-            Value::Uint(window),
-            Value::Uint(next_outgoing_id),
-            Value::Uint(window),
-            Value::Uint(handle),
-            Value::Uint(delivery_count),
-            Value::Uint(link_credit),
-        ],
-        &[],
-    )
+    let mut fields = vec![next_incoming_id];
+    fields.extend(
+        [
+            window,
+            next_outgoing_id,
+            window,
+            handle,
+            delivery_count,
+            link_credit,
+        ]
+        .map(Value::Uint),
+    );
+    frame(AMQP_FRAME, code::FLOW, fields, &[])
 }
 
 /// The put-token request's message sections (CBS draft section 3.2).
