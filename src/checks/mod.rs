@@ -288,7 +288,7 @@ fn leaf_verdict(
         context
             .shared
             .verdicts()
-            .judge(&chain.certificates, &question),
+            .judge_digested(&chain.certificates, chain.digest, &question),
     )
 }
 

@@ -114,10 +114,11 @@ pub(super) async fn examine(
         openssl_checks_name: true,
         now: context.now,
     };
-    let verdict = context
-        .shared
-        .verdicts()
-        .judge(&session.chain.certificates, &question);
+    let verdict = context.shared.verdicts().judge_digested(
+        &session.chain.certificates,
+        session.chain.digest,
+        &question,
+    );
     let mut outcome = judge(endpoint, &observation, session, &verdict, remedy);
     if let Some((proxy, source)) = endpoint.proxy {
         outcome = outcome.detail(format!("through the proxy {proxy} ({source})"));

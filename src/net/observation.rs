@@ -10,8 +10,9 @@
 //! Durations are kept as [`Duration`] and written as milliseconds (`*_ms`, a float, to the
 //! microsecond), like every other duration in edgeprobe's JSON; certificate times are RFC 3339.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
@@ -228,7 +229,14 @@ impl PresentedChain {
 #[derive(Debug)]
 pub struct PresentedChains {
     memo: Memo<ChainDigest, Arc<PresentedChain>>,
+    /// The chains interned last, compared byte for byte before any digest is computed: the
+    /// ports of a gateway, and a fleet's gateways, mostly present the same certificates, and
+    /// comparing them costs far less than hashing them for every port.
+    recent: Mutex<VecDeque<Arc<PresentedChain>>>,
 }
+
+/// Chains compared byte for byte before the memo is asked.
+const RECENT_CHAINS_KEPT: usize = 4;
 
 /// The most chains remembered: a fleet of gateways usually presents a handful.
 const CHAINS_KEPT: usize = 1024;
@@ -237,6 +245,7 @@ impl Default for PresentedChains {
     fn default() -> Self {
         PresentedChains {
             memo: Memo::new(CHAINS_KEPT),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT_CHAINS_KEPT)),
         }
     }
 }
@@ -244,9 +253,30 @@ impl Default for PresentedChains {
 impl PresentedChains {
     /// The chain of `certificates`, described on its first presentation and shared after.
     pub fn intern(&self, certificates: Vec<CertificateDer<'static>>) -> Arc<PresentedChain> {
+        if let Some(known) = self
+            .recent()
+            .iter()
+            .find(|known| known.certificates == certificates)
+        {
+            return Arc::clone(known);
+        }
         let digest = chain_digest(&certificates);
-        self.memo
-            .get_or_compute(digest, || Arc::new(PresentedChain::new(certificates)))
+        let chain = self
+            .memo
+            .get_or_compute(digest, || Arc::new(PresentedChain::new(certificates)));
+        let mut kept = self.recent();
+        if !kept.iter().any(|known| Arc::ptr_eq(known, &chain)) {
+            if kept.len() >= RECENT_CHAINS_KEPT {
+                kept.pop_front();
+            }
+            kept.push_back(Arc::clone(&chain));
+        }
+        chain
+    }
+
+    /// A poisoned lock only means an interning panicked; the list holds whole chains.
+    fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<PresentedChain>>> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many distinct chains were described.
@@ -723,5 +753,33 @@ mod tests {
         let leaf_only = chains.intern(pki.server_chain()[..1].to_vec());
         assert!(!Arc::ptr_eq(&first, &leaf_only));
         assert_eq!(chains.len(), 2);
+    }
+
+    /// Chains interleaved beyond the few compared byte for byte still come back as the one
+    /// description per chain, each of its own certificates.
+    #[test]
+    fn many_interleaved_chains_each_keep_their_own_description() {
+        let now = time::OffsetDateTime::now_utc();
+        let chains = PresentedChains::default();
+        let presented: Vec<Vec<CertificateDer<'static>>> = (0..RECENT_CHAINS_KEPT + 2)
+            .map(|index| {
+                crate::demo::pki::GatewayPki::generate(&format!("gw-{index}.edgeprobe.test"), now)
+                    .expect("PKI")
+                    .server_chain()
+            })
+            .collect();
+        let first: Vec<Arc<PresentedChain>> = presented
+            .iter()
+            .map(|certificates| chains.intern(certificates.clone()))
+            .collect();
+        for _ in 0..2 {
+            for (certificates, described) in presented.iter().zip(&first) {
+                let again = chains.intern(certificates.clone());
+                assert!(Arc::ptr_eq(&again, described));
+                assert_eq!(&again.certificates, certificates);
+                assert_eq!(again.digest, chain_digest(certificates));
+            }
+        }
+        assert_eq!(chains.len(), presented.len());
     }
 }

@@ -315,9 +315,7 @@ impl TlsClient {
         )>,
     ) -> Result<TlsClient, TlsSetupError> {
         let provider = crypto_provider();
-        let verifier = Arc::new(ObservingVerifier {
-            schemes: crate::pki::signature::tls_signature_schemes(),
-        });
+        let verifier = Arc::new(ObservingVerifier::new());
         let config = |alpn_protocols: Vec<Vec<u8>>| -> Result<Arc<ClientConfig>, TlsSetupError> {
             let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
                 .with_safe_default_protocol_versions()
@@ -777,7 +775,16 @@ impl tokio::io::AsyncWrite for ObservedStream {
 #[derive(Debug)]
 struct ObservingVerifier {
     schemes: Vec<SignatureScheme>,
+    /// The SubjectPublicKeyInfo of the end-entity certificates seen last, by their DER: a fleet
+    /// or a gateway's three ports present the same leaf again and again, and parsing it whole
+    /// (x509-parser) for every handshake signature was a measurable part of each connection.
+    /// Same bytes, same key: a hit changes nothing but the work done.
+    recent_keys: Mutex<Vec<(CertificateDer<'static>, Arc<[u8]>)>>,
 }
+
+/// Leaves whose key is remembered: more than the distinct leaves of one fleet run's in-flight
+/// gateways usually present; beyond, the oldest is forgotten (a miss only costs a parse).
+const RECENT_KEYS_KEPT: usize = 8;
 
 /// A TLS 1.2 or TLS 1.3 handshake-signature check: scheme, the certificate's
 /// SubjectPublicKeyInfo, the signed message and the signature.
@@ -785,6 +792,36 @@ type HandshakeSignatureCheck =
     fn(SignatureScheme, &[u8], &[u8], &[u8]) -> Result<(), crate::pki::signature::SignatureError>;
 
 impl ObservingVerifier {
+    fn new() -> ObservingVerifier {
+        ObservingVerifier {
+            schemes: crate::pki::signature::tls_signature_schemes(),
+            recent_keys: Mutex::new(Vec::with_capacity(RECENT_KEYS_KEPT)),
+        }
+    }
+
+    /// The end-entity certificate's SubjectPublicKeyInfo (DER), from a certificate x509-parser
+    /// reads whole; `BadEncoding` when it cannot.
+    fn public_key(&self, certificate: &CertificateDer<'_>) -> Result<Arc<[u8]>, rustls::Error> {
+        use x509_parser::prelude::FromDer;
+        let mut recent = self
+            .recent_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, key)) = recent.iter().find(|(seen, _)| seen == certificate) {
+            return Ok(Arc::clone(key));
+        }
+        let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+            })?;
+        let key: Arc<[u8]> = Arc::from(parsed.public_key().raw);
+        if recent.len() >= RECENT_KEYS_KEPT {
+            recent.remove(0);
+        }
+        recent.push((certificate.clone().into_owned(), Arc::clone(&key)));
+        Ok(key)
+    }
+
     fn verify(
         &self,
         message: &[u8],
@@ -792,11 +829,7 @@ impl ObservingVerifier {
         signature: &DigitallySignedStruct,
         verify: HandshakeSignatureCheck,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        use x509_parser::prelude::FromDer;
-        let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
-            .map_err(|_| {
-                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
-            })?;
+        let public_key = self.public_key(certificate)?;
         if !self.schemes.contains(&signature.scheme) {
             return Err(rustls::Error::PeerMisbehaved(
                 rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
@@ -804,7 +837,7 @@ impl ObservingVerifier {
         }
         match verify(
             signature.scheme,
-            parsed.public_key().raw,
+            &public_key,
             message,
             signature.signature(),
         ) {
@@ -865,6 +898,67 @@ impl ServerCertVerifier for ObservingVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The remembered keys are the certificates' own: each leaf gets its key, a repeat gets the
+    /// same one, a certificate that cannot be read stays `BadEncoding`, and the memory is bounded.
+    #[test]
+    fn handshake_keys_are_remembered_per_leaf() {
+        use crate::pki::load::load_certificates;
+        use crate::test_fixtures::fixture;
+        use x509_parser::prelude::FromDer;
+        let verifier = ObservingVerifier::new();
+        let spki = |der: &CertificateDer<'_>| {
+            let (_, parsed) =
+                x509_parser::certificate::X509Certificate::from_der(der.as_ref()).unwrap();
+            parsed.public_key().raw.to_vec()
+        };
+        let server = load_certificates(&fixture("server.pem")).unwrap().remove(0);
+        let other = load_certificates(&fixture("wrong-name-server-full-chain.pem"))
+            .unwrap()
+            .remove(0);
+        assert_ne!(spki(&server), spki(&other));
+        for _ in 0..2 {
+            assert_eq!(
+                &*verifier.public_key(&server).unwrap(),
+                spki(&server).as_slice()
+            );
+            assert_eq!(
+                &*verifier.public_key(&other).unwrap(),
+                spki(&other).as_slice()
+            );
+        }
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        for _ in 0..2 {
+            assert!(matches!(
+                verifier.public_key(&garbage),
+                Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::BadEncoding
+                ))
+            ));
+        }
+        let roots = load_certificates(&fixture("root-ca.pem")).unwrap();
+        let many: Vec<CertificateDer<'static>> = [
+            "server-full-chain.pem",
+            "expired-server-full-chain.pem",
+            "cn-only-server-full-chain.pem",
+            "post-2038-server-full-chain.pem",
+            "wrong-name-server-full-chain.pem",
+            "intermediate-ca.pem",
+            "other-root-ca.pem",
+            "device-ca.pem",
+        ]
+        .iter()
+        .flat_map(|name| load_certificates(&fixture(name)).unwrap())
+        .chain(roots)
+        .collect();
+        for certificate in &many {
+            assert_eq!(
+                &*verifier.public_key(certificate).unwrap(),
+                spki(certificate).as_slice()
+            );
+        }
+        assert!(verifier.recent_keys.lock().unwrap().len() <= RECENT_KEYS_KEPT);
+    }
 
     #[test]
     fn alerts_are_named_as_in_rfc_8446() {

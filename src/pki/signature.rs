@@ -1710,8 +1710,20 @@ pub fn verify_tls_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    use rustls::SignatureScheme as Scheme;
     let key = decode_key(end_entity_spki_der).map_err(|_| SignatureError::UndecodableKey)?;
+    verify_tls_signature_with_key(scheme, end_entity_spki_der, &key, message, signature)
+}
+
+/// [`verify_tls_signature`] with the key already decoded from `end_entity_spki_der` (TLS 1.3
+/// decodes it once for its curve rule and the signature).
+fn verify_tls_signature_with_key(
+    scheme: rustls::SignatureScheme,
+    end_entity_spki_der: &[u8],
+    key: &PublicKey<'_>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    use rustls::SignatureScheme as Scheme;
     let key_type = key_type(end_entity_spki_der);
     let mismatch = || SignatureError::KeyTypeMismatch {
         algorithm: format!("{scheme:?}"),
@@ -1724,7 +1736,7 @@ pub fn verify_tls_signature(
         trailer_field: 1,
     };
     let code = u16::from(scheme);
-    match (scheme, &key) {
+    match (scheme, key) {
         (
             Scheme::ECDSA_NISTP256_SHA256
             | Scheme::ECDSA_NISTP384_SHA384
@@ -1806,8 +1818,9 @@ pub fn verify_tls13_signature(
         Scheme::ECDSA_NISTP521_SHA512 => Some(RingCurve::P521),
         _ => None,
     };
+    let key = decode_key(end_entity_spki_der);
     if let Some(required) = required_curve
-        && let Ok(PublicKey::Ec(ec)) = decode_key(end_entity_spki_der)
+        && let Ok(PublicKey::Ec(ec)) = &key
         && ec.named != Some(required)
     {
         return Err(SignatureError::KeyTypeMismatch {
@@ -1815,5 +1828,6 @@ pub fn verify_tls13_signature(
             key: KeyType::Ec,
         });
     }
-    verify_tls_signature(scheme, end_entity_spki_der, message, signature)
+    let key = key.map_err(|_| SignatureError::UndecodableKey)?;
+    verify_tls_signature_with_key(scheme, end_entity_spki_der, &key, message, signature)
 }
