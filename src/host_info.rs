@@ -214,18 +214,18 @@ mod tests {
 
     #[test]
     fn the_iot_edge_version_is_the_agent_images_version_tag() {
-        let version = iot_edge_version;
-        assert_eq!(
-            version("mcr.microsoft.com/azureiotedge-agent:1.5").as_deref(),
-            Some("1.5")
-        );
-        assert_eq!(
-            version("$upstream:443/azureiotedge-agent:1.4.10-linux-arm32v7").as_deref(),
-            Some("1.4.10")
-        );
-        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent:latest"), None);
-        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent"), None);
-        assert_eq!(version("myacr.azurecr.io/custom-agent:1.5"), None);
-        assert_eq!(version("mcr.microsoft.com/azureiotedge-agent:1"), None);
+        for (image, version) in [
+            ("mcr.microsoft.com/azureiotedge-agent:1.5", Some("1.5")),
+            (
+                "$upstream:443/azureiotedge-agent:1.4.10-linux-arm32v7",
+                Some("1.4.10"),
+            ),
+            ("mcr.microsoft.com/azureiotedge-agent:latest", None),
+            ("mcr.microsoft.com/azureiotedge-agent", None),
+            ("myacr.azurecr.io/custom-agent:1.5", None),
+            ("mcr.microsoft.com/azureiotedge-agent:1", None),
+        ] {
+            assert_eq!(iot_edge_version(image).as_deref(), version, "{image}");
+        }
     }
 }

@@ -272,8 +272,8 @@ fn judge_connack(
 
 /// The cause and fix of a refusal, whichever protocol said it (CONNACK 2-5, CBS 401/404).
 pub(super) fn refusal_remedy(verdict: AuthVerdict, credentials: &DeviceCredentials) -> String {
-    let device = &credentials.device_id;
-    let hub = &credentials.host_name;
+    let device = &credentials.device.device_id;
+    let hub = &credentials.device.host_name;
     match verdict {
         AuthVerdict::IdentifierRejected => format!(
             "edgeHub takes the MQTT client id as the device identity and it must be exactly `{}` (DeviceId, or DeviceId/ModuleId for a module): check DeviceId in the connection string against the device in IoT Hub (`az iot hub device-identity show --device-id {device} --hub-name {hub}`); ids are case-sensitive",

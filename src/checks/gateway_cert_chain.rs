@@ -29,7 +29,7 @@ impl From<&CertificateSummary> for ChainEntry {
             issuer: summary.issuer.clone(),
             not_before: Timestamp(summary.not_before),
             not_after: Timestamp(summary.not_after),
-            sans: summary.alt_names("IP"),
+            sans: summary.alt_names.listed("IP"),
             sha256: summary.sha256_fingerprint.clone(),
             serial: summary.serial.clone(),
             public_key: summary.public_key.clone(),

@@ -46,14 +46,14 @@ impl DeclaredCheck for GatewayCertHostnameCheck {
             };
             let result = match_server_name(
                 &host,
-                &leaf.dns_names,
-                &leaf.ip_addresses,
+                &leaf.alt_names.dns_names,
+                &leaf.alt_names.ip_addresses,
                 &leaf.subject_common_names,
             );
             outcome = outcome.detail(format!(
                 "{ports}: subject `{}`, subjectAltName: {}",
                 leaf.subject,
-                leaf.alt_names_text()
+                leaf.alt_names.text()
             ));
             let (verdict, matched) = match &result {
                 NameMatch::Matched {
@@ -97,8 +97,7 @@ impl DeclaredCheck for GatewayCertHostnameCheck {
                     port: observation.port,
                     result: verdict,
                     matched: matched.clone(),
-                    dns_names: leaf.dns_names.clone(),
-                    ip_addresses: leaf.ip_addresses.clone(),
+                    alt_names: leaf.alt_names.clone(),
                     subject: leaf.subject.clone(),
                 });
             }

@@ -169,7 +169,7 @@ fn write_item(out: &mut dyn Write, item: &Item, now: OffsetDateTime) -> std::io:
             )?;
             field(out, "Public key:", &summary.public_key)?;
             field(out, "Signature algorithm:", &summary.signature_algorithm)?;
-            field(out, "Subject alt names:", &summary.alt_names_text())?;
+            field(out, "Subject alt names:", &summary.alt_names.text())?;
             let constraints = match (summary.is_ca, summary.path_len) {
                 (true, Some(length)) => format!("CA:TRUE, pathlen:{length}"),
                 (true, None) => "CA:TRUE".to_owned(),

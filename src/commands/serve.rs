@@ -156,7 +156,7 @@ fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Served, A
     let leaf = chain.first().and_then(|der| describe(der).ok());
     let gateway_name = leaf
         .as_ref()
-        .and_then(|leaf| leaf.dns_names.first().cloned());
+        .and_then(|leaf| leaf.alt_names.dns_names.first().cloned());
     let subject = leaf
         .as_ref()
         .map(|leaf| format!(", leaf `{}`", leaf.subject))

@@ -20,6 +20,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use crate::pki::describe::SubjectAltNames;
+
 pub use rcgen::{ExtendedKeyUsagePurpose, KeyUsagePurpose};
 
 /// Subject CN of the root CA made by `certGen.sh create_root_and_intermediate`.
@@ -140,9 +142,8 @@ pub struct CertificateSpec {
     /// Written as a critical `keyUsage` extension when not empty.
     pub key_usages: Vec<KeyUsagePurpose>,
     pub extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
-    /// `subjectAltName` dNSName entries; empty together with `ip_addresses` means no SAN.
-    pub dns_names: Vec<String>,
-    pub ip_addresses: Vec<IpAddr>,
+    /// `subjectAltName` entries; none at all means no SAN.
+    pub alt_names: SubjectAltNames,
     pub validity: Validity,
 }
 
@@ -160,8 +161,7 @@ impl CertificateSpec {
                 KeyUsagePurpose::CrlSign,
             ],
             extended_key_usages: Vec::new(),
-            dns_names: Vec::new(),
-            ip_addresses: Vec::new(),
+            alt_names: SubjectAltNames::default(),
             validity,
         }
     }
@@ -191,27 +191,25 @@ impl CertificateSpec {
             basic_constraints: BasicConstraints::EndEntity,
             key_usages: vec![KeyUsagePurpose::DigitalSignature],
             extended_key_usages: vec![purpose],
-            dns_names: Vec::new(),
-            ip_addresses: Vec::new(),
+            alt_names: SubjectAltNames::default(),
             validity,
         }
     }
 
     pub fn with_dns_name(mut self, name: &str) -> Self {
-        self.dns_names.push(name.to_owned());
+        self.alt_names.dns_names.push(name.to_owned());
         self
     }
 
     pub fn with_ip_address(mut self, address: IpAddr) -> Self {
-        self.ip_addresses.push(address);
+        self.alt_names.ip_addresses.push(address);
         self
     }
 
     /// Drops every SAN, leaving the name only in the subject CN (pre-RFC 2818 style, which
     /// RFC 6125 section 6.4.4 and rustls no longer accept).
     pub fn without_subject_alt_names(mut self) -> Self {
-        self.dns_names.clear();
-        self.ip_addresses.clear();
+        self.alt_names = SubjectAltNames::default();
         self
     }
 }
@@ -320,7 +318,7 @@ pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, 
     params.key_usages = spec.key_usages.clone();
     params.extended_key_usages = spec.extended_key_usages.clone();
     params.use_authority_key_identifier_extension = true;
-    for name in &spec.dns_names {
+    for name in &spec.alt_names.dns_names {
         let dns_name = name
             .as_str()
             .try_into()
@@ -331,9 +329,13 @@ pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, 
             })?;
         params.subject_alt_names.push(SanType::DnsName(dns_name));
     }
-    params
-        .subject_alt_names
-        .extend(spec.ip_addresses.iter().copied().map(SanType::IpAddress));
+    params.subject_alt_names.extend(
+        spec.alt_names
+            .ip_addresses
+            .iter()
+            .copied()
+            .map(SanType::IpAddress),
+    );
 
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|source| {
         PkiError::KeyGeneration {

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -35,6 +35,7 @@ use crate::net::observation::Observation;
 use crate::net::probe::ProbeAnswer;
 use crate::net::resolve::Resolution;
 use crate::pki::VerifyCode;
+use crate::pki::describe::SubjectAltNames;
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verify::{ChainLink, VerifyError};
 use crate::system::Ownership;
@@ -58,6 +59,23 @@ impl CheckInfo {
 /// only made by [`InfoSchema::schema`], which the schema generator and tests call.
 pub use self::info_kinds::InfoSchema;
 
+/// Implements `JsonSchema` for a type whose JSON has one fixed shape, given its name in the
+/// schema's `$defs` and the schema: the units below, and `report::schema`'s `{}`.
+macro_rules! fixed_json_schema {
+    ($type:ty, $name:literal, $schema:tt) => {
+        impl schemars::JsonSchema for $type {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+pub(crate) use fixed_json_schema;
+
 // ---- Units shared by every check ----
 
 /// A point in time, written as RFC 3339 (`2036-12-31T00:00:00Z`), the one time format of the
@@ -65,19 +83,11 @@ pub use self::info_kinds::InfoSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
 
-impl JsonSchema for Timestamp {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "format": "date-time",
-            "description": "RFC 3339, in UTC (`2036-12-31T00:00:00Z`).",
-        })
-    }
-}
+fixed_json_schema!(Timestamp, "Timestamp", {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339, in UTC (`2036-12-31T00:00:00Z`).",
+});
 
 /// A duration, written as a number of milliseconds with microsecond precision (`3.482`): the
 /// one unit of every `*_ms` field of the report.
@@ -96,19 +106,11 @@ impl Serialize for Milliseconds {
     }
 }
 
-impl JsonSchema for Milliseconds {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Milliseconds".into()
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "number",
-            "minimum": 0,
-            "description": "Milliseconds, a float with microsecond precision (`3.482`).",
-        })
-    }
-}
+fixed_json_schema!(Milliseconds, "Milliseconds", {
+    "type": "number",
+    "minimum": 0,
+    "description": "Milliseconds, a float with microsecond precision (`3.482`).",
+});
 
 // OpenSSL's verdict on a chain, as `openssl s_client` reports it: the code, its text and every
 // error the verify callback saw. Every check that reports a verdict carries this one type,
@@ -786,10 +788,9 @@ pub struct PortNameMatch {
     pub result: NameMatchResult,
     /// The certificate name that matched; null on a mismatch.
     pub matched: Option<String>,
-    /// The leaf's subjectAltName dNSName entries.
-    pub dns_names: Vec<String>,
-    /// The leaf's subjectAltName iPAddress entries.
-    pub ip_addresses: Vec<IpAddr>,
+    /// The leaf's subjectAltName entries.
+    #[serde(flatten)]
+    pub alt_names: SubjectAltNames,
     /// The leaf's subject, OpenSSL's one-line form.
     pub subject: String,
 }

@@ -86,11 +86,29 @@ pub struct DeviceCredentials {
     pub sent: SentIdentity,
     /// The MQTT password: the SAS token; `None` for X.509.
     pub password: Option<SecretString>,
-    pub device_id: String,
-    pub module_id: Option<String>,
-    pub host_name: String,
+    pub device: Device,
     /// `--send-test-message`: publish one QoS 1 message after CONNACK 0.
     pub send_test_message: bool,
+}
+
+/// The device (or module) the connection string names, and its hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// `HostName`: the IoT hub.
+    pub host_name: String,
+    pub device_id: String,
+    pub module_id: Option<String>,
+}
+
+impl Device {
+    /// `devices/{DeviceId}` (plus `/modules/{ModuleId}`): where the hub keeps the device's
+    /// token resource and telemetry.
+    fn path(&self) -> String {
+        match &self.module_id {
+            Some(module) => format!("devices/{}/modules/{module}", self.device_id),
+            None => format!("devices/{}", self.device_id),
+        }
+    }
 }
 
 /// Why no credentials could be made; found before anything is sent.
@@ -178,9 +196,11 @@ impl DeviceCredentials {
                 token_expires,
             },
             password,
-            device_id,
-            module_id,
-            host_name: parsed.host_name.clone(),
+            device: Device {
+                host_name: parsed.host_name.clone(),
+                device_id,
+                module_id,
+            },
             send_test_message,
         })
     }
@@ -188,42 +208,32 @@ impl DeviceCredentials {
     /// The CBS audience of the device's token (the put-token `name`): the token's resource,
     /// `{HostName}/devices/{DeviceId}` (plus `/modules/{ModuleId}`), not URL-encoded.
     pub fn audience(&self) -> String {
-        resource(&self.host_name, &self.device_id, self.module_id.as_deref())
+        let device = &self.device;
+        resource(
+            &device.host_name,
+            &device.device_id,
+            device.module_id.as_deref(),
+        )
     }
 
     /// The SASL PLAIN user name IoT Hub takes a device token with: `{DeviceId}@sas.{hub name}`
     /// (`{DeviceId}/{ModuleId}@sas.{hub name}` for a module), the hub name being HostName's
     /// first label.
     pub fn plain_user(&self) -> String {
-        let hub = self.host_name.split('.').next().unwrap_or_default();
+        let hub = self.device.host_name.split('.').next().unwrap_or_default();
         format!("{}@sas.{hub}", self.sent.client_id)
     }
 
     /// The AMQP address device-to-cloud messages go to: `/devices/{id}/messages/events`
     /// (`/devices/{id}/modules/{module}/messages/events` for a module).
     pub fn telemetry_address(&self) -> String {
-        match &self.module_id {
-            Some(module) => format!(
-                "/devices/{}/modules/{module}/messages/events",
-                self.device_id
-            ),
-            None => format!("/devices/{}/messages/events", self.device_id),
-        }
+        format!("/{}/messages/events", self.device.path())
     }
 
     /// The topic device-to-cloud messages go to (`devices/{id}/messages/events/`), with the
     /// application property `edgeprobe-test=true` that marks the test message.
     pub fn telemetry_topic(&self) -> String {
-        match &self.module_id {
-            Some(module) => format!(
-                "devices/{}/modules/{module}/messages/events/edgeprobe-test=true",
-                self.device_id
-            ),
-            None => format!(
-                "devices/{}/messages/events/edgeprobe-test=true",
-                self.device_id
-            ),
-        }
+        format!("{}/messages/events/edgeprobe-test=true", self.device.path())
     }
 }
 
@@ -285,13 +295,17 @@ mod tests {
         OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
     }
 
+    /// The credentials a connection string gives at `now()`, without `--cert`.
+    fn credentials_of(connection_string: &str) -> DeviceCredentials {
+        DeviceCredentials::from_connection_string(&parse(connection_string).unwrap(), now(), false)
+            .unwrap()
+    }
+
     #[test]
     fn a_key_gives_the_sdk_client_id_user_name_and_a_short_token() {
-        let parsed = parse(&format!(
+        let credentials = credentials_of(&format!(
             "HostName=hub.azure-devices.net;DeviceId=leaf-01;SharedAccessKey={KEY}"
-        ))
-        .unwrap();
-        let credentials = DeviceCredentials::from_connection_string(&parsed, now(), false).unwrap();
+        ));
         assert_eq!(credentials.sent.client_id, "leaf-01");
         assert_eq!(
             credentials.sent.username,
@@ -326,15 +340,13 @@ mod tests {
 
     #[test]
     fn modules_use_device_slash_module() {
-        let parsed = parse(&format!(
+        let credentials = credentials_of(&format!(
             "HostName=h.net;DeviceId=d;ModuleId=m;SharedAccessKey={KEY}"
-        ))
-        .unwrap();
-        let credentials = DeviceCredentials::from_connection_string(&parsed, now(), false).unwrap();
-        assert_eq!(credentials.sent.client_id, "d/m");
+        ));
+        let sent = &credentials.sent;
         assert_eq!(
-            credentials.sent.username,
-            "h.net/d/m/?api-version=2021-04-12"
+            (sent.client_id.as_str(), sent.username.as_str()),
+            ("d/m", "h.net/d/m/?api-version=2021-04-12")
         );
     }
 
@@ -364,15 +376,16 @@ mod tests {
 
     #[test]
     fn certificate_alerts_are_named_and_explained() {
-        assert_eq!(
-            alert_in("received fatal alert: CertificateRequired").as_deref(),
-            Some("certificate_required")
-        );
-        assert_eq!(
-            alert_in("received fatal alert: UnknownCA").as_deref(),
-            Some("unknown_ca")
-        );
-        assert_eq!(alert_in("connection reset"), None);
+        for (error, alert) in [
+            (
+                "received fatal alert: CertificateRequired",
+                Some("certificate_required"),
+            ),
+            ("received fatal alert: UnknownCA", Some("unknown_ca")),
+            ("connection reset", None),
+        ] {
+            assert_eq!(alert_in(error).as_deref(), alert, "{error}");
+        }
         assert!(
             certificate_alert_remedy("certificate_required")
                 .is_some_and(|fix| fix.contains("--cert"))
@@ -383,8 +396,7 @@ mod tests {
 
     #[test]
     fn x509_sends_the_user_name_without_a_password() {
-        let parsed = parse("HostName=h.net;DeviceId=d;x509=true").unwrap();
-        let credentials = DeviceCredentials::from_connection_string(&parsed, now(), false).unwrap();
+        let credentials = credentials_of("HostName=h.net;DeviceId=d;x509=true");
         assert_eq!(credentials.sent.method, Method::X509);
         assert!(credentials.password.is_none());
     }

@@ -489,16 +489,8 @@ mod schema {
     #[derive(JsonSchema)]
     #[schemars(rename = "ObservedSession", deny_unknown_fields)]
     pub(super) struct Connected {
-        protocol: Protocol,
-        /// The name dialed (SNI, and the HTTP Host).
-        server_name: String,
-        port: u16,
-        /// The HTTP proxy tunnelled through (`http://user:<redacted>@host:port`); absent for
-        /// a direct connection.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        proxy: Option<String>,
-        /// Every address tried, in order, and how each TCP attempt ended.
-        attempts: Vec<AttemptJson>,
+        #[serde(flatten)]
+        dialed: Dialed,
         #[serde(flatten)]
         handshake: Handshake,
         chain: ChainJson,
@@ -518,6 +510,21 @@ mod schema {
     #[derive(JsonSchema)]
     #[schemars(rename = "ObservationFailure", deny_unknown_fields)]
     pub(super) struct Failed {
+        #[serde(flatten)]
+        dialed: Dialed,
+        /// The error's kind (`refused`, `connect_timeout`, `not_tls`, ...).
+        error: String,
+        /// The diagnosis, one line.
+        message: String,
+        /// The address concerned (`10.0.0.4:8883`); null when the error names none.
+        endpoint: Option<String>,
+    }
+
+    // What both shapes open with: the endpoint dialed and every address tried, flattened in as
+    // `Observation`'s serializer writes them. (A `//` comment: schemars would lend a doc comment
+    // to both shapes as their description.)
+    #[derive(JsonSchema)]
+    struct Dialed {
         protocol: Protocol,
         /// The name dialed (SNI, and the HTTP Host).
         server_name: String,
@@ -528,12 +535,6 @@ mod schema {
         proxy: Option<String>,
         /// Every address tried, in order, and how each TCP attempt ended.
         attempts: Vec<AttemptJson>,
-        /// The error's kind (`refused`, `connect_timeout`, `not_tls`, ...).
-        error: String,
-        /// The diagnosis, one line.
-        message: String,
-        /// The address concerned (`10.0.0.4:8883`); null when the error names none.
-        endpoint: Option<String>,
     }
 
     /// One TCP connection attempt.
@@ -716,19 +717,24 @@ mod tests {
         assert!(observation.chain().is_none());
     }
 
-    #[test]
-    fn the_chain_is_described_once_and_unreadable_certificates_say_why() {
-        let pki = crate::demo::pki::GatewayPki::generate(
+    /// A demo gateway's PKI, its server certificate issued for `gateway.edgeprobe.test`.
+    fn gateway_pki() -> crate::demo::pki::GatewayPki {
+        crate::demo::pki::GatewayPki::generate(
             "gateway.edgeprobe.test",
             time::OffsetDateTime::now_utc(),
         )
-        .expect("PKI");
+        .expect("PKI")
+    }
+
+    #[test]
+    fn the_chain_is_described_once_and_unreadable_certificates_say_why() {
+        let pki = gateway_pki();
         let mut certificates = pki.server_chain();
         certificates.push(CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01]));
         let chain = PresentedChain::new(certificates);
         assert_eq!(chain.len(), chain.summaries.len());
         assert_eq!(
-            chain.leaf().map(|leaf| leaf.dns_names.clone()),
+            chain.leaf().map(|leaf| leaf.alt_names.dns_names.clone()),
             Some(vec!["gateway.edgeprobe.test".to_owned()])
         );
         assert_eq!(chain.readable().count(), chain.len() - 1);
@@ -741,11 +747,7 @@ mod tests {
 
     #[test]
     fn ports_presenting_the_same_chain_share_one_description() {
-        let pki = crate::demo::pki::GatewayPki::generate(
-            "gateway.edgeprobe.test",
-            time::OffsetDateTime::now_utc(),
-        )
-        .expect("PKI");
+        let pki = gateway_pki();
         let chains = PresentedChains::default();
         let first = chains.intern(pki.server_chain());
         let again = chains.intern(pki.server_chain());

@@ -48,10 +48,8 @@ pub struct CertificateSummary {
     #[serde(with = "time::serde::rfc3339")]
     #[schemars(with = "crate::engine::Timestamp")]
     pub not_after: OffsetDateTime,
-    /// subjectAltName dNSName entries, in certificate order.
-    pub dns_names: Vec<String>,
-    /// subjectAltName iPAddress entries, in certificate order.
-    pub ip_addresses: Vec<IpAddr>,
+    #[serde(flatten)]
+    pub alt_names: SubjectAltNames,
     /// `s_client` 3.0 style: `id-ecPublicKey, 256 (bit)`, `rsaEncryption, 2048 (bit)`.
     pub public_key: String,
     /// OpenSSL's long name, as `x509 -text` prints it: `ecdsa-with-SHA256`,
@@ -76,10 +74,28 @@ pub struct CertificateSummary {
     pub authority_key_id: Option<String>,
 }
 
-impl CertificateSummary {
-    /// The subjectAltName's DNS names, then its IP addresses: `DNS:name`, `{ip_label}:address`
-    /// (OpenSSL's text writes `IP Address`, the JSON `IP`).
-    pub fn alt_names(&self, ip_label: &str) -> Vec<String> {
+// The subjectAltName entries a name is checked against: what a certificate holds
+// (`CertificateSummary`), what a port's leaf was checked with (`gateway-cert-hostname`), what a
+// demo certificate is issued with. Flattened into JSON, so the keys stay `dns_names` and
+// `ip_addresses`. (A `//` comment: schemars would lend a doc comment to every struct it is
+// flattened into as that struct's description.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct SubjectAltNames {
+    /// subjectAltName dNSName entries, in certificate order.
+    pub dns_names: Vec<String>,
+    /// subjectAltName iPAddress entries, in certificate order.
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl SubjectAltNames {
+    /// No dNSName and no iPAddress entry (no subjectAltName, for what edgeprobe reads of it).
+    pub fn is_empty(&self) -> bool {
+        self.dns_names.is_empty() && self.ip_addresses.is_empty()
+    }
+
+    /// The DNS names, then the IP addresses: `DNS:name`, `{ip_label}:address` (OpenSSL's text
+    /// writes `IP Address`, the JSON `IP`).
+    pub fn listed(&self, ip_label: &str) -> Vec<String> {
         self.dns_names
             .iter()
             .map(|name| format!("DNS:{name}"))
@@ -91,9 +107,9 @@ impl CertificateSummary {
             .collect()
     }
 
-    /// The subjectAltName as `openssl x509 -text` lists it, or `none`.
-    pub fn alt_names_text(&self) -> String {
-        let names = self.alt_names("IP Address");
+    /// As `openssl x509 -text` lists them, or `none`.
+    pub fn text(&self) -> String {
+        let names = self.listed("IP Address");
         if names.is_empty() {
             "none".to_owned()
         } else {
@@ -188,8 +204,10 @@ pub fn describe(der: &CertificateDer<'_>) -> Result<CertificateSummary, Describe
         serial: serial_hex(certificate.raw_serial()),
         not_before: certificate.validity().not_before.to_datetime(),
         not_after: certificate.validity().not_after.to_datetime(),
-        dns_names,
-        ip_addresses,
+        alt_names: SubjectAltNames {
+            dns_names,
+            ip_addresses,
+        },
         public_key: public_key_text(certificate.public_key()),
         signature_algorithm: signature_algorithm_names(&certificate.signature_algorithm.algorithm)
             .1,
@@ -714,7 +732,7 @@ mod tests {
         assert_eq!(root.public_key, "id-ecPublicKey, 256 (bit)");
         assert_eq!(root.signature_algorithm, "ecdsa-with-SHA256");
         assert!(root.subject_key_id.is_some());
-        assert!(root.dns_names.is_empty() && root.ip_addresses.is_empty());
+        assert!(root.alt_names.dns_names.is_empty() && root.alt_names.ip_addresses.is_empty());
     }
 
     #[test]
@@ -727,9 +745,9 @@ mod tests {
         assert!(!leaf.self_issued);
         assert!(!leaf.is_ca);
         assert_eq!(leaf.path_len, None);
-        assert_eq!(leaf.dns_names, ["gw.contoso.com"]);
+        assert_eq!(leaf.alt_names.dns_names, ["gw.contoso.com"]);
         assert_eq!(
-            leaf.ip_addresses,
+            leaf.alt_names.ip_addresses,
             [
                 "10.0.0.1".parse::<IpAddr>().unwrap(),
                 "::1".parse().unwrap()

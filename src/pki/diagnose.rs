@@ -396,7 +396,7 @@ impl<'v> Situation<'v> {
                         ),
                     },
                     Some(summary)
-                        if summary.dns_names.is_empty() && summary.ip_addresses.is_empty() =>
+                        if summary.alt_names.is_empty() =>
                     {
                         Diagnosis {
                             cause: format!(

@@ -166,10 +166,11 @@ pub struct PresentedCertificate {
 impl PresentedCertificate {
     fn of(leaf: &CertificateSummary) -> PresentedCertificate {
         let names = leaf
+            .alt_names
             .dns_names
             .iter()
             .cloned()
-            .chain(leaf.ip_addresses.iter().map(ToString::to_string));
+            .chain(leaf.alt_names.ip_addresses.iter().map(ToString::to_string));
         PresentedCertificate {
             fingerprint_sha256: blackbox_fingerprint(&leaf.sha256_fingerprint),
             subject: leaf.subject.clone(),

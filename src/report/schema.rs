@@ -15,6 +15,7 @@ use super::fleet::FleetSummary;
 use super::json::{CheckJson, Document, Tool};
 use crate::checks::all_checks;
 use crate::engine::Ports;
+use crate::engine::info::fixed_json_schema;
 
 /// The command that rewrites the checked-in schemas and `docs/json-schema.md`'s reference.
 pub const REGENERATE: &str = "cargo run --example generate_schemas";
@@ -98,19 +99,11 @@ pub(super) fn checks_by_id(generator: &mut SchemaGenerator) -> Schema {
 /// `{}`.
 pub(super) struct EmptyObject;
 
-impl JsonSchema for EmptyObject {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Empty".into()
-    }
-
-    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "object",
-            "description": "No data: an empty object.",
-            "additionalProperties": false,
-        })
-    }
-}
+fixed_json_schema!(EmptyObject, "Empty", {
+    "type": "object",
+    "description": "No data: an empty object.",
+    "additionalProperties": false,
+});
 
 /// Any object: the generic `additional_info`, narrowed per check id in `checks`.
 pub(super) struct AnyObject;

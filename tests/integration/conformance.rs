@@ -404,7 +404,7 @@ fn generate_with_demo_pki(directory: &Path, now: OffsetDateTime) {
         Some(&intermediate),
     );
     let mut many = server();
-    many.dns_names = (0..MANY_NAMES)
+    many.alt_names.dns_names = (0..MANY_NAMES)
         .map(|index| format!("device-{index:04}.conformance.test"))
         .chain([HOST.to_owned()])
         .collect();
