@@ -1,6 +1,7 @@
 //! One trust store a runtime reads, and whether the gateway's root is in it. A store that does
 //! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rustls_pki_types::CertificateDer;
@@ -12,6 +13,7 @@ use super::device::{DevicePath, locate};
 use super::keystore;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES};
+use crate::pki::name_hash::{hash_file_stem, name_hash};
 use crate::pki::verify::is_signed_by;
 use crate::system::SystemRoot;
 
@@ -80,6 +82,27 @@ impl WantedRoot {
         })
     }
 
+    /// The subject hashes ([`name_hash`]) OpenSSL looks the root up by in a hashed directory:
+    /// each root's subject; the top's issuer (and the top itself, which [`Self::is_in`] also
+    /// accepts). `None` when a name has no hash (OpenSSL cannot decode it).
+    fn subject_hashes(&self) -> Option<Vec<u32>> {
+        let mut hashes = Vec::new();
+        let certificates = match self {
+            WantedRoot::Roots(roots) => roots.as_slice(),
+            WantedRoot::IssuerOf(top) => std::slice::from_ref(top),
+        };
+        for certificate in certificates {
+            let (_, parsed) = X509Certificate::from_der(certificate).ok()?;
+            hashes.push(name_hash(parsed.subject())?);
+            if matches!(self, WantedRoot::IssuerOf(_)) {
+                hashes.push(name_hash(parsed.issuer())?);
+            }
+        }
+        hashes.sort_unstable();
+        hashes.dedup();
+        Some(hashes)
+    }
+
     pub fn is_in(&self, certificates: &[CertificateDer<'static>]) -> bool {
         match self {
             WantedRoot::Roots(roots) => certificates.iter().any(|c| roots.contains(c)),
@@ -115,7 +138,9 @@ pub enum Lookup {
 pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
     let host = &store.path.host;
     match store.format {
-        StoreFormat::PemFile => match os_trust_store(host) {
+        // Read through its real path: Debian's OpenSSL CA file `/usr/lib/ssl/cert.pem` is a
+        // link to the bundle the OS trust store checks read, which is then read once.
+        StoreFormat::PemFile => match os_trust_store(&store.path.real()) {
             Ok(anchors) if wanted.is_in(&anchors.certificates) => {
                 Lookup::Holds(store.path.device.clone())
             }
@@ -155,12 +180,42 @@ enum DirectoryEntry {
 
 /// Looks through the files of a directory store that the runtime reads (`read_as` names them);
 /// when the root is only in a file the runtime skips, the note says so.
+///
+/// A hashed directory is looked up as OpenSSL's by_dir.c looks it up: only `<hash>.0`,
+/// `<hash>.1`, ... of the wanted subject's hash ([`name_hash`]), up to the first missing one
+/// (or one it cannot load, where OpenSSL stops too), so a Debian `/etc/ssl/certs` costs a few
+/// opens rather than a parse of its ~290 files.
 fn directory_lookup(
     store: &StoreLocation,
     wanted: &WantedRoot,
     read_as: impl Fn(&str) -> Option<DirectoryEntry>,
 ) -> Lookup {
     let directory = &store.path;
+    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
+    let hashes = match store.format {
+        StoreFormat::HashedDirectory => wanted.subject_hashes(),
+        _ => None,
+    };
+    let mut stopped_at = None;
+    for hash in hashes.iter().flatten() {
+        for number in 0.. {
+            let name = format!("{}.{number}", hash_file_stem(*hash));
+            match os_trust_store(&entry(&name).host) {
+                Ok(anchors) if wanted.is_in(&anchors.certificates) => {
+                    return Lookup::Holds(directory.device.join(name));
+                }
+                Ok(_) => {}
+                Err(error) if matches!(*error, CertificateFileError::NotFound { .. }) => break,
+                Err(error) => {
+                    stopped_at.get_or_insert(format!(
+                        "{} cannot be read ({error}), and OpenSSL looks no further for this name",
+                        directory.device.join(&name).display()
+                    ));
+                    break;
+                }
+            }
+        }
+    }
     let entries = match std::fs::read_dir(&directory.host) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
@@ -173,9 +228,10 @@ fn directory_lookup(
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
     let mut unreadable = Vec::new();
-    for name in &names {
+    // Without a hash for the wanted name (OpenSSL could not decode it), every file the runtime
+    // reads is looked in.
+    for name in names.iter().filter(|_| hashes.is_none()) {
         let certificates = match read_as(name) {
             None => continue,
             Some(DirectoryEntry::Pem) => os_trust_store(&entry(name).host)
@@ -206,25 +262,58 @@ fn directory_lookup(
             unreadable.join(", ")
         ));
     }
-    // A near miss: the root is in the directory under a name the runtime never opens.
-    let skipped = names.iter().find(|name| {
-        read_as(name).is_none()
-            && os_trust_store(&entry(name).host)
-                .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
+    let note = near_miss(store, wanted, &names, &read_as).map(|name| match store.format {
+        StoreFormat::DotnetStoreDirectory => format!(
+            "{} holds the root, but .NET only reads the .pfx files of this directory",
+            directory.device.join(name).display()
+        ),
+        _ => format!(
+            "{} holds the root, but OpenSSL looks a directory up by subject hash (`<hash>.0`) and never opens that name: run `sudo openssl rehash {}`",
+            directory.device.join(name).display(),
+            directory.device.display()
+        ),
     });
     Lookup::Lacks {
-        note: skipped.map(|name| match store.format {
-            StoreFormat::DotnetStoreDirectory => format!(
-                "{} holds the root, but .NET only reads the .pfx files of this directory",
-                directory.device.join(name).display()
-            ),
-            _ => format!(
-                "{} holds the root, but OpenSSL looks a directory up by subject hash (`<hash>.0`) and never opens that name: run `sudo openssl rehash {}`",
-                directory.device.join(name).display(),
-                directory.device.display()
-            ),
-        }),
+        note: note.or(stopped_at),
     }
+}
+
+/// A near miss: the file of the directory that holds the root under a name the runtime never
+/// opens. Only a file that no name the runtime reads leads to can be one (Debian's `*.pem`
+/// links are the same files as its `<hash>.0` links), so each entry costs one `stat` (links
+/// followed) and only those others are read: in a Debian `/etc/ssl/certs`, the bundle
+/// `ca-certificates.crt`, itself read through its real path, which is the bundle OpenSSL's
+/// default CA file (and the OS trust store checks) read already.
+fn near_miss<'a>(
+    store: &StoreLocation,
+    wanted: &WantedRoot,
+    names: &'a [String],
+    read_as: impl Fn(&str) -> Option<DirectoryEntry>,
+) -> Option<&'a str> {
+    use std::os::unix::fs::MetadataExt;
+    let located = |name: &str| locate(&store.root, &store.path.device.join(name));
+    let files: Vec<(&str, Option<std::fs::Metadata>)> = names
+        .iter()
+        .map(|name| (name.as_str(), std::fs::metadata(located(name).host).ok()))
+        .collect();
+    let read: HashSet<(u64, u64)> = files
+        .iter()
+        .filter(|(name, _)| read_as(name).is_some())
+        .filter_map(|(_, metadata)| Some((metadata.as_ref()?.dev(), metadata.as_ref()?.ino())))
+        .collect();
+    files
+        .iter()
+        .filter(|(name, metadata)| {
+            read_as(name).is_none()
+                && metadata.as_ref().is_some_and(|metadata| {
+                    metadata.is_file() && !read.contains(&(metadata.dev(), metadata.ino()))
+                })
+        })
+        .find(|(name, _)| {
+            os_trust_store(&located(name).real())
+                .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
+        })
+        .map(|(name, _)| *name)
 }
 
 /// OpenSSL's by-directory lookup names: eight hex digits, a dot, a number (`3513523f.0`).
