@@ -199,15 +199,28 @@ pub fn home_directories(root: &SystemRoot, environment: &Environment) -> Vec<Pat
 
 /// The entries of the device directory `directory`, as device paths, sorted.
 pub fn children(root: &SystemRoot, directory: &Path) -> Vec<PathBuf> {
+    children_named(root, directory, |_| true)
+}
+
+/// The entries of `directory` whose name `keep` accepts, as device paths, sorted. The names are
+/// filtered before they are joined and sorted: a `/usr/lib/<triplet>` holds ~1,100 entries and
+/// the C SDK's discovery wants the one `libssl.so*` of them.
+pub fn children_named(
+    root: &SystemRoot,
+    directory: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(locate(root, directory).host) else {
         return Vec::new();
     };
-    let mut children: Vec<PathBuf> = entries
+    let mut names: Vec<OsString> = entries
         .flatten()
-        .map(|entry| directory.join(entry.file_name()))
+        .map(|entry| entry.file_name())
+        .filter(|name| keep(&name.to_string_lossy()))
         .collect();
-    children.sort();
-    children
+    // One parent: ordering the names orders the paths.
+    names.sort();
+    names.into_iter().map(|name| directory.join(name)).collect()
 }
 
 #[cfg(test)]
