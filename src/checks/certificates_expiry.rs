@@ -48,7 +48,7 @@ impl DeclaredCheck for CertificatesExpiryCheck {
             ConfigFormat::V2Toml => Year2038::TimeT,
         };
         let mut review =
-            ExpiryReview::new(context.now, context.expiry_warning_days).year_2038(year_2038);
+            ExpiryReview::new(context.now, context.leaf.expiry_warning_days).year_2038(year_2038);
         for (der, source) in &rated {
             review.review(der, source);
         }
@@ -64,7 +64,7 @@ impl DeclaredCheck for CertificatesExpiryCheck {
             ));
         }
         Ok(outcome.info(ExpiryInfo {
-            warning_days: context.expiry_warning_days,
+            warning_days: context.leaf.expiry_warning_days,
             certificates: validities,
         }))
     }
@@ -111,11 +111,11 @@ mod tests {
     }
 
     async fn rate(now: time::OffsetDateTime, warning_days: u32) -> Outcome {
-        let context = Context {
+        let mut context = Context {
             now,
-            expiry_warning_days: warning_days,
             ..Context::default()
         };
+        context.leaf.expiry_warning_days = warning_days;
         Check::run(&CertificatesExpiryCheck, &context, &prior()).await
     }
 

@@ -80,7 +80,7 @@ impl DeclaredCheck for DeviceCaChainCheck {
             TrustAnchors::clone(trust),
         )];
         // On a gateway, --ca-file names the root its leaves were given.
-        if let Some(leaf_root) = &context.ca_file {
+        if let Some(leaf_root) = &context.leaf.ca_file {
             match load_certificates(leaf_root) {
                 Ok(certificates) => roots.push((
                     format!("the leaves' root CA file {}", leaf_root.display()),

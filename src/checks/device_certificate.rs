@@ -65,7 +65,7 @@ impl DeclaredCheck for DeviceCertificateCheck {
                 "use an RSA 2048+, ECDSA P-256/P-384 or Ed25519 key".to_owned(),
             )),
         }
-        let mut review = ExpiryReview::new(context.now, context.expiry_warning_days);
+        let mut review = ExpiryReview::new(context.now, context.leaf.expiry_warning_days);
         review.review_summary(Ok(&summary), "the device certificate");
         let (dates, validities) = review.finish("device certificates");
         if dates.status != Status::Ok {

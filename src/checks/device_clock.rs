@@ -168,13 +168,16 @@ fn gateway_date(prior: &Prior) -> Option<OffsetDateTime> {
 /// device's lead over it returned.
 async fn ask_ntp(server: &str, context: &Context) -> Result<Duration, String> {
     let target = ntp_target(server);
-    let address = tokio::time::timeout(context.timeout, tokio::net::lookup_host(target.clone()))
-        .await
-        .map_err(|_| format!("NTP server `{server}` did not resolve within the timeout"))?
-        .map_err(|error| format!("NTP server `{server}` does not resolve: {error}"))?
-        .next()
-        .ok_or_else(|| format!("NTP server `{server}` resolves to no address"))?;
-    sntp::query(address, context.timeout)
+    let address = tokio::time::timeout(
+        context.leaf.timeout,
+        tokio::net::lookup_host(target.clone()),
+    )
+    .await
+    .map_err(|_| format!("NTP server `{server}` did not resolve within the timeout"))?
+    .map_err(|error| format!("NTP server `{server}` does not resolve: {error}"))?
+    .next()
+    .ok_or_else(|| format!("NTP server `{server}` resolves to no address"))?;
+    sntp::query(address, context.leaf.timeout)
         .await
         .map(|answer| answer.offset)
         .map_err(|error| error.to_string())

@@ -27,7 +27,7 @@ impl FamilyCheck for EdgeHubListeningCheck {
         let certificates = prior.configured_certificates();
         let anchors = certificates.and_then(|certificates| certificates.trust_bundle.as_deref());
         let format = certificates.map(|certificates| certificates.format);
-        let port = context.ports.get(protocol);
+        let port = context.leaf.ports.get(protocol);
         let endpoint = Endpoint {
             protocol,
             peer: Peer::EdgeHub,

@@ -94,7 +94,7 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
             }
         }
 
-        let mut review = ExpiryReview::new(now, context.expiry_warning_days);
+        let mut review = ExpiryReview::new(now, context.leaf.expiry_warning_days);
         for certificate in &certificates {
             match certificate {
                 Reviewed::Presented(_, summary) => review.review_summary(
@@ -119,7 +119,7 @@ impl DeclaredCheck for GatewayCertExpiryCheck {
                 );
         }
         Ok(clock_first(prior, outcome).info(ExpiryInfo {
-            warning_days: context.expiry_warning_days,
+            warning_days: context.leaf.expiry_warning_days,
             certificates: validities,
         }))
     }

@@ -34,7 +34,7 @@ impl FamilyCheck for GatewayConnectCheck {
         let unknown = "skipped because the gateway address is unknown";
         let name = prior.gateway_name().or_skip(unknown)?;
         // Through a proxy the proxy resolves the name; no local address is needed.
-        let proxy = context.proxy.route(name);
+        let proxy = context.leaf.proxy.route(name);
         let resolution = prior.resolution();
         let addresses = match (resolution, proxy) {
             (Some(resolution), _) => resolution.addresses.clone(),
@@ -47,7 +47,7 @@ impl FamilyCheck for GatewayConnectCheck {
         {
             return Ok(Outcome::skipped(format!(
                 "not used through the proxy {proxy} ({}): behind an HTTP proxy a device reaches its gateway on 443 only (HTTPS, MQTT and AMQP over WebSockets); to try this port through the proxy anyway, pass --port {}=PORT or --only {}",
-                context.proxy.source,
+                context.leaf.proxy.source,
                 protocol.key(),
                 protocol.connect_check_id()
             )));
@@ -77,8 +77,8 @@ impl FamilyCheck for GatewayConnectCheck {
             protocol,
             server_name: name,
             addresses: &addresses,
-            port: context.ports.get(protocol),
-            timeout: context.timeout,
+            port: context.leaf.ports.get(protocol),
+            timeout: context.leaf.timeout,
             client: &client,
             proxy: proxy.map(|proxy| proxy.as_ref()),
         };
@@ -92,7 +92,7 @@ impl FamilyCheck for GatewayConnectCheck {
             Err(error) => {
                 let error = error.clone();
                 let mut outcome = connect_failure(&label, Peer::Gateway, observation, &error)
-                    .details(through(proxy, &context.proxy.source));
+                    .details(through(proxy, &context.leaf.proxy.source));
                 if let ConnectError::Refused { endpoint } = &error
                     && let Some(remedy) = &mut outcome.remedy
                     && let Some(resolution) = resolution
@@ -113,7 +113,7 @@ impl FamilyCheck for GatewayConnectCheck {
         );
         let tried = observation.attempts.len();
         let mut outcome = Outcome::ok(message)
-            .details(through(proxy, &context.proxy.source))
+            .details(through(proxy, &context.leaf.proxy.source))
             .detail(format!("certificates presented: {}", session.chain.len()))
             .details(certificate_note);
         if let Some(group) = &handshake.key_exchange_group {

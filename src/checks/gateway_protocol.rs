@@ -75,7 +75,7 @@ impl GatewayProtocolCheck {
         };
         let mut answer = answer.clone();
         // With `--authenticate` the connection itself made the upgrade (gateway-auth-websocket).
-        if let (ProbeAnswer::Https(https), true) = (&mut answer, context.websocket)
+        if let (ProbeAnswer::Https(https), true) = (&mut answer, context.leaf.websocket)
             && https.websocket.is_none()
         {
             https.websocket = Some(probe_websocket(context, observation).await);
@@ -123,10 +123,11 @@ async fn probe_websocket(context: &Context, observation: &Observation) -> WebSoc
         server_name: &observation.server_name,
         addresses: &addresses,
         port: observation.port,
-        timeout: context.timeout,
+        timeout: context.leaf.timeout,
         client: &client,
         // The same way as the connect check's connection: through its proxy, if any.
         proxy: context
+            .leaf
             .proxy
             .route(&observation.server_name)
             .map(|proxy| proxy.as_ref()),
@@ -136,7 +137,7 @@ async fn probe_websocket(context: &Context, observation: &Observation) -> WebSoc
         Err(error) => return WebSocketAnswer::failed(format!("no TLS connection: {error}")),
     };
     let host = http::host_header(&observation.server_name, observation.port);
-    let answer = http::probe_websocket(&mut connected.stream, &host, context.timeout)
+    let answer = http::probe_websocket(&mut connected.stream, &host, context.leaf.timeout)
         .await
         .unwrap_or_else(|error| WebSocketAnswer::failed(format!("the server {error}")));
     connected.close().await;

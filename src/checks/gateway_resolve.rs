@@ -22,7 +22,7 @@ impl DeclaredCheck for GatewayResolveCheck {
         // What device SDKs get (getaddrinfo), asked only where it can differ: not for an
         // override or an IP literal, nor when --dns-server names another server on purpose.
         let compare = context.compare_system_resolver
-            && context.dns_server.is_none()
+            && context.leaf.dns_server.is_none()
             && resolved.as_ref().map_or(true, |resolution| {
                 matches!(
                     resolution.source,
@@ -30,7 +30,7 @@ impl DeclaredCheck for GatewayResolveCheck {
                 )
             });
         let system = if compare {
-            Some(system_lookup(name, context.timeout).await)
+            Some(system_lookup(name, context.leaf.timeout).await)
         } else {
             None
         };
@@ -101,9 +101,9 @@ impl DeclaredCheck for GatewayResolveCheck {
             }
             // Through a proxy the device leaves the name to the proxy (as curl does): not
             // resolving here is then no reason to stop the connect checks.
-            Err(failure) if context.proxy.route(name).is_some() => Outcome::warning(format!(
+            Err(failure) if context.leaf.proxy.route(name).is_some() => Outcome::warning(format!(
                 "{failure}; through the proxy ({}) the proxy resolves the name, so the connect checks go on",
-                context.proxy.source
+                context.leaf.proxy.source
             ))
             .details(failure.notes.clone())
             .remedy("nothing to do if this device reaches the gateway only through the proxy; otherwise see the resolver's fix: `edgeprobe explain gateway-resolve`")

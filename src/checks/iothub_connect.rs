@@ -51,7 +51,7 @@ impl FamilyCheck for IotHubConnectCheck {
                         .remedy("correct HostName in the connection string (or --iothub-hostname): <hub>.azure-devices.net"));
             }
         };
-        let location = OsTrustLocation::locate(&context.root, &context.trust_environment);
+        let location = OsTrustLocation::locate(&context.root, &context.leaf.trust_environment);
         let anchors = match location.load_without_blocking().await {
             Ok(anchors) => anchors,
             Err(error) => {

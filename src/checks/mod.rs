@@ -412,12 +412,12 @@ mod tests {
             amqp: 15671,
             https: 8443,
         };
-        let context = Context {
-            ports: moved,
+        let mut context = Context {
             parent_ports: moved,
             iothub_ports: moved,
             ..Context::default()
         };
+        context.leaf.ports = moved;
         let mut families = 0;
         for check in all_checks() {
             let Some(port) = check.port(&context) else {

@@ -163,7 +163,7 @@ pub(super) async fn request(
         server_name: &target.host.name,
         addresses: target.addresses,
         port: target.port,
-        timeout: context.timeout,
+        timeout: context.leaf.timeout,
         client: &client,
         // Image pulls are the Docker daemon's, whose proxy is its own setting (not
         // `[agent.env]`): these requests go direct.
@@ -175,7 +175,7 @@ pub(super) async fn request(
             Err(error) => Err(RequestFailure::Connect(error)),
             Ok((mut stream, address, _)) => {
                 exchange.address = Some(address);
-                registry::get(&mut stream, &host, path, accept, context.timeout)
+                registry::get(&mut stream, &host, path, accept, context.leaf.timeout)
                     .await
                     .map(|response| Answered {
                         answer: registry::judge(&response),
@@ -193,17 +193,21 @@ pub(super) async fn request(
                 let judged = verify(target.host, anchors, &connected.chain, context);
                 let result = match judged {
                     Err(failure) => Err(failure),
-                    Ok(code) => {
-                        registry::get(&mut connected.stream, &host, path, accept, context.timeout)
-                            .await
-                            .map(|response| Answered {
-                                answer: registry::judge(&response),
-                                response,
-                                verify_code: Some(code),
-                                unverified: anchors.is_none(),
-                            })
-                            .map_err(RequestFailure::NoHttp)
-                    }
+                    Ok(code) => registry::get(
+                        &mut connected.stream,
+                        &host,
+                        path,
+                        accept,
+                        context.leaf.timeout,
+                    )
+                    .await
+                    .map(|response| Answered {
+                        answer: registry::judge(&response),
+                        response,
+                        verify_code: Some(code),
+                        unverified: anchors.is_none(),
+                    })
+                    .map_err(RequestFailure::NoHttp),
                 };
                 connected.close().await;
                 result

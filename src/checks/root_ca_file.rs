@@ -19,8 +19,8 @@ impl DeclaredCheck for RootCaFileCheck {
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         // Without --ca-file: the store the device's distribution (or SSL_CERT_FILE) names,
         // under --root.
-        let location = OsTrustLocation::locate(&context.root, &context.trust_environment);
-        let (path, system) = match &context.ca_file {
+        let location = OsTrustLocation::locate(&context.root, &context.leaf.trust_environment);
+        let (path, system) = match &context.leaf.ca_file {
             Some(path) => (path.clone(), false),
             None => (location.bundle.clone(), true),
         };

@@ -43,10 +43,10 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
         )
     }
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        let location = OsTrustLocation::locate(&context.root, &context.trust_environment);
+        let location = OsTrustLocation::locate(&context.root, &context.leaf.trust_environment);
         // Without --ca-file the OS store is what the device's SDK uses: diagnose the roots
         // added to it, since no root file says which one the gateway needs.
-        if self.suite == Suite::Leaf && context.ca_file.is_none() {
+        if self.suite == Suite::Leaf && context.leaf.ca_file.is_none() {
             return Ok(added_roots(context, &location).await);
         }
         let anchors = match self.suite {

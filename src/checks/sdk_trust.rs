@@ -114,7 +114,7 @@ impl DeclaredCheck for SdkTrustCheck {
 
 /// The root to look for: `--ca-file`'s, else the root of the first chain a port presented.
 fn wanted_root(context: &Context, prior: &Prior) -> Result<(WantedRoot, Option<PathBuf>), Skip> {
-    if context.ca_file.is_some() {
+    if context.leaf.ca_file.is_some() {
         let anchors = prior
             .trust_anchors()
             .ok_or_else(|| Skip::because("skipped because the root CA file was not loaded"))?;

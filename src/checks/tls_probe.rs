@@ -95,7 +95,7 @@ pub(super) async fn examine(
         server_name: &endpoint.host.name,
         addresses: endpoint.addresses,
         port: endpoint.port,
-        timeout: context.timeout,
+        timeout: context.leaf.timeout,
         client: &client,
         proxy: endpoint.proxy.map(|(proxy, _)| proxy),
     };
@@ -240,8 +240,8 @@ pub(super) fn upstream_path(
         ConfigFormat::V2Toml => ("[agent.env] https_proxy", "[agent.env] UpstreamProtocol"),
         ConfigFormat::V1Yaml => ("agent.env.https_proxy", "agent.env.UpstreamProtocol"),
     };
-    let settings = if context.proxy.source == "--proxy" {
-        context.proxy.clone()
+    let settings = if context.leaf.proxy.source == "--proxy" {
+        context.leaf.proxy.clone()
     } else {
         let env = &config.agent_env;
         let proxy = match &env.https_proxy {

@@ -157,21 +157,21 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     let machine_hostname = root.machine_hostname().ok();
     let config_path = located.path.clone();
     let mut context = Context::for_config(root, located);
-    context.ca_file = args.ca_file.clone();
-    context.hosts_file = hosts_file;
-    context.dns_server = args.network.dns_server;
-    context.resolve_overrides = args.network.resolve_overrides();
-    context.ports = args.network.ports();
+    context.leaf.ca_file = args.ca_file.clone();
+    context.leaf.hosts_file = hosts_file;
+    context.leaf.dns_server = args.network.dns_server;
+    context.leaf.resolve_overrides = args.network.resolve_overrides();
+    context.leaf.ports = args.network.ports();
     context.parent_ports = args.network.parent_ports();
     context.iothub_ports = args.network.iothub_ports();
-    context.timeout = args.network.timeout;
-    context.expiry_warning_days = args
+    context.leaf.timeout = args.network.timeout;
+    context.leaf.expiry_warning_days = args
         .expiry_warning_days
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
     context.iothub_hostname = args.iothub_hostname.clone();
-    context.trust_environment = TrustEnvironment::from_process();
+    context.leaf.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
-    context.proxy = proxy_settings(&args, false)?;
+    context.leaf.proxy = proxy_settings(&args, false)?;
     context.asked_ports = asked_ports(&args, &selection, &gateway_registry(), Peer::EdgeHub);
     context.top_layer = args.nested.top_layer;
     context.registry_port = args.nested.registry_port;

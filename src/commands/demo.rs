@@ -47,13 +47,13 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         .map_err(|error| AppError::Demo(format!("{}: {error}", ca_file.display())))?;
 
     let mut context = Context::for_gateway(DEMO_GATEWAY);
-    context.ca_file = Some(ca_file.clone());
-    context.resolve_overrides.insert(
+    context.leaf.ca_file = Some(ca_file.clone());
+    context.leaf.resolve_overrides.insert(
         DEMO_GATEWAY.to_owned(),
         vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
     );
-    context.ports = gateway.ports;
-    context.timeout = args.timeout;
+    context.leaf.ports = gateway.ports;
+    context.leaf.timeout = args.timeout;
     context.now = now;
     // The identity scenarios: the leaf authenticates as its device.
     if let Some(identity) = &setup.identity {

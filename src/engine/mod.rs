@@ -42,19 +42,9 @@ pub struct Context {
     /// `--connection-string`, raw; parsed by the `connection-string` check. A secret, so this
     /// struct's derived `Debug` shows `<redacted>`.
     pub connection_string: Option<SecretString>,
-    /// `--ca-file`: the gateway's root CA as given to the leaf device.
-    pub ca_file: Option<PathBuf>,
-    pub hosts_file: PathBuf,
-    /// `--dns-server IP[:PORT]`; `None` means `/etc/resolv.conf`.
-    pub dns_server: Option<SocketAddr>,
-    /// `--resolve NAME:ADDR` overrides, like curl's; keys are lower-case names.
-    pub resolve_overrides: BTreeMap<String, Vec<std::net::IpAddr>>,
-    pub ports: Ports,
-    /// Deadline for every network step (each connect, each handshake, each DNS query).
-    pub timeout: Duration,
-    pub expiry_warning_days: u32,
-    /// `--websocket`: also try the IoT Hub WebSocket upgrade on the HTTPS port.
-    pub websocket: bool,
+    /// The leaf-facing settings every mode shares (`--ca-file`, the network options, the
+    /// proxy, the OS store's environment): declared once, in [`LeafSettings`].
+    pub leaf: LeafSettings,
     /// The clock, passed in so nothing deep inside reads it and tests can pin it.
     pub now: OffsetDateTime,
     /// `--root`: where the gateway's `/` is; every system path is read under it.
@@ -74,14 +64,8 @@ pub struct Context {
     pub compare_system_resolver: bool,
     /// `--ntp-server HOST[:PORT]`: `device-clock` also asks it (SNTP).
     pub ntp_server: Option<String>,
-    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
-    /// command): where OpenSSL-based SDKs find the OS trust store.
-    pub trust_environment: os_trust_location::TrustEnvironment,
     /// Leaf mode: `--authenticate`, `--send-test-message`, `--cert`, `--key`, `--device-ca`.
     pub identity: crate::identity::IdentityOptions,
-    /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
-    /// mode: `--proxy`, else none (the upstream checks read the config's `[agent.env]`).
-    pub proxy: crate::net::proxy::ProxySettings,
     /// The ports asked for by name (`--port`, `--parent-port`, `--iothub-port`, or `--only`
     /// naming a port's check): probed even where this configuration does not use them.
     pub asked_ports: Vec<(Peer, Protocol)>,
@@ -107,14 +91,7 @@ impl Default for Context {
         Context {
             gateway: None,
             connection_string: None,
-            ca_file: None,
-            hosts_file: PathBuf::from("/etc/hosts"),
-            dns_server: None,
-            resolve_overrides: BTreeMap::new(),
-            ports: Ports::default(),
-            timeout: Duration::from_secs(5),
-            expiry_warning_days: LEAF_EXPIRY_WARNING_DAYS,
-            websocket: false,
+            leaf: LeafSettings::default(),
             now: OffsetDateTime::now_utc(),
             root: SystemRoot::host(),
             config: None,
@@ -124,9 +101,7 @@ impl Default for Context {
             iothub_hostname: None,
             compare_system_resolver: false,
             ntp_server: None,
-            trust_environment: os_trust_location::TrustEnvironment::default(),
             identity: crate::identity::IdentityOptions::default(),
-            proxy: Default::default(),
             asked_ports: Vec::new(),
             sdk_runtimes: None,
             environment: crate::sdk_trust::Environment::default(),
@@ -143,43 +118,45 @@ impl Default for Context {
 /// context from one of these with [`Context::leaf`], so the three cannot drift apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeafSettings {
-    /// `--ca-file`
+    /// `--ca-file`: the gateway's root CA as given to the leaf device.
     pub ca_file: Option<PathBuf>,
     /// `--hosts-file`
     pub hosts_file: PathBuf,
-    /// `--dns-server`
+    /// `--dns-server IP[:PORT]`; `None` means `/etc/resolv.conf`.
     pub dns_server: Option<SocketAddr>,
-    /// `--resolve`, by lower-case name
+    /// `--resolve NAME:ADDR` overrides, like curl's; keys are lower-case names.
     pub resolve_overrides: BTreeMap<String, Vec<std::net::IpAddr>>,
     /// `--port`
     pub ports: Ports,
-    /// `--timeout`, each network step's deadline
+    /// `--timeout`: the deadline for every network step (each connect, each handshake, each
+    /// DNS query).
     pub timeout: Duration,
     /// `--expiry-warning-days`
     pub expiry_warning_days: u32,
-    /// `--websocket`
+    /// `--websocket`: also try the IoT Hub WebSocket upgrade on the HTTPS port.
     pub websocket: bool,
-    /// `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`
+    /// Leaf mode and `connect`: `--proxy`/`--noproxy`, else `https_proxy`/`no_proxy`. Gateway
+    /// mode: `--proxy`, else none (the upstream checks read the config's `[agent.env]`).
     pub proxy: crate::net::proxy::ProxySettings,
-    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` as the device's environment sets them (read by the
+    /// command): where OpenSSL-based SDKs find the OS trust store.
     pub trust_environment: os_trust_location::TrustEnvironment,
 }
 
 impl Default for LeafSettings {
-    /// The documented defaults: a [`Context::default`]'s.
+    /// The documented defaults.
     fn default() -> Self {
-        let context = Context::default();
         LeafSettings {
-            ca_file: context.ca_file,
-            hosts_file: context.hosts_file,
-            dns_server: context.dns_server,
-            resolve_overrides: context.resolve_overrides,
-            ports: context.ports,
-            timeout: context.timeout,
-            expiry_warning_days: context.expiry_warning_days,
-            websocket: context.websocket,
-            proxy: context.proxy,
-            trust_environment: context.trust_environment,
+            ca_file: None,
+            hosts_file: PathBuf::from("/etc/hosts"),
+            dns_server: None,
+            resolve_overrides: BTreeMap::new(),
+            ports: Ports::default(),
+            timeout: Duration::from_secs(5),
+            expiry_warning_days: LEAF_EXPIRY_WARNING_DAYS,
+            websocket: false,
+            proxy: Default::default(),
+            trust_environment: os_trust_location::TrustEnvironment::default(),
         }
     }
 }
@@ -188,18 +165,8 @@ impl Context {
     /// The context of a leaf run with `settings`, no gateway named yet, a fresh [`Shared`] and
     /// the clock read now.
     pub fn leaf(settings: &LeafSettings) -> Self {
-        let settings = settings.clone();
         Context {
-            ca_file: settings.ca_file,
-            hosts_file: settings.hosts_file,
-            dns_server: settings.dns_server,
-            resolve_overrides: settings.resolve_overrides,
-            ports: settings.ports,
-            timeout: settings.timeout,
-            expiry_warning_days: settings.expiry_warning_days,
-            websocket: settings.websocket,
-            proxy: settings.proxy,
-            trust_environment: settings.trust_environment,
+            leaf: settings.clone(),
             now: OffsetDateTime::now_utc(),
             ..Context::default()
         }
@@ -223,11 +190,11 @@ impl Context {
     /// reads the gateway's own under `--root`, the leaf suite this device's.
     pub fn resolver_settings(&self, resolv_conf: PathBuf) -> ResolverSettings {
         ResolverSettings {
-            hosts_file: self.hosts_file.clone(),
+            hosts_file: self.leaf.hosts_file.clone(),
             resolv_conf,
-            dns_server: self.dns_server,
-            overrides: self.resolve_overrides.clone(),
-            timeout: self.timeout,
+            dns_server: self.leaf.dns_server,
+            overrides: self.leaf.resolve_overrides.clone(),
+            timeout: self.leaf.timeout,
         }
     }
 
@@ -235,8 +202,11 @@ impl Context {
     /// defaults; the gateway-mode counterpart of [`Context::for_gateway`].
     pub fn for_config(root: SystemRoot, config: Located) -> Self {
         Context {
-            hosts_file: root.path("/etc/hosts"),
-            expiry_warning_days: GATEWAY_EXPIRY_WARNING_DAYS,
+            leaf: LeafSettings {
+                hosts_file: root.path("/etc/hosts"),
+                expiry_warning_days: GATEWAY_EXPIRY_WARNING_DAYS,
+                ..LeafSettings::default()
+            },
             root,
             config: Some(config),
             ..Context::default()

@@ -127,7 +127,7 @@ impl PortFamily {
     /// `--port`, `--parent-port` or `--iothub-port` set it.
     pub fn port(&self, protocol: Protocol, context: &Context) -> PortCheck {
         let ports = match self.peer {
-            Peer::Gateway | Peer::EdgeHub => &context.ports,
+            Peer::Gateway | Peer::EdgeHub => &context.leaf.ports,
             Peer::Parent => &context.parent_ports,
             Peer::IotHub => &context.iothub_ports,
         };

@@ -323,12 +323,12 @@ impl Exporter {
             .timeout
             .min(deadline / 2)
             .max(Duration::from_millis(100));
-        let context = Context {
+        let mut context = Context {
             gateway: Some(target.host.clone()),
-            timeout: step,
             now: whole_second(OffsetDateTime::now_utc()),
             ..prepared.template.clone()
         };
+        context.leaf.timeout = step;
         let selection = target.selection(module);
         let ca_file = module
             .leaf

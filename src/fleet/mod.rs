@@ -152,12 +152,15 @@ where
 /// The context for one target: the template's settings and shared state, this gateway, and
 /// its own CA file when the line names one.
 fn target_context(template: &Context, target: &TargetLine) -> Context {
-    Context {
+    let mut context = Context {
         gateway: Some(target.gateway.clone()),
         connection_string: None,
-        ca_file: target.ca_file.clone().or_else(|| template.ca_file.clone()),
         ..template.clone()
+    };
+    if let Some(ca_file) = &target.ca_file {
+        context.leaf.ca_file = Some(ca_file.clone());
     }
+    context
 }
 
 async fn check_target(
@@ -168,6 +171,7 @@ async fn check_target(
     gateway: &str,
 ) -> TargetResult {
     let ca_file = context
+        .leaf
         .ca_file
         .as_deref()
         .map(|path: &Path| path.display().to_string());

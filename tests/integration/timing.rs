@@ -30,17 +30,17 @@ async fn silent_listener() -> u16 {
 async fn three_silent_ports_cost_one_timeout() {
     let timeout = Duration::from_secs(5);
     let mut context = Context::for_gateway("gateway.edgeprobe.test");
-    context.resolve_overrides.insert(
+    context.leaf.resolve_overrides.insert(
         "gateway.edgeprobe.test".into(),
         vec!["127.0.0.1".parse().expect("ip")],
     );
-    context.ca_file = Some(crate::harness::fixture("root-ca.pem"));
-    context.ports = Ports {
+    context.leaf.ca_file = Some(crate::harness::fixture("root-ca.pem"));
+    context.leaf.ports = Ports {
         mqtt: silent_listener().await,
         amqp: silent_listener().await,
         https: silent_listener().await,
     };
-    context.timeout = timeout;
+    context.leaf.timeout = timeout;
     let selection = Selection {
         only: CONNECT_CHECKS.map(String::from).to_vec(),
         skip: vec![],
