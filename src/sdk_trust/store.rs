@@ -385,6 +385,83 @@ mod tests {
         assert!(!wanted.is_in(&[same_name_root()]));
     }
 
+    /// A hashed directory `/certs` in a device tree, and the hash name of `root-ca.pem`.
+    fn hashed_directory() -> (tempfile::TempDir, StoreLocation, String) {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tree.path().join("certs")).unwrap();
+        let root = SystemRoot::new(tree.path());
+        let store = StoreLocation::new(&root, "/certs", StoreFormat::HashedDirectory, "test");
+        let root_ca = fixture("root-ca.pem");
+        let (_, parsed) = X509Certificate::from_der(&root_ca[0]).unwrap();
+        let stem = hash_file_stem(name_hash(parsed.subject()).unwrap());
+        (tree, store, stem)
+    }
+
+    fn copy_in(tree: &tempfile::TempDir, fixture_name: &str, name: &str) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(fixture_name);
+        std::fs::copy(from, tree.path().join("certs").join(name)).unwrap();
+    }
+
+    #[test]
+    fn a_hashed_directory_is_read_at_the_hash_names_of_the_wanted_subject() {
+        let (tree, store, stem) = hashed_directory();
+        let wanted = WantedRoot::Roots(fixture("root-ca.pem"));
+        // A hash collision: `.0` holds another certificate, `.1` the root.
+        copy_in(&tree, "other-root-ca.pem", &format!("{stem}.0"));
+        copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
+        assert_eq!(
+            look_up(&store, &wanted),
+            Lookup::Holds(PathBuf::from(format!("/certs/{stem}.1")))
+        );
+        // OpenSSL stops at the first `<hash>.N` it cannot load, and says so. (Another tree: a
+        // process reads each store file once.)
+        let (tree, store, stem) = hashed_directory();
+        std::fs::write(tree.path().join(format!("certs/{stem}.0")), b"not PEM").unwrap();
+        copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
+            panic!("{:?}", look_up(&store, &wanted));
+        };
+        assert!(
+            note.contains(&format!("/certs/{stem}.0 cannot be read"))
+                && note.contains("looks no further"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn only_a_file_no_hash_name_leads_to_is_a_near_miss() {
+        let (tree, store, stem) = hashed_directory();
+        let wanted = WantedRoot::Roots(fixture("root-ca.pem"));
+        copy_in(&tree, "root-ca.pem", "gateway-root.pem");
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
+            panic!("{:?}", look_up(&store, &wanted));
+        };
+        assert!(
+            note.starts_with("/certs/gateway-root.pem holds the root") && note.contains("rehash"),
+            "{note}"
+        );
+        // Rehashed: the hash name is a link to that file, which is then found, not missed.
+        std::os::unix::fs::symlink(
+            "gateway-root.pem",
+            tree.path().join(format!("certs/{stem}.0")),
+        )
+        .unwrap();
+        assert_eq!(
+            look_up(&store, &wanted),
+            Lookup::Holds(PathBuf::from(format!("/certs/{stem}.0")))
+        );
+        // The root under another subject's hash name: not where OpenSSL looks, and not a near
+        // miss either, since a hash name leads to it (the file is what OpenSSL would read for
+        // that other name).
+        let (tree, store, _) = hashed_directory();
+        copy_in(&tree, "root-ca.pem", "0badc0de.0");
+        std::os::unix::fs::symlink("0badc0de.0", tree.path().join("certs/gateway-root.pem"))
+            .unwrap();
+        assert_eq!(look_up(&store, &wanted), Lookup::Lacks { note: None });
+    }
+
     #[test]
     fn only_hash_names_are_looked_up_in_a_directory() {
         assert!(is_hash_name("3513523f.0"));
