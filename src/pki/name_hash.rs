@@ -38,10 +38,11 @@ fn canonical_encoding(name: &X509Name<'_>) -> Option<Vec<u8>> {
             content.extend(canonical_value(attribute.attr_value())?);
             let mut encoded = Vec::new();
             push_element(&mut encoded, 0x30, &content);
-            attributes.push(encoded);
+            // DER's SET OF order (X.690 11.6), as OpenSSL's encoder sorts it: by the encodings.
+            // An RDN holds one to a few attributes, so they are inserted in place.
+            let at = attributes.partition_point(|other: &Vec<u8>| *other <= encoded);
+            attributes.insert(at, encoded);
         }
-        // DER's SET OF order (X.690 11.6), as OpenSSL's encoder sorts it: by the encodings.
-        attributes.sort();
         push_element(&mut encoding, 0x31, &attributes.concat());
     }
     Some(encoding)

@@ -199,7 +199,7 @@ pub fn home_directories(root: &SystemRoot, environment: &Environment) -> Vec<Pat
 
 /// The entries of the device directory `directory`, as device paths, sorted.
 pub fn children(root: &SystemRoot, directory: &Path) -> Vec<PathBuf> {
-    children_named(root, directory, |_| true)
+    children_named(root, directory, &|_| true)
 }
 
 /// The entries of `directory` whose name `keep` accepts, as device paths, sorted. The names are
@@ -208,19 +208,19 @@ pub fn children(root: &SystemRoot, directory: &Path) -> Vec<PathBuf> {
 pub fn children_named(
     root: &SystemRoot,
     directory: &Path,
-    keep: impl Fn(&str) -> bool,
+    keep: &dyn Fn(&str) -> bool,
 ) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(locate(root, directory).host) else {
         return Vec::new();
     };
-    let mut names: Vec<OsString> = entries
+    let mut children: Vec<PathBuf> = entries
         .flatten()
         .map(|entry| entry.file_name())
         .filter(|name| keep(&name.to_string_lossy()))
+        .map(|name| directory.join(name))
         .collect();
-    // One parent: ordering the names orders the paths.
-    names.sort();
-    names.into_iter().map(|name| directory.join(name)).collect()
+    children.sort();
+    children
 }
 
 #[cfg(test)]

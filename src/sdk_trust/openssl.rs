@@ -52,7 +52,7 @@ pub fn discover_c_sdk(root: &SystemRoot, environment: &Environment) -> Option<In
     let library = library_directories(root)
         .into_iter()
         .find_map(|directory| {
-            children_named(root, &directory, |name| name.starts_with("libssl.so"))
+            children_named(root, &directory, &|name| name.starts_with("libssl.so"))
                 .into_iter()
                 .next()
         })?;
@@ -75,7 +75,7 @@ fn library_directories(root: &SystemRoot) -> Vec<PathBuf> {
     for base in ["/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib"] {
         directories.push(PathBuf::from(base));
         // Debian's multiarch directories: /usr/lib/x86_64-linux-gnu, /usr/lib/aarch64-linux-gnu.
-        directories.extend(children_named(root, Path::new(base), |name| {
+        directories.extend(children_named(root, Path::new(base), &|name| {
             name.contains("-linux-")
         }));
     }

@@ -80,7 +80,7 @@ fn certifi_bundles(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf>
         library_directories.push(home.join(".local/lib"));
     }
     for directory in library_directories {
-        for python in children_named(root, &directory, |name| name.starts_with("python3")) {
+        for python in children_named(root, &directory, &|name| name.starts_with("python3")) {
             packages.push(python.join("site-packages"));
             packages.push(python.join("dist-packages"));
         }

@@ -1,7 +1,6 @@
 //! One trust store a runtime reads, and whether the gateway's root is in it. A store that does
 //! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rustls_pki_types::CertificateDer;
@@ -93,13 +92,17 @@ impl WantedRoot {
         };
         for certificate in certificates {
             let (_, parsed) = X509Certificate::from_der(certificate).ok()?;
-            hashes.push(name_hash(parsed.subject())?);
+            let mut names = vec![parsed.subject()];
             if matches!(self, WantedRoot::IssuerOf(_)) {
-                hashes.push(name_hash(parsed.issuer())?);
+                names.push(parsed.issuer());
+            }
+            for name in names {
+                let hash = name_hash(name)?;
+                if !hashes.contains(&hash) {
+                    hashes.push(hash);
+                }
             }
         }
-        hashes.sort_unstable();
-        hashes.dedup();
         Some(hashes)
     }
 
@@ -288,7 +291,7 @@ fn near_miss<'a>(
     store: &StoreLocation,
     wanted: &WantedRoot,
     names: &'a [String],
-    read_as: impl Fn(&str) -> Option<DirectoryEntry>,
+    read_as: &dyn Fn(&str) -> Option<DirectoryEntry>,
 ) -> Option<&'a str> {
     use std::os::unix::fs::MetadataExt;
     let located = |name: &str| locate(&store.root, &store.path.device.join(name));
@@ -296,7 +299,8 @@ fn near_miss<'a>(
         .iter()
         .map(|name| (name.as_str(), std::fs::metadata(located(name).host).ok()))
         .collect();
-    let read: HashSet<(u64, u64)> = files
+    // A few hundred entries at most, compared only for the names the runtime skips.
+    let read: Vec<(u64, u64)> = files
         .iter()
         .filter(|(name, _)| read_as(name).is_some())
         .filter_map(|(_, metadata)| Some((metadata.as_ref()?.dev(), metadata.as_ref()?.ino())))
