@@ -13,7 +13,8 @@ use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
 use crate::sdk_trust::{
-    Installation, Lookup, Runtime, StoreFormat, StoreRole, WantedRoot, discover, look_up,
+    Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot, discover,
+    look_up,
 };
 
 pub struct SdkTrustCheck;
@@ -39,6 +40,7 @@ impl DeclaredCheck for SdkTrustCheck {
         let mut entries = Vec::new();
         let mut lines = Vec::new();
         let mut fixes = Vec::new();
+        let mut lookups = Lookups::default();
         let root_name = root_file
             .clone()
             .unwrap_or_else(|| PathBuf::from("<the gateway's root CA file>"));
@@ -59,7 +61,7 @@ impl DeclaredCheck for SdkTrustCheck {
                 });
             }
             for installation in installations {
-                let entry = judge(&installation, &wanted, context);
+                let entry = judge(&installation, &wanted, context, &mut lookups);
                 lines.push(describe(&installation, &entry));
                 if !matches!(entry.verdict, SdkVerdict::Trusted) {
                     fixes.push(fix(&installation, &root_name));
@@ -133,11 +135,37 @@ fn wanted_root(context: &Context, prior: &Prior) -> Result<(WantedRoot, Option<P
         })
 }
 
-fn judge(installation: &Installation, wanted: &WantedRoot, context: &Context) -> SdkRuntimeTrust {
+/// Each store looked up once per run: the C SDK, .NET and Python all read OpenSSL's default
+/// paths, and a hashed directory costs a directory listing and a `stat` per entry.
+#[derive(Default)]
+struct Lookups(Vec<(PathBuf, StoreFormat, Lookup)>);
+
+impl Lookups {
+    fn of(&mut self, store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
+        let known = self
+            .0
+            .iter()
+            .find(|(path, format, _)| *path == store.path.host && *format == store.format);
+        if let Some((_, _, lookup)) = known {
+            return lookup.clone();
+        }
+        let lookup = look_up(store, wanted);
+        self.0
+            .push((store.path.host.clone(), store.format, lookup.clone()));
+        lookup
+    }
+}
+
+fn judge(
+    installation: &Installation,
+    wanted: &WantedRoot,
+    context: &Context,
+    lookups: &mut Lookups,
+) -> SdkRuntimeTrust {
     let mut stores = Vec::new();
     let mut verdict = SdkVerdict::Missing;
     for (role, store) in &installation.stores {
-        let lookup = look_up(store, wanted);
+        let lookup = lookups.of(store, wanted);
         let mut entry = SdkStore {
             path: store.path.device.clone(),
             format: store.format,

@@ -8,6 +8,7 @@ pub mod host_match;
 pub mod keys;
 pub mod load;
 pub mod name_constraints;
+pub mod name_hash;
 pub mod oids;
 pub mod signature;
 pub mod strict;

@@ -199,12 +199,25 @@ pub fn home_directories(root: &SystemRoot, environment: &Environment) -> Vec<Pat
 
 /// The entries of the device directory `directory`, as device paths, sorted.
 pub fn children(root: &SystemRoot, directory: &Path) -> Vec<PathBuf> {
+    children_named(root, directory, &|_| true)
+}
+
+/// The entries of `directory` whose name `keep` accepts, as device paths, sorted. The names are
+/// filtered before they are joined and sorted: a `/usr/lib/<triplet>` holds ~1,100 entries and
+/// the C SDK's discovery wants the one `libssl.so*` of them.
+pub fn children_named(
+    root: &SystemRoot,
+    directory: &Path,
+    keep: &dyn Fn(&str) -> bool,
+) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(locate(root, directory).host) else {
         return Vec::new();
     };
     let mut children: Vec<PathBuf> = entries
         .flatten()
-        .map(|entry| directory.join(entry.file_name()))
+        .map(|entry| entry.file_name())
+        .filter(|name| keep(&name.to_string_lossy()))
+        .map(|name| directory.join(name))
         .collect();
     children.sort();
     children

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Environment, children, locate};
+use super::device::{Environment, children_named, locate};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole};
 use crate::engine::os_trust_location::OpensslDefaults;
@@ -51,10 +51,10 @@ pub fn default_stores(root: &SystemRoot, environment: &Environment) -> Vec<Store
 pub fn discover_c_sdk(root: &SystemRoot, environment: &Environment) -> Option<Installation> {
     let library = library_directories(root)
         .into_iter()
-        .flat_map(|directory| children(root, &directory))
-        .find(|file| {
-            file.file_name()
-                .is_some_and(|name| name.to_string_lossy().starts_with("libssl.so"))
+        .find_map(|directory| {
+            children_named(root, &directory, &|name| name.starts_with("libssl.so"))
+                .into_iter()
+                .next()
         })?;
     Some(Installation {
         runtime: Runtime::C,
@@ -75,10 +75,8 @@ fn library_directories(root: &SystemRoot) -> Vec<PathBuf> {
     for base in ["/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib"] {
         directories.push(PathBuf::from(base));
         // Debian's multiarch directories: /usr/lib/x86_64-linux-gnu, /usr/lib/aarch64-linux-gnu.
-        directories.extend(children(root, Path::new(base)).into_iter().filter(|child| {
-            child
-                .file_name()
-                .is_some_and(|name| name.to_string_lossy().contains("-linux-"))
+        directories.extend(children_named(root, Path::new(base), &|name| {
+            name.contains("-linux-")
         }));
     }
     directories

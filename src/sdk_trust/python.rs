@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Environment, children, find_program, home_directories, locate};
+use super::device::{Environment, children_named, find_program, home_directories, locate};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole, openssl};
 use crate::system::SystemRoot;
@@ -80,14 +80,9 @@ fn certifi_bundles(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf>
         library_directories.push(home.join(".local/lib"));
     }
     for directory in library_directories {
-        for python in children(root, &directory) {
-            if python
-                .file_name()
-                .is_some_and(|name| name.to_string_lossy().starts_with("python3"))
-            {
-                packages.push(python.join("site-packages"));
-                packages.push(python.join("dist-packages"));
-            }
+        for python in children_named(root, &directory, &|name| name.starts_with("python3")) {
+            packages.push(python.join("site-packages"));
+            packages.push(python.join("dist-packages"));
         }
     }
     let mut bundles = Vec::new();

@@ -12,6 +12,7 @@ use super::device::{DevicePath, locate};
 use super::keystore;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES};
+use crate::pki::name_hash::{hash_file_stem, name_hash};
 use crate::pki::verify::is_signed_by;
 use crate::system::SystemRoot;
 
@@ -80,6 +81,31 @@ impl WantedRoot {
         })
     }
 
+    /// The subject hashes ([`name_hash`]) OpenSSL looks the root up by in a hashed directory:
+    /// each root's subject; the top's issuer (and the top itself, which [`Self::is_in`] also
+    /// accepts). `None` when a name has no hash (OpenSSL cannot decode it).
+    fn subject_hashes(&self) -> Option<Vec<u32>> {
+        let mut hashes = Vec::new();
+        let certificates = match self {
+            WantedRoot::Roots(roots) => roots.as_slice(),
+            WantedRoot::IssuerOf(top) => std::slice::from_ref(top),
+        };
+        for certificate in certificates {
+            let (_, parsed) = X509Certificate::from_der(certificate).ok()?;
+            let mut names = vec![parsed.subject()];
+            if matches!(self, WantedRoot::IssuerOf(_)) {
+                names.push(parsed.issuer());
+            }
+            for name in names {
+                let hash = name_hash(name)?;
+                if !hashes.contains(&hash) {
+                    hashes.push(hash);
+                }
+            }
+        }
+        Some(hashes)
+    }
+
     pub fn is_in(&self, certificates: &[CertificateDer<'static>]) -> bool {
         match self {
             WantedRoot::Roots(roots) => certificates.iter().any(|c| roots.contains(c)),
@@ -115,7 +141,9 @@ pub enum Lookup {
 pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
     let host = &store.path.host;
     match store.format {
-        StoreFormat::PemFile => match os_trust_store(host) {
+        // Read through its real path: Debian's OpenSSL CA file `/usr/lib/ssl/cert.pem` is a
+        // link to the bundle the OS trust store checks read, which is then read once.
+        StoreFormat::PemFile => match os_trust_store(&store.path.real()) {
             Ok(anchors) if wanted.is_in(&anchors.certificates) => {
                 Lookup::Holds(store.path.device.clone())
             }
@@ -155,12 +183,42 @@ enum DirectoryEntry {
 
 /// Looks through the files of a directory store that the runtime reads (`read_as` names them);
 /// when the root is only in a file the runtime skips, the note says so.
+///
+/// A hashed directory is looked up as OpenSSL's by_dir.c looks it up: only `<hash>.0`,
+/// `<hash>.1`, ... of the wanted subject's hash ([`name_hash`]), up to the first missing one
+/// (or one it cannot load, where OpenSSL stops too), so a Debian `/etc/ssl/certs` costs a few
+/// opens rather than a parse of its ~290 files.
 fn directory_lookup(
     store: &StoreLocation,
     wanted: &WantedRoot,
     read_as: impl Fn(&str) -> Option<DirectoryEntry>,
 ) -> Lookup {
     let directory = &store.path;
+    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
+    let hashes = match store.format {
+        StoreFormat::HashedDirectory => wanted.subject_hashes(),
+        _ => None,
+    };
+    let mut stopped_at = None;
+    for hash in hashes.iter().flatten() {
+        for number in 0.. {
+            let name = format!("{}.{number}", hash_file_stem(*hash));
+            match os_trust_store(&entry(&name).host) {
+                Ok(anchors) if wanted.is_in(&anchors.certificates) => {
+                    return Lookup::Holds(directory.device.join(name));
+                }
+                Ok(_) => {}
+                Err(error) if matches!(*error, CertificateFileError::NotFound { .. }) => break,
+                Err(error) => {
+                    stopped_at.get_or_insert(format!(
+                        "{} cannot be read ({error}), and OpenSSL looks no further for this name",
+                        directory.device.join(&name).display()
+                    ));
+                    break;
+                }
+            }
+        }
+    }
     let entries = match std::fs::read_dir(&directory.host) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
@@ -173,9 +231,10 @@ fn directory_lookup(
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
     let mut unreadable = Vec::new();
-    for name in &names {
+    // Without a hash for the wanted name (OpenSSL could not decode it), every file the runtime
+    // reads is looked in.
+    for name in names.iter().filter(|_| hashes.is_none()) {
         let certificates = match read_as(name) {
             None => continue,
             Some(DirectoryEntry::Pem) => os_trust_store(&entry(name).host)
@@ -206,25 +265,59 @@ fn directory_lookup(
             unreadable.join(", ")
         ));
     }
-    // A near miss: the root is in the directory under a name the runtime never opens.
-    let skipped = names.iter().find(|name| {
-        read_as(name).is_none()
-            && os_trust_store(&entry(name).host)
-                .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
+    let note = near_miss(store, wanted, &names, &read_as).map(|name| match store.format {
+        StoreFormat::DotnetStoreDirectory => format!(
+            "{} holds the root, but .NET only reads the .pfx files of this directory",
+            directory.device.join(name).display()
+        ),
+        _ => format!(
+            "{} holds the root, but OpenSSL looks a directory up by subject hash (`<hash>.0`) and never opens that name: run `sudo openssl rehash {}`",
+            directory.device.join(name).display(),
+            directory.device.display()
+        ),
     });
     Lookup::Lacks {
-        note: skipped.map(|name| match store.format {
-            StoreFormat::DotnetStoreDirectory => format!(
-                "{} holds the root, but .NET only reads the .pfx files of this directory",
-                directory.device.join(name).display()
-            ),
-            _ => format!(
-                "{} holds the root, but OpenSSL looks a directory up by subject hash (`<hash>.0`) and never opens that name: run `sudo openssl rehash {}`",
-                directory.device.join(name).display(),
-                directory.device.display()
-            ),
-        }),
+        note: note.or(stopped_at),
     }
+}
+
+/// A near miss: the file of the directory that holds the root under a name the runtime never
+/// opens. Only a file that no name the runtime reads leads to can be one (Debian's `*.pem`
+/// links are the same files as its `<hash>.0` links), so each entry costs one `stat` (links
+/// followed) and only those others are read: in a Debian `/etc/ssl/certs`, the bundle
+/// `ca-certificates.crt`, itself read through its real path, which is the bundle OpenSSL's
+/// default CA file (and the OS trust store checks) read already.
+fn near_miss<'a>(
+    store: &StoreLocation,
+    wanted: &WantedRoot,
+    names: &'a [String],
+    read_as: &dyn Fn(&str) -> Option<DirectoryEntry>,
+) -> Option<&'a str> {
+    use std::os::unix::fs::MetadataExt;
+    let located = |name: &str| locate(&store.root, &store.path.device.join(name));
+    let files: Vec<(&str, Option<std::fs::Metadata>)> = names
+        .iter()
+        .map(|name| (name.as_str(), std::fs::metadata(located(name).host).ok()))
+        .collect();
+    // A few hundred entries at most, compared only for the names the runtime skips.
+    let read: Vec<(u64, u64)> = files
+        .iter()
+        .filter(|(name, _)| read_as(name).is_some())
+        .filter_map(|(_, metadata)| Some((metadata.as_ref()?.dev(), metadata.as_ref()?.ino())))
+        .collect();
+    files
+        .iter()
+        .filter(|(name, metadata)| {
+            read_as(name).is_none()
+                && metadata.as_ref().is_some_and(|metadata| {
+                    metadata.is_file() && !read.contains(&(metadata.dev(), metadata.ino()))
+                })
+        })
+        .find(|(name, _)| {
+            os_trust_store(&located(name).real())
+                .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
+        })
+        .map(|(name, _)| *name)
 }
 
 /// OpenSSL's by-directory lookup names: eight hex digits, a dot, a number (`3513523f.0`).
@@ -294,6 +387,83 @@ mod tests {
         let wanted = WantedRoot::of_chain(&with_root).unwrap();
         assert!(matches!(&wanted, WantedRoot::Roots(roots) if roots == &root));
         assert!(!wanted.is_in(&[same_name_root()]));
+    }
+
+    /// A hashed directory `/certs` in a device tree, and the hash name of `root-ca.pem`.
+    fn hashed_directory() -> (tempfile::TempDir, StoreLocation, String) {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tree.path().join("certs")).unwrap();
+        let root = SystemRoot::new(tree.path());
+        let store = StoreLocation::new(&root, "/certs", StoreFormat::HashedDirectory, "test");
+        let root_ca = fixture("root-ca.pem");
+        let (_, parsed) = X509Certificate::from_der(&root_ca[0]).unwrap();
+        let stem = hash_file_stem(name_hash(parsed.subject()).unwrap());
+        (tree, store, stem)
+    }
+
+    fn copy_in(tree: &tempfile::TempDir, fixture_name: &str, name: &str) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(fixture_name);
+        std::fs::copy(from, tree.path().join("certs").join(name)).unwrap();
+    }
+
+    #[test]
+    fn a_hashed_directory_is_read_at_the_hash_names_of_the_wanted_subject() {
+        let (tree, store, stem) = hashed_directory();
+        let wanted = WantedRoot::Roots(fixture("root-ca.pem"));
+        // A hash collision: `.0` holds another certificate, `.1` the root.
+        copy_in(&tree, "other-root-ca.pem", &format!("{stem}.0"));
+        copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
+        assert_eq!(
+            look_up(&store, &wanted),
+            Lookup::Holds(PathBuf::from(format!("/certs/{stem}.1")))
+        );
+        // OpenSSL stops at the first `<hash>.N` it cannot load, and says so. (Another tree: a
+        // process reads each store file once.)
+        let (tree, store, stem) = hashed_directory();
+        std::fs::write(tree.path().join(format!("certs/{stem}.0")), b"not PEM").unwrap();
+        copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
+            panic!("{:?}", look_up(&store, &wanted));
+        };
+        assert!(
+            note.contains(&format!("/certs/{stem}.0 cannot be read"))
+                && note.contains("looks no further"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn only_a_file_no_hash_name_leads_to_is_a_near_miss() {
+        let (tree, store, stem) = hashed_directory();
+        let wanted = WantedRoot::Roots(fixture("root-ca.pem"));
+        copy_in(&tree, "root-ca.pem", "gateway-root.pem");
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
+            panic!("{:?}", look_up(&store, &wanted));
+        };
+        assert!(
+            note.starts_with("/certs/gateway-root.pem holds the root") && note.contains("rehash"),
+            "{note}"
+        );
+        // Rehashed: the hash name is a link to that file, which is then found, not missed.
+        std::os::unix::fs::symlink(
+            "gateway-root.pem",
+            tree.path().join(format!("certs/{stem}.0")),
+        )
+        .unwrap();
+        assert_eq!(
+            look_up(&store, &wanted),
+            Lookup::Holds(PathBuf::from(format!("/certs/{stem}.0")))
+        );
+        // The root under another subject's hash name: not where OpenSSL looks, and not a near
+        // miss either, since a hash name leads to it (the file is what OpenSSL would read for
+        // that other name).
+        let (tree, store, _) = hashed_directory();
+        copy_in(&tree, "root-ca.pem", "0badc0de.0");
+        std::os::unix::fs::symlink("0badc0de.0", tree.path().join("certs/gateway-root.pem"))
+            .unwrap();
+        assert_eq!(look_up(&store, &wanted), Lookup::Lacks { note: None });
     }
 
     #[test]
