@@ -89,8 +89,8 @@ impl Tool {
 }
 
 /// Checks by result; `total` is the sum of the others and the number of keys in `checks`.
-/// (The tests read it back as it is.)
 #[derive(Serialize, JsonSchema)]
+// The tests read the summary back as it is.
 #[cfg_attr(test, derive(Debug, PartialEq, serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 #[schemars(deny_unknown_fields)]
