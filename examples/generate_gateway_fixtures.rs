@@ -53,16 +53,41 @@ fn full_chain(certificates: &[&Issued]) -> String {
         .collect()
 }
 
+/// A device CA for gateway `hostname` with `validity`, issued by `issuer`.
+fn device_ca(
+    hostname: &str,
+    validity: Validity,
+    issuer: &Issued,
+) -> Result<Issued, Box<dyn Error>> {
+    Ok(issue_ca(
+        &device_ca_common_name(hostname),
+        validity,
+        Some(issuer),
+    )?)
+}
+
+/// The two files a config names for device CA variant `name`:
+/// `pki/<name>-device-ca-full-chain.pem` holding `chain` (the device CA first) and
+/// `pki/<name>-device-ca.key.pem` holding `key`.
+fn write_device_ca(
+    out: &mut Writer,
+    name: &str,
+    chain: &[&Issued],
+    key: &Issued,
+) -> Result<(), Box<dyn Error>> {
+    out.write(
+        &format!("pki/{name}-device-ca-full-chain.pem"),
+        &full_chain(chain),
+    )?;
+    out.write(&format!("pki/{name}-device-ca.key.pem"), &key.key_pem())
+}
+
 fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     // The shared hierarchy: root, intermediate, top-layer device CA and edgeHub certificate.
     let top = GatewayPki::generate_with_validity(TOP, CA_VALIDITY, SERVER_VALIDITY)?;
     let intermediate = &top.intermediate;
     out.write("pki/root-ca.pem", &top.root.pem)?;
-    out.write(
-        "pki/top-device-ca-full-chain.pem",
-        &full_chain(&[&top.device_ca, intermediate]),
-    )?;
-    out.write("pki/top-device-ca.key.pem", &top.device_ca.key_pem())?;
+    write_device_ca(out, "top", &[&top.device_ca, intermediate], &top.device_ca)?;
     out.write(
         "pki/top-edgehub-full-chain.pem",
         &top.server_full_chain_pem(),
@@ -71,20 +96,12 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     out.write("pki/top-edgehub.key.pem", &top.server.key_pem())?;
 
     // The lower layer: its own device CA from the same intermediate, and its edgeHub.
-    let child_ca = issue_ca(
-        &device_ca_common_name(CHILD),
-        CA_VALIDITY,
-        Some(intermediate),
-    )?;
+    let child_ca = device_ca(CHILD, CA_VALIDITY, intermediate)?;
     let child_server = issue(
         &CertificateSpec::tls_server(CHILD, SERVER_VALIDITY),
         Some(&child_ca),
     )?;
-    out.write(
-        "pki/child-device-ca-full-chain.pem",
-        &full_chain(&[&child_ca, intermediate]),
-    )?;
-    out.write("pki/child-device-ca.key.pem", &child_ca.key_pem())?;
+    write_device_ca(out, "child", &[&child_ca, intermediate], &child_ca)?;
     out.write(
         "pki/child-edgehub-full-chain.pem",
         &full_chain(&[&child_server, &child_ca, intermediate]),
@@ -94,50 +111,31 @@ fn generate(out: &mut Writer) -> Result<(), Box<dyn Error>> {
     // Broken variants of the top layer's device CA.
     let unrelated = unrelated_root_ca(CA_VALIDITY)?;
     out.write("pki/other-root-ca.pem", &unrelated.pem)?;
-    let other_ca = issue_ca(&device_ca_common_name(TOP), CA_VALIDITY, Some(&unrelated))?;
+    let other_ca = device_ca(TOP, CA_VALIDITY, &unrelated)?;
     out.write("pki/other-device-ca.key.pem", &other_ca.key_pem())?;
-    out.write(
-        "pki/wrong-root-device-ca-full-chain.pem",
-        &full_chain(&[&other_ca]),
-    )?;
-    out.write("pki/wrong-root-device-ca.key.pem", &other_ca.key_pem())?;
+    write_device_ca(out, "wrong-root", &[&other_ca], &other_ca)?;
     out.write(
         "pki/wrong-order-device-ca-full-chain.pem",
         &full_chain(&[intermediate, &top.device_ca]),
     )?;
-    let expired_ca = issue_ca(
-        &device_ca_common_name(TOP),
-        EXPIRED_VALIDITY,
-        Some(intermediate),
-    )?;
-    out.write(
-        "pki/expired-device-ca-full-chain.pem",
-        &full_chain(&[&expired_ca, intermediate]),
-    )?;
-    out.write("pki/expired-device-ca.key.pem", &expired_ca.key_pem())?;
-    let late_ca = issue_ca(
-        &device_ca_common_name(TOP),
-        POST_2038_VALIDITY,
-        Some(intermediate),
-    )?;
-    out.write(
-        "pki/post-2038-device-ca-full-chain.pem",
-        &full_chain(&[&late_ca, intermediate]),
-    )?;
-    out.write("pki/post-2038-device-ca.key.pem", &late_ca.key_pem())?;
+    let expired_ca = device_ca(TOP, EXPIRED_VALIDITY, intermediate)?;
+    write_device_ca(out, "expired", &[&expired_ca, intermediate], &expired_ca)?;
+    let late_ca = device_ca(TOP, POST_2038_VALIDITY, intermediate)?;
+    write_device_ca(out, "post-2038", &[&late_ca, intermediate], &late_ca)?;
     let not_ca = issue(
         &CertificateSpec::tls_server(TOP, SERVER_VALIDITY),
         Some(&top.device_ca),
     )?;
-    out.write(
-        "pki/not-a-ca-device-ca-full-chain.pem",
-        &full_chain(&[&not_ca, &top.device_ca, intermediate]),
+    write_device_ca(
+        out,
+        "not-a-ca",
+        &[&not_ca, &top.device_ca, intermediate],
+        &not_ca,
     )?;
-    out.write("pki/not-a-ca-device-ca.key.pem", &not_ca.key_pem())?;
 
     // A previous generation of the top device CA (same name, new key), and the edgeHub
     // certificate IoT Edge issued from it and left in its store.
-    let old_ca = issue_ca(&device_ca_common_name(TOP), CA_VALIDITY, Some(intermediate))?;
+    let old_ca = device_ca(TOP, CA_VALIDITY, intermediate)?;
     let stale = issue(
         &CertificateSpec::tls_server(TOP, SERVER_VALIDITY),
         Some(&old_ca),

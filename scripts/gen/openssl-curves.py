@@ -2,6 +2,7 @@
 """Writes src/pki/signature/curves.rs from an OpenSSL 3.0 source tree.
 
     python3 scripts/gen/openssl-curves.py /path/to/openssl-3.0.x > src/pki/signature/curves.rs
+    rustfmt --edition 2024 src/pki/signature/curves.rs
 
 The table is data OpenSSL holds (crypto/ec/ec_curve.c, include/openssl/obj_mac.h): which named
 curves it decodes, the bit length of each curve's order (for EVP_PKEY_get_security_bits), and the
@@ -56,22 +57,47 @@ print("use x509_parser::asn1_rs::{Oid, oid};")
 print()
 print("use super::weierstrass::PrimeCurve;")
 print()
-print("/// Every named curve OpenSSL 3.0 decodes: OID, OpenSSL's short name, order bits, and for a")
-print("/// curve over a prime field its domain parameters (big-endian hex); binary curves have none.")
-print("pub(super) const NAMED_CURVES: &[(Oid<'static>, &str, u32, Option<PrimeCurve>)] = &[")
+# Domain parameters once per curve_data struct, as ec_curve.c holds them: aliases such as
+# wap-wsg-idm-ecid-wtls6 (secp112r1's data) name the same constant.
+curves = []
 seen = set()
 for nid, data in entries:
     if nid in seen or nid not in objects:
         continue  # Oakley curves have no OID
     seen.add(nid)
+    curves.append((nid, data))
+# ec_curve.c also repeats numbers under another struct (_EC_WTLS_12 is _EC_NIST_PRIME_224):
+# such a struct names the constant of the first one with the same numbers.
+prime_data = []
+same_numbers = {}
+for _, data in curves:
+    if curve_data[data][0] != "NID_X9_62_prime_field" or data in same_numbers:
+        continue
+    first = next((d for d in prime_data if curve_data[d][1] == curve_data[data][1]), data)
+    same_numbers[data] = first
+    if first == data:
+        prime_data.append(data)
+
+def constant(data):
+    return data[len("_EC_") :].upper()
+
+
+for data in prime_data:
+    p, a, b, x, y, n = (value.hex() for value in curve_data[data][1])
+    print()
+    also = "".join(f", also `{d}`" for d, first in same_numbers.items() if first == data and d != data)
+    print(f"/// `{data}` in ec_curve.c{also}.")
+    print(
+        f'const {constant(data)}: PrimeCurve = PrimeCurve {{ p: "{p}", a: "{a}", b: "{b}", x: "{x}", y: "{y}", n: "{n}" }};'
+    )
+print()
+print("/// Every named curve OpenSSL 3.0 decodes: OID, OpenSSL's short name, order bits, and for a")
+print("/// curve over a prime field its domain parameters (big-endian hex); binary curves have none.")
+print("#[rustfmt::skip] // one row a curve, as ec_curve.c's curve_list has them")
+print("pub(super) const NAMED_CURVES: &[(Oid<'static>, &str, u32, Option<PrimeCurve>)] = &[")
+for nid, data in curves:
     field, values, cofactor = curve_data[data]
     order_bits = int.from_bytes(values[5], "big").bit_length()
-    if field == "NID_X9_62_prime_field":
-        p, a, b, x, y, n = (value.hex() for value in values)
-        curve = (
-            f'Some(PrimeCurve {{ p: "{p}", a: "{a}", b: "{b}", x: "{x}", y: "{y}", n: "{n}" }})'
-        )
-    else:
-        curve = "None"
+    curve = f"Some({constant(same_numbers[data])})" if data in same_numbers else "None"
     print(f'    (oid!({oid(nid)}), "{short_names.get(nid, nid)}", {order_bits}, {curve}),')
 print("];")

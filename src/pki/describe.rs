@@ -25,6 +25,7 @@ use x509_parser::public_key::RSAPublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::oids::{self, *};
+use super::signature::der::twos_complement_negation;
 
 /// The facts about one certificate that diagnosing a TLS failure needs.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
@@ -421,18 +422,6 @@ fn serial_hex(raw: &[u8]) -> String {
         let _ = write!(hex, "{byte:02X}");
     }
     hex
-}
-
-fn twos_complement_negation(bytes: &[u8]) -> Vec<u8> {
-    let mut negated: Vec<u8> = bytes.iter().map(|byte| !byte).collect();
-    for byte in negated.iter_mut().rev() {
-        let (sum, carry) = byte.overflowing_add(1);
-        *byte = sum;
-        if !carry {
-            break;
-        }
-    }
-    negated
 }
 
 /// `AB:CD:EF`: OpenSSL's form for fingerprints and key identifiers.

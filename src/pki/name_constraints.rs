@@ -176,8 +176,7 @@ pub enum NameConstraintsError {
 pub fn parse_name_constraints(
     extension_value_der: &[u8],
 ) -> Result<NameConstraints, NameConstraintsError> {
-    let (outer, _ignored) = element(extension_value_der)?;
-    expect(&outer, Class::Universal, SEQUENCE, true, "a SEQUENCE")?;
+    let (outer, _ignored) = constructed(extension_value_der, SEQUENCE, "a SEQUENCE")?;
     let mut constraints = NameConstraints {
         permitted: Vec::new(),
         excluded: Vec::new(),
@@ -187,36 +186,51 @@ pub fn parse_name_constraints(
         (0, &mut constraints.permitted),
         (1, &mut constraints.excluded),
     ] {
-        if fields.is_empty() {
-            break;
-        }
-        let (field, rest) = element(fields)?;
-        if field.class != Class::ContextSpecific || field.tag != number {
+        let Some(field) = optional_field(&mut fields, number, true, "a subtree list")? else {
             continue;
-        }
-        expect(
-            &field,
-            Class::ContextSpecific,
-            number,
-            true,
-            "a subtree list",
-        )?;
+        };
         let mut subtrees = field.content;
         while !subtrees.is_empty() {
             let (subtree, after) = element(subtrees)?;
             list.push(general_subtree(&subtree)?);
             subtrees = after;
         }
-        fields = rest;
     }
-    if !fields.is_empty() {
-        let (field, _) = element(fields)?;
-        return Err(NameConstraintsError::Unexpected {
-            found: describe(&field),
-            expected: "the end of the name constraints",
-        });
-    }
+    expect_end(fields, "the end of the name constraints")?;
     Ok(constraints)
+}
+
+/// The next of a SEQUENCE's `fields` when it is the OPTIONAL `[number]` field, checked to be
+/// `constructed` (else `what` is what was expected) and taken off `fields`; `None` when the
+/// fields are used up or the next one has another tag (the field is absent).
+fn optional_field<'a>(
+    fields: &mut &'a [u8],
+    number: u32,
+    constructed: bool,
+    what: &'static str,
+) -> Result<Option<Element<'a>>, NameConstraintsError> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let (field, rest) = element(fields)?;
+    if field.class != Class::ContextSpecific || field.tag != number {
+        return Ok(None);
+    }
+    expect(&field, Class::ContextSpecific, number, constructed, what)?;
+    *fields = rest;
+    Ok(Some(field))
+}
+
+/// Refuses what is left of a SEQUENCE's fields after the last one it may hold.
+fn expect_end(fields: &[u8], expected: &'static str) -> Result<(), NameConstraintsError> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let (field, _) = element(fields)?;
+    Err(NameConstraintsError::Unexpected {
+        found: describe(&field),
+        expected,
+    })
 }
 
 fn general_subtree(subtree: &Element<'_>) -> Result<GeneralSubtree, NameConstraintsError> {
@@ -231,34 +245,16 @@ fn general_subtree(subtree: &Element<'_>) -> Result<GeneralSubtree, NameConstrai
     let base = general_name(&base)?;
     let mut minmax_valid = true;
     for number in [0, 1] {
-        if fields.is_empty() {
-            break;
-        }
-        let (field, rest) = element(fields)?;
-        if field.class != Class::ContextSpecific || field.tag != number {
+        let Some(field) = optional_field(&mut fields, number, false, "a BaseDistance")? else {
             continue;
-        }
-        expect(
-            &field,
-            Class::ContextSpecific,
-            number,
-            false,
-            "a BaseDistance",
-        )?;
+        };
         let zero = integer_is_zero(field.content)?;
         // nc_minmax_valid: the maximum must be absent, the minimum absent or 0.
         if number == 1 || !zero {
             minmax_valid = false;
         }
-        fields = rest;
     }
-    if !fields.is_empty() {
-        let (field, _) = element(fields)?;
-        return Err(NameConstraintsError::Unexpected {
-            found: describe(&field),
-            expected: "the end of a GeneralSubtree",
-        });
-    }
+    expect_end(fields, "the end of a GeneralSubtree")?;
     Ok(GeneralSubtree { base, minmax_valid })
 }
 
@@ -826,8 +822,7 @@ impl CertificateNames {
 
 /// `GeneralNames ::= SEQUENCE OF GeneralName`, bytes after it ignored (X509V3_EXT_d2i).
 fn general_names(der: &[u8]) -> Result<Vec<GeneralName>, NameConstraintsError> {
-    let (outer, _) = element(der)?;
-    expect(&outer, Class::Universal, SEQUENCE, true, "GeneralNames")?;
+    let (outer, _) = constructed(der, SEQUENCE, "GeneralNames")?;
     let mut names = Vec::new();
     let mut rest = outer.content;
     while !rest.is_empty() {
@@ -848,25 +843,11 @@ fn parse_name(name: &Element<'_>) -> Result<Name, NameConstraintsError> {
     let mut canonical = Vec::new();
     let mut rdns = name.content;
     while !rdns.is_empty() {
-        let (rdn, after) = element(rdns)?;
-        expect(
-            &rdn,
-            Class::Universal,
-            SET,
-            true,
-            "a RelativeDistinguishedName",
-        )?;
+        let (rdn, after) = constructed(rdns, SET, "a RelativeDistinguishedName")?;
         let mut members = Vec::new();
         let mut rest = rdn.content;
         while !rest.is_empty() {
-            let (member, after_member) = element(rest)?;
-            expect(
-                &member,
-                Class::Universal,
-                SEQUENCE,
-                true,
-                "an AttributeTypeAndValue",
-            )?;
+            let (member, after_member) = constructed(rest, SEQUENCE, "an AttributeTypeAndValue")?;
             let (oid, value_and_rest) = element(member.content)?;
             let oid_content = object_identifier(&oid)?;
             let (value, end) = element(value_and_rest)?;
@@ -1019,6 +1000,18 @@ fn expect(
 fn element(input: &[u8]) -> Result<(Element<'_>, &[u8]), NameConstraintsError> {
     let element = tagged(input).map_err(|reason| NameConstraintsError::NotDer { reason })?;
     Ok((element, element.rest))
+}
+
+/// The next element of `input`, which must be the constructed universal `tag` (else `expected`
+/// is what was expected), and what follows it.
+fn constructed<'a>(
+    input: &'a [u8],
+    tag: u32,
+    expected: &'static str,
+) -> Result<(Element<'a>, &'a [u8]), NameConstraintsError> {
+    let (found, rest) = element(input)?;
+    expect(&found, Class::Universal, tag, true, expected)?;
+    Ok((found, rest))
 }
 
 /// An OBJECT IDENTIFIER's content, refused where `c2i_ASN1_OBJECT` refuses it.
@@ -1383,69 +1376,70 @@ mod tests {
     const VIOLATION: Result<(), VerifyCode> = Err(VerifyCode::PermittedViolation);
     const SYNTAX: Result<(), VerifyCode> = Err(VerifyCode::UnsupportedNameSyntax);
 
-    /// Runs one matcher over `(name, base, expected)` cases; a failure names the case.
-    fn assert_matches(
-        matcher: impl Fn(&[u8], &[u8]) -> Result<(), VerifyCode>,
-        cases: &[(&str, &str, Result<(), VerifyCode>)],
-    ) {
-        for (name, base, expected) in cases {
+    /// One of OpenSSL's `nc_*` matchers, by name.
+    type Matcher = (&'static str, fn(&[u8], &[u8]) -> Result<(), VerifyCode>);
+    const NC_DNS: Matcher = ("nc_dns", match_dns);
+    const NC_EMAIL: Matcher = ("nc_email", match_email);
+    const NC_URI: Matcher = ("nc_uri", match_uri);
+    /// nc_email_eai; the name is the SmtpUTF8Mailbox's DER: a UTF8String.
+    const NC_EMAIL_EAI: Matcher = ("nc_email_eai", |name, base| {
+        match_email_eai(&tlv(0x0c, name), base)
+    });
+
+    /// (matcher, name, base, what OpenSSL answers): one row a case.
+    #[rustfmt::skip]
+    const NAME_MATCHING: &[(Matcher, &str, &str, Result<(), VerifyCode>)] = &[
+        (NC_DNS, "anything", "", MATCHES),
+        (NC_DNS, "a.b.com", "b.com", MATCHES),
+        (NC_DNS, "ab.com", "b.com", VIOLATION),
+        (NC_DNS, "ab.com", ".b.com", VIOLATION),
+        (NC_DNS, "a.b.com", ".b.com", MATCHES),
+        // A leading-dot base also matches the name equal to it.
+        (NC_DNS, ".b.com", ".b.com", MATCHES),
+        (NC_DNS, "com", "b.com", VIOLATION),
+        (NC_EMAIL, "no-at-sign", "example.com", SYNTAX),
+        (NC_EMAIL, "a@example.com", "EXAMPLE.com", MATCHES),
+        (NC_EMAIL, "a@mail.example.com", "example.com", VIOLATION),
+        (NC_EMAIL, "a@mail.example.com", ".example.com", MATCHES),
+        (NC_EMAIL, "a@example.com", ".example.com", VIOLATION),
+        (NC_EMAIL, "a@example.com", "a@example.com", MATCHES),
+        (NC_EMAIL, "A@example.com", "a@example.com", VIOLATION),
+        (NC_EMAIL, "b@example.com", "@example.com", MATCHES),
+        (NC_EMAIL, "a\0@example.com", "a\0@example.com", SYNTAX),
+        (NC_EMAIL, "a@", "", MATCHES),
+        (NC_URI, "https://Example.com:443/x", "example.com", MATCHES),
+        (NC_URI, "https://www.example.com/x", ".example.com", MATCHES),
+        (NC_URI, "https://example.com", ".example.com", VIOLATION),
+        (NC_URI, "mailto:a@example.com", "example.com", SYNTAX),
+        (NC_URI, "https://:443/", "example.com", SYNTAX),
+        (NC_URI, "https:/", "example.com", SYNTAX),
+        (NC_URI, "no colon", "example.com", SYNTAX),
+        (NC_EMAIL_EAI, "jörg@example.com", "example.com", MATCHES),
+        (NC_EMAIL_EAI, "jörg@bücher.example", "xn--bcher-kva.example", MATCHES),
+        (NC_EMAIL_EAI, "a@other.com", "example.com", VIOLATION),
+        // No '@', a NUL in the base: 53.
+        (NC_EMAIL_EAI, "nobody", "example.com", SYNTAX),
+        (NC_EMAIL_EAI, "a@example.com", "exa\0mple.com", SYNTAX),
+        // An A-label that does not decode: X509_V_ERR_UNSPECIFIED.
+        (NC_EMAIL_EAI, "a@example.com", "xn--!.com", Err(VerifyCode::Unspecified)),
+        // OpenSSL 3.0's leading-dot case doubles the dot (see match_email_eai).
+        (NC_EMAIL_EAI, "a@mail.example.com", ".example.com", VIOLATION),
+        (NC_EMAIL_EAI, "a@mail..example.com", ".example.com", MATCHES),
+    ];
+
+    #[test]
+    fn name_matching_follows_nc_dns_nc_email_nc_uri_and_nc_email_eai() {
+        for ((matcher_name, matcher), name, base, expected) in NAME_MATCHING {
             assert_eq!(
                 matcher(name.as_bytes(), base.as_bytes()),
                 *expected,
-                "{name:?} against {base:?}"
+                "{matcher_name}: {name:?} against {base:?}"
             );
         }
-    }
-
-    #[test]
-    fn dns_matching_follows_nc_dns() {
-        assert_matches(
-            match_dns,
-            &[
-                ("anything", "", MATCHES),
-                ("a.b.com", "b.com", MATCHES),
-                ("ab.com", "b.com", VIOLATION),
-                ("ab.com", ".b.com", VIOLATION),
-                ("a.b.com", ".b.com", MATCHES),
-                // A leading-dot base also matches the name equal to it.
-                (".b.com", ".b.com", MATCHES),
-                ("com", "b.com", VIOLATION),
-            ],
-        );
-    }
-
-    #[test]
-    fn email_matching_follows_nc_email() {
-        assert_matches(
-            match_email,
-            &[
-                ("no-at-sign", "example.com", SYNTAX),
-                ("a@example.com", "EXAMPLE.com", MATCHES),
-                ("a@mail.example.com", "example.com", VIOLATION),
-                ("a@mail.example.com", ".example.com", MATCHES),
-                ("a@example.com", ".example.com", VIOLATION),
-                ("a@example.com", "a@example.com", MATCHES),
-                ("A@example.com", "a@example.com", VIOLATION),
-                ("b@example.com", "@example.com", MATCHES),
-                ("a\0@example.com", "a\0@example.com", SYNTAX),
-                ("a@", "", MATCHES),
-            ],
-        );
-    }
-
-    #[test]
-    fn uri_matching_follows_nc_uri() {
-        assert_matches(
-            match_uri,
-            &[
-                ("https://Example.com:443/x", "example.com", MATCHES),
-                ("https://www.example.com/x", ".example.com", MATCHES),
-                ("https://example.com", ".example.com", VIOLATION),
-                ("mailto:a@example.com", "example.com", SYNTAX),
-                ("https://:443/", "example.com", SYNTAX),
-                ("https:/", "example.com", SYNTAX),
-                ("no colon", "example.com", SYNTAX),
-            ],
+        // Not a UTF8String (bad-othername-namec): 53.
+        assert_eq!(
+            match_email_eai(&tlv(0x16, b"a@example.com"), b"example.com"),
+            SYNTAX
         );
     }
 
@@ -1482,33 +1476,6 @@ mod tests {
         assert_eq!(
             match_name(&GeneralName::Dns(b"a.b".to_vec()), &parsed),
             Ok(())
-        );
-    }
-
-    #[test]
-    fn smtp_utf8_mailboxes_are_checked_against_email_subtrees() {
-        // The name is the SmtpUTF8Mailbox's DER: a UTF8String.
-        let utf8 = |text: &[u8]| tlv(0x0c, text);
-        assert_matches(
-            |name, base| match_email_eai(&utf8(name), base),
-            &[
-                ("jörg@example.com", "example.com", MATCHES),
-                ("jörg@bücher.example", "xn--bcher-kva.example", MATCHES),
-                ("a@other.com", "example.com", VIOLATION),
-                // No '@', a NUL in the base: 53.
-                ("nobody", "example.com", SYNTAX),
-                ("a@example.com", "exa\0mple.com", SYNTAX),
-                // An A-label that does not decode: X509_V_ERR_UNSPECIFIED.
-                ("a@example.com", "xn--!.com", Err(VerifyCode::Unspecified)),
-                // OpenSSL 3.0's leading-dot case doubles the dot (see match_email_eai).
-                ("a@mail.example.com", ".example.com", VIOLATION),
-                ("a@mail..example.com", ".example.com", MATCHES),
-            ],
-        );
-        // Not a UTF8String (bad-othername-namec): 53.
-        assert_eq!(
-            match_email_eai(&tlv(0x16, b"a@example.com"), b"example.com"),
-            SYNTAX
         );
     }
 

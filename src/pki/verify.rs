@@ -1105,6 +1105,12 @@ mod tests {
         verification
     }
 
+    /// `leaf` issued by a new root and verified (alone) against that root.
+    fn verify_under_root(leaf: &Spec) -> Verification {
+        let root = issue(&ca("Root"), None);
+        verify(&[&issue(leaf, Some(&root))], &[&root])
+    }
+
     /// Run `openssl verify -purpose sslserver -auth_level 1 -attime` over the same files and
     /// compare its final error code with ours.
     fn compare_with_openssl(
@@ -1250,17 +1256,15 @@ mod tests {
 
     #[test]
     fn expired_and_not_yet_valid() {
-        let root = issue(&ca("Root"), None);
         let mut expired = server("gw");
         expired.not_after = datetime!(2026-05-01 00:00 UTC);
-        let leaf = issue(&expired, Some(&root));
-        let verification = verify(&[&leaf], &[&root]);
+        let verification = verify_under_root(&expired);
         assert_eq!(verification.code(), VerifyCode::CertHasExpired);
         assert_eq!(verification.final_error().map(|e| e.depth), Some(0));
         let mut future = server("gw");
         future.not_before = datetime!(2026-07-01 00:00 UTC);
         assert_eq!(
-            verify(&[&issue(&future, Some(&root))], &[&root]).code(),
+            verify_under_root(&future).code(),
             VerifyCode::CertNotYetValid
         );
     }
@@ -1301,12 +1305,11 @@ mod tests {
 
     #[test]
     fn client_auth_only_server_is_26() {
-        let root = issue(&ca("Root"), None);
         let mut client = server("gw");
         client.server_auth = false;
         client.client_auth_only = true;
         assert_eq!(
-            verify(&[&issue(&client, Some(&root))], &[&root]).code(),
+            verify_under_root(&client).code(),
             VerifyCode::InvalidPurpose
         );
     }

@@ -63,11 +63,8 @@ fn unknown_check_id_is_a_usage_error_listing_valid_ids() {
     ]);
     assert_eq!(output.code, 2, "{}", output.all());
     assert_contains(&output.stderr, "gateway-ping");
-    assert!(
-        output.stderr.contains("gateway-cert-chain"),
-        "valid ids are listed: {}",
-        output.stderr
-    );
+    // The valid ids are listed.
+    assert_contains(&output.stderr, "gateway-cert-chain");
 }
 
 #[test]

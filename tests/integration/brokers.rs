@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{NOT_THIS_MACHINES_SDKS, Report, Run, fixture, run};
+use crate::harness::{Report, Run, fixture, loopback_check_args, run};
 
 pub(crate) const GATEWAY: &str = "gateway.edgeprobe.test";
 
@@ -347,27 +347,13 @@ impl Trio {
     }
 
     fn check(&self) -> Run {
-        run(&[
-            "check",
-            "--gateway",
-            GATEWAY,
-            "--resolve",
-            &format!("{GATEWAY}:127.0.0.1"),
-            "--ca-file",
-            &path_text(&fixture("root-ca.pem")),
-            "--port",
-            &format!("mqtt={}", self.mqtt.port),
-            "--port",
-            &format!("amqp={}", self.amqp.port),
-            "--port",
-            &format!("https={}", self.https.port),
-            "--timeout",
+        let args = loopback_check_args(
+            [self.mqtt.port, self.amqp.port, self.https.port],
+            &fixture("root-ca.pem"),
             "5s",
-            "--output",
-            "json",
-            NOT_THIS_MACHINES_SDKS[0],
-            NOT_THIS_MACHINES_SDKS[1],
-        ])
+            &[],
+        );
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 }
 

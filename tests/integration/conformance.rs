@@ -900,6 +900,95 @@ fn strict_warning_problem(scenario: &Scenario, tool: &str, output: &str) -> Opti
     }
 }
 
+/// One of the two OpenSSL tools edgeprobe is compared with, as the comparison names it.
+struct OpensslTool {
+    /// In the table printed to stderr.
+    column: &'static str,
+    /// In a disagreement.
+    openssl: &'static str,
+    /// The edgeprobe command doing the same, for [`strict_warning_problem`].
+    edgeprobe: &'static str,
+}
+
+const VERIFY: OpensslTool = OpensslTool {
+    column: "verify",
+    openssl: "openssl verify",
+    edgeprobe: "edgeprobe verify",
+};
+
+const S_CLIENT: OpensslTool = OpensslTool {
+    column: "s_client",
+    openssl: "s_client",
+    edgeprobe: "edgeprobe connect",
+};
+
+/// What OpenSSL said on one scenario.
+struct OpensslSaid<'a> {
+    /// The code the table shows.
+    code: u32,
+    /// Whether it accepted the chain.
+    accepted: bool,
+    output: &'a str,
+}
+
+/// edgeprobe next to one OpenSSL tool over the scenarios: a line of the table each, how many
+/// agree, and the disagreements the test fails with.
+struct Comparisons {
+    tool: OpensslTool,
+    agreed: usize,
+    table: Vec<String>,
+    disagreements: Vec<String>,
+}
+
+impl Comparisons {
+    fn new(tool: OpensslTool) -> Comparisons {
+        Comparisons {
+            tool,
+            agreed: 0,
+            table: Vec::new(),
+            disagreements: Vec::new(),
+        }
+    }
+
+    /// One scenario: what OpenSSL said, edgeprobe's run, the `problems` found so far and
+    /// `mismatch`, what each said where edgeprobe's verdict is not OpenSSL's. Where OpenSSL
+    /// accepted, edgeprobe's strict-mode warning is checked too.
+    fn record(
+        &mut self,
+        scenario: &Scenario,
+        openssl: OpensslSaid,
+        ours: &Run,
+        mut problems: Vec<String>,
+        mismatch: Option<String>,
+    ) {
+        match mismatch {
+            None => self.agreed += 1,
+            Some(mismatch) => problems.push(mismatch),
+        }
+        if openssl.accepted
+            && let Some(problem) =
+                strict_warning_problem(scenario, self.tool.edgeprobe, &ours.stdout)
+        {
+            problems.push(problem);
+        }
+        self.table.push(format!(
+            "{:<55} {} {:>2}",
+            scenario.name, self.tool.column, openssl.code
+        ));
+        if !problems.is_empty() {
+            self.disagreements.push(format!(
+                "{} ({}):\n  {}\n--- openssl:\n{}--- edgeprobe:\n{}{}",
+                scenario.name,
+                self.tool.openssl,
+                problems.join("\n  "),
+                openssl.output,
+                ours.stdout,
+                ours.stderr
+            ));
+        }
+    }
+}
+
 /// "OpenSSL 3.0.19 27 Jan 2026 (Library: ...)" -> "OpenSSL 3.0.19".
 fn openssl_version() -> String {
     let version = openssl::version();
@@ -919,8 +1008,6 @@ async fn edgeprobe_reaches_openssls_verdict_on_every_scenario() {
         .await
         .expect("generation ran");
     let pki = Arc::new(pki);
-    let mut disagreements = Vec::new();
-    let mut table = Vec::new();
 
     // openssl verify next to edgeprobe verify.
     let verified = {
@@ -940,7 +1027,7 @@ async fn edgeprobe_reaches_openssls_verdict_on_every_scenario() {
         .await
         .expect("verify scenarios ran")
     };
-    let mut verify_agree = 0;
+    let mut verify = Comparisons::new(VERIFY);
     for (scenario, ((openssl, openssl_ok), ours)) in SCENARIOS.iter().zip(&verified) {
         let theirs = error_lines(openssl);
         let mine = error_lines(&ours.stdout);
@@ -956,34 +1043,23 @@ async fn edgeprobe_reaches_openssls_verdict_on_every_scenario() {
                 scenario.verify
             ));
         }
-        if theirs == mine && (ours.code == 0) == theirs.is_empty() {
-            verify_agree += 1;
-        } else {
-            problems.push(format!(
-                "openssl verify printed {theirs:?}, edgeprobe verify {mine:?} (exit {})",
-                ours.code
-            ));
-        }
-        if theirs.is_empty()
-            && let Some(problem) =
-                strict_warning_problem(scenario, "edgeprobe verify", &ours.stdout)
-        {
-            problems.push(problem);
-        }
-        table.push(format!(
-            "{:<55} verify {:>2}",
-            scenario.name,
-            final_code(&theirs)
-        ));
-        if !problems.is_empty() {
-            disagreements.push(format!(
-                "{} (openssl verify):\n  {}\n--- openssl:\n{openssl}--- edgeprobe:\n{}{}",
-                scenario.name,
-                problems.join("\n  "),
-                ours.stdout,
-                ours.stderr
-            ));
-        }
+        let agrees = theirs == mine && (ours.code == 0) == theirs.is_empty();
+        verify.record(
+            scenario,
+            OpensslSaid {
+                code: final_code(&theirs),
+                accepted: theirs.is_empty(),
+                output: openssl,
+            },
+            ours,
+            problems,
+            (!agrees).then(|| {
+                format!(
+                    "openssl verify printed {theirs:?}, edgeprobe verify {mine:?} (exit {})",
+                    ours.code
+                )
+            }),
+        );
     }
 
     // openssl s_client next to edgeprobe connect, against the chain served on 127.0.0.1.
@@ -992,7 +1068,7 @@ async fn edgeprobe_reaches_openssls_verdict_on_every_scenario() {
         .enumerate()
         .filter(|(_, scenario)| scenario.s_client.is_some())
         .collect();
-    let mut connect_agree = 0;
+    let mut connect = Comparisons::new(S_CLIENT);
     for (index, scenario) in &served {
         let files = files(&pki, *index, scenario);
         let chain = load_certificates(&files.chain).expect("scenario chain");
@@ -1027,46 +1103,37 @@ async fn edgeprobe_reaches_openssls_verdict_on_every_scenario() {
                 scenario.s_client
             ));
         }
-        if openssl_code.is_some()
+        let agrees = openssl_code.is_some()
             && our_code == openssl_code
-            && (ours.code == 0) == (openssl_code == Some(0))
-        {
-            connect_agree += 1;
-        } else {
-            problems.push(format!(
-                "s_client said {openssl_code:?}, edgeprobe connect {our_code:?} (exit {})",
-                ours.code
-            ));
-        }
-        if openssl_code == Some(0)
-            && let Some(problem) =
-                strict_warning_problem(scenario, "edgeprobe connect", &ours.stdout)
-        {
-            problems.push(problem);
-        }
-        table.push(format!(
-            "{:<55} s_client {:>2}",
-            scenario.name,
-            openssl_code.unwrap_or(999)
-        ));
-        if !problems.is_empty() {
-            disagreements.push(format!(
-                "{} (s_client):\n  {}\n--- openssl:\n{openssl_text}--- edgeprobe:\n{}{}",
-                scenario.name,
-                problems.join("\n  "),
-                ours.stdout,
-                ours.stderr
-            ));
-        }
+            && (ours.code == 0) == (openssl_code == Some(0));
+        connect.record(
+            scenario,
+            OpensslSaid {
+                code: openssl_code.unwrap_or(999),
+                accepted: openssl_code == Some(0),
+                output: &openssl_text,
+            },
+            &ours,
+            problems,
+            (!agrees).then(|| {
+                format!(
+                    "s_client said {openssl_code:?}, edgeprobe connect {our_code:?} (exit {})",
+                    ours.code
+                )
+            }),
+        );
     }
 
     let version = openssl_version();
-    eprintln!("{}", table.join("\n"));
+    eprintln!("{}", [verify.table, connect.table].concat().join("\n"));
     eprintln!(
-        "conformance: {verify_agree}/{} scenarios agree with {version} `openssl verify`, {connect_agree}/{} with `openssl s_client`",
+        "conformance: {}/{} scenarios agree with {version} `openssl verify`, {}/{} with `openssl s_client`",
+        verify.agreed,
         SCENARIOS.len(),
+        connect.agreed,
         served.len()
     );
+    let disagreements = [verify.disagreements, connect.disagreements].concat();
     assert!(SCENARIOS.len() >= 25 && served.len() >= 8);
     assert!(
         disagreements.is_empty(),

@@ -1,28 +1,25 @@
 //! The conventions of the tools users know (issue 17): `iotedge check`'s ids accepted and
 //! named beside edgeprobe's.
 
-use crate::gateway_mode::{CONNECTIVITY, Tree, assert_result, check, strings};
-use crate::harness::{check_loopback, fixture, run};
+use crate::gateway_mode::{Tree, assert_result, check_args, check_config_with};
+use crate::harness::{check_loopback, fixture, position_of, run};
 
 /// `--only` and `--dont-run` take iotedge's ids and mean edgeprobe's checks that do the same.
 #[tokio::test(flavor = "multi_thread")]
 async fn iotedge_ids_select_and_exclude_the_same_checks() {
     let tree = Tree::top_layer();
-    let only = check(
-        &tree,
-        &strings(&["--only", "aziot-edged-config-well-formed"]),
-    )
-    .await
-    .json();
+    let only = check_args(&tree, &["--only", "aziot-edged-config-well-formed"])
+        .await
+        .json();
     assert_eq!(
         only.checks.keys().collect::<Vec<_>>(),
         ["config-well-formed"]
     );
     assert_result(&only, "config-well-formed", "ok");
 
-    let mut extra = strings(&["--skip", &CONNECTIVITY.join(",")]);
-    extra.extend(strings(&["--dont-run", "certificates-quickstart"]));
-    let excluded = check(&tree, &extra).await.json();
+    let excluded = check_config_with(&tree, &["--dont-run", "certificates-quickstart"])
+        .await
+        .json();
     assert_result(&excluded, "certificates-configured", "ignored");
     assert!(!excluded.checks.contains_key("certificates-quickstart"));
     // Its dependents say which check was excluded, by edgeprobe's id.
@@ -94,7 +91,7 @@ async fn top_level_additional_info_names_the_os_and_the_iot_edge_version() {
         "/etc/os-release",
         "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n",
     );
-    let gateway = check(&tree, &strings(&["--only", "config-well-formed"]))
+    let gateway = check_args(&tree, &["--only", "config-well-formed"])
         .await
         .json();
     let info = &gateway.additional_info;
@@ -104,7 +101,7 @@ async fn top_level_additional_info_names_the_os_and_the_iot_edge_version() {
     assert_eq!(info.iot_edge_version.as_deref(), Some("1.5"));
 
     tree.remove("/etc/os-release");
-    let unknown = check(&tree, &strings(&["--only", "config-well-formed"]))
+    let unknown = check_args(&tree, &["--only", "config-well-formed"])
         .await
         .json();
     assert_eq!(
@@ -157,9 +154,7 @@ fn completions_offer_check_ids_and_paths() {
 
 /// The first entry of `script` that starts at `needle` (up to `end`) contains `expected`.
 fn assert_entry(script: &str, needle: &str, end: &str, expected: &str) {
-    let start = script
-        .find(needle)
-        .unwrap_or_else(|| panic!("no {needle} in:\n{script}"));
+    let start = position_of(script, needle);
     let rest = &script[start..];
     let entry = &rest[..rest.find(end).unwrap_or(rest.len())];
     assert!(
@@ -183,10 +178,7 @@ fn check_help_is_grouped_with_examples_and_short_help_is_short() {
         "Checks and output:",
         "Examples:",
     ] {
-        let at = long
-            .stdout
-            .find(heading)
-            .unwrap_or_else(|| panic!("no {heading} in:\n{}", long.stdout));
+        let at = position_of(&long.stdout, heading);
         assert!(at > last, "{heading} out of order:\n{}", long.stdout);
         last = at;
     }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::brokers::{GATEWAY, Server, Trio, find_program, free_port, required};
 use crate::harness::{
-    assert_contains, assert_succeeded, edgeprobe, fixture, run, signal_and_wait, temp_file,
+    assert_contains, assert_succeeded, edgeprobe, fixture, port_flags, run, signal_and_wait,
+    temp_file,
 };
 
 /// A running `edgeprobe exporter`, killed when dropped.
@@ -57,19 +58,17 @@ impl Drop for Exporter {
 }
 
 fn leaf_options(trio: &Trio) -> Vec<String> {
-    [
+    let mut options = vec![
         "--resolve".to_owned(),
         format!("{GATEWAY}:127.0.0.1"),
         "--ca-file".to_owned(),
         fixture("root-ca.pem").display().to_string(),
-        "--port".to_owned(),
-        format!("mqtt={}", trio.mqtt.port),
-        "--port".to_owned(),
-        format!("amqp={}", trio.amqp.port),
-        "--port".to_owned(),
-        format!("https={}", trio.https.port),
-    ]
-    .into()
+    ];
+    options.extend(port_flags(
+        "--port",
+        [trio.mqtt.port, trio.amqp.port, trio.https.port],
+    ));
+    options
 }
 
 /// One GET on a fresh connection; the status and the body.

@@ -10,7 +10,9 @@ use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricFamily, PrometheusType, PrometheusValue};
 
 use crate::exporter::{assert_promtool_accepts, promtool};
-use crate::gateway_mode::{CONNECTIVITY, IOTHUB, Tree, check, ports, serve, strings};
+use crate::gateway_mode::{
+    CONNECTIVITY, IOTHUB, Tree, check, check_args, check_config, ports, serve, strings,
+};
 
 const CHILD: &str = "child.edgeprobe.test";
 const PARENT: &str = "gateway.edgeprobe.test";
@@ -129,7 +131,7 @@ async fn a_lower_layer_exports_its_certificates_its_ports_and_its_parents() {
 
     // Each configured certificate, with the expiry certificates-expiry rated (read from the
     // JSON report of the same tree, which the schema tests check on their own).
-    let json = check(&tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await;
+    let json = check_config(&tree).await;
     let report = json.json();
     let rated = report.check("certificates-expiry").additional_info["certificates"]
         .as_array()
@@ -218,11 +220,7 @@ async fn without_a_configured_hostname_the_machine_name_labels_the_series() {
     assert_ne!(without, config, "the fixture sets hostname");
     tree.write("/etc/aziot/config.toml", &without);
     let skip = [CONNECTIVITY, IOTHUB].concat().join(",");
-    let output = check(
-        &tree,
-        &strings(&["--skip", &skip, "--output", "prometheus"]),
-    )
-    .await;
+    let output = check_args(&tree, &["--skip", &skip, "--output", "prometheus"]).await;
     assert_eq!(output.code, 1, "no hostname is an error: {}", output.all());
     let text = &output.stdout;
     if let Some(promtool) = promtool() {

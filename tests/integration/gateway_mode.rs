@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use edgeprobe::demo::server::RunningGateway;
 
-use crate::harness::{Report, Run, assert_contains, fixture, run, serve_fixture};
+use crate::harness::{
+    Report, Run, assert_contains, assert_some_contains, fixture, port_flags, ports_of, run,
+    serve_fixture,
+};
 
 const TOP: &str = "gateway.edgeprobe.test";
 const FAKE_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -162,13 +165,26 @@ pub(crate) async fn check(tree: &Tree, extra: &[String]) -> Run {
         .expect("the binary ran")
 }
 
+/// [`check`] with `extra` as the test writes it.
+pub(crate) async fn check_args(tree: &Tree, extra: &[&str]) -> Run {
+    check(tree, &strings(extra)).await
+}
+
 pub(crate) fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
 
 /// Only the configuration checks: no socket is opened.
 pub(crate) async fn check_config(tree: &Tree) -> Run {
-    check(tree, &strings(&["--skip", &CONNECTIVITY.join(",")])).await
+    check_config_with(tree, &[]).await
+}
+
+/// [`check_config`] with `extra` flags.
+pub(crate) async fn check_config_with(tree: &Tree, extra: &[&str]) -> Run {
+    let connectivity = CONNECTIVITY.join(",");
+    let mut args = vec!["--skip", connectivity.as_str()];
+    args.extend_from_slice(extra);
+    check_args(tree, &args).await
 }
 
 pub(crate) async fn serve(chain: &str, key: &str) -> RunningGateway {
@@ -191,15 +207,7 @@ pub(crate) async fn top_edgehub() -> (RunningGateway, Vec<String>) {
 
 /// `--port mqtt=N` (or `--parent-port`, `--iothub-port`) for each of the simulator's ports.
 pub(crate) fn ports(flag: &str, gateway: &RunningGateway) -> Vec<String> {
-    let ports = gateway.ports;
-    [
-        ("mqtt", ports.mqtt),
-        ("amqp", ports.amqp),
-        ("https", ports.https),
-    ]
-    .into_iter()
-    .flat_map(|(protocol, port)| [flag.to_owned(), format!("{protocol}={port}")])
-    .collect()
+    port_flags(flag, ports_of(gateway))
 }
 
 pub(crate) fn assert_result(report: &Report, id: &str, expected: &str) {
@@ -209,6 +217,11 @@ pub(crate) fn assert_result(report: &Report, id: &str, expected: &str) {
         "{id}: {:?} remedy {:?}",
         entry.result.details, entry.remedy
     );
+}
+
+/// The remedy of `id`, empty when it has none.
+pub(crate) fn remedy(report: &Report, id: &str) -> String {
+    report.check(id).remedy.clone().unwrap_or_default()
 }
 
 pub(crate) fn message(report: &Report, id: &str) -> String {
@@ -406,12 +419,9 @@ async fn bad_yaml_is_an_error_with_line_and_column_and_skips_the_rest() {
         .and_then(|rest| rest.split(':').next())
         .and_then(|line| line.parse::<usize>().ok());
     assert!(position.is_some_and(|line| line >= 19), "{text}");
-    assert!(
-        report
-            .check("config-well-formed")
-            .remedy
-            .as_deref()
-            .is_some_and(|remedy| remedy.contains("systemctl restart iotedge"))
+    assert_some_contains(
+        report.check("config-well-formed").remedy.as_deref(),
+        "systemctl restart iotedge",
     );
     for id in ["hostname", "certificates-configured"] {
         assert_result(&report, id, "skipped");
@@ -419,43 +429,91 @@ async fn bad_yaml_is_an_error_with_line_and_column_and_skips_the_rest() {
     output.assert_not_shown(FAKE_KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bad_toml_is_an_error_with_line_and_column() {
-    let tree = Tree::new("bad-syntax.toml", "/etc/aziot/config.toml", "top");
-    let output = check_config(&tree).await;
-    let report = output.json();
-    assert_result(&report, "config-well-formed", "error");
-    let text = message(&report, "config-well-formed");
-    // `[edge_ca` is line 9 of the generated file; the parser stops at its end.
-    assert_contains(&text, "config.toml:9:9: unclosed table");
-    output.assert_not_shown(FAKE_KEY);
-}
+// Gateway trees with one fault each in the config or the device CA: `Tree::new`'s config
+// file, its path and the device CA variant.
+const TOML: &str = "/etc/aziot/config.toml";
+/// `[edge_ca` is line 9 of the generated file; the parser stops at its end.
+const BAD_TOML: [&str; 3] = ["bad-syntax.toml", TOML, "top"];
+const IP_HOSTNAME: [&str; 3] = ["ip-hostname.toml", TOML, "top"];
+/// 70 characters, over IoT Edge's limit of 64.
+const LONG_HOSTNAME: [&str; 3] = ["long-hostname.toml", TOML, "top"];
+const EXPIRED: [&str; 3] = ["top-layer.toml", TOML, "expired"];
+/// Issue 15 item 2: after 2038 is an error on 1.1 (libiothsm) only; 1.2+ warns (remedies.rs).
+const POST_2038: [&str; 3] = ["top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038"];
+/// A server certificate configured as the device CA.
+const NOT_A_CA: [&str; 3] = ["top-layer.toml", TOML, "not-a-ca"];
+const MISSING_FILES: [&str; 3] = ["missing-files.toml", TOML, "top"];
+/// Quickstart certificates are for testing only: nothing is judged of them.
+const QUICKSTART: [&str; 3] = ["quickstart.toml", TOML, "top"];
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_ip_address_as_hostname_is_a_warning() {
-    let tree = Tree::new("ip-hostname.toml", "/etc/aziot/config.toml", "top");
-    let output = check_config(&tree).await;
-    let report = output.json();
-    assert_result(&report, "hostname", "warning");
-    assert!(
-        message(&report, "hostname").contains("IP address"),
-        "{}",
-        message(&report, "hostname")
-    );
-}
+/// What the configuration checks say about each faulty tree: (tree, check, result, part of its
+/// message). Dependents of a check that failed say why they skipped. One row a line, as a table.
+#[rustfmt::skip]
+const FAULT_VERDICTS: &[([&str; 3], &str, &str, &str)] = &[
+    (BAD_TOML, "config-well-formed", "error", "config.toml:9:9: unclosed table"),
+    (IP_HOSTNAME, "hostname", "warning", "IP address"),
+    (LONG_HOSTNAME, "hostname", "error", "70 characters"),
+    (LONG_HOSTNAME, "hostname", "error", "64"),
+    (EXPIRED, "certificates-expiry", "error", "expired on"),
+    (EXPIRED, "device-ca-chain", "error", ""),
+    (EXPIRED, "device-ca-key-match", "ok", ""),
+    (POST_2038, "certificates-expiry", "error", "2038-01-01"),
+    (POST_2038, "device-ca-chain", "ok", ""),
+    (NOT_A_CA, "device-ca-chain", "error", "not a CA certificate"),
+    (MISSING_FILES, "certificates-configured", "error", "no-such-device-ca.pem"),
+    (MISSING_FILES, "certificates-configured", "error", "does not exist"),
+    (MISSING_FILES, "certificates-configured", "error", "no-such-root.pem"),
+    (MISSING_FILES, "device-ca-key-match", "skipped", "certificates-configured"),
+    (QUICKSTART, "certificates-configured", "warning", "quickstart"),
+    (QUICKSTART, "device-ca-key-match", "skipped", ""),
+    (QUICKSTART, "device-ca-chain", "skipped", ""),
+    (QUICKSTART, "stale-generated-certs", "skipped", ""),
+];
 
+/// And what they record of it: (tree, check, JSON pointer into its additional_info, the value
+/// there as JSON). An expired device CA is OpenSSL's 10.
+const FAULT_INFO: &[([&str; 3], &str, &str, &str)] = &[
+    (
+        EXPIRED,
+        "device-ca-chain",
+        "/verifications/0/verify_code",
+        "10",
+    ),
+    (NOT_A_CA, "device-ca-chain", "/is_ca", "false"),
+];
+
+/// Each faulty tree gets its [`FAULT_VERDICTS`] and [`FAULT_INFO`]; one with an error exits 1,
+/// and none shows the connection string's key.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_70_character_hostname_is_an_error_naming_the_64_character_limit() {
-    let tree = Tree::new("long-hostname.toml", "/etc/aziot/config.toml", "top");
-    let output = check_config(&tree).await;
-    let report = output.json();
-    assert_result(&report, "hostname", "error");
-    let text = message(&report, "hostname");
-    assert!(
-        text.contains("70 characters") && text.contains("64"),
-        "{text}"
-    );
-    assert_eq!(output.code, 1);
+async fn each_fault_in_the_config_or_the_device_ca_gets_its_verdict() {
+    let mut trees: Vec<[&str; 3]> = FAULT_VERDICTS.iter().map(|row| row.0).collect();
+    trees.dedup();
+    for tree in trees {
+        let output = check_config(&Tree::new(tree[0], tree[1], tree[2])).await;
+        let report = output.json();
+        let verdicts = FAULT_VERDICTS.iter().filter(|row| row.0 == tree);
+        for (_, id, result, part) in verdicts.clone() {
+            let entry = report.check(id);
+            assert_eq!(entry.result.result, *result, "{tree:?} {id}: {entry:#?}");
+            assert!(
+                entry.message.contains(part),
+                "{tree:?} {id}: `{part}` not in {}",
+                entry.message
+            );
+        }
+        for (_, id, pointer, value) in FAULT_INFO.iter().filter(|row| row.0 == tree) {
+            let expected: serde_json::Value = serde_json::from_str(value).expect("JSON value");
+            assert_eq!(
+                report.check(id).additional_info.pointer(pointer),
+                Some(&expected),
+                "{tree:?} {id} {pointer}"
+            );
+        }
+        if verdicts.clone().any(|(_, _, result, _)| *result == "error") {
+            assert_eq!(output.code, 1, "{tree:?}: {}", output.all());
+        }
+        output.assert_not_shown(FAKE_KEY);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -491,12 +549,9 @@ async fn a_device_ca_file_in_the_wrong_order_is_told_apart_from_a_wrong_key() {
     assert_result(&report, "device-ca-key-match", "error");
     let text = message(&report, "device-ca-key-match");
     assert_contains(&text, "belongs to certificate 2");
-    assert!(
-        report
-            .check("device-ca-key-match")
-            .remedy
-            .as_deref()
-            .is_some_and(|remedy| remedy.contains("first"))
+    assert_some_contains(
+        report.check("device-ca-key-match").remedy.as_deref(),
+        "first",
     );
 }
 
@@ -522,12 +577,9 @@ async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() 
 async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error() {
     let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "wrong-root");
     let leaf_root = fixture("gateway/pki/root-ca.pem").display().to_string();
-    let report = check(
-        &tree,
-        &strings(&["--skip", &CONNECTIVITY.join(","), "--ca-file", &leaf_root]),
-    )
-    .await
-    .json();
+    let report = check_config_with(&tree, &["--ca-file", &leaf_root])
+        .await
+        .json();
     assert_result(&report, "device-ca-key-match", "ok");
     assert_result(&report, "device-ca-chain", "error");
     let text = message(&report, "device-ca-chain");
@@ -544,56 +596,12 @@ async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_expired_device_ca_is_an_error_in_expiry_and_chain() {
-    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "expired");
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-expiry", "error");
-    assert!(message(&report, "certificates-expiry").contains("expired on"));
-    assert_result(&report, "device-ca-chain", "error");
-    assert_eq!(
-        report.check("device-ca-chain").additional_info["verifications"][0]["verify_code"],
-        10
-    );
-    assert_result(&report, "device-ca-key-match", "ok");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_device_ca_ending_after_2038_is_an_error_on_1_1() {
-    // Issue 15 item 2: 1.1 (libiothsm) only; 1.2+ warns (remedies.rs).
-    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "post-2038");
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-expiry", "error");
-    assert!(message(&report, "certificates-expiry").contains("2038-01-01"));
-    assert_result(&report, "device-ca-chain", "ok");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_server_certificate_configured_as_device_ca_is_not_a_ca() {
-    let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "not-a-ca");
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "device-ca-chain", "error");
-    assert!(message(&report, "device-ca-chain").contains("not a CA certificate"));
-    assert_eq!(
-        report.check("device-ca-chain").additional_info["is_ca"],
-        false
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn a_lower_expiry_threshold_or_a_higher_one_decides_the_warning() {
     let tree = Tree::top_layer();
     // The fixture CAs end on 2037-12-31: with a threshold beyond that, they warn.
-    let report = check(
-        &tree,
-        &strings(&[
-            "--skip",
-            &CONNECTIVITY.join(","),
-            "--expiry-warning-days",
-            "10000",
-        ]),
-    )
-    .await
-    .json();
+    let report = check_config_with(&tree, &["--expiry-warning-days", "10000"])
+        .await
+        .json();
     assert_result(&report, "certificates-expiry", "warning");
     assert_eq!(
         report.check("certificates-expiry").additional_info["warning_days"],
@@ -604,25 +612,6 @@ async fn a_lower_expiry_threshold_or_a_higher_one_decides_the_warning() {
         default.check("certificates-expiry").additional_info["warning_days"],
         90,
         "gateway default"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn missing_files_are_errors_and_dependents_say_why_they_skipped() {
-    let tree = Tree::new("missing-files.toml", "/etc/aziot/config.toml", "top");
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-configured", "error");
-    let text = message(&report, "certificates-configured");
-    assert!(
-        text.contains("no-such-device-ca.pem") && text.contains("does not exist"),
-        "{text}"
-    );
-    assert_contains(&text, "no-such-root.pem");
-    assert_result(&report, "device-ca-key-match", "skipped");
-    assert!(
-        message(&report, "device-ca-key-match").contains("certificates-configured"),
-        "{}",
-        message(&report, "device-ca-key-match")
     );
 }
 
@@ -638,11 +627,7 @@ async fn a_key_the_key_service_cannot_read_is_an_error_with_the_guides_chown() {
     assert_result(&report, "certificates-configured", "error");
     let text = message(&report, "certificates-configured");
     assert_contains(&text, "aziotks cannot");
-    let remedy = report
-        .check("certificates-configured")
-        .remedy
-        .clone()
-        .unwrap_or_default();
+    let remedy = remedy(&report, "certificates-configured");
     assert_contains(&remedy, "chown aziotks:aziotks");
     // What loaded is still examined.
     assert_result(&report, "device-ca-key-match", "ok");
@@ -656,21 +641,6 @@ async fn a_key_readable_by_everyone_is_a_warning() {
     let report = check_config(&tree).await.json();
     assert_result(&report, "certificates-configured", "warning");
     assert!(message(&report, "certificates-configured").contains("readable by every user"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn quickstart_certificates_are_a_warning_for_testing_only() {
-    let tree = Tree::new("quickstart.toml", "/etc/aziot/config.toml", "top");
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-configured", "warning");
-    assert!(message(&report, "certificates-configured").contains("quickstart"));
-    for id in [
-        "device-ca-key-match",
-        "device-ca-chain",
-        "stale-generated-certs",
-    ] {
-        assert_result(&report, id, "skipped");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -714,11 +684,7 @@ async fn certificates_left_in_hsm_certs_are_a_warning_1_1() {
     );
     let report = check_config(&tree).await.json();
     assert_result(&report, "stale-generated-certs", "warning");
-    let remedy = report
-        .check("stale-generated-certs")
-        .remedy
-        .clone()
-        .unwrap_or_default();
+    let remedy = remedy(&report, "stale-generated-certs");
     assert!(
         remedy.contains("/var/lib/iotedge/hsm/certs")
             && remedy.contains("/var/lib/iotedge/hsm/cert_keys")
@@ -739,11 +705,7 @@ async fn a_root_dropped_as_pem_in_ca_certificates_is_caught_with_the_docs_comman
     assert_result(&report, "root-ca-trust-store", "warning");
     let text = message(&report, "root-ca-trust-store");
     assert_contains(&text, "only files ending in .crt");
-    let remedy = report
-        .check("root-ca-trust-store")
-        .remedy
-        .clone()
-        .unwrap_or_default();
+    let remedy = remedy(&report, "root-ca-trust-store");
     assert!(
         remedy.contains("/usr/local/share/ca-certificates/root-ca.pem.crt")
             && remedy.contains("sudo update-ca-certificates"),
@@ -783,12 +745,9 @@ async fn edgehub_still_serving_a_former_hostname_fails_with_code_62() {
     ] {
         assert_result(&report, id, "error");
         assert_eq!(report.check(id).additional_info["verify_code"], 62);
-        assert!(
-            report
-                .check(id)
-                .remedy
-                .as_deref()
-                .is_some_and(|remedy| remedy.contains("docker rm -f edgeAgent edgeHub"))
+        assert_some_contains(
+            report.check(id).remedy.as_deref(),
+            "docker rm -f edgeAgent edgeHub",
         );
     }
 }
@@ -801,14 +760,14 @@ async fn nothing_listening_for_edgehub_is_a_connection_refused_error() {
         .and_then(|listener| listener.local_addr())
         .expect("ephemeral port")
         .port();
-    let report = check(
+    let report = check_args(
         &tree,
-        &strings(&[
+        &[
             "--only",
             "edgehub-listening-mqtt",
             "--port",
             &format!("mqtt={closed}"),
-        ]),
+        ],
     )
     .await
     .json();
@@ -911,14 +870,9 @@ async fn nested_child_without_extra_hosts_warns_and_a_parent_with_another_name_f
     ]));
     let report = check(&tree, &extra).await.json();
     assert_result(&report, "parent-hostname", "warning");
-    assert!(
-        report
-            .check("parent-hostname")
-            .remedy
-            .as_deref()
-            .is_some_and(
-                |remedy| remedy.contains("ExtraHosts = [\"gateway.edgeprobe.test:127.0.0.1\"]")
-            )
+    assert_some_contains(
+        report.check("parent-hostname").remedy.as_deref(),
+        "ExtraHosts = [\"gateway.edgeprobe.test:127.0.0.1\"]",
     );
     assert_result(&report, "parent-connect-amqp", "error");
     assert_eq!(
@@ -930,9 +884,9 @@ async fn nested_child_without_extra_hosts_warns_and_a_parent_with_another_name_f
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unresolvable_parent_is_an_error_and_its_connect_checks_are_skipped() {
     let tree = Tree::new("lower-layer.toml", "/etc/aziot/config.toml", "child");
-    let report = check(
+    let report = check_args(
         &tree,
-        &strings(&[
+        &[
             "--only",
             "parent-connect-mqtt",
             // An empty hosts file and no DNS server that knows `.test` (RFC 2606): the
@@ -941,7 +895,7 @@ async fn an_unresolvable_parent_is_an_error_and_its_connect_checks_are_skipped()
             "127.0.0.1:9",
             "--timeout",
             "1s",
-        ]),
+        ],
     )
     .await
     .json();
@@ -997,10 +951,10 @@ fn leaf_cross_check_compares_gateway_host_name_with_the_gateway_config() {
             "json",
         ])
     };
-    let matching = with(
+    let report = with(
         "HostName=hub.edgeprobe.test;DeviceId=leaf;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=;GatewayHostName=Gateway.EdgeProbe.test",
-    );
-    let report = matching.json();
+    )
+    .json();
     assert_result(&report, "gateway-hostname-matches-config", "ok");
     assert_eq!(
         report.check("gateway-hostname-matches-config").group,
@@ -1017,12 +971,12 @@ fn leaf_cross_check_compares_gateway_host_name_with_the_gateway_config() {
         text.contains("`10.0.0.4`") && text.contains("hostname = \"gateway.edgeprobe.test\""),
         "{text}"
     );
-    assert!(
+    assert_some_contains(
         report
             .check("gateway-hostname-matches-config")
             .remedy
-            .as_deref()
-            .is_some_and(|remedy| remedy.contains("GatewayHostName=gateway.edgeprobe.test"))
+            .as_deref(),
+        "GatewayHostName=gateway.edgeprobe.test",
     );
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -415,6 +415,19 @@ pub const NOT_THIS_MACHINES_SDKS: [&str; 2] = ["--skip", "sdk-trust"];
 /// ports given, `ca_file`, `timeout` (e.g. "5s") and `extra` flags; JSON unless `extra` names
 /// another `--output`. Runs the binary off the async runtime so in-test servers keep serving.
 pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extra: &[&str]) -> Run {
+    let args = loopback_check_args(ports, ca_file, timeout, extra);
+    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the binary ran")
+}
+
+/// The command line of [`check_loopback`], for tests that run it without an async runtime.
+pub fn loopback_check_args(
+    ports: [u16; 3],
+    ca_file: &Path,
+    timeout: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "check".into(),
         "--gateway".into(),
@@ -423,23 +436,29 @@ pub async fn check_loopback(ports: [u16; 3], ca_file: &Path, timeout: &str, extr
         format!("{LOOPBACK_GATEWAY}:127.0.0.1"),
         "--ca-file".into(),
         ca_file.display().to_string(),
-        "--port".into(),
-        format!("mqtt={}", ports[0]),
-        "--port".into(),
-        format!("amqp={}", ports[1]),
-        "--port".into(),
-        format!("https={}", ports[2]),
-        "--timeout".into(),
-        timeout.into(),
     ];
+    args.extend(port_flags("--port", ports));
+    args.extend(["--timeout".into(), timeout.into()]);
     args.extend(NOT_THIS_MACHINES_SDKS.map(str::to_owned));
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     if !extra.contains(&"--output") {
         args.extend(["--output".into(), "json".into()]);
     }
-    tokio::task::spawn_blocking(move || run(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .expect("the binary ran")
+    args
+}
+
+/// `FLAG mqtt=N FLAG amqp=N FLAG https=N` for the MQTT, AMQP and HTTPS `ports`; FLAG is
+/// `--port`, or gateway mode's `--parent-port` or `--iothub-port`.
+pub fn port_flags(flag: &str, [mqtt, amqp, https]: [u16; 3]) -> Vec<String> {
+    [("mqtt", mqtt), ("amqp", amqp), ("https", https)]
+        .into_iter()
+        .flat_map(|(protocol, port)| [flag.to_owned(), format!("{protocol}={port}")])
+        .collect()
+}
+
+/// The simulator's MQTT, AMQP and HTTPS ports, for [`port_flags`] or [`check_loopback`].
+pub fn ports_of(gateway: &edgeprobe::demo::server::RunningGateway) -> [u16; 3] {
+    [gateway.ports.mqtt, gateway.ports.amqp, gateway.ports.https]
 }
 
 /// The three connect checks, one per port family, in registry order.
@@ -479,10 +498,30 @@ pub fn signal_and_wait(child: &mut Child, signal: &str, deadline: Duration) -> E
     }
 }
 
+/// Starts the server `command` (`what` names it if it cannot start) with nothing on stdin
+/// and stderr going to `stderr`, and returns it with its stdout, where it says it listens.
+pub fn spawn_with_stdout(command: &mut Command, what: &str, stderr: Stdio) -> (Child, ChildStdout) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|error| panic!("{what} does not start: {error}"));
+    let stdout = child.stdout.take().expect("stdout piped");
+    (child, stdout)
+}
+
 /// Asserts that `text` contains `part`, showing both when it does not.
 #[track_caller]
 pub fn assert_contains(text: &str, part: &str) {
     assert!(text.contains(part), "`{part}` not in {text}");
+}
+
+/// Where `part` first stands in `text`; fails the test, showing `text`, when it does not.
+#[track_caller]
+pub fn position_of(text: &str, part: &str) -> usize {
+    text.find(part)
+        .unwrap_or_else(|| panic!("no {part} in:\n{text}"))
 }
 
 /// Asserts that `text` is there and contains `part` (a remedy, a note).

@@ -258,30 +258,48 @@ fn the_key_and_the_token_never_appear_in_any_format() {
         with_key("leaf-02", KEY),
         connection_string(DEVICE, &format!("SharedAccessSignature={expired}")),
     ];
+    let outputs = in_every_format(&cases, |case, format| {
+        authenticate(broker.port, case, format, &["--send-test-message"])
+    });
+    let tokens = logged_tokens(&broker.logs());
+    assert!(tokens.len() >= 9, "every key case connected: {tokens:?}");
+    assert_no_secret_shown(&outputs, &tokens);
+}
+
+/// What `authenticate(case, format)` printed for every case in text, `--verbose` and JSON,
+/// each run asserted to exit 0 or 1: the outputs [`assert_no_secret_shown`] searches.
+pub(crate) fn in_every_format(
+    cases: &[String],
+    mut authenticate: impl FnMut(&str, &str) -> Run,
+) -> Vec<String> {
     let mut outputs = Vec::new();
-    for case in &cases {
+    for case in cases {
         for format in ["text", "verbose", "json"] {
-            let output = authenticate(broker.port, case, format, &["--send-test-message"]);
+            let output = authenticate(case, format);
             assert!(matches!(output.code, 0 | 1), "{}", output.all());
             outputs.push(output.all());
         }
     }
-    let tokens: Vec<String> = broker
-        .logs()
-        .lines()
+    outputs
+}
+
+/// The tokens a test server received, from its log: the CBS node's `token=<token> status=`
+/// (tests/servers/amqp_listener.py) and the MQTT broker's `password=<token> verdict=`
+/// (tests/servers/mqtt_sas_broker.py); empty passwords are left out.
+pub(crate) fn logged_tokens(logs: &str) -> Vec<String> {
+    logs.lines()
         .filter_map(|line| {
+            let (_, rest) = line.split_once("token=").or(line.split_once("password="))?;
             Some(
-                line.split_once("password=")?
-                    .1
+                rest.split(" status=")
+                    .next()?
                     .split(" verdict=")
                     .next()?
                     .to_owned(),
             )
         })
         .filter(|token| !token.is_empty())
-        .collect();
-    assert!(tokens.len() >= 9, "every key case connected: {tokens:?}");
-    assert_no_secret_shown(&outputs, &tokens);
+        .collect()
 }
 
 /// Neither key, nor the expired signature the cases use, nor any of `tokens` (those the server

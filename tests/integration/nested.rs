@@ -7,33 +7,29 @@
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
-use crate::brokers::{Server, find_program, free_port, nginx_serving, path_text, required};
-use crate::gateway_mode::{Tree, assert_result, check, serve, strings};
-use crate::harness::{Report, assert_contains, fixture, targets_file};
+use crate::brokers::{Server, configured_server, free_port, nginx_serving, path_text};
+use crate::gateway_mode::{Tree, assert_result, check, check_args, serve, strings};
+use crate::harness::{Report, assert_contains, fixture, port_flags, ports_of, targets_file};
 
 const PARENT: &str = "gateway.edgeprobe.test";
 const NESTED: &str = "parent-registry,agent-image-upstream";
 
 /// `docker-registry serve` with filesystem storage in its own temporary directory.
 fn registry() -> Option<Server> {
-    let program = required("docker-registry", find_program("docker-registry"))?;
-    let directory = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let config = directory.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}/data\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            path_text(directory.path())
-        ),
+    configured_server(
+        "docker-registry",
+        |port, directory| {
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}/data\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                path_text(directory)
+            )
+        },
+        |command, config, _| {
+            command.arg("serve").arg(config);
+        },
     )
-    .expect("config.yml");
-    let mut command = Command::new(program);
-    command.arg("serve").arg(&config);
-    Some(Server::start("docker-registry", port, command, directory))
 }
 
 /// What the API proxy stand-in does with `/v2`.
@@ -309,19 +305,19 @@ async fn the_top_layer_registry_module_answers_on_its_published_port() {
         "--registry-port",
         &port,
     ];
-    let report = check(&tree, &strings(&args)).await.json();
+    let report = check_args(&tree, &args).await.json();
     assert_result(&report, "parent-registry", "ok");
     let info = &report.check("parent-registry").additional_info;
     assert_eq!(info["url"], format!("http://127.0.0.1:{port}/v2/"));
     assert_eq!(info["address_source"], "loopback");
 
     registry.stop();
-    let report = check(&tree, &strings(&args)).await.json();
+    let report = check_args(&tree, &args).await.json();
     assert_result(&report, "parent-registry", "error");
     assert!(text(&report, "parent-registry").contains("registry:latest"));
 
     // Without --top-layer and without a parent, a gateway is not part of a hierarchy.
-    let report = check(&tree, &strings(&["--only", NESTED])).await.json();
+    let report = check_args(&tree, &["--only", NESTED]).await.json();
     assert_result(&report, "parent-registry", "skipped");
     assert_result(&report, "agent-image-upstream", "skipped");
 }
@@ -341,15 +337,15 @@ async fn the_top_layer_reaches_its_agent_images_registry_or_says_it_cannot_tell(
         &format!("{PARENT}:{}/azureiotedge-agent:1.5", proxy.port),
     );
     let resolve = format!("{PARENT}:127.0.0.1");
-    let report = check(
+    let report = check_args(
         &tree,
-        &strings(&[
+        &[
             "--only",
             "agent-image-upstream",
             "--top-layer",
             "--resolve",
             &resolve,
-        ]),
+        ],
     )
     .await
     .json();
@@ -397,7 +393,7 @@ async fn a_targets_file_of_each_layers_gateway_gives_one_row_per_layer() {
         ),
         &[("gateway/pki/root-ca.pem", "root.pem")],
     );
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "check".into(),
         "--targets".into(),
         targets.display().to_string(),
@@ -405,15 +401,9 @@ async fn a_targets_file_of_each_layers_gateway_gives_one_row_per_layer() {
         format!("{PARENT}:127.0.0.1"),
         "--resolve".into(),
         "child.edgeprobe.test:127.0.0.2".into(),
-        "--port".into(),
-        format!("mqtt={}", top.ports.mqtt),
-        "--port".into(),
-        format!("amqp={}", top.ports.amqp),
-        "--port".into(),
-        format!("https={}", top.ports.https),
-        "--output".into(),
-        "jsonl".into(),
     ];
+    args.extend(port_flags("--port", ports_of(&top)));
+    args.extend(["--output".into(), "jsonl".into()]);
     // Each line's root is installed in this device's OS store (harness::edgeprobe_trusting).
     let root = directory.path().join("root.pem");
     let output: crate::harness::Run = tokio::task::spawn_blocking(move || {

@@ -13,9 +13,10 @@ use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::gateway_mode::{Tree, check, check_config, ports, serve, strings};
+use crate::gateway_mode::{Tree, check, check_args, check_config, ports, remedy, serve, strings};
 use crate::harness::{
-    CONNECT_CHECKS, LOOPBACK_GATEWAY, Report, Run, assert_contains, check_loopback, fixture, run,
+    CONNECT_CHECKS, LOOPBACK_GATEWAY, Report, Run, assert_contains, check_loopback, fixture,
+    port_flags, ports_of, run, targets_file, temp_file,
 };
 
 const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -30,18 +31,6 @@ async fn serve_chain(chain: Vec<CertificateDer<'static>>, key: &Issued) -> Runni
     start(SimulatorConfig::loopback(chain, key.key_der(), Vec::new()))
         .await
         .expect("simulator starts")
-}
-
-fn ports_of(gateway: &RunningGateway) -> [u16; 3] {
-    [gateway.ports.mqtt, gateway.ports.amqp, gateway.ports.https]
-}
-
-/// `--port mqtt=N --port amqp=N --port https=N`.
-fn port_flags([mqtt, amqp, https]: [u16; 3]) -> Vec<String> {
-    [("mqtt", mqtt), ("amqp", amqp), ("https", https)]
-        .into_iter()
-        .flat_map(|(protocol, port)| ["--port".to_owned(), format!("{protocol}={port}")])
-        .collect()
 }
 
 /// A gateway serving a chain of `pki`, and `pki`'s root in a file, as the leaf holds it.
@@ -79,6 +68,20 @@ fn write(directory: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
+/// `edgeprobe check` on `ports` (`--port` for each) with `args`, JSON unless `args` name
+/// another `--output`; off the async runtime so the test's own servers keep serving.
+async fn check_ports(ports: [u16; 3], args: &[&str]) -> Run {
+    let mut all = strings(&["check"]);
+    all.extend(port_flags("--port", ports));
+    all.extend(strings(args));
+    if !args.contains(&"--output") {
+        all.extend(strings(&["--output", "json"]));
+    }
+    tokio::task::spawn_blocking(move || run(&all.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("the binary ran")
+}
+
 /// A loopback port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
     crate::brokers::free_port()
@@ -91,10 +94,6 @@ fn sha256_fingerprint(der: &[u8]) -> String {
         .map(|byte| format!("{byte:02X}"))
         .collect::<Vec<_>>()
         .join(":")
-}
-
-fn remedy(report: &Report, id: &str) -> String {
-    report.check(id).remedy.clone().unwrap_or_default()
 }
 
 /// `edgeprobe check ARGS --only ID -o json`: one check (and what it needs), no gateway mode.
@@ -125,16 +124,16 @@ async fn an_unresolvable_iot_hub_gets_the_gateways_advice_and_the_real_dig() {
     let tree = Tree::top_layer();
     let dns = closed_port();
     let server = format!("127.0.0.1:{dns}");
-    let output = check(
+    let output = check_args(
         &tree,
-        &strings(&[
+        &[
             "--only",
             "iothub-connect-mqtt",
             "--dns-server",
             &server,
             "--timeout",
             "2s",
-        ]),
+        ],
     )
     .await;
     let report = output.json();
@@ -408,20 +407,18 @@ async fn an_address_as_gateway_host_name_is_told_to_dial_the_certified_name() {
     );
     let root = served.root.display().to_string();
     let copy = copy.display().to_string();
-    let mut args = vec![
-        "check",
-        "--connection-string",
-        &connection_string,
-        "--ca-file",
-        &root,
-        "--gateway-config",
-        &copy,
-        "--output",
-        "json",
-    ];
-    let flags = port_flags(ports_of(&served.gateway));
-    args.extend(flags.iter().map(String::as_str));
-    let output = run(&args);
+    let output = check_ports(
+        ports_of(&served.gateway),
+        &[
+            "--connection-string",
+            &connection_string,
+            "--ca-file",
+            &root,
+            "--gateway-config",
+            &copy,
+        ],
+    )
+    .await;
     let report = output.json();
     assert_status(&report, "gateway-cert-hostname", "error");
     for id in ["gateway-cert-hostname", "gateway-hostname-matches-config"] {
@@ -583,23 +580,19 @@ fn the_gateway_in_host_name_is_named_as_the_mistake() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_ports_at_a_hosts_file_address_name_that_source() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let hosts = write(
-        directory.path(),
-        "hosts",
-        format!("127.0.0.1 {LOOPBACK_GATEWAY}\n"),
-    );
-    let mut args: Vec<String> = strings(&["check", "--gateway", LOOPBACK_GATEWAY, "--hosts-file"]);
-    args.push(hosts.display().to_string());
-    args.push("--ca-file".into());
-    args.push(fixture("root-ca.pem").display().to_string());
-    args.extend(strings(&["--output", "json"]));
-    args.extend(port_flags([closed_port(), closed_port(), closed_port()]));
-    let output = tokio::task::spawn_blocking(move || {
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .expect("the binary ran");
+    let (_directory, hosts) = temp_file("hosts", format!("127.0.0.1 {LOOPBACK_GATEWAY}\n"));
+    let output = check_ports(
+        [closed_port(), closed_port(), closed_port()],
+        &[
+            "--gateway",
+            LOOPBACK_GATEWAY,
+            "--hosts-file",
+            &hosts.display().to_string(),
+            "--ca-file",
+            &fixture("root-ca.pem").display().to_string(),
+        ],
+    )
+    .await;
     let report = output.json();
     for id in CONNECT_CHECKS {
         assert_status(&report, id, "error");
@@ -687,14 +680,14 @@ fn demo_help_does_not_describe_targets() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_explicit_system_config_path_is_read_under_root() {
     let tree = Tree::top_layer();
-    let output = check(
+    let output = check_args(
         &tree,
-        &strings(&[
+        &[
             "--config",
             "/etc/aziot/config.toml",
             "--only",
             "config-well-formed",
-        ]),
+        ],
     )
     .await;
     let report = output.json();
@@ -738,13 +731,10 @@ async fn device_ca_chain_reports_the_code_openssl_verify_prints() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fleet_rows_for_the_same_host_are_told_apart() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    fs::copy(fixture("root-ca.pem"), directory.path().join("a.pem")).expect("copy");
-    fs::copy(fixture("other-root-ca.pem"), directory.path().join("b.pem")).expect("copy");
-    let targets = write(
-        directory.path(),
+    let (directory, targets) = targets_file(
         "targets.txt",
-        format!("{LOOPBACK_GATEWAY} a.pem\n{LOOPBACK_GATEWAY} b.pem\n"),
+        &format!("{LOOPBACK_GATEWAY} a.pem\n{LOOPBACK_GATEWAY} b.pem\n"),
+        &[("root-ca.pem", "a.pem"), ("other-root-ca.pem", "b.pem")],
     );
     let hosts = write(
         directory.path(),
@@ -752,20 +742,20 @@ async fn fleet_rows_for_the_same_host_are_told_apart() {
         format!("127.0.0.1 {LOOPBACK_GATEWAY}\n"),
     );
     let port = closed_port();
-    let targets = targets.display().to_string();
-    let hosts = hosts.display().to_string();
-    let mut args = vec![
-        "check",
-        "--targets",
-        &targets,
-        "--hosts-file",
-        &hosts,
-        "--concurrency",
-        "1",
-    ];
-    let flags = port_flags([port; 3]);
-    args.extend(flags.iter().map(String::as_str));
-    let output = run(&args);
+    let output = check_ports(
+        [port; 3],
+        &[
+            "--targets",
+            &targets.display().to_string(),
+            "--hosts-file",
+            &hosts.display().to_string(),
+            "--concurrency",
+            "1",
+            "--output",
+            "text",
+        ],
+    )
+    .await;
     let rows: Vec<&str> = output
         .stdout
         .lines()

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{
     NOT_THIS_MACHINES_SDKS, assert_contains, edgeprobe, fixture, run, signal_and_wait,
+    spawn_with_stdout,
 };
 
 const GATEWAY: &str = "gateway.edgeprobe.test";
@@ -25,16 +26,12 @@ pub(crate) struct Serving {
 
 impl Serving {
     pub(crate) fn start(args: &[&str]) -> Serving {
-        let mut child = edgeprobe()
+        let mut command = edgeprobe();
+        command
             .arg("serve")
             .args(["--port", "mqtt=0", "--port", "amqp=0", "--port", "https=0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("edgeprobe serve starts");
-        let stdout = child.stdout.take().expect("stdout piped");
+            .args(args);
+        let (child, stdout) = spawn_with_stdout(&mut command, "edgeprobe serve", Stdio::piped());
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::harness::{LOOPBACK_GATEWAY, check_loopback, edgeprobe};
+use crate::harness::{LOOPBACK_GATEWAY, check_loopback, edgeprobe, spawn_with_stdout};
 use crate::openssl::run as openssl;
 
 fn openssl_present() -> bool {
@@ -80,7 +80,8 @@ struct Server {
 
 impl Server {
     fn start(directory: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new("openssl")
+        let mut command = Command::new("openssl");
+        command
             .current_dir(directory)
             .args([
                 "s_server",
@@ -92,13 +93,8 @@ impl Server {
                 "server.key",
                 "-www",
             ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s_server starts");
-        let stdout = child.stdout.take().expect("stdout");
+            .args(extra);
+        let (child, stdout) = spawn_with_stdout(&mut command, "openssl s_server", Stdio::null());
         let mut lines = BufReader::new(stdout).lines();
         // "ACCEPT 127.0.0.1:PORT" once it listens.
         let port = lines

@@ -128,6 +128,19 @@ pub(crate) fn positive_strict(content: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The two's complement negation of a big-endian integer (the magnitude of a negative one).
+pub(crate) fn twos_complement_negation(bytes: &[u8]) -> Vec<u8> {
+    let mut negated: Vec<u8> = bytes.iter().map(|byte| !byte).collect();
+    for byte in negated.iter_mut().rev() {
+        let (sum, carry) = byte.overflowing_add(1);
+        *byte = sum;
+        if !carry {
+            break;
+        }
+    }
+    negated
+}
+
 /// ASN1_INTEGER_get (a_int.c): the value as a C `long`, or -1 when it does not fit.
 pub(crate) fn integer_as_long(content: &[u8]) -> i64 {
     if content.is_empty() {
@@ -136,15 +149,7 @@ pub(crate) fn integer_as_long(content: &[u8]) -> i64 {
     let negative = content[0] & 0x80 != 0;
     let magnitude: Vec<u8> = if negative {
         // Two's complement: negate to get the magnitude.
-        let mut bytes: Vec<u8> = content.iter().map(|byte| !byte).collect();
-        for byte in bytes.iter_mut().rev() {
-            let (sum, carry) = byte.overflowing_add(1);
-            *byte = sum;
-            if !carry {
-                break;
-            }
-        }
-        bytes
+        twos_complement_negation(content)
     } else {
         content.to_vec()
     };

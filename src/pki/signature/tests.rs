@@ -8,23 +8,45 @@ use std::process::Command;
 
 use super::*;
 
-fn openssl_present() -> bool {
-    let present = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !present {
-        eprintln!("note: the openssl binary is absent; signature cases skipped");
-    }
-    present
-}
-
 fn run_openssl(directory: &Path, arguments: &[&str]) -> bool {
     Command::new("openssl")
         .current_dir(directory)
         .args(arguments)
         .output()
         .is_ok_and(|output| output.status.success())
+}
+
+/// A string made at run time that lives as long as the test binary (for option tables).
+fn leaked(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// `openssl genpkey` arguments: `-algorithm algorithm` and a `-pkeyopt` for each option.
+fn genpkey<'a>(algorithm: &'a str, options: &[&'a str]) -> Vec<&'a str> {
+    let mut arguments = vec!["-algorithm", algorithm];
+    for option in options {
+        arguments.extend(["-pkeyopt", option]);
+    }
+    arguments
+}
+
+/// `openssl genpkey` arguments for an RSA key of `bits` bits.
+fn rsa(bits: u32) -> Vec<&'static str> {
+    genpkey("RSA", &[leaked(format!("rsa_keygen_bits:{bits}"))])
+}
+
+/// `openssl req` signing arguments for RSA-PSS: the message digest, the MGF1 digest and the
+/// salt length (`rsa_pss_saltlen` values: a number of bytes or `max`).
+fn pss(digest: &str, mask_digest: &str, salt: &str) -> Vec<&'static str> {
+    vec![
+        leaked(format!("-{digest}")),
+        "-sigopt",
+        "rsa_padding_mode:pss",
+        "-sigopt",
+        leaked(format!("rsa_mgf1_md:{mask_digest}")),
+        "-sigopt",
+        leaked(format!("rsa_pss_saltlen:{salt}")),
+    ]
 }
 
 /// A certificate split into what `verify_signature` takes.
@@ -34,6 +56,17 @@ struct Signed {
     algorithm: Vec<u8>,
     signature: Vec<u8>,
     spki: Vec<u8>,
+}
+
+impl Signed {
+    /// The certificate's own signature checked with `spki` (its own key or another).
+    fn verify_with(&self, spki: &[u8]) -> Result<(), SignatureError> {
+        verify_signature(&self.algorithm, spki, &self.tbs, &self.signature)
+    }
+
+    fn verify(&self) -> Result<(), SignatureError> {
+        self.verify_with(&self.spki)
+    }
 }
 
 fn split_certificate(certificate: &[u8]) -> Signed {
@@ -62,11 +95,16 @@ struct Workshop {
 }
 
 impl Workshop {
-    fn new() -> Workshop {
-        Workshop {
+    /// A workshop, or none (with a note) when the `openssl` binary does not run.
+    fn when_openssl_present() -> Option<Workshop> {
+        if !run_openssl(Path::new("."), &["version"]) {
+            eprintln!("note: the openssl binary is absent; signature cases skipped");
+            return None;
+        }
+        Some(Workshop {
             directory: tempfile::tempdir().expect("tempdir"),
             counter: std::cell::Cell::new(0),
-        }
+        })
     }
 
     fn path(&self) -> &Path {
@@ -86,6 +124,12 @@ impl Workshop {
         all.extend_from_slice(&["-out", &name]);
         assert!(run_openssl(self.path(), &all), "genpkey {arguments:?}");
         name
+    }
+
+    /// An EC key on the named `curve`, with the further `-pkeyopt` `options`.
+    fn ec_key(&self, curve: &str, options: &[&str]) -> String {
+        let curve = format!("ec_paramgen_curve:{curve}");
+        self.key(&genpkey("EC", &[&[curve.as_str()], options].concat()))
     }
 
     /// `openssl genpkey -genparam`; the parameter file's name.
@@ -150,11 +194,7 @@ fn assert_signature_properties(label: &str, signed: &Signed, other_spki: &[u8]) 
     let verify = |spki: &[u8], tbs: &[u8], signature: &[u8]| {
         verify_signature(&signed.algorithm, spki, tbs, signature)
     };
-    assert_eq!(
-        verify(&signed.spki, &signed.tbs, &signed.signature),
-        Ok(()),
-        "{label}: the genuine signature"
-    );
+    assert_eq!(signed.verify(), Ok(()), "{label}: the genuine signature");
     let refused = |result: Result<(), SignatureError>, what: &str| match result {
         Err(error) => assert!(error.openssl_rejects(), "{label}: {what}: {error}"),
         Ok(()) => panic!("{label}: {what} verified"),
@@ -185,10 +225,7 @@ fn assert_signature_properties(label: &str, signed: &Signed, other_spki: &[u8]) 
         "truncated signature",
     );
     refused(verify(&signed.spki, &signed.tbs, &[]), "empty signature");
-    refused(
-        verify(other_spki, &signed.tbs, &signed.signature),
-        "another key",
-    );
+    refused(signed.verify_with(other_spki), "another key");
 }
 
 struct Case<'a> {
@@ -197,6 +234,24 @@ struct Case<'a> {
     sign: &'a [&'a str],
     signature_bits: u32,
     key_bits: u32,
+}
+
+/// A row of a case table: a key made with the `key` genpkey arguments, a certificate signed
+/// with the `sign` req arguments, and the security bits OpenSSL gives the signature and key.
+fn case<'a>(
+    label: &'a str,
+    key: &'a [&'a str],
+    sign: &'a [&'a str],
+    signature_bits: u32,
+    key_bits: u32,
+) -> Case<'a> {
+    Case {
+        label,
+        key,
+        sign,
+        signature_bits,
+        key_bits,
+    }
 }
 
 fn run_cases(workshop: &Workshop, cases: &[Case<'_>]) {
@@ -226,62 +281,19 @@ fn run_cases(workshop: &Workshop, cases: &[Case<'_>]) {
 
 #[test]
 fn rsa_pkcs1_signatures_verify_for_every_digest_and_size() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let rsa =
-        |bits: &'static str| -> Vec<&'static str> { vec!["-algorithm", "RSA", "-pkeyopt", bits] };
-    let rsa512 = rsa("rsa_keygen_bits:512");
-    let rsa768 = rsa("rsa_keygen_bits:768");
-    let rsa1024 = rsa("rsa_keygen_bits:1024");
-    let rsa2048 = rsa("rsa_keygen_bits:2048");
-    let rsa3072_e3 = vec![
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:3072",
-        "-pkeyopt",
-        "rsa_keygen_pubexp:3",
-    ];
+    };
+    let [rsa512, rsa768, rsa1024, rsa2048] = [512, 768, 1024, 2048].map(rsa);
+    let rsa3072_e3 = genpkey("RSA", &["rsa_keygen_bits:3072", "rsa_keygen_pubexp:3"]);
     let mut cases = vec![
-        Case {
-            label: "RSA-512 MD5",
-            key: &rsa512,
-            sign: &["-md5"],
-            signature_bits: 39,
-            key_bits: 56,
-        },
-        Case {
-            label: "RSA-512 SHA-1",
-            key: &rsa512,
-            sign: &["-sha1"],
-            signature_bits: 63,
-            key_bits: 56,
-        },
-        Case {
-            label: "RSA-512 SHA-256",
-            key: &rsa512,
-            sign: &["-sha256"],
-            signature_bits: 128,
-            key_bits: 56,
-        },
-        Case {
-            label: "RSA-768 SHA-256",
-            key: &rsa768,
-            sign: &["-sha256"],
-            signature_bits: 128,
-            key_bits: 72,
-        },
-        Case {
-            label: "RSA-3072 e=3 SHA-256",
-            key: &rsa3072_e3,
-            sign: &["-sha256"],
-            signature_bits: 128,
-            key_bits: 128,
-        },
+        case("RSA-512 MD5", &rsa512, &["-md5"], 39, 56),
+        case("RSA-512 SHA-1", &rsa512, &["-sha1"], 63, 56),
+        case("RSA-512 SHA-256", &rsa512, &["-sha256"], 128, 56),
+        case("RSA-768 SHA-256", &rsa768, &["-sha256"], 128, 72),
+        case("RSA-3072 e=3 SHA-256", &rsa3072_e3, &["-sha256"], 128, 128),
     ];
-    for (digest, bits) in [
+    let digests = [
         ("-md5", 39),
         ("-sha1", 63),
         ("-sha224", 112),
@@ -293,162 +305,61 @@ fn rsa_pkcs1_signatures_verify_for_every_digest_and_size() {
         ("-sha3-384", 192),
         ("-sha3-512", 256),
         ("-ripemd160", 80),
-    ] {
-        cases.push(Case {
-            label: digest,
-            key: &rsa1024,
-            sign: std::slice::from_ref(Box::leak(Box::new(digest))),
-            signature_bits: bits,
-            key_bits: 80,
-        });
-        cases.push(Case {
-            label: digest,
-            key: &rsa2048,
-            sign: std::slice::from_ref(Box::leak(Box::new(digest))),
-            signature_bits: bits,
-            key_bits: 112,
-        });
+    ];
+    for (digest, bits) in &digests {
+        let sign = std::slice::from_ref(digest);
+        cases.push(case(digest, &rsa1024, sign, *bits, 80));
+        cases.push(case(digest, &rsa2048, sign, *bits, 112));
     }
     run_cases(&workshop, &cases);
 }
 
 #[test]
 fn rsa_pss_signatures_verify_with_any_digest_mask_and_salt() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let rsa1024 = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"];
-    let rsa2048 = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
-    let rsa2049 = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2049"];
-    let pss = |digest: &'static str, mask: &'static str, salt: &'static str| -> Vec<&'static str> {
-        vec![
-            digest,
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sigopt",
-            mask,
-            "-sigopt",
-            salt,
-        ]
     };
+    let [rsa1024, rsa2048, rsa2049] = [1024, 2048, 2049].map(rsa);
     let specs = [
-        (
-            "SHA-256 salt 32 (ring)",
-            pss("-sha256", "rsa_mgf1_md:sha256", "rsa_pss_saltlen:32"),
-            128,
-        ),
-        (
-            "SHA-384 salt 48 (ring)",
-            pss("-sha384", "rsa_mgf1_md:sha384", "rsa_pss_saltlen:48"),
-            192,
-        ),
-        (
-            "SHA-512 salt 64 (ring)",
-            pss("-sha512", "rsa_mgf1_md:sha512", "rsa_pss_saltlen:64"),
-            256,
-        ),
-        (
-            "SHA-256 salt 0",
-            pss("-sha256", "rsa_mgf1_md:sha256", "rsa_pss_saltlen:0"),
-            128,
-        ),
-        (
-            "SHA-256 salt max",
-            pss("-sha256", "rsa_mgf1_md:sha256", "rsa_pss_saltlen:max"),
-            128,
-        ),
-        (
-            "SHA-256 MGF1-SHA-1",
-            pss("-sha256", "rsa_mgf1_md:sha1", "rsa_pss_saltlen:20"),
-            128,
-        ),
-        (
-            "SHA-1 MGF1-SHA-256",
-            pss("-sha1", "rsa_mgf1_md:sha256", "rsa_pss_saltlen:20"),
-            64,
-        ),
-        (
-            "SHA-224",
-            pss("-sha224", "rsa_mgf1_md:sha224", "rsa_pss_saltlen:28"),
-            112,
-        ),
-        (
-            "SHA-512/224",
-            pss(
-                "-sha512-224",
-                "rsa_mgf1_md:sha512-224",
-                "rsa_pss_saltlen:28",
-            ),
-            112,
-        ),
-        (
-            "SHA-512/256",
-            pss("-sha512-256", "rsa_mgf1_md:sha256", "rsa_pss_saltlen:32"),
-            128,
-        ),
+        ("SHA-256 salt 32 (ring)", pss("sha256", "sha256", "32"), 128),
+        ("SHA-384 salt 48 (ring)", pss("sha384", "sha384", "48"), 192),
+        ("SHA-512 salt 64 (ring)", pss("sha512", "sha512", "64"), 256),
+        ("SHA-256 salt 0", pss("sha256", "sha256", "0"), 128),
+        ("SHA-256 salt max", pss("sha256", "sha256", "max"), 128),
+        ("SHA-256 MGF1-SHA-1", pss("sha256", "sha1", "20"), 128),
+        ("SHA-1 MGF1-SHA-256", pss("sha1", "sha256", "20"), 64),
+        ("SHA-224", pss("sha224", "sha224", "28"), 112),
+        ("SHA-512/224", pss("sha512-224", "sha512-224", "28"), 112),
+        ("SHA-512/256", pss("sha512-256", "sha256", "32"), 128),
     ];
     let mut cases = Vec::new();
     for (label, sign, bits) in &specs {
-        cases.push(Case {
-            label,
-            key: &rsa2048,
-            sign,
-            signature_bits: *bits,
-            key_bits: 112,
-        });
+        cases.push(case(label, &rsa2048, sign, *bits, 112));
         // 64 + 64 + 2 bytes do not fit a 1024-bit modulus.
         if !label.starts_with("SHA-512 salt 64") {
-            cases.push(Case {
-                label,
-                key: &rsa1024,
-                sign,
-                signature_bits: *bits,
-                key_bits: 80,
-            });
+            cases.push(case(label, &rsa1024, sign, *bits, 80));
         }
     }
     // 2049 bits: the encoded message is a byte shorter than the modulus (RFC 8017 §9.1.2).
-    cases.push(Case {
-        label: "2049-bit",
-        key: &rsa2049,
-        sign: &specs[0].1,
-        signature_bits: 128,
-        key_bits: 112,
-    });
+    cases.push(case("2049-bit", &rsa2049, &specs[0].1, 128, 112));
     run_cases(&workshop, &cases);
 
     // id-RSASSA-PSS keys: unrestricted, and restricted to SHA-256/MGF1-SHA-256/salt >= 32.
-    let unrestricted = ["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"];
-    let restricted = [
-        "-algorithm",
+    let unrestricted = genpkey("RSA-PSS", &["rsa_keygen_bits:2048"]);
+    let restricted = genpkey(
         "RSA-PSS",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-pkeyopt",
-        "rsa_pss_keygen_md:sha256",
-        "-pkeyopt",
-        "rsa_pss_keygen_mgf1_md:sha256",
-        "-pkeyopt",
-        "rsa_pss_keygen_saltlen:32",
-    ];
+        &[
+            "rsa_keygen_bits:2048",
+            "rsa_pss_keygen_md:sha256",
+            "rsa_pss_keygen_mgf1_md:sha256",
+            "rsa_pss_keygen_saltlen:32",
+        ],
+    );
     run_cases(
         &workshop,
         &[
-            Case {
-                label: "RSA-PSS key",
-                key: &unrestricted,
-                sign: &specs[4].1,
-                signature_bits: 128,
-                key_bits: 112,
-            },
-            Case {
-                label: "restricted RSA-PSS key",
-                key: &restricted,
-                sign: &[],
-                signature_bits: 128,
-                key_bits: 112,
-            },
+            case("RSA-PSS key", &unrestricted, &specs[4].1, 128, 112),
+            case("restricted RSA-PSS key", &restricted, &[], 128, 112),
         ],
     );
     let key = workshop.key(&unrestricted);
@@ -458,10 +369,9 @@ fn rsa_pss_signatures_verify_with_any_digest_mask_and_salt() {
 
 #[test]
 fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     let curves = [
         ("prime192v1", 80),
         ("secp224r1", 112),
@@ -487,29 +397,19 @@ fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
         ("-sha384", 192),
         ("-sha512", 256),
     ];
-    let keys: Vec<(String, Vec<&str>, u32)> = curves
+    let keys: Vec<(&str, Vec<&str>, u32)> = curves
         .iter()
         .map(|(curve, bits)| {
-            let option: &'static str =
-                Box::leak(format!("ec_paramgen_curve:{curve}").into_boxed_str());
-            (
-                (*curve).to_owned(),
-                vec!["-algorithm", "EC", "-pkeyopt", option],
-                *bits,
-            )
+            let option = leaked(format!("ec_paramgen_curve:{curve}"));
+            (*curve, genpkey("EC", &[option]), *bits)
         })
         .collect();
     let mut cases = Vec::new();
     for (curve, key, key_bits) in &keys {
         for (digest, bits) in &digests {
-            let label: &'static str = Box::leak(format!("{curve} {digest}").into_boxed_str());
-            cases.push(Case {
-                label,
-                key,
-                sign: std::slice::from_ref(digest),
-                signature_bits: *bits,
-                key_bits: *key_bits,
-            });
+            let label = leaked(format!("{curve} {digest}"));
+            let sign = std::slice::from_ref(digest);
+            cases.push(case(label, key, sign, *bits, *key_bits));
         }
     }
     run_cases(&workshop, &cases);
@@ -517,10 +417,9 @@ fn ecdsa_signatures_verify_on_every_curve_edgeprobe_knows() {
 
 #[test]
 fn ecdsa_keys_in_compressed_and_explicit_form() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     // secp224r1: p = 1 (mod 4), so decompression takes Tonelli-Shanks.
     for curve in [
         "prime256v1",
@@ -530,8 +429,7 @@ fn ecdsa_keys_in_compressed_and_explicit_form() {
         "secp224r1",
         "brainpoolP512t1",
     ] {
-        let option = format!("ec_paramgen_curve:{curve}");
-        let key = workshop.key(&["-algorithm", "EC", "-pkeyopt", &option]);
+        let key = workshop.ec_key(curve, &[]);
         let signed = workshop
             .certificate(&key, &["-sha256"])
             .expect("certificate");
@@ -564,20 +462,10 @@ fn ecdsa_keys_in_compressed_and_explicit_form() {
             spki: compressed,
             ..signed.clone()
         };
-        let other = workshop.public_key(
-            &workshop.key(&["-algorithm", "EC", "-pkeyopt", &option]),
-            &[],
-        );
+        let other = workshop.public_key(&workshop.ec_key(curve, &[]), &[]);
         assert_signature_properties(&format!("{curve} compressed"), &as_compressed, &other);
 
-        let explicit = workshop.key(&[
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            &option,
-            "-pkeyopt",
-            "ec_param_enc:explicit",
-        ]);
+        let explicit = workshop.ec_key(curve, &["ec_param_enc:explicit"]);
         let signed = workshop
             .certificate(&explicit, &["-sha384"])
             .expect("explicit certificate");
@@ -588,66 +476,31 @@ fn ecdsa_keys_in_compressed_and_explicit_form() {
 
 #[test]
 fn eddsa_and_dsa_signatures_verify() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let dsa1024 = workshop.parameters(&["-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:1024"]);
-    let dsa2048 = workshop.parameters(&[
-        "-algorithm",
+    };
+    let dsa1024 = workshop.parameters(&genpkey("DSA", &["dsa_paramgen_bits:1024"]));
+    let dsa2048 = workshop.parameters(&genpkey(
         "DSA",
-        "-pkeyopt",
-        "dsa_paramgen_bits:2048",
-        "-pkeyopt",
-        "dsa_paramgen_q_bits:256",
-    ]);
+        &["dsa_paramgen_bits:2048", "dsa_paramgen_q_bits:256"],
+    ));
     let dsa1024 = ["-paramfile", dsa1024.as_str()];
     let dsa2048 = ["-paramfile", dsa2048.as_str()];
     run_cases(
         &workshop,
         &[
-            Case {
-                label: "Ed25519",
-                key: &["-algorithm", "ED25519"],
-                sign: &[],
-                signature_bits: 128,
-                key_bits: 128,
-            },
-            Case {
-                label: "Ed448",
-                key: &["-algorithm", "ED448"],
-                sign: &[],
-                signature_bits: 224,
-                key_bits: 224,
-            },
-            Case {
-                label: "DSA-1024 SHA-1",
-                key: &dsa1024,
-                sign: &["-sha1"],
-                signature_bits: 63,
-                key_bits: 80,
-            },
-            Case {
-                label: "DSA-1024 SHA-224",
-                key: &dsa1024,
-                sign: &["-sha224"],
-                signature_bits: 112,
-                key_bits: 80,
-            },
-            Case {
-                label: "DSA-1024 SHA-256 (truncated)",
-                key: &dsa1024,
-                sign: &["-sha256"],
-                signature_bits: 128,
-                key_bits: 80,
-            },
-            Case {
-                label: "DSA-2048/256 SHA-256",
-                key: &dsa2048,
-                sign: &["-sha256"],
-                signature_bits: 128,
-                key_bits: 112,
-            },
+            case("Ed25519", &["-algorithm", "ED25519"], &[], 128, 128),
+            case("Ed448", &["-algorithm", "ED448"], &[], 224, 224),
+            case("DSA-1024 SHA-1", &dsa1024, &["-sha1"], 63, 80),
+            case("DSA-1024 SHA-224", &dsa1024, &["-sha224"], 112, 80),
+            case(
+                "DSA-1024 SHA-256 (truncated)",
+                &dsa1024,
+                &["-sha256"],
+                128,
+                80,
+            ),
+            case("DSA-2048/256 SHA-256", &dsa2048, &["-sha256"], 128, 112),
         ],
     );
 }
@@ -657,10 +510,7 @@ fn respelled_spki(spki: &[u8], oid: &[u8], parameters: &[u8]) -> Vec<u8> {
     let mut reader = Reader::new(der::single(spki, der::SEQUENCE).expect("spki"));
     reader.element().expect("algorithm");
     let (_, bits) = reader.element_with_encoding().expect("bits");
-    let mut algorithm = vec![der::OBJECT_IDENTIFIER, oid.len() as u8];
-    algorithm.extend_from_slice(oid);
-    algorithm.extend_from_slice(parameters);
-    let algorithm = wrap(der::SEQUENCE, &algorithm);
+    let algorithm = algorithm_identifier(oid, parameters);
     wrap(der::SEQUENCE, &[algorithm, bits.to_vec()].concat())
 }
 
@@ -675,31 +525,34 @@ fn wrap(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// AlgorithmIdentifier: SEQUENCE { OID (content bytes), the encoded `parameters` }.
+fn algorithm_identifier(oid: &[u8], parameters: &[u8]) -> Vec<u8> {
+    wrap(
+        der::SEQUENCE,
+        &[&wrap(der::OBJECT_IDENTIFIER, oid)[..], parameters].concat(),
+    )
+}
+
+/// An encoded ASN.1 NULL, the parameters of the RSA PKCS#1 algorithms.
+const NULL: [u8; 2] = [0x05, 0x00];
+
 const RSASSA_PSS: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
 
 fn pss_parameters_der(hash_oid_last: u8, salt: u8) -> Vec<u8> {
-    let hash = wrap(
-        der::SEQUENCE,
-        &[
-            0x06,
-            0x09,
-            0x60,
-            0x86,
-            0x48,
-            0x01,
-            0x65,
-            0x03,
-            0x04,
-            0x02,
-            hash_oid_last,
-            0x05,
-            0x00,
-        ],
-    );
-    let mgf1_oid = [
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08,
+    let sha2 = [
+        0x60,
+        0x86,
+        0x48,
+        0x01,
+        0x65,
+        0x03,
+        0x04,
+        0x02,
+        hash_oid_last,
     ];
-    let mask = wrap(der::SEQUENCE, &[&mgf1_oid[..], &hash].concat());
+    let hash = algorithm_identifier(&sha2, &NULL);
+    let mgf1 = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
+    let mask = algorithm_identifier(&mgf1, &hash);
     wrap(
         der::SEQUENCE,
         &[
@@ -713,11 +566,10 @@ fn pss_parameters_der(hash_oid_last: u8, salt: u8) -> Vec<u8> {
 
 #[test]
 fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let key = workshop.key(&["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]);
+    };
+    let key = workshop.key(&rsa(2048));
     let pkcs1 = workshop
         .certificate(&key, &["-sha256"])
         .expect("certificate");
@@ -725,7 +577,7 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
     assert_eq!(key_type(&pss_spki), KeyType::RsaPss);
     assert!(key_decodes(&pss_spki));
     assert!(matches!(
-        verify_signature(&pkcs1.algorithm, &pss_spki, &pkcs1.tbs, &pkcs1.signature),
+        pkcs1.verify_with(&pss_spki),
         Err(SignatureError::KeyTypeMismatch {
             key: KeyType::RsaPss,
             ..
@@ -741,85 +593,19 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
     let restricted = respelled_spki(&pkcs1.spki, &RSASSA_PSS, &pss_parameters_der(1, 32));
     assert!(key_decodes(&restricted));
     let sha256_salt32 = workshop
-        .certificate(
-            &key,
-            &[
-                "-sha256",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:32",
-                "-sigopt",
-                "rsa_mgf1_md:sha256",
-            ],
-        )
+        .certificate(&key, &pss("sha256", "sha256", "32"))
         .expect("pss");
-    assert_eq!(
-        verify_signature(
-            &sha256_salt32.algorithm,
-            &restricted,
-            &sha256_salt32.tbs,
-            &sha256_salt32.signature
-        ),
-        Ok(())
-    );
+    assert_eq!(sha256_salt32.verify_with(&restricted), Ok(()));
     for (label, sign) in [
-        (
-            "SHA-384",
-            [
-                "-sha384",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:32",
-                "-sigopt",
-                "rsa_mgf1_md:sha384",
-            ],
-        ),
-        (
-            "MGF1-SHA-1",
-            [
-                "-sha256",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:32",
-                "-sigopt",
-                "rsa_mgf1_md:sha1",
-            ],
-        ),
-        (
-            "salt 20",
-            [
-                "-sha256",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:20",
-                "-sigopt",
-                "rsa_mgf1_md:sha256",
-            ],
-        ),
+        ("SHA-384", pss("sha384", "sha384", "32")),
+        ("MGF1-SHA-1", pss("sha256", "sha1", "32")),
+        ("salt 20", pss("sha256", "sha256", "20")),
     ] {
         let signed = workshop.certificate(&key, &sign).expect(label);
-        assert_eq!(
-            verify_signature(
-                &signed.algorithm,
-                &signed.spki,
-                &signed.tbs,
-                &signed.signature
-            ),
-            Ok(()),
-            "{label} with the unrestricted key"
-        );
+        assert_eq!(signed.verify(), Ok(()), "{label} with the unrestricted key");
         assert!(
             matches!(
-                verify_signature(
-                    &signed.algorithm,
-                    &restricted,
-                    &signed.tbs,
-                    &signed.signature
-                ),
+                signed.verify_with(&restricted),
                 Err(SignatureError::KeyRestriction { .. })
             ),
             "{label} with the restricted key"
@@ -829,12 +615,7 @@ fn pss_keys_refuse_pkcs1_and_signatures_outside_their_parameters() {
 
 #[test]
 fn pss_parameters_openssl_rejects_are_rejected() {
-    let algorithm = |parameters: Vec<u8>| {
-        wrap(
-            der::SEQUENCE,
-            &[wrap(der::OBJECT_IDENTIFIER, &RSASSA_PSS), parameters].concat(),
-        )
-    };
+    let algorithm = |parameters: Vec<u8>| algorithm_identifier(&RSASSA_PSS, &parameters);
     let valid = algorithm(pss_parameters_der(1, 32));
     assert_eq!(
         signature_info(&valid),
@@ -851,12 +632,12 @@ fn pss_parameters_openssl_rejects_are_rejected() {
         Some(64)
     );
     // No parameters at all, a trailer field of 2, a negative salt: OpenSSL refuses all three.
-    let bare = wrap(der::SEQUENCE, &wrap(der::OBJECT_IDENTIFIER, &RSASSA_PSS));
+    let bare = algorithm_identifier(&RSASSA_PSS, &[]);
     let trailer = algorithm(wrap(der::SEQUENCE, &wrap(0xa3, &[der::INTEGER, 1, 2])));
     let negative = algorithm(wrap(der::SEQUENCE, &wrap(0xa2, &[der::INTEGER, 1, 0xff])));
     let unknown_hash = algorithm(wrap(
         der::SEQUENCE,
-        &wrap(0xa0, &wrap(der::SEQUENCE, &[0x06, 0x03, 0x2a, 0x03, 0x04])),
+        &wrap(0xa0, &algorithm_identifier(&[0x2a, 0x03, 0x04], &[])),
     ));
     for (label, bad) in [
         ("bare", bare),
@@ -875,48 +656,36 @@ fn pss_parameters_openssl_rejects_are_rejected() {
     }
 }
 
+/// A self-signed certificate for a new EC key on `curve`, signed with SHA-256.
+fn ec_certificate(workshop: &Workshop, curve: &str) -> Signed {
+    let key = workshop.ec_key(curve, &[]);
+    workshop.certificate(&key, &["-sha256"]).expect(curve)
+}
+
 #[test]
 fn algorithms_openssl_3_0_does_not_know_are_unknown() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let key = workshop.key(&[
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-    ]);
-    let signed = workshop
-        .certificate(&key, &["-sha256"])
-        .expect("certificate");
+    };
+    let signed = ec_certificate(&workshop, "prime256v1");
+    let with_algorithm = |algorithm: &[u8]| Signed {
+        algorithm: algorithm.to_vec(),
+        ..signed.clone()
+    };
     // ecdsa-with-SHA3-256 (2.16.840.1.101.3.4.3.10) is not in OpenSSL 3.0's sigid table.
-    let sha3 = wrap(
-        der::SEQUENCE,
-        &wrap(
-            der::OBJECT_IDENTIFIER,
-            &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0a],
-        ),
-    );
+    let sha3 = algorithm_identifier(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0a], &[]);
     assert_eq!(signature_info(&sha3), None);
     assert!(matches!(
-        verify_signature(&sha3, &signed.spki, &signed.tbs, &signed.signature),
+        with_algorithm(&sha3).verify(),
         Err(SignatureError::UnknownAlgorithm { .. })
     ));
     // An RSA signature algorithm with an EC key.
-    let rsa_sha256 = wrap(
-        der::SEQUENCE,
-        &[
-            wrap(
-                der::OBJECT_IDENTIFIER,
-                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b],
-            ),
-            vec![0x05, 0x00],
-        ]
-        .concat(),
+    let rsa_sha256 = algorithm_identifier(
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b],
+        &NULL,
     );
     assert!(matches!(
-        verify_signature(&rsa_sha256, &signed.spki, &signed.tbs, &signed.signature),
+        with_algorithm(&rsa_sha256).verify(),
         Err(SignatureError::KeyTypeMismatch {
             key: KeyType::Ec,
             ..
@@ -924,35 +693,17 @@ fn algorithms_openssl_3_0_does_not_know_are_unknown() {
     ));
     // ecdsa-with-Specified: no signature info, but verified with the EC key's default
     // digest, SHA-256 (EVP_DigestVerifyInit with no digest).
-    let specified = wrap(
-        der::SEQUENCE,
-        &wrap(
-            der::OBJECT_IDENTIFIER,
-            &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03],
-        ),
-    );
+    let specified = algorithm_identifier(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03], &[]);
     assert_eq!(signature_info(&specified), None);
-    assert_eq!(
-        verify_signature(&specified, &signed.spki, &signed.tbs, &signed.signature),
-        Ok(())
-    );
+    assert_eq!(with_algorithm(&specified).verify(), Ok(()));
 }
 
 #[test]
 fn ecdsa_encodings_are_as_strict_as_openssl_and_high_s_is_accepted() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
-    let key = workshop.key(&[
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:secp256k1",
-    ]);
-    let signed = workshop
-        .certificate(&key, &["-sha256"])
-        .expect("certificate");
+    };
+    let signed = ec_certificate(&workshop, "secp256k1");
     let verify = |signature: &[u8]| {
         verify_signature(&signed.algorithm, &signed.spki, &signed.tbs, signature)
     };
@@ -983,23 +734,15 @@ fn ecdsa_encodings_are_as_strict_as_openssl_and_high_s_is_accepted() {
 
 #[test]
 fn curves_edgeprobe_cannot_verify_are_unsupported_never_ok() {
-    if !openssl_present() {
+    let Some(workshop) = Workshop::when_openssl_present() else {
         return;
-    }
-    let workshop = Workshop::new();
+    };
     // Binary-field curves: OpenSSL verifies on them, edgeprobe has no implementation.
     for (curve, key_bits) in [("sect283k1", 128), ("c2pnb163v1", 80)] {
-        let option = format!("ec_paramgen_curve:{curve}");
-        let key = workshop.key(&["-algorithm", "EC", "-pkeyopt", &option]);
-        let signed = workshop.certificate(&key, &["-sha256"]).expect(curve);
+        let signed = ec_certificate(&workshop, curve);
         assert!(key_decodes(&signed.spki), "{curve}");
         assert_eq!(key_security_bits(&signed.spki), Some(key_bits), "{curve}");
-        match verify_signature(
-            &signed.algorithm,
-            &signed.spki,
-            &signed.tbs,
-            &signed.signature,
-        ) {
+        match signed.verify() {
             Err(SignatureError::Unsupported { algorithm }) => assert!(algorithm.contains(curve)),
             other => panic!("{curve}: {other:?}"),
         }
@@ -1010,16 +753,9 @@ fn curves_edgeprobe_cannot_verify_are_unsupported_never_ok() {
 fn undecodable_keys_are_told_apart() {
     // An unknown curve OID, a point off the curve, garbage in place of an RSA key.
     let ec_spki = |curve: &[u8], point: &[u8]| {
-        let algorithm = wrap(
-            der::SEQUENCE,
-            &[
-                wrap(
-                    der::OBJECT_IDENTIFIER,
-                    &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01],
-                ),
-                wrap(der::OBJECT_IDENTIFIER, curve),
-            ]
-            .concat(),
+        let algorithm = algorithm_identifier(
+            &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01],
+            &wrap(der::OBJECT_IDENTIFIER, curve),
         );
         wrap(
             der::SEQUENCE,
@@ -1036,16 +772,9 @@ fn undecodable_keys_are_told_apart() {
     assert!(!key_decodes(&ec_spki(&[0x2a, 0x03, 0x04], &off_curve)));
     assert!(!key_decodes(&ec_spki(&p256, &off_curve)));
     assert_eq!(key_security_bits(&ec_spki(&p256, &off_curve)), None);
-    let rsa_algorithm = wrap(
-        der::SEQUENCE,
-        &[
-            wrap(
-                der::OBJECT_IDENTIFIER,
-                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
-            ),
-            vec![0x05, 0x00],
-        ]
-        .concat(),
+    let rsa_algorithm = algorithm_identifier(
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+        &NULL,
     );
     let garbage = wrap(
         der::SEQUENCE,
