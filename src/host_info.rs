@@ -62,7 +62,7 @@ impl HostInfo {
             os: OsInfo::read(root),
             edgeprobe_version: env!("CARGO_PKG_VERSION"),
             iot_edge_version: config
-                .and_then(|config| config.agent_image.as_deref())
+                .and_then(|config| config.agent.image.as_deref())
                 .and_then(iot_edge_version),
         }
     }

@@ -32,7 +32,7 @@ impl DeclaredCheck for AgentImageUpstreamCheck {
         let parent = config.parent_hostname.as_deref();
         let setting = config.format.agent_image_setting();
         let file = config.source.display();
-        let Some(image) = config.agent_image.as_deref() else {
+        let Some(image) = config.agent.image.as_deref() else {
             let example = parent.map_or("mcr.microsoft.com/azureiotedge-agent:1.5", |_| {
                 UPSTREAM_AGENT
             });

@@ -293,9 +293,7 @@ mod tests {
             },
             trust_bundle: None,
             homedir: PathBuf::from("/var/lib/iotedge"),
-            agent_image: None,
-            agent_extra_hosts: Vec::new(),
-            agent_env: Default::default(),
+            agent: Default::default(),
             misplaced_keys: Vec::new(),
         }
     }

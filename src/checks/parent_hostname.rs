@@ -58,7 +58,7 @@ impl DeclaredCheck for ParentHostnameCheck {
         let needs_extra_hosts = matches!(resolution.source, ResolutionSource::HostsFile { .. })
             || (host.single_label && host.ip().is_none());
         if needs_extra_hosts {
-            match extra_host(&config.agent_extra_hosts, &host.name) {
+            match extra_host(&config.agent.extra_hosts, &host.name) {
                 Some(address) if resolution.addresses.contains(&address) => {
                     outcome = outcome.detail(format!(
                         "the edgeAgent container resolves it too: createOptions ExtraHosts maps it to {address}"

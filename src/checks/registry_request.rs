@@ -315,7 +315,7 @@ fn parent_addresses(
     prior: &Prior,
     host: &HostName,
 ) -> Result<(Vec<IpAddr>, AddressSource), Skip> {
-    if let Some(address) = extra_host(&config.agent_extra_hosts, &host.name) {
+    if let Some(address) = extra_host(&config.agent.extra_hosts, &host.name) {
         return Ok((vec![address], AddressSource::ExtraHosts));
     }
     let resolution = prior

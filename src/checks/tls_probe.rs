@@ -244,7 +244,7 @@ pub(super) fn upstream_path(
     let settings = if context.leaf.proxy.source == "--proxy" {
         context.leaf.proxy.clone()
     } else {
-        let env = &config.agent_env;
+        let env = &config.agent.env;
         let proxy = match &env.https_proxy {
             None => None,
             Some(url) => Some(Arc::new(ProxyUrl::parse(url.expose_str()).map_err(|error| {
@@ -260,7 +260,7 @@ pub(super) fn upstream_path(
             source: format!("{proxy_setting} in {file}"),
         }
     };
-    let upstream = match config.agent_env.upstream_protocol.as_deref() {
+    let upstream = match config.agent.env.upstream_protocol.as_deref() {
         None | Some("") => None,
         Some(value) => Some(UpstreamProtocol::parse(value).map_err(|error| {
             Box::new(Outcome::error(format!("{upstream_setting} in {file}: {error}")).remedy(format!(

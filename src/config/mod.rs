@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pki::TrustAnchors;
 use crate::system::SystemRoot;
+use v2_toml::Agent;
 
 /// IoT Edge 1.2 and later: the "super config" that `iotedge config apply` distributes.
 pub const V2_CONFIG_PATH: &str = "/etc/aziot/config.toml";
@@ -145,17 +146,24 @@ pub struct EdgeConfig {
     /// IoT Edge 1.1's `homedir` (default `/var/lib/iotedge`), where libiothsm keeps the
     /// certificates it issued (`hsm/certs`) and their keys (`hsm/cert_keys`).
     pub homedir: PathBuf,
-    /// `[agent.config] image` (1.2+) or `agent.config.image` (1.1): the edgeAgent image; a lower
-    /// layer of a nested hierarchy pulls it through its parent (`$upstream:443/...`).
-    pub agent_image: Option<String>,
-    /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
-    /// make a parent name resolvable inside the edgeAgent container.
-    pub agent_extra_hosts: Vec<String>,
-    /// `[agent.env]` (1.2+) or `agent.env` (1.1): the proxy and `UpstreamProtocol`.
-    pub agent_env: upstream::AgentEnv,
+    /// `[agent]` (1.2+) or `agent` (1.1): how IoT Edge starts edgeAgent.
+    pub agent: EdgeAgent,
     /// Top-level settings found inside a section ("hostname in [provisioning]"): in TOML a key
     /// written after a `[section]` header belongs to that section, so IoT Edge never sees it.
     pub misplaced_keys: Vec<String>,
+}
+
+/// The edgeAgent settings the checks read, the same in both formats.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeAgent {
+    /// `[agent.config] image` (1.2+) or `agent.config.image` (1.1): the edgeAgent image; a lower
+    /// layer of a nested hierarchy pulls it through its parent (`$upstream:443/...`).
+    pub image: Option<String>,
+    /// `agent.config.createOptions.HostConfig.ExtraHosts` (`name:address` entries), how the docs
+    /// make a parent name resolvable inside the edgeAgent container.
+    pub extra_hosts: Vec<String>,
+    /// `[agent.env]` (1.2+) or `agent.env` (1.1): the proxy and `UpstreamProtocol`.
+    pub env: upstream::AgentEnv,
 }
 
 /// How the device gets its IoT Hub identity.
@@ -202,18 +210,23 @@ impl Provisioning {
     }
 }
 
-/// Both parsers' test of a file of another kind: it is refused, naming the keys the format
-/// expects and the keys the file has.
+/// Both parsers' test of a DPS config that names no CA certificate: the scope and the
+/// attestation method are read, and IoT Edge's quickstart CA is what it gets.
 #[cfg(test)]
-fn assert_unknown_format(result: Result<EdgeConfig, ConfigError>, expected: &str, found: &str) {
-    match result {
-        Err(error @ ConfigError::UnknownFormat { .. }) => {
-            let message = error.to_string();
-            assert!(message.contains(expected), "{message}");
-            assert!(message.contains(&format!("found {found}")), "{message}");
+fn assert_dps_with_quickstart_ca(config: &EdgeConfig, id_scope: &str, attestation: &str) {
+    assert_eq!(
+        config.provisioning,
+        Provisioning::Dps {
+            id_scope: Some(id_scope.into()),
+            attestation: Some(attestation.into())
         }
-        other => panic!("{other:?}"),
-    }
+    );
+    assert_eq!(
+        config.edge_ca,
+        EdgeCa::Quickstart {
+            lifetime_days: None
+        }
+    );
 }
 
 impl fmt::Debug for Provisioning {
@@ -433,6 +446,105 @@ pub fn locate(root: &SystemRoot, explicit: Option<&Path>) -> Result<Located, Con
     }
 }
 
+/// The keys of the 1.2+ super config the checks use, as [`v2_toml`] reads them; a 1.1 config
+/// is imported into it ([`v1_yaml`]), so both are normalized by one [`normalize`]. (Fields are
+/// private: the two parsers, child modules, see them.)
+#[derive(Deserialize)]
+struct SuperConfig {
+    hostname: Option<String>,
+    parent_hostname: Option<String>,
+    trust_bundle_cert: Option<String>,
+    provisioning: Option<ProvisioningSection>,
+    edge_ca: Option<EdgeCaSection>,
+    agent: Option<Agent>,
+}
+
+#[derive(Deserialize)]
+struct ProvisioningSection {
+    source: Option<String>,
+    /// Manual provisioning with a connection string. Never printed.
+    connection_string: Option<String>,
+    iothub_hostname: Option<String>,
+    device_id: Option<String>,
+    authentication: Option<Method>,
+    id_scope: Option<String>,
+    attestation: Option<Method>,
+}
+
+#[derive(Deserialize)]
+struct Method {
+    method: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct EdgeCaSection {
+    cert: Option<String>,
+    pk: Option<String>,
+    method: Option<String>,
+    auto_generated_edge_ca_expiry_days: Option<i64>,
+}
+
+/// The parts the checks use, with the settings named as `format`'s file names them (a 1.1
+/// config comes here imported, and its operator fixes `certificates.device_ca_cert`, not
+/// `[edge_ca] cert`).
+fn normalize(
+    config: SuperConfig,
+    path: &Path,
+    format: ConfigFormat,
+    homedir: PathBuf,
+) -> EdgeConfig {
+    let provisioning = match config.provisioning {
+        None => Provisioning::Missing,
+        Some(section) => Provisioning::from_source(
+            section.source,
+            || match section.connection_string {
+                Some(connection_string) => {
+                    Provisioning::ConnectionString(SecretString::new(connection_string))
+                }
+                None => Provisioning::Manual {
+                    iothub_hostname: section.iothub_hostname,
+                    device_id: section.device_id,
+                    method: section.authentication.and_then(|method| method.method),
+                },
+            },
+            || Provisioning::Dps {
+                id_scope: section.id_scope,
+                attestation: section.attestation.and_then(|method| method.method),
+            },
+        ),
+    };
+    let file =
+        |setting, value: Option<String>| value.map(|value| ConfiguredFile::new(setting, &value));
+    let edge_ca = match config.edge_ca.unwrap_or_default() {
+        EdgeCaSection {
+            method: Some(method),
+            ..
+        } if !method.eq_ignore_ascii_case("file") => EdgeCa::Issued { method },
+        section => match (
+            file(format.device_ca_cert_setting(), section.cert),
+            file(format.device_ca_key_setting(), section.pk),
+        ) {
+            (Some(cert), Some(key)) => EdgeCa::Files { cert, key },
+            (None, None) => EdgeCa::Quickstart {
+                lifetime_days: section.auto_generated_edge_ca_expiry_days,
+            },
+            (cert, key) => EdgeCa::Incomplete { cert, key },
+        },
+    };
+    EdgeConfig {
+        source: path.to_path_buf(),
+        format,
+        hostname: config.hostname,
+        parent_hostname: config.parent_hostname,
+        provisioning,
+        edge_ca,
+        trust_bundle: file(format.trust_bundle_setting(), config.trust_bundle_cert),
+        homedir,
+        agent: Agent::settings(config.agent),
+        misplaced_keys: Vec::new(),
+    }
+}
+
 /// Reads and parses the config at `path`; the format follows the extension (`.toml`, or
 /// `.yaml`/`.yml`), and a file named otherwise is tried as TOML and then as YAML.
 pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
@@ -553,6 +665,47 @@ pub enum ConfigError {
         #[source]
         source: io::Error,
     },
+}
+
+impl ConfigError {
+    /// A parser's syntax or type error at `line`:`column` of `path`, its `message` redacted
+    /// (neither parser quotes source text here, but a message may still echo a value, and the
+    /// value may be the connection string).
+    fn syntax(
+        path: &Path,
+        format: ConfigFormat,
+        (line, column): (usize, usize),
+        message: &str,
+    ) -> Self {
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            format,
+            line,
+            column,
+            message: crate::secrets::redact(message).into_owned(),
+        }
+    }
+}
+
+/// Both parsers' test that the file is an IoT Edge config of their format at all: `found`, its
+/// top-level keys, must hold one of the format's `known` keys, else the file is some other
+/// YAML or TOML and the error lists what was `expected`.
+fn recognize(
+    path: &Path,
+    format: ConfigFormat,
+    known: &[&str],
+    expected: &'static [&'static str],
+    found: Vec<String>,
+) -> Result<(), ConfigError> {
+    if known.iter().any(|key| found.iter().any(|name| name == key)) {
+        return Ok(());
+    }
+    Err(ConfigError::UnknownFormat {
+        path: path.to_path_buf(),
+        format,
+        expected,
+        found,
+    })
 }
 
 /// The certificates and keys a gateway config names, loaded by `certificates-configured` and
@@ -712,6 +865,32 @@ mod tests {
         assert_eq!(config.format, ConfigFormat::V1Yaml);
         std::fs::write(&file, "hostname = \"gw.contoso.com\"\n").unwrap();
         assert_eq!(load(&file).unwrap().format, ConfigFormat::V2Toml);
+    }
+
+    #[test]
+    fn a_file_of_another_kind_lists_the_keys_its_format_expects() {
+        let refused = [
+            (
+                v1_yaml::parse("apiVersion: v1\nkind: Pod\n", Path::new("pod.yaml")),
+                "provisioning, certificates, hostname",
+                "apiVersion, kind",
+            ),
+            (
+                v2_toml::parse("[package]\nname = \"x\"\n", Path::new("Cargo.toml")),
+                "hostname, trust_bundle_cert, [provisioning]",
+                "package",
+            ),
+        ];
+        for (result, expected, found) in refused {
+            match result {
+                Err(error @ ConfigError::UnknownFormat { .. }) => {
+                    let message = error.to_string();
+                    assert!(message.contains(expected), "{message}");
+                    assert!(message.contains(&format!("found {found}")), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

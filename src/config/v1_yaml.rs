@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 
 use super::v2_toml::Agent;
 use super::{
-    ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
+    ConfigError, ConfigFormat, EdgeCaSection, EdgeConfig, Method, SuperConfig, normalize, recognize,
 };
 
 /// Top-level keys of the 1.1 config.
@@ -55,22 +55,17 @@ struct ProvisioningSection {
     device_connection_string: Option<String>,
     authentication: Option<Authentication>,
     scope_id: Option<String>,
-    attestation: Option<Attestation>,
+    attestation: Option<Method>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Authentication {
     method: Option<String>,
     iothub_hostname: Option<String>,
     device_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Attestation {
-    method: Option<String>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Certificates {
     device_ca_cert: Option<String>,
     device_ca_pk: Option<String>,
@@ -86,26 +81,30 @@ pub fn parse(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
         });
         // Without the snippet: it quotes source lines, which may hold the connection string.
         let message = error.without_snippet().to_string();
-        ConfigError::Syntax {
-            path: path.to_path_buf(),
-            format: ConfigFormat::V1Yaml,
-            line,
-            column,
-            message: crate::secrets::redact(strip_location(&message)).into_owned(),
-        }
+        ConfigError::syntax(
+            path,
+            ConfigFormat::V1Yaml,
+            (line, column),
+            strip_location(&message),
+        )
     };
     let keys: std::collections::BTreeMap<String, IgnoredAny> =
         serde_saphyr::from_str(text).map_err(syntax)?;
-    if !KNOWN_KEYS.iter().any(|key| keys.contains_key(*key)) {
-        return Err(ConfigError::UnknownFormat {
-            path: path.to_path_buf(),
-            format: ConfigFormat::V1Yaml,
-            expected: EXPECTED,
-            found: keys.into_keys().collect(),
-        });
-    }
+    recognize(
+        path,
+        ConfigFormat::V1Yaml,
+        KNOWN_KEYS,
+        EXPECTED,
+        keys.into_keys().collect(),
+    )?;
     let config: Config = serde_saphyr::from_str(text).map_err(syntax)?;
-    Ok(normalize(config, path))
+    let homedir = PathBuf::from(config.homedir.as_deref().unwrap_or(DEFAULT_HOMEDIR));
+    Ok(normalize(
+        import(config),
+        path,
+        ConfigFormat::V1Yaml,
+        homedir,
+    ))
 }
 
 /// serde-saphyr ends its messages with the position, which `ConfigError` already gives.
@@ -117,84 +116,44 @@ fn strip_location(message: &str) -> &str {
     }
 }
 
-fn normalize(config: Config, path: &Path) -> EdgeConfig {
-    let provisioning = match config.provisioning {
-        None => Provisioning::Missing,
-        Some(section) => Provisioning::from_source(
-            section.source,
-            || match (section.device_connection_string, section.authentication) {
-                (Some(connection_string), _) => {
-                    Provisioning::ConnectionString(SecretString::new(connection_string))
-                }
-                (None, Some(authentication)) => Provisioning::Manual {
-                    iothub_hostname: authentication.iothub_hostname,
-                    device_id: authentication.device_id,
-                    method: authentication.method,
-                },
-                (None, None) => Provisioning::Manual {
-                    iothub_hostname: None,
-                    device_id: None,
-                    method: None,
-                },
-            },
-            || Provisioning::Dps {
-                id_scope: section.scope_id,
-                attestation: section
-                    .attestation
-                    .and_then(|attestation| attestation.method),
-            },
-        ),
-    };
-    let certificates = config.certificates;
-    let file = |setting, value: &Option<String>| {
-        value
-            .as_deref()
-            .map(|value| ConfiguredFile::new(setting, value))
-    };
-    let (edge_ca, trust_bundle) = match certificates {
-        None => (
-            EdgeCa::Quickstart {
-                lifetime_days: None,
-            },
-            None,
-        ),
-        Some(certificates) => {
-            let cert = file("certificates.device_ca_cert", &certificates.device_ca_cert);
-            let key = file("certificates.device_ca_pk", &certificates.device_ca_pk);
-            let trust = file(
-                "certificates.trusted_ca_certs",
-                &certificates.trusted_ca_certs,
-            );
-            let edge_ca = match (cert, key) {
-                (Some(cert), Some(key)) => EdgeCa::Files { cert, key },
-                (None, None) => EdgeCa::Quickstart {
-                    lifetime_days: certificates.auto_generated_ca_lifetime_days,
-                },
-                (cert, key) => EdgeCa::Incomplete { cert, key },
-            };
-            (edge_ca, trust)
-        }
-    };
-    let (agent_env, agent_image, agent_extra_hosts) = Agent::into_parts(config.agent);
-    EdgeConfig {
-        source: path.to_path_buf(),
-        format: ConfigFormat::V1Yaml,
+/// The 1.1 config in the 1.2+ super config's terms, as `iotedge config import` carries it over:
+/// `certificates.device_ca_cert`/`device_ca_pk`/`trusted_ca_certs` become `[edge_ca] cert`/`pk`
+/// and `trust_bundle_cert`, `provisioning.device_connection_string` becomes `connection_string`,
+/// and the manual X.509 `authentication` and DPS `scope_id` move to their 1.2+ places.
+fn import(config: Config) -> SuperConfig {
+    let certificates = config.certificates.unwrap_or_default();
+    SuperConfig {
         hostname: config.hostname,
         parent_hostname: config.parent_hostname,
-        provisioning,
-        edge_ca,
-        trust_bundle,
-        homedir: PathBuf::from(config.homedir.as_deref().unwrap_or(DEFAULT_HOMEDIR)),
-        agent_env,
-        agent_image,
-        agent_extra_hosts,
-        misplaced_keys: Vec::new(),
+        trust_bundle_cert: certificates.trusted_ca_certs,
+        provisioning: config.provisioning.map(|section| {
+            let authentication = section.authentication.unwrap_or_default();
+            super::ProvisioningSection {
+                source: section.source,
+                connection_string: section.device_connection_string,
+                iothub_hostname: authentication.iothub_hostname,
+                device_id: authentication.device_id,
+                authentication: Some(Method {
+                    method: authentication.method,
+                }),
+                id_scope: section.scope_id,
+                attestation: section.attestation,
+            }
+        }),
+        edge_ca: Some(EdgeCaSection {
+            cert: certificates.device_ca_cert,
+            pk: certificates.device_ca_pk,
+            method: None,
+            auto_generated_edge_ca_expiry_days: certificates.auto_generated_ca_lifetime_days,
+        }),
+        agent: config.agent,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{EdgeCa, Provisioning};
 
     const GATEWAY: &str = r#"
 # IoT Edge 1.1, transparent gateway.
@@ -252,7 +211,7 @@ homedir: "/var/lib/iotedge"
         );
         assert_eq!(config.homedir, Path::new("/var/lib/iotedge"));
         assert_eq!(
-            config.agent_image.as_deref(),
+            config.agent.image.as_deref(),
             Some("mcr.microsoft.com/azureiotedge-agent:1.1")
         );
     }
@@ -264,19 +223,7 @@ homedir: "/var/lib/iotedge"
             Path::new("config.yaml"),
         )
         .unwrap();
-        assert_eq!(
-            config.provisioning,
-            Provisioning::Dps {
-                id_scope: Some("0ne0000".into()),
-                attestation: Some("tpm".into())
-            }
-        );
-        assert_eq!(
-            config.edge_ca,
-            EdgeCa::Quickstart {
-                lifetime_days: None
-            }
-        );
+        crate::config::assert_dps_with_quickstart_ca(&config, "0ne0000", "tpm");
     }
 
     #[test]
@@ -294,14 +241,5 @@ homedir: "/var/lib/iotedge"
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn a_yaml_file_of_another_kind_lists_the_expected_keys() {
-        crate::config::assert_unknown_format(
-            parse("apiVersion: v1\nkind: Pod\n", Path::new("pod.yaml")),
-            "provisioning, certificates, hostname",
-            "apiVersion, kind",
-        );
     }
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::upstream::AgentEnv;
 use super::{
-    ConfigError, ConfigFormat, ConfiguredFile, EdgeCa, EdgeConfig, Provisioning, SecretString,
-    line_and_column,
+    ConfigError, ConfigFormat, EdgeAgent, EdgeConfig, SuperConfig, line_and_column, normalize,
+    recognize,
 };
 
 /// Top-level keys and sections of the 1.2+ config; a file with none of them is something else.
@@ -44,41 +44,6 @@ const EXPECTED: &[&str] = &[
 ];
 
 #[derive(Deserialize)]
-struct SuperConfig {
-    hostname: Option<String>,
-    parent_hostname: Option<String>,
-    trust_bundle_cert: Option<String>,
-    provisioning: Option<ProvisioningSection>,
-    edge_ca: Option<EdgeCaSection>,
-    agent: Option<Agent>,
-}
-
-#[derive(Deserialize)]
-struct ProvisioningSection {
-    source: Option<String>,
-    /// Manual provisioning with a connection string. Never printed.
-    connection_string: Option<String>,
-    iothub_hostname: Option<String>,
-    device_id: Option<String>,
-    authentication: Option<Method>,
-    id_scope: Option<String>,
-    attestation: Option<Method>,
-}
-
-#[derive(Deserialize)]
-struct Method {
-    method: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EdgeCaSection {
-    cert: Option<String>,
-    pk: Option<String>,
-    method: Option<String>,
-    auto_generated_edge_ca_expiry_days: Option<i64>,
-}
-
-#[derive(Deserialize)]
 pub(super) struct Agent {
     pub(super) config: Option<AgentConfig>,
     /// `[agent.env]`: where `https_proxy` and `UpstreamProtocol` are set.
@@ -97,15 +62,19 @@ pub(super) struct AgentConfig {
 impl Agent {
     /// `[agent.env]` and the edgeAgent image with its `ExtraHosts` (1.1's `agent.env` and
     /// `agent.config` are the same shape), as [`EdgeConfig`] holds them.
-    pub(super) fn into_parts(agent: Option<Agent>) -> (AgentEnv, Option<String>, Vec<String>) {
+    pub(super) fn settings(agent: Option<Agent>) -> EdgeAgent {
         let Some(agent) = agent else {
-            return (AgentEnv::from_table(None), None, Vec::new());
+            return EdgeAgent::default();
         };
         let (image, extra_hosts) = agent
             .config
             .map(AgentConfig::into_image_and_extra_hosts)
             .unwrap_or_default();
-        (AgentEnv::from_table(agent.env), image, extra_hosts)
+        EdgeAgent {
+            image,
+            extra_hosts,
+            env: AgentEnv::from_table(agent.env),
+        }
     }
 }
 
@@ -165,25 +134,25 @@ pub fn parse(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
             .map_or((1, 1), |span| line_and_column(text, span.start));
         // The message only: the error's Display quotes the offending source line, which may be
         // the connection string.
-        ConfigError::Syntax {
-            path: path.to_path_buf(),
-            format: ConfigFormat::V2Toml,
-            line,
-            column,
-            message: crate::secrets::redact(error.message().trim()).into_owned(),
-        }
+        ConfigError::syntax(
+            path,
+            ConfigFormat::V2Toml,
+            (line, column),
+            error.message().trim(),
+        )
     };
     let table: toml::Table = toml::from_str(text).map_err(syntax)?;
-    if !KNOWN_KEYS.iter().any(|key| table.contains_key(*key)) {
-        return Err(ConfigError::UnknownFormat {
-            path: path.to_path_buf(),
-            format: ConfigFormat::V2Toml,
-            expected: EXPECTED,
-            found: table.keys().cloned().collect(),
-        });
-    }
+    recognize(
+        path,
+        ConfigFormat::V2Toml,
+        KNOWN_KEYS,
+        EXPECTED,
+        table.keys().cloned().collect(),
+    )?;
     let config: SuperConfig = toml::from_str(text).map_err(syntax)?;
-    let mut parsed = normalize(config, path);
+    // 1.2+ keeps issued certificates in the certificate service's store, not under a homedir.
+    let homedir = PathBuf::from("/var/lib/aziot");
+    let mut parsed = normalize(config, path, ConfigFormat::V2Toml, homedir);
     parsed.misplaced_keys = misplaced_keys(&table);
     Ok(parsed)
 }
@@ -214,72 +183,10 @@ fn misplaced_keys(table: &toml::Table) -> Vec<String> {
     found
 }
 
-fn normalize(config: SuperConfig, path: &Path) -> EdgeConfig {
-    let provisioning = match config.provisioning {
-        None => Provisioning::Missing,
-        Some(section) => Provisioning::from_source(
-            section.source,
-            || match section.connection_string {
-                Some(connection_string) => {
-                    Provisioning::ConnectionString(SecretString::new(connection_string))
-                }
-                None => Provisioning::Manual {
-                    iothub_hostname: section.iothub_hostname,
-                    device_id: section.device_id,
-                    method: section.authentication.and_then(|method| method.method),
-                },
-            },
-            || Provisioning::Dps {
-                id_scope: section.id_scope,
-                attestation: section.attestation.and_then(|method| method.method),
-            },
-        ),
-    };
-    let edge_ca = match config.edge_ca {
-        None => EdgeCa::Quickstart {
-            lifetime_days: None,
-        },
-        Some(section) => match (section.cert, section.pk, section.method) {
-            (_, _, Some(method)) if !method.eq_ignore_ascii_case("file") => {
-                EdgeCa::Issued { method }
-            }
-            (Some(cert), Some(pk), _) => EdgeCa::Files {
-                cert: ConfiguredFile::new("[edge_ca] cert", &cert),
-                key: ConfiguredFile::new("[edge_ca] pk", &pk),
-            },
-            (None, None, _) => EdgeCa::Quickstart {
-                lifetime_days: section.auto_generated_edge_ca_expiry_days,
-            },
-            (cert, pk, _) => EdgeCa::Incomplete {
-                cert: cert.map(|cert| ConfiguredFile::new("[edge_ca] cert", &cert)),
-                key: pk.map(|pk| ConfiguredFile::new("[edge_ca] pk", &pk)),
-            },
-        },
-    };
-    let (agent_env, agent_image, agent_extra_hosts) = Agent::into_parts(config.agent);
-    EdgeConfig {
-        source: path.to_path_buf(),
-        format: ConfigFormat::V2Toml,
-        hostname: config.hostname,
-        parent_hostname: config.parent_hostname,
-        provisioning,
-        edge_ca,
-        trust_bundle: config
-            .trust_bundle_cert
-            .map(|value| ConfiguredFile::new("trust_bundle_cert", &value)),
-        // 1.2+ keeps issued certificates in the certificate service's store instead.
-        homedir: PathBuf::from("/var/lib/aziot"),
-        agent_env,
-        agent_image,
-        agent_extra_hosts,
-        misplaced_keys: Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FileLocation;
+    use crate::config::{ConfiguredFile, EdgeCa, FileLocation, Provisioning};
 
     const TOP_LAYER: &str = r#"
 # Top-layer gateway, as in "Configure an IoT Edge device to act as a transparent gateway".
@@ -340,9 +247,9 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
                 "/var/aziot/certs/azure-iot-test-only.root.ca.cert.pem"
             ))
         );
-        assert_eq!(config.agent_extra_hosts, ["parent.edgeprobe.test:10.0.0.4"]);
+        assert_eq!(config.agent.extra_hosts, ["parent.edgeprobe.test:10.0.0.4"]);
         assert_eq!(
-            config.agent_image.as_deref(),
+            config.agent.image.as_deref(),
             Some("mcr.microsoft.com/azureiotedge-agent:1.5")
         );
     }
@@ -353,19 +260,7 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
         let dps = parse(
             "[provisioning]\nsource = \"dps\"\nid_scope = \"0ne00000000\"\n[provisioning.attestation]\nmethod = \"symmetric_key\"\n",
         );
-        assert_eq!(
-            dps.provisioning,
-            Provisioning::Dps {
-                id_scope: Some("0ne00000000".into()),
-                attestation: Some("symmetric_key".into())
-            }
-        );
-        assert_eq!(
-            dps.edge_ca,
-            EdgeCa::Quickstart {
-                lifetime_days: None
-            }
-        );
+        crate::config::assert_dps_with_quickstart_ca(&dps, "0ne00000000", "symmetric_key");
         let x509 = parse(
             "[provisioning]\nsource = \"manual\"\niothub_hostname = \"h.azure-devices.net\"\ndevice_id = \"gw\"\n[provisioning.authentication]\nmethod = \"x509\"\n[edge_ca]\nauto_generated_edge_ca_expiry_days = 90\n",
         );
@@ -407,7 +302,7 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
         let json_options = parse(
             "[agent.config]\ncreateOptions = '{\"HostConfig\":{\"ExtraHosts\":[\"p:10.0.0.9\"]}}'\n",
         );
-        assert_eq!(json_options.agent_extra_hosts, ["p:10.0.0.9"]);
+        assert_eq!(json_options.agent.extra_hosts, ["p:10.0.0.9"]);
     }
 
     #[test]
@@ -455,15 +350,6 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
                 .unwrap()
                 .misplaced_keys
                 .is_empty()
-        );
-    }
-
-    #[test]
-    fn a_toml_file_of_another_kind_lists_the_expected_keys() {
-        crate::config::assert_unknown_format(
-            parse("[package]\nname = \"x\"\n", Path::new("Cargo.toml")),
-            "hostname, trust_bundle_cert, [provisioning]",
-            "package",
         );
     }
 }

@@ -107,33 +107,13 @@ impl FleetPrinter for FleetJson {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::time::Duration;
-
-    use serde::Deserialize;
 
     use super::*;
 
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Document {
-        schema_version: String,
-        tool: BTreeMap<String, String>,
-        ports: BTreeMap<String, u16>,
-        targets: Vec<serde_json::Value>,
-        summary: SummaryOut,
-        verdict: String,
-        elapsed_ms: u64,
-    }
+    use crate::report::consumer::SummaryOut;
 
-    #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    struct SummaryOut {
-        total: usize,
-        ok: usize,
-        warning: usize,
-        error: usize,
-    }
+    type Document = crate::report::consumer::Document<serde_json::Value>;
 
     fn results() -> Vec<TargetResult> {
         (1..=3)

@@ -170,6 +170,11 @@ pub fn exit_code(report: &RunReport, warnings_as_errors: bool) -> u8 {
     }
 }
 
+/// How a consumer reads the fleet output; shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/integration/consumer.rs"]
+pub(crate) mod consumer;
+
 /// A hand-built report shared by the printer tests: one check of each status.
 #[cfg(test)]
 pub(crate) mod sample {
@@ -241,6 +246,28 @@ pub(crate) mod sample {
             },
             notes: Vec::new(),
         })
+    }
+
+    /// The sample report and target with [`SECRET`] slipped into every field a printer
+    /// writes, in a connection string: the first check's outcome is made by `outcome` from it,
+    /// repeats it as a detail and as its remedy, and adds a private key (PEM label
+    /// `key_label`) holding it; the target's connection string is it too.
+    pub fn leaky(outcome: impl FnOnce(String) -> Outcome, key_label: &str) -> (RunReport, Target) {
+        let leaky = format!("HostName=h;DeviceId=d;SharedAccessKey={SECRET}");
+        let mut report = report();
+        report.checks[0].outcome = Arc::new(
+            outcome(leaky.clone())
+                .detail(leaky.clone())
+                .detail(format!(
+                    "-----BEGIN {key_label}-----\n{SECRET}\n-----END {key_label}-----"
+                ))
+                .remedy(leaky.clone()),
+        );
+        let target = Target {
+            connection_string: Some(leaky),
+            ..target()
+        };
+        (report, target)
     }
 
     pub fn report() -> RunReport {

@@ -303,7 +303,6 @@ mod tests {
     //! Prometheus grammar: rejects split or repeated families, bad escapes, duplicate series
     //! and mixed label sets), as Prometheus itself would read it.
 
-    use std::collections::BTreeMap;
     use std::time::Duration;
 
     use openmetrics_parser::prometheus::parse_prometheus;
@@ -313,6 +312,7 @@ mod tests {
     use crate::net::Protocol;
     use crate::report::Verdict;
     use crate::report::compact::{CheckStatus, PortResult, PresentedCertificate};
+    use crate::report::consumer::sample;
 
     fn result(gateway: &str, line: usize) -> TargetResult {
         TargetResult {
@@ -383,7 +383,6 @@ mod tests {
         }
     }
 
-    type Family = openmetrics_parser::MetricFamily<PrometheusType, PrometheusValue>;
     type Exposition = openmetrics_parser::MetricsExposition<PrometheusType, PrometheusValue>;
 
     /// `results` written as one exposition, and that text parsed (failing the test when it
@@ -405,29 +404,6 @@ mod tests {
         let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
         names.sort_unstable();
         names
-    }
-
-    /// The value of the one sample of `family` with exactly these labels (as parsed, so
-    /// unescaped), if there is one.
-    fn sample(family: &Family, labels: &[(&str, &str)]) -> Option<f64> {
-        let wanted: BTreeMap<&str, &str> = labels.iter().copied().collect();
-        let found: Vec<f64> = family
-            .iter_samples()
-            .filter(|sample| {
-                let labelset = sample.get_labelset().expect("labels parse");
-                let have: BTreeMap<&str, &str> = labelset
-                    .iter()
-                    .map(|(name, value)| (name.as_str(), value.as_str()))
-                    .collect();
-                have == wanted
-            })
-            .map(|sample| match &sample.value {
-                PrometheusValue::Gauge(number) => number.as_f64(),
-                other => panic!("not a gauge: {other:?}"),
-            })
-            .collect();
-        assert!(found.len() <= 1, "duplicate series {labels:?}");
-        found.first().copied()
     }
 
     #[test]

@@ -231,7 +231,6 @@ fn write_summary<W: Write + ?Sized>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use crate::engine::{Outcome, Ports};
@@ -390,22 +389,8 @@ Completed in 812 ms
 
     #[test]
     fn secrets_slipped_into_any_field_are_not_printed() {
-        let leaky = format!("HostName=h;DeviceId=d;SharedAccessKey={}", sample::SECRET);
-        let mut report = sample::report();
-        report.checks[0].outcome = Arc::new(
-            Outcome::warning(leaky.clone())
-                .detail(leaky.clone())
-                .detail(format!(
-                    "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
-                    sample::SECRET
-                ))
-                .remedy(leaky.clone()),
-        );
+        let (mut report, target) = sample::leaky(Outcome::warning, "PRIVATE KEY");
         report.checks[0].duration = Duration::ZERO;
-        let target = Target {
-            connection_string: Some(leaky),
-            ..sample::target()
-        };
         for verbose in [false, true] {
             let text = render(&report, &target, verbose, false);
             assert!(!text.contains(sample::SECRET), "{text}");

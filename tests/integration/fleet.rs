@@ -12,7 +12,7 @@ use std::process::Stdio;
 use edgeprobe::demo::pki::{CertificateSpec, GatewayPki, Validity};
 use edgeprobe::demo::server::{RunningGateway, SimulatorConfig, start};
 use edgeprobe::net::Protocol;
-use openmetrics_parser::{PrometheusType, PrometheusValue};
+use openmetrics_parser::PrometheusType;
 use serde::Deserialize;
 use tempfile::TempDir;
 use time::OffsetDateTime;
@@ -128,26 +128,9 @@ async fn run_async(args: Vec<String>) -> Run {
 
 // ---- The fleet result, as a consumer reads it (docs/json-schema.md, "Fleet mode") ----
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    schema_version: String,
-    tool: BTreeMap<String, String>,
-    ports: BTreeMap<String, u16>,
-    targets: Vec<TargetOut>,
-    summary: SummaryOut,
-    verdict: String,
-    elapsed_ms: u64,
-}
+use crate::consumer::{SummaryOut, sample};
 
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct SummaryOut {
-    total: usize,
-    ok: usize,
-    warning: usize,
-    error: usize,
-}
+type Document = crate::consumer::Document<TargetOut>;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -706,31 +689,6 @@ async fn prometheus_output_parses_with_the_expected_series() {
             .count(),
         40
     );
-}
-
-/// The value of the one sample of `family` with exactly `labels`.
-fn sample(
-    family: &openmetrics_parser::MetricFamily<PrometheusType, PrometheusValue>,
-    labels: &[(&str, &str)],
-) -> Option<f64> {
-    let wanted: BTreeMap<&str, &str> = labels.iter().copied().collect();
-    let found: Vec<f64> = family
-        .iter_samples()
-        .filter(|sample| {
-            let labelset = sample.get_labelset().expect("labels parse");
-            let have: BTreeMap<&str, &str> = labelset
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str()))
-                .collect();
-            have == wanted
-        })
-        .map(|sample| match &sample.value {
-            PrometheusValue::Gauge(number) => number.as_f64(),
-            other => panic!("not a gauge: {other:?}"),
-        })
-        .collect();
-    assert!(found.len() <= 1, "duplicate series {labels:?}");
-    found.first().copied()
 }
 
 #[tokio::test(flavor = "multi_thread")]

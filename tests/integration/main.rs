@@ -6,6 +6,7 @@ mod authentication;
 mod bad_input;
 mod brokers;
 mod conformance;
+mod consumer;
 mod conventions;
 mod der_mutate;
 mod device_clock;
