@@ -244,9 +244,9 @@ pub struct NestedArgs {
     pub registry_port: u16,
 }
 
-/// How the gateway is reached: resolution, ports and deadlines.
+/// How a name is resolved: `check`'s and `connect`'s resolver options.
 #[derive(Debug, Args)]
-pub struct NetworkArgs {
+pub struct ResolveArgs {
     /// Hosts file consulted before DNS, as the device's resolver does
     #[arg(long, value_name = "PATH", default_value = "/etc/hosts", value_hint = clap::ValueHint::FilePath)]
     pub hosts_file: PathBuf,
@@ -258,6 +258,24 @@ pub struct NetworkArgs {
     /// Use ADDR for NAME without resolving it, like curl's --resolve (repeatable)
     #[arg(long, value_name = "NAME:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<(String, IpAddr)>,
+}
+
+impl ResolveArgs {
+    /// `--resolve`'s entries by name, in the order given.
+    pub fn overrides(&self) -> BTreeMap<String, Vec<IpAddr>> {
+        let mut overrides: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
+        for (name, address) in &self.resolve {
+            overrides.entry(name.clone()).or_default().push(*address);
+        }
+        overrides
+    }
+}
+
+/// How the gateway is reached: resolution, ports and deadlines.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    #[command(flatten)]
+    pub resolver: ResolveArgs,
 
     /// Probe a protocol on another port: mqtt=18883, amqp=15671, https=18443 (repeatable); on a gateway, the local edgeHub's ports
     #[arg(long, value_name = "PROTOCOL=PORT", value_parser = parse_port)]
@@ -324,14 +342,6 @@ impl NetworkArgs {
 
     pub fn iothub_ports(&self) -> Ports {
         ports_with(&self.iothub_port)
-    }
-
-    pub fn resolve_overrides(&self) -> BTreeMap<String, Vec<IpAddr>> {
-        let mut overrides: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
-        for (name, address) in &self.resolve {
-            overrides.entry(name.clone()).or_default().push(*address);
-        }
-        overrides
     }
 }
 
@@ -539,17 +549,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "NAME")]
     pub servername: Option<String>,
 
-    /// Hosts file consulted before DNS
-    #[arg(long, value_name = "PATH", default_value = "/etc/hosts", value_hint = clap::ValueHint::FilePath)]
-    pub hosts_file: PathBuf,
-
-    /// Query this DNS server instead of those in /etc/resolv.conf
-    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_dns_server)]
-    pub dns_server: Option<SocketAddr>,
-
-    /// Use ADDR for NAME without resolving it (repeatable)
-    #[arg(long, value_name = "NAME:ADDR", value_parser = parse_resolve)]
-    pub resolve: Vec<(String, IpAddr)>,
+    #[command(flatten)]
+    pub resolver: ResolveArgs,
 
     /// Deadline for each network step
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]

@@ -148,10 +148,10 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
         config: Some(located.path.display().to_string()),
         ports: args.network.ports(),
     };
-    let hosts_file = if args.network.hosts_file == Path::new(DEFAULT_HOSTS_FILE) {
+    let hosts_file = if args.network.resolver.hosts_file == Path::new(DEFAULT_HOSTS_FILE) {
         root.path(DEFAULT_HOSTS_FILE)
     } else {
-        args.network.hosts_file.clone()
+        args.network.resolver.hosts_file.clone()
     };
     let selection = selection(&args, &gateway_registry())?;
     let machine_hostname = root.machine_hostname().ok();
@@ -159,8 +159,8 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     let mut context = Context::for_config(root, located);
     context.leaf.ca_file = args.ca_file.clone();
     context.leaf.hosts_file = hosts_file;
-    context.leaf.dns_server = args.network.dns_server;
-    context.leaf.resolve_overrides = args.network.resolve_overrides();
+    context.leaf.dns_server = args.network.resolver.dns_server;
+    context.leaf.resolve_overrides = args.network.resolver.overrides();
     context.leaf.ports = args.network.ports();
     context.parent_ports = args.network.parent_ports();
     context.iothub_ports = args.network.iothub_ports();

@@ -121,15 +121,9 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
     };
 
     let mut settings = ResolverSettings::system(args.timeout);
-    settings.hosts_file = args.hosts_file.clone();
-    settings.dns_server = args.dns_server;
-    for (name, address) in &args.resolve {
-        settings
-            .overrides
-            .entry(name.clone())
-            .or_default()
-            .push(*address);
-    }
+    settings.hosts_file = args.resolver.hosts_file.clone();
+    settings.dns_server = args.resolver.dns_server;
+    settings.overrides = args.resolver.overrides();
     let proxies = args
         .proxy
         .settings(true)

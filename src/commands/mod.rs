@@ -66,9 +66,9 @@ fn leaf_settings(
 ) -> Result<LeafSettings, AppError> {
     Ok(LeafSettings {
         ca_file: ca_file.map(std::path::Path::to_path_buf),
-        hosts_file: network.hosts_file.clone(),
-        dns_server: network.dns_server,
-        resolve_overrides: network.resolve_overrides(),
+        hosts_file: network.resolver.hosts_file.clone(),
+        dns_server: network.resolver.dns_server,
+        resolve_overrides: network.resolver.overrides(),
         ports: network.ports(),
         timeout: network.timeout,
         expiry_warning_days: expiry_warning_days.unwrap_or(LEAF_EXPIRY_WARNING_DAYS),
