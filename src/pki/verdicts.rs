@@ -215,20 +215,46 @@ impl Verdicts {
         question: &Question<'_>,
         chain_key: ChainKey,
     ) -> ChainVerdict {
-        let openssl = if question.openssl_checks_name {
-            openssl_verdict(chain, question)
-        } else {
-            let shared = self
-                .openssl_without_name
-                .get_or_compute(chain_key.clone(), || {
-                    Arc::new(openssl_verdict(chain, question))
-                });
-            (*shared).clone()
+        let openssl = || {
+            if question.openssl_checks_name {
+                openssl_verdict(chain, question)
+            } else {
+                let shared = self
+                    .openssl_without_name
+                    .get_or_compute(chain_key.clone(), || {
+                        Arc::new(openssl_verdict(chain, question))
+                    });
+                (*shared).clone()
+            }
         };
         let roots = roots(question);
-        let path = self.strict_paths.get_or_compute(chain_key, || {
-            strict_path(chain, roots, unix_time(question.now))
-        });
+        let strict = || {
+            self.strict_paths.get_or_compute(chain_key.clone(), || {
+                strict_path(chain, roots, unix_time(question.now))
+            })
+        };
+        // A chain not judged yet has its signatures checked by both verifiers, which share
+        // nothing: webpki's path is built on a thread of its own beside OpenSSL's verdict, so
+        // a one-gateway check, whose report waits for this verdict, waits for the longer of the
+        // two rather than their sum (issue 12). Later askers (every other name of a fleet that
+        // presents this chain) find the path remembered and start no thread.
+        let (openssl, path) = if self.strict_paths.contains(&chain_key) {
+            (openssl(), strict())
+        } else {
+            std::thread::scope(|scope| {
+                match std::thread::Builder::new().spawn_scoped(scope, strict) {
+                    Ok(webpki) => {
+                        let openssl = openssl();
+                        let path = webpki
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                        (openssl, path)
+                    }
+                    // No thread to be had (a fleet at its limits): one after the other.
+                    Err(_) => (openssl(), strict()),
+                }
+            })
+        };
         let sni = question.name.and_then(|name| server_name(&name.name));
         ChainVerdict {
             openssl,

@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 use super::{Target, Verdict, verdict};
 use crate::engine::{CheckInfo, CheckReport, Group, Milliseconds, RunReport, Status};
 use crate::host_info::HostInfo;
-use crate::secrets::{redact, redact_json};
+use crate::secrets::{redact, redact_json_in_place};
 
 /// Additive changes keep 2.x; removing or retyping a field bumps the major version. 2.0: every
 /// duration is float milliseconds (`duration_ms`, `elapsed_ms` were integers) and every time
@@ -159,7 +159,10 @@ struct Redacted(serde_json::Value);
 impl Redacted {
     fn of(info: &CheckInfo) -> Redacted {
         Redacted(match serde_json::to_value(info) {
-            Ok(value) => redact_json(&value),
+            Ok(mut value) => {
+                redact_json_in_place(&mut value);
+                value
+            }
             Err(error) => {
                 let mut object = serde_json::Map::new();
                 object.insert(

@@ -79,22 +79,38 @@ fn redact_once(text: &str) -> Option<String> {
 /// Redact every string inside a JSON value, object keys included; a value under a key named
 /// like a secret is replaced whole.
 pub fn redact_json(value: &Value) -> Value {
+    let mut redacted = value.clone();
+    redact_json_in_place(&mut redacted);
+    redacted
+}
+
+/// [`redact_json`] on a value the caller owns: only what holds a secret is replaced, so a
+/// report without secrets (the usual one) is not copied string by string on its way out.
+pub fn redact_json_in_place(value: &mut Value) {
     match value {
-        Value::String(text) => Value::String(redact(text).into_owned()),
-        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, item)| {
-                    let item = if is_secret_name(key) {
-                        hide(item)
-                    } else {
-                        redact_json(item)
-                    };
-                    (redact(key).into_owned(), item)
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::String(text) => {
+            if let Cow::Owned(redacted) = redact(text) {
+                *text = redacted;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json_in_place),
+        Value::Object(map) => {
+            // Judged by the key as it came, before the key itself is redacted.
+            for (key, item) in map.iter_mut() {
+                if is_secret_name(key) {
+                    *item = hide(item);
+                } else {
+                    redact_json_in_place(item);
+                }
+            }
+            if map.keys().any(|key| matches!(redact(key), Cow::Owned(_))) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, item)| (redact(&key).into_owned(), item))
+                    .collect();
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -561,6 +577,27 @@ mod tests {
         let text = redact_json(&value).to_string();
         assert!(!text.contains(KEY), "{text}");
         assert!(text.contains("\"n\":1"), "{text}");
+    }
+
+    #[test]
+    fn in_place_redaction_replaces_only_what_holds_a_secret() {
+        let mut value = serde_json::json!({
+            "a": [format!("SharedAccessKey={KEY}"), "plain", 2, null, true],
+            format!("SharedAccessKey={KEY}"): {"password": "hunter2", "n": 1.5},
+            "proxy": {"password": "hunter2", "port": 3128},
+            "plain": "nothing to hide",
+        });
+        redact_json_in_place(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "a": [format!("SharedAccessKey={REDACTED}"), "plain", 2, null, true],
+                // A key named like a secret hides its whole value.
+                format!("SharedAccessKey={REDACTED}"): {"password": REDACTED, "n": REDACTED},
+                "proxy": {"password": REDACTED, "port": 3128},
+                "plain": "nothing to hide",
+            })
+        );
     }
 
     #[test]
