@@ -273,7 +273,6 @@ fn assert_remedy_names(report: &Report, id: &str, parts: &[&str]) {
 }
 
 /// The remedy of `id`, empty when it has none.
-
 pub(crate) fn remedy(report: &Report, id: &str) -> String {
     report.check(id).remedy.clone().unwrap_or_default()
 }
