@@ -51,29 +51,27 @@ impl DeclaredCheck for DeviceCertificateCheck {
                 .remedy("export the device certificate again as PEM"));
             }
         };
-        let mut problems: Vec<(Status, String, String)> = Vec::new();
+        let mut problems = Problems::default();
         match &device.key_matches {
             Ok(true) => {}
-            Ok(false) => problems.push((
-                Status::Error,
+            Ok(false) => problems.error(
                 format!("{} is not the private key of `{}`", device.key_path.display(), summary.subject),
-                "use the key the certificate was made for (compare `openssl pkey -in KEY -pubout` with `openssl x509 -in CERT -noout -pubkey`)".to_owned(),
-            )),
-            Err(error) => problems.push((
-                Status::Error,
+                "use the key the certificate was made for (compare `openssl pkey -in KEY -pubout` with `openssl x509 -in CERT -noout -pubkey`)",
+            ),
+            Err(error) => problems.error(
                 format!("whether {} belongs to the certificate cannot be told: {error}", device.key_path.display()),
-                "use an RSA 2048+, ECDSA P-256/P-384 or Ed25519 key".to_owned(),
-            )),
+                "use an RSA 2048+, ECDSA P-256/P-384 or Ed25519 key",
+            ),
         }
         let mut review = ExpiryReview::new(context.now, context.leaf.expiry_warning_days);
         review.review_summary(Ok(&summary), "the device certificate");
         let (dates, validities) = review.finish("device certificates");
         if dates.status != Status::Ok {
-            problems.push((
+            problems.push(
                 dates.status,
                 dates.message.clone(),
-                "issue a new device certificate from the device CA, or check the device clock (`timedatectl`)".to_owned(),
-            ));
+                "issue a new device certificate from the device CA, or check the device clock (`timedatectl`)",
+            );
         }
         let client_auth = summary.extended_key_usage.is_empty()
             || summary
@@ -81,15 +79,14 @@ impl DeclaredCheck for DeviceCertificateCheck {
                 .iter()
                 .any(|usage| usage == CLIENT_AUTH);
         if !client_auth {
-            problems.push((
-                Status::Error,
+            problems.error(
                 format!(
                     "`{}` may not be used for TLS client authentication (extendedKeyUsage: {})",
                     summary.subject,
                     summary.extended_key_usage.join(", ")
                 ),
-                "issue the device certificate with extendedKeyUsage clientAuth (certGen.sh create_device_certificate does)".to_owned(),
-            ));
+                "issue the device certificate with extendedKeyUsage clientAuth (certGen.sh create_device_certificate does)",
+            );
         }
         let self_signed = summary.self_issued && device.chain.len() == 1;
         let device_id = prior
@@ -97,19 +94,15 @@ impl DeclaredCheck for DeviceCertificateCheck {
             .map(|parsed| parsed.device_id.clone());
         let common_name_matches = match (&device_id, self_signed) {
             (Some(device_id), false) => {
-                let matches = summary
-                    .subject_common_names
-                    .iter()
-                    .any(|name| name == device_id);
+                let matches = summary.subject_common_names.contains(device_id);
                 if !matches {
-                    problems.push((
-                        Status::Error,
+                    problems.error(
                         format!(
                             "the certificate's CN is {} but the DeviceId is `{device_id}`: IoT Hub accepts a CA-signed device only when its CN is the device id",
                             summary.subject_common_names.first().map_or("missing".to_owned(), |name| format!("`{name}`"))
                         ),
                         format!("issue the device certificate with CN={device_id} (`./certGen.sh create_device_certificate {device_id}`)"),
-                    ));
+                    );
                 }
                 Some(matches)
             }
@@ -119,12 +112,10 @@ impl DeclaredCheck for DeviceCertificateCheck {
             None => None,
             Some(path) => match load_certificates(path) {
                 Err(error) => {
-                    problems.push((
-                        Status::Error,
+                    problems.error(
                         error.to_string(),
-                        "pass the CA that issued the device certificate with --device-ca"
-                            .to_owned(),
-                    ));
+                        "pass the CA that issued the device certificate with --device-ca",
+                    );
                     None
                 }
                 Ok(trusted) => {
@@ -136,20 +127,18 @@ impl DeclaredCheck for DeviceCertificateCheck {
                         Ok(verification) => {
                             let code = verification.code();
                             if !code.is_ok() {
-                                problems.push((
-                                    Status::Error,
+                                problems.error(
                                     format!("{file} does not verify against {} for purpose sslclient: Verify return code: {code}", path.display()),
-                                    "send the full chain (leaf, then its intermediates) in --cert, and check that --device-ca is the CA that issued it".to_owned(),
-                                ));
+                                    "send the full chain (leaf, then its intermediates) in --cert, and check that --device-ca is the CA that issued it",
+                                );
                             }
                             Some(code)
                         }
                         Err(error) => {
-                            problems.push((
-                                Status::Error,
+                            problems.error(
                                 error.to_string(),
-                                "export the device certificate again as PEM".to_owned(),
-                            ));
+                                "export the device certificate again as PEM",
+                            );
                             None
                         }
                     }
@@ -173,7 +162,7 @@ impl DeclaredCheck for DeviceCertificateCheck {
             verify_code: verification.map(|code| code.number()),
             validity: validities,
         };
-        let mut outcome = match problems.iter().map(|(status, ..)| *status).max() {
+        let mut outcome = match problems.worst() {
             None => Outcome::ok(format!(
                 "`{}` ({file}): key matches, valid until {}, usable for client authentication{}{}",
                 summary.subject,
@@ -188,21 +177,9 @@ impl DeclaredCheck for DeviceCertificateCheck {
                 }
             )),
             Some(status) => {
-                let mut outcome = Outcome::ok(
-                    problems
-                        .iter()
-                        .map(|(_, problem, _)| problem.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
+                let mut outcome = Outcome::ok(problems.joined(|(_, problem, _)| problem));
                 outcome.escalate(status);
-                outcome.remedy(
-                    problems
-                        .iter()
-                        .map(|(_, _, fix)| fix.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
+                outcome.remedy(problems.joined(|(_, _, fix)| fix))
             }
         };
         outcome = outcome
@@ -224,4 +201,29 @@ fn thumbprint<D: sha2::Digest>(der: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02X}"))
         .collect()
+}
+
+/// What is wrong with the device certificate, in the order found: status, message, remedy.
+#[derive(Default)]
+struct Problems(Vec<(Status, String, String)>);
+
+impl Problems {
+    fn push(&mut self, status: Status, message: impl Into<String>, remedy: impl Into<String>) {
+        self.0.push((status, message.into(), remedy.into()));
+    }
+
+    fn error(&mut self, message: impl Into<String>, remedy: impl Into<String>) {
+        self.push(Status::Error, message, remedy);
+    }
+
+    /// The worst status found, `None` when nothing is wrong.
+    fn worst(&self) -> Option<Status> {
+        self.0.iter().map(|(status, ..)| *status).max()
+    }
+
+    /// One part of every problem (its message or its remedy), `; `-separated.
+    fn joined(&self, part: impl Fn(&(Status, String, String)) -> &String) -> String {
+        let parts: Vec<&str> = self.0.iter().map(part).map(String::as_str).collect();
+        parts.join("; ")
+    }
 }

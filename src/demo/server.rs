@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -42,7 +42,7 @@ use super::devices::{DeviceRegistry, parse_claims};
 use crate::engine::Ports;
 use crate::net::Protocol;
 use crate::net::local_limits::DescriptorExhaustion;
-use crate::net::probe::{amqp, http};
+use crate::net::probe::{ByteStream, amqp, http, websocket};
 
 /// The most a client may send before the simulator answers or gives up; real first packets
 /// (an MQTT CONNECT with a SAS token, an HTTP request head) are well below it.
@@ -339,20 +339,15 @@ async fn serve_connection(
             .and_then(|chain| chain.first())
             .and_then(|leaf| crate::pki::describe::describe(leaf).ok())
             .and_then(|leaf| leaf.subject_common_names.first().cloned());
-        match protocol {
-            Protocol::Mqtt => match &devices {
-                None => answer_mqtt(&mut tls).await?,
-                Some(devices) => {
-                    authenticate_mqtt(&mut tls, devices, certificate_cn.as_deref()).await?
-                }
-            },
-            Protocol::Amqp => answer_amqp(&mut tls).await?,
-            Protocol::Https => {
-                let devices = devices
-                    .as_deref()
-                    .map(|devices| (devices, certificate_cn.as_deref()));
-                answer_https(&mut tls, devices).await?
-            }
+        let login = devices.as_deref().map(|devices| DeviceLogin {
+            devices,
+            certificate_cn: certificate_cn.as_deref(),
+        });
+        match (protocol, login) {
+            (Protocol::Mqtt, None) => answer_mqtt(&mut tls).await?,
+            (Protocol::Mqtt, Some(login)) => authenticate_mqtt(&mut tls, login).await?,
+            (Protocol::Amqp, _) => answer_amqp(&mut tls).await?,
+            (Protocol::Https, login) => answer_https(&mut tls, login).await?,
         }
         // close_notify, so the client reads a clean end of stream (RFC 8446 section 6.1)
         // whether or not it got an answer.
@@ -433,7 +428,7 @@ fn parse_mqtt_connect(bytes: &[u8]) -> MqttFirstPacket {
     MqttFirstPacket::Connect { protocol_level }
 }
 
-async fn answer_mqtt<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+async fn answer_mqtt<S: ByteStream>(stream: &mut S) -> io::Result<()> {
     let mut buffer = Vec::new();
     let protocol_level = loop {
         match parse_mqtt_connect(&buffer) {
@@ -453,31 +448,59 @@ async fn answer_mqtt<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
     stream.write_all(&connack).await
 }
 
-/// `serve --device`: CONNACK 0, 4 or 5 by the registry, then a PUBACK per QoS 1 PUBLISH until
-/// DISCONNECT or the client leaves.
-async fn authenticate_mqtt<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
-    devices: &DeviceRegistry,
-    certificate_cn: Option<&str>,
-) -> io::Result<()> {
-    let mut buffer = Vec::new();
-    let body = loop {
-        match mqtt_packet(&buffer) {
-            Some(Ok((0x10, body, _))) => break body.to_vec(),
-            Some(_) => return Ok(()),
-            None => {
-                if !read_more(stream, &mut buffer).await? {
-                    return Ok(());
-                }
+/// `serve --device`: the devices that may connect, and the CN of the client certificate rustls
+/// verified against the device CA during the handshake, if one was sent.
+#[derive(Clone, Copy)]
+struct DeviceLogin<'a> {
+    devices: &'a DeviceRegistry,
+    certificate_cn: Option<&'a str>,
+}
+
+impl DeviceLogin<'_> {
+    /// Reads until a whole CONNECT has come, in what `packets` unwraps from the bytes received
+    /// so far (`None`: they cannot carry one), and gives its CONNACK return code; `None` when
+    /// the client sent something else or left.
+    async fn connack<S: ByteStream>(
+        &self,
+        stream: &mut S,
+        packets: impl Fn(&[u8]) -> Option<Vec<u8>>,
+    ) -> io::Result<Option<u8>> {
+        let mut received = Vec::new();
+        loop {
+            let Some(packet) = packets(&received) else {
+                return Ok(None);
+            };
+            match mqtt_packet(&packet) {
+                Some(Ok((0x10, body, _))) => return Ok(self.connack_code(body)),
+                Some(_) => return Ok(None),
+                None if !read_more(stream, &mut received).await? => return Ok(None),
+                None => {}
             }
         }
-    };
-    let code = match parse_claims(&body) {
-        Some(claims) if body.get(6) == Some(&4) => {
-            devices.return_code(&claims, certificate_cn, time::OffsetDateTime::now_utc())
-        }
-        Some(_) => 1,
-        None => return Ok(()),
+    }
+
+    /// The CONNACK return code for a CONNECT's variable header and payload: the registry's
+    /// for MQTT 3.1.1 (protocol level 4), 1 (unacceptable protocol version) for any other
+    /// level; `None` when the CONNECT cannot be read.
+    fn connack_code(&self, body: &[u8]) -> Option<u8> {
+        let claims = parse_claims(body)?;
+        Some(if body.get(6) == Some(&4) {
+            let now = time::OffsetDateTime::now_utc();
+            self.devices.return_code(&claims, self.certificate_cn, now)
+        } else {
+            1
+        })
+    }
+}
+
+/// `serve --device`: CONNACK 0, 4 or 5 by the registry, then a PUBACK per QoS 1 PUBLISH until
+/// DISCONNECT or the client leaves.
+async fn authenticate_mqtt<S: ByteStream>(
+    stream: &mut S,
+    login: DeviceLogin<'_>,
+) -> io::Result<()> {
+    let Some(code) = login.connack(stream, |bytes| Some(bytes.to_vec())).await? else {
+        return Ok(());
     };
     stream.write_all(&[0x20, 0x02, 0x00, code]).await?;
     if code != 0 {
@@ -534,7 +557,7 @@ fn mqtt_packet(bytes: &[u8]) -> Option<Result<MqttPacket<'_>, ()>> {
     (rest.len() >= 4).then_some(Err(()))
 }
 
-async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+async fn answer_amqp<S: ByteStream>(stream: &mut S) -> io::Result<()> {
     let mut header = Vec::new();
     while header.len() < AMQP_SASL_HEADER.len() {
         if !read_more(stream, &mut header).await? {
@@ -556,9 +579,9 @@ async fn answer_amqp<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::R
 
 /// `GET /` gets 404; the MQTT WebSocket upgrade 101, and with `serve --device` the CONNECT in
 /// the client's binary frames its CONNACK by the registry (a server frame, RFC 6455 section 5).
-async fn answer_https<S: AsyncRead + AsyncWrite + Unpin>(
+async fn answer_https<S: ByteStream>(
     stream: &mut S,
-    devices: Option<(&DeviceRegistry, Option<&str>)>,
+    login: Option<DeviceLogin<'_>>,
 ) -> io::Result<()> {
     let mut request = Vec::new();
     // Answer once the request head is complete, or once the cap is reached.
@@ -579,43 +602,21 @@ Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
                 http::WEBSOCKET_SUBPROTOCOL
             );
             stream.write_all(answer.as_bytes()).await?;
-            match devices {
-                Some((devices, certificate_cn)) => {
-                    authenticate_websocket(stream, devices, certificate_cn).await
-                }
+            // The CONNECT out of the client's binary frames, its CONNACK in a server frame.
+            let frames = |bytes: &[u8]| match websocket::frames_payload(bytes) {
+                Ok((payload, false)) => Some(payload),
+                _ => None,
+            };
+            match login {
+                Some(login) => match login.connack(stream, frames).await? {
+                    Some(code) => stream.write_all(&[0x82, 4, 0x20, 0x02, 0x00, code]).await,
+                    None => Ok(()),
+                },
                 None => Ok(()),
             }
         }
         None => stream.write_all(&with_date(HTTP_NOT_FOUND)).await,
     }
-}
-
-/// The CONNECT out of the client's WebSocket frames, answered with its CONNACK in a frame.
-async fn authenticate_websocket<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
-    devices: &DeviceRegistry,
-    certificate_cn: Option<&str>,
-) -> io::Result<()> {
-    let mut frames = Vec::new();
-    let body = loop {
-        let Ok((payload, false)) = crate::net::probe::websocket::frames_payload(&frames) else {
-            return Ok(());
-        };
-        match mqtt_packet(&payload) {
-            Some(Ok((0x10, body, _))) => break body.to_vec(),
-            Some(_) => return Ok(()),
-            None if !read_more(stream, &mut frames).await? => return Ok(()),
-            None => {}
-        }
-    };
-    let code = match parse_claims(&body) {
-        Some(claims) if body.get(6) == Some(&4) => {
-            devices.return_code(&claims, certificate_cn, time::OffsetDateTime::now_utc())
-        }
-        Some(_) => 1,
-        None => return Ok(()),
-    };
-    stream.write_all(&[0x82, 4, 0x20, 0x02, 0x00, code]).await
 }
 
 /// `answer` with a `Date` header after its status line, as edgeHub's Kestrel (and every

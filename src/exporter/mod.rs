@@ -360,85 +360,78 @@ impl Exporter {
 
     fn own_metrics(&self) -> String {
         let mut out = String::new();
-        let family = |out: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
         family(
             &mut out,
             "edgeprobe_exporter_build_info",
             "gauge",
             "The exporter's version, as a label; the value is 1.",
-        );
-        let _ = writeln!(
-            out,
-            "edgeprobe_exporter_build_info{{version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION")
+            [(
+                format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")),
+                "1".to_owned(),
+            )],
         );
         family(
             &mut out,
             "edgeprobe_exporter_probes_in_flight",
             "gauge",
             "Probes running now.",
-        );
-        let _ = writeln!(
-            out,
-            "edgeprobe_exporter_probes_in_flight {}",
-            self.stats.in_flight.load(Ordering::Relaxed)
+            [(
+                String::new(),
+                self.stats.in_flight.load(Ordering::Relaxed).to_string(),
+            )],
         );
         family(
             &mut out,
             "edgeprobe_exporter_max_concurrent_probes",
             "gauge",
             "Probes that may run at once (--max-concurrent-probes).",
-        );
-        let _ = writeln!(
-            out,
-            "edgeprobe_exporter_max_concurrent_probes {}",
-            self.max_concurrent
+            [(String::new(), self.max_concurrent.to_string())],
         );
         let probes = lock(&self.stats.probes).clone();
+        let modules = || {
+            probes
+                .iter()
+                .map(|(module, stats)| (escape_label_value(module), stats))
+        };
         family(
             &mut out,
             "edgeprobe_exporter_probes_total",
             "counter",
             "Probes answered, by module and result (success: no check failed).",
+            modules().flat_map(|(module, stats)| {
+                [("success", stats.success), ("failure", stats.failure)].map(|(result, count)| {
+                    let labels = format!("{{module=\"{module}\",result=\"{result}\"}}");
+                    (labels, count.to_string())
+                })
+            }),
         );
-        for (module, stats) in &probes {
-            let module = escape_label_value(module);
-            for (result, count) in [("success", stats.success), ("failure", stats.failure)] {
-                let _ = writeln!(
-                    out,
-                    "edgeprobe_exporter_probes_total{{module=\"{module}\",result=\"{result}\"}} {count}"
-                );
-            }
-        }
         family(
             &mut out,
             "edgeprobe_exporter_probe_duration_seconds",
             "summary",
             "Time spent answering probes, by module.",
+            modules().flat_map(|(module, stats)| {
+                [
+                    (
+                        format!("_sum{{module=\"{module}\"}}"),
+                        stats.seconds.to_string(),
+                    ),
+                    (
+                        format!("_count{{module=\"{module}\"}}"),
+                        (stats.success + stats.failure).to_string(),
+                    ),
+                ]
+            }),
         );
-        for (module, stats) in &probes {
-            let module = escape_label_value(module);
-            let _ = writeln!(
-                out,
-                "edgeprobe_exporter_probe_duration_seconds_sum{{module=\"{module}\"}} {}\nedgeprobe_exporter_probe_duration_seconds_count{{module=\"{module}\"}} {}",
-                stats.seconds,
-                stats.success + stats.failure
-            );
-        }
         family(
             &mut out,
             "edgeprobe_exporter_request_errors_total",
             "counter",
             "Requests answered with an error instead of a probe, by reason.",
+            lock(&self.stats.refused)
+                .iter()
+                .map(|(reason, count)| (format!("{{reason=\"{reason}\"}}"), count.to_string())),
         );
-        for (reason, count) in lock(&self.stats.refused).iter() {
-            let _ = writeln!(
-                out,
-                "edgeprobe_exporter_request_errors_total{{reason=\"{reason}\"}} {count}"
-            );
-        }
         out
     }
 
@@ -457,6 +450,21 @@ impl Exporter {
 <ul>\n<li><a href=\"/metrics\">/metrics</a>: the exporter's own metrics</li>\n</ul>\n<h2>Modules</h2>\n<ul>\n{modules}</ul>\n</body></html>\n",
             env!("CARGO_PKG_VERSION")
         )
+    }
+}
+
+/// One metric family in the text exposition format: HELP and TYPE, then a line per sample,
+/// each given as what follows the name (a `_sum`-like suffix and the labels) and its value.
+fn family(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, String)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
     }
 }
 

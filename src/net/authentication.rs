@@ -116,7 +116,7 @@ where
     let result = mqtt::authenticate(
         stream,
         &credentials.sent.client_id,
-        login(credentials),
+        Some(login(credentials)),
         message,
         timeout,
     )

@@ -82,6 +82,15 @@ pub enum Pkcs12Error {
 
 use Pkcs12Error::Malformed;
 
+/// The next element of `reader`, which must be a `tag`; `what` names it when it is not.
+fn field<'a>(
+    reader: &mut Reader<'a>,
+    tag: u8,
+    what: &'static str,
+) -> Result<&'a [u8], Pkcs12Error> {
+    reader.expect(tag).ok_or(Malformed(what))
+}
+
 /// Every certificate bag of the file, decrypted with `password` where encrypted.
 pub fn certificate_bags(bytes: &[u8], password: &str) -> Result<Vec<CertificateBag>, Pkcs12Error> {
     let pfx = single(bytes, SEQUENCE).ok_or(Malformed("not a DER SEQUENCE"))?;
@@ -114,12 +123,10 @@ pub fn certificate_bags(bytes: &[u8], password: &str) -> Result<Vec<CertificateB
 /// `ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }`: the type and the
 /// content's encoding.
 fn content_info<'a>(reader: &mut Reader<'a>) -> Result<(&'a [u8], &'a [u8]), Pkcs12Error> {
-    let info = reader.expect(SEQUENCE).ok_or(Malformed("ContentInfo"))?;
+    let info = field(reader, SEQUENCE, "ContentInfo")?;
     let mut info = Reader::new(info);
-    let content_type = info
-        .expect(OBJECT_IDENTIFIER)
-        .ok_or(Malformed("content type"))?;
-    let content = info.expect(CONTEXT_0).ok_or(Malformed("content"))?;
+    let content_type = field(&mut info, OBJECT_IDENTIFIER, "content type")?;
+    let content = field(&mut info, CONTEXT_0, "content")?;
     Ok((content_type, content))
 }
 
@@ -132,36 +139,23 @@ fn octet_string(encoding: &[u8]) -> Result<&[u8], Pkcs12Error> {
 fn decrypt_encrypted_data(encoding: &[u8], password: &str) -> Result<Vec<u8>, Pkcs12Error> {
     let data = single(encoding, SEQUENCE).ok_or(Malformed("EncryptedData"))?;
     let mut data = Reader::new(data);
-    data.expect(INTEGER)
-        .ok_or(Malformed("EncryptedData version"))?;
-    let mut info = Reader::new(
-        data.expect(SEQUENCE)
-            .ok_or(Malformed("EncryptedContentInfo"))?,
-    );
-    info.expect(OBJECT_IDENTIFIER)
-        .ok_or(Malformed("encrypted content type"))?;
-    let algorithm = info
-        .expect(SEQUENCE)
-        .ok_or(Malformed("encryption algorithm"))?;
-    let ciphertext = info
-        .expect(CONTEXT_0_PRIMITIVE)
-        .ok_or(Malformed("encrypted content"))?;
+    field(&mut data, INTEGER, "EncryptedData version")?;
+    let mut info = Reader::new(field(&mut data, SEQUENCE, "EncryptedContentInfo")?);
+    field(&mut info, OBJECT_IDENTIFIER, "encrypted content type")?;
+    let algorithm = field(&mut info, SEQUENCE, "encryption algorithm")?;
+    let ciphertext = field(&mut info, CONTEXT_0_PRIMITIVE, "encrypted content")?;
     decrypt(algorithm, ciphertext, password)
 }
 
 fn decrypt(algorithm: &[u8], ciphertext: &[u8], password: &str) -> Result<Vec<u8>, Pkcs12Error> {
     let mut algorithm = Reader::new(algorithm);
-    let oid = algorithm
-        .expect(OBJECT_IDENTIFIER)
-        .ok_or(Malformed("algorithm"))?;
-    let parameters = algorithm
-        .expect(SEQUENCE)
-        .ok_or(Malformed("algorithm parameters"))?;
+    let oid = field(&mut algorithm, OBJECT_IDENTIFIER, "algorithm")?;
+    let parameters = field(&mut algorithm, SEQUENCE, "algorithm parameters")?;
     match oid {
         PBES2 => decrypt_pbes2(parameters, ciphertext, password),
         PBE_SHA1_3DES => {
             let mut parameters = Reader::new(parameters);
-            let salt = parameters.expect(OCTET_STRING).ok_or(Malformed("salt"))?;
+            let salt = field(&mut parameters, OCTET_STRING, "salt")?;
             let iterations = iterations(parameters.expect(INTEGER))?;
             let secret = bmp_password(password);
             let key = pkcs12_kdf(&secret, salt, iterations, 1, 24);
@@ -181,16 +175,14 @@ fn decrypt_pbes2(
     password: &str,
 ) -> Result<Vec<u8>, Pkcs12Error> {
     let mut parameters = Reader::new(parameters);
-    let mut kdf = Reader::new(parameters.expect(SEQUENCE).ok_or(Malformed("PBES2 KDF"))?);
+    let mut kdf = Reader::new(field(&mut parameters, SEQUENCE, "PBES2 KDF")?);
     if kdf.expect(OBJECT_IDENTIFIER) != Some(PBKDF2) {
         return Err(Pkcs12Error::UnsupportedEncryption(
             "a PBES2 KDF other than PBKDF2",
         ));
     }
-    let mut pbkdf2 = Reader::new(kdf.expect(SEQUENCE).ok_or(Malformed("PBKDF2 parameters"))?);
-    let salt = pbkdf2
-        .expect(OCTET_STRING)
-        .ok_or(Malformed("PBKDF2 salt"))?;
+    let mut pbkdf2 = Reader::new(field(&mut kdf, SEQUENCE, "PBKDF2 parameters")?);
+    let salt = field(&mut pbkdf2, OCTET_STRING, "PBKDF2 salt")?;
     let iterations = iterations(pbkdf2.expect(INTEGER))?;
     pbkdf2.optional(INTEGER); // keyLength: the cipher decides it
     let prf = match pbkdf2.optional(SEQUENCE) {
@@ -206,15 +198,9 @@ fn decrypt_pbes2(
         HMAC_WITH_SHA512 => ring::pbkdf2::PBKDF2_HMAC_SHA512,
         _ => return Err(Pkcs12Error::UnsupportedEncryption("an unknown PBKDF2 PRF")),
     };
-    let mut scheme = Reader::new(
-        parameters
-            .expect(SEQUENCE)
-            .ok_or(Malformed("PBES2 cipher"))?,
-    );
-    let cipher = scheme
-        .expect(OBJECT_IDENTIFIER)
-        .ok_or(Malformed("PBES2 cipher"))?;
-    let iv = scheme.expect(OCTET_STRING).ok_or(Malformed("PBES2 IV"))?;
+    let mut scheme = Reader::new(field(&mut parameters, SEQUENCE, "PBES2 cipher")?);
+    let cipher = field(&mut scheme, OBJECT_IDENTIFIER, "PBES2 cipher")?;
+    let iv = field(&mut scheme, OCTET_STRING, "PBES2 IV")?;
     let key_length = match cipher {
         // What keytool (PBEWithHmacSHA256AndAES_256) and OpenSSL 3 write. AES-128 and AES-192
         // would each add their own copy of the cipher to the binary for a choice no default
@@ -268,9 +254,9 @@ fn read_safe_contents(encoding: &[u8], bags: &mut Vec<CertificateBag>) -> Result
     let contents = single(encoding, SEQUENCE).ok_or(Malformed("SafeContents"))?;
     let mut contents = Reader::new(contents);
     while !contents.is_empty() {
-        let mut bag = Reader::new(contents.expect(SEQUENCE).ok_or(Malformed("SafeBag"))?);
-        let bag_id = bag.expect(OBJECT_IDENTIFIER).ok_or(Malformed("bag id"))?;
-        let value = bag.expect(CONTEXT_0).ok_or(Malformed("bag value"))?;
+        let mut bag = Reader::new(field(&mut contents, SEQUENCE, "SafeBag")?);
+        let bag_id = field(&mut bag, OBJECT_IDENTIFIER, "bag id")?;
+        let value = field(&mut bag, CONTEXT_0, "bag value")?;
         if bag_id != CERT_BAG {
             continue;
         }
@@ -278,7 +264,7 @@ fn read_safe_contents(encoding: &[u8], bags: &mut Vec<CertificateBag>) -> Result
         if let Some(attributes) = bag.optional(SET) {
             let mut attributes = Reader::new(attributes);
             while !attributes.is_empty() {
-                let attribute = attributes.expect(SEQUENCE).ok_or(Malformed("attribute"))?;
+                let attribute = field(&mut attributes, SEQUENCE, "attribute")?;
                 let id = Reader::new(attribute).expect(OBJECT_IDENTIFIER);
                 java_trusted |= id == Some(JAVA_TRUSTED_KEY_USAGE);
             }
@@ -288,9 +274,7 @@ fn read_safe_contents(encoding: &[u8], bags: &mut Vec<CertificateBag>) -> Result
         if cert_bag.expect(OBJECT_IDENTIFIER) != Some(X509_CERTIFICATE) {
             continue; // an SDSI certificate: no runtime here reads one
         }
-        let value = cert_bag
-            .expect(CONTEXT_0)
-            .ok_or(Malformed("certificate value"))?;
+        let value = field(&mut cert_bag, CONTEXT_0, "certificate value")?;
         bags.push(CertificateBag {
             certificate: CertificateDer::from(octet_string(value)?.to_vec()),
             java_trusted,

@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{TransportError, describe_received, exchange, kept};
+use super::{ByteStream, TransportError, describe_received, exchange, kept};
 
 /// The SASL protocol header, section 5.3.1: "AMQP", protocol id 3, version 1.0.0.
 pub const SASL_HEADER: [u8; 8] = *b"AMQP\x03\x01\x00\x00";
@@ -469,10 +468,10 @@ pub fn encode_sasl_mechanisms(mechanisms: &[&str]) -> Vec<u8> {
 }
 
 /// Sends the SASL header and reads the header and sasl-mechanisms frame within `timeout`.
-pub async fn probe<S>(stream: &mut S, timeout: Duration) -> Result<SaslOffer, AmqpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+pub async fn probe<S: ByteStream>(
+    stream: &mut S,
+    timeout: Duration,
+) -> Result<SaslOffer, AmqpError> {
     exchange(stream, &SASL_HEADER, ANSWER_LIMIT, timeout, parse_answer).await
 }
 

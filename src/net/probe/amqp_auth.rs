@@ -16,14 +16,14 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::AsyncReadExt;
 
 use super::amqp::{ANSWER_LIMIT, AmqpError, ProtocolHeader, SASL_HEADER, SaslOffer, parse_answer};
 use super::amqp_codec::{
     AMQP_FRAME, CodecError, Frame, Performative, SASL_FRAME, Value, code, decode_all, encode_frame,
     parse_frame,
 };
-use super::{Side, TransportError, classify, kept, random_bytes, write_request};
+use super::{ByteStream, Side, TransportError, classify, kept, random_bytes, write_request};
 
 /// The AMQP protocol header (part 2 section 2.2): protocol id 0, version 1.0.0.
 pub const AMQP_HEADER: [u8; 8] = *b"AMQP\x00\x01\x00\x00";
@@ -122,15 +122,12 @@ fn choose_mechanism(
 
 /// SASL, open, begin, then the put-token or the telemetry link; then close. The outer error
 /// is the probe's (no SASL offer); the inner result is what followed the offer.
-pub async fn authenticate<S>(
+pub async fn authenticate<S: ByteStream>(
     stream: &mut S,
     host: &str,
     credential: AmqpCredential<'_>,
     timeout: Duration,
-) -> Result<(SaslOffer, Result<AmqpAuthentication, AmqpError>), AmqpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> Result<(SaslOffer, Result<AmqpAuthentication, AmqpError>), AmqpError> {
     let mut connection = Connection {
         stream,
         buffer: Vec::new(),
@@ -189,6 +186,40 @@ fn attach(name: &str, handle: u32, receiver: bool, source: &str, target: &str) -
         ],
         &[],
     )
+}
+
+/// begin (part 2 section 2.7.2): remote-channel (null from the side that begins), next-outgoing-id,
+/// and the same incoming and outgoing window.
+fn begin(remote_channel: Value, next_outgoing_id: u32, window: u32) -> Vec<u8> {
+    let mut fields = vec![remote_channel];
+    fields.extend([next_outgoing_id, window, window].map(Value::Uint));
+    frame(AMQP_FRAME, code::BEGIN, fields, &[])
+}
+
+/// flow (part 2 section 2.7.4) for link `handle`: next-incoming-id (the peer's next-outgoing-id),
+/// the same incoming and outgoing window, next-outgoing-id, then the link's delivery-count and
+/// link-credit.
+fn flow(
+    next_incoming_id: Value,
+    window: u32,
+    next_outgoing_id: u32,
+    handle: u32,
+    delivery_count: u32,
+    link_credit: u32,
+) -> Vec<u8> {
+    let mut fields = vec![next_incoming_id];
+    fields.extend(
+        [
+            window,
+            next_outgoing_id,
+            window,
+            handle,
+            delivery_count,
+            link_credit,
+        ]
+        .map(Value::Uint),
+    );
+    frame(AMQP_FRAME, code::FLOW, fields, &[])
 }
 
 /// The put-token request's message sections (CBS draft section 3.2).
@@ -260,7 +291,7 @@ fn refusal(performative: &Performative) -> Option<AmqpReply> {
     })
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<'_, S> {
+impl<S: ByteStream> Connection<'_, S> {
     async fn run(
         &mut self,
         host: &str,
@@ -309,17 +340,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<'_, S> {
             ],
             &[],
         ));
-        opening.extend(frame(
-            AMQP_FRAME,
-            code::BEGIN,
-            vec![
-                Value::Null,
-                Value::Uint(0),
-                Value::Uint(16),
-                Value::Uint(16),
-            ],
-            &[],
-        ));
+        opening.extend(begin(Value::Null, 0, 16));
         self.send(&opening).await?;
         self.header().await?;
         let begin = loop {
@@ -357,21 +378,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<'_, S> {
         let their_next_outgoing = begin.field(1).cloned().unwrap_or(Value::Uint(0));
         let mut request = attach(SENDER, 0, false, SENDER, CBS_NODE);
         request.extend(attach(RECEIVER, 1, true, CBS_NODE, REPLY_ADDRESS));
-        // flow (part 2 section 2.7.4): one credit on the receiver link for the reply.
-        request.extend(frame(
-            AMQP_FRAME,
-            code::FLOW,
-            vec![
-                their_next_outgoing,
-                Value::Uint(16),
-                Value::Uint(0),
-                Value::Uint(16),
-                Value::Uint(1),
-                Value::Uint(0),
-                Value::Uint(1),
-            ],
-            &[],
-        ));
+        // One credit on the receiver link for the reply.
+        request.extend(flow(their_next_outgoing, 16, 0, 1, 0, 1));
         self.send(&request).await?;
         let (mut sender_handle, mut receiver_handle, mut credit) = (None, None, false);
         while sender_handle.is_none() || receiver_handle.is_none() || !credit {
@@ -701,50 +709,14 @@ mod tests {
                 vec![Value::string("s")],
                 &[],
             ));
-            bytes.extend(server_frame(
-                AMQP_FRAME,
-                code::BEGIN,
-                vec![
-                    Value::Ushort(0),
-                    Value::Uint(1),
-                    Value::Uint(9),
-                    Value::Uint(9),
-                ],
-                &[],
-            ));
+            bytes.extend(begin(Value::Ushort(0), 1, 9));
             for (name, handle, role) in [
                 ("edgeprobe-cbs-sender", 5, true),
                 ("edgeprobe-cbs-receiver", 6, false),
             ] {
-                bytes.extend(server_frame(
-                    AMQP_FRAME,
-                    code::ATTACH,
-                    vec![
-                        Value::string(name),
-                        Value::Uint(handle),
-                        Value::Bool(role),
-                        Value::Null,
-                        Value::Null,
-                        terminus(code::SOURCE, "s"),
-                        terminus(code::TARGET, "t"),
-                    ],
-                    &[],
-                ));
+                bytes.extend(attach(name, handle, role, "s", "t"));
             }
-            bytes.extend(server_frame(
-                AMQP_FRAME,
-                code::FLOW,
-                vec![
-                    Value::Uint(0),
-                    Value::Uint(9),
-                    Value::Uint(1),
-                    Value::Uint(9),
-                    Value::Uint(5),
-                    Value::Uint(0),
-                    Value::Uint(10),
-                ],
-                &[],
-            ));
+            bytes.extend(flow(Value::Uint(0), 9, 1, 5, 0, 10));
             bytes.extend(reply);
             server.write_all(&bytes).await.unwrap();
             let mut sink = Vec::new();

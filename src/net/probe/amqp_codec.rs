@@ -127,72 +127,38 @@ impl Value {
             Value::Bool(true) => out.push(0x41),
             Value::Bool(false) => out.push(0x42),
             Value::Ubyte(value) => out.extend_from_slice(&[0x50, *value]),
-            Value::Ushort(value) => {
-                out.push(0x60);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
+            Value::Ushort(value) => fixed(out, 0x60, &value.to_be_bytes()),
             Value::Uint(0) => out.push(0x43),
             Value::Uint(value) if *value <= 255 => out.extend_from_slice(&[0x52, *value as u8]),
-            Value::Uint(value) => {
-                out.push(0x70);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
+            Value::Uint(value) => fixed(out, 0x70, &value.to_be_bytes()),
             Value::Ulong(0) => out.push(0x44),
             Value::Ulong(value) if *value <= 255 => out.extend_from_slice(&[0x53, *value as u8]),
-            Value::Ulong(value) => {
-                out.push(0x80);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
+            Value::Ulong(value) => fixed(out, 0x80, &value.to_be_bytes()),
             Value::Byte(value) => out.extend_from_slice(&[0x51, *value as u8]),
-            Value::Short(value) => {
-                out.push(0x61);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
+            Value::Short(value) => fixed(out, 0x61, &value.to_be_bytes()),
             Value::Int(value) if i8::try_from(*value).is_ok() => {
                 out.extend_from_slice(&[0x54, *value as i8 as u8]);
             }
-            Value::Int(value) => {
-                out.push(0x71);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
+            Value::Int(value) => fixed(out, 0x71, &value.to_be_bytes()),
             Value::Long(value) if i8::try_from(*value).is_ok() => {
                 out.extend_from_slice(&[0x55, *value as i8 as u8]);
             }
-            Value::Long(value) => {
-                out.push(0x81);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
-            Value::Float(bits) => {
-                out.push(0x72);
-                out.extend_from_slice(&bits.to_be_bytes());
-            }
-            Value::Double(bits) => {
-                out.push(0x82);
-                out.extend_from_slice(&bits.to_be_bytes());
-            }
+            Value::Long(value) => fixed(out, 0x81, &value.to_be_bytes()),
+            Value::Float(bits) => fixed(out, 0x72, &bits.to_be_bytes()),
+            Value::Double(bits) => fixed(out, 0x82, &bits.to_be_bytes()),
             Value::Decimal(bytes) => {
                 let constructor = match bytes.len() {
                     4 => 0x74,
                     8 => 0x84,
                     _ => 0x94,
                 };
-                out.push(constructor);
-                let mut fixed = bytes.clone();
-                fixed.resize(if constructor == 0x94 { 16 } else { bytes.len() }, 0);
-                out.extend_from_slice(&fixed);
+                let mut padded = bytes.clone();
+                padded.resize(if constructor == 0x94 { 16 } else { bytes.len() }, 0);
+                fixed(out, constructor, &padded);
             }
-            Value::Char(value) => {
-                out.push(0x73);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
-            Value::Timestamp(value) => {
-                out.push(0x83);
-                out.extend_from_slice(&value.to_be_bytes());
-            }
-            Value::Uuid(bytes) => {
-                out.push(0x98);
-                out.extend_from_slice(bytes);
-            }
+            Value::Char(value) => fixed(out, 0x73, &value.to_be_bytes()),
+            Value::Timestamp(value) => fixed(out, 0x83, &value.to_be_bytes()),
+            Value::Uuid(bytes) => fixed(out, 0x98, bytes),
             Value::Binary(bytes) => variable(out, 0xa0, 0xb0, bytes),
             Value::String(text) => variable(out, 0xa1, 0xb1, text.as_bytes()),
             Value::Symbol(text) => variable(out, 0xa3, 0xb3, text.as_bytes()),
@@ -218,6 +184,12 @@ impl Value {
             }
         }
     }
+}
+
+/// A fixed-width value: its constructor, then its bytes in network order (section 1.2).
+fn fixed(out: &mut Vec<u8>, constructor: u8, bytes: &[u8]) {
+    out.push(constructor);
+    out.extend_from_slice(bytes);
 }
 
 /// binary, string and symbol: a one-byte length when it fits, else four.

@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{TransportError, describe_received, exchange, kept, random_bytes};
+use super::{ByteStream, TransportError, describe_received, exchange, kept, random_bytes};
 
 /// The most of a response head read: far more than any status line and headers need.
 pub const ANSWER_LIMIT: usize = 16 * 1024;
@@ -184,19 +183,23 @@ fn clean(value: &[u8]) -> String {
         .collect()
 }
 
+/// Sends `request` and reads the response head within `timeout`: the one HTTP exchange the
+/// probes and the WebSocket login share.
+pub async fn send_request<S: ByteStream>(
+    stream: &mut S,
+    request: &[u8],
+    timeout: Duration,
+) -> Result<HttpResponse, HttpError> {
+    exchange(stream, request, ANSWER_LIMIT, timeout, parse_response).await
+}
+
 /// Sends `GET /` with `host` as the Host header and reads the response head within `timeout`.
-pub async fn probe<S>(stream: &mut S, host: &str, timeout: Duration) -> Result<HttpProbe, HttpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let response = exchange(
-        stream,
-        &get_request(host),
-        ANSWER_LIMIT,
-        timeout,
-        parse_response,
-    )
-    .await?;
+pub async fn probe<S: ByteStream>(
+    stream: &mut S,
+    host: &str,
+    timeout: Duration,
+) -> Result<HttpProbe, HttpError> {
+    let response = send_request(stream, &get_request(host), timeout).await?;
     Ok(HttpProbe {
         response,
         websocket: None,
@@ -287,23 +290,13 @@ impl WebSocketAnswer {
 
 /// Sends the WebSocket upgrade for MQTT and judges the answer within `timeout`. Nothing is
 /// sent over the WebSocket: the caller closes the connection.
-pub async fn probe_websocket<S>(
+pub async fn probe_websocket<S: ByteStream>(
     stream: &mut S,
     host: &str,
     timeout: Duration,
-) -> Result<WebSocketAnswer, HttpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> Result<WebSocketAnswer, HttpError> {
     let key = websocket_key();
-    let response = exchange(
-        stream,
-        &websocket_request(host, &key),
-        ANSWER_LIMIT,
-        timeout,
-        parse_response,
-    )
-    .await?;
+    let response = send_request(stream, &websocket_request(host, &key), timeout).await?;
     Ok(judge_upgrade(&response, &key))
 }
 

@@ -24,6 +24,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::Protocol;
 use super::tls::format_duration;
 
+/// A stream a probe talks over: a TLS stream to a broker, the demo gateway's side of one, or
+/// a duplex pipe in tests.
+pub trait ByteStream: AsyncRead + AsyncWrite + Unpin {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ByteStream for S {}
+
 /// The most of a peer's answer kept for messages and JSON: enough to recognise it.
 pub const RECEIVED_KEPT: usize = 64;
 
@@ -134,7 +140,7 @@ pub fn describe_received(bytes: &[u8]) -> String {
 /// Writes `request`, then reads until `parse` gives a verdict, all within `timeout` and never
 /// buffering more than `limit` bytes. `parse` sees everything received so far and returns
 /// `Ok(None)` while the answer is incomplete.
-pub async fn exchange<S, T, E>(
+pub async fn exchange<S: ByteStream, T, E>(
     stream: &mut S,
     request: &[u8],
     limit: usize,
@@ -142,7 +148,6 @@ pub async fn exchange<S, T, E>(
     parse: impl Fn(&[u8]) -> Result<Option<T>, E>,
 ) -> Result<T, E>
 where
-    S: AsyncRead + AsyncWrite + Unpin,
     E: From<TransportError>,
 {
     let deadline = tokio::time::Instant::now() + timeout;
@@ -307,10 +312,10 @@ pub struct ProbeRequest<'a> {
 }
 
 /// Runs the probe for `request.protocol` on an established TLS stream.
-pub async fn run<S>(stream: &mut S, request: &ProbeRequest<'_>) -> Result<ProbeAnswer, ProbeError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+pub async fn run<S: ByteStream>(
+    stream: &mut S,
+    request: &ProbeRequest<'_>,
+) -> Result<ProbeAnswer, ProbeError> {
     Ok(match request.protocol {
         Protocol::Mqtt => {
             ProbeAnswer::Mqtt(mqtt::probe(stream, &mqtt::client_id(), request.timeout).await?)

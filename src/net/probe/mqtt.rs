@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use super::{TransportError, describe_received, exchange, kept, random_bytes};
+use super::{ByteStream, TransportError, describe_received, exchange, kept, random_bytes};
 
 /// Keep alive announced in the CONNECT (section 3.1.2.10); the probe never lasts that long.
 pub const KEEP_ALIVE_SECONDS: u16 = 30;
@@ -240,24 +240,14 @@ pub fn parse_connack(bytes: &[u8]) -> Result<Option<Connack>, MqttError> {
 
 /// CONNECT, wait for the CONNACK within `timeout`, then DISCONNECT (best effort: a broker
 /// that refused the connection has already closed it, section 3.2.2.3).
-pub async fn probe<S>(
+pub async fn probe<S: ByteStream>(
     stream: &mut S,
     client_id: &str,
     timeout: Duration,
-) -> Result<Connack, MqttError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let connack = exchange(
-        stream,
-        &connect_packet(client_id),
-        ANSWER_LIMIT,
-        timeout,
-        parse_connack,
-    )
-    .await?;
-    disconnect(stream).await;
-    Ok(connack)
+) -> Result<Connack, MqttError> {
+    Ok(authenticate(stream, client_id, None, None, timeout)
+        .await?
+        .0)
 }
 
 /// A test message to publish after CONNACK 0: topic and payload.
@@ -270,27 +260,18 @@ pub struct TestMessage<'a> {
 /// The packet identifier of the one test message.
 const TEST_MESSAGE_ID: u16 = 1;
 
-/// CONNECT as `client_id` with `login`, read the CONNACK; after CONNACK 0 and with `message`,
-/// PUBLISH it at QoS 1 and wait for its PUBACK (the second result); then DISCONNECT. Each wait
-/// has `timeout`.
-pub async fn authenticate<S>(
+/// CONNECT as `client_id` with `login` (none: the anonymous probe), read the CONNACK; after
+/// CONNACK 0 and with `message`, PUBLISH it at QoS 1 and wait for its PUBACK (the second
+/// result); then DISCONNECT. Each wait has `timeout`.
+pub async fn authenticate<S: ByteStream>(
     stream: &mut S,
     client_id: &str,
-    login: Login<'_>,
+    login: Option<Login<'_>>,
     message: Option<TestMessage<'_>>,
     timeout: Duration,
-) -> Result<(Connack, Option<Result<(), MqttError>>), MqttError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let connack = exchange(
-        stream,
-        &connect_packet_as(client_id, Some(login)),
-        ANSWER_LIMIT,
-        timeout,
-        parse_connack,
-    )
-    .await?;
+) -> Result<(Connack, Option<Result<(), MqttError>>), MqttError> {
+    let connect = connect_packet_as(client_id, login);
+    let connack = exchange(stream, &connect, ANSWER_LIMIT, timeout, parse_connack).await?;
     let published = match message {
         Some(message) if connack.return_code == 0 => Some(
             exchange(
@@ -308,7 +289,7 @@ where
     Ok((connack, published))
 }
 
-async fn disconnect<S: AsyncWrite + Unpin>(stream: &mut S) {
+async fn disconnect<S: ByteStream>(stream: &mut S) {
     let _ = tokio::time::timeout(DISCONNECT_GRACE, async {
         stream.write_all(&DISCONNECT).await?;
         stream.flush().await

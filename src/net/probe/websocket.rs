@@ -5,11 +5,9 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
-
 use super::http::{self, HttpError, HttpResponse, WebSocketAnswer};
 use super::mqtt::{self, Connack, Login, MqttError};
-use super::{TransportError, exchange, kept, random_bytes, write_request};
+use super::{ByteStream, TransportError, exchange, kept, random_bytes, write_request};
 
 /// Opcodes (RFC 6455 section 5.2).
 const CONTINUATION: u8 = 0x0;
@@ -128,25 +126,16 @@ pub struct WebSocketLogin {
 
 /// The upgrade to `/$iothub/websocket`, then CONNECT as `client_id` with `login` in a binary
 /// frame and the CONNACK; then DISCONNECT and a close frame. Each wait has `timeout`.
-pub async fn authenticate<S>(
+pub async fn authenticate<S: ByteStream>(
     stream: &mut S,
     host: &str,
     client_id: &str,
     login: Login<'_>,
     timeout: Duration,
-) -> Result<WebSocketLogin, HttpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> Result<WebSocketLogin, HttpError> {
     let key = http::websocket_key();
-    let response = exchange(
-        stream,
-        &http::websocket_request(host, &key),
-        http::ANSWER_LIMIT,
-        timeout,
-        http::parse_response,
-    )
-    .await?;
+    let response =
+        http::send_request(stream, &http::websocket_request(host, &key), timeout).await?;
     let upgrade = http::judge_upgrade(&response, &key);
     if !upgrade.upgraded {
         return Ok(WebSocketLogin {

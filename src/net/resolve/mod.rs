@@ -308,7 +308,9 @@ fn parse_ip_literal(name: &str) -> Option<IpAddr> {
 mod tests {
     use std::net::Ipv4Addr;
 
-    use super::test_dns::{GATEWAY_V6, resolve_error, serve};
+    use super::test_dns::{
+        GATEWAY_V6, assert_answered_locally, resolve_error, serve, serve_with_hosts,
+    };
     use super::*;
 
     #[test]
@@ -333,76 +335,60 @@ mod tests {
         assert_eq!(parse_ip_literal("gateway.test"), None);
     }
 
+    /// One note, and the one `expected` describes.
+    fn assert_one_note(notes: &[String], expected: impl Fn(&str) -> bool) {
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(expected(&notes[0]), "{notes:?}");
+    }
+
     // --- precedence ---
 
     #[tokio::test]
     async fn override_wins_over_hosts_file_and_dns() {
-        let (server, _directory, mut settings) = serve().await;
-        std::fs::write(&settings.hosts_file, "192.0.2.50 gateway.test\n").unwrap();
+        let (server, _directory, mut settings) =
+            serve_with_hosts("192.0.2.50 gateway.test\n").await;
         let pinned: IpAddr = "192.0.2.99".parse().unwrap();
         settings
             .overrides
             .insert("Gateway.Test".to_owned(), vec![pinned]);
 
-        let resolution = resolve_gateway("gateway.test.", &settings).await.unwrap();
-        assert_eq!(resolution.addresses, vec![pinned]);
-        assert_eq!(resolution.source, ResolutionSource::Override);
-        assert_eq!(server.queries(), 0);
+        let source = ResolutionSource::Override;
+        assert_answered_locally("gateway.test.", &settings, &server, &[pinned], source).await;
     }
 
     #[tokio::test]
     async fn ip_literal_is_not_looked_up() {
-        let (server, _directory, settings) = serve().await;
-        std::fs::write(&settings.hosts_file, "192.0.2.50 192.0.2.7\n").unwrap();
+        let (server, _directory, settings) = serve_with_hosts("192.0.2.50 192.0.2.7\n").await;
 
         for (literal, expected) in [
             ("192.0.2.7", IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7))),
             ("[2001:db8::10]", IpAddr::V6(GATEWAY_V6)),
         ] {
-            let resolution = resolve_gateway(literal, &settings).await.unwrap();
-            assert_eq!(resolution.addresses, vec![expected]);
-            assert_eq!(resolution.source, ResolutionSource::IpLiteral);
+            let source = ResolutionSource::IpLiteral;
+            assert_answered_locally(literal, &settings, &server, &[expected], source).await;
         }
-        assert_eq!(server.queries(), 0);
     }
 
     #[tokio::test]
     async fn hosts_file_answer_means_dns_is_not_asked() {
-        let (server, _directory, settings) = serve().await;
-        std::fs::write(
-            &settings.hosts_file,
-            "192.0.2.50 gateway.test gw\nbogus-line\n",
-        )
-        .unwrap();
+        let (server, _directory, settings) =
+            serve_with_hosts("192.0.2.50 gateway.test gw\nbogus-line\n").await;
 
-        let resolution = resolve_gateway("GATEWAY.test", &settings).await.unwrap();
-        assert_eq!(
-            resolution.addresses,
-            vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 50))]
-        );
-        assert_eq!(
-            resolution.source,
-            ResolutionSource::HostsFile {
-                path: settings.hosts_file.clone()
-            }
-        );
-        assert_eq!(resolution.notes.len(), 1, "{:?}", resolution.notes);
-        assert!(
-            resolution.notes[0].contains("line 2 `bogus-line`"),
-            "{:?}",
-            resolution.notes
-        );
-        assert_eq!(
-            server.queries(),
-            0,
-            "the DNS server would have answered 192.0.2.10"
-        );
+        // The DNS server would have answered 192.0.2.10.
+        let address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 50));
+        let source = ResolutionSource::HostsFile {
+            path: settings.hosts_file.clone(),
+        };
+        let resolution =
+            assert_answered_locally("GATEWAY.test", &settings, &server, &[address], source).await;
+        assert_one_note(&resolution.notes, |note| {
+            note.contains("line 2 `bogus-line`")
+        });
     }
 
     #[tokio::test]
     async fn name_missing_from_hosts_file_goes_to_dns() {
-        let (server, _directory, settings) = serve().await;
-        std::fs::write(&settings.hosts_file, "192.0.2.50 other.test\n").unwrap();
+        let (server, _directory, settings) = serve_with_hosts("192.0.2.50 other.test\n").await;
 
         let resolution = resolve_gateway("gateway.test", &settings).await.unwrap();
         assert_eq!(
@@ -422,19 +408,15 @@ mod tests {
 
         let resolution = resolve_gateway("gateway.test", &settings).await.unwrap();
         assert!(matches!(resolution.source, ResolutionSource::Dns { .. }));
-        assert_eq!(resolution.notes.len(), 1, "{:?}", resolution.notes);
-        assert!(
-            resolution.notes[0].starts_with("could not read hosts file"),
-            "{:?}",
-            resolution.notes
-        );
+        assert_one_note(&resolution.notes, |note| {
+            note.starts_with("could not read hosts file")
+        });
     }
 
     #[tokio::test]
     async fn failure_carries_hosts_file_notes_into_the_remedy() {
-        let (_server, _directory, settings) = serve().await;
         // The typo a technician makes: no blank between address and name.
-        std::fs::write(&settings.hosts_file, "192.0.2.50missing.test\n").unwrap();
+        let (_server, _directory, settings) = serve_with_hosts("192.0.2.50missing.test\n").await;
 
         let failure = resolve_gateway("missing.test", &settings)
             .await

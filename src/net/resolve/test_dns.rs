@@ -2,14 +2,14 @@
 //! every query counted, so a test can prove DNS was (or was not) asked.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
-use super::{ResolveError, ResolverSettings, resolve_gateway};
+use super::{Resolution, ResolutionSource, ResolveError, ResolverSettings, resolve_gateway};
 
 // Addresses from the documentation ranges (RFC 5737, RFC 3849): they only ever appear as
 // data in answers; nothing is sent to them.
@@ -127,6 +127,28 @@ pub async fn serve() -> (TestDnsServer, tempfile::TempDir, ResolverSettings) {
     let directory = tempfile::tempdir().expect("temporary directory");
     let settings = settings(server.address, &directory);
     (server, directory, settings)
+}
+
+/// [`serve`] with a hosts file that holds `hosts`.
+pub async fn serve_with_hosts(hosts: &str) -> (TestDnsServer, tempfile::TempDir, ResolverSettings) {
+    let (server, directory, settings) = serve().await;
+    std::fs::write(&settings.hosts_file, hosts).expect("write the test hosts file");
+    (server, directory, settings)
+}
+
+/// Resolves `name`, which must succeed from `source` with `addresses` without a DNS query.
+pub async fn assert_answered_locally(
+    name: &str,
+    settings: &ResolverSettings,
+    server: &TestDnsServer,
+    addresses: &[IpAddr],
+    source: ResolutionSource,
+) -> Resolution {
+    let resolution = resolve_gateway(name, settings).await.unwrap();
+    assert_eq!(resolution.addresses, addresses);
+    assert_eq!(resolution.source, source);
+    assert_eq!(server.queries(), 0, "`{name}` was looked up in DNS");
+    resolution
 }
 
 /// Settings that can only reach `dns_server` (never the system resolver), with a hosts file
