@@ -13,6 +13,7 @@ use crate::cli::{InspectArgs, OutputFormat};
 use crate::pki::IOTHSM_LIMIT;
 use crate::pki::describe::{CertificateSummary, describe, openssl_date};
 use crate::pki::keys::{KeySummary, describe_key, key_matches_certificate};
+use crate::pki::load::CertificateContentError::PrivateKeyInsteadOfCertificate;
 use crate::pki::load::{CertificateFileError, load_certificates, load_private_key};
 
 #[derive(Serialize)]
@@ -107,7 +108,7 @@ fn inspect_file(
                 })
                 .collect()
         }
-        Err(CertificateFileError::PrivateKeyInsteadOfCertificate { .. }) => {
+        Err(CertificateFileError::Content(PrivateKeyInsteadOfCertificate { .. })) => {
             match load_private_key(path) {
                 Ok(key) => match describe_key(&key) {
                     Ok(summary) => vec![Item::PrivateKey {

@@ -34,25 +34,95 @@ use crate::pki::trust_settings::{
 /// points at something else (a log, a disk image, `/dev/zero`).
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
-/// Why a certificate file could not be loaded. Every variant names the file; `Display` is
-/// one line that ends with what to do about it.
+/// Why a certificate or key file could not be loaded: the reading and PEM-framing errors
+/// every kind of file shares, or `C`, what is wrong with what the file holds. Every variant
+/// names the file; `Display` is one line that ends with what to do about it, and no variant
+/// carries or prints key material.
 #[derive(Debug, thiserror::Error)]
-pub enum CertificateFileError {
-    #[error("certificate file {} does not exist: check the path", path.display())]
+pub enum FileError<C: FileContent> {
+    #[error("{} file {} does not exist: check the path", C::NOUN, path.display())]
     NotFound { path: PathBuf },
 
-    #[error("permission denied reading certificate file {}: run edgeprobe with sudo, or give your user read access to the file", path.display())]
+    #[error("permission denied reading {} file {}: run edgeprobe with sudo, or give your user read access to the file", C::NOUN, path.display())]
     PermissionDenied { path: PathBuf },
 
-    #[error("{} is a directory, not a certificate file: pass the .pem/.crt file inside it", path.display())]
+    #[error("{} is a directory, not a {} file: pass the {} file inside it", path.display(), C::NOUN, C::EXTENSIONS)]
     IsDirectory { path: PathBuf },
 
-    #[error("certificate file {} is empty: copy the PEM certificate (-----BEGIN CERTIFICATE----- ...) into it again", path.display())]
+    #[error("{} file {} is empty: copy the {} into it again", C::NOUN, path.display(), C::PEM_EXAMPLE)]
     Empty { path: PathBuf },
 
-    #[error("certificate file {} is larger than {limit} bytes, far more than any certificate bundle: check the path", path.display())]
+    #[error("{} file {} is larger than {limit} bytes, far more than any {}: check the path", C::NOUN, path.display(), C::LARGEST)]
     TooLarge { path: PathBuf, limit: u64 },
 
+    #[error("{}: PEM block {block} ({label} at line {line}) is damaged: {problem}; copy the file again from its source", path.display())]
+    DamagedPem {
+        path: PathBuf,
+        /// 1-based position of the block among all `-----BEGIN` blocks in the file.
+        block: usize,
+        /// 1-based line of the block's `-----BEGIN` line.
+        line: usize,
+        label: String,
+        problem: PemProblem,
+    },
+
+    #[error("could not read {} file {}: {source}", C::NOUN, path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The file was read, but what it holds is not a usable one of its kind.
+    #[error(transparent)]
+    Content(C),
+}
+
+/// What a [`FileError`] is about: the words its messages use for the file, and (as `Self`)
+/// what can be wrong with the file's contents.
+pub trait FileContent: std::error::Error + 'static {
+    /// `certificate` or `key`.
+    const NOUN: &'static str;
+    /// The file names to look for in a directory given by mistake.
+    const EXTENSIONS: &'static str;
+    /// What an empty file should hold.
+    const PEM_EXAMPLE: &'static str;
+    /// The largest file of this kind there is.
+    const LARGEST: &'static str;
+}
+
+impl<C: FileContent> From<C> for FileError<C> {
+    fn from(content: C) -> Self {
+        FileError::Content(content)
+    }
+}
+
+impl<C: FileContent> FileError<C> {
+    /// The error for a file [`read_bounded`] could not read.
+    fn unreadable(path: &Path, failure: ReadFailure) -> Self {
+        let path = path.to_path_buf();
+        match failure {
+            ReadFailure::NotFound => FileError::NotFound { path },
+            ReadFailure::PermissionDenied => FileError::PermissionDenied { path },
+            ReadFailure::IsDirectory => FileError::IsDirectory { path },
+            ReadFailure::TooLarge => FileError::TooLarge {
+                path,
+                limit: MAX_FILE_BYTES,
+            },
+            ReadFailure::Io(source) => FileError::Io { path, source },
+        }
+    }
+}
+
+/// Why a certificate file could not be loaded.
+pub type CertificateFileError = FileError<CertificateContentError>;
+
+/// Why a private-key file could not be loaded.
+pub type KeyFileError = FileError<KeyContentError>;
+
+/// What is wrong with what a certificate file holds. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateContentError {
     #[error("{} holds a private key, not a certificate: pass the root CA certificate (e.g. azure-iot-test-only.root.ca.cert.pem) instead", path.display())]
     PrivateKeyInsteadOfCertificate { path: PathBuf },
 
@@ -64,17 +134,6 @@ pub enum CertificateFileError {
         path: PathBuf,
         /// Labels of the PEM blocks that were found (`PKCS7`, `PUBLIC KEY`, ...), in file order.
         found_labels: Vec<String>,
-    },
-
-    #[error("{}: PEM block {block} ({label} at line {line}) is damaged: {problem}; copy the file again from its source", path.display())]
-    DamagedPem {
-        path: PathBuf,
-        /// 1-based position of the block among all `-----BEGIN` blocks in the file.
-        block: usize,
-        /// 1-based line of the block's `-----BEGIN` line.
-        line: usize,
-        label: String,
-        problem: PemProblem,
     },
 
     #[error("{}: PEM block {block} ({label} at line {line}) is not a valid X.509 certificate ({reason}): copy the file again from its source", path.display())]
@@ -102,34 +161,19 @@ pub enum CertificateFileError {
 
     #[error("{} is neither PEM text nor a DER-encoded certificate ({reason}): pass a PEM (-----BEGIN CERTIFICATE-----) or DER certificate file", path.display())]
     NotDerCertificate { path: PathBuf, reason: String },
-
-    #[error("could not read certificate file {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
 }
 
-/// Why a private-key file could not be loaded. Like [`CertificateFileError`], every variant
-/// names the file, and no variant carries or prints key material.
+impl FileContent for CertificateContentError {
+    const NOUN: &'static str = "certificate";
+    const EXTENSIONS: &'static str = ".pem/.crt";
+    const PEM_EXAMPLE: &'static str = "PEM certificate (-----BEGIN CERTIFICATE----- ...)";
+    const LARGEST: &'static str = "certificate bundle";
+}
+
+/// What is wrong with what a private-key file holds. Like [`CertificateContentError`], every
+/// variant names the file, and no variant carries or prints key material.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyFileError {
-    #[error("key file {} does not exist: check the path", path.display())]
-    NotFound { path: PathBuf },
-
-    #[error("permission denied reading key file {}: run edgeprobe with sudo, or give your user read access to the file", path.display())]
-    PermissionDenied { path: PathBuf },
-
-    #[error("{} is a directory, not a key file: pass the .pem/.key file inside it", path.display())]
-    IsDirectory { path: PathBuf },
-
-    #[error("key file {} is empty: copy the PEM private key (-----BEGIN PRIVATE KEY----- ...) into it again", path.display())]
-    Empty { path: PathBuf },
-
-    #[error("key file {} is larger than {limit} bytes, far more than any private key: check the path", path.display())]
-    TooLarge { path: PathBuf, limit: u64 },
-
+pub enum KeyContentError {
     #[error("{} holds a certificate, not a private key: pass the key file that belongs to this certificate (often named *.key.pem)", path.display())]
     CertificateInsteadOfKey { path: PathBuf },
 
@@ -149,15 +193,6 @@ pub enum KeyFileError {
         found_labels: Vec<String>,
     },
 
-    #[error("{}: PEM block {block} ({label} at line {line}) is damaged: {problem}; copy the file again from its source", path.display())]
-    DamagedPem {
-        path: PathBuf,
-        block: usize,
-        line: usize,
-        label: String,
-        problem: PemProblem,
-    },
-
     #[error("{} holds a {format} private key that cannot be used (corrupt, or not an RSA, ECDSA P-256/P-384 or Ed25519 key): inspect it with `openssl pkey -in {} -noout -text_pub`", path.display(), path.display())]
     UnusableKey {
         path: PathBuf,
@@ -167,13 +202,13 @@ pub enum KeyFileError {
 
     #[error("{} is neither PEM text nor a DER-encoded private key: pass a PEM (-----BEGIN PRIVATE KEY-----) or DER key file", path.display())]
     NotDerKey { path: PathBuf },
+}
 
-    #[error("could not read key file {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+impl FileContent for KeyContentError {
+    const NOUN: &'static str = "key";
+    const EXTENSIONS: &'static str = ".pem/.key";
+    const PEM_EXAMPLE: &'static str = "PEM private key (-----BEGIN PRIVATE KEY----- ...)";
+    const LARGEST: &'static str = "private key";
 }
 
 /// What is wrong inside a damaged PEM block (RFC 7468 framing or base64).
@@ -296,21 +331,7 @@ enum Reader {
 }
 
 fn read_certificate_file(path: &Path) -> Result<Vec<u8>, CertificateFileError> {
-    read_bounded(path).map_err(|failure| match failure {
-        ReadFailure::NotFound => CertificateFileError::NotFound { path: path.into() },
-        ReadFailure::PermissionDenied => {
-            CertificateFileError::PermissionDenied { path: path.into() }
-        }
-        ReadFailure::IsDirectory => CertificateFileError::IsDirectory { path: path.into() },
-        ReadFailure::TooLarge => CertificateFileError::TooLarge {
-            path: path.into(),
-            limit: MAX_FILE_BYTES,
-        },
-        ReadFailure::Io(source) => CertificateFileError::Io {
-            path: path.into(),
-            source,
-        },
-    })
+    read_bounded(path).map_err(|failure| FileError::unreadable(path, failure))
 }
 
 fn parse_any(
@@ -351,23 +372,23 @@ fn parse_any(
             Ok(Some((kind, der))) => {
                 let certificate =
                     decode_certificate(&der, kind, reader).map_err(|failure| match failure {
-                        CertificateFailure::Certificate(reason) => {
-                            CertificateFileError::InvalidCertificate {
+                        CertificateFailure::Certificate(reason) => CertificateFileError::Content(
+                            CertificateContentError::InvalidCertificate {
                                 path: path(),
                                 block: block.number,
                                 line: block.line,
                                 label: block.label.clone(),
                                 reason,
-                            }
-                        }
-                        CertificateFailure::TrustSettings(reason) => {
-                            CertificateFileError::InvalidTrustSettings {
+                            },
+                        ),
+                        CertificateFailure::TrustSettings(reason) => CertificateFileError::Content(
+                            CertificateContentError::InvalidTrustSettings {
                                 path: path(),
                                 block: block.number,
                                 line: block.line,
                                 reason,
-                            }
-                        }
+                            },
+                        ),
                     })?;
                 certificates.push(certificate);
             }
@@ -382,14 +403,20 @@ fn parse_any(
     if !certificates.is_empty() {
         Ok(certificates)
     } else if holds_key {
-        Err(CertificateFileError::PrivateKeyInsteadOfCertificate { path: path() })
+        Err(CertificateFileError::Content(
+            CertificateContentError::PrivateKeyInsteadOfCertificate { path: path() },
+        ))
     } else if holds_request {
-        Err(CertificateFileError::CertificateRequestInsteadOfCertificate { path: path() })
+        Err(CertificateFileError::Content(
+            CertificateContentError::CertificateRequestInsteadOfCertificate { path: path() },
+        ))
     } else {
-        Err(CertificateFileError::NoCertificate {
-            path: path(),
-            found_labels,
-        })
+        Err(CertificateFileError::Content(
+            CertificateContentError::NoCertificate {
+                path: path(),
+                found_labels,
+            },
+        ))
     }
 }
 
@@ -462,20 +489,7 @@ fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
 
 /// Reads a private-key file. See [`parse_private_key`] for what is accepted.
 pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, KeyFileError> {
-    let owned = || path.to_path_buf();
-    let bytes = read_bounded(path).map_err(|failure| match failure {
-        ReadFailure::NotFound => KeyFileError::NotFound { path: owned() },
-        ReadFailure::PermissionDenied => KeyFileError::PermissionDenied { path: owned() },
-        ReadFailure::IsDirectory => KeyFileError::IsDirectory { path: owned() },
-        ReadFailure::TooLarge => KeyFileError::TooLarge {
-            path: owned(),
-            limit: MAX_FILE_BYTES,
-        },
-        ReadFailure::Io(source) => KeyFileError::Io {
-            path: owned(),
-            source,
-        },
-    })?;
+    let bytes = read_bounded(path).map_err(|failure| FileError::unreadable(path, failure))?;
     parse_private_key(&bytes, path)
 }
 
@@ -497,23 +511,33 @@ pub fn parse_private_key(
     let blocks = pem_blocks(content);
     let key = if blocks.is_empty() {
         if is_pkcs12(content) {
-            return Err(KeyFileError::Pkcs12InsteadOfKey { path: owned() });
+            return Err(KeyFileError::Content(KeyContentError::Pkcs12InsteadOfKey {
+                path: owned(),
+            }));
         }
         match PrivateKeyDer::try_from(content) {
             Ok(key) => key.clone_key(),
             Err(_) if x509_parser::parse_x509_certificate(content).is_ok() => {
-                return Err(KeyFileError::CertificateInsteadOfKey { path: owned() });
+                return Err(KeyFileError::Content(
+                    KeyContentError::CertificateInsteadOfKey { path: owned() },
+                ));
             }
             Err(_) if X509CertificationRequest::from_der(content).is_ok() => {
-                return Err(KeyFileError::CertificateRequestInsteadOfKey { path: owned() });
+                return Err(KeyFileError::Content(
+                    KeyContentError::CertificateRequestInsteadOfKey { path: owned() },
+                ));
             }
             Err(_) if looks_like_text(content) => {
-                return Err(KeyFileError::NoKey {
+                return Err(KeyFileError::Content(KeyContentError::NoKey {
                     path: owned(),
                     found_labels: Vec::new(),
-                });
+                }));
             }
-            Err(_) => return Err(KeyFileError::NotDerKey { path: owned() }),
+            Err(_) => {
+                return Err(KeyFileError::Content(KeyContentError::NotDerKey {
+                    path: owned(),
+                }));
+            }
         }
     } else {
         first_pem_key(&blocks, origin)?
@@ -527,10 +551,10 @@ pub fn parse_private_key(
             PrivateKeyDer::Sec1(_) => "SEC1 (EC)",
             _ => "PKCS#8",
         };
-        return Err(KeyFileError::UnusableKey {
+        return Err(KeyFileError::Content(KeyContentError::UnusableKey {
             path: owned(),
             format,
-        });
+        }));
     }
     Ok(key)
 }
@@ -568,13 +592,13 @@ fn first_pem_key(
     }
     let path = path.to_path_buf();
     Err(if holds_encrypted_key {
-        KeyFileError::EncryptedKey { path }
+        KeyFileError::Content(KeyContentError::EncryptedKey { path })
     } else if holds_certificate {
-        KeyFileError::CertificateInsteadOfKey { path }
+        KeyFileError::Content(KeyContentError::CertificateInsteadOfKey { path })
     } else if holds_request {
-        KeyFileError::CertificateRequestInsteadOfKey { path }
+        KeyFileError::Content(KeyContentError::CertificateRequestInsteadOfKey { path })
     } else {
-        KeyFileError::NoKey { path, found_labels }
+        KeyFileError::Content(KeyContentError::NoKey { path, found_labels })
     })
 }
 
@@ -594,30 +618,34 @@ fn parse_der_certificate(
         Ok(certificate) => Ok(vec![certificate]),
         // Before the key test: a PFX is a SEQUENCE starting with an INTEGER too, which the
         // PKCS#8 guess of rustls-pki-types takes for a key.
-        Err(_) if is_pkcs12(content) => {
-            Err(CertificateFileError::Pkcs12InsteadOfCertificate { path })
-        }
-        Err(_) if PrivateKeyDer::try_from(content).is_ok() => {
-            Err(CertificateFileError::PrivateKeyInsteadOfCertificate { path })
-        }
+        Err(_) if is_pkcs12(content) => Err(CertificateFileError::Content(
+            CertificateContentError::Pkcs12InsteadOfCertificate { path },
+        )),
+        Err(_) if PrivateKeyDer::try_from(content).is_ok() => Err(CertificateFileError::Content(
+            CertificateContentError::PrivateKeyInsteadOfCertificate { path },
+        )),
         Err(_) if X509CertificationRequest::from_der(content).is_ok() => {
-            Err(CertificateFileError::CertificateRequestInsteadOfCertificate { path })
+            Err(CertificateFileError::Content(
+                CertificateContentError::CertificateRequestInsteadOfCertificate { path },
+            ))
         }
         // Text without any PEM block: most likely the wrong file, or a PEM body pasted
         // without its BEGIN/END lines. Either way "no certificate" says more than "bad DER".
-        Err(_) if looks_like_text(content) => Err(CertificateFileError::NoCertificate {
-            path,
-            found_labels: Vec::new(),
-        }),
-        Err(CertificateFailure::Certificate(reason)) => {
-            Err(CertificateFileError::NotDerCertificate { path, reason })
-        }
-        Err(CertificateFailure::TrustSettings(reason)) => {
-            Err(CertificateFileError::NotDerCertificate {
+        Err(_) if looks_like_text(content) => Err(CertificateFileError::Content(
+            CertificateContentError::NoCertificate {
+                path,
+                found_labels: Vec::new(),
+            },
+        )),
+        Err(CertificateFailure::Certificate(reason)) => Err(CertificateFileError::Content(
+            CertificateContentError::NotDerCertificate { path, reason },
+        )),
+        Err(CertificateFailure::TrustSettings(reason)) => Err(CertificateFileError::Content(
+            CertificateContentError::NotDerCertificate {
                 path,
                 reason: reason.to_string(),
-            })
-        }
+            },
+        )),
     }
 }
 
@@ -896,6 +924,14 @@ mod tests {
         OID_ANY_EXTENDED_KEY_USAGE, OID_PKIX_KP_CLIENT_AUTH, OID_PKIX_KP_SERVER_AUTH,
     };
 
+    /// `assert!(matches!(value, pattern))` that shows the value when it does not match.
+    macro_rules! assert_matches {
+        ($value:expr, $pattern:pat) => {
+            let value = &$value;
+            assert!(matches!(value, $pattern), "{value:?}");
+        };
+    }
+
     struct Generated {
         certificate: rcgen::Certificate,
         key: KeyPair,
@@ -1001,10 +1037,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nope.pem");
         let error = load_certificates(&path).unwrap_err();
-        assert!(
-            matches!(error, CertificateFileError::NotFound { .. }),
-            "{error:?}"
-        );
+        assert_matches!(error, CertificateFileError::NotFound { .. });
         assert!(error.to_string().contains(&path.display().to_string()));
         assert!(matches!(
             load_private_key(&path),
@@ -1016,10 +1049,7 @@ mod tests {
     fn directory_is_reported_as_such() {
         let dir = tempfile::tempdir().unwrap();
         let error = load_certificates(dir.path()).unwrap_err();
-        assert!(
-            matches!(error, CertificateFileError::IsDirectory { .. }),
-            "{error:?}"
-        );
+        assert_matches!(error, CertificateFileError::IsDirectory { .. });
         assert!(
             error
                 .to_string()
@@ -1053,22 +1083,19 @@ mod tests {
         let file = File::create(&path).unwrap();
         file.set_len(MAX_FILE_BYTES + 1).unwrap();
         let error = load_certificates(&path).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::TooLarge {
-                    limit: MAX_FILE_BYTES,
-                    ..
-                }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::TooLarge {
+                limit: MAX_FILE_BYTES,
+                ..
+            }
         );
         // Exactly at the cap is read (and then fails for what it holds, not for its size).
         file.set_len(MAX_FILE_BYTES).unwrap();
         let error = load_certificates(&path).unwrap_err();
-        assert!(
-            matches!(error, CertificateFileError::NotDerCertificate { .. }),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(CertificateContentError::NotDerCertificate { .. })
         );
     }
 
@@ -1088,10 +1115,7 @@ mod tests {
             return;
         }
         let error = load_certificates(&path).unwrap_err();
-        assert!(
-            matches!(error, CertificateFileError::PermissionDenied { .. }),
-            "{error:?}"
-        );
+        assert_matches!(error, CertificateFileError::PermissionDenied { .. });
         assert!(error.to_string().contains("sudo"));
     }
 
@@ -1099,7 +1123,10 @@ mod tests {
     fn garbage_text_holds_no_certificate() {
         let error = load_from("this is not a certificate\nat all\n").unwrap_err();
         match &error {
-            CertificateFileError::NoCertificate { found_labels, .. } => {
+            CertificateFileError::Content(CertificateContentError::NoCertificate {
+                found_labels,
+                ..
+            }) => {
                 assert!(found_labels.is_empty())
             }
             other => panic!("unexpected {other:?}"),
@@ -1112,7 +1139,10 @@ mod tests {
         let text = "-----BEGIN PKCS7-----\nMIIBAA==\n-----END PKCS7-----\n-----BEGIN PUBLIC KEY-----\nMIIBAA==\n-----END PUBLIC KEY-----\n";
         let error = load_from(text).unwrap_err();
         match &error {
-            CertificateFileError::NoCertificate { found_labels, .. } => {
+            CertificateFileError::Content(CertificateContentError::NoCertificate {
+                found_labels,
+                ..
+            }) => {
                 assert_eq!(found_labels, &["PKCS7", "PUBLIC KEY"]);
             }
             other => panic!("unexpected {other:?}"),
@@ -1127,12 +1157,11 @@ mod tests {
         let generated = self_signed("gw");
         let key_pem = generated.key.serialize_pem();
         let error = load_from(&key_pem).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::PrivateKeyInsteadOfCertificate { .. }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(
+                CertificateContentError::PrivateKeyInsteadOfCertificate { .. }
+            )
         );
         let message = error.to_string();
         assert!(
@@ -1148,18 +1177,19 @@ mod tests {
         }
 
         let error = load_from(generated.key.serialize_der()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::PrivateKeyInsteadOfCertificate { .. }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(
+                CertificateContentError::PrivateKeyInsteadOfCertificate { .. }
+            )
         );
 
         let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
         assert!(matches!(
             load_from(encrypted),
-            Err(CertificateFileError::PrivateKeyInsteadOfCertificate { .. })
+            Err(CertificateFileError::Content(
+                CertificateContentError::PrivateKeyInsteadOfCertificate { .. }
+            ))
         ));
     }
 
@@ -1171,21 +1201,19 @@ mod tests {
             .serialize_request(&key)
             .unwrap();
         let error = load_from(request.pem().unwrap()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::CertificateRequestInsteadOfCertificate { .. }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(
+                CertificateContentError::CertificateRequestInsteadOfCertificate { .. }
+            )
         );
         assert!(error.to_string().contains("(CSR)"));
         let error = load_from(request.der().as_ref()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::CertificateRequestInsteadOfCertificate { .. }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(
+                CertificateContentError::CertificateRequestInsteadOfCertificate { .. }
+            )
         );
     }
 
@@ -1230,16 +1258,13 @@ mod tests {
         lines[3].replace_range(10..11, "!");
         let text = format!("{first}{}\n", lines.join("\n"));
         let error = load_from(&text).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::DamagedPem {
-                    block: 2,
-                    problem: PemProblem::BadBase64,
-                    ..
-                }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::DamagedPem {
+                block: 2,
+                problem: PemProblem::BadBase64,
+                ..
+            }
         );
     }
 
@@ -1252,7 +1277,11 @@ mod tests {
         let error = load_from(&text).unwrap_err();
         let first_lines = first.lines().count();
         match &error {
-            CertificateFileError::InvalidCertificate { block, line, .. } => {
+            CertificateFileError::Content(CertificateContentError::InvalidCertificate {
+                block,
+                line,
+                ..
+            }) => {
                 assert_eq!((*block, *line), (2, first_lines + 2));
             }
             other => panic!("unexpected {other:?}"),
@@ -1269,9 +1298,11 @@ mod tests {
         );
         let error = load_from(text).unwrap_err();
         match &error {
-            CertificateFileError::InvalidCertificate {
-                reason, block: 1, ..
-            } => {
+            CertificateFileError::Content(CertificateContentError::InvalidCertificate {
+                reason,
+                block: 1,
+                ..
+            }) => {
                 assert!(reason.contains("2 unexpected bytes"), "{reason}");
             }
             other => panic!("unexpected {other:?}"),
@@ -1285,9 +1316,9 @@ mod tests {
             &[0xFF, 0xFE, 0x00, 0x81, 0x92],
         ] {
             let error = load_from(bytes).unwrap_err();
-            assert!(
-                matches!(error, CertificateFileError::NotDerCertificate { .. }),
-                "{error:?}"
+            assert_matches!(
+                error,
+                CertificateFileError::Content(CertificateContentError::NotDerCertificate { .. })
             );
         }
     }
@@ -1358,9 +1389,9 @@ mod tests {
     fn certificate_instead_of_key_says_so() {
         let generated = self_signed("gw");
         let error = key_from(generated.certificate.pem()).unwrap_err();
-        assert!(
-            matches!(error, KeyFileError::CertificateInsteadOfKey { .. }),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::Content(KeyContentError::CertificateInsteadOfKey { .. })
         );
         assert!(
             error
@@ -1368,9 +1399,9 @@ mod tests {
                 .contains("holds a certificate, not a private key")
         );
         let error = key_from(generated.certificate.der().as_ref()).unwrap_err();
-        assert!(
-            matches!(error, KeyFileError::CertificateInsteadOfKey { .. }),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::Content(KeyContentError::CertificateInsteadOfKey { .. })
         );
     }
 
@@ -1381,9 +1412,9 @@ mod tests {
             .serialize_request(&key)
             .unwrap();
         let error = key_from(request.pem().unwrap()).unwrap_err();
-        assert!(
-            matches!(error, KeyFileError::CertificateRequestInsteadOfKey { .. }),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::Content(KeyContentError::CertificateRequestInsteadOfKey { .. })
         );
     }
 
@@ -1391,9 +1422,9 @@ mod tests {
     fn encrypted_key_asks_for_decryption() {
         let text = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
         let error = key_from(text).unwrap_err();
-        assert!(
-            matches!(error, KeyFileError::EncryptedKey { .. }),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::Content(KeyContentError::EncryptedKey { .. })
         );
         assert!(error.to_string().contains("openssl pkey"));
     }
@@ -1403,15 +1434,12 @@ mod tests {
         let body = "MIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAtest";
         let text = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
         let error = key_from(&text).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                KeyFileError::UnusableKey {
-                    format: "PKCS#8",
-                    ..
-                }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::Content(KeyContentError::UnusableKey {
+                format: "PKCS#8",
+                ..
+            })
         );
         assert!(!error.to_string().contains(body) && !format!("{error:?}").contains(body));
     }
@@ -1421,28 +1449,25 @@ mod tests {
         let key_pem = KeyPair::generate().unwrap().serialize_pem();
         let cut = &key_pem[..key_pem.len() - 30];
         let error = key_from(cut).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                KeyFileError::DamagedPem {
-                    block: 1,
-                    line: 1,
-                    problem: PemProblem::MissingEnd,
-                    ..
-                }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            KeyFileError::DamagedPem {
+                block: 1,
+                line: 1,
+                problem: PemProblem::MissingEnd,
+                ..
+            }
         );
         for line in base64_lines(&key_pem) {
             assert!(!error.to_string().contains(line) && !format!("{error:?}").contains(line));
         }
         assert!(matches!(
             key_from("hello\n"),
-            Err(KeyFileError::NoKey { .. })
+            Err(KeyFileError::Content(KeyContentError::NoKey { .. }))
         ));
         assert!(matches!(
             key_from([0xFF, 0x00, 0x12]),
-            Err(KeyFileError::NotDerKey { .. })
+            Err(KeyFileError::Content(KeyContentError::NotDerKey { .. }))
         ));
         let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n";
         let error = key_from(openssh).unwrap_err();
@@ -1708,16 +1733,13 @@ mod tests {
         }
         let junk_instead = [certificate.as_ref(), &[5, 0]].concat();
         let error = read("TRUSTED CERTIFICATE", &junk_instead, StoreReader::CaFile).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                CertificateFileError::InvalidTrustSettings {
-                    block: 1,
-                    line: 1,
-                    ..
-                }
-            ),
-            "{error:?}"
+        assert_matches!(
+            error,
+            CertificateFileError::Content(CertificateContentError::InvalidTrustSettings {
+                block: 1,
+                line: 1,
+                ..
+            })
         );
         assert!(error.to_string().contains("-trustout"), "{error}");
         let loaded = read("TRUSTED CERTIFICATE", &junk_instead, StoreReader::Store).unwrap();
@@ -1734,7 +1756,9 @@ mod tests {
                 pem_text("CERTIFICATE", &plain_with_settings).as_bytes(),
                 origin
             ),
-            Err(CertificateFileError::InvalidCertificate { .. })
+            Err(CertificateFileError::Content(
+                CertificateContentError::InvalidCertificate { .. }
+            ))
         ));
         // DER: certificate plus settings, as OSSL_STORE reads a DER file.
         let loaded = parse_store_certificates(&full, origin).unwrap();

@@ -1,25 +1,21 @@
 //! The conventions of the tools users know (issue 17): `iotedge check`'s ids accepted and
 //! named beside edgeprobe's.
 
-use crate::gateway_mode::{Tree, assert_result, check_args, check_config_with};
+use crate::gateway_mode::{Tree, assert_result, check_args_report, check_config_report};
 use crate::harness::{check_loopback, fixture, position_of, run};
 
 /// `--only` and `--dont-run` take iotedge's ids and mean edgeprobe's checks that do the same.
 #[tokio::test(flavor = "multi_thread")]
 async fn iotedge_ids_select_and_exclude_the_same_checks() {
     let tree = Tree::top_layer();
-    let only = check_args(&tree, &["--only", "aziot-edged-config-well-formed"])
-        .await
-        .json();
+    let only = check_args_report(&tree, &["--only", "aziot-edged-config-well-formed"]).await;
     assert_eq!(
         only.checks.keys().collect::<Vec<_>>(),
         ["config-well-formed"]
     );
     assert_result(&only, "config-well-formed", "ok");
 
-    let excluded = check_config_with(&tree, &["--dont-run", "certificates-quickstart"])
-        .await
-        .json();
+    let excluded = check_config_report(&tree, &["--dont-run", "certificates-quickstart"]).await;
     assert_result(&excluded, "certificates-configured", "ignored");
     assert!(!excluded.checks.contains_key("certificates-quickstart"));
     // Its dependents say which check was excluded, by edgeprobe's id.
@@ -91,9 +87,7 @@ async fn top_level_additional_info_names_the_os_and_the_iot_edge_version() {
         "/etc/os-release",
         "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n",
     );
-    let gateway = check_args(&tree, &["--only", "config-well-formed"])
-        .await
-        .json();
+    let gateway = check_args_report(&tree, &["--only", "config-well-formed"]).await;
     let info = &gateway.additional_info;
     assert_eq!(info.os.id.as_deref(), Some("debian"));
     assert_eq!(info.os.version_id.as_deref(), Some("12"));
@@ -101,9 +95,7 @@ async fn top_level_additional_info_names_the_os_and_the_iot_edge_version() {
     assert_eq!(info.iot_edge_version.as_deref(), Some("1.5"));
 
     tree.remove("/etc/os-release");
-    let unknown = check_args(&tree, &["--only", "config-well-formed"])
-        .await
-        .json();
+    let unknown = check_args_report(&tree, &["--only", "config-well-formed"]).await;
     assert_eq!(
         unknown.additional_info.os.id, None,
         "not known, not guessed"

@@ -255,6 +255,7 @@ const P384: Key = Key::Ec("P-384");
 const P521: Key = Key::Ec("P-521");
 const SECP256K1: Key = Key::Ec("secp256k1");
 
+#[rustfmt::skip]
 const CHAINS: &[Chain] = &[
     // RSA PKCS#1 v1.5.
     uniform("RSA-2048 SHA-256", Key::Rsa(2048), SHA256, 1),
@@ -272,57 +273,17 @@ const CHAINS: &[Chain] = &[
     uniform("RSA-4096 SHA-256", Key::Rsa(4096), SHA256, 1),
     uniform("RSA-4096 SHA-512", Key::Rsa(4096), SHA512, 1),
     // RSA-PSS signatures by rsaEncryption keys.
-    uniform(
-        "RSA-2048 PSS SHA-256 salt 32",
-        Key::Rsa(2048),
-        PSS_SHA256_SALT_32,
-        1,
-    ),
-    uniform(
-        "RSA-2048 PSS SHA-256 salt max",
-        Key::Rsa(2048),
-        PSS_SHA256_SALT_MAX,
-        1,
-    ),
-    uniform(
-        "RSA-2048 PSS SHA-256 MGF1-SHA-1 salt 20",
-        Key::Rsa(2048),
-        PSS_SHA256_MGF1_SHA1_SALT_20,
-        1,
-    ),
-    uniform(
-        "RSA-2048 PSS SHA-384 salt 48",
-        Key::Rsa(2048),
-        PSS_SHA384_SALT_48,
-        1,
-    ),
-    uniform(
-        "RSA-2048 PSS SHA-512 salt 0",
-        Key::Rsa(2048),
-        PSS_SHA512_SALT_0,
-        1,
-    ),
-    uniform(
-        "RSA-1024 PSS SHA-256 salt 32",
-        Key::Rsa(1024),
-        PSS_SHA256_SALT_32,
-        1,
-    ),
-    uniform(
-        "RSA-4096 PSS SHA-512 salt 64",
-        Key::Rsa(4096),
-        PSS_SHA512_SALT_64,
-        1,
-    ),
+    uniform("RSA-2048 PSS SHA-256 salt 32", Key::Rsa(2048), PSS_SHA256_SALT_32, 1),
+    uniform("RSA-2048 PSS SHA-256 salt max", Key::Rsa(2048), PSS_SHA256_SALT_MAX, 1),
+    uniform("RSA-2048 PSS SHA-256 MGF1-SHA-1 salt 20", Key::Rsa(2048), PSS_SHA256_MGF1_SHA1_SALT_20, 1),
+    uniform("RSA-2048 PSS SHA-384 salt 48", Key::Rsa(2048), PSS_SHA384_SALT_48, 1),
+    uniform("RSA-2048 PSS SHA-512 salt 0", Key::Rsa(2048), PSS_SHA512_SALT_0, 1),
+    uniform("RSA-1024 PSS SHA-256 salt 32", Key::Rsa(1024), PSS_SHA256_SALT_32, 1),
+    uniform("RSA-4096 PSS SHA-512 salt 64", Key::Rsa(4096), PSS_SHA512_SALT_64, 1),
     // id-RSASSA-PSS keys (the padding is implied by the key).
     uniform("RSA-PSS key SHA-256", Key::RsaPss, SHA256, 1),
     uniform("RSA-PSS key SHA-512", Key::RsaPss, SHA512, 1),
-    uniform(
-        "RSA-PSS key restricted to SHA-256",
-        Key::RsaPssSha256,
-        SHA256,
-        1,
-    ),
+    uniform("RSA-PSS key restricted to SHA-256", Key::RsaPssSha256, SHA256, 1),
     // ECDSA.
     uniform("P-256 SHA-256", P256, SHA256, 1),
     uniform("P-256 SHA-224", P256, SHA224, 1),
@@ -339,13 +300,7 @@ const CHAINS: &[Chain] = &[
     uniform("secp256k1 SHA-256", SECP256K1, SHA256, 1),
     // OpenSSL 3.0 refuses explicit curve parameters in any chain longer than one certificate
     // (x509_vfy.c check_chain_extensions, `check_curve`), so its signatures are never checked.
-    uniform(
-        "P-256 explicit parameters SHA-256",
-        Key::EcExplicit("P-256"),
-        SHA256,
-        1,
-    )
-    .refused(94, 0),
+    uniform("P-256 explicit parameters SHA-256", Key::EcExplicit("P-256"), SHA256, 1).refused(94, 0),
     // EdDSA.
     uniform("Ed25519", Key::Ed25519, PURE, 1),
     uniform("Ed448", Key::Ed448, PURE, 1),
@@ -356,41 +311,13 @@ const CHAINS: &[Chain] = &[
     uniform("DSA-2048 SHA-224", Key::Dsa(2048), SHA224, 1),
     uniform("DSA-2048 SHA-1", Key::Dsa(2048), SHA1, 0),
     // Mixed chains: each certificate signed by a different algorithm from the one it holds.
-    mixed(
-        "P-521 root, RSA-2048 intermediate, Ed25519 leaf",
-        [P521, Key::Rsa(2048), Key::Ed25519],
-        [SHA512, SHA512, SHA256],
-    ),
-    mixed(
-        "Ed448 root, P-256 intermediate, RSA-2048 leaf",
-        [Key::Ed448, P256, Key::Rsa(2048)],
-        [PURE, PURE, SHA256],
-    ),
-    mixed(
-        "RSA-4096 PSS root, P-384 intermediate, P-256 leaf",
-        [Key::Rsa(4096), P384, P256],
-        [PSS_SHA384_SALT_48, PSS_SHA256_SALT_32, SHA384],
-    ),
-    mixed(
-        "DSA-2048 root, Ed25519 intermediate, P-224 leaf",
-        [Key::Dsa(2048), Key::Ed25519, P224],
-        [SHA256, SHA256, PURE],
-    ),
-    mixed(
-        "RSA-PSS key root, secp256k1 intermediate, Ed448 leaf",
-        [Key::RsaPss, SECP256K1, Key::Ed448],
-        [SHA256, SHA384, SHA256],
-    ),
-    mixed(
-        "Ed25519 root, RSA-1024 intermediate, secp256k1 leaf",
-        [Key::Ed25519, Key::Rsa(1024), SECP256K1],
-        [PURE, PURE, SHA256],
-    ),
-    mixed(
-        "P-256 root, RSA-PSS key intermediate, P-384 leaf",
-        [P256, Key::RsaPssSha256, P384],
-        [SHA256, SHA256, SHA256],
-    ),
+    mixed("P-521 root, RSA-2048 intermediate, Ed25519 leaf", [P521, Key::Rsa(2048), Key::Ed25519], [SHA512, SHA512, SHA256]),
+    mixed("Ed448 root, P-256 intermediate, RSA-2048 leaf", [Key::Ed448, P256, Key::Rsa(2048)], [PURE, PURE, SHA256]),
+    mixed("RSA-4096 PSS root, P-384 intermediate, P-256 leaf", [Key::Rsa(4096), P384, P256], [PSS_SHA384_SALT_48, PSS_SHA256_SALT_32, SHA384]),
+    mixed("DSA-2048 root, Ed25519 intermediate, P-224 leaf", [Key::Dsa(2048), Key::Ed25519, P224], [SHA256, SHA256, PURE]),
+    mixed("RSA-PSS key root, secp256k1 intermediate, Ed448 leaf", [Key::RsaPss, SECP256K1, Key::Ed448], [SHA256, SHA384, SHA256]),
+    mixed("Ed25519 root, RSA-1024 intermediate, secp256k1 leaf", [Key::Ed25519, Key::Rsa(1024), SECP256K1], [PURE, PURE, SHA256]),
+    mixed("P-256 root, RSA-PSS key intermediate, P-384 leaf", [P256, Key::RsaPssSha256, P384], [SHA256, SHA256, SHA256]),
 ];
 
 /// The openssl configuration every certificate is made with: CA and TLS-server extensions,
@@ -640,83 +567,59 @@ const IMPOSTOR: &str = "re-signed by a same-name impostor key";
 fn generate_chain(base: &Path, keys: &Path, index: usize, chain: &'static Chain) -> Vec<Case> {
     let directory = base.join(format!("chain-{index}"));
     fs::create_dir(&directory).expect("chain directory");
-    let [root_key, intermediate_key, leaf_key] = chain.keys;
-    let [root_signing, intermediate_signing, leaf_signing] = chain.signing;
+    let [root_signing, _, leaf_signing] = chain.signing;
     let key = |key: Key, index: usize| key_path(keys, key, index);
     let issue = |issue: Issue<'_>| issue.run(base, &directory);
 
-    issue(Issue {
-        out: "root.pem",
-        subject: ROOT_SUBJECT,
-        key: key(root_key, 0),
-        issuer: None,
-        section: "ca",
-        serial: 1,
-        signing: root_signing,
-        extra: Vec::new(),
-    });
-    let genuine_intermediate = |out, issuer| Issue {
-        out,
-        subject: INTERMEDIATE_SUBJECT,
-        key: key(intermediate_key, 1),
-        issuer: Some(issuer),
-        section: "ca",
-        serial: 2,
-        signing: intermediate_signing,
-        extra: Vec::new(),
+    // The genuine certificates at depth 0 (the root), 1 (the intermediate) and 2 (the leaf),
+    // each under `issuer`: the certificate file above it and which of that one's keys signs
+    // (the genuine one, or the impostor's).
+    let subjects = [ROOT_SUBJECT, INTERMEDIATE_SUBJECT, LEAF_SUBJECT];
+    let genuine = |depth: usize, out, issuer: Option<(&'static str, usize)>| {
+        issue(Issue {
+            out,
+            subject: subjects[depth],
+            key: key(chain.keys[depth], depth),
+            issuer: issuer.map(|(file, index)| (file, key(chain.keys[depth - 1], index))),
+            section: ["ca", "ca", "leaf"][depth],
+            serial: [1, 2, 3][depth],
+            signing: chain.signing[depth],
+            extra: Vec::new(),
+        });
     };
-    let genuine_leaf = |out, issuer| Issue {
-        out,
-        subject: LEAF_SUBJECT,
-        key: key(leaf_key, 2),
-        issuer: Some(issuer),
-        section: "leaf",
-        serial: 3,
-        signing: leaf_signing,
-        extra: Vec::new(),
-    };
-    issue(genuine_intermediate(
-        "intermediate.pem",
-        ("root.pem", key(root_key, 0)),
-    ));
-    issue(genuine_leaf(
-        "leaf.pem",
-        ("intermediate.pem", key(intermediate_key, 1)),
-    ));
+    genuine(0, "root.pem", None);
+    genuine(1, "intermediate.pem", Some(("root.pem", 0)));
+    genuine(2, "leaf.pem", Some(("intermediate.pem", 1)));
     let root = load(&directory.join("root.pem"));
     let intermediate = load(&directory.join("intermediate.pem"));
     let leaf = load(&directory.join("leaf.pem"));
 
     // Same-name impostors with fresh keys of the same type, then the intermediate and the
     // leaf issued again by them, everything else unchanged.
-    issue(Issue {
-        out: "impostor-root.pem",
-        subject: ROOT_SUBJECT,
-        key: key(root_key, 3),
-        issuer: None,
-        section: "impostor",
-        serial: 11,
-        signing: root_signing,
-        extra: claimed_key_identifier(&root),
-    });
-    issue(Issue {
-        out: "impostor-intermediate.pem",
-        subject: INTERMEDIATE_SUBJECT,
-        key: key(intermediate_key, 3),
-        issuer: None,
-        section: "impostor",
-        serial: 12,
-        signing: leaf_signing,
-        extra: claimed_key_identifier(&intermediate),
-    });
-    issue(genuine_intermediate(
+    let impostor = |depth: usize, out, genuine: &Certificate, signing| {
+        issue(Issue {
+            out,
+            subject: subjects[depth],
+            key: key(chain.keys[depth], 3),
+            issuer: None,
+            section: "impostor",
+            serial: [11, 12][depth],
+            signing,
+            extra: claimed_key_identifier(genuine),
+        });
+    };
+    impostor(0, "impostor-root.pem", &root, root_signing);
+    impostor(1, "impostor-intermediate.pem", &intermediate, leaf_signing);
+    genuine(
+        1,
         "intermediate-impostor.pem",
-        ("impostor-root.pem", key(root_key, 3)),
-    ));
-    issue(genuine_leaf(
+        Some(("impostor-root.pem", 3)),
+    );
+    genuine(
+        2,
         "leaf-impostor.pem",
-        ("impostor-intermediate.pem", key(intermediate_key, 3)),
-    ));
+        Some(("impostor-intermediate.pem", 3)),
+    );
 
     let case = |forged: Forged, untrusted: &str, leaf: &str, purpose: bool, level: u8| Case {
         chain,

@@ -35,6 +35,10 @@ pub(crate) const IOTHUB: &[&str] = &[
     "iothub-connect-https",
 ];
 
+/// Where IoT Edge 1.2+ keeps the device CA's chain and its key (the quickstart's paths).
+const DEVICE_CA_CHAIN: &str = "/var/aziot/certs/device-ca-full-chain.pem";
+const DEVICE_CA_KEY: &str = "/var/aziot/secrets/device-ca.key.pem";
+
 /// A gateway's filesystem in a temporary directory.
 pub(crate) struct Tree {
     directory: tempfile::TempDir,
@@ -50,19 +54,15 @@ impl Tree {
         tree.copy(config_path, &format!("config/{config}"));
         tree.copy("/var/aziot/certs/root-ca.pem", "pki/root-ca.pem");
         tree.copy(
-            "/var/aziot/certs/device-ca-full-chain.pem",
+            DEVICE_CA_CHAIN,
             &format!("pki/{device_ca}-device-ca-full-chain.pem"),
         );
-        tree.copy(
-            "/var/aziot/secrets/device-ca.key.pem",
-            &format!("pki/{device_ca}-device-ca.key.pem"),
-        );
-        tree.chmod("/var/aziot/secrets/device-ca.key.pem", 0o600);
+        tree.copy(DEVICE_CA_KEY, &format!("pki/{device_ca}-device-ca.key.pem"));
+        tree.chmod(DEVICE_CA_KEY, 0o600);
         tree.chmod("/var/aziot/secrets", 0o700);
         // The service users own nothing here; they are the file owner, so the owner bits
         // apply, as after the guide's chown (whatever uid the tests run as).
-        let metadata =
-            fs::metadata(tree.path("/var/aziot/secrets/device-ca.key.pem")).expect("key written");
+        let metadata = fs::metadata(tree.path(DEVICE_CA_KEY)).expect("key written");
         tree.users(metadata.uid(), metadata.uid());
         tree.write("/etc/hostname", "gateway\n");
         tree.write("/etc/hosts", "127.0.0.1 localhost\n");
@@ -72,6 +72,18 @@ impl Tree {
 
     pub(crate) fn top_layer() -> Tree {
         Tree::new("top-layer.toml", "/etc/aziot/config.toml", "top")
+    }
+
+    /// The same gateway on IoT Edge 1.1: config.yaml, read as the iotedge user.
+    pub(crate) fn top_layer_1_1() -> Tree {
+        Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top")
+    }
+
+    /// The top layer with the fixture `fixture_name` at `system_path` instead.
+    pub(crate) fn top_layer_with(system_path: &str, fixture_name: &str) -> Tree {
+        let tree = Tree::top_layer();
+        tree.copy(system_path, fixture_name);
+        tree
     }
 
     pub(crate) fn path(&self, system_path: &str) -> PathBuf {
@@ -187,6 +199,24 @@ pub(crate) async fn check_config_with(tree: &Tree, extra: &[&str]) -> Run {
     check_args(tree, &args).await
 }
 
+/// The JSON report of [`check_args`].
+pub(crate) async fn check_args_report(tree: &Tree, extra: &[&str]) -> Report {
+    check_args(tree, extra).await.json()
+}
+
+/// The JSON report of [`check_config_with`].
+pub(crate) async fn check_config_report(tree: &Tree, extra: &[&str]) -> Report {
+    check_config_with(tree, extra).await.json()
+}
+
+/// The configuration checks' report on the top layer with the fixture `fixture_name` at
+/// `system_path` instead.
+async fn config_swapped(system_path: &str, fixture_name: &str) -> Report {
+    check_config(&Tree::top_layer_with(system_path, fixture_name))
+        .await
+        .json()
+}
+
 pub(crate) async fn serve(chain: &str, key: &str) -> RunningGateway {
     serve_fixture(
         &format!("gateway/pki/{chain}"),
@@ -216,6 +246,29 @@ pub(crate) fn assert_result(report: &Report, id: &str, expected: &str) {
         entry.result.result, expected,
         "{id}: {:?} remedy {:?}",
         entry.result.details, entry.remedy
+    );
+}
+
+/// The check `id` says `expected` with `part` in its message, which it returns.
+pub(crate) fn assert_verdict(report: &Report, id: &str, expected: &str, part: &str) -> String {
+    assert_result(report, id, expected);
+    let text = message(report, id);
+    assert!(text.contains(part), "{id}: `{part}` not in {text}");
+    text
+}
+
+/// The check `id` is an error with OpenSSL's verify code `code` in its additional_info.
+fn assert_verify_error(report: &Report, id: &str, code: u32) {
+    assert_result(report, id, "error");
+    assert_eq!(report.check(id).additional_info["verify_code"], code);
+}
+
+/// The remedy of `id` names every one of `parts`.
+fn assert_remedy_names(report: &Report, id: &str, parts: &[&str]) {
+    let remedy = remedy(report, id);
+    assert!(
+        parts.iter().all(|part| remedy.contains(part)),
+        "{id}: not all of {parts:?} in {remedy}"
     );
 }
 
@@ -269,8 +322,7 @@ async fn healthy_top_layer_gateway_is_all_ok_including_what_edgehub_serves() {
         assert!(message(&report, id).contains("SNI gateway.edgeprobe.test"));
     }
     // A top layer has no parent: the nested checks stay out of the way.
-    assert_result(&report, "parent-hostname", "skipped");
-    assert!(message(&report, "parent-hostname").contains("top-layer"));
+    assert_verdict(&report, "parent-hostname", "skipped", "top-layer");
     assert_eq!(
         report.check("config-well-formed").additional_info["version"],
         "1.2+"
@@ -369,7 +421,7 @@ async fn gateway_mode_jsonl_and_prometheus_name_the_hostname_and_each_port() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn iot_edge_1_1_config_yaml_is_found_and_checked_with_the_iotedge_user() {
-    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");
+    let tree = Tree::top_layer_1_1();
     let output = check_config(&tree).await;
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
@@ -521,34 +573,30 @@ async fn a_hostname_unlike_the_machine_name_warns_as_iotedge_check_would_fail() 
     let tree = Tree::top_layer();
     tree.write("/etc/hostname", "raspberrypi\n");
     let report = check_config(&tree).await.json();
-    assert_result(&report, "hostname", "warning");
-    assert!(message(&report, "hostname").contains("raspberrypi"));
+    assert_verdict(&report, "hostname", "warning", "raspberrypi");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_that_is_not_the_device_cas_is_an_error() {
-    let tree = Tree::top_layer();
-    tree.copy(
-        "/var/aziot/secrets/device-ca.key.pem",
-        "pki/other-device-ca.key.pem",
-    );
-    let report = check_config(&tree).await.json();
+    let report = config_swapped(DEVICE_CA_KEY, "pki/other-device-ca.key.pem").await;
     assert_result(&report, "certificates-configured", "ok");
-    assert_result(&report, "device-ca-key-match", "error");
-    assert!(message(&report, "device-ca-key-match").contains("is not the private key"));
+    assert_verdict(
+        &report,
+        "device-ca-key-match",
+        "error",
+        "is not the private key",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_device_ca_file_in_the_wrong_order_is_told_apart_from_a_wrong_key() {
-    let tree = Tree::top_layer();
-    tree.copy(
-        "/var/aziot/certs/device-ca-full-chain.pem",
-        "pki/wrong-order-device-ca-full-chain.pem",
+    let report = config_swapped(DEVICE_CA_CHAIN, "pki/wrong-order-device-ca-full-chain.pem").await;
+    assert_verdict(
+        &report,
+        "device-ca-key-match",
+        "error",
+        "belongs to certificate 2",
     );
-    let report = check_config(&tree).await.json();
-    assert_result(&report, "device-ca-key-match", "error");
-    let text = message(&report, "device-ca-key-match");
-    assert_contains(&text, "belongs to certificate 2");
     assert_some_contains(
         report.check("device-ca-key-match").remedy.as_deref(),
         "first",
@@ -557,8 +605,7 @@ async fn a_device_ca_file_in_the_wrong_order_is_told_apart_from_a_wrong_key() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() {
-    let tree = Tree::top_layer();
-    tree.copy("/var/aziot/certs/root-ca.pem", "pki/other-root-ca.pem");
+    let tree = Tree::top_layer_with("/var/aziot/certs/root-ca.pem", "pki/other-root-ca.pem");
     tree.os_trust_store(&["pki/other-root-ca.pem"]);
     let (_edgehub, extra) = top_edgehub().await;
     let report = check(&tree, &extra).await.json();
@@ -566,24 +613,16 @@ async fn a_trusted_root_from_another_pki_fails_the_chain_with_openssl_code_20() 
     let verifications = &report.check("device-ca-chain").additional_info["verifications"];
     assert_eq!(verifications[0]["verify_code"], 20, "{verifications}");
     // The leaves' view is the same: edgeHub's chain does not reach that root either.
-    assert_result(&report, "edgehub-listening-mqtt", "error");
-    assert_eq!(
-        report.check("edgehub-listening-mqtt").additional_info["verify_code"],
-        20
-    );
+    assert_verify_error(&report, "edgehub-listening-mqtt", 20);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error() {
     let tree = Tree::new("top-layer.toml", "/etc/aziot/config.toml", "wrong-root");
     let leaf_root = fixture("gateway/pki/root-ca.pem").display().to_string();
-    let report = check_config_with(&tree, &["--ca-file", &leaf_root])
-        .await
-        .json();
+    let report = check_config_report(&tree, &["--ca-file", &leaf_root]).await;
     assert_result(&report, "device-ca-key-match", "ok");
-    assert_result(&report, "device-ca-chain", "error");
-    let text = message(&report, "device-ca-chain");
-    assert_contains(&text, "leaves' root CA file");
+    let text = assert_verdict(&report, "device-ca-chain", "error", "leaves' root CA file");
     // The file holds the device CA alone and its issuer is nowhere: `openssl verify` on the
     // same files stops at 20 at depth 0 and reports it (not s_client's 21; issue 15 item 14).
     assert_contains(
@@ -599,9 +638,7 @@ async fn a_device_ca_issued_under_another_root_than_the_leaves_hold_is_an_error(
 async fn a_lower_expiry_threshold_or_a_higher_one_decides_the_warning() {
     let tree = Tree::top_layer();
     // The fixture CAs end on 2037-12-31: with a threshold beyond that, they warn.
-    let report = check_config_with(&tree, &["--expiry-warning-days", "10000"])
-        .await
-        .json();
+    let report = check_config_report(&tree, &["--expiry-warning-days", "10000"]).await;
     assert_result(&report, "certificates-expiry", "warning");
     assert_eq!(
         report.check("certificates-expiry").additional_info["warning_days"],
@@ -624,11 +661,17 @@ async fn a_key_the_key_service_cannot_read_is_an_error_with_the_guides_chown() {
     // aziotks is now someone else than the files' owner: a 600 key is closed to it.
     tree.users(uid, 4242);
     let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-configured", "error");
-    let text = message(&report, "certificates-configured");
-    assert_contains(&text, "aziotks cannot");
-    let remedy = remedy(&report, "certificates-configured");
-    assert_contains(&remedy, "chown aziotks:aziotks");
+    assert_verdict(
+        &report,
+        "certificates-configured",
+        "error",
+        "aziotks cannot",
+    );
+    assert_remedy_names(
+        &report,
+        "certificates-configured",
+        &["chown aziotks:aziotks"],
+    );
     // What loaded is still examined.
     assert_result(&report, "device-ca-key-match", "ok");
     assert_result(&report, "device-ca-chain", "ok");
@@ -637,10 +680,14 @@ async fn a_key_the_key_service_cannot_read_is_an_error_with_the_guides_chown() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_readable_by_everyone_is_a_warning() {
     let tree = Tree::top_layer();
-    tree.chmod("/var/aziot/secrets/device-ca.key.pem", 0o644);
+    tree.chmod(DEVICE_CA_KEY, 0o644);
     let report = check_config(&tree).await.json();
-    assert_result(&report, "certificates-configured", "warning");
-    assert!(message(&report, "certificates-configured").contains("readable by every user"));
+    assert_verdict(
+        &report,
+        "certificates-configured",
+        "warning",
+        "readable by every user",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -667,29 +714,30 @@ async fn certificates_left_from_an_old_device_ca_are_a_warning_1_2() {
             .as_str()
             .is_some_and(|file| file.ends_with("edgeHub-old.cert.pem"))
     );
-    let remedy = entry.remedy.clone().unwrap_or_default();
-    assert!(
-        remedy.contains("/var/lib/aziot/certd/certs")
-            && remedy.contains("/var/lib/aziot/keyd/keys"),
-        "{remedy}"
+    assert_remedy_names(
+        &report,
+        "stale-generated-certs",
+        &["/var/lib/aziot/certd/certs", "/var/lib/aziot/keyd/keys"],
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_left_in_hsm_certs_are_a_warning_1_1() {
-    let tree = Tree::new("top-layer.yaml", "/etc/iotedge/config.yaml", "top");
+    let tree = Tree::top_layer_1_1();
     tree.copy(
         "/var/lib/iotedge/hsm/certs/edgehub_server.cert.pem",
         "pki/stale-edgehub.pem",
     );
     let report = check_config(&tree).await.json();
     assert_result(&report, "stale-generated-certs", "warning");
-    let remedy = remedy(&report, "stale-generated-certs");
-    assert!(
-        remedy.contains("/var/lib/iotedge/hsm/certs")
-            && remedy.contains("/var/lib/iotedge/hsm/cert_keys")
-            && remedy.contains("restart iotedge"),
-        "{remedy}"
+    assert_remedy_names(
+        &report,
+        "stale-generated-certs",
+        &[
+            "/var/lib/iotedge/hsm/certs",
+            "/var/lib/iotedge/hsm/cert_keys",
+            "restart iotedge",
+        ],
     );
 }
 
@@ -702,14 +750,19 @@ async fn a_root_dropped_as_pem_in_ca_certificates_is_caught_with_the_docs_comman
         "pki/root-ca.pem",
     );
     let report = check_config(&tree).await.json();
-    assert_result(&report, "root-ca-trust-store", "warning");
-    let text = message(&report, "root-ca-trust-store");
-    assert_contains(&text, "only files ending in .crt");
-    let remedy = remedy(&report, "root-ca-trust-store");
-    assert!(
-        remedy.contains("/usr/local/share/ca-certificates/root-ca.pem.crt")
-            && remedy.contains("sudo update-ca-certificates"),
-        "{remedy}"
+    assert_verdict(
+        &report,
+        "root-ca-trust-store",
+        "warning",
+        "only files ending in .crt",
+    );
+    assert_remedy_names(
+        &report,
+        "root-ca-trust-store",
+        &[
+            "/usr/local/share/ca-certificates/root-ca.pem.crt",
+            "sudo update-ca-certificates",
+        ],
     );
     // Once named .crt but not yet installed, the fix is the second command alone.
     tree.remove("/usr/local/share/ca-certificates/azure-iot-test-only.root.ca.cert.pem");
@@ -743,8 +796,7 @@ async fn edgehub_still_serving_a_former_hostname_fails_with_code_62() {
         "edgehub-listening-amqp",
         "edgehub-listening-https",
     ] {
-        assert_result(&report, id, "error");
-        assert_eq!(report.check(id).additional_info["verify_code"], 62);
+        assert_verify_error(&report, id, 62);
         assert_some_contains(
             report.check(id).remedy.as_deref(),
             "docker rm -f edgeAgent edgeHub",
@@ -771,8 +823,7 @@ async fn nothing_listening_for_edgehub_is_a_connection_refused_error() {
     )
     .await
     .json();
-    assert_result(&report, "edgehub-listening-mqtt", "error");
-    assert!(message(&report, "edgehub-listening-mqtt").contains("refused"));
+    assert_verdict(&report, "edgehub-listening-mqtt", "error", "refused");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -790,8 +841,7 @@ async fn top_layer_reaches_iot_hub_through_the_os_trust_store() {
     let report = output.json();
     assert_eq!(output.code, 0, "{}", output.all());
     for id in IOTHUB {
-        assert_result(&report, id, "ok");
-        assert!(message(&report, id).contains("hub.edgeprobe.test"));
+        assert_verdict(&report, id, "ok", "hub.edgeprobe.test");
     }
     // Without the hub's root in the OS store, the hub is not trusted.
     tree.os_trust_store(&["pki/root-ca.pem"]);
@@ -874,11 +924,7 @@ async fn nested_child_without_extra_hosts_warns_and_a_parent_with_another_name_f
         report.check("parent-hostname").remedy.as_deref(),
         "ExtraHosts = [\"gateway.edgeprobe.test:127.0.0.1\"]",
     );
-    assert_result(&report, "parent-connect-amqp", "error");
-    assert_eq!(
-        report.check("parent-connect-amqp").additional_info["verify_code"],
-        62
-    );
+    assert_verify_error(&report, "parent-connect-amqp", 62);
 }
 
 #[tokio::test(flavor = "multi_thread")]

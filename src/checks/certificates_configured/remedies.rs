@@ -105,6 +105,7 @@ mod tests {
     use super::*;
     use crate::checks::certificates_configured::tests::config;
     use crate::config::ConfigFormat;
+    use crate::pki::load::{CertificateContentError, KeyContentError};
     use crate::system::{Ownership, SystemRoot};
 
     fn setting(name: &'static str) -> ConfiguredFile {
@@ -155,9 +156,9 @@ mod tests {
             ),
             (
                 load_remedy(
-                    Unloaded::Certificate(&CertificateFileError::PrivateKeyInsteadOfCertificate {
-                        path: cert_path,
-                    }),
+                    Unloaded::Certificate(&CertificateFileError::Content(
+                        CertificateContentError::PrivateKeyInsteadOfCertificate { path: cert_path },
+                    )),
                     &cert,
                     &v1,
                 ),
@@ -185,7 +186,9 @@ mod tests {
             ),
             (
                 load_remedy(
-                    Unloaded::Key(&KeyFileError::EncryptedKey { path: key_path }),
+                    Unloaded::Key(&KeyFileError::Content(KeyContentError::EncryptedKey {
+                        path: key_path,
+                    })),
                     &key,
                     &v2,
                 ),
