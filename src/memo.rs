@@ -4,6 +4,9 @@
 //!
 //! Used for what a run sees many times: the description of a presented chain
 //! (`net::observation`) and the verdicts on it (`pki::verdicts`).
+//!
+//! [`Recent`] sits in front of such a memo where even its key costs too much to compute for
+//! every ask: the last few values, found by comparing them.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -92,6 +95,74 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     }
 }
 
+/// The few values seen last, found by a scan rather than by a key: for what a run is shown
+/// again and again (a gateway's three ports and a fleet's gateways present the same
+/// certificates), where comparing a handful costs less than hashing or parsing anew. The
+/// oldest is forgotten first; a miss only costs the work the caller does anyway.
+pub struct Recent<T> {
+    capacity: usize,
+    values: Mutex<VecDeque<T>>,
+}
+
+impl<T> fmt::Debug for Recent<T> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Recent")
+            .field("capacity", &self.capacity)
+            .field("len", &self.lock().len())
+            .finish()
+    }
+}
+
+impl<T> Recent<T> {
+    /// At most `capacity` values (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Recent {
+            capacity: capacity.max(1),
+            values: Mutex::new(VecDeque::with_capacity(capacity.max(1))),
+        }
+    }
+
+    /// A poisoned lock only means a caller panicked while the list was held; every value in
+    /// it is whole.
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+        self.values.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many values are kept.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T: Clone> Recent<T> {
+    /// The newest kept value that `matches`.
+    pub fn find(&self, matches: impl Fn(&T) -> bool) -> Option<T> {
+        self.lock()
+            .iter()
+            .rev()
+            .find(|value| matches(value))
+            .cloned()
+    }
+
+    /// Keeps `value` unless a kept one is `same` as it (another caller may have kept it
+    /// meanwhile), forgetting the oldest when full.
+    pub fn remember(&self, value: T, same: impl Fn(&T) -> bool) {
+        let mut values = self.lock();
+        if values.iter().any(same) {
+            return;
+        }
+        if values.len() >= self.capacity {
+            values.pop_front();
+        }
+        values.push_back(value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,5 +191,20 @@ mod tests {
         assert_eq!(memo.len(), KEPT);
         assert!(!memo.contains(&"gw-0".to_owned()));
         assert!(memo.contains(&format!("gw-{}", KEPT + 9)));
+    }
+
+    #[test]
+    fn recent_values_are_found_and_stay_bounded() {
+        let recent: Recent<(u32, &str)> = Recent::new(2);
+        assert!(recent.is_empty());
+        recent.remember((1, "one"), |kept| kept.0 == 1);
+        recent.remember((1, "one again"), |kept| kept.0 == 1);
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent.find(|kept| kept.0 == 1), Some((1, "one")));
+        recent.remember((2, "two"), |kept| kept.0 == 2);
+        recent.remember((3, "three"), |kept| kept.0 == 3);
+        assert_eq!(recent.len(), 2);
+        assert_eq!(recent.find(|kept| kept.0 == 1), None);
+        assert_eq!(recent.find(|kept| kept.0 == 3), Some((3, "three")));
     }
 }

@@ -10,9 +10,8 @@
 //! Durations are kept as [`Duration`] and written as milliseconds (`*_ms`, a float, to the
 //! microsecond), like every other duration in edgeprobe's JSON; certificate times are RFC 3339.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
@@ -26,7 +25,7 @@ use super::probe::mqtt::{Connack, MqttError};
 use super::probe::{self, ProbeAnswer, ProbeError, ProbeRequest, describe_received};
 use super::tls::{ConnectError, ConnectRequest, Handshake, connect_recording};
 use crate::identity::{DeviceCredentials, SentIdentity};
-use crate::memo::Memo;
+use crate::memo::{Memo, Recent};
 use crate::pki::describe::{CertificateSummary, describe};
 use crate::pki::verdicts::{ChainDigest, chain_digest};
 
@@ -232,7 +231,7 @@ pub struct PresentedChains {
     /// The chains interned last, compared byte for byte before any digest is computed: the
     /// ports of a gateway, and a fleet's gateways, mostly present the same certificates, and
     /// comparing them costs far less than hashing them for every port.
-    recent: Mutex<VecDeque<Arc<PresentedChain>>>,
+    recent: Recent<Arc<PresentedChain>>,
 }
 
 /// Chains compared byte for byte before the memo is asked.
@@ -245,7 +244,7 @@ impl Default for PresentedChains {
     fn default() -> Self {
         PresentedChains {
             memo: Memo::new(CHAINS_KEPT),
-            recent: Mutex::new(VecDeque::with_capacity(RECENT_CHAINS_KEPT)),
+            recent: Recent::new(RECENT_CHAINS_KEPT),
         }
     }
 }
@@ -253,30 +252,16 @@ impl Default for PresentedChains {
 impl PresentedChains {
     /// The chain of `certificates`, described on its first presentation and shared after.
     pub fn intern(&self, certificates: Vec<CertificateDer<'static>>) -> Arc<PresentedChain> {
-        if let Some(known) = self
-            .recent()
-            .iter()
-            .find(|known| known.certificates == certificates)
-        {
-            return Arc::clone(known);
+        if let Some(known) = self.recent.find(|known| known.certificates == certificates) {
+            return known;
         }
         let digest = chain_digest(&certificates);
         let chain = self
             .memo
             .get_or_compute(digest, || Arc::new(PresentedChain::new(certificates)));
-        let mut kept = self.recent();
-        if !kept.iter().any(|known| Arc::ptr_eq(known, &chain)) {
-            if kept.len() >= RECENT_CHAINS_KEPT {
-                kept.pop_front();
-            }
-            kept.push_back(Arc::clone(&chain));
-        }
+        self.recent
+            .remember(Arc::clone(&chain), |known| Arc::ptr_eq(known, &chain));
         chain
-    }
-
-    /// A poisoned lock only means an interning panicked; the list holds whole chains.
-    fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<PresentedChain>>> {
-        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many distinct chains were described.

@@ -34,6 +34,7 @@ use tokio_rustls::client::TlsStream;
 use super::Protocol;
 use super::local_limits::DescriptorExhaustion;
 use super::observation::{Attempt, as_millis};
+use crate::memo::Recent;
 
 /// The most of the server's first bytes kept to recognise a non-TLS service.
 const FIRST_BYTES_KEPT: usize = 64;
@@ -779,7 +780,7 @@ struct ObservingVerifier {
     /// or a gateway's three ports present the same leaf again and again, and parsing it whole
     /// (x509-parser) for every handshake signature was a measurable part of each connection.
     /// Same bytes, same key: a hit changes nothing but the work done.
-    recent_keys: Mutex<Vec<(CertificateDer<'static>, Arc<[u8]>)>>,
+    recent_keys: Recent<(CertificateDer<'static>, Arc<[u8]>)>,
 }
 
 /// Leaves whose key is remembered: more than the distinct leaves of one fleet run's in-flight
@@ -795,7 +796,7 @@ impl ObservingVerifier {
     fn new() -> ObservingVerifier {
         ObservingVerifier {
             schemes: crate::pki::signature::tls_signature_schemes(),
-            recent_keys: Mutex::new(Vec::with_capacity(RECENT_KEYS_KEPT)),
+            recent_keys: Recent::new(RECENT_KEYS_KEPT),
         }
     }
 
@@ -803,22 +804,18 @@ impl ObservingVerifier {
     /// reads whole; `BadEncoding` when it cannot.
     fn public_key(&self, certificate: &CertificateDer<'_>) -> Result<Arc<[u8]>, rustls::Error> {
         use x509_parser::prelude::FromDer;
-        let mut recent = self
-            .recent_keys
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, key)) = recent.iter().find(|(seen, _)| seen == certificate) {
-            return Ok(Arc::clone(key));
+        let seen = |(seen, _): &(CertificateDer<'static>, Arc<[u8]>)| seen == certificate;
+        if let Some((_, key)) = self.recent_keys.find(seen) {
+            return Ok(key);
         }
+        // Parsed outside the list's lock: concurrent handshakes do not wait on one another.
         let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
             .map_err(|_| {
                 rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
             })?;
         let key: Arc<[u8]> = Arc::from(parsed.public_key().raw);
-        if recent.len() >= RECENT_KEYS_KEPT {
-            recent.remove(0);
-        }
-        recent.push((certificate.clone().into_owned(), Arc::clone(&key)));
+        self.recent_keys
+            .remember((certificate.clone().into_owned(), Arc::clone(&key)), seen);
         Ok(key)
     }
 
@@ -957,7 +954,7 @@ mod tests {
                 spki(certificate).as_slice()
             );
         }
-        assert!(verifier.recent_keys.lock().unwrap().len() <= RECENT_KEYS_KEPT);
+        assert!(verifier.recent_keys.len() <= RECENT_KEYS_KEPT);
     }
 
     #[test]
