@@ -833,6 +833,16 @@ fn general_names(der: &[u8]) -> Result<Vec<GeneralName>, NameConstraintsError> {
     Ok(names)
 }
 
+/// OpenSSL's canonical encoding (`x509_name_canon`, see [`parse_name`]) of the DER Name
+/// `der`: what name constraints compare and what `X509_NAME_hash` is computed over
+/// ([`super::name_hash`]). `None` where OpenSSL's decoding of the name fails.
+pub(crate) fn canonical_name(der: &[u8]) -> Option<Vec<u8>> {
+    match element(der).ok()? {
+        (name, []) => parse_name(&name).ok().map(|name| name.canonical),
+        _ => None,
+    }
+}
+
 /// Decodes a Name and computes OpenSSL's canonical encoding of it (`x509_name_canon`): each
 /// RDN as a DER SET (members sorted) of `SEQUENCE { type, value }`, concatenated without the
 /// outer SEQUENCE, with string values converted to lower-cased, space-collapsed UTF8String
@@ -957,7 +967,7 @@ const SEQUENCE_BYTE: u8 = 0x30;
 const SET_BYTE: u8 = 0x31;
 
 /// DER tag-length-value with a one-byte identifier.
-fn tlv(identifier: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(identifier: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![identifier];
     let length = content.len();
     if length < 0x80 {

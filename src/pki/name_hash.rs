@@ -9,14 +9,15 @@
 //! a SET OF (so sorted after that change) and the RDNs are concatenated without the outer
 //! SEQUENCE. `X509_NAME_hash_ex` takes the first four bytes of the SHA-1 of that, little-endian.
 
-use x509_parser::asn1_rs::{Any, Tag, ToDer};
 use x509_parser::x509::X509Name;
+
+use super::name_constraints::canonical_name;
 
 /// The hash OpenSSL files a certificate with this subject under, or `None` when OpenSSL could
 /// not decode the name (a UTF8String that is not UTF-8, a BMPString of odd length, ...), so
 /// that no hashed name can be worked out for it.
 pub fn name_hash(name: &X509Name<'_>) -> Option<u32> {
-    let canonical = canonical_encoding(name)?;
+    let canonical = canonical_name(name.as_raw())?;
     let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &canonical);
     let first: [u8; 4] = digest.as_ref().get(..4)?.try_into().ok()?;
     Some(u32::from_le_bytes(first))
@@ -27,97 +28,10 @@ pub fn hash_file_stem(hash: u32) -> String {
     format!("{hash:08x}")
 }
 
-/// `x509_name_canon`'s encoding (empty for the empty name).
-fn canonical_encoding(name: &X509Name<'_>) -> Option<Vec<u8>> {
-    let mut encoding = Vec::new();
-    for rdn in name.iter() {
-        let mut attributes = Vec::new();
-        for attribute in rdn.iter() {
-            let mut content = Vec::new();
-            push_element(&mut content, 0x06, attribute.attr_type().as_bytes());
-            content.extend(canonical_value(attribute.attr_value())?);
-            let mut encoded = Vec::new();
-            push_element(&mut encoded, 0x30, &content);
-            // DER's SET OF order (X.690 11.6), as OpenSSL's encoder sorts it: by the encodings.
-            // An RDN holds one to a few attributes, so they are inserted in place.
-            let at = attributes.partition_point(|other: &Vec<u8>| *other <= encoded);
-            attributes.insert(at, encoded);
-        }
-        push_element(&mut encoding, 0x31, &attributes.concat());
-    }
-    Some(encoding)
-}
-
-/// One attribute value, canonicalized as `asn1_string_canon` does when its type is one of
-/// `ASN1_MASK_CANON`, else copied as it is.
-fn canonical_value(value: &Any<'_>) -> Option<Vec<u8>> {
-    let text = match value.tag() {
-        Tag::Utf8String => std::str::from_utf8(value.data).ok()?.to_owned(),
-        // ASN1_STRING_to_UTF8 reads these one byte per character, as Latin-1.
-        Tag::PrintableString | Tag::T61String | Tag::Ia5String | Tag::VisibleString => {
-            value.data.iter().map(|&byte| char::from(byte)).collect()
-        }
-        Tag::BmpString => decode_units(value.data, 2)?,
-        Tag::UniversalString => decode_units(value.data, 4)?,
-        _ => return value.to_der_vec().ok(),
-    };
-    let mut folded = Vec::with_capacity(text.len());
-    let mut pending_space = false;
-    for byte in text.bytes() {
-        if is_openssl_space(byte) {
-            pending_space = !folded.is_empty();
-        } else {
-            if pending_space {
-                folded.push(b' ');
-                pending_space = false;
-            }
-            folded.push(byte.to_ascii_lowercase());
-        }
-    }
-    let mut encoded = Vec::new();
-    push_element(&mut encoded, 0x0c, &folded);
-    Some(encoded)
-}
-
-/// Big-endian code units of `width` bytes (BMPString: 2, UniversalString: 4), each one
-/// character; a surrogate or a value past U+10FFFF is refused, as OpenSSL's UTF-8 writer does.
-fn decode_units(data: &[u8], width: usize) -> Option<String> {
-    if !data.len().is_multiple_of(width) {
-        return None;
-    }
-    data.chunks(width)
-        .map(|unit| {
-            let value = unit
-                .iter()
-                .fold(0u32, |value, &byte| (value << 8) | u32::from(byte));
-            char::from_u32(value)
-        })
-        .collect()
-}
-
-/// `ossl_isspace`: the C locale's white space, ASCII only (bytes of multi-byte UTF-8 never are).
-fn is_openssl_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// A DER element: `tag`, the definite length (short or long form), `content`.
-fn push_element(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
-    out.push(tag);
-    let length = content.len();
-    if length < 0x80 {
-        out.push(length as u8);
-    } else {
-        let bytes = length.to_be_bytes();
-        let significant = &bytes[bytes.iter().take_while(|&&byte| byte == 0).count()..];
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    out.extend_from_slice(content);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::name_constraints::tlv;
     use std::path::Path;
     use std::process::Command;
     use x509_parser::prelude::{FromDer, X509Certificate};
@@ -169,22 +83,11 @@ mod tests {
         );
     }
 
-    /// A DER element, for names built byte by byte.
-    fn element(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        push_element(&mut out, tag, content);
-        out
-    }
-
     /// An attribute of the name: `oid` (the last arc of 2.5.4, `id-at`) and a string value.
     fn attribute(arc: u8, string_tag: u8, value: &[u8]) -> Vec<u8> {
-        element(
+        tlv(
             0x30,
-            &[
-                element(0x06, &[0x55, 0x04, arc]),
-                element(string_tag, value),
-            ]
-            .concat(),
+            &[tlv(0x06, &[0x55, 0x04, arc]), tlv(string_tag, value)].concat(),
         )
     }
 
@@ -217,7 +120,7 @@ mod tests {
                 .unwrap();
         let tbs = parsed.tbs_certificate.as_ref();
         let tbs_start = tbs.as_ptr() as usize - der.as_ptr() as usize;
-        let tbs_header = element(0x30, tbs).len() - tbs.len();
+        let tbs_header = tlv(0x30, tbs).len() - tbs.len();
         // Rebuild TBSCertificate and Certificate around the new subject.
         let tbs_content = [
             &der[tbs_start + tbs_header..at],
@@ -226,10 +129,7 @@ mod tests {
         ]
         .concat();
         let rest = &der[tbs_start + tbs.len()..];
-        element(
-            0x30,
-            &[element(0x30, &tbs_content).as_slice(), rest].concat(),
-        )
+        tlv(0x30, &[tlv(0x30, &tbs_content).as_slice(), rest].concat())
     }
 
     /// `openssl x509 -hash -noout` of `der`, when openssl is installed.
@@ -260,12 +160,12 @@ mod tests {
             .flat_map(u16::to_be_bytes)
             .collect();
         let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("empty subject", element(0x30, &[])),
+            ("empty subject", tlv(0x30, &[])),
             (
                 "upper case and runs of white space",
-                element(
+                tlv(
                     0x30,
-                    &element(
+                    &tlv(
                         0x31,
                         &attribute(COMMON_NAME, PRINTABLE, b"  Edge \t  GATEWAY\r\n CA  "),
                     ),
@@ -275,11 +175,11 @@ mod tests {
                 // Canonical order differs from the original one: PRINTABLE "a" sorted after
                 // UTF8 "B" before (tag 0x13 > 0x0c), before it after (both UTF8, "a" < "b").
                 "multi-valued RDN of mixed string types",
-                element(
+                tlv(
                     0x30,
                     &[
-                        element(0x31, &attribute(ORGANIZATION, UTF8, b"Contoso")),
-                        element(
+                        tlv(0x31, &attribute(ORGANIZATION, UTF8, b"Contoso")),
+                        tlv(
                             0x31,
                             &[
                                 attribute(ORGANIZATIONAL_UNIT, UTF8, b"B"),
@@ -294,11 +194,11 @@ mod tests {
             ),
             (
                 "BMPString and UTF8String beyond ASCII",
-                element(
+                tlv(
                     0x30,
                     &[
-                        element(0x31, &attribute(ORGANIZATION, BMP, &bmp)),
-                        element(0x31, &attribute(COMMON_NAME, UTF8, "ÉDGE Gerät".as_bytes())),
+                        tlv(0x31, &attribute(ORGANIZATION, BMP, &bmp)),
+                        tlv(0x31, &attribute(COMMON_NAME, UTF8, "ÉDGE Gerät".as_bytes())),
                     ]
                     .concat(),
                 ),
@@ -322,7 +222,7 @@ mod tests {
             (BMP, &[0x00][..]),
             (BMP, &[0xd8, 0x00]),
         ] {
-            let subject = element(0x30, &element(0x31, &attribute(COMMON_NAME, tag, value)));
+            let subject = tlv(0x30, &tlv(0x31, &attribute(COMMON_NAME, tag, value)));
             let (_, name) = X509Name::from_der(&subject).unwrap();
             assert_eq!(name_hash(&name), None, "{value:?}");
         }
