@@ -137,16 +137,11 @@ impl<T> Recent<T> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-impl<T: Clone> Recent<T> {
-    /// The newest kept value that `matches`.
-    pub fn find(&self, matches: impl Fn(&T) -> bool) -> Option<T> {
-        self.lock()
-            .iter()
-            .rev()
-            .find(|value| matches(value))
-            .cloned()
+    /// What `pick` takes from the newest kept value it takes anything from: a handle to the
+    /// part wanted, never a copy of the whole value.
+    pub fn find<R>(&self, pick: impl Fn(&T) -> Option<R>) -> Option<R> {
+        self.lock().iter().rev().find_map(pick)
     }
 
     /// Keeps `value` unless a kept one is `same` as it (another caller may have kept it
@@ -200,11 +195,13 @@ mod tests {
         recent.remember((1, "one"), |kept| kept.0 == 1);
         recent.remember((1, "one again"), |kept| kept.0 == 1);
         assert_eq!(recent.len(), 1);
-        assert_eq!(recent.find(|kept| kept.0 == 1), Some((1, "one")));
+        let named =
+            |number: u32| move |kept: &(u32, &'static str)| (kept.0 == number).then_some(kept.1);
+        assert_eq!(recent.find(named(1)), Some("one"));
         recent.remember((2, "two"), |kept| kept.0 == 2);
         recent.remember((3, "three"), |kept| kept.0 == 3);
         assert_eq!(recent.len(), 2);
-        assert_eq!(recent.find(|kept| kept.0 == 1), None);
-        assert_eq!(recent.find(|kept| kept.0 == 3), Some((3, "three")));
+        assert_eq!(recent.find(named(1)), None);
+        assert_eq!(recent.find(named(3)), Some("three"));
     }
 }

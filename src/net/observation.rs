@@ -252,7 +252,10 @@ impl Default for PresentedChains {
 impl PresentedChains {
     /// The chain of `certificates`, described on its first presentation and shared after.
     pub fn intern(&self, certificates: Vec<CertificateDer<'static>>) -> Arc<PresentedChain> {
-        if let Some(known) = self.recent.find(|known| known.certificates == certificates) {
+        if let Some(known) = self
+            .recent
+            .find(|known| (known.certificates == certificates).then(|| Arc::clone(known)))
+        {
             return known;
         }
         let digest = chain_digest(&certificates);

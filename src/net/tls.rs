@@ -804,8 +804,10 @@ impl ObservingVerifier {
     /// reads whole; `BadEncoding` when it cannot.
     fn public_key(&self, certificate: &CertificateDer<'_>) -> Result<Arc<[u8]>, rustls::Error> {
         use x509_parser::prelude::FromDer;
-        let seen = |(seen, _): &(CertificateDer<'static>, Arc<[u8]>)| seen == certificate;
-        if let Some((_, key)) = self.recent_keys.find(seen) {
+        if let Some(key) = self
+            .recent_keys
+            .find(|(seen, key)| (seen == certificate).then(|| Arc::clone(key)))
+        {
             return Ok(key);
         }
         // Parsed outside the list's lock: concurrent handshakes do not wait on one another.
@@ -814,8 +816,10 @@ impl ObservingVerifier {
                 rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
             })?;
         let key: Arc<[u8]> = Arc::from(parsed.public_key().raw);
-        self.recent_keys
-            .remember((certificate.clone().into_owned(), Arc::clone(&key)), seen);
+        self.recent_keys.remember(
+            (certificate.clone().into_owned(), Arc::clone(&key)),
+            |(seen, _)| seen == certificate,
+        );
         Ok(key)
     }
 
