@@ -99,7 +99,7 @@ async fn through_parent(
     let host = &route.host;
     // `--parent-port https=N` moves the parent's 443, as for every other probe of the parent.
     let port = match port {
-        None | Some(443) => context.parent_ports.https,
+        None | Some(443) => context.gateway_mode.parent_ports.https,
         Some(port) => port,
     };
     let exchange = request(

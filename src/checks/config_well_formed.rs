@@ -18,6 +18,7 @@ impl DeclaredCheck for ConfigWellFormedCheck {
     const META: CheckMeta = catalog::CONFIG_WELL_FORMED;
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context
+            .gateway_mode
             .config
             .as_ref()
             .or_skip("no IoT Edge config to check")?;

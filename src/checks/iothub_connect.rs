@@ -33,7 +33,8 @@ impl FamilyCheck for IotHubConnectCheck {
             _ => None,
         };
         let hub = context
-                .iothub_hostname
+                .gateway_mode
+            .iothub_hostname
                 .clone()
                 .or_else(|| {
                     prior
@@ -78,7 +79,7 @@ impl FamilyCheck for IotHubConnectCheck {
                 }
             }
         };
-        let port = context.iothub_ports.get(protocol);
+        let port = context.gateway_mode.iothub_ports.get(protocol);
         let endpoint = Endpoint {
             protocol,
             peer: Peer::IotHub,

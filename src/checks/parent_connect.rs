@@ -30,7 +30,7 @@ impl FamilyCheck for ParentConnectCheck {
             Ok(path) => path,
             Err(outcome) => return Ok(*outcome),
         };
-        let port = context.parent_ports.get(protocol);
+        let port = context.gateway_mode.parent_ports.get(protocol);
         let endpoint = Endpoint {
             protocol,
             peer: Peer::Parent,

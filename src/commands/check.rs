@@ -162,19 +162,19 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.leaf.dns_server = args.network.resolver.dns_server;
     context.leaf.resolve_overrides = args.network.resolver.overrides();
     context.leaf.ports = args.network.ports();
-    context.parent_ports = args.network.parent_ports();
-    context.iothub_ports = args.network.iothub_ports();
+    context.gateway_mode.parent_ports = args.network.parent_ports();
+    context.gateway_mode.iothub_ports = args.network.iothub_ports();
     context.leaf.timeout = args.network.timeout;
     context.leaf.expiry_warning_days = args
         .expiry_warning_days
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
-    context.iothub_hostname = args.iothub_hostname.clone();
+    context.gateway_mode.iothub_hostname = args.iothub_hostname.clone();
     context.leaf.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.leaf.proxy = proxy_settings(&args, false)?;
     context.asked_ports = asked_ports(&args, &selection, &gateway_registry(), Peer::EdgeHub);
-    context.top_layer = args.nested.top_layer;
-    context.registry_port = args.nested.registry_port;
+    context.gateway_mode.top_layer = args.nested.top_layer;
+    context.gateway_mode.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
     let report = run_checks(&gateway_registry(), &context, &selection)
         .await
