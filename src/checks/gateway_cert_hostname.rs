@@ -155,7 +155,7 @@ fn mismatch_remedy(
             "set GatewayHostName={certified} in this leaf's connection string (and --gateway, if used): the gateway's certificate is issued for `{certified}`, the name its other leaves dial"
         ),
     };
-    let configured = gateway.and_then(|config| config.hostname.as_deref());
+    let configured = gateway.and_then(|config| config.names.hostname.as_deref());
     match (gateway, configured) {
         // The gateway's config agrees with its certificate: only the leaf is wrong.
         (Some(config), Some(hostname)) if hostname.eq_ignore_ascii_case(certified) => format!(

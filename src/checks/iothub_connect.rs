@@ -21,7 +21,7 @@ impl FamilyCheck for IotHubConnectCheck {
     const FAMILY: &'static PortFamily = &catalog::IOTHUB_CONNECT;
     async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let config = edge_config(prior)?;
-        if config.parent_hostname.is_some() {
+        if config.names.parent_hostname.is_some() {
             return Err(Skip::because(
                 "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
             ));
@@ -39,7 +39,7 @@ impl FamilyCheck for IotHubConnectCheck {
                 .or_else(|| {
                     prior
                         .connection_string()
-                        .map(|parsed| parsed.host_name.clone())
+                        .map(|parsed| parsed.address.host_name.clone())
                 })
                 .or(configured)
                 .or_skip(

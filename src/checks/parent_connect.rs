@@ -20,6 +20,7 @@ impl FamilyCheck for ParentConnectCheck {
         let config = prior.edge_config().or_skip(unknown)?;
         let resolution = prior.resolution().or_skip(unknown)?;
         let host = config
+            .names
             .parent_hostname
             .as_deref()
             .and_then(|name| validate_hostname(name).ok())

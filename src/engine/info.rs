@@ -29,7 +29,8 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 use super::Status;
-use crate::config::ConfigFormat;
+use crate::config::{ConfigFormat, DeviceNames};
+use crate::connection_string::DeviceAddress;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
 use crate::net::probe::ProbeAnswer;
@@ -153,10 +154,8 @@ pub struct ConfigSummary {
     pub path: PathBuf,
     /// The IoT Edge generation the file belongs to.
     pub version: ConfigFormat,
-    /// `hostname`, as written; null when unset.
-    pub hostname: Option<String>,
-    /// `parent_hostname` (a lower layer of a nested hierarchy); null on a top layer.
-    pub parent_hostname: Option<String>,
+    #[serde(flatten)]
+    pub names: DeviceNames,
     pub provisioning: ProvisioningKind,
     pub edge_ca: EdgeCaKind,
     /// Top-level keys written inside a section, where IoT Edge does not read them
@@ -268,14 +267,8 @@ pub enum ConnectionStringInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ParsedConnectionString {
-    /// `HostName`: the IoT hub.
-    pub host_name: String,
-    /// `DeviceId`.
-    pub device_id: String,
-    /// `ModuleId`, when the string is a module's.
-    pub module_id: Option<String>,
-    /// `GatewayHostName`: the gateway a leaf connects through.
-    pub gateway_host_name: Option<String>,
+    #[serde(flatten)]
+    pub address: DeviceAddress,
     pub authentication: Authentication,
     /// The whole string with `SharedAccessKey=<redacted>`.
     pub redacted: String,

@@ -159,6 +159,14 @@ pub struct GatewaySettings {
     pub iothub_ports: Ports,
     /// `--iothub-hostname`, the hub when the config does not name it (DPS).
     pub iothub_hostname: Option<String>,
+    /// `--top-layer` and `--registry-port`.
+    pub nested: NestedSettings,
+}
+
+/// Nested hierarchies: what the top layer serves the layers below it (the options of
+/// [`NestedArgs`](crate::cli::NestedArgs)).
+#[derive(Debug, Clone)]
+pub struct NestedSettings {
     /// `--top-layer`, this gateway is the top layer of a nested hierarchy (its children pull
     /// their images through it, from its registry module).
     pub top_layer: bool,
@@ -174,8 +182,10 @@ impl Default for GatewaySettings {
             parent_ports: Ports::default(),
             iothub_ports: Ports::default(),
             iothub_hostname: None,
-            top_layer: false,
-            registry_port: DEFAULT_REGISTRY_PORT,
+            nested: NestedSettings {
+                top_layer: false,
+                registry_port: DEFAULT_REGISTRY_PORT,
+            },
         }
     }
 }

@@ -403,7 +403,7 @@ impl TargetResult {
             .checks
             .iter()
             .find_map(|check| match &check.outcome.evidence {
-                Evidence::EdgeConfig(config) => config.hostname.clone(),
+                Evidence::EdgeConfig(config) => config.names.hostname.clone(),
                 _ => None,
             })
     }
@@ -415,7 +415,7 @@ impl TargetResult {
             .checks
             .iter()
             .find_map(|check| match &check.outcome.evidence {
-                Evidence::EdgeConfig(config) => config.parent_hostname.clone(),
+                Evidence::EdgeConfig(config) => config.names.parent_hostname.clone(),
                 _ => None,
             })
     }
