@@ -2,7 +2,7 @@
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
 use crate::config::{self, EdgeConfig};
-use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
+use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch, ProtocolPort};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status};
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
@@ -93,8 +93,10 @@ impl DeclaredCheck for GatewayCertHostnameCheck {
             };
             for observation in &group {
                 ports_info.push(PortNameMatch {
-                    protocol: observation.protocol,
-                    port: observation.port,
+                    probed: ProtocolPort {
+                        protocol: observation.protocol,
+                        port: observation.port,
+                    },
                     result: verdict,
                     matched: matched.clone(),
                     alt_names: leaf.alt_names.clone(),

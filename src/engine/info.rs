@@ -113,6 +113,14 @@ fixed_json_schema!(Milliseconds, "Milliseconds", {
     "description": "Milliseconds, a float with microsecond precision (`3.482`).",
 });
 
+// A protocol and the port it was probed on: the two keys every per-port entry of the report
+// starts with. (A `//` comment, as for `VerifyOutcome` below.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ProtocolPort {
+    pub protocol: Protocol,
+    pub port: u16,
+}
+
 // OpenSSL's verdict on a chain, as `openssl s_client` reports it: the code, its text and every
 // error the verify callback saw. Every check that reports a verdict carries this one type,
 // flattened, so the three keys are the same wherever they appear. (A `//` comment: schemars
@@ -614,8 +622,8 @@ pub struct ResolveFailure {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct GatewayProtocolInfo {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     /// The address that accepted the connection (`10.0.0.4:8883`).
     pub endpoint: String,
     /// The protocol's answer; absent when reading it failed.
@@ -666,8 +674,8 @@ pub struct DeviceCertificateInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct GatewayAuthInfo {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     /// The address that accepted the connection (`10.0.0.4:8883`).
     pub endpoint: String,
     /// The identity sent, and the test message's fate.
@@ -729,8 +737,8 @@ pub struct GatewayCertChainInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PortVerdict {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     #[serde(flatten)]
     pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
@@ -776,8 +784,8 @@ pub struct GatewayCertHostnameInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PortNameMatch {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     pub result: NameMatchResult,
     /// The certificate name that matched; null on a mismatch.
     pub matched: Option<String>,
