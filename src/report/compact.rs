@@ -276,7 +276,8 @@ fn port_results(report: &RunReport, wanted: impl Fn(Peer) -> bool) -> Vec<PortRe
                 cert_not_after: session
                     .and_then(|session| session.chain.leaf())
                     .map(|leaf| leaf.not_after.unix_timestamp()),
-                tls_version: session.map(|session| session.handshake.tls_version.clone()),
+                tls_version: session
+                    .map(|session| session.handshake.negotiated.tls_version.clone()),
                 protocol_seconds: session
                     .and_then(|session| session.answer_time)
                     .map(|time| time.as_secs_f64()),
@@ -467,7 +468,7 @@ mod tests {
 
     use crate::engine::{CheckReport, Outcome, Peer, PortCheck};
     use crate::net::observation::{Attempt, AttemptOutcome, Observation, PresentedChain, Session};
-    use crate::net::tls::{ConnectError, Handshake};
+    use crate::net::tls::{ConnectError, Handshake, Negotiated};
     use crate::pki::VerifyCode;
     use crate::pki::verdicts::ChainVerdict;
     use crate::pki::verify::{Verification, VerifyError};
@@ -641,10 +642,12 @@ mod tests {
         let session = Session {
             handshake: Handshake {
                 address: SocketAddr::from(([127, 0, 0, 1], 8883)),
-                tls_version: "TLSv1.3".to_owned(),
-                cipher_suite: "TLS_AES_256_GCM_SHA384".to_owned(),
-                key_exchange_group: Some("X25519".to_owned()),
-                alpn: None,
+                negotiated: Negotiated {
+                    tls_version: "TLSv1.3".to_owned(),
+                    cipher_suite: "TLS_AES_256_GCM_SHA384".to_owned(),
+                    key_exchange_group: Some("X25519".to_owned()),
+                    alpn: None,
+                },
                 connect_time: Duration::from_millis(2),
                 handshake_time: Duration::from_millis(5),
             },
