@@ -761,6 +761,21 @@ impl tokio::io::AsyncWrite for ObservedStream {
         Pin::new(&mut self.get_mut().inner).poll_write(context, data)
     }
 
+    /// rustls hands over every record it has queued at once (ChangeCipherSpec and Finished,
+    /// say); without this the default writes only the first of them per call, one `sendto` per
+    /// record (three more system calls per gateway in fleet mode, each also waking the peer).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        context: &mut TaskContext<'_>,
+        buffers: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(context, buffers)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
     fn poll_flush(self: Pin<&mut Self>, context: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_flush(context)
     }
