@@ -7,32 +7,17 @@
 use std::sync::Arc;
 
 use super::catalog;
-use super::{Suite, edge_config};
+use super::{Suite, SuiteCheck, edge_config};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
 use crate::engine::info::{
     self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
 };
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, Evidence, OrSkip, Outcome, Prior, Ran, Status};
+use crate::hostname::same_host_name;
 use crate::secrets::SecretString;
 
-pub struct ConnectionStringCheck {
-    suite: Suite,
-}
-
-impl ConnectionStringCheck {
-    pub fn leaf() -> Self {
-        ConnectionStringCheck { suite: Suite::Leaf }
-    }
-
-    pub fn gateway() -> Self {
-        ConnectionStringCheck {
-            suite: Suite::Gateway,
-        }
-    }
-}
+pub struct ConnectionStringCheck;
 
 /// The template's placeholder for the 1.1 connection string.
 const PLACEHOLDER_START: char = '<';
@@ -40,22 +25,17 @@ const PLACEHOLDER_START: char = '<';
 const GET_DEVICE_CONNECTION_STRING: &str =
     "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
 
-impl DeclaredCheck for ConnectionStringCheck {
-    const META: CheckMeta = catalog::CONNECTION_STRING_LEAF;
-    fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(
-            &catalog::CONNECTION_STRING_LEAF,
-            &catalog::CONNECTION_STRING_GATEWAY,
-        )
-    }
-    fn applies(&self, context: &Context) -> bool {
-        match self.suite {
+impl SuiteCheck for ConnectionStringCheck {
+    const LEAF: CheckMeta = catalog::CONNECTION_STRING_LEAF;
+    const GATEWAY: CheckMeta = catalog::CONNECTION_STRING_GATEWAY;
+    fn applies(&self, suite: Suite, context: &Context) -> bool {
+        match suite {
             Suite::Leaf => context.connection_string.is_some(),
             Suite::Gateway => true,
         }
     }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        match self.suite {
+    async fn run(&self, suite: Suite, context: &Context, prior: &Prior) -> Ran {
+        match suite {
             Suite::Leaf => leaf(context),
             Suite::Gateway => gateway(prior),
         }
@@ -84,11 +64,10 @@ fn leaf(context: &Context) -> Ran {
         // HostName is the hub; the gateway's name there (the one --gateway names) is the
         // mistake, not the missing GatewayHostName. A name outside IoT Hub's domains most
         // likely is that mistake too, but could be a private cloud's hub: said as a likelihood.
-        None if context.gateway.as_deref().is_some_and(|gateway| {
-            gateway
-                .trim_end_matches('.')
-                .eq_ignore_ascii_case(parsed.host_name.trim_end_matches('.'))
-        }) =>
+        None if context
+            .gateway
+            .as_deref()
+            .is_some_and(|gateway| same_host_name(gateway, &parsed.host_name)) =>
         {
             Outcome::error(format!(
                 "HostName=`{}` is the gateway (the name --gateway gives), not the IoT hub, and there is no GatewayHostName: HostName must name the hub, GatewayHostName the gateway",

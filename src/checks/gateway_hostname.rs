@@ -5,7 +5,7 @@ use crate::engine::info::{GatewayHostnameInfo, GatewayNameSource};
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Skip, Status,
 };
-use crate::hostname::{HostKind, validate_hostname};
+use crate::hostname::{HostKind, same_host_name, validate_hostname};
 
 pub struct GatewayHostnameCheck;
 
@@ -63,10 +63,7 @@ impl DeclaredCheck for GatewayHostnameCheck {
             .connection_string()
             .and_then(|parsed| parsed.gateway_host_name.clone())
             .filter(|dialled| {
-                source == GatewayNameSource::Flag
-                    && !dialled
-                        .trim_end_matches('.')
-                        .eq_ignore_ascii_case(host.name.trim_end_matches('.'))
+                source == GatewayNameSource::Flag && !same_host_name(dialled, &host.name)
             });
         let outcome = match dialled {
             None => outcome,

@@ -229,6 +229,16 @@ fn assert_dps_with_quickstart_ca(config: &EdgeConfig, id_scope: &str, attestatio
     );
 }
 
+/// The certificate and key files a config's `EdgeCa::Files` names, for the parsers' tests;
+/// any other edge CA fails the test.
+#[cfg(test)]
+fn edge_ca_files(config: &EdgeConfig) -> (&ConfiguredFile, &ConfiguredFile) {
+    match &config.edge_ca {
+        EdgeCa::Files { cert, key } => (cert, key),
+        other => panic!("expected the edge CA's files, found {other:?}"),
+    }
+}
+
 impl fmt::Debug for Provisioning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

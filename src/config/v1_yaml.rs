@@ -153,7 +153,7 @@ fn import(config: Config) -> SuperConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EdgeCa, Provisioning};
+    use crate::config::Provisioning;
 
     const GATEWAY: &str = r#"
 # IoT Edge 1.1, transparent gateway.
@@ -193,18 +193,14 @@ homedir: "/var/lib/iotedge"
             config.provisioning,
             Provisioning::ConnectionString(_)
         ));
-        match &config.edge_ca {
-            EdgeCa::Files { cert, key } => {
-                assert_eq!(cert.setting, "certificates.device_ca_cert");
-                assert_eq!(
-                    key.system_path(),
-                    Some(Path::new(
-                        "/home/pi/private/iot-edge-device-ca-gateway.key.pem"
-                    ))
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        let (cert, key) = crate::config::edge_ca_files(&config);
+        assert_eq!(cert.setting, "certificates.device_ca_cert");
+        assert_eq!(
+            key.system_path(),
+            Some(Path::new(
+                "/home/pi/private/iot-edge-device-ca-gateway.key.pem"
+            ))
+        );
         assert_eq!(
             config.trust_bundle.unwrap().setting,
             "certificates.trusted_ca_certs"

@@ -226,18 +226,14 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             }
             other => panic!("{other:?}"),
         }
-        match &config.edge_ca {
-            EdgeCa::Files { cert, key } => {
-                assert_eq!(
-                    cert.system_path(),
-                    Some(Path::new(
-                        "/var/aziot/certs/iot-edge-device-ca-gateway-full-chain.cert.pem"
-                    ))
-                );
-                assert_eq!(key.setting, "[edge_ca] pk");
-            }
-            other => panic!("{other:?}"),
-        }
+        let (cert, key) = crate::config::edge_ca_files(&config);
+        assert_eq!(
+            cert.system_path(),
+            Some(Path::new(
+                "/var/aziot/certs/iot-edge-device-ca-gateway-full-chain.cert.pem"
+            ))
+        );
+        assert_eq!(key.setting, "[edge_ca] pk");
         assert_eq!(
             config
                 .trust_bundle
@@ -290,15 +286,12 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             }
         ));
         let hsm = parse("[edge_ca]\ncert = \"file:///c.pem\"\npk = \"pkcs11:object=edge-ca\"\n");
-        match hsm.edge_ca {
-            EdgeCa::Files { key, .. } => assert_eq!(
-                key.location,
-                FileLocation::NotAFile {
-                    scheme: "pkcs11".into()
-                }
-            ),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            crate::config::edge_ca_files(&hsm).1.location,
+            FileLocation::NotAFile {
+                scheme: "pkcs11".into()
+            }
+        );
         let json_options = parse(
             "[agent.config]\ncreateOptions = '{\"HostConfig\":{\"ExtraHosts\":[\"p:10.0.0.9\"]}}'\n",
         );
