@@ -56,10 +56,10 @@ fn leaf(context: &Context) -> Ran {
             ));
         }
     };
-    let outcome = match &parsed.gateway_host_name {
+    let outcome = match &parsed.address.gateway_host_name {
         Some(gateway) => Outcome::ok(format!(
             "device `{}` on hub `{}` connects through gateway `{gateway}`",
-            parsed.device_id, parsed.host_name
+            parsed.address.device_id, parsed.address.host_name
         )),
         // HostName is the hub; the gateway's name there (the one --gateway names) is the
         // mistake, not the missing GatewayHostName. A name outside IoT Hub's domains most
@@ -67,22 +67,22 @@ fn leaf(context: &Context) -> Ran {
         None if context
             .gateway
             .as_deref()
-            .is_some_and(|gateway| same_host_name(gateway, &parsed.host_name)) =>
+            .is_some_and(|gateway| same_host_name(gateway, &parsed.address.host_name)) =>
         {
             Outcome::error(format!(
                 "HostName=`{}` is the gateway (the name --gateway gives), not the IoT hub, and there is no GatewayHostName: HostName must name the hub, GatewayHostName the gateway",
-                parsed.host_name
+                parsed.address.host_name
             ))
             .remedy(hub_and_gateway_remedy(&parsed))
         }
-        None if !is_iot_hub_name(&parsed.host_name) => Outcome::error(format!(
+        None if !is_iot_hub_name(&parsed.address.host_name) => Outcome::error(format!(
             "the connection string has no GatewayHostName, and HostName=`{}` is not an IoT hub name (<hub>.azure-devices.net): if `{}` is the gateway, it belongs in GatewayHostName and HostName must name the hub",
-            parsed.host_name, parsed.host_name
+            parsed.address.host_name, parsed.address.host_name
         ))
         .remedy(hub_and_gateway_remedy(&parsed)),
         None => Outcome::error(format!(
             "the connection string has no GatewayHostName: device `{}` will connect straight to `{}`, bypassing the gateway",
-            parsed.device_id, parsed.host_name
+            parsed.address.device_id, parsed.address.host_name
         ))
         .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
     };
@@ -183,14 +183,14 @@ fn gateway(prior: &Prior) -> Ran {
     };
     let mut outcome = Outcome::ok(format!(
         "IoT Edge device `{}` on hub `{}` (manual provisioning)",
-        parsed.device_id, parsed.host_name
+        parsed.address.device_id, parsed.address.host_name
     ));
-    if let Some(module) = &parsed.module_id {
+    if let Some(module) = &parsed.address.module_id {
         outcome.raise(
             Status::Error,
             format!(
                 "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
-                parsed.device_id
+                parsed.address.device_id
             ),
             format!(
                 "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
@@ -206,7 +206,7 @@ fn gateway(prior: &Prior) -> Ran {
                 "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
             ),
         );
-    } else if let Some(gateway) = &parsed.gateway_host_name {
+    } else if let Some(gateway) = &parsed.address.gateway_host_name {
         // A lower-layer IoT Edge device names its parent with `parent_hostname` ("Connect Azure
         // IoT Edge devices to create a hierarchy"); GatewayHostName is for leaf devices.
         outcome.escalate(Status::Warning);
@@ -215,7 +215,7 @@ fn gateway(prior: &Prior) -> Ran {
         ));
         outcome.remedy = Some(format!(
             "remove `;GatewayHostName={gateway}` from {setting}{}, then `{apply}`",
-            if config.parent_hostname.is_none() {
+            if config.names.parent_hostname.is_none() {
                 format!(
                     " and, if this device sits below another gateway, set `parent_hostname = \"{gateway}\"` at the top of {file}"
                 )
@@ -233,7 +233,7 @@ fn gateway(prior: &Prior) -> Ran {
 fn hub_and_gateway_remedy(parsed: &ConnectionString) -> String {
     format!(
         "write the hub in HostName and the gateway in GatewayHostName: `HostName=<hub>.azure-devices.net;DeviceId={};SharedAccessKey=...;GatewayHostName={}` (copy the device's connection string again from the portal, then append `;GatewayHostName={}`)",
-        parsed.device_id, parsed.host_name, parsed.host_name
+        parsed.address.device_id, parsed.address.host_name, parsed.address.host_name
     )
 }
 
@@ -252,10 +252,7 @@ fn is_iot_hub_name(host_name: &str) -> bool {
 
 fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outcome {
     let info = ParsedConnectionString {
-        host_name: parsed.host_name.clone(),
-        device_id: parsed.device_id.clone(),
-        module_id: parsed.module_id.clone(),
-        gateway_host_name: parsed.gateway_host_name.clone(),
+        address: parsed.address.clone(),
         authentication: match parsed.authentication {
             Authentication::SharedAccessKey(_) => info::Authentication::SharedAccessKey,
             Authentication::X509 => info::Authentication::X509,

@@ -17,6 +17,7 @@ impl DeclaredCheck for GatewayHostnameCheck {
             (Some(gateway), _) => (gateway.clone(), GatewayNameSource::Flag),
             (None, Some(parsed)) => (
                 parsed
+                    .address
                     .gateway_host_name
                     .clone()
                     .or_skip("skipped because the connection string names no gateway")?,
@@ -61,7 +62,7 @@ impl DeclaredCheck for GatewayHostnameCheck {
         // verdict below is about another machine than the one the device connects to.
         let dialled = prior
             .connection_string()
-            .and_then(|parsed| parsed.gateway_host_name.clone())
+            .and_then(|parsed| parsed.address.gateway_host_name.clone())
             .filter(|dialled| {
                 source == GatewayNameSource::Flag && !same_host_name(dialled, &host.name)
             });

@@ -31,7 +31,7 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
             }
         };
         let file = gateway.source.display();
-        let Some(hostname) = gateway.hostname.as_deref() else {
+        let Some(hostname) = gateway.names.hostname.as_deref() else {
             return Ok(Outcome::error(format!("the gateway config {file} sets no `hostname`"))
                 .remedy("set `hostname` at the top of the gateway's config, apply it there, and copy it again"));
         };
@@ -40,7 +40,7 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
         let mut names: Vec<(GatewayNameSource, &str)> = Vec::new();
         if let Some(gateway_host_name) = prior
             .connection_string()
-            .and_then(|parsed| parsed.gateway_host_name.as_deref())
+            .and_then(|parsed| parsed.address.gateway_host_name.as_deref())
         {
             names.push((GatewayNameSource::ConnectionString, gateway_host_name));
         }

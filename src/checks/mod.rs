@@ -458,11 +458,9 @@ mod tests {
             amqp: 15671,
             https: 8443,
         };
-        let mut context = Context {
-            parent_ports: moved,
-            iothub_ports: moved,
-            ..Context::default()
-        };
+        let mut context = Context::default();
+        context.gateway_mode.parent_ports = moved;
+        context.gateway_mode.iothub_ports = moved;
         context.leaf.ports = moved;
         let mut families = 0;
         for check in all_checks() {

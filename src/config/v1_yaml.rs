@@ -188,7 +188,10 @@ homedir: "/var/lib/iotedge"
     fn a_gateway_config_normalizes() {
         let config = parse(GATEWAY, Path::new("/etc/iotedge/config.yaml")).unwrap();
         assert_eq!(config.format, ConfigFormat::V1Yaml);
-        assert_eq!(config.hostname.as_deref(), Some("gateway.edgeprobe.test"));
+        assert_eq!(
+            config.names.hostname.as_deref(),
+            Some("gateway.edgeprobe.test")
+        );
         assert!(matches!(
             config.provisioning,
             Provisioning::ConnectionString(_)

@@ -218,8 +218,11 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
     fn a_top_layer_config_normalizes() {
         let config = parse(TOP_LAYER, Path::new("/etc/aziot/config.toml")).unwrap();
         assert_eq!(config.format, ConfigFormat::V2Toml);
-        assert_eq!(config.hostname.as_deref(), Some("gateway.edgeprobe.test"));
-        assert_eq!(config.parent_hostname, None);
+        assert_eq!(
+            config.names.hostname.as_deref(),
+            Some("gateway.edgeprobe.test")
+        );
+        assert_eq!(config.names.parent_hostname, None);
         match &config.provisioning {
             Provisioning::ConnectionString(secret) => {
                 assert!(secret.expose().starts_with("HostName=hub"));
@@ -329,7 +332,7 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             Path::new("c.toml"),
         )
         .unwrap();
-        assert_eq!(config.hostname, None);
+        assert_eq!(config.names.hostname, None);
         assert_eq!(
             config.misplaced_keys,
             // In section-name order: toml::Table is sorted.

@@ -128,8 +128,8 @@ impl PortFamily {
     pub fn port(&self, protocol: Protocol, context: &Context) -> PortCheck {
         let ports = match self.peer {
             Peer::Gateway | Peer::EdgeHub => &context.leaf.ports,
-            Peer::Parent => &context.parent_ports,
-            Peer::IotHub => &context.iothub_ports,
+            Peer::Parent => &context.gateway_mode.parent_ports,
+            Peer::IotHub => &context.gateway_mode.iothub_ports,
         };
         PortCheck {
             protocol,
