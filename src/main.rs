@@ -55,10 +55,7 @@ fn main() -> ExitCode {
 /// 256) for no more gateways per second on the two cores bench/run measures. The servers
 /// (`serve`, `demo`'s in-process gateway) spread their connections over the cores.
 fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
-    let many_tasks = match command {
-        Command::Serve(_) | Command::Demo(_) => true,
-        _ => false,
-    };
+    let many_tasks = matches!(command, Command::Serve(_) | Command::Demo(_));
     let mut builder = if many_tasks {
         tokio::runtime::Builder::new_multi_thread()
     } else {
