@@ -271,10 +271,13 @@ impl<T: DeclaredCheck> Check for T {
         DeclaredCheck::applies(self, context)
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            DeclaredCheck::run(self, context, prior)
-                .await
-                .unwrap_or_else(Outcome::from)
-        })
+        outcome_of(Box::pin(DeclaredCheck::run(self, context, prior)))
     }
+}
+
+/// A check's result as its outcome (a `Skip` becomes `skipped`), written once rather than once
+/// per check type: the blanket impl above is instantiated for every check, and each copy of
+/// this wrapper moved the check's whole `Outcome` around in its own code.
+fn outcome_of<'a>(ran: Pin<Box<dyn Future<Output = Ran> + Send + 'a>>) -> CheckFuture<'a> {
+    Box::pin(async move { ran.await.unwrap_or_else(Outcome::from) })
 }
