@@ -13,9 +13,10 @@ use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
 use crate::sdk_trust::{
-    Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot, discover,
-    look_up,
+    Environment, Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot,
+    discover, look_up,
 };
+use crate::system::SystemRoot;
 
 pub struct SdkTrustCheck;
 
@@ -29,9 +30,48 @@ impl DeclaredCheck for SdkTrustCheck {
         context.sdk_runtimes.is_some()
     }
 
+    /// The runtimes are found and their stores read from files (directory listings, a `stat`
+    /// per entry, the bundles), so on tokio's blocking pool: the runner polls every check of a
+    /// run on one thread, and the handshakes go on beside this instead of after it.
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (wanted, root_file) = wanted_root(context, prior)?;
-        let asked: &[Runtime] = context.sdk_runtimes.as_deref().unwrap_or_default();
+        let survey = Survey {
+            wanted,
+            root_file,
+            asked: context.sdk_runtimes.clone().unwrap_or_default(),
+            root: context.root.clone(),
+            environment: context.environment.clone(),
+        };
+        let on_the_pool = survey.clone();
+        match tokio::task::spawn_blocking(move || on_the_pool.judge()).await {
+            Ok(ran) => ran,
+            // The blocking pool could not run it (the runtime is shutting down): judge here.
+            Err(_) => survey.judge(),
+        }
+    }
+}
+
+/// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.
+#[derive(Clone)]
+struct Survey {
+    wanted: WantedRoot,
+    root_file: Option<PathBuf>,
+    /// `--sdk`'s runtimes; empty for every runtime found.
+    asked: Vec<Runtime>,
+    root: SystemRoot,
+    environment: Environment,
+}
+
+impl Survey {
+    fn judge(self) -> Ran {
+        let Survey {
+            wanted,
+            root_file,
+            asked,
+            root,
+            environment,
+        } = self;
+        let asked = asked.as_slice();
         let runtimes: &[Runtime] = if asked.is_empty() {
             &Runtime::ALL
         } else {
@@ -45,7 +85,7 @@ impl DeclaredCheck for SdkTrustCheck {
             .clone()
             .unwrap_or_else(|| PathBuf::from("<the gateway's root CA file>"));
         for &runtime in runtimes {
-            let installations = discover(runtime, &context.root, &context.environment);
+            let installations = discover(runtime, &root, &environment);
             if installations.is_empty() && !asked.is_empty() {
                 lines.push(format!(
                     "{}: not found on this device (looked for {}), so not judged",
@@ -61,7 +101,7 @@ impl DeclaredCheck for SdkTrustCheck {
                 });
             }
             for installation in installations {
-                let entry = judge(&installation, &wanted, context, &mut lookups);
+                let entry = judge(&installation, &wanted, &root, &mut lookups);
                 lines.push(describe(&installation, &entry));
                 if !matches!(entry.verdict, SdkVerdict::Trusted) {
                     fixes.push(fix(&installation, &root_name));
@@ -159,7 +199,7 @@ impl Lookups {
 fn judge(
     installation: &Installation,
     wanted: &WantedRoot,
-    context: &Context,
+    root: &SystemRoot,
     lookups: &mut Lookups,
 ) -> SdkRuntimeTrust {
     let mut stores = Vec::new();
@@ -208,7 +248,7 @@ fn judge(
         && first.note.is_none()
         && installation.runtime != Runtime::Node
     {
-        let local = context.root.path(LOCAL_CERTIFICATES);
+        let local = root.path(LOCAL_CERTIFICATES);
         if let Some(ignored) = copies_in(&local, |certificates| wanted.is_in(certificates))
             .iter()
             .find(|copy| copy.extension().is_none_or(|extension| extension != "crt"))

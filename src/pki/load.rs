@@ -477,8 +477,18 @@ fn decode_certificate(
 }
 
 /// Splits `der` into one X.509 certificate and what follows it.
+///
+/// The extensions' contents are not parsed here: x509-parser keeps a damaged extension as
+/// `ParsedExtension::ParseError` rather than failing the certificate (and ignores bytes left
+/// inside an `Extension` either way), so the same certificates parse, with the same errors, as
+/// with deep parsing, which a trust bundle's ~140 roots would pay for and never read.
 fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
-    match x509_parser::parse_x509_certificate(der) {
+    use x509_parser::certificate::X509CertificateParser;
+    use x509_parser::nom::Parser as _;
+    match X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+    {
         Ok((rest, _)) => Ok((&der[..der.len() - rest.len()], rest)),
         Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
         Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
@@ -715,6 +725,15 @@ impl PemBlock<'_> {
     /// knows `CERTIFICATE`, so the other two are relabelled first (BEGIN and END lines
     /// alike, so a missing END line is still reported as such).
     fn decode_certificate(&self) -> Result<Vec<u8>, PemProblem> {
+        match self.decode_usual_certificate() {
+            Some(der) => Ok(der),
+            None => self.decode_certificate_with_reader(),
+        }
+    }
+
+    /// [`Self::decode_certificate`] through the PEM reader of rustls-pki-types, whatever the
+    /// block's layout.
+    fn decode_certificate_with_reader(&self) -> Result<Vec<u8>, PemProblem> {
         let relabelled;
         let text = if self.label == "CERTIFICATE" {
             self.text
@@ -739,6 +758,46 @@ impl PemBlock<'_> {
             // The BEGIN line did not hold exactly the label (trailing text after it).
             _ => Err(PemProblem::MalformedBegin),
         }
+    }
+
+    /// A certificate block as OpenSSL and every CA bundle write it, decoded without the general
+    /// reader: the BEGIN line alone on its line, lines of nothing but base64 (canonical, padded
+    /// only at the end), then the END line of the same label. `None` for anything else (spaces,
+    /// headers, a missing END line, non-canonical base64, ...), which the general reader then
+    /// decodes or names the problem of, so the result is always what it would have given: for
+    /// such a block its base64 decoder reads the same characters (it skips only white space,
+    /// and reads the rest of the END line as text after the block). Certificates are public,
+    /// so the `base64` crate's decoder, which is not constant-time, is fine; in a system
+    /// bundle of ~140 roots it is most of the time spent reading the file.
+    fn decode_usual_certificate(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let mut lines = self.text.split(|&byte| byte == b'\n' || byte == b'\r');
+        let label = lines
+            .next()?
+            .strip_prefix(b"-----BEGIN ")?
+            .strip_suffix(b"-----")?;
+        if !matches!(
+            label,
+            b"CERTIFICATE" | b"X509 CERTIFICATE" | b"TRUSTED CERTIFICATE"
+        ) {
+            return None;
+        }
+        let mut base64 = Vec::with_capacity(self.text.len());
+        for line in lines {
+            if let Some(end) = line.strip_prefix(b"-----END ") {
+                end.strip_prefix(label)?.strip_prefix(b"-----")?;
+                return base64::engine::general_purpose::STANDARD
+                    .decode(&base64)
+                    .ok();
+            }
+            let is_base64 =
+                |byte: &u8| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=');
+            if !line.iter().all(is_base64) {
+                return None;
+            }
+            base64.extend_from_slice(line);
+        }
+        None
     }
 
     /// `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
@@ -1792,5 +1851,114 @@ mod tests {
         let label =
             printable_label(b"EVIL\x1b[31m LABEL THAT GOES ON AND ON AND ON AND ON AND ON-----");
         assert_eq!(label, "EVIL?[31m LABEL THAT GOES ON AND ON AND");
+    }
+
+    /// Every certificate block of `text` read both ways: where the fast reading of the usual
+    /// layout answers, it answers what the PEM reader does.
+    fn assert_fast_reading_agrees(text: &[u8]) -> usize {
+        let mut fast = 0;
+        for block in pem_blocks(text) {
+            if block.certificate_kind().is_none() {
+                continue;
+            }
+            if let Some(der) = block.decode_usual_certificate() {
+                fast += 1;
+                assert_eq!(
+                    Ok(der),
+                    block.decode_certificate_with_reader(),
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        fast
+    }
+
+    #[test]
+    fn certificate_blocks_read_fast_decode_as_the_pem_reader_decodes_them() {
+        // The system bundle where there is one (Debian's ~140 roots), and every fixture.
+        let mut files: Vec<PathBuf> = vec![PathBuf::from("/etc/ssl/certs/ca-certificates.crt")];
+        for directory in ["fixtures", "fixtures/openssl"] {
+            let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(directory);
+            for entry in std::fs::read_dir(directory).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        let mut fast = 0;
+        for file in files.iter().filter(|file| file.is_file()) {
+            fast += assert_fast_reading_agrees(&std::fs::read(file).unwrap());
+        }
+        assert!(fast > 40, "{fast}");
+        // The same blocks with CRLF line ends, as Windows tools write them, and relabelled.
+        let text = std::fs::read_to_string(crate::test_fixtures::fixture("server-full-chain.pem"))
+            .unwrap();
+        let blocks = text.matches("-----BEGIN CERTIFICATE-----").count();
+        assert_eq!(
+            assert_fast_reading_agrees(text.replace('\n', "\r\n").as_bytes()),
+            blocks
+        );
+        let trusted = text.replace(" CERTIFICATE-----", " TRUSTED CERTIFICATE-----");
+        assert_eq!(assert_fast_reading_agrees(trusted.as_bytes()), blocks);
+    }
+
+    #[test]
+    fn damaged_certificate_blocks_are_left_to_the_pem_reader_or_read_alike() {
+        // Every byte of a certificate block replaced by characters that matter to one of the
+        // readers: white space, line ends, padding, dashes, another base64 digit, a non-ASCII
+        // byte. Whatever the fast reading accepts, the PEM reader reads the same.
+        let text = std::fs::read(crate::test_fixtures::fixture("root-ca.pem")).unwrap();
+        let mut fast = 0;
+        for position in 0..text.len() {
+            for replacement in [b' ', b'\t', b'\n', b'\r', b'=', b'-', b'A', b'/', 0xC3] {
+                let mut damaged = text.clone();
+                damaged[position] = replacement;
+                fast += assert_fast_reading_agrees(&damaged);
+                damaged.insert(position, replacement);
+                fast += assert_fast_reading_agrees(&damaged);
+            }
+            fast +=
+                assert_fast_reading_agrees(&[&text[..position], &text[position + 1..]].concat());
+        }
+        // Most replacements still leave a well-formed block (a different certificate).
+        assert!(fast > text.len(), "{fast}");
+    }
+
+    #[test]
+    fn certificates_split_without_deep_parsing_as_with_it() {
+        // Every byte of certificates with many extensions, flipped: the shallow parse accepts
+        // what the deep parse accepts, and fails with the same reason.
+        let deep = |der: &[u8]| match x509_parser::parse_x509_certificate(der) {
+            Ok((rest, _)) => Ok(der.len() - rest.len()),
+            Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
+            Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
+                Err(error.to_string())
+            }
+        };
+        let mut damaged_parsed = 0;
+        for name in [
+            "server-full-chain.pem",
+            "openssl/alt1-cert.pem",
+            "openssl/badalt1-cert.pem",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name);
+            for certificate in load_certificates(&path).unwrap() {
+                for position in 0..certificate.len() {
+                    for mask in [0x01, 0x80, 0xff] {
+                        let mut damaged = certificate.to_vec();
+                        damaged[position] ^= mask;
+                        let shallow = split_certificate(&damaged).map(|(der, _)| der.len());
+                        assert_eq!(
+                            shallow,
+                            deep(&damaged),
+                            "{name} byte {position} ^ {mask:#x}"
+                        );
+                        damaged_parsed += usize::from(shallow.is_ok());
+                    }
+                }
+            }
+        }
+        assert!(damaged_parsed > 100, "{damaged_parsed}");
     }
 }
