@@ -535,16 +535,33 @@ fn split_framed_certificate(der: &[u8]) -> Option<(&[u8], &[u8])> {
     /// A certificate nests six deep (the value of an extension, of a name's attribute); a
     /// deeper structure is left to the parser.
     const DEPTH: u8 = 8;
+    /// [`DerReader::element`]'s rules (lengths of up to three bytes here, which any
+    /// certificate fits in), walked without building the elements.
     fn well_formed(content: &[u8], depth: u8) -> bool {
-        let mut reader = DerReader::new(content);
-        while !reader.is_empty() {
-            let Some(element) = reader.element() else {
+        let mut at = 0;
+        while at < content.len() {
+            let tag = content[at];
+            let (header, length) = match content.get(at + 1..) {
+                Some(&[short, ..]) if short < 0x80 => (2, usize::from(short)),
+                Some(&[0x81, length, ..]) if length >= 0x80 => (3, usize::from(length)),
+                Some(&[0x82, high, low, ..]) if high != 0 => {
+                    (4, usize::from(high) << 8 | usize::from(low))
+                }
+                Some(&[0x83, high, middle, low, ..]) if high != 0 => (
+                    5,
+                    usize::from(high) << 16 | usize::from(middle) << 8 | usize::from(low),
+                ),
+                _ => return false,
+            };
+            let Some(element) = content.get(at + header..at + header + length) else {
                 return false;
             };
-            let constructed = element.tag & 0x20 != 0;
-            if constructed && (depth == 0 || !well_formed(element.content, depth - 1)) {
+            if tag & 0x1f == 0x1f
+                || (tag & 0x20 != 0 && (depth == 0 || !well_formed(element, depth - 1)))
+            {
                 return false;
             }
+            at += header + length;
         }
         true
     }
@@ -871,8 +888,27 @@ impl PemBlock<'_> {
                 return Some(der);
             }
             let line = &rest[..line_end(rest, 0)];
-            for &character in line {
-                let value = BASE64_VALUES[usize::from(character)];
+            let mut index = 0;
+            while index < line.len() {
+                // Four characters of base64 at once, the usual case (a line is 64 of them).
+                if in_group == 0
+                    && padding == 0
+                    && let Some(&[first, second, third, fourth]) = line.get(index..index + 4)
+                {
+                    let values = [first, second, third, fourth]
+                        .map(|character| u32::from(BASE64_VALUES[usize::from(character)]));
+                    // Every value is below 64 exactly when none has a bit from 64 up.
+                    if (values[0] | values[1] | values[2] | values[3]) < 64 {
+                        let bits = values[0] << 18 | values[1] << 12 | values[2] << 6 | values[3];
+                        der[written] = (bits >> 16) as u8;
+                        der[written + 1] = (bits >> 8) as u8;
+                        der[written + 2] = bits as u8;
+                        written += 3;
+                        index += 4;
+                        continue;
+                    }
+                }
+                let value = BASE64_VALUES[usize::from(line[index])];
                 match value {
                     0..64 if padding == 0 => group = group << 6 | u32::from(value),
                     PAD if in_group >= 2 && padding < 2 => {
@@ -883,11 +919,14 @@ impl PemBlock<'_> {
                 }
                 in_group += 1;
                 if in_group == 4 {
-                    der[written..written + 3].copy_from_slice(&group.to_be_bytes()[1..]);
+                    der[written] = (group >> 16) as u8;
+                    der[written + 1] = (group >> 8) as u8;
+                    der[written + 2] = group as u8;
                     written += 3;
                     group = 0;
                     in_group = 0;
                 }
+                index += 1;
             }
             at += line.len();
         }
@@ -931,10 +970,10 @@ fn line_end(text: &[u8], from: usize) -> usize {
     // that is asked here).
     let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
     let mut at = from;
-    while let Some(chunk) = text.get(at..at + 8) {
-        let word = u64::from_ne_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+    while let Some(chunk) = text.get(at..at + 8)
+        && let Ok(bytes) = <[u8; 8]>::try_from(chunk)
+    {
+        let word = u64::from_ne_bytes(bytes);
         if has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
         {
             break;
