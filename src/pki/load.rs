@@ -2094,10 +2094,33 @@ mod tests {
         assert!(fast > text.len(), "{fast}");
     }
 
+    /// Calls `visit` with every certificate of fixtures with many extensions, then with each
+    /// of its bytes flipped (by three masks) as `Some((position, damaged))`.
+    fn each_flipped_certificate(mut visit: impl FnMut(&[u8], Option<(usize, &[u8])>)) {
+        for name in [
+            "server-full-chain.pem",
+            "openssl/alt1-cert.pem",
+            "openssl/badalt1-cert.pem",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name);
+            for certificate in load_certificates(&path).unwrap() {
+                visit(&certificate, None);
+                for position in 0..certificate.len() {
+                    for mask in [0x01, 0x80, 0xff] {
+                        let mut damaged = certificate.to_vec();
+                        damaged[position] ^= mask;
+                        visit(&certificate, Some((position, &damaged)));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn certificates_split_without_deep_parsing_as_with_it() {
-        // Every byte of certificates with many extensions, flipped: the shallow parse accepts
-        // what the deep parse accepts, and fails with the same reason.
+        // The shallow parse accepts what the deep parse accepts, and fails with the same reason.
         let deep = |der: &[u8]| match x509_parser::parse_x509_certificate(der) {
             Ok((rest, _)) => Ok(der.len() - rest.len()),
             Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
@@ -2106,70 +2129,42 @@ mod tests {
             }
         };
         let mut damaged_parsed = 0;
-        for name in [
-            "server-full-chain.pem",
-            "openssl/alt1-cert.pem",
-            "openssl/badalt1-cert.pem",
-        ] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(name);
-            for certificate in load_certificates(&path).unwrap() {
-                for position in 0..certificate.len() {
-                    for mask in [0x01, 0x80, 0xff] {
-                        let mut damaged = certificate.to_vec();
-                        damaged[position] ^= mask;
-                        let shallow = split_certificate(&damaged).map(|(der, _)| der.len());
-                        assert_eq!(
-                            shallow,
-                            deep(&damaged),
-                            "{name} byte {position} ^ {mask:#x}"
-                        );
-                        damaged_parsed += usize::from(shallow.is_ok());
-                    }
-                }
-            }
-        }
+        each_flipped_certificate(|_, damaged| {
+            let Some((position, damaged)) = damaged else {
+                return;
+            };
+            let shallow = split_certificate(damaged).map(|(der, _)| der.len());
+            assert_eq!(shallow, deep(damaged), "byte {position}");
+            damaged_parsed += usize::from(shallow.is_ok());
+        });
         assert!(damaged_parsed > 100, "{damaged_parsed}");
     }
 
     #[test]
     fn system_stores_split_certificates_by_their_framing_where_the_parser_would() {
-        // Every byte of certificates flipped: where the framing alone accepts a certificate, the
-        // parser finds the same end; what the framing refuses is parsed, as by every reader.
+        // Where the framing alone accepts a certificate, the parser finds the same end; what the
+        // framing refuses is parsed, as by every reader.
         let mut framed = 0;
         let mut parsed_later = 0;
-        for name in [
-            "server-full-chain.pem",
-            "openssl/alt1-cert.pem",
-            "openssl/badalt1-cert.pem",
-        ] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(name);
-            for certificate in load_certificates(&path).unwrap() {
-                let with_rest = [certificate.as_ref(), b"rest"].concat();
+        each_flipped_certificate(|certificate, damaged| {
+            let Some((position, damaged)) = damaged else {
+                let with_rest = [certificate, b"rest"].concat();
                 assert_eq!(
                     split_framed_certificate(&with_rest),
-                    Some((certificate.as_ref(), &b"rest"[..]))
+                    Some((certificate, &b"rest"[..]))
                 );
-                for position in 0..certificate.len() {
-                    for mask in [0x01, 0x80, 0xff] {
-                        let mut damaged = certificate.to_vec();
-                        damaged[position] ^= mask;
-                        let Some((der, _)) = split_framed_certificate(&damaged) else {
-                            continue;
-                        };
-                        framed += 1;
-                        match split_certificate(&damaged) {
-                            Ok((parsed, _)) => assert_eq!(der, parsed, "{name} {position}"),
-                            // A well-formed structure with a wrongly typed field.
-                            Err(_) => parsed_later += 1,
-                        }
-                    }
-                }
+                return;
+            };
+            let Some((der, _)) = split_framed_certificate(damaged) else {
+                return;
+            };
+            framed += 1;
+            match split_certificate(damaged) {
+                Ok((parsed, _)) => assert_eq!(der, parsed, "byte {position}"),
+                // A well-formed structure with a wrongly typed field.
+                Err(_) => parsed_later += 1,
             }
-        }
+        });
         assert!(
             framed > 100 && parsed_later < framed / 4,
             "{framed} {parsed_later}"
