@@ -895,11 +895,12 @@ impl PemBlock<'_> {
                     && padding == 0
                     && let Some(&[first, second, third, fourth]) = line.get(index..index + 4)
                 {
-                    let values = [first, second, third, fourth]
-                        .map(|character| u32::from(BASE64_VALUES[usize::from(character)]));
+                    let value = |character: u8| u32::from(BASE64_VALUES[usize::from(character)]);
+                    let (first, second, third, fourth) =
+                        (value(first), value(second), value(third), value(fourth));
                     // Every value is below 64 exactly when none has a bit from 64 up.
-                    if (values[0] | values[1] | values[2] | values[3]) < 64 {
-                        let bits = values[0] << 18 | values[1] << 12 | values[2] << 6 | values[3];
+                    if (first | second | third | fourth) < 64 {
+                        let bits = first << 18 | second << 12 | third << 6 | fourth;
                         der[written] = (bits >> 16) as u8;
                         der[written + 1] = (bits >> 8) as u8;
                         der[written + 2] = bits as u8;
