@@ -141,6 +141,13 @@ fn character_hint(character: char) -> &'static str {
     }
 }
 
+/// Whether two host names name the same host: host names compare case-insensitively (RFC 4343),
+/// and a trailing root dot (`gw.contoso.com.`) does not make another name.
+pub fn same_host_name(left: &str, right: &str) -> bool {
+    left.trim_end_matches('.')
+        .eq_ignore_ascii_case(right.trim_end_matches('.'))
+}
+
 /// Checks the syntax of the name a device dials to reach its gateway.
 ///
 /// Follows RFC 1123 §2.1, which relaxes RFC 952 so labels may start with a digit, plus IoT
@@ -261,6 +268,13 @@ mod tests {
             Ok(host) => host,
             Err(error) => panic!("{name} should be valid: {error}"),
         }
+    }
+
+    #[test]
+    fn host_names_compare_without_case() {
+        assert!(same_host_name("GW.Contoso.com", "gw.contoso.com"));
+        assert!(same_host_name("gw.contoso.com.", "gw.contoso.com"));
+        assert!(!same_host_name("gw", "gw.contoso.com"));
     }
 
     // ---- syntax ----

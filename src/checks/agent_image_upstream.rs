@@ -29,7 +29,7 @@ impl DeclaredCheck for AgentImageUpstreamCheck {
     const META: CheckMeta = catalog::AGENT_IMAGE_UPSTREAM;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = nested_config(context, prior)?;
-        let parent = config.parent_hostname.as_deref();
+        let parent = config.names.parent_hostname.as_deref();
         let setting = config.format.agent_image_setting();
         let file = config.source.display();
         let Some(image) = config.agent.image.as_deref() else {
@@ -99,7 +99,7 @@ async fn through_parent(
     let host = &route.host;
     // `--parent-port https=N` moves the parent's 443, as for every other probe of the parent.
     let port = match port {
-        None | Some(443) => context.parent_ports.https,
+        None | Some(443) => context.gateway_mode.parent_ports.https,
         Some(port) => port,
     };
     let exchange = request(

@@ -127,7 +127,7 @@ impl DeclaredCheck for CertificatesConfiguredCheck {
             None if !quickstart => {
                 // A lower layer verifies its parent with it; a top layer's modules and
                 // edgeHub get it as their trust bundle.
-                let nested = config.parent_hostname.is_some();
+                let nested = config.names.parent_hostname.is_some();
                 inspector.findings.push(Finding {
                         status: if nested { Status::Error } else { Status::Warning },
                         message: format!(
@@ -269,7 +269,7 @@ mod tests {
 
     use super::*;
     use crate::config::{
-        ConfigFormat, ConfiguredFile, Provisioning, V1_CONFIG_PATH, V2_CONFIG_PATH,
+        ConfigFormat, ConfiguredFile, DeviceNames, Provisioning, V1_CONFIG_PATH, V2_CONFIG_PATH,
     };
     use crate::engine::Check;
     use crate::pki::load::load_certificates;
@@ -285,8 +285,10 @@ mod tests {
                 ConfigFormat::V2Toml => V2_CONFIG_PATH,
             }),
             format,
-            hostname: Some("gw.contoso.com".to_owned()),
-            parent_hostname: None,
+            names: DeviceNames {
+                hostname: Some("gw.contoso.com".to_owned()),
+                parent_hostname: None,
+            },
             provisioning: Provisioning::Missing,
             edge_ca: EdgeCa::Quickstart {
                 lifetime_days: None,
@@ -572,7 +574,7 @@ mod tests {
             "{:?}",
             top.details
         );
-        config.parent_hostname = Some("parent.contoso.com".to_owned());
+        config.names.parent_hostname = Some("parent.contoso.com".to_owned());
         let lower = run(&tree, config).await;
         assert_says(
             &lower,

@@ -15,7 +15,7 @@ impl DeclaredCheck for HostnameCheck {
         let config = edge_config(prior)?;
         let file = config.source.display();
         let apply = config.format.apply_command();
-        let Some(name) = config.hostname.as_deref() else {
+        let Some(name) = config.names.hostname.as_deref() else {
             let misplaced = config
                 .misplaced_keys
                 .iter()

@@ -18,6 +18,7 @@ impl DeclaredCheck for ConfigWellFormedCheck {
     const META: CheckMeta = catalog::CONFIG_WELL_FORMED;
     async fn run(&self, context: &Context, _prior: &Prior) -> Ran {
         let located = context
+            .gateway_mode
             .config
             .as_ref()
             .or_skip("no IoT Edge config to check")?;
@@ -70,8 +71,7 @@ impl DeclaredCheck for ConfigWellFormedCheck {
         let info = ConfigSummary {
             path: parsed.source.clone(),
             version: parsed.format,
-            hostname: parsed.hostname.clone(),
-            parent_hostname: parsed.parent_hostname.clone(),
+            names: parsed.names.clone(),
             provisioning: provisioning_kind(&parsed.provisioning),
             edge_ca: edge_ca_kind(&parsed.edge_ca),
             misplaced_keys: parsed.misplaced_keys.clone(),
@@ -118,9 +118,9 @@ fn remedy(error: &ConfigError) -> String {
 fn summary(parsed: &EdgeConfig) -> Vec<String> {
     let mut lines = vec![format!(
         "hostname: {}",
-        parsed.hostname.as_deref().unwrap_or("(not set)")
+        parsed.names.hostname.as_deref().unwrap_or("(not set)")
     )];
-    if let Some(parent) = &parsed.parent_hostname {
+    if let Some(parent) = &parsed.names.parent_hostname {
         lines.push(format!("parent_hostname: {parent} (lower-layer device)"));
     }
     lines.push(format!(

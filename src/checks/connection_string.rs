@@ -7,32 +7,17 @@
 use std::sync::Arc;
 
 use super::catalog;
-use super::{Suite, edge_config};
+use super::{Suite, SuiteCheck, edge_config};
 use crate::config::Provisioning;
 use crate::connection_string::{self, Authentication, ConnectionString};
 use crate::engine::info::{
     self, ConnectionStringInfo, ParsedConnectionString, ProvisionedIdentity,
 };
-use crate::engine::{
-    CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Status,
-};
+use crate::engine::{CheckMeta, Context, Evidence, OrSkip, Outcome, Prior, Ran, Status};
+use crate::hostname::same_host_name;
 use crate::secrets::SecretString;
 
-pub struct ConnectionStringCheck {
-    suite: Suite,
-}
-
-impl ConnectionStringCheck {
-    pub fn leaf() -> Self {
-        ConnectionStringCheck { suite: Suite::Leaf }
-    }
-
-    pub fn gateway() -> Self {
-        ConnectionStringCheck {
-            suite: Suite::Gateway,
-        }
-    }
-}
+pub struct ConnectionStringCheck;
 
 /// The template's placeholder for the 1.1 connection string.
 const PLACEHOLDER_START: char = '<';
@@ -40,22 +25,17 @@ const PLACEHOLDER_START: char = '<';
 const GET_DEVICE_CONNECTION_STRING: &str =
     "`az iot hub device-identity connection-string show --device-id <id> --hub-name <hub>`";
 
-impl DeclaredCheck for ConnectionStringCheck {
-    const META: CheckMeta = catalog::CONNECTION_STRING_LEAF;
-    fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(
-            &catalog::CONNECTION_STRING_LEAF,
-            &catalog::CONNECTION_STRING_GATEWAY,
-        )
-    }
-    fn applies(&self, context: &Context) -> bool {
-        match self.suite {
+impl SuiteCheck for ConnectionStringCheck {
+    const LEAF: CheckMeta = catalog::CONNECTION_STRING_LEAF;
+    const GATEWAY: CheckMeta = catalog::CONNECTION_STRING_GATEWAY;
+    fn applies(&self, suite: Suite, context: &Context) -> bool {
+        match suite {
             Suite::Leaf => context.connection_string.is_some(),
             Suite::Gateway => true,
         }
     }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
-        match self.suite {
+    async fn run(&self, suite: Suite, context: &Context, prior: &Prior) -> Ran {
+        match suite {
             Suite::Leaf => leaf(context),
             Suite::Gateway => gateway(prior),
         }
@@ -76,34 +56,33 @@ fn leaf(context: &Context) -> Ran {
             ));
         }
     };
-    let outcome = match &parsed.gateway_host_name {
+    let outcome = match &parsed.address.gateway_host_name {
         Some(gateway) => Outcome::ok(format!(
             "device `{}` on hub `{}` connects through gateway `{gateway}`",
-            parsed.device_id, parsed.host_name
+            parsed.address.device_id, parsed.address.host_name
         )),
         // HostName is the hub; the gateway's name there (the one --gateway names) is the
         // mistake, not the missing GatewayHostName. A name outside IoT Hub's domains most
         // likely is that mistake too, but could be a private cloud's hub: said as a likelihood.
-        None if context.gateway.as_deref().is_some_and(|gateway| {
-            gateway
-                .trim_end_matches('.')
-                .eq_ignore_ascii_case(parsed.host_name.trim_end_matches('.'))
-        }) =>
+        None if context
+            .gateway
+            .as_deref()
+            .is_some_and(|gateway| same_host_name(gateway, &parsed.address.host_name)) =>
         {
             Outcome::error(format!(
                 "HostName=`{}` is the gateway (the name --gateway gives), not the IoT hub, and there is no GatewayHostName: HostName must name the hub, GatewayHostName the gateway",
-                parsed.host_name
+                parsed.address.host_name
             ))
             .remedy(hub_and_gateway_remedy(&parsed))
         }
-        None if !is_iot_hub_name(&parsed.host_name) => Outcome::error(format!(
+        None if !is_iot_hub_name(&parsed.address.host_name) => Outcome::error(format!(
             "the connection string has no GatewayHostName, and HostName=`{}` is not an IoT hub name (<hub>.azure-devices.net): if `{}` is the gateway, it belongs in GatewayHostName and HostName must name the hub",
-            parsed.host_name, parsed.host_name
+            parsed.address.host_name, parsed.address.host_name
         ))
         .remedy(hub_and_gateway_remedy(&parsed)),
         None => Outcome::error(format!(
             "the connection string has no GatewayHostName: device `{}` will connect straight to `{}`, bypassing the gateway",
-            parsed.device_id, parsed.host_name
+            parsed.address.device_id, parsed.address.host_name
         ))
         .remedy("append `;GatewayHostName=<gateway FQDN>` to the connection string, using the exact `hostname` from the gateway's config.toml"),
     };
@@ -204,14 +183,14 @@ fn gateway(prior: &Prior) -> Ran {
     };
     let mut outcome = Outcome::ok(format!(
         "IoT Edge device `{}` on hub `{}` (manual provisioning)",
-        parsed.device_id, parsed.host_name
+        parsed.address.device_id, parsed.address.host_name
     ));
-    if let Some(module) = &parsed.module_id {
+    if let Some(module) = &parsed.address.module_id {
         outcome.raise(
             Status::Error,
             format!(
                 "{setting} in {file} is the connection string of module `{module}`, not of the IoT Edge device `{}`",
-                parsed.device_id
+                parsed.address.device_id
             ),
             format!(
                 "use the device's connection string (without ModuleId; {GET_DEVICE_CONNECTION_STRING}), then `{apply}`"
@@ -227,7 +206,7 @@ fn gateway(prior: &Prior) -> Ran {
                 "for X.509 authentication set `iothub_hostname`, `device_id` and [provisioning.authentication] `method = \"x509\"` with `identity_cert` and `identity_pk` instead of a connection string, then `{apply}`"
             ),
         );
-    } else if let Some(gateway) = &parsed.gateway_host_name {
+    } else if let Some(gateway) = &parsed.address.gateway_host_name {
         // A lower-layer IoT Edge device names its parent with `parent_hostname` ("Connect Azure
         // IoT Edge devices to create a hierarchy"); GatewayHostName is for leaf devices.
         outcome.escalate(Status::Warning);
@@ -236,7 +215,7 @@ fn gateway(prior: &Prior) -> Ran {
         ));
         outcome.remedy = Some(format!(
             "remove `;GatewayHostName={gateway}` from {setting}{}, then `{apply}`",
-            if config.parent_hostname.is_none() {
+            if config.names.parent_hostname.is_none() {
                 format!(
                     " and, if this device sits below another gateway, set `parent_hostname = \"{gateway}\"` at the top of {file}"
                 )
@@ -254,7 +233,7 @@ fn gateway(prior: &Prior) -> Ran {
 fn hub_and_gateway_remedy(parsed: &ConnectionString) -> String {
     format!(
         "write the hub in HostName and the gateway in GatewayHostName: `HostName=<hub>.azure-devices.net;DeviceId={};SharedAccessKey=...;GatewayHostName={}` (copy the device's connection string again from the portal, then append `;GatewayHostName={}`)",
-        parsed.device_id, parsed.host_name, parsed.host_name
+        parsed.address.device_id, parsed.address.host_name, parsed.address.host_name
     )
 }
 
@@ -273,10 +252,7 @@ fn is_iot_hub_name(host_name: &str) -> bool {
 
 fn with_common_findings(mut outcome: Outcome, parsed: ConnectionString) -> Outcome {
     let info = ParsedConnectionString {
-        host_name: parsed.host_name.clone(),
-        device_id: parsed.device_id.clone(),
-        module_id: parsed.module_id.clone(),
-        gateway_host_name: parsed.gateway_host_name.clone(),
+        address: parsed.address.clone(),
         authentication: match parsed.authentication {
             Authentication::SharedAccessKey(_) => info::Authentication::SharedAccessKey,
             Authentication::X509 => info::Authentication::X509,

@@ -91,7 +91,7 @@ impl DeclaredCheck for DeviceCertificateCheck {
         let self_signed = summary.self_issued && device.chain.len() == 1;
         let device_id = prior
             .connection_string()
-            .map(|parsed| parsed.device_id.clone());
+            .map(|parsed| parsed.address.device_id.clone());
         let common_name_matches = match (&device_id, self_signed) {
             (Some(device_id), false) => {
                 let matches = summary.subject_common_names.contains(device_id);

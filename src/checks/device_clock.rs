@@ -268,11 +268,15 @@ mod tests {
 
     #[test]
     fn ntp_servers_default_to_port_123() {
-        assert_eq!(ntp_target("pool.ntp.org"), "pool.ntp.org:123");
-        assert_eq!(ntp_target("127.0.0.1:10123"), "127.0.0.1:10123");
-        assert_eq!(ntp_target("fd00::7"), "[fd00::7]:123");
-        assert_eq!(ntp_target("[fd00::7]:124"), "[fd00::7]:124");
-        assert_eq!(ntp_target("ntp.local:5123"), "ntp.local:5123");
+        for (given, target) in [
+            ("pool.ntp.org", "pool.ntp.org:123"),
+            ("127.0.0.1:10123", "127.0.0.1:10123"),
+            ("fd00::7", "[fd00::7]:123"),
+            ("[fd00::7]:124", "[fd00::7]:124"),
+            ("ntp.local:5123", "ntp.local:5123"),
+        ] {
+            assert_eq!(ntp_target(given), target, "--ntp-server {given}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! the no-answer verdict.
 
 use super::catalog;
-use crate::engine::info::{AuthVerdict, GatewayAuthInfo};
+use crate::engine::info::{AuthVerdict, GatewayAuthInfo, ProtocolPort};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Skip};
 use crate::identity::{
     CredentialError, DeviceCredentials, Method, alert_in, certificate_alert_remedy,
@@ -147,8 +147,10 @@ pub(super) fn attempt<'p>(
         identity.sent.method.text()
     );
     let info = GatewayAuthInfo {
-        protocol,
-        port: observation.port,
+        probed: ProtocolPort {
+            protocol,
+            port: observation.port,
+        },
         endpoint: session.handshake.address.to_string(),
         identity: identity.clone(),
         verdict: AuthVerdict::NoAnswer,

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::engine::info::{ChainEntry, GatewayCertChainInfo, PortVerdict, VerifyOutcome};
+use crate::engine::info::{
+    ChainEntry, GatewayCertChainInfo, PortVerdict, ProtocolPort, VerifyOutcome,
+};
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, ObservedPort, OrSkip, Outcome, Peer, Prior, Ran,
     Status, Timestamp,
@@ -109,8 +111,10 @@ impl DeclaredCheck for GatewayCertChainCheck {
             }
             for observation in &group {
                 verdicts.push(PortVerdict {
-                    protocol: observation.protocol,
-                    port: observation.port,
+                    probed: ProtocolPort {
+                        protocol: observation.protocol,
+                        port: observation.port,
+                    },
                     verdict: VerifyOutcome::new(code, verification.errors.clone()),
                     strict_client_verdict: verdict.strict.clone(),
                     chain: summaries

@@ -2,7 +2,7 @@
 //! (RFC 6125 matching, as OpenSSL's X509_check_host; `iotedge check` never compares these).
 
 use crate::config::{self, EdgeConfig};
-use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch};
+use crate::engine::info::{GatewayCertHostnameInfo, NameMatchResult, PortNameMatch, ProtocolPort};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status};
 use crate::hostname::validate_hostname;
 use crate::pki::VerifyCode;
@@ -93,8 +93,10 @@ impl DeclaredCheck for GatewayCertHostnameCheck {
             };
             for observation in &group {
                 ports_info.push(PortNameMatch {
-                    protocol: observation.protocol,
-                    port: observation.port,
+                    probed: ProtocolPort {
+                        protocol: observation.protocol,
+                        port: observation.port,
+                    },
                     result: verdict,
                     matched: matched.clone(),
                     alt_names: leaf.alt_names.clone(),
@@ -155,7 +157,7 @@ fn mismatch_remedy(
             "set GatewayHostName={certified} in this leaf's connection string (and --gateway, if used): the gateway's certificate is issued for `{certified}`, the name its other leaves dial"
         ),
     };
-    let configured = gateway.and_then(|config| config.hostname.as_deref());
+    let configured = gateway.and_then(|config| config.names.hostname.as_deref());
     match (gateway, configured) {
         // The gateway's config agrees with its certificate: only the leaf is wrong.
         (Some(config), Some(hostname)) if hostname.eq_ignore_ascii_case(certified) => format!(

@@ -107,8 +107,8 @@ impl FamilyCheck for GatewayConnectCheck {
             "{label}: connected to {} in {}, {} handshake ({}) in {}",
             handshake.address,
             format_millis(handshake.connect_time),
-            handshake.tls_version,
-            handshake.cipher_suite,
+            handshake.negotiated.tls_version,
+            handshake.negotiated.cipher_suite,
             format_millis(handshake.handshake_time),
         );
         let tried = observation.attempts.len();
@@ -116,7 +116,7 @@ impl FamilyCheck for GatewayConnectCheck {
             .details(through(proxy, &context.leaf.proxy.source))
             .detail(format!("certificates presented: {}", session.chain.len()))
             .details(certificate_note);
-        if let Some(group) = &handshake.key_exchange_group {
+        if let Some(group) = &handshake.negotiated.key_exchange_group {
             outcome = outcome.detail(format!("key exchange: {group}"));
         }
         if tried > 1 {

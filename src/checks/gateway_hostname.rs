@@ -5,7 +5,7 @@ use crate::engine::info::{GatewayHostnameInfo, GatewayNameSource};
 use crate::engine::{
     CheckMeta, Context, DeclaredCheck, Evidence, OrSkip, Outcome, Prior, Ran, Skip, Status,
 };
-use crate::hostname::{HostKind, validate_hostname};
+use crate::hostname::{HostKind, same_host_name, validate_hostname};
 
 pub struct GatewayHostnameCheck;
 
@@ -17,6 +17,7 @@ impl DeclaredCheck for GatewayHostnameCheck {
             (Some(gateway), _) => (gateway.clone(), GatewayNameSource::Flag),
             (None, Some(parsed)) => (
                 parsed
+                    .address
                     .gateway_host_name
                     .clone()
                     .or_skip("skipped because the connection string names no gateway")?,
@@ -61,12 +62,9 @@ impl DeclaredCheck for GatewayHostnameCheck {
         // verdict below is about another machine than the one the device connects to.
         let dialled = prior
             .connection_string()
-            .and_then(|parsed| parsed.gateway_host_name.clone())
+            .and_then(|parsed| parsed.address.gateway_host_name.clone())
             .filter(|dialled| {
-                source == GatewayNameSource::Flag
-                    && !dialled
-                        .trim_end_matches('.')
-                        .eq_ignore_ascii_case(host.name.trim_end_matches('.'))
+                source == GatewayNameSource::Flag && !same_host_name(dialled, &host.name)
             });
         let outcome = match dialled {
             None => outcome,

@@ -8,6 +8,7 @@ use super::catalog;
 use crate::config;
 use crate::engine::info::{DialedName, GatewayHostnameMatchesConfigInfo, GatewayNameSource};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran};
+use crate::hostname::same_host_name;
 
 pub struct GatewayHostnameMatchesConfigCheck;
 
@@ -30,7 +31,7 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
             }
         };
         let file = gateway.source.display();
-        let Some(hostname) = gateway.hostname.as_deref() else {
+        let Some(hostname) = gateway.names.hostname.as_deref() else {
             return Ok(Outcome::error(format!("the gateway config {file} sets no `hostname`"))
                 .remedy("set `hostname` at the top of the gateway's config, apply it there, and copy it again"));
         };
@@ -39,7 +40,7 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
         let mut names: Vec<(GatewayNameSource, &str)> = Vec::new();
         if let Some(gateway_host_name) = prior
             .connection_string()
-            .and_then(|parsed| parsed.gateway_host_name.as_deref())
+            .and_then(|parsed| parsed.address.gateway_host_name.as_deref())
         {
             names.push((GatewayNameSource::ConnectionString, gateway_host_name));
         }
@@ -60,7 +61,10 @@ impl DeclaredCheck for GatewayHostnameMatchesConfigCheck {
                 })
                 .collect(),
         };
-        let mismatched = names.iter().find(|(_, name)| !same_host(name, hostname));
+        // Whitespace around either name is not part of it.
+        let mismatched = names
+            .iter()
+            .find(|(_, name)| !same_host_name(name.trim(), hostname.trim()));
         Ok(match mismatched {
             None => Outcome::ok(format!(
                 "{} `{first_name}` matches `hostname` in {file}",
@@ -95,22 +99,4 @@ fn mismatch_remedy(name: &str, hostname: &str, gateway: &config::EdgeConfig) -> 
         gateway.format.system_path(),
         gateway.format.apply_command()
     )
-}
-
-/// Host names compare case-insensitively (RFC 4343); one trailing dot is ignored.
-fn same_host(left: &str, right: &str) -> bool {
-    let trim = |name: &str| name.trim().trim_end_matches('.').to_owned();
-    trim(left).eq_ignore_ascii_case(&trim(right))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_names_compare_without_case() {
-        assert!(same_host("GW.Contoso.com", "gw.contoso.com"));
-        assert!(same_host("gw.contoso.com.", "gw.contoso.com"));
-        assert!(!same_host("gw", "gw.contoso.com"));
-    }
 }

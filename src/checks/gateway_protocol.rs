@@ -10,7 +10,7 @@
 //! opens another connection.
 
 use super::catalog;
-use crate::engine::info::GatewayProtocolInfo;
+use crate::engine::info::{GatewayProtocolInfo, ProtocolPort};
 
 use crate::engine::{Context, FamilyCheck, OrSkip, Outcome, PortFamily, Prior, Ran};
 use crate::net::Protocol;
@@ -49,8 +49,7 @@ impl GatewayProtocolCheck {
         let port = observation.port;
         let label = format!("{} {port}", protocol.display_name());
         let mut info = GatewayProtocolInfo {
-            protocol,
-            port,
+            probed: ProtocolPort { protocol, port },
             endpoint: address.to_string(),
             answer: None,
             error: None,

@@ -21,7 +21,7 @@ impl FamilyCheck for IotHubConnectCheck {
     const FAMILY: &'static PortFamily = &catalog::IOTHUB_CONNECT;
     async fn run(&self, protocol: Protocol, context: &Context, prior: &Prior) -> Ran {
         let config = edge_config(prior)?;
-        if config.parent_hostname.is_some() {
+        if config.names.parent_hostname.is_some() {
             return Err(Skip::because(
                 "a lower-layer device reaches IoT Hub through its parent (see parent-connect-*)",
             ));
@@ -33,12 +33,13 @@ impl FamilyCheck for IotHubConnectCheck {
             _ => None,
         };
         let hub = context
-                .iothub_hostname
+                .gateway_mode
+            .iothub_hostname
                 .clone()
                 .or_else(|| {
                     prior
                         .connection_string()
-                        .map(|parsed| parsed.host_name.clone())
+                        .map(|parsed| parsed.address.host_name.clone())
                 })
                 .or(configured)
                 .or_skip(
@@ -78,7 +79,7 @@ impl FamilyCheck for IotHubConnectCheck {
                 }
             }
         };
-        let port = context.iothub_ports.get(protocol);
+        let port = context.gateway_mode.iothub_ports.get(protocol);
         let endpoint = Endpoint {
             protocol,
             peer: Peer::IotHub,

@@ -51,14 +51,18 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
+use connection_string::ConnectionStringCheck;
 use edgehub_listening::EdgeHubListeningCheck;
 use gateway_connect::GatewayConnectCheck;
 use gateway_protocol::GatewayProtocolCheck;
 use iothub_connect::IotHubConnectCheck;
 use parent_connect::ParentConnectCheck;
+use root_ca_trust_store::RootCaTrustStoreCheck;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeConfig};
-use crate::engine::{Check, CheckMeta, Context, OnPort, OrSkip, Outcome, Prior, Skip, Status};
+use crate::engine::{
+    Check, CheckMeta, Context, DeclaredCheck, OnPort, OrSkip, Outcome, Prior, Ran, Skip, Status,
+};
 use crate::hostname::validate_hostname;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
@@ -75,24 +79,66 @@ pub(crate) enum Suite {
     Gateway,
 }
 
-impl Suite {
-    /// The metadata of the suite at hand: such a check declares one `const` per suite.
-    fn meta(self, leaf: &'static CheckMeta, gateway: &'static CheckMeta) -> &'static CheckMeta {
-        match self {
-            Suite::Leaf => leaf,
-            Suite::Gateway => gateway,
+/// A check registered in both suites (`connection-string`, `root-ca-trust-store`): its two
+/// rows of `checks/catalog.rs` and one function told which suite it serves. The registries hold
+/// one [`InSuite`] per suite, which is the [`DeclaredCheck`] of that suite, as
+/// [`OnPort`] is a port family's.
+pub(crate) trait SuiteCheck: Send + Sync {
+    /// Its row in the leaf suite.
+    const LEAF: CheckMeta;
+    /// Its row in the gateway suite.
+    const GATEWAY: CheckMeta;
+    /// Whether it applies to this invocation in `suite`, as [`DeclaredCheck::applies`].
+    fn applies(&self, _suite: Suite, _context: &Context) -> bool {
+        true
+    }
+    /// Judge, in `suite`, as [`DeclaredCheck::run`] judges a check.
+    fn run(
+        &self,
+        suite: Suite,
+        context: &Context,
+        prior: &Prior,
+    ) -> impl Future<Output = Ran> + Send;
+}
+
+/// A two-suite check in one suite: `InSuite::leaf(ConnectionStringCheck)` is the leaf's
+/// `connection-string`.
+pub(crate) struct InSuite<C>(C, Suite);
+
+impl<C: SuiteCheck> InSuite<C> {
+    fn leaf(check: C) -> Self {
+        InSuite(check, Suite::Leaf)
+    }
+
+    fn gateway(check: C) -> Self {
+        InSuite(check, Suite::Gateway)
+    }
+}
+
+impl<C: SuiteCheck> DeclaredCheck for InSuite<C> {
+    const META: CheckMeta = C::LEAF;
+    fn meta(&self) -> &'static CheckMeta {
+        match self.1 {
+            Suite::Leaf => const { &C::LEAF },
+            Suite::Gateway => const { &C::GATEWAY },
         }
+    }
+    fn applies(&self, context: &Context) -> bool {
+        self.0.applies(self.1, context)
+    }
+    fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send {
+        self.0.run(self.1, context, prior)
     }
 }
 
 /// The leaf-device suite, in report order.
 pub fn leaf_registry() -> Vec<Box<dyn Check>> {
     vec![
-        Box::new(connection_string::ConnectionStringCheck::leaf()),
+        Box::new(InSuite::leaf(ConnectionStringCheck)),
         Box::new(gateway_hostname::GatewayHostnameCheck),
         Box::new(gateway_hostname_matches_config::GatewayHostnameMatchesConfigCheck),
         Box::new(root_ca_file::RootCaFileCheck),
-        Box::new(root_ca_trust_store::RootCaTrustStoreCheck::leaf()),
+        Box::new(InSuite::leaf(RootCaTrustStoreCheck)),
         Box::new(device_certificate::DeviceCertificateCheck),
         Box::new(gateway_resolve::GatewayResolveCheck),
         Box::new(OnPort(GatewayConnectCheck, Protocol::Mqtt)),
@@ -120,13 +166,13 @@ pub fn gateway_registry() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(config_well_formed::ConfigWellFormedCheck),
         Box::new(config_hostname::HostnameCheck),
-        Box::new(connection_string::ConnectionStringCheck::gateway()),
+        Box::new(InSuite::gateway(ConnectionStringCheck)),
         Box::new(certificates_configured::CertificatesConfiguredCheck),
         Box::new(device_ca_key_match::DeviceCaKeyMatchCheck),
         Box::new(device_ca_chain::DeviceCaChainCheck),
         Box::new(certificates_expiry::CertificatesExpiryCheck),
         Box::new(stale_generated_certs::StaleGeneratedCertsCheck),
-        Box::new(root_ca_trust_store::RootCaTrustStoreCheck::gateway()),
+        Box::new(InSuite::gateway(RootCaTrustStoreCheck)),
         Box::new(OnPort(EdgeHubListeningCheck, Protocol::Mqtt)),
         Box::new(OnPort(EdgeHubListeningCheck, Protocol::Amqp)),
         Box::new(OnPort(EdgeHubListeningCheck, Protocol::Https)),
@@ -412,11 +458,9 @@ mod tests {
             amqp: 15671,
             https: 8443,
         };
-        let mut context = Context {
-            parent_ports: moved,
-            iothub_ports: moved,
-            ..Context::default()
-        };
+        let mut context = Context::default();
+        context.gateway_mode.parent_ports = moved;
+        context.gateway_mode.iothub_ports = moved;
         context.leaf.ports = moved;
         let mut families = 0;
         for check in all_checks() {

@@ -20,6 +20,7 @@ impl FamilyCheck for ParentConnectCheck {
         let config = prior.edge_config().or_skip(unknown)?;
         let resolution = prior.resolution().or_skip(unknown)?;
         let host = config
+            .names
             .parent_hostname
             .as_deref()
             .and_then(|name| validate_hostname(name).ok())
@@ -30,7 +31,7 @@ impl FamilyCheck for ParentConnectCheck {
             Ok(path) => path,
             Err(outcome) => return Ok(*outcome),
         };
-        let port = context.parent_ports.get(protocol);
+        let port = context.gateway_mode.parent_ports.get(protocol);
         let endpoint = Endpoint {
             protocol,
             peer: Peer::Parent,

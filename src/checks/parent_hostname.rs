@@ -23,7 +23,7 @@ impl DeclaredCheck for ParentHostnameCheck {
     const META: CheckMeta = catalog::PARENT_HOSTNAME;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = edge_config(prior)?;
-        let parent = config.parent_hostname.as_deref().or_skip(
+        let parent = config.names.parent_hostname.as_deref().or_skip(
             "no parent_hostname: this is a top-layer gateway, which connects to IoT Hub itself",
         )?;
         let file = config.source.display();

@@ -32,7 +32,7 @@ impl DeclaredCheck for ParentRegistryCheck {
     const META: CheckMeta = catalog::PARENT_REGISTRY;
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let config = nested_config(context, prior)?;
-        match config.parent_hostname.as_deref() {
+        match config.names.parent_hostname.as_deref() {
             Some(parent) => lower_layer(context, prior, config, parent).await,
             None => Ok(top_layer(context).await),
         }
@@ -45,7 +45,7 @@ pub(super) fn nested_config<'a>(
     prior: &'a Prior,
 ) -> Result<&'a EdgeConfig, Skip> {
     let config = edge_config(prior)?;
-    if config.parent_hostname.is_none() && !context.top_layer {
+    if config.names.parent_hostname.is_none() && !context.gateway_mode.nested.top_layer {
         return Err(Skip::because(NOT_NESTED));
     }
     Ok(config)
@@ -55,7 +55,7 @@ async fn lower_layer(context: &Context, prior: &Prior, config: &EdgeConfig, pare
     let route = ParentRoute::to(config, prior, parent)?;
     let host = &route.host;
     let exchange = request(
-        &route.target(context.parent_ports.https),
+        &route.target(context.gateway_mode.parent_ports.https),
         BASE_PATH,
         &[],
         context,
@@ -228,7 +228,7 @@ async fn top_layer(context: &Context) -> Outcome {
     let Ok(loopback) = validate_hostname("127.0.0.1") else {
         return Outcome::error("127.0.0.1 is not a valid host (cannot happen)");
     };
-    let port = context.registry_port;
+    let port = context.gateway_mode.nested.registry_port;
     let target = RegistryTarget {
         host: &loopback,
         addresses: &[std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],

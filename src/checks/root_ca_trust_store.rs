@@ -12,44 +12,25 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::CertificateDer;
 
 use super::catalog;
-use super::{Suite, subject_of};
+use super::{Suite, SuiteCheck, subject_of};
 use crate::engine::info::RootCaTrustStoreInfo;
 use crate::engine::os_trust_location::{OsTrustLocation, StoreFamily};
-use crate::engine::{CheckMeta, Context, DeclaredCheck, OrSkip, Outcome, Prior, Ran, Status};
+use crate::engine::{CheckMeta, Context, OrSkip, Outcome, Prior, Ran, Status};
 use crate::pki::load::{CertificateFileError, load_certificates};
 
-pub struct RootCaTrustStoreCheck {
-    suite: Suite,
-}
+pub struct RootCaTrustStoreCheck;
 
-impl RootCaTrustStoreCheck {
-    pub fn leaf() -> Self {
-        RootCaTrustStoreCheck { suite: Suite::Leaf }
-    }
-
-    pub fn gateway() -> Self {
-        RootCaTrustStoreCheck {
-            suite: Suite::Gateway,
-        }
-    }
-}
-
-impl DeclaredCheck for RootCaTrustStoreCheck {
-    const META: CheckMeta = catalog::ROOT_CA_TRUST_STORE_LEAF;
-    fn meta(&self) -> &'static CheckMeta {
-        self.suite.meta(
-            &catalog::ROOT_CA_TRUST_STORE_LEAF,
-            &catalog::ROOT_CA_TRUST_STORE_GATEWAY,
-        )
-    }
-    async fn run(&self, context: &Context, prior: &Prior) -> Ran {
+impl SuiteCheck for RootCaTrustStoreCheck {
+    const LEAF: CheckMeta = catalog::ROOT_CA_TRUST_STORE_LEAF;
+    const GATEWAY: CheckMeta = catalog::ROOT_CA_TRUST_STORE_GATEWAY;
+    async fn run(&self, suite: Suite, context: &Context, prior: &Prior) -> Ran {
         let location = OsTrustLocation::locate(&context.root, &context.leaf.trust_environment);
         // Without --ca-file the OS store is what the device's SDK uses: diagnose the roots
         // added to it, since no root file says which one the gateway needs.
-        if self.suite == Suite::Leaf && context.leaf.ca_file.is_none() {
+        if suite == Suite::Leaf && context.leaf.ca_file.is_none() {
             return Ok(added_roots(context, &location).await);
         }
-        let anchors = match self.suite {
+        let anchors = match suite {
             Suite::Leaf => prior
                 .trust_anchors()
                 .cloned()
@@ -103,7 +84,7 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
                     let message = format!(
                         "the root CA {names} from {source} is not in the OS trust store {location}"
                     );
-                    match self.suite {
+                    match suite {
                         // The guides install it on every gateway (modules, docker pulls
                         // through a parent, and the host's own services use the OS store).
                         Suite::Gateway => Outcome::warning(message)
@@ -116,7 +97,7 @@ impl DeclaredCheck for RootCaTrustStoreCheck {
                 }
             }
         };
-        if self.suite == Suite::Leaf {
+        if suite == Suite::Leaf {
             outcome = outcome.detail(node_note);
         }
         let found = outcome.status != Status::Ok;

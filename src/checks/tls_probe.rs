@@ -155,8 +155,8 @@ fn judge(
     );
     let mut outcome = Outcome::ok(String::new()).detail(format!(
         "{} {}, {} certificate(s) presented",
-        session.handshake.tls_version,
-        session.handshake.cipher_suite,
+        session.handshake.negotiated.tls_version,
+        session.handshake.negotiated.cipher_suite,
         chain.len()
     ));
     outcome = outcome.details(listed_chain(chain.readable()));

@@ -53,14 +53,19 @@ async fn run_leaf(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppError> 
         .as_ref()
         .map(|raw| connection_string::parse(raw.expose_str()));
     let target = Target {
-        gateway: args
-            .gateway
-            .clone()
-            .or_else(|| parsed.as_ref()?.as_ref().ok()?.gateway_host_name.clone()),
+        gateway: args.gateway.clone().or_else(|| {
+            parsed
+                .as_ref()?
+                .as_ref()
+                .ok()?
+                .address
+                .gateway_host_name
+                .clone()
+        }),
         device_id: parsed
             .as_ref()
             .and_then(|parsed| parsed.as_ref().ok())
-            .map(|parsed| parsed.device_id.clone()),
+            .map(|parsed| parsed.address.device_id.clone()),
         connection_string: match (&parsed, &args.connection_string) {
             (Some(Ok(parsed)), _) => Some(parsed.to_string()),
             // Not parsed, so not known to be one: keep only the parts known to be public.
@@ -162,19 +167,19 @@ async fn run_gateway(args: CheckArgs, out: &mut dyn Write) -> Result<u8, AppErro
     context.leaf.dns_server = args.network.resolver.dns_server;
     context.leaf.resolve_overrides = args.network.resolver.overrides();
     context.leaf.ports = args.network.ports();
-    context.parent_ports = args.network.parent_ports();
-    context.iothub_ports = args.network.iothub_ports();
+    context.gateway_mode.parent_ports = args.network.parent_ports();
+    context.gateway_mode.iothub_ports = args.network.iothub_ports();
     context.leaf.timeout = args.network.timeout;
     context.leaf.expiry_warning_days = args
         .expiry_warning_days
         .unwrap_or(GATEWAY_EXPIRY_WARNING_DAYS);
-    context.iothub_hostname = args.iothub_hostname.clone();
+    context.gateway_mode.iothub_hostname = args.iothub_hostname.clone();
     context.leaf.trust_environment = TrustEnvironment::from_process();
     // The shell's https_proxy is not edgeHub's: the upstream checks read the config's.
     context.leaf.proxy = proxy_settings(&args, false)?;
     context.asked_ports = asked_ports(&args, &selection, &gateway_registry(), Peer::EdgeHub);
-    context.top_layer = args.nested.top_layer;
-    context.registry_port = args.nested.registry_port;
+    context.gateway_mode.nested.top_layer = args.nested.top_layer;
+    context.gateway_mode.nested.registry_port = args.nested.registry_port;
     context.now = OffsetDateTime::now_utc();
     let report = run_checks(&gateway_registry(), &context, &selection)
         .await

@@ -268,8 +268,12 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
         }
         OutputFormat::Text if args.brief => {
             writeln!(out, "CONNECTION ESTABLISHED")?;
-            writeln!(out, "Protocol version: {}", handshake.tls_version)?;
-            writeln!(out, "Ciphersuite: {}", handshake.cipher_suite)?;
+            writeln!(
+                out,
+                "Protocol version: {}",
+                handshake.negotiated.tls_version
+            )?;
+            writeln!(out, "Ciphersuite: {}", handshake.negotiated.cipher_suite)?;
             if let Some(leaf) = summaries.first() {
                 writeln!(out, "Peer certificate: {}", leaf.subject)?;
             }
@@ -299,9 +303,9 @@ pub async fn run(args: &ConnectArgs, out: &mut dyn Write) -> Result<u8, AppError
             writeln!(
                 out,
                 "New, {}, Cipher is {}",
-                handshake.tls_version, handshake.cipher_suite
+                handshake.negotiated.tls_version, handshake.negotiated.cipher_suite
             )?;
-            if let Some(alpn) = &handshake.alpn {
+            if let Some(alpn) = &handshake.negotiated.alpn {
                 writeln!(out, "ALPN protocol: {alpn}")?;
             }
         }

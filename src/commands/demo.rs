@@ -77,7 +77,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         device_id: setup.identity.as_ref().and_then(|identity| {
             crate::connection_string::parse(identity.connection_string.expose_str())
                 .ok()
-                .map(|parsed| parsed.device_id)
+                .map(|parsed| parsed.address.device_id)
         }),
         connection_string: setup.identity.as_ref().map(|identity| {
             crate::connection_string::redact_connection_string(

@@ -135,10 +135,8 @@ pub struct EdgeConfig {
     /// The file it was read from (a real path, under `--root` when one is given).
     pub source: PathBuf,
     pub format: ConfigFormat,
-    /// `hostname`: the name leaves dial and edgeHub's server certificate is issued for.
-    pub hostname: Option<String>,
-    /// `parent_hostname` (1.2+, nested edge): the gateway this device connects through.
-    pub parent_hostname: Option<String>,
+    /// `hostname` and `parent_hostname`.
+    pub names: DeviceNames,
     pub provisioning: Provisioning,
     pub edge_ca: EdgeCa,
     /// `trust_bundle_cert` (1.2+) or `certificates.trusted_ca_certs` (1.1).
@@ -151,6 +149,18 @@ pub struct EdgeConfig {
     /// Top-level settings found inside a section ("hostname in [provisioning]"): in TOML a key
     /// written after a `[section]` header belongs to that section, so IoT Edge never sees it.
     pub misplaced_keys: Vec<String>,
+}
+
+// The names that place the device in a nested hierarchy: its own, which leaves dial and
+// edgeHub's server certificate is issued for, and (1.2+, nested edge) the parent gateway it
+// connects through. (A `//` comment: schemars would lend a doc comment to every struct it is
+// flattened into as that struct's description.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct DeviceNames {
+    /// `hostname`, as written; null when unset.
+    pub hostname: Option<String>,
+    /// `parent_hostname` (a lower layer of a nested hierarchy); null on a top layer.
+    pub parent_hostname: Option<String>,
 }
 
 /// The edgeAgent settings the checks read, the same in both formats.
@@ -227,6 +237,16 @@ fn assert_dps_with_quickstart_ca(config: &EdgeConfig, id_scope: &str, attestatio
             lifetime_days: None
         }
     );
+}
+
+/// The certificate and key files a config's `EdgeCa::Files` names, for the parsers' tests;
+/// any other edge CA fails the test.
+#[cfg(test)]
+fn edge_ca_files(config: &EdgeConfig) -> (&ConfiguredFile, &ConfiguredFile) {
+    match &config.edge_ca {
+        EdgeCa::Files { cert, key } => (cert, key),
+        other => panic!("expected the edge CA's files, found {other:?}"),
+    }
 }
 
 impl fmt::Debug for Provisioning {
@@ -534,8 +554,10 @@ fn normalize(
     EdgeConfig {
         source: path.to_path_buf(),
         format,
-        hostname: config.hostname,
-        parent_hostname: config.parent_hostname,
+        names: DeviceNames {
+            hostname: config.hostname,
+            parent_hostname: config.parent_hostname,
+        },
         provisioning,
         edge_ca,
         trust_bundle: file(format.trust_bundle_setting(), config.trust_bundle_cert),

@@ -153,7 +153,7 @@ fn import(config: Config) -> SuperConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EdgeCa, Provisioning};
+    use crate::config::Provisioning;
 
     const GATEWAY: &str = r#"
 # IoT Edge 1.1, transparent gateway.
@@ -188,23 +188,22 @@ homedir: "/var/lib/iotedge"
     fn a_gateway_config_normalizes() {
         let config = parse(GATEWAY, Path::new("/etc/iotedge/config.yaml")).unwrap();
         assert_eq!(config.format, ConfigFormat::V1Yaml);
-        assert_eq!(config.hostname.as_deref(), Some("gateway.edgeprobe.test"));
+        assert_eq!(
+            config.names.hostname.as_deref(),
+            Some("gateway.edgeprobe.test")
+        );
         assert!(matches!(
             config.provisioning,
             Provisioning::ConnectionString(_)
         ));
-        match &config.edge_ca {
-            EdgeCa::Files { cert, key } => {
-                assert_eq!(cert.setting, "certificates.device_ca_cert");
-                assert_eq!(
-                    key.system_path(),
-                    Some(Path::new(
-                        "/home/pi/private/iot-edge-device-ca-gateway.key.pem"
-                    ))
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        let (cert, key) = crate::config::edge_ca_files(&config);
+        assert_eq!(cert.setting, "certificates.device_ca_cert");
+        assert_eq!(
+            key.system_path(),
+            Some(Path::new(
+                "/home/pi/private/iot-edge-device-ca-gateway.key.pem"
+            ))
+        );
         assert_eq!(
             config.trust_bundle.unwrap().setting,
             "certificates.trusted_ca_certs"

@@ -218,26 +218,25 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
     fn a_top_layer_config_normalizes() {
         let config = parse(TOP_LAYER, Path::new("/etc/aziot/config.toml")).unwrap();
         assert_eq!(config.format, ConfigFormat::V2Toml);
-        assert_eq!(config.hostname.as_deref(), Some("gateway.edgeprobe.test"));
-        assert_eq!(config.parent_hostname, None);
+        assert_eq!(
+            config.names.hostname.as_deref(),
+            Some("gateway.edgeprobe.test")
+        );
+        assert_eq!(config.names.parent_hostname, None);
         match &config.provisioning {
             Provisioning::ConnectionString(secret) => {
                 assert!(secret.expose().starts_with("HostName=hub"));
             }
             other => panic!("{other:?}"),
         }
-        match &config.edge_ca {
-            EdgeCa::Files { cert, key } => {
-                assert_eq!(
-                    cert.system_path(),
-                    Some(Path::new(
-                        "/var/aziot/certs/iot-edge-device-ca-gateway-full-chain.cert.pem"
-                    ))
-                );
-                assert_eq!(key.setting, "[edge_ca] pk");
-            }
-            other => panic!("{other:?}"),
-        }
+        let (cert, key) = crate::config::edge_ca_files(&config);
+        assert_eq!(
+            cert.system_path(),
+            Some(Path::new(
+                "/var/aziot/certs/iot-edge-device-ca-gateway-full-chain.cert.pem"
+            ))
+        );
+        assert_eq!(key.setting, "[edge_ca] pk");
         assert_eq!(
             config
                 .trust_bundle
@@ -290,15 +289,12 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             }
         ));
         let hsm = parse("[edge_ca]\ncert = \"file:///c.pem\"\npk = \"pkcs11:object=edge-ca\"\n");
-        match hsm.edge_ca {
-            EdgeCa::Files { key, .. } => assert_eq!(
-                key.location,
-                FileLocation::NotAFile {
-                    scheme: "pkcs11".into()
-                }
-            ),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            crate::config::edge_ca_files(&hsm).1.location,
+            FileLocation::NotAFile {
+                scheme: "pkcs11".into()
+            }
+        );
         let json_options = parse(
             "[agent.config]\ncreateOptions = '{\"HostConfig\":{\"ExtraHosts\":[\"p:10.0.0.9\"]}}'\n",
         );
@@ -336,7 +332,7 @@ workload_uri = "unix:///var/run/iotedge/workload.sock"
             Path::new("c.toml"),
         )
         .unwrap();
-        assert_eq!(config.hostname, None);
+        assert_eq!(config.names.hostname, None);
         assert_eq!(
             config.misplaced_keys,
             // In section-name order: toml::Table is sorted.

@@ -36,12 +36,9 @@ pub const TYPICAL_KEY_LENGTHS: [usize; 2] = [32, 64];
 /// A parsed device connection string. Its `Debug` and `Display` never show the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionString {
-    pub host_name: String,
-    pub device_id: String,
-    pub module_id: Option<String>,
-    /// Absent for a device that talks to IoT Hub directly; a leaf device behind a gateway needs
-    /// it. Not a parse error: the checks report it.
-    pub gateway_host_name: Option<String>,
+    /// The identity and where it connects (`HostName`, `DeviceId`, `ModuleId`,
+    /// `GatewayHostName`).
+    pub address: DeviceAddress,
     pub authentication: Authentication,
     /// Names (never values) of keys edgeprobe does not know, as written.
     pub unknown_keys: Vec<String>,
@@ -124,6 +121,23 @@ impl fmt::Display for SharedAccessKey {
     }
 }
 
+// The public part of a connection string: which identity, on which hub, through which
+// gateway; the `connection-string` check reports it as is. (A `//` comment: schemars would
+// lend a doc comment to every struct it is flattened into as that struct's description.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct DeviceAddress {
+    /// `HostName`: the IoT hub.
+    pub host_name: String,
+    /// `DeviceId`.
+    pub device_id: String,
+    /// `ModuleId`, when the string is a module's.
+    pub module_id: Option<String>,
+    // Absent for a device that talks to IoT Hub directly; a leaf device behind a gateway needs
+    // it. Not a parse error: the checks report it.
+    /// `GatewayHostName`: the gateway a leaf connects through.
+    pub gateway_host_name: Option<String>,
+}
+
 /// The canonical form, with the key redacted:
 /// `HostName=..;DeviceId=..[;ModuleId=..];SharedAccessKey=<redacted>|x509=true|SharedAccessSignature=<redacted>[;GatewayHostName=..]`.
 /// Unknown keys are left out: only their names were kept.
@@ -132,9 +146,9 @@ impl fmt::Display for ConnectionString {
         write!(
             f,
             "{HOST_NAME}={};{DEVICE_ID}={}",
-            self.host_name, self.device_id
+            self.address.host_name, self.address.device_id
         )?;
-        if let Some(module_id) = &self.module_id {
+        if let Some(module_id) = &self.address.module_id {
             write!(f, ";{MODULE_ID}={module_id}")?;
         }
         match &self.authentication {
@@ -144,7 +158,7 @@ impl fmt::Display for ConnectionString {
                 write!(f, ";{SHARED_ACCESS_SIGNATURE}={token}")?
             }
         }
-        if let Some(gateway) = &self.gateway_host_name {
+        if let Some(gateway) = &self.address.gateway_host_name {
             write!(f, ";{GATEWAY_HOST_NAME}={gateway}")?;
         }
         Ok(())

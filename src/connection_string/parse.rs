@@ -11,7 +11,8 @@ use super::names::{
 use crate::secrets::SecretString;
 
 use super::{
-    Authentication, ConnectionString, ConnectionStringError, MiscasedKey, SharedAccessKey,
+    Authentication, ConnectionString, ConnectionStringError, DeviceAddress, MiscasedKey,
+    SharedAccessKey,
 };
 
 /// Parses a device connection string.
@@ -134,10 +135,12 @@ pub fn parse(text: &str) -> Result<ConnectionString, ConnectionStringError> {
     };
 
     Ok(ConnectionString {
-        host_name: host_name.to_string(),
-        device_id: device_id.to_string(),
-        module_id: value_of(MODULE_ID).map(str::to_string),
-        gateway_host_name: value_of(GATEWAY_HOST_NAME).map(str::to_string),
+        address: DeviceAddress {
+            host_name: host_name.to_string(),
+            device_id: device_id.to_string(),
+            module_id: value_of(MODULE_ID).map(str::to_string),
+            gateway_host_name: value_of(GATEWAY_HOST_NAME).map(str::to_string),
+        },
         authentication,
         unknown_keys,
         miscased_keys,
@@ -201,10 +204,13 @@ mod tests {
              GatewayHostName=gw.contoso.com"
         );
         let parsed = must_parse(&text);
-        assert_eq!(parsed.host_name, "hub.azure-devices.net");
-        assert_eq!(parsed.device_id, "leaf-01");
-        assert_eq!(parsed.module_id, None);
-        assert_eq!(parsed.gateway_host_name.as_deref(), Some("gw.contoso.com"));
+        assert_eq!(parsed.address.host_name, "hub.azure-devices.net");
+        assert_eq!(parsed.address.device_id, "leaf-01");
+        assert_eq!(parsed.address.module_id, None);
+        assert_eq!(
+            parsed.address.gateway_host_name.as_deref(),
+            Some("gw.contoso.com")
+        );
         assert!(parsed.unknown_keys.is_empty());
         assert!(parsed.miscased_keys.is_empty());
         let Authentication::SharedAccessKey(key) = &parsed.authentication else {
@@ -219,13 +225,13 @@ mod tests {
     #[test]
     fn gateway_host_name_is_optional() {
         let parsed = must_parse(&format!("HostName=h;DeviceId=d;SharedAccessKey={KEY}"));
-        assert_eq!(parsed.gateway_host_name, None);
+        assert_eq!(parsed.address.gateway_host_name, None);
     }
 
     #[test]
     fn parses_module_and_x509_strings() {
         let parsed = must_parse("HostName=h;DeviceId=d;ModuleId=m;x509=true;GatewayHostName=gw");
-        assert_eq!(parsed.module_id.as_deref(), Some("m"));
+        assert_eq!(parsed.address.module_id.as_deref(), Some("m"));
         assert_eq!(parsed.authentication, Authentication::X509);
         assert_eq!(
             must_parse(" HostName=h;DeviceId=d;X509=TRUE ").authentication,
@@ -250,9 +256,9 @@ mod tests {
             "  \"hostname = h ; DEVICEID=d;  sharedaccesskey={KEY} ;gatewayhostname=gw;\"  "
         );
         let parsed = must_parse(&text);
-        assert_eq!(parsed.host_name, "h");
-        assert_eq!(parsed.device_id, "d");
-        assert_eq!(parsed.gateway_host_name.as_deref(), Some("gw"));
+        assert_eq!(parsed.address.host_name, "h");
+        assert_eq!(parsed.address.device_id, "d");
+        assert_eq!(parsed.address.gateway_host_name.as_deref(), Some("gw"));
         let miscased = |written: &str, expected| MiscasedKey {
             written: written.to_string(),
             expected,

@@ -29,7 +29,8 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 use super::Status;
-use crate::config::ConfigFormat;
+use crate::config::{ConfigFormat, DeviceNames};
+use crate::connection_string::DeviceAddress;
 use crate::net::Protocol;
 use crate::net::observation::Observation;
 use crate::net::probe::ProbeAnswer;
@@ -112,6 +113,14 @@ fixed_json_schema!(Milliseconds, "Milliseconds", {
     "description": "Milliseconds, a float with microsecond precision (`3.482`).",
 });
 
+// A protocol and the port it was probed on: the two keys every per-port entry of the report
+// starts with. (A `//` comment, as for `VerifyOutcome` below.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ProtocolPort {
+    pub protocol: Protocol,
+    pub port: u16,
+}
+
 // OpenSSL's verdict on a chain, as `openssl s_client` reports it: the code, its text and every
 // error the verify callback saw. Every check that reports a verdict carries this one type,
 // flattened, so the three keys are the same wherever they appear. (A `//` comment: schemars
@@ -153,10 +162,8 @@ pub struct ConfigSummary {
     pub path: PathBuf,
     /// The IoT Edge generation the file belongs to.
     pub version: ConfigFormat,
-    /// `hostname`, as written; null when unset.
-    pub hostname: Option<String>,
-    /// `parent_hostname` (a lower layer of a nested hierarchy); null on a top layer.
-    pub parent_hostname: Option<String>,
+    #[serde(flatten)]
+    pub names: DeviceNames,
     pub provisioning: ProvisioningKind,
     pub edge_ca: EdgeCaKind,
     /// Top-level keys written inside a section, where IoT Edge does not read them
@@ -268,14 +275,8 @@ pub enum ConnectionStringInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ParsedConnectionString {
-    /// `HostName`: the IoT hub.
-    pub host_name: String,
-    /// `DeviceId`.
-    pub device_id: String,
-    /// `ModuleId`, when the string is a module's.
-    pub module_id: Option<String>,
-    /// `GatewayHostName`: the gateway a leaf connects through.
-    pub gateway_host_name: Option<String>,
+    #[serde(flatten)]
+    pub address: DeviceAddress,
     pub authentication: Authentication,
     /// The whole string with `SharedAccessKey=<redacted>`.
     pub redacted: String,
@@ -621,8 +622,8 @@ pub struct ResolveFailure {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct GatewayProtocolInfo {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     /// The address that accepted the connection (`10.0.0.4:8883`).
     pub endpoint: String,
     /// The protocol's answer; absent when reading it failed.
@@ -673,8 +674,8 @@ pub struct DeviceCertificateInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct GatewayAuthInfo {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     /// The address that accepted the connection (`10.0.0.4:8883`).
     pub endpoint: String,
     /// The identity sent, and the test message's fate.
@@ -736,8 +737,8 @@ pub struct GatewayCertChainInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PortVerdict {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     #[serde(flatten)]
     pub verdict: VerifyOutcome,
     /// What rustls/webpki concluded; null when it was not asked.
@@ -783,8 +784,8 @@ pub struct GatewayCertHostnameInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PortNameMatch {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     pub result: NameMatchResult,
     /// The certificate name that matched; null on a mismatch.
     pub matched: Option<String>,

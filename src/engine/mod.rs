@@ -49,16 +49,11 @@ pub struct Context {
     pub now: OffsetDateTime,
     /// `--root`: where the gateway's `/` is; every system path is read under it.
     pub root: SystemRoot,
-    /// Gateway mode: the IoT Edge config found (or given with `--config`).
-    pub config: Option<Located>,
+    /// The gateway-mode settings (the config, the parent's and IoT Hub's ports, the nested
+    /// options): declared once, in [`GatewaySettings`].
+    pub gateway_mode: GatewaySettings,
     /// Leaf mode: `--gateway-config`, a copy of the gateway's config for cross-checks.
     pub gateway_config: Option<PathBuf>,
-    /// Gateway mode: the parent gateway's ports (nested edge), `--parent-port`.
-    pub parent_ports: Ports,
-    /// Gateway mode: IoT Hub's ports, `--iothub-port`.
-    pub iothub_ports: Ports,
-    /// Gateway mode: `--iothub-hostname`, the hub when the config does not name it (DPS).
-    pub iothub_hostname: Option<String>,
     /// Compare the gateway name's resolution with getaddrinfo's (a single leaf run; fleet
     /// mode does not double every lookup).
     pub compare_system_resolver: bool,
@@ -75,11 +70,6 @@ pub struct Context {
     pub sdk_runtimes: Option<Vec<crate::sdk_trust::Runtime>>,
     /// The environment variables that move runtimes' trust stores, read once by the command.
     pub environment: crate::sdk_trust::Environment,
-    /// Gateway mode: `--top-layer`, this gateway is the top layer of a nested hierarchy (its
-    /// children pull their images through it, from its registry module).
-    pub top_layer: bool,
-    /// Gateway mode: `--registry-port`, the host port the top layer's registry module publishes.
-    pub registry_port: u16,
     /// Resolver, trust anchors and TLS clients built once and reused by every check (and, in
     /// fleet mode, by every target's context, which all hold the same handle).
     pub shared: Shared,
@@ -94,19 +84,14 @@ impl Default for Context {
             leaf: LeafSettings::default(),
             now: OffsetDateTime::now_utc(),
             root: SystemRoot::host(),
-            config: None,
+            gateway_mode: GatewaySettings::default(),
             gateway_config: None,
-            parent_ports: Ports::default(),
-            iothub_ports: Ports::default(),
-            iothub_hostname: None,
             compare_system_resolver: false,
             ntp_server: None,
             identity: crate::identity::IdentityOptions::default(),
             asked_ports: Vec::new(),
             sdk_runtimes: None,
             environment: crate::sdk_trust::Environment::default(),
-            top_layer: false,
-            registry_port: DEFAULT_REGISTRY_PORT,
             shared: Shared::default(),
         }
     }
@@ -161,6 +146,50 @@ impl Default for LeafSettings {
     }
 }
 
+/// What gateway mode (`check` on the gateway itself) takes besides the [`LeafSettings`]: the
+/// config examined and where the gateway's own upstream connections go. Empty (no config) on a
+/// leaf, where the gateway checks do not apply.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// The IoT Edge config found (or given with `--config`).
+    pub config: Option<Located>,
+    /// The parent gateway's ports (nested edge), `--parent-port`.
+    pub parent_ports: Ports,
+    /// IoT Hub's ports, `--iothub-port`.
+    pub iothub_ports: Ports,
+    /// `--iothub-hostname`, the hub when the config does not name it (DPS).
+    pub iothub_hostname: Option<String>,
+    /// `--top-layer` and `--registry-port`.
+    pub nested: NestedSettings,
+}
+
+/// Nested hierarchies: what the top layer serves the layers below it (the options of
+/// [`NestedArgs`](crate::cli::NestedArgs)).
+#[derive(Debug, Clone)]
+pub struct NestedSettings {
+    /// `--top-layer`, this gateway is the top layer of a nested hierarchy (its children pull
+    /// their images through it, from its registry module).
+    pub top_layer: bool,
+    /// `--registry-port`, the host port the top layer's registry module publishes.
+    pub registry_port: u16,
+}
+
+impl Default for GatewaySettings {
+    /// The documented defaults, with no config.
+    fn default() -> Self {
+        GatewaySettings {
+            config: None,
+            parent_ports: Ports::default(),
+            iothub_ports: Ports::default(),
+            iothub_hostname: None,
+            nested: NestedSettings {
+                top_layer: false,
+                registry_port: DEFAULT_REGISTRY_PORT,
+            },
+        }
+    }
+}
+
 impl Context {
     /// The context of a leaf run with `settings`, no gateway named yet, a fresh [`Shared`] and
     /// the clock read now.
@@ -208,7 +237,10 @@ impl Context {
                 ..LeafSettings::default()
             },
             root,
-            config: Some(config),
+            gateway_mode: GatewaySettings {
+                config: Some(config),
+                ..GatewaySettings::default()
+            },
             ..Context::default()
         }
     }

@@ -10,7 +10,7 @@
 //! A parameterized family (one type for three ports) has its three `CheckMeta`s, its peer and
 //! whether it connects as one [`PortFamily`] in the catalog, implements [`FamilyCheck`] and is
 //! registered as one [`OnPort`] per protocol, as `gateway_connect.rs` is; a check registered in two suites returns the
-//! metadata of its suite from `meta()`, as `connection_string.rs` does.
+//! metadata of its suite from `meta()`, as `checks::InSuite` does for `connection_string.rs`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -128,8 +128,8 @@ impl PortFamily {
     pub fn port(&self, protocol: Protocol, context: &Context) -> PortCheck {
         let ports = match self.peer {
             Peer::Gateway | Peer::EdgeHub => &context.leaf.ports,
-            Peer::Parent => &context.parent_ports,
-            Peer::IotHub => &context.iothub_ports,
+            Peer::Parent => &context.gateway_mode.parent_ports,
+            Peer::IotHub => &context.gateway_mode.iothub_ports,
         };
         PortCheck {
             protocol,

@@ -149,17 +149,17 @@ impl DeviceCredentials {
         now: OffsetDateTime,
         send_test_message: bool,
     ) -> Result<DeviceCredentials, CredentialError> {
-        let device_id = parsed.device_id.clone();
-        let module_id = parsed.module_id.clone();
+        let device_id = parsed.address.device_id.clone();
+        let module_id = parsed.address.module_id.clone();
         let client_id = match &module_id {
             Some(module) => format!("{device_id}/{module}"),
             None => device_id.clone(),
         };
         let username = format!(
             "{}/{client_id}/?api-version={API_VERSION}",
-            parsed.host_name
+            parsed.address.host_name
         );
-        let scope = resource(&parsed.host_name, &device_id, module_id.as_deref());
+        let scope = resource(&parsed.address.host_name, &device_id, module_id.as_deref());
         let (method, password, token_expires) = match &parsed.authentication {
             Authentication::SharedAccessKey(key) => {
                 // `se` is whole seconds; the expiry shown is the one signed.
@@ -197,7 +197,7 @@ impl DeviceCredentials {
             },
             password,
             device: Device {
-                host_name: parsed.host_name.clone(),
+                host_name: parsed.address.host_name.clone(),
                 device_id,
                 module_id,
             },

@@ -45,6 +45,22 @@ const FIRST_BYTES_KEPT: usize = 64;
 pub struct Handshake {
     /// The address that accepted the connection.
     pub address: SocketAddr,
+    /// The version, suite, group and protocol agreed on.
+    #[serde(flatten)]
+    pub negotiated: Negotiated,
+    #[serde(rename = "connect_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
+    pub connect_time: Duration,
+    #[serde(rename = "handshake_ms", serialize_with = "as_millis")]
+    #[schemars(with = "crate::engine::Milliseconds")]
+    pub handshake_time: Duration,
+}
+
+// The parameters client and server agreed on (RFC 8446 section 4.1.3's ServerHello, with
+// ALPN from RFC 7301), as rustls reports them after the handshake. (A `//` comment: schemars
+// would lend a doc comment to every struct it is flattened into as that struct's description.)
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Negotiated {
     /// `TLSv1.3` or `TLSv1.2`, as OpenSSL prints it.
     pub tls_version: String,
     /// The OpenSSL name of the negotiated suite (what `s_client` prints as `Cipher`).
@@ -53,12 +69,30 @@ pub struct Handshake {
     /// when the library did not say (a TLS 1.2 RSA key exchange has none).
     pub key_exchange_group: Option<String>,
     pub alpn: Option<String>,
-    #[serde(rename = "connect_ms", serialize_with = "as_millis")]
-    #[schemars(with = "crate::engine::Milliseconds")]
-    pub connect_time: Duration,
-    #[serde(rename = "handshake_ms", serialize_with = "as_millis")]
-    #[schemars(with = "crate::engine::Milliseconds")]
-    pub handshake_time: Duration,
+}
+
+impl Negotiated {
+    /// What `connection` agreed on, in OpenSSL's names.
+    fn of(connection: &rustls::ClientConnection) -> Self {
+        Negotiated {
+            tls_version: match connection.protocol_version() {
+                Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
+                Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
+                Some(other) => format!("{other:?}"),
+                None => "unknown".to_owned(),
+            },
+            cipher_suite: connection
+                .negotiated_cipher_suite()
+                .map(|suite| openssl_cipher_name(suite.suite()))
+                .unwrap_or_else(|| "unknown".to_owned()),
+            key_exchange_group: connection
+                .negotiated_key_exchange_group()
+                .map(|group| openssl_group_name(group.name())),
+            alpn: connection
+                .alpn_protocol()
+                .map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
+        }
+    }
 }
 
 /// One connection attempt's parameters.
@@ -427,22 +461,7 @@ pub(crate) async fn connect_recording(
         .unwrap_or_default();
     let handshake = Handshake {
         address,
-        tls_version: match connection.protocol_version() {
-            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
-            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
-            Some(other) => format!("{other:?}"),
-            None => "unknown".to_owned(),
-        },
-        cipher_suite: connection
-            .negotiated_cipher_suite()
-            .map(|suite| openssl_cipher_name(suite.suite()))
-            .unwrap_or_else(|| "unknown".to_owned()),
-        key_exchange_group: connection
-            .negotiated_key_exchange_group()
-            .map(|group| openssl_group_name(group.name())),
-        alpn: connection
-            .alpn_protocol()
-            .map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
+        negotiated: Negotiated::of(connection),
         connect_time,
         handshake_time,
     };

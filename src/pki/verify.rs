@@ -1111,6 +1111,15 @@ mod tests {
         verify(&[&issue(leaf, Some(&root))], &[&root])
     }
 
+    /// A server leaf `gw` under an intermediate made from `intermediate`, under a root made
+    /// from `root`: the chain presented as leaf and intermediate, verified against the root.
+    fn verify_through(root: &Spec, intermediate: &Spec) -> Verification {
+        let root = issue(root, None);
+        let intermediate = issue(intermediate, Some(&root));
+        let leaf = issue(&server("gw"), Some(&intermediate));
+        verify(&[&leaf, &intermediate], &[&root])
+    }
+
     /// Run `openssl verify -purpose sslserver -auth_level 1 -attime` over the same files and
     /// compare its final error code with ours.
     fn compare_with_openssl(
@@ -1271,13 +1280,10 @@ mod tests {
 
     #[test]
     fn non_ca_issuer_is_79_and_missing_cert_sign_is_32() {
-        let root = issue(&ca("Root"), None);
         let mut not_ca = ca("Not A CA");
         not_ca.ca = None;
         not_ca.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let fake = issue(&not_ca, Some(&root));
-        let leaf = issue(&server("gw"), Some(&fake));
-        let verification = verify(&[&leaf, &fake], &[&root]);
+        let verification = verify_through(&ca("Root"), &not_ca);
         assert!(
             verification.has(VerifyCode::InvalidCa),
             "{:?}",
@@ -1285,10 +1291,8 @@ mod tests {
         );
         let mut no_cert_sign = ca("No CertSign");
         no_cert_sign.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let weak = issue(&no_cert_sign, Some(&root));
-        let leaf = issue(&server("gw"), Some(&weak));
         assert_eq!(
-            verify(&[&leaf, &weak], &[&root]).code(),
+            verify_through(&ca("Root"), &no_cert_sign).code(),
             VerifyCode::KeyUsageNoCertSign
         );
     }
@@ -1297,10 +1301,9 @@ mod tests {
     fn path_length_is_25() {
         let mut constrained = ca("Root");
         constrained.ca = Some(BasicConstraints::Constrained(0));
-        let root = issue(&constrained, None);
-        let intermediate = issue(&ca("Intermediate"), Some(&root));
-        let leaf = issue(&server("gw"), Some(&intermediate));
-        assert!(verify(&[&leaf, &intermediate], &[&root]).has(VerifyCode::PathLengthExceeded));
+        assert!(
+            verify_through(&constrained, &ca("Intermediate")).has(VerifyCode::PathLengthExceeded)
+        );
     }
 
     #[test]

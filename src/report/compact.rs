@@ -16,9 +16,8 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{Verdict, verdict};
-use crate::engine::info::CheckInfo;
+use crate::engine::info::{CheckInfo, ProtocolPort};
 use crate::engine::{CheckReport, Evidence, Group, ObservedPort, Peer, RunReport, Status};
-use crate::net::Protocol;
 use crate::net::observation::Session;
 use crate::pki::TrustAnchors;
 use crate::pki::describe::CertificateSummary;
@@ -90,8 +89,8 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PortResult {
-    pub protocol: Protocol,
-    pub port: u16,
+    #[serde(flatten)]
+    pub probed: ProtocolPort,
     /// The connect check's result.
     pub status: Status,
     /// Why it failed: `refused`, `connect_timeout`, `handshake_timeout`, `not_tls`,
@@ -259,8 +258,10 @@ fn port_results(report: &RunReport, wanted: impl Fn(Peer) -> bool) -> Vec<PortRe
                 .filter(mine)
                 .find_map(|port| port.verdict.as_ref());
             Some(PortResult {
-                protocol: probed.protocol,
-                port: probed.port,
+                probed: ProtocolPort {
+                    protocol: probed.protocol,
+                    port: probed.port,
+                },
                 status: outcome.status,
                 error: (outcome.status == Status::Error)
                     .then(|| observation?.error().map(|error| error.kind().to_owned()))
@@ -275,7 +276,8 @@ fn port_results(report: &RunReport, wanted: impl Fn(Peer) -> bool) -> Vec<PortRe
                 cert_not_after: session
                     .and_then(|session| session.chain.leaf())
                     .map(|leaf| leaf.not_after.unix_timestamp()),
-                tls_version: session.map(|session| session.handshake.tls_version.clone()),
+                tls_version: session
+                    .map(|session| session.handshake.negotiated.tls_version.clone()),
                 protocol_seconds: session
                     .and_then(|session| session.answer_time)
                     .map(|time| time.as_secs_f64()),
@@ -403,7 +405,7 @@ impl TargetResult {
             .checks
             .iter()
             .find_map(|check| match &check.outcome.evidence {
-                Evidence::EdgeConfig(config) => config.hostname.clone(),
+                Evidence::EdgeConfig(config) => config.names.hostname.clone(),
                 _ => None,
             })
     }
@@ -415,7 +417,7 @@ impl TargetResult {
             .checks
             .iter()
             .find_map(|check| match &check.outcome.evidence {
-                Evidence::EdgeConfig(config) => config.parent_hostname.clone(),
+                Evidence::EdgeConfig(config) => config.names.parent_hostname.clone(),
                 _ => None,
             })
     }
@@ -466,12 +468,13 @@ mod tests {
 
     use crate::engine::{CheckReport, Outcome, Peer, PortCheck};
     use crate::net::observation::{Attempt, AttemptOutcome, Observation, PresentedChain, Session};
-    use crate::net::tls::{ConnectError, Handshake};
+    use crate::net::tls::{ConnectError, Handshake, Negotiated};
     use crate::pki::VerifyCode;
     use crate::pki::verdicts::ChainVerdict;
     use crate::pki::verify::{Verification, VerifyError};
 
     use super::*;
+    use crate::net::Protocol;
 
     fn check(id: &'static str, outcome: Outcome) -> CheckReport {
         crate::report::sample::check(id, "something holds", outcome, 0)
@@ -607,7 +610,7 @@ mod tests {
         let mqtt = &result.ports[0];
         assert_eq!(
             (
-                mqtt.port,
+                mqtt.probed.port,
                 mqtt.status,
                 mqtt.error.as_deref(),
                 mqtt.verify_code
@@ -616,7 +619,7 @@ mod tests {
         );
         let amqp = &result.ports[1];
         assert_eq!(
-            (amqp.port, amqp.status, amqp.error.as_deref()),
+            (amqp.probed.port, amqp.status, amqp.error.as_deref()),
             (5671, Status::Skipped, None)
         );
         assert!(result.fails(false));
@@ -639,10 +642,12 @@ mod tests {
         let session = Session {
             handshake: Handshake {
                 address: SocketAddr::from(([127, 0, 0, 1], 8883)),
-                tls_version: "TLSv1.3".to_owned(),
-                cipher_suite: "TLS_AES_256_GCM_SHA384".to_owned(),
-                key_exchange_group: Some("X25519".to_owned()),
-                alpn: None,
+                negotiated: Negotiated {
+                    tls_version: "TLSv1.3".to_owned(),
+                    cipher_suite: "TLS_AES_256_GCM_SHA384".to_owned(),
+                    key_exchange_group: Some("X25519".to_owned()),
+                    alpn: None,
+                },
                 connect_time: Duration::from_millis(2),
                 handshake_time: Duration::from_millis(5),
             },
@@ -681,7 +686,12 @@ mod tests {
         assert_eq!(result.ports.len(), 1, "{:?}", result.ports);
         let port = &result.ports[0];
         assert_eq!(
-            (port.protocol, port.port, port.status, port.verify_code),
+            (
+                port.probed.protocol,
+                port.probed.port,
+                port.status,
+                port.verify_code
+            ),
             (Protocol::Mqtt, 8883, Status::Ok, Some(62))
         );
         assert_eq!(port.connect_seconds, Some(0.002));

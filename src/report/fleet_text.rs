@@ -123,7 +123,7 @@ impl FleetPrinter for FleetText {
             let cell = result
                 .ports
                 .iter()
-                .find(|port| port.protocol == protocol)
+                .find(|port| port.probed.protocol == protocol)
                 .map_or_else(|| "-".to_owned(), port_cell);
             line.push_str(&format!("{cell:<PORT_WIDTH$}"));
         }
@@ -220,14 +220,17 @@ mod tests {
 
     use super::*;
     use crate::engine::Ports;
+    use crate::engine::info::ProtocolPort;
     use crate::report::compact::{CheckStatus, Problem};
 
     const NOW: i64 = 1_700_000_000;
 
     fn port(protocol: Protocol, verify_code: Option<u32>, error: Option<&str>) -> PortResult {
         PortResult {
-            protocol,
-            port: protocol.default_port(),
+            probed: ProtocolPort {
+                protocol,
+                port: protocol.default_port(),
+            },
             status: if error.is_some() {
                 Status::Error
             } else {

@@ -223,6 +223,7 @@ mod tests {
 
     use serde::Deserialize;
 
+    use crate::connection_string::DeviceAddress;
     use crate::engine::info::{Authentication, ConnectionStringInfo, ParsedConnectionString};
     use crate::engine::{Outcome, Ports};
     use crate::report::sample;
@@ -568,10 +569,12 @@ mod tests {
         let with_leaky_info = |leaky: String| {
             Outcome::error(leaky.clone()).info(ConnectionStringInfo::Parsed(
                 ParsedConnectionString {
-                    host_name: "h".into(),
-                    device_id: "d".into(),
-                    module_id: None,
-                    gateway_host_name: Some(leaky.clone()),
+                    address: DeviceAddress {
+                        host_name: "h".into(),
+                        device_id: "d".into(),
+                        module_id: None,
+                        gateway_host_name: Some(leaky.clone()),
+                    },
                     authentication: Authentication::SharedAccessKey,
                     redacted: leaky,
                 },

@@ -196,8 +196,8 @@ impl PrometheusWriter {
         for port in ports {
             let labels = format!(
                 "{gateway},protocol=\"{}\",port=\"{}\"",
-                port.protocol.key(),
-                port.port
+                port.probed.protocol.key(),
+                port.probed.port
             );
             let values = [
                 (VERIFY_CODE, port.verify_code.map(f64::from)),
@@ -309,6 +309,7 @@ mod tests {
     use openmetrics_parser::{PrometheusType, PrometheusValue};
 
     use super::*;
+    use crate::engine::info::ProtocolPort;
     use crate::net::Protocol;
     use crate::report::Verdict;
     use crate::report::compact::{CheckStatus, PortResult, PresentedCertificate};
@@ -341,8 +342,10 @@ mod tests {
             problems: Vec::new(),
             ports: vec![
                 PortResult {
-                    protocol: Protocol::Mqtt,
-                    port: 8883,
+                    probed: ProtocolPort {
+                        protocol: Protocol::Mqtt,
+                        port: 8883,
+                    },
                     status: Status::Ok,
                     error: None,
                     connect_seconds: Some(0.000_25),
@@ -361,8 +364,10 @@ mod tests {
                     verified_chain_not_after: None,
                 },
                 PortResult {
-                    protocol: Protocol::Amqp,
-                    port: 5671,
+                    probed: ProtocolPort {
+                        protocol: Protocol::Amqp,
+                        port: 5671,
+                    },
                     status: Status::Error,
                     error: Some("refused".into()),
                     connect_seconds: None,
