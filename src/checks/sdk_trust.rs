@@ -6,6 +6,7 @@
 //! runtime's fix, never an OK.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::catalog;
 use super::root_ca_trust_store::copies_in;
@@ -35,24 +36,52 @@ impl DeclaredCheck for SdkTrustCheck {
     /// run on one thread, and the handshakes go on beside this instead of after it.
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (wanted, root_file) = wanted_root(context, prior)?;
-        let survey = Survey {
-            wanted,
-            root_file,
-            asked: context.sdk_runtimes.clone().unwrap_or_default(),
-            root: context.root.clone(),
-            environment: context.environment.clone(),
-        };
+        let survey = Survey::new(context, wanted, root_file);
+        let slot = Survey::prepared(&survey).unwrap_or_default();
         let on_the_pool = survey.clone();
-        match tokio::task::spawn_blocking(move || on_the_pool.judge()).await {
+        let judged =
+            tokio::task::spawn_blocking(move || slot.get_or_init(|| on_the_pool.judge()).clone());
+        match judged.await {
             Ok(ran) => ran,
             // The blocking pool could not run it (the runtime is shutting down): judge here.
             Err(_) => survey.judge(),
         }
     }
+
+    /// The check waits for the connect checks (the root without `--ca-file` is the top of a
+    /// presented chain), but with `--ca-file` the root is that file's, known at once: the
+    /// survey starts now on the blocking pool, beside the handshakes, and `run` takes its
+    /// result when it asks about the same root (the file as `root-ca-file` loaded it).
+    fn prepare(&self, context: &Context) {
+        let Some(path) = &context.leaf.ca_file else {
+            return;
+        };
+        let Ok(anchors) = context.shared.trust_anchors(path) else {
+            return;
+        };
+        let survey = Survey::new(
+            context,
+            WantedRoot::Roots(anchors.certificates.clone()),
+            Some(anchors.path.clone()),
+        );
+        let slot = Arc::new(OnceLock::new());
+        lock_prepared().push((survey.clone(), Arc::clone(&slot)));
+        drop(tokio::task::spawn_blocking(move || {
+            slot.get_or_init(|| survey.judge());
+        }));
+    }
+}
+
+/// Surveys [`SdkTrustCheck::prepare`] started, each taken by the one `run` that asks the same.
+static PREPARED: Mutex<Vec<(Survey, Arc<OnceLock<Ran>>)>> = Mutex::new(Vec::new());
+
+fn lock_prepared() -> std::sync::MutexGuard<'static, Vec<(Survey, Arc<OnceLock<Ran>>)>> {
+    // A poisoned lock only means a caller panicked between two steps of a push or a removal.
+    PREPARED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 struct Survey {
     wanted: WantedRoot,
     root_file: Option<PathBuf>,
@@ -63,6 +92,24 @@ struct Survey {
 }
 
 impl Survey {
+    fn new(context: &Context, wanted: WantedRoot, root_file: Option<PathBuf>) -> Survey {
+        Survey {
+            wanted,
+            root_file,
+            asked: context.sdk_runtimes.clone().unwrap_or_default(),
+            root: context.root.clone(),
+            environment: context.environment.clone(),
+        }
+    }
+
+    /// The slot of the prepared survey of the same inputs, taken out of the list: a later run
+    /// (the files may have changed) judges afresh.
+    fn prepared(survey: &Survey) -> Option<Arc<OnceLock<Ran>>> {
+        let mut prepared = lock_prepared();
+        let index = prepared.iter().position(|(known, _)| known == survey)?;
+        Some(prepared.swap_remove(index).1)
+    }
+
     fn judge(self) -> Ran {
         let Survey {
             wanted,
