@@ -38,10 +38,7 @@ impl DeclaredCheck for SdkTrustCheck {
         let (wanted, root_file) = wanted_root(context, prior)?;
         let survey = Survey::new(context, wanted, root_file);
         let slot = Survey::prepared(&survey).unwrap_or_default();
-        let on_the_pool = survey.clone();
-        let judged =
-            tokio::task::spawn_blocking(move || slot.get_or_init(|| on_the_pool.judge()).clone());
-        match judged.await {
+        match judge_on_the_pool(slot, survey.clone()).await {
             Ok(ran) => ran,
             // The blocking pool could not run it (the runtime is shutting down): judge here.
             Err(_) => survey.judge(),
@@ -66,10 +63,14 @@ impl DeclaredCheck for SdkTrustCheck {
         );
         let slot = Arc::new(OnceLock::new());
         lock_prepared().push((survey.clone(), Arc::clone(&slot)));
-        drop(tokio::task::spawn_blocking(move || {
-            slot.get_or_init(|| survey.judge());
-        }));
+        drop(judge_on_the_pool(slot, survey));
     }
+}
+
+/// `survey` judged into `slot` on tokio's blocking pool, unless it was already: one task type
+/// for `prepare` and `run` alike.
+fn judge_on_the_pool(slot: Arc<OnceLock<Ran>>, survey: Survey) -> tokio::task::JoinHandle<Ran> {
+    tokio::task::spawn_blocking(move || slot.get_or_init(|| survey.judge()).clone())
 }
 
 /// Surveys [`SdkTrustCheck::prepare`] started, each taken by the one `run` that asks the same.
