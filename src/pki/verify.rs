@@ -651,9 +651,9 @@ impl<'a> Run<'a> {
                 }
             }
             if num > 1 {
-                if !facts.key_decodes {
+                if !facts.key.decodes {
                     self.error(VerifyCode::Unspecified, depth);
-                } else if facts.ec_explicit_parameters {
+                } else if facts.key.ec_explicit_parameters {
                     self.error(VerifyCode::EcKeyExplicitParams, depth);
                 }
             }
@@ -790,7 +790,7 @@ impl<'a> Run<'a> {
         let Some(minimum) = minimum_security_bits(self.options.security_level) else {
             return true;
         };
-        facts.key_decodes && facts.key_security_bits.is_some_and(|bits| bits >= minimum)
+        facts.key.decodes && facts.key.security_bits.is_some_and(|bits| bits >= minimum)
     }
 
     /// OpenSSL's `check_auth_level`: issuer keys and the signatures of every certificate but
@@ -879,7 +879,7 @@ impl<'a> Run<'a> {
                 if let Err(code) = allowed {
                     self.error_for(code, issuer_depth, issuer);
                 }
-                if !issuer.key_decodes {
+                if !issuer.key.decodes {
                     self.error_for(
                         VerifyCode::UnableToDecodeIssuerPublicKey,
                         issuer_depth,
