@@ -19,7 +19,7 @@ use super::VerifyCode;
 use super::name_constraints::{NameConstraints, parse_name_constraints};
 use super::oids::{self, *};
 use super::signature::der::{self, Reader};
-use super::signature::{self, KeyType, SignatureInfo};
+use super::signature::{self, SignatureInfo};
 use super::trust_settings::TrustSettings;
 use super::verify::Purpose;
 
@@ -139,7 +139,6 @@ pub struct Facts {
 #[derive(Debug)]
 pub struct PublicKey {
     pub spki: Vec<u8>,
-    pub key_type: KeyType,
     /// X509_get0_pubkey(x) != NULL.
     pub decodes: bool,
     pub security_bits: Option<u32>,
@@ -149,7 +148,6 @@ pub struct PublicKey {
 impl PublicKey {
     pub fn of(spki: Vec<u8>) -> PublicKey {
         PublicKey {
-            key_type: signature::key_type(&spki),
             decodes: signature::key_decodes(&spki),
             security_bits: signature::key_security_bits(&spki),
             ec_explicit_parameters: signature::ec_explicit_parameters(&spki),
