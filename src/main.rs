@@ -30,6 +30,9 @@ fn main() -> ExitCode {
             out.flush()?;
             Ok(code)
         });
+    // The report is written: exit without waiting for the blocking pool's idle threads to wake
+    // and be joined, as dropping the runtime would.
+    runtime.shutdown_background();
     match result {
         Ok(code) => ExitCode::from(code),
         // A reader that went away (`edgeprobe ... | head`) is not a failure (as ripgrep does).

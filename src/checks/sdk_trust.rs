@@ -6,6 +6,7 @@
 //! runtime's fix, never an OK.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::catalog;
 use super::root_ca_trust_store::copies_in;
@@ -13,9 +14,10 @@ use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
 use crate::sdk_trust::{
-    Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot, discover,
-    look_up,
+    Environment, Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot,
+    discover, look_up,
 };
+use crate::system::SystemRoot;
 
 pub struct SdkTrustCheck;
 
@@ -29,9 +31,95 @@ impl DeclaredCheck for SdkTrustCheck {
         context.sdk_runtimes.is_some()
     }
 
+    /// The runtimes are found and their stores read from files (directory listings, a `stat`
+    /// per entry, the bundles), so on tokio's blocking pool: the runner polls every check of a
+    /// run on one thread, and the handshakes go on beside this instead of after it.
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (wanted, root_file) = wanted_root(context, prior)?;
-        let asked: &[Runtime] = context.sdk_runtimes.as_deref().unwrap_or_default();
+        let survey = Survey::new(context, wanted, root_file);
+        let slot = Survey::prepared(&survey).unwrap_or_default();
+        match judge_on_the_pool(slot, survey.clone()).await {
+            Ok(ran) => ran,
+            // The blocking pool could not run it (the runtime is shutting down): judge here.
+            Err(_) => survey.judge(),
+        }
+    }
+
+    /// The check waits for the connect checks (the root without `--ca-file` is the top of a
+    /// presented chain), but with `--ca-file` the root is that file's, known at once: the
+    /// survey starts now on the blocking pool, beside the handshakes, and `run` takes its
+    /// result when it asks about the same root (the file as `root-ca-file` loaded it).
+    fn prepare(&self, context: &Context) {
+        let Some(path) = &context.leaf.ca_file else {
+            return;
+        };
+        let Ok(anchors) = context.shared.trust_anchors(path) else {
+            return;
+        };
+        let survey = Survey::new(
+            context,
+            WantedRoot::Roots(anchors.certificates.clone()),
+            Some(anchors.path.clone()),
+        );
+        let slot = Arc::new(OnceLock::new());
+        lock_prepared().push((survey.clone(), Arc::clone(&slot)));
+        drop(judge_on_the_pool(slot, survey));
+    }
+}
+
+/// `survey` judged into `slot` on tokio's blocking pool, unless it was already: one task type
+/// for `prepare` and `run` alike.
+fn judge_on_the_pool(slot: Arc<OnceLock<Ran>>, survey: Survey) -> tokio::task::JoinHandle<Ran> {
+    tokio::task::spawn_blocking(move || slot.get_or_init(|| survey.judge()).clone())
+}
+
+/// Surveys [`SdkTrustCheck::prepare`] started, each taken by the one `run` that asks the same.
+static PREPARED: Mutex<Vec<(Survey, Arc<OnceLock<Ran>>)>> = Mutex::new(Vec::new());
+
+fn lock_prepared() -> std::sync::MutexGuard<'static, Vec<(Survey, Arc<OnceLock<Ran>>)>> {
+    // A poisoned lock only means a caller panicked between two steps of a push or a removal.
+    PREPARED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.
+#[derive(Clone, PartialEq, Eq)]
+struct Survey {
+    wanted: WantedRoot,
+    root_file: Option<PathBuf>,
+    /// `--sdk`'s runtimes; empty for every runtime found.
+    asked: Vec<Runtime>,
+    root: SystemRoot,
+    environment: Environment,
+}
+
+impl Survey {
+    fn new(context: &Context, wanted: WantedRoot, root_file: Option<PathBuf>) -> Survey {
+        Survey {
+            wanted,
+            root_file,
+            asked: context.sdk_runtimes.clone().unwrap_or_default(),
+            root: context.root.clone(),
+            environment: context.environment.clone(),
+        }
+    }
+
+    /// The slot of the prepared survey of the same inputs, taken out of the list: a later run
+    /// (the files may have changed) judges afresh.
+    fn prepared(survey: &Survey) -> Option<Arc<OnceLock<Ran>>> {
+        let mut prepared = lock_prepared();
+        let index = prepared.iter().position(|(known, _)| known == survey)?;
+        Some(prepared.swap_remove(index).1)
+    }
+
+    fn judge(self) -> Ran {
+        let Survey {
+            wanted,
+            root_file,
+            asked,
+            root,
+            environment,
+        } = self;
+        let asked = asked.as_slice();
         let runtimes: &[Runtime] = if asked.is_empty() {
             &Runtime::ALL
         } else {
@@ -45,7 +133,7 @@ impl DeclaredCheck for SdkTrustCheck {
             .clone()
             .unwrap_or_else(|| PathBuf::from("<the gateway's root CA file>"));
         for &runtime in runtimes {
-            let installations = discover(runtime, &context.root, &context.environment);
+            let installations = discover(runtime, &root, &environment);
             if installations.is_empty() && !asked.is_empty() {
                 lines.push(format!(
                     "{}: not found on this device (looked for {}), so not judged",
@@ -61,7 +149,7 @@ impl DeclaredCheck for SdkTrustCheck {
                 });
             }
             for installation in installations {
-                let entry = judge(&installation, &wanted, context, &mut lookups);
+                let entry = judge(&installation, &wanted, &root, &mut lookups);
                 lines.push(describe(&installation, &entry));
                 if !matches!(entry.verdict, SdkVerdict::Trusted) {
                     fixes.push(fix(&installation, &root_name));
@@ -159,7 +247,7 @@ impl Lookups {
 fn judge(
     installation: &Installation,
     wanted: &WantedRoot,
-    context: &Context,
+    root: &SystemRoot,
     lookups: &mut Lookups,
 ) -> SdkRuntimeTrust {
     let mut stores = Vec::new();
@@ -208,7 +296,7 @@ fn judge(
         && first.note.is_none()
         && installation.runtime != Runtime::Node
     {
-        let local = context.root.path(LOCAL_CERTIFICATES);
+        let local = root.path(LOCAL_CERTIFICATES);
         if let Some(ignored) = copies_in(&local, |certificates| wanted.is_in(certificates))
             .iter()
             .find(|copy| copy.extension().is_none_or(|extension| extension != "crt"))

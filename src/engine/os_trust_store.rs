@@ -2,7 +2,9 @@
 //! when one is given), with the hashed directory read beside it if any, read at most once per
 //! process for each path, and only when a check asks for it.
 //!
-//! Parsing the bundle's ~140 certificates costs about a millisecond. The checks that compare
+//! Its ~140 certificates are decoded and checked for their DER framing, not parsed
+//! ([`TrustAnchors::load_system_store`]): the checks compare a root against them, and whatever
+//! uses one parses it then. The checks that compare
 //! against it run once per gateway in fleet mode and once per port in gateway mode, and a run's
 //! [`super::Shared`] cache would still let the first burst of concurrent targets all read it.
 //! The store does not change while edgeprobe runs, so a failure to read it is kept too: every
@@ -38,7 +40,9 @@ static STORES: LazyLock<Mutex<HashMap<StoreFiles, Arc<OnceLock<OsTrustStore>>>>>
 /// path and shared afterwards.
 pub fn os_trust_store(path: &Path) -> OsTrustStore {
     read_once(path, None, || {
-        TrustAnchors::load(path).map(Arc::new).map_err(Arc::new)
+        TrustAnchors::load_system_store(path)
+            .map(Arc::new)
+            .map_err(Arc::new)
     })
 }
 

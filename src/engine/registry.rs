@@ -190,6 +190,10 @@ pub trait DeclaredCheck: Send + Sync {
     /// Judge, from read-only context and the prerequisites' outcomes. A missing input is a
     /// `Skip` returned with `?` (see [`OrSkip`](super::OrSkip)), reported as `skipped`.
     fn run(&self, context: &Context, prior: &Prior) -> impl Future<Output = Ran> + Send;
+    /// Called by the runner once it has scheduled the check, before the check waits for its
+    /// prerequisites: a check may start work that does not depend on them (on tokio's
+    /// blocking pool), so that it goes on beside the checks waited for. `run` still decides.
+    fn prepare(&self, _context: &Context) {}
 }
 
 /// A parameterized family's one function (`gateway-connect-{mqtt,amqp,https}`): its row of
@@ -231,6 +235,8 @@ pub trait Check: Send + Sync {
     /// Whether the check applies to this invocation at all.
     fn applies(&self, context: &Context) -> bool;
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a>;
+    /// [`DeclaredCheck::prepare`].
+    fn prepare(&self, context: &Context);
 
     /// Stable kebab-case id: part of the interface (JSON keys, `--only`, `explain`).
     fn id(&self) -> &'static str {
@@ -271,10 +277,16 @@ impl<T: DeclaredCheck> Check for T {
         DeclaredCheck::applies(self, context)
     }
     fn run<'a>(&'a self, context: &'a Context, prior: &'a Prior) -> CheckFuture<'a> {
-        Box::pin(async move {
-            DeclaredCheck::run(self, context, prior)
-                .await
-                .unwrap_or_else(Outcome::from)
-        })
+        outcome_of(Box::pin(DeclaredCheck::run(self, context, prior)))
     }
+    fn prepare(&self, context: &Context) {
+        DeclaredCheck::prepare(self, context);
+    }
+}
+
+/// A check's result as its outcome (a `Skip` becomes `skipped`), written once rather than once
+/// per check type: the blanket impl above is instantiated for every check, and each copy of
+/// this wrapper moved the check's whole `Outcome` around in its own code.
+fn outcome_of<'a>(ran: Pin<Box<dyn Future<Output = Ran> + Send + 'a>>) -> CheckFuture<'a> {
+    Box::pin(async move { ran.await.unwrap_or_else(Outcome::from) })
 }

@@ -323,6 +323,9 @@ pub async fn run_checks(
                 })
                 .collect();
         let by_flag = skipped_by_flag.contains(check.id());
+        if !by_flag {
+            check.prepare(context);
+        }
         let scheduled = Arc::clone(&scheduled);
         tasks.push(Some(Box::pin(async move {
             let mut outcomes = Vec::new();

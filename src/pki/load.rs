@@ -285,6 +285,18 @@ pub fn load_store_certificates_as(
     parse_store_certificates_as(&read_certificate_file(path)?, path, reader)
 }
 
+/// Reads a system trust bundle (the OS store, an SDK's CA bundle, a hashed directory's file) as
+/// [`load_store_certificates`] does, except that each certificate is only checked to be a
+/// well-formed DER `Certificate` (see [`split_framed_certificate`]) rather than parsed: such a
+/// file holds a hundred roots or more, the checks compare one root against them, and whoever
+/// uses a root parses it then. A damaged block (base64, framing, a broken length anywhere in
+/// a certificate) is the same error as from [`load_store_certificates`].
+pub fn load_system_store_certificates(
+    path: &Path,
+) -> Result<Vec<StoreCertificate>, CertificateFileError> {
+    parse_any(&read_certificate_file(path)?, path, Reader::SystemStore)
+}
+
 /// [`parse_store_certificates_as`] with [`StoreReader::CaFile`], the reader of `-CAfile` and
 /// of TLS clients' CA files.
 pub fn parse_store_certificates(
@@ -328,6 +340,9 @@ enum Reader {
     Plain,
     CaFile,
     Store,
+    /// [`Reader::CaFile`] for a system bundle: each certificate is framed by its DER alone
+    /// ([`split_framed_certificate`]).
+    SystemStore,
 }
 
 fn read_certificate_file(path: &Path) -> Result<Vec<u8>, CertificateFileError> {
@@ -439,7 +454,13 @@ fn decode_certificate(
     kind: CertificateKind,
     reader: Reader,
 ) -> Result<StoreCertificate, CertificateFailure> {
-    let (certificate, rest) = split_certificate(der).map_err(CertificateFailure::Certificate)?;
+    let (certificate, rest) = match reader {
+        Reader::SystemStore => {
+            split_framed_certificate(der).map_or_else(|| split_certificate(der), Ok)
+        }
+        _ => split_certificate(der),
+    }
+    .map_err(CertificateFailure::Certificate)?;
     let plain = |certificate: &[u8]| StoreCertificate {
         der: CertificateDer::from(certificate.to_vec()),
         trust: None,
@@ -461,11 +482,15 @@ fn decode_certificate(
                 rest.len()
             )))
         }
-        (Reader::Plain | Reader::CaFile, CertificateKind::Plain) => Ok(plain(certificate)),
-        (Reader::Plain | Reader::CaFile, CertificateKind::Trusted) => Ok(StoreCertificate {
-            trust: with_settings(rest).map_err(CertificateFailure::TrustSettings)?,
-            ..plain(certificate)
-        }),
+        (Reader::Plain | Reader::CaFile | Reader::SystemStore, CertificateKind::Plain) => {
+            Ok(plain(certificate))
+        }
+        (Reader::Plain | Reader::CaFile | Reader::SystemStore, CertificateKind::Trusted) => {
+            Ok(StoreCertificate {
+                trust: with_settings(rest).map_err(CertificateFailure::TrustSettings)?,
+                ..plain(certificate)
+            })
+        }
         // try_cert: d2i_X509_AUX first, then plain d2i_X509 (which ignores the rest). The
         // PEM decoder names TRUSTED CERTIFICATE data "Certificate", so the fallback that
         // store_result.c means to forbid for it is taken too.
@@ -477,14 +502,80 @@ fn decode_certificate(
 }
 
 /// Splits `der` into one X.509 certificate and what follows it.
+///
+/// The extensions' contents are not parsed here: x509-parser keeps a damaged extension as
+/// `ParsedExtension::ParseError` rather than failing the certificate (and ignores bytes left
+/// inside an `Extension` either way), so the same certificates parse, with the same errors, as
+/// with deep parsing, which a trust bundle's ~140 roots would pay for and never read.
 fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
-    match x509_parser::parse_x509_certificate(der) {
+    use x509_parser::certificate::X509CertificateParser;
+    use x509_parser::nom::Parser as _;
+    match X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+    {
         Ok((rest, _)) => Ok((&der[..der.len() - rest.len()], rest)),
         Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
         Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
             Err(error.to_string())
         }
     }
+}
+
+/// Splits `der` into one certificate and what follows it by its DER alone, as far as that can
+/// tell: a `SEQUENCE { SEQUENCE, SEQUENCE, BIT STRING }` (RFC 5280 §4.1) whose elements, and
+/// theirs all the way down, are well-formed DER (definite, minimal lengths that fit, X.690
+/// §10.1), the tbsCertificate starting with its version or serial number. `None` for anything
+/// else, which [`split_certificate`] then parses (and names the problem of, or accepts). A
+/// damaged copy (a truncated paste, a changed length or tag byte) fails here; what only a parse
+/// sees (a wrongly typed field inside a well-formed structure) is found when the certificate is
+/// parsed for use.
+fn split_framed_certificate(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    use crate::pki::signature::der::{BIT_STRING, INTEGER, Reader as DerReader, SEQUENCE};
+    /// A certificate nests six deep (the value of an extension, of a name's attribute); a
+    /// deeper structure is left to the parser.
+    const DEPTH: u8 = 8;
+    /// [`DerReader::element`]'s rules (lengths of up to three bytes here, which any
+    /// certificate fits in), walked without building the elements.
+    fn well_formed(content: &[u8], depth: u8) -> bool {
+        let mut at = 0;
+        while at < content.len() {
+            let tag = content[at];
+            let (header, length) = match content.get(at + 1..) {
+                Some(&[short, ..]) if short < 0x80 => (2, usize::from(short)),
+                Some(&[0x81, length, ..]) if length >= 0x80 => (3, usize::from(length)),
+                Some(&[0x82, high, low, ..]) if high != 0 => {
+                    (4, usize::from(high) << 8 | usize::from(low))
+                }
+                Some(&[0x83, high, middle, low, ..]) if high != 0 => (
+                    5,
+                    usize::from(high) << 16 | usize::from(middle) << 8 | usize::from(low),
+                ),
+                _ => return false,
+            };
+            let Some(element) = content.get(at + header..at + header + length) else {
+                return false;
+            };
+            if tag & 0x1f == 0x1f
+                || (tag & 0x20 != 0 && (depth == 0 || !well_formed(element, depth - 1)))
+            {
+                return false;
+            }
+            at += header + length;
+        }
+        true
+    }
+    let (outer, encoding) = DerReader::new(der).element_with_encoding()?;
+    if outer.tag != SEQUENCE || !well_formed(outer.content, DEPTH) {
+        return None;
+    }
+    let mut fields = DerReader::new(outer.content);
+    let tbs = fields.expect(SEQUENCE)?;
+    fields.expect(SEQUENCE)?;
+    fields.expect(BIT_STRING)?;
+    let version_or_serial = DerReader::new(tbs).peek_tag()?;
+    (fields.is_empty() && matches!(version_or_serial, 0xa0 | INTEGER))
+        .then(|| (encoding, &der[encoding.len()..]))
 }
 
 /// Reads a private-key file. See [`parse_private_key`] for what is accepted.
@@ -612,7 +703,7 @@ fn parse_der_certificate(
     // edgeprobe's own strict reading.
     let reader = match reader {
         Reader::Plain => Reader::Plain,
-        Reader::CaFile | Reader::Store => Reader::Store,
+        Reader::CaFile | Reader::Store | Reader::SystemStore => Reader::Store,
     };
     match decode_certificate(content, CertificateKind::Plain, reader) {
         Ok(certificate) => Ok(vec![certificate]),
@@ -715,6 +806,15 @@ impl PemBlock<'_> {
     /// knows `CERTIFICATE`, so the other two are relabelled first (BEGIN and END lines
     /// alike, so a missing END line is still reported as such).
     fn decode_certificate(&self) -> Result<Vec<u8>, PemProblem> {
+        match self.decode_usual_certificate() {
+            Some(der) => Ok(der),
+            None => self.decode_certificate_with_reader(),
+        }
+    }
+
+    /// [`Self::decode_certificate`] through the PEM reader of rustls-pki-types, whatever the
+    /// block's layout.
+    fn decode_certificate_with_reader(&self) -> Result<Vec<u8>, PemProblem> {
         let relabelled;
         let text = if self.label == "CERTIFICATE" {
             self.text
@@ -741,6 +841,98 @@ impl PemBlock<'_> {
         }
     }
 
+    /// A certificate block as OpenSSL and every CA bundle write it, decoded in one pass without
+    /// the general reader: the BEGIN line alone on its line, lines of nothing but base64 (a
+    /// multiple of four characters in all, `=` only as the last one or two), then the END line
+    /// of the same label. `None` for anything else (white space in a line, headers, a missing
+    /// END line, unpadded base64, ...), which the general reader then decodes or names the
+    /// problem of. For the blocks taken here, the PEM reader of rustls-pki-types reads the same
+    /// characters (it joins the lines, reads the rest of the END line as text after the block)
+    /// and decodes them alike (it ignores the unused bits of the last character too), so the
+    /// result is always what it would have given. In a system bundle of ~140 roots this reading
+    /// is most of the time spent on the file, and the general reader takes several times longer.
+    fn decode_usual_certificate(&self) -> Option<Vec<u8>> {
+        let text = self.text;
+        let begin_end = line_end(text, 0);
+        let label = text[..begin_end]
+            .strip_prefix(b"-----BEGIN ")?
+            .strip_suffix(b"-----")?;
+        if !matches!(
+            label,
+            b"CERTIFICATE" | b"X509 CERTIFICATE" | b"TRUSTED CERTIFICATE"
+        ) {
+            return None;
+        }
+        let mut der = vec![0; text.len() / 4 * 3 + 3];
+        let mut written = 0;
+        // The 6-bit values of the current group of four characters, and how many it has.
+        let mut group = 0u32;
+        let mut in_group = 0;
+        let mut padding = 0;
+        let mut at = begin_end;
+        loop {
+            // At a line end: skip it (`\r\n` is two), then read the next line.
+            while text
+                .get(at)
+                .is_some_and(|&byte| byte == b'\n' || byte == b'\r')
+            {
+                at += 1;
+            }
+            let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
+            if let Some(end) = rest.strip_prefix(b"-----END ") {
+                end.strip_prefix(label)?.strip_prefix(b"-----")?;
+                if in_group != 0 {
+                    return None;
+                }
+                der.truncate(written - padding);
+                return Some(der);
+            }
+            let line = &rest[..line_end(rest, 0)];
+            let mut index = 0;
+            while index < line.len() {
+                // Four characters of base64 at once, the usual case (a line is 64 of them).
+                if in_group == 0
+                    && padding == 0
+                    && let Some(&[first, second, third, fourth]) = line.get(index..index + 4)
+                {
+                    let value = |character: u8| u32::from(BASE64_VALUES[usize::from(character)]);
+                    let (first, second, third, fourth) =
+                        (value(first), value(second), value(third), value(fourth));
+                    // Every value is below 64 exactly when none has a bit from 64 up.
+                    if (first | second | third | fourth) < 64 {
+                        let bits = first << 18 | second << 12 | third << 6 | fourth;
+                        der[written] = (bits >> 16) as u8;
+                        der[written + 1] = (bits >> 8) as u8;
+                        der[written + 2] = bits as u8;
+                        written += 3;
+                        index += 4;
+                        continue;
+                    }
+                }
+                let value = BASE64_VALUES[usize::from(line[index])];
+                match value {
+                    0..64 if padding == 0 => group = group << 6 | u32::from(value),
+                    PAD if in_group >= 2 && padding < 2 => {
+                        padding += 1;
+                        group <<= 6;
+                    }
+                    _ => return None,
+                }
+                in_group += 1;
+                if in_group == 4 {
+                    der[written] = (group >> 16) as u8;
+                    der[written + 1] = (group >> 8) as u8;
+                    der[written + 2] = group as u8;
+                    written += 3;
+                    group = 0;
+                    in_group = 0;
+                }
+                index += 1;
+            }
+            at += line.len();
+        }
+    }
+
     /// `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
     /// `OPENSSH PRIVATE KEY`, ...
     fn is_private_key(&self) -> bool {
@@ -751,6 +943,48 @@ impl PemBlock<'_> {
     fn is_certificate_request(&self) -> bool {
         self.label.ends_with("CERTIFICATE REQUEST")
     }
+}
+
+/// The value of each base64 character (RFC 4648 §4), [`PAD`] for `=`, [`NOT_BASE64`] for
+/// every other byte.
+const BASE64_VALUES: [u8; 256] = {
+    let mut values = [NOT_BASE64; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut index = 0;
+    while index < alphabet.len() {
+        values[alphabet[index] as usize] = index as u8;
+        index += 1;
+    }
+    values[b'=' as usize] = PAD;
+    values
+};
+const PAD: u8 = 64;
+const NOT_BASE64: u8 = 0xff;
+
+/// Where the line that starts at `from` ends: at its `\n` or `\r` (the line ends the PEM
+/// reader splits at), or at the end of `text`. Eight bytes at a time, since a PEM file is
+/// nearly all long lines: a word without either byte is skipped whole.
+fn line_end(text: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether any byte of `word` is zero (the classic test: exact for "any", which is all
+    // that is asked here).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut at = from;
+    while let Some(chunk) = text.get(at..at + 8)
+        && let Ok(bytes) = <[u8; 8]>::try_from(chunk)
+    {
+        let word = u64::from_ne_bytes(bytes);
+        if has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
+        {
+            break;
+        }
+        at += 8;
+    }
+    text[at..]
+        .iter()
+        .position(|&byte| byte == b'\n' || byte == b'\r')
+        .map_or(text.len(), |position| at + position)
 }
 
 /// `haystack` with the first `needle` replaced (unchanged when there is none).
@@ -785,10 +1019,7 @@ fn pem_blocks(content: &[u8]) -> Vec<PemBlock<'_>> {
     let mut offset = 0;
     let mut line = 1;
     while offset < content.len() {
-        let end = content[offset..]
-            .iter()
-            .position(|&byte| byte == b'\n' || byte == b'\r')
-            .map_or(content.len(), |position| offset + position);
+        let end = line_end(content, offset);
         if let Some(rest) = content[offset..end].strip_prefix(BEGIN) {
             starts.push((offset, line, printable_label(rest)));
         }
@@ -1792,5 +2023,202 @@ mod tests {
         let label =
             printable_label(b"EVIL\x1b[31m LABEL THAT GOES ON AND ON AND ON AND ON AND ON-----");
         assert_eq!(label, "EVIL?[31m LABEL THAT GOES ON AND ON AND");
+    }
+
+    /// Every certificate block of `text` read both ways: where the fast reading of the usual
+    /// layout answers, it answers what the PEM reader does.
+    fn assert_fast_reading_agrees(text: &[u8]) -> usize {
+        let mut fast = 0;
+        for block in pem_blocks(text) {
+            if block.certificate_kind().is_none() {
+                continue;
+            }
+            if let Some(der) = block.decode_usual_certificate() {
+                fast += 1;
+                assert_eq!(
+                    Ok(der),
+                    block.decode_certificate_with_reader(),
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        fast
+    }
+
+    #[test]
+    fn certificate_blocks_read_fast_decode_as_the_pem_reader_decodes_them() {
+        // The system bundle where there is one (Debian's ~140 roots), and every fixture.
+        let mut files: Vec<PathBuf> = vec![PathBuf::from("/etc/ssl/certs/ca-certificates.crt")];
+        for directory in ["fixtures", "fixtures/openssl"] {
+            let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(directory);
+            for entry in std::fs::read_dir(directory).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        let mut fast = 0;
+        for file in files.iter().filter(|file| file.is_file()) {
+            fast += assert_fast_reading_agrees(&std::fs::read(file).unwrap());
+        }
+        assert!(fast > 40, "{fast}");
+        // The same blocks with CRLF line ends, as Windows tools write them, and relabelled.
+        let text = std::fs::read_to_string(crate::test_fixtures::fixture("server-full-chain.pem"))
+            .unwrap();
+        let blocks = text.matches("-----BEGIN CERTIFICATE-----").count();
+        assert_eq!(
+            assert_fast_reading_agrees(text.replace('\n', "\r\n").as_bytes()),
+            blocks
+        );
+        let trusted = text.replace(" CERTIFICATE-----", " TRUSTED CERTIFICATE-----");
+        assert_eq!(assert_fast_reading_agrees(trusted.as_bytes()), blocks);
+    }
+
+    #[test]
+    fn damaged_certificate_blocks_are_left_to_the_pem_reader_or_read_alike() {
+        // Every byte of a certificate block replaced by characters that matter to one of the
+        // readers: white space, line ends, padding, dashes, another base64 digit, a non-ASCII
+        // byte. Whatever the fast reading accepts, the PEM reader reads the same.
+        let text = std::fs::read(crate::test_fixtures::fixture("root-ca.pem")).unwrap();
+        let mut fast = 0;
+        for position in 0..text.len() {
+            for replacement in [b' ', b'\t', b'\n', b'\r', b'=', b'-', b'A', b'/', 0xC3] {
+                let mut damaged = text.clone();
+                damaged[position] = replacement;
+                fast += assert_fast_reading_agrees(&damaged);
+                damaged.insert(position, replacement);
+                fast += assert_fast_reading_agrees(&damaged);
+            }
+            fast +=
+                assert_fast_reading_agrees(&[&text[..position], &text[position + 1..]].concat());
+        }
+        // Most replacements still leave a well-formed block (a different certificate).
+        assert!(fast > text.len(), "{fast}");
+    }
+
+    /// Calls `visit` with every certificate of fixtures with many extensions, then with each
+    /// of its bytes flipped (by three masks) as `Some((position, damaged))`.
+    fn each_flipped_certificate(mut visit: impl FnMut(&[u8], Option<(usize, &[u8])>)) {
+        for name in [
+            "server-full-chain.pem",
+            "openssl/alt1-cert.pem",
+            "openssl/badalt1-cert.pem",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name);
+            for certificate in load_certificates(&path).unwrap() {
+                visit(&certificate, None);
+                for position in 0..certificate.len() {
+                    for mask in [0x01, 0x80, 0xff] {
+                        let mut damaged = certificate.to_vec();
+                        damaged[position] ^= mask;
+                        visit(&certificate, Some((position, &damaged)));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn certificates_split_without_deep_parsing_as_with_it() {
+        // The shallow parse accepts what the deep parse accepts, and fails with the same reason.
+        let deep = |der: &[u8]| match x509_parser::parse_x509_certificate(der) {
+            Ok((rest, _)) => Ok(der.len() - rest.len()),
+            Err(x509_parser::nom::Err::Incomplete(_)) => Err("the data ends too early".into()),
+            Err(x509_parser::nom::Err::Error(error) | x509_parser::nom::Err::Failure(error)) => {
+                Err(error.to_string())
+            }
+        };
+        let mut damaged_parsed = 0;
+        each_flipped_certificate(|_, damaged| {
+            let Some((position, damaged)) = damaged else {
+                return;
+            };
+            let shallow = split_certificate(damaged).map(|(der, _)| der.len());
+            assert_eq!(shallow, deep(damaged), "byte {position}");
+            damaged_parsed += usize::from(shallow.is_ok());
+        });
+        assert!(damaged_parsed > 100, "{damaged_parsed}");
+    }
+
+    #[test]
+    fn system_stores_split_certificates_by_their_framing_where_the_parser_would() {
+        // Where the framing alone accepts a certificate, the parser finds the same end; what the
+        // framing refuses is parsed, as by every reader.
+        let mut framed = 0;
+        let mut parsed_later = 0;
+        each_flipped_certificate(|certificate, damaged| {
+            let Some((position, damaged)) = damaged else {
+                let with_rest = [certificate, b"rest"].concat();
+                assert_eq!(
+                    split_framed_certificate(&with_rest),
+                    Some((certificate, &b"rest"[..]))
+                );
+                return;
+            };
+            let Some((der, _)) = split_framed_certificate(damaged) else {
+                return;
+            };
+            framed += 1;
+            match split_certificate(damaged) {
+                Ok((parsed, _)) => assert_eq!(der, parsed, "byte {position}"),
+                // A well-formed structure with a wrongly typed field.
+                Err(_) => parsed_later += 1,
+            }
+        });
+        assert!(
+            framed > 100 && parsed_later < framed / 4,
+            "{framed} {parsed_later}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_system_bundle_is_the_same_error_as_any_damaged_ca_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(crate::test_fixtures::fixture("server-full-chain.pem"))
+            .unwrap();
+        let good = write(&directory, "bundle.crt", &text);
+        assert_eq!(
+            load_system_store_certificates(&good).unwrap(),
+            load_store_certificates(&good).unwrap()
+        );
+        // The second certificate cut short (its END line kept), then one with a changed
+        // length byte: each named the same way by both readers.
+        let blocks: Vec<&str> = text
+            .split_inclusive("-----END CERTIFICATE-----\n")
+            .collect();
+        let second = blocks[1];
+        let body_end = second.find("-----END").unwrap();
+        let cut = [
+            blocks[0],
+            &second[..body_end - 80],
+            "\n",
+            &second[body_end..],
+        ]
+        .concat();
+        let mut der = load_certificates(&good).unwrap()[1].to_vec();
+        der[1] ^= 0x01;
+        let base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
+        let lines: Vec<&str> = base64
+            .as_bytes()
+            .chunks(64)
+            .map(|line| std::str::from_utf8(line).unwrap())
+            .collect();
+        let changed = format!(
+            "{}-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            blocks[0],
+            lines.join("\n")
+        );
+        for damaged in [cut, changed] {
+            let path = write(&directory, "damaged.crt", &damaged);
+            let expected = load_store_certificates(&path).unwrap_err().to_string();
+            assert_eq!(
+                load_system_store_certificates(&path)
+                    .unwrap_err()
+                    .to_string(),
+                expected
+            );
+            assert!(expected.contains("block 2"), "{expected}");
+        }
     }
 }

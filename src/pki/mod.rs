@@ -79,7 +79,27 @@ impl TrustAnchors {
     /// Reads a CA file as OpenSSL's `-CAfile` (and TLS clients' CA files) read it, trust
     /// settings included.
     pub fn load(path: &std::path::Path) -> Result<TrustAnchors, load::CertificateFileError> {
-        let store = load::load_store_certificates(path)?;
+        Ok(TrustAnchors::of_store(
+            path,
+            load::load_store_certificates(path)?,
+        ))
+    }
+
+    /// [`Self::load`] for a system bundle, whose certificates are checked for their DER
+    /// framing only ([`load::load_system_store_certificates`]).
+    pub fn load_system_store(
+        path: &std::path::Path,
+    ) -> Result<TrustAnchors, load::CertificateFileError> {
+        Ok(TrustAnchors::of_store(
+            path,
+            load::load_system_store_certificates(path)?,
+        ))
+    }
+
+    fn of_store(
+        path: &std::path::Path,
+        store: Vec<trust_settings::StoreCertificate>,
+    ) -> TrustAnchors {
         let trust_settings = if store.iter().any(|certificate| certificate.trust.is_some()) {
             store
                 .iter()
@@ -88,7 +108,7 @@ impl TrustAnchors {
         } else {
             Vec::new()
         };
-        Ok(TrustAnchors {
+        TrustAnchors {
             path: path.to_path_buf(),
             certificates: store
                 .into_iter()
@@ -97,7 +117,7 @@ impl TrustAnchors {
             trust_settings,
             summaries: OnceLock::new(),
             digest: OnceLock::new(),
-        })
+        }
     }
 
     /// Each certificate described (in `certificates` order), or why it cannot be.

@@ -60,7 +60,7 @@ impl StoreLocation {
 
 /// The gateway's root, as far as it is known: the roots of `--ca-file`, or the top of the chain
 /// the gateway presented.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WantedRoot {
     /// Any of these certificates.
     Roots(Vec<CertificateDer<'static>>),
