@@ -41,7 +41,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8, AppError> {
         purpose: args.purpose.purpose(),
         security_level: args.security_level,
         email: args.verify_email.as_deref(),
-        check_time: !args.no_check_time,
+        time: (!args.no_check_time).then_some(now),
         partial_chain: args.partial_chain,
         verify_depth: args.verify_depth,
         x509_strict: args.x509_strict,
