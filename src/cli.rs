@@ -622,7 +622,7 @@ pub struct VerifyArgs {
     #[arg(long, visible_alias = "attime", value_name = "TIME", value_parser = parse_time)]
     pub at: Option<time::OffsetDateTime>,
 
-    /// Do not check validity periods at all (`-no_check_time`)
+    /// Do not check validity periods against the clock (`-no_check_time`); a time given with --at is still judged, as OpenSSL does
     #[arg(long)]
     pub no_check_time: bool,
 

@@ -220,10 +220,16 @@ impl Provisioning {
     }
 }
 
-/// Both parsers' test of a DPS config that names no CA certificate: the scope and the
-/// attestation method are read, and IoT Edge's quickstart CA is what it gets.
+/// Both parsers' test of a DPS config that names no CA certificate (`text`, in `format`): the
+/// scope and the attestation method are read, and IoT Edge's quickstart CA is what it gets.
 #[cfg(test)]
-fn assert_dps_with_quickstart_ca(config: &EdgeConfig, id_scope: &str, attestation: &str) {
+fn assert_dps_with_quickstart_ca(
+    text: &str,
+    format: ConfigFormat,
+    id_scope: &str,
+    attestation: &str,
+) {
+    let config = parser(format)(text, Path::new("config")).unwrap();
     assert_eq!(
         config.provisioning,
         Provisioning::Dps {
@@ -237,6 +243,52 @@ fn assert_dps_with_quickstart_ca(config: &EdgeConfig, id_scope: &str, attestatio
             lifetime_days: None
         }
     );
+}
+
+/// The parser of `format`, for the tests both parsers share.
+#[cfg(test)]
+fn parser(format: ConfigFormat) -> fn(&str, &Path) -> Result<EdgeConfig, ConfigError> {
+    match format {
+        ConfigFormat::V1Yaml => v1_yaml::parse,
+        ConfigFormat::V2Toml => v2_toml::parse,
+    }
+}
+
+/// Both parsers' sample gateway config, read from `path`: it parses as `format` and names the
+/// gateway `gateway.edgeprobe.test`; the rest is each format's own test.
+#[cfg(test)]
+fn parse_gateway_sample(text: &str, path: &str, format: ConfigFormat) -> EdgeConfig {
+    let config = parser(format)(text, Path::new(path)).unwrap();
+    assert_eq!(config.format, format);
+    assert_eq!(
+        config.names.hostname.as_deref(),
+        Some("gateway.edgeprobe.test")
+    );
+    config
+}
+
+/// Both parsers' test of a syntax error in a config holding a connection string (key
+/// `c2VjcmV0`): it is a `Syntax` error whose text never quotes the key; hands back where the
+/// parser stopped (line, column) and its message, for each format's own expectations.
+#[cfg(test)]
+fn syntax_error(text: &str, path: &str, format: ConfigFormat) -> (usize, usize, String) {
+    match parser(format)(text, Path::new(path)) {
+        Err(error @ ConfigError::Syntax { .. }) => {
+            let shown = error.to_string();
+            assert!(!shown.contains("c2VjcmV0"), "{shown}");
+            let ConfigError::Syntax {
+                line,
+                column,
+                message,
+                ..
+            } = error
+            else {
+                unreachable!()
+            };
+            (line, column, message)
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The certificate and key files a config's `EdgeCa::Files` names, for the parsers' tests;

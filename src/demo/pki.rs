@@ -131,6 +131,17 @@ pub enum BasicConstraints {
     CertificateAuthority { path_length: Option<u8> },
 }
 
+/// What a certificate may be used for: the extensions that tell a CA from a leaf and a server
+/// from a client (RFC 5280 sections 4.2.1.3, 4.2.1.9 and 4.2.1.12), chosen together by each of
+/// [`CertificateSpec`]'s constructors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub basic_constraints: BasicConstraints,
+    /// Written as a critical `keyUsage` extension when not empty.
+    pub key_usages: Vec<KeyUsagePurpose>,
+    pub extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
+}
+
 /// What to put in one certificate. Start from [`CertificateSpec::certificate_authority`] or
 /// [`CertificateSpec::tls_server`] and adjust the public fields for unusual cases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,10 +149,7 @@ pub struct CertificateSpec {
     /// Subject (and, for self-signed certificates, issuer) `CN`; the only subject attribute,
     /// as in `certGen.sh` (`-subj "/CN=..."`).
     pub common_name: String,
-    pub basic_constraints: BasicConstraints,
-    /// Written as a critical `keyUsage` extension when not empty.
-    pub key_usages: Vec<KeyUsagePurpose>,
-    pub extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
+    pub usage: Usage,
     /// `subjectAltName` entries; none at all means no SAN.
     pub alt_names: SubjectAltNames,
     pub validity: Validity,
@@ -152,8 +160,7 @@ impl CertificateSpec {
     /// `openssl_root_ca.cnf`): `CA:TRUE` without a path length, key usage `keyCertSign`,
     /// `cRLSign` and `digitalSignature`, no extended key usage.
     pub fn certificate_authority(common_name: &str, validity: Validity) -> Self {
-        CertificateSpec {
-            common_name: common_name.to_owned(),
+        let usage = Usage {
             basic_constraints: BasicConstraints::CertificateAuthority { path_length: None },
             key_usages: vec![
                 KeyUsagePurpose::DigitalSignature,
@@ -161,9 +168,8 @@ impl CertificateSpec {
                 KeyUsagePurpose::CrlSign,
             ],
             extended_key_usages: Vec::new(),
-            alt_names: SubjectAltNames::default(),
-            validity,
-        }
+        };
+        Self::new(common_name, usage, validity)
     }
 
     /// A TLS server certificate like the one IoT Edge issues to edgeHub: `CN` and one dNSName
@@ -186,11 +192,19 @@ impl CertificateSpec {
     /// What both leaf kinds share: `CA:FALSE`, key usage `digitalSignature`, one extended key
     /// usage, no SAN.
     fn end_entity(common_name: &str, purpose: ExtendedKeyUsagePurpose, validity: Validity) -> Self {
-        CertificateSpec {
-            common_name: common_name.to_owned(),
+        let usage = Usage {
             basic_constraints: BasicConstraints::EndEntity,
             key_usages: vec![KeyUsagePurpose::DigitalSignature],
             extended_key_usages: vec![purpose],
+        };
+        Self::new(common_name, usage, validity)
+    }
+
+    /// `common_name` for `usage`, without SAN: what every constructor starts from.
+    fn new(common_name: &str, usage: Usage, validity: Validity) -> Self {
+        CertificateSpec {
+            common_name: common_name.to_owned(),
+            usage,
             alt_names: SubjectAltNames::default(),
             validity,
         }
@@ -244,7 +258,7 @@ impl Issued {
 
     fn is_ca(&self) -> bool {
         matches!(
-            self.spec.basic_constraints,
+            self.spec.usage.basic_constraints,
             BasicConstraints::CertificateAuthority { .. }
         )
     }
@@ -301,7 +315,7 @@ pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, 
     let mut subject = DistinguishedName::new();
     subject.push(DnType::CommonName, common_name.as_str());
     params.distinguished_name = subject;
-    params.is_ca = match spec.basic_constraints {
+    params.is_ca = match spec.usage.basic_constraints {
         // ExplicitNoCa writes a critical basicConstraints holding an empty SEQUENCE (what
         // OpenSSL writes for `basicConstraints = CA:FALSE`) and a subject key identifier; NoCa
         // would write neither. The SEQUENCE is empty because `cA` is `BOOLEAN DEFAULT FALSE`
@@ -315,8 +329,8 @@ pub fn issue(spec: &CertificateSpec, issuer: Option<&Issued>) -> Result<Issued, 
             path_length: Some(length),
         } => IsCa::Ca(rcgen::BasicConstraints::Constrained(length)),
     };
-    params.key_usages = spec.key_usages.clone();
-    params.extended_key_usages = spec.extended_key_usages.clone();
+    params.key_usages = spec.usage.key_usages.clone();
+    params.extended_key_usages = spec.usage.extended_key_usages.clone();
     params.use_authority_key_identifier_extension = true;
     for name in &spec.alt_names.dns_names {
         let dns_name = name

@@ -19,7 +19,7 @@ use super::VerifyCode;
 use super::name_constraints::{NameConstraints, parse_name_constraints};
 use super::oids::{self, *};
 use super::signature::der::{self, Reader};
-use super::signature::{self, KeyType, SignatureInfo};
+use super::signature::{self, SignatureInfo};
 use super::trust_settings::TrustSettings;
 use super::verify::Purpose;
 
@@ -125,17 +125,35 @@ pub struct Facts {
     pub tbs: Vec<u8>,
     /// The signature bits; None when the BIT STRING has unused bits (OpenSSL refuses those).
     pub signature: Option<Vec<u8>>,
-    pub spki: Vec<u8>,
-    pub key_type: KeyType,
-    /// X509_get0_pubkey(x) != NULL.
-    pub key_decodes: bool,
-    pub key_security_bits: Option<u32>,
-    pub ec_explicit_parameters: bool,
+    pub key: PublicKey,
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<IpAddr>,
     pub email_addresses: Vec<String>,
     pub subject_email_addresses: Vec<String>,
     pub common_names: Vec<String>,
+}
+
+/// The subjectPublicKeyInfo and what OpenSSL's `X509_get0_pubkey` makes of it, decoded once:
+/// the verifier asks whether it decodes, how strong it is (`EVP_PKEY_get_security_bits`) and
+/// whether an EC key spells out its curve; the certificates it issued are verified with it.
+#[derive(Debug)]
+pub struct PublicKey {
+    pub spki: Vec<u8>,
+    /// X509_get0_pubkey(x) != NULL.
+    pub decodes: bool,
+    pub security_bits: Option<u32>,
+    pub ec_explicit_parameters: bool,
+}
+
+impl PublicKey {
+    pub fn of(spki: Vec<u8>) -> PublicKey {
+        PublicKey {
+            decodes: signature::key_decodes(&spki),
+            security_bits: signature::key_security_bits(&spki),
+            ec_explicit_parameters: signature::ec_explicit_parameters(&spki),
+            spki,
+        }
+    }
 }
 
 impl Facts {
@@ -150,8 +168,6 @@ impl Facts {
             .ok_or_else(|| "the certificate's outer structure is malformed".to_owned())?;
         let subject_name = canonical_name(certificate.subject());
         let issuer_name = canonical_name(certificate.issuer());
-        let spki = certificate.public_key().raw.to_vec();
-        let key_type = signature::key_type(&spki);
         let subject_entries: Vec<_> = certificate
             .subject()
             .iter()
@@ -212,11 +228,7 @@ impl Facts {
             tbs: raw.tbs_certificate.to_vec(),
             // OpenSSL refuses a signature BIT STRING with unused bits.
             signature: (raw.signature_unused_bits == 0).then(|| raw.signature.to_vec()),
-            key_type,
-            key_decodes: signature::key_decodes(&spki),
-            key_security_bits: signature::key_security_bits(&spki),
-            ec_explicit_parameters: signature::ec_explicit_parameters(&spki),
-            spki,
+            key: PublicKey::of(certificate.public_key().raw.to_vec()),
             dns_names: Vec::new(),
             ip_addresses: Vec::new(),
             email_addresses: Vec::new(),
@@ -427,8 +439,8 @@ impl Facts {
     /// signature algorithm is one this key type makes; an RSA key may also make RSA-PSS
     /// signatures.
     pub fn signature_algorithm_matches_key_of(&self, subject: &Facts) -> bool {
-        self.key_decodes
-            && signature::signature_algorithm_matches_key(&subject.inner_algorithm, &self.spki)
+        self.key.decodes
+            && signature::signature_algorithm_matches_key(&subject.inner_algorithm, &self.key.spki)
                 == Some(true)
     }
 
@@ -445,7 +457,7 @@ impl Facts {
 
     /// `X509_self_signed(x, 0) > 0`: an invalid certificate is never self-signed.
     pub fn is_self_signed(&self) -> bool {
-        self.self_signed && !self.invalid && self.key_decodes
+        self.self_signed && !self.invalid && self.key.decodes
     }
 
     /// `X509_check_ca`: 1 = CA by basicConstraints, 3 = self-signed v1 root, 4 = keyCertSign
@@ -623,7 +635,12 @@ impl Facts {
         let Some(signature) = &self.signature else {
             return Err(signature::SignatureError::Invalid);
         };
-        signature::verify_signature(&self.outer_algorithm, &issuer.spki, &self.tbs, signature)
+        signature::verify_signature(
+            &self.outer_algorithm,
+            &issuer.key.spki,
+            &self.tbs,
+            signature,
+        )
     }
 }
 

@@ -56,9 +56,9 @@ pub struct VerifyOptions<'a> {
     pub host: Option<&'a HostName>,
     /// `-verify_email`: the leaf must carry this address (63 otherwise).
     pub email: Option<&'a str>,
-    pub now: OffsetDateTime,
-    /// `-no_check_time` turns this off: validity periods are not looked at.
-    pub check_time: bool,
+    /// The time validity periods are judged at (the caller's clock, or `-attime`); `None` with
+    /// `-no_check_time`: validity periods are not looked at, so no time is needed.
+    pub time: Option<OffsetDateTime>,
     /// The purpose the chain is verified for (`-purpose`); `None` checks no purpose, as
     /// `openssl verify` without `-purpose` does. TLS clients verify for [`Purpose::SslServer`].
     pub purpose: Option<Purpose>,
@@ -93,8 +93,7 @@ impl<'a> VerifyOptions<'a> {
         VerifyOptions {
             host: None,
             email: None,
-            now,
-            check_time: true,
+            time: Some(now),
             purpose: None,
             security_level: 1,
             partial_chain: false,
@@ -429,8 +428,9 @@ impl<'a> Run<'a> {
     /// `ossl_x509_check_cert_time(ctx, x, -1)`: within its validity period (always, with
     /// -no_check_time).
     fn time_ok(&self, facts: &Facts) -> bool {
-        !self.options.check_time
-            || (facts.not_before <= self.options.now && self.options.now <= facts.not_after)
+        self.options
+            .time
+            .is_none_or(|now| facts.not_before <= now && now <= facts.not_after)
     }
 
     /// OpenSSL's `build_chain` with X509_V_FLAG_TRUSTED_FIRST (always on since 1.1.0, so
@@ -651,9 +651,9 @@ impl<'a> Run<'a> {
                 }
             }
             if num > 1 {
-                if !facts.key_decodes {
+                if !facts.key.decodes {
                     self.error(VerifyCode::Unspecified, depth);
-                } else if facts.ec_explicit_parameters {
+                } else if facts.key.ec_explicit_parameters {
                     self.error(VerifyCode::EcKeyExplicitParams, depth);
                 }
             }
@@ -790,7 +790,7 @@ impl<'a> Run<'a> {
         let Some(minimum) = minimum_security_bits(self.options.security_level) else {
             return true;
         };
-        facts.key_decodes && facts.key_security_bits.is_some_and(|bits| bits >= minimum)
+        facts.key.decodes && facts.key.security_bits.is_some_and(|bits| bits >= minimum)
     }
 
     /// OpenSSL's `check_auth_level`: issuer keys and the signatures of every certificate but
@@ -879,7 +879,7 @@ impl<'a> Run<'a> {
                 if let Err(code) = allowed {
                     self.error_for(code, issuer_depth, issuer);
                 }
-                if !issuer.key_decodes {
+                if !issuer.key.decodes {
                     self.error_for(
                         VerifyCode::UnableToDecodeIssuerPublicKey,
                         issuer_depth,
@@ -913,13 +913,13 @@ impl<'a> Run<'a> {
     }
 
     fn check_time(&mut self, facts: &Facts, depth: usize) {
-        if !self.options.check_time {
+        let Some(now) = self.options.time else {
             return;
-        }
-        if self.options.now < facts.not_before {
+        };
+        if now < facts.not_before {
             self.error(VerifyCode::CertNotYetValid, depth);
         }
-        if self.options.now > facts.not_after {
+        if now > facts.not_after {
             self.error(VerifyCode::CertHasExpired, depth);
         }
     }

@@ -413,12 +413,13 @@ fn generate_with_demo_pki(directory: &Path, now: OffsetDateTime) {
     make("leaf-self-signed", &server(), None);
 
     let mut no_cert_sign = ca("Conformance Intermediate Without keyCertSign");
-    no_cert_sign.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign];
+    no_cert_sign.usage.key_usages =
+        vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign];
     let no_cert_sign = make("intermediate-no-cert-sign", &no_cert_sign, Some(&root));
     make("leaf-no-cert-sign", &server(), Some(&no_cert_sign));
 
     let mut constrained = ca("Conformance Root pathLen 0");
-    constrained.basic_constraints = BasicConstraints::CertificateAuthority {
+    constrained.usage.basic_constraints = BasicConstraints::CertificateAuthority {
         path_length: Some(0),
     };
     let constrained = make("root-path-length-0", &constrained, None);
@@ -430,7 +431,7 @@ fn generate_with_demo_pki(directory: &Path, now: OffsetDateTime) {
     make("leaf-path-length", &server(), Some(&below));
 
     let mut client_only = server();
-    client_only.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    client_only.usage.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     make("leaf-client-auth", &client_only, Some(&intermediate));
 
     let expired = Validity::new(now - Duration::days(30), now - Duration::days(1));

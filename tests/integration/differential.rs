@@ -274,3 +274,74 @@ fn edgeprobe_never_says_ok_where_openssl_refuses_a_forged_certificate() {
     }
     assert!(!failed, "{}", report.join("\n"));
 }
+
+/// `-attime` wins over `-no_check_time` in OpenSSL (x509_vfy.c uses a set check time before it
+/// looks at the no-check flag); without `-attime`, `-no_check_time` accepts an expired chain.
+#[test]
+fn a_given_time_is_judged_even_with_no_check_time_as_openssl_does() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let (key, certificate) = (
+        directory.path().join("key.pem"),
+        directory.path().join("root.pem"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args(["-subj", "/CN=expires soon", "-days", "1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .expect("openssl req runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // 2100-01-01: long after the one day it is valid for.
+    let later = "4102444800";
+    for attime in [Some(later), None] {
+        let mut theirs = Command::new("openssl");
+        theirs
+            .args(["verify", "-no_check_time"])
+            .arg("-CAfile")
+            .arg(&certificate);
+        let mut ours = edgeprobe();
+        ours.args(["verify", "--no-check-time"])
+            .arg("--ca-file")
+            .arg(&certificate);
+        if let Some(at) = attime {
+            theirs.args(["-attime", at]);
+            ours.args(["--at", at]);
+        }
+        let theirs = Outcome::read(
+            theirs.arg(&certificate).output().expect("openssl runs"),
+            &certificate,
+        );
+        let ours = Outcome::read(
+            ours.arg(&certificate).output().expect("edgeprobe runs"),
+            &certificate,
+        );
+        let expected = match attime {
+            Some(_) => Verdict::Failed { code: 10, depth: 0 },
+            None => Verdict::Ok,
+        };
+        assert_eq!(
+            theirs.verdict, expected,
+            "openssl, -attime {attime:?}:\n{}",
+            theirs.text
+        );
+        assert_eq!(
+            ours.verdict, expected,
+            "edgeprobe, --at {attime:?}:\n{}",
+            ours.text
+        );
+    }
+}
