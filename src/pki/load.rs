@@ -20,6 +20,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::certification_request::X509CertificationRequest;
@@ -841,16 +844,18 @@ impl PemBlock<'_> {
         }
     }
 
-    /// A certificate block as OpenSSL and every CA bundle write it, decoded in one pass without
-    /// the general reader: the BEGIN line alone on its line, lines of nothing but base64 (a
-    /// multiple of four characters in all, `=` only as the last one or two), then the END line
-    /// of the same label. `None` for anything else (white space in a line, headers, a missing
-    /// END line, unpadded base64, ...), which the general reader then decodes or names the
-    /// problem of. For the blocks taken here, the PEM reader of rustls-pki-types reads the same
-    /// characters (it joins the lines, reads the rest of the END line as text after the block)
-    /// and decodes them alike (it ignores the unused bits of the last character too), so the
-    /// result is always what it would have given. In a system bundle of ~140 roots this reading
-    /// is most of the time spent on the file, and the general reader takes several times longer.
+    /// A certificate block as OpenSSL and every CA bundle write it, decoded without the general
+    /// reader: the BEGIN line alone on its line, lines of nothing but base64 (a multiple of four
+    /// characters in all, `=` only as the last one or two), then the END line of the same
+    /// label. The lines are joined and decoded by the `base64` crate. `None` for anything else
+    /// (white space in a line, headers, a missing END line, unpadded base64, ...), which the
+    /// general reader then decodes or names the problem of. For the blocks taken here, the PEM
+    /// reader of rustls-pki-types reads the same characters (it joins the lines, reads the rest
+    /// of the END line as text after the block) and decodes them alike (it ignores the unused
+    /// bits of the last character too, hence [`PEM_BASE64`]), so the result is always what it
+    /// would have given. In a system bundle of ~140 roots this reading is most of the time
+    /// spent on the file, and the general reader (constant-time base64, not needed for public
+    /// certificates) takes several times longer.
     fn decode_usual_certificate(&self) -> Option<Vec<u8>> {
         let text = self.text;
         let begin_end = line_end(text, 0);
@@ -863,12 +868,8 @@ impl PemBlock<'_> {
         ) {
             return None;
         }
-        let mut der = vec![0; text.len() / 4 * 3 + 3];
-        let mut written = 0;
-        // The 6-bit values of the current group of four characters, and how many it has.
-        let mut group = 0u32;
-        let mut in_group = 0;
-        let mut padding = 0;
+        // The base64 lines without their line breaks.
+        let mut joined = Vec::with_capacity(text.len());
         let mut at = begin_end;
         loop {
             // At a line end: skip it (`\r\n` is two), then read the next line.
@@ -881,54 +882,10 @@ impl PemBlock<'_> {
             let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
             if let Some(end) = rest.strip_prefix(b"-----END ") {
                 end.strip_prefix(label)?.strip_prefix(b"-----")?;
-                if in_group != 0 {
-                    return None;
-                }
-                der.truncate(written - padding);
-                return Some(der);
+                return PEM_BASE64.decode(&joined).ok();
             }
             let line = &rest[..line_end(rest, 0)];
-            let mut index = 0;
-            while index < line.len() {
-                // Four characters of base64 at once, the usual case (a line is 64 of them).
-                if in_group == 0
-                    && padding == 0
-                    && let Some(&[first, second, third, fourth]) = line.get(index..index + 4)
-                {
-                    let value = |character: u8| u32::from(BASE64_VALUES[usize::from(character)]);
-                    let (first, second, third, fourth) =
-                        (value(first), value(second), value(third), value(fourth));
-                    // Every value is below 64 exactly when none has a bit from 64 up.
-                    if (first | second | third | fourth) < 64 {
-                        let bits = first << 18 | second << 12 | third << 6 | fourth;
-                        der[written] = (bits >> 16) as u8;
-                        der[written + 1] = (bits >> 8) as u8;
-                        der[written + 2] = bits as u8;
-                        written += 3;
-                        index += 4;
-                        continue;
-                    }
-                }
-                let value = BASE64_VALUES[usize::from(line[index])];
-                match value {
-                    0..64 if padding == 0 => group = group << 6 | u32::from(value),
-                    PAD if in_group >= 2 && padding < 2 => {
-                        padding += 1;
-                        group <<= 6;
-                    }
-                    _ => return None,
-                }
-                in_group += 1;
-                if in_group == 4 {
-                    der[written] = (group >> 16) as u8;
-                    der[written + 1] = (group >> 8) as u8;
-                    der[written + 2] = group as u8;
-                    written += 3;
-                    group = 0;
-                    in_group = 0;
-                }
-                index += 1;
-            }
+            joined.extend_from_slice(line);
             at += line.len();
         }
     }
@@ -945,46 +902,20 @@ impl PemBlock<'_> {
     }
 }
 
-/// The value of each base64 character (RFC 4648 §4), [`PAD`] for `=`, [`NOT_BASE64`] for
-/// every other byte.
-const BASE64_VALUES: [u8; 256] = {
-    let mut values = [NOT_BASE64; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut index = 0;
-    while index < alphabet.len() {
-        values[alphabet[index] as usize] = index as u8;
-        index += 1;
-    }
-    values[b'=' as usize] = PAD;
-    values
-};
-const PAD: u8 = 64;
-const NOT_BASE64: u8 = 0xff;
+/// Base64 as the PEM reader of rustls-pki-types decodes it: the standard alphabet, padding
+/// required (a multiple of four characters), and the unused low bits of the last character
+/// ignored rather than refused.
+const PEM_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Where the line that starts at `from` ends: at its `\n` or `\r` (the line ends the PEM
-/// reader splits at), or at the end of `text`. Eight bytes at a time, since a PEM file is
-/// nearly all long lines: a word without either byte is skipped whole.
+/// reader splits at), or at the end of `text`.
 fn line_end(text: &[u8], from: usize) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Whether any byte of `word` is zero (the classic test: exact for "any", which is all
-    // that is asked here).
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let mut at = from;
-    while let Some(chunk) = text.get(at..at + 8)
-        && let Ok(bytes) = <[u8; 8]>::try_from(chunk)
-    {
-        let word = u64::from_ne_bytes(bytes);
-        if has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
-        {
-            break;
-        }
-        at += 8;
-    }
-    text[at..]
-        .iter()
-        .position(|&byte| byte == b'\n' || byte == b'\r')
-        .map_or(text.len(), |position| at + position)
+    memchr::memchr2(b'\n', b'\r', &text[from..]).map_or(text.len(), |position| from + position)
 }
 
 /// `haystack` with the first `needle` replaced (unchanged when there is none).
