@@ -49,13 +49,7 @@ pub fn default_stores(root: &SystemRoot, environment: &Environment) -> Vec<Store
 
 /// The C SDK links OpenSSL on Linux: it is there when libssl is.
 pub fn discover_c_sdk(root: &SystemRoot, environment: &Environment) -> Option<Installation> {
-    let library = library_directories(root)
-        .into_iter()
-        .find_map(|directory| {
-            children_named(root, &directory, &|name| name.starts_with("libssl.so"))
-                .into_iter()
-                .next()
-        })?;
+    let library = find_libssl(root)?;
     Some(Installation {
         runtime: Runtime::C,
         found_by: library.display().to_string(),
@@ -70,14 +64,76 @@ pub fn discover_c_sdk(root: &SystemRoot, environment: &Environment) -> Option<In
     })
 }
 
-fn library_directories(root: &SystemRoot) -> Vec<PathBuf> {
-    let mut directories = Vec::new();
-    for base in ["/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib"] {
-        directories.push(PathBuf::from(base));
-        // Debian's multiarch directories: /usr/lib/x86_64-linux-gnu, /usr/lib/aarch64-linux-gnu.
-        directories.extend(children_named(root, Path::new(base), &|name| {
-            name.contains("-linux-")
-        }));
+/// The first `libssl.so*` (by name) of `/usr/lib`, `/lib`, `/usr/lib64`, `/lib64` and
+/// `/usr/local/lib`, each followed by its Debian multiarch directories (`<base>/x86_64-linux-gnu`,
+/// `<base>/aarch64-linux-gnu`). Each base is listed once, for its libraries and its triplets
+/// alike, and the search stops at the first directory that has one: a `<triplet>` directory
+/// holds ~1,100 entries, and the bases after the one found are never listed.
+fn find_libssl(root: &SystemRoot) -> Option<PathBuf> {
+    let is_libssl = |name: &str| name.starts_with("libssl.so");
+    ["/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib"]
+        .into_iter()
+        .find_map(|base| {
+            let entries = children_named(root, Path::new(base), &|name| {
+                is_libssl(name) || name.contains("-linux-")
+            });
+            let named = |path: &PathBuf, keep: &dyn Fn(&str) -> bool| {
+                path.file_name()
+                    .is_some_and(|name| keep(&name.to_string_lossy()))
+            };
+            entries
+                .iter()
+                .find(|path| named(path, &is_libssl))
+                .cloned()
+                .or_else(|| {
+                    entries
+                        .iter()
+                        .filter(|path| named(path, &|name| name.contains("-linux-")))
+                        .find_map(|triplet| {
+                            children_named(root, triplet, &is_libssl).into_iter().next()
+                        })
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The order the search keeps: a base's own libraries, then its triplets (by name), then
+    /// the next base.
+    #[test]
+    fn libssl_is_the_first_by_directory_then_name() {
+        let tree = tempfile::tempdir().unwrap();
+        let root = SystemRoot::new(tree.path());
+        let file = |path: &str| {
+            let path = tree.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"").unwrap();
+        };
+        assert_eq!(find_libssl(&root), None);
+        file("usr/local/lib/libssl.so.1.1");
+        assert_eq!(
+            find_libssl(&root),
+            Some(PathBuf::from("/usr/local/lib/libssl.so.1.1"))
+        );
+        file("usr/lib/x86_64-linux-gnu/libssl.so.3");
+        file("usr/lib/x86_64-linux-gnu/libcrypto.so.3");
+        file("usr/lib/aarch64-linux-gnu/libcrypto.so.3");
+        assert_eq!(
+            find_libssl(&root),
+            Some(PathBuf::from("/usr/lib/x86_64-linux-gnu/libssl.so.3"))
+        );
+        file("usr/lib/aarch64-linux-gnu/libssl.so.3");
+        assert_eq!(
+            find_libssl(&root),
+            Some(PathBuf::from("/usr/lib/aarch64-linux-gnu/libssl.so.3"))
+        );
+        file("usr/lib/libssl.so.3");
+        file("usr/lib/libssl.so");
+        assert_eq!(
+            find_libssl(&root),
+            Some(PathBuf::from("/usr/lib/libssl.so"))
+        );
     }
-    directories
 }
