@@ -295,29 +295,43 @@ fn near_miss<'a>(
 ) -> Option<&'a str> {
     use std::os::unix::fs::MetadataExt;
     let located = |name: &str| locate(&store.root, &store.path.device.join(name));
-    let files: Vec<(&str, Option<std::fs::Metadata>)> = names
+    // The names an entry the runtime reads links to by a bare name in this directory
+    // (`3513523f.0 -> ACCVRAIZ1.pem`, as `openssl rehash` and update-ca-certificates make
+    // them): that file is read, whatever it is, so it is no near miss. One `readlink` each,
+    // where a `stat` of every entry (292 in Debian's /etc/ssl/certs) cost about 0.9 ms.
+    let linked: Vec<std::ffi::OsString> = names
         .iter()
-        .map(|name| (name.as_str(), std::fs::metadata(located(name).host).ok()))
+        .filter(|name| read_as(name).is_some())
+        .filter_map(|name| std::fs::read_link(store.path.host.join(name)).ok())
+        .filter(|target| target.components().count() == 1 && target.file_name().is_some())
+        .map(std::path::PathBuf::into_os_string)
         .collect();
-    // A few hundred entries at most, compared only for the names the runtime skips.
-    let read: Vec<(u64, u64)> = files
-        .iter()
-        .filter(|(name, _)| read_as(name).is_some())
-        .filter_map(|(_, metadata)| Some((metadata.as_ref()?.dev(), metadata.as_ref()?.ino())))
-        .collect();
-    files
-        .iter()
-        .filter(|(name, metadata)| {
-            read_as(name).is_none()
-                && metadata.as_ref().is_some_and(|metadata| {
-                    metadata.is_file() && !read.contains(&(metadata.dev(), metadata.ino()))
-                })
+    // Which files the read entries are, by (device, inode): needed only once a file the
+    // runtime skips holds the root, so stat'd then, for every read entry.
+    let read = std::cell::OnceCell::new();
+    let read = || {
+        read.get_or_init(|| {
+            names
+                .iter()
+                .filter(|name| read_as(name).is_some())
+                .filter_map(|name| std::fs::metadata(located(name).host).ok())
+                .map(|metadata| (metadata.dev(), metadata.ino()))
+                .collect::<Vec<(u64, u64)>>()
         })
-        .find(|(name, _)| {
+    };
+    names
+        .iter()
+        .filter(|name| {
+            read_as(name).is_none() && !linked.iter().any(|target| target == name.as_str())
+        })
+        .filter_map(|name| Some((name, std::fs::metadata(located(name).host).ok()?)))
+        .filter(|(_, metadata)| metadata.is_file())
+        .filter(|(name, _)| {
             os_trust_store(&located(name).real())
                 .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
         })
-        .map(|(name, _)| *name)
+        .find(|(_, metadata)| !read().contains(&(metadata.dev(), metadata.ino())))
+        .map(|(name, _)| name.as_str())
 }
 
 /// OpenSSL's by-directory lookup names: eight hex digits, a dot, a number (`3513523f.0`).

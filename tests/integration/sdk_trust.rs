@@ -656,3 +656,37 @@ async fn without_a_ca_file_the_presented_chain_names_the_root() {
     let entry = &report.checks["sdk-trust"];
     assert_eq!(entry.result.result, "ok", "{}", entry.message);
 }
+
+#[test]
+fn a_file_a_hash_name_leads_to_is_no_near_miss_even_under_the_wrong_hash() {
+    let mut device = Device::debian();
+    device.set("SSL_CERT_DIR", "/opt/certs");
+    device.copy(&fixture("root-ca.pem"), "/opt/certs/gateway-root.pem");
+    device.copy(&fixture("other-root-ca.pem"), "/opt/certs/other-root.pem");
+    // A stale name (say, an old `subject_hash_old`) leads to the other root: the gateway's root
+    // is still a file no hash name leads to, so the note names it.
+    device.link("other-root.pem", "/opt/certs/0badc0de.0");
+    let verdict = device.check(&["c"]);
+    let directory = &verdict.runtime("c").stores[1];
+    assert!(
+        directory
+            .note
+            .as_deref()
+            .is_some_and(|note| note.contains("/opt/certs/gateway-root.pem holds the root")),
+        "{directory:?}"
+    );
+    // Once the stale name leads to the gateway's root, OpenSSL still never finds it under its
+    // own hash, but no file is left unread: no rehash note.
+    device.link("gateway-root.pem", "/opt/certs/0badc0de.1");
+    let verdict = device.check(&["c"]);
+    let c = verdict.runtime("c");
+    assert_eq!(c.verdict, "missing", "{}", verdict.text);
+    assert!(
+        c.stores[1]
+            .note
+            .as_deref()
+            .is_none_or(|note| !note.contains("rehash")),
+        "{:?}",
+        c.stores[1]
+    );
+}
