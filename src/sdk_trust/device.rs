@@ -223,14 +223,21 @@ pub fn children_named(
     children
 }
 
+/// An empty directory to stand for a device's `/`, and the root that reads under it.
+#[cfg(test)]
+pub fn temporary_root() -> (tempfile::TempDir, SystemRoot) {
+    let tree = tempfile::tempdir().unwrap();
+    let root = SystemRoot::new(tree.path());
+    (tree, root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn links_resolve_inside_the_root() {
-        let tree = tempfile::tempdir().unwrap();
-        let root = SystemRoot::new(tree.path());
+        let (tree, root) = temporary_root();
         std::fs::create_dir_all(tree.path().join("etc/ssl/certs/java")).unwrap();
         std::fs::write(tree.path().join("etc/ssl/certs/java/cacerts"), b"x").unwrap();
         std::fs::create_dir_all(tree.path().join("usr/lib/jvm/java-17/lib/security")).unwrap();

@@ -104,36 +104,41 @@ mod tests {
     /// the next base.
     #[test]
     fn libssl_is_the_first_by_directory_then_name() {
-        let tree = tempfile::tempdir().unwrap();
-        let root = SystemRoot::new(tree.path());
-        let file = |path: &str| {
-            let path = tree.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, b"").unwrap();
-        };
+        let (tree, root) = crate::sdk_trust::device::temporary_root();
         assert_eq!(find_libssl(&root), None);
-        file("usr/local/lib/libssl.so.1.1");
-        assert_eq!(
-            find_libssl(&root),
-            Some(PathBuf::from("/usr/local/lib/libssl.so.1.1"))
-        );
-        file("usr/lib/x86_64-linux-gnu/libssl.so.3");
-        file("usr/lib/x86_64-linux-gnu/libcrypto.so.3");
-        file("usr/lib/aarch64-linux-gnu/libcrypto.so.3");
-        assert_eq!(
-            find_libssl(&root),
-            Some(PathBuf::from("/usr/lib/x86_64-linux-gnu/libssl.so.3"))
-        );
-        file("usr/lib/aarch64-linux-gnu/libssl.so.3");
-        assert_eq!(
-            find_libssl(&root),
-            Some(PathBuf::from("/usr/lib/aarch64-linux-gnu/libssl.so.3"))
-        );
-        file("usr/lib/libssl.so.3");
-        file("usr/lib/libssl.so");
-        assert_eq!(
-            find_libssl(&root),
-            Some(PathBuf::from("/usr/lib/libssl.so"))
-        );
+        // Each step adds files under the root; the search then finds another library.
+        let steps: [(&[&str], &str); 4] = [
+            (
+                &["usr/local/lib/libssl.so.1.1"],
+                "/usr/local/lib/libssl.so.1.1",
+            ),
+            (
+                &[
+                    "usr/lib/x86_64-linux-gnu/libssl.so.3",
+                    "usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+                    "usr/lib/aarch64-linux-gnu/libcrypto.so.3",
+                ],
+                "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+            ),
+            (
+                &["usr/lib/aarch64-linux-gnu/libssl.so.3"],
+                "/usr/lib/aarch64-linux-gnu/libssl.so.3",
+            ),
+            (
+                &["usr/lib/libssl.so.3", "usr/lib/libssl.so"],
+                "/usr/lib/libssl.so",
+            ),
+        ];
+        for (added, found) in steps {
+            for path in added.iter().map(|path| tree.path().join(path)) {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, b"").unwrap();
+            }
+            assert_eq!(
+                find_libssl(&root),
+                Some(PathBuf::from(found)),
+                "after {added:?}"
+            );
+        }
     }
 }

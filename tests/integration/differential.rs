@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::forged_chains::{Case, Forged, Generated, generate, parallel_map};
-use crate::harness::edgeprobe;
+use crate::harness::{edgeprobe, fixture};
 
 /// Code mismatches accepted on purpose, as (substring of the case name, reason). A false OK is
 /// never accepted, whatever this list says; an entry that no longer matches any mismatch fails
@@ -279,56 +279,32 @@ fn edgeprobe_never_says_ok_where_openssl_refuses_a_forged_certificate() {
 /// looks at the no-check flag); without `-attime`, `-no_check_time` accepts an expired chain.
 #[test]
 fn a_given_time_is_judged_even_with_no_check_time_as_openssl_does() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let (key, certificate) = (
-        directory.path().join("key.pem"),
-        directory.path().join("root.pem"),
+    let (root, chain, leaf) = (
+        fixture("root-ca.pem"),
+        fixture("expired-server-full-chain.pem"),
+        fixture("expired-server.pem"),
     );
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .args(["-subj", "/CN=expires soon", "-days", "1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&certificate)
-        .output()
-        .expect("openssl req runs");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    // 2100-01-01: long after the one day it is valid for.
-    let later = "4102444800";
-    for attime in [Some(later), None] {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
+        .to_string();
+    for attime in [Some(now.as_str()), None] {
         let mut theirs = Command::new("openssl");
         theirs
-            .args(["verify", "-no_check_time"])
-            .arg("-CAfile")
-            .arg(&certificate);
+            .args(["verify", "-no_check_time", "-CAfile"])
+            .arg(&root);
+        theirs.arg("-untrusted").arg(&chain);
         let mut ours = edgeprobe();
-        ours.args(["verify", "--no-check-time"])
-            .arg("--ca-file")
-            .arg(&certificate);
+        ours.args(["verify", "--no-check-time", "--ca-file"])
+            .arg(&root);
+        ours.arg("--untrusted").arg(&chain);
         if let Some(at) = attime {
             theirs.args(["-attime", at]);
             ours.args(["--at", at]);
         }
-        let theirs = Outcome::read(
-            theirs.arg(&certificate).output().expect("openssl runs"),
-            &certificate,
-        );
-        let ours = Outcome::read(
-            ours.arg(&certificate).output().expect("edgeprobe runs"),
-            &certificate,
-        );
+        let theirs = Outcome::read(theirs.arg(&leaf).output().expect("openssl runs"), &leaf);
+        let ours = Outcome::read(ours.arg(&leaf).output().expect("edgeprobe runs"), &leaf);
         let expected = match attime {
             Some(_) => Verdict::Failed { code: 10, depth: 0 },
             None => Verdict::Ok,

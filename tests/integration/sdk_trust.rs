@@ -340,13 +340,7 @@ fn a_hashed_directory_counts_only_hash_names() {
         (directory.path.as_path(), directory.source.as_str()),
         (Path::new("/opt/certs"), "SSL_CERT_DIR")
     );
-    assert!(
-        directory
-            .note
-            .as_deref()
-            .is_some_and(|note| note.contains("openssl rehash /opt/certs")),
-        "{directory:?}"
-    );
+    assert_note(directory, "openssl rehash /opt/certs");
     // After `openssl rehash`: the hash name is a link to the file.
     device.link(
         "gateway-root.pem",
@@ -668,13 +662,7 @@ fn a_file_a_hash_name_leads_to_is_no_near_miss_even_under_the_wrong_hash() {
     device.link("other-root.pem", "/opt/certs/0badc0de.0");
     let verdict = device.check(&["c"]);
     let directory = &verdict.runtime("c").stores[1];
-    assert!(
-        directory
-            .note
-            .as_deref()
-            .is_some_and(|note| note.contains("/opt/certs/gateway-root.pem holds the root")),
-        "{directory:?}"
-    );
+    assert_note(directory, "/opt/certs/gateway-root.pem holds the root");
     // Once the stale name leads to the gateway's root, OpenSSL still never finds it under its
     // own hash, but no file is left unread: no rehash note.
     device.link("gateway-root.pem", "/opt/certs/0badc0de.1");
@@ -688,5 +676,17 @@ fn a_file_a_hash_name_leads_to_is_no_near_miss_even_under_the_wrong_hash() {
             .is_none_or(|note| !note.contains("rehash")),
         "{:?}",
         c.stores[1]
+    );
+}
+
+/// That the store's note says `text`.
+#[track_caller]
+fn assert_note(store: &StoreEntry, text: &str) {
+    assert!(
+        store
+            .note
+            .as_deref()
+            .is_some_and(|note| note.contains(text)),
+        "{store:?}"
     );
 }
