@@ -2,6 +2,7 @@
 //! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rustls_pki_types::CertificateDer;
 use schemars::JsonSchema;
@@ -139,7 +140,6 @@ pub enum Lookup {
 }
 
 pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
-    let host = &store.path.host;
     match store.format {
         // Read through its real path: Debian's OpenSSL CA file `/usr/lib/ssl/cert.pem` is a
         // link to the bundle the OS trust store checks read, which is then read once.
@@ -153,17 +153,12 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
             }
             Err(error) => Lookup::Unreadable(error.to_string()),
         },
-        StoreFormat::JavaKeystore => match read_bounded(host) {
+        StoreFormat::JavaKeystore => match java_truststore_certificates(store) {
             Ok(None) => Lookup::Missing,
-            Ok(Some(bytes)) => match keystore::java_truststore(&bytes) {
-                Ok(certificates) if wanted.is_in(&certificates) => {
-                    Lookup::Holds(store.path.device.clone())
-                }
-                Ok(_) => Lookup::Lacks { note: None },
-                Err(error) => {
-                    Lookup::Unreadable(format!("{}: {error}", store.path.device.display()))
-                }
-            },
+            Ok(Some(certificates)) if wanted.is_in(&certificates) => {
+                Lookup::Holds(store.path.device.clone())
+            }
+            Ok(Some(_)) => Lookup::Lacks { note: None },
             Err(error) => Lookup::Unreadable(error),
         },
         StoreFormat::HashedDirectory => directory_lookup(store, wanted, |name| {
@@ -174,6 +169,32 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
         }),
     }
 }
+
+/// The certificates of a Java truststore, or `None` where the file does not exist, decoded once
+/// per process for each real file: on Debian every JDK's `lib/security/cacerts` (OpenJDK's and
+/// Temurin's alike) links to the one `/etc/ssl/certs/java/cacerts` (165 KB), which was read and
+/// decoded once per JDK. Only what decoded is kept: a file that cannot be read or decoded is
+/// tried again, so each store's message names its own path.
+fn java_truststore_certificates(store: &StoreLocation) -> Result<Option<Certificates>, String> {
+    static DECODED: LazyLock<Mutex<Vec<(PathBuf, Certificates)>>> = LazyLock::new(Mutex::default);
+    let decoded = || DECODED.lock().unwrap_or_else(PoisonError::into_inner);
+    let real = store.path.real();
+    if let Some((_, certificates)) = decoded().iter().find(|(path, _)| *path == real) {
+        return Ok(Some(Arc::clone(certificates)));
+    }
+    let Some(bytes) = read_bounded(&store.path.host)? else {
+        return Ok(None);
+    };
+    let certificates = Arc::new(
+        keystore::java_truststore(&bytes)
+            .map_err(|error| format!("{}: {error}", store.path.device.display()))?,
+    );
+    decoded().push((real, Arc::clone(&certificates)));
+    Ok(Some(certificates))
+}
+
+/// A store's certificates, shared by every runtime that reads the same file.
+type Certificates = Arc<Vec<CertificateDer<'static>>>;
 
 #[derive(Clone, Copy)]
 enum DirectoryEntry {

@@ -690,3 +690,51 @@ fn assert_note(store: &StoreEntry, text: &str) {
         "{store:?}"
     );
 }
+
+/// Two JDKs whose `cacerts` link to one file (Debian's OpenJDK and Temurin both link
+/// `/etc/ssl/certs/java/cacerts`): the file is decoded once, and each JDK is judged on it
+/// under its own path, before and after the root is imported.
+#[test]
+fn two_jdks_that_share_one_cacerts_are_judged_alike() {
+    let Some(keytool) = keytool() else { return };
+    let device = Device::debian();
+    let jdks = [
+        "/usr/lib/jvm/java-17-openjdk-amd64",
+        "/usr/lib/jvm/temurin-25-jdk-amd64",
+    ];
+    for jdk in jdks {
+        device.write(&format!("{jdk}/bin/java"), b"");
+        device.link(
+            "/etc/ssl/certs/java/cacerts",
+            &format!("{jdk}/lib/security/cacerts"),
+        );
+    }
+    let store = device.path("/etc/ssl/certs/java/cacerts");
+    for (roots, holds) in [(["other-root-ca.pem"], false), (["root-ca.pem"], true)] {
+        truststore(&keytool, "pkcs12", &roots, &store);
+        let verdict = device.check(&["java"]);
+        let javas: Vec<&RuntimeEntry> = verdict
+            .info
+            .runtimes
+            .iter()
+            .filter(|entry| entry.runtime == "java")
+            .collect();
+        let seen: Vec<(Option<&Path>, Option<bool>)> = javas
+            .iter()
+            .map(|java| (java.location.as_deref(), java.stores[0].holds_root))
+            .collect();
+        let expected: Vec<(Option<&Path>, Option<bool>)> = jdks
+            .iter()
+            .map(|jdk| (Some(Path::new(jdk)), Some(holds)))
+            .collect();
+        assert_eq!(seen, expected, "{}", verdict.text);
+        for (java, jdk) in javas.iter().zip(jdks) {
+            assert_eq!(
+                java.stores[0].path,
+                Path::new(jdk).join("lib/security/cacerts"),
+                "{}",
+                verdict.text
+            );
+        }
+    }
+}
