@@ -538,33 +538,18 @@ fn split_framed_certificate(der: &[u8]) -> Option<(&[u8], &[u8])> {
     /// A certificate nests six deep (the value of an extension, of a name's attribute); a
     /// deeper structure is left to the parser.
     const DEPTH: u8 = 8;
-    /// [`DerReader::element`]'s rules (lengths of up to three bytes here, which any
-    /// certificate fits in), walked without building the elements.
+    /// Every element of `content` is well-formed by [`DerReader::element`]'s rules, and so is
+    /// every element inside a constructed one. (A length of four bytes fits no file that is
+    /// read: they are bounded by [`MAX_FILE_BYTES`].)
     fn well_formed(content: &[u8], depth: u8) -> bool {
-        let mut at = 0;
-        while at < content.len() {
-            let tag = content[at];
-            let (header, length) = match content.get(at + 1..) {
-                Some(&[short, ..]) if short < 0x80 => (2, usize::from(short)),
-                Some(&[0x81, length, ..]) if length >= 0x80 => (3, usize::from(length)),
-                Some(&[0x82, high, low, ..]) if high != 0 => {
-                    (4, usize::from(high) << 8 | usize::from(low))
-                }
-                Some(&[0x83, high, middle, low, ..]) if high != 0 => (
-                    5,
-                    usize::from(high) << 16 | usize::from(middle) << 8 | usize::from(low),
-                ),
-                _ => return false,
-            };
-            let Some(element) = content.get(at + header..at + header + length) else {
+        let mut elements = DerReader::new(content);
+        while !elements.is_empty() {
+            let Some(element) = elements.element() else {
                 return false;
             };
-            if tag & 0x1f == 0x1f
-                || (tag & 0x20 != 0 && (depth == 0 || !well_formed(element, depth - 1)))
-            {
+            if element.tag & 0x20 != 0 && (depth == 0 || !well_formed(element.content, depth - 1)) {
                 return false;
             }
-            at += header + length;
         }
         true
     }
