@@ -388,3 +388,80 @@ fn dedupe(lines: Vec<String>) -> Vec<String> {
     }
     unique
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Check, Selection, Shared, Status, run_checks};
+
+    fn temporary_root() -> (tempfile::TempDir, SystemRoot) {
+        let tree = tempfile::tempdir().unwrap();
+        let root = SystemRoot::new(tree.path());
+        (tree, root)
+    }
+    use crate::test_fixtures::fixture;
+
+    /// The context of a leaf run with `--ca-file` and `--sdk node` on a device tree with
+    /// Node.js, in `environment`, with the run's `shared` state.
+    fn node_context(root: &SystemRoot, environment: Environment, shared: Shared) -> Context {
+        let node = root.path("/usr/bin/node");
+        std::fs::create_dir_all(node.parent().unwrap()).unwrap();
+        std::fs::write(&node, b"").unwrap();
+        std::fs::copy(fixture("root-ca.pem"), root.path("/root-ca.pem")).unwrap();
+        Context {
+            leaf: crate::engine::LeafSettings {
+                ca_file: Some(fixture("root-ca.pem")),
+                ..Default::default()
+            },
+            root: root.clone(),
+            sdk_runtimes: Some(vec![Runtime::Node]),
+            environment,
+            shared,
+            ..Context::default()
+        }
+    }
+
+    /// The run of `root-ca-file` and `sdk-trust` on [`node_context`]'s device.
+    async fn node_run(
+        root: &SystemRoot,
+        environment: Environment,
+        shared: Shared,
+    ) -> (Status, String) {
+        let context = node_context(root, environment, shared);
+        let registry: Vec<Box<dyn Check>> = vec![
+            Box::new(super::super::root_ca_file::RootCaFileCheck),
+            Box::new(SdkTrustCheck),
+        ];
+        let report = run_checks(&registry, &context, &Selection::default())
+            .await
+            .unwrap();
+        let outcome = &report.get("sdk-trust").unwrap().outcome;
+        (outcome.status, outcome.message.clone())
+    }
+
+    /// Two runs in one process, on two devices, in two environments: each gets the answer of
+    /// its own device (`prepare` hands its survey to its own run only), whether the runs have
+    /// a `Shared` each, as every `check` does, or share one, even one holding a survey that
+    /// another device's `prepare` left.
+    #[tokio::test]
+    async fn each_run_judges_its_own_device() {
+        let extra = Environment::from_pairs([("NODE_EXTRA_CA_CERTS", "/root-ca.pem")]);
+        for shared in [None, Some(Shared::default())] {
+            let shared = || shared.clone().unwrap_or_default();
+            let (_trusting_tree, trusting) = temporary_root();
+            let (_other_tree, other) = temporary_root();
+            // A survey started for the trusting device that no run of its own took.
+            DeclaredCheck::prepare(
+                &SdkTrustCheck,
+                &node_context(&trusting, extra.clone(), shared()),
+            );
+            let (status, message) = node_run(&other, Environment::default(), shared()).await;
+            assert_eq!(status, Status::Warning, "{message}");
+            let (status, message) = node_run(&trusting, extra.clone(), shared()).await;
+            assert_eq!(status, Status::Ok, "{message}");
+            // The first device again, in the second's environment: its own answer again.
+            let (status, message) = node_run(&trusting, Environment::default(), shared()).await;
+            assert_eq!(status, Status::Warning, "{message}");
+        }
+    }
+}
