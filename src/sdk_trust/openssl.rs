@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::device::{Device, Environment};
+use super::files::DirectoryEntry;
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole};
 use crate::engine::os_trust_location::OpensslDefaults;
@@ -91,34 +92,37 @@ const LIBSSL_NAMES: &[&str] = &[
 /// a vendor's `libssl.so.1.0.2u`): such a library is not found there, or a later name of the
 /// list is reported instead of it.
 fn find_libssl(device: Device<'_>) -> Option<PathBuf> {
-    let is_libssl = |name: &str| name.starts_with("libssl.so");
     ["/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib"]
         .into_iter()
         .find_map(|base| {
-            let entries = device.children_named(Path::new(base), &|name| {
-                is_libssl(name) || name.contains("-linux-")
-            });
-            let named = |path: &PathBuf, keep: &dyn Fn(&str) -> bool| {
-                path.file_name()
-                    .is_some_and(|name| keep(&name.to_string_lossy()))
-            };
+            let base = Path::new(base);
+            let entries = device.files.listing(&device.locate(base).host).ok()?;
+            let name = |entry: &DirectoryEntry| entry.name.to_string_lossy().into_owned();
+            if let Some(library) = entries
+                .iter()
+                .find(|entry| name(entry).starts_with("libssl.so"))
+            {
+                return Some(base.join(&library.name));
+            }
             entries
                 .iter()
-                .find(|path| named(path, &is_libssl))
-                .cloned()
-                .or_else(|| {
-                    entries
+                .filter(|entry| name(entry).contains("-linux-"))
+                // A triplet is a directory (or a link to one); `/usr/lib` also holds the
+                // loaders `ld-linux-aarch64.so.1` and `ld-linux-armhf.so.3`, which the
+                // listing's types rule out without a call.
+                .filter_map(|entry| {
+                    let triplet = base.join(&entry.name);
+                    let is_directory = entry.file_type.is_dir()
+                        || (entry.file_type.is_symlink()
+                            && device.files.is_dir(&device.locate(&triplet)));
+                    is_directory.then_some(triplet)
+                })
+                .find_map(|triplet| {
+                    let directory = device.locate(&triplet).host;
+                    LIBSSL_NAMES
                         .iter()
-                        .filter(|path| named(path, &|name| name.contains("-linux-")))
-                        .find_map(|triplet| {
-                            let directory = device.locate(triplet).host;
-                            LIBSSL_NAMES
-                                .iter()
-                                .find(|name| {
-                                    std::fs::symlink_metadata(directory.join(name)).is_ok()
-                                })
-                                .map(|name| triplet.join(name))
-                        })
+                        .find(|name| std::fs::symlink_metadata(directory.join(name)).is_ok())
+                        .map(|name| triplet.join(name))
                 })
         })
 }

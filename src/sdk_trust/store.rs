@@ -1,6 +1,7 @@
 //! One trust store a runtime reads, and whether the gateway's root is in it. A store that does
 //! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
 
+use std::borrow::Cow;
 use std::fs::FileType;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -254,9 +255,9 @@ fn directory_lookup(
             return Lookup::Unreadable(format!("{}: {error}", directory.device.display()));
         }
     };
-    let entries: Vec<(String, FileType)> = listing
+    let entries: Vec<(Cow<'_, str>, FileType)> = listing
         .iter()
-        .map(|entry| (entry.name.to_string_lossy().into_owned(), entry.file_type))
+        .map(|entry| (entry.name.to_string_lossy(), entry.file_type))
         .collect();
     let mut unreadable = Vec::new();
     // Without a hash for the wanted name (OpenSSL could not decode it), every file the runtime
@@ -274,7 +275,7 @@ fn directory_lookup(
         };
         match certificates {
             Ok(certificates) if wanted.is_in(&certificates) => {
-                return Lookup::Holds(directory.device.join(name));
+                return Lookup::Holds(directory.device.join(&**name));
             }
             Ok(_) => {}
             // OpenSSL skips a hashed name it cannot read, and so does .NET a broken .pfx; a
@@ -323,7 +324,7 @@ fn directory_lookup(
 fn near_miss<'a>(
     store: &StoreLocation,
     wanted: &WantedRoot,
-    entries: &'a [(String, FileType)],
+    entries: &'a [(Cow<'a, str>, FileType)],
     read_as: &dyn Fn(&str) -> Option<DirectoryEntry>,
     files: &DeviceFiles,
 ) -> Option<&'a str> {
@@ -332,7 +333,7 @@ fn near_miss<'a>(
     let candidates: Vec<&'a str> = entries
         .iter()
         .filter(|(name, file_type)| read_as(name).is_none() && !file_type.is_dir())
-        .map(|(name, _)| name.as_str())
+        .map(|(name, _)| name.as_ref())
         .collect();
     if candidates.is_empty() {
         return None;
@@ -344,7 +345,7 @@ fn near_miss<'a>(
     let real_directory = files.real(&store.path);
     let linked: std::collections::HashSet<std::ffi::OsString> = read_entries()
         .filter(|(_, file_type)| file_type.is_symlink())
-        .filter_map(|(name, _)| files.read_link(&real_directory.join(name)))
+        .filter_map(|(name, _)| files.read_link(&real_directory.join(&**name)))
         .filter(|target| target.components().count() == 1 && target.file_name().is_some())
         .map(PathBuf::into_os_string)
         .collect();
