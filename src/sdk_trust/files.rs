@@ -42,18 +42,20 @@ pub type Listing = Result<Arc<[DirectoryEntry]>, Arc<io::Error>>;
 /// update-ca-certificates would meet them.
 pub type CertificateFiles = Arc<Vec<(PathBuf, Vec<CertificateDer<'static>>)>>;
 
-/// The per-run memo of file facts (see the module documentation).
+/// The per-run memo of file facts (see the module documentation). Paths are keyed by their
+/// bytes: hashing a `Path` parses its components, several times the cost of its bytes, and
+/// two spellings of one path only cost a second look.
 pub struct DeviceFiles {
     /// `readlink` by host path: `None` for a path that is no link (or does not exist).
-    links: Memo<PathBuf, Option<PathBuf>>,
+    links: Memo<OsString, Option<PathBuf>>,
     /// What a device path is on this machine, by (`--root`, device path).
-    located: Memo<(PathBuf, PathBuf), PathBuf>,
+    located: Memo<(OsString, OsString), PathBuf>,
     /// `stat` (links followed) by host path: `None` where it fails.
-    metadata: Memo<PathBuf, Option<Metadata>>,
+    metadata: Memo<OsString, Option<Metadata>>,
     /// Directory listings by host path.
-    listings: Memo<PathBuf, Listing>,
+    listings: Memo<OsString, Listing>,
     /// [`DeviceFiles::certificate_files`] by host directory.
-    certificates: Memo<PathBuf, CertificateFiles>,
+    certificates: Memo<OsString, CertificateFiles>,
 }
 
 impl Default for DeviceFiles {
@@ -95,7 +97,7 @@ impl DeviceFiles {
         }
         let host = self
             .located
-            .get_or_compute((root.root().to_path_buf(), path.to_path_buf()), || {
+            .get_or_compute((key(root.root()), key(path)), || {
                 root.path(self.follow_links(path, |candidate| root.path(candidate)))
             });
         DevicePath {
@@ -149,13 +151,13 @@ impl DeviceFiles {
     /// `readlink(2)` of a host path, once per run.
     pub fn read_link(&self, host: &Path) -> Option<PathBuf> {
         self.links
-            .get_or_compute(host.to_path_buf(), || std::fs::read_link(host).ok())
+            .get_or_compute(key(host), || std::fs::read_link(host).ok())
     }
 
     /// `stat(2)` of a host path (links followed), once per run.
     pub fn metadata(&self, host: &Path) -> Option<Metadata> {
         self.metadata
-            .get_or_compute(host.to_path_buf(), || std::fs::metadata(host).ok())
+            .get_or_compute(key(host), || std::fs::metadata(host).ok())
     }
 
     pub fn exists(&self, path: &DevicePath) -> bool {
@@ -174,7 +176,7 @@ impl DeviceFiles {
 
     /// The entries of the host directory `host`, sorted by name, listed once per run.
     pub fn listing(&self, host: &Path) -> Listing {
-        self.listings.get_or_compute(host.to_path_buf(), || {
+        self.listings.get_or_compute(key(host), || {
             let mut entries: Vec<DirectoryEntry> = std::fs::read_dir(host)
                 .map_err(Arc::new)?
                 .flatten()
@@ -194,30 +196,33 @@ impl DeviceFiles {
     /// update-ca-certificates searches), whatever their name, with their certificates; read
     /// once per run for `root-ca-trust-store` and every runtime `sdk-trust` judges.
     pub fn certificate_files(&self, directory: &Path) -> CertificateFiles {
-        self.certificates
-            .get_or_compute(directory.to_path_buf(), || {
-                let mut found = Vec::new();
-                let mut pending = vec![directory.to_path_buf()];
-                while let Some(current) = pending.pop() {
-                    let Ok(entries) = self.listing(&current) else {
-                        continue;
-                    };
-                    for entry in entries.iter() {
-                        let path = current.join(&entry.name);
-                        // The listing's type, but a link counts as what it points at.
-                        let is_dir = entry.file_type.is_dir()
-                            || (entry.file_type.is_symlink()
-                                && self.metadata(&path).is_some_and(|meta| meta.is_dir()));
-                        if is_dir {
-                            pending.push(path);
-                        } else if let Ok(certificates) = load_certificates(&path) {
-                            found.push((path, certificates));
-                        }
+        self.certificates.get_or_compute(key(directory), || {
+            let mut found = Vec::new();
+            let mut pending = vec![directory.to_path_buf()];
+            while let Some(current) = pending.pop() {
+                let Ok(entries) = self.listing(&current) else {
+                    continue;
+                };
+                for entry in entries.iter() {
+                    let path = current.join(&entry.name);
+                    // The listing's type, but a link counts as what it points at.
+                    let is_dir = entry.file_type.is_dir()
+                        || (entry.file_type.is_symlink()
+                            && self.metadata(&path).is_some_and(|meta| meta.is_dir()));
+                    if is_dir {
+                        pending.push(path);
+                    } else if let Ok(certificates) = load_certificates(&path) {
+                        found.push((path, certificates));
                     }
                 }
-                Arc::new(found)
-            })
+            }
+            Arc::new(found)
+        })
     }
+}
+
+fn key(path: &Path) -> OsString {
+    path.as_os_str().to_os_string()
 }
 
 fn parts(path: &Path) -> Vec<OsString> {

@@ -342,13 +342,16 @@ fn near_miss<'a>(
     // The names an entry the runtime reads links to by a bare name in this directory
     // (`3513523f.0 -> ACCVRAIZ1.pem`, as `openssl rehash` and update-ca-certificates make
     // them): that file is read, whatever it is, so it is no near miss.
+    // Each is asked once per directory, so straight to the system rather than through the
+    // run's memo, and kept sorted for the lookups below.
     let real_directory = files.real(&store.path);
-    let linked: std::collections::HashSet<std::ffi::OsString> = read_entries()
+    let mut linked: Vec<std::ffi::OsString> = read_entries()
         .filter(|(_, file_type)| file_type.is_symlink())
-        .filter_map(|(name, _)| files.read_link(&real_directory.join(&**name)))
+        .filter_map(|(name, _)| std::fs::read_link(real_directory.join(&**name)).ok())
         .filter(|target| target.components().count() == 1 && target.file_name().is_some())
         .map(PathBuf::into_os_string)
         .collect();
+    linked.sort_unstable();
     // Which files the read entries are, by (device, inode): needed only once a file the
     // runtime skips holds the root, so stat'd then, for every read entry.
     let read = std::cell::OnceCell::new();
@@ -362,7 +365,11 @@ fn near_miss<'a>(
     };
     candidates
         .into_iter()
-        .filter(|name| !linked.contains(std::ffi::OsStr::new(name)))
+        .filter(|name| {
+            linked
+                .binary_search_by(|target| target.as_os_str().cmp(std::ffi::OsStr::new(name)))
+                .is_err()
+        })
         .filter_map(|name| Some((name, files.metadata(&located(name).host)?)))
         .filter(|(_, metadata)| metadata.is_file())
         .filter(|(name, _)| {
