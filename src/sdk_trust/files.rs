@@ -241,14 +241,23 @@ mod tests {
     use super::*;
     use crate::sdk_trust::device::temporary_root;
 
+    /// A device tree with these directories and `(target, link)` symbolic links.
+    fn tree(directories: &[&str], links: &[(&str, &str)]) -> (tempfile::TempDir, SystemRoot) {
+        let (tree, root) = temporary_root();
+        for directory in directories {
+            std::fs::create_dir_all(tree.path().join(directory)).unwrap();
+        }
+        for (target, link) in links {
+            std::os::unix::fs::symlink(target, tree.path().join(link)).unwrap();
+        }
+        (tree, root)
+    }
+
     /// Every answer is kept for the run: a link changed after the first ask is not read
     /// again, while a fresh memo (the next run) sees the change.
     #[test]
     fn a_path_is_resolved_once_per_run() {
-        let (tree, root) = temporary_root();
-        std::fs::create_dir_all(tree.path().join("etc/ssl/certs")).unwrap();
-        std::fs::create_dir_all(tree.path().join("etc/pki")).unwrap();
-        std::os::unix::fs::symlink("/etc/ssl", tree.path().join("usr-ssl")).unwrap();
+        let (tree, root) = self::tree(&["etc/ssl/certs", "etc/pki"], &[("/etc/ssl", "usr-ssl")]);
         let files = DeviceFiles::default();
         let located = files.locate(&root, Path::new("/usr-ssl/certs"));
         assert_eq!(located.host, tree.path().join("etc/ssl/certs"));
@@ -278,12 +287,8 @@ mod tests {
     /// One device path under two roots is two entries, each resolved inside its own root.
     #[test]
     fn another_root_is_another_entry() {
-        let (first_tree, first) = temporary_root();
-        let (second_tree, second) = temporary_root();
-        std::fs::create_dir_all(first_tree.path().join("a")).unwrap();
-        std::os::unix::fs::symlink("/a", first_tree.path().join("link")).unwrap();
-        std::fs::create_dir_all(second_tree.path().join("b")).unwrap();
-        std::os::unix::fs::symlink("/b", second_tree.path().join("link")).unwrap();
+        let (first_tree, first) = tree(&["a"], &[("/a", "link")]);
+        let (second_tree, second) = tree(&["b"], &[("/b", "link")]);
         let files = DeviceFiles::default();
         let path = Path::new("/link");
         assert_eq!(files.locate(&first, path).host, first_tree.path().join("a"));
@@ -297,17 +302,14 @@ mod tests {
     /// `real` is canonicalize's answer, from the memo's links.
     #[test]
     fn the_real_path_follows_every_link_like_canonicalize() {
-        let (tree, root) = temporary_root();
-        std::fs::create_dir_all(tree.path().join("etc/ssl/certs")).unwrap();
+        let (tree, root) = self::tree(
+            &["etc/ssl/certs", "usr/lib/ssl"],
+            &[
+                ("../../../etc/ssl/certs", "usr/lib/ssl/certs"),
+                ("certs/bundle.crt", "usr/lib/ssl/cert.pem"),
+            ],
+        );
         std::fs::write(tree.path().join("etc/ssl/certs/bundle.crt"), b"x").unwrap();
-        std::fs::create_dir_all(tree.path().join("usr/lib/ssl")).unwrap();
-        std::os::unix::fs::symlink(
-            "../../../etc/ssl/certs",
-            tree.path().join("usr/lib/ssl/certs"),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink("certs/bundle.crt", tree.path().join("usr/lib/ssl/cert.pem"))
-            .unwrap();
         let files = DeviceFiles::default();
         let host = DevicePath {
             device: PathBuf::new(),
