@@ -32,6 +32,7 @@ use der::{Element, Reader};
 use x509_parser::asn1_rs::Oid;
 
 use super::oids::*;
+use super::signature_memo;
 
 /// Key types as OpenSSL 3.0 tells them apart (EVP_PKEY_is_a), from the SubjectPublicKeyInfo
 /// algorithm OID.
@@ -366,9 +367,9 @@ pub fn verify_signature(
             }
             verify_dsa(parameters.as_ref(), public, digest, message, signature)
         }
+        // webpki's ED25519 is ring's ED25519 on these bytes; shared with webpki's verdict.
         (PublicKey::Ed25519(public), SigKey::Ed25519) => {
-            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
-                .verify(message, signature)
+            signature_memo::verify(webpki::ring::ED25519, public, message, signature)
                 .map_err(|_| SignatureError::Invalid)
         }
         (PublicKey::Ed448(public), SigKey::Ed448) => verify_ed448(public, message, signature),
@@ -1588,28 +1589,21 @@ fn verify_ecdsa(
     };
     let (r, s) = der_signature(signature)?;
     // ring: P-256 and P-384 with SHA-256/384 and uncompressed keys. Its ASN.1 parser is as
-    // strict as `der_signature`, which has already accepted the encoding.
-    let ring_algorithm: Option<&'static ring::signature::EcdsaVerificationAlgorithm> =
+    // strict as `der_signature`, which has already accepted the encoding. Called through
+    // webpki's algorithm objects, each exactly ring's `ECDSA_P*_SHA*_ASN1` on these bytes, so
+    // that webpki's verdict on the same chain finds the answer in the signature memo.
+    let ring_algorithm: Option<&'static dyn rustls_pki_types::SignatureVerificationAlgorithm> =
         match (key.named, digest) {
-            (Some(RingCurve::P256), Digest::Sha256) => {
-                Some(&ring::signature::ECDSA_P256_SHA256_ASN1)
-            }
-            (Some(RingCurve::P256), Digest::Sha384) => {
-                Some(&ring::signature::ECDSA_P256_SHA384_ASN1)
-            }
-            (Some(RingCurve::P384), Digest::Sha256) => {
-                Some(&ring::signature::ECDSA_P384_SHA256_ASN1)
-            }
-            (Some(RingCurve::P384), Digest::Sha384) => {
-                Some(&ring::signature::ECDSA_P384_SHA384_ASN1)
-            }
+            (Some(RingCurve::P256), Digest::Sha256) => Some(webpki::ring::ECDSA_P256_SHA256),
+            (Some(RingCurve::P256), Digest::Sha384) => Some(webpki::ring::ECDSA_P256_SHA384),
+            (Some(RingCurve::P384), Digest::Sha256) => Some(webpki::ring::ECDSA_P384_SHA256),
+            (Some(RingCurve::P384), Digest::Sha384) => Some(webpki::ring::ECDSA_P384_SHA384),
             _ => None,
         };
     if let Some(algorithm) = ring_algorithm
         && key.point.first() == Some(&0x04)
     {
-        return ring::signature::UnparsedPublicKey::new(algorithm, &key.point)
-            .verify(message, signature)
+        return signature_memo::verify(algorithm, &key.point, message, signature)
             .map_err(|_| SignatureError::Invalid);
     }
     let hash = digest.hash(&[message]).ok_or(SignatureError::Invalid)?;
