@@ -358,7 +358,7 @@ pub fn verify_signature(
             if !digest.in_default_provider() || !digest.approved() {
                 return Err(unknown());
             }
-            verify_ecdsa(ec, digest, message, signature)
+            verify_ecdsa(ec, digest, message, signature, Remember::Yes)
         }
         (PublicKey::Dsa { parameters, public }, SigKey::Dsa) => {
             let digest = digest.ok_or_else(unknown)?;
@@ -1576,11 +1576,20 @@ fn der_signature(signature: &[u8]) -> Result<(&[u8], &[u8]), SignatureError> {
     Ok((r, s))
 }
 
+/// Whether a signature's answer goes to the [`signature_memo`]: a certificate's is asked for
+/// again (by webpki's verdict, by every port presenting the chain), a TLS handshake's never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    No,
+}
+
 fn verify_ecdsa(
     key: &EcKey,
     digest: Digest,
     message: &[u8],
     signature: &[u8],
+    remember: Remember,
 ) -> Result<(), SignatureError> {
     let (Some(domain), Some(public)) = (&key.domain, &key.public) else {
         return Err(SignatureError::Unsupported {
@@ -1603,8 +1612,11 @@ fn verify_ecdsa(
     if let Some(algorithm) = ring_algorithm
         && key.point.first() == Some(&0x04)
     {
-        return signature_memo::verify(algorithm, &key.point, message, signature)
-            .map_err(|_| SignatureError::Invalid);
+        let verified = match remember {
+            Remember::Yes => signature_memo::verify(algorithm, &key.point, message, signature),
+            Remember::No => algorithm.verify_signature(&key.point, message, signature),
+        };
+        return verified.map_err(|_| SignatureError::Invalid);
     }
     let hash = digest.hash(&[message]).ok_or(SignatureError::Invalid)?;
     if domain.verify(public, &hash, r, s) {
@@ -1742,7 +1754,8 @@ fn verify_tls_signature_with_key(
                 Scheme::ECDSA_NISTP384_SHA384 => Digest::Sha384,
                 _ => Digest::Sha512,
             };
-            verify_ecdsa(ec, digest, message, signature)
+            // A handshake's signed message is new every time: nothing to remember.
+            verify_ecdsa(ec, digest, message, signature, Remember::No)
         }
         (
             Scheme::RSA_PSS_SHA256 | Scheme::RSA_PSS_SHA384 | Scheme::RSA_PSS_SHA512,
