@@ -42,30 +42,45 @@ pub type Listing = Result<Arc<[DirectoryEntry]>, Arc<io::Error>>;
 /// update-ca-certificates would meet them.
 pub type CertificateFiles = Arc<Vec<(PathBuf, Vec<CertificateDer<'static>>)>>;
 
-/// The per-run memo of file facts (see the module documentation). Paths are keyed by their
+/// The per-run memo of file facts (see the module documentation), one memo for every kind
+/// (one copy of the memo's code in the binary, not one per kind). Paths are keyed by their
 /// bytes: hashing a `Path` parses its components, several times the cost of its bytes, and
 /// two spellings of one path only cost a second look.
 pub struct DeviceFiles {
-    /// `readlink` by host path: `None` for a path that is no link (or does not exist).
-    links: Memo<OsString, Option<PathBuf>>,
-    /// What a device path is on this machine, by (`--root`, device path).
-    located: Memo<(OsString, OsString), PathBuf>,
-    /// `stat` (links followed) by host path: `None` where it fails.
-    metadata: Memo<OsString, Option<Metadata>>,
-    /// Directory listings by host path.
-    listings: Memo<OsString, Listing>,
-    /// [`DeviceFiles::certificate_files`] by host directory.
-    certificates: Memo<OsString, CertificateFiles>,
+    facts: Memo<FactKey, Fact>,
+}
+
+/// What is asked, about which path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FactKey {
+    /// `readlink` of a host path.
+    Link(OsString),
+    /// Where a device path is on this machine: (`--root`, device path).
+    Located(OsString, OsString),
+    /// `stat` (links followed) of a host path.
+    Metadata(OsString),
+    /// The listing of a host directory.
+    Listing(OsString),
+    /// [`DeviceFiles::certificate_files`] of a host directory.
+    Certificates(OsString),
+}
+
+/// The answer to a [`FactKey`], of the same kind.
+#[derive(Clone)]
+enum Fact {
+    /// `None` for a path that is no link (or does not exist).
+    Link(Option<PathBuf>),
+    Located(PathBuf),
+    /// `None` where `stat` fails.
+    Metadata(Option<Metadata>),
+    Listing(Listing),
+    Certificates(CertificateFiles),
 }
 
 impl Default for DeviceFiles {
     fn default() -> Self {
         DeviceFiles {
-            links: Memo::new(KEPT),
-            located: Memo::new(KEPT),
-            metadata: Memo::new(KEPT),
-            listings: Memo::new(KEPT),
-            certificates: Memo::new(KEPT),
+            facts: Memo::new(KEPT),
         }
     }
 }
@@ -74,11 +89,8 @@ impl std::fmt::Debug for DeviceFiles {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("DeviceFiles")
-            .field("links", &self.links.len())
-            .field("located", &self.located.len())
-            .field("metadata", &self.metadata.len())
-            .field("listings", &self.listings.len())
-            .finish_non_exhaustive()
+            .field("facts", &self.facts.len())
+            .finish()
     }
 }
 
@@ -95,11 +107,13 @@ impl DeviceFiles {
                 host: path.to_path_buf(),
             };
         }
-        let host = self
-            .located
-            .get_or_compute((key(root.root()), key(path)), || {
-                root.path(self.follow_links(path, |candidate| root.path(candidate)))
-            });
+        let resolve = || root.path(self.follow_links(path, |candidate| root.path(candidate)));
+        let host = match self.fact(FactKey::Located(key(root.root()), key(path)), &|| {
+            Fact::Located(resolve())
+        }) {
+            Fact::Located(host) => host,
+            _ => resolve(),
+        };
         DevicePath {
             device: path.to_path_buf(),
             host,
@@ -150,14 +164,20 @@ impl DeviceFiles {
 
     /// `readlink(2)` of a host path, once per run.
     pub fn read_link(&self, host: &Path) -> Option<PathBuf> {
-        self.links
-            .get_or_compute(key(host), || std::fs::read_link(host).ok())
+        let read = || std::fs::read_link(host).ok();
+        match self.fact(FactKey::Link(key(host)), &|| Fact::Link(read())) {
+            Fact::Link(target) => target,
+            _ => read(),
+        }
     }
 
     /// `stat(2)` of a host path (links followed), once per run.
     pub fn metadata(&self, host: &Path) -> Option<Metadata> {
-        self.metadata
-            .get_or_compute(key(host), || std::fs::metadata(host).ok())
+        let read = || std::fs::metadata(host).ok();
+        match self.fact(FactKey::Metadata(key(host)), &|| Fact::Metadata(read())) {
+            Fact::Metadata(metadata) => metadata,
+            _ => read(),
+        }
     }
 
     pub fn exists(&self, path: &DevicePath) -> bool {
@@ -176,7 +196,7 @@ impl DeviceFiles {
 
     /// The entries of the host directory `host`, sorted by name, listed once per run.
     pub fn listing(&self, host: &Path) -> Listing {
-        self.listings.get_or_compute(key(host), || {
+        let list = || -> Listing {
             let mut entries: Vec<DirectoryEntry> = std::fs::read_dir(host)
                 .map_err(Arc::new)?
                 .flatten()
@@ -189,14 +209,18 @@ impl DeviceFiles {
                 .collect();
             entries.sort_by(|one, other| one.name.cmp(&other.name));
             Ok(entries.into())
-        })
+        };
+        match self.fact(FactKey::Listing(key(host)), &|| Fact::Listing(list())) {
+            Fact::Listing(listing) => listing,
+            _ => list(),
+        }
     }
 
     /// Certificate files under the host directory `directory` (recursively, as
     /// update-ca-certificates searches), whatever their name, with their certificates; read
     /// once per run for `root-ca-trust-store` and every runtime `sdk-trust` judges.
     pub fn certificate_files(&self, directory: &Path) -> CertificateFiles {
-        self.certificates.get_or_compute(key(directory), || {
+        let read = || {
             let mut found = Vec::new();
             let mut pending = vec![directory.to_path_buf()];
             while let Some(current) = pending.pop() {
@@ -217,7 +241,19 @@ impl DeviceFiles {
                 }
             }
             Arc::new(found)
-        })
+        };
+        match self.fact(FactKey::Certificates(key(directory)), &|| {
+            Fact::Certificates(read())
+        }) {
+            Fact::Certificates(files) => files,
+            _ => read(),
+        }
+    }
+
+    /// The memo's answer to `key`, `compute`d on the first ask. Every caller asks with a key
+    /// and a fact of one kind, so the other arms of its `match` only recompute, never mislead.
+    fn fact(&self, key: FactKey, compute: &dyn Fn() -> Fact) -> Fact {
+        self.facts.get_or_compute(key, compute)
     }
 }
 
@@ -296,7 +332,18 @@ mod tests {
             files.locate(&second, path).host,
             second_tree.path().join("b")
         );
-        assert_eq!(files.located.len(), 2);
+        for (root, tree) in [(&first, &first_tree), (&second, &second_tree)] {
+            assert!(
+                files
+                    .facts
+                    .contains(&FactKey::Located(key(root.root()), key(path)))
+            );
+            assert!(
+                files
+                    .facts
+                    .contains(&FactKey::Link(key(&tree.path().join("link"))))
+            );
+        }
     }
 
     /// `real` is canonicalize's answer, from the memo's links.
