@@ -171,17 +171,19 @@ impl Found {
 
 /// The first index from `from` on where [`secret_at`] can find something.
 fn next_possible_start(bytes: &[u8], from: usize) -> Option<usize> {
-    (from..bytes.len()).find(|&at| may_start_a_secret(bytes[at], bytes.get(at + 1).copied()))
+    // Pairs of bytes: every rule is at least two bytes long, so the last byte never starts one.
+    bytes
+        .get(from..)?
+        .windows(2)
+        .position(|pair| may_start_a_secret(pair[0], pair[1]))
+        .map(|offset| from + offset)
 }
 
 /// Whether a rule can start at a byte followed by `next`: each rule below begins with a fixed
 /// text, and these are its first two bytes (`--` of `-----BEGIN `, `:/` of `://`, `sh` of
 /// `SharedAccess..` and `si` of `sig`, any case). Anywhere else [`secret_at`] finds nothing,
 /// so the scan skips it (tests check both against every pair of ASCII bytes).
-fn may_start_a_secret(byte: u8, next: Option<u8>) -> bool {
-    let Some(next) = next else {
-        return false;
-    };
+fn may_start_a_secret(byte: u8, next: u8) -> bool {
     match byte {
         b'-' => next == b'-',
         b':' => next == b'/',
@@ -364,18 +366,6 @@ fn private_key_block(text: &str, index: usize) -> Option<Found> {
 /// info names key *files* so), `private_key_path`, `SharedAccessKeyName` or `token_expiry`.
 fn is_secret_name(key: &str) -> bool {
     const EXACT: [&str; 4] = ["sig", "sas", "pwd", "pass"];
-    const CONTAINS: [&str; 10] = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "sharedaccesskey",
-        "sharedaccesssignature",
-        "token",
-        "privatekey",
-        "credential",
-        "apikey",
-    ];
     const PUBLIC_SUFFIXES: [&str; 13] = [
         "name",
         "path",
@@ -413,15 +403,29 @@ fn is_secret_name(key: &str) -> bool {
     } else {
         &long[..]
     };
-    let contains = |word: &str| {
-        name.windows(word.len())
-            .any(|window| window == word.as_bytes())
-    };
+    let holds_a_secret_word = (0..name.len()).any(|at| {
+        words_starting_with(name[at])
+            .iter()
+            .any(|word| name[at..].starts_with(word.as_bytes()))
+    });
     EXACT.iter().any(|word| name == word.as_bytes())
-        || (CONTAINS.iter().any(|word| contains(word))
+        || (holds_a_secret_word
             && !PUBLIC_SUFFIXES
                 .iter()
                 .any(|suffix| name.ends_with(suffix.as_bytes())))
+}
+
+/// The words a secret's name contains (`password`, `sas_token`, `client_secret`), by their
+/// first letter: most places in most names start none, and are passed over with one match.
+fn words_starting_with(letter: u8) -> &'static [&'static str] {
+    match letter {
+        b'a' => &["apikey"],
+        b'c' => &["credential"],
+        b'p' => &["password", "passwd", "passphrase", "privatekey"],
+        b's' => &["secret", "sharedaccesskey", "sharedaccesssignature"],
+        b't' => &["token"],
+        _ => &[],
+    }
 }
 
 /// Every string, number and string inside a secret-named value becomes the marker.
@@ -726,22 +730,22 @@ mod tests {
         for rule in RULE_STARTS {
             let bytes = rule.as_bytes();
             assert!(secret_at(rule, 0).is_some(), "{rule}");
-            assert!(may_start_a_secret(bytes[0], Some(bytes[1])), "{rule}");
+            assert!(may_start_a_secret(bytes[0], bytes[1]), "{rule}");
             // Every other first two bytes, ASCII or not, before the rest of the rule.
             let rest = &rule[2..];
             let firsts = (0..128u8).map(char::from).chain(['é', '\u{200b}', '—']);
             for first in firsts {
                 for second in (0..128u8).map(char::from).chain(['é']) {
                     let text = format!("{first}{second}{rest}");
-                    let next = text.as_bytes().get(1).copied();
-                    if !may_start_a_secret(text.as_bytes()[0], next) {
+                    let bytes = text.as_bytes();
+                    if !may_start_a_secret(bytes[0], bytes[1]) {
                         assert!(secret_at(&text, 0).is_none(), "skipped a match: {text:?}");
                     }
                 }
             }
             // A rule's first byte alone at the end of the text.
             assert!(secret_at(&rule[..1], 0).is_none());
-            assert!(!may_start_a_secret(bytes[0], None));
+            assert_eq!(next_possible_start(&bytes[..1], 0), None);
         }
     }
 
