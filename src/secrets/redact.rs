@@ -361,26 +361,29 @@ fn private_key_block(text: &str, index: usize) -> Option<Found> {
     })
 }
 
+/// Key names that are secrets as they are (after [`is_secret_name`]'s normalization).
+const EXACT: [&str; 4] = ["sig", "sas", "pwd", "pass"];
+/// Endings that make a name holding a secret's word a public fact about it (`token_expiry`).
+const PUBLIC_SUFFIXES: [&str; 13] = [
+    "name",
+    "path",
+    "file",
+    "id",
+    "kind",
+    "type",
+    "len",
+    "length",
+    "expiry",
+    "expires",
+    "algorithm",
+    "format",
+    "count",
+];
+
 /// A JSON key whose value is a secret: `password`, `proxy_password`, `sas_token`,
 /// `SharedAccessKey`, `private_key`, `client_secret`, `sig`, ... but not `key` (edgeprobe's
 /// info names key *files* so), `private_key_path`, `SharedAccessKeyName` or `token_expiry`.
 fn is_secret_name(key: &str) -> bool {
-    const EXACT: [&str; 4] = ["sig", "sas", "pwd", "pass"];
-    const PUBLIC_SUFFIXES: [&str; 13] = [
-        "name",
-        "path",
-        "file",
-        "id",
-        "kind",
-        "type",
-        "len",
-        "length",
-        "expiry",
-        "expires",
-        "algorithm",
-        "format",
-        "count",
-    ];
     // The key's ASCII letters and digits, lower-cased, on the stack: keys are field names,
     // and this runs for every key of every report. A longer key is judged from a copy.
     let mut buffer = [0u8; 64];
@@ -847,7 +850,7 @@ mod tests {
             .filter(char::is_ascii_alphanumeric)
             .map(|character| character.to_ascii_lowercase())
             .collect();
-        ["sig", "sas", "pwd", "pass"].contains(&name.as_str())
+        EXACT.contains(&name.as_str())
             || ([
                 "password",
                 "passwd",
@@ -862,23 +865,7 @@ mod tests {
             ]
             .iter()
             .any(|word| name.contains(word))
-                && ![
-                    "name",
-                    "path",
-                    "file",
-                    "id",
-                    "kind",
-                    "type",
-                    "len",
-                    "length",
-                    "expiry",
-                    "expires",
-                    "algorithm",
-                    "format",
-                    "count",
-                ]
-                .iter()
-                .any(|suffix| name.ends_with(suffix)))
+                && !PUBLIC_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)))
     }
 
     #[test]
