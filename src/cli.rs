@@ -35,42 +35,117 @@ pub enum Command {
     /// On a leaf (--gateway or --connection-string): check that it can reach its IoT Edge gateway
     /// securely on MQTTS, AMQPS and HTTPS. On a gateway (no arguments, or --config): check its IoT
     /// Edge config, certificates, local edgeHub and upstream connection.
-    Check(Box<CheckArgs>),
+    Check(Deferred<Box<CheckArgs>>),
     /// Run the full check against a generated gateway on loopback
     ///
     /// Run the full check against a generated PKI and an in-process gateway on loopback.
-    Demo(DemoArgs),
+    Demo(Deferred<DemoArgs>),
     /// Serve a simulated IoT Edge gateway on loopback or the LAN
     ///
     /// Serve a simulated IoT Edge gateway (TLS on the MQTT, AMQP and HTTPS ports) until Ctrl-C, to
     /// validate a leaf's setup before the real gateway exists.
-    Serve(ServeArgs),
+    Serve(Deferred<ServeArgs>),
     /// Serve Prometheus probes of gateways, like blackbox_exporter
     ///
     /// Serve Prometheus probes of gateways, like blackbox_exporter: `GET
     /// /probe?target=HOST[:PORT]&module=NAME` runs the leaf checks against that gateway and
     /// answers with its metrics; `GET /metrics` gives the exporter's own. The leaf options below
     /// make the module `leaf`; `--config FILE` adds modules.
-    Exporter(Box<ExporterArgs>),
+    Exporter(Deferred<Box<ExporterArgs>>),
     /// Show one port's chain and verdict, like openssl s_client
     ///
     /// Connect to one port and show the chain and OpenSSL's verdict, like `openssl s_client`, but
     /// always checking the name and exiting non-zero when verification fails.
-    Connect(ConnectArgs),
+    Connect(Deferred<ConnectArgs>),
     /// Verify a certificate offline with openssl verify's codes
     ///
     /// Verify a certificate file offline, like `openssl verify`, with the same codes.
-    Verify(VerifyArgs),
+    Verify(Deferred<VerifyArgs>),
     /// Describe certificates and keys (never printing key material)
-    Inspect(InspectArgs),
+    Inspect(Deferred<InspectArgs>),
     /// List every check: group, id and description
-    List(ListArgs),
+    List(Deferred<ListArgs>),
     /// Explain a check: what it verifies, why it fails and the fix
-    Explain(ExplainArgs),
+    Explain(Deferred<ExplainArgs>),
     /// Print a shell completion script
     ///
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
+}
+
+/// A subcommand's arguments, defined only when clap needs them: for the subcommand typed, or
+/// for help, man pages and completions (which build every subcommand). Building all ten
+/// subcommands' arguments was most of clap's start-up on every run (callgrind, full leaf check:
+/// 1.38 M instructions in `Cli::command`). The subcommand's own help texts, set by its variant
+/// before the arguments come, are kept where the arguments' definitions would set them too.
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Deferred<T> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command.defer(|command| keeping_own_help(command, T::augment_args))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        command.defer(|command| keeping_own_help(command, T::augment_args_for_update))
+    }
+
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+/// `augment(command)`, with the about texts `command` already has winning over any the
+/// arguments' definitions set (a flattened struct's doc comment), as they do when the variant
+/// sets them after its arguments.
+fn keeping_own_help(
+    command: clap::Command,
+    augment: fn(clap::Command) -> clap::Command,
+) -> clap::Command {
+    let about = command.get_about().cloned();
+    let long_about = command.get_long_about().cloned();
+    let mut command = augment(command);
+    if let Some(about) = about {
+        command = command.about(about);
+    }
+    if let Some(long_about) = long_about {
+        command = command.long_about(long_about);
+    }
+    command
 }
 
 #[derive(Debug, Args)]

@@ -37,10 +37,10 @@ pub enum AppError {
 /// Run the parsed command, writing to `out`; returns the process exit status.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<u8, AppError> {
     match cli.command {
-        Command::Check(args) => check::run(*args, out).await,
-        Command::Demo(args) => demo::run(args, out).await,
-        Command::Serve(args) => serve::run(args, out, wait_for_ctrl_c()).await,
-        Command::Exporter(args) => exporter::run(*args, out, wait_for_ctrl_c()).await,
+        Command::Check(args) => check::run(*args.0, out).await,
+        Command::Demo(args) => demo::run(args.0, out).await,
+        Command::Serve(args) => serve::run(args.0, out, wait_for_ctrl_c()).await,
+        Command::Exporter(args) => exporter::run(*args.0, out, wait_for_ctrl_c()).await,
         Command::Connect(args) => connect::run(&args, out).await,
         Command::Verify(args) => verify::run(&args, out),
         Command::Inspect(args) => inspect::run(&args, out),

@@ -11,6 +11,7 @@ pub mod name_constraints;
 pub mod name_hash;
 pub mod oids;
 pub mod signature;
+pub mod signature_memo;
 pub mod strict;
 pub mod trust_settings;
 pub mod verdicts;

@@ -32,6 +32,7 @@ use der::{Element, Reader};
 use x509_parser::asn1_rs::Oid;
 
 use super::oids::*;
+use super::signature_memo;
 
 /// Key types as OpenSSL 3.0 tells them apart (EVP_PKEY_is_a), from the SubjectPublicKeyInfo
 /// algorithm OID.
@@ -357,7 +358,7 @@ pub fn verify_signature(
             if !digest.in_default_provider() || !digest.approved() {
                 return Err(unknown());
             }
-            verify_ecdsa(ec, digest, message, signature)
+            verify_ecdsa(ec, digest, message, signature, Remember::Yes)
         }
         (PublicKey::Dsa { parameters, public }, SigKey::Dsa) => {
             let digest = digest.ok_or_else(unknown)?;
@@ -366,9 +367,9 @@ pub fn verify_signature(
             }
             verify_dsa(parameters.as_ref(), public, digest, message, signature)
         }
+        // webpki's ED25519 is ring's ED25519 on these bytes; shared with webpki's verdict.
         (PublicKey::Ed25519(public), SigKey::Ed25519) => {
-            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
-                .verify(message, signature)
+            signature_memo::verify(webpki::ring::ED25519, public, message, signature)
                 .map_err(|_| SignatureError::Invalid)
         }
         (PublicKey::Ed448(public), SigKey::Ed448) => verify_ed448(public, message, signature),
@@ -1575,11 +1576,20 @@ fn der_signature(signature: &[u8]) -> Result<(&[u8], &[u8]), SignatureError> {
     Ok((r, s))
 }
 
+/// Whether a signature's answer goes to the [`signature_memo`]: a certificate's is asked for
+/// again (by webpki's verdict, by every port presenting the chain), a TLS handshake's never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    No,
+}
+
 fn verify_ecdsa(
     key: &EcKey,
     digest: Digest,
     message: &[u8],
     signature: &[u8],
+    remember: Remember,
 ) -> Result<(), SignatureError> {
     let (Some(domain), Some(public)) = (&key.domain, &key.public) else {
         return Err(SignatureError::Unsupported {
@@ -1588,29 +1598,25 @@ fn verify_ecdsa(
     };
     let (r, s) = der_signature(signature)?;
     // ring: P-256 and P-384 with SHA-256/384 and uncompressed keys. Its ASN.1 parser is as
-    // strict as `der_signature`, which has already accepted the encoding.
-    let ring_algorithm: Option<&'static ring::signature::EcdsaVerificationAlgorithm> =
+    // strict as `der_signature`, which has already accepted the encoding. Called through
+    // webpki's algorithm objects, each exactly ring's `ECDSA_P*_SHA*_ASN1` on these bytes, so
+    // that webpki's verdict on the same chain finds the answer in the signature memo.
+    let ring_algorithm: Option<&'static dyn rustls_pki_types::SignatureVerificationAlgorithm> =
         match (key.named, digest) {
-            (Some(RingCurve::P256), Digest::Sha256) => {
-                Some(&ring::signature::ECDSA_P256_SHA256_ASN1)
-            }
-            (Some(RingCurve::P256), Digest::Sha384) => {
-                Some(&ring::signature::ECDSA_P256_SHA384_ASN1)
-            }
-            (Some(RingCurve::P384), Digest::Sha256) => {
-                Some(&ring::signature::ECDSA_P384_SHA256_ASN1)
-            }
-            (Some(RingCurve::P384), Digest::Sha384) => {
-                Some(&ring::signature::ECDSA_P384_SHA384_ASN1)
-            }
+            (Some(RingCurve::P256), Digest::Sha256) => Some(webpki::ring::ECDSA_P256_SHA256),
+            (Some(RingCurve::P256), Digest::Sha384) => Some(webpki::ring::ECDSA_P256_SHA384),
+            (Some(RingCurve::P384), Digest::Sha256) => Some(webpki::ring::ECDSA_P384_SHA256),
+            (Some(RingCurve::P384), Digest::Sha384) => Some(webpki::ring::ECDSA_P384_SHA384),
             _ => None,
         };
     if let Some(algorithm) = ring_algorithm
         && key.point.first() == Some(&0x04)
     {
-        return ring::signature::UnparsedPublicKey::new(algorithm, &key.point)
-            .verify(message, signature)
-            .map_err(|_| SignatureError::Invalid);
+        let verified = match remember {
+            Remember::Yes => signature_memo::verify(algorithm, &key.point, message, signature),
+            Remember::No => algorithm.verify_signature(&key.point, message, signature),
+        };
+        return verified.map_err(|_| SignatureError::Invalid);
     }
     let hash = digest.hash(&[message]).ok_or(SignatureError::Invalid)?;
     if domain.verify(public, &hash, r, s) {
@@ -1748,7 +1754,8 @@ fn verify_tls_signature_with_key(
                 Scheme::ECDSA_NISTP384_SHA384 => Digest::Sha384,
                 _ => Digest::Sha512,
             };
-            verify_ecdsa(ec, digest, message, signature)
+            // A handshake's signed message is new every time: nothing to remember.
+            verify_ecdsa(ec, digest, message, signature, Remember::No)
         }
         (
             Scheme::RSA_PSS_SHA256 | Scheme::RSA_PSS_SHA384 | Scheme::RSA_PSS_SHA512,

@@ -125,12 +125,11 @@ impl StrictObjection {
     }
 }
 
-/// The ring provider's algorithms, as rustls clients built with it verify certificates.
+/// The ring provider's algorithms, as rustls clients built with it verify certificates; each
+/// asks the signature memo first, where OpenSSL's verdict on the same chain leaves its answers.
 fn verification_algorithms()
 -> &'static [&'static dyn rustls_pki_types::SignatureVerificationAlgorithm] {
-    rustls::crypto::ring::default_provider()
-        .signature_verification_algorithms
-        .all
+    super::signature_memo::algorithms()
 }
 
 /// webpki's verdict on `presented` (leaf first) against `roots` at `now`, for `server_name`
