@@ -308,7 +308,7 @@ fn shared_chain<S: Serializer>(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::pki::describe::hex(bytes, b"0123456789abcdef", None)
 }
 
 impl Observation {
