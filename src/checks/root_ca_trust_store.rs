@@ -16,7 +16,7 @@ use super::{Suite, SuiteCheck, subject_of};
 use crate::engine::info::RootCaTrustStoreInfo;
 use crate::engine::os_trust_location::{OsTrustLocation, StoreFamily};
 use crate::engine::{CheckMeta, Context, OrSkip, Outcome, Prior, Ran, Status};
-use crate::pki::load::{CertificateFileError, load_certificates};
+use crate::pki::load::CertificateFileError;
 
 pub struct RootCaTrustStoreCheck;
 
@@ -232,51 +232,24 @@ fn anchor_copies(
 }
 
 /// Every certificate file under the family's anchors directories (under `--root`), with its
-/// certificates, in path order.
+/// certificates, in path order; read through the run's memo of the device's files, which
+/// `sdk-trust` reads `/usr/local/share/ca-certificates` through too.
 fn added_certificates(
     context: &Context,
     family: StoreFamily,
 ) -> Vec<(PathBuf, Vec<CertificateDer<'static>>)> {
+    let files = context.shared.device_files(context.now);
     family
         .anchor_directories()
         .iter()
-        .flat_map(|directory| certificate_files(&context.root.path(directory)))
+        .flat_map(|directory| {
+            files
+                .certificate_files(&context.root.path(directory))
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
         .collect()
-}
-
-/// Files under `directory` (recursively, as update-ca-certificates searches) whose certificates
-/// `holds` accepts, whatever their name (sdk-trust's look at the OS store shares it).
-pub(super) fn copies_in(
-    directory: &Path,
-    holds: impl Fn(&[CertificateDer<'static>]) -> bool,
-) -> Vec<PathBuf> {
-    certificate_files(directory)
-        .into_iter()
-        .filter(|(_, certificates)| holds(certificates))
-        .map(|(path, _)| path)
-        .collect()
-}
-
-/// Certificate files under `directory` (recursively, as update-ca-certificates searches),
-/// whatever their name, with their certificates.
-fn certificate_files(directory: &Path) -> Vec<(PathBuf, Vec<CertificateDer<'static>>)> {
-    let mut found = Vec::new();
-    let mut pending = vec![directory.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        let mut entries: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                pending.push(path);
-            } else if let Ok(certificates) = load_certificates(&path) {
-                found.push((path, certificates));
-            }
-        }
-    }
-    found
 }
 
 fn has_crt_extension(path: &Path) -> bool {

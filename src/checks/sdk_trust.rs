@@ -6,16 +6,15 @@
 //! runtime's fix, never an OK.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use super::catalog;
-use super::root_ca_trust_store::copies_in;
 use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
 use crate::sdk_trust::{
-    Environment, Installation, Lookup, Runtime, StoreFormat, StoreLocation, StoreRole, WantedRoot,
-    discover, look_up,
+    Device, DeviceFiles, Environment, Installation, Lookup, Runtime, StoreFormat, StoreLocation,
+    StoreRole, WantedRoot, discover, look_up,
 };
 use crate::system::SystemRoot;
 
@@ -37,7 +36,10 @@ impl DeclaredCheck for SdkTrustCheck {
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (wanted, root_file) = wanted_root(context, prior)?;
         let survey = Survey::new(context, wanted, root_file);
-        let slot = Survey::prepared(&survey).unwrap_or_default();
+        let slot = context
+            .shared
+            .take_over(Self::META.id, &survey.inputs)
+            .unwrap_or_default();
         match judge_on_the_pool(slot, survey.clone()).await {
             Ok(ran) => ran,
             // The blocking pool could not run it (the runtime is shutting down): judge here.
@@ -48,7 +50,8 @@ impl DeclaredCheck for SdkTrustCheck {
     /// The check waits for the connect checks (the root without `--ca-file` is the top of a
     /// presented chain), but with `--ca-file` the root is that file's, known at once: the
     /// survey starts now on the blocking pool, beside the handshakes, and `run` takes its
-    /// result when it asks about the same root (the file as `root-ca-file` loaded it).
+    /// result when it asks about the same root (the file as `root-ca-file` loaded it),
+    /// through the run's own [`Shared`](crate::engine::Shared): another run never takes it.
     fn prepare(&self, context: &Context) {
         let Some(path) = &context.leaf.ca_file else {
             return;
@@ -62,7 +65,9 @@ impl DeclaredCheck for SdkTrustCheck {
             Some(anchors.path.clone()),
         );
         let slot = Arc::new(OnceLock::new());
-        lock_prepared().push((survey.clone(), Arc::clone(&slot)));
+        context
+            .shared
+            .hand_over(Self::META.id, survey.inputs.clone(), Arc::clone(&slot));
         drop(judge_on_the_pool(slot, survey));
     }
 }
@@ -73,17 +78,18 @@ fn judge_on_the_pool(slot: Arc<OnceLock<Ran>>, survey: Survey) -> tokio::task::J
     tokio::task::spawn_blocking(move || slot.get_or_init(|| survey.judge()).clone())
 }
 
-/// Surveys [`SdkTrustCheck::prepare`] started, each taken by the one `run` that asks the same.
-static PREPARED: Mutex<Vec<(Survey, Arc<OnceLock<Ran>>)>> = Mutex::new(Vec::new());
-
-fn lock_prepared() -> std::sync::MutexGuard<'static, Vec<(Survey, Arc<OnceLock<Ran>>)>> {
-    // A poisoned lock only means a caller panicked between two steps of a push or a removal.
-    PREPARED.lock().unwrap_or_else(PoisonError::into_inner)
+/// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.
+#[derive(Clone)]
+struct Survey {
+    inputs: SurveyInputs,
+    /// The run's memo of the device's files, shared with `root-ca-trust-store`.
+    files: Arc<DeviceFiles>,
 }
 
-/// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.
+/// What a survey's answer depends on: `run` takes the survey `prepare` started only when these
+/// are the same.
 #[derive(Clone, PartialEq, Eq)]
-struct Survey {
+struct SurveyInputs {
     wanted: WantedRoot,
     root_file: Option<PathBuf>,
     /// `--sdk`'s runtimes; empty for every runtime found.
@@ -95,30 +101,30 @@ struct Survey {
 impl Survey {
     fn new(context: &Context, wanted: WantedRoot, root_file: Option<PathBuf>) -> Survey {
         Survey {
-            wanted,
-            root_file,
-            asked: context.sdk_runtimes.clone().unwrap_or_default(),
-            root: context.root.clone(),
-            environment: context.environment.clone(),
+            inputs: SurveyInputs {
+                wanted,
+                root_file,
+                asked: context.sdk_runtimes.clone().unwrap_or_default(),
+                root: context.root.clone(),
+                environment: context.environment.clone(),
+            },
+            files: context.shared.device_files(context.now),
         }
     }
 
-    /// The slot of the prepared survey of the same inputs, taken out of the list: a later run
-    /// (the files may have changed) judges afresh.
-    fn prepared(survey: &Survey) -> Option<Arc<OnceLock<Ran>>> {
-        let mut prepared = lock_prepared();
-        let index = prepared.iter().position(|(known, _)| known == survey)?;
-        Some(prepared.swap_remove(index).1)
-    }
-
     fn judge(self) -> Ran {
-        let Survey {
+        let Survey { inputs, files } = self;
+        let SurveyInputs {
             wanted,
             root_file,
             asked,
             root,
             environment,
-        } = self;
+        } = inputs;
+        let device = Device {
+            root: &root,
+            files: &files,
+        };
         let asked = asked.as_slice();
         let runtimes: &[Runtime] = if asked.is_empty() {
             &Runtime::ALL
@@ -133,7 +139,7 @@ impl Survey {
             .clone()
             .unwrap_or_else(|| PathBuf::from("<the gateway's root CA file>"));
         for &runtime in runtimes {
-            let installations = discover(runtime, &root, &environment);
+            let installations = discover(runtime, device, &environment);
             if installations.is_empty() && !asked.is_empty() {
                 lines.push(format!(
                     "{}: not found on this device (looked for {}), so not judged",
@@ -149,10 +155,10 @@ impl Survey {
                 });
             }
             for installation in installations {
-                let entry = judge(&installation, &wanted, &root, &mut lookups);
+                let entry = judge(&installation, &wanted, device, &mut lookups);
                 lines.push(describe(&installation, &entry));
                 if !matches!(entry.verdict, SdkVerdict::Trusted) {
-                    fixes.push(fix(&installation, &root_name));
+                    fixes.push(fix(&installation, &root_name, &files));
                 }
                 entries.push(entry);
             }
@@ -229,7 +235,7 @@ fn wanted_root(context: &Context, prior: &Prior) -> Result<(WantedRoot, Option<P
 struct Lookups(Vec<(PathBuf, StoreFormat, Lookup)>);
 
 impl Lookups {
-    fn of(&mut self, store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
+    fn of(&mut self, store: &StoreLocation, wanted: &WantedRoot, files: &DeviceFiles) -> Lookup {
         let known = self
             .0
             .iter()
@@ -237,7 +243,7 @@ impl Lookups {
         if let Some((_, _, lookup)) = known {
             return lookup.clone();
         }
-        let lookup = look_up(store, wanted);
+        let lookup = look_up(store, wanted, files);
         self.0
             .push((store.path.host.clone(), store.format, lookup.clone()));
         lookup
@@ -247,13 +253,13 @@ impl Lookups {
 fn judge(
     installation: &Installation,
     wanted: &WantedRoot,
-    root: &SystemRoot,
+    device: Device<'_>,
     lookups: &mut Lookups,
 ) -> SdkRuntimeTrust {
     let mut stores = Vec::new();
     let mut verdict = SdkVerdict::Missing;
     for (role, store) in &installation.stores {
-        let lookup = lookups.of(store, wanted);
+        let lookup = lookups.of(store, wanted, device.files);
         let mut entry = SdkStore {
             path: store.path.device.clone(),
             format: store.format,
@@ -296,10 +302,13 @@ fn judge(
         && first.note.is_none()
         && installation.runtime != Runtime::Node
     {
-        let local = root.path(LOCAL_CERTIFICATES);
-        if let Some(ignored) = copies_in(&local, |certificates| wanted.is_in(certificates))
+        let local = device.root.path(LOCAL_CERTIFICATES);
+        if let Some((ignored, _)) = device
+            .files
+            .certificate_files(&local)
             .iter()
-            .find(|copy| copy.extension().is_none_or(|extension| extension != "crt"))
+            .filter(|(_, certificates)| wanted.is_in(certificates))
+            .find(|(copy, _)| copy.extension().is_none_or(|extension| extension != "crt"))
         {
             first.note = Some(format!(
                 "{} holds the root, but update-ca-certificates installs only files ending in .crt",
@@ -378,4 +387,81 @@ fn dedupe(lines: Vec<String>) -> Vec<String> {
         }
     }
     unique
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Check, Selection, Shared, Status, run_checks};
+
+    fn temporary_root() -> (tempfile::TempDir, SystemRoot) {
+        let tree = tempfile::tempdir().unwrap();
+        let root = SystemRoot::new(tree.path());
+        (tree, root)
+    }
+    use crate::test_fixtures::fixture;
+
+    /// The context of a leaf run with `--ca-file` and `--sdk node` on a device tree with
+    /// Node.js, in `environment`, with the run's `shared` state.
+    fn node_context(root: &SystemRoot, environment: Environment, shared: Shared) -> Context {
+        let node = root.path("/usr/bin/node");
+        std::fs::create_dir_all(node.parent().unwrap()).unwrap();
+        std::fs::write(&node, b"").unwrap();
+        std::fs::copy(fixture("root-ca.pem"), root.path("/root-ca.pem")).unwrap();
+        Context {
+            leaf: crate::engine::LeafSettings {
+                ca_file: Some(fixture("root-ca.pem")),
+                ..Default::default()
+            },
+            root: root.clone(),
+            sdk_runtimes: Some(vec![Runtime::Node]),
+            environment,
+            shared,
+            ..Context::default()
+        }
+    }
+
+    /// The run of `root-ca-file` and `sdk-trust` on [`node_context`]'s device.
+    async fn node_run(
+        root: &SystemRoot,
+        environment: Environment,
+        shared: Shared,
+    ) -> (Status, String) {
+        let context = node_context(root, environment, shared);
+        let registry: Vec<Box<dyn Check>> = vec![
+            Box::new(super::super::root_ca_file::RootCaFileCheck),
+            Box::new(SdkTrustCheck),
+        ];
+        let report = run_checks(&registry, &context, &Selection::default())
+            .await
+            .unwrap();
+        let outcome = &report.get("sdk-trust").unwrap().outcome;
+        (outcome.status, outcome.message.clone())
+    }
+
+    /// Two runs in one process, on two devices, in two environments: each gets the answer of
+    /// its own device (`prepare` hands its survey to its own run only), whether the runs have
+    /// a `Shared` each, as every `check` does, or share one, even one holding a survey that
+    /// another device's `prepare` left.
+    #[tokio::test]
+    async fn each_run_judges_its_own_device() {
+        let extra = Environment::from_pairs([("NODE_EXTRA_CA_CERTS", "/root-ca.pem")]);
+        for shared in [None, Some(Shared::default())] {
+            let shared = || shared.clone().unwrap_or_default();
+            let (_trusting_tree, trusting) = temporary_root();
+            let (_other_tree, other) = temporary_root();
+            // A survey started for the trusting device that no run of its own took.
+            DeclaredCheck::prepare(
+                &SdkTrustCheck,
+                &node_context(&trusting, extra.clone(), shared()),
+            );
+            let (status, message) = node_run(&other, Environment::default(), shared()).await;
+            assert_eq!(status, Status::Warning, "{message}");
+            let (status, message) = node_run(&trusting, extra.clone(), shared()).await;
+            assert_eq!(status, Status::Ok, "{message}");
+            // The first device again, in the second's environment: its own answer again.
+            let (status, message) = node_run(&trusting, Environment::default(), shared()).await;
+            assert_eq!(status, Status::Warning, "{message}");
+        }
+    }
 }

@@ -7,12 +7,16 @@
 //! they change on disk (a CA file replaced, a hosts line added): a [`FileStamp`] per file, a
 //! `stat` per use, tells.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::SystemTime;
 
+use time::OffsetDateTime;
+
+use super::Ran;
 use crate::identity::certificate::DeviceCertificate;
 use crate::net::observation::PresentedChains;
 use crate::net::resolve::{ResolverSettings, SharedResolver};
@@ -20,6 +24,7 @@ use crate::net::tls::{TlsClient, TlsSetupError};
 use crate::pki::TrustAnchors;
 use crate::pki::load::CertificateFileError;
 use crate::pki::verdicts::Verdicts;
+use crate::sdk_trust::DeviceFiles;
 
 /// A handle to the run's shared state; clones share it. `Default` is a fresh, empty one.
 #[derive(Clone, Default)]
@@ -45,6 +50,19 @@ struct SharedState {
     verdicts: Verdicts,
     /// `--cert`/`--key`: the device's certificate, read once (a run has one device).
     device_certificate: OnceLock<Result<Arc<DeviceCertificate>, String>>,
+    /// The device's files as the run that reads them last saw them, by that run's clock
+    /// reading (`Context::now`, read once per run): see [`Shared::device_files`].
+    device_files: Mutex<Option<(OffsetDateTime, Arc<DeviceFiles>)>>,
+    /// What checks' `prepare` started for their own `run` (see [`Shared::hand_over`]).
+    handed_over: Mutex<Vec<HandedOver>>,
+}
+
+/// Work a check's `prepare` started: the check, the inputs it was started for, and where its
+/// result lands.
+struct HandedOver {
+    check: &'static str,
+    inputs: Box<dyn Any + Send + Sync>,
+    slot: Arc<OnceLock<Ran>>,
 }
 
 impl fmt::Debug for Shared {
@@ -195,6 +213,52 @@ impl Shared {
     /// answered once.
     pub fn verdicts(&self) -> &Verdicts {
         &self.state.verdicts
+    }
+
+    /// The memo of the device's files for the run whose clock reads `run` (its
+    /// `Context::now`): every check of that run (and every target of a fleet run, which share
+    /// one clock reading) gets the same one, so a path is resolved and a directory listed
+    /// once; a run with another reading (the exporter's next probe, which keeps this
+    /// `Shared`) gets a fresh one and sees files changed meanwhile.
+    pub fn device_files(&self, run: OffsetDateTime) -> Arc<DeviceFiles> {
+        let mut slot = lock(&self.state.device_files);
+        match slot.as_ref() {
+            Some((read, files)) if *read == run => Arc::clone(files),
+            _ => {
+                let files = Arc::new(DeviceFiles::default());
+                *slot = Some((run, Arc::clone(&files)));
+                files
+            }
+        }
+    }
+
+    /// Hands the result `check`'s `prepare` is computing into `slot` over to that check's
+    /// `run` in the same run: [`Shared::take_over`] with equal `inputs` takes it, once.
+    pub fn hand_over<I: Any + Send + Sync>(
+        &self,
+        check: &'static str,
+        inputs: I,
+        slot: Arc<OnceLock<Ran>>,
+    ) {
+        lock(&self.state.handed_over).push(HandedOver {
+            check,
+            inputs: Box::new(inputs),
+            slot,
+        });
+    }
+
+    /// The slot [`Shared::hand_over`] left for `check` with these `inputs`, taken out: a later
+    /// run (the files may have changed) computes afresh.
+    pub fn take_over<I: Any + PartialEq>(
+        &self,
+        check: &'static str,
+        inputs: &I,
+    ) -> Option<Arc<OnceLock<Ran>>> {
+        let mut handed = lock(&self.state.handed_over);
+        let index = handed.iter().position(|handed| {
+            handed.check == check && handed.inputs.downcast_ref::<I>() == Some(inputs)
+        })?;
+        Some(handed.swap_remove(index).slot)
     }
 }
 

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use super::files::DeviceFiles;
 use crate::system::SystemRoot;
 
 /// The environment variables edgeprobe reads to find where runtimes look; nothing else of the
@@ -88,68 +89,64 @@ pub struct DevicePath {
     pub host: PathBuf,
 }
 
-impl DevicePath {
-    pub fn exists(&self) -> bool {
-        self.host.exists()
-    }
-
-    pub fn is_dir(&self) -> bool {
-        self.host.is_dir()
-    }
-
-    /// The file itself, every link followed: what tells two names of one file apart.
-    pub fn real(&self) -> PathBuf {
-        std::fs::canonicalize(&self.host).unwrap_or_else(|_| self.host.clone())
-    }
+/// The device under `--root` as one run reads it: the root, and the run's memo of its files
+/// (see [`DeviceFiles`]), which every discovery and lookup of the run shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Device<'a> {
+    pub root: &'a SystemRoot,
+    pub files: &'a DeviceFiles,
 }
 
-/// Where the device path `path` is on this machine. On the host itself the kernel follows links;
-/// under `--root` each link is followed here, an absolute target taken inside the root, so a
-/// copied tree never reads this machine's files. A relative `path` (from a variable) is relative
-/// to the device's `/`.
-pub fn locate(root: &SystemRoot, path: &Path) -> DevicePath {
-    if root.is_host() {
-        return DevicePath {
-            device: path.to_path_buf(),
-            host: path.to_path_buf(),
+impl Device<'_> {
+    /// Where the device path `path` is on this machine ([`DeviceFiles::locate`]).
+    pub fn locate(&self, path: &Path) -> DevicePath {
+        self.files.locate(self.root, path)
+    }
+
+    /// The entries of the device directory `directory`, as device paths, sorted.
+    pub fn children(&self, directory: &Path) -> Vec<PathBuf> {
+        self.children_named(directory, &|_| true)
+    }
+
+    /// The entries of `directory` whose name `keep` accepts, as device paths, sorted. The
+    /// names are filtered before they are joined.
+    pub fn children_named(&self, directory: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
+        let Ok(entries) = self.files.listing(&self.locate(directory).host) else {
+            return Vec::new();
         };
+        entries
+            .iter()
+            .filter(|entry| keep(&entry.name.to_string_lossy()))
+            .map(|entry| directory.join(&entry.name))
+            .collect()
     }
-    let mut pending: Vec<OsString> = parts(path);
-    pending.reverse();
-    let mut resolved = PathBuf::from("/");
-    let mut links_followed = 0;
-    while let Some(part) = pending.pop() {
-        if part == ".." {
-            resolved.pop();
-            continue;
-        }
-        let candidate = resolved.join(&part);
-        // Linux gives up after 40 links (path_resolution(7)); a loop then reads as missing.
-        match std::fs::read_link(root.path(&candidate)) {
-            Ok(target) if links_followed < 40 => {
-                links_followed += 1;
-                if target.is_absolute() {
-                    resolved = PathBuf::from("/");
-                }
-                pending.extend(parts(&target).into_iter().rev());
-            }
-            _ => resolved = candidate,
-        }
-    }
-    DevicePath {
-        device: path.to_path_buf(),
-        host: root.path(&resolved),
-    }
-}
 
-fn parts(path: &Path) -> Vec<OsString> {
-    path.components()
-        .filter_map(|component| match component {
-            Component::Normal(part) => Some(part.to_os_string()),
-            Component::ParentDir => Some(OsString::from("..")),
-            _ => None,
-        })
-        .collect()
+    /// The first program of these names in [`program_directories`], as a device path.
+    pub fn find_program(&self, environment: &Environment, names: &[&str]) -> Option<PathBuf> {
+        program_directories(environment)
+            .into_iter()
+            .flat_map(|directory| names.iter().map(move |name| directory.join(name)))
+            .find(|program| self.files.is_file(&self.locate(program)))
+    }
+
+    /// Home directories whose per-user stores count: `$HOME`, `/root` and every `/home/*`.
+    pub fn home_directories(&self, environment: &Environment) -> Vec<PathBuf> {
+        let mut homes: Vec<PathBuf> = environment
+            .get("HOME")
+            .map(PathBuf::from)
+            .filter(|home| home.is_absolute())
+            .into_iter()
+            .collect();
+        homes.push(PathBuf::from("/root"));
+        homes.extend(self.children(Path::new("/home")));
+        let mut unique = Vec::new();
+        for home in homes {
+            if !unique.contains(&home) {
+                unique.push(home);
+            }
+        }
+        unique
+    }
 }
 
 /// The directories a device's programs are found in: `PATH`, then the usual ones.
@@ -164,63 +161,6 @@ pub fn program_directories(environment: &Environment) -> Vec<PathBuf> {
     directories.retain(|directory| directory.is_absolute());
     directories.dedup();
     directories
-}
-
-/// The first program of these names in [`program_directories`], as a device path.
-pub fn find_program(
-    root: &SystemRoot,
-    environment: &Environment,
-    names: &[&str],
-) -> Option<PathBuf> {
-    program_directories(environment)
-        .into_iter()
-        .flat_map(|directory| names.iter().map(move |name| directory.join(name)))
-        .find(|program| locate(root, program).host.is_file())
-}
-
-/// Home directories whose per-user stores count: `$HOME`, `/root` and every `/home/*`.
-pub fn home_directories(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf> {
-    let mut homes: Vec<PathBuf> = environment
-        .get("HOME")
-        .map(PathBuf::from)
-        .filter(|home| home.is_absolute())
-        .into_iter()
-        .collect();
-    homes.push(PathBuf::from("/root"));
-    homes.extend(children(root, Path::new("/home")));
-    let mut unique = Vec::new();
-    for home in homes {
-        if !unique.contains(&home) {
-            unique.push(home);
-        }
-    }
-    unique
-}
-
-/// The entries of the device directory `directory`, as device paths, sorted.
-pub fn children(root: &SystemRoot, directory: &Path) -> Vec<PathBuf> {
-    children_named(root, directory, &|_| true)
-}
-
-/// The entries of `directory` whose name `keep` accepts, as device paths, sorted. The names are
-/// filtered before they are joined and sorted: a `/usr/lib/<triplet>` holds ~1,100 entries and
-/// the C SDK's discovery wants the one `libssl.so*` of them.
-pub fn children_named(
-    root: &SystemRoot,
-    directory: &Path,
-    keep: &dyn Fn(&str) -> bool,
-) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(locate(root, directory).host) else {
-        return Vec::new();
-    };
-    let mut children: Vec<PathBuf> = entries
-        .flatten()
-        .map(|entry| entry.file_name())
-        .filter(|name| keep(&name.to_string_lossy()))
-        .map(|name| directory.join(name))
-        .collect();
-    children.sort();
-    children
 }
 
 /// An empty directory to stand for a device's `/`, and the root that reads under it.
@@ -248,22 +188,21 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink("java-17", tree.path().join("usr/lib/jvm/default-java"))
             .unwrap();
-        let found = locate(
-            &root,
-            Path::new("/usr/lib/jvm/default-java/lib/security/cacerts"),
-        );
+        let files = DeviceFiles::default();
+        let locate = |path: &str| files.locate(&root, Path::new(path));
+        let found = locate("/usr/lib/jvm/default-java/lib/security/cacerts");
         assert_eq!(found.host, tree.path().join("etc/ssl/certs/java/cacerts"));
-        assert!(found.exists());
+        assert!(files.exists(&found));
         // A link that climbs with `..` stays inside the root.
         std::os::unix::fs::symlink("../../../../etc/passwd", tree.path().join("usr/lib/jvm/up"))
             .unwrap();
         assert_eq!(
-            locate(&root, Path::new("/usr/lib/jvm/up")).host,
+            locate("/usr/lib/jvm/up").host,
             tree.path().join("etc/passwd")
         );
         // A loop ends as a missing path rather than hanging.
         std::os::unix::fs::symlink("loop", tree.path().join("loop")).unwrap();
-        assert!(!locate(&root, Path::new("/loop")).exists());
+        assert!(!files.exists(&locate("/loop")));
     }
 
     #[test]

@@ -5,10 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Environment, find_program, home_directories, locate};
+use super::device::{Device, Environment};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole, openssl};
-use crate::system::SystemRoot;
 
 /// The CurrentUser Root store under a home directory.
 pub const CURRENT_USER_ROOT: &str = ".dotnet/corefx/cryptography/x509stores/root";
@@ -20,8 +19,8 @@ const INSTALL_DIRECTORIES: &[&str] = &[
     "/opt/dotnet",
 ];
 
-pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installation> {
-    let homes = home_directories(root, environment);
+pub fn discover(device: Device<'_>, environment: &Environment) -> Option<Installation> {
+    let homes = device.home_directories(environment);
     let user_stores: Vec<PathBuf> = homes
         .iter()
         .map(|home| home.join(CURRENT_USER_ROOT))
@@ -29,22 +28,23 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
     let found_by = environment
         .get("DOTNET_ROOT")
         .map(PathBuf::from)
-        .filter(|directory| locate(root, directory).is_dir())
+        .filter(|directory| device.files.is_dir(&device.locate(directory)))
         .map(|directory| format!("DOTNET_ROOT={}", directory.display()))
         .or_else(|| {
-            find_program(root, environment, &["dotnet"])
+            device
+                .find_program(environment, &["dotnet"])
                 .map(|program| program.display().to_string())
         })
         .or_else(|| {
             INSTALL_DIRECTORIES
                 .iter()
-                .find(|directory| locate(root, Path::new(directory)).is_dir())
+                .find(|directory| device.files.is_dir(&device.locate(Path::new(directory))))
                 .map(|directory| (*directory).to_owned())
         })
         .or_else(|| {
             user_stores
                 .iter()
-                .find(|store| locate(root, store).is_dir())
+                .find(|store| device.files.is_dir(&device.locate(store)))
                 .map(|store| store.display().to_string())
         })?;
     // $HOME's store is always listed (it is where the fix goes); other users' when they exist.
@@ -52,13 +52,14 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
         .iter()
         .enumerate()
         .filter(|(index, store)| {
-            (*index == 0 && environment.get("HOME").is_some()) || locate(root, store).is_dir()
+            (*index == 0 && environment.get("HOME").is_some())
+                || device.files.is_dir(&device.locate(store))
         })
         .map(|(_, store)| {
             (
                 StoreRole::Sdk,
                 StoreLocation::new(
-                    root,
+                    device,
                     store,
                     StoreFormat::DotnetStoreDirectory,
                     "CurrentUser Root store",
@@ -67,7 +68,7 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
         })
         .collect();
     stores.extend(
-        openssl::default_stores(root, environment)
+        openssl::default_stores(device, environment)
             .into_iter()
             .map(|store| (StoreRole::Sdk, store)),
     );

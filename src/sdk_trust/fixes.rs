@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Installation, Runtime, StoreFormat};
+use super::{DeviceFiles, Installation, Runtime, StoreFormat};
 
 /// Where update-ca-certificates(8) takes local roots from; only `*.crt` names are installed.
 pub const LOCAL_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
@@ -19,8 +19,9 @@ pub fn install_in_os_store(root_file: &Path) -> String {
     )
 }
 
-/// One line: what to do so that `installation` trusts `root_file`.
-pub fn fix(installation: &Installation, root_file: &Path) -> String {
+/// One line: what to do so that `installation` trusts `root_file` (its stores' paths read
+/// through the run's `files`).
+pub fn fix(installation: &Installation, root_file: &Path, files: &DeviceFiles) -> String {
     let file = root_file.display();
     let os_store = install_in_os_store(root_file);
     match installation.runtime {
@@ -55,9 +56,11 @@ pub fn fix(installation: &Installation, root_file: &Path) -> String {
                 (Some(store), _) => format!("-keystore {}", store.path.device.display()),
                 (None, _) => "-cacerts".to_owned(),
             };
-            let debian = if store
-                .is_some_and(|store| store.path.real().ends_with("etc/ssl/certs/java/cacerts"))
-            {
+            let debian = if store.is_some_and(|store| {
+                files
+                    .real(&store.path)
+                    .ends_with("etc/ssl/certs/java/cacerts")
+            }) {
                 format!(
                     " (on Debian, {os_store} also adds it here when ca-certificates-java is installed)"
                 )

@@ -6,15 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Environment, children, locate};
+use super::device::{Device, Environment};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole};
-use crate::system::SystemRoot;
 
 /// Where distributions and vendors' packages put JREs.
 const JVM_DIRECTORIES: &[&str] = &["/usr/lib/jvm", "/usr/java", "/opt/java"];
 
-pub fn discover(root: &SystemRoot, environment: &Environment) -> Vec<Installation> {
+pub fn discover(device: Device<'_>, environment: &Environment) -> Vec<Installation> {
     let mut candidates: Vec<(PathBuf, String)> = Vec::new();
     if let Some(home) = environment.get("JAVA_HOME") {
         candidates.push((PathBuf::from(home), "JAVA_HOME".to_owned()));
@@ -23,9 +22,13 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Vec<Installatio
     // a JRE is reported by its real directory.
     let mut links = Vec::new();
     for directory in JVM_DIRECTORIES {
-        for child in children(root, Path::new(directory)) {
+        for child in device.children(Path::new(directory)) {
             let entry = (child, (*directory).to_owned());
-            if std::fs::symlink_metadata(root.path(&entry.0)).is_ok_and(|meta| meta.is_symlink()) {
+            if device
+                .files
+                .read_link(&device.root.path(&entry.0))
+                .is_some()
+            {
                 links.push(entry);
             } else {
                 candidates.push(entry);
@@ -37,34 +40,34 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Vec<Installatio
     let mut seen = Vec::new();
     let mut installations = Vec::new();
     for (home, source) in candidates {
-        let Some(security) = security_directory(root, &home) else {
+        let Some(security) = security_directory(device, &home) else {
             continue;
         };
         // default-java and java-1.17.0-openjdk-amd64 are links to the same JRE.
-        let resolved = locate(root, &home).real();
+        let resolved = device.files.real(&device.locate(&home));
         if seen.contains(&resolved) {
             continue;
         }
         seen.push(resolved);
         let store = match &trust_store_option {
             Some((variable, path)) => StoreLocation::new(
-                root,
+                device,
                 path,
                 StoreFormat::JavaKeystore,
                 format!("-Djavax.net.ssl.trustStore in {variable}"),
             ),
             None => {
                 let jssecacerts = security.join("jssecacerts");
-                if locate(root, &jssecacerts).exists() {
+                if device.files.exists(&device.locate(&jssecacerts)) {
                     StoreLocation::new(
-                        root,
+                        device,
                         jssecacerts,
                         StoreFormat::JavaKeystore,
                         "the JRE's jssecacerts (used instead of cacerts)",
                     )
                 } else {
                     StoreLocation::new(
-                        root,
+                        device,
                         security.join("cacerts"),
                         StoreFormat::JavaKeystore,
                         "the JRE's cacerts",
@@ -90,18 +93,22 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Vec<Installatio
 }
 
 /// A JRE's `lib/security` (or JDK 8's `jre/lib/security`), when `home` is a JRE at all.
-fn security_directory(root: &SystemRoot, home: &Path) -> Option<PathBuf> {
+fn security_directory(device: Device<'_>, home: &Path) -> Option<PathBuf> {
     ["lib/security", "jre/lib/security"]
         .iter()
         .map(|part| home.join(part))
         .find(|security| {
-            locate(root, &security.join("cacerts")).exists()
-                || locate(root, &security.join("jssecacerts")).exists()
+            device
+                .files
+                .exists(&device.locate(&security.join("cacerts")))
+                || device
+                    .files
+                    .exists(&device.locate(&security.join("jssecacerts")))
         })
         .or_else(|| {
-            locate(root, &home.join("bin/java"))
-                .host
-                .is_file()
+            device
+                .files
+                .is_file(&device.locate(&home.join("bin/java")))
                 .then(|| home.join("lib/security"))
         })
 }

@@ -12,6 +12,7 @@
 
 mod device;
 mod dotnet;
+pub mod files;
 pub mod fixes;
 mod java;
 pub mod keystore;
@@ -26,10 +27,9 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use device::{DevicePath, Environment, VARIABLES};
+pub use device::{Device, DevicePath, Environment, VARIABLES};
+pub use files::DeviceFiles;
 pub use store::{Lookup, StoreFormat, StoreLocation, WantedRoot, look_up};
-
-use crate::system::SystemRoot;
 
 /// A device SDK's runtime, as `--sdk` names it.
 #[derive(
@@ -156,16 +156,16 @@ pub struct Installation {
 /// Every installation of `runtime` on the device.
 pub fn discover(
     runtime: Runtime,
-    root: &SystemRoot,
+    device: Device<'_>,
     environment: &Environment,
 ) -> Vec<Installation> {
     match runtime {
-        Runtime::Node => node::discover(root, environment).into_iter().collect(),
-        Runtime::Dotnet => dotnet::discover(root, environment).into_iter().collect(),
-        Runtime::C => openssl::discover_c_sdk(root, environment)
+        Runtime::Node => node::discover(device, environment).into_iter().collect(),
+        Runtime::Dotnet => dotnet::discover(device, environment).into_iter().collect(),
+        Runtime::C => openssl::discover_c_sdk(device, environment)
             .into_iter()
             .collect(),
-        Runtime::Java => java::discover(root, environment),
-        Runtime::Python => python::discover(root, environment).into_iter().collect(),
+        Runtime::Java => java::discover(device, environment),
+        Runtime::Python => python::discover(device, environment).into_iter().collect(),
     }
 }

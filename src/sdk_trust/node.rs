@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use super::device::{Environment, children, find_program, home_directories, locate};
+use super::device::{Device, Environment};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole, openssl};
-use crate::system::SystemRoot;
 
-pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installation> {
-    let found_by = find_program(root, environment, &["node", "nodejs"])
-        .or_else(|| nvm_node(root, environment))
+pub fn discover(device: Device<'_>, environment: &Environment) -> Option<Installation> {
+    let found_by = device
+        .find_program(environment, &["node", "nodejs"])
+        .or_else(|| nvm_node(device, environment))
         .map(|program| program.display().to_string())
         .or_else(|| {
             environment
@@ -21,7 +21,7 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
     if let Some(file) = environment.get("NODE_EXTRA_CA_CERTS") {
         stores.push((
             StoreRole::Sdk,
-            StoreLocation::new(root, file, StoreFormat::PemFile, "NODE_EXTRA_CA_CERTS"),
+            StoreLocation::new(device, file, StoreFormat::PemFile, "NODE_EXTRA_CA_CERTS"),
         ));
     }
     let options = environment.text("NODE_OPTIONS").unwrap_or_default();
@@ -30,7 +30,7 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
         .any(|option| option == "--use-openssl-ca" || option == "--use-system-ca");
     if reads_openssl_store {
         stores.extend(
-            openssl::default_stores(root, environment)
+            openssl::default_stores(device, environment)
                 .into_iter()
                 .map(|store| (StoreRole::Sdk, store)),
         );
@@ -51,10 +51,11 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
 }
 
 /// Node.js installed per user with nvm: `~/.nvm/versions/node/<version>/bin/node`.
-fn nvm_node(root: &SystemRoot, environment: &Environment) -> Option<PathBuf> {
-    home_directories(root, environment)
+fn nvm_node(device: Device<'_>, environment: &Environment) -> Option<PathBuf> {
+    device
+        .home_directories(environment)
         .into_iter()
-        .flat_map(|home| children(root, &home.join(".nvm/versions/node")))
+        .flat_map(|home| device.children(&home.join(".nvm/versions/node")))
         .map(|version| version.join("bin/node"))
-        .find(|program| locate(root, program).host.is_file())
+        .find(|program| device.files.is_file(&device.locate(program)))
 }

@@ -6,17 +6,17 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Environment, children_named, find_program, home_directories, locate};
+use super::device::{Device, Environment};
 use super::store::{StoreFormat, StoreLocation};
 use super::{Installation, Runtime, StoreRole, openssl};
-use crate::system::SystemRoot;
 
 /// The variables the SDK's edge samples and module clients read the root's path from.
 const SAMPLE_VARIABLES: &[&str] = &["EdgeModuleCACertificateFile", "IOTEDGE_ROOT_CA_CERT_PATH"];
 
-pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installation> {
-    let certifi = certifi_bundles(root, environment);
-    let found_by = find_program(root, environment, &["python3", "python"])
+pub fn discover(device: Device<'_>, environment: &Environment) -> Option<Installation> {
+    let certifi = certifi_bundles(device, environment);
+    let found_by = device
+        .find_program(environment, &["python3", "python"])
         .map(|program| program.display().to_string())
         .or_else(|| {
             environment
@@ -31,10 +31,10 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
     {
         Some((variable, file)) => stores.push((
             StoreRole::Sdk,
-            StoreLocation::new(root, file, StoreFormat::PemFile, variable),
+            StoreLocation::new(device, file, StoreFormat::PemFile, variable),
         )),
         None => stores.extend(
-            openssl::default_stores(root, environment)
+            openssl::default_stores(device, environment)
                 .into_iter()
                 .map(|store| (StoreRole::Sdk, store)),
         ),
@@ -45,12 +45,12 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
     {
         Some((variable, file)) => stores.push((
             StoreRole::Requests,
-            StoreLocation::new(root, file, StoreFormat::PemFile, variable),
+            StoreLocation::new(device, file, StoreFormat::PemFile, variable),
         )),
         None => stores.extend(certifi.iter().map(|bundle| {
             (
                 StoreRole::Requests,
-                StoreLocation::new(root, bundle, StoreFormat::PemFile, "certifi"),
+                StoreLocation::new(device, bundle, StoreFormat::PemFile, "certifi"),
             )
         })),
     }
@@ -67,7 +67,7 @@ pub fn discover(root: &SystemRoot, environment: &Environment) -> Option<Installa
 
 /// certifi's `cacert.pem` in every site-packages on the device: the system's (Debian's
 /// dist-packages), /usr/local's, a virtual environment's and users' `~/.local`.
-fn certifi_bundles(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf> {
+fn certifi_bundles(device: Device<'_>, environment: &Environment) -> Vec<PathBuf> {
     let mut packages: Vec<PathBuf> = vec![PathBuf::from("/usr/lib/python3/dist-packages")];
     let mut library_directories: Vec<PathBuf> = ["/usr/lib", "/usr/lib64", "/usr/local/lib"]
         .iter()
@@ -76,11 +76,11 @@ fn certifi_bundles(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf>
     if let Some(venv) = environment.get("VIRTUAL_ENV") {
         library_directories.push(Path::new(venv).join("lib"));
     }
-    for home in home_directories(root, environment) {
+    for home in device.home_directories(environment) {
         library_directories.push(home.join(".local/lib"));
     }
     for directory in library_directories {
-        for python in children_named(root, &directory, &|name| name.starts_with("python3")) {
+        for python in device.children_named(&directory, &|name| name.starts_with("python3")) {
             packages.push(python.join("site-packages"));
             packages.push(python.join("dist-packages"));
         }
@@ -88,7 +88,7 @@ fn certifi_bundles(root: &SystemRoot, environment: &Environment) -> Vec<PathBuf>
     let mut bundles = Vec::new();
     for directory in packages {
         let bundle = directory.join("certifi/cacert.pem");
-        if locate(root, &bundle).exists() && !bundles.contains(&bundle) {
+        if device.files.exists(&device.locate(&bundle)) && !bundles.contains(&bundle) {
             bundles.push(bundle);
         }
     }

@@ -1,6 +1,8 @@
 //! One trust store a runtime reads, and whether the gateway's root is in it. A store that does
 //! not exist holds nothing; one that cannot be read leaves the answer unknown, never "yes".
 
+use std::borrow::Cow;
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
@@ -9,7 +11,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::device::{DevicePath, locate};
+use super::device::{Device, DevicePath};
+use super::files::DeviceFiles;
 use super::keystore;
 use crate::engine::os_trust_store::os_trust_store;
 use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES};
@@ -45,14 +48,14 @@ pub struct StoreLocation {
 
 impl StoreLocation {
     pub fn new(
-        root: &SystemRoot,
+        device: Device<'_>,
         path: impl AsRef<Path>,
         format: StoreFormat,
         source: impl Into<String>,
     ) -> Self {
         StoreLocation {
-            path: locate(root, path.as_ref()),
-            root: root.clone(),
+            path: device.locate(path.as_ref()),
+            root: device.root.clone(),
             format,
             source: source.into(),
         }
@@ -139,11 +142,12 @@ pub enum Lookup {
     Unreadable(String),
 }
 
-pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
+/// `store` looked up for `wanted`, its files read through the run's `files`.
+pub fn look_up(store: &StoreLocation, wanted: &WantedRoot, files: &DeviceFiles) -> Lookup {
     match store.format {
         // Read through its real path: Debian's OpenSSL CA file `/usr/lib/ssl/cert.pem` is a
         // link to the bundle the OS trust store checks read, which is then read once.
-        StoreFormat::PemFile => match os_trust_store(&store.path.real()) {
+        StoreFormat::PemFile => match os_trust_store(&files.real(&store.path)) {
             Ok(anchors) if wanted.is_in(&anchors.certificates) => {
                 Lookup::Holds(store.path.device.clone())
             }
@@ -153,7 +157,7 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
             }
             Err(error) => Lookup::Unreadable(error.to_string()),
         },
-        StoreFormat::JavaKeystore => match java_truststore_certificates(store) {
+        StoreFormat::JavaKeystore => match java_truststore_certificates(store, files) {
             Ok(None) => Lookup::Missing,
             Ok(Some(certificates)) if wanted.is_in(&certificates) => {
                 Lookup::Holds(store.path.device.clone())
@@ -161,10 +165,10 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
             Ok(Some(_)) => Lookup::Lacks { note: None },
             Err(error) => Lookup::Unreadable(error),
         },
-        StoreFormat::HashedDirectory => directory_lookup(store, wanted, |name| {
+        StoreFormat::HashedDirectory => directory_lookup(store, wanted, files, |name| {
             is_hash_name(name).then_some(DirectoryEntry::Pem)
         }),
-        StoreFormat::DotnetStoreDirectory => directory_lookup(store, wanted, |name| {
+        StoreFormat::DotnetStoreDirectory => directory_lookup(store, wanted, files, |name| {
             name.ends_with(".pfx").then_some(DirectoryEntry::Pfx)
         }),
     }
@@ -175,10 +179,13 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot) -> Lookup {
 /// Temurin's alike) links to the one `/etc/ssl/certs/java/cacerts` (165 KB), which was read and
 /// decoded once per JDK. Only what decoded is kept: a file that cannot be read or decoded is
 /// tried again, so each store's message names its own path.
-fn java_truststore_certificates(store: &StoreLocation) -> Result<Option<Certificates>, String> {
+fn java_truststore_certificates(
+    store: &StoreLocation,
+    files: &DeviceFiles,
+) -> Result<Option<Certificates>, String> {
     static DECODED: LazyLock<Mutex<Vec<(PathBuf, Certificates)>>> = LazyLock::new(Mutex::default);
     let decoded = || DECODED.lock().unwrap_or_else(PoisonError::into_inner);
-    let real = store.path.real();
+    let real = files.real(&store.path);
     if let Some((_, certificates)) = decoded().iter().find(|(path, _)| *path == real) {
         return Ok(Some(Arc::clone(certificates)));
     }
@@ -212,10 +219,11 @@ enum DirectoryEntry {
 fn directory_lookup(
     store: &StoreLocation,
     wanted: &WantedRoot,
+    files: &DeviceFiles,
     read_as: impl Fn(&str) -> Option<DirectoryEntry>,
 ) -> Lookup {
     let directory = &store.path;
-    let entry = |name: &str| locate(&store.root, &directory.device.join(name));
+    let entry = |name: &str| files.locate(&store.root, &directory.device.join(name));
     let hashes = match store.format {
         StoreFormat::HashedDirectory => wanted.subject_hashes(),
         _ => None,
@@ -240,22 +248,21 @@ fn directory_lookup(
             }
         }
     }
-    let entries = match std::fs::read_dir(&directory.host) {
-        Ok(entries) => entries,
+    let listing = match files.listing(&directory.host) {
+        Ok(listing) => listing,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
         Err(error) => {
             return Lookup::Unreadable(format!("{}: {error}", directory.device.display()));
         }
     };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+    let entries: Vec<(Cow<'_, str>, FileType)> = listing
+        .iter()
+        .map(|entry| (entry.name.to_string_lossy(), entry.file_type))
         .collect();
-    names.sort();
     let mut unreadable = Vec::new();
     // Without a hash for the wanted name (OpenSSL could not decode it), every file the runtime
     // reads is looked in.
-    for name in names.iter().filter(|_| hashes.is_none()) {
+    for (name, _) in entries.iter().filter(|_| hashes.is_none()) {
         let certificates = match read_as(name) {
             None => continue,
             Some(DirectoryEntry::Pem) => os_trust_store(&entry(name).host)
@@ -268,7 +275,7 @@ fn directory_lookup(
         };
         match certificates {
             Ok(certificates) if wanted.is_in(&certificates) => {
-                return Lookup::Holds(directory.device.join(name));
+                return Lookup::Holds(directory.device.join(&**name));
             }
             Ok(_) => {}
             // OpenSSL skips a hashed name it cannot read, and so does .NET a broken .pfx; a
@@ -286,7 +293,7 @@ fn directory_lookup(
             unreadable.join(", ")
         ));
     }
-    let note = near_miss(store, wanted, &names, &read_as).map(|name| match store.format {
+    let note = near_miss(store, wanted, &entries, &read_as, files).map(|name| match store.format {
         StoreFormat::DotnetStoreDirectory => format!(
             "{} holds the root, but .NET only reads the .pfx files of this directory",
             directory.device.join(name).display()
@@ -304,55 +311,73 @@ fn directory_lookup(
 
 /// A near miss: the file of the directory that holds the root under a name the runtime never
 /// opens. Only a file that no name the runtime reads leads to can be one (Debian's `*.pem`
-/// links are the same files as its `<hash>.0` links), so each entry costs one `stat` (links
-/// followed) and only those others are read: in a Debian `/etc/ssl/certs`, the bundle
-/// `ca-certificates.crt`, itself read through its real path, which is the bundle OpenSSL's
-/// default CA file (and the OS trust store checks) read already.
+/// links are the same files as its `<hash>.0` links), so only those others are read: in a
+/// Debian `/etc/ssl/certs`, the bundle `ca-certificates.crt`, itself read through its real
+/// path, which is the bundle OpenSSL's default CA file (and the OS trust store checks) read
+/// already.
+///
+/// The listing's file types (free: `d_type`) decide what needs a system call at all: a
+/// directory is no candidate, an entry that is no link leads nowhere, so only the links among
+/// the names the runtime reads are `readlink`ed (in the directory's real path, so that each
+/// call walks `/etc/ssl/certs` rather than `/usr/lib/ssl/certs` and its link again), and none
+/// when no other name is left to rule out.
 fn near_miss<'a>(
     store: &StoreLocation,
     wanted: &WantedRoot,
-    names: &'a [String],
+    entries: &'a [(Cow<'a, str>, FileType)],
     read_as: &dyn Fn(&str) -> Option<DirectoryEntry>,
+    files: &DeviceFiles,
 ) -> Option<&'a str> {
     use std::os::unix::fs::MetadataExt;
-    let located = |name: &str| locate(&store.root, &store.path.device.join(name));
+    let located = |name: &str| files.locate(&store.root, &store.path.device.join(name));
+    let candidates: Vec<&'a str> = entries
+        .iter()
+        .filter(|(name, file_type)| read_as(name).is_none() && !file_type.is_dir())
+        .map(|(name, _)| name.as_ref())
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let read_entries = || entries.iter().filter(|(name, _)| read_as(name).is_some());
     // The names an entry the runtime reads links to by a bare name in this directory
     // (`3513523f.0 -> ACCVRAIZ1.pem`, as `openssl rehash` and update-ca-certificates make
-    // them): that file is read, whatever it is, so it is no near miss. One `readlink` each,
-    // where a `stat` of every entry (292 in Debian's /etc/ssl/certs) cost about 0.9 ms.
-    let linked: Vec<std::ffi::OsString> = names
-        .iter()
-        .filter(|name| read_as(name).is_some())
-        .filter_map(|name| std::fs::read_link(store.path.host.join(name)).ok())
+    // them): that file is read, whatever it is, so it is no near miss.
+    // Each is asked once per directory, so straight to the system rather than through the
+    // run's memo, and kept sorted for the lookups below.
+    let real_directory = files.real(&store.path);
+    let mut linked: Vec<std::ffi::OsString> = read_entries()
+        .filter(|(_, file_type)| file_type.is_symlink())
+        .filter_map(|(name, _)| std::fs::read_link(real_directory.join(&**name)).ok())
         .filter(|target| target.components().count() == 1 && target.file_name().is_some())
-        .map(std::path::PathBuf::into_os_string)
+        .map(PathBuf::into_os_string)
         .collect();
+    linked.sort_unstable();
     // Which files the read entries are, by (device, inode): needed only once a file the
     // runtime skips holds the root, so stat'd then, for every read entry.
     let read = std::cell::OnceCell::new();
     let read = || {
         read.get_or_init(|| {
-            names
-                .iter()
-                .filter(|name| read_as(name).is_some())
-                .filter_map(|name| std::fs::metadata(located(name).host).ok())
+            read_entries()
+                .filter_map(|(name, _)| files.metadata(&located(name).host))
                 .map(|metadata| (metadata.dev(), metadata.ino()))
                 .collect::<Vec<(u64, u64)>>()
         })
     };
-    names
-        .iter()
+    candidates
+        .into_iter()
         .filter(|name| {
-            read_as(name).is_none() && !linked.iter().any(|target| target == name.as_str())
+            linked
+                .binary_search_by(|target| target.as_os_str().cmp(std::ffi::OsStr::new(name)))
+                .is_err()
         })
-        .filter_map(|name| Some((name, std::fs::metadata(located(name).host).ok()?)))
+        .filter_map(|name| Some((name, files.metadata(&located(name).host)?)))
         .filter(|(_, metadata)| metadata.is_file())
         .filter(|(name, _)| {
-            os_trust_store(&located(name).real())
+            os_trust_store(&files.real(&located(name)))
                 .is_ok_and(|anchors| wanted.is_in(&anchors.certificates))
         })
         .find(|(_, metadata)| !read().contains(&(metadata.dev(), metadata.ino())))
-        .map(|(name, _)| name.as_str())
+        .map(|(name, _)| name)
 }
 
 /// OpenSSL's by-directory lookup names: eight hex digits, a dot, a number (`3513523f.0`).
@@ -429,7 +454,11 @@ mod tests {
         let tree = tempfile::tempdir().unwrap();
         std::fs::create_dir(tree.path().join("certs")).unwrap();
         let root = SystemRoot::new(tree.path());
-        let store = StoreLocation::new(&root, "/certs", StoreFormat::HashedDirectory, "test");
+        let device = Device {
+            root: &root,
+            files: &DeviceFiles::default(),
+        };
+        let store = StoreLocation::new(device, "/certs", StoreFormat::HashedDirectory, "test");
         let root_ca = fixture("root-ca.pem");
         let (_, parsed) = X509Certificate::from_der(&root_ca[0]).unwrap();
         let stem = hash_file_stem(name_hash(parsed.subject()).unwrap());
@@ -451,16 +480,18 @@ mod tests {
         copy_in(&tree, "other-root-ca.pem", &format!("{stem}.0"));
         copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
         assert_eq!(
-            look_up(&store, &wanted),
+            look_up(&store, &wanted, &DeviceFiles::default()),
             Lookup::Holds(PathBuf::from(format!("/certs/{stem}.1")))
         );
         // OpenSSL stops at the first `<hash>.N` it cannot load, and says so. (Another tree: a
-        // process reads each store file once.)
+        // process reads each store file once; each lookup here is a run's, with its own
+        // memo of the directory.)
         let (tree, store, stem) = hashed_directory();
         std::fs::write(tree.path().join(format!("certs/{stem}.0")), b"not PEM").unwrap();
         copy_in(&tree, "root-ca.pem", &format!("{stem}.1"));
-        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
-            panic!("{:?}", look_up(&store, &wanted));
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted, &DeviceFiles::default())
+        else {
+            panic!("{:?}", look_up(&store, &wanted, &DeviceFiles::default()));
         };
         assert!(
             note.contains(&format!("/certs/{stem}.0 cannot be read"))
@@ -474,8 +505,9 @@ mod tests {
         let (tree, store, stem) = hashed_directory();
         let wanted = WantedRoot::Roots(fixture("root-ca.pem"));
         copy_in(&tree, "root-ca.pem", "gateway-root.pem");
-        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted) else {
-            panic!("{:?}", look_up(&store, &wanted));
+        let Lookup::Lacks { note: Some(note) } = look_up(&store, &wanted, &DeviceFiles::default())
+        else {
+            panic!("{:?}", look_up(&store, &wanted, &DeviceFiles::default()));
         };
         assert!(
             note.starts_with("/certs/gateway-root.pem holds the root") && note.contains("rehash"),
@@ -488,7 +520,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            look_up(&store, &wanted),
+            look_up(&store, &wanted, &DeviceFiles::default()),
             Lookup::Holds(PathBuf::from(format!("/certs/{stem}.0")))
         );
         // The root under another subject's hash name: not where OpenSSL looks, and not a near
@@ -498,7 +530,10 @@ mod tests {
         copy_in(&tree, "root-ca.pem", "0badc0de.0");
         std::os::unix::fs::symlink("0badc0de.0", tree.path().join("certs/gateway-root.pem"))
             .unwrap();
-        assert_eq!(look_up(&store, &wanted), Lookup::Lacks { note: None });
+        assert_eq!(
+            look_up(&store, &wanted, &DeviceFiles::default()),
+            Lookup::Lacks { note: None }
+        );
     }
 
     #[test]
