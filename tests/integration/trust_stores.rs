@@ -146,7 +146,7 @@ fn missing_root_remedy(os_release: &str) -> String {
     // The root named as its subject reads (from the anchors' own description).
     assert_contains(
         &check.message,
-        "the root CA `/CN=Azure_IoT_Hub_CA_Cert_Test_Only` from ",
+        "the root CA `CN = Azure_IoT_Hub_CA_Cert_Test_Only` from ",
     );
     check.remedy.clone().unwrap_or_default()
 }
