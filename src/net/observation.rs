@@ -308,13 +308,7 @@ fn shared_chain<S: Serializer>(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
+    crate::pki::describe::hex(bytes, b"0123456789abcdef", None)
 }
 
 impl Observation {

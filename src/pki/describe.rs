@@ -444,11 +444,21 @@ fn serial_hex(raw: &[u8]) -> String {
 
 /// `AB:CD:EF`: OpenSSL's form for fingerprints and key identifiers.
 fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|byte| format!("{byte:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    hex(bytes, b"0123456789ABCDEF", Some(':'))
+}
+
+/// Two digits per byte, taken from `digits` (upper or lower case), `separator` between bytes.
+/// Written into one string: a `format!` per byte made each fingerprint 32 small allocations.
+pub(crate) fn hex(bytes: &[u8], digits: &[u8; 16], separator: Option<char>) -> String {
+    let mut text = String::with_capacity(bytes.len() * 3);
+    for (index, byte) in bytes.iter().enumerate() {
+        if let Some(separator) = separator.filter(|_| index > 0) {
+            text.push(separator);
+        }
+        text.push(char::from(digits[usize::from(byte >> 4)]));
+        text.push(char::from(digits[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 fn ip_address(bytes: &[u8]) -> Option<IpAddr> {
@@ -1137,5 +1147,16 @@ mod tests {
             s_client_listing(0, &ed)[2],
             "   a:PKEY: ED25519, 256 (bit); sigalg: ED25519"
         );
+    }
+
+    #[test]
+    fn hex_writes_what_format_writes_for_every_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let upper: Vec<String> = bytes.iter().map(|byte| format!("{byte:02X}")).collect();
+        assert_eq!(colon_hex(&bytes), upper.join(":"));
+        let lower: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(hex(&bytes, b"0123456789abcdef", None), lower);
+        assert_eq!(colon_hex(&[]), "");
+        assert_eq!(colon_hex(&[0xab]), "AB");
     }
 }

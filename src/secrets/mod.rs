@@ -11,7 +11,7 @@ mod redact;
 
 pub(crate) use command_line::looks_like_a_key;
 pub use command_line::redact_command_line;
-pub use redact::{redact, redact_json, redact_json_in_place};
+pub use redact::{redact, redact_json, redact_json_in_place, redacting_json};
 
 use std::fmt;
 

@@ -26,6 +26,7 @@
 
 use std::borrow::Cow;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::{REDACTED, REDACTED_PRIVATE_KEY};
@@ -59,16 +60,18 @@ fn redact_once(text: &str) -> Option<String> {
     // ASCII byte or the end of the text, so always on a char boundary.
     let mut copied = 0;
     let mut index = 0;
-    while index < text.len() {
-        let Some(secret) = secret_at(text, index) else {
-            index += 1;
+    // Only where a rule can start (`may_start_a_secret`); most text holds no such place, so
+    // it costs one scan and no call per byte.
+    while let Some(at) = next_possible_start(text.as_bytes(), index) {
+        let Some(secret) = secret_at(text, at) else {
+            index = at + 1;
             continue;
         };
         let redacted = output.get_or_insert_with(|| String::with_capacity(text.len()));
         redacted.push_str(&text[copied..secret.start]);
         redacted.push_str(secret.marker);
         copied = secret.end;
-        index = secret.end.max(index + 1);
+        index = secret.end.max(at + 1);
     }
     output.map(|mut redacted| {
         redacted.push_str(&text[copied..]);
@@ -114,6 +117,41 @@ pub fn redact_json_in_place(value: &mut Value) {
     }
 }
 
+/// [`redact_json`] applied while `value` is written, without a redacted copy: serializes as
+/// exactly what `redact_json(value)` would (tests compare the two). Strings are redacted as
+/// they go out and a value under a secret name is hidden whole; an object with a key the
+/// redactor changes (never one of edgeprobe's field names) is rebuilt as `redact_json` does,
+/// so the keys keep its order and merging.
+pub fn redacting_json(value: &Value) -> impl Serialize + '_ {
+    RedactingJson(value)
+}
+
+struct RedactingJson<'a>(&'a Value);
+
+impl Serialize for RedactingJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(text) => serializer.serialize_str(&redact(text)),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(RedactingJson)),
+            Value::Object(map) if map.keys().any(|key| matches!(redact(key), Cow::Owned(_))) => {
+                redact_json(self.0).serialize(serializer)
+            }
+            Value::Object(map) => {
+                let mut object = serializer.serialize_map(Some(map.len()))?;
+                for (key, item) in map {
+                    if is_secret_name(key) {
+                        object.serialize_entry(key, &hide(item))?;
+                    } else {
+                        object.serialize_entry(key, &RedactingJson(item))?;
+                    }
+                }
+                object.end()
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => self.0.serialize(serializer),
+        }
+    }
+}
+
 /// A secret found in the text: `text[start..end]` is replaced with `marker`.
 struct Found {
     start: usize,
@@ -128,6 +166,29 @@ impl Found {
             end,
             marker: REDACTED,
         })
+    }
+}
+
+/// The first index from `from` on where [`secret_at`] can find something.
+fn next_possible_start(bytes: &[u8], from: usize) -> Option<usize> {
+    // Pairs of bytes: every rule is at least two bytes long, so the last byte never starts one.
+    bytes
+        .get(from..)?
+        .windows(2)
+        .position(|pair| may_start_a_secret(pair[0], pair[1]))
+        .map(|offset| from + offset)
+}
+
+/// Whether a rule can start at a byte followed by `next`: each rule below begins with a fixed
+/// text, and these are its first two bytes (`--` of `-----BEGIN `, `:/` of `://`, `sh` of
+/// `SharedAccess..` and `si` of `sig`, any case). Anywhere else [`secret_at`] finds nothing,
+/// so the scan skips it (tests check both against every pair of ASCII bytes).
+fn may_start_a_secret(byte: u8, next: u8) -> bool {
+    match byte {
+        b'-' => next == b'-',
+        b':' => next == b'/',
+        b's' | b'S' => matches!(next | 0x20, b'h' | b'i'),
+        _ => false,
     }
 }
 
@@ -300,46 +361,74 @@ fn private_key_block(text: &str, index: usize) -> Option<Found> {
     })
 }
 
+/// Key names that are secrets as they are (after [`is_secret_name`]'s normalization).
+const EXACT: [&str; 4] = ["sig", "sas", "pwd", "pass"];
+/// Endings that make a name holding a secret's word a public fact about it (`token_expiry`).
+const PUBLIC_SUFFIXES: [&str; 13] = [
+    "name",
+    "path",
+    "file",
+    "id",
+    "kind",
+    "type",
+    "len",
+    "length",
+    "expiry",
+    "expires",
+    "algorithm",
+    "format",
+    "count",
+];
+
 /// A JSON key whose value is a secret: `password`, `proxy_password`, `sas_token`,
 /// `SharedAccessKey`, `private_key`, `client_secret`, `sig`, ... but not `key` (edgeprobe's
 /// info names key *files* so), `private_key_path`, `SharedAccessKeyName` or `token_expiry`.
 fn is_secret_name(key: &str) -> bool {
-    const EXACT: [&str; 4] = ["sig", "sas", "pwd", "pass"];
-    const CONTAINS: [&str; 10] = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "sharedaccesskey",
-        "sharedaccesssignature",
-        "token",
-        "privatekey",
-        "credential",
-        "apikey",
-    ];
-    const PUBLIC_SUFFIXES: [&str; 13] = [
-        "name",
-        "path",
-        "file",
-        "id",
-        "kind",
-        "type",
-        "len",
-        "length",
-        "expiry",
-        "expires",
-        "algorithm",
-        "format",
-        "count",
-    ];
-    let name: String = key
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|character| character.to_ascii_lowercase())
-        .collect();
-    EXACT.contains(&name.as_str())
-        || (CONTAINS.iter().any(|word| name.contains(word))
-            && !PUBLIC_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)))
+    // The key's ASCII letters and digits, lower-cased, on the stack: keys are field names,
+    // and this runs for every key of every report. A longer key is judged from a copy.
+    let mut buffer = [0u8; 64];
+    let mut length = 0;
+    let mut long = Vec::new();
+    for byte in key.bytes().filter(u8::is_ascii_alphanumeric) {
+        let byte = byte.to_ascii_lowercase();
+        if length < buffer.len() {
+            buffer[length] = byte;
+            length += 1;
+        } else {
+            if long.is_empty() {
+                long.extend_from_slice(&buffer);
+            }
+            long.push(byte);
+        }
+    }
+    let name = if long.is_empty() {
+        &buffer[..length]
+    } else {
+        &long[..]
+    };
+    let holds_a_secret_word = (0..name.len()).any(|at| {
+        words_starting_with(name[at])
+            .iter()
+            .any(|word| name[at..].starts_with(word.as_bytes()))
+    });
+    EXACT.iter().any(|word| name == word.as_bytes())
+        || (holds_a_secret_word
+            && !PUBLIC_SUFFIXES
+                .iter()
+                .any(|suffix| name.ends_with(suffix.as_bytes())))
+}
+
+/// The words a secret's name contains (`password`, `sas_token`, `client_secret`), by their
+/// first letter: most places in most names start none, and are passed over with one match.
+fn words_starting_with(letter: u8) -> &'static [&'static str] {
+    match letter {
+        b'a' => &["apikey"],
+        b'c' => &["credential"],
+        b'p' => &["password", "passwd", "passphrase", "privatekey"],
+        b's' => &["secret", "sharedaccesskey", "sharedaccesssignature"],
+        b't' => &["token"],
+        _ => &[],
+    }
 }
 
 /// Every string, number and string inside a secret-named value becomes the marker.
@@ -627,5 +716,239 @@ mod tests {
         assert_eq!(redacted["private_key_path"], "/etc/aziot/device-ca.key.pem");
         assert_eq!(redacted["SharedAccessKeyName"], "iothubowner");
         assert_eq!(redacted["token_expiry"], 1);
+    }
+    /// What each rule matches at the start of a text, for the tests of the scan.
+    const RULE_STARTS: [&str; 7] = [
+        "-----BEGIN PRIVATE KEY-----\nc2Vj\n-----END PRIVATE KEY-----",
+        "://operator:s3cr3t@proxy",
+        "SharedAccessKey=c2VjcmV0",
+        "sharedaccesskeyc2VjcmV0",
+        "SharedAccessSignature sr=a&sig=b",
+        "SharedAccessSignature=c2ln",
+        "SIG%3Dc2ln",
+    ];
+
+    #[test]
+    fn the_scan_skips_only_bytes_no_rule_starts_at() {
+        for rule in RULE_STARTS {
+            let bytes = rule.as_bytes();
+            assert!(secret_at(rule, 0).is_some(), "{rule}");
+            assert!(may_start_a_secret(bytes[0], bytes[1]), "{rule}");
+            // Every other first two bytes, ASCII or not, before the rest of the rule.
+            let rest = &rule[2..];
+            let firsts = (0..128u8).map(char::from).chain(['é', '\u{200b}', '—']);
+            for first in firsts {
+                for second in (0..128u8).map(char::from).chain(['é']) {
+                    let text = format!("{first}{second}{rest}");
+                    let bytes = text.as_bytes();
+                    if !may_start_a_secret(bytes[0], bytes[1]) {
+                        assert!(secret_at(&text, 0).is_none(), "skipped a match: {text:?}");
+                    }
+                }
+            }
+            // A rule's first byte alone at the end of the text.
+            assert!(secret_at(&rule[..1], 0).is_none());
+            assert_eq!(next_possible_start(&bytes[..1], 0), None);
+        }
+    }
+
+    /// The pass as it was before the scan: `secret_at` tried at every byte.
+    fn redact_once_at_every_byte(text: &str) -> Option<String> {
+        let mut output: Option<String> = None;
+        let mut copied = 0;
+        let mut index = 0;
+        while index < text.len() {
+            let Some(secret) = secret_at(text, index) else {
+                index += 1;
+                continue;
+            };
+            let redacted = output.get_or_insert_with(String::new);
+            redacted.push_str(&text[copied..secret.start]);
+            redacted.push_str(secret.marker);
+            copied = secret.end;
+            index = secret.end.max(index + 1);
+        }
+        output.map(|mut redacted| {
+            redacted.push_str(&text[copied..]);
+            redacted
+        })
+    }
+
+    /// Deterministic texts made of the pieces the rules look for, glued at random.
+    fn generated_texts(pieces: &[&str], count: usize) -> Vec<String> {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            // xorshift64 (Marsaglia): enough to mix the pieces, the same on every run.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let length = next() % 12;
+                (0..length)
+                    .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_scan_finds_what_trying_every_byte_finds() {
+        const PIECES: [&str; 34] = [
+            "s",
+            "S",
+            "h",
+            "H",
+            "i",
+            "g",
+            "=",
+            " = ",
+            "-",
+            "-----BEGIN ",
+            "PRIVATE KEY",
+            "CERTIFICATE",
+            "-----",
+            "-----END ",
+            "\n",
+            "://",
+            ":",
+            "@",
+            "/",
+            "SharedAccess",
+            "Key",
+            "Signature",
+            "Name",
+            " ",
+            ";",
+            ";DeviceId=",
+            "&",
+            "%3D",
+            "%26",
+            "é",
+            "sr=",
+            "c2VjcmV0",
+            "`",
+            "<redacted>",
+        ];
+        let mut texts = generated_texts(&PIECES, 20_000);
+        texts.extend(RULE_STARTS.iter().map(|rule| format!("x {rule} y")));
+        for text in &texts {
+            assert_eq!(
+                redact_once(text),
+                redact_once_at_every_byte(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// `is_secret_name` as it was, on a lower-cased copy of the key.
+    fn is_secret_name_of_a_copy(key: &str) -> bool {
+        let name: String = key
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|character| character.to_ascii_lowercase())
+            .collect();
+        EXACT.contains(&name.as_str())
+            || ([
+                "password",
+                "passwd",
+                "passphrase",
+                "secret",
+                "sharedaccesskey",
+                "sharedaccesssignature",
+                "token",
+                "privatekey",
+                "credential",
+                "apikey",
+            ]
+            .iter()
+            .any(|word| name.contains(word))
+                && !PUBLIC_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)))
+    }
+
+    #[test]
+    fn secret_names_are_judged_as_on_a_lower_cased_copy() {
+        const PIECES: [&str; 24] = [
+            "pass",
+            "Word",
+            "wd",
+            "phrase",
+            "secret",
+            "Shared",
+            "Access",
+            "Key",
+            "Signature",
+            "token",
+            "private",
+            "_",
+            "-",
+            "Name",
+            "path",
+            "ID",
+            "s",
+            "ig",
+            "pwd",
+            "é",
+            "api",
+            "credential",
+            "expiry",
+            "9",
+        ];
+        let mut keys = generated_texts(&PIECES, 20_000);
+        let long = "x".repeat(70);
+        keys.extend([
+            format!("{long}password"),
+            format!("password{long}"),
+            format!("password{long}name"),
+            format!("{long}sig"),
+            format!("pass{long}word"),
+            "é".repeat(40) + "pass",
+            String::new(),
+        ]);
+        for key in &keys {
+            assert_eq!(
+                is_secret_name(key),
+                is_secret_name_of_a_copy(key),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn redacting_while_writing_writes_what_redact_json_makes() {
+        let values = [
+            serde_json::json!({
+                "a": [format!("SharedAccessKey={KEY}"), "plain", 2, null, true, 1.5],
+                format!("SharedAccessKey={KEY}"): {"password": "hunter2", "n": 1.5},
+                "proxy": {"password": "hunter2", "port": 3128, "url": "http://u:p@h:1"},
+                "private_key": {"pem": "opaque", "bytes": [1, 2], "empty": "", "none": null},
+                "SharedAccessKeyName": "iothubowner",
+                "plain": "nothing to hide",
+                "nested": [[{"sig": "x", "token_expiry": 1}], {}, []],
+            }),
+            // Two keys that redact to the same one merge, as a rebuilt map merges them.
+            serde_json::json!({
+                "outer": {
+                    format!("SharedAccessKey={KEY}"): 1,
+                    "SharedAccessKey=c2VjcmV0LW90aGVy": {"token": "t"},
+                    "b": "-----BEGIN PRIVATE KEY-----\nc2Vj\n-----END PRIVATE KEY-----",
+                },
+            }),
+            serde_json::json!("SharedAccessSignature sr=a&sig=b&se=1"),
+            serde_json::json!(null),
+        ];
+        for value in &values {
+            let expected = redact_json(value);
+            assert_eq!(
+                serde_json::to_string_pretty(&redacting_json(value)).unwrap(),
+                serde_json::to_string_pretty(&expected).unwrap()
+            );
+            assert_eq!(
+                serde_json::to_string(&redacting_json(value)).unwrap(),
+                expected.to_string()
+            );
+        }
     }
 }
