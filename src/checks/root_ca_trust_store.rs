@@ -62,7 +62,12 @@ impl SuiteCheck for RootCaTrustStoreCheck {
             let copies = anchor_copies(context, family, &missing);
             let names = missing
                 .iter()
-                .map(|root| format!("`{}`", subject_of(root)))
+                // The anchors' own description (made once, shared with root-ca-file) rather
+                // than a second parse of the same root.
+                .map(|root| match anchors.summary_of(root) {
+                    Some(summary) => format!("`{}`", summary.subject),
+                    None => format!("`{}`", subject_of(root)),
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             let commands = family.install_commands(&anchors.path);

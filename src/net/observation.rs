@@ -658,6 +658,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
     fn a_failed_observation_names_the_error_and_every_attempt() {
         let refused: SocketAddr = "192.0.2.1:8883".parse().unwrap();
         let accepted: SocketAddr = "192.0.2.2:8883".parse().unwrap();

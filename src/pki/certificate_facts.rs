@@ -147,11 +147,16 @@ pub struct PublicKey {
 
 impl PublicKey {
     pub fn of(spki: Vec<u8>) -> PublicKey {
+        let signature::KeyProperties {
+            decodes,
+            security_bits,
+            ec_explicit_parameters,
+        } = signature::key_properties(&spki);
         PublicKey {
-            decodes: signature::key_decodes(&spki),
-            security_bits: signature::key_security_bits(&spki),
-            ec_explicit_parameters: signature::ec_explicit_parameters(&spki),
             spki,
+            decodes,
+            security_bits,
+            ec_explicit_parameters,
         }
     }
 }

@@ -136,8 +136,41 @@ pub fn key_type(spki_der: &[u8]) -> KeyType {
 /// 160: 80, else half), X25519/Ed25519 128, X448/Ed448 224. `None` when OpenSSL could not
 /// decode the key; `Some(0)` for a DSA/DH key without domain parameters (OpenSSL's -1).
 pub fn key_security_bits(spki_der: &[u8]) -> Option<u32> {
-    let key = decode_key(spki_der).ok()?;
-    Some(match key {
+    key_properties(spki_der).security_bits
+}
+
+/// Whether OpenSSL would decode the key at all (X509_get0_pubkey != NULL): a known algorithm
+/// with a well-formed key, a named curve it knows (or explicit parameters) and a point on the
+/// curve where edgeprobe can check it.
+pub fn key_decodes(spki_der: &[u8]) -> bool {
+    key_properties(spki_der).decodes
+}
+
+/// An EC key given with explicit curve parameters instead of a named curve (x509_vfy.c
+/// `check_curve`, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, code 94).
+pub fn ec_explicit_parameters(spki_der: &[u8]) -> bool {
+    key_properties(spki_der).ec_explicit_parameters
+}
+
+/// What the verifier asks of a subjectPublicKeyInfo ([`key_decodes`], [`key_security_bits`],
+/// [`ec_explicit_parameters`]), from one decoding of it: an EC key's decoding checks its point
+/// on the curve, which is most of the work of reading a certificate's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyProperties {
+    pub decodes: bool,
+    pub security_bits: Option<u32>,
+    pub ec_explicit_parameters: bool,
+}
+
+pub fn key_properties(spki_der: &[u8]) -> KeyProperties {
+    let Ok(key) = decode_key(spki_der) else {
+        return KeyProperties {
+            decodes: false,
+            security_bits: None,
+            ec_explicit_parameters: false,
+        };
+    };
+    let security_bits = match &key {
         PublicKey::Rsa(rsa) => rsa_security_bits(bit_length(rsa.modulus)),
         PublicKey::Dsa { parameters, .. } => match parameters {
             Some(parameters) => {
@@ -148,27 +181,16 @@ pub fn key_security_bits(spki_der: &[u8]) -> Option<u32> {
         PublicKey::Dh {
             prime_bits,
             subgroup_bits,
-        } => bn_security_bits(prime_bits, subgroup_bits),
+        } => bn_security_bits(*prime_bits, *subgroup_bits),
         PublicKey::Ec(ec) => ec_security_bits(ec.order_bits),
         PublicKey::Ed25519(_) | PublicKey::X25519 => 128,
         PublicKey::Ed448(_) | PublicKey::X448 => 224,
-    })
-}
-
-/// Whether OpenSSL would decode the key at all (X509_get0_pubkey != NULL): a known algorithm
-/// with a well-formed key, a named curve it knows (or explicit parameters) and a point on the
-/// curve where edgeprobe can check it.
-pub fn key_decodes(spki_der: &[u8]) -> bool {
-    decode_key(spki_der).is_ok()
-}
-
-/// An EC key given with explicit curve parameters instead of a named curve (x509_vfy.c
-/// `check_curve`, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, code 94).
-pub fn ec_explicit_parameters(spki_der: &[u8]) -> bool {
-    matches!(
-        decode_key(spki_der),
-        Ok(PublicKey::Ec(EcKey { explicit: true, .. }))
-    )
+    };
+    KeyProperties {
+        decodes: true,
+        security_bits: Some(security_bits),
+        ec_explicit_parameters: matches!(key, PublicKey::Ec(EcKey { explicit: true, .. })),
+    }
 }
 
 /// v3_purp.c `check_sig_alg_match`, part of `ossl_x509_likely_issued`: whether a signature

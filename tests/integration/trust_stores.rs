@@ -143,6 +143,11 @@ fn missing_root_remedy(os_release: &str) -> String {
         "warning",
         "is not in the OS trust store",
     );
+    // The root named as its subject reads (from the anchors' own description).
+    assert_contains(
+        &check.message,
+        "the root CA `CN = Azure_IoT_Hub_CA_Cert_Test_Only` from ",
+    );
     check.remedy.clone().unwrap_or_default()
 }
 
