@@ -55,6 +55,12 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// One pass over `text`: `None` when no rule matched.
 fn redact_once(text: &str) -> Option<String> {
+    redact_once_trying(text, next_possible_start)
+}
+
+/// [`redact_once`] trying [`secret_at`] at the places `next` gives (the first at or after an
+/// index); the tests pass every byte, to check [`next_possible_start`] skips nothing.
+fn redact_once_trying(text: &str, next: impl Fn(&[u8], usize) -> Option<usize>) -> Option<String> {
     let mut output: Option<String> = None;
     // Everything before `copied` has been handled. Every position a rule returns is at an
     // ASCII byte or the end of the text, so always on a char boundary.
@@ -62,7 +68,7 @@ fn redact_once(text: &str) -> Option<String> {
     let mut index = 0;
     // Only where a rule can start (`may_start_a_secret`); most text holds no such place, so
     // it costs one scan and no call per byte.
-    while let Some(at) = next_possible_start(text.as_bytes(), index) {
+    while let Some(at) = next(text.as_bytes(), index) {
         let Some(secret) = secret_at(text, at) else {
             index = at + 1;
             continue;
@@ -754,24 +760,7 @@ mod tests {
 
     /// The pass as it was before the scan: `secret_at` tried at every byte.
     fn redact_once_at_every_byte(text: &str) -> Option<String> {
-        let mut output: Option<String> = None;
-        let mut copied = 0;
-        let mut index = 0;
-        while index < text.len() {
-            let Some(secret) = secret_at(text, index) else {
-                index += 1;
-                continue;
-            };
-            let redacted = output.get_or_insert_with(String::new);
-            redacted.push_str(&text[copied..secret.start]);
-            redacted.push_str(secret.marker);
-            copied = secret.end;
-            index = secret.end.max(index + 1);
-        }
-        output.map(|mut redacted| {
-            redacted.push_str(&text[copied..]);
-            redacted
-        })
+        redact_once_trying(text, |bytes, index| (index < bytes.len()).then_some(index))
     }
 
     /// Deterministic texts made of the pieces the rules look for, glued at random.
