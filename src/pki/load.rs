@@ -16,6 +16,7 @@
 //! settings of `TRUSTED CERTIFICATE` blocks (see [`crate::pki::trust_settings`]) and skips
 //! keys, CRLs and other blocks the way `PEM_X509_INFO_read_bio` does for `-CAfile`.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -372,9 +373,13 @@ fn parse_any(
     let mut holds_key = false;
     let mut holds_request = false;
     let mut found_labels = Vec::new();
+    // One buffer for every block's base64 lines, rather than one per block.
+    let mut base64_lines = Vec::new();
     for block in &blocks {
         let decoded = match block.certificate_kind() {
-            Some(kind) => block.decode_certificate().map(|der| Some((kind, der))),
+            Some(kind) => block
+                .decode_certificate(&mut base64_lines)
+                .map(|der| Some((kind, der))),
             None => block.decode().map(|_| None),
         };
         match decoded {
@@ -382,31 +387,37 @@ fn parse_any(
                 return Err(CertificateFileError::DamagedPem {
                     path: path(),
                     block: block.number,
-                    line: block.line,
+                    line: block.line.number(),
                     label: block.label.clone(),
                     problem,
                 });
             }
             Ok(Some((kind, der))) => {
                 let certificate =
-                    decode_certificate(&der, kind, reader).map_err(|failure| match failure {
-                        CertificateFailure::Certificate(reason) => CertificateFileError::Content(
-                            CertificateContentError::InvalidCertificate {
-                                path: path(),
-                                block: block.number,
-                                line: block.line,
-                                label: block.label.clone(),
-                                reason,
-                            },
-                        ),
-                        CertificateFailure::TrustSettings(reason) => CertificateFileError::Content(
-                            CertificateContentError::InvalidTrustSettings {
-                                path: path(),
-                                block: block.number,
-                                line: block.line,
-                                reason,
-                            },
-                        ),
+                    decode_certificate(Cow::Owned(der), kind, reader).map_err(|failure| {
+                        match failure {
+                            CertificateFailure::Certificate(reason) => {
+                                CertificateFileError::Content(
+                                    CertificateContentError::InvalidCertificate {
+                                        path: path(),
+                                        block: block.number,
+                                        line: block.line.number(),
+                                        label: block.label.clone(),
+                                        reason,
+                                    },
+                                )
+                            }
+                            CertificateFailure::TrustSettings(reason) => {
+                                CertificateFileError::Content(
+                                    CertificateContentError::InvalidTrustSettings {
+                                        path: path(),
+                                        block: block.number,
+                                        line: block.line.number(),
+                                        reason,
+                                    },
+                                )
+                            }
+                        }
                     })?;
                 certificates.push(certificate);
             }
@@ -451,23 +462,21 @@ enum CertificateFailure {
     TrustSettings(TrustSettingsError),
 }
 
-/// Decodes one certificate (and the trust settings after it) as `reader` would.
+/// Decodes one certificate (and the trust settings after it) as `reader` would. `der` is the
+/// decoded block: when it is owned (a PEM block's), the certificate keeps that buffer rather
+/// than a copy of it.
 fn decode_certificate(
-    der: &[u8],
+    der: Cow<'_, [u8]>,
     kind: CertificateKind,
     reader: Reader,
 ) -> Result<StoreCertificate, CertificateFailure> {
     let (certificate, rest) = match reader {
         Reader::SystemStore => {
-            split_framed_certificate(der).map_or_else(|| split_certificate(der), Ok)
+            split_framed_certificate(&der).map_or_else(|| split_certificate(&der), Ok)
         }
-        _ => split_certificate(der),
+        _ => split_certificate(&der),
     }
     .map_err(CertificateFailure::Certificate)?;
-    let plain = |certificate: &[u8]| StoreCertificate {
-        der: CertificateDer::from(certificate.to_vec()),
-        trust: None,
-    };
     // d2i_X509_AUX: trust settings follow only when bytes are left; what follows them is
     // not looked at.
     let with_settings = |rest: &[u8]| -> Result<Option<TrustSettings>, TrustSettingsError> {
@@ -477,31 +486,35 @@ fn decode_certificate(
             parse_trust_settings(rest).map(|(settings, _)| Some(settings))
         }
     };
-    match (reader, kind) {
+    let trust = match (reader, kind) {
         // webpki refuses trailing bytes, so name them here rather than at the handshake.
         (Reader::Plain, CertificateKind::Plain) if !rest.is_empty() => {
-            Err(CertificateFailure::Certificate(format!(
+            return Err(CertificateFailure::Certificate(format!(
                 "{} unexpected bytes after the certificate",
                 rest.len()
-            )))
+            )));
         }
-        (Reader::Plain | Reader::CaFile | Reader::SystemStore, CertificateKind::Plain) => {
-            Ok(plain(certificate))
-        }
+        (Reader::Plain | Reader::CaFile | Reader::SystemStore, CertificateKind::Plain) => None,
         (Reader::Plain | Reader::CaFile | Reader::SystemStore, CertificateKind::Trusted) => {
-            Ok(StoreCertificate {
-                trust: with_settings(rest).map_err(CertificateFailure::TrustSettings)?,
-                ..plain(certificate)
-            })
+            with_settings(rest).map_err(CertificateFailure::TrustSettings)?
         }
         // try_cert: d2i_X509_AUX first, then plain d2i_X509 (which ignores the rest). The
         // PEM decoder names TRUSTED CERTIFICATE data "Certificate", so the fallback that
         // store_result.c means to forbid for it is taken too.
-        (Reader::Store, _) => Ok(StoreCertificate {
-            trust: with_settings(rest).unwrap_or(None),
-            ..plain(certificate)
-        }),
-    }
+        (Reader::Store, _) => with_settings(rest).unwrap_or(None),
+    };
+    let length = certificate.len();
+    let der = match der {
+        Cow::Owned(mut owned) => {
+            owned.truncate(length);
+            owned
+        }
+        Cow::Borrowed(borrowed) => borrowed[..length].to_vec(),
+    };
+    Ok(StoreCertificate {
+        der: CertificateDer::from(der),
+        trust,
+    })
 }
 
 /// Splits `der` into one X.509 certificate and what follows it.
@@ -525,6 +538,67 @@ fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
     }
 }
 
+/// A certificate nests six deep (the value of an extension, of a name's attribute); a
+/// deeper structure is left to the parser.
+const FRAMING_DEPTH: u8 = 8;
+
+/// Every element of `content` is well-formed by the rules of
+/// [`Reader::element`](crate::pki::signature::der::Reader::element) (a one-byte
+/// tag, a definite, minimal length of at most four bytes that fits), and so is every
+/// element inside a constructed one, down to [`FRAMING_DEPTH`] levels. One loop over the bytes, with
+/// the ends of the open constructed elements on a stack: a bundle's ~140 roots hold some
+/// 25,000 elements, and this walk is much of the time spent reading one. (A length of four
+/// bytes fits no file that is read: they are bounded by [`MAX_FILE_BYTES`].)
+fn well_formed(content: &[u8]) -> bool {
+    let mut ends = [0; FRAMING_DEPTH as usize + 1];
+    ends[0] = content.len();
+    let mut level = 0;
+    let mut at = 0;
+    loop {
+        while at == ends[level] {
+            if level == 0 {
+                return true;
+            }
+            level -= 1;
+        }
+        // Here at < limit <= content.len(), and every element found ends by its limit.
+        let limit = ends[level];
+        let tag = content[at];
+        if tag & 0x1f == 0x1f || limit - at < 2 {
+            return false;
+        }
+        let first = content[at + 1];
+        at += 2;
+        let length = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let count = usize::from(first & 0x7f);
+            if count == 0 || count > 4 || limit - at < count || content[at] == 0 {
+                return false;
+            }
+            let length = content[at..at + count]
+                .iter()
+                .fold(0usize, |length, byte| (length << 8) | usize::from(*byte));
+            if length < 0x80 {
+                return false;
+            }
+            at += count;
+            length
+        };
+        if limit - at < length {
+            return false;
+        }
+        if tag & 0x20 == 0 {
+            at += length;
+        } else if level == usize::from(FRAMING_DEPTH) {
+            return false;
+        } else {
+            level += 1;
+            ends[level] = at + length;
+        }
+    }
+}
+
 /// Splits `der` into one certificate and what follows it by its DER alone, as far as that can
 /// tell: a `SEQUENCE { SEQUENCE, SEQUENCE, BIT STRING }` (RFC 5280 §4.1) whose elements, and
 /// theirs all the way down, are well-formed DER (definite, minimal lengths that fit, X.690
@@ -535,26 +609,8 @@ fn split_certificate(der: &[u8]) -> Result<(&[u8], &[u8]), String> {
 /// parsed for use.
 fn split_framed_certificate(der: &[u8]) -> Option<(&[u8], &[u8])> {
     use crate::pki::signature::der::{BIT_STRING, INTEGER, Reader as DerReader, SEQUENCE};
-    /// A certificate nests six deep (the value of an extension, of a name's attribute); a
-    /// deeper structure is left to the parser.
-    const DEPTH: u8 = 8;
-    /// Every element of `content` is well-formed by [`DerReader::element`]'s rules, and so is
-    /// every element inside a constructed one. (A length of four bytes fits no file that is
-    /// read: they are bounded by [`MAX_FILE_BYTES`].)
-    fn well_formed(content: &[u8], depth: u8) -> bool {
-        let mut elements = DerReader::new(content);
-        while !elements.is_empty() {
-            let Some(element) = elements.element() else {
-                return false;
-            };
-            if element.tag & 0x20 != 0 && (depth == 0 || !well_formed(element.content, depth - 1)) {
-                return false;
-            }
-        }
-        true
-    }
     let (outer, encoding) = DerReader::new(der).element_with_encoding()?;
-    if outer.tag != SEQUENCE || !well_formed(outer.content, DEPTH) {
+    if outer.tag != SEQUENCE || !well_formed(outer.content) {
         return None;
     }
     let mut fields = DerReader::new(outer.content);
@@ -652,7 +708,7 @@ fn first_pem_key(
                 return Err(KeyFileError::DamagedPem {
                     path: path.into(),
                     block: block.number,
-                    line: block.line,
+                    line: block.line.number(),
                     label: block.label.clone(),
                     problem,
                 });
@@ -693,7 +749,7 @@ fn parse_der_certificate(
         Reader::Plain => Reader::Plain,
         Reader::CaFile | Reader::Store | Reader::SystemStore => Reader::Store,
     };
-    match decode_certificate(content, CertificateKind::Plain, reader) {
+    match decode_certificate(Cow::Borrowed(content), CertificateKind::Plain, reader) {
         Ok(certificate) => Ok(vec![certificate]),
         // Before the key test: a PFX is a SEQUENCE starting with an INTEGER too, which the
         // PKCS#8 guess of rustls-pki-types takes for a key.
@@ -756,11 +812,33 @@ pub fn is_pkcs12(content: &[u8]) -> bool {
 struct PemBlock<'a> {
     /// 1-based position among all blocks of the file.
     number: usize,
-    /// 1-based line number of the BEGIN line.
-    line: usize,
+    /// Where the BEGIN line is.
+    line: BeginLine<'a>,
     /// The label between `-----BEGIN ` and `-----`, made safe to print.
     label: String,
     text: &'a [u8],
+}
+
+/// Where a block's BEGIN line is in its file. Its line number is counted only when an error
+/// names it: a bundle of ~140 certificates has ~3,500 lines, and a block that reads well is
+/// never named.
+#[derive(Clone, Copy)]
+struct BeginLine<'a> {
+    file: &'a [u8],
+    offset: usize,
+}
+
+impl BeginLine<'_> {
+    /// The 1-based line number, counted as an editor would: `\n` ends a line, or `\r` in a
+    /// file that has no `\n`.
+    fn number(self) -> usize {
+        let line_feed = if self.file.contains(&b'\n') {
+            b'\n'
+        } else {
+            b'\r'
+        };
+        1 + memchr::memchr_iter(line_feed, &self.file[..self.offset]).count()
+    }
 }
 
 impl PemBlock<'_> {
@@ -793,8 +871,9 @@ impl PemBlock<'_> {
     /// Decodes a certificate block of any of OpenSSL's three labels. The PEM reader only
     /// knows `CERTIFICATE`, so the other two are relabelled first (BEGIN and END lines
     /// alike, so a missing END line is still reported as such).
-    fn decode_certificate(&self) -> Result<Vec<u8>, PemProblem> {
-        match self.decode_usual_certificate() {
+    /// `base64_lines` is scratch space, kept from block to block.
+    fn decode_certificate(&self, base64_lines: &mut Vec<u8>) -> Result<Vec<u8>, PemProblem> {
+        match self.decode_usual_certificate(base64_lines) {
             Some(der) => Ok(der),
             None => self.decode_certificate_with_reader(),
         }
@@ -841,7 +920,8 @@ impl PemBlock<'_> {
     /// would have given. In a system bundle of ~140 roots this reading is most of the time
     /// spent on the file, and the general reader (constant-time base64, not needed for public
     /// certificates) takes several times longer.
-    fn decode_usual_certificate(&self) -> Option<Vec<u8>> {
+    /// The lines are joined in `base64_lines`, scratch space.
+    fn decode_usual_certificate(&self, base64_lines: &mut Vec<u8>) -> Option<Vec<u8>> {
         let text = self.text;
         let begin_end = line_end(text, 0);
         let label = text[..begin_end]
@@ -853,26 +933,11 @@ impl PemBlock<'_> {
         ) {
             return None;
         }
-        // The base64 lines without their line breaks.
-        let mut joined = Vec::with_capacity(text.len());
-        let mut at = begin_end;
-        loop {
-            // At a line end: skip it (`\r\n` is two), then read the next line.
-            while text
-                .get(at)
-                .is_some_and(|&byte| byte == b'\n' || byte == b'\r')
-            {
-                at += 1;
-            }
-            let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
-            if let Some(end) = rest.strip_prefix(b"-----END ") {
-                end.strip_prefix(label)?.strip_prefix(b"-----")?;
-                return PEM_BASE64.decode(&joined).ok();
-            }
-            let line = &rest[..line_end(rest, 0)];
-            joined.extend_from_slice(line);
-            at += line.len();
-        }
+        // 64-character lines taken whole first; when that does not decode, line by line.
+        [true, false].into_iter().find_map(|whole_lines| {
+            join_base64_lines(text, begin_end, label, whole_lines, base64_lines)?;
+            PEM_BASE64.decode(&**base64_lines).ok()
+        })
     }
 
     /// `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
@@ -886,6 +951,51 @@ impl PemBlock<'_> {
         self.label.ends_with("CERTIFICATE REQUEST")
     }
 }
+
+/// Joins into `joined` (cleared first) the base64 lines of a PEM block's `text` from
+/// `from` (the end of its BEGIN line) to its END line of `label`, without their line breaks;
+/// `None` when the block has no such END line.
+///
+/// With `whole_lines`, a piece of 64 characters followed by a line end, which is how OpenSSL
+/// and the CA tools write every line but the last, is taken without looking for a line end
+/// inside it. The decoder refuses `\n` and `\r`, so when it decodes what was joined, every
+/// such piece was a whole line and the join is the one made line by line; when it does not,
+/// the caller joins again line by line (a file wrapped at other widths, a damaged block).
+fn join_base64_lines(
+    text: &[u8],
+    from: usize,
+    label: &[u8],
+    whole_lines: bool,
+    joined: &mut Vec<u8>,
+) -> Option<()> {
+    joined.clear();
+    joined.reserve(text.len());
+    let mut at = from;
+    loop {
+        // At a line end: skip it (`\r\n` is two), then read the next line.
+        while text
+            .get(at)
+            .is_some_and(|&byte| byte == b'\n' || byte == b'\r')
+        {
+            at += 1;
+        }
+        let rest = text.get(at..).filter(|rest| !rest.is_empty())?;
+        if let Some(end) = rest.strip_prefix(b"-----END ") {
+            end.strip_prefix(label)?.strip_prefix(b"-----")?;
+            return Some(());
+        }
+        let line = match rest.get(BASE64_LINE) {
+            Some(b'\n' | b'\r') if whole_lines => &rest[..BASE64_LINE],
+            _ => &rest[..line_end(rest, 0)],
+        };
+        joined.extend_from_slice(line);
+        at += line.len();
+    }
+}
+
+/// The length of a full base64 line in PEM (RFC 7468 §2: "exactly 64 characters" for
+/// generators, as `PEM_write` does).
+const BASE64_LINE: usize = 64;
 
 /// Base64 as the PEM reader of rustls-pki-types decodes it: the standard alphabet, padding
 /// required (a multiple of four characters), and the unused low bits of the last character
@@ -921,44 +1031,27 @@ fn replace_first(haystack: &[u8], needle: &[u8], replacement: &[u8]) -> Vec<u8> 
 
 /// Splits PEM text at its BEGIN lines. Lines are found the way rustls-pki-types finds them
 /// (`\n` or `\r` ends a line), so a block here never holds more than one BEGIN line and an
-/// error from the reader belongs to exactly this block. Line numbers count `\n` (or `\r` in a
-/// file that has no `\n`), as an editor would.
+/// error from the reader belongs to exactly this block: a BEGIN line is `-----BEGIN ` at the
+/// start of the file or right after a `\n` or `\r`. (The text cannot overlap itself, so
+/// searching for it finds every one.)
 fn pem_blocks(content: &[u8]) -> Vec<PemBlock<'_>> {
     const BEGIN: &[u8] = b"-----BEGIN ";
-    let line_feed = if content.contains(&b'\n') {
-        b'\n'
-    } else {
-        b'\r'
-    };
-
-    let mut starts = Vec::new(); // (offset, line number, label)
-    let mut offset = 0;
-    let mut line = 1;
-    while offset < content.len() {
-        let end = line_end(content, offset);
-        if let Some(rest) = content[offset..end].strip_prefix(BEGIN) {
-            starts.push((offset, line, printable_label(rest)));
-        }
-        if content.get(end) == Some(&line_feed) {
-            line += 1;
-        }
-        offset = end + 1;
-    }
-
-    let ends = starts
-        .iter()
-        .skip(1)
-        .map(|(offset, _, _)| *offset)
-        .chain([content.len()]);
+    let starts: Vec<usize> = memchr::memmem::find_iter(content, BEGIN)
+        .filter(|&offset| offset == 0 || matches!(content[offset - 1], b'\n' | b'\r'))
+        .collect();
+    let ends = starts.iter().skip(1).copied().chain([content.len()]);
     starts
         .iter()
         .zip(ends)
         .enumerate()
-        .map(|(index, ((start, line, label), end))| PemBlock {
+        .map(|(index, (&start, end))| PemBlock {
             number: index + 1,
-            line: *line,
-            label: label.clone(),
-            text: &content[*start..end],
+            line: BeginLine {
+                file: content,
+                offset: start,
+            },
+            label: printable_label(&content[start + BEGIN.len()..line_end(content, start)]),
+            text: &content[start..end],
         })
         .collect()
 }
@@ -1046,13 +1139,17 @@ impl From<io::Error> for ReadFailure {
 
 /// Reads at most `MAX_FILE_BYTES + 1` bytes, so a wrong path costs bounded memory and time.
 fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadFailure> {
-    if std::fs::metadata(path)?.is_dir() {
+    // Opening a directory read-only succeeds on Linux; its metadata tells.
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
         return Err(ReadFailure::IsDirectory);
     }
-    let mut bytes = Vec::new();
-    File::open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
+    // Sized from the file, so the read does not grow the buffer by doubling (a 220 KB bundle
+    // would be copied six times and fault in twice its size); +1 to see the end of the file.
+    let expected = metadata.len().min(MAX_FILE_BYTES) + 1;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(ReadFailure::TooLarge);
     }
@@ -1949,7 +2046,7 @@ mod tests {
             if block.certificate_kind().is_none() {
                 continue;
             }
-            if let Some(der) = block.decode_usual_certificate() {
+            if let Some(der) = block.decode_usual_certificate(&mut Vec::new()) {
                 fast += 1;
                 assert_eq!(
                     Ok(der),
@@ -2055,6 +2152,128 @@ mod tests {
             damaged_parsed += usize::from(shallow.is_ok());
         });
         assert!(damaged_parsed > 100, "{damaged_parsed}");
+    }
+
+    /// The framing rule as it read before the walk became a loop: recursion over the DER
+    /// reader's elements. The oracle the loop is held to.
+    fn well_formed_by_recursion(content: &[u8], depth: u8) -> bool {
+        let mut elements = crate::pki::signature::der::Reader::new(content);
+        while !elements.is_empty() {
+            let Some(element) = elements.element() else {
+                return false;
+            };
+            if element.tag & 0x20 != 0
+                && (depth == 0 || !well_formed_by_recursion(element.content, depth - 1))
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn the_framing_walk_agrees_with_the_recursive_rule() {
+        let agree = |content: &[u8]| {
+            assert_eq!(
+                well_formed(content),
+                well_formed_by_recursion(content, FRAMING_DEPTH),
+                "{content:02x?}"
+            );
+            well_formed(content)
+        };
+        // Certificates, each byte flipped, and every prefix of the undamaged ones.
+        let mut accepted = 0;
+        let mut refused = 0;
+        each_flipped_certificate(|certificate, damaged| match damaged {
+            Some((_, damaged)) => {
+                if agree(damaged) {
+                    accepted += 1;
+                } else {
+                    refused += 1;
+                }
+            }
+            None => {
+                for end in 0..=certificate.len() {
+                    agree(&certificate[..end]);
+                }
+            }
+        });
+        assert!(accepted > 100 && refused > 100, "{accepted} {refused}");
+        // Nesting around the depth limit: SEQUENCEs n deep, with a primitive inside or not.
+        for depth in 0..12 {
+            let mut nested = vec![0x04, 0x01, 0x00];
+            for _ in 0..depth {
+                let length = u8::try_from(nested.len()).unwrap();
+                nested = [&[0x30, length][..], &nested].concat();
+            }
+            agree(&nested);
+            agree(&nested[..nested.len() - 3]);
+        }
+        // Long-form lengths: minimal, padded, one byte short, of every length-of-length.
+        for header in [
+            &[0x04, 0x81, 0x80][..],
+            &[0x04, 0x81, 0x7f],
+            &[0x04, 0x82, 0x00, 0x80],
+            &[0x04, 0x82, 0x01, 0x00],
+            &[0x04, 0x83, 0x00, 0x01, 0x00],
+            &[0x04, 0x84, 0x00, 0x00, 0x01, 0x00],
+            &[0x04, 0x85, 0x00, 0x00, 0x00, 0x01, 0x00],
+            &[0x04, 0x80],
+            &[0x1f, 0x01, 0x00],
+            &[0x30],
+        ] {
+            for body in [127, 128, 255, 256, 257] {
+                agree(&[header, &vec![0; body][..]].concat());
+            }
+        }
+        // Short random element lists, from bytes biased to tags and lengths.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let length = usize::try_from(next() % 24).unwrap();
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| {
+                    let pick = next();
+                    [
+                        0x30, 0x31, 0xa0, 0x02, 0x04, 0x00, 0x01, 0x02, 0x03, 0x81, 0x82,
+                    ][usize::try_from(pick % 11).unwrap()]
+                })
+                .collect();
+            agree(&bytes);
+        }
+    }
+
+    #[test]
+    fn rewrapped_certificate_blocks_read_fast_as_the_pem_reader_reads_them() {
+        // A certificate's base64 wrapped at other widths than 64 (one line, 76 as MIME
+        // writes, a line one short and one long of 64), with LF and CRLF: the fast reading
+        // takes them all, and decodes what the PEM reader decodes.
+        let text = std::fs::read_to_string(crate::test_fixtures::fixture("root-ca.pem")).unwrap();
+        let base64: String = text
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        for width in [1, 4, 63, 64, 65, 76, 128, base64.len()] {
+            for line_end in ["\n", "\r\n"] {
+                let mut block = format!("-----BEGIN CERTIFICATE-----{line_end}");
+                for line in base64.as_bytes().chunks(width) {
+                    block.push_str(std::str::from_utf8(line).unwrap());
+                    block.push_str(line_end);
+                }
+                block.push_str("-----END CERTIFICATE-----");
+                block.push_str(line_end);
+                assert_eq!(
+                    assert_fast_reading_agrees(block.as_bytes()),
+                    1,
+                    "{width} {line_end:?}"
+                );
+            }
+        }
     }
 
     #[test]
