@@ -65,28 +65,35 @@ impl<K, V> Memo<K, V> {
 impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     /// The value for `key`: `compute`d on the first ask (outside the memo's lock), shared after.
     pub fn get_or_compute(&self, key: K, compute: impl FnOnce() -> V) -> V {
-        let slot = {
-            let mut state = self.lock();
-            match state.slots.get(&key) {
-                Some(slot) => Arc::clone(slot),
-                None => {
-                    // `order` holds every key in `slots`, so bounding it bounds both.
-                    while state.order.len() >= self.capacity {
-                        match state.order.pop_front() {
-                            Some(oldest) => {
-                                state.slots.remove(&oldest);
-                            }
-                            None => break,
-                        }
-                    }
-                    let slot = Arc::new(OnceLock::new());
-                    state.order.push_back(key.clone());
-                    state.slots.insert(key, Arc::clone(&slot));
-                    slot
+        self.slot(key).0.get_or_init(compute).clone()
+    }
+
+    /// Makes room for `key`'s value, so that later askers wait for the first one's
+    /// computation: `true` when nobody had asked for it yet. For a caller that hands the
+    /// computation to another thread and wants only the first of several such callers to.
+    pub fn reserve(&self, key: K) -> bool {
+        self.slot(key).1
+    }
+
+    /// `key`'s slot, and whether it was made now.
+    fn slot(&self, key: K) -> (Arc<OnceLock<V>>, bool) {
+        let mut state = self.lock();
+        if let Some(slot) = state.slots.get(&key) {
+            return (Arc::clone(slot), false);
+        }
+        // `order` holds every key in `slots`, so bounding it bounds both.
+        while state.order.len() >= self.capacity {
+            match state.order.pop_front() {
+                Some(oldest) => {
+                    state.slots.remove(&oldest);
                 }
+                None => break,
             }
-        };
-        slot.get_or_init(compute).clone()
+        }
+        let slot = Arc::new(OnceLock::new());
+        state.order.push_back(key.clone());
+        state.slots.insert(key, Arc::clone(&slot));
+        (slot, true)
     }
 
     /// Whether a value for `key` is kept.
@@ -174,6 +181,28 @@ mod tests {
         assert_eq!(memo.get_or_compute("b", compute), 11);
         assert_eq!(computed.load(Ordering::SeqCst), 2);
         assert_eq!(memo.len(), 2);
+    }
+
+    #[test]
+    fn only_the_first_reserver_is_told_to_compute_and_askers_get_its_value() {
+        let memo: Memo<&str, usize> = Memo::new(8);
+        assert!(memo.reserve("a"));
+        assert!(!memo.reserve("a"));
+        // Reserved, not computed: the first asker computes it, later ones share it.
+        assert_eq!(memo.get_or_compute("a", || 7), 7);
+        assert_eq!(memo.get_or_compute("a", || 8), 7);
+        assert!(!memo.reserve("a"));
+        // A reserving thread and an asking one: the value is computed once.
+        let computed = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            assert!(memo.reserve("b"));
+            let worker = scope.spawn(|| {
+                memo.get_or_compute("b", || computed.fetch_add(1, Ordering::SeqCst) + 20)
+            });
+            let asked = memo.get_or_compute("b", || computed.fetch_add(1, Ordering::SeqCst) + 20);
+            assert_eq!(worker.join().unwrap(), asked);
+        });
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -86,6 +86,7 @@ impl FamilyCheck for GatewayConnectCheck {
         let chains = context.shared.presented_chains();
         let observation =
             Arc::new(observe_as(&request, read_answer, credentials.as_ref(), chains).await);
+        super::start_leaf_verdict(context, prior, &observation);
         let label = observation.label();
         let session = match &observation.result {
             Ok(session) => session,

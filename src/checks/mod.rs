@@ -50,6 +50,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
+use time::OffsetDateTime;
 
 use connection_string::ConnectionStringCheck;
 use edgehub_listening::EdgeHubListeningCheck;
@@ -60,12 +61,13 @@ use parent_connect::ParentConnectCheck;
 use root_ca_trust_store::RootCaTrustStoreCheck;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeConfig};
+use crate::engine::Shared;
 use crate::engine::{
     Check, CheckMeta, Context, DeclaredCheck, OnPort, OrSkip, Outcome, Prior, Ran, Skip, Status,
 };
-use crate::hostname::validate_hostname;
+use crate::hostname::{HostName, validate_hostname};
 use crate::net::Protocol;
-use crate::net::observation::Observation;
+use crate::net::observation::{Observation, PresentedChain};
 use crate::net::resolve::{NameRole, RESOLV_CONF, Resolution, resolve_gateway};
 use crate::pki::strict::StrictVerdict;
 use crate::pki::verdicts::{ChainVerdict, Question};
@@ -322,20 +324,73 @@ fn leaf_verdict(
     anchors: &TrustAnchors,
     observation: &Observation,
 ) -> Option<Arc<ChainVerdict>> {
+    judge_leaf(&context.shared, context.now, anchors, observation)
+}
+
+/// The question [`leaf_verdict`] asks about `observation`'s chain, and the chain.
+fn leaf_question<'a>(
+    now: OffsetDateTime,
+    anchors: &'a TrustAnchors,
+    observation: &'a Observation,
+    name: Option<&'a HostName>,
+) -> Option<(&'a PresentedChain, Question<'a>)> {
     let chain = observation.chain()?;
-    let name = validate_hostname(&observation.server_name).ok();
     let question = Question {
         anchors: Some(anchors),
-        name: name.as_ref(),
+        name,
         openssl_checks_name: false,
-        now: context.now,
+        now,
     };
+    Some((chain, question))
+}
+
+/// [`leaf_verdict`] from what it is made of, so that it can be reached off the runner's thread.
+fn judge_leaf(
+    shared: &Shared,
+    now: OffsetDateTime,
+    anchors: &TrustAnchors,
+    observation: &Observation,
+) -> Option<Arc<ChainVerdict>> {
+    let name = validate_hostname(&observation.server_name).ok();
+    let (chain, question) = leaf_question(now, anchors, observation, name.as_ref())?;
     Some(
-        context
-            .shared
+        shared
             .verdicts()
             .judge_digested(&chain.certificates, chain.digest, &question),
     )
+}
+
+/// Starts the [`leaf_verdict`] on the chain a port just presented, on tokio's blocking pool,
+/// when `gateway-cert-chain` will ask for it against `--ca-file`: the chain's signatures are
+/// then checked beside the other ports' handshakes and protocol answers rather than after
+/// them all (that check waits for every port and the device clock). It finds the verdict in
+/// the run's memo, or waits there for the one under way; nothing is judged twice, and the
+/// question is the check's own (the file as `root-ca-file` loaded it, the run's clock). Only
+/// the first port to present a chain starts it: the others' question is then reserved.
+fn start_leaf_verdict(context: &Context, prior: &Prior, observation: &Arc<Observation>) {
+    if !prior.is_scheduled(catalog::GATEWAY_CERT_CHAIN.id) {
+        return;
+    }
+    let Some(path) = &context.leaf.ca_file else {
+        return;
+    };
+    let Ok(anchors) = context.shared.trust_anchors(path) else {
+        return;
+    };
+    let name = validate_hostname(&observation.server_name).ok();
+    let Some((chain, question)) = leaf_question(context.now, &anchors, observation, name.as_ref())
+    else {
+        return;
+    };
+    if !context.shared.verdicts().reserve(chain.digest, &question) {
+        return;
+    }
+    let shared = context.shared.clone();
+    let now = context.now;
+    let observation = Arc::clone(observation);
+    drop(tokio::task::spawn_blocking(move || {
+        judge_leaf(&shared, now, &anchors, &observation)
+    }));
 }
 
 /// Resolves an upstream name (the parent gateway, IoT Hub) as the gateway itself does, with

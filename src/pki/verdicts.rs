@@ -184,6 +184,28 @@ impl Default for Verdicts {
     }
 }
 
+/// The memo keys of `question` about the chain of `digest`: the part that does not depend on
+/// the name, and the whole question.
+fn keys(digest: ChainDigest, question: &Question<'_>) -> (ChainKey, Key) {
+    let chain_key = ChainKey {
+        chain: digest,
+        anchors: question
+            .anchors
+            .map(|anchors| *anchors.digest.get_or_init(|| anchors_digest(anchors))),
+        now: question.now,
+    };
+    let key = Key {
+        chain: chain_key.chain,
+        anchors: chain_key.anchors,
+        name: question
+            .name
+            .map(|name| (name.name.clone(), name.trailing_dot)),
+        openssl_checks_name: question.openssl_checks_name,
+        now: question.now,
+    };
+    (chain_key, key)
+}
+
 impl Verdicts {
     /// The verdict on `chain` (leaf first, as sent) for `question`, reached on the first ask
     /// and shared afterwards; concurrent askers of the same question wait for the first one's.
@@ -204,25 +226,18 @@ impl Verdicts {
         question: &Question<'_>,
     ) -> Arc<ChainVerdict> {
         debug_assert_eq!(digest, chain_digest(chain));
-        let chain_key = ChainKey {
-            chain: digest,
-            anchors: question
-                .anchors
-                .map(|anchors| *anchors.digest.get_or_init(|| anchors_digest(anchors))),
-            now: question.now,
-        };
-        let key = Key {
-            chain: chain_key.chain,
-            anchors: chain_key.anchors,
-            name: question
-                .name
-                .map(|name| (name.name.clone(), name.trailing_dot)),
-            openssl_checks_name: question.openssl_checks_name,
-            now: question.now,
-        };
+        let (chain_key, key) = keys(digest, question);
         self.memo.get_or_compute(key, || {
             Arc::new(self.reach_sharing_parts(chain, question, chain_key))
         })
+    }
+
+    /// Marks `question` about the chain of `digest` as asked, so that whoever asks it next
+    /// waits for the first asker's verdict: `true` for the first. For a caller that has the
+    /// verdict reached on another thread ahead of the checks that ask, and wants that only
+    /// once however many ports present the chain.
+    pub fn reserve(&self, digest: ChainDigest, question: &Question<'_>) -> bool {
+        self.memo.reserve(keys(digest, question).1)
     }
 
     /// [`ChainVerdict::reach`], taking the parts that do not depend on the name from the memo.
