@@ -936,7 +936,7 @@ impl PemBlock<'_> {
         // 64-character lines taken whole first; when that does not decode, line by line.
         [true, false].into_iter().find_map(|whole_lines| {
             join_base64_lines(text, begin_end, label, whole_lines, base64_lines)?;
-            PEM_BASE64.decode(&**base64_lines).ok()
+            decode_pem_base64(base64_lines)
         })
     }
 
@@ -996,6 +996,18 @@ fn join_base64_lines(
 /// The length of a full base64 line in PEM (RFC 7468 §2: "exactly 64 characters" for
 /// generators, as `PEM_write` does).
 const BASE64_LINE: usize = 64;
+
+/// `base64` decoded as [`PEM_BASE64`] decodes it, by `base64-simd` where that accepts it: it
+/// decodes the same characters to the same bytes (the standard alphabet, padding required)
+/// several times faster, and refuses what it does not take (unused bits of the last
+/// character that are not zero), which [`PEM_BASE64`] then decodes or refuses. Tests compare
+/// the two on generated inputs.
+fn decode_pem_base64(base64: &[u8]) -> Option<Vec<u8>> {
+    base64_simd::STANDARD
+        .decode_to_vec(base64)
+        .ok()
+        .or_else(|| PEM_BASE64.decode(base64).ok())
+}
 
 /// Base64 as the PEM reader of rustls-pki-types decodes it: the standard alphabet, padding
 /// required (a multiple of four characters), and the unused low bits of the last character
@@ -2246,6 +2258,57 @@ mod tests {
                 .collect();
             agree(&bytes);
         }
+    }
+
+    #[test]
+    fn simd_base64_decodes_only_what_the_pem_decoder_decodes_and_alike() {
+        // Whatever base64-simd accepts, PEM_BASE64 accepts and decodes to the same bytes;
+        // where it refuses, the result is PEM_BASE64's. Inputs: short strings of base64
+        // characters, padding and a few others, and a certificate's base64 with each
+        // character replaced.
+        let agree = |text: &[u8]| {
+            if let Ok(simd) = base64_simd::STANDARD.decode_to_vec(text) {
+                assert_eq!(
+                    PEM_BASE64.decode(text).ok(),
+                    Some(simd),
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+            assert_eq!(decode_pem_base64(text), PEM_BASE64.decode(text).ok());
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let characters = b"ABCQRgwxyz0189+/==\n -";
+        for _ in 0..40_000 {
+            let length = usize::try_from(next() % 41).unwrap();
+            let text: Vec<u8> = (0..length)
+                .map(|_| characters[usize::try_from(next()).unwrap() % characters.len()])
+                .collect();
+            agree(&text);
+        }
+        let pem = std::fs::read_to_string(crate::test_fixtures::fixture("root-ca.pem")).unwrap();
+        let base64: Vec<u8> = pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect::<String>()
+            .into_bytes();
+        agree(&base64);
+        for position in 0..base64.len() {
+            for replacement in [b'=', b'A', b'/', b'\n', b' ', b'-', 0xC3] {
+                let mut changed = base64.clone();
+                changed[position] = replacement;
+                agree(&changed);
+            }
+            agree(&base64[..position]);
+        }
+        // Unused bits of the last character set: refused by base64-simd, read by PEM_BASE64.
+        assert_eq!(decode_pem_base64(b"QR=="), Some(b"A".to_vec()));
     }
 
     #[test]
