@@ -2239,13 +2239,7 @@ mod tests {
             }
         }
         // Short random element lists, from bytes biased to tags and lengths.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_fixtures::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let length = usize::try_from(next() % 24).unwrap();
             let bytes: Vec<u8> = (0..length)
@@ -2277,13 +2271,7 @@ mod tests {
             }
             assert_eq!(decode_pem_base64(text), PEM_BASE64.decode(text).ok());
         };
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_fixtures::xorshift(0x9e37_79b9_7f4a_7c15);
         let characters = b"ABCQRgwxyz0189+/==\n -";
         for _ in 0..40_000 {
             let length = usize::try_from(next() % 41).unwrap();

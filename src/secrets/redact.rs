@@ -765,14 +765,7 @@ mod tests {
 
     /// Deterministic texts made of the pieces the rules look for, glued at random.
     fn generated_texts(pieces: &[&str], count: usize) -> Vec<String> {
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move || {
-            // xorshift64 (Marsaglia): enough to mix the pieces, the same on every run.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_fixtures::xorshift(0x2545_f491_4f6c_dd1d);
         (0..count)
             .map(|_| {
                 let length = next() % 12;

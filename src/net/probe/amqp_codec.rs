@@ -782,16 +782,9 @@ mod tests {
                 }
             }
         }
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = crate::test_fixtures::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..2000 {
-            let bytes: Vec<u8> = (0..64)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
+            let bytes: Vec<u8> = (0..64).map(|_| next() as u8).collect();
             let _ = decode_all(&bytes);
             let _ = parse_frame(&bytes, 4096);
         }
