@@ -911,7 +911,8 @@ impl PemBlock<'_> {
     /// A certificate block as OpenSSL and every CA bundle write it, decoded without the general
     /// reader: the BEGIN line alone on its line, lines of nothing but base64 (a multiple of four
     /// characters in all, `=` only as the last one or two), then the END line of the same
-    /// label. The lines are joined and decoded by the `base64` crate. `None` for anything else
+    /// label. The lines are joined ([`join_base64_lines`], in `base64_lines`, scratch space) and
+    /// decoded by [`decode_pem_base64`]. `None` for anything else
     /// (white space in a line, headers, a missing END line, unpadded base64, ...), which the
     /// general reader then decodes or names the problem of. For the blocks taken here, the PEM
     /// reader of rustls-pki-types reads the same characters (it joins the lines, reads the rest
@@ -920,7 +921,6 @@ impl PemBlock<'_> {
     /// would have given. In a system bundle of ~140 roots this reading is most of the time
     /// spent on the file, and the general reader (constant-time base64, not needed for public
     /// certificates) takes several times longer.
-    /// The lines are joined in `base64_lines`, scratch space.
     fn decode_usual_certificate(&self, base64_lines: &mut Vec<u8>) -> Option<Vec<u8>> {
         let text = self.text;
         let begin_end = line_end(text, 0);
