@@ -1157,14 +1157,22 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadFailure> {
     if metadata.is_dir() {
         return Err(ReadFailure::IsDirectory);
     }
-    // Sized from the file, so the read does not grow the buffer by doubling (a 220 KB bundle
-    // would be copied six times and fault in twice its size); +1 to see the end of the file.
-    let expected = metadata.len().min(MAX_FILE_BYTES) + 1;
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    let bytes = read_to_end_bounded(file, metadata.len())?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(ReadFailure::TooLarge);
     }
+    Ok(bytes)
+}
+
+/// `file` read to its end, but never more than `MAX_FILE_BYTES + 1` bytes (one more than a
+/// file that is read may hold, so that a larger one shows), into a buffer sized from its
+/// `length` (its metadata's): the read does not grow the buffer by doubling, which would copy a
+/// 220 KB bundle six times and fault in twice its size.
+pub(crate) fn read_to_end_bounded(file: File, length: u64) -> io::Result<Vec<u8>> {
+    // +1 to see the end of the file without growing.
+    let expected = length.min(MAX_FILE_BYTES) + 1;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -15,7 +15,7 @@ use super::device::{Device, DevicePath};
 use super::files::DeviceFiles;
 use super::keystore;
 use crate::engine::os_trust_store::os_trust_store;
-use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES};
+use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES, read_to_end_bounded};
 use crate::pki::name_hash::{hash_file_stem, name_hash};
 use crate::pki::verify::is_signed_by;
 use crate::system::SystemRoot;
@@ -393,15 +393,13 @@ fn is_hash_name(name: &str) -> bool {
 
 /// A store file's bytes (`None` when it does not exist), bounded like every certificate file.
 fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    use std::io::Read;
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(format!("{}: {error}", path.display())),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    let length = file.metadata().map_or(0, |metadata| metadata.len());
+    let bytes = read_to_end_bounded(file, length)
         .map_err(|error| format!("{}: {error}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(format!("{} is larger than any trust store", path.display()));
