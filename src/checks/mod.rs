@@ -61,9 +61,9 @@ use parent_connect::ParentConnectCheck;
 use root_ca_trust_store::RootCaTrustStoreCheck;
 
 use crate::config::{ConfiguredCertificates, DeviceCa, EdgeConfig};
-use crate::engine::Shared;
 use crate::engine::{
-    Check, CheckMeta, Context, DeclaredCheck, OnPort, OrSkip, Outcome, Prior, Ran, Skip, Status,
+    Check, CheckMeta, Context, DeclaredCheck, OnPort, OrSkip, Outcome, Prior, Ran, Shared, Skip,
+    Status,
 };
 use crate::hostname::{HostName, validate_hostname};
 use crate::net::Protocol;
@@ -324,7 +324,14 @@ fn leaf_verdict(
     anchors: &TrustAnchors,
     observation: &Observation,
 ) -> Option<Arc<ChainVerdict>> {
-    judge_leaf(&context.shared, context.now, anchors, observation)
+    let name = validate_hostname(&observation.server_name).ok();
+    judge_leaf(
+        &context.shared,
+        context.now,
+        anchors,
+        observation,
+        name.as_ref(),
+    )
 }
 
 /// The question [`leaf_verdict`] asks about `observation`'s chain, and the chain.
@@ -344,15 +351,16 @@ fn leaf_question<'a>(
     Some((chain, question))
 }
 
-/// [`leaf_verdict`] from what it is made of, so that it can be reached off the runner's thread.
+/// [`leaf_verdict`] from what it is made of (`name`: the name dialed, as
+/// [`validate_hostname`] reads it), so that it can be reached off the runner's thread.
 fn judge_leaf(
     shared: &Shared,
     now: OffsetDateTime,
     anchors: &TrustAnchors,
     observation: &Observation,
+    name: Option<&HostName>,
 ) -> Option<Arc<ChainVerdict>> {
-    let name = validate_hostname(&observation.server_name).ok();
-    let (chain, question) = leaf_question(now, anchors, observation, name.as_ref())?;
+    let (chain, question) = leaf_question(now, anchors, observation, name)?;
     Some(
         shared
             .verdicts()
@@ -389,7 +397,7 @@ fn start_leaf_verdict(context: &Context, prior: &Prior, observation: &Arc<Observ
     let now = context.now;
     let observation = Arc::clone(observation);
     drop(tokio::task::spawn_blocking(move || {
-        judge_leaf(&shared, now, &anchors, &observation)
+        judge_leaf(&shared, now, &anchors, &observation, name.as_ref())
     }));
 }
 
