@@ -2,7 +2,9 @@
 //!
 //! - `bench_server tls DIR`: the gateway simulator serving a freshly generated IoT Edge-style
 //!   chain whose server certificate is valid for `*.edgeprobe.test`, so one server stands in
-//!   for any number of gateway names. Writes the root CA to `DIR/root.pem`.
+//!   for any number of gateway names. Writes the root CA to `DIR/root.pem`, and the chain it
+//!   presents with its key to `DIR/chain.pem` and `DIR/key.pem`, so that real servers
+//!   (mosquitto, Qpid Proton, nginx) can present the same chain.
 //! - `bench_server silent`: three listeners that accept connections and never send a byte,
 //!   like a hung edgeHub.
 //!
@@ -56,8 +58,14 @@ async fn serve_tls(directory: PathBuf) -> Result<(), String> {
             Validity::around(now, 1, 90).map_err(|e| e.to_string())?,
         ))
         .map_err(|e| e.to_string())?;
-    let root = directory.join("root.pem");
-    std::fs::write(&root, pki.root_pem()).map_err(|e| format!("{}: {e}", root.display()))?;
+    for (name, text) in [
+        ("root.pem", pki.root_pem()),
+        ("chain.pem", pki.full_chain_pem_with(&server)),
+        ("key.pem", server.key_pem()),
+    ] {
+        let path = directory.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let mut config = SimulatorConfig::loopback(pki.chain_with(&server), server.key_der(), vec![]);
     config.max_connections_per_port = MAX_CONNECTIONS_PER_PORT;
     let gateway = start(config).await.map_err(|e| e.to_string())?;
