@@ -51,7 +51,7 @@ fn lower_this_threads_priority() {
 #[cfg(target_os = "linux")]
 const LOWEST_PRIORITY: i32 = 19;
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

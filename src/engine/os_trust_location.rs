@@ -27,9 +27,9 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use rustls_pki_types::CertificateDer;
 
 use super::os_trust_store::{
-    OsTrustStore, os_trust_store, os_trust_store_without_blocking, read_once,
-    read_once_without_blocking,
+    OsTrustStore, already_read, os_trust_store, os_trust_store_without_blocking, read_once,
 };
+use crate::engine::background::run_at_low_priority;
 use crate::host_info::OsRelease;
 use crate::pki::TrustAnchors;
 use crate::pki::load::load_certificates;
@@ -308,12 +308,15 @@ impl OsTrustLocation {
         let Some(directory) = &self.directory else {
             return os_trust_store_without_blocking(&self.bundle).await;
         };
+        if let Some(read) = already_read(&self.bundle, Some(directory)) {
+            return read;
+        }
         let location = self.clone();
-        let directory_read = directory.clone();
-        read_once_without_blocking(&self.bundle, Some(directory), move || {
-            location.with_directory(&directory_read, os_trust_store(&location.bundle))
-        })
-        .await
+        match run_at_low_priority(move || location.load()).await {
+            Ok(read) => read,
+            // No thread could be started for it: read it here.
+            Err(_) => self.load(),
+        }
     }
 
     fn with_directory(&self, directory: &Path, bundle: OsTrustStore) -> OsTrustStore {

@@ -34,28 +34,17 @@ struct StoreFiles {
 /// the files are read once even when a whole fleet asks at the same moment. A hashed directory
 /// is a few hundred files (Debian's /etc/ssl/certs holds ~290 links): read per target, it
 /// would cost several times a whole fleet target's own work.
-static STORES: LazyLock<Mutex<HashMap<StoreFiles, Arc<Slot>>>> = LazyLock::new(Mutex::default);
-
-#[derive(Default)]
-struct Slot {
-    store: OnceLock<OsTrustStore>,
-    /// Set once a background thread has read the store (or could not be started): checks that
-    /// ask while it reads wait here, so one thread reads it, however many ask at once (a
-    /// fleet's first 256 targets each asked for a thread of their own).
-    read_in_background: tokio::sync::OnceCell<()>,
-}
+static STORES: LazyLock<Mutex<HashMap<StoreFiles, Arc<OnceLock<OsTrustStore>>>>> =
+    LazyLock::new(Mutex::default);
 
 /// The trust bundle at `path` (already mapped under `--root`), read on the first call for that
 /// path and shared afterwards.
 pub fn os_trust_store(path: &Path) -> OsTrustStore {
-    read_once(path, None, || load_bundle(path))
-}
-
-/// The bundle at `path` read now, for its slot.
-fn load_bundle(path: &Path) -> OsTrustStore {
-    TrustAnchors::load_system_store(path)
-        .map(Arc::new)
-        .map_err(Arc::new)
+    read_once(path, None, || {
+        TrustAnchors::load_system_store(path)
+            .map(Arc::new)
+            .map_err(Arc::new)
+    })
 }
 
 /// The store made of the bundle at `bundle` and the hashed `directory` (both under `--root`),
@@ -66,47 +55,32 @@ pub(super) fn read_once(
     read: impl FnOnce() -> OsTrustStore,
 ) -> OsTrustStore {
     // Read outside the map's lock, so another store never waits on this one.
-    slot(bundle, directory).store.get_or_init(read).clone()
+    slot(bundle, directory).get_or_init(read).clone()
 }
 
-/// [`read_once`] for checks: a store not read yet is read by `read` on a low-priority thread of
-/// its own ([`run_at_low_priority`]), one for all the checks that ask meanwhile, so the runner,
-/// which polls every check of a run on one thread, goes on with the connections (and the
-/// handshakes) while the bundle's certificates are decoded, and keeps the CPU when both want
-/// it. A store already read is returned at once.
-pub(super) async fn read_once_without_blocking(
-    bundle: &Path,
-    directory: Option<&Path>,
-    read: impl Fn() -> OsTrustStore + Send + Sync + 'static,
-) -> OsTrustStore {
-    let slot = slot(bundle, directory);
-    if let Some(store) = slot.store.get() {
-        return store.clone();
-    }
-    let read = Arc::new(read);
-    slot.read_in_background
-        .get_or_init(|| {
-            let (slot, read) = (Arc::clone(&slot), Arc::clone(&read));
-            async move {
-                let filled = run_at_low_priority(move || {
-                    slot.store.get_or_init(|| read());
-                });
-                // No thread could be started: the store is read below, here.
-                drop(filled.await);
-            }
-        })
-        .await;
-    slot.store.get_or_init(|| read()).clone()
+/// The store of `bundle` and `directory` when it was read already.
+pub(super) fn already_read(bundle: &Path, directory: Option<&Path>) -> Option<OsTrustStore> {
+    slot(bundle, directory).get().cloned()
 }
 
-/// [`os_trust_store`] for checks, without blocking the runner: see
-/// [`read_once_without_blocking`].
+/// [`os_trust_store`] for checks: a bundle not read yet is read on a low-priority thread of its
+/// own ([`run_at_low_priority`]), so the runner, which polls every check of a run on one thread,
+/// goes on with the connections (and the handshakes) while the bundle's certificates are
+/// decoded, instead of starting them after, and keeps the CPU when both want it. A bundle
+/// already read is returned at once.
 pub async fn os_trust_store_without_blocking(path: &Path) -> OsTrustStore {
+    if let Some(read) = already_read(path, None) {
+        return read;
+    }
     let owned = path.to_path_buf();
-    read_once_without_blocking(path, None, move || load_bundle(&owned)).await
+    match run_at_low_priority(move || os_trust_store(&owned)).await {
+        Ok(read) => read,
+        // No thread could be started for it: read it here.
+        Err(_) => os_trust_store(path),
+    }
 }
 
-fn slot(bundle: &Path, directory: Option<&Path>) -> Arc<Slot> {
+fn slot(bundle: &Path, directory: Option<&Path>) -> Arc<OnceLock<OsTrustStore>> {
     let files = StoreFiles {
         bundle: bundle.to_path_buf(),
         directory: directory.map(Path::to_path_buf),
@@ -152,65 +126,6 @@ mod tests {
         let missing = directory.path().join("missing.crt");
         let error = os_trust_store_without_blocking(&missing).await.unwrap_err();
         assert!(matches!(*error, CertificateFileError::NotFound { .. }));
-    }
-
-    /// Threads of this process named as [`run_at_low_priority`] names its own (the kernel
-    /// keeps 15 bytes of a name).
-    #[cfg(target_os = "linux")]
-    fn background_threads() -> usize {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .filter(|task| {
-                std::fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|name| name.trim_end() == "edgeprobe-backg")
-            })
-            .count()
-    }
-
-    /// A fleet's first targets all ask for the store before it is read: one thread reads it
-    /// for all of them (each used to start a thread of its own: 151 for 300 targets at
-    /// `--concurrency 256`). Other tests of this process may have a background thread of their
-    /// own at the same moment, hence the bound rather than exactly one.
-    #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn checks_that_ask_at_once_share_one_background_thread() {
-        let directory = tempfile::tempdir().unwrap();
-        let bundle = directory.path().join("ca-certificates.crt");
-        std::fs::copy(fixture("root-ca.pem"), &bundle).unwrap();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let held = Mutex::new(held);
-        let (counted, count) = tokio::sync::oneshot::channel();
-        let counted = Mutex::new(Some(counted));
-        let path = bundle.clone();
-        let read = move || {
-            // Counted while the read is under way and every caller has asked.
-            if let Some(counted) = counted.lock().unwrap().take() {
-                counted.send(()).unwrap();
-            }
-            held.lock().unwrap().recv().unwrap();
-            load_bundle(&path)
-        };
-        let read = Arc::new(read);
-        let callers: Vec<_> = (0..50)
-            .map(|_| {
-                let (bundle, read) = (bundle.clone(), Arc::clone(&read));
-                tokio::spawn(async move {
-                    read_once_without_blocking(&bundle, None, move || read()).await
-                })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        count.await.unwrap();
-        // Every caller has been polled (the current-thread runtime ran them before this).
-        let threads = background_threads();
-        release.send(()).unwrap();
-        let mut stores = Vec::new();
-        for caller in callers {
-            stores.push(caller.await.unwrap().unwrap());
-        }
-        assert!(threads >= 1 && threads < 10, "{threads} background threads");
-        assert!(stores.iter().all(|store| Arc::ptr_eq(store, &stores[0])));
     }
 
     #[test]
