@@ -5,12 +5,10 @@
 //! when the application passes the file itself, which edgeprobe cannot see: a warning with the
 //! runtime's fix, never an OK.
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use super::catalog;
-use crate::engine::background::run_at_low_priority;
 use crate::engine::info::{SdkRuntimeTrust, SdkStore, SdkTrustInfo, SdkVerdict};
 use crate::engine::{CheckMeta, Context, DeclaredCheck, Outcome, Prior, Ran, Skip};
 use crate::sdk_trust::fixes::{LOCAL_CERTIFICATES, fix};
@@ -33,9 +31,8 @@ impl DeclaredCheck for SdkTrustCheck {
     }
 
     /// The runtimes are found and their stores read from files (directory listings, a `stat`
-    /// per entry, the bundles), so on a thread of its own at the lowest CPU priority
-    /// ([`run_at_low_priority`]): the runner polls every check of a run on one thread, and the
-    /// handshakes go on beside this instead of after it, and before it on a busy CPU.
+    /// per entry, the bundles), so on tokio's blocking pool: the runner polls every check of a
+    /// run on one thread, and the handshakes go on beside this instead of after it.
     async fn run(&self, context: &Context, prior: &Prior) -> Ran {
         let (wanted, root_file) = wanted_root(context, prior)?;
         let survey = Survey::new(context, wanted, root_file);
@@ -43,16 +40,16 @@ impl DeclaredCheck for SdkTrustCheck {
             .shared
             .take_over(Self::META.id, &survey.inputs)
             .unwrap_or_default();
-        match judge_in_the_background(slot, survey.clone()).await {
+        match judge_on_the_pool(slot, survey.clone()).await {
             Ok(ran) => ran,
-            // No thread could be started for it: judge here.
+            // The blocking pool could not run it (the runtime is shutting down): judge here.
             Err(_) => survey.judge(),
         }
     }
 
     /// The check waits for the connect checks (the root without `--ca-file` is the top of a
     /// presented chain), but with `--ca-file` the root is that file's, known at once: the
-    /// survey starts now on its thread, beside the handshakes, and `run` takes its
+    /// survey starts now on the blocking pool, beside the handshakes, and `run` takes its
     /// result when it asks about the same root (the file as `root-ca-file` loaded it),
     /// through the run's own [`Shared`](crate::engine::Shared): another run never takes it.
     fn prepare(&self, context: &Context) {
@@ -71,17 +68,14 @@ impl DeclaredCheck for SdkTrustCheck {
         context
             .shared
             .hand_over(Self::META.id, survey.inputs.clone(), Arc::clone(&slot));
-        drop(judge_in_the_background(slot, survey));
+        drop(judge_on_the_pool(slot, survey));
     }
 }
 
-/// `survey` judged into `slot` on a low-priority thread, unless it was already (then the
-/// thread waits for the judgement under way): one task for `prepare` and `run` alike.
-fn judge_in_the_background(
-    slot: Arc<OnceLock<Ran>>,
-    survey: Survey,
-) -> impl Future<Output = io::Result<Ran>> {
-    run_at_low_priority(move || slot.get_or_init(|| survey.judge()).clone())
+/// `survey` judged into `slot` on tokio's blocking pool, unless it was already: one task type
+/// for `prepare` and `run` alike.
+fn judge_on_the_pool(slot: Arc<OnceLock<Ran>>, survey: Survey) -> tokio::task::JoinHandle<Ran> {
+    tokio::task::spawn_blocking(move || slot.get_or_init(|| survey.judge()).clone())
 }
 
 /// What `sdk-trust` judges, owned, so that it can be judged off the runner's thread.

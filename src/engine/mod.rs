@@ -4,7 +4,6 @@
 //! mutable "check context": a check receives read-only [`Context`] and the typed [`Evidence`]
 //! of the checks it depends on, and returns an [`Outcome`]. Checks never print.
 
-pub mod background;
 pub mod info;
 pub mod os_trust_location;
 pub mod os_trust_store;

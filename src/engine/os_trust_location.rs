@@ -29,7 +29,6 @@ use rustls_pki_types::CertificateDer;
 use super::os_trust_store::{
     OsTrustStore, already_read, os_trust_store, os_trust_store_without_blocking, read_once,
 };
-use crate::engine::background::run_at_low_priority;
 use crate::host_info::OsRelease;
 use crate::pki::TrustAnchors;
 use crate::pki::load::load_certificates;
@@ -302,8 +301,8 @@ impl OsTrustLocation {
         }
     }
 
-    /// [`load`](Self::load) for checks: a store not read yet is read on a low-priority thread
-    /// of its own (see [`os_trust_store_without_blocking`]).
+    /// [`load`](Self::load) for checks: a store not read yet is read on tokio's blocking pool
+    /// (see [`os_trust_store_without_blocking`]).
     pub async fn load_without_blocking(&self) -> OsTrustStore {
         let Some(directory) = &self.directory else {
             return os_trust_store_without_blocking(&self.bundle).await;
@@ -312,9 +311,9 @@ impl OsTrustLocation {
             return read;
         }
         let location = self.clone();
-        match run_at_low_priority(move || location.load()).await {
+        match tokio::task::spawn_blocking(move || location.load()).await {
             Ok(read) => read,
-            // No thread could be started for it: read it here.
+            // The blocking pool could not run it (the runtime is shutting down): read it here.
             Err(_) => self.load(),
         }
     }

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
-use crate::engine::background::run_at_low_priority;
 use crate::pki::TrustAnchors;
 use crate::pki::load::CertificateFileError;
 
@@ -63,19 +62,18 @@ pub(super) fn already_read(bundle: &Path, directory: Option<&Path>) -> Option<Os
     slot(bundle, directory).get().cloned()
 }
 
-/// [`os_trust_store`] for checks: a bundle not read yet is read on a low-priority thread of its
-/// own ([`run_at_low_priority`]), so the runner, which polls every check of a run on one thread,
-/// goes on with the connections (and the handshakes) while the bundle's certificates are
-/// decoded, instead of starting them after, and keeps the CPU when both want it. A bundle
-/// already read is returned at once.
+/// [`os_trust_store`] for checks: a bundle not read yet is read on tokio's blocking pool, so the
+/// runner, which polls every check of a run on one thread, goes on with the connections (and
+/// the handshakes) while the bundle's certificates are decoded, instead of starting them after.
+/// A bundle already read is returned at once.
 pub async fn os_trust_store_without_blocking(path: &Path) -> OsTrustStore {
     if let Some(read) = already_read(path, None) {
         return read;
     }
     let owned = path.to_path_buf();
-    match run_at_low_priority(move || os_trust_store(&owned)).await {
+    match tokio::task::spawn_blocking(move || os_trust_store(&owned)).await {
         Ok(read) => read,
-        // No thread could be started for it: read it here.
+        // The blocking pool could not run it (the runtime is shutting down): read it here.
         Err(_) => os_trust_store(path),
     }
 }
