@@ -40,6 +40,11 @@ impl DeclaredCheck for SdkTrustCheck {
             .shared
             .take_over(Self::META.id, &survey.inputs)
             .unwrap_or_default();
+        // The survey `prepare` started is usually done by now (it runs beside the
+        // handshakes): its result is taken here, without a round trip through the pool.
+        if let Some(ran) = slot.get() {
+            return ran.clone();
+        }
         match judge_on_the_pool(slot, survey.clone()).await {
             Ok(ran) => ran,
             // The blocking pool could not run it (the runtime is shutting down): judge here.
