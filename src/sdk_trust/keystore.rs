@@ -8,6 +8,8 @@
 //! (`javax.net.ssl.trustStorePassword` unset), which skips that digest, so it is not checked
 //! here either: what counts is what the JVM would read.
 
+use std::ops::Range;
+
 use rustls_pki_types::CertificateDer;
 
 use super::pkcs12;
@@ -38,10 +40,32 @@ pub enum KeystoreError {
 }
 
 /// The certificates of a Java truststore, JKS or PKCS#12 (read with `changeit`, then with no
-/// password, as a store written with an empty one opens).
-pub fn java_truststore(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, KeystoreError> {
+/// password, as a store written with an empty one opens). A JKS's are slices of `bytes`.
+pub fn java_truststore(bytes: &[u8]) -> Result<Vec<CertificateDer<'_>>, KeystoreError> {
+    Ok(match java_truststore_kept(bytes)? {
+        JavaCertificates::InFile(spans) => spans
+            .into_iter()
+            .map(|span| CertificateDer::from(&bytes[span]))
+            .collect(),
+        JavaCertificates::Decrypted(certificates) => certificates,
+    })
+}
+
+/// Where a Java truststore's certificates are: a JKS keeps them as they are, so they are the
+/// file's bytes in these ranges (not copied: Debian's `cacerts` holds ~145 of them, 165 KB,
+/// and copying each cost ~40 page faults and as many `mprotect`s of a pool thread's arena);
+/// a PKCS#12 file's are decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JavaCertificates {
+    InFile(Vec<Range<usize>>),
+    Decrypted(Vec<CertificateDer<'static>>),
+}
+
+/// [`java_truststore`], telling where the certificates are rather than borrowing them, for a
+/// caller that keeps the file's bytes.
+pub fn java_truststore_kept(bytes: &[u8]) -> Result<JavaCertificates, KeystoreError> {
     match read_u32(bytes, 0) {
-        Some(JKS_MAGIC | JCEKS_MAGIC) => jks_certificates(bytes),
+        Some(JKS_MAGIC | JCEKS_MAGIC) => jks_certificates(bytes).map(JavaCertificates::InFile),
         _ if bytes.first() == Some(&0x30) => {
             let trusted = |password| {
                 pkcs12_bags(bytes, password).map(|bags| {
@@ -53,7 +77,9 @@ pub fn java_truststore(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, Key
                         .collect()
                 })
             };
-            trusted(JAVA_DEFAULT_PASSWORD).or_else(|first| trusted("").map_err(|_| first))
+            trusted(JAVA_DEFAULT_PASSWORD)
+                .or_else(|first| trusted("").map_err(|_| first))
+                .map(JavaCertificates::Decrypted)
         }
         _ => Err(KeystoreError::UnknownFormat),
     }
@@ -87,7 +113,7 @@ fn pkcs12_bags(
 
 /// The trusted-certificate entries of a JKS (or JCEKS) store, and the first certificate of each
 /// key entry's chain: what `KeyStores.getTrustedCerts` gives the JVM's trust manager.
-fn jks_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, KeystoreError> {
+fn jks_certificates(bytes: &[u8]) -> Result<Vec<Range<usize>>, KeystoreError> {
     let mut reader = Reader { bytes, at: 4 };
     let version = reader.u32()?;
     if version != 1 && version != 2 {
@@ -160,13 +186,16 @@ impl<'a> Reader<'a> {
         self.take(usize::from(u16::from_be_bytes([length[0], length[1]])))
     }
 
-    /// One certificate: in version 2 its type (`X.509`) first, then its length and DER.
-    fn certificate(&mut self, version: u32) -> Result<CertificateDer<'static>, KeystoreError> {
+    /// One certificate: in version 2 its type (`X.509`) first, then its length and DER, whose
+    /// place in the file is returned.
+    fn certificate(&mut self, version: u32) -> Result<Range<usize>, KeystoreError> {
         if version == 2 && self.utf()? != b"X.509" {
             return Err(KeystoreError::DamagedJks("a certificate that is not X.509"));
         }
         let length = self.u32()? as usize;
-        Ok(CertificateDer::from(self.take(length)?.to_vec()))
+        let start = self.at;
+        self.take(length)?;
+        Ok(start..self.at)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fs::FileType;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
@@ -13,7 +14,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::device::{Device, DevicePath};
 use super::files::DeviceFiles;
-use super::keystore;
+use super::keystore::{self, JavaCertificates};
 use crate::engine::os_trust_store::os_trust_store;
 use crate::pki::load::{CertificateFileError, MAX_FILE_BYTES, read_to_end_bounded};
 use crate::pki::name_hash::{hash_file_stem, name_hash};
@@ -110,18 +111,21 @@ impl WantedRoot {
         Some(hashes)
     }
 
-    pub fn is_in(&self, certificates: &[CertificateDer<'static>]) -> bool {
+    pub fn is_in(&self, certificates: &[CertificateDer<'_>]) -> bool {
         match self {
-            WantedRoot::Roots(roots) => certificates.iter().any(|c| roots.contains(c)),
+            WantedRoot::Roots(roots) => certificates
+                .iter()
+                .any(|c| roots.iter().any(|root| root.as_ref() == c.as_ref())),
             WantedRoot::IssuerOf(top) => {
                 let Ok((_, parsed)) = X509Certificate::from_der(top) else {
                     return false;
                 };
                 let issuer = parsed.issuer().as_raw();
                 certificates.iter().any(|candidate| {
-                    candidate == top
+                    candidate.as_ref() == top.as_ref()
                         || X509Certificate::from_der(candidate).is_ok_and(|(_, c)| {
-                            c.subject().as_raw() == issuer && is_signed_by(top, candidate)
+                            c.subject().as_raw() == issuer
+                                && is_signed_by(top, &candidate.clone().into_owned())
                         })
                 })
             }
@@ -159,7 +163,7 @@ pub fn look_up(store: &StoreLocation, wanted: &WantedRoot, files: &DeviceFiles) 
         },
         StoreFormat::JavaKeystore => match java_truststore_certificates(store, files) {
             Ok(None) => Lookup::Missing,
-            Ok(Some(certificates)) if wanted.is_in(&certificates) => {
+            Ok(Some(store_certificates)) if wanted.is_in(&store_certificates.certificates()) => {
                 Lookup::Holds(store.path.device.clone())
             }
             Ok(Some(_)) => Lookup::Lacks { note: None },
@@ -192,16 +196,45 @@ fn java_truststore_certificates(
     let Some(bytes) = read_bounded(&store.path.host)? else {
         return Ok(None);
     };
-    let certificates = Arc::new(
-        keystore::java_truststore(&bytes)
-            .map_err(|error| format!("{}: {error}", store.path.device.display()))?,
-    );
+    let kept = keystore::java_truststore_kept(&bytes)
+        .map_err(|error| format!("{}: {error}", store.path.device.display()))?;
+    let certificates = Arc::new(match kept {
+        JavaCertificates::InFile(spans) => JavaTruststore { bytes, spans },
+        JavaCertificates::Decrypted(certificates) => {
+            let mut bytes = Vec::new();
+            let spans = certificates
+                .iter()
+                .map(|certificate| {
+                    let start = bytes.len();
+                    bytes.extend_from_slice(certificate);
+                    start..bytes.len()
+                })
+                .collect();
+            JavaTruststore { bytes, spans }
+        }
+    });
     decoded().push((real, Arc::clone(&certificates)));
     Ok(Some(certificates))
 }
 
-/// A store's certificates, shared by every runtime that reads the same file.
-type Certificates = Arc<Vec<CertificateDer<'static>>>;
+/// A Java truststore's certificates, shared by every runtime that reads the same file.
+type Certificates = Arc<JavaTruststore>;
+
+/// A Java truststore as kept: bytes (the file's, for a JKS) and where each certificate is.
+#[derive(Debug)]
+struct JavaTruststore {
+    bytes: Vec<u8>,
+    spans: Vec<Range<usize>>,
+}
+
+impl JavaTruststore {
+    fn certificates(&self) -> Vec<CertificateDer<'_>> {
+        self.spans
+            .iter()
+            .map(|span| CertificateDer::from(&self.bytes[span.clone()]))
+            .collect()
+    }
+}
 
 #[derive(Clone, Copy)]
 enum DirectoryEntry {
