@@ -369,6 +369,26 @@ mod tests {
     }
 
     /// A generated gateway's root (as anchors) and server chain.
+    /// As the leaf suite asks: the name is webpki's to judge, and a check of its own.
+    fn leaf_question<'a>(
+        anchors: &'a TrustAnchors,
+        name: &'a HostName,
+        now: OffsetDateTime,
+    ) -> Question<'a> {
+        Question {
+            openssl_checks_name: false,
+            ..question(anchors, name, now)
+        }
+    }
+
+    /// The name the generated chain is for, and another it also covers (`*.edgeprobe.test`).
+    fn two_names() -> (HostName, HostName) {
+        (
+            validate_hostname("gateway.edgeprobe.test").expect("name"),
+            validate_hostname("other.edgeprobe.test").expect("name"),
+        )
+    }
+
     fn gateway_chain(now: OffsetDateTime) -> (TrustAnchors, Vec<CertificateDer<'static>>) {
         let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
         let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
@@ -463,13 +483,9 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let (anchors, chain) = gateway_chain(now);
         let digest = chain_digest(&chain);
-        let good = validate_hostname("gateway.edgeprobe.test").expect("name");
-        let other = validate_hostname("other.edgeprobe.test").expect("name");
+        let (good, other) = two_names();
         let verdicts = Verdicts::default();
-        let leaf_question = |name| Question {
-            openssl_checks_name: false,
-            ..question(&anchors, name, now)
-        };
+        let leaf_question = |name| leaf_question(&anchors, name, now);
         assert!(
             verdicts.reserve(digest, &leaf_question(&good)),
             "a new chain"
@@ -501,14 +517,9 @@ mod tests {
     fn names_presenting_one_chain_share_its_signature_checks() {
         let now = OffsetDateTime::now_utc();
         let (anchors, chain) = gateway_chain(now);
-        let good = validate_hostname("gateway.edgeprobe.test").expect("name");
-        let other = validate_hostname("other.edgeprobe.test").expect("name");
+        let (good, other) = two_names();
         let verdicts = Verdicts::default();
-        // As the leaf suite asks: the name is webpki's to judge, and a check of its own.
-        let leaf_question = |name| Question {
-            openssl_checks_name: false,
-            ..question(&anchors, name, now)
-        };
+        let leaf_question = |name| leaf_question(&anchors, name, now);
 
         let for_good = verdicts.judge(&chain, &leaf_question(&good));
         let for_other = verdicts.judge(&chain, &leaf_question(&other));
