@@ -368,7 +368,6 @@ mod tests {
         }
     }
 
-    /// A generated gateway's root (as anchors) and server chain.
     /// As the leaf suite asks: the name is webpki's to judge, and a check of its own.
     fn leaf_question<'a>(
         anchors: &'a TrustAnchors,
@@ -389,6 +388,7 @@ mod tests {
         )
     }
 
+    /// A generated gateway's root (as anchors) and server chain.
     fn gateway_chain(now: OffsetDateTime) -> (TrustAnchors, Vec<CertificateDer<'static>>) {
         let pki = GatewayPki::generate("gateway.edgeprobe.test", now).expect("PKI");
         let anchors = TrustAnchors::new(PathBuf::from("root.pem"), vec![pki.root.der.clone()]);
